@@ -1,0 +1,149 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import XMLRPC
+
+/// A strict stand-in of the Snom redirection service, served over HTTP or HTTPS.
+///
+/// It follows the API reference and nothing more lenient: the path is exactly `/xmlrpc/` (the trailing slash
+/// is mandatory), only POST with `Content-Type: text/xml` is taken, basic auth is checked, MACs are 12 hex digits.
+public struct FakeRedirectServer: Sendable {
+    /// The path the service answers on.
+    public static let path = "/xmlrpc/"
+    /// The largest request body taken.
+    public static let maxRequestBytes = 1 << 20
+
+    public let state: FakeRedirectState
+    private let decoder = XMLRPCDecoder(maxBodyBytes: Self.maxRequestBytes)
+
+    public init(state: FakeRedirectState) {
+        self.state = state
+    }
+
+    /// Builds the Hummingbird application; `tls` serves HTTPS with the given authority's server certificate.
+    public func makeApplication(
+        host: String = "127.0.0.1", port: Int = 0, tls: PrivateCertificateAuthority? = nil, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let responder = CallbackResponder<BasicRequestContext> { request, context in
+            await self.respond(to: request, context: context)
+        }
+        let server: HTTPServerBuilder
+        if let tls {
+            let certificate = try NIOSSLCertificate(bytes: Array(tls.serverCertificatePEM.utf8), format: .pem)
+            let key = try NIOSSLPrivateKey(bytes: Array(tls.serverPrivateKeyPEM.utf8), format: .pem)
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
+            server = try .tls(.http1(), tlsConfiguration: configuration)
+        } else {
+            server = .http1()
+        }
+        return Application(
+            responder: responder,
+            server: server,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+
+    /// Answers one HTTP request.
+    func respond(to request: Request, context: BasicRequestContext) async -> Response {
+        let started = Date()
+        var call = FakeRedirectState.Call(
+            user: nil, method: nil, params: [], status: 0, startedAt: started, finishedAt: started)
+        let response = await self.handle(request, context: context, call: &call)
+        call.status = Int(response.status.code)
+        call.finishedAt = Date()
+        await self.state.record(call)
+        return response
+    }
+
+    private func handle(_ request: Request, context: BasicRequestContext, call: inout FakeRedirectState.Call) async
+        -> Response
+    {
+        if let (failure, generation) = await self.state.takeFailure() {
+            switch failure {
+            case .status(let status):
+                return Self.plain(HTTPResponse.Status(code: status), "injected failure")
+            case .hang(let limit):
+                let deadline = ContinuousClock.now + limit
+                while ContinuousClock.now < deadline, !Task.isCancelled,
+                    await !self.state.isReleased(since: generation)
+                {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                return Self.plain(.serviceUnavailable, "released from an injected hang")
+            }
+        }
+        let latency = await self.state.latency
+        if latency > .zero { try? await Task.sleep(for: latency) }
+
+        guard request.uri.path == Self.path else { return Self.plain(.notFound, "not found") }
+        guard request.method == .post else {
+            var response = Self.plain(.methodNotAllowed, "only POST is supported")
+            response.headers[.allow] = "POST"
+            return response
+        }
+        guard let (user, password) = Self.basicCredentials(request.headers[.authorization]),
+            await self.state.authenticate(user: user, password: password)
+        else {
+            var response = Self.plain(.unauthorized, "authentication required")
+            response.headers[.wwwAuthenticate] = "Basic realm=\"xmlrpc\""
+            return response
+        }
+        call.user = user
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first?
+            .trimmingCharacters(in: .whitespaces).lowercased()
+        guard mediaType == "text/xml" else {
+            return Self.plain(.unsupportedMediaType, "Content-type: text/xml is mandatory")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maxRequestBytes)
+        } catch {
+            return Self.plain(.contentTooLarge, "request body too large")
+        }
+
+        let methodCall: XMLRPCMethodCall
+        do {
+            methodCall = try self.decoder.decodeCall(body.readableBytesView)
+        } catch {
+            return Self.xml(XMLRPCEncoder.encodeFault(XMLRPCFault(code: 1, message: "<class 'ExpatError'>:\(error)")))
+        }
+        call.method = methodCall.methodName
+        call.params = methodCall.params
+        switch await self.state.dispatch(methodCall, user: user) {
+        case .success(let value):
+            do {
+                return Self.xml(try XMLRPCEncoder.encodeResponse(value))
+            } catch {
+                return Self.xml(XMLRPCEncoder.encodeFault(XMLRPCFault(code: 1, message: "\(error)")))
+            }
+        case .failure(let fault):
+            return Self.xml(XMLRPCEncoder.encodeFault(fault))
+        }
+    }
+
+    static func basicCredentials(_ header: String?) -> (String, String)? {
+        guard let header, header.count > 6, header.prefix(6).lowercased() == "basic " else { return nil }
+        guard let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+
+    static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
+    }
+
+    static func xml(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/xml"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// A stand-in started in the background, on a free port of the loopback interface.
+public final class RunningFakeRedirect: Sendable {
+    /// The stand-in's data.
+    public let state: FakeRedirectState
+    /// The bound port.
+    public let port: Int
+    /// The endpoint to configure a client with, trailing slash included.
+    public let endpoint: String
+    /// The authority whose CA signs the server certificate, when serving HTTPS.
+    public let authority: PrivateCertificateAuthority?
+    private let task: Task<Void, any Error>
+
+    private init(
+        state: FakeRedirectState, port: Int, endpoint: String, authority: PrivateCertificateAuthority?,
+        task: Task<Void, any Error>
+    ) {
+        self.state = state
+        self.port = port
+        self.endpoint = endpoint
+        self.authority = authority
+        self.task = task
+    }
+
+    /// Starts a stand-in; with `tls`, it serves HTTPS with a certificate for `localhost` signed by `tls`.
+    public static func start(
+        state: FakeRedirectState, tls: PrivateCertificateAuthority? = nil,
+        logger: Logger = Logger(label: "fake-redirect")
+    ) async throws -> RunningFakeRedirect {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try FakeRedirectServer(state: state).makeApplication(
+            port: 0, tls: tls, logger: logger,
+            onServerRunning: { port in
+                continuation.yield(port)
+                continuation.finish()
+            })
+        let task = Task {
+            defer { continuation.finish() }
+            try await app.run()
+        }
+        guard let port = await ports.first(where: { _ in true }) else {
+            _ = try await task.value
+            throw CancellationError()
+        }
+        let host = tls == nil ? "127.0.0.1" : "localhost"
+        let scheme = tls == nil ? "http" : "https"
+        return RunningFakeRedirect(
+            state: state, port: port, endpoint: "\(scheme)://\(host):\(port)\(FakeRedirectServer.path)",
+            authority: tls, task: task)
+    }
+
+    /// Stops the server and waits for it.
+    public func stop() async {
+        self.task.cancel()
+        _ = try? await self.task.value
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import SnomRedirect
+
+/// Reads settings the way the contract gives them: a flag wins over `PROVHOOK_*`, which wins over the default.
+/// Secrets may also come from a `*_FILE` variable or flag naming a file.
+public struct Settings: Sendable {
+    /// The process environment, or a test's stand-in for it.
+    public var environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    /// The flag's value, else the variable's, else nil. An empty variable counts as unset.
+    public func value(_ flag: String?, _ variable: String) -> String? {
+        if let flag { return flag }
+        guard let value = self.environment[variable], !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// A secret from its flag or variable, else from the file named by `<variable>_FILE` or `fileFlag`.
+    /// A trailing newline in the file is dropped.
+    public func secret(_ flag: String?, _ variable: String, fileFlag: String? = nil) throws(ConfigurationError)
+        -> String?
+    {
+        if let value = self.value(flag, variable) { return value }
+        guard let path = self.value(fileFlag, variable + "_FILE") else { return nil }
+        guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8)
+        else { throw .unreadableFile(variable: variable + "_FILE", path: path) }
+        while text.last == "\n" || text.last == "\r" { text.removeLast() }
+        return text
+    }
+
+    /// An integer setting within `range`.
+    public func integer(_ flag: Int?, _ variable: String, default defaultValue: Int, in range: ClosedRange<Int>)
+        throws(ConfigurationError) -> Int
+    {
+        if let flag {
+            guard range.contains(flag) else { throw .invalid(variable: variable, reason: "must be in \(range)") }
+            return flag
+        }
+        guard let text = self.value(nil, variable) else { return defaultValue }
+        guard let number = Int(text), range.contains(number) else {
+            throw .invalid(variable: variable, reason: "must be an integer in \(range)")
+        }
+        return number
+    }
+
+    /// A boolean setting: `1`, `true`, `yes` or `on` are true.
+    public func flag(_ flag: Bool, _ variable: String) -> Bool {
+        if flag { return true }
+        guard let text = self.value(nil, variable)?.lowercased() else { return false }
+        return ["1", "true", "yes", "on"].contains(text)
+    }
+
+    /// The redirection service settings from flags and `PROVHOOK_REDIRECT_*`.
+    public func redirectConfiguration(
+        url: String? = nil, user: String? = nil, password: String? = nil, passwordFile: String? = nil,
+        caFile: String? = nil, concurrency: Int? = nil
+    ) throws(ConfigurationError) -> RedirectConfiguration {
+        guard let user = self.value(user, "PROVHOOK_REDIRECT_USER") else {
+            throw .missing("PROVHOOK_REDIRECT_USER (or --redirect-user)")
+        }
+        guard let password = try self.secret(password, "PROVHOOK_REDIRECT_PASSWORD", fileFlag: passwordFile) else {
+            throw .missing("PROVHOOK_REDIRECT_PASSWORD or PROVHOOK_REDIRECT_PASSWORD_FILE (or --redirect-password-file)")
+        }
+        let configuration = RedirectConfiguration(
+            endpoint: self.value(url, "PROVHOOK_REDIRECT_URL") ?? RedirectConfiguration.defaultEndpoint,
+            user: user,
+            password: password,
+            caFile: self.value(caFile, "PROVHOOK_REDIRECT_CA_FILE"),
+            maxConnections: try self.integer(concurrency, "PROVHOOK_REDIRECT_CONCURRENCY", default: 8, in: 1...256)
+        )
+        do {
+            try configuration.validate()
+        } catch {
+            throw .invalidRedirect(error)
+        }
+        return configuration
+    }
+}
+
+/// Why the configuration cannot be used. Never holds a secret's value.
+public enum ConfigurationError: Error, Sendable, CustomStringConvertible {
+    case missing(String)
+    case invalid(variable: String, reason: String)
+    case unreadableFile(variable: String, path: String)
+    case invalidRedirect(RedirectConfigurationError)
+
+    public var description: String {
+        switch self {
+        case .missing(let what): "\(what) is required"
+        case .invalid(let variable, let reason): "\(variable) \(reason)"
+        case .unreadableFile(let variable, let path): "\(variable): cannot read \(path)"
+        case .invalidRedirect(let error): error.description
+        }
+    }
+}

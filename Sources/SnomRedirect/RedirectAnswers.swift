@@ -1,0 +1,96 @@
+/// An `Error:` code of the Snom redirection service.
+public enum RedirectErrorCode: Sendable, Hashable, CustomStringConvertible {
+    /// `Error:owned_by_other_user`: another account holds this MAC.
+    case ownedByOtherUser
+    /// `Error:malformed_mac`.
+    case malformedMAC
+    /// `Error:malformed_url`.
+    case malformedURL
+    /// `Error:malformed_mac_list`: the list was empty or nil.
+    case malformedMACList
+    /// `Error:no_such_mac`: the MAC is not registered at all.
+    case noSuchMAC
+    /// Any other answer, kept verbatim as the service sent it.
+    case unknown(String)
+
+    /// Reads a return text such as `Error:malformed_mac`.
+    public init(answer: String) {
+        switch answer {
+        case "Error:owned_by_other_user": self = .ownedByOtherUser
+        case "Error:malformed_mac": self = .malformedMAC
+        case "Error:malformed_url": self = .malformedURL
+        case "Error:malformed_mac_list": self = .malformedMACList
+        case "Error:no_such_mac": self = .noSuchMAC
+        default: self = .unknown(answer)
+        }
+    }
+
+    /// The answer as the service spells it.
+    public var answer: String {
+        switch self {
+        case .ownedByOtherUser: "Error:owned_by_other_user"
+        case .malformedMAC: "Error:malformed_mac"
+        case .malformedURL: "Error:malformed_url"
+        case .malformedMACList: "Error:malformed_mac_list"
+        case .noSuchMAC: "Error:no_such_mac"
+        case .unknown(let verbatim): verbatim
+        }
+    }
+
+    public var description: String { self.answer }
+}
+
+/// The answer to a single-MAC call (`registerPhone`, `deregisterPhone`, `checkPhone`).
+public enum RedirectOutcome: Sendable, Hashable, CustomStringConvertible {
+    /// `[true, "Ok"]`.
+    case ok
+    /// `[false, "Error:…"]`.
+    case error(RedirectErrorCode)
+
+    public var description: String {
+        switch self {
+        case .ok: "Ok"
+        case .error(let code): code.answer
+        }
+    }
+}
+
+/// One MAC that a list call could not apply, with the service's reason.
+public struct MACFailure: Sendable, Hashable {
+    /// The MAC as the service wrote it (its case is not kept by the service).
+    public var mac: String
+    /// Why it failed.
+    public var code: RedirectErrorCode
+
+    public init(mac: String, code: RedirectErrorCode) {
+        self.mac = mac
+        self.code = code
+    }
+
+    /// The MAC parsed, or nil when the service named something that is not a MAC.
+    public var macAddress: MACAddress? { MACAddress(self.mac) }
+}
+
+/// The answer to `registerPhoneList` or `deregisterPhoneList`.
+public enum ListOutcome: Sendable, Hashable {
+    /// Every MAC was applied.
+    case ok
+    /// The whole call was refused, for example `Error:malformed_mac_list`.
+    case error(RedirectErrorCode)
+    /// Some MACs failed; every MAC not listed was applied.
+    case partial([MACFailure])
+
+    /// The failure for one MAC, or nil when that MAC was applied (or the whole call failed).
+    public func failure(for mac: MACAddress) -> RedirectErrorCode? {
+        guard case .partial(let failures) = self else { return nil }
+        return failures.first { $0.macAddress == mac }?.code
+    }
+}
+
+/// The answer to `getPhoneRedirection`.
+public enum PhoneRedirection: Sendable, Hashable {
+    /// The MAC is redirected to `url`; `company` is the account holding it.
+    case redirected(company: String, url: String)
+    /// `[false, "Error:…"]`.
+    case error(RedirectErrorCode)
+}

@@ -1,0 +1,189 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import XMLRPC
+
+/// The XML-RPC client of the Snom redirection service.
+///
+/// Every call is one HTTP POST with basic auth and `Content-Type: text/xml` to the endpoint exactly as configured.
+/// Answers are decoded strictly; transport failures become typed `RedirectError`s that never hold the password.
+public struct RedirectClient: RedirectService {
+    /// The settings this client was made with.
+    public let configuration: RedirectConfiguration
+    private let httpClient: HTTPClient
+    private let authorization: String
+    private let decoder: XMLRPCDecoder
+    private let logger: Logger
+
+    /// Makes a client that sends its calls through `httpClient`, which the caller owns and shuts down.
+    public init(configuration: RedirectConfiguration, httpClient: HTTPClient, logger: Logger) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+        let credentials = Data("\(configuration.user):\(configuration.password)".utf8).base64EncodedString()
+        self.authorization = "Basic \(credentials)"
+        self.decoder = XMLRPCDecoder(maxBodyBytes: configuration.maxResponseBytes)
+        self.logger = logger
+    }
+
+    /// Makes the process's one HTTP client for the service: timeouts, keep-alive pool, no redirects, and TLS
+    /// verified against the system roots plus the optional CA file.
+    public static func makeHTTPClient(
+        configuration: RedirectConfiguration
+    ) throws(RedirectConfigurationError) -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        if let caFile = configuration.caFile {
+            do {
+                let certificates = try NIOSSLCertificate.fromPEMFile(caFile)
+                guard !certificates.isEmpty else {
+                    throw RedirectConfigurationError.unreadableCAFile(path: caFile, reason: "no certificate in it")
+                }
+                tls.additionalTrustRoots = [.certificates(certificates)]
+            } catch let error as RedirectConfigurationError {
+                throw error
+            } catch {
+                throw .unreadableCAFile(path: caFile, reason: String(describing: error))
+            }
+        }
+        var httpConfiguration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            redirectConfiguration: .disallow,
+            timeout: .init(
+                connect: .nanoseconds(Int64(configuration.connectTimeout.nanoseconds)),
+                read: .nanoseconds(Int64(configuration.readTimeout.nanoseconds))),
+            connectionPool: .init(
+                idleTimeout: .seconds(60),
+                concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.maxConnections))
+        )
+        httpConfiguration.httpVersion = .http1Only
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+    }
+
+    // MARK: - The seven methods
+
+    public func registerPhone(_ mac: MACAddress, url: String) async throws(RedirectError) -> RedirectOutcome {
+        try AnswerDecoding.outcome(await self.call(.registerPhone, [.string(mac.canonical), .string(url)]))
+    }
+
+    public func deregisterPhone(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
+        try AnswerDecoding.outcome(await self.call(.deregisterPhone, [.string(mac.canonical)]))
+    }
+
+    public func phoneRedirection(_ mac: MACAddress) async throws(RedirectError) -> PhoneRedirection {
+        try AnswerDecoding.redirection(await self.call(.getPhoneRedirection, [.string(mac.canonical)]))
+    }
+
+    public func checkPhone(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
+        try AnswerDecoding.outcome(await self.call(.checkPhone, [.string(mac.canonical)]))
+    }
+
+    public func listPhones(model: String, url: String?) async throws(RedirectError) -> [MACAddress] {
+        var params: [XMLRPCValue] = [.string(model)]
+        if let url { params.append(.string(url)) }
+        return try AnswerDecoding.macList(await self.call(.listPhones, params))
+    }
+
+    public func registerPhoneList(_ macs: [MACAddress], url: String) async throws(RedirectError) -> ListOutcome {
+        let list = XMLRPCValue.array(macs.map { .string($0.canonical) })
+        return try AnswerDecoding.listOutcome(await self.call(.registerPhoneList, [list, .string(url)]))
+    }
+
+    public func deregisterPhoneList(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome {
+        let list = XMLRPCValue.array(macs.map { .string($0.canonical) })
+        return try AnswerDecoding.listOutcome(await self.call(.deregisterPhoneList, [list]))
+    }
+
+    // MARK: - Transport
+
+    /// Sends one call and returns the answer's value; faults and HTTP failures are thrown.
+    func call(_ method: RedirectMethod, _ params: [XMLRPCValue]) async throws(RedirectError) -> XMLRPCValue {
+        let body: String
+        do {
+            body = try XMLRPCEncoder.encodeCall(method.rawValue, params)
+        } catch {
+            throw .invalidRequest(error.description)
+        }
+        var request = HTTPClientRequest(url: self.configuration.endpoint)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "text/xml")
+        request.headers.add(name: "Authorization", value: self.authorization)
+        request.headers.add(name: "User-Agent", value: "provhook")
+        request.body = .bytes(ByteBuffer(string: body))
+
+        let started = ContinuousClock.now
+        let bytes: ByteBuffer
+        do {
+            let timeout = TimeAmount.nanoseconds(
+                Int64((self.configuration.connectTimeout + self.configuration.readTimeout).nanoseconds))
+            let response = try await self.httpClient.execute(request, timeout: timeout)
+            try Self.check(response)
+            bytes = try await response.body.collect(upTo: self.configuration.maxResponseBytes)
+        } catch let error as RedirectError {
+            throw error
+        } catch {
+            throw self.transportError(error)
+        }
+        self.logger.debug(
+            "redirect call answered",
+            metadata: [
+                "method": "\(method.shortName)",
+                "latency_ms": "\((ContinuousClock.now - started).milliseconds)",
+            ])
+
+        let response: XMLRPCResponse
+        do {
+            response = try self.decoder.decodeResponse(bytes.readableBytesView)
+        } catch {
+            throw .invalidResponse(error.description)
+        }
+        switch response {
+        case .value(let value): return value
+        case .fault(let fault): throw .fault(fault)
+        }
+    }
+
+    private static func check(_ response: HTTPClientResponse) throws(RedirectError) {
+        switch response.status.code {
+        case 200: return
+        case 401, 403: throw .authenticationFailed(status: Int(response.status.code))
+        case 429: throw .rateLimited(retryAfterSeconds: response.headers.first(name: "Retry-After").flatMap { Int($0) })
+        case 500...599: throw .serverError(status: Int(response.status.code))
+        default: throw .unexpectedStatus(Int(response.status.code))
+        }
+    }
+
+    private func transportError(_ error: any Error) -> RedirectError {
+        if error is CancellationError { return .cancelled }
+        if error is NIOTooManyBytesError { return .responseTooLarge(limit: self.configuration.maxResponseBytes) }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout, .getConnectionFromPoolTimeout: return .timeout(.connect)
+            case .tlsHandshakeTimeout: return .timeout(.tlsHandshake)
+            case .readTimeout, .deadlineExceeded, .writeTimeout: return .timeout(.response)
+            case .cancelled: return .cancelled
+            case .remoteConnectionClosed: return .connection("the server closed the connection")
+            default: return .connection(error.shortDescription)
+            }
+        }
+        if let error = error as? NIOSSLError { return .tls(String(describing: error)) }
+        if let error = error as? BoringSSLError { return .tls(String(describing: error)) }
+        if let error = error as? NIOSSLExtraError { return .tls(String(describing: error)) }
+        let text = String(describing: error)
+        if text.contains("SSL") || text.contains("certificate") { return .tls(text) }
+        return .connection(text)
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = self.components
+        return seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue + attoseconds / 1_000_000_000
+    }
+
+    /// Whole milliseconds.
+    var milliseconds: Int64 { self.nanoseconds / 1_000_000 }
+}

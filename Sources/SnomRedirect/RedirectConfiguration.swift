@@ -1,0 +1,73 @@
+import Foundation
+
+/// Where and how to reach the redirection service.
+public struct RedirectConfiguration: Sendable {
+    /// The production endpoint; its trailing slash is mandatory.
+    public static let defaultEndpoint = "https://secure-provisioning.snom.com:8083/xmlrpc/"
+
+    /// The XML-RPC endpoint, used exactly as given.
+    public var endpoint: String
+    /// The basic-auth user.
+    public var user: String
+    /// The basic-auth password. Never logged, never printed.
+    public var password: String
+    /// An extra PEM file of trust roots, added to the system's.
+    public var caFile: String?
+    /// How long to wait for a TCP connection.
+    public var connectTimeout: Duration
+    /// How long to wait for the whole answer once the request is sent.
+    public var readTimeout: Duration
+    /// The largest answer accepted.
+    public var maxResponseBytes: Int
+    /// Connections kept per host; matches the worker's concurrency.
+    public var maxConnections: Int
+
+    public init(
+        endpoint: String = Self.defaultEndpoint, user: String, password: String, caFile: String? = nil,
+        connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(30),
+        maxResponseBytes: Int = 1 << 20, maxConnections: Int = 8
+    ) {
+        self.endpoint = endpoint
+        self.user = user
+        self.password = password
+        self.caFile = caFile
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.maxResponseBytes = maxResponseBytes
+        self.maxConnections = maxConnections
+    }
+
+    /// Checks the endpoint: an absolute `http` or `https` URL with a host and no credentials in it.
+    public func validate() throws(RedirectConfigurationError) {
+        guard let components = URLComponents(string: self.endpoint), let scheme = components.scheme?.lowercased(),
+            scheme == "https" || scheme == "http", let host = components.host, !host.isEmpty
+        else { throw .invalidEndpoint("must be an absolute http or https URL") }
+        guard components.user == nil, components.password == nil else {
+            throw .invalidEndpoint("must not hold credentials; set PROVHOOK_REDIRECT_USER and the password instead")
+        }
+        guard !self.user.isEmpty else { throw .missingCredentials }
+        guard !self.user.contains(":") else { throw .invalidUser }
+    }
+}
+
+/// Why the redirection settings cannot be used.
+public enum RedirectConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The endpoint is not usable.
+    case invalidEndpoint(String)
+    /// No user was given.
+    case missingCredentials
+    /// A basic-auth user cannot contain `:`.
+    case invalidUser
+    /// The CA file could not be read as PEM certificates.
+    case unreadableCAFile(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalidEndpoint(let reason): "PROVHOOK_REDIRECT_URL \(reason)"
+        case .missingCredentials:
+            "PROVHOOK_REDIRECT_USER and PROVHOOK_REDIRECT_PASSWORD (or PROVHOOK_REDIRECT_PASSWORD_FILE) are required"
+        case .invalidUser: "PROVHOOK_REDIRECT_USER must not contain ':'"
+        case .unreadableCAFile(let path, let reason): "cannot read PROVHOOK_REDIRECT_CA_FILE \(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import ProvHook
+import Testing
+
+@Suite("Settings")
+struct SettingsTests {
+    @Test("a flag wins over the variable, which wins over the default")
+    func precedence() throws {
+        let settings = Settings(environment: [
+            "PROVHOOK_REDIRECT_USER": "env-user", "PROVHOOK_REDIRECT_PASSWORD": "env-pass",
+            "PROVHOOK_REDIRECT_CONCURRENCY": "4",
+        ])
+        let fromEnv = try settings.redirectConfiguration()
+        #expect(fromEnv.user == "env-user")
+        #expect(fromEnv.endpoint == "https://secure-provisioning.snom.com:8083/xmlrpc/")
+        #expect(fromEnv.maxConnections == 4)
+        let fromFlags = try settings.redirectConfiguration(url: "http://127.0.0.1:9/xmlrpc/", user: "flag-user", concurrency: 2)
+        #expect(fromFlags.user == "flag-user")
+        #expect(fromFlags.endpoint == "http://127.0.0.1:9/xmlrpc/")
+        #expect(fromFlags.maxConnections == 2)
+    }
+
+    @Test("the password can come from a file, without its trailing newline")
+    func passwordFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID())").path
+        try "from-file\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let settings = Settings(environment: ["PROVHOOK_REDIRECT_USER": "u", "PROVHOOK_REDIRECT_PASSWORD_FILE": path])
+        #expect(try settings.redirectConfiguration().password == "from-file")
+    }
+
+    @Test("missing and invalid settings are clear errors that hold no secret")
+    func errors() {
+        #expect(throws: ConfigurationError.self) { try Settings(environment: [:]).redirectConfiguration() }
+        let bad = Settings(environment: [
+            "PROVHOOK_REDIRECT_USER": "u", "PROVHOOK_REDIRECT_PASSWORD": "p4ss", "PROVHOOK_REDIRECT_CONCURRENCY": "0",
+        ])
+        #expect {
+            try bad.redirectConfiguration()
+        } throws: { error in
+            let text = String(describing: error)
+            return text.contains("PROVHOOK_REDIRECT_CONCURRENCY") && !text.contains("p4ss")
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import FakeRedirectService
+import Foundation
+import SnomRedirect
+import Testing
+import XMLRPC
+
+@Suite("Redirect client against the strict stand-in")
+struct RedirectClientTests {
+    let mac = MACAddress("00:04:13:61:0F:F5")!
+    let other = MACAddress("000413610FF6")!
+    let url = "http://provisioning.myserver.com/snom?mac={mac}"
+
+    @Test("all seven methods, over HTTP and over TLS with a private CA", arguments: [false, true])
+    func sevenMethods(tls: Bool) async throws {
+        try await StandIn.withStandIn(tls: tls) { (standIn: StandIn) async throws in
+            let client = standIn.client
+            #expect(try await client.checkPhone(self.mac) == .error(.noSuchMAC))
+            #expect(try await client.registerPhone(self.mac, url: self.url) == .ok)
+            #expect(try await client.checkPhone(self.mac) == .ok)
+            #expect(try await client.phoneRedirection(self.mac) == .redirected(company: "Alice Telecom", url: self.url))
+            await standIn.state.setRedirectionWithFlag(true)
+            #expect(try await client.phoneRedirection(self.mac) == .redirected(company: "Alice Telecom", url: self.url))
+
+            #expect(try await client.registerPhoneList([self.other], url: "https://b.example.com/") == .ok)
+            #expect(try await client.listPhones(model: "snomD785", url: nil) == [self.mac, self.other])
+            #expect(try await client.listPhones(model: "snomD785", url: self.url) == [self.mac])
+            #expect(try await client.listPhones(model: "snomM700", url: nil) == [])
+
+            #expect(try await client.deregisterPhone(self.mac) == .ok)
+            #expect(try await client.deregisterPhone(self.mac) == .ok, "deregistering twice is idempotent")
+            #expect(try await client.deregisterPhoneList([self.other]) == .ok)
+            #expect(await standIn.state.registrations.isEmpty)
+        }
+    }
+
+    @Test("a URL with <mac> and & reaches the service intact")
+    func urlEscaping() async throws {
+        try await StandIn.withStandIn { (standIn: StandIn) async throws in
+            let url = "https://pbx.example.com/prov/<mac>.cfg?tenant=a&b=c"
+            #expect(try await standIn.client.registerPhone(self.mac, url: url) == .ok)
+            #expect(await standIn.state.registration(self.mac.canonical)?.url == url)
+            #expect(try await standIn.client.phoneRedirection(self.mac) == .redirected(company: "Alice Telecom", url: url))
+        }
+    }
+
+    @Test("Error: answers are typed")
+    func errorAnswers() async throws {
+        try await StandIn.withStandIn { (standIn: StandIn) async throws in
+            await standIn.state.setRegistration(self.mac.canonical, .init(owner: "mallory", url: "http://x.example/"))
+            #expect(try await standIn.client.registerPhone(self.mac, url: self.url) == .error(.ownedByOtherUser))
+            #expect(try await standIn.client.deregisterPhone(self.mac) == .error(.ownedByOtherUser))
+            #expect(try await standIn.client.checkPhone(self.mac) == .error(.ownedByOtherUser))
+            #expect(try await standIn.client.phoneRedirection(self.mac) == .error(.ownedByOtherUser))
+            #expect(try await standIn.client.registerPhone(self.other, url: "gopher://x.example/") == .error(.malformedURL))
+            #expect(try await standIn.client.registerPhoneList([], url: self.url) == .error(.malformedMACList))
+            #expect(try await standIn.client.deregisterPhoneList([]) == .error(.malformedMACList))
+        }
+    }
+
+    @Test("list calls map per-MAC failures back")
+    func partialFailures() async throws {
+        try await StandIn.withStandIn { (standIn: StandIn) async throws in
+            await standIn.state.setRegistration(self.other.canonical, .init(owner: "mallory", url: "http://x.example/"))
+            let third = MACAddress("000413610FF7")!
+            let outcome = try await standIn.client.registerPhoneList([self.mac, self.other, third], url: self.url)
+            #expect(outcome == .partial([MACFailure(mac: "000413610ff6", code: .ownedByOtherUser)]))
+            #expect(outcome.failure(for: self.other) == .ownedByOtherUser)
+            #expect(outcome.failure(for: self.mac) == nil)
+            #expect(await standIn.state.registration(third.canonical)?.owner == StandIn.user)
+            let removal = try await standIn.client.deregisterPhoneList([self.mac, self.other])
+            #expect(removal.failure(for: self.other) == .ownedByOtherUser)
+            #expect(await standIn.state.registration(self.mac.canonical) == nil)
+        }
+    }
+
+    @Test("a wrong password is an authentication failure that never shows the password")
+    func wrongPassword() async throws {
+        try await StandIn.withStandIn(configure: { $0.password = "wrong-Secret-123" }) { (standIn: StandIn) async throws in
+            await #expect(throws: RedirectError.authenticationFailed(status: 401)) {
+                try await standIn.client.checkPhone(self.mac)
+            }
+            let described = RedirectError.authenticationFailed(status: 401).description
+            #expect(!described.contains("wrong-Secret-123"))
+        }
+    }
+
+    @Test("503 is a transient server error")
+    func serviceUnavailable() async throws {
+        try await StandIn.withStandIn { (standIn: StandIn) async throws in
+            await standIn.state.failNext(1, with: .status(503))
+            do {
+                _ = try await standIn.client.checkPhone(self.mac)
+                Issue.record("expected a 503 error")
+            } catch let error as RedirectError {
+                #expect(error == .serverError(status: 503))
+                #expect(error.isTransient)
+            }
+            await standIn.state.failNext(1, with: .status(429))
+            await #expect(throws: RedirectError.rateLimited(retryAfterSeconds: nil)) {
+                try await standIn.client.checkPhone(self.mac)
+            }
+            #expect(try await standIn.client.checkPhone(self.mac) == .error(.noSuchMAC), "the service recovers")
+        }
+    }
+
+    @Test("a hanging service times out")
+    func timeout() async throws {
+        try await StandIn.withStandIn(configure: { $0.readTimeout = .milliseconds(300) }) { (standIn: StandIn) async throws in
+            await standIn.state.failNext(1, with: .hang(.seconds(10)))
+            await #expect(throws: RedirectError.timeout(.response)) {
+                try await standIn.client.checkPhone(self.mac)
+            }
+            await standIn.state.releaseHangs()
+        }
+    }
+
+    @Test("a certificate from an untrusted CA fails")
+    func untrustedCA() async throws {
+        let otherCA = try PrivateCertificateAuthority(commonName: "someone else's CA")
+        let caFile = try TemporaryFile.write(otherCA.caCertificatePEM, suffix: ".pem")
+        try await StandIn.withStandIn(tls: true, configure: { $0.caFile = caFile }) { (standIn: StandIn) async throws in
+            do {
+                _ = try await standIn.client.checkPhone(self.mac)
+                Issue.record("an untrusted certificate was accepted")
+            } catch let error as RedirectError {
+                guard case .tls = error else {
+                    Issue.record("expected a TLS error, got \(error)")
+                    return
+                }
+            }
+            #expect(await standIn.state.calls.isEmpty, "nothing reached the service")
+        }
+    }
+
+    @Test("the endpoint is used exactly: without its trailing slash the service answers 404")
+    func missingTrailingSlash() async throws {
+        try await StandIn.withStandIn { (standIn: StandIn) async throws in
+            var configuration = standIn.client.configuration
+            configuration.endpoint = String(configuration.endpoint.dropLast())
+            let client = RedirectClient(configuration: configuration, httpClient: standIn.httpClient, logger: .init(label: "t"))
+            await #expect(throws: RedirectError.unexpectedStatus(404)) { try await client.checkPhone(self.mac) }
+        }
+    }
+
+    @Test("a refused connection is a connection error")
+    func refusedConnection() async throws {
+        try await StandIn.withStandIn { (standIn: StandIn) async throws in
+            var configuration = standIn.client.configuration
+            configuration.endpoint = "http://127.0.0.1:1/xmlrpc/"
+            let client = RedirectClient(configuration: configuration, httpClient: standIn.httpClient, logger: .init(label: "t"))
+            do {
+                _ = try await client.checkPhone(self.mac)
+                Issue.record("expected a connection error")
+            } catch let error as RedirectError {
+                guard case .connection = error else {
+                    Issue.record("expected a connection error, got \(error)")
+                    return
+                }
+                #expect(error.isTransient)
+            }
+        }
+    }
+
+    @Test("the CA file must hold certificates")
+    func badCAFile() throws {
+        let path = try TemporaryFile.write("not a certificate")
+        let configuration = RedirectConfiguration(endpoint: "https://localhost/xmlrpc/", user: "u", password: "p", caFile: path)
+        #expect {
+            _ = try RedirectClient.makeHTTPClient(configuration: configuration)
+        } throws: { error in
+            guard case .unreadableCAFile(let errorPath, _) = error as? RedirectConfigurationError else { return false }
+            return errorPath == path
+        }
+    }
+
+    @Test("configuration refuses credentials in the endpoint")
+    func credentialsInEndpoint() {
+        let configuration = RedirectConfiguration(endpoint: "https://u:hunter2@localhost/xmlrpc/", user: "u", password: "p")
+        #expect {
+            try configuration.validate()
+        } throws: { error in
+            String(describing: error).contains("must not hold credentials") && !String(describing: error).contains("hunter2")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import AsyncHTTPClient
+import FakeRedirectService
+import Logging
+import SnomRedirect
+import Testing
+
+/// Starts a stand-in with two accounts and gives a client for `alice`, over HTTP or HTTPS.
+struct StandIn {
+    static let user = "alice"
+    static let password = "s3cret-Pa55!"
+
+    let server: RunningFakeRedirect
+    let httpClient: HTTPClient
+    let client: RedirectClient
+
+    var state: FakeRedirectState { self.server.state }
+
+    static func withStandIn<T>(
+        tls: Bool = false,
+        configure: (inout RedirectConfiguration) -> Void = { _ in },
+        _ body: (StandIn) async throws -> T
+    ) async throws -> T {
+        let state = FakeRedirectState(accounts: [
+            Self.user: .init(password: Self.password, company: "Alice Telecom"),
+            "mallory": .init(password: "other", company: "Mallory Ltd"),
+        ])
+        let authority = tls ? try PrivateCertificateAuthority() : nil
+        let server = try await RunningFakeRedirect.start(state: state, tls: authority)
+        var caFile: String?
+        if let authority {
+            caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
+        }
+        var configuration = RedirectConfiguration(
+            endpoint: server.endpoint, user: Self.user, password: Self.password, caFile: caFile,
+            connectTimeout: .seconds(2), readTimeout: .seconds(5))
+        configure(&configuration)
+        let httpClient = try RedirectClient.makeHTTPClient(configuration: configuration)
+        let standIn = StandIn(
+            server: server, httpClient: httpClient,
+            client: RedirectClient(configuration: configuration, httpClient: httpClient, logger: Logger(label: "test")))
+        do {
+            let result = try await body(standIn)
+            try await httpClient.shutdown()
+            await server.stop()
+            return result
+        } catch {
+            try? await httpClient.shutdown()
+            await server.stop()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,77 @@
+# Helpers to run a throwaway PostgreSQL cluster; sourced by the scripts in contrib/.
+# Works as root (the cluster runs as the `postgres` user, since PostgreSQL refuses root) or as any other user.
+
+# Puts initdb, pg_ctl and postgres on PATH; installs them with apt-get when possible, else says how, in one line.
+pg_require_binaries() {
+    if ! command -v initdb >/dev/null 2>&1; then
+        for dir in /usr/lib/postgresql/*/bin; do
+            [ -x "$dir/initdb" ] && PATH="$dir:$PATH"
+        done
+    fi
+    command -v initdb >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "PostgreSQL is not installed; installing it with apt-get ..." >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-client >/dev/null
+        for dir in /usr/lib/postgresql/*/bin; do
+            [ -x "$dir/initdb" ] && PATH="$dir:$PATH"
+        done
+    fi
+    command -v initdb >/dev/null 2>&1 && return 0
+    echo "provhook: PostgreSQL server binaries not found; install them (Debian/Ubuntu: sudo apt-get install postgresql) and retry" >&2
+    return 1
+}
+
+# Runs a command as the cluster's owner.
+pg_as_owner() {
+    if [ "$(id -u)" = 0 ]; then
+        id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/false postgres
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# Prints a TCP port on 127.0.0.1 that nothing listens on.
+pg_free_port() {
+    local port
+    for _ in $(seq 1 200); do
+        port=$((20000 + RANDOM % 20000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "provhook: no free port found" >&2
+    return 1
+}
+
+# pg_init DIR: creates a cluster in DIR (owned by the cluster's owner) with trust auth on loopback only.
+pg_init() {
+    local dir=$1
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres: "$dir" && chmod 700 "$dir"
+    pg_as_owner initdb -D "$dir" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir.initdb.log" 2>&1 || {
+        cat "$dir.initdb.log" >&2
+        return 1
+    }
+    rm -f "$dir.initdb.log"
+}
+
+# pg_start DIR PORT [postgres -c options...]: starts the cluster on 127.0.0.1:PORT and waits until it accepts.
+pg_start() {
+    local dir=$1 port=$2
+    shift 2
+    local opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 $*"
+    pg_as_owner pg_ctl -D "$dir" -o "$opts" -l "$dir/server.log" -w -t 60 start >/dev/null || {
+        cat "$dir/server.log" >&2
+        return 1
+    }
+}
+
+# pg_stop DIR: stops the cluster fast, if it runs.
+pg_stop() {
+    local dir=$1
+    [ -f "$dir/postmaster.pid" ] && pg_as_owner pg_ctl -D "$dir" -m fast -w -t 60 stop >/dev/null 2>&1
+    return 0
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against a throwaway PostgreSQL cluster on a free loopback port.
+# The cluster is stopped and removed when the script ends, whether the tests pass or fail.
+# Extra arguments go to `swift test` (for example: contrib/test.sh --filter Journal).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. contrib/lib/postgres.sh
+
+pg_require_binaries
+root=$(mktemp -d "${TMPDIR:-/tmp}/provhook-test.XXXXXX")
+chmod 755 "$root"
+cleanup() {
+    pg_stop "$root/pg"
+    rm -rf "$root"
+}
+trap cleanup EXIT INT TERM
+
+pg_init "$root/pg"
+port=$(pg_free_port)
+# Durability settings are relaxed: this cluster lives for one test run and never survives a machine crash.
+pg_start "$root/pg" "$port" -c fsync=off -c full_page_writes=off
+echo "test database: PostgreSQL on 127.0.0.1:$port (data in $root/pg)"
+
+export PROVHOOK_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+export PROVHOOK_TEST_PG_DATA="$root/pg"
+swift test "$@"

@@ -56,6 +56,10 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        /// Writes `sql/*.sql` into a Swift source file; used by the EmbedSQL plugin.
+        .executableTarget(name: "embed-sql"),
+        /// Embeds `sql/` into the ProvHook module, so the binary carries its own migrations.
+        .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["embed-sql"]),
         /// Configuration, PostgreSQL store, journal, webhook listener and delivery worker.
         .target(
             name: "ProvHook",
@@ -68,7 +72,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            plugins: ["EmbedSQL"]
         ),
         /// The `provhook` command line.
         .executableTarget(

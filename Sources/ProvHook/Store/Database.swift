@@ -1,0 +1,29 @@
+import Logging
+import PostgresNIO
+
+/// One-off connections, for work that must fail fast and clearly: `migrate`, CLI commands, start-up checks.
+public enum Database {
+    /// Connects within `timeout`, runs `body`, and always closes the connection.
+    public static func withConnection<T>(
+        _ url: DatabaseURL, timeout: Duration = .seconds(10), logger: Logger,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let configuration = try url.connectionConfiguration(connectTimeout: timeout)
+        let connection: PostgresConnection
+        do {
+            connection = try await withDeadline(timeout, "connecting to \(url)") {
+                try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            }
+        } catch {
+            throw DatabaseError("cannot connect to \(url)", error)
+        }
+        do {
+            let result = try await body(connection)
+            try? await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import NIOSSL
+import PostgresNIO
+
+/// `PROVHOOK_DATABASE_URL`: `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
+public struct DatabaseURL: Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String?
+    public var database: String
+    /// `disable` (the default on loopback), `prefer`, or `require` (the default elsewhere).
+    public var sslMode: String
+
+    public init(_ text: String) throws(ConfigurationError) {
+        guard let components = URLComponents(string: text), let scheme = components.scheme,
+            scheme == "postgres" || scheme == "postgresql"
+        else { throw .invalid(variable: "PROVHOOK_DATABASE_URL", reason: "must look like postgres://user:password@host:port/database") }
+        guard let user = components.user, !user.isEmpty else {
+            throw .invalid(variable: "PROVHOOK_DATABASE_URL", reason: "must name a user")
+        }
+        let host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+        self.host = host
+        self.port = components.port ?? 5432
+        self.user = user.removingPercentEncoding ?? user
+        self.password = components.password.map { $0.removingPercentEncoding ?? $0 }
+        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        self.database = path.isEmpty ? self.user : path
+        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? (loopback ? "disable" : "require")
+        guard ["disable", "prefer", "require"].contains(mode) else {
+            throw .invalid(variable: "PROVHOOK_DATABASE_URL", reason: "sslmode must be disable, prefer or require")
+        }
+        self.sslMode = mode
+    }
+
+    /// The URL with the password hidden, for messages and logs.
+    public var description: String {
+        "postgres://\(self.user)\(self.password == nil ? "" : ":***")@\(self.host):\(self.port)/\(self.database)"
+    }
+
+    private var tls: PostgresConnection.Configuration.TLS {
+        get throws {
+            switch self.sslMode {
+            case "disable": return .disable
+            case "prefer": return .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            default: return .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        }
+    }
+
+    /// Settings for one connection, used where a failure must surface at once (migrate, CLI, start-up checks).
+    public func connectionConfiguration(connectTimeout: Duration = .seconds(10)) throws -> PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: self.host, port: self.port, username: self.user, password: self.password, database: self.database,
+            tls: try self.tls)
+        configuration.options.connectTimeout = .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000)
+        return configuration
+    }
+
+    /// Settings for the long-lived pool of `serve`.
+    public func clientConfiguration(maxConnections: Int = 20) throws -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS =
+            switch self.sslMode {
+            case "disable": .disable
+            case "prefer": .prefer(.makeClientConfiguration())
+            default: .require(.makeClientConfiguration())
+            }
+        var configuration = PostgresClient.Configuration(
+            host: self.host, port: self.port, username: self.user, password: self.password, database: self.database,
+            tls: tls)
+        configuration.options.maximumConnections = maxConnections
+        configuration.options.minimumConnections = 0
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+}

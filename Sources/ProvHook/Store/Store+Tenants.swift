@@ -1,0 +1,181 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The columns read for a `Tenant`, in order (identifiers only, for `\(unescaped:)`).
+private let tenantColumns = "id, name, url_template, allow_bearer, created_at, updated_at, removed_at"
+private typealias TenantRow = (String, String, String, Bool, Date, Date, Date?)
+
+private func makeTenant(_ row: TenantRow) -> Tenant {
+    Tenant(
+        id: row.0, name: row.1, urlTemplate: row.2, allowBearer: row.3, createdAt: row.4, updatedAt: row.5,
+        removedAt: row.6)
+}
+
+/// What `updateTenant` changed.
+public struct TenantUpdate: Sendable {
+    public var tenant: Tenant
+    /// The new secret, when it was rotated; shown once and never stored elsewhere.
+    public var newSecret: String?
+    /// Devices re-pointed at the new URL template.
+    public var repointedDevices: Int
+}
+
+/// The secret and settings needed to authenticate one tenant's webhooks.
+public struct TenantCredentials: Sendable {
+    public var secret: String
+    public var allowBearer: Bool
+}
+
+extension Store {
+    /// Adds a tenant with a new `whsec_` secret, which is returned once.
+    public func addTenant(
+        id: String, name: String?, urlTemplate: URLTemplate, allowBearer: Bool, actor: String
+    ) async throws(StoreError) -> (Tenant, secret: String) {
+        try Tenant.validate(id: id)
+        let secret = WebhookSecret.generate()
+        let name = name ?? id
+        let logger = self.logger
+        let tenant = try await self.transaction("adding tenant \(id)") { connection in
+            let rows = try await connection.rows(
+                """
+                INSERT INTO tenants (id, name, url_template, webhook_secret, allow_bearer)
+                VALUES (\(id), \(name), \(urlTemplate.text), \(secret), \(allowBearer))
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id, name, url_template, allow_bearer, created_at, updated_at, removed_at
+                """, as: TenantRow.self, logger: logger)
+            guard let row = rows.first else { throw StoreError.conflict("tenant \(id.debugDescription) already exists") }
+            try await Self.appendJournal(
+                [
+                    JournalEntry(
+                        tenantID: id, mac: nil, actor: actor, action: "tenant.add", outcome: "ok",
+                        detail: ["name": .string(name), "url_template": .string(urlTemplate.text), "allow_bearer": .bool(allowBearer)])
+                ], on: connection, logger: logger)
+            return makeTenant(row)
+        }
+        return (tenant, secret)
+    }
+
+    /// All tenants, optionally with removed ones.
+    public func tenants(includeRemoved: Bool = false) async throws(StoreError) -> [Tenant] {
+        try await self.rows(
+            "listing tenants",
+            "SELECT \(unescaped: tenantColumns) FROM tenants WHERE \(includeRemoved) OR removed_at IS NULL ORDER BY id",
+            as: TenantRow.self
+        ).map(makeTenant)
+    }
+
+    /// One tenant, removed or not.
+    public func tenant(_ id: String) async throws(StoreError) -> Tenant? {
+        try await self.rows("reading tenant \(id)", "SELECT \(unescaped: tenantColumns) FROM tenants WHERE id = \(id)", as: TenantRow.self)
+            .first.map(makeTenant)
+    }
+
+    /// The secret of an active tenant, or nil if there is no such tenant (or it was removed).
+    public func credentials(tenantID: String) async throws(StoreError) -> TenantCredentials? {
+        try await self.rows(
+            "reading tenant \(tenantID)",
+            "SELECT webhook_secret, allow_bearer FROM tenants WHERE id = \(tenantID) AND removed_at IS NULL",
+            as: (String, Bool).self
+        ).first.map { TenantCredentials(secret: $0.0, allowBearer: $0.1) }
+    }
+
+    /// Changes a tenant. A new URL template re-points every registered device of the tenant.
+    public func updateTenant(
+        id: String, name: String? = nil, urlTemplate: URLTemplate? = nil, allowBearer: Bool? = nil,
+        rotateSecret: Bool = false, actor: String
+    ) async throws(StoreError) -> TenantUpdate {
+        let newSecret = rotateSecret ? WebhookSecret.generate() : nil
+        let template = urlTemplate?.text
+        let logger = self.logger
+        return try await self.transaction("updating tenant \(id)") { connection in
+            let rows = try await connection.rows(
+                """
+                UPDATE tenants SET
+                    name = COALESCE(\(name), name),
+                    url_template = COALESCE(\(template), url_template),
+                    allow_bearer = COALESCE(\(allowBearer), allow_bearer),
+                    webhook_secret = COALESCE(\(newSecret), webhook_secret),
+                    updated_at = now()
+                WHERE id = \(id) AND removed_at IS NULL
+                RETURNING \(unescaped: tenantColumns)
+                """, as: TenantRow.self, logger: logger)
+            guard let row = rows.first else { throw StoreError.notFound("no tenant \(id.debugDescription)") }
+            var detail: [String: JSONValue] = [:]
+            if let name { detail["name"] = .string(name) }
+            if let template { detail["url_template"] = .string(template) }
+            if let allowBearer { detail["allow_bearer"] = .bool(allowBearer) }
+            if rotateSecret { detail["secret_rotated"] = true }
+            var repointed = 0
+            if let template {
+                repointed = try await Self.repointDevices(
+                    tenantID: id, template: template, actor: actor, on: connection, logger: logger)
+                detail["repointed_devices"] = .number(Double(repointed))
+            }
+            try await Self.appendJournal(
+                [JournalEntry(tenantID: id, mac: nil, actor: actor, action: "tenant.update", outcome: "ok", detail: detail)],
+                on: connection, logger: logger)
+            return TenantUpdate(tenant: makeTenant(row), newSecret: newSecret, repointedDevices: repointed)
+        }
+    }
+
+    /// Removes a tenant: its webhooks answer 404 from now on and its registered devices are queued for
+    /// deregistration. The row stays, so the journal keeps its meaning. Returns the number of devices queued.
+    public func removeTenant(id: String, actor: String) async throws(StoreError) -> Int {
+        let logger = self.logger
+        return try await self.transaction("removing tenant \(id)") { connection in
+            let rows = try await connection.rows(
+                "UPDATE tenants SET removed_at = now(), updated_at = now() WHERE id = \(id) AND removed_at IS NULL RETURNING id",
+                as: String.self, logger: logger)
+            guard !rows.isEmpty else { throw StoreError.notFound("no tenant \(id.debugDescription)") }
+            let queued = try await connection.rows(
+                """
+                WITH changed AS (
+                    UPDATE devices SET desired = 'deregistered', status = 'pending', generation = generation + 1,
+                        attempts = 0, next_attempt_at = now(), pending_since = now(), last_error = NULL, updated_at = now()
+                    WHERE tenant_id = \(id) AND desired = 'registered' AND status <> 'skipped'
+                    RETURNING mac, generation
+                ), journaled AS (
+                    INSERT INTO journal (tenant_id, mac, actor, action, outcome, detail)
+                    SELECT \(id), mac, \(actor), 'device.deregister', 'queued',
+                           jsonb_build_object('reason', 'tenant removed', 'generation', generation)
+                    FROM changed
+                )
+                SELECT count(*)::bigint FROM changed
+                """, as: Int64.self, logger: logger)
+            let count = Int(queued.first ?? 0)
+            try await Self.appendJournal(
+                [JournalEntry(tenantID: id, mac: nil, actor: actor, action: "tenant.remove", outcome: "ok",
+                              detail: ["devices_deregistering": .number(Double(count))])],
+                on: connection, logger: logger)
+            try await Self.notifyWorkers(on: connection, logger: logger)
+            return count
+        }
+    }
+
+    /// Points every registered device of a tenant at `template`, each journaled; returns how many.
+    static func repointDevices(
+        tenantID: String, template: String, actor: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Int {
+        // `<mac>` becomes the canonical MAC, exactly as URLTemplate.render does.
+        let rows = try await connection.rows(
+            """
+            WITH changed AS (
+                UPDATE devices SET url = replace(\(template), '<mac>', mac), status = 'pending',
+                    generation = generation + 1, attempts = 0, next_attempt_at = now(), pending_since = now(),
+                    last_error = NULL, updated_at = now()
+                WHERE tenant_id = \(tenantID) AND desired = 'registered' AND status <> 'skipped'
+                  AND url IS DISTINCT FROM replace(\(template), '<mac>', mac)
+                RETURNING mac, url, generation
+            ), journaled AS (
+                INSERT INTO journal (tenant_id, mac, actor, action, outcome, detail)
+                SELECT \(tenantID), mac, \(actor), 'device.repoint', 'queued',
+                       jsonb_build_object('url', url, 'generation', generation)
+                FROM changed
+            )
+            SELECT count(*)::bigint FROM changed
+            """, as: Int64.self, logger: logger)
+        try await Self.notifyWorkers(on: connection, logger: logger)
+        return Int(rows.first ?? 0)
+    }
+}

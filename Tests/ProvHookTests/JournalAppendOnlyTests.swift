@@ -1,0 +1,78 @@
+import Logging
+import PostgresNIO
+import ProvHook
+import Testing
+
+@Suite("Journal is append-only, constraints are clear")
+struct JournalAppendOnlyTests {
+    let logger = Logger(label: "test")
+
+    @Test("UPDATE, DELETE and TRUNCATE on the journal are refused with a clear message", arguments: [
+        "UPDATE journal SET outcome = 'forged'",
+        "DELETE FROM journal",
+        "TRUNCATE journal",
+    ])
+    func refused(statement: String) async throws {
+        try await TestDatabase.with { database in
+            try await database.store.appendJournal([
+                JournalEntry(tenantID: "t", mac: "000413610FF5", actor: "cli:test", action: "test", outcome: "ok")
+            ])
+            try await database.withConnection { connection in
+                do {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                    Issue.record("\(statement) was allowed")
+                } catch {
+                    let described = DatabaseError("changing the journal", error)
+                    #expect(described.reason.contains("journal is append-only"))
+                    #expect(described.sqlState == "42501")
+                }
+            }
+            let rows = try await database.store.journal(JournalFilter())
+            #expect(rows.count == 1)
+            #expect(rows.first?.outcome == "ok")
+        }
+    }
+
+    @Test("each constraint's violation becomes a clear error", arguments: [
+        ("INSERT INTO journal (mac, actor, action, outcome) VALUES ('00:04:13:61:0f:f5', 'x', 'y', 'z')", "journal_mac_format"),
+        ("INSERT INTO tenants (id, name, url_template, webhook_secret) VALUES ('t', 't', 'gopher://x', 'whsec_AAAAAAAAAAAAAAAAAAAAAA==')", "tenant_url_template_scheme"),
+        ("INSERT INTO tenants (id, name, url_template, webhook_secret) VALUES ('t', 't', 'https://x', 'secret')", "tenant_webhook_secret_format"),
+        ("INSERT INTO tenants (id, name, url_template, webhook_secret) VALUES ('t t', 't', 'https://x', 'whsec_AAAAAAAAAAAAAAAAAAAAAA==')", "tenant_id_format"),
+    ])
+    func constraints(statement: String, constraint: String) async throws {
+        try await TestDatabase.with { database in
+            try await database.withConnection { connection in
+                do {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                    Issue.record("\(statement) was allowed")
+                } catch {
+                    #expect(DatabaseError("inserting", error).constraint == constraint)
+                }
+            }
+        }
+    }
+
+    @Test("device constraints: MAC format, URL scheme, status set")
+    func deviceConstraints() async throws {
+        try await TestDatabase.with { database in
+            _ = try await database.store.addTenant(
+                id: "t1", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false, actor: "cli:test")
+            for (statement, constraint) in [
+                ("INSERT INTO devices (mac, tenant_id, desired, url) VALUES ('000413610ff5', 't1', 'registered', 'https://x')", "device_mac_format"),
+                ("INSERT INTO devices (mac, tenant_id, desired, url) VALUES ('000413610FF5', 't1', 'registered', 'file:///etc')", "device_url_scheme"),
+                ("INSERT INTO devices (mac, tenant_id, desired, url, status) VALUES ('000413610FF5', 't1', 'registered', 'https://x', 'done')", "device_status"),
+                ("INSERT INTO devices (mac, tenant_id, desired) VALUES ('000413610FF5', 't1', 'maybe')", "device_desired_state"),
+                ("INSERT INTO devices (mac, tenant_id, desired) VALUES ('000413610FF5', 't1', 'registered')", "device_registered_has_url"),
+            ] {
+                try await database.withConnection { connection in
+                    do {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                        Issue.record("\(statement) was allowed")
+                    } catch {
+                        #expect(DatabaseError("inserting", error).constraint == constraint, "\(statement)")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import ProvHook
+import SnomRedirect
+import Testing
+
+@Suite("Store: tenants, devices, journal")
+struct StoreTests {
+    let template = try! URLTemplate("https://prov.example.com/snom/<mac>.xml?x={mac}")
+    let mac = MACAddress("00:04:13:61:0F:F5")!
+
+    @Test("tenant add prints a whsec_ secret once; duplicates are refused; list, update and remove")
+    func tenants() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            let (tenant, secret) = try await store.addTenant(
+                id: "acme", name: "ACME", urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            #expect(tenant.id == "acme")
+            #expect(secret.hasPrefix("whsec_"))
+            #expect(WebhookSecret.keyBytes(secret)?.count == 32)
+            await #expect(throws: StoreError.self) {
+                try await store.addTenant(id: "acme", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            }
+            #expect(try await store.tenants().map(\.id) == ["acme"])
+            #expect(try await store.credentials(tenantID: "acme")?.secret == secret)
+
+            let update = try await store.updateTenant(id: "acme", allowBearer: true, rotateSecret: true, actor: "cli:test")
+            #expect(update.tenant.allowBearer)
+            #expect(update.newSecret != nil && update.newSecret != secret)
+
+            #expect(try await store.removeTenant(id: "acme", actor: "cli:test") == 0)
+            #expect(try await store.tenants().isEmpty)
+            #expect(try await store.tenants(includeRemoved: true).count == 1)
+            #expect(try await store.credentials(tenantID: "acme") == nil)
+
+            let journal = try await store.journal(JournalFilter(tenantID: "acme"))
+            #expect(journal.map(\.action) == ["tenant.add", "tenant.update", "tenant.remove"])
+            #expect(journal.allSatisfy { $0.actor == "cli:test" })
+            let text = journal.map { JSONValueText.of($0.detail) }.joined()
+            #expect(!text.contains(secret), "no secret in the journal")
+            #expect(!text.contains(update.newSecret!), "no secret in the journal")
+        }
+    }
+
+    @Test("a tenant id is validated")
+    func tenantID() async throws {
+        try await TestDatabase.with { database in
+            await #expect(throws: StoreError.self) {
+                try await database.store.addTenant(id: "no spaces", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            }
+        }
+    }
+
+    @Test("desired state and generation: add → remove → add")
+    func desiredState() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            _ = try await store.addTenant(id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            let url = self.template.render(for: self.mac)
+            #expect(url == "https://prov.example.com/snom/000413610FF5.xml?x={mac}")
+
+            #expect(try await store.setDesired(DeviceChange(mac: self.mac, desired: .registered, url: url, deviceID: "pbx-42"), tenantID: "t1", actor: "cli:test") == 1)
+            var device = try #require(try await store.device(self.mac))
+            #expect(device.desired == .registered && device.status == .pending && device.generation == 1 && device.deviceID == "pbx-42")
+
+            #expect(try await store.setDesired(DeviceChange(mac: self.mac, desired: .deregistered), tenantID: "t1", actor: "cli:test") == 2)
+            device = try #require(try await store.device(self.mac))
+            #expect(device.desired == .deregistered && device.generation == 2 && device.deviceID == "pbx-42")
+
+            #expect(try await store.setDesired(DeviceChange(mac: self.mac, desired: .registered, url: url), tenantID: "t1", actor: "cli:test") == 3)
+            device = try #require(try await store.device(self.mac))
+            #expect(device.desired == .registered && device.generation == 3 && device.url == url)
+        }
+    }
+
+    @Test("a MAC active in one tenant cannot be taken by another; once deregistered it can")
+    func macOwnership() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            _ = try await store.addTenant(id: "a", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            _ = try await store.addTenant(id: "b", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            let change = DeviceChange(mac: self.mac, desired: .registered, url: "https://a.example/")
+            _ = try await store.setDesired(change, tenantID: "a", actor: "cli:test")
+            await #expect(throws: StoreError.self) { try await store.setDesired(change, tenantID: "b", actor: "cli:test") }
+            _ = try await store.setDesired(DeviceChange(mac: self.mac, desired: .deregistered), tenantID: "a", actor: "cli:test")
+            #expect(try await store.setDesired(change, tenantID: "b", actor: "cli:test") == 3)
+            #expect(try await store.device(self.mac)?.tenantID == "b")
+        }
+    }
+
+    @Test("a new URL template re-points every registered device; removal queues deregistration")
+    func repointAndRemove() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            _ = try await store.addTenant(id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            let macs = (1...5).map { MACAddress(String(format: "0004136100%02X", $0))! }
+            for mac in macs {
+                _ = try await store.setDesired(
+                    DeviceChange(mac: mac, desired: .registered, url: self.template.render(for: mac)), tenantID: "t1", actor: "cli:test")
+            }
+            let newTemplate = try URLTemplate("tftp://new.example.com/<mac>.cfg")
+            let update = try await store.updateTenant(id: "t1", urlTemplate: newTemplate, actor: "cli:test")
+            #expect(update.repointedDevices == 5)
+            for device in try await store.devices(DeviceFilter(tenantID: "t1")) {
+                #expect(device.url == "tftp://new.example.com/\(device.mac).cfg")
+                #expect(device.generation == 2 && device.status == .pending)
+            }
+            #expect(try await store.removeTenant(id: "t1", actor: "cli:test") == 5)
+            #expect(try await store.devices(DeviceFilter(tenantID: "t1")).allSatisfy { $0.desired == .deregistered && $0.generation == 3 })
+            let repoints = try await store.journal(JournalFilter(tenantID: "t1", action: "device.repoint"))
+            #expect(repoints.count == 5)
+        }
+    }
+
+    @Test("journal queries by MAC, tenant and time")
+    func journalQueries() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            let other = MACAddress("000413610FF6")!
+            try await store.appendJournal([
+                JournalEntry(tenantID: "a", mac: self.mac.canonical, actor: "x", action: "one", outcome: "ok"),
+                JournalEntry(tenantID: "b", mac: other.canonical, actor: "x", action: "two", outcome: "ok", detail: ["n": 1]),
+            ])
+            let middle = Date()
+            try await Task.sleep(for: .milliseconds(20))
+            try await store.appendJournal([
+                JournalEntry(tenantID: "a", mac: other.canonical, actor: "x", action: "three", outcome: "error", eventID: "msg_1")
+            ])
+            #expect(try await store.journal(JournalFilter(mac: self.mac.canonical)).map(\.action) == ["one"])
+            #expect(try await store.journal(JournalFilter(tenantID: "a")).map(\.action) == ["one", "three"])
+            #expect(try await store.journal(JournalFilter(since: middle)).map(\.action) == ["three"])
+            #expect(try await store.journal(JournalFilter(until: middle)).map(\.action) == ["one", "two"])
+            #expect(try await store.journal(JournalFilter(limit: 2)).map(\.action) == ["two", "three"], "the newest rows, oldest first")
+            let all = try await store.journal(JournalFilter())
+            #expect(all[1].detail["n"] == .number(1))
+            #expect(all[2].eventID == "msg_1")
+            #expect(try await store.journal(JournalFilter(afterID: all[0].id, limit: 1)).map(\.action) == ["two"])
+        }
+    }
+}
+
+/// Renders journal details as text, to look for secrets in them.
+enum JSONValueText {
+    static func of(_ detail: [String: JSONValue]) -> String {
+        let encoder = JSONEncoder()
+        return (try? String(decoding: encoder.encode(detail), as: UTF8.self)) ?? ""
+    }
+}

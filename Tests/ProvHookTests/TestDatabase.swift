@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ProvHook
+import Testing
+
+/// A fresh database per test, created in the throwaway cluster that `contrib/test.sh` starts.
+///
+/// Without `PROVHOOK_TEST_DATABASE_URL` a database test fails and says how to run it; it is never skipped.
+struct TestDatabase: Sendable {
+    static let logger = Logger(label: "test-db")
+
+    struct NotConfigured: Error, CustomStringConvertible {
+        var description: String {
+            "PROVHOOK_TEST_DATABASE_URL is not set: database tests need PostgreSQL. Run them with contrib/test.sh, which starts a throwaway cluster."
+        }
+    }
+
+    /// The admin URL of the cluster.
+    static func adminURL() throws -> DatabaseURL {
+        guard let text = ProcessInfo.processInfo.environment["PROVHOOK_TEST_DATABASE_URL"], !text.isEmpty else {
+            throw NotConfigured()
+        }
+        return try DatabaseURL(text)
+    }
+
+    let url: DatabaseURL
+    let store: Store
+
+    var urlString: String {
+        "postgres://\(self.url.user)@\(self.url.host):\(self.url.port)/\(self.url.database)"
+    }
+
+    /// Creates a database, optionally migrates it, runs `body` with a store on it, and drops it.
+    static func with<T>(
+        migrated: Bool = true, _ body: (TestDatabase) async throws -> T
+    ) async throws -> T {
+        let admin = try Self.adminURL()
+        let name = "provhook_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        try await Self.onAdmin(admin) { connection in
+            try await connection.query("CREATE DATABASE \(unescaped: String(name))", logger: Self.logger)
+        }
+        var url = admin
+        url.database = String(name)
+        if migrated {
+            try await Self.onAdmin(url) { connection in
+                _ = try await Migrator().migrate(on: connection, logger: Self.logger)
+            }
+        }
+        let client = PostgresClient(configuration: try url.clientConfiguration(maxConnections: 8), backgroundLogger: Self.logger)
+        let runner = Task { await client.run() }
+        let database = TestDatabase(url: url, store: Store(client: client, logger: Self.logger))
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(database))
+        } catch {
+            result = .failure(error)
+        }
+        runner.cancel()
+        await runner.value
+        await Self.drop(String(name), admin: admin)
+        return try result.get()
+    }
+
+    /// Runs `body` on a new connection to this test's database, as the cluster's superuser.
+    func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await Database.withConnection(self.url, logger: Self.logger, body)
+    }
+
+    private static func onAdmin(_ admin: DatabaseURL, _ body: (PostgresConnection) async throws -> Void) async throws {
+        try await Database.withConnection(admin, logger: Self.logger, body)
+    }
+
+    private static func drop(_ name: String, admin: DatabaseURL) async {
+        try? await Self.onAdmin(admin) { connection in
+            try await connection.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Self.logger)
+        }
+    }
+}

@@ -8,7 +8,9 @@ struct ProvHookCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "provhook",
         abstract: "Provisions Snom phones through the Snom redirection service when a PBX adds, changes or removes them.",
-        subcommands: [RedirectCommand.self]
+        subcommands: [
+            MigrateCommand.self, TenantCommand.self, DeviceCommand.self, JournalCommand.self, RedirectCommand.self,
+        ]
     )
 
     /// Runs the command, mapping ArgumentParser's usage errors (64) to the contract's 2.

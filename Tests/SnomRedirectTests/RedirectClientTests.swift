@@ -118,6 +118,7 @@ struct RedirectClientTests {
     func untrustedCA() async throws {
         let otherCA = try PrivateCertificateAuthority(commonName: "someone else's CA")
         let caFile = try TemporaryFile.write(otherCA.caCertificatePEM, suffix: ".pem")
+        defer { try? FileManager.default.removeItem(atPath: caFile) }
         try await StandIn.withStandIn(tls: true, configure: { $0.caFile = caFile }) { (standIn: StandIn) async throws in
             do {
                 _ = try await standIn.client.checkPhone(self.mac)
@@ -164,6 +165,7 @@ struct RedirectClientTests {
     @Test("the CA file must hold certificates")
     func badCAFile() throws {
         let path = try TemporaryFile.write("not a certificate")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let configuration = RedirectConfiguration(endpoint: "https://localhost/xmlrpc/", user: "u", password: "p", caFile: path)
         #expect {
             _ = try RedirectClient.makeHTTPClient(configuration: configuration)

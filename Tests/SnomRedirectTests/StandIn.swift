@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import FakeRedirectService
 import Logging
 import SnomRedirect
@@ -38,6 +39,7 @@ struct StandIn {
         let standIn = StandIn(
             server: server, httpClient: httpClient,
             client: RedirectClient(configuration: configuration, httpClient: httpClient, logger: Logger(label: "test")))
+        defer { if let caFile { try? FileManager.default.removeItem(atPath: caFile) } }
         do {
             let result = try await body(standIn)
             try await httpClient.shutdown()

@@ -1,3 +1,5 @@
+import PostgresNIO
+
 /// Why a store operation was refused.
 public enum StoreError: Error, Sendable, CustomStringConvertible {
     /// The input is not acceptable, for example a malformed URL template.
@@ -19,6 +21,13 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     /// Wraps a database error, translating constraint violations into messages an operator can act on.
     static func from(_ context: String, _ error: any Error) -> StoreError {
         if let error = error as? StoreError { return error }
+        if let transaction = error as? PostgresTransactionError {
+            // The body's own error is what matters; BEGIN, COMMIT or ROLLBACK failures come after it.
+            if let closureError = transaction.closureError { return Self.from(context, closureError) }
+            if let failure = transaction.beginError ?? transaction.commitError ?? transaction.rollbackError {
+                return Self.from(context, failure)
+            }
+        }
         let database = DatabaseError(context, error)
         guard let constraint = database.constraint else { return .database(database) }
         let explanation: String? =

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import ProvHook
+
+/// `--database-url` (or `PROVHOOK_DATABASE_URL`) and a deadline, shared by the commands that use the database.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "postgres://user:password@host:port/database (PROVHOOK_DATABASE_URL).") var databaseURL: String?
+    @Option(help: "Seconds to wait for the database before giving up.") var databaseTimeout = 10
+
+    var url: DatabaseURL {
+        get throws {
+            guard let text = Settings().value(self.databaseURL, "PROVHOOK_DATABASE_URL") else {
+                throw CLIFailure.input("PROVHOOK_DATABASE_URL (or --database-url) is required")
+            }
+            do {
+                return try DatabaseURL(text)
+            } catch {
+                throw CLIFailure.input(error.description)
+            }
+        }
+    }
+
+    /// Checks the database answers within the deadline, then runs `body` with a store on a running pool.
+    func withStore<T>(_ body: (Store) async throws -> T) async throws -> T {
+        let url = try self.url
+        let logger = cliLogger()
+        let timeout = Duration.seconds(max(1, self.databaseTimeout))
+        do {
+            // PostgresClient retries forever on a refused password; one plain connection fails fast instead.
+            try await Database.withConnection(url, timeout: timeout, logger: logger) { connection in
+                try await connection.query("SELECT 1 FROM schema_migrations LIMIT 1", logger: logger)
+            }
+        } catch {
+            let failure = DatabaseError("cannot use \(url)", error)
+            if failure.sqlState == "42P01" {
+                throw CLIFailure.input("the database \(url) has no provhook schema yet; run `provhook migrate` first")
+            }
+            throw CLIFailure(message: failure.description, exitCode: CLIFailure.transportExitCode)
+        }
+        let client = PostgresClient(configuration: try url.clientConfiguration(maxConnections: 4), backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        defer { runner.cancel() }
+        do {
+            return try await body(Store(client: client, logger: logger))
+        } catch let error as StoreError {
+            switch error {
+            case .database(let database):
+                throw CLIFailure(message: database.description, exitCode: CLIFailure.transportExitCode)
+            default:
+                throw CLIFailure.input(error.description)
+            }
+        }
+    }
+}
+
+/// The logger of one-shot commands: errors on standard error, or what PROVHOOK_LOG_LEVEL asks for.
+func cliLogger() -> Logger {
+    var logger = Logger(label: "provhook")
+    logger.logLevel = Settings().value(nil, "PROVHOOK_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .error
+    return logger
+}
+
+/// Who runs the CLI, as journal rows record it: `cli:<user>`.
+var cliActor: String {
+    let environment = ProcessInfo.processInfo.environment
+    let user = environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"]
+        ?? getpwuid(getuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid\(getuid())"
+    return "cli:\(user)"
+}
+
+/// Prints `value` as pretty JSON with sorted keys and ISO 8601 dates.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Prints rows as aligned columns under a header.
+func printTable(_ header: [String], _ rows: [[String]]) {
+    var widths = header.map(\.count)
+    for row in rows {
+        for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+    }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { index, cell in
+            index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }
+    print(line(header))
+    for row in rows { print(line(row)) }
+}
+
+extension Date {
+    /// ISO 8601 in UTC, to the second.
+    var iso8601: String { ISO8601DateFormatter().string(from: self) }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import ProvHook
+
+/// `provhook tenant …`: the PBX customers whose webhooks provhook accepts.
+struct TenantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenant", abstract: "Manage tenants.", subcommands: [Add.self, List.self, Update.self, Remove.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a tenant; prints its webhook secret once.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "Tenant id, as it appears in /v1/tenants/{id}/events.") var id: String
+        @Option(help: "Provisioning URL template; <mac> becomes the MAC as 12 uppercase hex digits.") var urlTemplate: String
+        @Option(help: "Display name (default: the id).") var name: String?
+        @Flag(help: "Also accept Authorization: Bearer <secret> for panels that cannot sign.") var allowBearer = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let template = try parseTemplate(self.urlTemplate)
+            let (tenant, secret) = try await self.database.withStore { store in
+                try await store.addTenant(id: self.id, name: self.name, urlTemplate: template, allowBearer: self.allowBearer, actor: cliActor)
+            }
+            if self.json {
+                try printJSON(TenantWithSecret(tenant: tenant, webhookSecret: secret))
+            } else {
+                print("added tenant \(tenant.id)")
+                print("webhook URL path: /v1/tenants/\(tenant.id)/events")
+                print("webhook secret (shown only now; configure it in the PBX): \(secret)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants.")
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Include removed tenants.") var all = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let tenants = try await self.database.withStore { try await $0.tenants(includeRemoved: self.all) }
+            if self.json { return try printJSON(tenants) }
+            printTable(
+                ["ID", "NAME", "BEARER", "CREATED", "REMOVED", "URL TEMPLATE"],
+                tenants.map {
+                    [$0.id, $0.name, $0.allowBearer ? "yes" : "no", $0.createdAt.iso8601, $0.removedAt?.iso8601 ?? "-", $0.urlTemplate]
+                })
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a tenant. A new URL template re-points all of its devices.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var id: String
+        @Option(help: "New provisioning URL template.") var urlTemplate: String?
+        @Option(help: "New display name.") var name: String?
+        @Option(help: "true or false: accept Authorization: Bearer <secret>.") var allowBearer: Bool?
+        @Flag(help: "Generate a new webhook secret and print it once.") var rotateSecret = false
+
+        func run() async throws {
+            let template = try self.urlTemplate.map(parseTemplate)
+            let update = try await self.database.withStore { store in
+                try await store.updateTenant(
+                    id: self.id, name: self.name, urlTemplate: template, allowBearer: self.allowBearer,
+                    rotateSecret: self.rotateSecret, actor: cliActor)
+            }
+            print("updated tenant \(update.tenant.id)")
+            if template != nil { print("re-pointing \(update.repointedDevices) device(s); follow with `provhook device list --tenant \(self.id)`") }
+            if let secret = update.newSecret { print("new webhook secret (shown only now): \(secret)") }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a tenant: its webhooks are refused and its devices are deregistered.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var id: String
+
+        func run() async throws {
+            let queued = try await self.database.withStore { try await $0.removeTenant(id: self.id, actor: cliActor) }
+            print("removed tenant \(self.id); \(queued) device(s) queued for deregistration")
+        }
+    }
+}
+
+private struct TenantWithSecret: Encodable {
+    var tenant: Tenant
+    var webhookSecret: String
+
+    func encode(to encoder: any Encoder) throws {
+        try self.tenant.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(self.webhookSecret, forKey: .webhookSecret)
+    }
+
+    enum Key: String, CodingKey { case webhookSecret = "webhook_secret" }
+}
+
+func parseTemplate(_ text: String) throws -> URLTemplate {
+    do {
+        return try URLTemplate(text)
+    } catch {
+        throw CLIFailure.input(error.description)
+    }
+}

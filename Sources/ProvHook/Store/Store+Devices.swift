@@ -71,10 +71,12 @@ extension Store {
 
     /// Sets a device's desired state and bumps its generation, in the caller's transaction.
     ///
-    /// Returns the new generation, or nil when the MAC is held by another tenant and still wanted there.
+    /// For a registration without an explicit URL, the URL is rendered from the tenant's template in the same
+    /// statement, so that it is never older than a concurrent template change (which locks `devices`).
+    /// Returns the new generation and URL, or nil when the MAC is held by another tenant and still wanted there.
     static func setDesired(
         _ change: DeviceChange, tenantID: String, on connection: PostgresConnection, logger: Logger
-    ) async throws -> Int64? {
+    ) async throws -> (generation: Int64, url: String?)? {
         let mac = change.mac.canonical
         if let deviceID = change.deviceID {
             // device_id is unique per tenant: the id moves to this MAC.
@@ -88,7 +90,10 @@ extension Store {
             WITH upserted AS (
                 INSERT INTO devices AS d (mac, tenant_id, device_id, extension, model, desired, url, status)
                 VALUES (\(mac), \(tenantID), \(change.deviceID), \(change.extensionNumber), \(change.model),
-                        \(change.desired.rawValue), \(change.url), \(status))
+                        \(change.desired.rawValue),
+                        CASE WHEN \(change.desired.rawValue) = 'registered' THEN COALESCE(\(change.url),
+                            (SELECT replace(url_template, '<mac>', \(mac)) FROM tenants WHERE id = \(tenantID))) END,
+                        \(status))
                 ON CONFLICT (mac) DO UPDATE SET
                     tenant_id = EXCLUDED.tenant_id,
                     device_id = COALESCE(EXCLUDED.device_id, CASE WHEN d.tenant_id = EXCLUDED.tenant_id THEN d.device_id END),
@@ -100,11 +105,11 @@ extension Store {
                     generation = d.generation + 1,
                     attempts = 0, next_attempt_at = now(), pending_since = now(), last_error = NULL, updated_at = now()
                 WHERE d.tenant_id = EXCLUDED.tenant_id OR d.desired = 'deregistered'
-                RETURNING generation
+                RETURNING generation, url
             )
-            SELECT generation, pg_notify(\(Self.wakeChannel), '')::text FROM upserted
-            """, as: (Int64, String).self, logger: logger)
-        return rows.first?.0
+            SELECT generation, url, pg_notify(\(Self.wakeChannel), '')::text FROM upserted
+            """, as: (Int64, String?, String).self, logger: logger)
+        return rows.first.map { ($0.0, $0.1) }
     }
 
     /// The MAC of a tenant's device by its PBX id.
@@ -121,14 +126,14 @@ extension Store {
     public func setDesired(_ change: DeviceChange, tenantID: String, actor: String) async throws(StoreError) -> Int64 {
         let logger = self.logger
         return try await self.transaction("changing device \(change.mac)") { connection in
-            guard let generation = try await Self.setDesired(change, tenantID: tenantID, on: connection, logger: logger) else {
+            guard let (generation, url) = try await Self.setDesired(change, tenantID: tenantID, on: connection, logger: logger) else {
                 throw StoreError.conflict("MAC \(change.mac) belongs to another tenant")
             }
             try await Self.appendJournal(
                 [JournalEntry(
                     tenantID: tenantID, mac: change.mac.canonical, actor: actor, action: "device.\(change.desired == .registered ? "register" : "deregister")",
                     outcome: change.isSkipped ? "skipped" : "queued",
-                    detail: ["url": change.url.map(JSONValue.string) ?? .null, "generation": .number(Double(generation))])],
+                    detail: ["url": url.map(JSONValue.string) ?? .null, "generation": .number(Double(generation))])],
                 on: connection, logger: logger)
             return generation
         }

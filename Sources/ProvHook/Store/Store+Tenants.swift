@@ -128,6 +128,7 @@ extension Store {
                 "UPDATE tenants SET removed_at = now(), updated_at = now() WHERE id = \(id) AND removed_at IS NULL RETURNING id",
                 as: String.self, logger: logger)
             guard !rows.isEmpty else { throw StoreError.notFound("no tenant \(id.debugDescription)") }
+            try await connection.query("LOCK TABLE devices IN SHARE ROW EXCLUSIVE MODE", logger: logger)
             let queued = try await connection.rows(
                 """
                 WITH changed AS (
@@ -157,6 +158,9 @@ extension Store {
     static func repointDevices(
         tenantID: String, template: String, actor: String, on connection: PostgresConnection, logger: Logger
     ) async throws -> Int {
+        // Webhooks render URLs from the template inside their own statement; this lock makes them wait for the
+        // new template to commit, so no device keeps a URL from the old one.
+        try await connection.query("LOCK TABLE devices IN SHARE ROW EXCLUSIVE MODE", logger: logger)
         // `<mac>` becomes the canonical MAC, exactly as URLTemplate.render does.
         let rows = try await connection.rows(
             """

@@ -1,0 +1,64 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import SnomRedirect
+
+/// Builds provhook's application: the webhook listener and operations routes, plus the PostgreSQL pool, the
+/// HTTP client and the delivery worker as services. Used by `provhook serve` and by the tests alike.
+///
+/// - Parameters:
+///   - redirectService: the service to call; nil makes a `RedirectClient` from the configuration.
+///   - onServerRunning: called with the bound port once the listener accepts connections.
+public func buildApplication(
+    _ configuration: ServeConfiguration, logger: Logger, metrics: ProvHookMetrics = ProvHookMetrics(),
+    redirectService: (any RedirectService)? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let postgres = PostgresClient(
+        configuration: try configuration.database.clientConfiguration(maxConnections: configuration.databasePoolSize),
+        backgroundLogger: logger)
+    let store = Store(client: postgres, logger: logger)
+    var services: [any Service] = [postgres]
+
+    let redirect: any RedirectService
+    if let redirectService {
+        redirect = redirectService
+    } else {
+        let httpClient = try RedirectClient.makeHTTPClient(configuration: configuration.redirect)
+        services.append(HTTPClientService(client: httpClient))
+        redirect = RedirectClient(configuration: configuration.redirect, httpClient: httpClient, logger: logger)
+    }
+
+    let signal = WorkSignal()
+    let health = ServiceHealth(metrics: metrics)
+    services.append(
+        DeliveryWorker(
+            store: store, redirect: redirect, configuration: configuration.delivery, signal: signal, metrics: metrics,
+            health: health, listenURL: configuration.database, logger: logger))
+
+    let router = Router(context: ProvHookRequestContext.self)
+    WebhookController(
+        store: store, authenticator: WebhookAuthenticator(), vendors: configuration.vendors, signal: signal, metrics: metrics,
+        logger: logger
+    ).addRoutes(to: router)
+    OperationsController(store: store, health: health, metrics: metrics).addRoutes(to: router)
+
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        services: services,
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger
+    )
+}
+
+/// Shuts the process's HTTP client down once the service group stops.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await self.client.shutdown()
+    }
+}

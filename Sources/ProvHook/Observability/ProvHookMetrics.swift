@@ -1,0 +1,60 @@
+import Metrics
+import Prometheus
+
+/// provhook's metrics, on their own Prometheus registry, so that each application instance (and each test)
+/// has its own and nothing needs the global metrics bootstrap.
+public final class ProvHookMetrics: Sendable {
+    /// The registry `/metrics` emits.
+    public let registry: PrometheusCollectorRegistry
+    /// A swift-metrics factory writing into `registry`.
+    public let factory: PrometheusMetricsFactory
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+        ]
+        self.factory = factory
+    }
+
+    /// A webhook event by type and outcome (`accepted`, `duplicate`, `rejected`, `unavailable`).
+    public func event(type: String, outcome: String) {
+        Counter(label: "provhook_webhook_events_total", dimensions: [("type", type), ("outcome", outcome)], factory: self.factory)
+            .increment()
+    }
+
+    /// A refused webhook by reason (`bad_signature`, `unknown_tenant`, `too_large`, `invalid_json`, …).
+    public func rejection(reason: String) {
+        Counter(label: "provhook_webhook_rejections_total", dimensions: [("reason", reason)], factory: self.factory).increment()
+    }
+
+    /// A call to the redirection service by method and outcome (`ok`, `error`, `partial`, `transient`, `auth`),
+    /// and its latency.
+    public func call(method: String, outcome: String, latency: Duration) {
+        Counter(label: "provhook_redirect_calls_total", dimensions: [("method", method), ("outcome", outcome)], factory: self.factory)
+            .increment()
+        Timer(label: "provhook_redirect_call_duration_seconds", dimensions: [("method", method)], factory: self.factory)
+            .recordNanoseconds(latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Devices waiting, and the age of the oldest.
+    public func waiting(count: Int, oldestAgeSeconds: Double) {
+        Gauge(label: "provhook_devices_waiting", factory: self.factory).record(count)
+        Gauge(label: "provhook_oldest_waiting_seconds", factory: self.factory).record(oldestAgeSeconds)
+    }
+
+    /// 1 while the service refuses our credentials.
+    public func credentialsRejected(_ rejected: Bool) {
+        Gauge(label: "provhook_redirect_credentials_rejected", factory: self.factory).record(rejected ? 1 : 0)
+    }
+
+    /// 1 while calls to the service fail for transport reasons.
+    public func upstreamDown(_ down: Bool) {
+        Gauge(label: "provhook_redirect_upstream_down", factory: self.factory).record(down ? 1 : 0)
+    }
+
+    /// The Prometheus text exposition.
+    public func render() -> [UInt8] { self.registry.emitToBuffer() }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import PostgresNIO
+import ProvHook
+
+/// `provhook serve`: the webhook listener and the delivery worker, in one process.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the webhook listener and the delivery worker (SIGTERM stops cleanly).")
+
+    @Option(help: "postgres://user:password@host:port/database (PROVHOOK_DATABASE_URL).") var databaseURL: String?
+    @Option(help: "host:port to listen on (PROVHOOK_LISTEN; default 127.0.0.1:8080).") var listen: String?
+    @Option(help: "XML-RPC endpoint, trailing slash included (PROVHOOK_REDIRECT_URL).") var redirectURL: String?
+    @Option(help: "Basic-auth user (PROVHOOK_REDIRECT_USER).") var redirectUser: String?
+    @Option(help: "File holding the password (PROVHOOK_REDIRECT_PASSWORD_FILE).") var redirectPasswordFile: String?
+    @Option(help: "Extra PEM trust roots (PROVHOOK_REDIRECT_CA_FILE).") var redirectCAFile: String?
+    @Option(help: "Calls in flight at most (PROVHOOK_REDIRECT_CONCURRENCY; default 8).") var concurrency: Int?
+    @Option(help: "Comma-separated MAC prefixes provhook may send (PROVHOOK_VENDOR_PREFIXES).") var vendorPrefixes: String?
+    @Option(help: "trace … critical (PROVHOOK_LOG_LEVEL; default info).") var logLevel: String?
+    @Option(help: "text or json (PROVHOOK_LOG_FORMAT; default text).") var logFormat: String?
+
+    func run() async throws {
+        var flags = ServeFlags()
+        flags.databaseURL = self.databaseURL
+        flags.listen = self.listen
+        flags.redirectURL = self.redirectURL
+        flags.redirectUser = self.redirectUser
+        flags.redirectPasswordFile = self.redirectPasswordFile
+        flags.redirectCAFile = self.redirectCAFile
+        flags.concurrency = self.concurrency
+        flags.vendorPrefixes = self.vendorPrefixes
+        flags.logLevel = self.logLevel
+        flags.logFormat = self.logFormat
+        let configuration: ServeConfiguration
+        do {
+            configuration = try Settings().serveConfiguration(flags)
+        } catch {
+            throw CLIFailure.input(error.description)
+        }
+
+        let level = configuration.logLevel
+        if configuration.logFormat == "json" {
+            LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+        } else {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+        let metrics = ProvHookMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
+        let logger = Logger(label: "provhook")
+
+        try await Self.checkDatabase(configuration.database, logger: logger)
+        let app = try buildApplication(configuration, logger: logger, metrics: metrics) { port in
+            logger.info(
+                "provhook listening",
+                metadata: [
+                    "address": "\(configuration.host):\(port)", "redirect": "\(configuration.redirect.endpoint)",
+                    "concurrency": "\(configuration.delivery.concurrency)", "instance": "\(configuration.delivery.instance)",
+                ])
+        }
+        try await app.runService()
+    }
+
+    /// Fails fast, with a clear message, when the database is unreachable or not migrated.
+    static func checkDatabase(_ url: DatabaseURL, logger: Logger) async throws {
+        let expected = Migration.embedded.last?.version ?? 0
+        let applied: Int
+        do {
+            applied = try await Database.withConnection(url, timeout: .seconds(10), logger: logger) { connection in
+                let rows = try await connection.query("SELECT coalesce(max(version), -1) FROM schema_migrations", logger: logger)
+                for try await version in rows.decode(Int.self) { return version }
+                return -1
+            }
+        } catch {
+            let failure = DatabaseError("cannot use \(url)", error)
+            if failure.sqlState == "42P01" {
+                throw CLIFailure.input("the database \(url) has no provhook schema yet; run `provhook migrate` first")
+            }
+            throw CLIFailure(message: failure.description, exitCode: CLIFailure.transportExitCode)
+        }
+        guard applied >= expected else {
+            throw CLIFailure.input("the database \(url) is at migration \(applied), this provhook needs \(expected); run `provhook migrate`")
+        }
+    }
+}

@@ -18,7 +18,7 @@ public func buildApplication(
     let postgres = PostgresClient(
         configuration: try configuration.database.clientConfiguration(maxConnections: configuration.databasePoolSize),
         backgroundLogger: logger)
-    let store = Store(client: postgres, logger: logger)
+    let store = Store(client: postgres, logger: logger, deadline: configuration.databaseDeadline)
     var services: [any Service] = [postgres]
 
     let redirect: any RedirectService

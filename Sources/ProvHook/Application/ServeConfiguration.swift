@@ -7,6 +7,8 @@ public struct ServeConfiguration: Sendable {
     public var database: DatabaseURL
     /// Connections in the pool.
     public var databasePoolSize: Int
+    /// The longest a database operation may take before the webhook answers 503.
+    public var databaseDeadline: Duration
     public var host: String
     public var port: Int
     public var redirect: RedirectConfiguration
@@ -17,12 +19,13 @@ public struct ServeConfiguration: Sendable {
     public var logFormat: String
 
     public init(
-        database: DatabaseURL, databasePoolSize: Int = 16, host: String = "127.0.0.1", port: Int = 8080,
+        database: DatabaseURL, databasePoolSize: Int = 16, databaseDeadline: Duration = .seconds(5), host: String = "127.0.0.1", port: Int = 8080,
         redirect: RedirectConfiguration, delivery: DeliveryConfiguration, vendors: VendorFilter = VendorFilter(),
         logLevel: Logger.Level = .info, logFormat: String = "text"
     ) {
         self.database = database
         self.databasePoolSize = databasePoolSize
+        self.databaseDeadline = databaseDeadline
         self.host = host
         self.port = port
         self.redirect = redirect
@@ -82,6 +85,7 @@ extension Settings {
         }
         return ServeConfiguration(
             database: database, databasePoolSize: try self.integer(nil, "PROVHOOK_DATABASE_POOL", default: 16, in: 2...200),
+            databaseDeadline: .milliseconds(try self.integer(nil, "PROVHOOK_DATABASE_TIMEOUT_MS", default: 5000, in: 100...600_000)),
             host: host, port: port, redirect: redirect, delivery: delivery, vendors: vendors, logLevel: level, logFormat: format)
     }
 

@@ -53,7 +53,7 @@ public struct DeliveryWorker: Service {
     func deliver() async {
         await withTaskGroup(of: Void.self) { calls in
             var inFlight = 0
-            while !self.signal.isStopped {
+            while !self.signal.isStopped && !Task.isCancelled {
                 let free = self.configuration.concurrency - inFlight
                 var claimed: [ClaimedDevice] = []
                 if free > 0 {

@@ -45,7 +45,7 @@ extension Store {
         let logger = self.logger
         let payloadText = String(decoding: payload, as: UTF8.self)
         do {
-            let isNew = try await self.client.withTransaction(logger: logger) { connection -> Bool in
+            let isNew = try await self.rawTransaction("recording the webhook") { connection -> Bool in
                 let inserted = try await connection.rows(
                     """
                     INSERT INTO webhook_events (tenant_id, webhook_id, type, payload)

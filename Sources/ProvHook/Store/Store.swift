@@ -9,34 +9,55 @@ public struct Store: Sendable {
     /// The pool; it must be running (`client.run()`) as a service.
     public let client: PostgresClient
     let logger: Logger
+    /// The longest any operation may take. PostgresClient waits for a connection forever while the database is
+    /// down; past this deadline the operation fails instead, so that webhooks answer 503 rather than hang.
+    let deadline: Duration
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, deadline: Duration = .seconds(10)) {
         self.client = client
         self.logger = logger
+        self.deadline = deadline
     }
 
-    /// Runs `body` in one transaction, committed when it returns and rolled back when it throws.
+    /// Runs `body` in one transaction, committed when it returns and rolled back when it throws, within the
+    /// deadline. If the deadline passes during COMMIT the outcome is unknown to the caller, which then answers
+    /// 503; a webhook's retry is recognised by its webhook-id, so nothing is lost or applied twice.
     func transaction<T: Sendable>(
-        _ context: String, _ body: @Sendable (PostgresConnection) async throws -> T
+        _ context: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(StoreError) -> T {
         do {
-            return try await self.client.withTransaction(logger: self.logger) { connection in
-                try await body(connection)
-            }
+            return try await self.rawTransaction(context, body)
         } catch {
             throw StoreError.from(context, error)
         }
     }
 
+    /// `transaction` without the error translation, for callers that inspect the body's own errors.
+    func rawTransaction<T: Sendable>(
+        _ context: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let client = self.client
+        let logger = self.logger
+        return try await withDeadline(self.deadline, context) {
+            try await client.withTransaction(logger: logger) { connection in
+                try await body(connection)
+            }
+        }
+    }
+
     /// Runs one query outside a transaction and collects its rows.
-    func rows<each Column: PostgresDecodable>(
+    func rows<each Column: PostgresDecodable & Sendable>(
         _ context: String, _ query: PostgresQuery, as types: (repeat each Column).Type
     ) async throws(StoreError) -> [(repeat each Column)] {
+        let client = self.client
+        let logger = self.logger
         do {
-            let sequence = try await self.client.query(query, logger: self.logger)
-            var result: [(repeat each Column)] = []
-            for try await row in sequence.decode((repeat each Column).self) { result.append(row) }
-            return result
+            return try await withDeadline(self.deadline, context) {
+                let sequence = try await client.query(query, logger: logger)
+                var result: [(repeat each Column)] = []
+                for try await row in sequence.decode((repeat each Column).self) { result.append(row) }
+                return result
+            }
         } catch {
             throw StoreError.from(context, error)
         }

@@ -1,0 +1,76 @@
+import FakeRedirectService
+import Foundation
+import Logging
+import ProvHook
+import SnomRedirect
+import Testing
+
+@Suite("Database outage")
+struct DatabaseOutageTests {
+    @Test("the database stopped → the webhook answers 503, never 2xx; provhook recovers without a restart; nothing acknowledged is lost")
+    func databaseStopped() async throws {
+        let cluster = try ScratchCluster.create()
+        defer { cluster.destroy() }
+        let logger = Logger(label: "test")
+        try await Database.withConnection(cluster.url, logger: logger) { connection in
+            _ = try await Migrator().migrate(on: connection, logger: logger)
+        }
+        let template = try URLTemplate("https://p.example/<mac>.xml")
+        let client = PostgresClientRunner(url: cluster.url)
+        let (_, secret) = try await client.store.addTenant(id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+        await client.stop()
+
+        let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
+        let provhook = try await RunningProvHook.start(
+            database: cluster.url, redirectEndpoint: standIn.endpoint, databaseDeadline: .seconds(1))
+        var acknowledged: [String] = []
+        func add(_ mac: String) async throws -> Int {
+            let answer = try await provhook.send(tenant: "acme", body: #"{"type":"device.added","mac":"\#(mac)"}"#, secret: secret)
+            if (200..<300).contains(answer.status) { acknowledged.append(mac) }
+            return answer.status
+        }
+        #expect(try await add("000413000001") == 202)
+
+        try cluster.stop()
+        for index in 2...6 {
+            let status = try await add(String(format: "0004130000%02X", index))
+            #expect(status == 503, "while the database is down the answer is 503, never 2xx")
+        }
+        #expect(try await provhook.get("/readyz").status == 503)
+
+        try cluster.start()
+        try await eventually("accepting again") { try await add("000413000010") == 202 }
+        try await eventually("ready again") { try await provhook.get("/readyz").status == 200 }
+        for mac in acknowledged {
+            try await eventually("\(mac) applied") { await standIn.state.registration(mac) != nil }
+        }
+        #expect(acknowledged.count >= 2)
+        await provhook.stop()
+        await standIn.stop()
+    }
+}
+
+/// A store on a running pool, for setting up a database outside TestDatabase.
+struct PostgresClientRunner {
+    let store: Store
+    private let task: Task<Void, Never>
+
+    init(url: DatabaseURL) {
+        let client = PostgresNIOClient.make(url)
+        self.store = Store(client: client, logger: Logger(label: "test"))
+        self.task = Task { await client.run() }
+    }
+
+    func stop() async {
+        self.task.cancel()
+        await self.task.value
+    }
+}
+
+import PostgresNIO
+
+enum PostgresNIOClient {
+    static func make(_ url: DatabaseURL) -> PostgresClient {
+        PostgresClient(configuration: try! url.clientConfiguration(maxConnections: 2), backgroundLogger: Logger(label: "test"))
+    }
+}

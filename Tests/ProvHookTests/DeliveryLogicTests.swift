@@ -1,0 +1,50 @@
+import Foundation
+import SnomRedirect
+import Testing
+
+@testable import ProvHook
+
+@Suite("Delivery logic")
+struct DeliveryLogicTests {
+    func device(_ mac: String, _ desired: DesiredState, url: String? = nil) -> ClaimedDevice {
+        ClaimedDevice(mac: MACAddress(mac)!, tenantID: "t", desired: desired, url: url, generation: 1, attempt: 1, pendingSince: Date())
+    }
+
+    @Test("calls are planned: removals as lists, equal URLs as lists, the rest single")
+    func plan() {
+        let devices = [
+            self.device("000413000001", .deregistered), self.device("000413000002", .deregistered),
+            self.device("000413000003", .registered, url: "https://a/"), self.device("000413000004", .registered, url: "https://a/"),
+            self.device("000413000005", .registered, url: "https://b/"), self.device("000413000006", .deregistered),
+        ]
+        let calls = DeliveryCall.plan(devices, maxListSize: 2)
+        #expect(calls.map(\.method) == [.deregisterPhoneList, .deregisterPhone, .registerPhoneList, .registerPhone])
+        #expect(calls[2].url == "https://a/" && calls[2].devices.count == 2)
+    }
+
+    @Test("backoff doubles within ±20 % up to the maximum, and gives up after the give-up age")
+    func backoff() {
+        let policy = RetryPolicy(base: .seconds(1), maximum: .seconds(60), giveUpAfter: .seconds(600))
+        for attempt in 1...10 {
+            let delay = RetryPolicy.seconds(policy.delay(afterAttempt: attempt))
+            let nominal = min(pow(2, Double(attempt)), 60)
+            #expect(delay >= nominal * 0.8 - 0.001 && delay <= nominal * 1.2 + 0.001, "attempt \(attempt): \(delay)")
+        }
+        #expect(RetryPolicy.seconds(policy.delay(afterAttempt: 1, minimum: .seconds(30))) >= 30)
+        #expect(!policy.shouldGiveUp(pendingSince: Date() - 100, delay: .seconds(60)))
+        #expect(policy.shouldGiveUp(pendingSince: Date() - 590, delay: .seconds(60)))
+    }
+
+    @Test("a wake before the wait is not lost; a wait without a wake times out")
+    func signal() async {
+        let signal = WorkSignal()
+        signal.wake()
+        let started = ContinuousClock.now
+        await signal.wait(upTo: .seconds(10))
+        #expect(ContinuousClock.now - started < .seconds(5))
+        await signal.wait(upTo: .milliseconds(50))
+        signal.stop()
+        await signal.wait(upTo: .seconds(10))
+        #expect(signal.isStopped)
+    }
+}

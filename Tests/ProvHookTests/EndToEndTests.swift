@@ -1,0 +1,294 @@
+import FakeRedirectService
+import Foundation
+import ProvHook
+import SnomRedirect
+import Testing
+
+@Suite("End to end: webhook → PostgreSQL → worker → stand-in")
+struct EndToEndTests {
+    @Test("device.added → registered at the service with the tenant's URL, journaled")
+    func added() async throws {
+        try await EndToEnd.run { run in
+            let answer = try await run.send(#"{"type":"device.added","mac":"00:04:13:61:0F:F5","device_id":"pbx-42","extension":"201","model":"snomD785","unknown":1}"#, id: "msg_add_1")
+            #expect(answer.status == 202)
+            #expect(answer.json["status"] as? String == "accepted" && answer.json["event"] as? String == "msg_add_1")
+            let expectedURL = "https://pbx.example.com/prov/000413610FF5.xml?brand=snom&v={mac}"
+            try await eventually("registered") { try await run.device("000413610FF5")?.status == .registered }
+            #expect(await run.state.registration("000413610FF5") == .init(owner: StandInAccounts.user, url: expectedURL))
+            let journal = try await run.store.journal(JournalFilter(mac: "000413610FF5"))
+            #expect(journal.map(\.action) == ["event.device.added", "redirect.registerPhone"])
+            #expect(journal[0].eventID == "msg_add_1" && journal[0].actor == "webhook:127.0.0.1")
+            #expect(journal[1].outcome == "ok" && journal[1].detail["url"] == .string(expectedURL))
+            #expect(journal[1].detail["latency_ms"] != nil && journal[1].detail["attempt"] == .number(1))
+            let text = journal.map { JSONValueText.of($0.detail) }.joined()
+            #expect(!text.contains(StandInAccounts.password) && !text.contains(run.secret), "no secret in the journal")
+        }
+    }
+
+    @Test("device.removed by MAC and by device_id → deregistered")
+    func removed() async throws {
+        try await EndToEnd.run { run in
+            #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5"}"#).status == 202)
+            #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF6","device_id":"pbx-6"}"#).status == 202)
+            try await eventually("both registered") { await run.state.registrations.count == 2 }
+            #expect(try await run.send(#"{"type":"device.removed","mac":"00-04-13-61-0F-F5"}"#).status == 202)
+            #expect(try await run.send(#"{"type":"device.removed","device_id":"pbx-6"}"#).status == 202)
+            try await eventually("both deregistered") { await run.state.registrations.isEmpty }
+            try await eventually("status") {
+                try await run.store.devices().allSatisfy { $0.status == .deregistered && $0.desired == .deregistered }
+            }
+            let unknown = try await run.send(#"{"type":"device.removed","device_id":"pbx-unknown"}"#)
+            #expect(unknown.status == 400 && unknown.errorCode == "unknown_device")
+        }
+    }
+
+    @Test("a MAC change deregisters the old MAC and registers the new one, with or without previous_mac")
+    func macChange() async throws {
+        try await EndToEnd.run { run in
+            #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5","device_id":"pbx-42"}"#).status == 202)
+            try await eventually("first registered") { await run.state.registration("000413610FF5") != nil }
+            #expect(try await run.send(#"{"type":"device.updated","mac":"00:04:13:61:0F:F6","previous_mac":"00:04:13:61:0F:F5","device_id":"pbx-42"}"#).status == 202)
+            try await eventually("moved to F6") {
+                let (old, new) = (await run.state.registration("000413610FF5"), await run.state.registration("000413610FF6"))
+                return old == nil && new != nil
+            }
+            // Only the device_id: the PBX did not say which MAC it had before.
+            #expect(try await run.send(#"{"type":"device.updated","mac":"000413610FF7","device_id":"pbx-42"}"#).status == 202)
+            try await eventually("moved to F7") {
+                let (old, new) = (await run.state.registration("000413610FF6"), await run.state.registration("000413610FF7"))
+                return old == nil && new != nil
+            }
+            #expect(try await run.device("000413610FF7")?.deviceID == "pbx-42")
+            #expect(try await run.device("000413610FF6")?.deviceID == nil)
+        }
+    }
+
+    @Test("add → remove → add, sent fast, ends registered")
+    func addRemoveAdd() async throws {
+        try await EndToEnd.run { run in
+            await run.state.setLatency(.milliseconds(30))
+            for body in [
+                #"{"type":"device.added","mac":"000413610FF5"}"#, #"{"type":"device.removed","mac":"000413610FF5"}"#,
+                #"{"type":"device.added","mac":"000413610FF5"}"#,
+            ] {
+                #expect(try await run.send(body).status == 202)
+            }
+            try await eventually("final state applied") {
+                let device = try await run.device("000413610FF5")
+                return device?.status == .registered && device?.generation == 3
+            }
+            #expect(await run.state.registration("000413610FF5") != nil)
+            let rows = try await run.store.journal(JournalFilter(mac: "000413610FF5"))
+            #expect(rows.filter { $0.action.hasPrefix("event.") }.count == 3)
+        }
+    }
+
+    @Test("a redelivered webhook-id answers duplicate and makes one call")
+    func duplicate() async throws {
+        try await EndToEnd.run { run in
+            let body = #"{"type":"device.added","mac":"000413610FF5"}"#
+            #expect(try await run.send(body, id: "msg_dup").status == 202)
+            let again = try await run.send(body, id: "msg_dup")
+            #expect(again.status == 200 && again.json["status"] as? String == "duplicate" && again.json["event"] as? String == "msg_dup")
+            try await eventually("registered") { try await run.device("000413610FF5")?.status == .registered }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await run.calls(for: "000413610FF5").count == 1)
+            #expect(try await run.device("000413610FF5")?.generation == 1)
+            #expect(try await run.store.journal(JournalFilter(action: "event.device.added")).count == 1)
+        }
+    }
+
+    @Test("bad input gets the exact status and changes nothing")
+    func badInput() async throws {
+        try await EndToEnd.run { run in
+            let good = #"{"type":"device.added","mac":"000413610FF5"}"#
+            let provhook = run.provhook
+            var answer = try await provhook.send(tenant: EndToEnd.tenant, body: good, secret: WebhookSecret.generate())
+            #expect(answer.status == 401 && answer.errorCode == "bad_signature")
+            answer = try await provhook.send(tenant: EndToEnd.tenant, body: good, secret: run.secret, timestamp: Date() - 301)
+            #expect(answer.status == 401 && answer.errorCode == "stale_timestamp")
+            answer = try await provhook.send(tenant: EndToEnd.tenant, body: good, secret: run.secret, timestamp: Date() + 301)
+            #expect(answer.status == 401 && answer.errorCode == "stale_timestamp")
+            answer = try await provhook.send(tenant: EndToEnd.tenant, body: good, secret: nil)
+            #expect(answer.status == 401 && answer.errorCode == "missing_headers")
+            answer = try await provhook.send(tenant: "nobody", body: good, secret: run.secret)
+            #expect(answer.status == 404 && answer.errorCode == "unknown_tenant")
+            let big = #"{"type":"device.added","mac":"000413610FF5","pad":""# + String(repeating: "x", count: 65 * 1024) + #""}"#
+            answer = try await provhook.send(tenant: EndToEnd.tenant, body: big, secret: run.secret)
+            #expect(answer.status == 413 && answer.errorCode == "too_large")
+            for (body, code) in [
+                ("{\"type\":\"device.added\",", "invalid_json"), ("[1,2]", "invalid_json"),
+                (#"{"type":"device.added","mac":"00:04:13:61:0f"}"#, "malformed_mac"),
+                (#"{"type":"device.added"}"#, "missing_mac"), (#"{"type":"device.exploded","mac":"000413610FF5"}"#, "unknown_type"),
+                (#"{"type":"device.added","mac":5}"#, "malformed_mac"), (#"{"type":"device.added","mac":"000413610FF5","device_id":7}"#, "invalid_field"),
+                (#"{"type":"device.added","mac":"000413610FF5","device_id":"a\u0000b"}"#, "invalid_json"),
+            ] {
+                answer = try await run.send(body)
+                #expect(answer.status == 400 && answer.errorCode == code, "\(body)")
+            }
+            #expect(try await run.store.devices().isEmpty, "no device changed")
+            #expect(await run.state.calls.isEmpty, "nothing was sent")
+            let rejected = try await run.store.journal(JournalFilter(action: "event.rejected"))
+            #expect(rejected.count == 8, "authenticated rejections are journaled; unauthenticated ones are not")
+            let metrics = try await provhook.get("/metrics")
+            #expect(metrics.body.contains(#"provhook_webhook_rejections_total{reason="bad_signature"} 1"#))
+            #expect(metrics.body.contains(#"provhook_webhook_rejections_total{reason="unknown_tenant"} 1"#))
+        }
+    }
+
+    @Test("a bearer token works only where the tenant allows it")
+    func bearer() async throws {
+        try await EndToEnd.run(allowBearer: true) { run in
+            let body = #"{"type":"device.added","mac":"000413610FF5"}"#
+            var answer = try await run.provhook.send(
+                tenant: EndToEnd.tenant, body: body, secret: nil, extraHeaders: [("Authorization", "Bearer \(run.secret)"), ("webhook-id", "msg_b1")])
+            #expect(answer.status == 202)
+            answer = try await run.provhook.send(
+                tenant: EndToEnd.tenant, body: body, secret: nil, extraHeaders: [("Authorization", "Bearer whsec_wrong")])
+            #expect(answer.status == 401 && answer.errorCode == "bad_bearer")
+        }
+    }
+
+    @Test("the stand-in answering 503 five times → retried with backoff, then registered")
+    func retries() async throws {
+        try await EndToEnd.run { run in
+            await run.state.failNext(5, with: .status(503))
+            #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5"}"#).status == 202)
+            try await eventually("registered after retries") { try await run.device("000413610FF5")?.status == .registered }
+            let rows = try await run.store.journal(JournalFilter(mac: "000413610FF5", action: "redirect.registerPhone"))
+            #expect(rows.map(\.outcome) == ["retry", "retry", "retry", "retry", "retry", "ok"])
+            #expect(rows.last?.detail["attempt"] == .number(6))
+            #expect(await run.state.calls.count == 6)
+            let metrics = try await run.provhook.get("/metrics").body
+            #expect(metrics.contains(#"provhook_redirect_calls_total{method="registerPhone",outcome="transient"} 5"#))
+        }
+    }
+
+    @Test("owned_by_other_user → conflict, not retried")
+    func conflict() async throws {
+        try await EndToEnd.run { run in
+            await run.state.setRegistration("000413610FF5", .init(owner: "someone-else", url: "https://other.example/"))
+            #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5"}"#).status == 202)
+            try await eventually("conflict") { try await run.device("000413610FF5")?.status == .conflict }
+            #expect(try await run.device("000413610FF5")?.lastError == "Error:owned_by_other_user")
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(await run.state.calls.count == 1, "a permanent answer is not retried")
+        }
+    }
+
+    @Test("a MAC outside the vendor prefixes is journaled skipped and never sent")
+    func skipped() async throws {
+        try await EndToEnd.run { run in
+            #expect(try await run.send(#"{"type":"device.added","mac":"AA:BB:CC:00:00:01"}"#).status == 202)
+            #expect(try await run.device("AABBCC000001")?.status == .skipped)
+            #expect(try await run.store.journal(JournalFilter(mac: "AABBCC000001")).map(\.outcome) == ["skipped"])
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await run.state.calls.isEmpty)
+        }
+    }
+
+    @Test("removals go out as deregisterPhoneList, equal URLs as registerPhoneList, partial failures mapped back")
+    func batching() async throws {
+        try await TestDatabase.with { database in
+            let template = try URLTemplate("https://pbx.example.com/prov/{mac}.xml")
+            let (_, secret) = try await database.store.addTenant(id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
+            let macs = (1...30).map { String(format: "0004136100%02X", $0) }
+            await standIn.state.setRegistration(macs[7], .init(owner: "someone-else", url: "https://x.example/"))
+            // Queue everything before the worker starts, so that it finds one batch.
+            for mac in macs {
+                _ = try await database.store.setDesired(DeviceChange(mac: MACAddress(mac)!, desired: .registered), tenantID: "acme", actor: "cli:test")
+            }
+            let provhook = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint)
+            try await eventually("all decided") { try await database.store.devices(DeviceFilter(status: .pending)).isEmpty }
+            #expect(try await database.store.device(MACAddress(macs[7])!)?.status == .conflict)
+            #expect(try await database.store.devices(DeviceFilter(status: .registered)).count == 29)
+            let methods = await standIn.state.calls.compactMap(\.method)
+            #expect(methods.allSatisfy { $0 == "redirect.registerPhoneList" }, "\(methods)")
+            #expect(methods.count < 10)
+
+            // Removals arriving while no worker runs form a backlog, which goes out as list calls.
+            await provhook.stop()
+            await standIn.state.clearCalls()
+            for mac in macs {
+                _ = try await database.store.setDesired(DeviceChange(mac: MACAddress(mac)!, desired: .deregistered), tenantID: "acme", actor: "cli:test")
+            }
+            let restarted = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint)
+            try await eventually("all removed") { try await database.store.devices(DeviceFilter(status: .pending)).isEmpty }
+            let removals = await standIn.state.calls.compactMap(\.method)
+            #expect(removals.allSatisfy { $0 == "redirect.deregisterPhoneList" } && removals.count < 10, "\(removals)")
+            #expect(await standIn.state.registrations.count == 1, "only the other account's MAC is left")
+            #expect(try await database.store.device(MACAddress(macs[7])!)?.status == .conflict, "its removal was refused too")
+            _ = secret
+            await restarted.stop()
+            await standIn.stop()
+        }
+    }
+
+    @Test("wrong credentials keep the work queued and show in /readyz")
+    func wrongCredentials() async throws {
+        try await TestDatabase.with { database in
+            let (_, secret) = try await database.store.addTenant(
+                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false, actor: "cli:test")
+            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
+            let provhook = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint, password: "wrong-one")
+            #expect(try await provhook.send(tenant: "acme", body: #"{"type":"device.added","mac":"000413610FF5"}"#, secret: secret).status == 202)
+            try await eventually("readyz shows it") { try await provhook.get("/readyz").status == 503 }
+            let ready = try await provhook.get("/readyz")
+            #expect(ready.body.contains("redirect_credentials") && ready.body.contains("rejected"))
+            #expect(!ready.body.contains("wrong-one"))
+            #expect(try await database.store.device(MACAddress("000413610FF5")!)?.status == .pending)
+            #expect(try await provhook.get("/metrics").body.contains("provhook_redirect_credentials_rejected 1"))
+            #expect(try await provhook.get("/healthz").status == 200)
+            await provhook.stop()
+            await standIn.stop()
+        }
+    }
+
+    @Test("two instances on one database: every device applied, no MAC worked by both at once")
+    func twoInstances() async throws {
+        try await TestDatabase.with { database in
+            let (_, secret) = try await database.store.addTenant(
+                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false, actor: "cli:test")
+            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
+            await standIn.state.setLatency(.milliseconds(5))
+            let first = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint, instance: "one")
+            let second = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint, instance: "two")
+            let macs = (0..<120).map { String(format: "00041362%04X", $0) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, mac) in macs.enumerated() {
+                    let target = index % 2 == 0 ? first : second
+                    group.addTask {
+                        let added = try await target.send(tenant: "acme", body: #"{"type":"device.added","mac":"\#(mac)"}"#, secret: secret)
+                        #expect(added.status == 202)
+                        if index % 3 == 0 {
+                            let removed = try await target.send(tenant: "acme", body: #"{"type":"device.removed","mac":"\#(mac)"}"#, secret: secret)
+                            #expect(removed.status == 202)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await eventually("all applied") { try await database.store.devices(DeviceFilter(status: .pending)).isEmpty }
+            for (index, mac) in macs.enumerated() {
+                let registration = await standIn.state.registration(mac)
+                #expect((registration != nil) == (index % 3 != 0), "\(mac)")
+            }
+            // No MAC was in two calls at once: each MAC's calls, ordered by start, never overlap.
+            let calls = await standIn.state.calls
+            for mac in macs {
+                let intervals = calls.filter { call in
+                    call.params.contains { $0.stringValue == mac || ($0.arrayValue?.contains { $0.stringValue == mac } ?? false) }
+                }.map { ($0.startedAt, $0.finishedAt) }.sorted { $0.0 < $1.0 }
+                for (earlier, later) in zip(intervals, intervals.dropFirst()) {
+                    #expect(earlier.1 <= later.0, "overlapping calls for \(mac)")
+                }
+            }
+            let workers = Set(try await database.store.journal(JournalFilter(limit: 10_000)).filter { $0.action.hasPrefix("redirect.") }.map(\.actor))
+            #expect(workers == ["worker:one", "worker:two"], "both instances worked")
+            await first.stop()
+            await second.stop()
+            await standIn.stop()
+        }
+    }
+}

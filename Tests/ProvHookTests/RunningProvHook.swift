@@ -1,0 +1,183 @@
+import AsyncHTTPClient
+import FakeRedirectService
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ProvHook
+import ServiceLifecycle
+import SnomRedirect
+import Testing
+
+/// provhook's application (listener and worker) running in the test process on a free port, against a test
+/// database and a stand-in, stopped with a graceful shutdown as SIGTERM would.
+final class RunningProvHook: Sendable {
+    let port: Int
+    let metrics: ProvHookMetrics
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    private init(port: Int, metrics: ProvHookMetrics, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.port = port
+        self.metrics = metrics
+        self.group = group
+        self.task = task
+    }
+
+    static func start(
+        database: DatabaseURL, redirectEndpoint: String, user: String = StandInAccounts.user,
+        password: String = StandInAccounts.password, concurrency: Int = 4, instance: String = "test",
+        retryBase: Duration = .milliseconds(20), retryMaximum: Duration = .milliseconds(400),
+        vendors: VendorFilter = VendorFilter(), readTimeout: Duration = .seconds(5), databaseDeadline: Duration = .seconds(5)
+    ) async throws -> RunningProvHook {
+        var logger = Logger(label: "provhook-\(instance)")
+        logger.logLevel = .warning
+        let redirect = RedirectConfiguration(
+            endpoint: redirectEndpoint, user: user, password: password, connectTimeout: .seconds(2), readTimeout: readTimeout,
+            maxConnections: concurrency)
+        let configuration = ServeConfiguration(
+            database: database, databasePoolSize: 8, databaseDeadline: databaseDeadline, host: "127.0.0.1", port: 0, redirect: redirect,
+            delivery: DeliveryConfiguration(
+                concurrency: concurrency, lease: .seconds(30),
+                retry: RetryPolicy(base: retryBase, maximum: retryMaximum, giveUpAfter: .seconds(600)), instance: instance,
+                idleWake: .seconds(5)),
+            vendors: vendors)
+        let metrics = ProvHookMetrics()
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try buildApplication(configuration, logger: logger, metrics: metrics) { port in
+            continuation.yield(port)
+            continuation.finish()
+        }
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
+        guard let port = await ports.first(where: { _ in true }) else {
+            try await task.value
+            throw CancellationError()
+        }
+        return RunningProvHook(port: port, metrics: metrics, group: group, task: task)
+    }
+
+    /// Stops as on SIGTERM: the listener closes, in-flight calls finish, then everything stops.
+    func stop() async {
+        await self.group.triggerGracefulShutdown()
+        _ = try? await self.task.value
+    }
+
+    struct Answer {
+        var status: Int
+        var body: String
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(self.body.utf8)) as? [String: Any]) ?? [:] }
+        var errorCode: String? { (self.json["error"] as? [String: Any])?["code"] as? String }
+    }
+
+    /// Sends a signed webhook (or a raw request when `secret` is nil).
+    func send(
+        tenant: String, body: String, secret: String?, id: String = "msg_" + UUID().uuidString.lowercased(),
+        timestamp: Date = Date(), extraHeaders: [(String, String)] = []
+    ) async throws -> Answer {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(self.port)/v1/tenants/\(tenant)/events")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        let stamp = String(Int(timestamp.timeIntervalSince1970))
+        if let secret {
+            request.headers.add(name: "webhook-id", value: id)
+            request.headers.add(name: "webhook-timestamp", value: stamp)
+            request.headers.add(name: "webhook-signature", value: WebhookAuthenticator.sign(id: id, timestamp: stamp, body: Array(body.utf8), secret: secret)!)
+        }
+        for (name, value) in extraHeaders { request.headers.replaceOrAdd(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: body))
+        return try await self.request(request)
+    }
+
+    func get(_ path: String) async throws -> Answer {
+        try await self.request(HTTPClientRequest(url: "http://127.0.0.1:\(self.port)\(path)"))
+    }
+
+    private func request(_ request: HTTPClientRequest) async throws -> Answer {
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 22)
+        return Answer(status: Int(response.status.code), body: String(buffer: body))
+    }
+}
+
+enum StandInAccounts {
+    static let user = "provhook"
+    static let password = "stand-in-Pa55"
+
+    static func makeState() -> FakeRedirectState {
+        FakeRedirectState(accounts: [
+            Self.user: .init(password: Self.password, company: "Our Company"),
+            "someone-else": .init(password: "x", company: "Other Company"),
+        ])
+    }
+}
+
+/// Waits until `condition` holds, checking every 50 ms, failing after `limit`. Waiting is bounded, never timed.
+func eventually(
+    _ what: String, within limit: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
+}
+
+/// A test database with a tenant, a stand-in, and provhook running against both.
+struct EndToEnd {
+    let database: TestDatabase
+    let standIn: RunningFakeRedirect
+    let provhook: RunningProvHook
+    let secret: String
+    let template: URLTemplate
+
+    var state: FakeRedirectState { self.standIn.state }
+    var store: Store { self.database.store }
+
+    static let tenant = "acme"
+
+    static func run(
+        allowBearer: Bool = false, instanceCount: Int = 1, concurrency: Int = 4,
+        _ body: (EndToEnd) async throws -> Void
+    ) async throws {
+        try await TestDatabase.with { database in
+            let template = try URLTemplate("https://pbx.example.com/prov/<mac>.xml?brand=snom&v={mac}")
+            let (_, secret) = try await database.store.addTenant(
+                id: Self.tenant, name: "ACME", urlTemplate: template, allowBearer: allowBearer, actor: "cli:test")
+            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
+            let provhook = try await RunningProvHook.start(
+                database: database.url, redirectEndpoint: standIn.endpoint, concurrency: concurrency)
+            let run = EndToEnd(database: database, standIn: standIn, provhook: provhook, secret: secret, template: template)
+            do {
+                try await body(run)
+            } catch {
+                await provhook.stop()
+                await standIn.stop()
+                throw error
+            }
+            await provhook.stop()
+            await standIn.stop()
+        }
+    }
+
+    func send(_ body: String, id: String = "msg_" + UUID().uuidString.lowercased()) async throws -> RunningProvHook.Answer {
+        try await self.provhook.send(tenant: Self.tenant, body: body, secret: self.secret, id: id)
+    }
+
+    func calls(for mac: String) async -> [FakeRedirectState.Call] {
+        await self.state.calls.filter { call in
+            call.params.contains { param in
+                param.stringValue?.uppercased() == mac || (param.arrayValue?.contains { $0.stringValue?.uppercased() == mac } ?? false)
+            }
+        }
+    }
+
+    func device(_ mac: String) async throws -> Device? {
+        try await self.store.device(MACAddress(mac)!)
+    }
+}

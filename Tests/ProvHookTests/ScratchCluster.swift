@@ -1,0 +1,70 @@
+import Foundation
+import ProvHook
+
+/// A PostgreSQL cluster of one test's own, which the test may stop and start (the shared test cluster must not be).
+/// It uses the same `contrib/lib/postgres.sh` as the scripts.
+struct ScratchCluster {
+    let directory: String
+    let port: Int
+
+    var url: DatabaseURL { try! DatabaseURL("postgres://postgres@127.0.0.1:\(self.port)/postgres") }
+
+    static var repositoryRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    static func create() throws -> ScratchCluster {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("provhook-scratch-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
+        let port = Int(try Self.shell("pg_require_binaries && pg_free_port").trimmingCharacters(in: .whitespacesAndNewlines))!
+        let cluster = ScratchCluster(directory: directory, port: port)
+        _ = try Self.shell("pg_require_binaries && pg_init '\(directory)/pg'")
+        try cluster.start()
+        return cluster
+    }
+
+    func start() throws { _ = try Self.shell("pg_require_binaries && pg_start '\(self.directory)/pg' \(self.port) -c fsync=off") }
+    func stop() throws { _ = try Self.shell("pg_require_binaries && pg_stop '\(self.directory)/pg'") }
+
+    func destroy() {
+        try? self.stop()
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+
+    struct ShellFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Runs a script with the helpers of `contrib/lib/postgres.sh` loaded.
+    ///
+    /// The postmaster that `pg_ctl start` leaves running must not inherit any of this process's descriptors:
+    /// Foundation's `Process` learns of a child's exit through one, and would wait until the postmaster exits.
+    /// So output goes through files, not pipes, and the script closes every descriptor above 2 first.
+    @discardableResult
+    static func shell(_ script: String) throws -> String {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("provhook-shell-\(UUID().uuidString)")
+        let outputPath = base.path + ".out"
+        let errorPath = base.path + ".err"
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: outputPath)
+            try? FileManager.default.removeItem(atPath: errorPath)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        let closeInherited = "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\" 2>/dev/null; done; true"
+        process.arguments = ["-c", "\(closeInherited); set -e; . '\(Self.repositoryRoot)/contrib/lib/postgres.sh'; \(script)"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle(forWritingAtPath: outputPath)
+        process.standardError = FileHandle(forWritingAtPath: errorPath)
+        try process.run()
+        process.waitUntilExit()
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        guard process.terminationStatus == 0 else {
+            throw ShellFailure(description: "\(script): \((try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")")
+        }
+        return text
+    }
+}

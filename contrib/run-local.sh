@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Starts provhook locally, in the foreground:
+#   - a PostgreSQL cluster whose data is kept between runs (in .local/, or /var/tmp when the postgres user
+#     cannot reach this checkout), on a free loopback port;
+#   - the migrations;
+#   - the strict stand-in of the Snom service over HTTPS with a private CA, unless PROVHOOK_REDIRECT_USER and
+#     PROVHOOK_REDIRECT_PASSWORD(_FILE) are set, in which case the real service is used;
+#   - a demo tenant, whose webhook secret is kept in .local/demo-secret;
+#   - provhook serve on PROVHOOK_LISTEN (default 127.0.0.1:8080).
+# Ctrl-C stops everything. Extra arguments go to `provhook serve`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. contrib/lib/postgres.sh
+pg_require_binaries
+
+state=$PWD/.local
+mkdir -p "$state"
+data=$state/pg
+if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$state" 2>/dev/null; then
+    data=/var/tmp/provhook-local-$(printf '%s' "$PWD" | cksum | cut -d' ' -f1)/pg
+    mkdir -p "$(dirname "$data")"
+    chmod 755 "$(dirname "$data")"
+fi
+
+echo "==> building provhook (debug; the first build takes several minutes)"
+swift build --product provhook >/dev/null
+swift build --product fake-redirect >/dev/null
+bin=$(swift build --show-bin-path)
+
+children=()
+cleanup() {
+    for pid in "${children[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    pg_stop "$data"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ -f "$data/PG_VERSION" ] || { echo "==> creating a PostgreSQL cluster in $data"; pg_init "$data"; }
+pg_stop "$data"
+pg_port=$(pg_free_port)
+pg_start "$data" "$pg_port"
+export PROVHOOK_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+echo "==> PostgreSQL on 127.0.0.1:$pg_port"
+"$bin/provhook" migrate
+
+if [ -n "${PROVHOOK_REDIRECT_USER:-}" ] && { [ -n "${PROVHOOK_REDIRECT_PASSWORD:-}" ] || [ -n "${PROVHOOK_REDIRECT_PASSWORD_FILE:-}" ]; }; then
+    echo "==> using the redirection service at ${PROVHOOK_REDIRECT_URL:-https://secure-provisioning.snom.com:8083/xmlrpc/}"
+else
+    password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+    rm -f "$state/stand-in.port"
+    "$bin/fake-redirect" --account "demo:$password:Demo Company" --tls-ca-out "$state/stand-in-ca.pem" \
+        --port-file "$state/stand-in.port" >"$state/stand-in.log" 2>&1 &
+    children+=($!)
+    for _ in $(seq 1 100); do [ -s "$state/stand-in.port" ] && break; sleep 0.1; done
+    [ -s "$state/stand-in.port" ] || { cat "$state/stand-in.log" >&2; echo "provhook: the stand-in did not start" >&2; exit 1; }
+    export PROVHOOK_REDIRECT_URL="https://localhost:$(tr -d '\n' <"$state/stand-in.port")/xmlrpc/"
+    export PROVHOOK_REDIRECT_USER=demo PROVHOOK_REDIRECT_PASSWORD=$password
+    export PROVHOOK_REDIRECT_CA_FILE=$state/stand-in-ca.pem
+    unset PROVHOOK_REDIRECT_PASSWORD_FILE
+    echo "==> stand-in Snom service at $PROVHOOK_REDIRECT_URL (log: .local/stand-in.log)"
+fi
+
+if ! "$bin/provhook" tenant list | awk 'NR > 1 { print $1 }' | grep -qx demo; then
+    "$bin/provhook" tenant add demo --name "Demo PBX" --url-template 'https://pbx.example.com/provisioning/<mac>.xml' |
+        grep -o 'whsec_[^ ]*' >"$state/demo-secret"
+elif [ ! -s "$state/demo-secret" ]; then
+    "$bin/provhook" tenant update demo --rotate-secret | grep -o 'whsec_[^ ]*' >"$state/demo-secret"
+fi
+chmod 600 "$state/demo-secret"
+
+listen=${PROVHOOK_LISTEN:-127.0.0.1:8080}
+export PROVHOOK_LISTEN=$listen
+cat <<EOT
+
+provhook is starting on http://$listen with a demo tenant. In another shell, send a signed event:
+
+  contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.added","mac":"00:04:13:61:0f:f5","device_id":"pbx-1"}'
+  contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.removed","device_id":"pbx-1"}'
+
+and look at the result:
+
+  PROVHOOK_DATABASE_URL=$PROVHOOK_DATABASE_URL $bin/provhook device list
+  PROVHOOK_DATABASE_URL=$PROVHOOK_DATABASE_URL $bin/provhook journal
+
+EOT
+"$bin/provhook" serve "$@" &
+children+=($!)
+wait "${children[-1]}"

@@ -9,7 +9,8 @@ struct ProvHookCommand: AsyncParsableCommand {
         commandName: "provhook",
         abstract: "Provisions Snom phones through the Snom redirection service when a PBX adds, changes or removes them.",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, TenantCommand.self, DeviceCommand.self, JournalCommand.self, RedirectCommand.self,
+            ServeCommand.self, MigrateCommand.self, TenantCommand.self, DeviceCommand.self, JournalCommand.self, ReconcileCommand.self,
+            RedirectCommand.self,
         ]
     )
 

@@ -144,7 +144,7 @@ struct RedirectOptions: ParsableArguments {
     @Flag(help: "Print JSON.") var json = false
 
     /// Makes a client, runs `body`, and maps failures to the contract's exit codes.
-    func withClient(_ body: (RedirectClient) async throws -> Void) async throws {
+    func withClient<T>(_ body: (RedirectClient) async throws -> T) async throws -> T {
         let configuration: RedirectConfiguration
         do {
             var resolved = try Settings().redirectConfiguration(
@@ -165,8 +165,9 @@ struct RedirectOptions: ParsableArguments {
         logger.logLevel = .warning
         let client = RedirectClient(configuration: configuration, httpClient: httpClient, logger: logger)
         do {
-            try await body(client)
+            let result = try await body(client)
             try? await httpClient.shutdown()
+            return result
         } catch let error as RedirectError {
             try? await httpClient.shutdown()
             switch error {

@@ -21,6 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated MAC prefixes provhook may send (PROVHOOK_VENDOR_PREFIXES).") var vendorPrefixes: String?
     @Option(help: "trace … critical (PROVHOOK_LOG_LEVEL; default info).") var logLevel: String?
     @Option(help: "text or json (PROVHOOK_LOG_FORMAT; default text).") var logFormat: String?
+    @Flag(help: "Send nothing; journal each call that would have been made (PROVHOOK_DRY_RUN=1).") var dryRun = false
 
     func run() async throws {
         var flags = ServeFlags()
@@ -34,6 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         flags.vendorPrefixes = self.vendorPrefixes
         flags.logLevel = self.logLevel
         flags.logFormat = self.logFormat
+        flags.isDryRun = self.dryRun
         let configuration: ServeConfiguration
         do {
             configuration = try Settings().serveConfiguration(flags)
@@ -62,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
                 metadata: [
                     "address": "\(configuration.host):\(port)", "redirect": "\(configuration.redirect.endpoint)",
                     "concurrency": "\(configuration.delivery.concurrency)", "instance": "\(configuration.delivery.instance)",
+                    "dry_run": "\(configuration.delivery.isDryRun)",
                 ])
         }
         try await app.runService()

@@ -28,7 +28,8 @@ final class RunningProvHook: Sendable {
         database: DatabaseURL, redirectEndpoint: String, user: String = StandInAccounts.user,
         password: String = StandInAccounts.password, concurrency: Int = 4, instance: String = "test",
         retryBase: Duration = .milliseconds(20), retryMaximum: Duration = .milliseconds(400),
-        vendors: VendorFilter = VendorFilter(), readTimeout: Duration = .seconds(5), databaseDeadline: Duration = .seconds(5)
+        vendors: VendorFilter = VendorFilter(), readTimeout: Duration = .seconds(5), databaseDeadline: Duration = .seconds(5),
+        isDryRun: Bool = false
     ) async throws -> RunningProvHook {
         var logger = Logger(label: "provhook-\(instance)")
         logger.logLevel = .warning
@@ -40,7 +41,7 @@ final class RunningProvHook: Sendable {
             delivery: DeliveryConfiguration(
                 concurrency: concurrency, lease: .seconds(30),
                 retry: RetryPolicy(base: retryBase, maximum: retryMaximum, giveUpAfter: .seconds(600)), instance: instance,
-                idleWake: .seconds(5)),
+                idleWake: .seconds(5), isDryRun: isDryRun),
             vendors: vendors)
         let metrics = ProvHookMetrics()
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)

@@ -24,6 +24,8 @@ public func buildApplication(
     let redirect: any RedirectService
     if let redirectService {
         redirect = redirectService
+    } else if configuration.delivery.isDryRun {
+        redirect = DryRunRedirectService()
     } else {
         let httpClient = try RedirectClient.makeHTTPClient(configuration: configuration.redirect)
         services.append(HTTPClientService(client: httpClient))

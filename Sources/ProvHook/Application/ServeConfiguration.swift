@@ -48,6 +48,7 @@ public struct ServeFlags: Sendable {
     public var vendorPrefixes: String?
     public var logLevel: String?
     public var logFormat: String?
+    public var isDryRun = false
 
     public init() {}
 }
@@ -60,9 +61,19 @@ extension Settings {
         }
         let database = try DatabaseURL(databaseText)
         let (host, port) = try Self.listenAddress(self.value(flags.listen, "PROVHOOK_LISTEN") ?? "127.0.0.1:8080")
-        let redirect = try self.redirectConfiguration(
-            url: flags.redirectURL, user: flags.redirectUser, passwordFile: flags.redirectPasswordFile,
-            caFile: flags.redirectCAFile, concurrency: flags.concurrency)
+        let isDryRun = self.flag(flags.isDryRun, "PROVHOOK_DRY_RUN")
+        var redirect: RedirectConfiguration
+        if isDryRun, self.value(flags.redirectUser, "PROVHOOK_REDIRECT_USER") == nil {
+            // Nothing is sent in a dry run, so credentials are optional.
+            redirect = RedirectConfiguration(
+                endpoint: self.value(flags.redirectURL, "PROVHOOK_REDIRECT_URL") ?? RedirectConfiguration.defaultEndpoint,
+                user: "dry-run", password: "",
+                maxConnections: try self.integer(flags.concurrency, "PROVHOOK_REDIRECT_CONCURRENCY", default: 8, in: 1...256))
+        } else {
+            redirect = try self.redirectConfiguration(
+                url: flags.redirectURL, user: flags.redirectUser, passwordFile: flags.redirectPasswordFile,
+                caFile: flags.redirectCAFile, concurrency: flags.concurrency)
+        }
         let retry = RetryPolicy(
             base: .milliseconds(try self.integer(nil, "PROVHOOK_RETRY_BASE_MS", default: 1000, in: 1...3_600_000)),
             maximum: .seconds(try self.integer(nil, "PROVHOOK_RETRY_MAX_SECONDS", default: 3600, in: 1...86_400)),
@@ -71,7 +82,7 @@ extension Settings {
         let delivery = DeliveryConfiguration(
             concurrency: redirect.maxConnections,
             maxListSize: try self.integer(nil, "PROVHOOK_LIST_SIZE", default: 100, in: 1...1000),
-            retry: retry, instance: instance)
+            retry: retry, instance: instance, isDryRun: isDryRun)
         let vendors = try self.value(flags.vendorPrefixes, "PROVHOOK_VENDOR_PREFIXES").map { text throws(ConfigurationError) in
             try VendorFilter(parsing: text)
         } ?? VendorFilter()

@@ -12,10 +12,12 @@ public struct DeliveryConfiguration: Sendable {
     public var instance: String
     /// The longest sleep when nothing is due; a safety net only, since commits wake the worker.
     public var idleWake: Duration
+    /// `PROVHOOK_DRY_RUN`: nothing is sent; each call that would have been made is journaled as `dry_run`.
+    public var isDryRun: Bool
 
     public init(
         concurrency: Int = 8, maxListSize: Int = 100, lease: Duration = .seconds(120), retry: RetryPolicy = RetryPolicy(),
-        instance: String, idleWake: Duration = .seconds(60)
+        instance: String, idleWake: Duration = .seconds(60), isDryRun: Bool = false
     ) {
         self.concurrency = concurrency
         self.maxListSize = maxListSize
@@ -23,5 +25,6 @@ public struct DeliveryConfiguration: Sendable {
         self.retry = retry
         self.instance = instance
         self.idleWake = idleWake
+        self.isDryRun = isDryRun
     }
 }

@@ -234,6 +234,10 @@ public struct DeliveryWorker: Service {
                 detail["retry_in_ms"] = .number(Double(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000))
             }
         }
+        if self.configuration.isDryRun {
+            detail["dry_run"] = true
+            outcome.journal.outcome = "dry_run"
+        }
         outcome.journal.detail = detail
         return outcome
     }

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import ProvHook
+import SnomRedirect
+
+/// `provhook reconcile`: finds where the service disagrees with the database and queues fixes.
+struct ReconcileCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconcile",
+        abstract: "Compare every device with the redirection service and queue a fix for each difference.",
+        discussion: """
+            Registered devices are checked with getPhoneRedirection, deregistered ones with checkPhone; listPhones over \
+            the models (PROVHOOK_RECONCILE_MODELS or --models) finds MACs registered to our account that the database \
+            does not know. Fixes are applied by the delivery worker of `provhook serve`; reconcile is safe while it runs. \
+            Every finding is a journal row.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var redirect: RedirectOptions
+    @Option(help: "Only this tenant's devices (unknown MACs are looked for only without it).") var tenant: String?
+    @Flag(help: "Report differences; change nothing.") var dryRun = false
+    @Flag(help: "Deregister MACs registered to our account that the database does not know.") var prune = false
+    @Option(help: "Comma-separated models for listPhones (default: PROVHOOK_RECONCILE_MODELS or a list of Snom models).")
+    var models: String?
+
+    func run() async throws {
+        let models = (Settings().value(self.models, "PROVHOOK_RECONCILE_MODELS")?.split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }) ?? Reconciler.defaultModels
+        let summary = try await self.database.withStore { store in
+            try await self.redirect.withClient { client in
+                let reconciler = Reconciler(
+                    store: store, service: client, concurrency: client.configuration.maxConnections, models: models,
+                    actor: cliActor.replacingOccurrences(of: "cli:", with: "reconcile:"), logger: cliLogger())
+                return try await reconciler.run(tenantID: self.tenant, dryRun: self.dryRun, prune: self.prune) { done, total in
+                    FileHandle.standardError.write(Data("checked \(done)/\(total) devices\n".utf8))
+                }
+            }
+        }
+        if !summary.findings.isEmpty {
+            printTable(
+                ["MAC", "TENANT", "FINDING", "EXPECTED", "ACTUAL", "ACTION"],
+                summary.findings.map { [$0.mac.isEmpty ? "-" : $0.mac, $0.tenantID ?? "-", $0.kind, $0.expected ?? "-", $0.actual ?? "-", $0.action] })
+            print("")
+        }
+        let counts = Dictionary(grouping: summary.findings, by: \.kind).map { "\($0.key): \($0.value.count)" }.sorted()
+        print("checked \(summary.devicesChecked) device(s): \(summary.inSync) in sync, \(summary.findings.count) finding(s)"
+            + (counts.isEmpty ? "" : " (\(counts.joined(separator: ", ")))") + (self.dryRun ? "; dry run, nothing changed" : ""))
+    }
+}

@@ -16,10 +16,10 @@ BEGIN
 END;
 $$;
 
-REVOKE ALL ON journal FROM provhook_app, provhook_auditor;
+REVOKE ALL ON journal, journal_seals FROM provhook_app, provhook_auditor;
 GRANT SELECT, INSERT, UPDATE, DELETE ON tenants, devices, webhook_events TO provhook_app;
 GRANT SELECT ON schema_migrations TO provhook_app;
-GRANT SELECT, INSERT ON journal TO provhook_app;
+GRANT SELECT, INSERT ON journal, journal_seals TO provhook_app;
 
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO provhook_auditor;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO provhook_auditor;

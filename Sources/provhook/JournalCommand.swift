@@ -3,10 +3,17 @@ import Foundation
 import ProvHook
 import SnomRedirect
 
-/// `provhook journal`: reads the append-only journal.
+/// `provhook journal …`: reads the append-only journal and checks its hash chain.
 struct JournalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "journal", abstract: "Show journal rows, newest last.")
+        commandName: "journal", abstract: "Show the journal, or check its hash chain.",
+        subcommands: [JournalShowCommand.self, JournalVerifyCommand.self, JournalHeadCommand.self, JournalSealCommand.self],
+        defaultSubcommand: JournalShowCommand.self)
+}
+
+/// `provhook journal [filters]`: journal rows, newest last.
+struct JournalShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show journal rows, newest last.")
 
     @OptionGroup var database: DatabaseOptions
     @Option(help: "Only this tenant's rows.") var tenant: String?
@@ -37,6 +44,68 @@ struct JournalCommand: AsyncParsableCommand {
                     $0.eventID ?? "-", String(decoding: (try? encoder.encode($0.detail)) ?? Data(), as: UTF8.self),
                 ]
             })
+    }
+}
+
+/// `provhook journal verify`: recomputes the hash chain; exits 1 at the first edited, deleted or inserted row.
+struct JournalVerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify", abstract: "Recompute the journal's hash chain and report the first broken row (exit 1).")
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "A head exported earlier (`journal head --json`): also check that the chain still contains it.")
+    var expectHead: String?
+
+    func run() async throws {
+        let verification = try await self.database.withStore { try await JournalChain(store: $0).verify() }
+        if let (id, problem) = verification.firstBreak {
+            print("journal chain BROKEN at row \(id): \(problem)")
+            print("\(verification.checkedRows) row(s) verified before it")
+            throw ExitCode(1)
+        }
+        print("journal chain intact: \(verification.checkedRows) sealed row(s) verified, head \(verification.head.journalID) \(verification.head.hash)")
+        if verification.unsealedRows > 0 { print("\(verification.unsealedRows) newer row(s) not sealed yet") }
+        if let expectHead {
+            guard let head = try? JSONDecoder().decode(JournalChain.Head.self, from: Data(expectHead.utf8)) else {
+                throw CLIFailure.input("--expect-head takes the JSON printed by `provhook journal head --json`")
+            }
+            let found = try await self.database.withStore { store in
+                try await store.sealHash(journalID: head.journalID)
+            }
+            guard found == head.hash else {
+                print("journal chain does NOT contain the exported head \(head.journalID) \(head.hash): rows were removed or rewritten")
+                throw ExitCode(1)
+            }
+            print("the exported head \(head.journalID) is part of the chain")
+        }
+    }
+}
+
+/// `provhook journal head`: the last seal, to keep outside the database.
+struct JournalHeadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "head", abstract: "Print the chain head (last sealed row and hash).")
+    @OptionGroup var database: DatabaseOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let head = try await self.database.withStore { try await JournalChain(store: $0).head() }
+        if self.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(head), as: UTF8.self))
+        } else {
+            print("\(head.journalID) \(head.hash) (\(head.sealedRows) sealed rows)")
+        }
+    }
+}
+
+/// `provhook journal seal`: seals committed rows now (serve does this every few seconds).
+struct JournalSealCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "seal", abstract: "Seal committed journal rows now.")
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let count = try await self.database.withStore { try await JournalChain(store: $0).seal() }
+        print("sealed \(count) row(s)")
     }
 }
 

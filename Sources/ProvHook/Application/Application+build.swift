@@ -39,6 +39,8 @@ public func buildApplication(
             store: store, redirect: redirect, configuration: configuration.delivery, signal: signal, metrics: metrics,
             health: health, listenURL: configuration.database, logger: logger))
 
+    services.append(JournalSealer(chain: JournalChain(store: store), logger: logger))
+
     let router = Router(context: ProvHookRequestContext.self)
     WebhookController(
         store: store, authenticator: WebhookAuthenticator(), vendors: configuration.vendors, signal: signal, metrics: metrics,

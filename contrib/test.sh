@@ -7,6 +7,19 @@ cd "$(dirname "$0")/.."
 . contrib/lib/postgres.sh
 
 pg_require_binaries
+
+# The OpenAPI test validates /openapi.yaml with Python's openapi-spec-validator.
+if ! python3 -c 'import openapi_spec_validator, yaml' 2>/dev/null; then
+    if command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; then
+        echo "installing openapi-spec-validator for the OpenAPI test ..." >&2
+        python3 -m pip install --quiet openapi-spec-validator PyYAML >&2 ||
+            { echo "provhook: cannot install openapi-spec-validator; run: python3 -m pip install openapi-spec-validator PyYAML" >&2; exit 1; }
+    else
+        echo "provhook: the tests need python3 with pip (Debian/Ubuntu: sudo apt-get install python3-pip), then: python3 -m pip install openapi-spec-validator PyYAML" >&2
+        exit 1
+    fi
+fi
+
 root=$(mktemp -d "${TMPDIR:-/tmp}/provhook-test.XXXXXX")
 chmod 755 "$root"
 cleanup() {

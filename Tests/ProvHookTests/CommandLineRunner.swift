@@ -15,11 +15,13 @@ struct CommandLineRunner {
     }
 
     var executable = "provhook"
+    /// A full path to run instead of a product.
+    var executablePath: String?
     var environment: [String: String] = [:]
 
     func run(_ arguments: [String], input: String? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = Self.productsDirectory.appendingPathComponent(self.executable)
+        process.executableURL = self.executablePath.map(URL.init(fileURLWithPath:)) ?? Self.productsDirectory.appendingPathComponent(self.executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PROVHOOK_") }
         environment.merge(self.environment) { _, new in new }

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import ProvHook
 import ServiceLifecycle
 import SnomRedirect
@@ -29,7 +30,7 @@ final class RunningProvHook: Sendable {
         password: String = StandInAccounts.password, concurrency: Int = 4, instance: String = "test",
         retryBase: Duration = .milliseconds(20), retryMaximum: Duration = .milliseconds(400),
         vendors: VendorFilter = VendorFilter(), readTimeout: Duration = .seconds(5), databaseDeadline: Duration = .seconds(5),
-        isDryRun: Bool = false
+        isDryRun: Bool = false, adminToken: String? = nil
     ) async throws -> RunningProvHook {
         var logger = Logger(label: "provhook-\(instance)")
         logger.logLevel = .warning
@@ -42,7 +43,7 @@ final class RunningProvHook: Sendable {
                 concurrency: concurrency, lease: .seconds(30),
                 retry: RetryPolicy(base: retryBase, maximum: retryMaximum, giveUpAfter: .seconds(600)), instance: instance,
                 idleWake: .seconds(5), isDryRun: isDryRun),
-            vendors: vendors)
+            vendors: vendors, adminToken: adminToken)
         let metrics = ProvHookMetrics()
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try buildApplication(configuration, logger: logger, metrics: metrics) { port in
@@ -93,8 +94,22 @@ final class RunningProvHook: Sendable {
         return try await self.request(request)
     }
 
-    func get(_ path: String) async throws -> Answer {
-        try await self.request(HTTPClientRequest(url: "http://127.0.0.1:\(self.port)\(path)"))
+    func get(_ path: String, token: String? = nil) async throws -> Answer {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(self.port)\(path)")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        return try await self.request(request)
+    }
+
+    /// Sends JSON with a bearer token, for the admin API.
+    func call(_ method: HTTPMethod, _ path: String, token: String?, json: String? = nil) async throws -> Answer {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(self.port)\(path)")
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+        }
+        return try await self.request(request)
     }
 
     private func request(_ request: HTTPClientRequest) async throws -> Answer {

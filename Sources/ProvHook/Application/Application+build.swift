@@ -47,6 +47,10 @@ public func buildApplication(
         logger: logger
     ).addRoutes(to: router)
     OperationsController(store: store, health: health, metrics: metrics).addRoutes(to: router)
+    if let token = configuration.adminToken {
+        AdminController(token: token, store: store, redirect: redirect, concurrency: configuration.delivery.concurrency, logger: logger)
+            .addRoutes(to: router)
+    }
 
     return Application(
         router: router,

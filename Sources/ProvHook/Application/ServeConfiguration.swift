@@ -17,11 +17,13 @@ public struct ServeConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// `text` or `json`.
     public var logFormat: String
+    /// The admin API's bearer token (`PROVHOOK_ADMIN_TOKEN`); nil turns the admin API off.
+    public var adminToken: String?
 
     public init(
         database: DatabaseURL, databasePoolSize: Int = 16, databaseDeadline: Duration = .seconds(5), host: String = "127.0.0.1", port: Int = 8080,
         redirect: RedirectConfiguration, delivery: DeliveryConfiguration, vendors: VendorFilter = VendorFilter(),
-        logLevel: Logger.Level = .info, logFormat: String = "text"
+        logLevel: Logger.Level = .info, logFormat: String = "text", adminToken: String? = nil
     ) {
         self.database = database
         self.databasePoolSize = databasePoolSize
@@ -33,6 +35,7 @@ public struct ServeConfiguration: Sendable {
         self.vendors = vendors
         self.logLevel = logLevel
         self.logFormat = logFormat
+        self.adminToken = adminToken
     }
 }
 
@@ -94,10 +97,15 @@ extension Settings {
         guard format == "text" || format == "json" else {
             throw .invalid(variable: "PROVHOOK_LOG_FORMAT", reason: "must be text or json")
         }
+        let adminToken = try self.secret(nil, "PROVHOOK_ADMIN_TOKEN")
+        if let adminToken, adminToken.utf8.count < 16 {
+            throw .invalid(variable: "PROVHOOK_ADMIN_TOKEN", reason: "must be at least 16 characters")
+        }
         return ServeConfiguration(
             database: database, databasePoolSize: try self.integer(nil, "PROVHOOK_DATABASE_POOL", default: 16, in: 2...200),
             databaseDeadline: .milliseconds(try self.integer(nil, "PROVHOOK_DATABASE_TIMEOUT_MS", default: 5000, in: 100...600_000)),
-            host: host, port: port, redirect: redirect, delivery: delivery, vendors: vendors, logLevel: level, logFormat: format)
+            host: host, port: port, redirect: redirect, delivery: delivery, vendors: vendors, logLevel: level, logFormat: format,
+            adminToken: adminToken)
     }
 
     /// Parses `host:port` or `[v6]:port`.

@@ -1,0 +1,319 @@
+/// The OpenAPI 3.1 description of provhook's HTTP interface, served at `/openapi.yaml` when the admin API is on.
+/// A test checks it against the routes the server answers and validates it as OpenAPI.
+enum OpenAPIDocument {
+    static let yaml = #"""
+        openapi: 3.1.0
+        info:
+          title: provhook
+          version: "1"
+          description: >-
+            Webhook listener and admin API of provhook, which provisions Snom phones through the Snom redirection
+            service. The admin routes need `Authorization: Bearer <PROVHOOK_ADMIN_TOKEN>`.
+        components:
+          securitySchemes:
+            adminToken:
+              type: http
+              scheme: bearer
+          schemas:
+            Error:
+              type: object
+              required: [error]
+              properties:
+                error:
+                  type: object
+                  required: [code, message]
+                  properties:
+                    code: {type: string}
+                    message: {type: string}
+            Tenant:
+              type: object
+              required: [id, name, url_template, allow_bearer, created_at, updated_at]
+              properties:
+                id: {type: string}
+                name: {type: string}
+                url_template: {type: string}
+                allow_bearer: {type: boolean}
+                created_at: {type: string, format: date-time}
+                updated_at: {type: string, format: date-time}
+                removed_at: {type: string, format: date-time}
+            TenantWithSecret:
+              type: object
+              required: [tenant]
+              properties:
+                tenant: {$ref: '#/components/schemas/Tenant'}
+                webhook_secret: {type: string, description: shown once}
+                repointed_devices: {type: integer}
+            Device:
+              type: object
+              required: [mac, tenant_id, desired, status, generation, attempts, next_attempt_at, updated_at]
+              properties:
+                mac: {type: string, pattern: '^[0-9A-F]{12}$'}
+                tenant_id: {type: string}
+                device_id: {type: string}
+                extension: {type: string}
+                model: {type: string}
+                desired: {type: string, enum: [registered, deregistered]}
+                url: {type: string}
+                status: {type: string, enum: [pending, registered, deregistered, failed, conflict, skipped]}
+                generation: {type: integer}
+                attempts: {type: integer}
+                next_attempt_at: {type: string, format: date-time}
+                last_error: {type: string}
+                updated_at: {type: string, format: date-time}
+            JournalEntry:
+              type: object
+              required: [id, at, actor, action, outcome, detail]
+              properties:
+                id: {type: integer}
+                at: {type: string, format: date-time}
+                tenant_id: {type: string}
+                mac: {type: string}
+                actor: {type: string}
+                action: {type: string}
+                outcome: {type: string}
+                event_id: {type: string}
+                detail: {type: object}
+          responses:
+            Unauthorized:
+              description: missing or wrong bearer token
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Error'}
+            BadRequest:
+              description: invalid input
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Error'}
+            Unavailable:
+              description: the database is unavailable
+              content:
+                application/json:
+                  schema: {$ref: '#/components/schemas/Error'}
+        paths:
+          /v1/tenants/{tenant}/events:
+            post:
+              summary: Receive a PBX webhook (Standard Webhooks signature, or a bearer secret where allowed)
+              parameters:
+                - {name: tenant, in: path, required: true, schema: {type: string}}
+                - {name: webhook-id, in: header, required: false, schema: {type: string}}
+                - {name: webhook-timestamp, in: header, required: false, schema: {type: string}}
+                - {name: webhook-signature, in: header, required: false, schema: {type: string}}
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [type]
+                      properties:
+                        type: {type: string, enum: [device.added, device.updated, device.removed]}
+                        mac: {type: string}
+                        previous_mac: {type: string}
+                        device_id: {type: string}
+                        extension: {type: string}
+                        model: {type: string}
+              responses:
+                "202":
+                  description: committed
+                  content:
+                    application/json:
+                      schema: {type: object, properties: {status: {const: accepted}, event: {type: string}}}
+                "200":
+                  description: the same webhook-id was accepted before
+                  content:
+                    application/json:
+                      schema: {type: object, properties: {status: {const: duplicate}, event: {type: string}}}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "404": {$ref: '#/components/responses/BadRequest'}
+                "413": {$ref: '#/components/responses/BadRequest'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+          /healthz:
+            get:
+              summary: The process is alive
+              responses:
+                "200": {description: alive}
+          /readyz:
+            get:
+              summary: The database answers and the redirection service has not refused the credentials
+              responses:
+                "200": {description: ready}
+                "503": {description: not ready}
+          /metrics:
+            get:
+              summary: Prometheus metrics
+              responses:
+                "200":
+                  description: text exposition format
+                  content:
+                    text/plain: {schema: {type: string}}
+          /openapi.yaml:
+            get:
+              summary: This document
+              responses:
+                "200":
+                  description: OpenAPI 3.1
+                  content:
+                    application/yaml: {schema: {type: string}}
+          /v1/devices:
+            get:
+              summary: Devices, by MAC, a page at a time
+              security: [{adminToken: []}]
+              parameters:
+                - {name: tenant, in: query, schema: {type: string}}
+                - {name: status, in: query, schema: {type: string, enum: [pending, registered, deregistered, failed, conflict, skipped]}}
+                - {name: mac, in: query, schema: {type: string}}
+                - {name: after, in: query, description: the next_after of the previous page, schema: {type: string}}
+                - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
+              responses:
+                "200":
+                  description: a page of devices
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [devices]
+                        properties:
+                          devices: {type: array, items: {$ref: '#/components/schemas/Device'}}
+                          next_after: {type: string}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+          /v1/journal:
+            get:
+              summary: Journal rows; the newest page by default, or forward from after_id or since
+              security: [{adminToken: []}]
+              parameters:
+                - {name: tenant, in: query, schema: {type: string}}
+                - {name: mac, in: query, schema: {type: string}}
+                - {name: action, in: query, schema: {type: string}}
+                - {name: since, in: query, schema: {type: string, format: date-time}}
+                - {name: until, in: query, schema: {type: string, format: date-time}}
+                - {name: after_id, in: query, schema: {type: integer}}
+                - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
+                - {name: format, in: query, schema: {type: string, enum: [json, csv], default: json}}
+              responses:
+                "200":
+                  description: journal rows, oldest first
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [entries]
+                        properties:
+                          entries: {type: array, items: {$ref: '#/components/schemas/JournalEntry'}}
+                          next_after_id: {type: integer}
+                    text/csv:
+                      schema: {type: string}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+          /v1/tenants:
+            get:
+              summary: Tenants
+              security: [{adminToken: []}]
+              parameters:
+                - {name: include_removed, in: query, schema: {type: boolean, default: false}}
+              responses:
+                "200":
+                  description: tenants
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          tenants: {type: array, items: {$ref: '#/components/schemas/Tenant'}}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+            post:
+              summary: Add a tenant; the answer holds its webhook secret, shown once
+              security: [{adminToken: []}]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [id, url_template]
+                      properties:
+                        id: {type: string}
+                        url_template: {type: string}
+                        name: {type: string}
+                        allow_bearer: {type: boolean}
+              responses:
+                "201":
+                  description: added
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/TenantWithSecret'}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "409": {$ref: '#/components/responses/BadRequest'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+          /v1/tenants/{tenant}:
+            patch:
+              summary: Change a tenant; a new url_template re-points all of its devices
+              security: [{adminToken: []}]
+              parameters:
+                - {name: tenant, in: path, required: true, schema: {type: string}}
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      properties:
+                        name: {type: string}
+                        url_template: {type: string}
+                        allow_bearer: {type: boolean}
+                        rotate_secret: {type: boolean}
+              responses:
+                "200":
+                  description: changed
+                  content:
+                    application/json:
+                      schema: {$ref: '#/components/schemas/TenantWithSecret'}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "404": {$ref: '#/components/responses/BadRequest'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+          /v1/reconcile:
+            post:
+              summary: Compare devices with the service and queue fixes (synchronous; every finding is journaled)
+              security: [{adminToken: []}]
+              requestBody:
+                required: false
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      properties:
+                        tenant: {type: string}
+                        dry_run: {type: boolean}
+                        prune: {type: boolean}
+              responses:
+                "200":
+                  description: the run's findings
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          devices_checked: {type: integer}
+                          in_sync: {type: integer}
+                          findings:
+                            type: array
+                            items:
+                              type: object
+                              properties:
+                                kind: {type: string}
+                                mac: {type: string}
+                                tenant: {type: string}
+                                expected: {type: string}
+                                actual: {type: string}
+                                action: {type: string}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+        """#
+}

@@ -22,19 +22,32 @@ struct ReconcileCommand: AsyncParsableCommand {
     @Flag(help: "Deregister MACs registered to our account that the database does not know.") var prune = false
     @Option(help: "Comma-separated models for listPhones (default: PROVHOOK_RECONCILE_MODELS or a list of Snom models).")
     var models: String?
+    @Option(help: "Seconds to spend applying the queued fixes here (0: leave them to `provhook serve`).")
+    var apply: Int = 60
 
     func run() async throws {
         let models = (Settings().value(self.models, "PROVHOOK_RECONCILE_MODELS")?.split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }) ?? Reconciler.defaultModels
-        let summary = try await self.database.withStore { store in
+        let actor = cliActor.replacingOccurrences(of: "cli:", with: "reconcile:")
+        let (summary, calls) = try await self.database.withStore { store in
             try await self.redirect.withClient { client in
                 let reconciler = Reconciler(
                     store: store, service: client, concurrency: client.configuration.maxConnections, models: models,
-                    actor: cliActor.replacingOccurrences(of: "cli:", with: "reconcile:"), logger: cliLogger())
-                return try await reconciler.run(tenantID: self.tenant, dryRun: self.dryRun, prune: self.prune) { done, total in
+                    actor: actor, logger: cliLogger())
+                let summary = try await reconciler.run(tenantID: self.tenant, dryRun: self.dryRun, prune: self.prune) { done, total in
                     FileHandle.standardError.write(Data("checked \(done)/\(total) devices\n".utf8))
                 }
+                var calls = 0
+                if !self.dryRun, self.apply > 0, summary.findings.contains(where: { $0.action == "queued" }) {
+                    let metrics = ProvHookMetrics()
+                    let worker = DeliveryWorker(
+                        store: store, redirect: client,
+                        configuration: DeliveryConfiguration(concurrency: client.configuration.maxConnections, instance: actor), signal: WorkSignal(),
+                        metrics: metrics, health: ServiceHealth(metrics: metrics), listenURL: nil, logger: cliLogger())
+                    calls = await worker.drain(limit: .seconds(self.apply))
+                }
+                return (summary, calls)
             }
         }
         if !summary.findings.isEmpty {
@@ -46,5 +59,6 @@ struct ReconcileCommand: AsyncParsableCommand {
         let counts = Dictionary(grouping: summary.findings, by: \.kind).map { "\($0.key): \($0.value.count)" }.sorted()
         print("checked \(summary.devicesChecked) device(s): \(summary.inSync) in sync, \(summary.findings.count) finding(s)"
             + (counts.isEmpty ? "" : " (\(counts.joined(separator: ", ")))") + (self.dryRun ? "; dry run, nothing changed" : ""))
+        if calls > 0 { print("applied the queued fixes with \(calls) call(s); see `provhook device list` and `provhook journal`") }
     }
 }

@@ -89,6 +89,38 @@ public struct DeliveryWorker: Service {
         }
     }
 
+    /// Applies due work now, in this process, until nothing is due or `limit` passes; returns the calls made.
+    /// Used by `reconcile`, so that its fixes are applied even when no `serve` runs. It claims like any worker,
+    /// so it is safe while `serve` runs too.
+    public func drain(limit: Duration) async -> Int {
+        let deadline = ContinuousClock.now + limit
+        var calls = 0
+        while ContinuousClock.now < deadline {
+            let claimed: [ClaimedDevice]
+            do {
+                claimed = try await self.store.claimDue(limit: self.configuration.concurrency * 16, lease: self.configuration.lease)
+            } catch {
+                self.logger.error("cannot claim work", metadata: ["error": "\(error)"])
+                return calls
+            }
+            if claimed.isEmpty { return calls }
+            let planned = DeliveryCall.plan(claimed, maxListSize: self.configuration.maxListSize)
+            calls += planned.count
+            await withTaskGroup(of: Void.self) { group in
+                var inFlight = 0
+                for call in planned {
+                    if inFlight >= self.configuration.concurrency {
+                        await group.next()
+                        inFlight -= 1
+                    }
+                    inFlight += 1
+                    group.addTask { await self.perform(call) }
+                }
+            }
+        }
+        return calls
+    }
+
     private func sleepUntilDue() async {
         var limit = self.configuration.idleWake
         do {

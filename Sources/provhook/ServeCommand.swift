@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import PostgresNIO
 import ProvHook
+import ServiceLifecycle
 
 /// `provhook serve`: the webhook listener and the delivery worker, in one process.
 struct ServeCommand: AsyncParsableCommand {
@@ -67,7 +68,13 @@ struct ServeCommand: AsyncParsableCommand {
                     "dry_run": "\(configuration.delivery.isDryRun)",
                 ])
         }
-        try await app.runService()
+        // SIGTERM or SIGINT: the listener stops, in-flight calls finish and record their outcomes. Whatever
+        // happens, the process ends: past 45 s the services are cancelled, and past 15 s more it stops waiting.
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(45)
+        groupConfiguration.maximumCancellationDuration = .seconds(15)
+        try await ServiceGroup(configuration: groupConfiguration).run()
     }
 
     /// Fails fast, with a clear message, when the database is unreachable or not migrated.

@@ -68,7 +68,7 @@ struct ReconcileTests {
                 for mac in macs where await run.state.registration(mac)?.url != template.render(for: MACAddress(mac)!) { all = false }
                 return all
             }
-            #expect(try await run.store.devices(DeviceFilter(status: .registered)).count == 12)
+            try await eventually("outcomes recorded") { try await run.store.devices(DeviceFilter(status: .registered)).count == 12 }
         }
     }
 

@@ -50,7 +50,9 @@ final class RunningProvHook: Sendable {
             continuation.yield(port)
             continuation.finish()
         }
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(15)
+        let group = ServiceGroup(configuration: groupConfiguration)
         let task = Task {
             defer { continuation.finish() }
             try await group.run()
@@ -62,10 +64,27 @@ final class RunningProvHook: Sendable {
         return RunningProvHook(port: port, metrics: metrics, group: group, task: task)
     }
 
-    /// Stops as on SIGTERM: the listener closes, in-flight calls finish, then everything stops.
+    /// Stops as on SIGTERM: the listener closes, in-flight calls finish, then everything stops. Past 15 s the
+    /// group cancels its services; past 30 s this stops waiting and says so loudly, rather than hang the suite.
     func stop() async {
         await self.group.triggerGracefulShutdown()
-        _ = try? await self.task.value
+        let task = self.task
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                _ = try? await task.value
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(30))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !finished {
+            FileHandle.standardError.write(Data("WARNING: provhook did not stop within 30 s of a graceful shutdown\n".utf8))
+        }
     }
 
     struct Answer {

@@ -59,7 +59,7 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     }
 
     /// Settings for the long-lived pool of `serve`.
-    public func clientConfiguration(maxConnections: Int = 20) throws -> PostgresClient.Configuration {
+    public func clientConfiguration(maxConnections: Int = 20, statementTimeoutSeconds: Int = 30) throws -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS =
             switch self.sslMode {
             case "disable": .disable
@@ -72,6 +72,11 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
         configuration.options.connectTimeout = .seconds(5)
+        // The server bounds every statement, and ends any session left idle inside a transaction, so that no lock
+        // can be held forever whatever happens to a client task.
+        configuration.options.additionalStartupParameters = [
+            ("statement_timeout", "\(statementTimeoutSeconds)s"), ("idle_in_transaction_session_timeout", "30s"),
+        ]
         return configuration
     }
 }

@@ -75,10 +75,19 @@ public struct JournalChain: Sendable {
     @discardableResult
     public func seal(batch: Int = 2000) async throws(StoreError) -> Int {
         let logger = self.store.logger
-        let watermark = try await self.store.transaction("reading the journal watermark") { connection -> Int64 in
-            try await connection.query("SET LOCAL lock_timeout = '5s'", logger: logger)
-            try await connection.query("LOCK TABLE journal IN SHARE MODE", logger: logger)
-            return try await connection.rows("SELECT coalesce(max(id), 0) FROM journal", as: Int64.self, logger: logger).first ?? 0
+        // While the SHARE lock is requested, new journal inserts queue behind it: ask only briefly, and skip this
+        // round if a transaction holds the journal longer; ingest never waits more than this for the sealer.
+        let watermark: Int64
+        do {
+            watermark = try await self.store.rawTransaction("reading the journal watermark") { connection -> Int64 in
+                try await connection.query("SET LOCAL lock_timeout = '200ms'", logger: logger)
+                try await connection.query("LOCK TABLE journal IN SHARE MODE", logger: logger)
+                return try await connection.rows("SELECT coalesce(max(id), 0) FROM journal", as: Int64.self, logger: logger).first ?? 0
+            }
+        } catch {
+            let failure = DatabaseError("reading the journal watermark", (error as? PostgresTransactionError)?.closureError ?? error)
+            if failure.sqlState == "55P03" { return 0 }  // lock_not_available: try again next round.
+            throw StoreError.from("reading the journal watermark", error)
         }
         var sealed = 0
         while true {

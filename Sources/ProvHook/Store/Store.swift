@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// provhook's PostgreSQL store. All SQL goes through PostgresNIO's bound interpolation.
 ///
@@ -19,9 +20,7 @@ public struct Store: Sendable {
         self.deadline = deadline
     }
 
-    /// Runs `body` in one transaction, committed when it returns and rolled back when it throws, within the
-    /// deadline. If the deadline passes during COMMIT the outcome is unknown to the caller, which then answers
-    /// 503; a webhook's retry is recognised by its webhook-id, so nothing is lost or applied twice.
+    /// Runs `body` in one transaction, committed when it returns and rolled back when it throws.
     func transaction<T: Sendable>(
         _ context: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(StoreError) -> T {
@@ -36,12 +35,9 @@ public struct Store: Sendable {
     func rawTransaction<T: Sendable>(
         _ context: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        let client = self.client
         let logger = self.logger
-        return try await withDeadline(self.deadline, context) {
-            try await client.withTransaction(logger: logger) { connection in
-                try await body(connection)
-            }
+        return try await self.withLease(context) { connection in
+            try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
         }
     }
 
@@ -49,17 +45,45 @@ public struct Store: Sendable {
     func rows<each Column: PostgresDecodable & Sendable>(
         _ context: String, _ query: PostgresQuery, as types: (repeat each Column).Type
     ) async throws(StoreError) -> [(repeat each Column)] {
-        let client = self.client
         let logger = self.logger
         do {
-            return try await withDeadline(self.deadline, context) {
-                let sequence = try await client.query(query, logger: logger)
-                var result: [(repeat each Column)] = []
-                for try await row in sequence.decode((repeat each Column).self) { result.append(row) }
-                return result
+            return try await self.withLease(context) { connection in
+                try await connection.rows(query, as: (repeat each Column).self, logger: logger)
             }
         } catch {
             throw StoreError.from(context, error)
+        }
+    }
+
+    /// Leases a connection and runs `body` on it. Only the lease has a deadline: PostgresClient waits for a
+    /// connection forever while the database is down, and past the deadline the caller answers 503 instead.
+    /// Once `body` runs it is never cancelled from here, so a transaction always ends in COMMIT or ROLLBACK;
+    /// the server's `statement_timeout` and `idle_in_transaction_session_timeout` bound it (see `DatabaseURL`).
+    func withLease<T: Sendable>(
+        _ context: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let client = self.client
+        let deadline = self.deadline
+        let started = Flag()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await client.withConnection { connection in
+                    started.set()
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: deadline)
+                if Task.isCancelled || started.isSet { return nil }
+                throw DeadlineExceeded(what: "waiting for a database connection (\(context))", limit: deadline)
+            }
+            while let result = try await group.next() {
+                if let value = result {
+                    group.cancelAll()
+                    return value
+                }
+            }
+            throw CancellationError()
         }
     }
 
@@ -88,4 +112,11 @@ extension PostgresConnection {
         for try await row in sequence.decode((repeat each Column).self) { result.append(row) }
         return result
     }
+}
+
+/// A flag set once, shared between tasks.
+private final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { self.value.withLock { $0 = true } }
+    var isSet: Bool { self.value.withLock { $0 } }
 }

@@ -116,32 +116,58 @@ public struct XMLRPCDecoder: Sendable {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
-    /// Accepts only ASCII-compatible encodings, so that `refuseDeclarations` sees markup as it is.
+    /// Accepts only ASCII-compatible encodings, so that `refuseDeclarations` sees markup as it is, and checks
+    /// that the bytes are valid in the declared encoding. libxml2 passes invalid UTF-8 in element names on to
+    /// FoundationXML, which crashes on it (found by fuzzing), so nothing invalid may reach the parser.
     private static func checkEncoding(_ bytes: [UInt8]) throws(XMLRPCDecodingError) {
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return }  // UTF-8 byte-order mark.
         if bytes.contains(0) || bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) {
             throw .unsupportedEncoding("UTF-16 or UTF-32")
         }
-        guard bytes.starts(with: Array("<?xml".utf8)) else { return }
-        let declarationEnd = bytes.firstRange(of: Array("?>".utf8))?.lowerBound ?? bytes.count
-        let declaration = String(decoding: bytes[..<declarationEnd], as: UTF8.self)
-        guard let range = declaration.range(of: "encoding") else { return }
-        let afterName = declaration[range.upperBound...].drop(while: { $0 == " " || $0 == "=" })
-        guard let quote = afterName.first, quote == "\"" || quote == "'" else { return }
-        let name = afterName.dropFirst().prefix(while: { $0 != quote })
-        let allowed: Set<String> = ["utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin1", "iso-8859-15"]
-        guard allowed.contains(name.lowercased()) else { throw .unsupportedEncoding(String(name)) }
+        var declared = "utf-8"
+        if bytes.starts(with: Array("<?xml".utf8)) {
+            let declarationEnd = bytes.firstRange(of: Array("?>".utf8))?.lowerBound ?? bytes.count
+            let declaration = String(decoding: bytes[..<declarationEnd], as: UTF8.self)
+            if let range = declaration.range(of: "encoding") {
+                let afterName = declaration[range.upperBound...].drop(while: { $0 == " " || $0 == "=" })
+                if let quote = afterName.first, quote == "\"" || quote == "'" {
+                    declared = String(afterName.dropFirst().prefix(while: { $0 != quote }))
+                }
+            }
+        }
+        switch declared.lowercased() {
+        case "utf-8", "utf8":
+            guard String(validating: bytes, as: UTF8.self) != nil else { throw .invalidBytes(encoding: "UTF-8") }
+        case "us-ascii", "ascii":
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { throw .invalidBytes(encoding: "US-ASCII") }
+        case "iso-8859-1", "latin1", "iso-8859-15":
+            break  // Every byte is a character; libxml2 converts them to UTF-8.
+        default:
+            throw .unsupportedEncoding(declared)
+        }
     }
 
-    /// Refuses every `<!…>` markup declaration; only comments and CDATA sections may start with `<!`.
+    /// Refuses every `<!…>` markup declaration (only comments and CDATA sections may start with `<!`), and every
+    /// processing instruction but the leading XML declaration: FoundationXML crashes on some (found by fuzzing),
+    /// and XML-RPC has no use for them.
     private static func refuseDeclarations(_ bytes: [UInt8]) throws(XMLRPCDecodingError) {
         let comment = Array("<!--".utf8)
         let commentEnd = Array("-->".utf8)
         let cdata = Array("<![CDATA[".utf8)
         let cdataEnd = Array("]]>".utf8)
-        var index = 0
+        var index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        if bytes[index...].starts(with: Array("<?xml".utf8)), index + 5 < bytes.count,
+            [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index + 5])
+        {
+            guard let end = bytes[index...].firstRange(of: Array("?>".utf8)) else { return }
+            index = end.upperBound
+        }
         while index < bytes.count - 1 {
-            guard bytes[index] == UInt8(ascii: "<"), bytes[index + 1] == UInt8(ascii: "!") else {
+            guard bytes[index] == UInt8(ascii: "<") else {
+                index += 1
+                continue
+            }
+            if bytes[index + 1] == UInt8(ascii: "?") { throw .forbiddenDeclaration("processing instruction") }
+            guard bytes[index + 1] == UInt8(ascii: "!") else {
                 index += 1
                 continue
             }

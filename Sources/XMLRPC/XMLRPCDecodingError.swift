@@ -12,6 +12,8 @@ public enum XMLRPCDecodingError: Error, Sendable, Hashable, CustomStringConverti
     ///
     /// Only ASCII-compatible encodings are read, so that the declaration scan sees every byte as it is.
     case unsupportedEncoding(String)
+    /// The bytes are not valid in the document's encoding (UTF-8 unless declared otherwise).
+    case invalidBytes(encoding: String)
     /// The XML parser refused the text (ill-formed or truncated).
     case malformedXML(line: Int, column: Int, reason: String)
     /// Elements are nested deeper than the cap.
@@ -43,6 +45,8 @@ public enum XMLRPCDecodingError: Error, Sendable, Hashable, CustomStringConverti
             "XML-RPC body refers to the undeclared entity \(Self.clip(name).debugDescription); entities are refused"
         case .unsupportedEncoding(let name):
             "XML-RPC body uses the unsupported encoding \(Self.clip(name).debugDescription)"
+        case .invalidBytes(let encoding):
+            "XML-RPC body is not valid \(encoding)"
         case .malformedXML(let line, let column, let reason):
             "XML-RPC body is not well-formed XML at line \(line), column \(column): \(reason)"
         case .tooDeep(let limit):

@@ -60,6 +60,29 @@ struct XMLRPCHostileInputTests {
         }
     }
 
+    @Test("invalid bytes for the declared encoding are refused before parsing (a crash found by fuzzing)")
+    func invalidBytes() {
+        // FoundationXML crashed on this element name with a stray 0xFD byte; fuzz/corpus keeps the input too.
+        var crasher = Array("<methodResponse><p".utf8) + [0xFD] + Array("arams><param><value>x</value></param></params></methodResponse>".utf8)
+        #expect(throws: XMLRPCDecodingError.invalidBytes(encoding: "UTF-8")) { try self.decoder.decodeResponse(crasher) }
+        #expect(throws: XMLRPCDecodingError.invalidBytes(encoding: "UTF-8")) { try self.decoder.decodeCall(crasher) }
+        crasher = Array("<?xml version=\"1.0\" encoding=\"us-ascii\"?><methodResponse><params><param><value>caf".utf8) + [0xE9]
+            + Array("</value></param></params></methodResponse>".utf8)
+        #expect(throws: XMLRPCDecodingError.invalidBytes(encoding: "US-ASCII")) { try self.decoder.decodeResponse(crasher) }
+    }
+
+    @Test("processing instructions other than the XML declaration are refused (a crash found by fuzzing)")
+    func processingInstructions() throws {
+        #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("processing instruction")) { try self.decode("<?xvelau.?>>(") }
+        #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("processing instruction")) {
+            try self.decode("<methodResponse><?php x ?><params><param><value>x</value></param></params></methodResponse>")
+        }
+        #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("processing instruction")) {
+            try self.decode("<?xml-stylesheet href=\"x\"?>" + Self.wrap("x"))
+        }
+        #expect(try self.decoder.decodeResponse([0xEF, 0xBB, 0xBF] + Array(Self.wrap("x").utf8)) == .value("x"))
+    }
+
     @Test("an undeclared entity reference is refused, not resolved")
     func undeclaredEntity() {
         #expect(throws: XMLRPCDecodingError.undeclaredEntity("xxe")) { try self.decode(Self.wrap("&xxe;")) }

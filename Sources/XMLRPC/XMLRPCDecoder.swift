@@ -159,6 +159,10 @@ public struct XMLRPCDecoder: Sendable {
             [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index + 5])
         {
             guard let end = bytes[index...].firstRange(of: Array("?>".utf8)) else { return }
+            // A declaration holds no markup; a `<` before its end hides a processing instruction.
+            guard !bytes[(index + 1)..<end.lowerBound].contains(UInt8(ascii: "<")) else {
+                throw .forbiddenDeclaration("processing instruction")
+            }
             index = end.upperBound
         }
         while index < bytes.count - 1 {

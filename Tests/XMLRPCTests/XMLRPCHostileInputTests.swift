@@ -80,6 +80,9 @@ struct XMLRPCHostileInputTests {
         #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("processing instruction")) {
             try self.decode("<?xml-stylesheet href=\"x\"?>" + Self.wrap("x"))
         }
+        #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("processing instruction")) {
+            try self.decode("<?xml qersion='1' <methodResponse><?xvelau.?>>(</methodResponse>")
+        }
         #expect(try self.decoder.decodeResponse([0xEF, 0xBB, 0xBF] + Array(Self.wrap("x").utf8)) == .value("x"))
     }
 

@@ -52,6 +52,17 @@ struct AdminController: Sendable {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// The answer for a tenant change that failed: a bad template or a store refusal.
+    private static func failure(_ error: any Error) -> Response {
+        if let error = error as? URLTemplateError {
+            return JSONResponse.error(.badRequest, code: "invalid_url_template", message: error.description)
+        }
+        guard let error = error as? StoreError else {
+            return JSONResponse.error(.internalServerError, code: "internal", message: "unexpected error")
+        }
+        return Self.failure(error)
+    }
+
     private static func failure(_ error: StoreError) -> Response {
         switch error {
         case .invalid(let message): JSONResponse.error(.badRequest, code: "invalid", message: message)
@@ -165,12 +176,8 @@ struct AdminController: Sendable {
             let (tenant, secret) = try await self.store.addTenant(
                 id: body.id, name: body.name, urlTemplate: template, allowBearer: body.allowBearer ?? false, actor: context.adminActor)
             return Self.encoded(.created, TenantWithSecret(tenant: tenant, webhookSecret: secret, repointedDevices: nil))
-        } catch let error as URLTemplateError {
-            return JSONResponse.error(.badRequest, code: "invalid_url_template", message: error.description)
-        } catch let error as StoreError {
-            return Self.failure(error)
         } catch {
-            return JSONResponse.error(.internalServerError, code: "internal", message: "unexpected error")
+            return Self.failure(error)
         }
     }
 
@@ -189,12 +196,8 @@ struct AdminController: Sendable {
                 id: id, name: body.name, urlTemplate: template, allowBearer: body.allowBearer,
                 rotateSecret: body.rotateSecret ?? false, actor: context.adminActor)
             return Self.encoded(.ok, TenantWithSecret(tenant: update.tenant, webhookSecret: update.newSecret, repointedDevices: update.repointedDevices))
-        } catch let error as URLTemplateError {
-            return JSONResponse.error(.badRequest, code: "invalid_url_template", message: error.description)
-        } catch let error as StoreError {
-            return Self.failure(error)
         } catch {
-            return JSONResponse.error(.internalServerError, code: "internal", message: "unexpected error")
+            return Self.failure(error)
         }
     }
 

@@ -29,6 +29,7 @@ bin=$(swift build --show-bin-path)
 
 children=()
 cleanup() {
+    trap '' INT TERM  # A second Ctrl-C or SIGTERM must not cut the cleanup short.
     for pid in "${children[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     pg_stop "$data"

@@ -72,6 +72,17 @@ chmod 600 "$state/demo-secret"
 
 listen=${PROVHOOK_LISTEN:-127.0.0.1:8080}
 export PROVHOOK_LISTEN=$listen
+# This session's settings, for running other provhook commands against it: `. .local/env`.
+umask 077
+{
+    echo "export PROVHOOK_DATABASE_URL='$PROVHOOK_DATABASE_URL'"
+    echo "export PROVHOOK_URL='http://$listen'"
+    for name in PROVHOOK_REDIRECT_URL PROVHOOK_REDIRECT_USER PROVHOOK_REDIRECT_PASSWORD PROVHOOK_REDIRECT_PASSWORD_FILE PROVHOOK_REDIRECT_CA_FILE; do
+        [ -n "${!name:-}" ] && echo "export $name='${!name}'"
+    done
+    echo "export PATH='$bin':\"\$PATH\""
+} >"$state/env"
+umask 022
 cat <<EOT
 
 provhook is starting on http://$listen with a demo tenant. In another shell, send a signed event:
@@ -79,10 +90,12 @@ provhook is starting on http://$listen with a demo tenant. In another shell, sen
   contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.added","mac":"00:04:13:61:0f:f5","device_id":"pbx-1"}'
   contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.removed","device_id":"pbx-1"}'
 
-and look at the result:
+and look at the result, with this session's settings loaded from .local/env:
 
-  PROVHOOK_DATABASE_URL=$PROVHOOK_DATABASE_URL $bin/provhook device list
-  PROVHOOK_DATABASE_URL=$PROVHOOK_DATABASE_URL $bin/provhook journal
+  . .local/env
+  provhook device list
+  provhook journal
+  provhook reconcile --dry-run
 
 EOT
 "$bin/provhook" serve "$@" &

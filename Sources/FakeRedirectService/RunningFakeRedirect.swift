@@ -52,9 +52,15 @@ public final class RunningFakeRedirect: Sendable {
             authority: tls, task: task)
     }
 
-    /// Stops the server and waits for it.
+    /// Stops the server and waits for it, at most 15 s: a connection that never closes must not hang the caller.
     public func stop() async {
         self.task.cancel()
-        _ = try? await self.task.value
+        let task = self.task
+        await withTaskGroup(of: Void.self) { waiters in
+            waiters.addTask { _ = try? await task.value }
+            waiters.addTask { try? await Task.sleep(for: .seconds(15)) }
+            await waiters.next()
+            waiters.cancelAll()
+        }
     }
 }

@@ -63,7 +63,7 @@ struct PostgresClientRunner {
 
     func stop() async {
         self.task.cancel()
-        await self.task.value
+        await boundedWait(for: self.task, "a setup pool")
     }
 }
 

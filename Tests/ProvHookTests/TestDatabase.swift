@@ -57,7 +57,7 @@ struct TestDatabase: Sendable {
             result = .failure(error)
         }
         runner.cancel()
-        await runner.value
+        await boundedWait(for: runner, "the test database's pool")
         await Self.drop(String(name), admin: admin)
         return try result.get()
     }
@@ -76,4 +76,22 @@ struct TestDatabase: Sendable {
             try await connection.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Self.logger)
         }
     }
+}
+
+/// Waits for `task` at most `seconds`, then goes on, saying so: teardown must never hang the suite.
+func boundedWait(for task: Task<Void, Never>, _ what: String, seconds: Int = 15) async {
+    let finished = await withTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            await task.value
+            return true
+        }
+        group.addTask {
+            try? await Task.sleep(for: .seconds(seconds))
+            return false
+        }
+        let first = await group.next() ?? false
+        group.cancelAll()
+        return first
+    }
+    if !finished { FileHandle.standardError.write(Data("WARNING: \(what) did not stop within \(seconds) s\n".utf8)) }
 }

@@ -258,13 +258,15 @@ struct EndToEndTests {
             // Sixteen senders at a time; like a PBX, a sender retries a 503 with the same webhook-id.
             func deliver(_ target: RunningProvHook, _ body: String) async throws {
                 let id = "msg_" + UUID().uuidString.lowercased()
-                for _ in 0..<20 {
+                for attempt in 0..<20 {
                     let answer = try await target.send(tenant: "acme", body: body, secret: secret, id: id)
                     if answer.status == 503 {
                         try await Task.sleep(for: .milliseconds(200))
                         continue
                     }
-                    #expect(answer.status == 202, "\(answer.body)")
+                    // A 503 can come just as the transaction commits; the retry is then recognised as a duplicate.
+                    let retriedDuplicate = attempt > 0 && answer.status == 200 && answer.json["status"] as? String == "duplicate"
+                    #expect(answer.status == 202 || retriedDuplicate, "\(answer.body)")
                     return
                 }
                 Issue.record("still 503 after 20 tries: \(body)")

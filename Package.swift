@@ -97,6 +97,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        /// The measuring half of `contrib/bench.sh`: HTTP load, queue drain, memory, and the report.
+        .executableTarget(
+            name: "provhook-bench",
+            dependencies: [
+                "ProvHook",
+                "SnomRedirect",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"]),
         .testTarget(
             name: "SnomRedirectTests",

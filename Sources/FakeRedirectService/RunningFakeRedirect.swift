@@ -13,16 +13,18 @@ public final class RunningFakeRedirect: Sendable {
     /// The authority whose CA signs the server certificate, when serving HTTPS.
     public let authority: PrivateCertificateAuthority?
     private let task: Task<Void, any Error>
+    private let logger: Logger
 
     private init(
         state: FakeRedirectState, port: Int, endpoint: String, authority: PrivateCertificateAuthority?,
-        task: Task<Void, any Error>
+        task: Task<Void, any Error>, logger: Logger
     ) {
         self.state = state
         self.port = port
         self.endpoint = endpoint
         self.authority = authority
         self.task = task
+        self.logger = logger
     }
 
     /// Starts a stand-in; with `tls`, it serves HTTPS with a certificate for `localhost` signed by `tls`.
@@ -49,18 +51,14 @@ public final class RunningFakeRedirect: Sendable {
         let scheme = tls == nil ? "http" : "https"
         return RunningFakeRedirect(
             state: state, port: port, endpoint: "\(scheme)://\(host):\(port)\(FakeRedirectServer.path)",
-            authority: tls, task: task)
+            authority: tls, task: task, logger: logger)
     }
 
     /// Stops the server and waits for it, at most 15 s: a connection that never closes must not hang the caller.
     public func stop() async {
         self.task.cancel()
-        let task = self.task
-        await withTaskGroup(of: Void.self) { waiters in
-            waiters.addTask { _ = try? await task.value }
-            waiters.addTask { try? await Task.sleep(for: .seconds(15)) }
-            await waiters.next()
-            waiters.cancelAll()
+        if await !waitForTask(self.task, atMost: .seconds(15)) {
+            self.logger.warning("the stand-in did not stop within 15 s of cancellation; left running")
         }
     }
 }

@@ -16,10 +16,16 @@ struct EndToEndTests {
             try await eventually("registered") { try await run.device("000413610FF5")?.status == .registered }
             #expect(await run.state.registration("000413610FF5") == .init(owner: StandInAccounts.user, url: expectedURL))
             let journal = try await run.store.journal(JournalFilter(mac: "000413610FF5"))
-            #expect(journal.map(\.action) == ["event.device.added", "redirect.registerPhone"])
-            #expect(journal[0].eventID == "msg_add_1" && journal[0].actor == "webhook:127.0.0.1")
-            #expect(journal[1].outcome == "ok" && journal[1].detail["url"] == .string(expectedURL))
-            #expect(journal[1].detail["latency_ms"] != nil && journal[1].detail["attempt"] == .number(1))
+            let trace = journal.map { "\($0.action) \($0.outcome) \(JSONValueText.of($0.detail))" }.joined(separator: "\n")
+            #expect(journal.first?.action == "event.device.added", "\(trace)")
+            #expect(journal.first?.eventID == "msg_add_1" && journal.first?.actor == "webhook:127.0.0.1")
+            // On a loaded machine a call can time out and be retried: every try before the last is a journaled retry.
+            let tries = Array(journal.dropFirst())
+            #expect(!tries.isEmpty && tries.allSatisfy { $0.action == "redirect.registerPhone" }, "\(trace)")
+            #expect(tries.dropLast().allSatisfy { $0.outcome == "retry" }, "\(trace)")
+            let last = try #require(tries.last)
+            #expect(last.outcome == "ok" && last.detail["url"] == .string(expectedURL), "\(trace)")
+            #expect(last.detail["latency_ms"] != nil && last.detail["attempt"] == .number(Double(tries.count)), "\(trace)")
             let text = journal.map { JSONValueText.of($0.detail) }.joined()
             #expect(!text.contains(StandInAccounts.password) && !text.contains(run.secret), "no secret in the journal")
         }

@@ -32,8 +32,8 @@ final class RunningProvHook: Sendable {
         vendors: VendorFilter = VendorFilter(), readTimeout: Duration = .seconds(5), databaseDeadline: Duration = .seconds(5),
         isDryRun: Bool = false, adminToken: String? = nil
     ) async throws -> RunningProvHook {
-        var logger = Logger(label: "provhook-\(instance)")
-        logger.logLevel = .warning
+        var logger = Logger(label: "provhook-\(instance)-\(UInt16.random(in: 0...UInt16.max))")
+        logger.logLevel = ProcessInfo.processInfo.environment["PROVHOOK_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let redirect = RedirectConfiguration(
             endpoint: redirectEndpoint, user: user, password: password, connectTimeout: .seconds(2), readTimeout: readTimeout,
             maxConnections: concurrency)
@@ -68,20 +68,7 @@ final class RunningProvHook: Sendable {
     /// group cancels its services; past 30 s this stops waiting and says so loudly, rather than hang the suite.
     func stop() async {
         await self.group.triggerGracefulShutdown()
-        let task = self.task
-        let finished = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                _ = try? await task.value
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(30))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        let finished = await waitForTask(self.task, atMost: .seconds(30))
         if !finished {
             FileHandle.standardError.write(Data("WARNING: provhook did not stop within 30 s of a graceful shutdown\n".utf8))
         }

@@ -1,3 +1,4 @@
+import FakeRedirectService
 import Foundation
 import Logging
 import PostgresNIO
@@ -80,18 +81,7 @@ struct TestDatabase: Sendable {
 
 /// Waits for `task` at most `seconds`, then goes on, saying so: teardown must never hang the suite.
 func boundedWait(for task: Task<Void, Never>, _ what: String, seconds: Int = 15) async {
-    let finished = await withTaskGroup(of: Bool.self) { group in
-        group.addTask {
-            await task.value
-            return true
-        }
-        group.addTask {
-            try? await Task.sleep(for: .seconds(seconds))
-            return false
-        }
-        let first = await group.next() ?? false
-        group.cancelAll()
-        return first
+    if await !waitForTask(task, atMost: .seconds(seconds)) {
+        FileHandle.standardError.write(Data("WARNING: \(what) did not stop within \(seconds) s\n".utf8))
     }
-    if !finished { FileHandle.standardError.write(Data("WARNING: \(what) did not stop within \(seconds) s\n".utf8)) }
 }

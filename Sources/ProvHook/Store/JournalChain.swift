@@ -211,16 +211,20 @@ public struct JournalSealer: Service {
     }
 
     public func run() async throws {
+        let chain = self.chain
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                try await self.chain.seal()
+                // A shutdown does not wait for a round stuck on the database; the last pass below seals.
+                _ = try await cancelWhenGracefulShutdown { try await chain.seal() }
+            } catch is CancellationError {
+                break
             } catch {
                 self.logger.warning("cannot seal the journal; will retry", metadata: ["error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }
-        // A last pass, so that a clean stop leaves everything sealed.
-        _ = try? await self.chain.seal()
+        // A last pass, so that a clean stop leaves everything sealed; bounded, so that it never holds the stop.
+        _ = try? await withDeadline(.seconds(5), "the last journal seal") { try await chain.seal() }
     }
 }
 

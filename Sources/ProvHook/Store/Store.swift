@@ -57,33 +57,40 @@ public struct Store: Sendable {
 
     /// Leases a connection and runs `body` on it. Only the lease has a deadline: PostgresClient waits for a
     /// connection forever while the database is down, and past the deadline the caller answers 503 instead.
-    /// Once `body` runs it is never cancelled from here, so a transaction always ends in COMMIT or ROLLBACK;
-    /// the server's `statement_timeout` and `idle_in_transaction_session_timeout` bound it (see `DatabaseURL`).
+    ///
+    /// Either `body` runs to its end or it never starts: once it has a connection it is never cancelled from here,
+    /// so a transaction always ends in COMMIT or ROLLBACK (the server's `statement_timeout` and
+    /// `idle_in_transaction_session_timeout` bound it; see `DatabaseURL`). If the deadline passes first, the lease
+    /// is abandoned and the caller returns at once, even if the pool never answers the abandoned request.
     func withLease<T: Sendable>(
         _ context: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let client = self.client
-        let deadline = self.deadline
-        let started = Flag()
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await client.withConnection { connection in
-                    started.set()
+        let gate = LeaseGate<T>()
+        let lease = Task {
+            do {
+                let value = try await client.withConnection { connection in
+                    guard gate.begin() else { throw CancellationError() }
                     return try await body(connection)
                 }
+                gate.finish(.success(value))
+            } catch {
+                gate.finish(.failure(error))
             }
-            group.addTask {
-                try? await Task.sleep(for: deadline)
-                if Task.isCancelled || started.isSet { return nil }
-                throw DeadlineExceeded(what: "waiting for a database connection (\(context))", limit: deadline)
+        }
+        let deadline = self.deadline
+        let timer = Task {
+            try? await Task.sleep(for: deadline)
+            guard !Task.isCancelled else { return }
+            if gate.abandon(DeadlineExceeded(what: "waiting for a database connection (\(context))", limit: deadline)) {
+                lease.cancel()
             }
-            while let result = try await group.next() {
-                if let value = result {
-                    group.cancelAll()
-                    return value
-                }
-            }
-            throw CancellationError()
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await gate.result()
+        } onCancel: {
+            if gate.abandon(CancellationError()) { lease.cancel() }
         }
     }
 
@@ -114,9 +121,44 @@ extension PostgresConnection {
     }
 }
 
-/// A flag set once, shared between tasks.
-private final class Flag: Sendable {
-    private let value = Mutex(false)
-    func set() { self.value.withLock { $0 = true } }
-    var isSet: Bool { self.value.withLock { $0 } }
+/// The meeting point of a lease, its deadline and its caller. The body begins only if the lease was not
+/// abandoned first, and the caller is answered exactly once.
+private final class LeaseGate<T: Sendable>: Sendable {
+    private enum Phase {
+        case waiting, running, abandoned
+    }
+
+    private let phase = Mutex(Phase.waiting)
+    private let answer = OnceAnswer<T>()
+
+    /// Called with a connection in hand: whether the body may run.
+    func begin() -> Bool {
+        self.phase.withLock { phase in
+            guard phase == .waiting else { return false }
+            phase = .running
+            return true
+        }
+    }
+
+    /// Gives up on a lease whose body has not begun, answering the caller with `error`; false once it has begun.
+    @discardableResult
+    func abandon(_ error: any Error) -> Bool {
+        let abandoned = self.phase.withLock { phase in
+            guard phase == .waiting else { return false }
+            phase = .abandoned
+            return true
+        }
+        if abandoned { self.answer.give(.failure(error)) }
+        return abandoned
+    }
+
+    /// The lease's own end.
+    func finish(_ result: Result<T, any Error>) {
+        self.answer.give(result)
+    }
+
+    /// Waits for the outcome.
+    func result() async throws -> T {
+        try await self.answer.value()
+    }
 }

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Measures provhook on this machine, each figure against a limit measured in the same run:
+#   - ingest: signed webhooks over HTTP into `provhook serve` on PostgreSQL with synchronous_commit=on, at
+#     concurrency 1, 8 and 32, against pgbench running the same transaction (contrib/bench/ingest.pgbench) and a
+#     one-row INSERT (contrib/bench/insert.pgbench) on the same cluster at the same concurrency;
+#   - the HTTP floor: the same load against /healthz, which does no database work;
+#   - delivery: the time to drain 2,000 registrations and 2,000 deregistrations through the stand-in with 50 ms
+#     of added latency, against concurrency ÷ latency (× the list size for list calls);
+#   - memory: the peak RSS of serve while idle, during ingest and during delivery.
+# It prints a table and writes bench-results.json (figure, limit and ratio for each measurement).
+#
+#   contrib/bench.sh            the full run, release build (about 3 minutes after the build)
+#   contrib/bench.sh --smoke    a few seconds, debug build, fewer devices: proves it works; CI runs this
+#
+# Settings: BENCH_SECONDS (per load point), BENCH_DEVICES, BENCH_DELIVERY_CONCURRENCY (default 8, provhook's
+# default), BENCH_LATENCY_MS (default 50), BENCH_CONFIGURATION (release or debug), BENCH_OUTPUT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. contrib/lib/postgres.sh
+
+smoke=false
+[ "${1:-}" = --smoke ] && smoke=true
+if $smoke; then
+    seconds=${BENCH_SECONDS:-1} warmup=0 devices=${BENCH_DEVICES:-100}
+    configuration=${BENCH_CONFIGURATION:-debug} output=${BENCH_OUTPUT:-bench-results.smoke.json}
+else
+    seconds=${BENCH_SECONDS:-5} warmup=1 devices=${BENCH_DEVICES:-2000}
+    configuration=${BENCH_CONFIGURATION:-release} output=${BENCH_OUTPUT:-bench-results.json}
+fi
+delivery_concurrency=${BENCH_DELIVERY_CONCURRENCY:-8}
+latency_ms=${BENCH_LATENCY_MS:-50}
+
+pg_require_binaries
+command -v pgbench >/dev/null || { echo "provhook: pgbench not found; install it (Debian/Ubuntu: sudo apt-get install postgresql-contrib postgresql-client)" >&2; exit 1; }
+command -v psql >/dev/null || { echo "provhook: psql not found; install it (Debian/Ubuntu: sudo apt-get install postgresql-client)" >&2; exit 1; }
+
+echo "==> building ($configuration)"
+swift build -c "$configuration" >/dev/null
+bin=$(swift build -c "$configuration" --show-bin-path)
+
+root=$(mktemp -d "${TMPDIR:-/tmp}/provhook-bench.XXXXXX")
+chmod 755 "$root"
+children=()
+serve_pid=
+cleanup() {
+    trap '' INT TERM
+    for pid in $serve_pid "${children[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    pg_stop "$root/pg"
+    rm -rf "$root"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A cluster with PostgreSQL's durable defaults: synchronous_commit=on, fsync=on.
+pg_init "$root/pg"
+pg_port=$(pg_free_port)
+pg_start "$root/pg" "$pg_port" -c synchronous_commit=on
+export PROVHOOK_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+"$bin/provhook" migrate >/dev/null
+psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'CREATE TABLE bench_one_row (id bigserial PRIMARY KEY, v bigint NOT NULL)'
+umask 077
+"$bin/provhook" tenant add bench-ingest --url-template 'https://prov.example.com/<mac>.xml' | grep -o 'whsec_[^ ]*' >"$root/ingest.secret"
+"$bin/provhook" tenant add bench-delivery --url-template 'https://prov.example.com/<mac>.xml' | grep -o 'whsec_[^ ]*' >"$root/delivery.secret"
+od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$root/stand-in.password"
+umask 022
+
+"$bin/fake-redirect" --account "bench:$(cat "$root/stand-in.password"):Bench" --latency-ms "$latency_ms" \
+    --tls-ca-out "$root/stand-in-ca.pem" --port-file "$root/stand-in.port" >"$root/stand-in.log" 2>&1 &
+children+=($!)
+for _ in $(seq 1 100); do [ -s "$root/stand-in.port" ] && break; sleep 0.1; done
+[ -s "$root/stand-in.port" ] || { cat "$root/stand-in.log" >&2; echo "provhook: the stand-in did not start" >&2; exit 1; }
+
+http_port=$(pg_free_port)
+export PROVHOOK_LISTEN=127.0.0.1:$http_port PROVHOOK_LOG_LEVEL=warning
+export PROVHOOK_REDIRECT_URL="https://localhost:$(tr -d '\n' <"$root/stand-in.port")/xmlrpc/"
+export PROVHOOK_REDIRECT_USER=bench PROVHOOK_REDIRECT_PASSWORD_FILE=$root/stand-in.password
+export PROVHOOK_REDIRECT_CA_FILE=$root/stand-in-ca.pem PROVHOOK_REDIRECT_CONCURRENCY=$delivery_concurrency
+base=http://127.0.0.1:$http_port
+
+start_serve() {
+    "$bin/provhook" serve >>"$root/serve.log" 2>&1 &
+    serve_pid=$!
+    for _ in $(seq 1 200); do curl -fs "$base/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done
+    cat "$root/serve.log" >&2
+    echo "provhook: serve did not start" >&2
+    exit 1
+}
+stop_serve() {
+    kill -TERM "$serve_pid"
+    wait "$serve_pid" || true
+    serve_pid=
+}
+raw=$root/raw.jsonl
+record() { echo "{\"name\":\"$1\",\"data\":$2}" >>"$raw"; echo "    $1: $2"; }
+
+echo "==> serve idle"
+start_serve
+sleep 1
+record rss_idle "$("$bin/provhook-bench" memory --pid "$serve_pid" --seconds 2)"
+
+for c in 1 8 32; do
+    echo "==> /healthz, concurrency $c"
+    record "healthz_c$c" "$("$bin/provhook-bench" load --url "$base" --concurrency "$c" --seconds "$seconds" --warmup "$warmup" --pid "$serve_pid")"
+done
+for c in 1 8 32; do
+    echo "==> ingest, concurrency $c"
+    record "ingest_c$c" "$("$bin/provhook-bench" load --url "$base" --tenant bench-ingest --secret-file "$root/ingest.secret" \
+        --concurrency "$c" --seconds "$seconds" --warmup "$warmup" --pid "$serve_pid")"
+done
+stop_serve
+
+pgbench_rate() {  # pgbench_rate SCRIPT CLIENTS: transactions per second, as JSON
+    local threads=$(($2 < 2 ? $2 : 2))
+    local out
+    out=$(pgbench -n -M extended -h 127.0.0.1 -p "$pg_port" -U postgres -c "$2" -j "$threads" -T "$seconds" -f "$1" postgres 2>&1) ||
+        { echo "$out" >&2; return 1; }
+    local tps latency
+    tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
+    latency=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' | head -1)
+    echo "{\"rate\":$tps,\"latency_avg_ms\":${latency:-null},\"concurrency\":$2}"
+}
+for c in 1 8 32; do
+    echo "==> pgbench, concurrency $c"
+    record "pgbench_ingest_c$c" "$(pgbench_rate contrib/bench/ingest.pgbench "$c")"
+    record "pgbench_insert_c$c" "$(pgbench_rate contrib/bench/insert.pgbench "$c")"
+done
+
+drain() {  # drain EVENT STATUS NAME
+    local filled after
+    filled=$("$bin/provhook-bench" fill --database-url "$PROVHOOK_DATABASE_URL" --tenant bench-delivery --count "$devices" --event "$1")
+    after=$(echo "$filled" | sed -n 's/.*"journal_id":\([0-9]*\).*/\1/p')
+    start_serve
+    record "$3" "$("$bin/provhook-bench" drain --database-url "$PROVHOOK_DATABASE_URL" --tenant bench-delivery --count "$devices" \
+        --status "$2" --after-id "$after" --pid "$serve_pid")"
+    stop_serve
+}
+echo "==> delivery: $devices registrations, then $devices deregistrations; concurrency $delivery_concurrency, $latency_ms ms per call"
+drain added registered delivery_register
+drain removed deregistered delivery_deregister_list
+
+echo
+"$bin/provhook-bench" report --raw "$raw" --output "$output" --delivery-concurrency "$delivery_concurrency" --latency-ms "$latency_ms" \
+    --context "provhook $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $configuration build, $(nproc) cores, $(uname -sr), PostgreSQL $(postgres --version | awk '{print $3}'), ${seconds}s per load point$($smoke && echo ', smoke')"

@@ -109,6 +109,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        /// The client and checker of `contrib/faults.sh`: PBX-like webhook bursts, and the lost-nothing check.
+        .executableTarget(
+            name: "provhook-faults",
+            dependencies: [
+                "ProvHook",
+                "SnomRedirect",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"]),
         .testTarget(
             name: "SnomRedirectTests",

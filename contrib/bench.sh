@@ -35,7 +35,9 @@ command -v pgbench >/dev/null || { echo "provhook: pgbench not found; install it
 command -v psql >/dev/null || { echo "provhook: psql not found; install it (Debian/Ubuntu: sudo apt-get install postgresql-client)" >&2; exit 1; }
 
 echo "==> building ($configuration)"
-swift build -c "$configuration" >/dev/null
+build_log=$(mktemp)
+swift build -c "$configuration" >"$build_log" 2>&1 || { cat "$build_log" >&2; rm -f "$build_log"; exit 1; }
+rm -f "$build_log"
 bin=$(swift build -c "$configuration" --show-bin-path)
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/provhook-bench.XXXXXX")

@@ -66,6 +66,7 @@ public struct DeliveryWorker: Service {
                         continue
                     }
                 }
+                if !claimed.isEmpty { self.logger.debug("claimed", metadata: ["devices": "\(claimed.count)", "in_flight": "\(inFlight)"]) }
                 if claimed.isEmpty {
                     if inFlight > 0 {
                         await calls.next()
@@ -138,6 +139,7 @@ public struct DeliveryWorker: Service {
     func perform(_ call: DeliveryCall) async {
         let started = ContinuousClock.now
         let callID = String(UUID().uuidString.prefix(8)).lowercased()
+        self.logger.debug("calling", metadata: ["call_id": "\(callID)", "method": "\(call.method.shortName)", "devices": "\(call.devices.count)", "mac": "\(call.devices[0].mac)"])
         let result: Result<[String: RedirectOutcome], RedirectError>
         do {
             result = .success(try await self.send(call))
@@ -161,11 +163,30 @@ public struct DeliveryWorker: Service {
         case .failure(let error):
             self.logger.warning("redirection call failed", metadata: ["method": "\(call.method.shortName)", "error": "\(error)"])
         }
-        do {
-            try await self.store.recordOutcomes(outcomes)
-        } catch {
-            // The claims expire after the lease and the call is repeated; register and deregister are idempotent.
-            self.logger.error("cannot record call outcomes; the call will be repeated", metadata: ["error": "\(error)"])
+        self.logger.debug("recording", metadata: ["call_id": "\(callID)"])
+        await self.record(outcomes)
+        self.logger.debug("recorded", metadata: ["call_id": "\(callID)"])
+    }
+
+    /// Writes a call's outcomes, retrying while the database is away (a restart, a failover) for as long as the claim
+    /// lasts: the answer is known and should not wait for the lease to expire. Past that, or on cancellation, the
+    /// claims expire and the call is repeated; register and deregister are idempotent.
+    private func record(_ outcomes: [DeliveryOutcome]) async {
+        let deadline = ContinuousClock.now + self.configuration.lease
+        var pause = Duration.milliseconds(100)
+        while true {
+            do {
+                try await self.store.recordOutcomes(outcomes)
+                return
+            } catch {
+                guard !Task.isCancelled, ContinuousClock.now + pause < deadline else {
+                    self.logger.error("cannot record call outcomes; the call will be repeated", metadata: ["error": "\(error)"])
+                    return
+                }
+                self.logger.warning("cannot record call outcomes yet; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .seconds(5))
         }
     }
 

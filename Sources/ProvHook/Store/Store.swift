@@ -61,7 +61,12 @@ public struct Store: Sendable {
     /// Either `body` runs to its end or it never starts: once it has a connection it is never cancelled from here,
     /// so a transaction always ends in COMMIT or ROLLBACK (the server's `statement_timeout` and
     /// `idle_in_transaction_session_timeout` bound it; see `DatabaseURL`). If the deadline passes first, the lease
-    /// is abandoned and the caller returns at once, even if the pool never answers the abandoned request.
+    /// is abandoned and the caller returns at once, even if the pool never answers the abandoned request. A body that
+    /// runs past `stalledBodyLimit` is on a dead connection: its caller gets an error and the body is left behind.
+    /// How long a body may run before its connection is presumed dead: the server's `statement_timeout` and
+    /// `idle_in_transaction_session_timeout` (30 s, see `DatabaseURL`) plus a margin.
+    static let stalledBodyLimit = Duration.seconds(40)
+
     func withLease<T: Sendable>(
         _ context: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -79,10 +84,21 @@ public struct Store: Sendable {
             }
         }
         let deadline = self.deadline
+        let logger = self.logger
         let timer = Task {
             try? await Task.sleep(for: deadline)
             guard !Task.isCancelled else { return }
             if gate.abandon(DeadlineExceeded(what: "waiting for a database connection (\(context))", limit: deadline)) {
+                lease.cancel()
+                return
+            }
+            // The body runs. The server ends any statement or idle transaction within 30 s; a body still running well
+            // past that is on a connection that died without PostgresNIO noticing (seen when the server restarts
+            // mid-transaction), and would wait forever. Its caller is answered with an error instead.
+            try? await Task.sleep(for: Self.stalledBodyLimit)
+            guard !Task.isCancelled else { return }
+            if gate.fail(DeadlineExceeded(what: "the database answering (\(context)); the connection is presumed dead", limit: Self.stalledBodyLimit)) {
+                logger.error("a database connection stopped answering; its operation is abandoned", metadata: ["operation": "\(context)"])
                 lease.cancel()
             }
         }
@@ -150,6 +166,12 @@ private final class LeaseGate<T: Sendable>: Sendable {
         }
         if abandoned { self.answer.give(.failure(error)) }
         return abandoned
+    }
+
+    /// Answers the caller with `error` even though the body runs; false if it has already ended.
+    @discardableResult
+    func fail(_ error: any Error) -> Bool {
+        self.answer.give(.failure(error))
     }
 
     /// The lease's own end.

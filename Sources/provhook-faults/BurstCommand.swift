@@ -1,0 +1,131 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import ProvHook
+import Synchronization
+
+/// `provhook-faults burst`: sends signed webhooks from concurrent senders the way a PBX does: an event that was not
+/// answered 2xx (a refused connection, a reset, a 5xx) is sent again with the same webhook-id until it is.
+/// Every acknowledged event is appended to `--acked` as `webhook-id mac desired` the moment its 2xx arrives.
+///
+/// Events: device.added for `--count` MACs; every fourth MAC is then removed by the same sender, so that the
+/// desired end state mixes registered and deregistered devices.
+struct BurstCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "burst", abstract: "Send a burst of signed webhooks like a PBX.")
+
+    @Option(help: "provhook's base URL, e.g. http://127.0.0.1:8080.") var url: String
+    @Option(help: "The tenant.") var tenant: String
+    @Option(help: "File holding the tenant's webhook secret.") var secretFile: String
+    @Option(help: "Devices; each gets device.added, every fourth also device.removed.") var count = 2000
+    @Option(help: "Senders at once.") var concurrency = 16
+    @Option(help: "Six hex digits: the MACs start with these.") var macPrefix = "000413"
+    @Option(help: "Append each acknowledged event here.") var acked: String
+    @Option(help: "Give up on an event after this many seconds of retrying.") var patience = 120.0
+
+    func run() async throws {
+        let secret = try String(contentsOfFile: self.secretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        FileManager.default.createFile(atPath: self.acked, contents: nil)
+        guard let log = FileHandle(forWritingAtPath: self.acked) else { throw ValidationError("cannot write \(self.acked)") }
+        let journal = AckLog(handle: log)
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: self.concurrency)
+        configuration.timeout = .init(connect: .seconds(2), read: .seconds(15))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let run = String(UUID().uuidString.prefix(8)).lowercased()
+        let stats = Totals()
+        let started = ContinuousClock.now
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<self.count {
+                    if index >= self.concurrency { try await group.next() }
+                    let mac = self.macPrefix.uppercased() + String(format: "%06X", 0x200000 + index)
+                    group.addTask {
+                        var events = [("added", "registered")]
+                        if index % 4 == 0 { events.append(("removed", "deregistered")) }
+                        for (type, desired) in events {
+                            let id = "burst_\(run)_\(index)_\(type)"
+                            let body = Array(#"{"type":"device.\#(type)","mac":"\#(mac)"}"#.utf8)
+                            let (delivered, tries) = await self.deliver(client, id: id, body: body, secret: secret)
+                            stats.count(tries: tries, delivered: delivered)
+                            guard delivered else { return }
+                            journal.append("\(id) \(mac) \(desired)\n")
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        let elapsed = ContinuousClock.now - started
+        let totals = stats.value
+        printJSON([
+            "events": .number(Double(totals.sent)), "retries": .number(Double(totals.retried)),
+            "gave_up": .number(Double(totals.gaveUp)), "seconds": .number(Double(elapsed.components.seconds)),
+        ])
+    }
+
+    /// Sends one event until it is answered 2xx; whether it was, and how many tries it took.
+    private func deliver(_ client: HTTPClient, id: String, body: [UInt8], secret: String) async -> (Bool, Int) {
+        let deadline = ContinuousClock.now + .milliseconds(Int(self.patience * 1000))
+        var tries = 0
+        var pause = Duration.milliseconds(50)
+        while ContinuousClock.now < deadline {
+            tries += 1
+            var request = HTTPClientRequest(url: "\(self.url)/v1/tenants/\(self.tenant)/events")
+            request.method = .POST
+            let timestamp = String(Int(Date().timeIntervalSince1970))
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "webhook-id", value: id)
+            request.headers.add(name: "webhook-timestamp", value: timestamp)
+            request.headers.add(name: "webhook-signature", value: WebhookAuthenticator.sign(id: id, timestamp: timestamp, body: body, secret: secret) ?? "")
+            request.body = .bytes(ByteBuffer(bytes: body))
+            if let response = try? await client.execute(request, timeout: .seconds(15)) {
+                _ = try? await response.body.collect(upTo: 1 << 20)
+                if (200..<300).contains(response.status.code) { return (true, tries) }
+                if (400..<500).contains(response.status.code) { return (false, tries) }  // never retried by a PBX
+            }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .seconds(1))
+        }
+        return (false, tries)
+    }
+}
+
+/// The burst's counts, shared by its senders.
+final class Totals: Sendable {
+    private let counts = Mutex((sent: 0, retried: 0, gaveUp: 0))
+
+    func count(tries: Int, delivered: Bool) {
+        self.counts.withLock {
+            $0.sent += 1
+            $0.retried += tries - 1
+            if !delivered { $0.gaveUp += 1 }
+        }
+    }
+
+    var value: (sent: Int, retried: Int, gaveUp: Int) { self.counts.withLock { $0 } }
+}
+
+/// Appends lines to the acknowledgement log, one writer at a time.
+final class AckLog: Sendable {
+    private let handle: Mutex<FileHandle>
+
+    init(handle: FileHandle) {
+        self.handle = Mutex(handle)
+    }
+
+    func append(_ line: String) {
+        self.handle.withLock { $0.write(Data(line.utf8)) }
+    }
+}
+
+/// Prints one JSON object on a line of stdout, keys sorted.
+func printJSON(_ object: [String: JSONValue]) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: (try? encoder.encode(object)) ?? Data("{}".utf8), as: UTF8.self))
+}

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# The fault suite: provhook under SIGKILL, a database restart, two instances and hostile input, on loopback only.
+# Each scenario is bounded in time, cleans up after itself, and the suite ends in an "N passed, N failed" line.
+#
+#   contrib/faults.sh                 every scenario, release build
+#   contrib/faults.sh --quick         the bounded subset CI runs: crash, database restart and fuzzing, debug build
+#   contrib/faults.sh crash fuzz      the named scenarios only
+#
+# Scenarios:
+#   crash        kill -9 serve during a burst of 2,000 signed webhooks from 16 PBX-like senders, restart it
+#   db-restart   stop PostgreSQL for a few seconds during a burst, start it again; serve is not restarted
+#   two          two serve processes on one database, each taking half of the burst
+#   fuzz         hostile webhooks against a live serve, then libFuzzer on the XML-RPC decoder and the MAC parser
+# After each burst, `provhook-faults check` asserts: every acknowledged event is in the database; the journal has
+# exactly one accepted row per acknowledged event; every device reaches its desired state at the stand-in.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. contrib/lib/postgres.sh
+
+quick=false
+scenarios=()
+for arg in "$@"; do
+    case $arg in
+    --quick) quick=true ;;
+    crash | db-restart | two | fuzz) scenarios+=("$arg") ;;
+    *) echo "usage: contrib/faults.sh [--quick] [crash] [db-restart] [two] [fuzz]" >&2; exit 2 ;;
+    esac
+done
+if [ ${#scenarios[@]} = 0 ]; then
+    scenarios=(crash db-restart two fuzz)
+    $quick && scenarios=(crash db-restart fuzz)
+fi
+if $quick; then
+    configuration=${FAULTS_CONFIGURATION:-debug} events=${FAULTS_EVENTS:-600} fuzz_seconds=${FAULTS_FUZZ_SECONDS:-15}
+else
+    configuration=${FAULTS_CONFIGURATION:-release} events=${FAULTS_EVENTS:-2000} fuzz_seconds=${FAULTS_FUZZ_SECONDS:-60}
+fi
+
+pg_require_binaries
+echo "==> building ($configuration)"
+build_log=$(mktemp)
+swift build -c "$configuration" >"$build_log" 2>&1 || { cat "$build_log" >&2; rm -f "$build_log"; exit 1; }
+rm -f "$build_log"
+bin=$(swift build -c "$configuration" --show-bin-path)
+
+root=$(mktemp -d "${TMPDIR:-/tmp}/provhook-faults.XXXXXX")
+chmod 755 "$root"
+# Every background process is listed in $root/pids, so that one cleanup finds them all, whichever subshell
+# started them.
+track() { echo "$1" >>"$root/pids"; }
+stop_all() {
+    [ -f "$root/pids" ] && while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$root/pids"
+    for dir in "$root"/*/pg; do [ -d "$dir" ] && pg_stop "$dir"; done
+    return 0
+}
+cleanup() {
+    trap '' INT TERM
+    stop_all
+    if [ "${failed:-0}" != 0 ]; then
+        local kept
+        kept=$(mktemp -d "${TMPDIR:-/tmp}/provhook-faults-logs.XXXXXX")
+        (cd "$root" && find . -name '*.log' -o -name '*.json' -o -name 'acked-*' | while read -r f; do mkdir -p "$kept/$(dirname "$f")"; cp "$f" "$kept/$f"; done) || true
+        echo "logs of the failed scenarios: $kept"
+    fi
+    rm -rf "$root"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0 failed=0
+verdict() {  # verdict NAME STATUS
+    if [ "$2" = 0 ]; then passed=$((passed + 1)); echo "PASS $1"; else failed=$((failed + 1)); echo "FAIL $1"; fi
+}
+
+# setup DIR: a cluster, the schema, a tenant, the stand-in over HTTPS; exports the PROVHOOK_* settings.
+setup() {
+    local dir=$1
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    pg_init "$dir/pg"
+    pg_port=$(pg_free_port)
+    pg_start "$dir/pg" "$pg_port"
+    export PROVHOOK_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+    "$bin/provhook" migrate >/dev/null
+    (umask 077 && "$bin/provhook" tenant add pbx --url-template 'https://prov.example.com/<mac>.xml' | grep -o 'whsec_[^ ]*' >"$dir/secret")
+    (umask 077 && od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$dir/stand-in.password")
+    "$bin/fake-redirect" --account "pbx:$(cat "$dir/stand-in.password"):PBX" --latency-ms 5 \
+        --tls-ca-out "$dir/ca.pem" --port-file "$dir/stand-in.port" >"$dir/stand-in.log" 2>&1 &
+    track $!
+    for _ in $(seq 1 100); do [ -s "$dir/stand-in.port" ] && break; sleep 0.1; done
+    [ -s "$dir/stand-in.port" ] || { cat "$dir/stand-in.log" >&2; return 1; }
+    export PROVHOOK_REDIRECT_URL="https://localhost:$(tr -d '\n' <"$dir/stand-in.port")/xmlrpc/"
+    export PROVHOOK_REDIRECT_USER=pbx PROVHOOK_REDIRECT_PASSWORD_FILE=$dir/stand-in.password PROVHOOK_REDIRECT_CA_FILE=$dir/ca.pem
+}
+
+# start_serve DIR PORT [INSTANCE]: starts serve in the background; sets serve_pid once /healthz answers.
+start_serve() {
+    local dir=$1 port=$2
+    PROVHOOK_LISTEN=127.0.0.1:$port PROVHOOK_INSTANCE=${3:-one} "$bin/provhook" serve >>"$dir/serve-$port.log" 2>&1 &
+    serve_pid=$!
+    track "$serve_pid"
+    for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done
+    cat "$dir/serve-$port.log" >&2
+    return 1
+}
+
+# burst DIR PORT [COUNT]: a PBX-like burst in the background; sets burst_pid.
+burst() {
+    "$bin/provhook-faults" burst --url "http://127.0.0.1:$2" --tenant pbx --secret-file "$1/secret" --count "${3:-$events}" \
+        --concurrency 16 --acked "$1/acked-$2" >"$1/burst-$2.json" 2>"$1/burst-$2.log" &
+    burst_pid=$!
+    track "$burst_pid"
+}
+
+# wait_acked FILE N: waits until N events are acknowledged (at most 60 s).
+wait_acked() {
+    for _ in $(seq 1 1200); do
+        [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+check() {  # check ACKED
+    "$bin/provhook-faults" check --database-url "$PROVHOOK_DATABASE_URL" --tenant pbx --acked "$1"
+}
+
+scenario_crash() {
+    local dir=$root/crash port
+    setup "$dir"
+    port=$(pg_free_port)
+    start_serve "$dir" "$port"
+    burst "$dir" "$port"
+    wait_acked "$dir/acked-$port" $((events / 3))
+    kill -9 "$serve_pid"
+    echo "    killed serve (kill -9) after $(wc -l <"$dir/acked-$port") acknowledged events"
+    sleep 1
+    start_serve "$dir" "$port"
+    wait "$burst_pid"
+    echo "    burst: $(cat "$dir/burst-$port.json")"
+    check "$dir/acked-$port"
+}
+
+scenario_db_restart() {
+    local dir=$root/db-restart port
+    setup "$dir"
+    port=$(pg_free_port)
+    start_serve "$dir" "$port"
+    burst "$dir" "$port"
+    wait_acked "$dir/acked-$port" $((events / 3))
+    pg_stop "$dir/pg"
+    echo "    stopped PostgreSQL after $(wc -l <"$dir/acked-$port") acknowledged events"
+    local before=$(wc -l <"$dir/acked-$port")
+    sleep 3
+    local during=$(($(wc -l <"$dir/acked-$port") - before))
+    pg_start "$dir/pg" "$pg_port"
+    echo "    started it again; events acknowledged while it was down: $during"
+    wait "$burst_pid"
+    echo "    burst: $(cat "$dir/burst-$port.json")"
+    check "$dir/acked-$port" && [ "$during" -le 16 ]  # at most the requests already committing when it stopped
+}
+
+scenario_two() {
+    local dir=$root/two one two pid_one
+    setup "$dir"
+    one=$(pg_free_port)
+    two=$(pg_free_port)
+    start_serve "$dir" "$one" one
+    pid_one=$serve_pid
+    start_serve "$dir" "$two" two
+    "$bin/provhook-faults" burst --url "http://127.0.0.1:$one" --tenant pbx --secret-file "$dir/secret" --count $((events / 2)) \
+        --concurrency 16 --acked "$dir/acked-$one" --mac-prefix 000413 >/dev/null &
+    local first=$!
+    "$bin/provhook-faults" burst --url "http://127.0.0.1:$two" --tenant pbx --secret-file "$dir/secret" --count $((events / 2)) \
+        --concurrency 16 --acked "$dir/acked-$two" --mac-prefix 00087B >/dev/null &
+    local second=$!
+    track "$first"
+    track "$second"
+    wait "$first" "$second"
+    "$bin/provhook-faults" check --database-url "$PROVHOOK_DATABASE_URL" --tenant pbx --acked "$dir/acked-$one" --mac-prefix 000413 || return 1
+    "$bin/provhook-faults" check --database-url "$PROVHOOK_DATABASE_URL" --tenant pbx --acked "$dir/acked-$two" --mac-prefix 00087B || return 1
+    # No device was worked by both instances at once: per MAC, the calls' intervals (from the journal) never overlap.
+    local overlaps
+    overlaps=$(psql -At -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "
+        WITH calls AS (
+            SELECT mac, actor, at - make_interval(secs => (detail->>'latency_ms')::float8 / 1000) AS started, at AS ended
+            FROM journal WHERE action LIKE 'redirect.%')
+        SELECT count(*) FROM calls a JOIN calls b ON a.mac = b.mac AND a.actor < b.actor
+        WHERE a.started < b.ended AND b.started < a.ended")
+    local workers
+    workers=$(psql -At -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "SELECT string_agg(DISTINCT actor, ',') FROM journal WHERE action LIKE 'redirect.%'")
+    echo "    workers: $workers; overlapping calls on one MAC: $overlaps"
+    [ "$overlaps" = 0 ] && [ "$workers" = "worker:one,worker:two" ]
+}
+
+scenario_fuzz() {
+    local dir=$root/fuzz port
+    setup "$dir"
+    port=$(pg_free_port)
+    start_serve "$dir" "$port"
+    "$bin/provhook-faults" hostile --url "http://127.0.0.1:$port" --tenant pbx --secret-file "$dir/secret" --count 3000 || return 1
+    fuzz/run.sh "$fuzz_seconds"
+}
+
+# run_bounded SECONDS FUNCTION: runs a scenario in a shell of its own, stopped if it runs past SECONDS; its
+# processes and cluster are stopped when it ends, either way.
+export PROVHOOK_LOG_LEVEL=${FAULTS_LOG_LEVEL:-warning}
+export -f track setup start_serve burst wait_acked check scenario_crash scenario_db_restart scenario_two scenario_fuzz \
+    pg_require_binaries pg_as_owner pg_free_port pg_init pg_start pg_stop
+export root bin events fuzz_seconds configuration
+run_bounded() {
+    local status=0
+    timeout -k 10 "$1" bash -c "set -euo pipefail; $2" || status=$?
+    [ "$status" = 124 ] && echo "    $2: still running after $1 s; stopped" >&2
+    stop_all
+    return $status
+}
+
+for scenario in "${scenarios[@]}"; do
+    echo "==> $scenario"
+    status=0
+    run_bounded 900 "scenario_${scenario//-/_}" || status=$?
+    verdict "$scenario" "$status"
+done
+echo "faults: $passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -97,10 +97,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        /// What the benchmark and fault tools share: signed webhook requests, RSS sampling, JSON output.
+        .target(
+            name: "BenchSupport",
+            dependencies: [
+                "ProvHook",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         /// The measuring half of `contrib/bench.sh`: HTTP load, queue drain, memory, and the report.
         .executableTarget(
             name: "provhook-bench",
             dependencies: [
+                "BenchSupport",
                 "ProvHook",
                 "SnomRedirect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -113,12 +123,15 @@ let package = Package(
         .executableTarget(
             name: "provhook-faults",
             dependencies: [
+                "BenchSupport",
                 "ProvHook",
                 "SnomRedirect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"]),

@@ -11,6 +11,7 @@
 #   db-restart   stop PostgreSQL for a few seconds during a burst, start it again; serve is not restarted
 #   two          two serve processes on one database, each taking half of the burst
 #   fuzz         hostile webhooks against a live serve, then libFuzzer on the XML-RPC decoder and the MAC parser
+#   abuse        1,000 idle connections and 50 slowloris clients while a normal client sends signed webhooks
 # After each burst, `provhook-faults check` asserts: every acknowledged event is in the database; the journal has
 # exactly one accepted row per acknowledged event; every device reaches its desired state at the stand-in.
 set -euo pipefail
@@ -22,18 +23,18 @@ scenarios=()
 for arg in "$@"; do
     case $arg in
     --quick) quick=true ;;
-    crash | db-restart | two | fuzz) scenarios+=("$arg") ;;
-    *) echo "usage: contrib/faults.sh [--quick] [crash] [db-restart] [two] [fuzz]" >&2; exit 2 ;;
+    crash | db-restart | two | fuzz | abuse) scenarios+=("$arg") ;;
+    *) echo "usage: contrib/faults.sh [--quick] [crash] [db-restart] [two] [fuzz] [abuse]" >&2; exit 2 ;;
     esac
 done
 if [ ${#scenarios[@]} = 0 ]; then
-    scenarios=(crash db-restart two fuzz)
+    scenarios=(crash db-restart two fuzz abuse)
     $quick && scenarios=(crash db-restart fuzz)
 fi
 if $quick; then
-    configuration=${FAULTS_CONFIGURATION:-debug} events=${FAULTS_EVENTS:-600} fuzz_seconds=${FAULTS_FUZZ_SECONDS:-15}
+    configuration=${FAULTS_CONFIGURATION:-debug} events=${FAULTS_EVENTS:-600} fuzz_seconds=${FAULTS_FUZZ_SECONDS:-15} abuse_seconds=10
 else
-    configuration=${FAULTS_CONFIGURATION:-release} events=${FAULTS_EVENTS:-2000} fuzz_seconds=${FAULTS_FUZZ_SECONDS:-60}
+    configuration=${FAULTS_CONFIGURATION:-release} events=${FAULTS_EVENTS:-2000} fuzz_seconds=${FAULTS_FUZZ_SECONDS:-60} abuse_seconds=30
 fi
 
 pg_require_binaries
@@ -193,6 +194,15 @@ scenario_two() {
     [ "$overlaps" = 0 ] && [ "$workers" = "worker:one,worker:two" ]
 }
 
+scenario_abuse() {
+    local dir=$root/abuse port
+    setup "$dir"
+    port=$(pg_free_port)
+    start_serve "$dir" "$port"
+    "$bin/provhook-faults" abuse --port "$port" --tenant pbx --secret-file "$dir/secret" --idle 1000 --slow 50 \
+        --seconds "$abuse_seconds" --pid "$serve_pid"
+}
+
 scenario_fuzz() {
     local dir=$root/fuzz port
     setup "$dir"
@@ -205,9 +215,9 @@ scenario_fuzz() {
 # run_bounded SECONDS FUNCTION: runs a scenario in a shell of its own, stopped if it runs past SECONDS; its
 # processes and cluster are stopped when it ends, either way.
 export PROVHOOK_LOG_LEVEL=${FAULTS_LOG_LEVEL:-warning}
-export -f track setup start_serve burst wait_acked check scenario_crash scenario_db_restart scenario_two scenario_fuzz \
+export -f track setup start_serve burst wait_acked check scenario_crash scenario_db_restart scenario_two scenario_fuzz scenario_abuse \
     pg_require_binaries pg_as_owner pg_free_port pg_init pg_start pg_stop
-export root bin events fuzz_seconds configuration
+export root bin events fuzz_seconds abuse_seconds configuration
 run_bounded() {
     local status=0
     timeout -k 10 "$1" bash -c "set -euo pipefail; $2" || status=$?

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import BenchSupport
 import Foundation
 import NIOCore
 import ProvHook
@@ -25,7 +26,7 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let secret = try self.secretFile.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let secret = try self.secretFile.map(SignedWebhook.secret(fromFile:))
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: self.concurrency)
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
@@ -95,18 +96,9 @@ struct LoadCommand: AsyncParsableCommand {
         guard let tenant = self.tenant, let secret else {
             return HTTPClientRequest(url: self.url + "/healthz")
         }
-        var request = HTTPClientRequest(url: "\(self.url)/v1/tenants/\(tenant)/events")
-        request.method = .POST
         let low = (client &* 1_000_003 &+ sequence) & 0xFF_FFFF
         let mac = self.macPrefix.uppercased() + String(format: "%06X", low)
         let body = Array(#"{"type":"device.added","mac":"\#(mac)","extension":"\#(100 + client)"}"#.utf8)
-        let id = "bench_\(run)_\(client)_\(sequence)"
-        let timestamp = String(Int(Date().timeIntervalSince1970))
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "webhook-id", value: id)
-        request.headers.add(name: "webhook-timestamp", value: timestamp)
-        request.headers.add(name: "webhook-signature", value: WebhookAuthenticator.sign(id: id, timestamp: timestamp, body: body, secret: secret) ?? "")
-        request.body = .bytes(ByteBuffer(bytes: body))
-        return request
+        return SignedWebhook.request(baseURL: self.url, tenant: tenant, id: "bench_\(run)_\(client)_\(sequence)", body: body, secret: secret)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import BenchSupport
 import Foundation
 import NIOCore
 import ProvHook
@@ -24,7 +25,7 @@ struct BurstCommand: AsyncParsableCommand {
     @Option(help: "Give up on an event after this many seconds of retrying.") var patience = 120.0
 
     func run() async throws {
-        let secret = try String(contentsOfFile: self.secretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret = try SignedWebhook.secret(fromFile: self.secretFile)
         FileManager.default.createFile(atPath: self.acked, contents: nil)
         guard let log = FileHandle(forWritingAtPath: self.acked) else { throw ValidationError("cannot write \(self.acked)") }
         let journal = AckLog(handle: log)
@@ -75,14 +76,7 @@ struct BurstCommand: AsyncParsableCommand {
         var pause = Duration.milliseconds(50)
         while ContinuousClock.now < deadline {
             tries += 1
-            var request = HTTPClientRequest(url: "\(self.url)/v1/tenants/\(self.tenant)/events")
-            request.method = .POST
-            let timestamp = String(Int(Date().timeIntervalSince1970))
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.headers.add(name: "webhook-id", value: id)
-            request.headers.add(name: "webhook-timestamp", value: timestamp)
-            request.headers.add(name: "webhook-signature", value: WebhookAuthenticator.sign(id: id, timestamp: timestamp, body: body, secret: secret) ?? "")
-            request.body = .bytes(ByteBuffer(bytes: body))
+            let request = SignedWebhook.request(baseURL: self.url, tenant: self.tenant, id: id, body: body, secret: secret)
             if let response = try? await client.execute(request, timeout: .seconds(15)) {
                 _ = try? await response.body.collect(upTo: 1 << 20)
                 if (200..<300).contains(response.status.code) { return (true, tries) }
@@ -121,11 +115,4 @@ final class AckLog: Sendable {
     func append(_ line: String) {
         self.handle.withLock { $0.write(Data(line.utf8)) }
     }
-}
-
-/// Prints one JSON object on a line of stdout, keys sorted.
-func printJSON(_ object: [String: JSONValue]) {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: (try? encoder.encode(object)) ?? Data("{}".utf8), as: UTF8.self))
 }

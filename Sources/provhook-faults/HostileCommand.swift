@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import BenchSupport
 import Foundation
 import NIOCore
 import ProvHook
@@ -32,7 +33,7 @@ struct HostileCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let secret = try String(contentsOfFile: self.secretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret = try SignedWebhook.secret(fromFile: self.secretFile)
         var random = SplitMix(seed: self.seed)
         let probes = (0..<self.count).map { _ in self.probe(&random) }
         var configuration = HTTPClient.Configuration()
@@ -69,19 +70,11 @@ struct HostileCommand: AsyncParsableCommand {
     }
 
     private func send(_ probe: Probe, index: Int, client: HTTPClient, secret: String) async -> String? {
-        var request = HTTPClientRequest(url: "\(self.url)/v1/tenants/\(probe.tenant)/events")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        if probe.sign {
-            let id = "hostile_\(self.seed)_\(index)"
-            let timestamp = String(Int(Date().timeIntervalSince1970))
-            var signature = WebhookAuthenticator.sign(id: id, timestamp: timestamp, body: probe.body, secret: secret) ?? ""
-            if probe.forge { signature = "v1," + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() }
-            request.headers.add(name: "webhook-id", value: id)
-            request.headers.add(name: "webhook-timestamp", value: timestamp)
-            request.headers.add(name: "webhook-signature", value: signature)
+        var request = SignedWebhook.request(
+            baseURL: self.url, tenant: probe.tenant, id: "hostile_\(self.seed)_\(index)", body: probe.body, secret: secret, forge: probe.forge)
+        if !probe.sign {
+            for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] { request.headers.remove(name: name) }
         }
-        request.body = .bytes(ByteBuffer(bytes: probe.body))
         do {
             let response = try await client.execute(request, timeout: .seconds(15))
             _ = try await response.body.collect(upTo: 1 << 20)

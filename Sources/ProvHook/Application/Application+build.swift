@@ -54,6 +54,8 @@ public func buildApplication(
 
     return Application(
         router: router,
+        // A keep-alive connection idle for a minute is closed: a PBX reconnects, and idle sockets cannot pile up.
+        server: .http1(configuration: .init(idleTimeout: .seconds(60))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

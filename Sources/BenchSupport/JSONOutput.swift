@@ -2,7 +2,7 @@ import Foundation
 import ProvHook
 
 /// Prints one JSON object on a line of stdout, keys sorted.
-func printJSON(_ object: [String: JSONValue]) {
+public func printJSON(_ object: [String: JSONValue]) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let data = (try? encoder.encode(object)) ?? Data("{}".utf8)
@@ -10,14 +10,14 @@ func printJSON(_ object: [String: JSONValue]) {
 }
 
 /// The value at `quantile` (0...1) of sorted samples, by the nearest-rank method.
-func percentile(_ sorted: [Double], _ quantile: Double) -> Double {
+public func percentile(_ sorted: [Double], _ quantile: Double) -> Double {
     guard !sorted.isEmpty else { return 0 }
     let rank = Int((quantile * Double(sorted.count)).rounded(.up))
     return sorted[min(sorted.count, max(1, rank)) - 1]
 }
 
-/// Rounds for display and JSON: three significant decimals are plenty.
-func rounded(_ value: Double, _ places: Int = 2) -> Double {
+/// Rounds to `places` decimals, for display and JSON.
+public func rounded(_ value: Double, _ places: Int = 2) -> Double {
     let scale = pow(10, Double(places))
     return (value * scale).rounded() / scale
 }

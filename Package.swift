@@ -95,6 +95,7 @@ let package = Package(
             dependencies: [
                 "FakeRedirectService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         /// What the benchmark and fault tools share: signed webhook requests, RSS sampling, JSON output.

@@ -3,11 +3,13 @@
 # Each scenario is bounded in time, cleans up after itself, and the suite ends in an "N passed, N failed" line.
 #
 #   contrib/faults.sh                 every scenario, release build
-#   contrib/faults.sh --quick         the bounded subset CI runs: crash, database restart and fuzzing, debug build
+#   contrib/faults.sh --quick         the bounded subset CI runs: crash, outage, database restart and fuzzing, debug build
 #   contrib/faults.sh crash fuzz      the named scenarios only
 #
 # Scenarios:
 #   crash        kill -9 serve during a burst of 2,000 signed webhooks from 16 PBX-like senders, restart it
+#   outage       during a burst, the stand-in refuses connections for 10 s, answers 503 for 10 s, then holds calls
+#                past provhook's timeout for 10 s; checks recovery, no hot loop, and the outage in /readyz and /metrics
 #   db-restart   stop PostgreSQL for a few seconds during a burst, start it again; serve is not restarted
 #   two          two serve processes on one database, each taking half of the burst
 #   fuzz         hostile webhooks against a live serve, then libFuzzer on the XML-RPC decoder and the MAC parser
@@ -23,13 +25,13 @@ scenarios=()
 for arg in "$@"; do
     case $arg in
     --quick) quick=true ;;
-    crash | db-restart | two | fuzz | abuse) scenarios+=("$arg") ;;
-    *) echo "usage: contrib/faults.sh [--quick] [crash] [db-restart] [two] [fuzz] [abuse]" >&2; exit 2 ;;
+    crash | outage | db-restart | two | fuzz | abuse) scenarios+=("$arg") ;;
+    *) echo "usage: contrib/faults.sh [--quick] [crash] [outage] [db-restart] [two] [fuzz] [abuse]" >&2; exit 2 ;;
     esac
 done
 if [ ${#scenarios[@]} = 0 ]; then
-    scenarios=(crash db-restart two fuzz abuse)
-    $quick && scenarios=(crash db-restart fuzz)
+    scenarios=(crash outage db-restart two fuzz abuse)
+    $quick && scenarios=(crash outage db-restart fuzz)
 fi
 if $quick; then
     configuration=${FAULTS_CONFIGURATION:-debug} events=${FAULTS_EVENTS:-600} fuzz_seconds=${FAULTS_FUZZ_SECONDS:-15} abuse_seconds=10
@@ -85,8 +87,9 @@ setup() {
     "$bin/provhook" migrate >/dev/null
     (umask 077 && "$bin/provhook" tenant add pbx --url-template 'https://prov.example.com/<mac>.xml' | grep -o 'whsec_[^ ]*' >"$dir/secret")
     (umask 077 && od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$dir/stand-in.password")
-    "$bin/fake-redirect" --account "pbx:$(cat "$dir/stand-in.password"):PBX" --latency-ms 5 \
+    "$bin/fake-redirect" --account "pbx:$(cat "$dir/stand-in.password"):PBX" --latency-ms 5 --outage-seconds 10 \
         --tls-ca-out "$dir/ca.pem" --port-file "$dir/stand-in.port" >"$dir/stand-in.log" 2>&1 &
+    standin_pid=$!
     track $!
     for _ in $(seq 1 100); do [ -s "$dir/stand-in.port" ] && break; sleep 0.1; done
     [ -s "$dir/stand-in.port" ] || { cat "$dir/stand-in.log" >&2; return 1; }
@@ -194,6 +197,47 @@ scenario_two() {
     [ "$overlaps" = 0 ] && [ "$workers" = "worker:one,worker:two" ]
 }
 
+scenario_outage() {
+    local dir=$root/outage port
+    setup "$dir"
+    export PROVHOOK_REDIRECT_TIMEOUT_SECONDS=5
+    port=$(pg_free_port)
+    start_serve "$dir" "$port"
+    burst "$dir" "$port"
+    wait_acked "$dir/acked-$port" $((events / 5))
+    local started
+    started=$(psql -At -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "SELECT now()")
+    kill -USR1 "$standin_pid"  # refused for 10 s, then 503 for 10 s, then calls held past the 5 s timeout for 10 s
+    echo "    outage started after $(wc -l <"$dir/acked-$port") acknowledged events"
+    sleep 12  # a second burst, while the stand-in answers 503
+    "$bin/provhook-faults" burst --url "http://127.0.0.1:$port" --tenant pbx --secret-file "$dir/secret" --count $((events / 2)) \
+        --concurrency 16 --acked "$dir/acked-second" --mac-prefix 00087B >"$dir/burst-second.json" 2>&1 &
+    local second=$!
+    track "$second"
+    local saw_ready=false saw_metric=false
+    for _ in $(seq 1 50); do
+        sleep 0.5
+        curl -s "http://127.0.0.1:$port/readyz" | grep -q '"redirect_service":"failing since' && saw_ready=true
+        curl -s "http://127.0.0.1:$port/metrics" | grep -Eq 'provhook_redirect_calls_total\{.*outcome="transient' && saw_metric=true
+        $saw_ready && $saw_metric && break
+    done
+    sleep 20  # until the outage is over
+    local ended
+    ended=$(psql -At -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "SELECT now()")
+    wait "$burst_pid" "$second"
+    echo "    bursts: $(cat "$dir/burst-$port.json") $(cat "$dir/burst-second.json")"
+    echo "    /readyz showed the outage: $saw_ready; /metrics showed failed calls: $saw_metric"
+    check "$dir/acked-$port" || return 1
+    "$bin/provhook-faults" check --database-url "$PROVHOOK_DATABASE_URL" --tenant pbx --acked "$dir/acked-second" --mac-prefix 00087B || return 1
+    # No hot loop: with 1 s, 2 s, 4 s … (±20 %) between tries, a device is tried at most 6 times in 30 s.
+    local tries devices
+    read -r tries devices < <(psql -At -F ' ' -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "
+        SELECT count(*), count(DISTINCT mac) FROM journal
+        WHERE action LIKE 'redirect.%' AND outcome <> 'ok' AND at BETWEEN '$started' AND '$ended'")
+    echo "    failed tries during the outage: $tries, over $devices devices (at most $((devices * 6)) allowed)"
+    $saw_ready && $saw_metric && [ "$tries" -le $((devices * 6)) ]
+}
+
 scenario_abuse() {
     local dir=$root/abuse port
     setup "$dir"
@@ -215,7 +259,7 @@ scenario_fuzz() {
 # run_bounded SECONDS FUNCTION: runs a scenario in a shell of its own, stopped if it runs past SECONDS; its
 # processes and cluster are stopped when it ends, either way.
 export PROVHOOK_LOG_LEVEL=${FAULTS_LOG_LEVEL:-warning}
-export -f track setup start_serve burst wait_acked check scenario_crash scenario_db_restart scenario_two scenario_fuzz scenario_abuse \
+export -f track setup start_serve burst wait_acked check scenario_crash scenario_db_restart scenario_two scenario_fuzz scenario_abuse scenario_outage \
     pg_require_binaries pg_as_owner pg_free_port pg_init pg_start pg_stop
 export root bin events fuzz_seconds abuse_seconds configuration
 run_bounded() {

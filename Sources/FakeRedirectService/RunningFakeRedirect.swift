@@ -27,14 +27,15 @@ public final class RunningFakeRedirect: Sendable {
         self.logger = logger
     }
 
-    /// Starts a stand-in; with `tls`, it serves HTTPS with a certificate for `localhost` signed by `tls`.
+    /// Starts a stand-in on `host` and `port` (0: a free one); with `tls`, it serves HTTPS with a certificate for
+    /// `localhost` signed by `tls`.
     public static func start(
-        state: FakeRedirectState, tls: PrivateCertificateAuthority? = nil,
+        state: FakeRedirectState, tls: PrivateCertificateAuthority? = nil, host: String = "127.0.0.1", port: Int = 0,
         logger: Logger = Logger(label: "fake-redirect")
     ) async throws -> RunningFakeRedirect {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try FakeRedirectServer(state: state).makeApplication(
-            port: 0, tls: tls, logger: logger,
+            host: host, port: port, tls: tls, logger: logger,
             onServerRunning: { port in
                 continuation.yield(port)
                 continuation.finish()
@@ -47,10 +48,10 @@ public final class RunningFakeRedirect: Sendable {
             _ = try await task.value
             throw CancellationError()
         }
-        let host = tls == nil ? "127.0.0.1" : "localhost"
+        let name = tls == nil ? host : "localhost"
         let scheme = tls == nil ? "http" : "https"
         return RunningFakeRedirect(
-            state: state, port: port, endpoint: "\(scheme)://\(host):\(port)\(FakeRedirectServer.path)",
+            state: state, port: port, endpoint: "\(scheme)://\(name):\(port)\(FakeRedirectServer.path)",
             authority: tls, task: task, logger: logger)
     }
 

@@ -1,15 +1,20 @@
 import ArgumentParser
 import FakeRedirectService
 import Foundation
-import Hummingbird
 import Logging
+import UnixSignals
 
 /// Runs the strict stand-in of the Snom redirection service, for local runs and manual checks.
 @main
 struct FakeRedirectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fake-redirect",
-        abstract: "A strict stand-in of the Snom redirection service (XML-RPC at /xmlrpc/)."
+        abstract: "A strict stand-in of the Snom redirection service (XML-RPC at /xmlrpc/).",
+        discussion: """
+            SIGUSR1 starts an outage of three phases, each --outage-seconds long: connections refused (the listener \
+            is closed), then every call answered 503, then every call held without an answer. Then it serves \
+            normally again, with its registrations intact. SIGTERM or SIGINT stops it.
+            """
     )
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
@@ -21,6 +26,7 @@ struct FakeRedirectCommand: AsyncParsableCommand {
     @Option(help: "Write the bound port to this file once listening.") var portFile: String?
     @Option(help: "Milliseconds of added latency per call.") var latencyMs = 0
     @Option(help: "Model reported for every MAC by listPhones.") var defaultModel = "snomD785"
+    @Option(help: "Seconds each phase of a SIGUSR1 outage lasts.") var outageSeconds = 10.0
 
     func run() async throws {
         var parsed: [String: FakeRedirectState.Account] = [:]
@@ -42,15 +48,28 @@ struct FakeRedirectCommand: AsyncParsableCommand {
             authority = generated
         }
         let logger = Logger(label: "fake-redirect")
-        let scheme = authority == nil ? "http" : "https"
-        let host = authority == nil ? self.host : "localhost"
-        let portFile = self.portFile
-        let app = try FakeRedirectServer(state: state).makeApplication(
-            host: self.host, port: self.port, tls: authority, logger: logger,
-            onServerRunning: { port in
-                if let portFile { try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
-                logger.info("stand-in listening", metadata: ["endpoint": "\(scheme)://\(host):\(port)\(FakeRedirectServer.path)"])
-            })
-        try await app.runService()
+        let signals = await UnixSignalsSequence(trapping: [.sigusr1, .sigterm, .sigint])
+        var server = try await RunningFakeRedirect.start(state: state, tls: authority, host: self.host, port: self.port, logger: logger)
+        if let portFile { try "\(server.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
+        logger.info("stand-in listening", metadata: ["endpoint": "\(server.endpoint)"])
+
+        let phase = Duration.milliseconds(Int64(self.outageSeconds * 1000))
+        for await signal in signals {
+            guard signal == .sigusr1 else { break }
+            logger.notice("outage: refusing connections", metadata: ["seconds": "\(self.outageSeconds)"])
+            let port = server.port
+            await server.stop()
+            try await Task.sleep(for: phase)
+            server = try await RunningFakeRedirect.start(state: state, tls: authority, host: self.host, port: port, logger: logger)
+            logger.notice("outage: answering 503")
+            await state.failAll(with: .status(503))
+            try await Task.sleep(for: phase)
+            logger.notice("outage: holding every call without an answer")
+            await state.failAll(with: .hang(phase + .seconds(5)))
+            try await Task.sleep(for: phase)
+            await state.clearFailures()
+            logger.notice("outage over: serving normally")
+        }
+        await server.stop()
     }
 }

@@ -69,6 +69,7 @@ public struct Settings: Sendable {
             user: user,
             password: password,
             caFile: self.value(caFile, "PROVHOOK_REDIRECT_CA_FILE"),
+            readTimeout: .seconds(try self.integer(nil, "PROVHOOK_REDIRECT_TIMEOUT_SECONDS", default: 30, in: 1...600)),
             maxConnections: try self.integer(concurrency, "PROVHOOK_REDIRECT_CONCURRENCY", default: 8, in: 1...256)
         )
         do {

@@ -105,12 +105,24 @@ for c in 1 8 32; do
     echo "==> /healthz, concurrency $c"
     record "healthz_c$c" "$("$bin/provhook-bench" load --url "$base" --concurrency "$c" --seconds "$seconds" --warmup "$warmup" --pid "$serve_pid")"
 done
-for c in 1 8 32; do
+if [ -n "${BENCH_PROFILE:-}" ]; then  # a CPU profile of serve during ingest at concurrency 32, for finding the cost
+    command -v perf >/dev/null || { echo "provhook: BENCH_PROFILE needs perf (Debian: sudo apt-get install linux-perf)" >&2; exit 1; }
+    (sleep "$warmup"; perf record -q -F 499 -g -p "$serve_pid" -o "$root/perf.data" -- sleep "$seconds" >/dev/null 2>&1) &
+    profiler=$!
+fi
+for c in 32 1 8; do
+    [ "$c" = 1 ] && [ -n "${BENCH_PROFILE:-}" ] && wait "$profiler"
     echo "==> ingest, concurrency $c"
     record "ingest_c$c" "$("$bin/provhook-bench" load --url "$base" --tenant bench-ingest --secret-file "$root/ingest.secret" \
         --concurrency "$c" --seconds "$seconds" --warmup "$warmup" --pid "$serve_pid")"
 done
 stop_serve
+if [ -n "${BENCH_PROFILE:-}" ]; then
+    perf report -i "$root/perf.data" --stdio --no-children --sort symbol --percent-limit 0.7 2>/dev/null |
+        grep -v '^$' | swift demangle --simplified >perf-ingest.txt
+    perf report -i "$root/perf.data" --stdio --no-children -g none --sort dso 2>/dev/null | grep -v '^#' | sed -n '/%/p' >>perf-ingest.txt || true
+    echo "    profile of serve during ingest at concurrency 32: perf-ingest.txt"
+fi
 
 pgbench_rate() {  # pgbench_rate SCRIPT CLIENTS: transactions per second, as JSON
     local threads=$(($2 < 2 ? $2 : 2))

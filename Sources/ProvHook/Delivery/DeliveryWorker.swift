@@ -50,11 +50,14 @@ public struct DeliveryWorker: Service {
     }
 
     /// The delivery loop: claim while a call slot is free, run calls concurrently, sleep when nothing is due.
+    ///
+    /// A slot is held only while its call is at the service: it is freed as the answer arrives, and the outcome is
+    /// written after, so the service sees `concurrency` calls in flight rather than fewer while outcomes commit.
     func deliver() async {
-        await withTaskGroup(of: Void.self) { calls in
-            var inFlight = 0
+        let slots = CallSlots(self.configuration.concurrency)
+        await withDiscardingTaskGroup { calls in
             while !self.signal.isStopped && !Task.isCancelled {
-                let free = self.configuration.concurrency - inFlight
+                let free = slots.free
                 var claimed: [ClaimedDevice] = []
                 if free > 0 {
                     do {
@@ -66,27 +69,21 @@ public struct DeliveryWorker: Service {
                         continue
                     }
                 }
-                if !claimed.isEmpty { self.logger.debug("claimed", metadata: ["devices": "\(claimed.count)", "in_flight": "\(inFlight)"]) }
                 if claimed.isEmpty {
-                    if inFlight > 0 {
-                        await calls.next()
-                        inFlight -= 1
+                    if free < self.configuration.concurrency {
+                        await slots.waitForRelease()
                     } else {
                         await self.sleepUntilDue()
                     }
                     continue
                 }
+                self.logger.debug("claimed", metadata: ["devices": "\(claimed.count)", "free_slots": "\(free)"])
                 for call in DeliveryCall.plan(claimed, maxListSize: self.configuration.maxListSize) {
-                    if inFlight >= self.configuration.concurrency {
-                        await calls.next()
-                        inFlight -= 1
-                    }
-                    inFlight += 1
-                    calls.addTask { await self.perform(call) }
+                    await slots.acquire()
+                    calls.addTask { await self.perform(call, releasing: slots) }
                 }
             }
-            // Shutdown: in-flight calls finish and record their outcomes.
-            await calls.waitForAll()
+            // Shutdown: the group waits for in-flight calls to finish and record their outcomes.
         }
     }
 
@@ -135,8 +132,8 @@ public struct DeliveryWorker: Service {
         await self.signal.wait(upTo: limit)
     }
 
-    /// Makes one call and records every device's outcome.
-    func perform(_ call: DeliveryCall) async {
+    /// Makes one call and records every device's outcome; frees `slots` (when given) once the call is answered.
+    func perform(_ call: DeliveryCall, releasing slots: CallSlots? = nil) async {
         let started = ContinuousClock.now
         let callID = String(UUID().uuidString.prefix(8)).lowercased()
         self.logger.debug("calling", metadata: ["call_id": "\(callID)", "method": "\(call.method.shortName)", "devices": "\(call.devices.count)", "mac": "\(call.devices[0].mac)"])
@@ -147,6 +144,7 @@ public struct DeliveryWorker: Service {
             result = .failure(error)
         }
         let latency = ContinuousClock.now - started
+        slots?.release()
         let latencyMS = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15
         let outcomes = call.devices.map { device in
             self.outcome(for: device, call: call, result: result, callID: callID, latencyMS: latencyMS)

@@ -107,8 +107,8 @@ extension Store {
                 WHERE d.tenant_id = EXCLUDED.tenant_id OR d.desired = 'deregistered'
                 RETURNING generation, url
             )
-            SELECT generation, url, pg_notify(\(Self.wakeChannel), '')::text FROM upserted
-            """, as: (Int64, String?, String).self, logger: logger)
+            SELECT generation, url, CASE WHEN \(status) = 'pending' THEN pg_notify(\(Self.wakeChannel), '')::text END FROM upserted
+            """, as: (Int64, String?, String?).self, logger: logger)
         return rows.first.map { ($0.0, $0.1) }
     }
 

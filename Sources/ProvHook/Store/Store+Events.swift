@@ -5,8 +5,9 @@ import SnomRedirect
 
 /// How a webhook ended in the database.
 public enum IngestResult: Sendable, Hashable {
-    /// Committed: the event, the devices' new desired states and the journal rows.
-    case accepted
+    /// Committed: the event, the devices' new desired states and the journal rows. `queued` says whether a device
+    /// now waits for a call (false when every MAC was outside the vendor filter).
+    case accepted(queued: Bool)
     /// The same webhook-id was accepted before; nothing changed.
     case duplicate
     /// Refused for its content (journaled); nothing else changed.
@@ -45,7 +46,7 @@ extension Store {
         let logger = self.logger
         let payloadText = String(decoding: payload, as: UTF8.self)
         do {
-            let isNew = try await self.rawTransaction("recording the webhook") { connection -> Bool in
+            let isNew = try await self.rawTransaction("recording the webhook") { connection -> Bool? in
                 let inserted = try await connection.rows(
                     """
                     INSERT INTO webhook_events (tenant_id, webhook_id, type, payload)
@@ -53,7 +54,7 @@ extension Store {
                     ON CONFLICT (tenant_id, webhook_id) DO NOTHING
                     RETURNING 1
                     """, as: Int32.self, logger: logger)
-                guard !inserted.isEmpty else { return false }
+                guard !inserted.isEmpty else { return nil }
                 var entries: [JournalEntry] = []
                 for change in try await Self.changes(for: event, tenantID: tenantID, vendors: vendors, on: connection, logger: logger) {
                     guard let (generation, url) = try await Self.setDesired(change, tenantID: tenantID, on: connection, logger: logger) else {
@@ -73,9 +74,9 @@ extension Store {
                         outcome: change.isSkipped ? "skipped" : "accepted", eventID: webhookID, detail: detail))
                 }
                 try await Self.appendJournal(entries, on: connection, logger: logger)
-                return true
+                return entries.contains { $0.outcome == "accepted" }
             }
-            return isNew ? .accepted : .duplicate
+            return isNew.map { .accepted(queued: $0) } ?? .duplicate
         } catch {
             let underlying = (error as? PostgresTransactionError)?.closureError ?? error
             var rejection = underlying as? WebhookEventError

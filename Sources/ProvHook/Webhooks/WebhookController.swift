@@ -74,8 +74,8 @@ struct WebhookController: Sendable {
             switch try await self.store.ingest(
                 event, tenantID: tenantID, webhookID: webhookID, payload: body, actor: context.actor, vendors: self.vendors)
             {
-            case .accepted:
-                self.signal.wake()
+            case .accepted(let queued):
+                if queued { self.signal.wake() }
                 self.metrics.event(type: event.type, outcome: "accepted")
                 return JSONResponse.make(.accepted, ["status": "accepted", "event": webhookID])
             case .duplicate:

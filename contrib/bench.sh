@@ -17,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . contrib/lib/postgres.sh
+. contrib/lib/build.sh
 
 smoke=false
 [ "${1:-}" = --smoke ] && smoke=true
@@ -34,11 +35,7 @@ pg_require_binaries
 command -v pgbench >/dev/null || { echo "provhook: pgbench not found; install it (Debian/Ubuntu: sudo apt-get install postgresql-contrib postgresql-client)" >&2; exit 1; }
 command -v psql >/dev/null || { echo "provhook: psql not found; install it (Debian/Ubuntu: sudo apt-get install postgresql-client)" >&2; exit 1; }
 
-echo "==> building ($configuration)"
-build_log=$(mktemp)
-swift build -c "$configuration" >"$build_log" 2>&1 || { cat "$build_log" >&2; rm -f "$build_log"; exit 1; }
-rm -f "$build_log"
-bin=$(swift build -c "$configuration" --show-bin-path)
+swift_build_quietly "$configuration"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/provhook-bench.XXXXXX")
 chmod 755 "$root"

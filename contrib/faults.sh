@@ -19,6 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . contrib/lib/postgres.sh
+. contrib/lib/build.sh
 
 quick=false
 scenarios=()
@@ -40,11 +41,7 @@ else
 fi
 
 pg_require_binaries
-echo "==> building ($configuration)"
-build_log=$(mktemp)
-swift build -c "$configuration" >"$build_log" 2>&1 || { cat "$build_log" >&2; rm -f "$build_log"; exit 1; }
-rm -f "$build_log"
-bin=$(swift build -c "$configuration" --show-bin-path)
+swift_build_quietly "$configuration"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/provhook-faults.XXXXXX")
 chmod 755 "$root"

@@ -6,6 +6,13 @@ import PostgresNIO
 import ProvHook
 import SnomRedirect
 
+/// Errors only: PostgresNIO warns when a query races the pool's start, which is harmless here.
+let benchLogger: Logger = {
+    var logger = Logger(label: "provhook-bench")
+    logger.logLevel = .error
+    return logger
+}()
+
 /// Options shared by the commands that talk to the database directly.
 struct BenchDatabase: ParsableArguments {
     @Option(help: "postgres://user@host:port/database") var databaseURL: String
@@ -19,8 +26,7 @@ struct BenchDatabase: ParsableArguments {
 
     /// Runs `body` with a store on a running pool.
     func withStore<T: Sendable>(_ body: @Sendable (Store, PostgresClient) async throws -> T) async throws -> T {
-        var logger = Logger(label: "provhook-bench")
-        logger.logLevel = .warning
+        let logger = benchLogger
         let client = PostgresClient(configuration: try DatabaseURL(self.databaseURL).clientConfiguration(maxConnections: 16), backgroundLogger: logger)
         let pool = Task { await client.run() }
         defer { pool.cancel() }
@@ -55,7 +61,7 @@ struct FillCommand: AsyncParsableCommand {
                 }
                 try await group.waitForAll()
             }
-            let rows = try await client.query("SELECT COALESCE(max(id), 0) FROM journal", logger: Logger(label: "provhook-bench"))
+            let rows = try await client.query("SELECT COALESCE(max(id), 0) FROM journal", logger: benchLogger)
             for try await id in rows.decode(Int64.self) { return id }
             return 0
         }
@@ -84,7 +90,7 @@ struct DrainCommand: AsyncParsableCommand {
         let limit = ContinuousClock.now + .milliseconds(Int(self.timeout * 1000))
         let started = ContinuousClock.now
         let output = try await self.database.withStore { _, client -> [String: JSONValue] in
-            let logger = Logger(label: "provhook-bench")
+            let logger = benchLogger
             while true {
                 let rows = try await client.query(
                     "SELECT count(*) FROM devices WHERE mac LIKE \(prefix) AND status = \(status)", logger: logger)

@@ -15,9 +15,7 @@ import Synchronization
 struct BurstCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "burst", abstract: "Send a burst of signed webhooks like a PBX.")
 
-    @Option(help: "provhook's base URL, e.g. http://127.0.0.1:8080.") var url: String
-    @Option(help: "The tenant.") var tenant: String
-    @Option(help: "File holding the tenant's webhook secret.") var secretFile: String
+    @OptionGroup var target: WebhookTarget
     @Option(help: "Devices; each gets device.added, every fourth also device.removed.") var count = 2000
     @Option(help: "Senders at once.") var concurrency = 16
     @Option(help: "Six hex digits: the MACs start with these.") var macPrefix = "000413"
@@ -25,7 +23,7 @@ struct BurstCommand: AsyncParsableCommand {
     @Option(help: "Give up on an event after this many seconds of retrying.") var patience = 120.0
 
     func run() async throws {
-        let secret = try SignedWebhook.secret(fromFile: self.secretFile)
+        let secret = try self.target.secret()
         FileManager.default.createFile(atPath: self.acked, contents: nil)
         guard let log = FileHandle(forWritingAtPath: self.acked) else { throw ValidationError("cannot write \(self.acked)") }
         let journal = AckLog(handle: log)
@@ -76,7 +74,7 @@ struct BurstCommand: AsyncParsableCommand {
         var pause = Duration.milliseconds(50)
         while ContinuousClock.now < deadline {
             tries += 1
-            let request = SignedWebhook.request(baseURL: self.url, tenant: self.tenant, id: id, body: body, secret: secret)
+            let request = SignedWebhook.request(baseURL: self.target.url, tenant: self.target.tenant, id: id, body: body, secret: secret)
             if let response = try? await client.execute(request, timeout: .seconds(15)) {
                 _ = try? await response.body.collect(upTo: 1 << 20)
                 if (200..<300).contains(response.status.code) { return (true, tries) }

@@ -36,7 +36,7 @@ struct CheckCommand: AsyncParsableCommand {
         for ack in acks { expected[ack.mac] = ack.desired }  // each MAC's events come from one sender, in order
 
         var logger = Logger(label: "provhook-faults")
-        logger.logLevel = .warning
+        logger.logLevel = .error
         let client = PostgresClient(configuration: try DatabaseURL(self.databaseURL).clientConfiguration(maxConnections: 4), backgroundLogger: logger)
         let pool = Task { await client.run() }
         defer { pool.cancel() }

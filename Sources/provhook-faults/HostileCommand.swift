@@ -11,9 +11,7 @@ import ProvHook
 struct HostileCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hostile", abstract: "Fuzz the webhook listener with hostile requests.")
 
-    @Option(help: "provhook's base URL.") var url: String
-    @Option(help: "The tenant.") var tenant: String
-    @Option(help: "File holding the tenant's webhook secret.") var secretFile: String
+    @OptionGroup var target: WebhookTarget
     @Option(help: "Requests to send.") var count = 2000
     @Option(help: "Senders at once.") var concurrency = 8
     @Option(help: "Seed of the random generator, for replaying a run.") var seed: UInt64 = UInt64.random(in: 1...UInt64.max)
@@ -33,7 +31,7 @@ struct HostileCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let secret = try SignedWebhook.secret(fromFile: self.secretFile)
+        let secret = try self.target.secret()
         var random = SplitMix(seed: self.seed)
         let probes = (0..<self.count).map { _ in self.probe(&random) }
         var configuration = HTTPClient.Configuration()
@@ -55,7 +53,7 @@ struct HostileCommand: AsyncParsableCommand {
                 tally[kind, default: 0] += 1
                 if let failure { failures.append("\(kind): \(failure)") }
             }
-            let health = try await client.execute(HTTPClientRequest(url: self.url + "/healthz"), timeout: .seconds(5))
+            let health = try await client.execute(HTTPClientRequest(url: self.target.url + "/healthz"), timeout: .seconds(5))
             if health.status != .ok { failures.append("/healthz answered \(health.status.code) afterwards") }
         } catch {
             try? await client.shutdown()
@@ -71,7 +69,7 @@ struct HostileCommand: AsyncParsableCommand {
 
     private func send(_ probe: Probe, index: Int, client: HTTPClient, secret: String) async -> String? {
         var request = SignedWebhook.request(
-            baseURL: self.url, tenant: probe.tenant, id: "hostile_\(self.seed)_\(index)", body: probe.body, secret: secret, forge: probe.forge)
+            baseURL: self.target.url, tenant: probe.tenant, id: "hostile_\(self.seed)_\(index)", body: probe.body, secret: secret, forge: probe.forge)
         if !probe.sign {
             for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] { request.headers.remove(name: name) }
         }
@@ -89,7 +87,7 @@ struct HostileCommand: AsyncParsableCommand {
         let kind = Kind.allCases[Int(random.next() % UInt64(Kind.allCases.count))]
         let mac = String(format: "000413%06X", Int(random.next() % 0xFFFFFF))
         let valid = Array(#"{"type":"device.added","mac":"\#(mac)","device_id":"d\#(random.next() % 1000)","extension":"201"}"#.utf8)
-        var probe = Probe(kind: kind.rawValue, tenant: self.tenant, body: valid, sign: true, forge: false, allowed: [400])
+        var probe = Probe(kind: kind.rawValue, tenant: self.target.tenant, body: valid, sign: true, forge: false, allowed: [400])
         switch kind {
         case .randomBytes:
             probe.body = (0..<Int(random.next() % 2048)).map { _ in UInt8(truncatingIfNeeded: random.next()) }

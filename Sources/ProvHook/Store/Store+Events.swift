@@ -46,7 +46,8 @@ extension Store {
         let logger = self.logger
         let payloadText = String(decoding: payload, as: UTF8.self)
         do {
-            let isNew = try await self.rawTransaction("recording the webhook") { connection -> Bool? in
+            // nil: a duplicate; else whether a device now waits for a call.
+            let queued = try await self.rawTransaction("recording the webhook") { connection -> Bool? in
                 let inserted = try await connection.rows(
                     """
                     INSERT INTO webhook_events (tenant_id, webhook_id, type, payload)
@@ -56,10 +57,12 @@ extension Store {
                     """, as: Int32.self, logger: logger)
                 guard !inserted.isEmpty else { return nil }
                 var entries: [JournalEntry] = []
+                var queued = false
                 for change in try await Self.changes(for: event, tenantID: tenantID, vendors: vendors, on: connection, logger: logger) {
                     guard let (generation, url) = try await Self.setDesired(change, tenantID: tenantID, on: connection, logger: logger) else {
                         throw WebhookEventError(code: "mac_in_use", message: "MAC \(change.mac) belongs to another tenant")
                     }
+                    queued = queued || !change.isSkipped
                     var detail: [String: JSONValue] = [
                         "type": .string(event.type), "desired": .string(change.desired.rawValue),
                         "generation": .number(Double(generation)),
@@ -74,9 +77,9 @@ extension Store {
                         outcome: change.isSkipped ? "skipped" : "accepted", eventID: webhookID, detail: detail))
                 }
                 try await Self.appendJournal(entries, on: connection, logger: logger)
-                return entries.contains { $0.outcome == "accepted" }
+                return queued
             }
-            return isNew.map { .accepted(queued: $0) } ?? .duplicate
+            return queued.map { .accepted(queued: $0) } ?? .duplicate
         } catch {
             let underlying = (error as? PostgresTransactionError)?.closureError ?? error
             var rejection = underlying as? WebhookEventError

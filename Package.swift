@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "XMLRPC", targets: ["XMLRPC"]),
         .library(name: "SnomRedirect", targets: ["SnomRedirect"]),
         .library(name: "FakeRedirectService", targets: ["FakeRedirectService"]),
+        .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
         .library(name: "ProvHook", targets: ["ProvHook"]),
     ],
     dependencies: [
@@ -57,6 +58,8 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        /// Standard Webhooks signatures and `whsec_` secrets; only swift-crypto, so that `fuzz/` can build it alone.
+        .target(name: "WebhookSignature", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         /// Writes `sql/*.sql` into a Swift source file; used by the EmbedSQL plugin.
         .executableTarget(name: "embed-sql"),
         /// Embeds `sql/` into the ProvHook module, so the binary carries its own migrations.
@@ -66,6 +69,7 @@ let package = Package(
             name: "ProvHook",
             dependencies: [
                 "SnomRedirect",
+                "WebhookSignature",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -103,6 +107,7 @@ let package = Package(
             name: "BenchSupport",
             dependencies: [
                 "ProvHook",
+                "WebhookSignature",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -125,6 +130,7 @@ let package = Package(
             name: "provhook-faults",
             dependencies: [
                 "BenchSupport",
+                "FakeRedirectService",
                 "ProvHook",
                 "SnomRedirect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -146,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "ProvHookTests",
             dependencies: [
-                "ProvHook", "SnomRedirect", "FakeRedirectService",
+                "ProvHook", "SnomRedirect", "FakeRedirectService", "WebhookSignature",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

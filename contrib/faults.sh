@@ -11,8 +11,10 @@
 #   outage       during a burst, the stand-in refuses connections for 10 s, answers 503 for 10 s, then holds calls
 #                past provhook's timeout for 10 s; checks recovery, no hot loop, and the outage in /readyz and /metrics
 #   db-restart   stop PostgreSQL for a few seconds during a burst, start it again; serve is not restarted
-#   two          two serve processes on one database, each taking half of the burst
-#   fuzz         hostile webhooks against a live serve, then libFuzzer on the XML-RPC decoder and the MAC parser
+#   two          two serve processes on one database, each taking half of the burst; no MAC in two calls at once,
+#                by the journal and by the stand-in's call log
+#   fuzz         hostile webhooks against a live serve, then libFuzzer on the XML-RPC decoder, the MAC parser and
+#                the webhook signature verifier (fuzz/run.sh)
 #   abuse        1,000 idle connections and 50 slowloris clients while a normal client sends signed webhooks
 # After each burst, `provhook-faults check` asserts: every acknowledged event is in the database; the journal has
 # exactly one accepted row per acknowledged event; every device reaches its desired state at the stand-in.
@@ -59,7 +61,7 @@ cleanup() {
     if [ "${failed:-0}" != 0 ]; then
         local kept
         kept=$(mktemp -d "${TMPDIR:-/tmp}/provhook-faults-logs.XXXXXX")
-        (cd "$root" && find . -name '*.log' -o -name '*.json' -o -name 'acked-*' | while read -r f; do mkdir -p "$kept/$(dirname "$f")"; cp "$f" "$kept/$f"; done) || true
+        (cd "$root" && find . -name '*.log' -o -name '*.json' -o -name '*.jsonl' -o -name 'acked-*' | while read -r f; do mkdir -p "$kept/$(dirname "$f")"; cp "$f" "$kept/$f"; done) || true
         echo "logs of the failed scenarios: $kept"
     fi
     rm -rf "$root"
@@ -85,7 +87,7 @@ setup() {
     (umask 077 && "$bin/provhook" tenant add pbx --url-template 'https://prov.example.com/<mac>.xml' | grep -o 'whsec_[^ ]*' >"$dir/secret")
     (umask 077 && od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$dir/stand-in.password")
     "$bin/fake-redirect" --account "pbx:$(cat "$dir/stand-in.password"):PBX" --latency-ms 5 --outage-seconds 10 \
-        --tls-ca-out "$dir/ca.pem" --port-file "$dir/stand-in.port" >"$dir/stand-in.log" 2>&1 &
+        --tls-ca-out "$dir/ca.pem" --port-file "$dir/stand-in.port" --call-log "$dir/calls.jsonl" >"$dir/stand-in.log" 2>&1 &
     standin_pid=$!
     track $!
     for _ in $(seq 1 100); do [ -s "$dir/stand-in.port" ] && break; sleep 0.1; done
@@ -190,7 +192,11 @@ scenario_two() {
         WHERE a.started < b.ended AND b.started < a.ended")
     local workers
     workers=$(psql -At -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "SELECT string_agg(DISTINCT actor, ',') FROM journal WHERE action LIKE 'redirect.%'")
-    echo "    workers: $workers; overlapping calls on one MAC: $overlaps"
+    echo "    workers: $workers; overlapping calls on one MAC, by the journal: $overlaps"
+    # The same, by the stand-in's clock: its call log has every HTTP call it received.
+    local standin
+    standin=$("$bin/provhook-faults" calls --call-log "$dir/calls.jsonl") || { echo "    stand-in call log: $standin"; return 1; }
+    echo "    stand-in call log: $standin"
     [ "$overlaps" = 0 ] && [ "$workers" = "worker:one,worker:two" ]
 }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import ProvHook
+import WebhookSignature
 
 /// Builds webhook requests the way a PBX sends them: Standard Webhooks headers, signed with the tenant's secret.
 public enum SignedWebhook {

@@ -39,6 +39,14 @@ public actor FakeRedirectState {
         public var status: Int
         public var startedAt: Date
         public var finishedAt: Date
+
+        /// The MACs the call names: its parameters, and the members of its list parameters, that are 12 hex
+        /// digits, uppercased.
+        public var macs: [String] {
+            self.params.flatMap { parameter in
+                (parameter.arrayValue ?? [parameter]).compactMap { $0.stringValue.flatMap(FakeRedirectState.validMAC) }
+            }
+        }
     }
 
     /// An injected failure, applied before authentication, like a broken load balancer in front of the service.
@@ -64,6 +72,7 @@ public actor FakeRedirectState {
     private var standingFailure: Failure?
     private var hangGeneration = 0
     public private(set) var calls: [Call] = []
+    private var callObserver: (@Sendable (Call) -> Void)?
 
     public init(accounts: [String: Account], defaultModel: String = "snomD785") {
         self.accounts = accounts
@@ -107,6 +116,9 @@ public actor FakeRedirectState {
 
     public func clearCalls() { self.calls.removeAll() }
 
+    /// Hands every call to `observer` as it is recorded, for a log kept outside the process (`--call-log`).
+    public func observeCalls(_ observer: @escaping @Sendable (Call) -> Void) { self.callObserver = observer }
+
     // MARK: - Used by the server
 
     func takeFailure() -> (Failure, generation: Int)? {
@@ -117,7 +129,10 @@ public actor FakeRedirectState {
 
     func isReleased(since generation: Int) -> Bool { self.hangGeneration != generation }
 
-    func record(_ call: Call) { self.calls.append(call) }
+    func record(_ call: Call) {
+        self.calls.append(call)
+        self.callObserver?(call)
+    }
 
     func authenticate(user: String, password: String) -> Bool {
         guard let account = self.accounts[user] else { return false }

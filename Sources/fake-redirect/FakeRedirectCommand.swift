@@ -27,6 +27,8 @@ struct FakeRedirectCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds of added latency per call.") var latencyMs = 0
     @Option(help: "Model reported for every MAC by listPhones.") var defaultModel = "snomD785"
     @Option(help: "Seconds each phase of a SIGUSR1 outage lasts.") var outageSeconds = 10.0
+    @Option(help: "Append every call to this file as it is answered, one JSON object per line (method, MACs, status, times; no credentials).")
+    var callLog: String?
 
     func run() async throws {
         var parsed: [String: FakeRedirectState.Account] = [:]
@@ -40,6 +42,17 @@ struct FakeRedirectCommand: AsyncParsableCommand {
         guard !parsed.isEmpty else { throw ValidationError("give at least one --account USER:PASSWORD") }
         let state = FakeRedirectState(accounts: parsed, defaultModel: self.defaultModel)
         await state.setLatency(.milliseconds(self.latencyMs))
+        if let callLog {
+            guard FileManager.default.createFile(atPath: callLog, contents: nil), let file = FileHandle(forWritingAtPath: callLog) else {
+                throw ValidationError("cannot write the call log \(callLog)")
+            }
+            let encoder = JSONEncoder()
+            // The state calls this inside its actor, so the lines are written one at a time, in the order recorded.
+            await state.observeCalls { call in
+                guard let line = try? encoder.encode(CallLogEntry(call)) else { return }
+                try? file.write(contentsOf: line + [0x0A])
+            }
+        }
 
         var authority: PrivateCertificateAuthority?
         if let tlsCAOut {

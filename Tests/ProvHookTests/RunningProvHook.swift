@@ -9,6 +9,7 @@ import ProvHook
 import ServiceLifecycle
 import SnomRedirect
 import Testing
+import WebhookSignature
 
 /// provhook's application (listener and worker) running in the test process on a free port, against a test
 /// database and a stand-in, stopped with a graceful shutdown as SIGTERM would.

@@ -2,6 +2,7 @@ import Foundation
 import ProvHook
 import SnomRedirect
 import Testing
+import WebhookSignature
 
 @Suite("Store: tenants, devices, journal")
 struct StoreTests {

@@ -1,6 +1,7 @@
 import Foundation
 import ProvHook
 import Testing
+import WebhookSignature
 
 @Suite("Standard Webhooks authentication")
 struct WebhookAuthenticatorTests {
@@ -57,6 +58,12 @@ struct WebhookAuthenticatorTests {
         #expect(!authenticator.verifyBearer("Bearer \(self.secret)x", secret: self.secret))
         #expect(!authenticator.verifyBearer("Basic \(self.secret)", secret: self.secret))
         #expect(!authenticator.verifyBearer(nil, secret: self.secret))
+        #expect(authenticator.verifyBearer("BEARER \(self.secret)", secret: self.secret))
+        #expect(!authenticator.verifyBearer("Bearer", secret: self.secret))
+        #expect(!authenticator.verifyBearer("Bearer\t\(self.secret)", secret: self.secret))
+        // A combining mark after the space joins it into one Character; the token still starts after byte 7.
+        #expect(authenticator.verifyBearer("Bearer \u{301}token", secret: "\u{301}token"))
+        #expect(!authenticator.verifyBearer("Bearer \u{301}token", secret: "token"))
     }
 
     @Test("constant-time comparison gives the right answers")

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SnomRedirect
+import WebhookSignature
 
 /// The admin HTTP API, registered only when `PROVHOOK_ADMIN_TOKEN` is set. Every route checks
 /// `Authorization: Bearer <token>` in constant time. `/openapi.yaml` describes exactly these routes.

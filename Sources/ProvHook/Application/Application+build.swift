@@ -4,6 +4,7 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 import SnomRedirect
+import WebhookSignature
 
 /// Builds provhook's application: the webhook listener and operations routes, plus the PostgreSQL pool, the
 /// HTTP client and the delivery worker as services. Used by `provhook serve` and by the tests alike.

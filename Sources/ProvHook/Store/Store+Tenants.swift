@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import WebhookSignature
 
 /// The columns read for a `Tenant`, in order (identifiers only, for `\(unescaped:)`).
 private let tenantColumns = "id, name, url_template, allow_bearer, created_at, updated_at, removed_at"

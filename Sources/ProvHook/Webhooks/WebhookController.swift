@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SnomRedirect
+import WebhookSignature
 
 /// `POST /v1/tenants/{tenant}/events`: authenticates a PBX's webhook, records it, and answers 2xx only after COMMIT.
 struct WebhookController: Sendable {

@@ -52,9 +52,18 @@ public struct WebhookAuthenticator: Sendable {
     }
 
     /// Checks `Authorization: Bearer <secret>`, for tenants that allow it.
+    /// The scheme is matched byte by byte, ASCII case-insensitively, so that no Unicode folding or grapheme
+    /// joining (a combining mark after the space) can move where the token starts.
     public func verifyBearer(_ authorization: String?, secret: String) -> Bool {
-        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return false }
-        return constantTimeEquals(Array(authorization.dropFirst(7).utf8), Array(secret.utf8))
+        guard let authorization else { return false }
+        let given = Array(authorization.utf8)
+        let scheme = Array("bearer ".utf8)
+        guard given.count > scheme.count else { return false }
+        for (byte, wanted) in zip(given, scheme) where byte != wanted {
+            // Only the letters may differ, and only by ASCII case.
+            guard (0x61...0x7A).contains(wanted), byte == wanted - 0x20 else { return false }
+        }
+        return constantTimeEquals(Array(given.dropFirst(scheme.count)), Array(secret.utf8))
     }
 
     /// The raw HMAC-SHA256 of `id.timestamp.body`.

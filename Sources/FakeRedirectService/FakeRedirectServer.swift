@@ -78,6 +78,17 @@ public struct FakeRedirectServer: Sendable {
                     try? await Task.sleep(for: .milliseconds(20))
                 }
                 return Self.plain(.serviceUnavailable, "released from an injected hang")
+            case .answer(let bytes, byteInterval: nil):
+                return Response(status: .ok, headers: [.contentType: "text/xml"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            case .answer(let bytes, byteInterval: let interval?):
+                let body = ResponseBody(contentLength: bytes.count) { writer in
+                    for byte in bytes {
+                        try await writer.write(ByteBuffer(bytes: [byte]))
+                        try await Task.sleep(for: interval)
+                    }
+                    try await writer.finish(nil)
+                }
+                return Response(status: .ok, headers: [.contentType: "text/xml"], body: body)
             }
         }
         let latency = await self.state.latency

@@ -55,6 +55,9 @@ public actor FakeRedirectState {
         case status(Int)
         /// Hold the request without answering until `releaseHangs()`, or for at most this long.
         case hang(Duration)
+        /// Answer 200 `text/xml` with exactly these bytes, like a broken or hostile service; with an interval, send
+        /// them one byte at a time, that long apart.
+        case answer([UInt8], byteInterval: Duration? = nil)
     }
 
     public private(set) var accounts: [String: Account]

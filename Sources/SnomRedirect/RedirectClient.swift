@@ -116,11 +116,7 @@ public struct RedirectClient: RedirectService {
         let started = ContinuousClock.now
         let bytes: ByteBuffer
         do {
-            let timeout = TimeAmount.nanoseconds(
-                Int64((self.configuration.connectTimeout + self.configuration.readTimeout).nanoseconds))
-            let response = try await self.httpClient.execute(request, timeout: timeout)
-            try Self.check(response)
-            bytes = try await response.body.collect(upTo: self.configuration.maxResponseBytes)
+            bytes = try await self.exchange(request)
         } catch let error as RedirectError {
             throw error
         } catch {
@@ -142,6 +138,30 @@ public struct RedirectClient: RedirectService {
         switch response {
         case .value(let value): return value
         case .fault(let fault): throw .fault(fault)
+        }
+    }
+
+    /// Sends the request and collects the answer's body, all within connect timeout + read timeout.
+    ///
+    /// AsyncHTTPClient's deadline ends when the response head arrives, and its read timeout is the idle time between
+    /// reads, so a body that trickles in a byte at a time would hold the call for ever. The whole exchange is
+    /// raced against one timer instead; losing the race cancels the request, which closes its connection.
+    private func exchange(_ request: HTTPClientRequest) async throws -> ByteBuffer {
+        let limit = self.configuration.connectTimeout + self.configuration.readTimeout
+        let (httpClient, maxBytes) = (self.httpClient, self.configuration.maxResponseBytes)
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                let response = try await httpClient.execute(request, timeout: .nanoseconds(Int64(limit.nanoseconds)))
+                try Self.check(response)
+                return try await response.body.collect(upTo: maxBytes)
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let bytes = first else { throw RedirectError.timeout(.response) }
+            return bytes
         }
     }
 

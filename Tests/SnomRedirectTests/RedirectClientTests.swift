@@ -114,6 +114,76 @@ struct RedirectClientTests {
         }
     }
 
+    /// Answers a broken or hostile service could send, each delivered over real HTTP with status 200.
+    enum HostileAnswer: String, CaseIterable, Sendable {
+        case xxe, billionLaughs, tenMegabytes, truncated, wrongShape, notXML
+
+        var body: [UInt8] {
+            switch self {
+            case .xxe:
+                Array("""
+                    <?xml version="1.0"?><!DOCTYPE r [ <!ENTITY x SYSTEM "file:///etc/passwd"> ]>
+                    <methodResponse><params><param><value>&x;</value></param></params></methodResponse>
+                    """.utf8)
+            case .billionLaughs:
+                Array(("<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"lol\">"
+                    + (1...9).map { "<!ENTITY a\($0) \"" + String(repeating: $0 == 1 ? "&a;" : "&a\($0 - 1);", count: 10) + "\">" }.joined()
+                    + "]><methodResponse><params><param><value>&a9;</value></param></params></methodResponse>").utf8)
+            case .tenMegabytes:
+                Array("<?xml version=\"1.0\"?><methodResponse><params><param><value><string>".utf8)
+                    + [UInt8](repeating: UInt8(ascii: "a"), count: 10 << 20)
+                    + Array("</string></value></param></params></methodResponse>".utf8)
+            case .truncated:
+                Array("<?xml version=\"1.0\"?><methodResponse><params><param><value><array><data><value><boolean>1".utf8)
+            case .wrongShape:
+                Array("<?xml version=\"1.0\"?><methodResponse><params><param><value><int>7</int></value></param></params></methodResponse>".utf8)
+            case .notXML:
+                [0xFF, 0xFE, 0x00, 0x3C, 0x00]
+            }
+        }
+
+        func isExpected(_ error: RedirectError) -> Bool {
+            switch (self, error) {
+            case (.tenMegabytes, .responseTooLarge(limit: 1 << 20)): true
+            case (.xxe, .invalidResponse(let reason)), (.billionLaughs, .invalidResponse(let reason)):
+                reason == XMLRPCDecodingError.forbiddenDeclaration("DOCTYPE").description
+            case (.truncated, .invalidResponse), (.wrongShape, .invalidResponse), (.notXML, .invalidResponse): true
+            default: false
+            }
+        }
+    }
+
+    @Test("hostile answers over HTTP are typed errors, and the next call still works", arguments: HostileAnswer.allCases)
+    func hostileAnswer(_ answer: HostileAnswer) async throws {
+        try await StandIn.withStandIn { (standIn: StandIn) async throws in
+            await standIn.state.failNext(1, with: .answer(answer.body))
+            do throws(RedirectError) {
+                let outcome = try await standIn.client.checkPhone(self.mac)
+                Issue.record("answered \(outcome)")
+            } catch {
+                #expect(answer.isExpected(error), "\(error)")
+            }
+            #expect(try await standIn.client.checkPhone(self.mac) == .error(.noSuchMAC))
+        }
+    }
+
+    @Test("an answer that trickles in a byte at a time is cut off at connect + read timeout, not read for ever")
+    func trickle() async throws {
+        try await StandIn.withStandIn(configure: {
+            $0.connectTimeout = .milliseconds(500)
+            $0.readTimeout = .milliseconds(500)
+        }) { (standIn: StandIn) async throws in
+            // Every byte arrives well within the read timeout, and the whole answer would take 30 s.
+            let valid = try XMLRPCEncoder.encodeResponse([true, "Ok"])
+            #expect(valid.utf8.count > 150)
+            await standIn.state.failNext(1, with: .answer(Array(valid.utf8), byteInterval: .milliseconds(200)))
+            await #expect(throws: RedirectError.timeout(.response)) {
+                try await standIn.client.checkPhone(self.mac)
+            }
+            #expect(try await standIn.client.checkPhone(self.mac) == .error(.noSuchMAC), "the next call is answered")
+        }
+    }
+
     @Test("a certificate from an untrusted CA fails")
     func untrustedCA() async throws {
         let otherCA = try PrivateCertificateAuthority(commonName: "someone else's CA")

@@ -30,12 +30,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
+        /// Deadlines that hold even when the awaited work ignores cancellation.
+        .target(name: "Deadlines"),
         /// XML-RPC value model, encoder and strict decoder.
         .target(name: "XMLRPC"),
         /// MAC addresses and the client for the Snom redirection service.
         .target(
             name: "SnomRedirect",
             dependencies: [
+                "Deadlines",
                 "XMLRPC",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -48,6 +51,7 @@ let package = Package(
         .target(
             name: "FakeRedirectService",
             dependencies: [
+                "Deadlines",
                 "XMLRPC",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -68,6 +72,7 @@ let package = Package(
         .target(
             name: "ProvHook",
             dependencies: [
+                "Deadlines",
                 "SnomRedirect",
                 "WebhookSignature",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -152,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "ProvHookTests",
             dependencies: [
-                "ProvHook", "SnomRedirect", "FakeRedirectService", "WebhookSignature",
+                "ProvHook", "SnomRedirect", "FakeRedirectService", "WebhookSignature", "Deadlines",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

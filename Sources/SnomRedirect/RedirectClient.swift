@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Deadlines
 import Foundation
 import Logging
 import NIOCore
@@ -144,24 +145,19 @@ public struct RedirectClient: RedirectService {
     /// Sends the request and collects the answer's body, all within connect timeout + read timeout.
     ///
     /// AsyncHTTPClient's deadline ends when the response head arrives, and its read timeout is the idle time between
-    /// reads, so a body that trickles in a byte at a time would hold the call for ever. The whole exchange is
-    /// raced against one timer instead; losing the race cancels the request, which closes its connection.
+    /// reads, so a body that trickles in a byte at a time would hold the call for ever. The whole exchange runs under
+    /// one deadline instead; at the deadline the request is cancelled, which closes its connection.
     private func exchange(_ request: HTTPClientRequest) async throws -> ByteBuffer {
         let limit = self.configuration.connectTimeout + self.configuration.readTimeout
         let (httpClient, maxBytes) = (self.httpClient, self.configuration.maxResponseBytes)
-        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask {
-                let response = try await httpClient.execute(request, timeout: .nanoseconds(Int64(limit.nanoseconds)))
+        do {
+            return try await withDeadline(limit, "the redirection service's answer") {
+                let response = try await httpClient.execute(request, timeout: .nanoseconds(limit.nanoseconds))
                 try Self.check(response)
                 return try await response.body.collect(upTo: maxBytes)
             }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let bytes = first else { throw RedirectError.timeout(.response) }
-            return bytes
+        } catch is DeadlineExceeded {
+            throw RedirectError.timeout(.response)
         }
     }
 

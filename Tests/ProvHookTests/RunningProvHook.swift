@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Deadlines
 import FakeRedirectService
 import Foundation
 import Hummingbird

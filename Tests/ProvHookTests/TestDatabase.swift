@@ -1,3 +1,4 @@
+import Deadlines
 import FakeRedirectService
 import Foundation
 import Logging

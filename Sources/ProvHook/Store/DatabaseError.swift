@@ -1,3 +1,4 @@
+import Deadlines
 import PostgresNIO
 
 /// A database failure, described for an operator: what was attempted and what the server said.

@@ -1,4 +1,5 @@
 import Crypto
+import Deadlines
 import Foundation
 import Logging
 import PostgresNIO

@@ -1,16 +1,20 @@
-import Synchronization
-
 /// Thrown when an operation did not finish before its deadline.
 public struct DeadlineExceeded: Error, Sendable, CustomStringConvertible {
     public var what: String
     public var limit: Duration
+
+    public init(what: String, limit: Duration) {
+        self.what = what
+        self.limit = limit
+    }
 
     public var description: String { "\(self.what) did not finish within \(self.limit)" }
 }
 
 /// Runs `operation`, cancelling it and throwing `DeadlineExceeded` if it takes longer than `limit`.
 ///
-/// PostgresNIO can wait forever on an unreachable server; every start-up check and CLI call goes through here.
+/// PostgresNIO can wait forever on an unreachable server, and AsyncHTTPClient's own deadline ends when a response's
+/// head arrives; database start-up checks, CLI calls and every call to the redirection service go through here.
 /// The caller gets its answer at the deadline even when `operation` ignores cancellation: a task group would wait
 /// for its child, so the operation runs in a task of its own, which is cancelled and left to end on its own.
 public func withDeadline<T: Sendable>(
@@ -39,37 +43,22 @@ public func withDeadline<T: Sendable>(
     }
 }
 
-/// An answer given once, by whichever of several racers comes first, to one waiter.
-final class OnceAnswer<T: Sendable>: Sendable {
-    private struct State {
-        var result: Result<T, any Error>?
-        var waiter: CheckedContinuation<T, any Error>?
-    }
 
-    private let state = Mutex(State())
-
-    /// Gives the answer; false if one was given before.
-    @discardableResult
-    func give(_ result: Result<T, any Error>) -> Bool {
-        let (given, waiter) = self.state.withLock { state -> (Bool, CheckedContinuation<T, any Error>?) in
-            guard state.result == nil else { return (false, nil) }
-            state.result = result
-            defer { state.waiter = nil }
-            return (true, state.waiter)
-        }
-        waiter?.resume(with: result)
-        return given
+/// Waits for `task` to finish, at most `limit`, and answers whether it finished.
+///
+/// Awaiting `task.value` inside a task group is not bounded: a group waits for all its children before it returns,
+/// and a child awaiting another task's value does not give up when cancelled. This returns at the deadline even when
+/// `task` never finishes; the task itself is left running.
+public func waitForTask<Success, Failure>(_ task: Task<Success, Failure>, atMost limit: Duration) async -> Bool {
+    let answer = OnceAnswer<Bool>()
+    let timer = Task {
+        try? await Task.sleep(for: limit)
+        answer.give(.success(false))
     }
-
-    /// Waits for the answer.
-    func value() async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = self.state.withLock { state -> Result<T, any Error>? in
-                if let result = state.result { return result }
-                state.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(with: ready) }
-        }
+    Task {
+        _ = await task.result
+        timer.cancel()
+        answer.give(.success(true))
     }
+    return (try? await answer.value()) ?? false
 }

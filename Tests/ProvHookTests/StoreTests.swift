@@ -73,6 +73,58 @@ struct StoreTests {
         }
     }
 
+    /// Ingests every body at the same moment, each with a fresh webhook-id, as concurrent PBX requests would.
+    func ingestAtOnce(_ store: Store, tenantID: String, _ bodies: [String]) async throws -> [IngestResult] {
+        try await withThrowingTaskGroup(of: IngestResult.self) { group in
+            for body in bodies {
+                let payload = Array(body.utf8)
+                let event = try WebhookEvent.parse(payload)
+                group.addTask {
+                    try await store.ingest(
+                        event, tenantID: tenantID, webhookID: "msg_" + UUID().uuidString, payload: payload, actor: "webhook:test",
+                        vendors: VendorFilter())
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
+    @Test("webhooks giving one device_id to different MACs at the same moment are all accepted; the id ends on one MAC")
+    func deviceIDRace() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            _ = try await store.addTenant(id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            // Without the per-id lock, concurrent transactions all pass the UPDATE that frees the id before any of
+            // them commits, and all but one fail on device_id_unique_per_tenant: the PBX would be told 503.
+            for round in 0..<10 {
+                let results = try await self.ingestAtOnce(store, tenantID: "t1", (0..<8).map { index in
+                    #"{"type":"device.added","mac":"\#(String(format: "000413%02X%04X", round, index))","device_id":"pbx-\#(round)"}"#
+                })
+                #expect(results == Array(repeating: .accepted(queued: true), count: 8))
+                let holders = try await store.devices(DeviceFilter(tenantID: "t1")).filter { $0.deviceID == "pbx-\(round)" }
+                #expect(holders.count == 1)
+            }
+        }
+    }
+
+    @Test("device.updated events swapping two MACs at the same moment are all accepted, deadlock or not")
+    func swapRace() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            _ = try await store.addTenant(id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            // Each event deregisters its previous MAC and registers its new one, so the pair locks the two devices in
+            // opposite orders; PostgreSQL breaks the deadlock by failing one transaction, which is run again.
+            for round in 0..<5 {
+                let (first, second) = (String(format: "000413%02X0001", round), String(format: "000413%02X0002", round))
+                let results = try await self.ingestAtOnce(store, tenantID: "t1", [
+                    #"{"type":"device.updated","mac":"\#(first)","previous_mac":"\#(second)"}"#,
+                    #"{"type":"device.updated","mac":"\#(second)","previous_mac":"\#(first)"}"#,
+                ])
+                #expect(results == [.accepted(queued: true), .accepted(queued: true)])
+            }
+        }
+    }
+
     @Test("a MAC active in one tenant cannot be taken by another; once deregistered it can")
     func macOwnership() async throws {
         try await TestDatabase.with { database in

@@ -79,7 +79,13 @@ extension Store {
     ) async throws -> (generation: Int64, url: String?)? {
         let mac = change.mac.canonical
         if let deviceID = change.deviceID {
-            // device_id is unique per tenant: the id moves to this MAC.
+            // device_id is unique per tenant: the id moves to this MAC. Webhooks moving one id at the same moment
+            // would all pass this UPDATE before any commits, and all but one would then violate
+            // device_id_unique_per_tenant. A transaction-scoped lock on (tenant, id) puts them in line; it is taken in a
+            // statement of its own, so that the UPDATE's snapshot sees what the previous holder committed.
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(\(Self.deviceIDLockClass), hashtext(\(tenantID) || '/' || \(deviceID)))",
+                logger: logger)
             try await connection.query(
                 "UPDATE devices SET device_id = NULL WHERE tenant_id = \(tenantID) AND device_id = \(deviceID) AND mac <> \(mac)",
                 logger: logger)
@@ -111,6 +117,10 @@ extension Store {
             """, as: (Int64, String?, String?).self, logger: logger)
         return rows.first.map { ($0.0, $0.1) }
     }
+
+    /// The first key of the two-key advisory locks that serialise changes to one `device_id` (the second is a hash
+    /// of the tenant and the id). Two-key locks never collide with the one-key locks of the migrator and the sealer.
+    static let deviceIDLockClass: Int32 = 0x5048_4B31  // "PHK1"
 
     /// The MAC of a tenant's device by its PBX id.
     static func mac(deviceID: String, tenantID: String, on connection: PostgresConnection, logger: Logger) async throws

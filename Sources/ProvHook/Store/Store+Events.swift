@@ -45,53 +45,90 @@ extension Store {
     ) async throws(StoreError) -> IngestResult {
         let logger = self.logger
         let payloadText = String(decoding: payload, as: UTF8.self)
-        do {
-            // nil: a duplicate; else whether a device now waits for a call.
-            let queued = try await self.rawTransaction("recording the webhook") { connection -> Bool? in
-                let inserted = try await connection.rows(
-                    """
-                    INSERT INTO webhook_events (tenant_id, webhook_id, type, payload)
-                    VALUES (\(tenantID), \(webhookID), \(event.type), \(payloadText)::jsonb)
-                    ON CONFLICT (tenant_id, webhook_id) DO NOTHING
-                    RETURNING 1
-                    """, as: Int32.self, logger: logger)
-                guard !inserted.isEmpty else { return nil }
-                var entries: [JournalEntry] = []
-                var queued = false
-                for change in try await Self.changes(for: event, tenantID: tenantID, vendors: vendors, on: connection, logger: logger) {
-                    guard let (generation, url) = try await Self.setDesired(change, tenantID: tenantID, on: connection, logger: logger) else {
-                        throw WebhookEventError(code: "mac_in_use", message: "MAC \(change.mac) belongs to another tenant")
-                    }
-                    queued = queued || !change.isSkipped
-                    var detail: [String: JSONValue] = [
-                        "type": .string(event.type), "desired": .string(change.desired.rawValue),
-                        "generation": .number(Double(generation)),
-                    ]
-                    if let url, change.desired == .registered { detail["url"] = .string(url) }
-                    if let deviceID = change.deviceID { detail["device_id"] = .string(deviceID) }
-                    if let number = change.extensionNumber { detail["extension"] = .string(number) }
-                    if let model = change.model { detail["model"] = .string(model) }
-                    if change.isSkipped { detail["reason"] = "MAC outside the vendor-prefix filter" }
-                    entries.append(JournalEntry(
-                        tenantID: tenantID, mac: change.mac.canonical, actor: actor, action: "event.\(event.type)",
-                        outcome: change.isSkipped ? "skipped" : "accepted", eventID: webhookID, detail: detail))
-                }
-                try await Self.appendJournal(entries, on: connection, logger: logger)
-                return queued
+        var attempt = 1
+        while true {
+            do {
+                return try await self.recordEvent(event, tenantID: tenantID, webhookID: webhookID, payloadText: payloadText, actor: actor, vendors: vendors)
+            } catch where attempt < Self.ingestAttempts && Self.isConcurrencyConflict(error) {
+                attempt += 1
+                logger.debug("webhook collided with a concurrent one; recording it again", metadata: ["attempt": "\(attempt)"])
+            } catch {
+                return try await self.rejectOrThrow(error, event: event, tenantID: tenantID, webhookID: webhookID, actor: actor)
             }
-            return queued.map { .accepted(queued: $0) } ?? .duplicate
-        } catch {
-            let underlying = (error as? PostgresTransactionError)?.closureError ?? error
-            var rejection = underlying as? WebhookEventError
-            let failure = DatabaseError("recording the webhook", underlying)
-            if rejection == nil, failure.sqlState?.hasPrefix("22") == true {
-                // Valid JSON that PostgreSQL cannot store, such as \u0000: the PBX must not retry it forever.
-                rejection = WebhookEventError(code: "invalid_json", message: "the body holds a value that cannot be stored: \(failure.reason)")
-            }
-            guard let rejection else { throw StoreError.from("recording the webhook", error) }
-            try await self.journalRejection(rejection, type: event.type, mac: Self.primaryMAC(event), tenantID: tenantID, webhookID: webhookID, actor: actor)
-            return .rejected(rejection)
         }
+    }
+
+    /// How often one webhook's transaction is run when it collides with concurrent ones.
+    static let ingestAttempts = 5
+
+    /// Failures that come from concurrent webhooks, not from this one, and go away when it is run again: a deadlock
+    /// (two `device.updated` events swapping MACs lock the two devices in opposite orders), a serialization failure,
+    /// and a `device_id` collision should one slip past the per-id lock in `setDesired`.
+    static func isConcurrencyConflict(_ error: any Error) -> Bool {
+        let failure = DatabaseError("", (error as? PostgresTransactionError)?.closureError ?? error)
+        switch failure.sqlState {
+        case "40P01", "40001": return true
+        case "23505": return failure.constraint == "device_id_unique_per_tenant"
+        default: return false
+        }
+    }
+
+    /// One attempt at the ingest transaction; the database's errors are thrown as they are.
+    private func recordEvent(
+        _ event: WebhookEvent, tenantID: String, webhookID: String, payloadText: String, actor: String, vendors: VendorFilter
+    ) async throws -> IngestResult {
+        let logger = self.logger
+        // nil: a duplicate; else whether a device now waits for a call.
+        let queued = try await self.rawTransaction("recording the webhook") { connection -> Bool? in
+            let inserted = try await connection.rows(
+                """
+                INSERT INTO webhook_events (tenant_id, webhook_id, type, payload)
+                VALUES (\(tenantID), \(webhookID), \(event.type), \(payloadText)::jsonb)
+                ON CONFLICT (tenant_id, webhook_id) DO NOTHING
+                RETURNING 1
+                """, as: Int32.self, logger: logger)
+            guard !inserted.isEmpty else { return nil }
+            var entries: [JournalEntry] = []
+            var queued = false
+            for change in try await Self.changes(for: event, tenantID: tenantID, vendors: vendors, on: connection, logger: logger) {
+                guard let (generation, url) = try await Self.setDesired(change, tenantID: tenantID, on: connection, logger: logger) else {
+                    throw WebhookEventError(code: "mac_in_use", message: "MAC \(change.mac) belongs to another tenant")
+                }
+                queued = queued || !change.isSkipped
+                var detail: [String: JSONValue] = [
+                    "type": .string(event.type), "desired": .string(change.desired.rawValue),
+                    "generation": .number(Double(generation)),
+                ]
+                if let url, change.desired == .registered { detail["url"] = .string(url) }
+                if let deviceID = change.deviceID { detail["device_id"] = .string(deviceID) }
+                if let number = change.extensionNumber { detail["extension"] = .string(number) }
+                if let model = change.model { detail["model"] = .string(model) }
+                if change.isSkipped { detail["reason"] = "MAC outside the vendor-prefix filter" }
+                entries.append(JournalEntry(
+                    tenantID: tenantID, mac: change.mac.canonical, actor: actor, action: "event.\(event.type)",
+                    outcome: change.isSkipped ? "skipped" : "accepted", eventID: webhookID, detail: detail))
+            }
+            try await Self.appendJournal(entries, on: connection, logger: logger)
+            return queued
+        }
+        return queued.map { .accepted(queued: $0) } ?? .duplicate
+    }
+
+    /// A webhook whose transaction failed: journaled and answered as rejected when its content is at fault,
+    /// otherwise the failure is thrown (the listener answers 503 and the PBX retries).
+    private func rejectOrThrow(
+        _ error: any Error, event: WebhookEvent, tenantID: String, webhookID: String, actor: String
+    ) async throws(StoreError) -> IngestResult {
+        let underlying = (error as? PostgresTransactionError)?.closureError ?? error
+        var rejection = underlying as? WebhookEventError
+        let failure = DatabaseError("recording the webhook", underlying)
+        if rejection == nil, failure.sqlState?.hasPrefix("22") == true {
+            // Valid JSON that PostgreSQL cannot store, such as \u0000: the PBX must not retry it forever.
+            rejection = WebhookEventError(code: "invalid_json", message: "the body holds a value that cannot be stored: \(failure.reason)")
+        }
+        guard let rejection else { throw StoreError.from("recording the webhook", error) }
+        try await self.journalRejection(rejection, type: event.type, mac: Self.primaryMAC(event), tenantID: tenantID, webhookID: webhookID, actor: actor)
+        return .rejected(rejection)
     }
 
     /// Journals an authenticated webhook refused for its content.

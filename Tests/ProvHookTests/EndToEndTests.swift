@@ -158,10 +158,12 @@ struct EndToEndTests {
 
     @Test("the stand-in answering 503 five times → retried with backoff, then registered")
     func retries() async throws {
-        try await EndToEnd.run { run in
+        // The idle wake is far away, so each retry must come from the backoff (20, 40 … 320 ms), not from the
+        // loop's periodic look for work: an outcome written after the loop went to sleep has to wake it.
+        try await EndToEnd.run(idleWake: .seconds(120)) { run in
             await run.state.failNext(5, with: .status(503))
             #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5"}"#).status == 202)
-            try await eventually("registered after retries") { try await run.device("000413610FF5")?.status == .registered }
+            try await eventually("registered after retries", within: .seconds(60)) { try await run.device("000413610FF5")?.status == .registered }
             let rows = try await run.store.journal(JournalFilter(mac: "000413610FF5", action: "redirect.registerPhone"))
             #expect(rows.map(\.outcome) == ["retry", "retry", "retry", "retry", "retry", "ok"])
             #expect(rows.last?.detail["attempt"] == .number(6))

@@ -32,7 +32,7 @@ final class RunningProvHook: Sendable {
         password: String = StandInAccounts.password, concurrency: Int = 4, instance: String = "test",
         retryBase: Duration = .milliseconds(20), retryMaximum: Duration = .milliseconds(400),
         vendors: VendorFilter = VendorFilter(), readTimeout: Duration = .seconds(5), databaseDeadline: Duration = .seconds(5),
-        isDryRun: Bool = false, adminToken: String? = nil
+        isDryRun: Bool = false, adminToken: String? = nil, idleWake: Duration = .seconds(5)
     ) async throws -> RunningProvHook {
         var logger = Logger(label: "provhook-\(instance)-\(UInt16.random(in: 0...UInt16.max))")
         logger.logLevel = ProcessInfo.processInfo.environment["PROVHOOK_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
@@ -44,7 +44,7 @@ final class RunningProvHook: Sendable {
             delivery: DeliveryConfiguration(
                 concurrency: concurrency, lease: .seconds(30),
                 retry: RetryPolicy(base: retryBase, maximum: retryMaximum, giveUpAfter: .seconds(600)), instance: instance,
-                idleWake: .seconds(5), isDryRun: isDryRun),
+                idleWake: idleWake, isDryRun: isDryRun),
             vendors: vendors, adminToken: adminToken)
         let metrics = ProvHookMetrics()
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -166,7 +166,7 @@ struct EndToEnd {
     static let tenant = "acme"
 
     static func run(
-        allowBearer: Bool = false, instanceCount: Int = 1, concurrency: Int = 4,
+        allowBearer: Bool = false, instanceCount: Int = 1, concurrency: Int = 4, idleWake: Duration = .seconds(5),
         _ body: (EndToEnd) async throws -> Void
     ) async throws {
         try await TestDatabase.with { database in
@@ -175,7 +175,7 @@ struct EndToEnd {
                 id: Self.tenant, name: "ACME", urlTemplate: template, allowBearer: allowBearer, actor: "cli:test")
             let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
             let provhook = try await RunningProvHook.start(
-                database: database.url, redirectEndpoint: standIn.endpoint, concurrency: concurrency)
+                database: database.url, redirectEndpoint: standIn.endpoint, concurrency: concurrency, idleWake: idleWake)
             let run = EndToEnd(database: database, standIn: standIn, provhook: provhook, secret: secret, template: template)
             do {
                 try await body(run)

@@ -162,24 +162,30 @@ public struct DeliveryWorker: Service {
             self.logger.warning("redirection call failed", metadata: ["method": "\(call.method.shortName)", "error": "\(error)"])
         }
         self.logger.debug("recording", metadata: ["call_id": "\(callID)"])
-        await self.record(outcomes)
+        let applied = await self.record(outcomes)
         self.logger.debug("recorded", metadata: ["call_id": "\(callID)"])
+        // The slot was freed before the outcomes were written, so the loop may already have looked for due work
+        // while these devices were still claimed, and be asleep until its idle wake. A device to retry, or one whose
+        // desired state changed during the call, is due again soon: wake the loop to look once more.
+        if let applied, outcomes.contains(where: { $0.status == .pending || !applied.contains($0.device.mac.canonical) }) {
+            self.signal.wake()
+        }
     }
 
     /// Writes a call's outcomes, retrying while the database is away (a restart, a failover) for as long as the claim
     /// lasts: the answer is known and should not wait for the lease to expire. Past that, or on cancellation, the
     /// claims expire and the call is repeated; register and deregister are idempotent.
-    private func record(_ outcomes: [DeliveryOutcome]) async {
+    /// Answers the MACs whose outcome was applied (the others were superseded), or nil if nothing was written.
+    private func record(_ outcomes: [DeliveryOutcome]) async -> Set<String>? {
         let deadline = ContinuousClock.now + self.configuration.lease
         var pause = Duration.milliseconds(100)
         while true {
             do {
-                try await self.store.recordOutcomes(outcomes)
-                return
+                return try await self.store.recordOutcomes(outcomes)
             } catch {
                 guard !Task.isCancelled, ContinuousClock.now + pause < deadline else {
                     self.logger.error("cannot record call outcomes; the call will be repeated", metadata: ["error": "\(error)"])
-                    return
+                    return nil
                 }
                 self.logger.warning("cannot record call outcomes yet; retrying", metadata: ["error": "\(error)"])
             }

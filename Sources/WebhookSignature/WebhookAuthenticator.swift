@@ -43,9 +43,11 @@ public struct WebhookAuthenticator: Sendable {
         }
         guard let key = WebhookSecret.keyBytes(secret) else { return .failure(.badSignature) }
         let expected = Self.signature(id: id, timestamp: timestamp, body: body, key: key)
-        // Several space-separated signatures may be sent, so that a secret can be rotated without downtime.
-        for candidate in signatures.split(separator: " ") {
-            guard candidate.hasPrefix("v1,"), let given = Data(base64Encoded: String(candidate.dropFirst(3))) else { continue }
+        // Several space-separated signatures may be sent, so that a secret can be rotated without downtime. The
+        // header is split on bytes: split on Characters, a space after a prepending mark (U+070F) would not separate.
+        let version = Array("v1,".utf8)
+        for candidate in Array(signatures.utf8).split(separator: 0x20) {
+            guard candidate.starts(with: version), let given = Data(base64Encoded: Data(candidate.dropFirst(version.count))) else { continue }
             if constantTimeEquals(Array(given), expected) { return .success(()) }
         }
         return .failure(.badSignature)

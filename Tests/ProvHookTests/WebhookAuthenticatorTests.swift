@@ -25,6 +25,9 @@ struct WebhookAuthenticatorTests {
         let authenticator = WebhookAuthenticator()
         let rotated = "v1,Zm9vYmFy v2,abc \(self.expected)"
         #expect((try? authenticator.verify(id: self.id, timestamp: self.timestamp, signatures: rotated, body: self.body, secret: self.secret, now: self.now).get()) != nil)
+        // A space after a prepending mark (U+070F) still separates signatures (found by fuzzing).
+        let prepended = "v1,Zm9vYmFy\u{070F} \(self.expected)"
+        #expect((try? authenticator.verify(id: self.id, timestamp: self.timestamp, signatures: prepended, body: self.body, secret: self.secret, now: self.now).get()) != nil)
         let wrong = authenticator.verify(id: self.id, timestamp: self.timestamp, signatures: "v1,Zm9vYmFy", body: self.body, secret: self.secret, now: self.now)
         #expect(wrong == .failure(.badSignature))
         let tampered = authenticator.verify(id: self.id, timestamp: self.timestamp, signatures: self.expected, body: self.body + [0x20], secret: self.secret, now: self.now)

@@ -27,8 +27,9 @@ public func fuzzSignature(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let key = WebhookSecret.keyBytes(secret)
     if case .success = verdict, let id, let timestamp, let header, let key {
         let expected = WebhookAuthenticator.signature(id: id, timestamp: timestamp, body: body, key: key)
-        precondition(header.split(separator: " ").contains { candidate in
-            candidate.hasPrefix("v1,") && Data(base64Encoded: String(candidate.dropFirst(3))).map(Array.init) == expected
+        // The header is space-separated tokens of bytes (ASCII in practice), so it is split on the byte 0x20.
+        precondition(Array(header.utf8).split(separator: 0x20).contains { token in
+            token.starts(with: Array("v1,".utf8)) && Data(base64Encoded: Data(token.dropFirst(3))).map(Array.init) == expected
         }, "accepted without a matching signature")
     } else if case .success = verdict {
         preconditionFailure("accepted without an id, a timestamp, a signature or a valid secret")

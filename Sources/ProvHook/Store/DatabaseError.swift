@@ -20,10 +20,15 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
         self.constraint = constraint
     }
 
-    /// Describes any error thrown by PostgresNIO, with the server's message and detail when there are some.
+    /// Describes any error thrown by PostgresNIO, with the server's message and detail when there are some. A failed
+    /// transaction is described by the error that failed it.
     public init(_ context: String, _ error: any Error) {
         if let error = error as? DatabaseError {
             self = error
+            return
+        }
+        if let cause = (error as? PostgresTransactionError)?.closureError {
+            self = DatabaseError(context, cause)
             return
         }
         self.context = context

@@ -86,7 +86,7 @@ public struct JournalChain: Sendable {
                 return try await connection.rows("SELECT coalesce(max(id), 0) FROM journal", as: Int64.self, logger: logger).first ?? 0
             }
         } catch {
-            let failure = DatabaseError("reading the journal watermark", (error as? PostgresTransactionError)?.closureError ?? error)
+            let failure = DatabaseError("reading the journal watermark", error)
             if failure.sqlState == "55P03" { return 0 }  // lock_not_available: try again next round.
             throw StoreError.from("reading the journal watermark", error)
         }

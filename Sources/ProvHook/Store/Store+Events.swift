@@ -65,7 +65,7 @@ extension Store {
     /// (two `device.updated` events swapping MACs lock the two devices in opposite orders), a serialization failure,
     /// and a `device_id` collision should one slip past the per-id lock in `setDesired`.
     static func isConcurrencyConflict(_ error: any Error) -> Bool {
-        let failure = DatabaseError("", (error as? PostgresTransactionError)?.closureError ?? error)
+        let failure = DatabaseError("recording the webhook", error)
         switch failure.sqlState {
         case "40P01", "40001": return true
         case "23505": return failure.constraint == "device_id_unique_per_tenant"
@@ -119,9 +119,8 @@ extension Store {
     private func rejectOrThrow(
         _ error: any Error, event: WebhookEvent, tenantID: String, webhookID: String, actor: String
     ) async throws(StoreError) -> IngestResult {
-        let underlying = (error as? PostgresTransactionError)?.closureError ?? error
-        var rejection = underlying as? WebhookEventError
-        let failure = DatabaseError("recording the webhook", underlying)
+        var rejection = ((error as? PostgresTransactionError)?.closureError ?? error) as? WebhookEventError
+        let failure = DatabaseError("recording the webhook", error)
         if rejection == nil, failure.sqlState?.hasPrefix("22") == true {
             // Valid JSON that PostgreSQL cannot store, such as \u0000: the PBX must not retry it forever.
             rejection = WebhookEventError(code: "invalid_json", message: "the body holds a value that cannot be stored: \(failure.reason)")

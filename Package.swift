@@ -1,6 +1,30 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Every target is built in Swift 6 mode with these upcoming features: `MemberImportVisibility` makes a file import
+/// every module whose members it uses (so a target cannot lean on a dependency it does not declare), and
+/// `ExistentialAny` spells every existential `any`. Hummingbird's own manifest enables both.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+extension Target.Dependency {
+    static let argumentParser = Self.product(name: "ArgumentParser", package: "swift-argument-parser")
+    static let asyncHTTPClient = Self.product(name: "AsyncHTTPClient", package: "async-http-client")
+    static let crypto = Self.product(name: "Crypto", package: "swift-crypto")
+    static let httpTypes = Self.product(name: "HTTPTypes", package: "swift-http-types")
+    static let hummingbird = Self.product(name: "Hummingbird", package: "hummingbird")
+    static let logging = Self.product(name: "Logging", package: "swift-log")
+    static let metrics = Self.product(name: "Metrics", package: "swift-metrics")
+    static let nioCore = Self.product(name: "NIOCore", package: "swift-nio")
+    static let nioHTTP1 = Self.product(name: "NIOHTTP1", package: "swift-nio")
+    static let nioPosix = Self.product(name: "NIOPosix", package: "swift-nio")
+    static let postgresNIO = Self.product(name: "PostgresNIO", package: "postgres-nio")
+    static let prometheus = Self.product(name: "Prometheus", package: "swift-prometheus")
+    static let serviceLifecycle = Self.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+}
+
 let package = Package(
     name: "provhook",
     platforms: [.macOS(.v14)],
@@ -11,7 +35,9 @@ let package = Package(
         .library(name: "SnomRedirect", targets: ["SnomRedirect"]),
         .library(name: "FakeRedirectService", targets: ["FakeRedirectService"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
-        .library(name: "ProvHook", targets: ["ProvHook"]),
+        .library(name: "ProvHookCore", targets: ["ProvHookCore"]),
+        .library(name: "EventSources", targets: ["EventSources"]),
+        .library(name: "ProvHookServer", targets: ["ProvHookServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -30,138 +56,150 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
+        // MARK: Building blocks, each usable alone
+
         /// Deadlines that hold even when the awaited work ignores cancellation.
-        .target(name: "Deadlines"),
+        .target(name: "Deadlines", swiftSettings: swiftSettings),
         /// XML-RPC value model, encoder and strict decoder.
-        .target(name: "XMLRPC"),
+        .target(name: "XMLRPC", swiftSettings: swiftSettings),
         /// MAC addresses and the client for the Snom redirection service.
         .target(
             name: "SnomRedirect",
             dependencies: [
-                "Deadlines",
-                "XMLRPC",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                "Deadlines", "XMLRPC", .asyncHTTPClient, .nioCore, .logging,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         /// A strict stand-in of the Snom redirection service, over HTTP or HTTPS.
         .target(
             name: "FakeRedirectService",
             dependencies: [
-                "Deadlines",
-                "XMLRPC",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "Deadlines", "XMLRPC", .hummingbird, .crypto, .nioCore, .logging,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         /// Standard Webhooks signatures and `whsec_` secrets; only swift-crypto, so that `fuzz/` can build it alone.
-        .target(name: "WebhookSignature", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "WebhookSignature", dependencies: [.crypto], swiftSettings: swiftSettings),
         /// Writes `sql/*.sql` into a Swift source file; used by the EmbedSQL plugin.
-        .executableTarget(name: "embed-sql"),
-        /// Embeds `sql/` into the ProvHook module, so the binary carries its own migrations.
+        .executableTarget(name: "embed-sql", swiftSettings: swiftSettings),
+        /// Embeds `sql/` into ProvHookCore, so the binary carries its own migrations.
         .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["embed-sql"]),
-        /// Configuration, PostgreSQL store, journal, webhook listener and delivery worker.
+
+        // MARK: provhook
+
+        /// What provhook knows and does, without an HTTP server: the model, the event planner, the PostgreSQL store
+        /// and its migrations, the journal, the delivery worker and reconcile.
         .target(
-            name: "ProvHook",
+            name: "ProvHookCore",
             dependencies: [
-                "Deadlines",
-                "SnomRedirect",
-                "WebhookSignature",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                "Deadlines", "SnomRedirect", "WebhookSignature", .postgresNIO, .serviceLifecycle, .logging, .metrics,
+                .prometheus, .crypto, .nioCore,
             ],
+            swiftSettings: swiftSettings,
             plugins: ["EmbedSQL"]
+        ),
+        /// Where events come from: each source turns one inbound request into a checked event (today the native
+        /// Standard Webhooks contract). A new webhook format is a new file here.
+        .target(
+            name: "EventSources",
+            dependencies: ["ProvHookCore", "SnomRedirect", "WebhookSignature", .httpTypes],
+            swiftSettings: swiftSettings
+        ),
+        /// The HTTP side of `provhook serve`: the webhook listener, the admin API, the operations routes, and
+        /// `buildApplication`, which assembles them with the worker and the journal sealer.
+        .target(
+            name: "ProvHookServer",
+            dependencies: [
+                "Deadlines", "EventSources", "ProvHookCore", "SnomRedirect", "WebhookSignature", .hummingbird,
+                .httpTypes, .asyncHTTPClient, .postgresNIO, .serviceLifecycle, .logging, .nioCore,
+            ],
+            swiftSettings: swiftSettings
         ),
         /// The `provhook` command line.
         .executableTarget(
             name: "provhook",
             dependencies: [
-                "ProvHook",
-                "SnomRedirect",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+                "ProvHookCore", "ProvHookServer", "SnomRedirect", .argumentParser, .asyncHTTPClient, .hummingbird,
+                .logging, .metrics, .nioCore, .nioHTTP1, .postgresNIO, .serviceLifecycle,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
         ),
         /// Runs the stand-in service on its own, for local runs and manual checks.
         .executableTarget(
             name: "fake-redirect",
             dependencies: [
-                "FakeRedirectService",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "FakeRedirectService", .argumentParser, .logging,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
+
+        // MARK: Measuring tools
+
         /// What the benchmark and fault tools share: signed webhook requests, RSS sampling, JSON output.
         .target(
             name: "BenchSupport",
-            dependencies: [
-                "ProvHook",
-                "WebhookSignature",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            dependencies: ["WebhookSignature", .asyncHTTPClient, .nioCore, .nioHTTP1],
+            swiftSettings: swiftSettings
         ),
         /// The measuring half of `contrib/bench.sh`: HTTP load, queue drain, memory, and the report.
         .executableTarget(
             name: "provhook-bench",
             dependencies: [
-                "BenchSupport",
-                "ProvHook",
-                "SnomRedirect",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+                "BenchSupport", "EventSources", "ProvHookCore", "SnomRedirect", .argumentParser, .asyncHTTPClient,
+                .postgresNIO, .logging, .nioCore, .nioHTTP1,
+            ],
+            swiftSettings: swiftSettings
         ),
         /// The client and checker of `contrib/faults.sh`: PBX-like webhook bursts, and the lost-nothing check.
         .executableTarget(
             name: "provhook-faults",
             dependencies: [
-                "BenchSupport",
-                "FakeRedirectService",
-                "ProvHook",
-                "SnomRedirect",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+                "BenchSupport", "FakeRedirectService", "ProvHookCore", "SnomRedirect", .argumentParser,
+                .asyncHTTPClient, .postgresNIO, .logging, .nioCore, .nioHTTP1, .nioPosix,
+            ],
+            swiftSettings: swiftSettings
         ),
-        .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"]),
+
+        // MARK: Tests
+
+        /// Fixtures shared by the test targets: the scratch PostgreSQL database, the stand-in's accounts, signed
+        /// webhook requests, temporary files, the in-process application and the command-line runner.
+        .target(
+            name: "ProvHookTestSupport",
+            dependencies: [
+                "Deadlines", "FakeRedirectService", "ProvHookCore", "ProvHookServer", "SnomRedirect",
+                "WebhookSignature", .asyncHTTPClient, .logging, .nioCore, .nioHTTP1, .postgresNIO, .serviceLifecycle,
+            ],
+            path: "Tests/ProvHookTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"], swiftSettings: swiftSettings),
+        .testTarget(name: "WebhookSignatureTests", dependencies: ["WebhookSignature"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SnomRedirectTests",
             dependencies: [
-                "SnomRedirect", "FakeRedirectService",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+                "SnomRedirect", "FakeRedirectService", "ProvHookTestSupport", .asyncHTTPClient, .logging, .nioCore, .nioHTTP1,
+            ],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ProvHookTests",
             dependencies: [
-                "ProvHook", "SnomRedirect", "FakeRedirectService", "WebhookSignature", "Deadlines",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+                "BenchSupport", "Deadlines", "EventSources", "FakeRedirectService", "ProvHookCore", "ProvHookServer",
+                "ProvHookTestSupport", "SnomRedirect", "WebhookSignature", "XMLRPC", .asyncHTTPClient, .hummingbird,
+                .logging,
+                .nioCore, .nioHTTP1, .postgresNIO, .serviceLifecycle,
+            ],
+            swiftSettings: swiftSettings
         ),
     ]
 )

@@ -1,8 +1,7 @@
 import Foundation
-import ProvHook
 
 /// Prints one JSON object on a line of stdout, keys sorted.
-public func printJSON(_ object: [String: JSONValue]) {
+public func printJSON(_ object: some Encodable) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let data = (try? encoder.encode(object)) ?? Data("{}".utf8)

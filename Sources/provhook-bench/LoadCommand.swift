@@ -3,7 +3,8 @@ import AsyncHTTPClient
 import BenchSupport
 import Foundation
 import NIOCore
-import ProvHook
+import ProvHookCore
+import NIOHTTP1
 
 /// `provhook-bench load`: a closed-loop load generator. Each of `--concurrency` clients sends a request, waits for
 /// the answer, and sends the next, over keep-alive HTTP/1.1. Webhooks are signed, each with a fresh webhook-id.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import BenchSupport
 import Foundation
-import ProvHook
+import ProvHookCore
 
 /// `provhook-bench memory`: the peak RSS of a process over a quiet period.
 struct MemoryCommand: AsyncParsableCommand {
@@ -14,6 +14,6 @@ struct MemoryCommand: AsyncParsableCommand {
         let sampler = MemorySampler(pid: self.pid)
         sampler.start()
         try await Task.sleep(for: .milliseconds(Int(self.seconds * 1000)))
-        printJSON(["peak_rss_mib": .number(sampler.stop())])
+        printJSON(["peak_rss_mib": JSONValue.number(sampler.stop())])
     }
 }

@@ -3,7 +3,8 @@ import BenchSupport
 import Foundation
 import Logging
 import PostgresNIO
-import ProvHook
+import EventSources
+import ProvHookCore
 import SnomRedirect
 
 /// Errors only: PostgresNIO warns when a query races the pool's start, which is harmless here.
@@ -53,10 +54,10 @@ struct FillCommand: AsyncParsableCommand {
                     if index >= 16 { try await group.next() }
                     group.addTask {
                         let body = #"{"type":"device.\#(event)","mac":"\#(mac.canonical)"}"#
-                        let parsed = try WebhookEvent.parse(Array(body.utf8))
+                        let parsed = try NativeWebhookSource.parse(Array(body.utf8))
                         _ = try await store.ingest(
-                            parsed, tenantID: tenant, webhookID: "fill_\(event)_\(mac.canonical)_\(UUID().uuidString.prefix(8))",
-                            payload: Array(body.utf8), actor: "bench:fill", vendors: VendorFilter())
+                            parsed, tenantID: tenant, eventID: "fill_\(event)_\(mac.canonical)_\(UUID().uuidString.prefix(8))",
+                            payload: Array(body.utf8), actor: "bench:fill", planner: EventPlanner())
                     }
                 }
                 try await group.waitForAll()
@@ -65,7 +66,7 @@ struct FillCommand: AsyncParsableCommand {
             for try await id in rows.decode(Int64.self) { return id }
             return 0
         }
-        printJSON(["devices": .number(Double(macs.count)), "journal_id": .number(Double(journalID))])
+        printJSON(["devices": JSONValue.number(Double(macs.count)), "journal_id": .number(Double(journalID))])
     }
 }
 

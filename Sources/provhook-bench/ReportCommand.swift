@@ -1,7 +1,7 @@
 import ArgumentParser
 import BenchSupport
 import Foundation
-import ProvHook
+import ProvHookCore
 
 /// `provhook-bench report`: reads the raw results that `contrib/bench.sh` collected (one JSON object per line:
 /// `{"name": …, "data": {…}}`), sets each figure against its limit from the same run, prints a table and writes

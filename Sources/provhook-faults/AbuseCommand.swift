@@ -4,7 +4,8 @@ import BenchSupport
 import Foundation
 import NIOCore
 import NIOPosix
-import ProvHook
+import ProvHookCore
+import NIOHTTP1
 
 /// `provhook-faults abuse`: holds `--idle` connections open without sending anything and `--slow` slowloris
 /// connections that send a request's headers a byte at a time, while a normal client keeps sending signed webhooks.

@@ -3,8 +3,9 @@ import AsyncHTTPClient
 import BenchSupport
 import Foundation
 import NIOCore
-import ProvHook
+import ProvHookCore
 import Synchronization
+import NIOHTTP1
 
 /// `provhook-faults burst`: sends signed webhooks from concurrent senders the way a PBX does: an event that was not
 /// answered 2xx (a refused connection, a reset, a 5xx) is sent again with the same webhook-id until it is.
@@ -61,10 +62,11 @@ struct BurstCommand: AsyncParsableCommand {
         try await client.shutdown()
         let elapsed = ContinuousClock.now - started
         let totals = stats.value
-        printJSON([
+        let summary: [String: JSONValue] = [
             "events": .number(Double(totals.sent)), "retries": .number(Double(totals.retried)),
             "gave_up": .number(Double(totals.gaveUp)), "seconds": .number(Double(elapsed.components.seconds)),
-        ])
+        ]
+        printJSON(summary)
     }
 
     /// Sends one event until it is answered 2xx; whether it was, and how many tries it took.

@@ -2,7 +2,7 @@ import ArgumentParser
 import BenchSupport
 import FakeRedirectService
 import Foundation
-import ProvHook
+import ProvHookCore
 
 /// `provhook-faults calls`: reads the stand-in's call log (`fake-redirect --call-log`) and fails if two calls on
 /// one MAC were ever in progress at once, which would mean one device was worked by two claims.
@@ -23,10 +23,11 @@ struct CallsCommand: AsyncParsableCommand {
         for overlap in overlaps.prefix(5) {
             FileHandle.standardError.write(Data("    overlap on \(overlap.mac): \(overlap.earlier) and \(overlap.later)\n".utf8))
         }
-        printJSON([
+        let summary: [String: JSONValue] = [
             "calls": .number(Double(entries.count)), "macs": .number(Double(Set(entries.flatMap(\.macs)).count)),
             "overlaps": .number(Double(overlaps.count)),
-        ])
+        ]
+        printJSON(summary)
         if !overlaps.isEmpty { throw ExitCode.failure }
     }
 }

@@ -3,8 +3,9 @@ import BenchSupport
 import Foundation
 import Logging
 import PostgresNIO
-import ProvHook
+import ProvHookCore
 import SnomRedirect
+import AsyncHTTPClient
 
 /// `provhook-faults check`: after a fault, checks the three promises against the acknowledgement log.
 /// 1. Every acknowledged event is in `webhook_events`.
@@ -81,14 +82,15 @@ struct CheckCommand: AsyncParsableCommand {
         let unexpected = atService.filter { $0.hasPrefix(self.macPrefix.uppercased()) && expected[$0] == nil }
 
         let passed = missing.isEmpty && journalMismatches.isEmpty && pending == 0 && wrongDesired.isEmpty && notApplied.isEmpty && unexpected.isEmpty
-        printJSON([
+        let summary: [String: JSONValue] = [
             "acknowledged": .number(Double(acks.count)), "missing_in_database": .number(Double(missing.count)),
             "journal_mismatches": .number(Double(journalMismatches.count)), "still_pending": .number(Double(pending)),
             "wrong_desired_state": .number(Double(wrongDesired.count)), "not_applied_at_service": .number(Double(notApplied.count)),
             "unexpected_at_service": .number(Double(unexpected.count)), "devices": .number(Double(expected.count)),
             "examples": .array((Array(missing.prefix(3)) + journalMismatches.prefix(3) + notApplied.prefix(3)).map(JSONValue.string)),
             "passed": .bool(passed),
-        ])
+        ]
+        printJSON(summary)
         if !passed { throw ExitCode(1) }
     }
 

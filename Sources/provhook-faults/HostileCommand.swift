@@ -3,7 +3,8 @@ import AsyncHTTPClient
 import BenchSupport
 import Foundation
 import NIOCore
-import ProvHook
+import ProvHookCore
+import NIOHTTP1
 
 /// `provhook-faults hostile`: hostile webhooks against a live listener. Each request has a kind and the answers
 /// that kind may get; anything else (a 5xx, a dropped connection, a wrong 4xx) is a failure, and the listener
@@ -60,10 +61,11 @@ struct HostileCommand: AsyncParsableCommand {
             throw error
         }
         try await client.shutdown()
-        printJSON([
+        let summary: [String: JSONValue] = [
             "requests": .number(Double(probes.count)), "failures": .number(Double(failures.count)), "seed": .string(String(self.seed)),
             "kinds": .object(tally.mapValues { .number(Double($0)) }), "examples": .array(failures.prefix(5).map(JSONValue.string)),
-        ])
+        ]
+        printJSON(summary)
         if !failures.isEmpty { throw ExitCode(1) }
     }
 

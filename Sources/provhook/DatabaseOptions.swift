@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PostgresNIO
-import ProvHook
+import ProvHookCore
 
 /// `--database-url` (or `PROVHOOK_DATABASE_URL`) and a deadline, shared by the commands that use the database.
 struct DatabaseOptions: ParsableArguments {

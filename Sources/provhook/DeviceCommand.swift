@@ -1,5 +1,5 @@
 import ArgumentParser
-import ProvHook
+import ProvHookCore
 
 /// `provhook device …`: what provhook knows of each MAC.
 struct DeviceCommand: AsyncParsableCommand {

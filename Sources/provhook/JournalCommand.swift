@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import ProvHook
+import ProvHookCore
 import SnomRedirect
 
 /// `provhook journal …`: reads the append-only journal and checks its hash chain.

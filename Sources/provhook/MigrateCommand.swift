@@ -1,5 +1,5 @@
 import ArgumentParser
-import ProvHook
+import ProvHookCore
 
 /// `provhook migrate`: applies the migrations of `sql/` that are not applied yet.
 struct MigrateCommand: AsyncParsableCommand {

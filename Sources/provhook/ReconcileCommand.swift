@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import ProvHook
+import ProvHookCore
 import SnomRedirect
 
 /// `provhook reconcile`: finds where the service disagrees with the database and queues fixes.
@@ -39,13 +39,12 @@ struct ReconcileCommand: AsyncParsableCommand {
                     FileHandle.standardError.write(Data("checked \(done)/\(total) devices\n".utf8))
                 }
                 var calls = 0
-                if !self.dryRun, self.apply > 0, summary.findings.contains(where: { $0.action == "queued" }) {
-                    let metrics = ProvHookMetrics()
-                    let worker = DeliveryWorker(
+                if !self.dryRun, self.apply > 0, summary.findings.contains(where: { $0.action == .queued }) {
+                    let delivery = Delivery(
                         store: store, redirect: client,
-                        configuration: DeliveryConfiguration(concurrency: client.configuration.maxConnections, instance: actor), signal: WorkSignal(),
-                        metrics: metrics, health: ServiceHealth(metrics: metrics), listenURL: nil, logger: cliLogger())
-                    calls = await worker.drain(limit: .seconds(self.apply))
+                        configuration: DeliveryConfiguration(concurrency: client.configuration.maxConnections, instance: actor),
+                        metrics: ProvHookMetrics(), listenURL: nil, logger: cliLogger())
+                    calls = await delivery.worker.drain(limit: .seconds(self.apply))
                 }
                 return (summary, calls)
             }
@@ -53,7 +52,7 @@ struct ReconcileCommand: AsyncParsableCommand {
         if !summary.findings.isEmpty {
             printTable(
                 ["MAC", "TENANT", "FINDING", "EXPECTED", "ACTUAL", "ACTION"],
-                summary.findings.map { [$0.mac.isEmpty ? "-" : $0.mac, $0.tenantID ?? "-", $0.kind, $0.expected ?? "-", $0.actual ?? "-", $0.action] })
+                summary.findings.map { [$0.mac.isEmpty ? "-" : $0.mac, $0.tenantID ?? "-", $0.kind, $0.expected ?? "-", $0.actual ?? "-", $0.action.rawValue] })
             print("")
         }
         let counts = Dictionary(grouping: summary.findings, by: \.kind).map { "\($0.key): \($0.value.count)" }.sorted()

@@ -2,7 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Logging
-import ProvHook
+import ProvHookCore
 import SnomRedirect
 
 /// `provhook redirect …`: each of the seven methods of the redirection service, by hand.

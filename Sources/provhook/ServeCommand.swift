@@ -4,8 +4,11 @@ import Hummingbird
 import Logging
 import Metrics
 import PostgresNIO
-import ProvHook
+import ProvHookCore
+import ProvHookServer
 import ServiceLifecycle
+import SnomRedirect
+import UnixSignals
 
 /// `provhook serve`: the webhook listener and the delivery worker, in one process.
 struct ServeCommand: AsyncParsableCommand {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import ProvHook
+import ProvHookCore
 
 /// `provhook tenant …`: the PBX customers whose webhooks provhook accepts.
 struct TenantCommand: AsyncParsableCommand {

@@ -1,7 +1,8 @@
 import FakeRedirectService
 import Foundation
-import ProvHook
+import ProvHookCore
 import SnomRedirect
+import ProvHookTestSupport
 import Testing
 
 @Suite("Admin API and OpenAPI document")

@@ -1,6 +1,7 @@
 import FakeRedirectService
 import Foundation
-import ProvHook
+import ProvHookCore
+import ProvHookTestSupport
 import Testing
 
 @Suite("provhook command line")
@@ -58,17 +59,15 @@ struct CommandLineTests {
 
     @Test("every redirect subcommand against the stand-in over HTTPS with a private CA")
     func redirectSubcommands() async throws {
-        let state = FakeRedirectState(accounts: [
-            "alice": .init(password: "pa55-word", company: "Alice Telecom"), "bob": .init(password: "x", company: "Bob"),
-        ])
+        let state = StandInAccounts.makeState()
         let authority = try PrivateCertificateAuthority()
         let server = try await RunningFakeRedirect.start(state: state, tls: authority)
         let caFile = FileManager.default.temporaryDirectory.appendingPathComponent("ca-\(UUID()).pem").path
         try authority.caCertificatePEM.write(toFile: caFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: caFile) }
         let cli = CommandLineRunner(environment: [
-            "PROVHOOK_REDIRECT_URL": server.endpoint, "PROVHOOK_REDIRECT_USER": "alice",
-            "PROVHOOK_REDIRECT_PASSWORD": "pa55-word", "PROVHOOK_REDIRECT_CA_FILE": caFile,
+            "PROVHOOK_REDIRECT_URL": server.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
+            "PROVHOOK_REDIRECT_PASSWORD": StandInAccounts.password, "PROVHOOK_REDIRECT_CA_FILE": caFile,
         ])
         let url = "https://pbx.example.com/prov/<mac>.xml?a=1&b={mac}"
 
@@ -76,7 +75,7 @@ struct CommandLineTests {
         #expect(result.status == 0 && result.output == "Ok\n")
         #expect(await state.registration("000413610FF5")?.url == url)
         result = try cli.run(["redirect", "get", "0004.1361.0ff5", "--json"])
-        #expect(result.status == 0 && result.output.contains("\"company\":\"Alice Telecom\"") && result.output.contains("<mac>.xml?a=1&b={mac}"))
+        #expect(result.status == 0 && result.output.contains("\"company\":\"Our Company\"") && result.output.contains("<mac>.xml?a=1&b={mac}"))
         result = try cli.run(["redirect", "check", "000413610FF5"])
         #expect(result.status == 0)
         result = try cli.run(["redirect", "check", "000413610FF6"])
@@ -87,7 +86,7 @@ struct CommandLineTests {
         #expect(result.status == 0 && result.output == "000413610FF5\n000413610FF6\n000413610FF7\n")
         result = try cli.run(["redirect", "list", "snomD785", "https://b.example/", "--json"])
         #expect(result.output.contains("[\"000413610FF6\",\"000413610FF7\"]"))
-        await state.setRegistration("000413610FF8", .init(owner: "bob", url: "https://bob.example/"))
+        await state.setRegistration("000413610FF8", .init(owner: StandInAccounts.otherUser, url: "https://bob.example/"))
         result = try cli.run(["redirect", "deregister-list", "000413610FF6", "000413610FF8"])
         #expect(result.status == 1 && result.output == "000413610FF8\tError:owned_by_other_user\n")
         result = try cli.run(["redirect", "deregister", "000413610FF5"])

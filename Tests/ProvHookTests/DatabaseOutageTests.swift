@@ -1,8 +1,9 @@
 import FakeRedirectService
 import Foundation
 import Logging
-import ProvHook
+import ProvHookCore
 import SnomRedirect
+import ProvHookTestSupport
 import Testing
 
 @Suite("Database outage")
@@ -16,7 +17,7 @@ struct DatabaseOutageTests {
             _ = try await Migrator().migrate(on: connection, logger: logger)
         }
         let template = try URLTemplate("https://p.example/<mac>.xml")
-        let client = PostgresClientRunner(url: cluster.url)
+        let client = try RunningStore(url: cluster.url, maxConnections: 2)
         let (_, secret) = try await client.store.addTenant(id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
         await client.stop()
 
@@ -47,30 +48,5 @@ struct DatabaseOutageTests {
         #expect(acknowledged.count >= 2)
         await provhook.stop()
         await standIn.stop()
-    }
-}
-
-/// A store on a running pool, for setting up a database outside TestDatabase.
-struct PostgresClientRunner {
-    let store: Store
-    private let task: Task<Void, Never>
-
-    init(url: DatabaseURL) {
-        let client = PostgresNIOClient.make(url)
-        self.store = Store(client: client, logger: Logger(label: "test"))
-        self.task = Task { await client.run() }
-    }
-
-    func stop() async {
-        self.task.cancel()
-        await boundedWait(for: self.task, "a setup pool")
-    }
-}
-
-import PostgresNIO
-
-enum PostgresNIOClient {
-    static func make(_ url: DatabaseURL) -> PostgresClient {
-        PostgresClient(configuration: try! url.clientConfiguration(maxConnections: 2), backgroundLogger: Logger(label: "test"))
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 import SnomRedirect
+import ProvHookTestSupport
 import Testing
 
-@testable import ProvHook
+@testable import ProvHookCore
 
 @Suite("Delivery logic")
 struct DeliveryLogicTests {

@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
-import ProvHook
+import ProvHookCore
+import ProvHookTestSupport
 import Testing
 
 @Suite("Journal is append-only, constraints are clear")
@@ -15,7 +16,7 @@ struct JournalAppendOnlyTests {
     func refused(statement: String) async throws {
         try await TestDatabase.with { database in
             try await database.store.appendJournal([
-                JournalEntry(tenantID: "t", mac: "000413610FF5", actor: "cli:test", action: "test", outcome: "ok")
+                JournalEntry(tenantID: "t", mac: "000413610FF5", actor: "cli:test", action: .reconcileRun, outcome: .ok)
             ])
             try await database.withConnection { connection in
                 do {

@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
-import ProvHook
+import ProvHookCore
+import ProvHookTestSupport
 import Testing
 
 @Suite("Tamper-evident journal")
@@ -10,7 +11,8 @@ struct JournalChainTests {
     func append(_ store: Store, _ count: Int, tag: String = "row") async throws {
         for index in 0..<count {
             try await store.appendJournal([
-                JournalEntry(tenantID: "t", mac: "000413610FF5", actor: "cli:test", action: "test.\(tag)", outcome: "ok", detail: ["n": .number(Double(index))])
+                JournalEntry(tenantID: "t", mac: "000413610FF5", actor: "cli:test", action: .reconcileRun, outcome: .ok,
+                    detail: ["n": .number(Double(index)), "tag": .string(tag)])
             ])
         }
     }

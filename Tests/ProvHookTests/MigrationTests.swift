@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
-import ProvHook
+import ProvHookCore
+import ProvHookTestSupport
 import Testing
 
 @Suite("Migrations")

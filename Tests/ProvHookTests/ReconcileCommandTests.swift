@@ -1,7 +1,8 @@
 import FakeRedirectService
 import Foundation
-import ProvHook
+import ProvHookCore
 import SnomRedirect
+import ProvHookTestSupport
 import Testing
 
 @Suite("provhook reconcile")
@@ -35,8 +36,8 @@ struct ReconcileCommandTests {
 
             let fix = try cli.run(["reconcile", "--prune"])
             #expect(fix.status == 0, "\(fix.error)")
-            #expect(await standIn.state.registration("000413000001")?.url == template.render(for: MACAddress("000413000001")!))
-            #expect(await standIn.state.registration("000413000002")?.url == template.render(for: MACAddress("000413000002")!))
+            #expect(await standIn.state.registration("000413000001")?.url == template.expectedURL(for: MACAddress("000413000001")!))
+            #expect(await standIn.state.registration("000413000002")?.url == template.expectedURL(for: MACAddress("000413000002")!))
             #expect(await standIn.state.registration("000413000077") == nil)
             let again = try cli.run(["reconcile", "--dry-run"])
             #expect(again.output.contains("0 finding(s)"), "\(again.output)")

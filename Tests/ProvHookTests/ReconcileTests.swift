@@ -1,9 +1,11 @@
 import FakeRedirectService
 import Foundation
 import Logging
-import ProvHook
+import ProvHookCore
 import SnomRedirect
+import ProvHookTestSupport
 import Testing
+import AsyncHTTPClient
 
 @Suite("Reconcile, re-pointing and dry run")
 struct ReconcileTests {
@@ -32,18 +34,18 @@ struct ReconcileTests {
                 "000413000001": "url_drift", "000413000002": "missing_registration", "000413000004": "stale_registration",
                 "000413009999": "unknown_mac",
             ])
-            #expect(report.findings.allSatisfy { $0.action == "reported" })
+            #expect(report.findings.allSatisfy { $0.action == .reported })
             #expect(await run.state.registration("000413000001")?.url == "https://hand.example/edited", "a dry run changes nothing")
             #expect(await run.state.registration("000413009999") != nil)
 
             let fixed = try await reconciler.run(tenantID: nil, dryRun: false, prune: true)
             #expect(fixed.findings.count == 4)
-            #expect(fixed.findings.first { $0.mac == "000413009999" }?.action == "pruned")
+            #expect(fixed.findings.first { $0.mac == "000413009999" }?.action == .pruned)
             try await eventually("fixed by the worker") {
                 let (one, two, four, unknown) = (
                     await run.state.registration("000413000001"), await run.state.registration("000413000002"),
                     await run.state.registration("000413000004"), await run.state.registration("000413009999"))
-                return one?.url == run.template.render(for: MACAddress("000413000001")!) && two != nil && four == nil && unknown == nil
+                return one?.url == run.template.expectedURL(for: MACAddress("000413000001")!) && two != nil && four == nil && unknown == nil
             }
             try await eventually("settled") { try await run.store.devices(DeviceFilter(status: .pending)).isEmpty }
             let clean = try await reconciler.run(tenantID: nil, dryRun: true, prune: false)
@@ -65,7 +67,7 @@ struct ReconcileTests {
             #expect(update.repointedDevices == 12)
             try await eventually("re-pointed at the service") {
                 var all = true
-                for mac in macs where await run.state.registration(mac)?.url != template.render(for: MACAddress(mac)!) { all = false }
+                for mac in macs where await run.state.registration(mac)?.url != template.expectedURL(for: MACAddress(mac)!) { all = false }
                 return all
             }
             try await eventually("outcomes recorded") { try await run.store.devices(DeviceFilter(status: .registered)).count == 12 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BenchSupport
 import Deadlines
 import FakeRedirectService
 import Foundation
@@ -6,11 +7,14 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
-import ProvHook
+import ProvHookCore
+import ProvHookServer
 import ServiceLifecycle
 import SnomRedirect
+import ProvHookTestSupport
 import Testing
 import WebhookSignature
+import XMLRPC
 
 /// provhook's application (listener and worker) running in the test process on a free port, against a test
 /// database and a stand-in, stopped with a graceful shutdown as SIGTERM would.
@@ -88,14 +92,15 @@ final class RunningProvHook: Sendable {
         tenant: String, body: String, secret: String?, id: String = "msg_" + UUID().uuidString.lowercased(),
         timestamp: Date = Date(), extraHeaders: [(String, String)] = []
     ) async throws -> Answer {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(self.port)/v1/tenants/\(tenant)/events")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        let stamp = String(Int(timestamp.timeIntervalSince1970))
+        var request: HTTPClientRequest
         if let secret {
-            request.headers.add(name: "webhook-id", value: id)
-            request.headers.add(name: "webhook-timestamp", value: stamp)
-            request.headers.add(name: "webhook-signature", value: WebhookAuthenticator.sign(id: id, timestamp: stamp, body: Array(body.utf8), secret: secret)!)
+            request = SignedWebhook.request(
+                baseURL: "http://127.0.0.1:\(self.port)", tenant: tenant, id: id, body: Array(body.utf8), secret: secret,
+                timestamp: timestamp)
+        } else {
+            request = HTTPClientRequest(url: "http://127.0.0.1:\(self.port)/v1/tenants/\(tenant)/events")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
         }
         for (name, value) in extraHeaders { request.headers.replaceOrAdd(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: body))
@@ -125,31 +130,6 @@ final class RunningProvHook: Sendable {
         let body = try await response.body.collect(upTo: 1 << 22)
         return Answer(status: Int(response.status.code), body: String(buffer: body))
     }
-}
-
-enum StandInAccounts {
-    static let user = "provhook"
-    static let password = "stand-in-Pa55"
-
-    static func makeState() -> FakeRedirectState {
-        FakeRedirectState(accounts: [
-            Self.user: .init(password: Self.password, company: "Our Company"),
-            "someone-else": .init(password: "x", company: "Other Company"),
-        ])
-    }
-}
-
-/// Waits until `condition` holds, checking every 50 ms, failing after `limit`. Waiting is bounded, never timed.
-func eventually(
-    _ what: String, within limit: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
 }
 
 /// A test database with a tenant, a stand-in, and provhook running against both.

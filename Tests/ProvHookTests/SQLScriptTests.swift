@@ -1,6 +1,7 @@
+import ProvHookTestSupport
 import Testing
 
-@testable import ProvHook
+@testable import ProvHookCore
 
 @Suite("SQL script splitting")
 struct SQLScriptTests {

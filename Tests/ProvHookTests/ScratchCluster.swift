@@ -1,5 +1,5 @@
 import Foundation
-import ProvHook
+import ProvHookCore
 
 /// A PostgreSQL cluster of one test's own, which the test may stop and start (the shared test cluster must not be).
 /// It uses the same `contrib/lib/postgres.sh` as the scripts.

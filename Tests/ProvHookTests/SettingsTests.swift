@@ -1,6 +1,8 @@
 import Foundation
-import ProvHook
+import ProvHookCore
+import ProvHookTestSupport
 import Testing
+import SnomRedirect
 
 @Suite("Settings")
 struct SettingsTests {

@@ -1,6 +1,8 @@
+import EventSources
 import Foundation
-import ProvHook
+import ProvHookCore
 import SnomRedirect
+import ProvHookTestSupport
 import Testing
 import WebhookSignature
 
@@ -56,7 +58,7 @@ struct StoreTests {
         try await TestDatabase.with { database in
             let store = database.store
             _ = try await store.addTenant(id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
-            let url = self.template.render(for: self.mac)
+            let url = self.template.expectedURL(for: self.mac)
             #expect(url == "https://prov.example.com/snom/000413610FF5.xml?x={mac}")
 
             #expect(try await store.setDesired(DeviceChange(mac: self.mac, desired: .registered, url: url, deviceID: "pbx-42"), tenantID: "t1", actor: "cli:test") == 1)
@@ -78,11 +80,11 @@ struct StoreTests {
         try await withThrowingTaskGroup(of: IngestResult.self) { group in
             for body in bodies {
                 let payload = Array(body.utf8)
-                let event = try WebhookEvent.parse(payload)
+                let event = try NativeWebhookSource.parse(payload)
                 group.addTask {
                     try await store.ingest(
-                        event, tenantID: tenantID, webhookID: "msg_" + UUID().uuidString, payload: payload, actor: "webhook:test",
-                        vendors: VendorFilter())
+                        event, tenantID: tenantID, eventID: "msg_" + UUID().uuidString, payload: payload, actor: "webhook:test",
+                        planner: EventPlanner())
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -148,7 +150,7 @@ struct StoreTests {
             let macs = (1...5).map { MACAddress(String(format: "0004136100%02X", $0))! }
             for mac in macs {
                 _ = try await store.setDesired(
-                    DeviceChange(mac: mac, desired: .registered, url: self.template.render(for: mac)), tenantID: "t1", actor: "cli:test")
+                    DeviceChange(mac: mac, desired: .registered, url: self.template.expectedURL(for: mac)), tenantID: "t1", actor: "cli:test")
             }
             let newTemplate = try URLTemplate("tftp://new.example.com/<mac>.cfg")
             let update = try await store.updateTenant(id: "t1", urlTemplate: newTemplate, actor: "cli:test")
@@ -170,23 +172,23 @@ struct StoreTests {
             let store = database.store
             let other = MACAddress("000413610FF6")!
             try await store.appendJournal([
-                JournalEntry(tenantID: "a", mac: self.mac.canonical, actor: "x", action: "one", outcome: "ok"),
-                JournalEntry(tenantID: "b", mac: other.canonical, actor: "x", action: "two", outcome: "ok", detail: ["n": 1]),
+                JournalEntry(tenantID: "a", mac: self.mac.canonical, actor: "x", action: .tenantAdd, outcome: .ok),
+                JournalEntry(tenantID: "b", mac: other.canonical, actor: "x", action: .tenantUpdate, outcome: .ok, detail: ["n": 1]),
             ])
             let middle = Date()
             try await Task.sleep(for: .milliseconds(20))
             try await store.appendJournal([
-                JournalEntry(tenantID: "a", mac: other.canonical, actor: "x", action: "three", outcome: "error", eventID: "msg_1")
+                JournalEntry(tenantID: "a", mac: other.canonical, actor: "x", action: .tenantRemove, outcome: .error, eventID: "msg_1")
             ])
-            #expect(try await store.journal(JournalFilter(mac: self.mac.canonical)).map(\.action) == ["one"])
-            #expect(try await store.journal(JournalFilter(tenantID: "a")).map(\.action) == ["one", "three"])
-            #expect(try await store.journal(JournalFilter(since: middle)).map(\.action) == ["three"])
-            #expect(try await store.journal(JournalFilter(until: middle)).map(\.action) == ["one", "two"])
-            #expect(try await store.journal(JournalFilter(limit: 2)).map(\.action) == ["two", "three"], "the newest rows, oldest first")
+            #expect(try await store.journal(JournalFilter(mac: self.mac.canonical)).map(\.action) == ["tenant.add"])
+            #expect(try await store.journal(JournalFilter(tenantID: "a")).map(\.action) == ["tenant.add", "tenant.remove"])
+            #expect(try await store.journal(JournalFilter(since: middle)).map(\.action) == ["tenant.remove"])
+            #expect(try await store.journal(JournalFilter(until: middle)).map(\.action) == ["tenant.add", "tenant.update"])
+            #expect(try await store.journal(JournalFilter(limit: 2)).map(\.action) == ["tenant.update", "tenant.remove"], "the newest rows, oldest first")
             let all = try await store.journal(JournalFilter())
             #expect(all[1].detail["n"] == .number(1))
             #expect(all[2].eventID == "msg_1")
-            #expect(try await store.journal(JournalFilter(afterID: all[0].id, limit: 1)).map(\.action) == ["two"])
+            #expect(try await store.journal(JournalFilter(afterID: all[0].id, limit: 1)).map(\.action) == ["tenant.update"])
         }
     }
 }

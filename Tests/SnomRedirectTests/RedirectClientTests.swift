@@ -1,8 +1,10 @@
 import FakeRedirectService
 import Foundation
 import SnomRedirect
+import ProvHookTestSupport
 import Testing
 import XMLRPC
+import Logging
 
 @Suite("Redirect client against the strict stand-in")
 struct RedirectClientTests {
@@ -17,9 +19,9 @@ struct RedirectClientTests {
             #expect(try await client.checkPhone(self.mac) == .error(.noSuchMAC))
             #expect(try await client.registerPhone(self.mac, url: self.url) == .ok)
             #expect(try await client.checkPhone(self.mac) == .ok)
-            #expect(try await client.phoneRedirection(self.mac) == .redirected(company: "Alice Telecom", url: self.url))
+            #expect(try await client.phoneRedirection(self.mac) == .redirected(company: "Our Company", url: self.url))
             await standIn.state.setRedirectionWithFlag(true)
-            #expect(try await client.phoneRedirection(self.mac) == .redirected(company: "Alice Telecom", url: self.url))
+            #expect(try await client.phoneRedirection(self.mac) == .redirected(company: "Our Company", url: self.url))
 
             #expect(try await client.registerPhoneList([self.other], url: "https://b.example.com/") == .ok)
             #expect(try await client.listPhones(model: "snomD785", url: nil) == [self.mac, self.other])
@@ -39,14 +41,14 @@ struct RedirectClientTests {
             let url = "https://pbx.example.com/prov/<mac>.cfg?tenant=a&b=c"
             #expect(try await standIn.client.registerPhone(self.mac, url: url) == .ok)
             #expect(await standIn.state.registration(self.mac.canonical)?.url == url)
-            #expect(try await standIn.client.phoneRedirection(self.mac) == .redirected(company: "Alice Telecom", url: url))
+            #expect(try await standIn.client.phoneRedirection(self.mac) == .redirected(company: "Our Company", url: url))
         }
     }
 
     @Test("Error: answers are typed")
     func errorAnswers() async throws {
         try await StandIn.withStandIn { (standIn: StandIn) async throws in
-            await standIn.state.setRegistration(self.mac.canonical, .init(owner: "mallory", url: "http://x.example/"))
+            await standIn.state.setRegistration(self.mac.canonical, .init(owner: StandInAccounts.otherUser, url: "http://x.example/"))
             #expect(try await standIn.client.registerPhone(self.mac, url: self.url) == .error(.ownedByOtherUser))
             #expect(try await standIn.client.deregisterPhone(self.mac) == .error(.ownedByOtherUser))
             #expect(try await standIn.client.checkPhone(self.mac) == .error(.ownedByOtherUser))
@@ -60,7 +62,7 @@ struct RedirectClientTests {
     @Test("list calls map per-MAC failures back")
     func partialFailures() async throws {
         try await StandIn.withStandIn { (standIn: StandIn) async throws in
-            await standIn.state.setRegistration(self.other.canonical, .init(owner: "mallory", url: "http://x.example/"))
+            await standIn.state.setRegistration(self.other.canonical, .init(owner: StandInAccounts.otherUser, url: "http://x.example/"))
             let third = MACAddress("000413610FF7")!
             let outcome = try await standIn.client.registerPhoneList([self.mac, self.other, third], url: self.url)
             #expect(outcome == .partial([MACFailure(mac: "000413610ff6", code: .ownedByOtherUser)]))

@@ -2,13 +2,14 @@ import AsyncHTTPClient
 import Foundation
 import FakeRedirectService
 import Logging
+import ProvHookTestSupport
 import SnomRedirect
 import Testing
 
-/// Starts a stand-in with two accounts and gives a client for `alice`, over HTTP or HTTPS.
+/// Starts a stand-in with the two test accounts and gives a client for ours, over HTTP or HTTPS.
 struct StandIn {
-    static let user = "alice"
-    static let password = "s3cret-Pa55!"
+    static let user = StandInAccounts.user
+    static let password = StandInAccounts.password
 
     let server: RunningFakeRedirect
     let httpClient: HTTPClient
@@ -21,10 +22,7 @@ struct StandIn {
         configure: (inout RedirectConfiguration) -> Void = { _ in },
         _ body: (StandIn) async throws -> T
     ) async throws -> T {
-        let state = FakeRedirectState(accounts: [
-            Self.user: .init(password: Self.password, company: "Alice Telecom"),
-            "mallory": .init(password: "other", company: "Mallory Ltd"),
-        ])
+        let state = StandInAccounts.makeState()
         let authority = tls ? try PrivateCertificateAuthority() : nil
         let server = try await RunningFakeRedirect.start(state: state, tls: authority)
         var caFile: String?

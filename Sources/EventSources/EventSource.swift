@@ -1,0 +1,34 @@
+import HTTPTypes
+import ProvHookCore
+
+/// Turns one inbound request into a checked event. A source knows its sender's format and how the sender
+/// authenticates; it never touches the database or the journal: the listener records what it answers, through the
+/// planner and the store, in one transaction.
+///
+/// A new webhook format is a new type conforming to this protocol, in a file of its own in this folder.
+public protocol EventSource: Sendable {
+    /// Authenticates `request` against the tenant's credentials and parses its body.
+    func receive(_ request: InboundRequest, credentials: TenantCredentials) -> SourceVerdict
+}
+
+/// A request as the listener received it, body collected (within the listener's size limit).
+public struct InboundRequest: Sendable {
+    public var headers: HTTPFields
+    public var body: [UInt8]
+
+    public init(headers: HTTPFields, body: [UInt8]) {
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// What a source made of a request.
+public enum SourceVerdict: Sendable, Hashable {
+    /// Authenticated and checked: record it under `eventID`, the sender's idempotency key.
+    case event(DeviceEvent, eventID: String)
+    /// Authenticated, but its content is refused: journaled, then answered as a client error. `type` is the event's
+    /// type when the body said which.
+    case rejected(EventRejection, type: DeviceEventType?, eventID: String?)
+    /// Not authenticated: answered 401, counted, never journaled.
+    case unauthenticated(code: String, message: String)
+}

@@ -1,0 +1,130 @@
+import Foundation
+import HTTPTypes
+import ProvHookCore
+import SnomRedirect
+import WebhookSignature
+
+/// provhook's own contract: a Standard Webhooks request (`webhook-id`, `webhook-timestamp`, `webhook-signature`
+/// signed with the tenant's `whsec_` secret, or `Authorization: Bearer <secret>` where the tenant allows it) whose
+/// JSON body is one of the three device events of `POST /v1/tenants/{tenant}/events`.
+public struct NativeWebhookSource: EventSource {
+    let authenticator: WebhookAuthenticator
+
+    public init(authenticator: WebhookAuthenticator = WebhookAuthenticator()) {
+        self.authenticator = authenticator
+    }
+
+    public func receive(_ request: InboundRequest, credentials: TenantCredentials) -> SourceVerdict {
+        var eventID = request.headers[.webhookID]
+        let authorization = request.headers[.authorization]
+        if credentials.allowBearer, let authorization, authorization.lowercased().hasPrefix("bearer ") {
+            guard self.authenticator.verifyBearer(authorization, secret: credentials.secret) else {
+                let failure = WebhookAuthenticationFailure.badBearer
+                return .unauthenticated(code: failure.rawValue, message: failure.message)
+            }
+            // A panel that cannot sign may not send an id either; such events cannot be deduplicated.
+            if eventID == nil { eventID = "bearer_" + UUID().uuidString.lowercased() }
+        } else {
+            let verdict = self.authenticator.verify(
+                id: eventID, timestamp: request.headers[.webhookTimestamp],
+                signatures: request.headers[.webhookSignature], body: request.body, secret: credentials.secret)
+            if case .failure(let failure) = verdict {
+                return .unauthenticated(code: failure.rawValue, message: failure.message)
+            }
+        }
+        guard let eventID, (1...256).contains(eventID.utf8.count),
+            eventID.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        else {
+            return .rejected(
+                EventRejection(
+                    code: "invalid_webhook_id", message: "webhook-id must be 1 to 256 printable ASCII characters"),
+                type: nil, eventID: nil)
+        }
+        do {
+            return .event(try Self.parse(request.body), eventID: eventID)
+        } catch {
+            return .rejected(error, type: nil, eventID: eventID)
+        }
+    }
+
+    /// Parses and checks a body of the contract; every refusal has a code and a message for the 400 answer.
+    public static func parse(_ body: [UInt8]) throws(EventRejection) -> DeviceEvent {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(body), options: [])
+        } catch {
+            throw EventRejection(code: "invalid_json", message: "the body is not valid JSON")
+        }
+        guard let fields = object as? [String: Any] else {
+            throw EventRejection(code: "invalid_json", message: "the body must be a JSON object")
+        }
+        guard let type = fields["type"] else { throw EventRejection(code: "missing_type", message: "\"type\" is required") }
+        guard let typeName = type as? String else {
+            throw EventRejection(code: "invalid_field", message: "\"type\" must be a string")
+        }
+        let deviceID = try Self.optionalString(fields, "device_id", maxLength: 200)
+        let extensionNumber = try Self.optionalString(fields, "extension", maxLength: 64)
+        let model = try Self.optionalString(fields, "model", maxLength: 64)
+        switch DeviceEventType(rawValue: typeName) {
+        case .added:
+            return .added(
+                mac: try Self.requiredMAC(fields, "mac"), deviceID: deviceID, extensionNumber: extensionNumber,
+                model: model)
+        case .updated:
+            return .updated(
+                mac: try Self.requiredMAC(fields, "mac"), previousMAC: try Self.mac(fields, "previous_mac"),
+                deviceID: deviceID, extensionNumber: extensionNumber, model: model)
+        case .removed:
+            let mac = try Self.mac(fields, "mac")
+            guard mac != nil || deviceID != nil else {
+                throw EventRejection(code: "missing_mac", message: "device.removed needs \"mac\" or \"device_id\"")
+            }
+            return .removed(mac: mac, deviceID: deviceID)
+        case nil:
+            throw EventRejection(
+                code: "unknown_type",
+                message:
+                    "unknown type \(String(typeName.prefix(64)).debugDescription); expected device.added, device.updated or device.removed"
+            )
+        }
+    }
+
+    private static func optionalString(
+        _ fields: [String: Any], _ name: String, maxLength: Int
+    ) throws(EventRejection) -> String? {
+        guard let value = fields[name], !(value is NSNull) else { return nil }
+        guard let text = value as? String else {
+            throw EventRejection(code: "invalid_field", message: "\"\(name)\" must be a string")
+        }
+        guard !text.isEmpty, text.count <= maxLength else {
+            throw EventRejection(code: "invalid_field", message: "\"\(name)\" must be 1 to \(maxLength) characters")
+        }
+        return text
+    }
+
+    private static func requiredMAC(_ fields: [String: Any], _ name: String) throws(EventRejection) -> MACAddress {
+        guard let mac = try Self.mac(fields, name) else {
+            throw EventRejection(code: "missing_mac", message: "\"\(name)\" is required")
+        }
+        return mac
+    }
+
+    private static func mac(_ fields: [String: Any], _ name: String) throws(EventRejection) -> MACAddress? {
+        guard let value = fields[name], !(value is NSNull) else { return nil }
+        guard let text = value as? String else {
+            throw EventRejection(code: "malformed_mac", message: "\"\(name)\" must be a string")
+        }
+        do {
+            return try MACAddress(parsing: text)
+        } catch {
+            throw EventRejection(code: "malformed_mac", message: "\"\(name)\": \(error)")
+        }
+    }
+}
+
+extension HTTPField.Name {
+    /// Standard Webhooks' headers.
+    static let webhookID = Self("webhook-id")!
+    static let webhookTimestamp = Self("webhook-timestamp")!
+    static let webhookSignature = Self("webhook-signature")!
+}

@@ -1,0 +1,28 @@
+import Foundation
+import SnomRedirect
+
+/// A device claimed by a worker: what to apply, for which generation.
+public struct ClaimedDevice: Sendable, Hashable {
+    public var mac: MACAddress
+    public var tenantID: String
+    public var desired: DesiredState
+    public var url: String?
+    public var generation: Int64
+    /// This attempt's number, starting at 1.
+    public var attempt: Int
+    /// When the current generation started waiting.
+    public var pendingSince: Date
+}
+
+/// What a worker learned about one claimed device.
+public struct DeliveryOutcome: Sendable {
+    public var device: ClaimedDevice
+    /// The new status: `registered`, `deregistered`, `failed`, `conflict`, or `pending` to try again.
+    public var status: DeviceStatus
+    /// Why it is not applied (for `failed`, `conflict`, and retries).
+    public var error: String?
+    /// When to try again, for `pending`.
+    public var retryAfter: Duration
+    /// The journal row for this device's call.
+    public var journal: JournalEntry
+}

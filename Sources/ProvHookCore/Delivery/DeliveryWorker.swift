@@ -1,0 +1,315 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import SnomRedirect
+
+/// Applies each device's desired state at the redirection service.
+///
+/// It claims due devices with `FOR UPDATE SKIP LOCKED` and a lease, calls the service outside any transaction
+/// with bounded concurrency, and writes each outcome guarded by the claimed generation. It sleeps until a commit
+/// wakes it (in-process, or by NOTIFY from other processes) or until the next retry is due.
+public struct DeliveryWorker: Service {
+    let store: Store
+    let redirect: any RedirectService
+    let configuration: DeliveryConfiguration
+    let signal: WorkSignal
+    let metrics: ProvHookMetrics
+    let health: ServiceHealth
+    /// Where to LISTEN for other processes' NOTIFY; nil disables it.
+    let listenURL: DatabaseURL?
+    let logger: Logger
+
+    /// Made by `Delivery`, which wires the worker for `serve` and reconcile alike.
+    init(
+        store: Store, redirect: any RedirectService, configuration: DeliveryConfiguration, signal: WorkSignal,
+        metrics: ProvHookMetrics, health: ServiceHealth, listenURL: DatabaseURL?, logger: Logger
+    ) {
+        self.store = store
+        self.redirect = redirect
+        self.configuration = configuration
+        self.signal = signal
+        self.metrics = metrics
+        self.health = health
+        self.listenURL = listenURL
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                if let listenURL = self.listenURL {
+                    group.addTask { await self.listenForNotifications(listenURL) }
+                }
+                await self.deliver()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.signal.stop()
+        }
+        self.logger.info("delivery worker stopped")
+    }
+
+    /// When the delivery loop stops claiming new work.
+    enum Stop: Sendable {
+        /// At shutdown only: `serve`.
+        case atShutdown
+        /// Once nothing is due and no call is in flight, or at `deadline`: `reconcile --apply`.
+        case whenIdle(deadline: ContinuousClock.Instant)
+    }
+
+    /// The delivery loop: claim while a call slot is free, run calls concurrently, sleep when nothing is due.
+    /// Returns the number of calls made.
+    ///
+    /// A slot is held only while its call is at the service: it is freed as the answer arrives, and the outcome is
+    /// written after, so the service sees `concurrency` calls in flight rather than fewer while outcomes commit.
+    @discardableResult
+    func deliver(until stop: Stop = .atShutdown) async -> Int {
+        let slots = CallSlots(self.configuration.concurrency)
+        var calls = 0
+        await withDiscardingTaskGroup { group in
+            while !self.signal.isStopped && !Task.isCancelled {
+                if case .whenIdle(let deadline) = stop, ContinuousClock.now >= deadline { break }
+                let free = slots.free
+                var claimed: [ClaimedDevice] = []
+                if free > 0 {
+                    do {
+                        claimed = try await self.store.claimDue(
+                            limit: free * max(1, min(self.configuration.maxListSize, 16)), lease: self.configuration.lease)
+                    } catch {
+                        self.logger.error("cannot claim work", metadata: ["error": "\(error)"])
+                        if case .whenIdle = stop { break }
+                        await self.signal.wait(upTo: .seconds(2))
+                        continue
+                    }
+                }
+                if claimed.isEmpty {
+                    if free < self.configuration.concurrency {
+                        await slots.waitForRelease()
+                    } else if case .whenIdle = stop {
+                        break
+                    } else {
+                        await self.sleepUntilDue()
+                    }
+                    continue
+                }
+                self.logger.debug("claimed", metadata: ["devices": "\(claimed.count)", "free_slots": "\(free)"])
+                for call in DeliveryCall.plan(claimed, maxListSize: self.configuration.maxListSize) {
+                    await slots.acquire()
+                    calls += 1
+                    group.addTask { await self.perform(call, releasing: slots) }
+                }
+            }
+            // The group waits for in-flight calls to finish and record their outcomes.
+        }
+        return calls
+    }
+
+    /// Applies due work now, in this process, until nothing is due or `limit` passes; returns the calls made.
+    /// Used by `reconcile --apply`, so that its fixes are applied even when no `serve` runs. It is the same loop as
+    /// `serve`'s and claims like any worker, so it is safe while `serve` runs too.
+    public func drain(limit: Duration) async -> Int {
+        await self.deliver(until: .whenIdle(deadline: ContinuousClock.now + limit))
+    }
+
+    private func sleepUntilDue() async {
+        var limit = self.configuration.idleWake
+        do {
+            if let next = try await self.store.nextDueDate() {
+                let seconds = max(0.005, next.timeIntervalSinceNow + 0.005)
+                limit = min(limit, .milliseconds(Int64(seconds * 1000)))
+            }
+        } catch {
+            limit = .seconds(2)
+        }
+        await self.signal.wait(upTo: limit)
+    }
+
+    /// Makes one call and records every device's outcome; frees `slots` (when given) once the call is answered.
+    func perform(_ call: DeliveryCall, releasing slots: CallSlots) async {
+        let started = ContinuousClock.now
+        let callID = String(UUID().uuidString.prefix(8)).lowercased()
+        self.logger.debug("calling", metadata: ["call_id": "\(callID)", "method": "\(call.method.shortName)", "devices": "\(call.devices.count)", "mac": "\(call.devices[0].mac)"])
+        let result: Result<[String: RedirectOutcome], RedirectError>
+        do {
+            result = .success(try await self.send(call))
+        } catch {
+            result = .failure(error)
+        }
+        let latency = ContinuousClock.now - started
+        slots.release()
+        let latencyMS = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15
+        let outcomes = call.devices.map { device in
+            self.outcome(for: device, call: call, result: result, callID: callID, latencyMS: latencyMS)
+        }
+        self.metrics.call(method: call.method.shortName, outcome: Self.metricOutcome(result), latency: latency)
+        switch result {
+        case .success: self.health.recordAnswer()
+        case .failure(.authenticationFailed):
+            self.health.recordAuthenticationFailure()
+            self.logger.error("the redirection service refused our credentials; work stays queued", metadata: ["method": "\(call.method.shortName)"])
+        case .failure(let error) where error.isTransient:
+            self.health.recordTransportFailure(error.description)
+            self.logger.warning("redirection call failed; will retry", metadata: ["method": "\(call.method.shortName)", "error": "\(error)"])
+        case .failure(let error):
+            self.logger.warning("redirection call failed", metadata: ["method": "\(call.method.shortName)", "error": "\(error)"])
+        }
+        self.logger.debug("recording", metadata: ["call_id": "\(callID)"])
+        let applied = await self.record(outcomes)
+        self.logger.debug("recorded", metadata: ["call_id": "\(callID)"])
+        // The slot was freed before the outcomes were written, so the loop may already have looked for due work
+        // while these devices were still claimed, and be asleep until its idle wake. A device to retry, or one whose
+        // desired state changed during the call, is due again soon: wake the loop to look once more.
+        if let applied, outcomes.contains(where: { $0.status == .pending || !applied.contains($0.device.mac.canonical) }) {
+            self.signal.wake()
+        }
+    }
+
+    /// Writes a call's outcomes, retrying while the database is away (a restart, a failover) for as long as the claim
+    /// lasts: the answer is known and should not wait for the lease to expire. Past that, or on cancellation, the
+    /// claims expire and the call is repeated; register and deregister are idempotent.
+    /// Answers the MACs whose outcome was applied (the others were superseded), or nil if nothing was written.
+    private func record(_ outcomes: [DeliveryOutcome]) async -> Set<String>? {
+        let deadline = ContinuousClock.now + self.configuration.lease
+        var pause = Duration.milliseconds(100)
+        while true {
+            do {
+                return try await self.store.recordOutcomes(outcomes)
+            } catch {
+                guard !Task.isCancelled, ContinuousClock.now + pause < deadline else {
+                    self.logger.error("cannot record call outcomes; the call will be repeated", metadata: ["error": "\(error)"])
+                    return nil
+                }
+                self.logger.warning("cannot record call outcomes yet; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .seconds(5))
+        }
+    }
+
+    /// Sends a call; the answer for each device, by MAC.
+    private func send(_ call: DeliveryCall) async throws(RedirectError) -> [String: RedirectOutcome] {
+        switch call {
+        case .register(let device, let url):
+            return [device.mac.canonical: try await self.redirect.registerPhone(device.mac, url: url)]
+        case .deregister(let device):
+            return [device.mac.canonical: try await self.redirect.deregisterPhone(device.mac)]
+        case .registerList(let devices, let url):
+            return Self.perDevice(devices, try await self.redirect.registerPhoneList(devices.map(\.mac), url: url))
+        case .deregisterList(let devices):
+            return Self.perDevice(devices, try await self.redirect.deregisterPhoneList(devices.map(\.mac)))
+        }
+    }
+
+    private static func perDevice(_ devices: [ClaimedDevice], _ outcome: ListOutcome) -> [String: RedirectOutcome] {
+        var answers: [String: RedirectOutcome] = [:]
+        for device in devices {
+            switch outcome {
+            case .ok: answers[device.mac.canonical] = .ok
+            case .error(let code): answers[device.mac.canonical] = .error(code)
+            case .partial: answers[device.mac.canonical] = outcome.failure(for: device.mac).map { .error($0) } ?? .ok
+            }
+        }
+        return answers
+    }
+
+    private static func metricOutcome(_ result: Result<[String: RedirectOutcome], RedirectError>) -> String {
+        switch result {
+        case .success(let answers):
+            let failures = answers.values.filter { $0 != .ok }.count
+            return failures == 0 ? "ok" : (failures == answers.count ? "error" : "partial")
+        case .failure(.authenticationFailed): return "auth"
+        case .failure(let error): return error.isTransient ? "transient" : "failed"
+        }
+    }
+
+    /// Maps a call's result to one device's new status, retry time and journal row.
+    func outcome(
+        for device: ClaimedDevice, call: DeliveryCall, result: Result<[String: RedirectOutcome], RedirectError>,
+        callID: String, latencyMS: Double
+    ) -> DeliveryOutcome {
+        var detail: [String: JSONValue] = [
+            "method": .string(call.method.rawValue), "attempt": .number(Double(device.attempt)),
+            "latency_ms": .number((latencyMS * 10).rounded() / 10), "call_id": .string(callID),
+            "generation": .number(Double(device.generation)),
+        ]
+        if call.devices.count > 1 { detail["batch_size"] = .number(Double(call.devices.count)) }
+        if let url = call.url { detail["url"] = .string(url) }
+        var outcome = DeliveryOutcome(
+            device: device, status: .pending, error: nil, retryAfter: .zero,
+            journal: .call(
+                call.method, mac: device.mac, tenantID: device.tenantID, actor: "worker:\(self.configuration.instance)"))
+
+        switch result {
+        case .success(let answers):
+            let answer = answers[device.mac.canonical] ?? .ok
+            detail["answer"] = .string(answer.description)
+            switch answer {
+            case .ok:
+                outcome.status = device.desired == .registered ? .registered : .deregistered
+            case .error(let code):
+                outcome.journal.set(.error)
+                switch code {
+                case .ownedByOtherUser:
+                    outcome.status = .conflict
+                case .noSuchMAC where device.desired == .deregistered:
+                    outcome.status = .deregistered
+                    outcome.journal.set(.ok)
+                default:
+                    outcome.status = .failed
+                }
+                outcome.error = code.answer
+            }
+        case .failure(let error):
+            detail["error"] = .string(error.kind)
+            detail["message"] = .string(error.description)
+            outcome.error = error.description
+            if case .invalidRequest = error {
+                outcome.status = .failed
+                outcome.journal.set(.failed)
+                break
+            }
+            var minimum = Duration.zero
+            if case .rateLimited(let seconds?) = error { minimum = .seconds(seconds) }
+            let delay = self.configuration.retry.delay(afterAttempt: device.attempt, minimum: minimum)
+            if self.configuration.retry.shouldGiveUp(pendingSince: device.pendingSince, delay: delay) {
+                outcome.status = .failed
+                outcome.error = "gave up after \(device.attempt) attempts: \(error.description)"
+                outcome.journal.set(.gaveUp)
+            } else {
+                outcome.status = .pending
+                outcome.retryAfter = delay
+                outcome.journal.set(error.kind == "auth" ? .authFailed : .retry)
+                detail["retry_in_ms"] = .number(Double(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000))
+            }
+        }
+        if self.configuration.isDryRun {
+            detail["dry_run"] = true
+            outcome.journal.set(.dryRun)
+        }
+        outcome.journal.detail = detail
+        return outcome
+    }
+
+    /// LISTENs for NOTIFY from other processes (and the CLI), reconnecting after failures.
+    private func listenForNotifications(_ url: DatabaseURL) async {
+        var delay = Duration.seconds(1)
+        while !Task.isCancelled && !self.signal.isStopped {
+            do {
+                try await Database.withConnection(url, timeout: .seconds(5), logger: self.logger) { connection in
+                    try await connection.listen(on: Store.wakeChannel) { notifications in
+                        delay = .seconds(1)
+                        // Something may have been queued while we were not listening.
+                        self.signal.wake()
+                        for try await _ in notifications { self.signal.wake() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                self.logger.debug("LISTEN connection lost; reconnecting", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(30))
+        }
+    }
+}

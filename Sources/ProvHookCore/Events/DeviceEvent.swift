@@ -1,0 +1,65 @@
+import SnomRedirect
+
+/// A checked event about one PBX device, whatever source it came from: the native webhook contract today, a PBX's
+/// own format or a pull from its API tomorrow. What it *means* for the devices is the planner's business.
+public enum DeviceEvent: Sendable, Hashable {
+    /// A phone was added: register `mac` at the tenant's URL.
+    case added(mac: MACAddress, deviceID: String?, extensionNumber: String?, model: String?)
+    /// A phone changed; with `previousMAC` (or a `device_id` known under another MAC) the old MAC is deregistered.
+    case updated(
+        mac: MACAddress, previousMAC: MACAddress?, deviceID: String?, extensionNumber: String?, model: String?)
+    /// A phone was removed, by MAC or by the PBX's `device_id`.
+    case removed(mac: MACAddress?, deviceID: String?)
+
+    /// The event's type, as the journal and the metrics name it.
+    public var type: DeviceEventType {
+        switch self {
+        case .added: .added
+        case .updated: .updated
+        case .removed: .removed
+        }
+    }
+
+    /// The MACs the event names itself (not those found through its `device_id`).
+    public var namedMACs: [MACAddress] {
+        switch self {
+        case .added(let mac, _, _, _): [mac]
+        case .updated(let mac, let previous, _, _, _): [mac] + (previous.map { [$0] } ?? [])
+        case .removed(let mac, _): mac.map { [$0] } ?? []
+        }
+    }
+
+    /// The MAC the event is about, for a journal row that refuses it.
+    public var primaryMAC: MACAddress? { self.namedMACs.first }
+
+    /// The PBX's own id of the device, if the event carries one.
+    public var deviceID: String? {
+        switch self {
+        case .added(_, let deviceID, _, _), .updated(_, _, let deviceID, _, _), .removed(_, let deviceID): deviceID
+        }
+    }
+}
+
+/// The three kinds of device event.
+public enum DeviceEventType: String, Sendable, Hashable, CaseIterable, Codable {
+    case added = "device.added"
+    case updated = "device.updated"
+    case removed = "device.removed"
+}
+
+/// Why an authenticated event was refused for its content (HTTP 400 for the native contract). Every refusal is
+/// journaled, with its code.
+public struct EventRejection: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A stable code: `invalid_json`, `missing_type`, `unknown_type`, `missing_mac`, `malformed_mac`,
+    /// `invalid_field`, `invalid_webhook_id`, `unknown_device`, `mac_in_use`.
+    public var code: String
+    /// What is wrong, for the sender; never a secret.
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(self.code): \(self.message)" }
+}

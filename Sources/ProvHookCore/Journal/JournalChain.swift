@@ -1,0 +1,200 @@
+import Crypto
+import Deadlines
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The journal's hash chain: every row, in id order, sealed after commit with
+/// `SHA-256(previous hash || canonical row)`. An edited, deleted or inserted row breaks the chain.
+public struct JournalChain: Sendable {
+    /// The hash before the first row: 32 zero bytes.
+    static let genesis = [UInt8](repeating: 0, count: 32)
+
+    let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    /// The last seal: what to keep outside the database.
+    public struct Head: Sendable, Hashable, Codable {
+        /// The last sealed journal id (0 when nothing is sealed).
+        public var journalID: Int64
+        /// Its chain hash, hex.
+        public var hash: String
+        /// Rows sealed so far.
+        public var sealedRows: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case journalID = "journal_id"
+            case hash
+            case sealedRows = "sealed_rows"
+        }
+    }
+
+    /// What `verify` found.
+    public struct Verification: Sendable, Hashable {
+        /// Sealed rows checked.
+        public var checkedRows: Int
+        /// The first break, if any: its journal id and what is wrong.
+        public var firstBreak: (id: Int64, problem: String)?
+        /// Committed rows not sealed yet (newer than the head).
+        public var unsealedRows: Int
+        public var head: Head
+
+        public static func == (lhs: Verification, rhs: Verification) -> Bool {
+            lhs.checkedRows == rhs.checkedRows && lhs.firstBreak?.id == rhs.firstBreak?.id
+                && lhs.firstBreak?.problem == rhs.firstBreak?.problem && lhs.unsealedRows == rhs.unsealedRows && lhs.head == rhs.head
+        }
+
+        public func hash(into hasher: inout Hasher) { hasher.combine(self.checkedRows) }
+    }
+
+    /// The columns of a row, in the order they are hashed.
+    typealias Row = (Int64, String, String?, String?, String, String, String, String?, String)
+
+    /// The row's canonical text: its columns joined with U+001F, with `at` as microseconds since 1970.
+    static func canonical(_ row: Row) -> [UInt8] {
+        let fields: [String] = [String(row.0), row.1, row.2 ?? "", row.3 ?? "", row.4, row.5, row.6, row.7 ?? "", row.8]
+        return Array(fields.joined(separator: "\u{1F}").utf8)
+    }
+
+    static func link(_ previous: [UInt8], _ row: Row) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(data: previous)
+        hasher.update(data: Self.canonical(row))
+        return Array(hasher.finalize())
+    }
+
+    static let rowColumns =
+        "j.id, (extract(epoch FROM j.at) * 1000000)::bigint::text, j.tenant_id, j.mac, j.actor, j.action, j.outcome, j.event_id, j.detail::text"
+
+    /// Seals every row that can no longer be preceded by a late commit; returns how many were sealed.
+    ///
+    /// The watermark comes from a brief SHARE lock on the journal, which waits only for the inserts in flight:
+    /// once it is granted, every id up to the largest committed one is either committed or will never appear.
+    @discardableResult
+    public func seal(batch: Int = 2000) async throws(StoreError) -> Int {
+        let logger = self.store.logger
+        // While the SHARE lock is requested, new journal inserts queue behind it: ask only briefly, and skip this
+        // round if a transaction holds the journal longer; ingest never waits more than this for the sealer.
+        let watermark: Int64
+        do {
+            watermark = try await self.store.rawTransaction("reading the journal watermark") { connection -> Int64 in
+                try await connection.query("SET LOCAL lock_timeout = '200ms'", logger: logger)
+                try await connection.query("LOCK TABLE journal IN SHARE MODE", logger: logger)
+                return try await connection.rows("SELECT coalesce(max(id), 0) FROM journal", as: Int64.self, logger: logger).first ?? 0
+            }
+        } catch {
+            let failure = DatabaseError("reading the journal watermark", error)
+            if failure.sqlState == "55P03" { return 0 }  // lock_not_available: try again next round.
+            throw StoreError.from("reading the journal watermark", error)
+        }
+        var sealed = 0
+        while true {
+            let count = try await self.store.transaction("sealing the journal") { connection -> Int in
+                // One sealer at a time; a second waits, then continues from the new head.
+                try await connection.query("SELECT pg_advisory_xact_lock(\(AdvisoryLock.journalSealer))", logger: logger)
+                let head = try await connection.rows(
+                    "SELECT journal_id, hash FROM journal_seals ORDER BY journal_id DESC LIMIT 1",
+                    as: (Int64, ByteBuffer).self, logger: logger
+                ).first
+                var previous = head.map { Array($0.1.readableBytesView) } ?? Self.genesis
+                let rows = try await connection.rows(
+                    """
+                    SELECT \(unescaped: Self.rowColumns) FROM journal j
+                    WHERE j.id > \(head?.0 ?? 0) AND j.id <= \(watermark) ORDER BY j.id LIMIT \(batch)
+                    """, as: Row.self, logger: logger)
+                guard !rows.isEmpty else { return 0 }
+                var ids: [Int64] = []
+                var hashes: [String] = []
+                for row in rows {
+                    previous = Self.link(previous, row)
+                    ids.append(row.0)
+                    hashes.append(previous.hex)
+                }
+                try await connection.query(
+                    """
+                    INSERT INTO journal_seals (journal_id, hash)
+                    SELECT id, decode(hash, 'hex') FROM unnest(\(ids)::bigint[], \(hashes)::text[]) AS s(id, hash)
+                    """, logger: logger)
+                return rows.count
+            }
+            sealed += count
+            if count < batch { return sealed }
+        }
+    }
+
+    /// The last seal.
+    public func head() async throws(StoreError) -> Head {
+        let row = try await self.store.rows(
+            "reading the chain head",
+            """
+            SELECT s.journal_id, encode(s.hash, 'hex'), (SELECT count(*) FROM journal_seals)::bigint
+            FROM journal_seals s ORDER BY s.journal_id DESC LIMIT 1
+            """, as: (Int64, String, Int64).self
+        ).first
+        return Head(journalID: row?.0 ?? 0, hash: row?.1 ?? Self.genesis.hex, sealedRows: row?.2 ?? 0)
+    }
+
+    /// Recomputes the chain over every sealed row and reports the first break.
+    public func verify(pageSize: Int = 5000) async throws(StoreError) -> Verification {
+        var previous = Self.genesis
+        var checked = 0
+        var after: Int64 = 0
+        var lastSealed: Int64 = 0
+        var lastHash = Self.genesis.hex
+        while true {
+            // Every journal id and every seal id in order, side by side: a full outer join shows rows without seals
+            // (inserted) and seals without rows (deleted).
+            let rows = try await self.store.rows(
+                "verifying the journal",
+                """
+                SELECT coalesce(j.id, s.journal_id), j.id IS NOT NULL, s.journal_id IS NOT NULL, encode(s.hash, 'hex'),
+                       (extract(epoch FROM j.at) * 1000000)::bigint::text, j.tenant_id, j.mac, j.actor, j.action, j.outcome,
+                       j.event_id, j.detail::text
+                FROM journal j FULL OUTER JOIN journal_seals s ON s.journal_id = j.id
+                WHERE coalesce(j.id, s.journal_id) > \(after)
+                ORDER BY 1 LIMIT \(pageSize)
+                """,
+                as: (Int64, Bool, Bool, String?, String?, String?, String?, String?, String?, String?, String?, String?).self)
+            if rows.isEmpty { break }
+            for (id, hasRow, hasSeal, hash, at, tenant, mac, actor, action, outcome, event, detail) in rows {
+                after = id
+                if !hasSeal {
+                    // Rows above the head are simply not sealed yet; below it, a row without a seal was inserted.
+                    let maxSeal = try await self.head().journalID
+                    if id > maxSeal {
+                        let counts: [Int64] = try await self.store.rows(
+                            "counting unsealed rows", "SELECT count(*)::bigint FROM journal WHERE id > \(maxSeal)", as: Int64.self)
+                        let unsealed = counts.first ?? 0
+                        return Verification(
+                            checkedRows: checked, firstBreak: nil, unsealedRows: Int(unsealed),
+                            head: Head(journalID: lastSealed, hash: lastHash, sealedRows: Int64(checked)))
+                    }
+                    return self.broken(id, "row \(id) has no seal: it was inserted after its successors were sealed", checked, lastSealed, lastHash)
+                }
+                guard hasRow else {
+                    return self.broken(id, "row \(id) is sealed but missing: it was deleted", checked, lastSealed, lastHash)
+                }
+                let row: Row = (id, at ?? "", tenant, mac, actor ?? "", action ?? "", outcome ?? "", event, detail ?? "")
+                previous = Self.link(previous, row)
+                guard previous.hex == hash else {
+                    return self.broken(id, "row \(id) does not match its seal: it was edited (or an earlier row was)", checked, lastSealed, lastHash)
+                }
+                checked += 1
+                lastSealed = id
+                lastHash = previous.hex
+            }
+        }
+        return Verification(
+            checkedRows: checked, firstBreak: nil, unsealedRows: 0,
+            head: Head(journalID: lastSealed, hash: lastHash, sealedRows: Int64(checked)))
+    }
+
+    private func broken(_ id: Int64, _ problem: String, _ checked: Int, _ lastSealed: Int64, _ lastHash: String) -> Verification {
+        Verification(
+            checkedRows: checked, firstBreak: (id, problem), unsealedRows: 0,
+            head: Head(journalID: lastSealed, hash: lastHash, sealedRows: Int64(checked)))
+    }
+}

@@ -1,0 +1,110 @@
+import SnomRedirect
+
+/// One builder for each kind of journal row: every row provhook writes is made here, so that its action, outcome and
+/// detail keys are written once.
+extension JournalEntry {
+    /// An accepted event's change of one device.
+    public static func eventAccepted(
+        _ change: DeviceChange, type: DeviceEventType, generation: Int64, url: String?, tenantID: String,
+        actor: String, eventID: String
+    ) -> JournalEntry {
+        var detail: [String: JSONValue] = [
+            "type": .string(type.rawValue), "desired": .string(change.desired.rawValue), "generation": .int(generation),
+        ]
+        if let url, change.desired == .registered { detail["url"] = .string(url) }
+        if let deviceID = change.deviceID { detail["device_id"] = .string(deviceID) }
+        if let number = change.extensionNumber { detail["extension"] = .string(number) }
+        if let model = change.model { detail["model"] = .string(model) }
+        if change.isSkipped { detail["reason"] = "MAC outside the vendor-prefix filter" }
+        return JournalEntry(
+            tenantID: tenantID, mac: change.mac.canonical, actor: actor, action: .event(type),
+            outcome: change.isSkipped ? .skipped : .accepted, eventID: eventID, detail: detail)
+    }
+
+    /// An authenticated event refused for its content; `type` is nil when the body did not say.
+    public static func eventRejected(
+        _ rejection: EventRejection, type: DeviceEventType?, mac: MACAddress?, tenantID: String, actor: String,
+        eventID: String?
+    ) -> JournalEntry {
+        var detail: [String: JSONValue] = ["code": .string(rejection.code), "message": .string(rejection.message)]
+        if let type { detail["type"] = .string(type.rawValue) }
+        return JournalEntry(
+            tenantID: tenantID, mac: mac?.canonical, actor: actor, action: .eventRejected, outcome: .rejected,
+            eventID: eventID, detail: detail)
+    }
+
+    /// An operator's change of one device's desired state.
+    public static func deviceChanged(
+        _ change: DeviceChange, generation: Int64, url: String?, tenantID: String, actor: String
+    ) -> JournalEntry {
+        JournalEntry(
+            tenantID: tenantID, mac: change.mac.canonical, actor: actor, action: .deviceChange(change.desired),
+            outcome: change.isSkipped ? .skipped : .queued,
+            detail: ["url": url.map(JSONValue.string) ?? .null, "generation": .int(generation)])
+    }
+
+    /// A device queued again at a new generation, by a re-point, a tenant's removal or a reconcile fix.
+    public static func deviceQueued(
+        _ action: JournalAction, mac: String, tenantID: String, generation: Int64, actor: String,
+        detail: [String: JSONValue] = [:]
+    ) -> JournalEntry {
+        var detail = detail
+        detail["generation"] = .int(generation)
+        return JournalEntry(tenantID: tenantID, mac: mac, actor: actor, action: action, outcome: .queued, detail: detail)
+    }
+
+    /// A call to the service for one device, before its outcome is known (`ok` until the worker says otherwise).
+    public static func call(_ method: RedirectMethod, mac: MACAddress, tenantID: String, actor: String) -> JournalEntry
+    {
+        JournalEntry(tenantID: tenantID, mac: mac.canonical, actor: actor, action: .call(method), outcome: .ok)
+    }
+
+    /// A tenant added.
+    public static func tenantAdded(
+        _ id: String, name: String, urlTemplate: String, allowBearer: Bool, actor: String
+    ) -> JournalEntry {
+        JournalEntry(
+            tenantID: id, mac: nil, actor: actor, action: .tenantAdd, outcome: .ok,
+            detail: ["name": .string(name), "url_template": .string(urlTemplate), "allow_bearer": .bool(allowBearer)])
+    }
+
+    /// A tenant changed; `detail` names what changed (never the secret itself).
+    public static func tenantUpdated(_ id: String, detail: [String: JSONValue], actor: String) -> JournalEntry {
+        JournalEntry(tenantID: id, mac: nil, actor: actor, action: .tenantUpdate, outcome: .ok, detail: detail)
+    }
+
+    /// A tenant removed, with the number of its devices queued for deregistration.
+    public static func tenantRemoved(_ id: String, devicesDeregistering: Int, actor: String) -> JournalEntry {
+        JournalEntry(
+            tenantID: id, mac: nil, actor: actor, action: .tenantRemove, outcome: .ok,
+            detail: ["devices_deregistering": .int(Int64(devicesDeregistering))])
+    }
+
+    /// One difference that reconcile found, and what it did about it.
+    public static func reconcileFinding(_ finding: Reconciler.Finding, dryRun: Bool, actor: String) -> JournalEntry {
+        var detail: [String: JSONValue] = [
+            "kind": .string(finding.kind), "action": .string(finding.action.rawValue), "dry_run": .bool(dryRun),
+        ]
+        if let expected = finding.expected { detail["expected"] = .string(expected) }
+        if let actual = finding.actual { detail["actual"] = .string(actual) }
+        return JournalEntry(
+            tenantID: finding.tenantID, mac: finding.mac.isEmpty ? nil : finding.mac, actor: actor,
+            action: .reconcileFinding, outcome: finding.action, detail: detail)
+    }
+
+    /// A reconcile run.
+    public static func reconcileRun(
+        tenantID: String?, devicesChecked: Int, findings: Int, prune: Bool, dryRun: Bool, actor: String
+    ) -> JournalEntry {
+        JournalEntry(
+            tenantID: tenantID, mac: nil, actor: actor, action: .reconcileRun, outcome: dryRun ? .dryRun : .ok,
+            detail: [
+                "devices_checked": .int(Int64(devicesChecked)), "findings": .int(Int64(findings)), "prune": .bool(prune),
+            ])
+    }
+}
+
+extension JSONValue {
+    /// A whole number.
+    public static func int(_ value: Int64) -> JSONValue { .number(Double(value)) }
+}

@@ -1,0 +1,73 @@
+import SnomRedirect
+
+/// What a journal row records. The text of each is part of the row, and so of the hash chain: it never changes.
+public enum JournalAction: Sendable, Hashable {
+    /// An accepted device event, one row per MAC it changed: `event.device.added`, …
+    case event(DeviceEventType)
+    /// An authenticated event refused for its content: `event.rejected`.
+    case eventRejected
+    /// A call to the redirection service, one row per MAC: `redirect.registerPhone`, …
+    case call(RedirectMethod)
+    /// An operator's change of one device: `device.register`, `device.deregister`.
+    case deviceRegister, deviceDeregister
+    /// A device re-pointed at its tenant's new URL template: `device.repoint`.
+    case deviceRepoint
+    /// Tenant changes: `tenant.add`, `tenant.update`, `tenant.remove`.
+    case tenantAdd, tenantUpdate, tenantRemove
+    /// Reconcile: a device queued again (`reconcile.fix`), a difference found (`reconcile.finding`), a run
+    /// (`reconcile.run`).
+    case reconcileFix, reconcileFinding, reconcileRun
+
+    /// The text stored in `journal.action`.
+    public var rawValue: String {
+        switch self {
+        case .event(let type): "event.\(type.rawValue)"
+        case .eventRejected: "event.rejected"
+        case .call(let method): method.rawValue
+        case .deviceRegister: "device.register"
+        case .deviceDeregister: "device.deregister"
+        case .deviceRepoint: "device.repoint"
+        case .tenantAdd: "tenant.add"
+        case .tenantUpdate: "tenant.update"
+        case .tenantRemove: "tenant.remove"
+        case .reconcileFix: "reconcile.fix"
+        case .reconcileFinding: "reconcile.finding"
+        case .reconcileRun: "reconcile.run"
+        }
+    }
+
+    /// The operator's change that sets `desired`.
+    public static func deviceChange(_ desired: DesiredState) -> Self {
+        desired == .registered ? .deviceRegister : .deviceDeregister
+    }
+}
+
+/// How a journal row's action ended. The raw values are the stored text.
+public enum JournalOutcome: String, Sendable, Hashable, CaseIterable, Codable {
+    /// An event changed the device.
+    case accepted
+    /// An event was refused.
+    case rejected
+    /// The MAC is outside the vendor-prefix filter: recorded, never sent.
+    case skipped
+    /// The device waits for a call.
+    case queued
+    /// Done: a call answered `Ok`, a tenant changed, a run finished.
+    case ok
+    /// The service answered `Error:…`, or a check could not be made.
+    case error
+    /// The call was refused before it reached the service, for good.
+    case failed
+    /// Retries stopped at the give-up age.
+    case gaveUp = "gave_up"
+    /// A transient failure: the call is tried again.
+    case retry
+    /// The service refused our credentials: the call is tried again.
+    case authFailed = "auth_failed"
+    /// Nothing was sent: a dry run.
+    case dryRun = "dry_run"
+    /// Reconcile deregistered a MAC that the database does not know.
+    case pruned
+    /// Reconcile reported a difference and changed nothing.
+    case reported
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// A PBX customer, as stored. The webhook secret is not part of it: it is read only to authenticate.
+public struct Tenant: Sendable, Hashable, Codable {
+    public var id: String
+    public var name: String
+    public var urlTemplate: String
+    public var allowBearer: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var removedAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name
+        case urlTemplate = "url_template"
+        case allowBearer = "allow_bearer"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case removedAt = "removed_at"
+    }
+
+    /// Tenant ids are short and URL-safe, since they appear in the webhook path.
+    public static func validate(id: String) throws(StoreError) {
+        let allowed = id.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0)) }
+        guard (1...63).contains(id.count), allowed, id.first?.isLetter == true || id.first?.isNumber == true else {
+            throw .invalid("tenant id \(id.debugDescription) must be 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit")
+        }
+    }
+}
+
+/// The secret and settings needed to authenticate one tenant's events.
+public struct TenantCredentials: Sendable {
+    /// The tenant's `whsec_` secret; never logged, journaled or shown after creation.
+    public var secret: String
+    /// Whether the tenant may send `Authorization: Bearer <secret>` instead of a signature.
+    public var allowBearer: Bool
+
+    public init(secret: String, allowBearer: Bool) {
+        self.secret = secret
+        self.allowBearer = allowBearer
+    }
+}

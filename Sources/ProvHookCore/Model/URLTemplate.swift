@@ -1,0 +1,55 @@
+import SnomRedirect
+import Foundation
+
+/// A tenant's provisioning URL template: an absolute `http`, `https`, `ftp` or `tftp` URL in which `<mac>` becomes
+/// the MAC as 12 uppercase hex digits. Phone-side placeholders such as `{mac}` are kept as they are.
+public struct URLTemplate: Sendable, Hashable, CustomStringConvertible {
+    /// The placeholder provhook fills in.
+    public static let macPlaceholder = "<mac>"
+
+    public let text: String
+
+    /// Checks the template; `<mac>` is optional.
+    public init(_ text: String) throws(URLTemplateError) {
+        guard text.utf8.count <= 2000 else { throw .tooLong }
+        guard !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
+            throw .containsSpaceOrControl
+        }
+        guard let separator = text.range(of: "://") else { throw .notAbsolute }
+        let scheme = text[..<separator.lowerBound].lowercased()
+        guard ["http", "https", "ftp", "tftp"].contains(scheme) else { throw .unsupportedScheme(String(scheme)) }
+        let authority = text[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let hostPart = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
+        let host = hostPart.hasPrefix("[") ? hostPart : (hostPart.split(separator: ":", omittingEmptySubsequences: false).first ?? "")
+        guard !host.isEmpty, !host.contains("<") else { throw .missingHost }
+        self.text = text
+    }
+
+    /// The URL for one device.
+    public func render(for mac: MACAddress) -> String {
+        self.text.replacingOccurrences(of: Self.macPlaceholder, with: mac.canonical)
+    }
+
+    public var description: String { self.text }
+}
+
+/// Why a URL template is refused.
+public enum URLTemplateError: Error, Sendable, Hashable, CustomStringConvertible {
+    case notAbsolute, unsupportedScheme(String), missingHost, containsSpaceOrControl, tooLong
+
+    public var description: String {
+        switch self {
+        case .notAbsolute: "URL template must be an absolute URL such as https://prov.example.com/snom/<mac>.xml"
+        case .unsupportedScheme(let scheme): "URL template scheme \(scheme.debugDescription) is not http, https, ftp or tftp"
+        case .missingHost: "URL template has no host"
+        case .containsSpaceOrControl: "URL template contains a space or a control character"
+        case .tooLong: "URL template is longer than 2000 bytes"
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        self.split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

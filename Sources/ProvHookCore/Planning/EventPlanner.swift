@@ -1,0 +1,65 @@
+import SnomRedirect
+
+/// Decides what an event means for the devices: which MACs change to which desired state, or why the event is
+/// refused. It reads nothing itself: the store gives it what the database knows (`KnownDevices`) inside the event's
+/// transaction, and applies the plan in that same transaction.
+public struct EventPlanner: Sendable {
+    /// MACs outside it are recorded as `skipped` and never sent.
+    public var vendors: VendorFilter
+
+    public init(vendors: VendorFilter = VendorFilter()) {
+        self.vendors = vendors
+    }
+
+    /// The device changes `event` asks of `tenantID`, in the order they are applied, or the rejection.
+    ///
+    /// - `device.added` registers its MAC.
+    /// - `device.updated` registers its MAC and deregisters the old one: `previous_mac`, or else the MAC that carried
+    ///   the event's `device_id` until now.
+    /// - `device.removed` deregisters its MAC, or the MAC that carries its `device_id` (`unknown_device` if none).
+    /// - A MAC that another tenant holds and still wants registered is refused (`mac_in_use`), whatever the change.
+    public func plan(
+        _ event: DeviceEvent, tenantID: String, known: KnownDevices
+    ) -> Result<[DeviceChange], EventRejection> {
+        var changes: [DeviceChange] = []
+        switch event {
+        case .added(let mac, let deviceID, let extensionNumber, let model):
+            changes.append(
+                self.change(mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model))
+        case .updated(let mac, let previousMAC, let deviceID, let extensionNumber, let model):
+            if let old = previousMAC ?? known.macOfDeviceID, old != mac {
+                changes.append(self.change(old, .deregistered))
+            }
+            changes.append(
+                self.change(mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model))
+        case .removed(let mac, let deviceID):
+            guard let target = mac ?? known.macOfDeviceID else {
+                guard let deviceID else {
+                    return .failure(
+                        EventRejection(code: "missing_mac", message: "device.removed needs \"mac\" or \"device_id\""))
+                }
+                return .failure(
+                    EventRejection(
+                        code: "unknown_device",
+                        message: "no device with device_id \(String(deviceID.prefix(64)).debugDescription)"))
+            }
+            changes.append(self.change(target, .deregistered))
+        }
+        for change in changes {
+            if let holder = known.holders[change.mac], holder.tenantID != tenantID, holder.desired == .registered {
+                return .failure(
+                    EventRejection(code: "mac_in_use", message: "MAC \(change.mac) belongs to another tenant"))
+            }
+        }
+        return .success(changes)
+    }
+
+    private func change(
+        _ mac: MACAddress, _ desired: DesiredState, deviceID: String? = nil, extensionNumber: String? = nil,
+        model: String? = nil
+    ) -> DeviceChange {
+        DeviceChange(
+            mac: mac, desired: desired, deviceID: deviceID, extensionNumber: extensionNumber, model: model,
+            isSkipped: !self.vendors.allows(mac))
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SnomRedirect
+
+/// How many devices wait, and for how long the oldest has.
+public struct WaitingStats: Sendable, Hashable {
+    public var count: Int
+    public var oldestAge: TimeInterval
+}
+
+extension Store {
+    /// Claims up to `limit` due devices for `lease`, skipping rows other workers hold.
+    public func claimDue(limit: Int, lease: Duration) async throws(StoreError) -> [ClaimedDevice] {
+        let leaseSeconds = Double(lease.components.seconds)
+        let rows = try await self.rows(
+            "claiming devices",
+            """
+            WITH due AS (
+                SELECT mac FROM devices
+                WHERE status = 'pending' AND next_attempt_at <= now()
+                  AND (claimed_until IS NULL OR claimed_until < now())
+                ORDER BY next_attempt_at
+                LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE devices d SET claimed_until = now() + make_interval(secs => \(leaseSeconds)), attempts = d.attempts + 1
+            FROM due WHERE d.mac = due.mac
+            RETURNING d.mac, d.tenant_id, d.desired, d.url, d.generation, d.attempts, d.pending_since
+            """,
+            as: (String, String, String, String?, Int64, Int32, Date).self)
+        return rows.compactMap { mac, tenant, desired, url, generation, attempts, pendingSince in
+            guard let mac = MACAddress(mac), let desired = DesiredState(rawValue: desired) else { return nil }
+            return ClaimedDevice(
+                mac: mac, tenantID: tenant, desired: desired, url: url, generation: generation, attempt: Int(attempts),
+                pendingSince: pendingSince)
+        }
+    }
+
+    /// Writes outcomes and their journal rows in one transaction. A device whose generation moved on while the
+    /// call was in flight keeps its new desired state: only its claim is released, and its row says `superseded`.
+    /// Returns the MACs whose outcome was written.
+    @discardableResult
+    public func recordOutcomes(_ outcomes: [DeliveryOutcome]) async throws(StoreError) -> Set<String> {
+        guard !outcomes.isEmpty else { return [] }
+        let macs = outcomes.map(\.device.mac.canonical)
+        let generations = outcomes.map(\.device.generation)
+        let statuses = outcomes.map(\.status.rawValue)
+        let errors = outcomes.map { $0.error ?? "" }
+        let delays = outcomes.map { Double($0.retryAfter.components.seconds) + Double($0.retryAfter.components.attoseconds) / 1e18 }
+        let logger = self.logger
+        return try await self.transaction("recording call outcomes") { connection in
+            let written = try await connection.rows(
+                """
+                WITH input AS (
+                    SELECT * FROM unnest(\(macs)::text[], \(generations)::bigint[], \(statuses)::text[], \(errors)::text[],
+                                         \(delays)::float8[]) AS i(mac, generation, status, error, delay)
+                ), applied AS (
+                    UPDATE devices d SET status = i.status, last_error = NULLIF(i.error, ''), claimed_until = NULL,
+                        next_attempt_at = now() + make_interval(secs => i.delay), updated_at = now()
+                    FROM input i WHERE d.mac = i.mac AND d.generation = i.generation
+                    RETURNING d.mac
+                ), released AS (
+                    UPDATE devices d SET claimed_until = NULL
+                    FROM input i WHERE d.mac = i.mac AND d.generation <> i.generation
+                    RETURNING d.mac
+                )
+                SELECT mac FROM applied
+                """, as: String.self, logger: logger)
+            let applied = Set(written)
+            let entries = outcomes.map { outcome -> JournalEntry in
+                var entry = outcome.journal
+                if !applied.contains(outcome.device.mac.canonical) {
+                    entry.detail["superseded"] = true
+                    entry.detail["note"] = "the desired state changed during the call; the newer generation will be applied"
+                }
+                return entry
+            }
+            try await Self.appendJournal(entries, on: connection, logger: logger)
+            return applied
+        }
+    }
+
+    /// Releases claims without recording a call, for example at shutdown before the call was sent.
+    public func releaseClaims(_ devices: [ClaimedDevice]) async throws(StoreError) {
+        guard !devices.isEmpty else { return }
+        let macs = devices.map(\.mac.canonical)
+        let generations = devices.map(\.generation)
+        _ = try await self.rows(
+            "releasing claims",
+            """
+            UPDATE devices d SET claimed_until = NULL, attempts = greatest(d.attempts - 1, 0)
+            FROM unnest(\(macs)::text[], \(generations)::bigint[]) AS i(mac, generation)
+            WHERE d.mac = i.mac AND d.generation = i.generation
+            RETURNING d.mac
+            """, as: String.self)
+    }
+
+    /// When the next pending device becomes due (or its claim expires), if any is pending.
+    public func nextDueDate() async throws(StoreError) -> Date? {
+        try await self.rows(
+            "finding the next due device",
+            """
+            SELECT min(greatest(next_attempt_at, coalesce(claimed_until, next_attempt_at)))
+            FROM devices WHERE status = 'pending'
+            """, as: Date?.self
+        ).first ?? nil
+    }
+
+    /// The number of waiting devices and the age of the oldest.
+    public func waitingStats() async throws(StoreError) -> WaitingStats {
+        let row = try await self.rows(
+            "counting waiting devices",
+            """
+            SELECT count(*)::bigint, coalesce(extract(epoch FROM now() - min(pending_since)), 0)::float8
+            FROM devices WHERE status = 'pending'
+            """, as: (Int64, Double).self
+        ).first
+        return WaitingStats(count: Int(row?.0 ?? 0), oldestAge: row?.1 ?? 0)
+    }
+}

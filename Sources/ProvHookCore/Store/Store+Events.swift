@@ -1,0 +1,162 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SnomRedirect
+
+/// How an event ended in the database.
+public enum IngestResult: Sendable, Hashable {
+    /// Committed: the event, the devices' new desired states and the journal rows. `queued` says whether a device
+    /// now waits for a call (false when every MAC was outside the vendor filter).
+    case accepted(queued: Bool)
+    /// The same event id was accepted before; nothing changed.
+    case duplicate
+    /// Refused for its content by the planner (journaled); nothing else changed.
+    case rejected(EventRejection)
+}
+
+extension Store {
+    /// Records an authenticated event in one transaction: the idempotency key, what the planner makes of the event
+    /// given what the database knows, each device's new desired state and a journal row per device, or the
+    /// planner's rejection and its journal row. Nothing is acknowledged unless this commits.
+    public func ingest(
+        _ event: DeviceEvent, tenantID: String, eventID: String, payload: [UInt8], actor: String,
+        planner: EventPlanner
+    ) async throws(StoreError) -> IngestResult {
+        let payloadText = String(decoding: payload, as: UTF8.self)
+        var attempt = 1
+        while true {
+            do {
+                return try await self.rawTransaction("recording the event") { connection in
+                    try await Self.record(
+                        event, tenantID: tenantID, eventID: eventID, payloadText: payloadText, actor: actor,
+                        planner: planner, on: connection, logger: self.logger)
+                }
+            } catch where attempt < Self.ingestAttempts && Self.isConcurrencyConflict(error) {
+                attempt += 1
+                self.logger.debug(
+                    "event collided with a concurrent one; recording it again", metadata: ["attempt": "\(attempt)"])
+            } catch {
+                let failure = DatabaseError("recording the event", error)
+                guard failure.sqlState?.hasPrefix("22") == true else { throw StoreError.from("recording the event", error) }
+                // Valid JSON that PostgreSQL cannot store, such as \u0000: the sender must not retry it forever.
+                let rejection = EventRejection(
+                    code: "invalid_json", message: "the body holds a value that cannot be stored: \(failure.reason)")
+                try await self.appendJournal([
+                    .eventRejected(
+                        rejection, type: event.type, mac: event.primaryMAC, tenantID: tenantID, actor: actor,
+                        eventID: eventID)
+                ])
+                return .rejected(rejection)
+            }
+        }
+    }
+
+    /// How often one event's transaction is run when it collides with concurrent ones.
+    static let ingestAttempts = 5
+
+    /// Failures that come from concurrent events, not from this one, and go away when it is run again: a deadlock
+    /// (two `device.updated` events swapping MACs lock the two devices in opposite orders), a serialization failure
+    /// (which `record` also raises when a concurrent event claimed a MAC first), and a `device_id` collision should
+    /// one slip past the per-id lock.
+    static func isConcurrencyConflict(_ error: any Error) -> Bool {
+        let failure = DatabaseError("recording the event", error)
+        switch failure.sqlState {
+        case "40P01", "40001": return true
+        case "23505": return failure.constraint == "device_id_unique_per_tenant"
+        default: return false
+        }
+    }
+
+    /// One attempt at the ingest transaction, on `connection`.
+    private static func record(
+        _ event: DeviceEvent, tenantID: String, eventID: String, payloadText: String, actor: String,
+        planner: EventPlanner, on connection: PostgresConnection, logger: Logger
+    ) async throws -> IngestResult {
+        if let deviceID = event.deviceID {
+            try await Self.lockDeviceID(deviceID, tenantID: tenantID, on: connection, logger: logger)
+        }
+        guard
+            let known = try await Self.insertEvent(
+                event, tenantID: tenantID, eventID: eventID, payloadText: payloadText, on: connection, logger: logger)
+        else { return .duplicate }
+
+        let changes: [DeviceChange]
+        switch planner.plan(event, tenantID: tenantID, known: known) {
+        case .success(let planned):
+            changes = planned
+        case .failure(let rejection):
+            // The event row was written in this transaction only to learn whether it is a duplicate; a refused event
+            // is not an accepted one, and its sender may send it again once it is fixed.
+            try await connection.query(
+                "DELETE FROM webhook_events WHERE tenant_id = \(tenantID) AND webhook_id = \(eventID)", logger: logger)
+            try await Self.appendJournal(
+                [
+                    .eventRejected(
+                        rejection, type: event.type, mac: event.primaryMAC, tenantID: tenantID, actor: actor,
+                        eventID: eventID)
+                ], on: connection, logger: logger)
+            return .rejected(rejection)
+        }
+
+        var entries: [JournalEntry] = []
+        for change in changes {
+            guard let (generation, url) = try await Self.setDesired(change, tenantID: tenantID, on: connection, logger: logger)
+            else {
+                // A concurrent event gave the MAC to another tenant after it was read: run again, and the planner
+                // sees who holds it now.
+                throw DatabaseError(
+                    context: "recording the event", reason: "MAC \(change.mac) was claimed by a concurrent event",
+                    sqlState: "40001")
+            }
+            entries.append(
+                .eventAccepted(
+                    change, type: event.type, generation: generation, url: url, tenantID: tenantID, actor: actor,
+                    eventID: eventID))
+        }
+        try await Self.appendJournal(entries, on: connection, logger: logger)
+        return .accepted(queued: changes.contains { !$0.isSkipped })
+    }
+
+    /// Inserts the event's idempotency key and reads, in the same statement, what the planner needs to know.
+    /// Returns nil when the event id was recorded before.
+    private static func insertEvent(
+        _ event: DeviceEvent, tenantID: String, eventID: String, payloadText: String, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> KnownDevices? {
+        let macs = event.namedMACs.map(\.canonical)
+        let rows = try await connection.rows(
+            """
+            WITH inserted AS (
+                INSERT INTO webhook_events (tenant_id, webhook_id, type, payload)
+                VALUES (\(tenantID), \(eventID), \(event.type.rawValue), \(payloadText)::jsonb)
+                ON CONFLICT (tenant_id, webhook_id) DO NOTHING
+                RETURNING 1
+            )
+            SELECT 'inserted'::text, NULL::text, NULL::text, NULL::text FROM inserted
+            UNION ALL
+            SELECT 'holder', mac, tenant_id, desired FROM devices WHERE mac = ANY(\(macs)::text[])
+            UNION ALL
+            SELECT 'device_id', mac, tenant_id, desired FROM devices
+            WHERE tenant_id = \(tenantID) AND device_id = \(event.deviceID)
+            """, as: (String, String?, String?, String?).self, logger: logger)
+        guard rows.contains(where: { $0.0 == "inserted" }) else { return nil }
+        var known = KnownDevices()
+        for (kind, mac, tenant, desired) in rows {
+            guard let mac = mac.flatMap(MACAddress.init), let tenant, let desired = desired.flatMap(DesiredState.init)
+            else { continue }
+            if kind == "holder" { known.holders[mac] = .init(tenantID: tenant, desired: desired) }
+            if kind == "device_id" { known.macOfDeviceID = mac }
+        }
+        return known
+    }
+
+    /// Journals an authenticated event refused for its content before it could be planned (it did not parse).
+    public func journalRejection(
+        _ rejection: EventRejection, type: DeviceEventType?, mac: MACAddress?, tenantID: String, eventID: String?,
+        actor: String
+    ) async throws(StoreError) {
+        try await self.appendJournal([
+            .eventRejected(rejection, type: type, mac: mac, tenantID: tenantID, actor: actor, eventID: eventID)
+        ])
+    }
+}

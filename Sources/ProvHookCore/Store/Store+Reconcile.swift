@@ -1,0 +1,36 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SnomRedirect
+
+extension Store {
+    /// Queues a device again with its current desired state (a new generation), with a journal row; used by
+    /// reconcile when the service disagrees with what the database says is applied. Returns the new generation,
+    /// or nil when the device is skipped or unknown.
+    public func requeue(_ mac: MACAddress, actor: String, reason: String, detail: [String: JSONValue]) async throws(StoreError) -> Int64? {
+        let logger = self.logger
+        let canonical = mac.canonical
+        return try await self.transaction("queueing \(mac) again") { connection in
+            let rows = try await connection.rows(
+                """
+                UPDATE devices SET generation = generation + 1 WHERE mac = \(canonical) AND status <> 'skipped'
+                RETURNING tenant_id, generation
+                """, as: (String, Int64).self, logger: logger)
+            guard let (tenantID, generation) = rows.first else { return nil }
+            var fullDetail = detail
+            fullDetail["reason"] = .string(reason)
+            try await Self.appendJournal(
+                [
+                    .deviceQueued(
+                        .reconcileFix, mac: canonical, tenantID: tenantID, generation: generation, actor: actor,
+                        detail: fullDetail)
+                ], on: connection, logger: logger)
+            return generation
+        }
+    }
+
+    /// Every MAC the database knows, in any state.
+    public func knownMACs() async throws(StoreError) -> Set<String> {
+        Set(try await self.rows("listing MACs", "SELECT mac FROM devices", as: String.self))
+    }
+}

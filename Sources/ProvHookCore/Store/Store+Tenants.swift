@@ -1,0 +1,162 @@
+import Foundation
+import Logging
+import PostgresNIO
+import WebhookSignature
+
+/// The columns read for a `Tenant`, in order (identifiers only, for `\(unescaped:)`).
+private let tenantColumns = "id, name, url_template, allow_bearer, created_at, updated_at, removed_at"
+private typealias TenantRow = (String, String, String, Bool, Date, Date, Date?)
+
+private func makeTenant(_ row: TenantRow) -> Tenant {
+    Tenant(
+        id: row.0, name: row.1, urlTemplate: row.2, allowBearer: row.3, createdAt: row.4, updatedAt: row.5,
+        removedAt: row.6)
+}
+
+/// What `updateTenant` changed.
+public struct TenantUpdate: Sendable {
+    public var tenant: Tenant
+    /// The new secret, when it was rotated; shown once and never stored elsewhere.
+    public var newSecret: String?
+    /// Devices re-pointed at the new URL template.
+    public var repointedDevices: Int
+}
+
+extension Store {
+    /// Adds a tenant with a new `whsec_` secret, which is returned once.
+    public func addTenant(
+        id: String, name: String?, urlTemplate: URLTemplate, allowBearer: Bool, actor: String
+    ) async throws(StoreError) -> (Tenant, secret: String) {
+        try Tenant.validate(id: id)
+        let secret = WebhookSecret.generate()
+        let name = name ?? id
+        let logger = self.logger
+        let tenant = try await self.transaction("adding tenant \(id)") { connection in
+            let rows = try await connection.rows(
+                """
+                INSERT INTO tenants (id, name, url_template, webhook_secret, allow_bearer)
+                VALUES (\(id), \(name), \(urlTemplate.text), \(secret), \(allowBearer))
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id, name, url_template, allow_bearer, created_at, updated_at, removed_at
+                """, as: TenantRow.self, logger: logger)
+            guard let row = rows.first else { throw StoreError.conflict("tenant \(id.debugDescription) already exists") }
+            try await Self.appendJournal(
+                [.tenantAdded(id, name: name, urlTemplate: urlTemplate.text, allowBearer: allowBearer, actor: actor)],
+                on: connection, logger: logger)
+            return makeTenant(row)
+        }
+        return (tenant, secret)
+    }
+
+    /// All tenants, optionally with removed ones.
+    public func tenants(includeRemoved: Bool = false) async throws(StoreError) -> [Tenant] {
+        try await self.rows(
+            "listing tenants",
+            "SELECT \(unescaped: tenantColumns) FROM tenants WHERE \(includeRemoved) OR removed_at IS NULL ORDER BY id",
+            as: TenantRow.self
+        ).map(makeTenant)
+    }
+
+    /// One tenant, removed or not.
+    public func tenant(_ id: String) async throws(StoreError) -> Tenant? {
+        try await self.rows("reading tenant \(id)", "SELECT \(unescaped: tenantColumns) FROM tenants WHERE id = \(id)", as: TenantRow.self)
+            .first.map(makeTenant)
+    }
+
+    /// The secret of an active tenant, or nil if there is no such tenant (or it was removed).
+    public func credentials(tenantID: String) async throws(StoreError) -> TenantCredentials? {
+        try await self.rows(
+            "reading tenant \(tenantID)",
+            "SELECT webhook_secret, allow_bearer FROM tenants WHERE id = \(tenantID) AND removed_at IS NULL",
+            as: (String, Bool).self
+        ).first.map { TenantCredentials(secret: $0.0, allowBearer: $0.1) }
+    }
+
+    /// Changes a tenant. A new URL template re-points every registered device of the tenant.
+    public func updateTenant(
+        id: String, name: String? = nil, urlTemplate: URLTemplate? = nil, allowBearer: Bool? = nil,
+        rotateSecret: Bool = false, actor: String
+    ) async throws(StoreError) -> TenantUpdate {
+        let newSecret = rotateSecret ? WebhookSecret.generate() : nil
+        let template = urlTemplate?.text
+        let logger = self.logger
+        return try await self.transaction("updating tenant \(id)") { connection in
+            let rows = try await connection.rows(
+                """
+                UPDATE tenants SET
+                    name = COALESCE(\(name), name),
+                    url_template = COALESCE(\(template), url_template),
+                    allow_bearer = COALESCE(\(allowBearer), allow_bearer),
+                    webhook_secret = COALESCE(\(newSecret), webhook_secret),
+                    updated_at = now()
+                WHERE id = \(id) AND removed_at IS NULL
+                RETURNING \(unescaped: tenantColumns)
+                """, as: TenantRow.self, logger: logger)
+            guard let row = rows.first else { throw StoreError.notFound("no tenant \(id.debugDescription)") }
+            var detail: [String: JSONValue] = [:]
+            if let name { detail["name"] = .string(name) }
+            if let template { detail["url_template"] = .string(template) }
+            if let allowBearer { detail["allow_bearer"] = .bool(allowBearer) }
+            if rotateSecret { detail["secret_rotated"] = true }
+            var repointed = 0
+            if let template {
+                repointed = try await Self.repointDevices(
+                    tenantID: id, template: template, actor: actor, on: connection, logger: logger)
+                detail["repointed_devices"] = .int(Int64(repointed))
+            }
+            try await Self.appendJournal([.tenantUpdated(id, detail: detail, actor: actor)], on: connection, logger: logger)
+            return TenantUpdate(tenant: makeTenant(row), newSecret: newSecret, repointedDevices: repointed)
+        }
+    }
+
+    /// Removes a tenant: its webhooks answer 404 from now on and its registered devices are queued for
+    /// deregistration. The row stays, so the journal keeps its meaning. Returns the number of devices queued.
+    public func removeTenant(id: String, actor: String) async throws(StoreError) -> Int {
+        let logger = self.logger
+        return try await self.transaction("removing tenant \(id)") { connection in
+            let rows = try await connection.rows(
+                "UPDATE tenants SET removed_at = now(), updated_at = now() WHERE id = \(id) AND removed_at IS NULL RETURNING id",
+                as: String.self, logger: logger)
+            guard !rows.isEmpty else { throw StoreError.notFound("no tenant \(id.debugDescription)") }
+            try await connection.query("LOCK TABLE devices IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+            let queued = try await connection.rows(
+                """
+                UPDATE devices SET desired = 'deregistered', generation = generation + 1
+                WHERE tenant_id = \(id) AND desired = 'registered' AND status <> 'skipped'
+                RETURNING mac, generation
+                """, as: (String, Int64).self, logger: logger)
+            var entries = queued.map { mac, generation in
+                JournalEntry.deviceQueued(
+                    .deviceDeregister, mac: mac, tenantID: id, generation: generation, actor: actor,
+                    detail: ["reason": "tenant removed"])
+            }
+            let count = queued.count
+            entries.append(.tenantRemoved(id, devicesDeregistering: count, actor: actor))
+            try await Self.appendJournal(entries, on: connection, logger: logger)
+            return count
+        }
+    }
+
+    /// Points every registered device of a tenant at `template`, each journaled; returns how many.
+    static func repointDevices(
+        tenantID: String, template: String, actor: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Int {
+        // Webhooks render URLs from the template inside their own statement; this lock makes them wait for the
+        // new template to commit, so no device keeps a URL from the old one.
+        try await connection.query("LOCK TABLE devices IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+        let changed = try await connection.rows(
+            """
+            UPDATE devices SET url = render_url(\(template), mac), generation = generation + 1
+            WHERE tenant_id = \(tenantID) AND desired = 'registered' AND status <> 'skipped'
+              AND url IS DISTINCT FROM render_url(\(template), mac)
+            RETURNING mac, url, generation
+            """, as: (String, String, Int64).self, logger: logger)
+        try await Self.appendJournal(
+            changed.map { mac, url, generation in
+                .deviceQueued(
+                    .deviceRepoint, mac: mac, tenantID: tenantID, generation: generation, actor: actor,
+                    detail: ["url": .string(url)])
+            }, on: connection, logger: logger)
+        return changed.count
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ProvHookCore
+import SnomRedirect
+
+/// The admin HTTP API, registered only when `PROVHOOK_ADMIN_TOKEN` is set. Its routes form one group behind
+/// `BearerTokenMiddleware`; `/openapi.yaml` describes exactly these routes.
+struct AdminController: Sendable {
+    /// The largest request body accepted: 64 KiB.
+    static let maxBodyBytes = 64 * 1024
+
+    let token: String
+    let store: Store
+    let redirect: any RedirectService
+    let concurrency: Int
+    let logger: Logger
+
+    func addRoutes(to router: Router<ProvHookRequestContext>) {
+        router.group("/v1")
+            .add(middleware: BearerTokenMiddleware(token: self.token))
+            .get("devices", use: self.devices)
+            .get("journal", use: self.journal)
+            .get("tenants", use: self.listTenants)
+            .post("tenants", use: self.createTenant)
+            .patch("tenants/:tenant", use: self.updateTenant)
+            .post("reconcile", use: self.reconcile)
+        router.get("/openapi.yaml") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
+    }
+
+    // MARK: - Routes
+
+    @Sendable func devices(request: Request, context: ProvHookRequestContext) async throws -> DevicePage {
+        let query = request.uri.queryParameters
+        var filter = DeviceFilter()
+        filter.limit = try Self.limit(query, default: 100, maximum: 1000)
+        filter.tenantID = query["tenant"].map(String.init)
+        filter.afterMAC = query["after"].map(String.init)
+        if let status = query["status"] {
+            guard let parsed = DeviceStatus(rawValue: String(status)) else { throw Self.invalidQuery("unknown status \(status)") }
+            filter.status = parsed
+        }
+        filter.mac = try Self.mac(query)
+        let devices = try await Self.answer { try await self.store.devices(filter) }
+        return DevicePage(devices: devices, nextAfter: devices.count == filter.limit ? devices.last?.mac : nil)
+    }
+
+    @Sendable func journal(request: Request, context: ProvHookRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        var filter = JournalFilter()
+        let format = query["format"].map(String.init) ?? "json"
+        guard format == "json" || format == "csv" else { throw Self.invalidQuery("format must be json or csv") }
+        filter.limit = try Self.limit(query, default: 100, maximum: 10_000)
+        filter.tenantID = query["tenant"].map(String.init)
+        filter.action = query["action"].map(String.init)
+        filter.mac = try Self.mac(query)
+        for (name, keyPath) in [("since", \JournalFilter.since), ("until", \JournalFilter.until)] {
+            if let text = query[Substring(name)] {
+                guard let date = ISO8601DateFormatter().date(from: String(text)) else {
+                    throw Self.invalidQuery("\(name) must be an ISO 8601 time such as 2026-11-26T10:00:00Z")
+                }
+                filter[keyPath: keyPath] = date
+            }
+        }
+        if let after = query["after_id"] {
+            guard let id = Int64(String(after)) else { throw Self.invalidQuery("after_id must be an integer") }
+            filter.afterID = id
+        }
+        // Paging goes forward from after_id (0 for the beginning), oldest first.
+        if filter.afterID == nil, query["since"] != nil { filter.afterID = 0 }
+        let entries = try await Self.answer { try await self.store.journal(filter) }
+        if format == "csv" {
+            return Response(
+                status: .ok, headers: [.contentType: "text/csv; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: JournalCSV.render(entries))))
+        }
+        return try JournalPage(entries: entries, nextAfterID: entries.count == filter.limit ? entries.last?.id : nil)
+            .response(from: request, context: context)
+    }
+
+    @Sendable func listTenants(request: Request, context: ProvHookRequestContext) async throws -> TenantList {
+        let all = request.uri.queryParameters["include_removed"] == "true"
+        return TenantList(tenants: try await Self.answer { try await self.store.tenants(includeRemoved: all) })
+    }
+
+    @Sendable func createTenant(
+        request: Request, context: ProvHookRequestContext
+    ) async throws -> EditedResponse<TenantWithSecret> {
+        let body = try await Self.decode(
+            TenantCreate.self, request, expected: "{\"id\", \"url_template\", \"name\"?, \"allow_bearer\"?}")
+        let template = try Self.template(body.urlTemplate)
+        let (tenant, secret) = try await Self.answer {
+            try await self.store.addTenant(
+                id: body.id, name: body.name, urlTemplate: template, allowBearer: body.allowBearer ?? false,
+                actor: context.adminActor)
+        }
+        return EditedResponse(
+            status: .created, response: TenantWithSecret(tenant: tenant, webhookSecret: secret, repointedDevices: nil))
+    }
+
+    @Sendable func updateTenant(request: Request, context: ProvHookRequestContext) async throws -> TenantWithSecret {
+        let id = context.parameters.get("tenant") ?? ""
+        let body = try await Self.decode(
+            TenantPatch.self, request,
+            expected: "{\"name\"?, \"url_template\"?, \"allow_bearer\"?, \"rotate_secret\"?}")
+        let template = try body.urlTemplate.map(Self.template)
+        let update = try await Self.answer {
+            try await self.store.updateTenant(
+                id: id, name: body.name, urlTemplate: template, allowBearer: body.allowBearer,
+                rotateSecret: body.rotateSecret ?? false, actor: context.adminActor)
+        }
+        return TenantWithSecret(
+            tenant: update.tenant, webhookSecret: update.newSecret, repointedDevices: update.repointedDevices)
+    }
+
+    @Sendable func reconcile(request: Request, context: ProvHookRequestContext) async throws -> ReconcileReport {
+        let buffer = (try? await request.body.collect(upTo: Self.maxBodyBytes)) ?? ByteBuffer()
+        let body: ReconcileRequest
+        do {
+            body =
+                buffer.readableBytes == 0
+                ? ReconcileRequest() : try JSONDecoder().decode(ReconcileRequest.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw APIError.badRequest("invalid_json", "expected {\"tenant\"?, \"dry_run\"?, \"prune\"?}")
+        }
+        let reconciler = Reconciler(
+            store: self.store, service: self.redirect, concurrency: self.concurrency,
+            actor: "reconcile:\(context.peer)", logger: self.logger)
+        do {
+            return ReconcileReport(
+                try await reconciler.run(tenantID: body.tenant, dryRun: body.dryRun ?? false, prune: body.prune ?? false))
+        } catch let error as StoreError {
+            throw APIError(error)
+        } catch {
+            throw APIError.unavailable("reconcile failed: \(error)")
+        }
+    }
+
+    // MARK: - Input and errors
+
+    private static func invalidQuery(_ message: String) -> APIError { .badRequest("invalid_query", message) }
+
+    private static func limit(_ query: Parameters, default value: Int, maximum: Int) throws(APIError) -> Int {
+        guard let text = query["limit"] else { return value }
+        guard let number = Int(String(text)), (1...maximum).contains(number) else {
+            throw Self.invalidQuery("limit must be an integer from 1 to \(maximum)")
+        }
+        return number
+    }
+
+    private static func mac(_ query: Parameters) throws(APIError) -> String? {
+        guard let text = query["mac"] else { return nil }
+        guard let mac = MACAddress(String(text)) else { throw Self.invalidQuery("mac is not a MAC address") }
+        return mac.canonical
+    }
+
+    private static func template(_ text: String) throws(APIError) -> URLTemplate {
+        do {
+            return try URLTemplate(text)
+        } catch {
+            throw .badRequest("invalid_url_template", error.description)
+        }
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ request: Request, expected: String) async throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(try await request.body.collect(upTo: Self.maxBodyBytes).readableBytesView))
+        } catch {
+            throw APIError.badRequest("invalid_json", "expected \(expected)")
+        }
+    }
+
+    /// Runs a store operation, answering its refusal as the matching HTTP error.
+    private static func answer<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as StoreError {
+            throw APIError(error)
+        }
+    }
+}
+
+extension APIError {
+    /// A store refusal as an HTTP answer: 400, 404, 409, or 503 while the database is unavailable.
+    init(_ error: StoreError) {
+        switch error {
+        case .invalid(let message): self.init(.badRequest, code: "invalid", message: message)
+        case .notFound(let message): self.init(.notFound, code: "not_found", message: message)
+        case .conflict(let message): self.init(.conflict, code: "conflict", message: message)
+        case .database: self.init(.serviceUnavailable, code: "unavailable", message: "the database is unavailable")
+        }
+    }
+}

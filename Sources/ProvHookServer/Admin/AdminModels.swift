@@ -1,0 +1,70 @@
+import Hummingbird
+import ProvHookCore
+
+/// The admin API's bodies, as `/openapi.yaml` describes them.
+struct DevicePage: ResponseEncodable {
+    var devices: [Device]
+    var nextAfter: String?
+    enum CodingKeys: String, CodingKey { case devices, nextAfter = "next_after" }
+}
+
+struct JournalPage: ResponseEncodable {
+    var entries: [JournalEntry]
+    var nextAfterID: Int64?
+    enum CodingKeys: String, CodingKey { case entries, nextAfterID = "next_after_id" }
+}
+
+struct TenantList: ResponseEncodable { var tenants: [Tenant] }
+
+struct TenantCreate: Decodable {
+    var id: String
+    var urlTemplate: String
+    var name: String?
+    var allowBearer: Bool?
+    enum CodingKeys: String, CodingKey { case id, name, urlTemplate = "url_template", allowBearer = "allow_bearer" }
+}
+
+struct TenantPatch: Decodable {
+    var name: String?
+    var urlTemplate: String?
+    var allowBearer: Bool?
+    var rotateSecret: Bool?
+    enum CodingKeys: String, CodingKey { case name, urlTemplate = "url_template", allowBearer = "allow_bearer", rotateSecret = "rotate_secret" }
+}
+
+struct TenantWithSecret: ResponseEncodable {
+    var tenant: Tenant
+    var webhookSecret: String?
+    var repointedDevices: Int?
+    enum CodingKeys: String, CodingKey { case tenant, webhookSecret = "webhook_secret", repointedDevices = "repointed_devices" }
+}
+
+struct ReconcileRequest: Decodable {
+    var tenant: String?
+    var dryRun: Bool?
+    var prune: Bool?
+    enum CodingKeys: String, CodingKey { case tenant, dryRun = "dry_run", prune }
+}
+
+struct ReconcileReport: ResponseEncodable {
+    struct Item: Encodable {
+        var kind: String
+        var mac: String?
+        var tenant: String?
+        var expected: String?
+        var actual: String?
+        var action: String
+    }
+    var devicesChecked: Int
+    var inSync: Int
+    var findings: [Item]
+    enum CodingKeys: String, CodingKey { case devicesChecked = "devices_checked", inSync = "in_sync", findings }
+
+    init(_ summary: Reconciler.Summary) {
+        self.devicesChecked = summary.devicesChecked
+        self.inSync = summary.inSync
+        self.findings = summary.findings.map {
+            Item(kind: $0.kind, mac: $0.mac.isEmpty ? nil : $0.mac, tenant: $0.tenantID, expected: $0.expected, actual: $0.actual, action: $0.action.rawValue)
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The request context of provhook's routes: Hummingbird's core, the peer address for the journal's actor, and the
+/// one JSON style of every answer (sorted keys, unescaped slashes, ISO 8601 dates).
+public struct ProvHookRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+
+    public var responseEncoder: JSONEncoder { Self.encoder }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    /// The peer's address as the journal records it.
+    var peer: String { self.remoteAddress?.ipAddress ?? "unknown" }
+
+    /// The journal's actor for a webhook: `webhook:203.0.113.7`.
+    var actor: String { "webhook:\(self.peer)" }
+
+    /// The journal's actor for an admin API call: `admin:203.0.113.7`.
+    var adminActor: String { "admin:\(self.peer)" }
+}

@@ -1,0 +1,67 @@
+import Deadlines
+import Foundation
+import Hummingbird
+import NIOCore
+import ProvHookCore
+
+/// `GET /healthz`, `/readyz` and `/metrics`.
+struct OperationsController: Sendable {
+    let store: Store
+    let health: ServiceHealth
+    let metrics: ProvHookMetrics
+
+    func addRoutes(to router: Router<ProvHookRequestContext>) {
+        router.get("/healthz") { _, _ in Status(status: "ok") }
+        router.get("/readyz", use: self.ready)
+        router.get("/metrics", use: self.exposition)
+    }
+
+    struct Status: ResponseEncodable {
+        var status: String
+    }
+
+    struct Readiness: ResponseEncodable {
+        struct Checks: Encodable {
+            var database: String
+            var redirectCredentials: String
+            var redirectService: String
+
+            enum CodingKeys: String, CodingKey {
+                case database
+                case redirectCredentials = "redirect_credentials"
+                case redirectService = "redirect_service"
+            }
+        }
+        var status: String
+        var checks: Checks
+    }
+
+    /// Ready when the database answers and the service has not refused our credentials.
+    @Sendable func ready(request: Request, context: ProvHookRequestContext) async -> EditedResponse<Readiness> {
+        let databaseUp = await self.store.ping()
+        let snapshot = self.health.snapshot
+        let format = ISO8601DateFormatter()
+        let checks = Readiness.Checks(
+            database: databaseUp ? "ok" : "unreachable",
+            redirectCredentials: snapshot.credentialsRejectedSince.map { "rejected since \(format.string(from: $0))" }
+                ?? "ok",
+            redirectService: snapshot.upstreamFailingSince.map {
+                "failing since \(format.string(from: $0)): \(snapshot.lastUpstreamError ?? "")"
+            } ?? "ok")
+        let isReady = databaseUp && snapshot.credentialsRejectedSince == nil
+        return EditedResponse(
+            status: isReady ? .ok : .serviceUnavailable,
+            response: Readiness(status: isReady ? "ready" : "not_ready", checks: checks))
+    }
+
+    /// The Prometheus exposition; the waiting-devices gauges are read from the database at scrape time.
+    @Sendable func exposition(request: Request, context: ProvHookRequestContext) async -> Response {
+        let store = self.store
+        if let stats = try? await withDeadline(.seconds(2), "counting waiting devices", { try await store.waitingStats() }) {
+            self.metrics.waiting(count: stats.count, oldestAgeSeconds: stats.oldestAge)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.render())))
+    }
+}

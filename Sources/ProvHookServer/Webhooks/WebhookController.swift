@@ -1,0 +1,112 @@
+import EventSources
+import Hummingbird
+import Logging
+import NIOCore
+import ProvHookCore
+
+/// `POST /v1/tenants/{tenant}/events`: hands a PBX's request to its event source, records what the source makes of
+/// it, and answers 2xx only after COMMIT.
+struct WebhookController: Sendable {
+    /// The largest body accepted: 64 KiB.
+    static let maxBodyBytes = 64 * 1024
+
+    let store: Store
+    let source: any EventSource
+    let planner: EventPlanner
+    let signal: WorkSignal
+    let metrics: ProvHookMetrics
+    let logger: Logger
+
+    func addRoutes(to router: Router<ProvHookRequestContext>) {
+        router.post("/v1/tenants/:tenant/events", use: self.receive)
+    }
+
+    /// The answer to an event that was recorded.
+    struct Receipt: ResponseEncodable {
+        var status: String
+        var event: String
+    }
+
+    @Sendable func receive(request: Request, context: ProvHookRequestContext) async throws -> EditedResponse<Receipt> {
+        let tenantID = context.parameters.get("tenant") ?? ""
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maxBodyBytes {
+            throw self.refusal(.contentTooLarge, "too_large", "the body exceeds \(Self.maxBodyBytes) bytes", tenantID, context)
+        }
+        let credentials: TenantCredentials?
+        do {
+            credentials = try await self.store.credentials(tenantID: tenantID)
+        } catch {
+            throw self.unavailable(error, tenantID: tenantID)
+        }
+        guard let credentials else {
+            throw self.refusal(
+                .notFound, "unknown_tenant", "no tenant \(String(tenantID.prefix(64)).debugDescription)", tenantID, context)
+        }
+        let body: [UInt8]
+        do {
+            body = Array((try await request.body.collect(upTo: Self.maxBodyBytes)).readableBytesView)
+        } catch {
+            throw self.refusal(.contentTooLarge, "too_large", "the body exceeds \(Self.maxBodyBytes) bytes", tenantID, context)
+        }
+
+        switch self.source.receive(InboundRequest(headers: request.headers, body: body), credentials: credentials) {
+        case .unauthenticated(let code, let message):
+            throw self.refusal(.unauthorized, code, message, tenantID, context)
+        case .rejected(let rejection, let type, let eventID):
+            do {
+                try await self.store.journalRejection(
+                    rejection, type: type, mac: nil, tenantID: tenantID, eventID: eventID, actor: context.actor)
+            } catch {
+                throw self.unavailable(error, tenantID: tenantID)
+            }
+            throw self.rejected(rejection, type: type)
+        case .event(let event, let eventID):
+            let result: IngestResult
+            do {
+                result = try await self.store.ingest(
+                    event, tenantID: tenantID, eventID: eventID, payload: body, actor: context.actor,
+                    planner: self.planner)
+            } catch {
+                throw self.unavailable(error, tenantID: tenantID)
+            }
+            switch result {
+            case .accepted(let queued):
+                if queued { self.signal.wake() }
+                self.metrics.event(type: event.type.rawValue, outcome: "accepted")
+                return EditedResponse(status: .accepted, response: Receipt(status: "accepted", event: eventID))
+            case .duplicate:
+                self.metrics.event(type: event.type.rawValue, outcome: "duplicate")
+                return EditedResponse(status: .ok, response: Receipt(status: "duplicate", event: eventID))
+            case .rejected(let rejection):
+                throw self.rejected(rejection, type: event.type)
+            }
+        }
+    }
+
+    /// A refusal before authentication succeeded: counted and logged, never journaled, no secrets anywhere.
+    private func refusal(
+        _ status: HTTPResponse.Status, _ code: String, _ message: String, _ tenantID: String,
+        _ context: ProvHookRequestContext
+    ) -> APIError {
+        self.metrics.rejection(reason: code)
+        self.logger.notice(
+            "webhook refused",
+            metadata: ["tenant": "\(tenantID.prefix(64))", "reason": "\(code)", "source": "\(context.actor)"])
+        return APIError(status, code: code, message: message)
+    }
+
+    /// An authenticated event refused for its content, already journaled.
+    private func rejected(_ rejection: EventRejection, type: DeviceEventType?) -> APIError {
+        self.metrics.rejection(reason: rejection.code)
+        self.metrics.event(type: type?.rawValue ?? "unknown", outcome: "rejected")
+        return .badRequest(rejection.code, rejection.message)
+    }
+
+    /// The event could not be recorded: 503, and the PBX retries.
+    private func unavailable(_ error: any Error, tenantID: String) -> APIError {
+        self.metrics.rejection(reason: "unavailable")
+        self.logger.error(
+            "cannot record a webhook; answering 503", metadata: ["tenant": "\(tenantID.prefix(64))", "error": "\(error)"])
+        return .unavailable("the event could not be recorded; retry later")
+    }
+}

@@ -187,7 +187,8 @@ let package = Package(
         .testTarget(
             name: "SnomRedirectTests",
             dependencies: [
-                "SnomRedirect", "FakeRedirectService", "ProvHookTestSupport", .asyncHTTPClient, .logging, .nioCore, .nioHTTP1,
+                "SnomRedirect", "FakeRedirectService", "ProvHookTestSupport", .asyncHTTPClient, .logging, .nioCore,
+                .nioHTTP1,
             ],
             swiftSettings: swiftSettings
         ),

@@ -43,4 +43,3 @@ public final class MemorySampler: Sendable {
         self.peakKiB.withLock { $0 = max($0, kib) }
     }
 }
-

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import WebhookSignature
 import NIOHTTP1
+import WebhookSignature
 
 /// Builds webhook requests the way a PBX sends them: Standard Webhooks headers, signed with the tenant's secret.
 public enum SignedWebhook {

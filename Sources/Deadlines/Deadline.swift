@@ -43,7 +43,6 @@ public func withDeadline<T: Sendable>(
     }
 }
 
-
 /// Waits for `task` to finish, at most `limit`, and answers whether it finished.
 ///
 /// Awaiting `task.value` inside a task group is not bounded: a group waits for all its children before it returns,

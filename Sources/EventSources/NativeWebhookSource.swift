@@ -58,7 +58,9 @@ public struct NativeWebhookSource: EventSource {
         guard let fields = object as? [String: Any] else {
             throw EventRejection(code: "invalid_json", message: "the body must be a JSON object")
         }
-        guard let type = fields["type"] else { throw EventRejection(code: "missing_type", message: "\"type\" is required") }
+        guard let type = fields["type"] else {
+            throw EventRejection(code: "missing_type", message: "\"type\" is required")
+        }
         guard let typeName = type as? String else {
             throw EventRejection(code: "invalid_field", message: "\"type\" must be a string")
         }

@@ -63,7 +63,9 @@ public struct FakeRedirectServer: Sendable {
         return response
     }
 
-    private func handle(_ request: Request, context: BasicRequestContext, call: inout FakeRedirectState.Call) async
+    private func handle(
+        _ request: Request, context: BasicRequestContext, call: inout FakeRedirectState.Call
+    ) async
         -> Response
     {
         if let (failure, generation) = await self.state.takeFailure() {
@@ -79,7 +81,8 @@ public struct FakeRedirectServer: Sendable {
                 }
                 return Self.plain(.serviceUnavailable, "released from an injected hang")
             case .answer(let bytes, byteInterval: nil):
-                return Response(status: .ok, headers: [.contentType: "text/xml"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+                return Response(
+                    status: .ok, headers: [.contentType: "text/xml"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
             case .answer(let bytes, byteInterval: let interval?):
                 let body = ResponseBody(contentLength: bytes.count) { writer in
                     for byte in bytes {

@@ -157,12 +157,15 @@ public actor FakeRedirectState {
                 ? nil
                 : XMLRPCFault(
                     code: 1,
-                    message: "<class 'TypeError'>:\(call.methodName) takes \(allowed.lowerBound == allowed.upperBound ? "exactly \(allowed.lowerBound)" : "\(allowed.lowerBound) to \(allowed.upperBound)") arguments (\(params.count) given)"
+                    message:
+                        "<class 'TypeError'>:\(call.methodName) takes \(allowed.lowerBound == allowed.upperBound ? "exactly \(allowed.lowerBound)" : "\(allowed.lowerBound) to \(allowed.upperBound)") arguments (\(params.count) given)"
                 )
         }
         func string(_ index: Int) -> String? { params[index].stringValue }
         func typeFault(_ index: Int, _ expected: String) -> XMLRPCFault {
-            XMLRPCFault(code: 1, message: "<class 'TypeError'>:argument \(index + 1) must be \(expected), not \(params[index].typeName)")
+            XMLRPCFault(
+                code: 1,
+                message: "<class 'TypeError'>:argument \(index + 1) must be \(expected), not \(params[index].typeName)")
         }
 
         switch call.methodName {
@@ -216,7 +219,8 @@ public actor FakeRedirectState {
             if let fault = arity(1...1) { return .failure(fault) }
             return .success(self.applyList(params[0]) { self.deregister(mac: $0, user: user) })
         default:
-            return .failure(XMLRPCFault(code: 1, message: "<class 'Exception'>:method \"\(call.methodName)\" is not supported"))
+            return .failure(
+                XMLRPCFault(code: 1, message: "<class 'Exception'>:method \"\(call.methodName)\" is not supported"))
         }
     }
 

@@ -46,7 +46,8 @@ public struct PrivateCertificateAuthority: Sendable {
         }
         var alternativeNames = hostNames.map { GeneralName.dnsName($0) }
         alternativeNames.append(.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])))
-        alternativeNames.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice([UInt8](repeating: 0, count: 15) + [1]))))
+        alternativeNames.append(
+            .ipAddress(ASN1OctetString(contentBytes: ArraySlice([UInt8](repeating: 0, count: 15) + [1]))))
         let serverCertificate = try Certificate(
             version: .v3,
             serialNumber: Certificate.SerialNumber(),

@@ -62,7 +62,8 @@ enum AnswerDecoding {
         default:
             break
         }
-        throw .invalidResponse("expected [company, url], [true, company, url] or [false, error], got \(Self.shape(value))")
+        throw .invalidResponse(
+            "expected [company, url], [true, company, url] or [false, error], got \(Self.shape(value))")
     }
 
     /// An array of MACs, in whatever case the service wrote them.

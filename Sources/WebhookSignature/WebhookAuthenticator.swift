@@ -47,7 +47,9 @@ public struct WebhookAuthenticator: Sendable {
         // header is split on bytes: split on Characters, a space after a prepending mark (U+070F) would not separate.
         let version = Array("v1,".utf8)
         for candidate in Array(signatures.utf8).split(separator: 0x20) {
-            guard candidate.starts(with: version), let given = Data(base64Encoded: Data(candidate.dropFirst(version.count))) else { continue }
+            guard candidate.starts(with: version),
+                let given = Data(base64Encoded: Data(candidate.dropFirst(version.count)))
+            else { continue }
             if constantTimeEquals(Array(given), expected) { return .success(()) }
         }
         return .failure(.badSignature)

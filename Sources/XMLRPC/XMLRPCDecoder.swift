@@ -59,7 +59,8 @@ public struct XMLRPCDecoder: Sendable {
             throw .unexpectedElement(found: nameElement.children[0].name, expected: "text", path: path + "/methodName")
         }
         let methodName = nameElement.text
-        guard !methodName.isEmpty, methodName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.:/".contains($0)) })
+        guard !methodName.isEmpty,
+            methodName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.:/".contains($0)) })
         else { throw .invalidScalar(type: "methodName", text: methodName) }
         var params: [XMLRPCValue] = []
         switch root.children.count {
@@ -274,7 +275,8 @@ public struct XMLRPCDecoder: Sendable {
                 else { throw .missingElement("name> followed by <value", path: memberPath) }
                 let nameElement = member.children[0]
                 guard nameElement.children.isEmpty else {
-                    throw .unexpectedElement(found: nameElement.children[0].name, expected: "text", path: memberPath + "/name")
+                    throw .unexpectedElement(
+                        found: nameElement.children[0].name, expected: "text", path: memberPath + "/name")
                 }
                 let name = nameElement.text
                 guard members[name] == nil else { throw .duplicateMember(name) }
@@ -338,7 +340,11 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
         } else if self.root == nil {
             self.root = element
         } else {
-            return self.fail(parser, .malformedXML(line: parser.lineNumber, column: parser.columnNumber, reason: "extra content after the root element"))
+            return self.fail(
+                parser,
+                .malformedXML(
+                    line: parser.lineNumber, column: parser.columnNumber, reason: "extra content after the root element"
+                ))
         }
         self.stack.append(element)
     }
@@ -368,7 +374,9 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
         self.fail(parser, .forbiddenDeclaration("ENTITY"))
     }
 
-    func parser(_ parser: XMLParser, foundExternalEntityDeclarationWithName name: String, publicID: String?, systemID: String?) {
+    func parser(
+        _ parser: XMLParser, foundExternalEntityDeclarationWithName name: String, publicID: String?, systemID: String?
+    ) {
         self.fail(parser, .forbiddenDeclaration("ENTITY"))
     }
 

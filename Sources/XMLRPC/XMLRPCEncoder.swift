@@ -23,7 +23,9 @@ public enum XMLRPCEncodingError: Error, Sendable, Hashable, CustomStringConverti
 /// Writes XML-RPC documents. Text is escaped, so a URL holding `<mac>` or `&` reaches the peer intact.
 public enum XMLRPCEncoder {
     /// Encodes a `<methodCall>`.
-    public static func encodeCall(_ methodName: String, _ params: [XMLRPCValue]) throws(XMLRPCEncodingError)
+    public static func encodeCall(
+        _ methodName: String, _ params: [XMLRPCValue]
+    ) throws(XMLRPCEncodingError)
         -> String
     {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_.:/"))

@@ -27,7 +27,10 @@ struct FakeRedirectCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds of added latency per call.") var latencyMs = 0
     @Option(help: "Model reported for every MAC by listPhones.") var defaultModel = "snomD785"
     @Option(help: "Seconds each phase of a SIGUSR1 outage lasts.") var outageSeconds = 10.0
-    @Option(help: "Append every call to this file as it is answered, one JSON object per line (method, MACs, status, times; no credentials).")
+    @Option(
+        help:
+            "Append every call to this file as it is answered, one JSON object per line (method, MACs, status, times; no credentials)."
+    )
     var callLog: String?
 
     func run() async throws {
@@ -43,7 +46,9 @@ struct FakeRedirectCommand: AsyncParsableCommand {
         let state = FakeRedirectState(accounts: parsed, defaultModel: self.defaultModel)
         await state.setLatency(.milliseconds(self.latencyMs))
         if let callLog {
-            guard FileManager.default.createFile(atPath: callLog, contents: nil), let file = FileHandle(forWritingAtPath: callLog) else {
+            guard FileManager.default.createFile(atPath: callLog, contents: nil),
+                let file = FileHandle(forWritingAtPath: callLog)
+            else {
                 throw ValidationError("cannot write the call log \(callLog)")
             }
             let encoder = JSONEncoder()
@@ -62,7 +67,8 @@ struct FakeRedirectCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "fake-redirect")
         let signals = await UnixSignalsSequence(trapping: [.sigusr1, .sigterm, .sigint])
-        var server = try await RunningFakeRedirect.start(state: state, tls: authority, host: self.host, port: self.port, logger: logger)
+        var server = try await RunningFakeRedirect.start(
+            state: state, tls: authority, host: self.host, port: self.port, logger: logger)
         if let portFile { try "\(server.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
         logger.info("stand-in listening", metadata: ["endpoint": "\(server.endpoint)"])
 
@@ -73,7 +79,8 @@ struct FakeRedirectCommand: AsyncParsableCommand {
             let port = server.port
             await server.stop()
             try await Task.sleep(for: phase)
-            server = try await RunningFakeRedirect.start(state: state, tls: authority, host: self.host, port: port, logger: logger)
+            server = try await RunningFakeRedirect.start(
+                state: state, tls: authority, host: self.host, port: port, logger: logger)
             logger.notice("outage: answering 503")
             await state.failAll(with: .status(503))
             try await Task.sleep(for: phase)

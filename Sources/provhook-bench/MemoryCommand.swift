@@ -5,7 +5,8 @@ import ProvHookCore
 
 /// `provhook-bench memory`: the peak RSS of a process over a quiet period.
 struct MemoryCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "memory", abstract: "Peak RSS of a process over a period.")
+    static let configuration = CommandConfiguration(
+        commandName: "memory", abstract: "Peak RSS of a process over a period.")
 
     @Option(help: "The process to watch.") var pid: Int32
     @Option(help: "How long to watch, in seconds.") var seconds = 2.0

@@ -1,9 +1,9 @@
 import ArgumentParser
 import BenchSupport
+import EventSources
 import Foundation
 import Logging
 import PostgresNIO
-import EventSources
 import ProvHookCore
 import SnomRedirect
 
@@ -28,7 +28,9 @@ struct BenchDatabase: ParsableArguments {
     /// Runs `body` with a store on a running pool.
     func withStore<T: Sendable>(_ body: @Sendable (Store, PostgresClient) async throws -> T) async throws -> T {
         let logger = benchLogger
-        let client = PostgresClient(configuration: try DatabaseURL(self.databaseURL).clientConfiguration(maxConnections: 16), backgroundLogger: logger)
+        let client = PostgresClient(
+            configuration: try DatabaseURL(self.databaseURL).clientConfiguration(maxConnections: 16),
+            backgroundLogger: logger)
         let pool = Task { await client.run() }
         defer { pool.cancel() }
         return try await body(Store(client: client, logger: logger, deadline: .seconds(30)), client)
@@ -38,13 +40,16 @@ struct BenchDatabase: ParsableArguments {
 /// `provhook-bench fill`: queues work the way the listener does (`Store.ingest`, the same transaction) while no
 /// worker runs, so that the drain that follows is measured on a full queue.
 struct FillCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "fill", abstract: "Queue device events while provhook is stopped.")
+    static let configuration = CommandConfiguration(
+        commandName: "fill", abstract: "Queue device events while provhook is stopped.")
 
     @OptionGroup var database: BenchDatabase
     @Option(help: "added or removed.") var event = "added"
 
     func run() async throws {
-        guard ["added", "removed"].contains(self.event) else { throw ValidationError("--event must be added or removed") }
+        guard ["added", "removed"].contains(self.event) else {
+            throw ValidationError("--event must be added or removed")
+        }
         let macs = self.database.macs()
         let tenant = self.database.tenant
         let event = self.event
@@ -56,7 +61,8 @@ struct FillCommand: AsyncParsableCommand {
                         let body = #"{"type":"device.\#(event)","mac":"\#(mac.canonical)"}"#
                         let parsed = try NativeWebhookSource.parse(Array(body.utf8))
                         _ = try await store.ingest(
-                            parsed, tenantID: tenant, eventID: "fill_\(event)_\(mac.canonical)_\(UUID().uuidString.prefix(8))",
+                            parsed, tenantID: tenant,
+                            eventID: "fill_\(event)_\(mac.canonical)_\(UUID().uuidString.prefix(8))",
                             payload: Array(body.utf8), actor: "bench:fill", planner: EventPlanner())
                     }
                 }
@@ -73,7 +79,8 @@ struct FillCommand: AsyncParsableCommand {
 /// `provhook-bench drain`: waits until every device reached its desired state, then measures the drain from the
 /// journal: from the first call's start (its row's time less its latency) to the last call's row.
 struct DrainCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "drain", abstract: "Time the worker's drain of a filled queue.")
+    static let configuration = CommandConfiguration(
+        commandName: "drain", abstract: "Time the worker's drain of a filled queue.")
 
     @OptionGroup var database: BenchDatabase
     @Option(help: "registered or deregistered.") var status = "registered"
@@ -98,7 +105,9 @@ struct DrainCommand: AsyncParsableCommand {
                 var done = 0
                 for try await count in rows.decode(Int64.self) { done = Int(count) }
                 if done >= expected { break }
-                guard ContinuousClock.now < limit else { throw ValidationError("only \(done) of \(expected) devices \(status) after \(Int(self.timeout)) s") }
+                guard ContinuousClock.now < limit else {
+                    throw ValidationError("only \(done) of \(expected) devices \(status) after \(Int(self.timeout)) s")
+                }
                 try await Task.sleep(for: .milliseconds(20))
             }
             let wall = ContinuousClock.now - started
@@ -112,10 +121,13 @@ struct DrainCommand: AsyncParsableCommand {
             for try await (seconds, calls, ok, rows, batch) in span.decode((Double?, Int64, Int64, Int64, Int).self) {
                 let seconds = seconds ?? 0
                 return [
-                    "devices": .number(Double(expected)), "calls": .number(Double(calls)), "ok_rows": .number(Double(ok)),
+                    "devices": .number(Double(expected)), "calls": .number(Double(calls)),
+                    "ok_rows": .number(Double(ok)),
                     "journal_rows": .number(Double(rows)), "largest_batch": .number(Double(batch)),
-                    "seconds": .number(rounded(seconds, 3)), "rate": .number(rounded(seconds > 0 ? Double(expected) / seconds : 0, 1)),
-                    "wall_seconds": .number(rounded(Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18, 3)),
+                    "seconds": .number(rounded(seconds, 3)),
+                    "rate": .number(rounded(seconds > 0 ? Double(expected) / seconds : 0, 1)),
+                    "wall_seconds": .number(
+                        rounded(Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18, 3)),
                 ]
             }
             return [:]

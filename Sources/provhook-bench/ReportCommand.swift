@@ -7,7 +7,8 @@ import ProvHookCore
 /// `{"name": …, "data": {…}}`), sets each figure against its limit from the same run, prints a table and writes
 /// `bench-results.json`.
 struct ReportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "Table and bench-results.json from raw results.")
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Table and bench-results.json from raw results.")
 
     @Option(help: "The raw results, one JSON object per line.") var raw: String
     @Option(help: "Where to write the JSON report.") var output = "bench-results.json"
@@ -40,8 +41,10 @@ struct ReportCommand: AsyncParsableCommand {
             if case .number(let number)? = raw[name]?[key] { return number }
             return nil
         }
-        func add(_ name: String, _ figure: Double?, _ unit: String, limit: Double? = nil, limitName: String? = nil,
-                 minimumRatio: Double? = nil, maximum: Double? = nil) {
+        func add(
+            _ name: String, _ figure: Double?, _ unit: String, limit: Double? = nil, limitName: String? = nil,
+            minimumRatio: Double? = nil, maximum: Double? = nil
+        ) {
             guard let figure else { return }
             var row = Measurement(name: name, figure: figure, unit: unit, limit: limit, limitName: limitName)
             if let limit, limit > 0 { row.ratio = rounded(figure / limit, 3) }
@@ -58,25 +61,34 @@ struct ReportCommand: AsyncParsableCommand {
 
         for concurrency in [1, 8, 32] {
             let pgbench = value("pgbench_ingest_c\(concurrency)", "rate")
-            add("ingest_c\(concurrency)", value("ingest_c\(concurrency)", "rate"), "events/s",
+            add(
+                "ingest_c\(concurrency)", value("ingest_c\(concurrency)", "rate"), "events/s",
                 limit: pgbench, limitName: "pgbench, the same transaction, c=\(concurrency)",
                 minimumRatio: concurrency == 32 ? 1.0 : nil)
-            add("ingest_c\(concurrency)_vs_insert", value("ingest_c\(concurrency)", "rate"), "events/s",
-                limit: value("pgbench_insert_c\(concurrency)", "rate"), limitName: "pgbench, one-row INSERT, c=\(concurrency) (stretch)")
+            add(
+                "ingest_c\(concurrency)_vs_insert", value("ingest_c\(concurrency)", "rate"), "events/s",
+                limit: value("pgbench_insert_c\(concurrency)", "rate"),
+                limitName: "pgbench, one-row INSERT, c=\(concurrency) (stretch)")
             add("ingest_c\(concurrency)_p50", value("ingest_c\(concurrency)", "p50_ms"), "ms")
-            add("ingest_c\(concurrency)_p99", value("ingest_c\(concurrency)", "p99_ms"), "ms", maximum: concurrency == 32 ? 25 : nil)
-            add("healthz_c\(concurrency)", value("healthz_c\(concurrency)", "rate"), "requests/s",
+            add(
+                "ingest_c\(concurrency)_p99", value("ingest_c\(concurrency)", "p99_ms"), "ms",
+                maximum: concurrency == 32 ? 25 : nil)
+            add(
+                "healthz_c\(concurrency)", value("healthz_c\(concurrency)", "rate"), "requests/s",
                 limitName: "the listener's own ceiling (no database work)")
         }
 
         let singleLimit = Double(self.deliveryConcurrency) / (self.latencyMs / 1000)
         let register = value("delivery_register", "rate")
-        add("delivery_register", register, "devices/s", limit: singleLimit,
+        add(
+            "delivery_register", register, "devices/s", limit: singleLimit,
             limitName: "concurrency \(self.deliveryConcurrency) / latency \(Int(self.latencyMs)) ms", minimumRatio: 0.9)
         let deregister = value("delivery_deregister_list", "rate")
-        add("delivery_deregister_list", deregister, "devices/s", limit: singleLimit * Double(self.listSize),
+        add(
+            "delivery_deregister_list", deregister, "devices/s", limit: singleLimit * Double(self.listSize),
             limitName: "concurrency / latency × list size \(self.listSize)")
-        add("delivery_deregister_list_vs_single", deregister, "devices/s", limit: register,
+        add(
+            "delivery_deregister_list_vs_single", deregister, "devices/s", limit: register,
             limitName: "the single-call rate (delivery_register), same run", minimumRatio: 10)
 
         // Peak RSS of serve, by phase: the raw entries whose names start with the phase's prefix.
@@ -96,7 +108,8 @@ struct ReportCommand: AsyncParsableCommand {
             var raw: [String: [String: JSONValue]]
             var measurements: [Measurement]
         }
-        try encoder.encode(Report(context: self.context, raw: raw, measurements: rows)).write(to: URL(fileURLWithPath: self.output))
+        try encoder.encode(Report(context: self.context, raw: raw, measurements: rows)).write(
+            to: URL(fileURLWithPath: self.output))
         print("\nwritten: \(self.output)")
     }
 
@@ -114,16 +127,22 @@ struct ReportCommand: AsyncParsableCommand {
     }
 
     private func printTable(_ rows: [Measurement]) {
-        func cell(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
+        func cell(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+        }
         func number(_ value: Double?) -> String {
             guard let value else { return "" }
             return value >= 100 ? String(format: "%.0f", value) : String(format: "%.2f", value)
         }
-        print(cell("measurement", 36) + cell("figure", 18) + cell("limit", 12) + cell("ratio", 8) + cell("target", 22) + "compared with")
+        print(
+            cell("measurement", 36) + cell("figure", 18) + cell("limit", 12) + cell("ratio", 8) + cell("target", 22)
+                + "compared with")
         for row in rows {
             let verdict = row.met.map { $0 ? " ok" : " MISSED" } ?? ""
-            print(cell(row.name, 36) + cell("\(number(row.figure)) \(row.unit)", 18) + cell(number(row.limit), 12)
-                + cell(row.ratio.map { String(format: "%.2f", $0) } ?? "", 8) + cell((row.target ?? "") + verdict, 22) + (row.limitName ?? ""))
+            print(
+                cell(row.name, 36) + cell("\(number(row.figure)) \(row.unit)", 18) + cell(number(row.limit), 12)
+                    + cell(row.ratio.map { String(format: "%.2f", $0) } ?? "", 8)
+                    + cell((row.target ?? "") + verdict, 22) + (row.limitName ?? ""))
         }
     }
 }

@@ -3,16 +3,17 @@ import AsyncHTTPClient
 import BenchSupport
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import ProvHookCore
-import NIOHTTP1
 
 /// `provhook-faults abuse`: holds `--idle` connections open without sending anything and `--slow` slowloris
 /// connections that send a request's headers a byte at a time, while a normal client keeps sending signed webhooks.
 /// Passes when every normal request is answered 2xx and its p99 latency stays within `max(3 × baseline, baseline +
 /// 20 ms)`, the baseline being measured first without the abuse.
 struct AbuseCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "abuse", abstract: "Idle connections and slowloris against the listener.")
+    static let configuration = CommandConfiguration(
+        commandName: "abuse", abstract: "Idle connections and slowloris against the listener.")
 
     @Option(help: "provhook's host.") var host = "127.0.0.1"
     @Option(help: "provhook's port.") var port: Int
@@ -29,7 +30,8 @@ struct AbuseCommand: AsyncParsableCommand {
         let baseURL = "http://\(self.host):\(self.port)"
         var rssBefore = 0.0
         if let pid = self.pid { rssBefore = Double(MemorySampler.residentKiB(pid: pid) ?? 0) / 1024 }
-        let baseline = try await Self.normalTraffic(client, baseURL: baseURL, tenant: self.tenant, secret: secret, for: 5)
+        let baseline = try await Self.normalTraffic(
+            client, baseURL: baseURL, tenant: self.tenant, secret: secret, for: 5)
 
         let group = MultiThreadedEventLoopGroup.singleton
         var channels: [any Channel] = []
@@ -47,7 +49,9 @@ struct AbuseCommand: AsyncParsableCommand {
                 slow.append(channel)
             }
         }
-        let request = Array("POST /v1/tenants/\(self.tenant)/events HTTP/1.1\r\nHost: \(self.host)\r\nContent-Type: application/json\r\nX-Padding: ".utf8)
+        let request = Array(
+            "POST /v1/tenants/\(self.tenant)/events HTTP/1.1\r\nHost: \(self.host)\r\nContent-Type: application/json\r\nX-Padding: "
+                .utf8)
         let sampler = self.pid.map { MemorySampler(pid: $0) }
         sampler?.start()
         let trickle = Task {
@@ -61,7 +65,8 @@ struct AbuseCommand: AsyncParsableCommand {
                 try? await Task.sleep(for: .milliseconds(500))
             }
         }
-        let during = try await Self.normalTraffic(client, baseURL: baseURL, tenant: self.tenant, secret: secret, for: self.seconds)
+        let during = try await Self.normalTraffic(
+            client, baseURL: baseURL, tenant: self.tenant, secret: secret, for: self.seconds)
         trickle.cancel()
         let stillOpen = channels.filter(\.isActive).count
         let slowOpen = slow.filter(\.isActive).count
@@ -93,14 +98,17 @@ struct AbuseCommand: AsyncParsableCommand {
     }
 
     /// One client sending signed webhooks back to back for `seconds`.
-    static func normalTraffic(_ client: HTTPClient, baseURL: String, tenant: String, secret: String, for seconds: Double) async throws -> Traffic {
+    static func normalTraffic(
+        _ client: HTTPClient, baseURL: String, tenant: String, secret: String, for seconds: Double
+    ) async throws -> Traffic {
         var latencies: [Double] = []
         var traffic = Traffic()
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         let run = String(UUID().uuidString.prefix(8)).lowercased()
         while ContinuousClock.now < deadline {
             let id = "abuse_\(run)_\(traffic.requests)"
-            let body = Array(#"{"type":"device.added","mac":"0A0B0C\#(String(format: "%06X", traffic.requests))"}"#.utf8)
+            let body = Array(
+                #"{"type":"device.added","mac":"0A0B0C\#(String(format: "%06X", traffic.requests))"}"#.utf8)
             let request = SignedWebhook.request(baseURL: baseURL, tenant: tenant, id: id, body: body, secret: secret)
             let sent = ContinuousClock.now
             traffic.requests += 1

@@ -3,9 +3,9 @@ import AsyncHTTPClient
 import BenchSupport
 import Foundation
 import NIOCore
+import NIOHTTP1
 import ProvHookCore
 import Synchronization
-import NIOHTTP1
 
 /// `provhook-faults burst`: sends signed webhooks from concurrent senders the way a PBX does: an event that was not
 /// answered 2xx (a refused connection, a reset, a 5xx) is sent again with the same webhook-id until it is.
@@ -14,7 +14,8 @@ import NIOHTTP1
 /// Events: device.added for `--count` MACs; every fourth MAC is then removed by the same sender, so that the
 /// desired end state mixes registered and deregistered devices.
 struct BurstCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "burst", abstract: "Send a burst of signed webhooks like a PBX.")
+    static let configuration = CommandConfiguration(
+        commandName: "burst", abstract: "Send a burst of signed webhooks like a PBX.")
 
     @OptionGroup var target: WebhookTarget
     @Option(help: "Devices; each gets device.added, every fourth also device.removed.") var count = 2000
@@ -26,10 +27,13 @@ struct BurstCommand: AsyncParsableCommand {
     func run() async throws {
         let secret = try self.target.secret()
         FileManager.default.createFile(atPath: self.acked, contents: nil)
-        guard let log = FileHandle(forWritingAtPath: self.acked) else { throw ValidationError("cannot write \(self.acked)") }
+        guard let log = FileHandle(forWritingAtPath: self.acked) else {
+            throw ValidationError("cannot write \(self.acked)")
+        }
         let journal = AckLog(handle: log)
         var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: self.concurrency)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: self.concurrency)
         configuration.timeout = .init(connect: .seconds(2), read: .seconds(15))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let run = String(UUID().uuidString.prefix(8)).lowercased()
@@ -76,7 +80,8 @@ struct BurstCommand: AsyncParsableCommand {
         var pause = Duration.milliseconds(50)
         while ContinuousClock.now < deadline {
             tries += 1
-            let request = SignedWebhook.request(baseURL: self.target.url, tenant: self.target.tenant, id: id, body: body, secret: secret)
+            let request = SignedWebhook.request(
+                baseURL: self.target.url, tenant: self.target.tenant, id: id, body: body, secret: secret)
             if let response = try? await client.execute(request, timeout: .seconds(15)) {
                 _ = try? await response.body.collect(upTo: 1 << 20)
                 if (200..<300).contains(response.status.code) { return (true, tries) }

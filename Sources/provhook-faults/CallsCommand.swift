@@ -11,7 +11,8 @@ struct CallsCommand: AsyncParsableCommand {
         commandName: "calls", abstract: "Check the stand-in's call log: no two calls on one MAC at once.")
 
     @Option(help: "The call log written by `fake-redirect --call-log`.") var callLog: String
-    @Option(help: "Six hex digits: only MACs that start with these are checked; all when omitted.") var macPrefix: String?
+    @Option(help: "Six hex digits: only MACs that start with these are checked; all when omitted.") var macPrefix:
+        String?
 
     func run() async throws {
         let decoder = JSONDecoder()
@@ -21,7 +22,8 @@ struct CallsCommand: AsyncParsableCommand {
         }.filter { $0.macs.contains { $0.hasPrefix(prefix) } }
         let overlaps = CallLogEntry.overlaps(entries).filter { $0.mac.hasPrefix(prefix) }
         for overlap in overlaps.prefix(5) {
-            FileHandle.standardError.write(Data("    overlap on \(overlap.mac): \(overlap.earlier) and \(overlap.later)\n".utf8))
+            FileHandle.standardError.write(
+                Data("    overlap on \(overlap.mac): \(overlap.earlier) and \(overlap.later)\n".utf8))
         }
         let summary: [String: JSONValue] = [
             "calls": .number(Double(entries.count)), "macs": .number(Double(Set(entries.flatMap(\.macs)).count)),

@@ -1,11 +1,11 @@
 import ArgumentParser
+import AsyncHTTPClient
 import BenchSupport
 import Foundation
 import Logging
 import PostgresNIO
 import ProvHookCore
 import SnomRedirect
-import AsyncHTTPClient
 
 /// `provhook-faults check`: after a fault, checks the three promises against the acknowledgement log.
 /// 1. Every acknowledged event is in `webhook_events`.
@@ -13,14 +13,18 @@ import AsyncHTTPClient
 /// 3. Once nothing is pending, every device is in its desired state at the service (`listPhones`, with the
 ///    `PROVHOOK_REDIRECT_*` settings), and the service holds no MAC of the burst that should not be there.
 struct CheckCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "check", abstract: "Check that nothing acknowledged was lost.")
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Check that nothing acknowledged was lost.")
 
     @Option(help: "postgres://user@host:port/database") var databaseURL: String
     @Option(help: "The tenant.") var tenant: String
     @Option(help: "The acknowledgement log written by `burst`.") var acked: String
     @Option(help: "Six hex digits: the burst's MACs start with these.") var macPrefix = "000413"
     @Option(help: "The model the stand-in reports for every MAC.") var model = "snomD785"
-    @Option(help: "Seconds to wait for the queue to drain; a claim lost with its database connection waits for its lease (120 s).") var timeout = 180.0
+    @Option(
+        help:
+            "Seconds to wait for the queue to drain; a claim lost with its database connection waits for its lease (120 s)."
+    ) var timeout = 180.0
 
     struct Ack {
         var id: String
@@ -29,7 +33,8 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let acks = try String(contentsOfFile: self.acked, encoding: .utf8).split(separator: "\n").compactMap { line -> Ack? in
+        let acks = try String(contentsOfFile: self.acked, encoding: .utf8).split(separator: "\n").compactMap {
+            line -> Ack? in
             let parts = line.split(separator: " ").map(String.init)
             return parts.count == 3 ? Ack(id: parts[0], mac: parts[1], desired: parts[2]) : nil
         }
@@ -38,12 +43,16 @@ struct CheckCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "provhook-faults")
         logger.logLevel = .error
-        let client = PostgresClient(configuration: try DatabaseURL(self.databaseURL).clientConfiguration(maxConnections: 4), backgroundLogger: logger)
+        let client = PostgresClient(
+            configuration: try DatabaseURL(self.databaseURL).clientConfiguration(maxConnections: 4),
+            backgroundLogger: logger)
         let pool = Task { await client.run() }
         defer { pool.cancel() }
 
         let ids = acks.map(\.id)
-        let stored = try await Self.strings(client, logger, "SELECT webhook_id FROM webhook_events WHERE tenant_id = \(self.tenant) AND webhook_id = ANY(\(ids))")
+        let stored = try await Self.strings(
+            client, logger,
+            "SELECT webhook_id FROM webhook_events WHERE tenant_id = \(self.tenant) AND webhook_id = ANY(\(ids))")
         let missing = Set(ids).subtracting(stored)
 
         let accepted = try await Self.pairs(
@@ -59,12 +68,16 @@ struct CheckCommand: AsyncParsableCommand {
         let deadline = ContinuousClock.now + .milliseconds(Int(self.timeout * 1000))
         var pending = 0
         repeat {
-            pending = Int(try await Self.pairs(
-                client, logger, "SELECT 'n', count(*)::bigint FROM devices WHERE mac LIKE \(prefix) AND status = 'pending'")["n"] ?? 0)
+            pending = Int(
+                try await Self.pairs(
+                    client, logger,
+                    "SELECT 'n', count(*)::bigint FROM devices WHERE mac LIKE \(prefix) AND status = 'pending'")["n"]
+                    ?? 0)
             if pending == 0 { break }
             try await Task.sleep(for: .milliseconds(250))
         } while ContinuousClock.now < deadline
-        let desiredInDatabase = try await Self.pairsText(client, logger, "SELECT mac, desired FROM devices WHERE mac LIKE \(prefix)")
+        let desiredInDatabase = try await Self.pairsText(
+            client, logger, "SELECT mac, desired FROM devices WHERE mac LIKE \(prefix)")
         let wrongDesired = expected.filter { desiredInDatabase[$0.key] != $0.value }.map(\.key)
 
         let configuration = try Settings().redirectConfiguration()
@@ -81,34 +94,50 @@ struct CheckCommand: AsyncParsableCommand {
         let notApplied = expected.filter { ($0.value == "registered") != atService.contains($0.key) }.map(\.key)
         let unexpected = atService.filter { $0.hasPrefix(self.macPrefix.uppercased()) && expected[$0] == nil }
 
-        let passed = missing.isEmpty && journalMismatches.isEmpty && pending == 0 && wrongDesired.isEmpty && notApplied.isEmpty && unexpected.isEmpty
+        let passed =
+            missing.isEmpty && journalMismatches.isEmpty && pending == 0 && wrongDesired.isEmpty && notApplied.isEmpty
+            && unexpected.isEmpty
         let summary: [String: JSONValue] = [
             "acknowledged": .number(Double(acks.count)), "missing_in_database": .number(Double(missing.count)),
             "journal_mismatches": .number(Double(journalMismatches.count)), "still_pending": .number(Double(pending)),
-            "wrong_desired_state": .number(Double(wrongDesired.count)), "not_applied_at_service": .number(Double(notApplied.count)),
+            "wrong_desired_state": .number(Double(wrongDesired.count)),
+            "not_applied_at_service": .number(Double(notApplied.count)),
             "unexpected_at_service": .number(Double(unexpected.count)), "devices": .number(Double(expected.count)),
-            "examples": .array((Array(missing.prefix(3)) + journalMismatches.prefix(3) + notApplied.prefix(3)).map(JSONValue.string)),
+            "examples": .array(
+                (Array(missing.prefix(3)) + journalMismatches.prefix(3) + notApplied.prefix(3)).map(JSONValue.string)),
             "passed": .bool(passed),
         ]
         printJSON(summary)
         if !passed { throw ExitCode(1) }
     }
 
-    private static func strings(_ client: PostgresClient, _ logger: Logger, _ query: PostgresQuery) async throws -> Set<String> {
+    private static func strings(
+        _ client: PostgresClient, _ logger: Logger, _ query: PostgresQuery
+    ) async throws -> Set<String> {
         var result: Set<String> = []
-        for try await value in try await client.query(query, logger: logger).decode(String.self) { result.insert(value) }
+        for try await value in try await client.query(query, logger: logger).decode(String.self) {
+            result.insert(value)
+        }
         return result
     }
 
-    private static func pairs(_ client: PostgresClient, _ logger: Logger, _ query: PostgresQuery) async throws -> [String: Int64] {
+    private static func pairs(
+        _ client: PostgresClient, _ logger: Logger, _ query: PostgresQuery
+    ) async throws -> [String: Int64] {
         var result: [String: Int64] = [:]
-        for try await (key, value) in try await client.query(query, logger: logger).decode((String, Int64).self) { result[key] = value }
+        for try await (key, value) in try await client.query(query, logger: logger).decode((String, Int64).self) {
+            result[key] = value
+        }
         return result
     }
 
-    private static func pairsText(_ client: PostgresClient, _ logger: Logger, _ query: PostgresQuery) async throws -> [String: String] {
+    private static func pairsText(
+        _ client: PostgresClient, _ logger: Logger, _ query: PostgresQuery
+    ) async throws -> [String: String] {
         var result: [String: String] = [:]
-        for try await (key, value) in try await client.query(query, logger: logger).decode((String, String).self) { result[key] = value }
+        for try await (key, value) in try await client.query(query, logger: logger).decode((String, String).self) {
+            result[key] = value
+        }
         return result
     }
 }

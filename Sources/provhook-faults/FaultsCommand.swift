@@ -6,6 +6,7 @@ import ArgumentParser
 struct FaultsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "provhook-faults",
-        abstract: "Sends webhook bursts like a PBX and checks that nothing acknowledged was lost. Driven by contrib/faults.sh.",
+        abstract:
+            "Sends webhook bursts like a PBX and checks that nothing acknowledged was lost. Driven by contrib/faults.sh.",
         subcommands: [BurstCommand.self, CheckCommand.self, CallsCommand.self, HostileCommand.self, AbuseCommand.self])
 }

@@ -3,22 +3,25 @@ import AsyncHTTPClient
 import BenchSupport
 import Foundation
 import NIOCore
-import ProvHookCore
 import NIOHTTP1
+import ProvHookCore
 
 /// `provhook-faults hostile`: hostile webhooks against a live listener. Each request has a kind and the answers
 /// that kind may get; anything else (a 5xx, a dropped connection, a wrong 4xx) is a failure, and the listener
 /// must still answer `/healthz` at the end.
 struct HostileCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "hostile", abstract: "Fuzz the webhook listener with hostile requests.")
+    static let configuration = CommandConfiguration(
+        commandName: "hostile", abstract: "Fuzz the webhook listener with hostile requests.")
 
     @OptionGroup var target: WebhookTarget
     @Option(help: "Requests to send.") var count = 2000
     @Option(help: "Senders at once.") var concurrency = 8
-    @Option(help: "Seed of the random generator, for replaying a run.") var seed: UInt64 = UInt64.random(in: 1...UInt64.max)
+    @Option(help: "Seed of the random generator, for replaying a run.") var seed: UInt64 = UInt64.random(
+        in: 1...UInt64.max)
 
     enum Kind: String, CaseIterable {
-        case randomBytes, invalidUTF8, deepNesting, wrongTypes, hugeString, mutated, nulCharacter, oversized, badSignature, unsigned,
+        case randomBytes, invalidUTF8, deepNesting, wrongTypes, hugeString, mutated, nulCharacter, oversized,
+            badSignature, unsigned,
             unknownTenant, valid
     }
 
@@ -54,7 +57,8 @@ struct HostileCommand: AsyncParsableCommand {
                 tally[kind, default: 0] += 1
                 if let failure { failures.append("\(kind): \(failure)") }
             }
-            let health = try await client.execute(HTTPClientRequest(url: self.target.url + "/healthz"), timeout: .seconds(5))
+            let health = try await client.execute(
+                HTTPClientRequest(url: self.target.url + "/healthz"), timeout: .seconds(5))
             if health.status != .ok { failures.append("/healthz answered \(health.status.code) afterwards") }
         } catch {
             try? await client.shutdown()
@@ -62,8 +66,10 @@ struct HostileCommand: AsyncParsableCommand {
         }
         try await client.shutdown()
         let summary: [String: JSONValue] = [
-            "requests": .number(Double(probes.count)), "failures": .number(Double(failures.count)), "seed": .string(String(self.seed)),
-            "kinds": .object(tally.mapValues { .number(Double($0)) }), "examples": .array(failures.prefix(5).map(JSONValue.string)),
+            "requests": .number(Double(probes.count)), "failures": .number(Double(failures.count)),
+            "seed": .string(String(self.seed)),
+            "kinds": .object(tally.mapValues { .number(Double($0)) }),
+            "examples": .array(failures.prefix(5).map(JSONValue.string)),
         ]
         printJSON(summary)
         if !failures.isEmpty { throw ExitCode(1) }
@@ -71,7 +77,8 @@ struct HostileCommand: AsyncParsableCommand {
 
     private func send(_ probe: Probe, index: Int, client: HTTPClient, secret: String) async -> String? {
         var request = SignedWebhook.request(
-            baseURL: self.target.url, tenant: probe.tenant, id: "hostile_\(self.seed)_\(index)", body: probe.body, secret: secret, forge: probe.forge)
+            baseURL: self.target.url, tenant: probe.tenant, id: "hostile_\(self.seed)_\(index)", body: probe.body,
+            secret: secret, forge: probe.forge)
         if !probe.sign {
             for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] { request.headers.remove(name: name) }
         }
@@ -88,8 +95,10 @@ struct HostileCommand: AsyncParsableCommand {
     private func probe(_ random: inout SplitMix) -> Probe {
         let kind = Kind.allCases[Int(random.next() % UInt64(Kind.allCases.count))]
         let mac = String(format: "000413%06X", Int(random.next() % 0xFFFFFF))
-        let valid = Array(#"{"type":"device.added","mac":"\#(mac)","device_id":"d\#(random.next() % 1000)","extension":"201"}"#.utf8)
-        var probe = Probe(kind: kind.rawValue, tenant: self.target.tenant, body: valid, sign: true, forge: false, allowed: [400])
+        let valid = Array(
+            #"{"type":"device.added","mac":"\#(mac)","device_id":"d\#(random.next() % 1000)","extension":"201"}"#.utf8)
+        var probe = Probe(
+            kind: kind.rawValue, tenant: self.target.tenant, body: valid, sign: true, forge: false, allowed: [400])
         switch kind {
         case .randomBytes:
             probe.body = (0..<Int(random.next() % 2048)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
@@ -97,14 +106,20 @@ struct HostileCommand: AsyncParsableCommand {
             probe.body = Array(#"{"type":"device.added","mac":""#.utf8) + [0xC3, 0x28, 0xFF, 0xFE] + Array(#""}"#.utf8)
         case .deepNesting:
             let depth = 1000 + Int(random.next() % 30_000)
-            probe.body = Array(repeating: UInt8(ascii: "["), count: depth) + Array(repeating: UInt8(ascii: "]"), count: depth)
+            probe.body =
+                Array(repeating: UInt8(ascii: "["), count: depth) + Array(repeating: UInt8(ascii: "]"), count: depth)
             probe.allowed = [400, 413]
         case .wrongTypes:
-            let bodies = [#"{"type":1}"#, #"{"type":"device.added","mac":123}"#, #"[]"#, #"null"#, #"{"type":"device.added","mac":["a"]}"#,
-                          #"{"type":"device.exploded","mac":"000413000001"}"#, #"{"type":"device.added","mac":"00:04:13:61:0f"}"#, #""#]
+            let bodies = [
+                #"{"type":1}"#, #"{"type":"device.added","mac":123}"#, #"[]"#, #"null"#,
+                #"{"type":"device.added","mac":["a"]}"#,
+                #"{"type":"device.exploded","mac":"000413000001"}"#, #"{"type":"device.added","mac":"00:04:13:61:0f"}"#,
+                #""#,
+            ]
             probe.body = Array(bodies[Int(random.next() % UInt64(bodies.count))].utf8)
         case .hugeString:
-            probe.body = Array(#"{"type":"device.added","mac":"000413000001","extension":""#.utf8)
+            probe.body =
+                Array(#"{"type":"device.added","mac":"000413000001","extension":""#.utf8)
                 + Array(repeating: UInt8(ascii: "x"), count: 60_000) + Array(#""}"#.utf8)
             probe.allowed = [400, 202]
         case .mutated:

@@ -39,7 +39,8 @@ struct DatabaseOptions: ParsableArguments {
             }
             throw CLIFailure(message: failure.description, exitCode: CLIFailure.transportExitCode)
         }
-        let client = PostgresClient(configuration: try url.clientConfiguration(maxConnections: 4), backgroundLogger: logger)
+        let client = PostgresClient(
+            configuration: try url.clientConfiguration(maxConnections: 4), backgroundLogger: logger)
         let runner = Task { await client.run() }
         defer { runner.cancel() }
         do {
@@ -65,7 +66,8 @@ func cliLogger() -> Logger {
 /// Who runs the CLI, as journal rows record it: `cli:<user>`.
 var cliActor: String {
     let environment = ProcessInfo.processInfo.environment
-    let user = environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"]
+    let user =
+        environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"]
         ?? getpwuid(getuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid\(getuid())"
     return "cli:\(user)"
 }
@@ -82,7 +84,9 @@ func printJSON(_ value: some Encodable) throws {
 func printTable(_ header: [String], _ rows: [[String]]) {
     var widths = header.map(\.count)
     for row in rows {
-        for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+        for (index, cell) in row.enumerated() where index < widths.count {
+            widths[index] = max(widths[index], cell.count)
+        }
     }
     func line(_ cells: [String]) -> String {
         cells.enumerated().map { index, cell in

@@ -3,13 +3,15 @@ import ProvHookCore
 
 /// `provhook device …`: what provhook knows of each MAC.
 struct DeviceCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "device", abstract: "Inspect devices.", subcommands: [List.self])
+    static let configuration = CommandConfiguration(
+        commandName: "device", abstract: "Inspect devices.", subcommands: [List.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices and their status.")
         @OptionGroup var database: DatabaseOptions
         @Option(help: "Only this tenant's devices.") var tenant: String?
-        @Option(help: "Only devices with this status: \(DeviceStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+        @Option(
+            help: "Only devices with this status: \(DeviceStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
         var status: String?
         @Option(help: "At most this many devices.") var limit = 10_000
         @Flag(help: "Print JSON.") var json = false
@@ -25,10 +27,14 @@ struct DeviceCommand: AsyncParsableCommand {
             let devices = try await self.database.withStore { try await $0.devices(filter) }
             if self.json { return try printJSON(devices) }
             printTable(
-                ["MAC", "TENANT", "DEVICE ID", "EXT", "DESIRED", "STATUS", "GEN", "TRIES", "UPDATED", "URL / LAST ERROR"],
+                [
+                    "MAC", "TENANT", "DEVICE ID", "EXT", "DESIRED", "STATUS", "GEN", "TRIES", "UPDATED",
+                    "URL / LAST ERROR",
+                ],
                 devices.map {
                     [
-                        $0.mac, $0.tenantID, $0.deviceID ?? "-", $0.extensionNumber ?? "-", $0.desired.rawValue, $0.status.rawValue,
+                        $0.mac, $0.tenantID, $0.deviceID ?? "-", $0.extensionNumber ?? "-", $0.desired.rawValue,
+                        $0.status.rawValue,
                         String($0.generation), String($0.attempts), $0.updatedAt.iso8601,
                         [$0.url, $0.lastError].compactMap { $0 }.joined(separator: "  "),
                     ]

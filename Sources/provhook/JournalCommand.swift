@@ -7,7 +7,9 @@ import SnomRedirect
 struct JournalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "journal", abstract: "Show the journal, or check its hash chain.",
-        subcommands: [JournalShowCommand.self, JournalVerifyCommand.self, JournalHeadCommand.self, JournalSealCommand.self],
+        subcommands: [
+            JournalShowCommand.self, JournalVerifyCommand.self, JournalHeadCommand.self, JournalSealCommand.self,
+        ],
         defaultSubcommand: JournalShowCommand.self)
 }
 
@@ -18,7 +20,8 @@ struct JournalShowCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Option(help: "Only this tenant's rows.") var tenant: String?
     @Option(help: "Only this MAC's rows (any common spelling).") var mac: String?
-    @Option(help: "Only rows at or after this time (ISO 8601, e.g. 2026-11-26T10:00:00Z or 2026-11-26).") var since: String?
+    @Option(help: "Only rows at or after this time (ISO 8601, e.g. 2026-11-26T10:00:00Z or 2026-11-26).") var since:
+        String?
     @Option(help: "Only rows with this action, e.g. redirect.registerPhone.") var action: String?
     @Option(help: "At most this many rows (the newest).") var limit = 100
     @Flag(help: "Print JSON.") var json = false
@@ -28,7 +31,8 @@ struct JournalShowCommand: AsyncParsableCommand {
         if let mac { filter.mac = try parseMAC(mac).canonical }
         if let since {
             guard let date = parseISO8601(since) else {
-                throw CLIFailure.input("--since \(since.debugDescription) is not ISO 8601 (e.g. 2026-11-26T10:00:00Z or 2026-11-26)")
+                throw CLIFailure.input(
+                    "--since \(since.debugDescription) is not ISO 8601 (e.g. 2026-11-26T10:00:00Z or 2026-11-26)")
             }
             filter.since = date
         }
@@ -40,7 +44,8 @@ struct JournalShowCommand: AsyncParsableCommand {
             ["ID", "AT", "TENANT", "MAC", "ACTOR", "ACTION", "OUTCOME", "EVENT", "DETAIL"],
             entries.map {
                 [
-                    String($0.id ?? 0), $0.at?.iso8601 ?? "-", $0.tenantID ?? "-", $0.mac ?? "-", $0.actor, $0.action, $0.outcome,
+                    String($0.id ?? 0), $0.at?.iso8601 ?? "-", $0.tenantID ?? "-", $0.mac ?? "-", $0.actor, $0.action,
+                    $0.outcome,
                     $0.eventID ?? "-", String(decoding: (try? encoder.encode($0.detail)) ?? Data(), as: UTF8.self),
                 ]
             })
@@ -62,7 +67,9 @@ struct JournalVerifyCommand: AsyncParsableCommand {
             print("\(verification.checkedRows) row(s) verified before it")
             throw ExitCode(1)
         }
-        print("journal chain intact: \(verification.checkedRows) sealed row(s) verified, head \(verification.head.journalID) \(verification.head.hash)")
+        print(
+            "journal chain intact: \(verification.checkedRows) sealed row(s) verified, head \(verification.head.journalID) \(verification.head.hash)"
+        )
         if verification.unsealedRows > 0 { print("\(verification.unsealedRows) newer row(s) not sealed yet") }
         if let expectHead {
             guard let head = try? JSONDecoder().decode(JournalChain.Head.self, from: Data(expectHead.utf8)) else {
@@ -72,7 +79,9 @@ struct JournalVerifyCommand: AsyncParsableCommand {
                 try await store.sealHash(journalID: head.journalID)
             }
             guard found == head.hash else {
-                print("journal chain does NOT contain the exported head \(head.journalID) \(head.hash): rows were removed or rewritten")
+                print(
+                    "journal chain does NOT contain the exported head \(head.journalID) \(head.hash): rows were removed or rewritten"
+                )
                 throw ExitCode(1)
             }
             print("the exported head \(head.journalID) is part of the chain")
@@ -82,7 +91,8 @@ struct JournalVerifyCommand: AsyncParsableCommand {
 
 /// `provhook journal head`: the last seal, to keep outside the database.
 struct JournalHeadCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "head", abstract: "Print the chain head (last sealed row and hash).")
+    static let configuration = CommandConfiguration(
+        commandName: "head", abstract: "Print the chain head (last sealed row and hash).")
     @OptionGroup var database: DatabaseOptions
     @Flag(help: "Print JSON.") var json = false
 

@@ -13,14 +13,17 @@ struct MigrateCommand: AsyncParsableCommand {
         let logger = cliLogger()
         let report: Migrator.Report
         do {
-            report = try await Database.withConnection(url, timeout: .seconds(max(1, self.database.databaseTimeout)), logger: logger) {
+            report = try await Database.withConnection(
+                url, timeout: .seconds(max(1, self.database.databaseTimeout)), logger: logger
+            ) {
                 connection in
                 try await Migrator().migrate(on: connection, logger: logger)
             }
         } catch let error as MigrationError {
             throw CLIFailure.input(error.description)
         } catch {
-            throw CLIFailure(message: DatabaseError("migrating \(url)", error).description, exitCode: CLIFailure.transportExitCode)
+            throw CLIFailure(
+                message: DatabaseError("migrating \(url)", error).description, exitCode: CLIFailure.transportExitCode)
         }
         for name in report.applied { print("applied  \(name)") }
         print(

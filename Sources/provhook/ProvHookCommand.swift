@@ -7,9 +7,11 @@ import Foundation
 struct ProvHookCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "provhook",
-        abstract: "Provisions Snom phones through the Snom redirection service when a PBX adds, changes or removes them.",
+        abstract:
+            "Provisions Snom phones through the Snom redirection service when a PBX adds, changes or removes them.",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, TenantCommand.self, DeviceCommand.self, JournalCommand.self, ReconcileCommand.self,
+            ServeCommand.self, MigrateCommand.self, TenantCommand.self, DeviceCommand.self, JournalCommand.self,
+            ReconcileCommand.self,
             RedirectCommand.self,
         ]
     )

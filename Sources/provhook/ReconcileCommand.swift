@@ -20,29 +20,33 @@ struct ReconcileCommand: AsyncParsableCommand {
     @Option(help: "Only this tenant's devices (unknown MACs are looked for only without it).") var tenant: String?
     @Flag(help: "Report differences; change nothing.") var dryRun = false
     @Flag(help: "Deregister MACs registered to our account that the database does not know.") var prune = false
-    @Option(help: "Comma-separated models for listPhones (default: PROVHOOK_RECONCILE_MODELS or a list of Snom models).")
+    @Option(
+        help: "Comma-separated models for listPhones (default: PROVHOOK_RECONCILE_MODELS or a list of Snom models).")
     var models: String?
     @Option(help: "Seconds to spend applying the queued fixes here (0: leave them to `provhook serve`).")
     var apply: Int = 60
 
     func run() async throws {
-        let models = (Settings().value(self.models, "PROVHOOK_RECONCILE_MODELS")?.split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }) ?? Reconciler.defaultModels
+        let models =
+            (Settings().value(self.models, "PROVHOOK_RECONCILE_MODELS")?.split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }) ?? Reconciler.defaultModels
         let actor = cliActor.replacingOccurrences(of: "cli:", with: "reconcile:")
         let (summary, calls) = try await self.database.withStore { store in
             try await self.redirect.withClient { client in
                 let reconciler = Reconciler(
                     store: store, service: client, concurrency: client.configuration.maxConnections, models: models,
                     actor: actor, logger: cliLogger())
-                let summary = try await reconciler.run(tenantID: self.tenant, dryRun: self.dryRun, prune: self.prune) { done, total in
+                let summary = try await reconciler.run(tenantID: self.tenant, dryRun: self.dryRun, prune: self.prune) {
+                    done, total in
                     FileHandle.standardError.write(Data("checked \(done)/\(total) devices\n".utf8))
                 }
                 var calls = 0
                 if !self.dryRun, self.apply > 0, summary.findings.contains(where: { $0.action == .queued }) {
                     let delivery = Delivery(
                         store: store, redirect: client,
-                        configuration: DeliveryConfiguration(concurrency: client.configuration.maxConnections, instance: actor),
+                        configuration: DeliveryConfiguration(
+                            concurrency: client.configuration.maxConnections, instance: actor),
                         metrics: ProvHookMetrics(), listenURL: nil, logger: cliLogger())
                     calls = await delivery.worker.drain(limit: .seconds(self.apply))
                 }
@@ -52,12 +56,21 @@ struct ReconcileCommand: AsyncParsableCommand {
         if !summary.findings.isEmpty {
             printTable(
                 ["MAC", "TENANT", "FINDING", "EXPECTED", "ACTUAL", "ACTION"],
-                summary.findings.map { [$0.mac.isEmpty ? "-" : $0.mac, $0.tenantID ?? "-", $0.kind, $0.expected ?? "-", $0.actual ?? "-", $0.action.rawValue] })
+                summary.findings.map {
+                    [
+                        $0.mac.isEmpty ? "-" : $0.mac, $0.tenantID ?? "-", $0.kind, $0.expected ?? "-",
+                        $0.actual ?? "-", $0.action.rawValue,
+                    ]
+                })
             print("")
         }
         let counts = Dictionary(grouping: summary.findings, by: \.kind).map { "\($0.key): \($0.value.count)" }.sorted()
-        print("checked \(summary.devicesChecked) device(s): \(summary.inSync) in sync, \(summary.findings.count) finding(s)"
-            + (counts.isEmpty ? "" : " (\(counts.joined(separator: ", ")))") + (self.dryRun ? "; dry run, nothing changed" : ""))
-        if calls > 0 { print("applied the queued fixes with \(calls) call(s); see `provhook device list` and `provhook journal`") }
+        print(
+            "checked \(summary.devicesChecked) device(s): \(summary.inSync) in sync, \(summary.findings.count) finding(s)"
+                + (counts.isEmpty ? "" : " (\(counts.joined(separator: ", ")))")
+                + (self.dryRun ? "; dry run, nothing changed" : ""))
+        if calls > 0 {
+            print("applied the queued fixes with \(calls) call(s); see `provhook device list` and `provhook journal`")
+        }
     }
 }

@@ -31,7 +31,8 @@ struct RedirectCommand: AsyncParsableCommand {
     }
 
     struct Deregister: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove MAC's redirection (redirect.deregisterPhone).")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove MAC's redirection (redirect.deregisterPhone).")
         @OptionGroup var options: RedirectOptions
         @Argument(help: "The MAC, in any common spelling.") var mac: String
 
@@ -44,7 +45,8 @@ struct RedirectCommand: AsyncParsableCommand {
     }
 
     struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show MAC's redirection (redirect.getPhoneRedirection).")
+        static let configuration = CommandConfiguration(
+            abstract: "Show MAC's redirection (redirect.getPhoneRedirection).")
         @OptionGroup var options: RedirectOptions
         @Argument(help: "The MAC, in any common spelling.") var mac: String
 
@@ -54,7 +56,10 @@ struct RedirectCommand: AsyncParsableCommand {
                 switch try await client.phoneRedirection(mac) {
                 case .redirected(let company, let url):
                     self.options.print(
-                        json: ["method": "getPhoneRedirection", "mac": mac.canonical, "ok": true, "company": company, "url": url],
+                        json: [
+                            "method": "getPhoneRedirection", "mac": mac.canonical, "ok": true, "company": company,
+                            "url": url,
+                        ],
                         text: "\(mac.canonical)\t\(company)\t\(url)")
                 case .error(let code):
                     try self.options.report(RedirectOutcome.error(code), method: .getPhoneRedirection, macs: [mac])
@@ -87,7 +92,10 @@ struct RedirectCommand: AsyncParsableCommand {
             try await self.options.withClient { client in
                 let macs = try await client.listPhones(model: self.model, url: self.url)
                 self.options.print(
-                    json: ["method": "listPhones", "model": self.model, "url": self.url as Any, "ok": true, "macs": macs.map(\.canonical)],
+                    json: [
+                        "method": "listPhones", "model": self.model, "url": self.url as Any, "ok": true,
+                        "macs": macs.map(\.canonical),
+                    ],
                     text: macs.map(\.canonical).joined(separator: "\n"))
             }
         }
@@ -111,14 +119,16 @@ struct RedirectCommand: AsyncParsableCommand {
 
     struct DeregisterList: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "deregister-list", abstract: "Remove several MACs' redirections (redirect.deregisterPhoneList).")
+            commandName: "deregister-list",
+            abstract: "Remove several MACs' redirections (redirect.deregisterPhoneList).")
         @OptionGroup var options: RedirectOptions
         @Argument(help: "The MACs.") var macs: [String]
 
         func run() async throws {
             let macs = try self.macs.map(parseMAC)
             try await self.options.withClient { client in
-                try self.options.report(try await client.deregisterPhoneList(macs), method: .deregisterPhoneList, macs: macs)
+                try self.options.report(
+                    try await client.deregisterPhoneList(macs), method: .deregisterPhoneList, macs: macs)
             }
         }
     }
@@ -187,7 +197,9 @@ struct RedirectOptions: ParsableArguments {
 
     /// Prints a single-MAC outcome; an `Error:` answer exits with 1.
     func report(_ outcome: RedirectOutcome, method: RedirectMethod, macs: [MACAddress], url: String? = nil) throws {
-        var json: [String: Any] = ["method": method.shortName, "mac": macs.first?.canonical as Any, "answer": outcome.description]
+        var json: [String: Any] = [
+            "method": method.shortName, "mac": macs.first?.canonical as Any, "answer": outcome.description,
+        ]
         if let url { json["url"] = url }
         switch outcome {
         case .ok:
@@ -216,10 +228,13 @@ struct RedirectOptions: ParsableArguments {
             throw ExitCode(CLIFailure.serviceErrorExitCode)
         case .partial(let failures):
             json["ok"] = false
-            json["failures"] = Dictionary(failures.map { ($0.macAddress?.canonical ?? $0.mac, $0.code.answer) }) { first, _ in first }
+            json["failures"] = Dictionary(failures.map { ($0.macAddress?.canonical ?? $0.mac, $0.code.answer) }) {
+                first, _ in first
+            }
             self.print(
                 json: json,
-                text: failures.map { "\($0.macAddress?.canonical ?? $0.mac)\t\($0.code.answer)" }.joined(separator: "\n"))
+                text: failures.map { "\($0.macAddress?.canonical ?? $0.mac)\t\($0.code.answer)" }.joined(
+                    separator: "\n"))
             throw ExitCode(CLIFailure.serviceErrorExitCode)
         }
     }
@@ -227,7 +242,9 @@ struct RedirectOptions: ParsableArguments {
     /// Prints `json` with `--json`, else `text` (if any).
     func print(json: [String: Any], text: String?) {
         if self.json {
-            let data = (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            let data =
+                (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .withoutEscapingSlashes]))
+                ?? Data()
             Swift.print(String(decoding: data, as: UTF8.self))
         } else if let text, !text.isEmpty {
             Swift.print(text)

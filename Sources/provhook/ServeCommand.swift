@@ -22,7 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "File holding the password (PROVHOOK_REDIRECT_PASSWORD_FILE).") var redirectPasswordFile: String?
     @Option(help: "Extra PEM trust roots (PROVHOOK_REDIRECT_CA_FILE).") var redirectCAFile: String?
     @Option(help: "Calls in flight at most (PROVHOOK_REDIRECT_CONCURRENCY; default 8).") var concurrency: Int?
-    @Option(help: "Comma-separated MAC prefixes provhook may send (PROVHOOK_VENDOR_PREFIXES).") var vendorPrefixes: String?
+    @Option(help: "Comma-separated MAC prefixes provhook may send (PROVHOOK_VENDOR_PREFIXES).") var vendorPrefixes:
+        String?
     @Option(help: "trace … critical (PROVHOOK_LOG_LEVEL; default info).") var logLevel: String?
     @Option(help: "text or json (PROVHOOK_LOG_FORMAT; default text).") var logFormat: String?
     @Flag(help: "Send nothing; journal each call that would have been made (PROVHOOK_DRY_RUN=1).") var dryRun = false
@@ -67,7 +68,8 @@ struct ServeCommand: AsyncParsableCommand {
                 "provhook listening",
                 metadata: [
                     "address": "\(configuration.host):\(port)", "redirect": "\(configuration.redirect.endpoint)",
-                    "concurrency": "\(configuration.delivery.concurrency)", "instance": "\(configuration.delivery.instance)",
+                    "concurrency": "\(configuration.delivery.concurrency)",
+                    "instance": "\(configuration.delivery.instance)",
                     "dry_run": "\(configuration.delivery.isDryRun)",
                 ])
         }
@@ -86,7 +88,8 @@ struct ServeCommand: AsyncParsableCommand {
         let applied: Int
         do {
             applied = try await Database.withConnection(url, timeout: .seconds(10), logger: logger) { connection in
-                let rows = try await connection.query("SELECT coalesce(max(version), -1) FROM schema_migrations", logger: logger)
+                let rows = try await connection.query(
+                    "SELECT coalesce(max(version), -1) FROM schema_migrations", logger: logger)
                 for try await version in rows.decode(Int.self) { return version }
                 return -1
             }
@@ -98,7 +101,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIFailure(message: failure.description, exitCode: CLIFailure.transportExitCode)
         }
         guard applied >= expected else {
-            throw CLIFailure.input("the database \(url) is at migration \(applied), this provhook needs \(expected); run `provhook migrate`")
+            throw CLIFailure.input(
+                "the database \(url) is at migration \(applied), this provhook needs \(expected); run `provhook migrate`"
+            )
         }
     }
 }

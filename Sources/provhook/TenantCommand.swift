@@ -4,13 +4,15 @@ import ProvHookCore
 /// `provhook tenant …`: the PBX customers whose webhooks provhook accepts.
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tenant", abstract: "Manage tenants.", subcommands: [Add.self, List.self, Update.self, Remove.self])
+        commandName: "tenant", abstract: "Manage tenants.",
+        subcommands: [Add.self, List.self, Update.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a tenant; prints its webhook secret once.")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "Tenant id, as it appears in /v1/tenants/{id}/events.") var id: String
-        @Option(help: "Provisioning URL template; <mac> becomes the MAC as 12 uppercase hex digits.") var urlTemplate: String
+        @Option(help: "Provisioning URL template; <mac> becomes the MAC as 12 uppercase hex digits.") var urlTemplate:
+            String
         @Option(help: "Display name (default: the id).") var name: String?
         @Flag(help: "Also accept Authorization: Bearer <secret> for panels that cannot sign.") var allowBearer = false
         @Flag(help: "Print JSON.") var json = false
@@ -18,7 +20,8 @@ struct TenantCommand: AsyncParsableCommand {
         func run() async throws {
             let template = try parseTemplate(self.urlTemplate)
             let (tenant, secret) = try await self.database.withStore { store in
-                try await store.addTenant(id: self.id, name: self.name, urlTemplate: template, allowBearer: self.allowBearer, actor: cliActor)
+                try await store.addTenant(
+                    id: self.id, name: self.name, urlTemplate: template, allowBearer: self.allowBearer, actor: cliActor)
             }
             if self.json {
                 try printJSON(TenantWithSecret(tenant: tenant, webhookSecret: secret))
@@ -42,7 +45,10 @@ struct TenantCommand: AsyncParsableCommand {
             printTable(
                 ["ID", "NAME", "BEARER", "CREATED", "REMOVED", "URL TEMPLATE"],
                 tenants.map {
-                    [$0.id, $0.name, $0.allowBearer ? "yes" : "no", $0.createdAt.iso8601, $0.removedAt?.iso8601 ?? "-", $0.urlTemplate]
+                    [
+                        $0.id, $0.name, $0.allowBearer ? "yes" : "no", $0.createdAt.iso8601,
+                        $0.removedAt?.iso8601 ?? "-", $0.urlTemplate,
+                    ]
                 })
         }
     }
@@ -65,7 +71,11 @@ struct TenantCommand: AsyncParsableCommand {
                     rotateSecret: self.rotateSecret, actor: cliActor)
             }
             print("updated tenant \(update.tenant.id)")
-            if template != nil { print("re-pointing \(update.repointedDevices) device(s); follow with `provhook device list --tenant \(self.id)`") }
+            if template != nil {
+                print(
+                    "re-pointing \(update.repointedDevices) device(s); follow with `provhook device list --tenant \(self.id)`"
+                )
+            }
             if let secret = update.newSecret { print("new webhook secret (shown only now): \(secret)") }
         }
     }

@@ -1,8 +1,9 @@
 import FakeRedirectService
 import Foundation
+import NIOHTTP1
 import ProvHookCore
-import SnomRedirect
 import ProvHookTestSupport
+import SnomRedirect
 import Testing
 
 @Suite("Admin API and OpenAPI document")
@@ -12,9 +13,11 @@ struct AdminAPITests {
     func withAdmin(_ body: (RunningProvHook, TestDatabase, String) async throws -> Void) async throws {
         try await TestDatabase.with { database in
             let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: "ACME", urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false, actor: "cli:test")
+                id: "acme", name: "ACME", urlTemplate: try URLTemplate("https://p.example/<mac>.xml"),
+                allowBearer: false, actor: "cli:test")
             let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
-            let provhook = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint, adminToken: Self.token)
+            let provhook = try await RunningProvHook.start(
+                database: database.url, redirectEndpoint: standIn.endpoint, adminToken: Self.token)
             do {
                 try await body(provhook, database, secret)
             } catch {
@@ -55,22 +58,32 @@ struct AdminAPITests {
     @Test("tenants, devices and the journal through the admin API")
     func routes() async throws {
         try await self.withAdmin { provhook, database, secret in
-            var answer = try await provhook.call(.POST, "/v1/tenants", token: Self.token, json: #"{"id":"beta","url_template":"tftp://b.example/<mac>","allow_bearer":true}"#)
+            var answer = try await provhook.call(
+                .POST, "/v1/tenants", token: Self.token,
+                json: #"{"id":"beta","url_template":"tftp://b.example/<mac>","allow_bearer":true}"#)
             #expect(answer.status == 201)
             #expect((answer.json["webhook_secret"] as? String)?.hasPrefix("whsec_") == true)
-            answer = try await provhook.call(.POST, "/v1/tenants", token: Self.token, json: #"{"id":"beta","url_template":"tftp://b.example/<mac>"}"#)
+            answer = try await provhook.call(
+                .POST, "/v1/tenants", token: Self.token, json: #"{"id":"beta","url_template":"tftp://b.example/<mac>"}"#
+            )
             #expect(answer.status == 409)
-            answer = try await provhook.call(.POST, "/v1/tenants", token: Self.token, json: #"{"id":"gamma","url_template":"gopher://x"}"#)
+            answer = try await provhook.call(
+                .POST, "/v1/tenants", token: Self.token, json: #"{"id":"gamma","url_template":"gopher://x"}"#)
             #expect(answer.status == 400 && answer.errorCode == "invalid_url_template")
             answer = try await provhook.get("/v1/tenants", token: Self.token)
-            #expect(((answer.json["tenants"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String } == ["acme", "beta"])
+            #expect(
+                ((answer.json["tenants"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String } == [
+                    "acme", "beta",
+                ])
             #expect(!answer.body.contains("whsec_"), "secrets are never listed")
 
             for index in 1...5 {
                 let body = #"{"type":"device.added","mac":"0004130000\#(String(format: "%02X", index))"}"#
                 #expect(try await provhook.send(tenant: "acme", body: body, secret: secret).status == 202)
             }
-            try await eventually("registered") { try await database.store.devices(DeviceFilter(status: .registered)).count == 5 }
+            try await eventually("registered") {
+                try await database.store.devices(DeviceFilter(status: .registered)).count == 5
+            }
             answer = try await provhook.get("/v1/devices?tenant=acme&limit=2", token: Self.token)
             #expect(answer.status == 200)
             #expect((answer.json["devices"] as? [[String: Any]])?.count == 2)
@@ -79,20 +92,25 @@ struct AdminAPITests {
             #expect((answer.json["devices"] as? [[String: Any]])?.count == 3)
             #expect(try await provhook.get("/v1/devices?status=bogus", token: Self.token).status == 400)
 
-            answer = try await provhook.call(.PATCH, "/v1/tenants/acme", token: Self.token, json: #"{"url_template":"https://new.example/<mac>"}"#)
+            answer = try await provhook.call(
+                .PATCH, "/v1/tenants/acme", token: Self.token, json: #"{"url_template":"https://new.example/<mac>"}"#)
             #expect(answer.status == 200 && answer.json["repointed_devices"] as? Int == 5)
             #expect(try await provhook.call(.PATCH, "/v1/tenants/nobody", token: Self.token, json: "{}").status == 404)
 
             answer = try await provhook.get("/v1/journal?tenant=acme&limit=3", token: Self.token)
-            #expect((answer.json["entries"] as? [[String: Any]])?.count == 3, "HTTP \(answer.status): \(answer.body.prefix(500))")
-            answer = try await provhook.get("/v1/journal?tenant=acme&after_id=0&limit=1000&format=csv", token: Self.token)
+            #expect(
+                (answer.json["entries"] as? [[String: Any]])?.count == 3,
+                "HTTP \(answer.status): \(answer.body.prefix(500))")
+            answer = try await provhook.get(
+                "/v1/journal?tenant=acme&after_id=0&limit=1000&format=csv", token: Self.token)
             #expect(answer.status == 200)
             let lines = answer.body.split(separator: "\r\n")
             #expect(lines.first == "id,at,tenant_id,mac,actor,action,outcome,event_id,detail")
             #expect(lines.count > 10)
             #expect(try await provhook.get("/v1/journal?since=yesterday", token: Self.token).status == 400)
 
-            answer = try await provhook.call(.POST, "/v1/reconcile", token: Self.token, json: #"{"dry_run":true,"tenant":"acme"}"#)
+            answer = try await provhook.call(
+                .POST, "/v1/reconcile", token: Self.token, json: #"{"dry_run":true,"tenant":"acme"}"#)
             #expect(answer.status == 200)
             #expect(answer.json["devices_checked"] != nil)
             let adminRows = try await database.store.journal(JournalFilter(action: "tenant.add"))
@@ -110,12 +128,15 @@ struct AdminAPITests {
             defer { try? FileManager.default.removeItem(atPath: path) }
             let validation = try Self.python(
                 "import sys, yaml, json; from openapi_spec_validator import validate; d = yaml.safe_load(open(sys.argv[1])); validate(d); "
-                    + "print(json.dumps(sorted(m.upper() + ' ' + p for p, ops in d['paths'].items() for m in ops)))", path)
+                    + "print(json.dumps(sorted(m.upper() + ' ' + p for p, ops in d['paths'].items() for m in ops)))",
+                path)
             #expect(validation.status == 0, "\(validation.error)")
             let documented = try JSONDecoder().decode([String].self, from: Data(validation.output.utf8))
             let served = [
-                "GET /healthz", "GET /metrics", "GET /openapi.yaml", "GET /readyz", "GET /v1/devices", "GET /v1/journal",
-                "GET /v1/tenants", "PATCH /v1/tenants/{tenant}", "POST /v1/reconcile", "POST /v1/tenants", "POST /v1/tenants/{tenant}/events",
+                "GET /healthz", "GET /metrics", "GET /openapi.yaml", "GET /readyz", "GET /v1/devices",
+                "GET /v1/journal",
+                "GET /v1/tenants", "PATCH /v1/tenants/{tenant}", "POST /v1/reconcile", "POST /v1/tenants",
+                "POST /v1/tenants/{tenant}/events",
             ]
             #expect(documented == served)
             // Each documented route is answered (not 404) by the running server.
@@ -139,8 +160,6 @@ struct AdminAPITests {
 enum HTTPMethodName: String {
     case GET, POST, PATCH
 }
-
-import NIOHTTP1
 
 extension HTTPMethodName {
     var nio: HTTPMethod {

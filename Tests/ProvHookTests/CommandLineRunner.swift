@@ -10,8 +10,11 @@ struct CommandLineRunner {
 
     /// The products folder: the test bundle sits beside the executables.
     static var productsDirectory: URL {
-        URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-            .deletingLastPathComponent()
+        URL(
+            fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0]
+        )
+        .deletingLastPathComponent()
     }
 
     var executable = "provhook"
@@ -21,7 +24,9 @@ struct CommandLineRunner {
 
     func run(_ arguments: [String], input: String? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = self.executablePath.map(URL.init(fileURLWithPath:)) ?? Self.productsDirectory.appendingPathComponent(self.executable)
+        process.executableURL =
+            self.executablePath.map(URL.init(fileURLWithPath:))
+            ?? Self.productsDirectory.appendingPathComponent(self.executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PROVHOOK_") }
         environment.merge(self.environment) { _, new in new }

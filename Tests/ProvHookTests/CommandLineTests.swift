@@ -17,7 +17,9 @@ struct CommandLineTests {
             #expect(second.status == 0)
             #expect(second.output.contains("up to date"))
 
-            let add = try cli.run(["tenant", "add", "acme", "--url-template", "https://prov.example.com/<mac>.xml", "--name", "ACME"])
+            let add = try cli.run([
+                "tenant", "add", "acme", "--url-template", "https://prov.example.com/<mac>.xml", "--name", "ACME",
+            ])
             #expect(add.status == 0)
             let secretLine = try #require(add.output.split(separator: "\n").first { $0.contains("whsec_") })
             let secret = String(secretLine.split(separator: " ").last!)
@@ -45,7 +47,9 @@ struct CommandLineTests {
 
     @Test("an unreachable database fails fast with a clear message")
     func unreachableDatabase() throws {
-        let cli = CommandLineRunner(environment: ["PROVHOOK_DATABASE_URL": "postgres://provhook:hunter2@127.0.0.1:1/provhook"])
+        let cli = CommandLineRunner(environment: [
+            "PROVHOOK_DATABASE_URL": "postgres://provhook:hunter2@127.0.0.1:1/provhook"
+        ])
         for arguments in [["migrate"], ["journal"], ["tenant", "list"]] {
             let result = try cli.run(arguments + ["--database-timeout", "3"])
             #expect(result.status == 3)
@@ -75,7 +79,9 @@ struct CommandLineTests {
         #expect(result.status == 0 && result.output == "Ok\n")
         #expect(await state.registration("000413610FF5")?.url == url)
         result = try cli.run(["redirect", "get", "0004.1361.0ff5", "--json"])
-        #expect(result.status == 0 && result.output.contains("\"company\":\"Our Company\"") && result.output.contains("<mac>.xml?a=1&b={mac}"))
+        #expect(
+            result.status == 0 && result.output.contains("\"company\":\"Our Company\"")
+                && result.output.contains("<mac>.xml?a=1&b={mac}"))
         result = try cli.run(["redirect", "check", "000413610FF5"])
         #expect(result.status == 0)
         result = try cli.run(["redirect", "check", "000413610FF6"])
@@ -86,7 +92,8 @@ struct CommandLineTests {
         #expect(result.status == 0 && result.output == "000413610FF5\n000413610FF6\n000413610FF7\n")
         result = try cli.run(["redirect", "list", "snomD785", "https://b.example/", "--json"])
         #expect(result.output.contains("[\"000413610FF6\",\"000413610FF7\"]"))
-        await state.setRegistration("000413610FF8", .init(owner: StandInAccounts.otherUser, url: "https://bob.example/"))
+        await state.setRegistration(
+            "000413610FF8", .init(owner: StandInAccounts.otherUser, url: "https://bob.example/"))
         result = try cli.run(["redirect", "deregister-list", "000413610FF6", "000413610FF8"])
         #expect(result.status == 1 && result.output == "000413610FF8\tError:owned_by_other_user\n")
         result = try cli.run(["redirect", "deregister", "000413610FF5"])

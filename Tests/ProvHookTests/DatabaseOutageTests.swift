@@ -2,13 +2,15 @@ import FakeRedirectService
 import Foundation
 import Logging
 import ProvHookCore
-import SnomRedirect
 import ProvHookTestSupport
+import SnomRedirect
 import Testing
 
 @Suite("Database outage")
 struct DatabaseOutageTests {
-    @Test("the database stopped → the webhook answers 503, never 2xx; provhook recovers without a restart; nothing acknowledged is lost")
+    @Test(
+        "the database stopped → the webhook answers 503, never 2xx; provhook recovers without a restart; nothing acknowledged is lost"
+    )
     func databaseStopped() async throws {
         let cluster = try ScratchCluster.create()
         defer { cluster.destroy() }
@@ -18,7 +20,8 @@ struct DatabaseOutageTests {
         }
         let template = try URLTemplate("https://p.example/<mac>.xml")
         let client = try RunningStore(url: cluster.url, maxConnections: 2)
-        let (_, secret) = try await client.store.addTenant(id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+        let (_, secret) = try await client.store.addTenant(
+            id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
         await client.stop()
 
         let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
@@ -26,7 +29,8 @@ struct DatabaseOutageTests {
             database: cluster.url, redirectEndpoint: standIn.endpoint, databaseDeadline: .seconds(1))
         var acknowledged: [String] = []
         func add(_ mac: String) async throws -> Int {
-            let answer = try await provhook.send(tenant: "acme", body: #"{"type":"device.added","mac":"\#(mac)"}"#, secret: secret)
+            let answer = try await provhook.send(
+                tenant: "acme", body: #"{"type":"device.added","mac":"\#(mac)"}"#, secret: secret)
             if (200..<300).contains(answer.status) { acknowledged.append(mac) }
             return answer.status
         }

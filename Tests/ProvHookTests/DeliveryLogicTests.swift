@@ -1,6 +1,6 @@
 import Foundation
-import SnomRedirect
 import ProvHookTestSupport
+import SnomRedirect
 import Testing
 
 @testable import ProvHookCore
@@ -8,14 +8,17 @@ import Testing
 @Suite("Delivery logic")
 struct DeliveryLogicTests {
     func device(_ mac: String, _ desired: DesiredState, url: String? = nil) -> ClaimedDevice {
-        ClaimedDevice(mac: MACAddress(mac)!, tenantID: "t", desired: desired, url: url, generation: 1, attempt: 1, pendingSince: Date())
+        ClaimedDevice(
+            mac: MACAddress(mac)!, tenantID: "t", desired: desired, url: url, generation: 1, attempt: 1,
+            pendingSince: Date())
     }
 
     @Test("calls are planned: removals as lists, equal URLs as lists, the rest single")
     func plan() {
         let devices = [
             self.device("000413000001", .deregistered), self.device("000413000002", .deregistered),
-            self.device("000413000003", .registered, url: "https://a/"), self.device("000413000004", .registered, url: "https://a/"),
+            self.device("000413000003", .registered, url: "https://a/"),
+            self.device("000413000004", .registered, url: "https://a/"),
             self.device("000413000005", .registered, url: "https://b/"), self.device("000413000006", .deregistered),
         ]
         let calls = DeliveryCall.plan(devices, maxListSize: 2)

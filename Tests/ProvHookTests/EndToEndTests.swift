@@ -1,8 +1,8 @@
 import FakeRedirectService
 import Foundation
 import ProvHookCore
-import SnomRedirect
 import ProvHookTestSupport
+import SnomRedirect
 import Testing
 import WebhookSignature
 
@@ -11,14 +11,18 @@ struct EndToEndTests {
     @Test("device.added → registered at the service with the tenant's URL, journaled")
     func added() async throws {
         try await EndToEnd.run { run in
-            let answer = try await run.send(#"{"type":"device.added","mac":"00:04:13:61:0F:F5","device_id":"pbx-42","extension":"201","model":"snomD785","unknown":1}"#, id: "msg_add_1")
+            let answer = try await run.send(
+                #"{"type":"device.added","mac":"00:04:13:61:0F:F5","device_id":"pbx-42","extension":"201","model":"snomD785","unknown":1}"#,
+                id: "msg_add_1")
             #expect(answer.status == 202)
             #expect(answer.json["status"] as? String == "accepted" && answer.json["event"] as? String == "msg_add_1")
             let expectedURL = "https://pbx.example.com/prov/000413610FF5.xml?brand=snom&v={mac}"
             try await eventually("registered") { try await run.device("000413610FF5")?.status == .registered }
-            #expect(await run.state.registration("000413610FF5") == .init(owner: StandInAccounts.user, url: expectedURL))
+            #expect(
+                await run.state.registration("000413610FF5") == .init(owner: StandInAccounts.user, url: expectedURL))
             let journal = try await run.store.journal(JournalFilter(mac: "000413610FF5"))
-            let trace = journal.map { "\($0.action) \($0.outcome) \(JSONValueText.of($0.detail))" }.joined(separator: "\n")
+            let trace = journal.map { "\($0.action) \($0.outcome) \(JSONValueText.of($0.detail))" }.joined(
+                separator: "\n")
             #expect(journal.first?.action == "event.device.added", "\(trace)")
             #expect(journal.first?.eventID == "msg_add_1" && journal.first?.actor == "webhook:127.0.0.1")
             // On a loaded machine a call can time out and be retried: every try before the last is a journaled retry.
@@ -27,7 +31,8 @@ struct EndToEndTests {
             #expect(tries.dropLast().allSatisfy { $0.outcome == "retry" }, "\(trace)")
             let last = try #require(tries.last)
             #expect(last.outcome == "ok" && last.detail["url"] == .string(expectedURL), "\(trace)")
-            #expect(last.detail["latency_ms"] != nil && last.detail["attempt"] == .number(Double(tries.count)), "\(trace)")
+            #expect(
+                last.detail["latency_ms"] != nil && last.detail["attempt"] == .number(Double(tries.count)), "\(trace)")
             let text = journal.map { JSONValueText.of($0.detail) }.joined()
             #expect(!text.contains(StandInAccounts.password) && !text.contains(run.secret), "no secret in the journal")
         }
@@ -37,7 +42,8 @@ struct EndToEndTests {
     func removed() async throws {
         try await EndToEnd.run { run in
             #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5"}"#).status == 202)
-            #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF6","device_id":"pbx-6"}"#).status == 202)
+            #expect(
+                try await run.send(#"{"type":"device.added","mac":"000413610FF6","device_id":"pbx-6"}"#).status == 202)
             try await eventually("both registered") { await run.state.registrations.count == 2 }
             #expect(try await run.send(#"{"type":"device.removed","mac":"00-04-13-61-0F-F5"}"#).status == 202)
             #expect(try await run.send(#"{"type":"device.removed","device_id":"pbx-6"}"#).status == 202)
@@ -53,17 +59,27 @@ struct EndToEndTests {
     @Test("a MAC change deregisters the old MAC and registers the new one, with or without previous_mac")
     func macChange() async throws {
         try await EndToEnd.run { run in
-            #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5","device_id":"pbx-42"}"#).status == 202)
+            #expect(
+                try await run.send(#"{"type":"device.added","mac":"000413610FF5","device_id":"pbx-42"}"#).status == 202)
             try await eventually("first registered") { await run.state.registration("000413610FF5") != nil }
-            #expect(try await run.send(#"{"type":"device.updated","mac":"00:04:13:61:0F:F6","previous_mac":"00:04:13:61:0F:F5","device_id":"pbx-42"}"#).status == 202)
+            #expect(
+                try await run.send(
+                    #"{"type":"device.updated","mac":"00:04:13:61:0F:F6","previous_mac":"00:04:13:61:0F:F5","device_id":"pbx-42"}"#
+                ).status == 202)
             try await eventually("moved to F6") {
-                let (old, new) = (await run.state.registration("000413610FF5"), await run.state.registration("000413610FF6"))
+                let (old, new) = (
+                    await run.state.registration("000413610FF5"), await run.state.registration("000413610FF6")
+                )
                 return old == nil && new != nil
             }
             // Only the device_id: the PBX did not say which MAC it had before.
-            #expect(try await run.send(#"{"type":"device.updated","mac":"000413610FF7","device_id":"pbx-42"}"#).status == 202)
+            #expect(
+                try await run.send(#"{"type":"device.updated","mac":"000413610FF7","device_id":"pbx-42"}"#).status
+                    == 202)
             try await eventually("moved to F7") {
-                let (old, new) = (await run.state.registration("000413610FF6"), await run.state.registration("000413610FF7"))
+                let (old, new) = (
+                    await run.state.registration("000413610FF6"), await run.state.registration("000413610FF7")
+                )
                 return old == nil && new != nil
             }
             #expect(try await run.device("000413610FF7")?.deviceID == "pbx-42")
@@ -97,7 +113,9 @@ struct EndToEndTests {
             let body = #"{"type":"device.added","mac":"000413610FF5"}"#
             #expect(try await run.send(body, id: "msg_dup").status == 202)
             let again = try await run.send(body, id: "msg_dup")
-            #expect(again.status == 200 && again.json["status"] as? String == "duplicate" && again.json["event"] as? String == "msg_dup")
+            #expect(
+                again.status == 200 && again.json["status"] as? String == "duplicate"
+                    && again.json["event"] as? String == "msg_dup")
             try await eventually("registered") { try await run.device("000413610FF5")?.status == .registered }
             try await Task.sleep(for: .milliseconds(300))
             #expect(await run.calls(for: "000413610FF5").count == 1)
@@ -113,22 +131,28 @@ struct EndToEndTests {
             let provhook = run.provhook
             var answer = try await provhook.send(tenant: EndToEnd.tenant, body: good, secret: WebhookSecret.generate())
             #expect(answer.status == 401 && answer.errorCode == "bad_signature")
-            answer = try await provhook.send(tenant: EndToEnd.tenant, body: good, secret: run.secret, timestamp: Date() - 360)
+            answer = try await provhook.send(
+                tenant: EndToEnd.tenant, body: good, secret: run.secret, timestamp: Date() - 360)
             #expect(answer.status == 401 && answer.errorCode == "stale_timestamp")
-            answer = try await provhook.send(tenant: EndToEnd.tenant, body: good, secret: run.secret, timestamp: Date() + 360)
+            answer = try await provhook.send(
+                tenant: EndToEnd.tenant, body: good, secret: run.secret, timestamp: Date() + 360)
             #expect(answer.status == 401 && answer.errorCode == "stale_timestamp")
             answer = try await provhook.send(tenant: EndToEnd.tenant, body: good, secret: nil)
             #expect(answer.status == 401 && answer.errorCode == "missing_headers")
             answer = try await provhook.send(tenant: "nobody", body: good, secret: run.secret)
             #expect(answer.status == 404 && answer.errorCode == "unknown_tenant")
-            let big = #"{"type":"device.added","mac":"000413610FF5","pad":""# + String(repeating: "x", count: 65 * 1024) + #""}"#
+            let big =
+                #"{"type":"device.added","mac":"000413610FF5","pad":""# + String(repeating: "x", count: 65 * 1024)
+                + #""}"#
             answer = try await provhook.send(tenant: EndToEnd.tenant, body: big, secret: run.secret)
             #expect(answer.status == 413 && answer.errorCode == "too_large")
             for (body, code) in [
                 ("{\"type\":\"device.added\",", "invalid_json"), ("[1,2]", "invalid_json"),
                 (#"{"type":"device.added","mac":"00:04:13:61:0f"}"#, "malformed_mac"),
-                (#"{"type":"device.added"}"#, "missing_mac"), (#"{"type":"device.exploded","mac":"000413610FF5"}"#, "unknown_type"),
-                (#"{"type":"device.added","mac":5}"#, "malformed_mac"), (#"{"type":"device.added","mac":"000413610FF5","device_id":7}"#, "invalid_field"),
+                (#"{"type":"device.added"}"#, "missing_mac"),
+                (#"{"type":"device.exploded","mac":"000413610FF5"}"#, "unknown_type"),
+                (#"{"type":"device.added","mac":5}"#, "malformed_mac"),
+                (#"{"type":"device.added","mac":"000413610FF5","device_id":7}"#, "invalid_field"),
                 (#"{"type":"device.added","mac":"000413610FF5","device_id":"a\u0000b"}"#, "invalid_json"),
             ] {
                 answer = try await run.send(body)
@@ -149,10 +173,12 @@ struct EndToEndTests {
         try await EndToEnd.run(allowBearer: true) { run in
             let body = #"{"type":"device.added","mac":"000413610FF5"}"#
             var answer = try await run.provhook.send(
-                tenant: EndToEnd.tenant, body: body, secret: nil, extraHeaders: [("Authorization", "Bearer \(run.secret)"), ("webhook-id", "msg_b1")])
+                tenant: EndToEnd.tenant, body: body, secret: nil,
+                extraHeaders: [("Authorization", "Bearer \(run.secret)"), ("webhook-id", "msg_b1")])
             #expect(answer.status == 202)
             answer = try await run.provhook.send(
-                tenant: EndToEnd.tenant, body: body, secret: nil, extraHeaders: [("Authorization", "Bearer whsec_wrong")])
+                tenant: EndToEnd.tenant, body: body, secret: nil,
+                extraHeaders: [("Authorization", "Bearer whsec_wrong")])
             #expect(answer.status == 401 && answer.errorCode == "bad_bearer")
         }
     }
@@ -164,7 +190,9 @@ struct EndToEndTests {
         try await EndToEnd.run(idleWake: .seconds(120)) { run in
             await run.state.failNext(5, with: .status(503))
             #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5"}"#).status == 202)
-            try await eventually("registered after retries", within: .seconds(60)) { try await run.device("000413610FF5")?.status == .registered }
+            try await eventually("registered after retries", within: .seconds(60)) {
+                try await run.device("000413610FF5")?.status == .registered
+            }
             let rows = try await run.store.journal(JournalFilter(mac: "000413610FF5", action: "redirect.registerPhone"))
             #expect(rows.map(\.outcome) == ["retry", "retry", "retry", "retry", "retry", "ok"])
             #expect(rows.last?.detail["attempt"] == .number(6))
@@ -201,16 +229,20 @@ struct EndToEndTests {
     func batching() async throws {
         try await TestDatabase.with { database in
             let template = try URLTemplate("https://pbx.example.com/prov/{mac}.xml")
-            let (_, secret) = try await database.store.addTenant(id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+            let (_, secret) = try await database.store.addTenant(
+                id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
             let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
             let macs = (1...30).map { String(format: "0004136100%02X", $0) }
             await standIn.state.setRegistration(macs[7], .init(owner: "someone-else", url: "https://x.example/"))
             // Queue everything before the worker starts, so that it finds one batch.
             for mac in macs {
-                _ = try await database.store.setDesired(DeviceChange(mac: MACAddress(mac)!, desired: .registered), tenantID: "acme", actor: "cli:test")
+                _ = try await database.store.setDesired(
+                    DeviceChange(mac: MACAddress(mac)!, desired: .registered), tenantID: "acme", actor: "cli:test")
             }
             let provhook = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint)
-            try await eventually("all decided") { try await database.store.devices(DeviceFilter(status: .pending)).isEmpty }
+            try await eventually("all decided") {
+                try await database.store.devices(DeviceFilter(status: .pending)).isEmpty
+            }
             #expect(try await database.store.device(MACAddress(macs[7])!)?.status == .conflict)
             #expect(try await database.store.devices(DeviceFilter(status: .registered)).count == 29)
             let methods = await standIn.state.calls.compactMap(\.method)
@@ -221,14 +253,19 @@ struct EndToEndTests {
             await provhook.stop()
             await standIn.state.clearCalls()
             for mac in macs {
-                _ = try await database.store.setDesired(DeviceChange(mac: MACAddress(mac)!, desired: .deregistered), tenantID: "acme", actor: "cli:test")
+                _ = try await database.store.setDesired(
+                    DeviceChange(mac: MACAddress(mac)!, desired: .deregistered), tenantID: "acme", actor: "cli:test")
             }
             let restarted = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint)
-            try await eventually("all removed") { try await database.store.devices(DeviceFilter(status: .pending)).isEmpty }
+            try await eventually("all removed") {
+                try await database.store.devices(DeviceFilter(status: .pending)).isEmpty
+            }
             let removals = await standIn.state.calls.compactMap(\.method)
             #expect(removals.allSatisfy { $0 == "redirect.deregisterPhoneList" } && removals.count < 10, "\(removals)")
             #expect(await standIn.state.registrations.count == 1, "only the other account's MAC is left")
-            #expect(try await database.store.device(MACAddress(macs[7])!)?.status == .conflict, "its removal was refused too")
+            #expect(
+                try await database.store.device(MACAddress(macs[7])!)?.status == .conflict,
+                "its removal was refused too")
             _ = secret
             await restarted.stop()
             await standIn.stop()
@@ -239,10 +276,15 @@ struct EndToEndTests {
     func wrongCredentials() async throws {
         try await TestDatabase.with { database in
             let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false, actor: "cli:test")
+                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
+                actor: "cli:test")
             let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
-            let provhook = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint, password: "wrong-one")
-            #expect(try await provhook.send(tenant: "acme", body: #"{"type":"device.added","mac":"000413610FF5"}"#, secret: secret).status == 202)
+            let provhook = try await RunningProvHook.start(
+                database: database.url, redirectEndpoint: standIn.endpoint, password: "wrong-one")
+            #expect(
+                try await provhook.send(
+                    tenant: "acme", body: #"{"type":"device.added","mac":"000413610FF5"}"#, secret: secret
+                ).status == 202)
             try await eventually("readyz shows it") { try await provhook.get("/readyz").status == 503 }
             let ready = try await provhook.get("/readyz")
             #expect(ready.body.contains("redirect_credentials") && ready.body.contains("rejected"))
@@ -259,11 +301,14 @@ struct EndToEndTests {
     func twoInstances() async throws {
         try await TestDatabase.with { database in
             let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false, actor: "cli:test")
+                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
+                actor: "cli:test")
             let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
             await standIn.state.setLatency(.milliseconds(5))
-            let first = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint, instance: "one")
-            let second = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint, instance: "two")
+            let first = try await RunningProvHook.start(
+                database: database.url, redirectEndpoint: standIn.endpoint, instance: "one")
+            let second = try await RunningProvHook.start(
+                database: database.url, redirectEndpoint: standIn.endpoint, instance: "two")
             let macs = (0..<120).map { String(format: "00041362%04X", $0) }
             // Sixteen senders at a time; like a PBX, a sender retries a 503 with the same webhook-id.
             func deliver(_ target: RunningProvHook, _ body: String) async throws {
@@ -275,7 +320,8 @@ struct EndToEndTests {
                         continue
                     }
                     // A 503 can come just as the transaction commits; the retry is then recognised as a duplicate.
-                    let retriedDuplicate = attempt > 0 && answer.status == 200 && answer.json["status"] as? String == "duplicate"
+                    let retriedDuplicate =
+                        attempt > 0 && answer.status == 200 && answer.json["status"] as? String == "duplicate"
                     #expect(answer.status == 202 || retriedDuplicate, "\(answer.body)")
                     return
                 }
@@ -292,7 +338,9 @@ struct EndToEndTests {
                 }
                 try await group.waitForAll()
             }
-            try await eventually("all applied") { try await database.store.devices(DeviceFilter(status: .pending)).isEmpty }
+            try await eventually("all applied") {
+                try await database.store.devices(DeviceFilter(status: .pending)).isEmpty
+            }
             for (index, mac) in macs.enumerated() {
                 let registration = await standIn.state.registration(mac)
                 #expect((registration != nil) == (index % 3 != 0), "\(mac)")
@@ -301,7 +349,10 @@ struct EndToEndTests {
             let calls = await standIn.state.calls.map(CallLogEntry.init)
             #expect(Set(calls.flatMap(\.macs)) == Set(macs), "every MAC was called")
             #expect(CallLogEntry.overlaps(calls) == [])
-            let workers = Set(try await database.store.journal(JournalFilter(limit: 10_000)).filter { $0.action.hasPrefix("redirect.") }.map(\.actor))
+            let workers = Set(
+                try await database.store.journal(JournalFilter(limit: 10_000)).filter {
+                    $0.action.hasPrefix("redirect.")
+                }.map(\.actor))
             #expect(workers == ["worker:one", "worker:two"], "both instances worked")
             await first.stop()
             await second.stop()

@@ -8,11 +8,13 @@ import Testing
 struct JournalAppendOnlyTests {
     let logger = Logger(label: "test")
 
-    @Test("UPDATE, DELETE and TRUNCATE on the journal are refused with a clear message", arguments: [
-        "UPDATE journal SET outcome = 'forged'",
-        "DELETE FROM journal",
-        "TRUNCATE journal",
-    ])
+    @Test(
+        "UPDATE, DELETE and TRUNCATE on the journal are refused with a clear message",
+        arguments: [
+            "UPDATE journal SET outcome = 'forged'",
+            "DELETE FROM journal",
+            "TRUNCATE journal",
+        ])
     func refused(statement: String) async throws {
         try await TestDatabase.with { database in
             try await database.store.appendJournal([
@@ -34,12 +36,26 @@ struct JournalAppendOnlyTests {
         }
     }
 
-    @Test("each constraint's violation becomes a clear error", arguments: [
-        ("INSERT INTO journal (mac, actor, action, outcome) VALUES ('00:04:13:61:0f:f5', 'x', 'y', 'z')", "journal_mac_format"),
-        ("INSERT INTO tenants (id, name, url_template, webhook_secret) VALUES ('t', 't', 'gopher://x', 'whsec_AAAAAAAAAAAAAAAAAAAAAA==')", "tenant_url_template_scheme"),
-        ("INSERT INTO tenants (id, name, url_template, webhook_secret) VALUES ('t', 't', 'https://x', 'secret')", "tenant_webhook_secret_format"),
-        ("INSERT INTO tenants (id, name, url_template, webhook_secret) VALUES ('t t', 't', 'https://x', 'whsec_AAAAAAAAAAAAAAAAAAAAAA==')", "tenant_id_format"),
-    ])
+    @Test(
+        "each constraint's violation becomes a clear error",
+        arguments: [
+            (
+                "INSERT INTO journal (mac, actor, action, outcome) VALUES ('00:04:13:61:0f:f5', 'x', 'y', 'z')",
+                "journal_mac_format"
+            ),
+            (
+                "INSERT INTO tenants (id, name, url_template, webhook_secret) VALUES ('t', 't', 'gopher://x', 'whsec_AAAAAAAAAAAAAAAAAAAAAA==')",
+                "tenant_url_template_scheme"
+            ),
+            (
+                "INSERT INTO tenants (id, name, url_template, webhook_secret) VALUES ('t', 't', 'https://x', 'secret')",
+                "tenant_webhook_secret_format"
+            ),
+            (
+                "INSERT INTO tenants (id, name, url_template, webhook_secret) VALUES ('t t', 't', 'https://x', 'whsec_AAAAAAAAAAAAAAAAAAAAAA==')",
+                "tenant_id_format"
+            ),
+        ])
     func constraints(statement: String, constraint: String) async throws {
         try await TestDatabase.with { database in
             try await database.withConnection { connection in
@@ -57,13 +73,29 @@ struct JournalAppendOnlyTests {
     func deviceConstraints() async throws {
         try await TestDatabase.with { database in
             _ = try await database.store.addTenant(
-                id: "t1", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false, actor: "cli:test")
+                id: "t1", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
+                actor: "cli:test")
             for (statement, constraint) in [
-                ("INSERT INTO devices (mac, tenant_id, desired, url) VALUES ('000413610ff5', 't1', 'registered', 'https://x')", "device_mac_format"),
-                ("INSERT INTO devices (mac, tenant_id, desired, url) VALUES ('000413610FF5', 't1', 'registered', 'file:///etc')", "device_url_scheme"),
-                ("INSERT INTO devices (mac, tenant_id, desired, url, status) VALUES ('000413610FF5', 't1', 'registered', 'https://x', 'done')", "device_status"),
-                ("INSERT INTO devices (mac, tenant_id, desired) VALUES ('000413610FF5', 't1', 'maybe')", "device_desired_state"),
-                ("INSERT INTO devices (mac, tenant_id, desired) VALUES ('000413610FF5', 't1', 'registered')", "device_registered_has_url"),
+                (
+                    "INSERT INTO devices (mac, tenant_id, desired, url) VALUES ('000413610ff5', 't1', 'registered', 'https://x')",
+                    "device_mac_format"
+                ),
+                (
+                    "INSERT INTO devices (mac, tenant_id, desired, url) VALUES ('000413610FF5', 't1', 'registered', 'file:///etc')",
+                    "device_url_scheme"
+                ),
+                (
+                    "INSERT INTO devices (mac, tenant_id, desired, url, status) VALUES ('000413610FF5', 't1', 'registered', 'https://x', 'done')",
+                    "device_status"
+                ),
+                (
+                    "INSERT INTO devices (mac, tenant_id, desired) VALUES ('000413610FF5', 't1', 'maybe')",
+                    "device_desired_state"
+                ),
+                (
+                    "INSERT INTO devices (mac, tenant_id, desired) VALUES ('000413610FF5', 't1', 'registered')",
+                    "device_registered_has_url"
+                ),
             ] {
                 try await database.withConnection { connection in
                     do {

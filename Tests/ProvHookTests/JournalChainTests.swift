@@ -11,7 +11,8 @@ struct JournalChainTests {
     func append(_ store: Store, _ count: Int, tag: String = "row") async throws {
         for index in 0..<count {
             try await store.appendJournal([
-                JournalEntry(tenantID: "t", mac: "000413610FF5", actor: "cli:test", action: .reconcileRun, outcome: .ok,
+                JournalEntry(
+                    tenantID: "t", mac: "000413610FF5", actor: "cli:test", action: .reconcileRun, outcome: .ok,
                     detail: ["n": .number(Double(index)), "tag": .string(tag)])
             ])
         }
@@ -86,16 +87,19 @@ struct JournalChainTests {
             // A rolled-back insert leaves a gap in the ids, where a tamperer could slip a row in.
             try await database.withConnection { connection in
                 try await connection.query("BEGIN", logger: self.logger)
-                try await connection.query("INSERT INTO journal (actor, action, outcome) VALUES ('x', 'y', 'z')", logger: self.logger)
+                try await connection.query(
+                    "INSERT INTO journal (actor, action, outcome) VALUES ('x', 'y', 'z')", logger: self.logger)
                 try await connection.query("ROLLBACK", logger: self.logger)
             }
             try await self.append(database.store, 5)
             try await chain.seal()
             let ids = try await database.store.journal(JournalFilter(limit: 100)).compactMap(\.id)
             let gap = try #require((ids.first!...ids.last!).first { !ids.contains($0) })
-            try await self.tamper(database, [
-                "INSERT INTO journal (id, at, tenant_id, actor, action, outcome) OVERRIDING SYSTEM VALUE VALUES (\(gap), now() - interval '1 day', 't', 'cli:admin', 'tenant.remove', 'ok')"
-            ])
+            try await self.tamper(
+                database,
+                [
+                    "INSERT INTO journal (id, at, tenant_id, actor, action, outcome) OVERRIDING SYSTEM VALUE VALUES (\(gap), now() - interval '1 day', 't', 'cli:admin', 'tenant.remove', 'ok')"
+                ])
             let verification = try await chain.verify()
             #expect(verification.firstBreak?.id == gap)
             #expect(verification.firstBreak?.problem.contains("inserted") == true)
@@ -109,7 +113,9 @@ struct JournalChainTests {
             try await self.append(database.store, 2)
             try await database.withConnection { slow in
                 try await slow.query("BEGIN", logger: self.logger)
-                try await slow.query("INSERT INTO journal (actor, action, outcome) VALUES ('cli:slow', 'test.slow', 'ok')", logger: self.logger)
+                try await slow.query(
+                    "INSERT INTO journal (actor, action, outcome) VALUES ('cli:slow', 'test.slow', 'ok')",
+                    logger: self.logger)
                 try await self.append(database.store, 2, tag: "fast")  // Higher ids, committed first.
                 let sealing = Task { try await chain.seal() }
                 try await Task.sleep(for: .milliseconds(300))

@@ -18,7 +18,8 @@ struct MigrationTests {
                 let second = try await Migrator().migrate(on: connection, logger: self.logger)
                 #expect(second.applied.isEmpty)
                 #expect(second.alreadyApplied == first.applied)
-                let rows = try await connection.query("SELECT count(*)::bigint FROM schema_migrations", logger: self.logger)
+                let rows = try await connection.query(
+                    "SELECT count(*)::bigint FROM schema_migrations", logger: self.logger)
                 for try await count in rows.decode(Int64.self) { #expect(count == Int64(first.applied.count)) }
             }
         }
@@ -55,7 +56,8 @@ struct MigrationTests {
                     guard case .changed(let name, _, _) = error as? MigrationError else { return false }
                     return name == "0001_init.sql" && String(describing: error).contains("must never be edited")
                 }
-                let rows = try await connection.query("SELECT to_regclass('should_not_exist')::text", logger: self.logger)
+                let rows = try await connection.query(
+                    "SELECT to_regclass('should_not_exist')::text", logger: self.logger)
                 for try await name in rows.decode(String?.self) { #expect(name == nil) }
             }
         }
@@ -66,7 +68,8 @@ struct MigrationTests {
         try await TestDatabase.with { database in
             try await database.withConnection { connection in
                 await #expect(throws: MigrationError.self) {
-                    try await Migrator(migrations: Array(Migration.embedded.prefix(1))).migrate(on: connection, logger: self.logger)
+                    try await Migrator(migrations: Array(Migration.embedded.prefix(1))).migrate(
+                        on: connection, logger: self.logger)
                 }
             }
         }

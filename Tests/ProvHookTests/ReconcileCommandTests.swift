@@ -1,8 +1,8 @@
 import FakeRedirectService
 import Foundation
 import ProvHookCore
-import SnomRedirect
 import ProvHookTestSupport
+import SnomRedirect
 import Testing
 
 @Suite("provhook reconcile")
@@ -11,18 +11,26 @@ struct ReconcileCommandTests {
     func command() async throws {
         try await TestDatabase.with { database in
             let template = try URLTemplate("https://p.example/<mac>.xml")
-            let (_, secret) = try await database.store.addTenant(id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+            let (_, secret) = try await database.store.addTenant(
+                id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
             let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
             let provhook = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint)
             for mac in ["000413000001", "000413000002"] {
-                #expect(try await provhook.send(tenant: "acme", body: #"{"type":"device.added","mac":"\#(mac)"}"#, secret: secret).status == 202)
+                #expect(
+                    try await provhook.send(
+                        tenant: "acme", body: #"{"type":"device.added","mac":"\#(mac)"}"#, secret: secret
+                    ).status == 202)
             }
-            try await eventually("registered") { try await database.store.devices(DeviceFilter(status: .registered)).count == 2 }
+            try await eventually("registered") {
+                try await database.store.devices(DeviceFilter(status: .registered)).count == 2
+            }
             await provhook.stop()
 
-            await standIn.state.setRegistration("000413000001", .init(owner: StandInAccounts.user, url: "https://drifted.example/"))
+            await standIn.state.setRegistration(
+                "000413000001", .init(owner: StandInAccounts.user, url: "https://drifted.example/"))
             await standIn.state.setRegistration("000413000002", nil)
-            await standIn.state.setRegistration("000413000077", .init(owner: StandInAccounts.user, url: "https://extra.example/"))
+            await standIn.state.setRegistration(
+                "000413000077", .init(owner: StandInAccounts.user, url: "https://extra.example/"))
             let cli = CommandLineRunner(environment: [
                 "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_REDIRECT_URL": standIn.endpoint,
                 "PROVHOOK_REDIRECT_USER": StandInAccounts.user, "PROVHOOK_REDIRECT_PASSWORD": StandInAccounts.password,
@@ -30,14 +38,20 @@ struct ReconcileCommandTests {
             ])
             let report = try cli.run(["reconcile", "--dry-run"])
             #expect(report.status == 0, "\(report.error)")
-            #expect(report.output.contains("url_drift") && report.output.contains("missing_registration") && report.output.contains("unknown_mac"))
+            #expect(
+                report.output.contains("url_drift") && report.output.contains("missing_registration")
+                    && report.output.contains("unknown_mac"))
             #expect(report.output.contains("dry run, nothing changed"))
             #expect(await standIn.state.registration("000413000001")?.url == "https://drifted.example/")
 
             let fix = try cli.run(["reconcile", "--prune"])
             #expect(fix.status == 0, "\(fix.error)")
-            #expect(await standIn.state.registration("000413000001")?.url == template.expectedURL(for: MACAddress("000413000001")!))
-            #expect(await standIn.state.registration("000413000002")?.url == template.expectedURL(for: MACAddress("000413000002")!))
+            #expect(
+                await standIn.state.registration("000413000001")?.url
+                    == template.expectedURL(for: MACAddress("000413000001")!))
+            #expect(
+                await standIn.state.registration("000413000002")?.url
+                    == template.expectedURL(for: MACAddress("000413000002")!))
             #expect(await standIn.state.registration("000413000077") == nil)
             let again = try cli.run(["reconcile", "--dry-run"])
             #expect(again.output.contains("0 finding(s)"), "\(again.output)")

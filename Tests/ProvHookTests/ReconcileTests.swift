@@ -1,15 +1,16 @@
+import AsyncHTTPClient
 import FakeRedirectService
 import Foundation
 import Logging
 import ProvHookCore
-import SnomRedirect
 import ProvHookTestSupport
+import SnomRedirect
 import Testing
-import AsyncHTTPClient
 
 @Suite("Reconcile, re-pointing and dry run")
 struct ReconcileTests {
-    @Test("drift injected at the service is reported by a dry run, then fixed by reconcile; --prune removes unknown MACs")
+    @Test(
+        "drift injected at the service is reported by a dry run, then fixed by reconcile; --prune removes unknown MACs")
     func drift() async throws {
         try await EndToEnd.run { run in
             for mac in ["000413000001", "000413000002", "000413000003"] {
@@ -20,22 +21,33 @@ struct ReconcileTests {
             try await eventually("applied") { try await run.store.devices(DeviceFilter(status: .pending)).isEmpty }
 
             // Drift: a changed URL, a lost registration, a removed device registered again by hand, an unknown MAC.
-            await run.state.setRegistration("000413000001", .init(owner: StandInAccounts.user, url: "https://hand.example/edited"))
+            await run.state.setRegistration(
+                "000413000001", .init(owner: StandInAccounts.user, url: "https://hand.example/edited"))
             await run.state.setRegistration("000413000002", nil)
-            await run.state.setRegistration("000413000004", .init(owner: StandInAccounts.user, url: "https://stale.example/"))
-            await run.state.setRegistration("000413009999", .init(owner: StandInAccounts.user, url: "https://unknown.example/"))
+            await run.state.setRegistration(
+                "000413000004", .init(owner: StandInAccounts.user, url: "https://stale.example/"))
+            await run.state.setRegistration(
+                "000413009999", .init(owner: StandInAccounts.user, url: "https://unknown.example/"))
             let httpClient = try RedirectClient.makeHTTPClient(configuration: Self.configuration(run.standIn.endpoint))
-            let client = RedirectClient(configuration: Self.configuration(run.standIn.endpoint), httpClient: httpClient, logger: Logger(label: "t"))
-            let reconciler = Reconciler(store: run.store, service: client, concurrency: 4, models: ["snomD785", "snomM700"], actor: "reconcile:test", logger: Logger(label: "t"))
+            let client = RedirectClient(
+                configuration: Self.configuration(run.standIn.endpoint), httpClient: httpClient,
+                logger: Logger(label: "t"))
+            let reconciler = Reconciler(
+                store: run.store, service: client, concurrency: 4, models: ["snomD785", "snomM700"],
+                actor: "reconcile:test", logger: Logger(label: "t"))
 
             let report = try await reconciler.run(tenantID: nil, dryRun: true, prune: true)
             let kinds = Dictionary(uniqueKeysWithValues: report.findings.map { ($0.mac, $0.kind) })
-            #expect(kinds == [
-                "000413000001": "url_drift", "000413000002": "missing_registration", "000413000004": "stale_registration",
-                "000413009999": "unknown_mac",
-            ])
+            #expect(
+                kinds == [
+                    "000413000001": "url_drift", "000413000002": "missing_registration",
+                    "000413000004": "stale_registration",
+                    "000413009999": "unknown_mac",
+                ])
             #expect(report.findings.allSatisfy { $0.action == .reported })
-            #expect(await run.state.registration("000413000001")?.url == "https://hand.example/edited", "a dry run changes nothing")
+            #expect(
+                await run.state.registration("000413000001")?.url == "https://hand.example/edited",
+                "a dry run changes nothing")
             #expect(await run.state.registration("000413009999") != nil)
 
             let fixed = try await reconciler.run(tenantID: nil, dryRun: false, prune: true)
@@ -44,8 +56,10 @@ struct ReconcileTests {
             try await eventually("fixed by the worker") {
                 let (one, two, four, unknown) = (
                     await run.state.registration("000413000001"), await run.state.registration("000413000002"),
-                    await run.state.registration("000413000004"), await run.state.registration("000413009999"))
-                return one?.url == run.template.expectedURL(for: MACAddress("000413000001")!) && two != nil && four == nil && unknown == nil
+                    await run.state.registration("000413000004"), await run.state.registration("000413009999")
+                )
+                return one?.url == run.template.expectedURL(for: MACAddress("000413000001")!) && two != nil
+                    && four == nil && unknown == nil
             }
             try await eventually("settled") { try await run.store.devices(DeviceFilter(status: .pending)).isEmpty }
             let clean = try await reconciler.run(tenantID: nil, dryRun: true, prune: false)
@@ -61,16 +75,23 @@ struct ReconcileTests {
         try await EndToEnd.run { run in
             let macs = (1...12).map { String(format: "0004130001%02X", $0) }
             for mac in macs { #expect(try await run.send(#"{"type":"device.added","mac":"\#(mac)"}"#).status == 202) }
-            try await eventually("registered") { try await run.store.devices(DeviceFilter(status: .registered)).count == 12 }
+            try await eventually("registered") {
+                try await run.store.devices(DeviceFilter(status: .registered)).count == 12
+            }
             let template = try URLTemplate("https://new-pbx.example.com/p/<mac>.cfg")
             let update = try await run.store.updateTenant(id: EndToEnd.tenant, urlTemplate: template, actor: "cli:test")
             #expect(update.repointedDevices == 12)
             try await eventually("re-pointed at the service") {
                 var all = true
-                for mac in macs where await run.state.registration(mac)?.url != template.expectedURL(for: MACAddress(mac)!) { all = false }
+                for mac in macs
+                where await run.state.registration(mac)?.url != template.expectedURL(for: MACAddress(mac)!) {
+                    all = false
+                }
                 return all
             }
-            try await eventually("outcomes recorded") { try await run.store.devices(DeviceFilter(status: .registered)).count == 12 }
+            try await eventually("outcomes recorded") {
+                try await run.store.devices(DeviceFilter(status: .registered)).count == 12
+            }
         }
     }
 
@@ -78,12 +99,18 @@ struct ReconcileTests {
     func dryRun() async throws {
         try await TestDatabase.with { database in
             let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false, actor: "cli:test")
+                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
+                actor: "cli:test")
             let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
-            let provhook = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint, isDryRun: true)
-            #expect(try await provhook.send(tenant: "acme", body: #"{"type":"device.added","mac":"000413610FF5"}"#, secret: secret).status == 202)
+            let provhook = try await RunningProvHook.start(
+                database: database.url, redirectEndpoint: standIn.endpoint, isDryRun: true)
+            #expect(
+                try await provhook.send(
+                    tenant: "acme", body: #"{"type":"device.added","mac":"000413610FF5"}"#, secret: secret
+                ).status == 202)
             try await eventually("journaled") {
-                try await database.store.journal(JournalFilter(action: "redirect.registerPhone")).first?.outcome == "dry_run"
+                try await database.store.journal(JournalFilter(action: "redirect.registerPhone")).first?.outcome
+                    == "dry_run"
             }
             #expect(await standIn.state.calls.isEmpty, "nothing was sent")
             await provhook.stop()
@@ -92,6 +119,7 @@ struct ReconcileTests {
     }
 
     static func configuration(_ endpoint: String) -> RedirectConfiguration {
-        RedirectConfiguration(endpoint: endpoint, user: StandInAccounts.user, password: StandInAccounts.password, maxConnections: 4)
+        RedirectConfiguration(
+            endpoint: endpoint, user: StandInAccounts.user, password: StandInAccounts.password, maxConnections: 4)
     }
 }

@@ -9,9 +9,9 @@ import NIOCore
 import NIOHTTP1
 import ProvHookCore
 import ProvHookServer
+import ProvHookTestSupport
 import ServiceLifecycle
 import SnomRedirect
-import ProvHookTestSupport
 import Testing
 import WebhookSignature
 import XMLRPC
@@ -35,19 +35,25 @@ final class RunningProvHook: Sendable {
         database: DatabaseURL, redirectEndpoint: String, user: String = StandInAccounts.user,
         password: String = StandInAccounts.password, concurrency: Int = 4, instance: String = "test",
         retryBase: Duration = .milliseconds(20), retryMaximum: Duration = .milliseconds(400),
-        vendors: VendorFilter = VendorFilter(), readTimeout: Duration = .seconds(5), databaseDeadline: Duration = .seconds(5),
+        vendors: VendorFilter = VendorFilter(), readTimeout: Duration = .seconds(5),
+        databaseDeadline: Duration = .seconds(5),
         isDryRun: Bool = false, adminToken: String? = nil, idleWake: Duration = .seconds(5)
     ) async throws -> RunningProvHook {
         var logger = Logger(label: "provhook-\(instance)-\(UInt16.random(in: 0...UInt16.max))")
-        logger.logLevel = ProcessInfo.processInfo.environment["PROVHOOK_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["PROVHOOK_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+            ?? .warning
         let redirect = RedirectConfiguration(
-            endpoint: redirectEndpoint, user: user, password: password, connectTimeout: .seconds(2), readTimeout: readTimeout,
+            endpoint: redirectEndpoint, user: user, password: password, connectTimeout: .seconds(2),
+            readTimeout: readTimeout,
             maxConnections: concurrency)
         let configuration = ServeConfiguration(
-            database: database, databasePoolSize: 8, databaseDeadline: databaseDeadline, host: "127.0.0.1", port: 0, redirect: redirect,
+            database: database, databasePoolSize: 8, databaseDeadline: databaseDeadline, host: "127.0.0.1", port: 0,
+            redirect: redirect,
             delivery: DeliveryConfiguration(
                 concurrency: concurrency, lease: .seconds(30),
-                retry: RetryPolicy(base: retryBase, maximum: retryMaximum, giveUpAfter: .seconds(600)), instance: instance,
+                retry: RetryPolicy(base: retryBase, maximum: retryMaximum, giveUpAfter: .seconds(600)),
+                instance: instance,
                 idleWake: idleWake, isDryRun: isDryRun),
             vendors: vendors, adminToken: adminToken)
         let metrics = ProvHookMetrics()
@@ -76,14 +82,17 @@ final class RunningProvHook: Sendable {
         await self.group.triggerGracefulShutdown()
         let finished = await waitForTask(self.task, atMost: .seconds(30))
         if !finished {
-            FileHandle.standardError.write(Data("WARNING: provhook did not stop within 30 s of a graceful shutdown\n".utf8))
+            FileHandle.standardError.write(
+                Data("WARNING: provhook did not stop within 30 s of a graceful shutdown\n".utf8))
         }
     }
 
     struct Answer {
         var status: Int
         var body: String
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(self.body.utf8)) as? [String: Any]) ?? [:] }
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(self.body.utf8)) as? [String: Any]) ?? [:]
+        }
         var errorCode: String? { (self.json["error"] as? [String: Any])?["code"] as? String }
     }
 
@@ -95,7 +104,8 @@ final class RunningProvHook: Sendable {
         var request: HTTPClientRequest
         if let secret {
             request = SignedWebhook.request(
-                baseURL: "http://127.0.0.1:\(self.port)", tenant: tenant, id: id, body: Array(body.utf8), secret: secret,
+                baseURL: "http://127.0.0.1:\(self.port)", tenant: tenant, id: id, body: Array(body.utf8),
+                secret: secret,
                 timestamp: timestamp)
         } else {
             request = HTTPClientRequest(url: "http://127.0.0.1:\(self.port)/v1/tenants/\(tenant)/events")
@@ -155,8 +165,10 @@ struct EndToEnd {
                 id: Self.tenant, name: "ACME", urlTemplate: template, allowBearer: allowBearer, actor: "cli:test")
             let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
             let provhook = try await RunningProvHook.start(
-                database: database.url, redirectEndpoint: standIn.endpoint, concurrency: concurrency, idleWake: idleWake)
-            let run = EndToEnd(database: database, standIn: standIn, provhook: provhook, secret: secret, template: template)
+                database: database.url, redirectEndpoint: standIn.endpoint, concurrency: concurrency, idleWake: idleWake
+            )
+            let run = EndToEnd(
+                database: database, standIn: standIn, provhook: provhook, secret: secret, template: template)
             do {
                 try await body(run)
             } catch {
@@ -169,14 +181,17 @@ struct EndToEnd {
         }
     }
 
-    func send(_ body: String, id: String = "msg_" + UUID().uuidString.lowercased()) async throws -> RunningProvHook.Answer {
+    func send(
+        _ body: String, id: String = "msg_" + UUID().uuidString.lowercased()
+    ) async throws -> RunningProvHook.Answer {
         try await self.provhook.send(tenant: Self.tenant, body: body, secret: self.secret, id: id)
     }
 
     func calls(for mac: String) async -> [FakeRedirectState.Call] {
         await self.state.calls.filter { call in
             call.params.contains { param in
-                param.stringValue?.uppercased() == mac || (param.arrayValue?.contains { $0.stringValue?.uppercased() == mac } ?? false)
+                param.stringValue?.uppercased() == mac
+                    || (param.arrayValue?.contains { $0.stringValue?.uppercased() == mac } ?? false)
             }
         }
     }

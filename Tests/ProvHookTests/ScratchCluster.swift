@@ -10,21 +10,27 @@ struct ScratchCluster {
     var url: DatabaseURL { try! DatabaseURL("postgres://postgres@127.0.0.1:\(self.port)/postgres") }
 
     static var repositoryRoot: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
     }
 
     static func create() throws -> ScratchCluster {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("provhook-scratch-\(UUID().uuidString.prefix(8))").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "provhook-scratch-\(UUID().uuidString.prefix(8))"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
-        let port = Int(try Self.shell("pg_require_binaries && pg_free_port").trimmingCharacters(in: .whitespacesAndNewlines))!
+        let port = Int(
+            try Self.shell("pg_require_binaries && pg_free_port").trimmingCharacters(in: .whitespacesAndNewlines))!
         let cluster = ScratchCluster(directory: directory, port: port)
         _ = try Self.shell("pg_require_binaries && pg_init '\(directory)/pg'")
         try cluster.start()
         return cluster
     }
 
-    func start() throws { _ = try Self.shell("pg_require_binaries && pg_start '\(self.directory)/pg' \(self.port) -c fsync=off") }
+    func start() throws {
+        _ = try Self.shell("pg_require_binaries && pg_start '\(self.directory)/pg' \(self.port) -c fsync=off")
+    }
     func stop() throws { _ = try Self.shell("pg_require_binaries && pg_stop '\(self.directory)/pg'") }
 
     func destroy() {
@@ -54,8 +60,11 @@ struct ScratchCluster {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        let closeInherited = "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\" 2>/dev/null; done; true"
-        process.arguments = ["-c", "\(closeInherited); set -e; . '\(Self.repositoryRoot)/contrib/lib/postgres.sh'; \(script)"]
+        let closeInherited =
+            "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\" 2>/dev/null; done; true"
+        process.arguments = [
+            "-c", "\(closeInherited); set -e; . '\(Self.repositoryRoot)/contrib/lib/postgres.sh'; \(script)",
+        ]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle(forWritingAtPath: outputPath)
         process.standardError = FileHandle(forWritingAtPath: errorPath)
@@ -63,7 +72,8 @@ struct ScratchCluster {
         process.waitUntilExit()
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
-            throw ShellFailure(description: "\(script): \((try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")")
+            throw ShellFailure(
+                description: "\(script): \((try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")")
         }
         return text
     }

@@ -1,8 +1,8 @@
 import Foundation
 import ProvHookCore
 import ProvHookTestSupport
-import Testing
 import SnomRedirect
+import Testing
 
 @Suite("Settings")
 struct SettingsTests {
@@ -16,7 +16,8 @@ struct SettingsTests {
         #expect(fromEnv.user == "env-user")
         #expect(fromEnv.endpoint == "https://secure-provisioning.snom.com:8083/xmlrpc/")
         #expect(fromEnv.maxConnections == 4)
-        let fromFlags = try settings.redirectConfiguration(url: "http://127.0.0.1:9/xmlrpc/", user: "flag-user", concurrency: 2)
+        let fromFlags = try settings.redirectConfiguration(
+            url: "http://127.0.0.1:9/xmlrpc/", user: "flag-user", concurrency: 2)
         #expect(fromFlags.user == "flag-user")
         #expect(fromFlags.endpoint == "http://127.0.0.1:9/xmlrpc/")
         #expect(fromFlags.maxConnections == 2)

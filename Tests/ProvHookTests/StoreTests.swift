@@ -1,8 +1,8 @@
 import EventSources
 import Foundation
 import ProvHookCore
-import SnomRedirect
 import ProvHookTestSupport
+import SnomRedirect
 import Testing
 import WebhookSignature
 
@@ -21,12 +21,14 @@ struct StoreTests {
             #expect(secret.hasPrefix("whsec_"))
             #expect(WebhookSecret.keyBytes(secret)?.count == 32)
             await #expect(throws: StoreError.self) {
-                try await store.addTenant(id: "acme", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+                try await store.addTenant(
+                    id: "acme", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
             }
             #expect(try await store.tenants().map(\.id) == ["acme"])
             #expect(try await store.credentials(tenantID: "acme")?.secret == secret)
 
-            let update = try await store.updateTenant(id: "acme", allowBearer: true, rotateSecret: true, actor: "cli:test")
+            let update = try await store.updateTenant(
+                id: "acme", allowBearer: true, rotateSecret: true, actor: "cli:test")
             #expect(update.tenant.allowBearer)
             #expect(update.newSecret != nil && update.newSecret != secret)
 
@@ -48,7 +50,8 @@ struct StoreTests {
     func tenantID() async throws {
         try await TestDatabase.with { database in
             await #expect(throws: StoreError.self) {
-                try await database.store.addTenant(id: "no spaces", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+                try await database.store.addTenant(
+                    id: "no spaces", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
             }
         }
     }
@@ -57,19 +60,30 @@ struct StoreTests {
     func desiredState() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            _ = try await store.addTenant(
+                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
             let url = self.template.expectedURL(for: self.mac)
             #expect(url == "https://prov.example.com/snom/000413610FF5.xml?x={mac}")
 
-            #expect(try await store.setDesired(DeviceChange(mac: self.mac, desired: .registered, url: url, deviceID: "pbx-42"), tenantID: "t1", actor: "cli:test") == 1)
+            #expect(
+                try await store.setDesired(
+                    DeviceChange(mac: self.mac, desired: .registered, url: url, deviceID: "pbx-42"), tenantID: "t1",
+                    actor: "cli:test") == 1)
             var device = try #require(try await store.device(self.mac))
-            #expect(device.desired == .registered && device.status == .pending && device.generation == 1 && device.deviceID == "pbx-42")
+            #expect(
+                device.desired == .registered && device.status == .pending && device.generation == 1
+                    && device.deviceID == "pbx-42")
 
-            #expect(try await store.setDesired(DeviceChange(mac: self.mac, desired: .deregistered), tenantID: "t1", actor: "cli:test") == 2)
+            #expect(
+                try await store.setDesired(
+                    DeviceChange(mac: self.mac, desired: .deregistered), tenantID: "t1", actor: "cli:test") == 2)
             device = try #require(try await store.device(self.mac))
             #expect(device.desired == .deregistered && device.generation == 2 && device.deviceID == "pbx-42")
 
-            #expect(try await store.setDesired(DeviceChange(mac: self.mac, desired: .registered, url: url), tenantID: "t1", actor: "cli:test") == 3)
+            #expect(
+                try await store.setDesired(
+                    DeviceChange(mac: self.mac, desired: .registered, url: url), tenantID: "t1", actor: "cli:test") == 3
+            )
             device = try #require(try await store.device(self.mac))
             #expect(device.desired == .registered && device.generation == 3 && device.url == url)
         }
@@ -83,7 +97,8 @@ struct StoreTests {
                 let event = try NativeWebhookSource.parse(payload)
                 group.addTask {
                     try await store.ingest(
-                        event, tenantID: tenantID, eventID: "msg_" + UUID().uuidString, payload: payload, actor: "webhook:test",
+                        event, tenantID: tenantID, eventID: "msg_" + UUID().uuidString, payload: payload,
+                        actor: "webhook:test",
                         planner: EventPlanner())
                 }
             }
@@ -95,15 +110,20 @@ struct StoreTests {
     func deviceIDRace() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            _ = try await store.addTenant(
+                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
             // Without the per-id lock, concurrent transactions all pass the UPDATE that frees the id before any of
             // them commits, and all but one fail on device_id_unique_per_tenant: the PBX would be told 503.
             for round in 0..<10 {
-                let results = try await self.ingestAtOnce(store, tenantID: "t1", (0..<8).map { index in
-                    #"{"type":"device.added","mac":"\#(String(format: "000413%02X%04X", round, index))","device_id":"pbx-\#(round)"}"#
-                })
+                let results = try await self.ingestAtOnce(
+                    store, tenantID: "t1",
+                    (0..<8).map { index in
+                        #"{"type":"device.added","mac":"\#(String(format: "000413%02X%04X", round, index))","device_id":"pbx-\#(round)"}"#
+                    })
                 #expect(results == Array(repeating: .accepted(queued: true), count: 8))
-                let holders = try await store.devices(DeviceFilter(tenantID: "t1")).filter { $0.deviceID == "pbx-\(round)" }
+                let holders = try await store.devices(DeviceFilter(tenantID: "t1")).filter {
+                    $0.deviceID == "pbx-\(round)"
+                }
                 #expect(holders.count == 1)
             }
         }
@@ -113,15 +133,18 @@ struct StoreTests {
     func swapRace() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            _ = try await store.addTenant(
+                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
             // Each event deregisters its previous MAC and registers its new one, so the pair locks the two devices in
             // opposite orders; PostgreSQL breaks the deadlock by failing one transaction, which is run again.
             for round in 0..<5 {
                 let (first, second) = (String(format: "000413%02X0001", round), String(format: "000413%02X0002", round))
-                let results = try await self.ingestAtOnce(store, tenantID: "t1", [
-                    #"{"type":"device.updated","mac":"\#(first)","previous_mac":"\#(second)"}"#,
-                    #"{"type":"device.updated","mac":"\#(second)","previous_mac":"\#(first)"}"#,
-                ])
+                let results = try await self.ingestAtOnce(
+                    store, tenantID: "t1",
+                    [
+                        #"{"type":"device.updated","mac":"\#(first)","previous_mac":"\#(second)"}"#,
+                        #"{"type":"device.updated","mac":"\#(second)","previous_mac":"\#(first)"}"#,
+                    ])
                 #expect(results == [.accepted(queued: true), .accepted(queued: true)])
             }
         }
@@ -131,12 +154,17 @@ struct StoreTests {
     func macOwnership() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(id: "a", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
-            _ = try await store.addTenant(id: "b", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            _ = try await store.addTenant(
+                id: "a", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            _ = try await store.addTenant(
+                id: "b", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
             let change = DeviceChange(mac: self.mac, desired: .registered, url: "https://a.example/")
             _ = try await store.setDesired(change, tenantID: "a", actor: "cli:test")
-            await #expect(throws: StoreError.self) { try await store.setDesired(change, tenantID: "b", actor: "cli:test") }
-            _ = try await store.setDesired(DeviceChange(mac: self.mac, desired: .deregistered), tenantID: "a", actor: "cli:test")
+            await #expect(throws: StoreError.self) {
+                try await store.setDesired(change, tenantID: "b", actor: "cli:test")
+            }
+            _ = try await store.setDesired(
+                DeviceChange(mac: self.mac, desired: .deregistered), tenantID: "a", actor: "cli:test")
             #expect(try await store.setDesired(change, tenantID: "b", actor: "cli:test") == 3)
             #expect(try await store.device(self.mac)?.tenantID == "b")
         }
@@ -146,11 +174,13 @@ struct StoreTests {
     func repointAndRemove() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            _ = try await store.addTenant(
+                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
             let macs = (1...5).map { MACAddress(String(format: "0004136100%02X", $0))! }
             for mac in macs {
                 _ = try await store.setDesired(
-                    DeviceChange(mac: mac, desired: .registered, url: self.template.expectedURL(for: mac)), tenantID: "t1", actor: "cli:test")
+                    DeviceChange(mac: mac, desired: .registered, url: self.template.expectedURL(for: mac)),
+                    tenantID: "t1", actor: "cli:test")
             }
             let newTemplate = try URLTemplate("tftp://new.example.com/<mac>.cfg")
             let update = try await store.updateTenant(id: "t1", urlTemplate: newTemplate, actor: "cli:test")
@@ -160,7 +190,10 @@ struct StoreTests {
                 #expect(device.generation == 2 && device.status == .pending)
             }
             #expect(try await store.removeTenant(id: "t1", actor: "cli:test") == 5)
-            #expect(try await store.devices(DeviceFilter(tenantID: "t1")).allSatisfy { $0.desired == .deregistered && $0.generation == 3 })
+            #expect(
+                try await store.devices(DeviceFilter(tenantID: "t1")).allSatisfy {
+                    $0.desired == .deregistered && $0.generation == 3
+                })
             let repoints = try await store.journal(JournalFilter(tenantID: "t1", action: "device.repoint"))
             #expect(repoints.count == 5)
         }
@@ -173,22 +206,31 @@ struct StoreTests {
             let other = MACAddress("000413610FF6")!
             try await store.appendJournal([
                 JournalEntry(tenantID: "a", mac: self.mac.canonical, actor: "x", action: .tenantAdd, outcome: .ok),
-                JournalEntry(tenantID: "b", mac: other.canonical, actor: "x", action: .tenantUpdate, outcome: .ok, detail: ["n": 1]),
+                JournalEntry(
+                    tenantID: "b", mac: other.canonical, actor: "x", action: .tenantUpdate, outcome: .ok,
+                    detail: ["n": 1]),
             ])
             let middle = Date()
             try await Task.sleep(for: .milliseconds(20))
             try await store.appendJournal([
-                JournalEntry(tenantID: "a", mac: other.canonical, actor: "x", action: .tenantRemove, outcome: .error, eventID: "msg_1")
+                JournalEntry(
+                    tenantID: "a", mac: other.canonical, actor: "x", action: .tenantRemove, outcome: .error,
+                    eventID: "msg_1")
             ])
             #expect(try await store.journal(JournalFilter(mac: self.mac.canonical)).map(\.action) == ["tenant.add"])
-            #expect(try await store.journal(JournalFilter(tenantID: "a")).map(\.action) == ["tenant.add", "tenant.remove"])
+            #expect(
+                try await store.journal(JournalFilter(tenantID: "a")).map(\.action) == ["tenant.add", "tenant.remove"])
             #expect(try await store.journal(JournalFilter(since: middle)).map(\.action) == ["tenant.remove"])
-            #expect(try await store.journal(JournalFilter(until: middle)).map(\.action) == ["tenant.add", "tenant.update"])
-            #expect(try await store.journal(JournalFilter(limit: 2)).map(\.action) == ["tenant.update", "tenant.remove"], "the newest rows, oldest first")
+            #expect(
+                try await store.journal(JournalFilter(until: middle)).map(\.action) == ["tenant.add", "tenant.update"])
+            #expect(
+                try await store.journal(JournalFilter(limit: 2)).map(\.action) == ["tenant.update", "tenant.remove"],
+                "the newest rows, oldest first")
             let all = try await store.journal(JournalFilter())
             #expect(all[1].detail["n"] == .number(1))
             #expect(all[2].eventID == "msg_1")
-            #expect(try await store.journal(JournalFilter(afterID: all[0].id, limit: 1)).map(\.action) == ["tenant.update"])
+            #expect(
+                try await store.journal(JournalFilter(afterID: all[0].id, limit: 1)).map(\.action) == ["tenant.update"])
         }
     }
 }

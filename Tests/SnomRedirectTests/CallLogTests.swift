@@ -7,13 +7,17 @@ import Testing
 /// The stand-in's call log, which the two-instance fault scenario reads to prove that no MAC was worked twice at once.
 @Suite("Stand-in call log")
 struct CallLogTests {
-    func entry(_ macs: [String], _ started: Double, _ finished: Double, method: String? = "redirect.registerPhone") -> CallLogEntry {
+    func entry(
+        _ macs: [String], _ started: Double, _ finished: Double, method: String? = "redirect.registerPhone"
+    ) -> CallLogEntry {
         CallLogEntry(method: method, macs: macs, status: 200, started: started, finished: finished)
     }
 
     @Test("calls on one MAC that follow each other do not overlap; touching ends do not either")
     func sequential() {
-        let entries = [self.entry(["000413000001"], 0, 1), self.entry(["000413000001"], 1, 2), self.entry(["000413000001"], 3, 4)]
+        let entries = [
+            self.entry(["000413000001"], 0, 1), self.entry(["000413000001"], 1, 2), self.entry(["000413000001"], 3, 4),
+        ]
         #expect(CallLogEntry.overlaps(entries).isEmpty)
     }
 
@@ -41,8 +45,11 @@ struct CallLogTests {
         try await StandIn.withStandIn { (standIn: StandIn) async throws in
             let logged = LoggedEntries()
             await standIn.state.observeCalls { logged.append(CallLogEntry($0)) }
-            _ = try await standIn.client.registerPhone(try MACAddress(parsing: "000413abcdef"), url: "https://prov.example.com/a.xml")
-            _ = try await standIn.client.deregisterPhoneList([try MACAddress(parsing: "000413000001"), try MACAddress(parsing: "000413000002")])
+            _ = try await standIn.client.registerPhone(
+                try MACAddress(parsing: "000413abcdef"), url: "https://prov.example.com/a.xml")
+            _ = try await standIn.client.deregisterPhoneList([
+                try MACAddress(parsing: "000413000001"), try MACAddress(parsing: "000413000002"),
+            ])
             let entries = logged.entries
             #expect(entries.map(\.method) == ["redirect.registerPhone", "redirect.deregisterPhoneList"])
             #expect(entries.map(\.macs) == [["000413ABCDEF"], ["000413000001", "000413000002"]])

@@ -3,30 +3,35 @@ import Testing
 
 @Suite("MAC address parsing")
 struct MACAddressTests {
-    @Test("common spellings parse to 12 uppercase hex digits", arguments: [
-        "00:04:13:61:0f:f5", "00-04-13-61-0F-F5", "0004.1361.0ff5", "000413610FF5", "000413610ff5", "00:04:13:61:0F:f5",
-    ])
+    @Test(
+        "common spellings parse to 12 uppercase hex digits",
+        arguments: [
+            "00:04:13:61:0f:f5", "00-04-13-61-0F-F5", "0004.1361.0ff5", "000413610FF5", "000413610ff5",
+            "00:04:13:61:0F:f5",
+        ])
     func goodSpellings(text: String) throws {
         #expect(try MACAddress(parsing: text).canonical == "000413610FF5")
     }
 
-    @Test("bad spellings are refused with a reason", arguments: [
-        ("", MACAddressError.empty),
-        ("000413610FF", .wrongLength(digits: 11)),
-        ("000413610FF5A", .wrongLength(digits: 13)),
-        ("00:04:13:61:0f", .badGrouping(separator: ":")),
-        ("0:04:13:61:0f:f5:", .badGrouping(separator: ":")),
-        ("0004:1361:0ff5", .badGrouping(separator: ":")),
-        ("00-04-13-61-0F-F5-00", .badGrouping(separator: "-")),
-        ("000.4136.10ff5", .badGrouping(separator: ".")),
-        ("00:04-13:61:0f:f5", .mixedSeparators),
-        ("00:04:13:61:0g:f5", .invalidCharacter("g")),
-        ("000413610FG5", .invalidCharacter("G")),
-        (" 000413610FF5", .invalidCharacter(" ")),
-        ("00 04 13 61 0f f5", .invalidCharacter(" ")),
-        ("00:04:13:61:0f:f\u{0}", .invalidCharacter("\u{0}")),
-        ("０００４１３６１０ＦＦ５", .invalidCharacter("０")),
-    ])
+    @Test(
+        "bad spellings are refused with a reason",
+        arguments: [
+            ("", MACAddressError.empty),
+            ("000413610FF", .wrongLength(digits: 11)),
+            ("000413610FF5A", .wrongLength(digits: 13)),
+            ("00:04:13:61:0f", .badGrouping(separator: ":")),
+            ("0:04:13:61:0f:f5:", .badGrouping(separator: ":")),
+            ("0004:1361:0ff5", .badGrouping(separator: ":")),
+            ("00-04-13-61-0F-F5-00", .badGrouping(separator: "-")),
+            ("000.4136.10ff5", .badGrouping(separator: ".")),
+            ("00:04-13:61:0f:f5", .mixedSeparators),
+            ("00:04:13:61:0g:f5", .invalidCharacter("g")),
+            ("000413610FG5", .invalidCharacter("G")),
+            (" 000413610FF5", .invalidCharacter(" ")),
+            ("00 04 13 61 0f f5", .invalidCharacter(" ")),
+            ("00:04:13:61:0f:f\u{0}", .invalidCharacter("\u{0}")),
+            ("０００４１３６１０ＦＦ５", .invalidCharacter("０")),
+        ])
     func badSpellings(text: String, error: MACAddressError) {
         #expect(throws: error) { try MACAddress(parsing: text) }
     }

@@ -1,10 +1,10 @@
 import FakeRedirectService
 import Foundation
-import SnomRedirect
+import Logging
 import ProvHookTestSupport
+import SnomRedirect
 import Testing
 import XMLRPC
-import Logging
 
 @Suite("Redirect client against the strict stand-in")
 struct RedirectClientTests {
@@ -41,19 +41,22 @@ struct RedirectClientTests {
             let url = "https://pbx.example.com/prov/<mac>.cfg?tenant=a&b=c"
             #expect(try await standIn.client.registerPhone(self.mac, url: url) == .ok)
             #expect(await standIn.state.registration(self.mac.canonical)?.url == url)
-            #expect(try await standIn.client.phoneRedirection(self.mac) == .redirected(company: "Our Company", url: url))
+            #expect(
+                try await standIn.client.phoneRedirection(self.mac) == .redirected(company: "Our Company", url: url))
         }
     }
 
     @Test("Error: answers are typed")
     func errorAnswers() async throws {
         try await StandIn.withStandIn { (standIn: StandIn) async throws in
-            await standIn.state.setRegistration(self.mac.canonical, .init(owner: StandInAccounts.otherUser, url: "http://x.example/"))
+            await standIn.state.setRegistration(
+                self.mac.canonical, .init(owner: StandInAccounts.otherUser, url: "http://x.example/"))
             #expect(try await standIn.client.registerPhone(self.mac, url: self.url) == .error(.ownedByOtherUser))
             #expect(try await standIn.client.deregisterPhone(self.mac) == .error(.ownedByOtherUser))
             #expect(try await standIn.client.checkPhone(self.mac) == .error(.ownedByOtherUser))
             #expect(try await standIn.client.phoneRedirection(self.mac) == .error(.ownedByOtherUser))
-            #expect(try await standIn.client.registerPhone(self.other, url: "gopher://x.example/") == .error(.malformedURL))
+            #expect(
+                try await standIn.client.registerPhone(self.other, url: "gopher://x.example/") == .error(.malformedURL))
             #expect(try await standIn.client.registerPhoneList([], url: self.url) == .error(.malformedMACList))
             #expect(try await standIn.client.deregisterPhoneList([]) == .error(.malformedMACList))
         }
@@ -62,7 +65,8 @@ struct RedirectClientTests {
     @Test("list calls map per-MAC failures back")
     func partialFailures() async throws {
         try await StandIn.withStandIn { (standIn: StandIn) async throws in
-            await standIn.state.setRegistration(self.other.canonical, .init(owner: StandInAccounts.otherUser, url: "http://x.example/"))
+            await standIn.state.setRegistration(
+                self.other.canonical, .init(owner: StandInAccounts.otherUser, url: "http://x.example/"))
             let third = MACAddress("000413610FF7")!
             let outcome = try await standIn.client.registerPhoneList([self.mac, self.other, third], url: self.url)
             #expect(outcome == .partial([MACFailure(mac: "000413610ff6", code: .ownedByOtherUser)]))
@@ -77,7 +81,8 @@ struct RedirectClientTests {
 
     @Test("a wrong password is an authentication failure that never shows the password")
     func wrongPassword() async throws {
-        try await StandIn.withStandIn(configure: { $0.password = "wrong-Secret-123" }) { (standIn: StandIn) async throws in
+        try await StandIn.withStandIn(configure: { $0.password = "wrong-Secret-123" }) {
+            (standIn: StandIn) async throws in
             await #expect(throws: RedirectError.authenticationFailed(status: 401)) {
                 try await standIn.client.checkPhone(self.mac)
             }
@@ -107,7 +112,8 @@ struct RedirectClientTests {
 
     @Test("a hanging service times out")
     func timeout() async throws {
-        try await StandIn.withStandIn(configure: { $0.readTimeout = .milliseconds(300) }) { (standIn: StandIn) async throws in
+        try await StandIn.withStandIn(configure: { $0.readTimeout = .milliseconds(300) }) {
+            (standIn: StandIn) async throws in
             await standIn.state.failNext(1, with: .hang(.seconds(10)))
             await #expect(throws: RedirectError.timeout(.response)) {
                 try await standIn.client.checkPhone(self.mac)
@@ -123,22 +129,31 @@ struct RedirectClientTests {
         var body: [UInt8] {
             switch self {
             case .xxe:
-                Array("""
+                Array(
+                    """
                     <?xml version="1.0"?><!DOCTYPE r [ <!ENTITY x SYSTEM "file:///etc/passwd"> ]>
                     <methodResponse><params><param><value>&x;</value></param></params></methodResponse>
                     """.utf8)
             case .billionLaughs:
-                Array(("<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"lol\">"
-                    + (1...9).map { "<!ENTITY a\($0) \"" + String(repeating: $0 == 1 ? "&a;" : "&a\($0 - 1);", count: 10) + "\">" }.joined()
-                    + "]><methodResponse><params><param><value>&a9;</value></param></params></methodResponse>").utf8)
+                Array(
+                    ("<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"lol\">"
+                        + (1...9).map {
+                            "<!ENTITY a\($0) \"" + String(repeating: $0 == 1 ? "&a;" : "&a\($0 - 1);", count: 10)
+                                + "\">"
+                        }.joined()
+                        + "]><methodResponse><params><param><value>&a9;</value></param></params></methodResponse>").utf8
+                )
             case .tenMegabytes:
                 Array("<?xml version=\"1.0\"?><methodResponse><params><param><value><string>".utf8)
                     + [UInt8](repeating: UInt8(ascii: "a"), count: 10 << 20)
                     + Array("</string></value></param></params></methodResponse>".utf8)
             case .truncated:
-                Array("<?xml version=\"1.0\"?><methodResponse><params><param><value><array><data><value><boolean>1".utf8)
+                Array(
+                    "<?xml version=\"1.0\"?><methodResponse><params><param><value><array><data><value><boolean>1".utf8)
             case .wrongShape:
-                Array("<?xml version=\"1.0\"?><methodResponse><params><param><value><int>7</int></value></param></params></methodResponse>".utf8)
+                Array(
+                    "<?xml version=\"1.0\"?><methodResponse><params><param><value><int>7</int></value></param></params></methodResponse>"
+                        .utf8)
             case .notXML:
                 [0xFF, 0xFE, 0x00, 0x3C, 0x00]
             }
@@ -155,7 +170,8 @@ struct RedirectClientTests {
         }
     }
 
-    @Test("hostile answers over HTTP are typed errors, and the next call still works", arguments: HostileAnswer.allCases)
+    @Test(
+        "hostile answers over HTTP are typed errors, and the next call still works", arguments: HostileAnswer.allCases)
     func hostileAnswer(_ answer: HostileAnswer) async throws {
         try await StandIn.withStandIn { (standIn: StandIn) async throws in
             await standIn.state.failNext(1, with: .answer(answer.body))
@@ -210,7 +226,8 @@ struct RedirectClientTests {
         try await StandIn.withStandIn { (standIn: StandIn) async throws in
             var configuration = standIn.client.configuration
             configuration.endpoint = String(configuration.endpoint.dropLast())
-            let client = RedirectClient(configuration: configuration, httpClient: standIn.httpClient, logger: .init(label: "t"))
+            let client = RedirectClient(
+                configuration: configuration, httpClient: standIn.httpClient, logger: .init(label: "t"))
             await #expect(throws: RedirectError.unexpectedStatus(404)) { try await client.checkPhone(self.mac) }
         }
     }
@@ -220,7 +237,8 @@ struct RedirectClientTests {
         try await StandIn.withStandIn { (standIn: StandIn) async throws in
             var configuration = standIn.client.configuration
             configuration.endpoint = "http://127.0.0.1:1/xmlrpc/"
-            let client = RedirectClient(configuration: configuration, httpClient: standIn.httpClient, logger: .init(label: "t"))
+            let client = RedirectClient(
+                configuration: configuration, httpClient: standIn.httpClient, logger: .init(label: "t"))
             do {
                 _ = try await client.checkPhone(self.mac)
                 Issue.record("expected a connection error")
@@ -238,7 +256,8 @@ struct RedirectClientTests {
     func badCAFile() throws {
         let path = try TemporaryFile.write("not a certificate")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let configuration = RedirectConfiguration(endpoint: "https://localhost/xmlrpc/", user: "u", password: "p", caFile: path)
+        let configuration = RedirectConfiguration(
+            endpoint: "https://localhost/xmlrpc/", user: "u", password: "p", caFile: path)
         #expect {
             _ = try RedirectClient.makeHTTPClient(configuration: configuration)
         } throws: { error in
@@ -249,11 +268,13 @@ struct RedirectClientTests {
 
     @Test("configuration refuses credentials in the endpoint")
     func credentialsInEndpoint() {
-        let configuration = RedirectConfiguration(endpoint: "https://u:hunter2@localhost/xmlrpc/", user: "u", password: "p")
+        let configuration = RedirectConfiguration(
+            endpoint: "https://u:hunter2@localhost/xmlrpc/", user: "u", password: "p")
         #expect {
             try configuration.validate()
         } throws: { error in
-            String(describing: error).contains("must not hold credentials") && !String(describing: error).contains("hunter2")
+            String(describing: error).contains("must not hold credentials")
+                && !String(describing: error).contains("hunter2")
         }
     }
 }

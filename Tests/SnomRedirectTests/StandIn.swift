@@ -1,6 +1,6 @@
 import AsyncHTTPClient
-import Foundation
 import FakeRedirectService
+import Foundation
 import Logging
 import ProvHookTestSupport
 import SnomRedirect

@@ -43,17 +43,21 @@ struct StandInStrictnessTests {
         }
     }
 
-    @Test("a body that is not text/xml is rejected", arguments: [nil, "application/xml", "text/plain", "application/json"])
+    @Test(
+        "a body that is not text/xml is rejected",
+        arguments: [nil, "application/xml", "text/plain", "application/json"])
     func contentType(_ type: String?) async throws {
         try await StandIn.withStandIn { (standIn: StandIn) async throws in
             #expect(try await self.post(standIn, contentType: type).0 == 415)
         }
     }
 
-    @Test("basic auth is checked", arguments: [
-        nil, "Basic " + Data("alice:wrong".utf8).base64EncodedString(), "Bearer abc", "Basic !!!",
-        "Basic " + Data("nobody:s3cret-Pa55!".utf8).base64EncodedString(),
-    ])
+    @Test(
+        "basic auth is checked",
+        arguments: [
+            nil, "Basic " + Data("alice:wrong".utf8).base64EncodedString(), "Bearer abc", "Basic !!!",
+            "Basic " + Data("nobody:s3cret-Pa55!".utf8).base64EncodedString(),
+        ])
     func basicAuth(_ authorization: String?) async throws {
         try await StandIn.withStandIn { (standIn: StandIn) async throws in
             #expect(try await self.post(standIn, authorization: authorization).0 == 401)
@@ -63,7 +67,8 @@ struct StandInStrictnessTests {
     @Test("a MAC written with colons is Error:malformed_mac")
     func colonMAC() async throws {
         try await StandIn.withStandIn { (standIn: StandIn) async throws in
-            let body = try XMLRPCEncoder.encodeCall("redirect.registerPhone", ["00:04:13:61:0F:F5", "http://x.example/"])
+            let body = try XMLRPCEncoder.encodeCall(
+                "redirect.registerPhone", ["00:04:13:61:0F:F5", "http://x.example/"])
             let (status, text) = try await self.post(standIn, body: body)
             #expect(status == 200)
             #expect(try XMLRPCDecoder().decodeResponse(Array(text.utf8)) == .value([false, "Error:malformed_mac"]))

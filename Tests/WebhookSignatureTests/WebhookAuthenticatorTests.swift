@@ -13,9 +13,12 @@ struct WebhookAuthenticatorTests {
 
     @Test("the specification's published vector")
     func publishedVector() {
-        #expect(WebhookAuthenticator.sign(id: self.id, timestamp: self.timestamp, body: self.body, secret: self.secret) == self.expected)
+        #expect(
+            WebhookAuthenticator.sign(id: self.id, timestamp: self.timestamp, body: self.body, secret: self.secret)
+                == self.expected)
         let verdict = WebhookAuthenticator().verify(
-            id: self.id, timestamp: self.timestamp, signatures: self.expected, body: self.body, secret: self.secret, now: self.now)
+            id: self.id, timestamp: self.timestamp, signatures: self.expected, body: self.body, secret: self.secret,
+            now: self.now)
         #expect((try? verdict.get()) != nil)
     }
 
@@ -23,19 +26,34 @@ struct WebhookAuthenticatorTests {
     func severalSignatures() {
         let authenticator = WebhookAuthenticator()
         let rotated = "v1,Zm9vYmFy v2,abc \(self.expected)"
-        #expect((try? authenticator.verify(id: self.id, timestamp: self.timestamp, signatures: rotated, body: self.body, secret: self.secret, now: self.now).get()) != nil)
+        #expect(
+            (try? authenticator.verify(
+                id: self.id, timestamp: self.timestamp, signatures: rotated, body: self.body, secret: self.secret,
+                now: self.now
+            ).get()) != nil)
         // A space after a prepending mark (U+070F) still separates signatures (found by fuzzing).
         let prepended = "v1,Zm9vYmFy\u{070F} \(self.expected)"
-        #expect((try? authenticator.verify(id: self.id, timestamp: self.timestamp, signatures: prepended, body: self.body, secret: self.secret, now: self.now).get()) != nil)
-        let wrong = authenticator.verify(id: self.id, timestamp: self.timestamp, signatures: "v1,Zm9vYmFy", body: self.body, secret: self.secret, now: self.now)
+        #expect(
+            (try? authenticator.verify(
+                id: self.id, timestamp: self.timestamp, signatures: prepended, body: self.body, secret: self.secret,
+                now: self.now
+            ).get()) != nil)
+        let wrong = authenticator.verify(
+            id: self.id, timestamp: self.timestamp, signatures: "v1,Zm9vYmFy", body: self.body, secret: self.secret,
+            now: self.now)
         #expect(wrong == .failure(.badSignature))
-        let tampered = authenticator.verify(id: self.id, timestamp: self.timestamp, signatures: self.expected, body: self.body + [0x20], secret: self.secret, now: self.now)
+        let tampered = authenticator.verify(
+            id: self.id, timestamp: self.timestamp, signatures: self.expected, body: self.body + [0x20],
+            secret: self.secret, now: self.now)
         #expect(tampered == .failure(.badSignature))
-        let otherID = authenticator.verify(id: "msg_other", timestamp: self.timestamp, signatures: self.expected, body: self.body, secret: self.secret, now: self.now)
+        let otherID = authenticator.verify(
+            id: "msg_other", timestamp: self.timestamp, signatures: self.expected, body: self.body, secret: self.secret,
+            now: self.now)
         #expect(otherID == .failure(.badSignature))
     }
 
-    @Test("timestamps must be within five minutes", arguments: [(-301, false), (-299, true), (299, true), (301, false)])
+    @Test(
+        "timestamps must be within five minutes", arguments: [(-301, false), (-299, true), (299, true), (301, false)])
     func tolerance(offset: Int, accepted: Bool) {
         let verdict = WebhookAuthenticator().verify(
             id: self.id, timestamp: self.timestamp, signatures: self.expected, body: self.body, secret: self.secret,
@@ -47,9 +65,18 @@ struct WebhookAuthenticatorTests {
     @Test("missing and malformed headers")
     func headers() {
         let authenticator = WebhookAuthenticator()
-        #expect(authenticator.verify(id: nil, timestamp: self.timestamp, signatures: self.expected, body: self.body, secret: self.secret) == .failure(.missingHeaders))
-        #expect(authenticator.verify(id: self.id, timestamp: "soon", signatures: self.expected, body: self.body, secret: self.secret) == .failure(.malformedTimestamp))
-        #expect(authenticator.verify(id: self.id, timestamp: "99999999999999999999", signatures: self.expected, body: self.body, secret: self.secret) == .failure(.malformedTimestamp))
+        #expect(
+            authenticator.verify(
+                id: nil, timestamp: self.timestamp, signatures: self.expected, body: self.body, secret: self.secret)
+                == .failure(.missingHeaders))
+        #expect(
+            authenticator.verify(
+                id: self.id, timestamp: "soon", signatures: self.expected, body: self.body, secret: self.secret)
+                == .failure(.malformedTimestamp))
+        #expect(
+            authenticator.verify(
+                id: self.id, timestamp: "99999999999999999999", signatures: self.expected, body: self.body,
+                secret: self.secret) == .failure(.malformedTimestamp))
     }
 
     @Test("bearer tokens compare exactly")

@@ -95,7 +95,8 @@ struct XMLRPCCodecTests {
 
     @Test("an XML declaration with another ASCII-compatible encoding is honoured")
     func latin1Declaration() throws {
-        var bytes = Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><methodResponse><params><param><value>caf".utf8)
+        var bytes = Array(
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><methodResponse><params><param><value>caf".utf8)
         bytes.append(0xE9)  // é in ISO-8859-1
         bytes += Array("</value></param></params></methodResponse>".utf8)
         #expect(try self.decoder.decodeResponse(bytes) == .value("café"))
@@ -104,7 +105,9 @@ struct XMLRPCCodecTests {
     @Test("a fault becomes a typed fault with code and string")
     func fault() throws {
         let text = XMLRPCEncoder.encodeFault(XMLRPCFault(code: 4, message: "Too many <params> & such"))
-        #expect(try self.decoder.decodeResponse(Array(text.utf8)) == .fault(XMLRPCFault(code: 4, message: "Too many <params> & such")))
+        #expect(
+            try self.decoder.decodeResponse(Array(text.utf8))
+                == .fault(XMLRPCFault(code: 4, message: "Too many <params> & such")))
         let pretty = """
             <methodResponse>
               <fault>
@@ -115,12 +118,15 @@ struct XMLRPCCodecTests {
               </fault>
             </methodResponse>
             """
-        #expect(try self.decoder.decodeResponse(Array(pretty.utf8)) == .fault(XMLRPCFault(code: -32601, message: "no such method")))
+        #expect(
+            try self.decoder.decodeResponse(Array(pretty.utf8))
+                == .fault(XMLRPCFault(code: -32601, message: "no such method")))
     }
 
     @Test("CDATA text is read as text")
     func cdata() throws {
-        let text = "<methodResponse><params><param><value><string><![CDATA[a<b>&c]]></string></value></param></params></methodResponse>"
+        let text =
+            "<methodResponse><params><param><value><string><![CDATA[a<b>&c]]></string></value></param></params></methodResponse>"
         #expect(try self.decoder.decodeResponse(Array(text.utf8)) == .value("a<b>&c"))
     }
 

@@ -43,7 +43,8 @@ struct XMLRPCHostileInputTests {
         #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("ELEMENT")) {
             try self.decode(Self.wrap("<!ELEMENT a ANY>"))
         }
-        let commented = "<methodResponse><!-- <!DOCTYPE in a comment --><params><param><value>"
+        let commented =
+            "<methodResponse><!-- <!DOCTYPE in a comment --><params><param><value>"
             + "<![CDATA[<!DOCTYPE]]></value></param></params></methodResponse>"
         #expect(try self.decode(commented) == .value("<!DOCTYPE"))
     }
@@ -63,19 +64,31 @@ struct XMLRPCHostileInputTests {
     @Test("invalid bytes for the declared encoding are refused before parsing (a crash found by fuzzing)")
     func invalidBytes() {
         // FoundationXML crashed on this element name with a stray 0xFD byte; fuzz/corpus keeps the input too.
-        var crasher = Array("<methodResponse><p".utf8) + [0xFD] + Array("arams><param><value>x</value></param></params></methodResponse>".utf8)
-        #expect(throws: XMLRPCDecodingError.invalidBytes(encoding: "UTF-8")) { try self.decoder.decodeResponse(crasher) }
+        var crasher =
+            Array("<methodResponse><p".utf8) + [0xFD]
+            + Array("arams><param><value>x</value></param></params></methodResponse>".utf8)
+        #expect(throws: XMLRPCDecodingError.invalidBytes(encoding: "UTF-8")) {
+            try self.decoder.decodeResponse(crasher)
+        }
         #expect(throws: XMLRPCDecodingError.invalidBytes(encoding: "UTF-8")) { try self.decoder.decodeCall(crasher) }
-        crasher = Array("<?xml version=\"1.0\" encoding=\"us-ascii\"?><methodResponse><params><param><value>caf".utf8) + [0xE9]
+        crasher =
+            Array("<?xml version=\"1.0\" encoding=\"us-ascii\"?><methodResponse><params><param><value>caf".utf8) + [
+                0xE9
+            ]
             + Array("</value></param></params></methodResponse>".utf8)
-        #expect(throws: XMLRPCDecodingError.invalidBytes(encoding: "US-ASCII")) { try self.decoder.decodeResponse(crasher) }
+        #expect(throws: XMLRPCDecodingError.invalidBytes(encoding: "US-ASCII")) {
+            try self.decoder.decodeResponse(crasher)
+        }
     }
 
     @Test("processing instructions other than the XML declaration are refused (a crash found by fuzzing)")
     func processingInstructions() throws {
-        #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("processing instruction")) { try self.decode("<?xvelau.?>>(") }
         #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("processing instruction")) {
-            try self.decode("<methodResponse><?php x ?><params><param><value>x</value></param></params></methodResponse>")
+            try self.decode("<?xvelau.?>>(")
+        }
+        #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("processing instruction")) {
+            try self.decode(
+                "<methodResponse><?php x ?><params><param><value>x</value></param></params></methodResponse>")
         }
         #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("processing instruction")) {
             try self.decode("<?xml-stylesheet href=\"x\"?>" + Self.wrap("x"))
@@ -106,18 +119,22 @@ struct XMLRPCHostileInputTests {
 
     @Test("the nesting depth is capped")
     func depthCap() {
-        let deep = String(repeating: "<array><data><value>", count: 100) + String(repeating: "</value></data></array>", count: 100)
+        let deep =
+            String(repeating: "<array><data><value>", count: 100)
+            + String(repeating: "</value></data></array>", count: 100)
         #expect(throws: XMLRPCDecodingError.tooDeep(limit: 64)) { try self.decode(Self.wrap(deep)) }
     }
 
-    @Test("truncated and ill-formed documents give precise errors", arguments: [
-        "<methodResponse><params><param><value><string>Ok",
-        "<methodResponse><params><param><value><string>Ok</value></param></params></methodResponse>",
-        "<methodResponse><params></methodResponse",
-        "<methodResponse>",
-        "not xml at all",
-        "<methodResponse/><second/>",
-    ])
+    @Test(
+        "truncated and ill-formed documents give precise errors",
+        arguments: [
+            "<methodResponse><params><param><value><string>Ok",
+            "<methodResponse><params><param><value><string>Ok</value></param></params></methodResponse>",
+            "<methodResponse><params></methodResponse",
+            "<methodResponse>",
+            "not xml at all",
+            "<methodResponse/><second/>",
+        ])
     func illFormed(text: String) {
         #expect {
             try self.decode(text)
@@ -129,23 +146,35 @@ struct XMLRPCHostileInputTests {
 
     @Test("wrong value types and shapes give precise errors")
     func wrongTypes() {
-        #expect(throws: XMLRPCDecodingError.invalidScalar(type: "int", text: "abc")) { try self.decode(Self.wrap("<int>abc</int>")) }
+        #expect(throws: XMLRPCDecodingError.invalidScalar(type: "int", text: "abc")) {
+            try self.decode(Self.wrap("<int>abc</int>"))
+        }
         #expect(throws: XMLRPCDecodingError.invalidScalar(type: "int", text: "2147483648")) {
             try self.decode(Self.wrap("<int>2147483648</int>"))
         }
         #expect(throws: XMLRPCDecodingError.invalidScalar(type: "boolean", text: "true")) {
             try self.decode(Self.wrap("<boolean>true</boolean>"))
         }
-        #expect(throws: XMLRPCDecodingError.invalidScalar(type: "double", text: "inf")) { try self.decode(Self.wrap("<double>inf</double>")) }
-        #expect(throws: XMLRPCDecodingError.invalidScalar(type: "base64", text: "!!")) { try self.decode(Self.wrap("<base64>!!</base64>")) }
+        #expect(throws: XMLRPCDecodingError.invalidScalar(type: "double", text: "inf")) {
+            try self.decode(Self.wrap("<double>inf</double>"))
+        }
+        #expect(throws: XMLRPCDecodingError.invalidScalar(type: "base64", text: "!!")) {
+            try self.decode(Self.wrap("<base64>!!</base64>"))
+        }
         #expect(throws: XMLRPCDecodingError.invalidScalar(type: "dateTime.iso8601", text: "yesterday")) {
             try self.decode(Self.wrap("<dateTime.iso8601>yesterday</dateTime.iso8601>"))
         }
-        #expect(throws: XMLRPCDecodingError.unexpectedElement(found: "float", expected: "an XML-RPC type", path: "/methodResponse/params/param/value")) {
+        #expect(
+            throws: XMLRPCDecodingError.unexpectedElement(
+                found: "float", expected: "an XML-RPC type", path: "/methodResponse/params/param/value")
+        ) {
             try self.decode(Self.wrap("<float>1</float>"))
         }
         #expect(throws: XMLRPCDecodingError.duplicateMember("a")) {
-            try self.decode(Self.wrap("<struct><member><name>a</name><value>1</value></member><member><name>a</name><value>2</value></member></struct>"))
+            try self.decode(
+                Self.wrap(
+                    "<struct><member><name>a</name><value>1</value></member><member><name>a</name><value>2</value></member></struct>"
+                ))
         }
         #expect(throws: XMLRPCDecodingError.unexpectedText(path: "/methodResponse/params/param/value")) {
             try self.decode(Self.wrap("text<string>x</string>"))
@@ -153,7 +182,9 @@ struct XMLRPCHostileInputTests {
         #expect(throws: XMLRPCDecodingError.unexpectedAttribute(element: "value")) {
             try self.decode("<methodResponse><params><param><value a=\"1\">x</value></param></params></methodResponse>")
         }
-        #expect(throws: XMLRPCDecodingError.unexpectedElement(found: "methodCall", expected: "<methodResponse>", path: "/")) {
+        #expect(
+            throws: XMLRPCDecodingError.unexpectedElement(found: "methodCall", expected: "<methodResponse>", path: "/")
+        ) {
             try self.decode("<methodCall><methodName>x</methodName></methodCall>")
         }
         #expect(throws: XMLRPCDecodingError.malformedFault) {

@@ -20,7 +20,9 @@ public struct Settings: Sendable {
 
     /// A secret from its flag or variable, else from the file named by `<variable>_FILE` or `fileFlag`.
     /// A trailing newline in the file is dropped.
-    public func secret(_ flag: String?, _ variable: String, fileFlag: String? = nil) throws(ConfigurationError)
+    public func secret(
+        _ flag: String?, _ variable: String, fileFlag: String? = nil
+    ) throws(ConfigurationError)
         -> String?
     {
         if let value = self.value(flag, variable) { return value }
@@ -32,7 +34,9 @@ public struct Settings: Sendable {
     }
 
     /// An integer setting within `range`.
-    public func integer(_ flag: Int?, _ variable: String, default defaultValue: Int, in range: ClosedRange<Int>)
+    public func integer(
+        _ flag: Int?, _ variable: String, default defaultValue: Int, in range: ClosedRange<Int>
+    )
         throws(ConfigurationError) -> Int
     {
         if let flag {
@@ -62,7 +66,8 @@ public struct Settings: Sendable {
             throw .missing("PROVHOOK_REDIRECT_USER (or --redirect-user)")
         }
         guard let password = try self.secret(password, "PROVHOOK_REDIRECT_PASSWORD", fileFlag: passwordFile) else {
-            throw .missing("PROVHOOK_REDIRECT_PASSWORD or PROVHOOK_REDIRECT_PASSWORD_FILE (or --redirect-password-file)")
+            throw .missing(
+                "PROVHOOK_REDIRECT_PASSWORD or PROVHOOK_REDIRECT_PASSWORD_FILE (or --redirect-password-file)")
         }
         let configuration = RedirectConfiguration(
             endpoint: self.value(url, "PROVHOOK_REDIRECT_URL") ?? RedirectConfiguration.defaultEndpoint,

@@ -36,7 +36,8 @@ final class CallSlots: Sendable {
 
     /// Gives a slot back: to the first waiting `acquire`, else to the pool; wakes every `waitForRelease`.
     func release() {
-        let (acquirer, watchers) = self.state.withLock { state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
+        let (acquirer, watchers) = self.state.withLock {
+            state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
             let watchers = state.watchers
             state.watchers = []
             if state.acquirers.isEmpty {

@@ -16,7 +16,8 @@ public struct DeliveryConfiguration: Sendable {
     public var isDryRun: Bool
 
     public init(
-        concurrency: Int = 8, maxListSize: Int = 100, lease: Duration = .seconds(120), retry: RetryPolicy = RetryPolicy(),
+        concurrency: Int = 8, maxListSize: Int = 100, lease: Duration = .seconds(120),
+        retry: RetryPolicy = RetryPolicy(),
         instance: String, idleWake: Duration = .seconds(60), isDryRun: Bool = false
     ) {
         self.concurrency = concurrency

@@ -75,7 +75,8 @@ public struct DeliveryWorker: Service {
                 if free > 0 {
                     do {
                         claimed = try await self.store.claimDue(
-                            limit: free * max(1, min(self.configuration.maxListSize, 16)), lease: self.configuration.lease)
+                            limit: free * max(1, min(self.configuration.maxListSize, 16)),
+                            lease: self.configuration.lease)
                     } catch {
                         self.logger.error("cannot claim work", metadata: ["error": "\(error)"])
                         if case .whenIdle = stop { break }
@@ -129,7 +130,12 @@ public struct DeliveryWorker: Service {
     func perform(_ call: DeliveryCall, releasing slots: CallSlots) async {
         let started = ContinuousClock.now
         let callID = String(UUID().uuidString.prefix(8)).lowercased()
-        self.logger.debug("calling", metadata: ["call_id": "\(callID)", "method": "\(call.method.shortName)", "devices": "\(call.devices.count)", "mac": "\(call.devices[0].mac)"])
+        self.logger.debug(
+            "calling",
+            metadata: [
+                "call_id": "\(callID)", "method": "\(call.method.shortName)", "devices": "\(call.devices.count)",
+                "mac": "\(call.devices[0].mac)",
+            ])
         let result: Result<[String: RedirectOutcome], RedirectError>
         do {
             result = .success(try await self.send(call))
@@ -147,12 +153,17 @@ public struct DeliveryWorker: Service {
         case .success: self.health.recordAnswer()
         case .failure(.authenticationFailed):
             self.health.recordAuthenticationFailure()
-            self.logger.error("the redirection service refused our credentials; work stays queued", metadata: ["method": "\(call.method.shortName)"])
+            self.logger.error(
+                "the redirection service refused our credentials; work stays queued",
+                metadata: ["method": "\(call.method.shortName)"])
         case .failure(let error) where error.isTransient:
             self.health.recordTransportFailure(error.description)
-            self.logger.warning("redirection call failed; will retry", metadata: ["method": "\(call.method.shortName)", "error": "\(error)"])
+            self.logger.warning(
+                "redirection call failed; will retry",
+                metadata: ["method": "\(call.method.shortName)", "error": "\(error)"])
         case .failure(let error):
-            self.logger.warning("redirection call failed", metadata: ["method": "\(call.method.shortName)", "error": "\(error)"])
+            self.logger.warning(
+                "redirection call failed", metadata: ["method": "\(call.method.shortName)", "error": "\(error)"])
         }
         self.logger.debug("recording", metadata: ["call_id": "\(callID)"])
         let applied = await self.record(outcomes)
@@ -160,7 +171,9 @@ public struct DeliveryWorker: Service {
         // The slot was freed before the outcomes were written, so the loop may already have looked for due work
         // while these devices were still claimed, and be asleep until its idle wake. A device to retry, or one whose
         // desired state changed during the call, is due again soon: wake the loop to look once more.
-        if let applied, outcomes.contains(where: { $0.status == .pending || !applied.contains($0.device.mac.canonical) }) {
+        if let applied,
+            outcomes.contains(where: { $0.status == .pending || !applied.contains($0.device.mac.canonical) })
+        {
             self.signal.wake()
         }
     }
@@ -177,7 +190,8 @@ public struct DeliveryWorker: Service {
                 return try await self.store.recordOutcomes(outcomes)
             } catch {
                 guard !Task.isCancelled, ContinuousClock.now + pause < deadline else {
-                    self.logger.error("cannot record call outcomes; the call will be repeated", metadata: ["error": "\(error)"])
+                    self.logger.error(
+                        "cannot record call outcomes; the call will be repeated", metadata: ["error": "\(error)"])
                     return nil
                 }
                 self.logger.warning("cannot record call outcomes yet; retrying", metadata: ["error": "\(error)"])
@@ -238,7 +252,8 @@ public struct DeliveryWorker: Service {
         var outcome = DeliveryOutcome(
             device: device, status: .pending, error: nil, retryAfter: .zero,
             journal: .call(
-                call.method, mac: device.mac, tenantID: device.tenantID, actor: "worker:\(self.configuration.instance)"))
+                call.method, mac: device.mac, tenantID: device.tenantID, actor: "worker:\(self.configuration.instance)")
+        )
 
         switch result {
         case .success(let answers):
@@ -280,7 +295,8 @@ public struct DeliveryWorker: Service {
                 outcome.status = .pending
                 outcome.retryAfter = delay
                 outcome.journal.set(error.kind == "auth" ? .authFailed : .retry)
-                detail["retry_in_ms"] = .number(Double(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000))
+                detail["retry_in_ms"] = .number(
+                    Double(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000))
             }
         }
         if self.configuration.isDryRun {

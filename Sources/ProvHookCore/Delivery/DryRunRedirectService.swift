@@ -7,7 +7,9 @@ public struct DryRunRedirectService: RedirectService {
 
     public func registerPhone(_ mac: MACAddress, url: String) async throws(RedirectError) -> RedirectOutcome { .ok }
     public func deregisterPhone(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome { .ok }
-    public func phoneRedirection(_ mac: MACAddress) async throws(RedirectError) -> PhoneRedirection { .error(.noSuchMAC) }
+    public func phoneRedirection(_ mac: MACAddress) async throws(RedirectError) -> PhoneRedirection {
+        .error(.noSuchMAC)
+    }
     public func checkPhone(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome { .error(.noSuchMAC) }
     public func listPhones(model: String, url: String?) async throws(RedirectError) -> [MACAddress] { [] }
     public func registerPhoneList(_ macs: [MACAddress], url: String) async throws(RedirectError) -> ListOutcome { .ok }

@@ -9,7 +9,9 @@ public struct RetryPolicy: Sendable, Hashable {
     /// After this long waiting, a device is marked `failed` instead of retried.
     public var giveUpAfter: Duration
 
-    public init(base: Duration = .seconds(1), maximum: Duration = .seconds(3600), giveUpAfter: Duration = .seconds(86_400)) {
+    public init(
+        base: Duration = .seconds(1), maximum: Duration = .seconds(3600), giveUpAfter: Duration = .seconds(86_400)
+    ) {
         self.base = base
         self.maximum = maximum
         self.giveUpAfter = giveUpAfter

@@ -44,7 +44,8 @@ public struct JournalChain: Sendable {
 
         public static func == (lhs: Verification, rhs: Verification) -> Bool {
             lhs.checkedRows == rhs.checkedRows && lhs.firstBreak?.id == rhs.firstBreak?.id
-                && lhs.firstBreak?.problem == rhs.firstBreak?.problem && lhs.unsealedRows == rhs.unsealedRows && lhs.head == rhs.head
+                && lhs.firstBreak?.problem == rhs.firstBreak?.problem && lhs.unsealedRows == rhs.unsealedRows
+                && lhs.head == rhs.head
         }
 
         public func hash(into hasher: inout Hasher) { hasher.combine(self.checkedRows) }
@@ -55,7 +56,9 @@ public struct JournalChain: Sendable {
 
     /// The row's canonical text: its columns joined with U+001F, with `at` as microseconds since 1970.
     static func canonical(_ row: Row) -> [UInt8] {
-        let fields: [String] = [String(row.0), row.1, row.2 ?? "", row.3 ?? "", row.4, row.5, row.6, row.7 ?? "", row.8]
+        let fields: [String] = [
+            String(row.0), row.1, row.2 ?? "", row.3 ?? "", row.4, row.5, row.6, row.7 ?? "", row.8,
+        ]
         return Array(fields.joined(separator: "\u{1F}").utf8)
     }
 
@@ -83,7 +86,9 @@ public struct JournalChain: Sendable {
             watermark = try await self.store.rawTransaction("reading the journal watermark") { connection -> Int64 in
                 try await connection.query("SET LOCAL lock_timeout = '200ms'", logger: logger)
                 try await connection.query("LOCK TABLE journal IN SHARE MODE", logger: logger)
-                return try await connection.rows("SELECT coalesce(max(id), 0) FROM journal", as: Int64.self, logger: logger).first ?? 0
+                return try await connection.rows(
+                    "SELECT coalesce(max(id), 0) FROM journal", as: Int64.self, logger: logger
+                ).first ?? 0
             }
         } catch {
             let failure = DatabaseError("reading the journal watermark", error)
@@ -94,7 +99,8 @@ public struct JournalChain: Sendable {
         while true {
             let count = try await self.store.transaction("sealing the journal") { connection -> Int in
                 // One sealer at a time; a second waits, then continues from the new head.
-                try await connection.query("SELECT pg_advisory_xact_lock(\(AdvisoryLock.journalSealer))", logger: logger)
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(\(AdvisoryLock.journalSealer))", logger: logger)
                 let head = try await connection.rows(
                     "SELECT journal_id, hash FROM journal_seals ORDER BY journal_id DESC LIMIT 1",
                     as: (Int64, ByteBuffer).self, logger: logger
@@ -157,7 +163,8 @@ public struct JournalChain: Sendable {
                 WHERE coalesce(j.id, s.journal_id) > \(after)
                 ORDER BY 1 LIMIT \(pageSize)
                 """,
-                as: (Int64, Bool, Bool, String?, String?, String?, String?, String?, String?, String?, String?, String?).self)
+                as: (Int64, Bool, Bool, String?, String?, String?, String?, String?, String?, String?, String?, String?)
+                    .self)
             if rows.isEmpty { break }
             for (id, hasRow, hasSeal, hash, at, tenant, mac, actor, action, outcome, event, detail) in rows {
                 after = id
@@ -166,21 +173,29 @@ public struct JournalChain: Sendable {
                     let maxSeal = try await self.head().journalID
                     if id > maxSeal {
                         let counts: [Int64] = try await self.store.rows(
-                            "counting unsealed rows", "SELECT count(*)::bigint FROM journal WHERE id > \(maxSeal)", as: Int64.self)
+                            "counting unsealed rows", "SELECT count(*)::bigint FROM journal WHERE id > \(maxSeal)",
+                            as: Int64.self)
                         let unsealed = counts.first ?? 0
                         return Verification(
                             checkedRows: checked, firstBreak: nil, unsealedRows: Int(unsealed),
                             head: Head(journalID: lastSealed, hash: lastHash, sealedRows: Int64(checked)))
                     }
-                    return self.broken(id, "row \(id) has no seal: it was inserted after its successors were sealed", checked, lastSealed, lastHash)
+                    return self.broken(
+                        id, "row \(id) has no seal: it was inserted after its successors were sealed", checked,
+                        lastSealed, lastHash)
                 }
                 guard hasRow else {
-                    return self.broken(id, "row \(id) is sealed but missing: it was deleted", checked, lastSealed, lastHash)
+                    return self.broken(
+                        id, "row \(id) is sealed but missing: it was deleted", checked, lastSealed, lastHash)
                 }
-                let row: Row = (id, at ?? "", tenant, mac, actor ?? "", action ?? "", outcome ?? "", event, detail ?? "")
+                let row: Row = (
+                    id, at ?? "", tenant, mac, actor ?? "", action ?? "", outcome ?? "", event, detail ?? ""
+                )
                 previous = Self.link(previous, row)
                 guard previous.hex == hash else {
-                    return self.broken(id, "row \(id) does not match its seal: it was edited (or an earlier row was)", checked, lastSealed, lastHash)
+                    return self.broken(
+                        id, "row \(id) does not match its seal: it was edited (or an earlier row was)", checked,
+                        lastSealed, lastHash)
                 }
                 checked += 1
                 lastSealed = id
@@ -192,7 +207,9 @@ public struct JournalChain: Sendable {
             head: Head(journalID: lastSealed, hash: lastHash, sealedRows: Int64(checked)))
     }
 
-    private func broken(_ id: Int64, _ problem: String, _ checked: Int, _ lastSealed: Int64, _ lastHash: String) -> Verification {
+    private func broken(
+        _ id: Int64, _ problem: String, _ checked: Int, _ lastSealed: Int64, _ lastHash: String
+    ) -> Verification {
         Verification(
             checkedRows: checked, firstBreak: (id, problem), unsealedRows: 0,
             head: Head(journalID: lastSealed, hash: lastHash, sealedRows: Int64(checked)))

@@ -50,7 +50,8 @@ extension JournalEntry {
     ) -> JournalEntry {
         var detail = detail
         detail["generation"] = .int(generation)
-        return JournalEntry(tenantID: tenantID, mac: mac, actor: actor, action: action, outcome: .queued, detail: detail)
+        return JournalEntry(
+            tenantID: tenantID, mac: mac, actor: actor, action: action, outcome: .queued, detail: detail)
     }
 
     /// A call to the service for one device, before its outcome is known (`ok` until the worker says otherwise).
@@ -99,7 +100,8 @@ extension JournalEntry {
         JournalEntry(
             tenantID: tenantID, mac: nil, actor: actor, action: .reconcileRun, outcome: dryRun ? .dryRun : .ok,
             detail: [
-                "devices_checked": .int(Int64(devicesChecked)), "findings": .int(Int64(findings)), "prune": .bool(prune),
+                "devices_checked": .int(Int64(devicesChecked)), "findings": .int(Int64(findings)),
+                "prune": .bool(prune),
             ])
     }
 }

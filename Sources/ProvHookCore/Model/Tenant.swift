@@ -21,9 +21,13 @@ public struct Tenant: Sendable, Hashable, Codable {
 
     /// Tenant ids are short and URL-safe, since they appear in the webhook path.
     public static func validate(id: String) throws(StoreError) {
-        let allowed = id.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0)) }
+        let allowed = id.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0))
+        }
         guard (1...63).contains(id.count), allowed, id.first?.isLetter == true || id.first?.isNumber == true else {
-            throw .invalid("tenant id \(id.debugDescription) must be 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit")
+            throw .invalid(
+                "tenant id \(id.debugDescription) must be 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit"
+            )
         }
     }
 }

@@ -1,5 +1,5 @@
-import SnomRedirect
 import Foundation
+import SnomRedirect
 
 /// A tenant's provisioning URL template: an absolute `http`, `https`, `ftp` or `tftp` URL in which `<mac>` becomes
 /// the MAC as 12 uppercase hex digits. Phone-side placeholders such as `{mac}` are kept as they are.
@@ -20,7 +20,9 @@ public struct URLTemplate: Sendable, Hashable, CustomStringConvertible {
         guard ["http", "https", "ftp", "tftp"].contains(scheme) else { throw .unsupportedScheme(String(scheme)) }
         let authority = text[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         let hostPart = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
-        let host = hostPart.hasPrefix("[") ? hostPart : (hostPart.split(separator: ":", omittingEmptySubsequences: false).first ?? "")
+        let host =
+            hostPart.hasPrefix("[")
+            ? hostPart : (hostPart.split(separator: ":", omittingEmptySubsequences: false).first ?? "")
         guard !host.isEmpty, !host.contains("<") else { throw .missingHost }
         self.text = text
     }
@@ -40,7 +42,8 @@ public enum URLTemplateError: Error, Sendable, Hashable, CustomStringConvertible
     public var description: String {
         switch self {
         case .notAbsolute: "URL template must be an absolute URL such as https://prov.example.com/snom/<mac>.xml"
-        case .unsupportedScheme(let scheme): "URL template scheme \(scheme.debugDescription) is not http, https, ftp or tftp"
+        case .unsupportedScheme(let scheme):
+            "URL template scheme \(scheme.debugDescription) is not http, https, ftp or tftp"
         case .missingHost: "URL template has no host"
         case .containsSpaceOrControl: "URL template contains a space or a control character"
         case .tooLong: "URL template is longer than 2000 bytes"

@@ -14,29 +14,38 @@ public final class ProvHookMetrics: Sendable {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-            .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+            .seconds(30),
         ]
         self.factory = factory
     }
 
     /// A webhook event by type and outcome (`accepted`, `duplicate`, `rejected`, `unavailable`).
     public func event(type: String, outcome: String) {
-        Counter(label: "provhook_webhook_events_total", dimensions: [("type", type), ("outcome", outcome)], factory: self.factory)
-            .increment()
+        Counter(
+            label: "provhook_webhook_events_total", dimensions: [("type", type), ("outcome", outcome)],
+            factory: self.factory
+        )
+        .increment()
     }
 
     /// A refused webhook by reason (`bad_signature`, `unknown_tenant`, `too_large`, `invalid_json`, …).
     public func rejection(reason: String) {
-        Counter(label: "provhook_webhook_rejections_total", dimensions: [("reason", reason)], factory: self.factory).increment()
+        Counter(label: "provhook_webhook_rejections_total", dimensions: [("reason", reason)], factory: self.factory)
+            .increment()
     }
 
     /// A call to the redirection service by method and outcome (`ok`, `error`, `partial`, `transient`, `auth`),
     /// and its latency.
     public func call(method: String, outcome: String, latency: Duration) {
-        Counter(label: "provhook_redirect_calls_total", dimensions: [("method", method), ("outcome", outcome)], factory: self.factory)
-            .increment()
+        Counter(
+            label: "provhook_redirect_calls_total", dimensions: [("method", method), ("outcome", outcome)],
+            factory: self.factory
+        )
+        .increment()
         Timer(label: "provhook_redirect_call_duration_seconds", dimensions: [("method", method)], factory: self.factory)
-            .recordNanoseconds(latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+            .recordNanoseconds(
+                latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
     }
 
     /// Devices waiting, and the age of the oldest.

@@ -40,7 +40,10 @@ public struct Reconciler: Sendable {
     public var actor: String
     public var logger: Logger
 
-    public init(store: Store, service: any RedirectService, concurrency: Int, models: [String] = Self.defaultModels, actor: String, logger: Logger) {
+    public init(
+        store: Store, service: any RedirectService, concurrency: Int, models: [String] = Self.defaultModels,
+        actor: String, logger: Logger
+    ) {
         self.store = store
         self.service = service
         self.concurrency = max(1, concurrency)
@@ -90,15 +93,22 @@ public struct Reconciler: Sendable {
             var unknown: Set<MACAddress> = []
             for model in self.models {
                 do {
-                    for mac in try await self.service.listPhones(model: model, url: nil) where !known.contains(mac.canonical) {
+                    for mac in try await self.service.listPhones(model: model, url: nil)
+                    where !known.contains(mac.canonical) {
                         unknown.insert(mac)
                     }
                 } catch {
-                    findings.append(Finding(kind: "check_failed", mac: "", tenantID: nil, expected: nil, actual: "listPhones \(model): \(error)", action: .error))
+                    findings.append(
+                        Finding(
+                            kind: "check_failed", mac: "", tenantID: nil, expected: nil,
+                            actual: "listPhones \(model): \(error)", action: .error))
                 }
             }
             for mac in unknown.sorted() {
-                findings.append(Finding(kind: "unknown_mac", mac: mac.canonical, tenantID: nil, expected: "not registered", actual: "registered to our account", action: .reported))
+                findings.append(
+                    Finding(
+                        kind: "unknown_mac", mac: mac.canonical, tenantID: nil, expected: "not registered",
+                        actual: "registered to our account", action: .reported))
             }
         }
 
@@ -109,8 +119,14 @@ public struct Reconciler: Sendable {
             if !dryRun {
                 switch finding.kind {
                 case "url_drift", "missing_registration", "stale_registration":
-                    let detail: [String: JSONValue] = ["kind": .string(finding.kind), "expected": finding.expected.map(JSONValue.string) ?? .null, "actual": finding.actual.map(JSONValue.string) ?? .null]
-                    if let mac = MACAddress(finding.mac), try await self.store.requeue(mac, actor: self.actor, reason: "reconcile found \(finding.kind)", detail: detail) != nil {
+                    let detail: [String: JSONValue] = [
+                        "kind": .string(finding.kind), "expected": finding.expected.map(JSONValue.string) ?? .null,
+                        "actual": finding.actual.map(JSONValue.string) ?? .null,
+                    ]
+                    if let mac = MACAddress(finding.mac),
+                        try await self.store.requeue(
+                            mac, actor: self.actor, reason: "reconcile found \(finding.kind)", detail: detail) != nil
+                    {
                         finding.action = .queued
                     }
                 case "unknown_mac" where prune:
@@ -143,8 +159,11 @@ public struct Reconciler: Sendable {
     /// Compares one device with the service.
     private func check(_ device: Device) async -> Finding? {
         guard let mac = MACAddress(device.mac) else { return nil }
-        func finding(_ kind: String, expected: String?, actual: String?, action: JournalOutcome = .reported) -> Finding {
-            Finding(kind: kind, mac: device.mac, tenantID: device.tenantID, expected: expected, actual: actual, action: action)
+        func finding(_ kind: String, expected: String?, actual: String?, action: JournalOutcome = .reported) -> Finding
+        {
+            Finding(
+                kind: kind, mac: device.mac, tenantID: device.tenantID, expected: expected, actual: actual,
+                action: action)
         }
         do {
             switch device.desired {
@@ -155,14 +174,16 @@ public struct Reconciler: Sendable {
                 case .error(.noSuchMAC):
                     return finding("missing_registration", expected: device.url, actual: "not registered")
                 case .error(.ownedByOtherUser):
-                    return device.status == .conflict ? nil : finding("owned_by_other_user", expected: device.url, actual: "owned by another account")
+                    return device.status == .conflict
+                        ? nil : finding("owned_by_other_user", expected: device.url, actual: "owned by another account")
                 case .error(let code):
                     return finding("check_failed", expected: device.url, actual: code.answer, action: .error)
                 }
             case .deregistered:
                 switch try await self.service.checkPhone(mac) {
                 case .ok:
-                    return finding("stale_registration", expected: "not registered", actual: "registered to our account")
+                    return finding(
+                        "stale_registration", expected: "not registered", actual: "registered to our account")
                 case .error:
                     return nil
                 }

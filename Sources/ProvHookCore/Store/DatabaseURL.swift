@@ -15,7 +15,10 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     public init(_ text: String) throws(ConfigurationError) {
         guard let components = URLComponents(string: text), let scheme = components.scheme,
             scheme == "postgres" || scheme == "postgresql"
-        else { throw .invalid(variable: "PROVHOOK_DATABASE_URL", reason: "must look like postgres://user:password@host:port/database") }
+        else {
+            throw .invalid(
+                variable: "PROVHOOK_DATABASE_URL", reason: "must look like postgres://user:password@host:port/database")
+        }
         guard let user = components.user, !user.isEmpty else {
             throw .invalid(variable: "PROVHOOK_DATABASE_URL", reason: "must name a user")
         }
@@ -50,7 +53,9 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     }
 
     /// Settings for one connection, used where a failure must surface at once (migrate, CLI, start-up checks).
-    public func connectionConfiguration(connectTimeout: Duration = .seconds(10)) throws -> PostgresConnection.Configuration {
+    public func connectionConfiguration(
+        connectTimeout: Duration = .seconds(10)
+    ) throws -> PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(
             host: self.host, port: self.port, username: self.user, password: self.password, database: self.database,
             tls: try self.tls)
@@ -59,7 +64,9 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     }
 
     /// Settings for the long-lived pool of `serve`.
-    public func clientConfiguration(maxConnections: Int = 20, statementTimeoutSeconds: Int = 30) throws -> PostgresClient.Configuration {
+    public func clientConfiguration(
+        maxConnections: Int = 20, statementTimeoutSeconds: Int = 30
+    ) throws -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS =
             switch self.sslMode {
             case "disable": .disable

@@ -96,7 +96,9 @@ public struct Migrator: Sendable {
         }
         let known = Dictionary(uniqueKeysWithValues: self.migrations.map { ($0.version, $0) })
         for (version, row) in recorded.sorted(by: { $0.key < $1.key }) {
-            guard let migration = known[version] else { throw MigrationError.unknownApplied(version: version, name: row.name) }
+            guard let migration = known[version] else {
+                throw MigrationError.unknownApplied(version: version, name: row.name)
+            }
             guard migration.checksum == row.checksum else {
                 throw MigrationError.changed(name: migration.name, recorded: row.checksum, current: migration.checksum)
             }

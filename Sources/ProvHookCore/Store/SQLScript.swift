@@ -15,7 +15,10 @@ enum SQLScript {
         func flush() {
             // Leading comment lines are dropped, so a statement reads from its first keyword in error messages.
             let lines = String(current).split(separator: "\n", omittingEmptySubsequences: false)
-            let body = lines.drop { $0.trimmingCharacters(in: .whitespaces).hasPrefix("--") || $0.trimmingCharacters(in: .whitespaces).isEmpty }
+            let body = lines.drop {
+                $0.trimmingCharacters(in: .whitespaces).hasPrefix("--")
+                    || $0.trimmingCharacters(in: .whitespaces).isEmpty
+            }
             let text = body.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
             if !text.isEmpty { statements.append(text) }
             current = String.UnicodeScalarView()
@@ -26,7 +29,8 @@ enum SQLScript {
         }
         func find(_ needle: [Unicode.Scalar], from start: Int) -> Int? {
             guard !needle.isEmpty, start <= characters.count - needle.count else { return nil }
-            for position in start...(characters.count - needle.count) where Array(characters[position..<position + needle.count]) == needle {
+            for position in start...(characters.count - needle.count)
+            where Array(characters[position..<position + needle.count]) == needle {
                 return position
             }
             return nil
@@ -40,7 +44,10 @@ enum SQLScript {
                 var end = index + 1
                 while end < characters.count {
                     if characters[end] == scalar {
-                        if end + 1 < characters.count, characters[end + 1] == scalar { end += 2; continue }
+                        if end + 1 < characters.count, characters[end + 1] == scalar {
+                            end += 2
+                            continue
+                        }
                         break
                     }
                     end += 1
@@ -54,8 +61,9 @@ enum SQLScript {
             case "$":
                 // A dollar-quote tag: $$ or $identifier$.
                 var end = index + 1
-                while end < characters.count, characters[end] == "_" || characters[end].properties.isAlphabetic
-                    || (end > index + 1 && ("0"..."9").contains(characters[end]))
+                while end < characters.count,
+                    characters[end] == "_" || characters[end].properties.isAlphabetic
+                        || (end > index + 1 && ("0"..."9").contains(characters[end]))
                 {
                     end += 1
                 }
@@ -77,4 +85,3 @@ enum SQLScript {
         return statements
     }
 }
-

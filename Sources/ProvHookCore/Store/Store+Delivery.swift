@@ -47,7 +47,9 @@ extension Store {
         let generations = outcomes.map(\.device.generation)
         let statuses = outcomes.map(\.status.rawValue)
         let errors = outcomes.map { $0.error ?? "" }
-        let delays = outcomes.map { Double($0.retryAfter.components.seconds) + Double($0.retryAfter.components.attoseconds) / 1e18 }
+        let delays = outcomes.map {
+            Double($0.retryAfter.components.seconds) + Double($0.retryAfter.components.attoseconds) / 1e18
+        }
         let logger = self.logger
         return try await self.transaction("recording call outcomes") { connection in
             let written = try await connection.rows(
@@ -72,7 +74,8 @@ extension Store {
                 var entry = outcome.journal
                 if !applied.contains(outcome.device.mac.canonical) {
                     entry.detail["superseded"] = true
-                    entry.detail["note"] = "the desired state changed during the call; the newer generation will be applied"
+                    entry.detail["note"] =
+                        "the desired state changed during the call; the newer generation will be applied"
                 }
                 return entry
             }

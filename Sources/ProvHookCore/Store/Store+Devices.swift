@@ -12,7 +12,10 @@ public struct DeviceFilter: Sendable, Hashable {
     public var afterMAC: String?
     public var limit: Int
 
-    public init(tenantID: String? = nil, status: DeviceStatus? = nil, mac: String? = nil, afterMAC: String? = nil, limit: Int = 1000) {
+    public init(
+        tenantID: String? = nil, status: DeviceStatus? = nil, mac: String? = nil, afterMAC: String? = nil,
+        limit: Int = 1000
+    ) {
         self.tenantID = tenantID
         self.status = status
         self.mac = mac
@@ -21,7 +24,9 @@ public struct DeviceFilter: Sendable, Hashable {
     }
 }
 
-typealias DeviceRow = (String, String, String?, String?, String?, String, String?, String, Int64, Int32, Date, String?, Date)
+typealias DeviceRow = (
+    String, String, String?, String?, String?, String, String?, String, Int64, Int32, Date, String?, Date
+)
 
 /// The columns read for a `Device`, in order (identifiers only, for `\(unescaped:)`).
 let deviceColumns =
@@ -30,7 +35,8 @@ let deviceColumns =
 func makeDevice(_ row: DeviceRow) -> Device {
     Device(
         mac: row.0, tenantID: row.1, deviceID: row.2, extensionNumber: row.3, model: row.4,
-        desired: DesiredState(rawValue: row.5) ?? .deregistered, url: row.6, status: DeviceStatus(rawValue: row.7) ?? .pending,
+        desired: DesiredState(rawValue: row.5) ?? .deregistered, url: row.6,
+        status: DeviceStatus(rawValue: row.7) ?? .pending,
         generation: row.8, attempts: Int(row.9), nextAttemptAt: row.10, lastError: row.11, updatedAt: row.12)
 }
 
@@ -103,7 +109,9 @@ extension Store {
             if let deviceID = change.deviceID {
                 try await Self.lockDeviceID(deviceID, tenantID: tenantID, on: connection, logger: logger)
             }
-            guard let (generation, url) = try await Self.setDesired(change, tenantID: tenantID, on: connection, logger: logger)
+            guard
+                let (generation, url) = try await Self.setDesired(
+                    change, tenantID: tenantID, on: connection, logger: logger)
             else {
                 throw StoreError.conflict("MAC \(change.mac) belongs to another tenant")
             }

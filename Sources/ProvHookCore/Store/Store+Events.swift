@@ -31,13 +31,15 @@ extension Store {
                         event, tenantID: tenantID, eventID: eventID, payloadText: payloadText, actor: actor,
                         planner: planner, on: connection, logger: self.logger)
                 }
-            } catch where attempt < Self.ingestAttempts && Self.isConcurrencyConflict(error) {
+            } catch  where attempt < Self.ingestAttempts && Self.isConcurrencyConflict(error) {
                 attempt += 1
                 self.logger.debug(
                     "event collided with a concurrent one; recording it again", metadata: ["attempt": "\(attempt)"])
             } catch {
                 let failure = DatabaseError("recording the event", error)
-                guard failure.sqlState?.hasPrefix("22") == true else { throw StoreError.from("recording the event", error) }
+                guard failure.sqlState?.hasPrefix("22") == true else {
+                    throw StoreError.from("recording the event", error)
+                }
                 // Valid JSON that PostgreSQL cannot store, such as \u0000: the sender must not retry it forever.
                 let rejection = EventRejection(
                     code: "invalid_json", message: "the body holds a value that cannot be stored: \(failure.reason)")
@@ -100,7 +102,9 @@ extension Store {
 
         var entries: [JournalEntry] = []
         for change in changes {
-            guard let (generation, url) = try await Self.setDesired(change, tenantID: tenantID, on: connection, logger: logger)
+            guard
+                let (generation, url) = try await Self.setDesired(
+                    change, tenantID: tenantID, on: connection, logger: logger)
             else {
                 // A concurrent event gave the MAC to another tenant after it was read: run again, and the planner
                 // sees who holds it now.

@@ -29,7 +29,8 @@ public struct JournalFilter: Sendable, Hashable {
 
 extension Store {
     /// Appends journal rows on `connection`, in the caller's transaction, in one statement.
-    static func appendJournal(_ entries: [JournalEntry], on connection: PostgresConnection, logger: Logger) async throws {
+    static func appendJournal(_ entries: [JournalEntry], on connection: PostgresConnection, logger: Logger) async throws
+    {
         guard !entries.isEmpty else { return }
         // PostgresNIO binds no arrays of optionals: nil travels as '' and NULLIF restores it (no column takes '').
         let tenants = entries.map { $0.tenantID ?? "" }
@@ -79,7 +80,8 @@ extension Store {
         let entries = rows.map { id, at, tenant, mac, actor, action, outcome, event, detail in
             JournalEntry(
                 stored: id, at: at, tenantID: tenant, mac: mac, actor: actor, action: action, outcome: outcome,
-                eventID: event, detail: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(detail.utf8))) ?? [:])
+                eventID: event,
+                detail: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(detail.utf8))) ?? [:])
         }
         return forward ? entries : entries.reversed()
     }

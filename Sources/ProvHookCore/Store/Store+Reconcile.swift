@@ -7,7 +7,9 @@ extension Store {
     /// Queues a device again with its current desired state (a new generation), with a journal row; used by
     /// reconcile when the service disagrees with what the database says is applied. Returns the new generation,
     /// or nil when the device is skipped or unknown.
-    public func requeue(_ mac: MACAddress, actor: String, reason: String, detail: [String: JSONValue]) async throws(StoreError) -> Int64? {
+    public func requeue(
+        _ mac: MACAddress, actor: String, reason: String, detail: [String: JSONValue]
+    ) async throws(StoreError) -> Int64? {
         let logger = self.logger
         let canonical = mac.canonical
         return try await self.transaction("queueing \(mac) again") { connection in

@@ -39,7 +39,9 @@ extension Store {
                 ON CONFLICT (id) DO NOTHING
                 RETURNING id, name, url_template, allow_bearer, created_at, updated_at, removed_at
                 """, as: TenantRow.self, logger: logger)
-            guard let row = rows.first else { throw StoreError.conflict("tenant \(id.debugDescription) already exists") }
+            guard let row = rows.first else {
+                throw StoreError.conflict("tenant \(id.debugDescription) already exists")
+            }
             try await Self.appendJournal(
                 [.tenantAdded(id, name: name, urlTemplate: urlTemplate.text, allowBearer: allowBearer, actor: actor)],
                 on: connection, logger: logger)
@@ -59,8 +61,11 @@ extension Store {
 
     /// One tenant, removed or not.
     public func tenant(_ id: String) async throws(StoreError) -> Tenant? {
-        try await self.rows("reading tenant \(id)", "SELECT \(unescaped: tenantColumns) FROM tenants WHERE id = \(id)", as: TenantRow.self)
-            .first.map(makeTenant)
+        try await self.rows(
+            "reading tenant \(id)", "SELECT \(unescaped: tenantColumns) FROM tenants WHERE id = \(id)",
+            as: TenantRow.self
+        )
+        .first.map(makeTenant)
     }
 
     /// The secret of an active tenant, or nil if there is no such tenant (or it was removed).
@@ -104,7 +109,8 @@ extension Store {
                     tenantID: id, template: template, actor: actor, on: connection, logger: logger)
                 detail["repointed_devices"] = .int(Int64(repointed))
             }
-            try await Self.appendJournal([.tenantUpdated(id, detail: detail, actor: actor)], on: connection, logger: logger)
+            try await Self.appendJournal(
+                [.tenantUpdated(id, detail: detail, actor: actor)], on: connection, logger: logger)
             return TenantUpdate(tenant: makeTenant(row), newSecret: newSecret, repointedDevices: repointed)
         }
     }

@@ -98,8 +98,14 @@ public struct Store: Sendable {
             // mid-transaction), and would wait forever. Its caller is answered with an error instead.
             try? await Task.sleep(for: Self.stalledBodyLimit)
             guard !Task.isCancelled else { return }
-            if gate.fail(DeadlineExceeded(what: "the database answering (\(context)); the connection is presumed dead", limit: Self.stalledBodyLimit)) {
-                logger.error("a database connection stopped answering; its operation is abandoned", metadata: ["operation": "\(context)"])
+            if gate.fail(
+                DeadlineExceeded(
+                    what: "the database answering (\(context)); the connection is presumed dead",
+                    limit: Self.stalledBodyLimit))
+            {
+                logger.error(
+                    "a database connection stopped answering; its operation is abandoned",
+                    metadata: ["operation": "\(context)"])
                 lease.cancel()
             }
         }

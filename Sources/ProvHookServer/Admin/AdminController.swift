@@ -42,7 +42,9 @@ struct AdminController: Sendable {
         filter.tenantID = query["tenant"].map(String.init)
         filter.afterMAC = query["after"].map(String.init)
         if let status = query["status"] {
-            guard let parsed = DeviceStatus(rawValue: String(status)) else { throw Self.invalidQuery("unknown status \(status)") }
+            guard let parsed = DeviceStatus(rawValue: String(status)) else {
+                throw Self.invalidQuery("unknown status \(status)")
+            }
             filter.status = parsed
         }
         filter.mac = try Self.mac(query)
@@ -124,7 +126,8 @@ struct AdminController: Sendable {
         do {
             body =
                 buffer.readableBytes == 0
-                ? ReconcileRequest() : try JSONDecoder().decode(ReconcileRequest.self, from: Data(buffer.readableBytesView))
+                ? ReconcileRequest()
+                : try JSONDecoder().decode(ReconcileRequest.self, from: Data(buffer.readableBytesView))
         } catch {
             throw APIError.badRequest("invalid_json", "expected {\"tenant\"?, \"dry_run\"?, \"prune\"?}")
         }
@@ -133,7 +136,8 @@ struct AdminController: Sendable {
             actor: "reconcile:\(context.peer)", logger: self.logger)
         do {
             return ReconcileReport(
-                try await reconciler.run(tenantID: body.tenant, dryRun: body.dryRun ?? false, prune: body.prune ?? false))
+                try await reconciler.run(
+                    tenantID: body.tenant, dryRun: body.dryRun ?? false, prune: body.prune ?? false))
         } catch let error as StoreError {
             throw APIError(error)
         } catch {
@@ -169,7 +173,8 @@ struct AdminController: Sendable {
 
     private static func decode<T: Decodable>(_ type: T.Type, _ request: Request, expected: String) async throws -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: Data(try await request.body.collect(upTo: Self.maxBodyBytes).readableBytesView))
+            return try JSONDecoder().decode(
+                T.self, from: Data(try await request.body.collect(upTo: Self.maxBodyBytes).readableBytesView))
         } catch {
             throw APIError.badRequest("invalid_json", "expected \(expected)")
         }

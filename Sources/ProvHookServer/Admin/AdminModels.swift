@@ -29,14 +29,18 @@ struct TenantPatch: Decodable {
     var urlTemplate: String?
     var allowBearer: Bool?
     var rotateSecret: Bool?
-    enum CodingKeys: String, CodingKey { case name, urlTemplate = "url_template", allowBearer = "allow_bearer", rotateSecret = "rotate_secret" }
+    enum CodingKeys: String, CodingKey {
+        case name, urlTemplate = "url_template", allowBearer = "allow_bearer", rotateSecret = "rotate_secret"
+    }
 }
 
 struct TenantWithSecret: ResponseEncodable {
     var tenant: Tenant
     var webhookSecret: String?
     var repointedDevices: Int?
-    enum CodingKeys: String, CodingKey { case tenant, webhookSecret = "webhook_secret", repointedDevices = "repointed_devices" }
+    enum CodingKeys: String, CodingKey {
+        case tenant, webhookSecret = "webhook_secret", repointedDevices = "repointed_devices"
+    }
 }
 
 struct ReconcileRequest: Decodable {
@@ -64,7 +68,9 @@ struct ReconcileReport: ResponseEncodable {
         self.devicesChecked = summary.devicesChecked
         self.inSync = summary.inSync
         self.findings = summary.findings.map {
-            Item(kind: $0.kind, mac: $0.mac.isEmpty ? nil : $0.mac, tenant: $0.tenantID, expected: $0.expected, actual: $0.actual, action: $0.action.rawValue)
+            Item(
+                kind: $0.kind, mac: $0.mac.isEmpty ? nil : $0.mac, tenant: $0.tenantID, expected: $0.expected,
+                actual: $0.actual, action: $0.action.rawValue)
         }
     }
 }

@@ -11,7 +11,8 @@ enum JournalCSV {
         for entry in entries {
             let detail = String(decoding: (try? encoder.encode(entry.detail)) ?? Data(), as: UTF8.self)
             let cells = [
-                entry.id.map(String.init) ?? "", entry.at.map(formatter.string) ?? "", entry.tenantID ?? "", entry.mac ?? "",
+                entry.id.map(String.init) ?? "", entry.at.map(formatter.string) ?? "", entry.tenantID ?? "",
+                entry.mac ?? "",
                 entry.actor, entry.action, entry.outcome, entry.eventID ?? "", detail,
             ]
             out += cells.map(Self.cell).joined(separator: ",") + "\r\n"

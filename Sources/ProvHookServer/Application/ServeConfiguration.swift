@@ -22,7 +22,8 @@ public struct ServeConfiguration: Sendable {
     public var adminToken: String?
 
     public init(
-        database: DatabaseURL, databasePoolSize: Int = 16, databaseDeadline: Duration = .seconds(5), host: String = "127.0.0.1", port: Int = 8080,
+        database: DatabaseURL, databasePoolSize: Int = 16, databaseDeadline: Duration = .seconds(5),
+        host: String = "127.0.0.1", port: Int = 8080,
         redirect: RedirectConfiguration, delivery: DeliveryConfiguration, vendors: VendorFilter = VendorFilter(),
         logLevel: Logger.Level = .info, logFormat: String = "text", adminToken: String? = nil
     ) {
@@ -70,9 +71,11 @@ extension Settings {
         if isDryRun, self.value(flags.redirectUser, "PROVHOOK_REDIRECT_USER") == nil {
             // Nothing is sent in a dry run, so credentials are optional.
             redirect = RedirectConfiguration(
-                endpoint: self.value(flags.redirectURL, "PROVHOOK_REDIRECT_URL") ?? RedirectConfiguration.defaultEndpoint,
+                endpoint: self.value(flags.redirectURL, "PROVHOOK_REDIRECT_URL")
+                    ?? RedirectConfiguration.defaultEndpoint,
                 user: "dry-run", password: "",
-                maxConnections: try self.integer(flags.concurrency, "PROVHOOK_REDIRECT_CONCURRENCY", default: 8, in: 1...256))
+                maxConnections: try self.integer(
+                    flags.concurrency, "PROVHOOK_REDIRECT_CONCURRENCY", default: 8, in: 1...256))
         } else {
             redirect = try self.redirectConfiguration(
                 url: flags.redirectURL, user: flags.redirectUser, passwordFile: flags.redirectPasswordFile,
@@ -81,18 +84,22 @@ extension Settings {
         let retry = RetryPolicy(
             base: .milliseconds(try self.integer(nil, "PROVHOOK_RETRY_BASE_MS", default: 1000, in: 1...3_600_000)),
             maximum: .seconds(try self.integer(nil, "PROVHOOK_RETRY_MAX_SECONDS", default: 3600, in: 1...86_400)),
-            giveUpAfter: .seconds(try self.integer(nil, "PROVHOOK_GIVE_UP_AFTER_SECONDS", default: 86_400, in: 1...31_536_000)))
+            giveUpAfter: .seconds(
+                try self.integer(nil, "PROVHOOK_GIVE_UP_AFTER_SECONDS", default: 86_400, in: 1...31_536_000)))
         let instance = self.value(nil, "PROVHOOK_INSTANCE") ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let delivery = DeliveryConfiguration(
             concurrency: redirect.maxConnections,
             maxListSize: try self.integer(nil, "PROVHOOK_LIST_SIZE", default: 100, in: 1...1000),
             retry: retry, instance: instance, isDryRun: isDryRun)
-        let vendors = try self.value(flags.vendorPrefixes, "PROVHOOK_VENDOR_PREFIXES").map { text throws(ConfigurationError) in
-            try VendorFilter(parsing: text)
-        } ?? VendorFilter()
+        let vendors =
+            try self.value(flags.vendorPrefixes, "PROVHOOK_VENDOR_PREFIXES").map { text throws(ConfigurationError) in
+                try VendorFilter(parsing: text)
+            } ?? VendorFilter()
         let levelText = self.value(flags.logLevel, "PROVHOOK_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {
-            throw .invalid(variable: "PROVHOOK_LOG_LEVEL", reason: "must be trace, debug, info, notice, warning, error or critical")
+            throw .invalid(
+                variable: "PROVHOOK_LOG_LEVEL", reason: "must be trace, debug, info, notice, warning, error or critical"
+            )
         }
         let format = self.value(flags.logFormat, "PROVHOOK_LOG_FORMAT") ?? "text"
         guard format == "text" || format == "json" else {
@@ -103,20 +110,27 @@ extension Settings {
             throw .invalid(variable: "PROVHOOK_ADMIN_TOKEN", reason: "must be at least 16 characters")
         }
         return ServeConfiguration(
-            database: database, databasePoolSize: try self.integer(nil, "PROVHOOK_DATABASE_POOL", default: 16, in: 2...200),
-            databaseDeadline: .milliseconds(try self.integer(nil, "PROVHOOK_DATABASE_TIMEOUT_MS", default: 5000, in: 100...600_000)),
-            host: host, port: port, redirect: redirect, delivery: delivery, vendors: vendors, logLevel: level, logFormat: format,
+            database: database,
+            databasePoolSize: try self.integer(nil, "PROVHOOK_DATABASE_POOL", default: 16, in: 2...200),
+            databaseDeadline: .milliseconds(
+                try self.integer(nil, "PROVHOOK_DATABASE_TIMEOUT_MS", default: 5000, in: 100...600_000)),
+            host: host, port: port, redirect: redirect, delivery: delivery, vendors: vendors, logLevel: level,
+            logFormat: format,
             adminToken: adminToken)
     }
 
     /// Parses `host:port` or `[v6]:port`.
     static func listenAddress(_ text: String) throws(ConfigurationError) -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
             throw .invalid(variable: "PROVHOOK_LISTEN", reason: "must be host:port, for example 127.0.0.1:8080")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw .invalid(variable: "PROVHOOK_LISTEN", reason: "must name a host, for example 0.0.0.0:8080") }
+        guard !host.isEmpty else {
+            throw .invalid(variable: "PROVHOOK_LISTEN", reason: "must name a host, for example 0.0.0.0:8080")
+        }
         return (host, port)
     }
 }

@@ -41,7 +41,9 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
 
 extension APIError {
     /// 400 for a request whose content is refused.
-    static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code: code, message: message) }
+    static func badRequest(_ code: String, _ message: String) -> APIError {
+        APIError(.badRequest, code: code, message: message)
+    }
 
     /// 503 while the database cannot be reached: the caller should retry.
     static func unavailable(_ message: String) -> APIError {
@@ -52,7 +54,9 @@ extension APIError {
 /// Renders any error that is not an `HTTPResponseError` as the contract's 500, so that every answer has the same
 /// shape and no internal detail leaks; the error itself goes to the log.
 struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         do {

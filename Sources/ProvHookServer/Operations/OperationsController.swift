@@ -57,7 +57,9 @@ struct OperationsController: Sendable {
     /// The Prometheus exposition; the waiting-devices gauges are read from the database at scrape time.
     @Sendable func exposition(request: Request, context: ProvHookRequestContext) async -> Response {
         let store = self.store
-        if let stats = try? await withDeadline(.seconds(2), "counting waiting devices", { try await store.waitingStats() }) {
+        if let stats = try? await withDeadline(
+            .seconds(2), "counting waiting devices", { try await store.waitingStats() })
+        {
             self.metrics.waiting(count: stats.count, oldestAgeSeconds: stats.oldestAge)
         }
         return Response(

@@ -30,7 +30,8 @@ struct WebhookController: Sendable {
     @Sendable func receive(request: Request, context: ProvHookRequestContext) async throws -> EditedResponse<Receipt> {
         let tenantID = context.parameters.get("tenant") ?? ""
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maxBodyBytes {
-            throw self.refusal(.contentTooLarge, "too_large", "the body exceeds \(Self.maxBodyBytes) bytes", tenantID, context)
+            throw self.refusal(
+                .contentTooLarge, "too_large", "the body exceeds \(Self.maxBodyBytes) bytes", tenantID, context)
         }
         let credentials: TenantCredentials?
         do {
@@ -40,13 +41,15 @@ struct WebhookController: Sendable {
         }
         guard let credentials else {
             throw self.refusal(
-                .notFound, "unknown_tenant", "no tenant \(String(tenantID.prefix(64)).debugDescription)", tenantID, context)
+                .notFound, "unknown_tenant", "no tenant \(String(tenantID.prefix(64)).debugDescription)", tenantID,
+                context)
         }
         let body: [UInt8]
         do {
             body = Array((try await request.body.collect(upTo: Self.maxBodyBytes)).readableBytesView)
         } catch {
-            throw self.refusal(.contentTooLarge, "too_large", "the body exceeds \(Self.maxBodyBytes) bytes", tenantID, context)
+            throw self.refusal(
+                .contentTooLarge, "too_large", "the body exceeds \(Self.maxBodyBytes) bytes", tenantID, context)
         }
 
         switch self.source.receive(InboundRequest(headers: request.headers, body: body), credentials: credentials) {
@@ -106,7 +109,8 @@ struct WebhookController: Sendable {
     private func unavailable(_ error: any Error, tenantID: String) -> APIError {
         self.metrics.rejection(reason: "unavailable")
         self.logger.error(
-            "cannot record a webhook; answering 503", metadata: ["tenant": "\(tenantID.prefix(64))", "error": "\(error)"])
+            "cannot record a webhook; answering 503",
+            metadata: ["tenant": "\(tenantID.prefix(64))", "error": "\(error)"])
         return .unavailable("the event could not be recorded; retry later")
     }
 }

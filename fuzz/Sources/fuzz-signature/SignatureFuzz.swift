@@ -16,21 +16,26 @@ public func fuzzSignature(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = Array(UnsafeRawBufferPointer(start: start, count: count))
     let fields = bytes.split(separator: 0, maxSplits: 4, omittingEmptySubsequences: false).map { Array($0) }
     func text(_ index: Int) -> String? { index < fields.count ? String(decoding: fields[index], as: UTF8.self) : nil }
-    let id = text(0), timestamp = text(1), header = text(2)
+    let id = text(0)
+    let timestamp = text(1)
+    let header = text(2)
     let body = fields.count > 3 ? fields[3] : []
     let secret = text(4) ?? validSecret
     // "Now" is the sent timestamp when it parses, so that the signature comparison is reached.
     let now = timestamp.flatMap { Int64($0) }.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()
     let authenticator = WebhookAuthenticator()
 
-    let verdict = authenticator.verify(id: id, timestamp: timestamp, signatures: header, body: body, secret: secret, now: now)
+    let verdict = authenticator.verify(
+        id: id, timestamp: timestamp, signatures: header, body: body, secret: secret, now: now)
     let key = WebhookSecret.keyBytes(secret)
     if case .success = verdict, let id, let timestamp, let header, let key {
         let expected = WebhookAuthenticator.signature(id: id, timestamp: timestamp, body: body, key: key)
         // The header is space-separated tokens of bytes (ASCII in practice), so it is split on the byte 0x20.
-        precondition(Array(header.utf8).split(separator: 0x20).contains { token in
-            token.starts(with: Array("v1,".utf8)) && Data(base64Encoded: Data(token.dropFirst(3))).map(Array.init) == expected
-        }, "accepted without a matching signature")
+        precondition(
+            Array(header.utf8).split(separator: 0x20).contains { token in
+                token.starts(with: Array("v1,".utf8))
+                    && Data(base64Encoded: Data(token.dropFirst(3))).map(Array.init) == expected
+            }, "accepted without a matching signature")
     } else if case .success = verdict {
         preconditionFailure("accepted without an id, a timestamp, a signature or a valid secret")
     }
@@ -39,32 +44,41 @@ public func fuzzSignature(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         let right = WebhookAuthenticator.sign(id: id, timestamp: timestamp, body: body, secret: secret)
     {
         let rotated = (header ?? "") + " " + right
-        let accepted = authenticator.verify(id: id, timestamp: timestamp, signatures: rotated, body: body, secret: secret, now: now)
+        let accepted = authenticator.verify(
+            id: id, timestamp: timestamp, signatures: rotated, body: body, secret: secret, now: now)
         precondition((try? accepted.get()) != nil, "the right signature was refused")
         var flipped = WebhookAuthenticator.signature(id: id, timestamp: timestamp, body: body, key: key)
         let position = bytes.count % flipped.count
         flipped[position] ^= 1 << UInt8(bytes.count % 8)
         let forged = "v1," + Data(flipped).base64EncodedString()
-        let refused = authenticator.verify(id: id, timestamp: timestamp, signatures: forged, body: body, secret: secret, now: now)
+        let refused = authenticator.verify(
+            id: id, timestamp: timestamp, signatures: forged, body: body, secret: secret, now: now)
         precondition(refused.failureReason == .badSignature, "a signature with one bit flipped was accepted")
     }
 
     if let header {
         let given = Array(header.utf8)
         if authenticator.verifyBearer(header, secret: secret) {
-            precondition(given.count > 7 && Array(given.dropFirst(7)) == Array(secret.utf8), "a bearer token was accepted for another secret")
+            precondition(
+                given.count > 7 && Array(given.dropFirst(7)) == Array(secret.utf8),
+                "a bearer token was accepted for another secret")
         }
         if !secret.isEmpty {
-            precondition(authenticator.verifyBearer("Bearer " + secret, secret: secret), "the right bearer token was refused")
+            precondition(
+                authenticator.verifyBearer("Bearer " + secret, secret: secret), "the right bearer token was refused")
         }
     }
 
     if fields.count > 1 {
-        precondition(constantTimeEquals(fields[0], fields[1]) == (fields[0] == fields[1]), "constantTimeEquals disagrees with ==")
+        precondition(
+            constantTimeEquals(fields[0], fields[1]) == (fields[0] == fields[1]), "constantTimeEquals disagrees with =="
+        )
     }
     if let key {
         precondition(secret.hasPrefix("whsec_") && key.count >= 16, "a key from something that is not a whsec_ secret")
-        precondition(WebhookSecret.keyBytes("whsec_" + Data(key).base64EncodedString()) == key, "a key did not survive a round trip")
+        precondition(
+            WebhookSecret.keyBytes("whsec_" + Data(key).base64EncodedString()) == key,
+            "a key did not survive a round trip")
     }
     return 0
 }

@@ -9,20 +9,19 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
-extension Target.Dependency {
-    static let argumentParser = Self.product(name: "ArgumentParser", package: "swift-argument-parser")
-    static let asyncHTTPClient = Self.product(name: "AsyncHTTPClient", package: "async-http-client")
-    static let crypto = Self.product(name: "Crypto", package: "swift-crypto")
-    static let httpTypes = Self.product(name: "HTTPTypes", package: "swift-http-types")
-    static let hummingbird = Self.product(name: "Hummingbird", package: "hummingbird")
-    static let logging = Self.product(name: "Logging", package: "swift-log")
-    static let metrics = Self.product(name: "Metrics", package: "swift-metrics")
-    static let nioCore = Self.product(name: "NIOCore", package: "swift-nio")
-    static let nioHTTP1 = Self.product(name: "NIOHTTP1", package: "swift-nio")
-    static let nioPosix = Self.product(name: "NIOPosix", package: "swift-nio")
-    static let postgresNIO = Self.product(name: "PostgresNIO", package: "postgres-nio")
-    static let prometheus = Self.product(name: "Prometheus", package: "swift-prometheus")
-    static let serviceLifecycle = Self.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+/// The package that provides each product used here.
+let packageOfProduct: [String: String] = [
+    "ArgumentParser": "swift-argument-parser", "AsyncHTTPClient": "async-http-client", "Crypto": "swift-crypto",
+    "HTTPTypes": "swift-http-types", "Hummingbird": "hummingbird", "HummingbirdCore": "hummingbird",
+    "HummingbirdTLS": "hummingbird", "Logging": "swift-log", "Metrics": "swift-metrics", "NIOCore": "swift-nio",
+    "NIOHTTP1": "swift-nio", "NIOPosix": "swift-nio", "NIOSSL": "swift-nio-ssl", "PostgresNIO": "postgres-nio",
+    "Prometheus": "swift-prometheus", "ServiceLifecycle": "swift-service-lifecycle", "SwiftASN1": "swift-asn1",
+    "UnixSignals": "swift-service-lifecycle", "X509": "swift-certificates",
+]
+
+/// A product of another package, by its name.
+func product(_ name: String) -> Target.Dependency {
+    .product(name: name, package: packageOfProduct[name]!)
 }
 
 let package = Package(
@@ -66,9 +65,8 @@ let package = Package(
         .target(
             name: "SnomRedirect",
             dependencies: [
-                "Deadlines", "XMLRPC", .asyncHTTPClient, .nioCore, .logging,
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "Deadlines", "XMLRPC", product("AsyncHTTPClient"), product("NIOCore"), product("Logging"),
+                product("NIOHTTP1"), product("NIOSSL"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -76,17 +74,14 @@ let package = Package(
         .target(
             name: "FakeRedirectService",
             dependencies: [
-                "Deadlines", "XMLRPC", .hummingbird, .crypto, .nioCore, .logging,
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "SwiftASN1", package: "swift-asn1"),
+                "Deadlines", "XMLRPC", product("Hummingbird"), product("Crypto"), product("NIOCore"),
+                product("Logging"), product("HummingbirdCore"), product("HummingbirdTLS"), product("NIOSSL"),
+                product("X509"), product("SwiftASN1"),
             ],
             swiftSettings: swiftSettings
         ),
         /// Standard Webhooks signatures and `whsec_` secrets; only swift-crypto, so that `fuzz/` can build it alone.
-        .target(name: "WebhookSignature", dependencies: [.crypto], swiftSettings: swiftSettings),
+        .target(name: "WebhookSignature", dependencies: [product("Crypto")], swiftSettings: swiftSettings),
         /// Writes `sql/*.sql` into a Swift source file; used by the EmbedSQL plugin.
         .executableTarget(name: "embed-sql", swiftSettings: swiftSettings),
         /// Embeds `sql/` into ProvHookCore, so the binary carries its own migrations.
@@ -99,8 +94,8 @@ let package = Package(
         .target(
             name: "ProvHookCore",
             dependencies: [
-                "Deadlines", "SnomRedirect", "WebhookSignature", .postgresNIO, .serviceLifecycle, .logging, .metrics,
-                .prometheus, .crypto, .nioCore,
+                "Deadlines", "SnomRedirect", "WebhookSignature", product("PostgresNIO"), product("ServiceLifecycle"),
+                product("Logging"), product("Metrics"), product("Prometheus"), product("Crypto"), product("NIOCore"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedSQL"]
@@ -109,7 +104,7 @@ let package = Package(
         /// Standard Webhooks contract). A new webhook format is a new file here.
         .target(
             name: "EventSources",
-            dependencies: ["ProvHookCore", "SnomRedirect", "WebhookSignature", .httpTypes],
+            dependencies: ["ProvHookCore", "SnomRedirect", "WebhookSignature", product("HTTPTypes")],
             swiftSettings: swiftSettings
         ),
         /// The HTTP side of `provhook serve`: the webhook listener, the admin API, the operations routes, and
@@ -117,8 +112,9 @@ let package = Package(
         .target(
             name: "ProvHookServer",
             dependencies: [
-                "Deadlines", "EventSources", "ProvHookCore", "SnomRedirect", "WebhookSignature", .hummingbird,
-                .httpTypes, .asyncHTTPClient, .postgresNIO, .serviceLifecycle, .logging, .nioCore,
+                "Deadlines", "EventSources", "ProvHookCore", "SnomRedirect", "WebhookSignature", product("Hummingbird"),
+                product("HTTPTypes"), product("AsyncHTTPClient"), product("PostgresNIO"), product("ServiceLifecycle"),
+                product("Logging"), product("NIOCore"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -126,9 +122,9 @@ let package = Package(
         .executableTarget(
             name: "provhook",
             dependencies: [
-                "ProvHookCore", "ProvHookServer", "SnomRedirect", .argumentParser, .asyncHTTPClient, .hummingbird,
-                .logging, .metrics, .nioCore, .nioHTTP1, .postgresNIO, .serviceLifecycle,
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                "ProvHookCore", "ProvHookServer", "SnomRedirect", product("ArgumentParser"), product("AsyncHTTPClient"),
+                product("Hummingbird"), product("Logging"), product("Metrics"), product("NIOCore"), product("NIOHTTP1"),
+                product("PostgresNIO"), product("ServiceLifecycle"), product("UnixSignals"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -136,8 +132,7 @@ let package = Package(
         .executableTarget(
             name: "fake-redirect",
             dependencies: [
-                "FakeRedirectService", .argumentParser, .logging,
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                "FakeRedirectService", product("ArgumentParser"), product("Logging"), product("UnixSignals"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -147,15 +142,16 @@ let package = Package(
         /// What the benchmark and fault tools share: signed webhook requests, RSS sampling, JSON output.
         .target(
             name: "BenchSupport",
-            dependencies: ["WebhookSignature", .asyncHTTPClient, .nioCore, .nioHTTP1],
+            dependencies: ["WebhookSignature", product("AsyncHTTPClient"), product("NIOCore"), product("NIOHTTP1")],
             swiftSettings: swiftSettings
         ),
         /// The measuring half of `contrib/bench.sh`: HTTP load, queue drain, memory, and the report.
         .executableTarget(
             name: "provhook-bench",
             dependencies: [
-                "BenchSupport", "EventSources", "ProvHookCore", "SnomRedirect", .argumentParser, .asyncHTTPClient,
-                .postgresNIO, .logging, .nioCore, .nioHTTP1,
+                "BenchSupport", "EventSources", "ProvHookCore", "SnomRedirect", product("ArgumentParser"),
+                product("AsyncHTTPClient"), product("PostgresNIO"), product("Logging"), product("NIOCore"),
+                product("NIOHTTP1"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -163,8 +159,9 @@ let package = Package(
         .executableTarget(
             name: "provhook-faults",
             dependencies: [
-                "BenchSupport", "FakeRedirectService", "ProvHookCore", "SnomRedirect", .argumentParser,
-                .asyncHTTPClient, .postgresNIO, .logging, .nioCore, .nioHTTP1, .nioPosix,
+                "BenchSupport", "FakeRedirectService", "ProvHookCore", "SnomRedirect", product("ArgumentParser"),
+                product("AsyncHTTPClient"), product("PostgresNIO"), product("Logging"), product("NIOCore"),
+                product("NIOHTTP1"), product("NIOPosix"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -177,7 +174,8 @@ let package = Package(
             name: "ProvHookTestSupport",
             dependencies: [
                 "Deadlines", "FakeRedirectService", "ProvHookCore", "ProvHookServer", "SnomRedirect",
-                "WebhookSignature", .asyncHTTPClient, .logging, .nioCore, .nioHTTP1, .postgresNIO, .serviceLifecycle,
+                "WebhookSignature", product("AsyncHTTPClient"), product("Logging"), product("NIOCore"),
+                product("NIOHTTP1"), product("PostgresNIO"), product("ServiceLifecycle"),
             ],
             path: "Tests/ProvHookTestSupport",
             swiftSettings: swiftSettings
@@ -187,8 +185,8 @@ let package = Package(
         .testTarget(
             name: "SnomRedirectTests",
             dependencies: [
-                "SnomRedirect", "FakeRedirectService", "ProvHookTestSupport", .asyncHTTPClient, .logging, .nioCore,
-                .nioHTTP1,
+                "SnomRedirect", "FakeRedirectService", "ProvHookTestSupport", product("AsyncHTTPClient"),
+                product("Logging"), product("NIOCore"), product("NIOHTTP1"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -196,9 +194,9 @@ let package = Package(
             name: "ProvHookTests",
             dependencies: [
                 "BenchSupport", "Deadlines", "EventSources", "FakeRedirectService", "ProvHookCore", "ProvHookServer",
-                "ProvHookTestSupport", "SnomRedirect", "WebhookSignature", "XMLRPC", .asyncHTTPClient, .hummingbird,
-                .logging,
-                .nioCore, .nioHTTP1, .postgresNIO, .serviceLifecycle,
+                "ProvHookTestSupport", "SnomRedirect", "WebhookSignature", "XMLRPC", product("AsyncHTTPClient"),
+                product("Hummingbird"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
+                product("PostgresNIO"), product("ServiceLifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -13,12 +13,13 @@ public protocol EventSource: Sendable {
 
 /// A request as the listener received it, body collected (within the listener's size limit).
 public struct InboundRequest: Sendable {
+    /// The request's headers, as sent.
     public var headers: HTTPFields
+    /// The whole body.
     public var body: [UInt8]
 
     public init(headers: HTTPFields, body: [UInt8]) {
-        self.headers = headers
-        self.body = body
+        (self.headers, self.body) = (headers, body)
     }
 }
 

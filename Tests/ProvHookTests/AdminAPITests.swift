@@ -11,23 +11,7 @@ struct AdminAPITests {
     static let token = "admin-token-0123456789abcdef"
 
     func withAdmin(_ body: (RunningProvHook, TestDatabase, String) async throws -> Void) async throws {
-        try await TestDatabase.with { database in
-            let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: "ACME", urlTemplate: try URLTemplate("https://p.example/<mac>.xml"),
-                allowBearer: false, actor: "cli:test")
-            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
-            let provhook = try await RunningProvHook.start(
-                database: database.url, redirectEndpoint: standIn.endpoint, adminToken: Self.token)
-            do {
-                try await body(provhook, database, secret)
-            } catch {
-                await provhook.stop()
-                await standIn.stop()
-                throw error
-            }
-            await provhook.stop()
-            await standIn.stop()
-        }
+        try await EndToEnd.run(adminToken: Self.token) { run in try await body(run.provhook, run.database, run.secret) }
     }
 
     @Test("every admin route refuses a missing or wrong token")

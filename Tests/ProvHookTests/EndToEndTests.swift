@@ -234,15 +234,20 @@ struct EndToEndTests {
             let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
             let macs = (1...30).map { String(format: "0004136100%02X", $0) }
             await standIn.state.setRegistration(macs[7], .init(owner: "someone-else", url: "https://x.example/"))
-            // Queue everything before the worker starts, so that it finds one batch.
-            for mac in macs {
-                _ = try await database.store.setDesired(
-                    DeviceChange(mac: MACAddress(mac)!, desired: .registered), tenantID: "acme", actor: "cli:test")
+            // Everything is queued before a worker starts, so that it finds one batch.
+            func queueAllThenDeliver(_ desired: DesiredState) async throws -> RunningProvHook {
+                for mac in macs {
+                    _ = try await database.store.setDesired(
+                        DeviceChange(mac: MACAddress(mac)!, desired: desired), tenantID: "acme", actor: "cli:test")
+                }
+                let provhook = try await RunningProvHook.start(
+                    database: database.url, redirectEndpoint: standIn.endpoint)
+                try await eventually("all decided") {
+                    try await database.store.devices(DeviceFilter(status: .pending)).isEmpty
+                }
+                return provhook
             }
-            let provhook = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint)
-            try await eventually("all decided") {
-                try await database.store.devices(DeviceFilter(status: .pending)).isEmpty
-            }
+            let provhook = try await queueAllThenDeliver(.registered)
             #expect(try await database.store.device(MACAddress(macs[7])!)?.status == .conflict)
             #expect(try await database.store.devices(DeviceFilter(status: .registered)).count == 29)
             let methods = await standIn.state.calls.compactMap(\.method)
@@ -252,14 +257,7 @@ struct EndToEndTests {
             // Removals arriving while no worker runs form a backlog, which goes out as list calls.
             await provhook.stop()
             await standIn.state.clearCalls()
-            for mac in macs {
-                _ = try await database.store.setDesired(
-                    DeviceChange(mac: MACAddress(mac)!, desired: .deregistered), tenantID: "acme", actor: "cli:test")
-            }
-            let restarted = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint)
-            try await eventually("all removed") {
-                try await database.store.devices(DeviceFilter(status: .pending)).isEmpty
-            }
+            let restarted = try await queueAllThenDeliver(.deregistered)
             let removals = await standIn.state.calls.compactMap(\.method)
             #expect(removals.allSatisfy { $0 == "redirect.deregisterPhoneList" } && removals.count < 10, "\(removals)")
             #expect(await standIn.state.registrations.count == 1, "only the other account's MAC is left")
@@ -274,26 +272,40 @@ struct EndToEndTests {
 
     @Test("wrong credentials keep the work queued and show in /readyz")
     func wrongCredentials() async throws {
-        try await TestDatabase.with { database in
-            let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
-                actor: "cli:test")
-            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
-            let provhook = try await RunningProvHook.start(
-                database: database.url, redirectEndpoint: standIn.endpoint, password: "wrong-one")
-            #expect(
-                try await provhook.send(
-                    tenant: "acme", body: #"{"type":"device.added","mac":"000413610FF5"}"#, secret: secret
-                ).status == 202)
-            try await eventually("readyz shows it") { try await provhook.get("/readyz").status == 503 }
-            let ready = try await provhook.get("/readyz")
+        try await EndToEnd.run(password: "wrong-one") { run in
+            #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5"}"#).status == 202)
+            try await eventually("readyz shows it") { try await run.provhook.get("/readyz").status == 503 }
+            let ready = try await run.provhook.get("/readyz")
             #expect(ready.body.contains("redirect_credentials") && ready.body.contains("rejected"))
             #expect(!ready.body.contains("wrong-one"))
-            #expect(try await database.store.device(MACAddress("000413610FF5")!)?.status == .pending)
-            #expect(try await provhook.get("/metrics").body.contains("provhook_redirect_credentials_rejected 1"))
-            #expect(try await provhook.get("/healthz").status == 200)
-            await provhook.stop()
-            await standIn.stop()
+            #expect(try await run.device("000413610FF5")?.status == .pending)
+            #expect(try await run.provhook.get("/metrics").body.contains("provhook_redirect_credentials_rejected 1"))
+            #expect(try await run.provhook.get("/healthz").status == 200)
+        }
+    }
+
+    @Test("changes committed by another process wake the worker through the database (NOTIFY), not a poll")
+    func wakeByNotify() async throws {
+        // The worker's idle wake is two minutes: only the database's notification can wake it within the bound.
+        try await EndToEnd.run(idleWake: .seconds(120)) { run in
+            try await Task.sleep(for: .milliseconds(300))  // Let the worker fall asleep on an empty queue.
+            let mac = MACAddress("000413000A01")!
+            _ = try await run.store.setDesired(
+                DeviceChange(mac: mac, desired: .registered), tenantID: EndToEnd.tenant, actor: "cli:test")
+            try await eventually("registered", within: .seconds(20)) {
+                await run.state.registration(mac.canonical) != nil
+            }
+            _ = try await run.store.updateTenant(
+                id: EndToEnd.tenant, urlTemplate: try URLTemplate("https://new.example/<mac>"), actor: "cli:test")
+            try await eventually("re-pointed", within: .seconds(20)) {
+                await run.state.registration(mac.canonical)?.url == "https://new.example/000413000A01"
+            }
+            _ = try await run.store.removeTenant(id: EndToEnd.tenant, actor: "cli:test")
+            try await eventually("deregistered", within: .seconds(20)) {
+                await run.state.registration(mac.canonical) == nil
+            }
+            let rows = try await run.store.journal(JournalFilter(mac: mac.canonical)).map(\.action)
+            #expect(rows.contains("device.repoint") && rows.contains("device.deregister"), "\(rows)")
         }
     }
 

@@ -97,24 +97,13 @@ struct ReconcileTests {
 
     @Test("in a dry run nothing is sent and each call that would have been made is journaled")
     func dryRun() async throws {
-        try await TestDatabase.with { database in
-            let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
-                actor: "cli:test")
-            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
-            let provhook = try await RunningProvHook.start(
-                database: database.url, redirectEndpoint: standIn.endpoint, isDryRun: true)
-            #expect(
-                try await provhook.send(
-                    tenant: "acme", body: #"{"type":"device.added","mac":"000413610FF5"}"#, secret: secret
-                ).status == 202)
+        try await EndToEnd.run(isDryRun: true) { run in
+            #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5"}"#).status == 202)
             try await eventually("journaled") {
-                try await database.store.journal(JournalFilter(action: "redirect.registerPhone")).first?.outcome
+                try await run.store.journal(JournalFilter(action: "redirect.registerPhone")).first?.outcome
                     == "dry_run"
             }
-            #expect(await standIn.state.calls.isEmpty, "nothing was sent")
-            await provhook.stop()
-            await standIn.stop()
+            #expect(await run.state.calls.isEmpty, "nothing was sent")
         }
     }
 

@@ -156,7 +156,8 @@ struct EndToEnd {
     static let tenant = "acme"
 
     static func run(
-        allowBearer: Bool = false, instanceCount: Int = 1, concurrency: Int = 4, idleWake: Duration = .seconds(5),
+        allowBearer: Bool = false, concurrency: Int = 4, idleWake: Duration = .seconds(5),
+        password: String = StandInAccounts.password, isDryRun: Bool = false, adminToken: String? = nil,
         _ body: (EndToEnd) async throws -> Void
     ) async throws {
         try await TestDatabase.with { database in
@@ -165,8 +166,9 @@ struct EndToEnd {
                 id: Self.tenant, name: "ACME", urlTemplate: template, allowBearer: allowBearer, actor: "cli:test")
             let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
             let provhook = try await RunningProvHook.start(
-                database: database.url, redirectEndpoint: standIn.endpoint, concurrency: concurrency, idleWake: idleWake
-            )
+                database: database.url, redirectEndpoint: standIn.endpoint, password: password,
+                concurrency: concurrency,
+                isDryRun: isDryRun, adminToken: adminToken, idleWake: idleWake)
             let run = EndToEnd(
                 database: database, standIn: standIn, provhook: provhook, secret: secret, template: template)
             do {

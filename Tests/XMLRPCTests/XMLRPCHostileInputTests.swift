@@ -146,23 +146,18 @@ struct XMLRPCHostileInputTests {
 
     @Test("wrong value types and shapes give precise errors")
     func wrongTypes() {
-        #expect(throws: XMLRPCDecodingError.invalidScalar(type: "int", text: "abc")) {
-            try self.decode(Self.wrap("<int>abc</int>"))
-        }
-        #expect(throws: XMLRPCDecodingError.invalidScalar(type: "int", text: "2147483648")) {
-            try self.decode(Self.wrap("<int>2147483648</int>"))
-        }
-        #expect(throws: XMLRPCDecodingError.invalidScalar(type: "boolean", text: "true")) {
-            try self.decode(Self.wrap("<boolean>true</boolean>"))
-        }
-        #expect(throws: XMLRPCDecodingError.invalidScalar(type: "double", text: "inf")) {
-            try self.decode(Self.wrap("<double>inf</double>"))
-        }
-        #expect(throws: XMLRPCDecodingError.invalidScalar(type: "base64", text: "!!")) {
-            try self.decode(Self.wrap("<base64>!!</base64>"))
-        }
-        #expect(throws: XMLRPCDecodingError.invalidScalar(type: "dateTime.iso8601", text: "yesterday")) {
-            try self.decode(Self.wrap("<dateTime.iso8601>yesterday</dateTime.iso8601>"))
+        let scalars = [
+            ("int", "abc"),
+            ("int", "2147483648"),
+            ("boolean", "true"),
+            ("double", "inf"),
+            ("base64", "!!"),
+            ("dateTime.iso8601", "yesterday"),
+        ]
+        for (type, text) in scalars {
+            #expect(throws: XMLRPCDecodingError.invalidScalar(type: type, text: text)) {
+                try self.decode(Self.wrap("<\(type)>\(text)</\(type)>"))
+            }
         }
         #expect(
             throws: XMLRPCDecodingError.unexpectedElement(

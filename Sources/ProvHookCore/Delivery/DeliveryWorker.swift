@@ -11,10 +11,13 @@ import SnomRedirect
 /// wakes it (in-process, or by NOTIFY from other processes) or until the next retry is due.
 public struct DeliveryWorker: Service {
     let store: Store
+    /// The service to call: the redirection client, or the dry run's stand-in.
     let redirect: any RedirectService
     let configuration: DeliveryConfiguration
+    /// Wakes the loop when work is queued.
     let signal: WorkSignal
     let metrics: ProvHookMetrics
+    /// What the calls teach about the service, for `/readyz`.
     let health: ServiceHealth
     /// Where to LISTEN for other processes' NOTIFY; nil disables it.
     let listenURL: DatabaseURL?

@@ -56,10 +56,9 @@ public struct EventRejection: Error, Sendable, Hashable, CustomStringConvertible
     /// What is wrong, for the sender; never a secret.
     public var message: String
 
-    public init(code: String, message: String) {
-        self.code = code
-        self.message = message
-    }
-
     public var description: String { "\(self.code): \(self.message)" }
+
+    public init(code: String, message: String) {
+        (self.code, self.message) = (code, message)
+    }
 }

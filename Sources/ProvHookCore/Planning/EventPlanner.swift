@@ -18,7 +18,7 @@ public struct EventPlanner: Sendable {
     ///   the event's `device_id` until now.
     /// - `device.removed` deregisters its MAC, or the MAC that carries its `device_id` (`unknown_device` if none).
     /// - A MAC that another tenant holds and still wants registered is refused (`mac_in_use`), whatever the change.
-    public func plan(
+    func plan(
         _ event: DeviceEvent, tenantID: String, known: KnownDevices
     ) -> Result<[DeviceChange], EventRejection> {
         var changes: [DeviceChange] = []

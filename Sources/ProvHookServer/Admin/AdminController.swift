@@ -11,15 +11,15 @@ struct AdminController: Sendable {
     /// The largest request body accepted: 64 KiB.
     static let maxBodyBytes = 64 * 1024
 
-    let token: String
     let store: Store
     let redirect: any RedirectService
     let concurrency: Int
     let logger: Logger
 
-    func addRoutes(to router: Router<ProvHookRequestContext>) {
+    /// Adds the routes, the API's behind `token`.
+    func addRoutes(to router: Router<ProvHookRequestContext>, token: String) {
         router.group("/v1")
-            .add(middleware: BearerTokenMiddleware(token: self.token))
+            .add(middleware: BearerTokenMiddleware(token: token))
             .get("devices", use: self.devices)
             .get("journal", use: self.journal)
             .get("tenants", use: self.listTenants)

@@ -36,6 +36,13 @@ enum OpenAPIDocument {
                 created_at: {type: string, format: date-time}
                 updated_at: {type: string, format: date-time}
                 removed_at: {type: string, format: date-time}
+            TenantCreate:
+              type: object
+              required: [id, url_template]
+              properties: {id: {type: string}, url_template: {type: string}, name: {type: string}, allow_bearer: {type: boolean}}
+            TenantPatch:
+              type: object
+              properties: {name: {type: string}, url_template: {type: string}, allow_bearer: {type: boolean}, rotate_secret: {type: boolean}}
             TenantWithSecret:
               type: object
               required: [tenant]
@@ -74,21 +81,16 @@ enum OpenAPIDocument {
                 event_id: {type: string}
                 detail: {type: object}
           responses:
-            Unauthorized:
-              description: missing or wrong bearer token
+            Unauthorized: {description: missing or wrong bearer token, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+            BadRequest: {description: invalid input, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+            NotFound: {description: no such tenant, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+            Conflict: {description: the change contradicts what is stored, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+            Unavailable: {description: the database is unavailable, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+            TenantWithSecret:
+              description: the tenant, with its new webhook secret when one was made (shown once)
               content:
                 application/json:
-                  schema: {$ref: '#/components/schemas/Error'}
-            BadRequest:
-              description: invalid input
-              content:
-                application/json:
-                  schema: {$ref: '#/components/schemas/Error'}
-            Unavailable:
-              description: the database is unavailable
-              content:
-                application/json:
-                  schema: {$ref: '#/components/schemas/Error'}
+                  schema: {$ref: '#/components/schemas/TenantWithSecret'}
         paths:
           /v1/tenants/{tenant}/events:
             post:
@@ -232,23 +234,12 @@ enum OpenAPIDocument {
                 required: true
                 content:
                   application/json:
-                    schema:
-                      type: object
-                      required: [id, url_template]
-                      properties:
-                        id: {type: string}
-                        url_template: {type: string}
-                        name: {type: string}
-                        allow_bearer: {type: boolean}
+                    schema: {$ref: '#/components/schemas/TenantCreate'}
               responses:
-                "201":
-                  description: added
-                  content:
-                    application/json:
-                      schema: {$ref: '#/components/schemas/TenantWithSecret'}
+                "201": {$ref: '#/components/responses/TenantWithSecret'}
                 "400": {$ref: '#/components/responses/BadRequest'}
                 "401": {$ref: '#/components/responses/Unauthorized'}
-                "409": {$ref: '#/components/responses/BadRequest'}
+                "409": {$ref: '#/components/responses/Conflict'}
                 "503": {$ref: '#/components/responses/Unavailable'}
           /v1/tenants/{tenant}:
             patch:
@@ -260,22 +251,12 @@ enum OpenAPIDocument {
                 required: true
                 content:
                   application/json:
-                    schema:
-                      type: object
-                      properties:
-                        name: {type: string}
-                        url_template: {type: string}
-                        allow_bearer: {type: boolean}
-                        rotate_secret: {type: boolean}
+                    schema: {$ref: '#/components/schemas/TenantPatch'}
               responses:
-                "200":
-                  description: changed
-                  content:
-                    application/json:
-                      schema: {$ref: '#/components/schemas/TenantWithSecret'}
+                "200": {$ref: '#/components/responses/TenantWithSecret'}
                 "400": {$ref: '#/components/responses/BadRequest'}
                 "401": {$ref: '#/components/responses/Unauthorized'}
-                "404": {$ref: '#/components/responses/BadRequest'}
+                "404": {$ref: '#/components/responses/NotFound'}
                 "503": {$ref: '#/components/responses/Unavailable'}
           /v1/reconcile:
             post:

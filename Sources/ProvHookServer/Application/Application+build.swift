@@ -43,15 +43,14 @@ public func buildApplication(
     let router = Router(context: ProvHookRequestContext.self)
     router.add(middleware: ErrorBodyMiddleware())
     WebhookController(
-        store: store, source: NativeWebhookSource(), planner: EventPlanner(vendors: configuration.vendors),
-        signal: delivery.signal, metrics: metrics, logger: logger
+        store: store, planner: EventPlanner(vendors: configuration.vendors), signal: delivery.signal,
+        source: NativeWebhookSource(), metrics: metrics, logger: logger
     ).addRoutes(to: router)
     OperationsController(store: store, health: delivery.health, metrics: metrics).addRoutes(to: router)
     if let token = configuration.adminToken {
         AdminController(
-            token: token, store: store, redirect: redirect, concurrency: configuration.delivery.concurrency,
-            logger: logger
-        ).addRoutes(to: router)
+            store: store, redirect: redirect, concurrency: configuration.delivery.concurrency, logger: logger
+        ).addRoutes(to: router, token: token)
     }
 
     return Application(

@@ -11,9 +11,12 @@ struct WebhookController: Sendable {
     static let maxBodyBytes = 64 * 1024
 
     let store: Store
-    let source: any EventSource
+    /// What an event means for the devices.
     let planner: EventPlanner
+    /// Wakes this process's worker once an event queued work.
     let signal: WorkSignal
+    /// Who sends to this route, and how they authenticate.
+    let source: any EventSource
     let metrics: ProvHookMetrics
     let logger: Logger
 

@@ -98,7 +98,8 @@ public struct NativeWebhookSource: EventSource {
         guard let text = value as? String else {
             throw EventRejection(code: "invalid_field", message: "\"\(name)\" must be a string")
         }
-        guard !text.isEmpty, text.count <= maxLength else {
+        // Counted in code points, as PostgreSQL's length() counts them: "é" written as e + U+0301 is two.
+        guard !text.isEmpty, text.unicodeScalars.count <= maxLength else {
             throw EventRejection(code: "invalid_field", message: "\"\(name)\" must be 1 to \(maxLength) characters")
         }
         return text

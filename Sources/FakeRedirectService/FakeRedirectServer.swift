@@ -70,8 +70,10 @@ public struct FakeRedirectServer: Sendable {
     {
         if let (failure, generation) = await self.state.takeFailure() {
             switch failure {
-            case .status(let status):
-                return Self.plain(HTTPResponse.Status(code: status), "injected failure")
+            case .status(let status, let retryAfter):
+                var response = Self.plain(HTTPResponse.Status(code: status), "injected failure")
+                if let retryAfter { response.headers[.retryAfter] = retryAfter }
+                return response
             case .hang(let limit):
                 let deadline = ContinuousClock.now + limit
                 while ContinuousClock.now < deadline, !Task.isCancelled,

@@ -51,8 +51,8 @@ public actor FakeRedirectState {
 
     /// An injected failure, applied before authentication, like a broken load balancer in front of the service.
     public enum Failure: Sendable, Hashable {
-        /// Answer with this HTTP status.
-        case status(Int)
+        /// Answer with this HTTP status, and a `Retry-After` header when given.
+        case status(Int, retryAfter: String? = nil)
         /// Hold the request without answering until `releaseHangs()`, or for at most this long.
         case hang(Duration)
         /// Answer 200 `text/xml` with exactly these bytes, like a broken or hostile service; with an interval, send

@@ -165,7 +165,7 @@ public struct RedirectClient: RedirectService {
         switch response.status.code {
         case 200: return
         case 401, 403: throw .authenticationFailed(status: Int(response.status.code))
-        case 429: throw .rateLimited(retryAfterSeconds: response.headers.first(name: "Retry-After").flatMap { Int($0) })
+        case 429: throw .rateLimited(retryAfterSeconds: RetryAfter.seconds(response.headers.first(name: "Retry-After")))
         case 500...599: throw .serverError(status: Int(response.status.code))
         default: throw .unexpectedStatus(Int(response.status.code))
         }

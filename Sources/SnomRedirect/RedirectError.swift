@@ -17,7 +17,7 @@ public enum RedirectError: Error, Sendable, Hashable, CustomStringConvertible {
     case connection(String)
     /// HTTP 401 or 403: the credentials were refused.
     case authenticationFailed(status: Int)
-    /// HTTP 429, with the server's `Retry-After` in seconds when given.
+    /// HTTP 429, with the server's `Retry-After` in seconds (at most a day) when given and well-formed.
     case rateLimited(retryAfterSeconds: Int?)
     /// HTTP 5xx.
     case serverError(status: Int)

@@ -30,7 +30,7 @@ struct BenchDatabase: ParsableArguments {
         let logger = benchLogger
         let client = PostgresClient(
             configuration: try DatabaseURL(self.databaseURL).clientConfiguration(maxConnections: 16),
-            backgroundLogger: logger)
+            backgroundLogger: logger.forPostgres)
         let pool = Task { await client.run() }
         defer { pool.cancel() }
         return try await body(Store(client: client, logger: logger, deadline: .seconds(30)), client)

@@ -45,7 +45,7 @@ struct CheckCommand: AsyncParsableCommand {
         logger.logLevel = .error
         let client = PostgresClient(
             configuration: try DatabaseURL(self.databaseURL).clientConfiguration(maxConnections: 4),
-            backgroundLogger: logger)
+            backgroundLogger: logger.forPostgres)
         let pool = Task { await client.run() }
         defer { pool.cancel() }
 

@@ -40,7 +40,7 @@ struct DatabaseOptions: ParsableArguments {
             throw CLIFailure(message: failure.description, exitCode: CLIFailure.transportExitCode)
         }
         let client = PostgresClient(
-            configuration: try url.clientConfiguration(maxConnections: 4), backgroundLogger: logger)
+            configuration: try url.clientConfiguration(maxConnections: 4), backgroundLogger: logger.forPostgres)
         let runner = Task { await client.run() }
         defer { runner.cancel() }
         do {

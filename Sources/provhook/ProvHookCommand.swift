@@ -20,7 +20,7 @@ struct ProvHookCommand: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try Self.parseAsRoot()
-            if var command = command as? AsyncParsableCommand {
+            if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {
                 try command.run()

@@ -10,7 +10,8 @@ public struct RunningStore: Sendable {
 
     public init(url: DatabaseURL, maxConnections: Int = 8, logger: Logger = Logger(label: "test")) throws {
         let client = PostgresClient(
-            configuration: try url.clientConfiguration(maxConnections: maxConnections), backgroundLogger: logger)
+            configuration: try url.clientConfiguration(maxConnections: maxConnections),
+            backgroundLogger: logger.forPostgres)
         self.store = Store(client: client, logger: logger)
         self.runner = Task { await client.run() }
     }

@@ -97,6 +97,13 @@ struct AdminAPITests {
                 .POST, "/v1/reconcile", token: Self.token, json: #"{"dry_run":true,"tenant":"acme"}"#)
             #expect(answer.status == 200)
             #expect(answer.json["devices_checked"] != nil)
+            // A body past the limit is refused whole: it is never read as an empty body, which would run a live
+            // reconcile with the defaults.
+            let runs = try await database.store.journal(JournalFilter(action: "reconcile.run")).count
+            let padded = #"{"dry_run":true,"pad":""# + String(repeating: "x", count: 70 * 1024) + #""}"#
+            answer = try await provhook.call(.POST, "/v1/reconcile", token: Self.token, json: padded)
+            #expect(answer.status == 413 && answer.errorCode == "too_large", "\(answer.status)")
+            #expect(try await database.store.journal(JournalFilter(action: "reconcile.run")).count == runs)
             let adminRows = try await database.store.journal(JournalFilter(action: "tenant.add"))
             #expect(adminRows.contains { $0.actor == "admin:127.0.0.1" && $0.tenantID == "beta" })
         }

@@ -35,6 +35,9 @@ struct DeliveryLogicTests {
             #expect(delay >= nominal * 0.8 - 0.001 && delay <= nominal * 1.2 + 0.001, "attempt \(attempt): \(delay)")
         }
         #expect(RetryPolicy.seconds(policy.delay(afterAttempt: 1, minimum: .seconds(30))) >= 30)
+        // A server asking for more than the maximum (a huge Retry-After) gets the maximum: no overflow, no give-up.
+        let huge = RetryPolicy.seconds(policy.delay(afterAttempt: 1, minimum: .seconds(Int64.max / 2)))
+        #expect(huge >= 60 && huge <= 60 * 1.2 + 0.001, "\(huge)")
         #expect(!policy.shouldGiveUp(pendingSince: Date() - 100, delay: .seconds(60)))
         #expect(policy.shouldGiveUp(pendingSince: Date() - 590, delay: .seconds(60)))
     }

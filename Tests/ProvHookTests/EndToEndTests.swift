@@ -154,6 +154,11 @@ struct EndToEndTests {
                 (#"{"type":"device.added","mac":5}"#, "malformed_mac"),
                 (#"{"type":"device.added","mac":"000413610FF5","device_id":7}"#, "invalid_field"),
                 (#"{"type":"device.added","mac":"000413610FF5","device_id":"a\u0000b"}"#, "invalid_json"),
+                // 150 characters, but 300 code points (e + U+0301 each), as PostgreSQL counts them: over the 200.
+                (
+                    #"{"type":"device.added","mac":"000413610FF5","device_id":""#
+                        + String(repeating: "e\u{0301}", count: 150) + #""}"#, "invalid_field"
+                ),
             ] {
                 answer = try await run.send(body)
                 #expect(answer.status == 400 && answer.errorCode == code, "\(body)")
@@ -161,7 +166,7 @@ struct EndToEndTests {
             #expect(try await run.store.devices().isEmpty, "no device changed")
             #expect(await run.state.calls.isEmpty, "nothing was sent")
             let rejected = try await run.store.journal(JournalFilter(action: "event.rejected"))
-            #expect(rejected.count == 8, "authenticated rejections are journaled; unauthenticated ones are not")
+            #expect(rejected.count == 9, "authenticated rejections are journaled; unauthenticated ones are not")
             let metrics = try await provhook.get("/metrics")
             #expect(metrics.body.contains(#"provhook_webhook_rejections_total{reason="bad_signature"} 1"#))
             #expect(metrics.body.contains(#"provhook_webhook_rejections_total{reason="unknown_tenant"} 1"#))

@@ -1,5 +1,6 @@
 import EventSources
 import Foundation
+import Logging
 import ProvHookCore
 import ProvHookTestSupport
 import SnomRedirect
@@ -196,6 +197,45 @@ struct StoreTests {
                 })
             let repoints = try await store.journal(JournalFilter(tenantID: "t1", action: "device.repoint"))
             #expect(repoints.count == 5)
+        }
+    }
+
+    @Test("no secret reaches the log even at trace, where PostgresNIO logs every row it receives as hex")
+    func noSecretAtTrace() async throws {
+        let log = CapturedLog()
+        try await TestDatabase.with { database in
+            let pool = try RunningStore(url: database.url, logger: log.logger(level: .trace))
+            let (_, secret) = try await pool.store.addTenant(
+                id: "acme", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            #expect(try await pool.store.credentials(tenantID: "acme")?.secret == secret)
+            await pool.stop()
+            let key = String(secret.dropFirst("whsec_".count).prefix(16))
+            let hex = key.utf8.map { String(format: "%02x", $0) }
+            let text = log.text.lowercased()
+            #expect(!log.text.contains(key))
+            #expect(!text.contains(hex.joined()) && !text.contains(hex.joined(separator: " ")), "the secret as hex")
+        }
+    }
+
+    @Test("a value the database refuses is a rejection, journaled, never an outage")
+    func constraintIsRejection() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            _ = try await store.addTenant(
+                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            // 201 code points: past device_id_length, which a source should have caught.
+            let event = DeviceEvent.added(
+                mac: self.mac, deviceID: String(repeating: "x", count: 201), extensionNumber: nil, model: nil)
+            let result = try await store.ingest(
+                event, tenantID: "t1", eventID: "msg_long", payload: Array("{}".utf8), actor: "webhook:test",
+                planner: EventPlanner())
+            guard case .rejected(let rejection) = result else {
+                Issue.record("expected a rejection, got \(result)")
+                return
+            }
+            #expect(rejection.code == "invalid_field" && rejection.message.contains("device_id_length"))
+            #expect(try await store.device(self.mac) == nil)
+            #expect(try await store.journal(JournalFilter(action: "event.rejected")).count == 1)
         }
     }
 

@@ -278,3 +278,40 @@ struct RedirectClientTests {
         }
     }
 }
+
+@Suite("Retry-After")
+struct RetryAfterTests {
+    let now = Date(timeIntervalSince1970: 1_764_590_400)  // 2025-12-01 12:00:00 GMT
+
+    @Test("delta-seconds, capped at a day; malformed values are not trusted")
+    func deltaSeconds() {
+        #expect(RetryAfter.seconds("120", now: self.now) == 120)
+        #expect(RetryAfter.seconds("0", now: self.now) == 0)
+        #expect(RetryAfter.seconds("99999999999999999", now: self.now) == RetryAfter.maximumSeconds)
+        #expect(RetryAfter.seconds(String(repeating: "9", count: 400), now: self.now) == RetryAfter.maximumSeconds)
+        #expect(RetryAfter.seconds("000000000000000000000007", now: self.now) == 7)
+        #expect(RetryAfter.seconds("-5", now: self.now) == nil)
+        #expect(RetryAfter.seconds("1.5", now: self.now) == nil)
+        #expect(RetryAfter.seconds("soon", now: self.now) == nil)
+        #expect(RetryAfter.seconds(nil, now: self.now) == nil)
+    }
+
+    @Test("HTTP-dates in the three forms; a date in the past means now")
+    func httpDate() {
+        #expect(RetryAfter.seconds("Mon, 01 Dec 2025 12:02:00 GMT", now: self.now) == 120)
+        #expect(RetryAfter.seconds("Monday, 01-Dec-25 12:02:00 GMT", now: self.now) == 120)
+        #expect(RetryAfter.seconds("Mon Dec  1 12:02:00 2025", now: self.now) == 120)
+        #expect(RetryAfter.seconds("Sun, 30 Nov 2025 12:00:00 GMT", now: self.now) == 0)
+        #expect(RetryAfter.seconds("Fri, 01 Dec 2045 12:00:00 GMT", now: self.now) == RetryAfter.maximumSeconds)
+    }
+
+    @Test("a 429's Retry-After reaches the caller, capped")
+    func overHTTP() async throws {
+        try await StandIn.withStandIn { standIn in
+            await standIn.state.failNext(1, with: .status(429, retryAfter: "99999999999999999"))
+            await #expect(throws: RedirectError.rateLimited(retryAfterSeconds: RetryAfter.maximumSeconds)) {
+                try await standIn.client.checkPhone(MACAddress("000413610FF5")!)
+            }
+        }
+    }
+}

@@ -17,12 +17,15 @@ public struct RetryPolicy: Sendable, Hashable {
         self.giveUpAfter = giveUpAfter
     }
 
-    /// The delay before attempt `attempt + 1`, with ±20 % jitter.
+    /// The delay before attempt `attempt + 1`, with ±20 % jitter, at least `minimum` (a server's `Retry-After`)
+    /// but never more than the maximum plus its jitter, whatever the server asked for.
     public func delay(afterAttempt attempt: Int, minimum: Duration = .zero) -> Duration {
         let exponent = min(max(attempt, 0), 40)
-        let raw = min(Self.seconds(self.base) * pow(2, Double(exponent)), Self.seconds(self.maximum))
+        let ceiling = Self.seconds(self.maximum)
+        let raw = min(Self.seconds(self.base) * pow(2, Double(exponent)), ceiling)
         let jittered = raw * Double.random(in: 0.8...1.2)
-        return .milliseconds(Int64(max(jittered, Self.seconds(minimum)) * 1000))
+        let asked = min(max(Self.seconds(minimum), 0), ceiling)
+        return .milliseconds(Int64(max(jittered, asked) * 1000))
     }
 
     /// Whether a device waiting since `pendingSince` should be given up rather than retried after `delay`.

@@ -13,7 +13,7 @@ public enum Database {
         let connection: PostgresConnection
         do {
             connection = try await withDeadline(timeout, "connecting to \(url)") {
-                try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+                try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger.forPostgres)
             }
         } catch {
             throw DatabaseError("cannot connect to \(url)", error)

@@ -36,13 +36,10 @@ extension Store {
                 self.logger.debug(
                     "event collided with a concurrent one; recording it again", metadata: ["attempt": "\(attempt)"])
             } catch {
-                let failure = DatabaseError("recording the event", error)
-                guard failure.sqlState?.hasPrefix("22") == true else {
+                // A value the database refuses is the event's fault, and the sender must not retry it forever.
+                guard let rejection = Self.rejection(for: DatabaseError("recording the event", error)) else {
                     throw StoreError.from("recording the event", error)
                 }
-                // Valid JSON that PostgreSQL cannot store, such as \u0000: the sender must not retry it forever.
-                let rejection = EventRejection(
-                    code: "invalid_json", message: "the body holds a value that cannot be stored: \(failure.reason)")
                 try await self.appendJournal([
                     .eventRejected(
                         rejection, type: event.type, mac: event.primaryMAC, tenantID: tenantID, actor: actor,
@@ -50,6 +47,22 @@ extension Store {
                 ])
                 return .rejected(rejection)
             }
+        }
+    }
+
+    /// The rejection for a database refusal that the event's own content caused: data PostgreSQL cannot store (such
+    /// as \u0000 in JSON), or a constraint the planner does not check. A constraint is named, its row never shown.
+    static func rejection(for failure: DatabaseError) -> EventRejection? {
+        switch failure.sqlState?.prefix(2) {
+        case "22":
+            return EventRejection(
+                code: "invalid_json", message: "the body holds a value that cannot be stored: \(failure.reason)")
+        case "23":
+            return EventRejection(
+                code: "invalid_field",
+                message: "a value was refused by the database (constraint \(failure.constraint ?? "unknown"))")
+        default:
+            return nil
         }
     }
 

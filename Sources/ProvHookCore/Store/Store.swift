@@ -17,7 +17,7 @@ public struct Store: Sendable {
 
     public init(client: PostgresClient, logger: Logger, deadline: Duration = .seconds(10)) {
         self.client = client
-        self.logger = logger
+        self.logger = logger.forPostgres
         self.deadline = deadline
     }
 

@@ -121,7 +121,7 @@ struct AdminController: Sendable {
     }
 
     @Sendable func reconcile(request: Request, context: ProvHookRequestContext) async throws -> ReconcileReport {
-        let buffer = (try? await request.body.collect(upTo: Self.maxBodyBytes)) ?? ByteBuffer()
+        let buffer = try await Self.body(request)
         let body: ReconcileRequest
         do {
             body =
@@ -171,10 +171,19 @@ struct AdminController: Sendable {
         }
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, _ request: Request, expected: String) async throws -> T {
+    /// The whole body, or 413 when it is larger than `maxBodyBytes`: never a truncated or empty stand-in.
+    private static func body(_ request: Request) async throws(APIError) -> ByteBuffer {
         do {
-            return try JSONDecoder().decode(
-                T.self, from: Data(try await request.body.collect(upTo: Self.maxBodyBytes).readableBytesView))
+            return try await request.body.collect(upTo: Self.maxBodyBytes)
+        } catch {
+            throw APIError(.contentTooLarge, code: "too_large", message: "the body exceeds \(Self.maxBodyBytes) bytes")
+        }
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ request: Request, expected: String) async throws -> T {
+        let buffer = try await Self.body(request)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch {
             throw APIError.badRequest("invalid_json", "expected \(expected)")
         }

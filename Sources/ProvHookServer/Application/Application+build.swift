@@ -19,7 +19,7 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     let postgres = PostgresClient(
         configuration: try configuration.database.clientConfiguration(maxConnections: configuration.databasePoolSize),
-        backgroundLogger: logger)
+        backgroundLogger: logger.forPostgres)
     let store = Store(client: postgres, logger: logger, deadline: configuration.databaseDeadline)
     var services: [any Service] = [postgres]
 

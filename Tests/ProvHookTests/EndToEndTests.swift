@@ -289,6 +289,38 @@ struct EndToEndTests {
         }
     }
 
+    @Test("a slow call holds its own slot only: a new device goes out on a free one")
+    func slowCallDoesNotBlock() async throws {
+        try await TestDatabase.with { database in
+            let (_, secret) = try await database.store.addTenant(
+                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
+                actor: "cli:test")
+            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
+            await standIn.state.failNext(1, with: .hang(.seconds(60)))
+            let provhook = try await RunningProvHook.start(
+                database: database.url, redirectEndpoint: standIn.endpoint, concurrency: 2,
+                readTimeout: .seconds(60), idleWake: .seconds(120))
+            func add(_ mac: String) async throws -> Int {
+                try await provhook.send(
+                    tenant: "acme", body: #"{"type":"device.added","mac":"\#(mac)"}"#, secret: secret
+                ).status
+            }
+            #expect(try await add("000413000B01") == 202)
+            try await eventually("the first device claimed") {
+                try await database.store.device(MACAddress("000413000B01")!)?.attempts == 1
+            }
+            #expect(try await add("000413000B02") == 202)
+            // The first call is held for a minute; the second device must not wait for it.
+            try await eventually("the second device applied while the first call is held", within: .seconds(20)) {
+                await standIn.state.registration("000413000B02") != nil
+            }
+            #expect(await standIn.state.registration("000413000B01") == nil, "the first call is still held")
+            await standIn.state.releaseHangs()
+            await provhook.stop()
+            await standIn.stop()
+        }
+    }
+
     @Test("changes committed by another process wake the worker through the database (NOTIFY), not a poll")
     func wakeByNotify() async throws {
         // The worker's idle wake is two minutes: only the database's notification can wake it within the bound.

@@ -88,11 +88,12 @@ public struct DeliveryWorker: Service {
                     }
                 }
                 if claimed.isEmpty {
-                    if free < self.configuration.concurrency {
+                    if case .whenIdle = stop {
+                        guard free < self.configuration.concurrency else { break }
                         await slots.waitForRelease()
-                    } else if case .whenIdle = stop {
-                        break
                     } else {
+                        // New work, a freed slot (`perform` wakes the signal) or the next due time, whichever first:
+                        // a slow call in flight never holds back a new device while other slots are free.
                         await self.sleepUntilDue()
                     }
                     continue
@@ -147,6 +148,7 @@ public struct DeliveryWorker: Service {
         }
         let latency = ContinuousClock.now - started
         slots.release()
+        self.signal.wake()
         let latencyMS = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15
         let outcomes = call.devices.map { device in
             self.outcome(for: device, call: call, result: result, callID: callID, latencyMS: latencyMS)

@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . contrib/lib/postgres.sh
 pg_require_binaries
+command -v psql >/dev/null || { echo "provhook: psql not found; install the PostgreSQL client (Debian/Ubuntu: sudo apt-get install postgresql-client)" >&2; exit 1; }
 
 state=$PWD/.local
 mkdir -p "$state"
@@ -41,9 +42,25 @@ trap 'exit 130' INT TERM
 pg_stop "$data"
 pg_port=$(pg_free_port)
 pg_start "$data" "$pg_port"
-export PROVHOOK_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
 echo "==> PostgreSQL on 127.0.0.1:$pg_port"
-"$bin/provhook" migrate
+# Deployed as the README says: the database belongs to provhook_owner, which migrates; sql/roles.sql grants; provhook
+# itself runs as the login `provhook` in provhook_app, which cannot disable the journal's triggers.
+superuser="postgres://postgres@127.0.0.1:$pg_port"
+psql "$superuser/postgres" -qAt -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook_owner') THEN CREATE ROLE provhook_owner LOGIN; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook_app') THEN CREATE ROLE provhook_app NOLOGIN; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook') THEN CREATE ROLE provhook LOGIN IN ROLE provhook_app; END IF;
+END;
+$$;
+SELECT 'CREATE DATABASE provhook OWNER provhook_owner'
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'provhook')
+\gexec
+SQL
+PROVHOOK_DATABASE_URL="postgres://provhook_owner@127.0.0.1:$pg_port/provhook" "$bin/provhook" migrate
+psql "$superuser/provhook" -q -v ON_ERROR_STOP=1 -f sql/roles.sql >/dev/null
+export PROVHOOK_DATABASE_URL="postgres://provhook@127.0.0.1:$pg_port/provhook"
 
 if [ -n "${PROVHOOK_REDIRECT_USER:-}" ] && { [ -n "${PROVHOOK_REDIRECT_PASSWORD:-}" ] || [ -n "${PROVHOOK_REDIRECT_PASSWORD_FILE:-}" ]; }; then
     echo "==> using the redirection service at ${PROVHOOK_REDIRECT_URL:-https://secure-provisioning.snom.com:8083/xmlrpc/}"

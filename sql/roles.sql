@@ -1,10 +1,13 @@
--- Optional roles, applied by hand by a superuser after `provhook migrate` (psql -f sql/roles.sql):
---   provhook_app      what `provhook serve` needs: read and write tenants, devices and events; journal INSERT and SELECT only
---   provhook_auditor  read-only access to everything, for auditors
+-- Roles, applied by a superuser (or a role with CREATEROLE that owns the tables) after every `provhook migrate`:
+--   psql -d provhook -f sql/roles.sql
+--   provhook_app      what `provhook serve` and the CLI need: read and write tenants, devices and events; the journal
+--                     and its seals INSERT and SELECT only; the sealer's watermark function
+--   provhook_auditor  read-only: the journal, its seals, devices, events, and tenants without their webhook secrets
 -- Both are NOLOGIN groups: grant them to login roles, for example
 --   CREATE ROLE provhook LOGIN PASSWORD '…' IN ROLE provhook_app;
 --   CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE provhook_auditor;
--- This file is not a migration: `provhook migrate` does not apply it.
+-- The tables belong to the role that runs `provhook migrate` (the owner), never to the app's login: an owner can
+-- disable the journal's triggers. This file is not a migration: `provhook migrate` does not apply it.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook_app') THEN
@@ -16,10 +19,16 @@ BEGIN
 END;
 $$;
 
-REVOKE ALL ON journal, journal_seals FROM provhook_app, provhook_auditor;
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM provhook_app, provhook_auditor;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM provhook_app, provhook_auditor;
+-- Earlier versions of this file gave the auditor every future table; a table of secrets must not be among them.
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM provhook_auditor;
+
 GRANT SELECT, INSERT, UPDATE, DELETE ON tenants, devices, webhook_events TO provhook_app;
 GRANT SELECT ON schema_migrations TO provhook_app;
 GRANT SELECT, INSERT ON journal, journal_seals TO provhook_app;
+GRANT USAGE ON SEQUENCE journal_id_seq TO provhook_app;
+GRANT EXECUTE ON FUNCTION journal_watermark() TO provhook_app;
 
-GRANT SELECT ON ALL TABLES IN SCHEMA public TO provhook_auditor;
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO provhook_auditor;
+GRANT SELECT ON journal, journal_seals, devices, webhook_events, schema_migrations TO provhook_auditor;
+GRANT SELECT (id, name, url_template, allow_bearer, removed_at, created_at, updated_at) ON tenants TO provhook_auditor;

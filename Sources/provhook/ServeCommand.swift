@@ -86,12 +86,19 @@ struct ServeCommand: AsyncParsableCommand {
     static func checkDatabase(_ url: DatabaseURL, logger: Logger) async throws {
         let expected = Migration.embedded.last?.version ?? 0
         let applied: Int
+        let ownsJournal: Bool
         do {
-            applied = try await Database.withConnection(url, timeout: .seconds(10), logger: logger) { connection in
+            (applied, ownsJournal) = try await Database.withConnection(url, timeout: .seconds(10), logger: logger) {
+                connection in
                 let rows = try await connection.query(
-                    "SELECT coalesce(max(version), -1) FROM schema_migrations", logger: logger)
-                for try await version in rows.decode(Int.self) { return version }
-                return -1
+                    """
+                    SELECT coalesce(max(version), -1),
+                           (SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class
+                            WHERE oid = to_regclass('journal'))
+                    FROM schema_migrations
+                    """, logger: logger)
+                for try await (version, owns) in rows.decode((Int, Bool?).self) { return (version, owns ?? false) }
+                return (-1, false)
             }
         } catch {
             let failure = DatabaseError("cannot use \(url)", error)
@@ -104,6 +111,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIFailure.input(
                 "the database \(url) is at migration \(applied), this provhook needs \(expected); run `provhook migrate`"
             )
+        }
+        if ownsJournal {
+            logger.warning(
+                "provhook serve runs as the owner of the journal, which could disable its append-only triggers; run migrate as the owner and serve as a login in provhook_app (sql/roles.sql)",
+                metadata: ["database": "\(url)"])
         }
     }
 }

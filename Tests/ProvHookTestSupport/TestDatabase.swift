@@ -25,31 +25,76 @@ public struct TestDatabase: Sendable {
         return try DatabaseURL(text)
     }
 
-    public let url: DatabaseURL
-    public let store: Store
+    /// Who a test connects as. provhook runs as `app`, as the README tells operators to deploy it: a login of
+    /// `provhook_app` (`sql/roles.sql`) on a database that `owner` owns and migrated.
+    public enum Role: Sendable {
+        /// The cluster's superuser: for tampering and for what no role of provhook's may do.
+        case superuser
+        /// The tables' owner, which runs `provhook migrate`.
+        case owner
+        /// A login in `provhook_app`: `serve` and the CLI.
+        case app
+        /// A login in `provhook_auditor`.
+        case auditor
 
-    public var urlString: String {
-        "postgres://\(self.url.user)@\(self.url.host):\(self.url.port)/\(self.url.database)"
+        var login: String? {
+            switch self {
+            case .superuser: nil
+            case .owner: "provhook_test_owner"
+            case .app: "provhook_test_app"
+            case .auditor: "provhook_test_auditor"
+            }
+        }
     }
 
-    /// Creates a database, optionally migrates it, runs `body` with a store on it, and drops it.
+    /// The database as the app login: what provhook under test uses.
+    public let url: DatabaseURL
+    /// The store on `url`.
+    public let store: Store
+    private let superuserURL: DatabaseURL
+
+    /// The database's URL for `role`.
+    public func url(as role: Role) -> DatabaseURL {
+        var url = self.superuserURL
+        if let login = role.login { url.user = login }
+        return url
+    }
+
+    /// `url(as:)` as text, for `PROVHOOK_DATABASE_URL`.
+    public func urlString(as role: Role = .app) -> String {
+        let url = self.url(as: role)
+        return "postgres://\(url.user)@\(url.host):\(url.port)/\(url.database)"
+    }
+
+    /// The app login's URL as text.
+    public var urlString: String { self.urlString(as: .app) }
+
+    /// Creates a database owned by the owner role, optionally migrates it as the owner and applies `sql/roles.sql`,
+    /// runs `body` with a store as the app login, and drops the database.
     public static func with<T>(
         migrated: Bool = true, _ body: (TestDatabase) async throws -> T
     ) async throws -> T {
         let admin = try Self.adminURL()
+        try await Self.createRoles(admin)
         let name = "provhook_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
-        try await Self.onAdmin(admin) { connection in
-            try await connection.query("CREATE DATABASE \(unescaped: String(name))", logger: Self.logger)
+        try await Self.on(admin) { connection in
+            try await connection.query(
+                "CREATE DATABASE \(unescaped: String(name)) OWNER \(unescaped: Role.owner.login!)", logger: Self.logger)
         }
-        var url = admin
-        url.database = String(name)
+        var superuserURL = admin
+        superuserURL.database = String(name)
+        var ownerURL = superuserURL
+        ownerURL.user = Role.owner.login!
+        var appURL = superuserURL
+        appURL.user = Role.app.login!
         if migrated {
-            try await Self.onAdmin(url) { connection in
+            try await Self.on(ownerURL) { connection in
                 _ = try await Migrator().migrate(on: connection, logger: Self.logger)
             }
+            try await Self.applyRoles(superuserURL)
         }
-        let pool = try RunningStore(url: url, logger: Self.logger)
-        let database = TestDatabase(url: url, store: pool.store)
+        let pool = try RunningStore(url: appURL, logger: Self.logger)
+        let database = TestDatabase(url: appURL, store: pool.store, superuserURL: superuserURL)
         let result: Result<T, any Error>
         do {
             result = .success(try await body(database))
@@ -61,17 +106,62 @@ public struct TestDatabase: Sendable {
         return try result.get()
     }
 
-    /// Runs `body` on a new connection to this test's database, as the cluster's superuser.
-    public func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await Database.withConnection(self.url, logger: Self.logger, body)
+    /// Grants the app and auditor roles their rights, as an operator does after `provhook migrate`.
+    public func applyRoles() async throws {
+        try await Self.applyRoles(self.superuserURL)
     }
 
-    private static func onAdmin(_ admin: DatabaseURL, _ body: (PostgresConnection) async throws -> Void) async throws {
-        try await Database.withConnection(admin, logger: Self.logger, body)
+    private static func applyRoles(_ url: DatabaseURL) async throws {
+        try await Self.on(url) { connection in
+            try await Migrator.run(script: Migration.embeddedFile("roles.sql")!, on: connection, logger: Self.logger)
+        }
+    }
+
+    /// Runs `body` on a new connection to this test's database, as `role` (by default the cluster's superuser).
+    public func withConnection<T>(
+        as role: Role = .superuser, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await Database.withConnection(self.url(as: role), logger: Self.logger, body)
+    }
+
+    /// The cluster's roles for the tests: created once, by whichever test comes first.
+    private static func createRoles(_ admin: DatabaseURL) async throws {
+        try await Self.on(admin) { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(Self.rolesLock))", logger: Self.logger)
+            try await connection.query(
+                """
+                DO $$
+                BEGIN
+                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook_app') THEN
+                        CREATE ROLE provhook_app NOLOGIN;
+                    END IF;
+                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook_auditor') THEN
+                        CREATE ROLE provhook_auditor NOLOGIN;
+                    END IF;
+                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook_test_owner') THEN
+                        CREATE ROLE provhook_test_owner LOGIN;
+                    END IF;
+                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook_test_app') THEN
+                        CREATE ROLE provhook_test_app LOGIN IN ROLE provhook_app;
+                    END IF;
+                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook_test_auditor') THEN
+                        CREATE ROLE provhook_test_auditor LOGIN IN ROLE provhook_auditor;
+                    END IF;
+                END;
+                $$
+                """, logger: Self.logger)
+            try await connection.query("SELECT pg_advisory_unlock(\(Self.rolesLock))", logger: Self.logger)
+        }
+    }
+
+    private static let rolesLock: Int64 = 0x7465_7374_726F_6C65  // "testrole"
+
+    private static func on(_ url: DatabaseURL, _ body: (PostgresConnection) async throws -> Void) async throws {
+        try await Database.withConnection(url, logger: Self.logger, body)
     }
 
     private static func drop(_ name: String, admin: DatabaseURL) async {
-        try? await Self.onAdmin(admin) { connection in
+        try? await Self.on(admin) { connection in
             try await connection.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Self.logger)
         }
     }

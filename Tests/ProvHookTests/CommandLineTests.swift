@@ -9,13 +9,16 @@ struct CommandLineTests {
     @Test("migrate twice, tenant add, journal: as the contract says")
     func migrateTenantJournal() async throws {
         try await TestDatabase.with(migrated: false) { database in
-            let cli = CommandLineRunner(environment: ["PROVHOOK_DATABASE_URL": database.urlString])
-            let first = try cli.run(["migrate"])
+            // As the README deploys it: the owner migrates, roles.sql grants, the app's login does the rest.
+            let owner = CommandLineRunner(environment: ["PROVHOOK_DATABASE_URL": database.urlString(as: .owner)])
+            let first = try owner.run(["migrate"])
             #expect(first.status == 0)
             #expect(first.output.contains("applied  0001_init.sql"))
-            let second = try cli.run(["migrate"])
+            let second = try owner.run(["migrate"])
             #expect(second.status == 0)
             #expect(second.output.contains("up to date"))
+            try await database.applyRoles()
+            let cli = CommandLineRunner(environment: ["PROVHOOK_DATABASE_URL": database.urlString])
 
             let add = try cli.run([
                 "tenant", "add", "acme", "--url-template", "https://prov.example.com/<mac>.xml", "--name", "ACME",

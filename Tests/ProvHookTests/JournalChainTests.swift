@@ -98,7 +98,7 @@ struct JournalChainTests {
             try await self.tamper(
                 database,
                 [
-                    "INSERT INTO journal (id, at, tenant_id, actor, action, outcome) OVERRIDING SYSTEM VALUE VALUES (\(gap), now() - interval '1 day', 't', 'cli:admin', 'tenant.remove', 'ok')"
+                    "INSERT INTO journal (id, at, tenant_id, actor, action, outcome) VALUES (\(gap), now() - interval '1 day', 't', 'cli:admin', 'tenant.remove', 'ok')"
                 ])
             let verification = try await chain.verify()
             #expect(verification.firstBreak?.id == gap)

@@ -11,7 +11,7 @@ struct MigrationTests {
     @Test("migrate from empty, then again: the second run changes nothing")
     func idempotent() async throws {
         try await TestDatabase.with(migrated: false) { database in
-            try await database.withConnection { connection in
+            try await database.withConnection(as: .owner) { connection in
                 let first = try await Migrator().migrate(on: connection, logger: self.logger)
                 #expect(first.applied == Migration.embedded.map(\.name))
                 #expect(first.applied.contains("0001_init.sql"))
@@ -28,7 +28,7 @@ struct MigrationTests {
     @Test("two runs at once are safe")
     func concurrent() async throws {
         try await TestDatabase.with(migrated: false) { database in
-            let url = database.url
+            let url = database.url(as: .owner)
             try await withThrowingTaskGroup(of: Migrator.Report.self) { group in
                 for _ in 0..<3 {
                     group.addTask {
@@ -49,7 +49,7 @@ struct MigrationTests {
         try await TestDatabase.with { database in
             var edited = Migration.embedded
             edited[1].sql += "\n-- an innocent edit\nCREATE TABLE should_not_exist (x int);\n"
-            try await database.withConnection { connection in
+            try await database.withConnection(as: .owner) { connection in
                 await #expect {
                     try await Migrator(migrations: edited).migrate(on: connection, logger: self.logger)
                 } throws: { error in
@@ -66,7 +66,7 @@ struct MigrationTests {
     @Test("a database migrated by a newer provhook is refused")
     func unknownApplied() async throws {
         try await TestDatabase.with { database in
-            try await database.withConnection { connection in
+            try await database.withConnection(as: .owner) { connection in
                 await #expect(throws: MigrationError.self) {
                     try await Migrator(migrations: Array(Migration.embedded.prefix(1))).migrate(
                         on: connection, logger: self.logger)

@@ -79,21 +79,17 @@ public struct JournalChain: Sendable {
     @discardableResult
     public func seal(batch: Int = 2000) async throws(StoreError) -> Int {
         let logger = self.store.logger
-        // While the SHARE lock is requested, new journal inserts queue behind it: ask only briefly, and skip this
-        // round if a transaction holds the journal longer; ingest never waits more than this for the sealer.
+        // `journal_watermark()` (sql/0004) takes a brief SHARE lock on the journal as the tables' owner, waiting at most
+        // 200 ms: while it is requested, new journal inserts queue behind it, so ingest never waits longer for the
+        // sealer. If a transaction holds the journal longer, this round is skipped.
         let watermark: Int64
         do {
-            watermark = try await self.store.rawTransaction("reading the journal watermark") { connection -> Int64 in
-                try await connection.query("SET LOCAL lock_timeout = '200ms'", logger: logger)
-                try await connection.query("LOCK TABLE journal IN SHARE MODE", logger: logger)
-                return try await connection.rows(
-                    "SELECT coalesce(max(id), 0) FROM journal", as: Int64.self, logger: logger
+            watermark =
+                try await self.store.rows(
+                    "reading the journal watermark", "SELECT journal_watermark()", as: Int64.self
                 ).first ?? 0
-            }
-        } catch {
-            let failure = DatabaseError("reading the journal watermark", error)
-            if failure.sqlState == "55P03" { return 0 }  // lock_not_available: try again next round.
-            throw StoreError.from("reading the journal watermark", error)
+        } catch .database(let failure) where failure.sqlState == "55P03" {
+            return 0  // lock_not_available: try again next round.
         }
         var sealed = 0
         while true {

@@ -72,6 +72,13 @@ public struct Migrator: Sendable {
     }
 
     /// Migrates the database behind `connection`. Safe to run twice, and from two processes at once.
+    /// Runs a SQL file's statements one by one, outside any migration bookkeeping: for `sql/roles.sql`.
+    public static func run(script: String, on connection: PostgresConnection, logger: Logger) async throws {
+        for statement in SQLScript.statements(script) {
+            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+        }
+    }
+
     public func migrate(on connection: PostgresConnection, logger: Logger) async throws -> Report {
         try await connection.query("SELECT pg_advisory_lock(\(AdvisoryLock.migrator))", logger: logger)
         do {

@@ -9,3 +9,15 @@ extension Store {
         ).first
     }
 }
+
+extension Store {
+    /// Whether this login owns the journal (or is a member of its owner), and so could disable its triggers.
+    /// `serve` warns when it does: the README deploys it as a login of `provhook_app`.
+    public func ownsJournal() async throws(StoreError) -> Bool {
+        try await self.rows(
+            "checking who owns the journal",
+            "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class WHERE oid = 'journal'::regclass",
+            as: Bool.self
+        ).first ?? false
+    }
+}

@@ -159,7 +159,10 @@ public struct XMLRPCDecoder: Sendable {
         if bytes[index...].starts(with: Array("<?xml".utf8)), index + 5 < bytes.count,
             [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index + 5])
         {
-            guard let end = bytes[index...].firstRange(of: Array("?>".utf8)) else { return }
+            // An unterminated declaration would hide the rest of the document from this scan.
+            guard let end = bytes[index...].firstRange(of: Array("?>".utf8)) else {
+                throw .forbiddenDeclaration("unterminated XML declaration")
+            }
             // A declaration holds no markup; a `<` before its end hides a processing instruction.
             guard !bytes[(index + 1)..<end.lowerBound].contains(UInt8(ascii: "<")) else {
                 throw .forbiddenDeclaration("processing instruction")
@@ -178,10 +181,14 @@ public struct XMLRPCDecoder: Sendable {
             }
             let rest = bytes[index...]
             if rest.starts(with: comment) {
-                guard let end = rest.dropFirst(comment.count).firstRange(of: commentEnd) else { return }
+                guard let end = rest.dropFirst(comment.count).firstRange(of: commentEnd) else {
+                    throw .forbiddenDeclaration("unterminated comment")
+                }
                 index = end.upperBound
             } else if rest.starts(with: cdata) {
-                guard let end = rest.dropFirst(cdata.count).firstRange(of: cdataEnd) else { return }
+                guard let end = rest.dropFirst(cdata.count).firstRange(of: cdataEnd) else {
+                    throw .forbiddenDeclaration("unterminated CDATA section")
+                }
                 index = end.upperBound
             } else {
                 let word = rest.dropFirst(2).prefix(while: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })

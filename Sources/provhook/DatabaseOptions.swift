@@ -82,6 +82,8 @@ func printJSON(_ value: some Encodable) throws {
 
 /// Prints rows as aligned columns under a header.
 func printTable(_ header: [String], _ rows: [[String]]) {
+    // Cells come from PBXs and operators: a control character (an escape sequence) would drive the terminal.
+    let rows = rows.map { $0.map(terminalSafe) }
     var widths = header.map(\.count)
     for row in rows {
         for (index, cell) in row.enumerated() where index < widths.count {
@@ -95,6 +97,20 @@ func printTable(_ header: [String], _ rows: [[String]]) {
     }
     print(line(header))
     for row in rows { print(line(row)) }
+}
+
+/// `text` with every control character (C0, DEL, C1) written as a `\u{…}` escape, so that it prints as it is.
+func terminalSafe(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+    var safe = ""
+    for scalar in text.unicodeScalars {
+        if scalar.properties.generalCategory == .control {
+            safe += "\\u{" + String(scalar.value, radix: 16) + "}"
+        } else {
+            safe.unicodeScalars.append(scalar)
+        }
+    }
+    return safe
 }
 
 extension Date {

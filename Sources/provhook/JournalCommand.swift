@@ -61,7 +61,11 @@ struct JournalVerifyCommand: AsyncParsableCommand {
     var expectHead: String?
 
     func run() async throws {
-        let verification = try await self.database.withStore { try await JournalChain(store: $0).verify() }
+        let verification = try await self.database.withStore { store in
+            try await JournalChain(store: store).verify { checked in
+                FileHandle.standardError.write(Data("verified \(checked) rows\n".utf8))
+            }
+        }
         if let (id, problem) = verification.firstBreak {
             print("journal chain BROKEN at row \(id): \(problem)")
             print("\(verification.checkedRows) row(s) verified before it")

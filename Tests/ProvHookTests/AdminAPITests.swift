@@ -80,6 +80,8 @@ struct AdminAPITests {
                 .PATCH, "/v1/tenants/acme", token: Self.token, json: #"{"url_template":"https://new.example/<mac>"}"#)
             #expect(answer.status == 200 && answer.json["repointed_devices"] as? Int == 5)
             #expect(try await provhook.call(.PATCH, "/v1/tenants/nobody", token: Self.token, json: "{}").status == 404)
+            answer = try await provhook.call(.PATCH, "/v1/tenants/acme", token: Self.token, json: #"{"name":""}"#)
+            #expect(answer.status == 400 && !answer.body.contains("whsec_"), "\(answer.status) \(answer.body)")
 
             answer = try await provhook.get("/v1/journal?tenant=acme&limit=3", token: Self.token)
             #expect(
@@ -117,7 +119,7 @@ struct AdminAPITests {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID()).yaml").path
             try answer.body.write(toFile: path, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: path) }
-            let validation = try Self.python(
+            let validation = try await Self.python(
                 "import sys, yaml, json; from openapi_spec_validator import validate; d = yaml.safe_load(open(sys.argv[1])); validate(d); "
                     + "print(json.dumps(sorted(m.upper() + ' ' + p for p, ops in d['paths'].items() for m in ops)))",
                 path)
@@ -141,10 +143,10 @@ struct AdminAPITests {
         }
     }
 
-    static func python(_ code: String, _ argument: String) throws -> CommandLineRunner.Result {
+    static func python(_ code: String, _ argument: String) async throws -> CommandLineRunner.Result {
         var runner = CommandLineRunner()
         runner.executablePath = "/usr/bin/env"
-        return try runner.run(["python3", "-c", code, argument])
+        return try await runner.run(["python3", "-c", code, argument])
     }
 }
 

@@ -22,7 +22,10 @@ struct CommandLineRunner {
     var executablePath: String?
     var environment: [String: String] = [:]
 
-    func run(_ arguments: [String], input: String? = nil) throws -> Result {
+    /// Runs the command to its end. The process is waited for on a thread of its own, never on Swift's cooperative
+    /// pool (which has one thread a core: tests waiting there would starve an in-process stand-in the command talks
+    /// to), and its output and error streams are read at the same time, so that neither can fill up and block it.
+    func run(_ arguments: [String]) async throws -> Result {
         let process = Process()
         process.executableURL =
             self.executablePath.map(URL.init(fileURLWithPath:))
@@ -36,11 +39,36 @@ struct CommandLineRunner {
         process.standardOutput = output
         process.standardError = error
         try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let (outputData, errorData) = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let errors = ErrorStream(error.fileHandleForReading)
+                let outputData = output.fileHandleForReading.readDataToEndOfFile()
+                let errorData = errors.wait()
+                process.waitUntilExit()
+                continuation.resume(returning: (outputData, errorData))
+            }
+        }
         return Result(
             status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
             error: String(decoding: errorData, as: UTF8.self))
+    }
+}
+
+/// Reads a stream to its end on a thread of its own.
+private final class ErrorStream: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var data = Data()
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread {
+            self.data = handle.readDataToEndOfFile()
+            self.done.signal()
+        }
+    }
+
+    /// The whole stream, once it has ended.
+    func wait() -> Data {
+        self.done.wait()
+        return self.data
     }
 }

@@ -11,16 +11,16 @@ struct CommandLineTests {
         try await TestDatabase.with(migrated: false) { database in
             // As the README deploys it: the owner migrates, roles.sql grants, the app's login does the rest.
             let owner = CommandLineRunner(environment: ["PROVHOOK_DATABASE_URL": database.urlString(as: .owner)])
-            let first = try owner.run(["migrate"])
+            let first = try await owner.run(["migrate"])
             #expect(first.status == 0)
             #expect(first.output.contains("applied  0001_init.sql"))
-            let second = try owner.run(["migrate"])
+            let second = try await owner.run(["migrate"])
             #expect(second.status == 0)
             #expect(second.output.contains("up to date"))
             try await database.applyRoles()
             let cli = CommandLineRunner(environment: ["PROVHOOK_DATABASE_URL": database.urlString])
 
-            let add = try cli.run([
+            let add = try await cli.run([
                 "tenant", "add", "acme", "--url-template", "https://prov.example.com/<mac>.xml", "--name", "ACME",
             ])
             #expect(add.status == 0)
@@ -28,16 +28,25 @@ struct CommandLineTests {
             let secret = String(secretLine.split(separator: " ").last!)
             #expect(secret.hasPrefix("whsec_"))
 
-            let duplicate = try cli.run(["tenant", "add", "acme", "--url-template", "https://x.example/"])
+            let duplicate = try await cli.run(["tenant", "add", "acme", "--url-template", "https://x.example/"])
             #expect(duplicate.status == 2)
             #expect(duplicate.error.contains("already exists"))
-            let badTemplate = try cli.run(["tenant", "add", "other", "--url-template", "prov.example.com/<mac>"])
+            let badTemplate = try await cli.run(["tenant", "add", "other", "--url-template", "prov.example.com/<mac>"])
             #expect(badTemplate.status == 2)
 
-            let list = try cli.run(["tenant", "list"])
+            // Content errors are input errors (exit 2), checked before the database, and never show the row.
+            let emptyName = try await cli.run(["tenant", "update", "acme", "--name", ""])
+            #expect(emptyName.status == 2, "\(emptyName.error)")
+            #expect(!emptyName.error.contains("whsec_") && !emptyName.output.contains("whsec_"))
+            let credentials = try await cli.run([
+                "tenant", "update", "acme", "--url-template", "https://u:p@x.example/<mac>",
+            ])
+            #expect(credentials.status == 2 && credentials.error.contains("credentials"))
+
+            let list = try await cli.run(["tenant", "list"])
             #expect(list.output.contains("acme") && !list.output.contains(secret))
 
-            let journal = try cli.run(["journal", "--json"])
+            let journal = try await cli.run(["journal", "--json"])
             #expect(journal.status == 0)
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601
@@ -49,17 +58,17 @@ struct CommandLineTests {
     }
 
     @Test("an unreachable database fails fast with a clear message")
-    func unreachableDatabase() throws {
+    func unreachableDatabase() async throws {
         let cli = CommandLineRunner(environment: [
             "PROVHOOK_DATABASE_URL": "postgres://provhook:hunter2@127.0.0.1:1/provhook"
         ])
         for arguments in [["migrate"], ["journal"], ["tenant", "list"]] {
-            let result = try cli.run(arguments + ["--database-timeout", "3"])
+            let result = try await cli.run(arguments + ["--database-timeout", "3"])
             #expect(result.status == 3)
             #expect(result.error.contains("127.0.0.1:1"))
             #expect(!result.error.contains("hunter2"), "no password in error messages")
         }
-        let missing = try CommandLineRunner().run(["migrate"])
+        let missing = try await CommandLineRunner().run(["migrate"])
         #expect(missing.status == 2)
         #expect(missing.error.contains("PROVHOOK_DATABASE_URL"))
     }
@@ -78,44 +87,44 @@ struct CommandLineTests {
         ])
         let url = "https://pbx.example.com/prov/<mac>.xml?a=1&b={mac}"
 
-        var result = try cli.run(["redirect", "register", "00:04:13:61:0f:f5", url])
+        var result = try await cli.run(["redirect", "register", "00:04:13:61:0f:f5", url])
         #expect(result.status == 0 && result.output == "Ok\n")
         #expect(await state.registration("000413610FF5")?.url == url)
-        result = try cli.run(["redirect", "get", "0004.1361.0ff5", "--json"])
+        result = try await cli.run(["redirect", "get", "0004.1361.0ff5", "--json"])
         #expect(
             result.status == 0 && result.output.contains("\"company\":\"Our Company\"")
                 && result.output.contains("<mac>.xml?a=1&b={mac}"))
-        result = try cli.run(["redirect", "check", "000413610FF5"])
+        result = try await cli.run(["redirect", "check", "000413610FF5"])
         #expect(result.status == 0)
-        result = try cli.run(["redirect", "check", "000413610FF6"])
+        result = try await cli.run(["redirect", "check", "000413610FF6"])
         #expect(result.status == 1 && result.output == "Error:no_such_mac\n")
-        result = try cli.run(["redirect", "register-list", "https://b.example/", "000413610FF6", "000413610FF7"])
+        result = try await cli.run(["redirect", "register-list", "https://b.example/", "000413610FF6", "000413610FF7"])
         #expect(result.status == 0)
-        result = try cli.run(["redirect", "list", "snomD785"])
+        result = try await cli.run(["redirect", "list", "snomD785"])
         #expect(result.status == 0 && result.output == "000413610FF5\n000413610FF6\n000413610FF7\n")
-        result = try cli.run(["redirect", "list", "snomD785", "https://b.example/", "--json"])
+        result = try await cli.run(["redirect", "list", "snomD785", "https://b.example/", "--json"])
         #expect(result.output.contains("[\"000413610FF6\",\"000413610FF7\"]"))
         await state.setRegistration(
             "000413610FF8", .init(owner: StandInAccounts.otherUser, url: "https://bob.example/"))
-        result = try cli.run(["redirect", "deregister-list", "000413610FF6", "000413610FF8"])
+        result = try await cli.run(["redirect", "deregister-list", "000413610FF6", "000413610FF8"])
         #expect(result.status == 1 && result.output == "000413610FF8\tError:owned_by_other_user\n")
-        result = try cli.run(["redirect", "deregister", "000413610FF5"])
+        result = try await cli.run(["redirect", "deregister", "000413610FF5"])
         #expect(result.status == 0)
-        result = try cli.run(["redirect", "register", "000413610FF5", "gopher://x"])
+        result = try await cli.run(["redirect", "register", "000413610FF5", "gopher://x"])
         #expect(result.status == 1 && result.output == "Error:malformed_url\n")
 
         let callsBefore = await state.calls.count
-        result = try cli.run(["redirect", "register", "00:04:13:61:0f", url])
+        result = try await cli.run(["redirect", "register", "00:04:13:61:0f", url])
         #expect(result.status == 2, "a malformed MAC is refused")
         #expect(await state.calls.count == callsBefore, "nothing was sent")
 
         var wrong = cli
         wrong.environment["PROVHOOK_REDIRECT_PASSWORD"] = "not-the-Pa55"
-        result = try wrong.run(["redirect", "check", "000413610FF5"])
+        result = try await wrong.run(["redirect", "check", "000413610FF5"])
         #expect(result.status == 3 && !result.error.contains("not-the-Pa55"))
         var untrusted = cli
         untrusted.environment["PROVHOOK_REDIRECT_CA_FILE"] = nil
-        result = try untrusted.run(["redirect", "check", "000413610FF5"])
+        result = try await untrusted.run(["redirect", "check", "000413610FF5"])
         #expect(result.status == 3 && result.error.contains("TLS"))
         await server.stop()
     }

@@ -33,10 +33,11 @@ struct ReconcileCommandTests {
                 "000413000077", .init(owner: StandInAccounts.user, url: "https://extra.example/"))
             let cli = CommandLineRunner(environment: [
                 "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_REDIRECT_URL": standIn.endpoint,
+                "PROVHOOK_REDIRECT_ALLOW_HTTP": "1",
                 "PROVHOOK_REDIRECT_USER": StandInAccounts.user, "PROVHOOK_REDIRECT_PASSWORD": StandInAccounts.password,
                 "PROVHOOK_RECONCILE_MODELS": "snomD785",
             ])
-            let report = try cli.run(["reconcile", "--dry-run"])
+            let report = try await cli.run(["reconcile", "--dry-run"])
             #expect(report.status == 0, "\(report.error)")
             #expect(
                 report.output.contains("url_drift") && report.output.contains("missing_registration")
@@ -44,7 +45,7 @@ struct ReconcileCommandTests {
             #expect(report.output.contains("dry run, nothing changed"))
             #expect(await standIn.state.registration("000413000001")?.url == "https://drifted.example/")
 
-            let fix = try cli.run(["reconcile", "--prune"])
+            let fix = try await cli.run(["reconcile", "--prune"])
             #expect(fix.status == 0, "\(fix.error)")
             #expect(
                 await standIn.state.registration("000413000001")?.url
@@ -53,7 +54,7 @@ struct ReconcileCommandTests {
                 await standIn.state.registration("000413000002")?.url
                     == template.expectedURL(for: MACAddress("000413000002")!))
             #expect(await standIn.state.registration("000413000077") == nil)
-            let again = try cli.run(["reconcile", "--dry-run"])
+            let again = try await cli.run(["reconcile", "--dry-run"])
             #expect(again.output.contains("0 finding(s)"), "\(again.output)")
             await standIn.stop()
         }

@@ -17,10 +17,37 @@ struct SettingsTests {
         #expect(fromEnv.endpoint == "https://secure-provisioning.snom.com:8083/xmlrpc/")
         #expect(fromEnv.maxConnections == 4)
         let fromFlags = try settings.redirectConfiguration(
-            url: "http://127.0.0.1:9/xmlrpc/", user: "flag-user", concurrency: 2)
+            url: "https://127.0.0.1:9/xmlrpc/", user: "flag-user", concurrency: 2)
         #expect(fromFlags.user == "flag-user")
-        #expect(fromFlags.endpoint == "http://127.0.0.1:9/xmlrpc/")
+        #expect(fromFlags.endpoint == "https://127.0.0.1:9/xmlrpc/")
         #expect(fromFlags.maxConnections == 2)
+    }
+
+    @Test("an http:// endpoint, which would send the password in clear, is refused unless explicitly allowed")
+    func plainHTTP() throws {
+        let environment = [
+            "PROVHOOK_REDIRECT_USER": "u", "PROVHOOK_REDIRECT_PASSWORD": "p4ss",
+            "PROVHOOK_REDIRECT_URL": "http://127.0.0.1:9/xmlrpc/",
+        ]
+        #expect {
+            try Settings(environment: environment).redirectConfiguration()
+        } throws: { error in
+            let text = String(describing: error)
+            return text.contains("PROVHOOK_REDIRECT_ALLOW_HTTP") && !text.contains("p4ss")
+        }
+        var allowed = environment
+        allowed["PROVHOOK_REDIRECT_ALLOW_HTTP"] = "1"
+        #expect(try Settings(environment: allowed).redirectConfiguration().endpoint == "http://127.0.0.1:9/xmlrpc/")
+    }
+
+    @Test("a URL template with credentials is refused")
+    func templateCredentials() {
+        #expect(throws: URLTemplateError.containsCredentials) {
+            try URLTemplate("https://user:pass@prov.example.com/<mac>.xml")
+        }
+        #expect(throws: URLTemplateError.containsCredentials) { try URLTemplate("ftp://anon@prov.example.com/<mac>") }
+        #expect(
+            (try? URLTemplate("https://prov.example.com/<mac>.xml?owner=a@b")) != nil, "an @ after the host is fine")
     }
 
     @Test("the password can come from a file, without its trailing newline")

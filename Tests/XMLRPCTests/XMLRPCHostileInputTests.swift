@@ -81,6 +81,20 @@ struct XMLRPCHostileInputTests {
         }
     }
 
+    @Test("an unterminated XML declaration, comment or CDATA section is refused by the pre-scan itself")
+    func unterminated() throws {
+        // Without `?>` the declaration would hide a DOCTYPE from the scan, leaving it to the system's libxml2.
+        #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("unterminated XML declaration")) {
+            try self.decode("<?xml version=\"1.0\" <!DOCTYPE x [<!ENTITY a \"b\">]><methodResponse/>")
+        }
+        #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("unterminated comment")) {
+            try self.decode("<methodResponse><!-- <!DOCTYPE x>")
+        }
+        #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("unterminated CDATA section")) {
+            try self.decode("<methodResponse><![CDATA[ <!ENTITY a \"b\">")
+        }
+    }
+
     @Test("processing instructions other than the XML declaration are refused (a crash found by fuzzing)")
     func processingInstructions() throws {
         #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("processing instruction")) {

@@ -82,6 +82,14 @@ public struct Settings: Sendable {
         } catch {
             throw .invalidRedirect(error)
         }
+        // Basic auth over plain HTTP sends the Snom password in clear; only a test or a local stand-in may.
+        if configuration.endpoint.lowercased().hasPrefix("http://"), !self.flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP") {
+            throw .invalid(
+                variable: "PROVHOOK_REDIRECT_URL",
+                reason:
+                    "is http://, which would send the password in clear; use https://, or set PROVHOOK_REDIRECT_ALLOW_HTTP=1 for a local stand-in"
+            )
+        }
         return configuration
     }
 }

@@ -19,6 +19,15 @@ public struct Tenant: Sendable, Hashable, Codable {
         case removedAt = "removed_at"
     }
 
+    /// A tenant's name: 1 to 200 characters, counted as PostgreSQL counts them (code points), no control characters.
+    public static func validate(name: String) throws(StoreError) {
+        guard (1...200).contains(name.unicodeScalars.count),
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw .invalid("a tenant name must be 1 to 200 characters, without control characters")
+        }
+    }
+
     /// Tenant ids are short and URL-safe, since they appear in the webhook path.
     public static func validate(id: String) throws(StoreError) {
         let allowed = id.unicodeScalars.allSatisfy {

@@ -19,7 +19,9 @@ public struct URLTemplate: Sendable, Hashable, CustomStringConvertible {
         let scheme = text[..<separator.lowerBound].lowercased()
         guard ["http", "https", "ftp", "tftp"].contains(scheme) else { throw .unsupportedScheme(String(scheme)) }
         let authority = text[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let hostPart = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
+        // user:pass@ would put a password in every device row, call and journal row.
+        guard !authority.contains("@") else { throw .containsCredentials }
+        let hostPart = authority
         let host =
             hostPart.hasPrefix("[")
             ? hostPart : (hostPart.split(separator: ":", omittingEmptySubsequences: false).first ?? "")
@@ -37,7 +39,7 @@ public struct URLTemplate: Sendable, Hashable, CustomStringConvertible {
 
 /// Why a URL template is refused.
 public enum URLTemplateError: Error, Sendable, Hashable, CustomStringConvertible {
-    case notAbsolute, unsupportedScheme(String), missingHost, containsSpaceOrControl, tooLong
+    case notAbsolute, unsupportedScheme(String), missingHost, containsSpaceOrControl, tooLong, containsCredentials
 
     public var description: String {
         switch self {
@@ -47,6 +49,8 @@ public enum URLTemplateError: Error, Sendable, Hashable, CustomStringConvertible
         case .missingHost: "URL template has no host"
         case .containsSpaceOrControl: "URL template contains a space or a control character"
         case .tooLong: "URL template is longer than 2000 bytes"
+        case .containsCredentials:
+            "URL template holds credentials (user:password@); they would reach every device and journal row"
         }
     }
 }

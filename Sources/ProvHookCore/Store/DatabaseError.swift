@@ -37,7 +37,9 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
                 self.sqlState = server[.sqlState]
                 self.constraint = server[.constraintName]
                 var text = server[.message] ?? "server error"
-                if let detail = server[.detail] { text += " (\(detail))" }
+                // The detail of a constraint violation (class 23) shows the whole row ("Failing row contains …"),
+                // which may hold a secret: it never reaches a message.
+                if let detail = server[.detail], self.sqlState?.hasPrefix("23") != true { text += " (\(detail))" }
                 if let hint = server[.hint] { text += "; hint: \(hint)" }
                 self.reason = text
             } else if let underlying = error.underlying {

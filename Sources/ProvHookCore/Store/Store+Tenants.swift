@@ -30,6 +30,7 @@ extension Store {
         try Tenant.validate(id: id)
         let secret = WebhookSecret.generate()
         let name = name ?? id
+        try Tenant.validate(name: name)
         let logger = self.logger
         let tenant = try await self.transaction("adding tenant \(id)") { connection in
             let rows = try await connection.rows(
@@ -82,6 +83,7 @@ extension Store {
         id: String, name: String? = nil, urlTemplate: URLTemplate? = nil, allowBearer: Bool? = nil,
         rotateSecret: Bool = false, actor: String
     ) async throws(StoreError) -> TenantUpdate {
+        if let name { try Tenant.validate(name: name) }
         let newSecret = rotateSecret ? WebhookSecret.generate() : nil
         let template = urlTemplate?.text
         let logger = self.logger

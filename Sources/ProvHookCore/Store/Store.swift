@@ -66,7 +66,7 @@ public struct Store: Sendable {
     /// runs past `stalledBodyLimit` is on a dead connection: its caller gets an error and the body is left behind.
     /// How long a body may run before its connection is presumed dead: the server's `statement_timeout` and
     /// `idle_in_transaction_session_timeout` (30 s, see `DatabaseURL`) plus a margin.
-    static let stalledBodyLimit = Duration.seconds(40)
+    public static let stalledBodyLimit = Duration.seconds(40)
 
     func withLease<T: Sendable>(
         _ context: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T

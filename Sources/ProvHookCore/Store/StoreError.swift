@@ -37,12 +37,17 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             case "device_status": "status must be pending, registered, deregistered, failed, conflict or skipped"
             case "device_desired_state": "desired state must be registered or deregistered"
             case "tenant_id_format": "a tenant id must be 1 to 63 letters, digits, '_', '.' or '-'"
+            case "tenant_name_length": "a tenant name must be 1 to 200 characters"
             case "tenant_webhook_secret_format": "a webhook secret must be whsec_ followed by base64"
             case "device_id_unique_per_tenant": "device_id is already used by another device of this tenant"
             case "tenants_pkey": "a tenant with this id already exists"
             default: nil
             }
-        guard let explanation else { return .database(database) }
+        guard let explanation else {
+            // Any other constraint refused the input, not the database's health: the caller's fault.
+            guard database.sqlState?.hasPrefix("23") == true else { return .database(database) }
+            return .invalid("the value was refused (constraint \(constraint))")
+        }
         return database.sqlState == "23505"
             ? .conflict("\(explanation) (constraint \(constraint))")
             : .invalid("\(explanation) (constraint \(constraint) refused the value)")

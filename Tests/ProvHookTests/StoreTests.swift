@@ -200,6 +200,32 @@ struct StoreTests {
         }
     }
 
+    @Test("claims are fair between tenants: one tenant's bulk work does not hold back another's new phone")
+    func fairClaims() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            for id in ["bulk", "quiet"] {
+                _ = try await store.addTenant(
+                    id: id, name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            }
+            for index in 0..<120 {
+                _ = try await store.setDesired(
+                    DeviceChange(mac: MACAddress(String(format: "000413%06X", index))!, desired: .registered),
+                    tenantID: "bulk", actor: "cli:test")
+            }
+            let quiet = MACAddress("00041399FFFF")!
+            _ = try await store.setDesired(
+                DeviceChange(mac: quiet, desired: .registered), tenantID: "quiet", actor: "cli:test")
+            // The quiet tenant's device is the youngest of 121; a claim of 10 oldest-first would not reach it.
+            let claimed = try await store.claimDue(limit: 10, lease: .seconds(30))
+            #expect(claimed.count == 10)
+            #expect(claimed.contains { $0.mac == quiet }, "the quiet tenant's device is among the first claimed")
+            #expect(Set(claimed.map(\.tenantID)) == ["bulk", "quiet"])
+            let rest = try await store.claimDue(limit: 500, lease: .seconds(30))
+            #expect(rest.count == 111 && !rest.contains { $0.mac == quiet }, "each device is claimed once")
+        }
+    }
+
     @Test("no secret reaches the log even at trace, where PostgresNIO logs every row it receives as hex")
     func noSecretAtTrace() async throws {
         let log = CapturedLog()

@@ -11,18 +11,40 @@ public struct WaitingStats: Sendable, Hashable {
 
 extension Store {
     /// Claims up to `limit` due devices for `lease`, skipping rows other workers hold.
+    ///
+    /// Fair between tenants: each tenant's due devices are ranked by age, and the claim takes the first of every
+    /// tenant, then the second, and so on. The tenants with waiting devices are found by a skip scan of
+    /// `devices_due_by_tenant` (one index probe a tenant), so the cost follows the tenants and `limit`, not the
+    /// number of waiting devices.
     public func claimDue(limit: Int, lease: Duration) async throws(StoreError) -> [ClaimedDevice] {
         let leaseSeconds = Double(lease.components.seconds)
         let rows = try await self.rows(
             "claiming devices",
             """
-            WITH due AS (
-                SELECT mac FROM devices
-                WHERE status = 'pending' AND next_attempt_at <= now()
-                  AND (claimed_until IS NULL OR claimed_until < now())
-                ORDER BY next_attempt_at
+            WITH RECURSIVE tenants(tenant_id) AS (
+                (SELECT tenant_id FROM devices WHERE status = 'pending' ORDER BY tenant_id LIMIT 1)
+                UNION ALL
+                SELECT (SELECT d.tenant_id FROM devices d
+                        WHERE d.status = 'pending' AND d.tenant_id > t.tenant_id ORDER BY d.tenant_id LIMIT 1)
+                FROM tenants t WHERE t.tenant_id IS NOT NULL
+            ), candidates AS (
+                SELECT c.mac, c.rank, c.next_attempt_at
+                FROM tenants t CROSS JOIN LATERAL (
+                    SELECT d.mac, d.next_attempt_at, row_number() OVER (ORDER BY d.next_attempt_at) AS rank
+                    FROM devices d
+                    WHERE d.tenant_id = t.tenant_id AND d.status = 'pending' AND d.next_attempt_at <= now()
+                      AND (d.claimed_until IS NULL OR d.claimed_until < now())
+                    ORDER BY d.next_attempt_at
+                    LIMIT \(limit)
+                ) c
+                WHERE t.tenant_id IS NOT NULL
+            ), due AS (
+                SELECT d.mac FROM devices d JOIN candidates c ON c.mac = d.mac
+                WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+                  AND (d.claimed_until IS NULL OR d.claimed_until < now())
+                ORDER BY c.rank, c.next_attempt_at
                 LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
+                FOR UPDATE OF d SKIP LOCKED
             )
             UPDATE devices d SET claimed_until = now() + make_interval(secs => \(leaseSeconds)), attempts = d.attempts + 1
             FROM due WHERE d.mac = due.mac

@@ -76,7 +76,7 @@ let package = Package(
             dependencies: [
                 "Deadlines", "XMLRPC", product("Hummingbird"), product("Crypto"), product("NIOCore"),
                 product("Logging"), product("HummingbirdCore"), product("HummingbirdTLS"), product("NIOSSL"),
-                product("X509"), product("SwiftASN1"),
+                product("X509"), product("SwiftASN1"), product("ServiceLifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -2,6 +2,7 @@ import Deadlines
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// A stand-in started in the background, on a free port of the loopback interface.
 public final class RunningFakeRedirect: Sendable {
@@ -13,13 +14,15 @@ public final class RunningFakeRedirect: Sendable {
     public let endpoint: String
     /// The authority whose CA signs the server certificate, when serving HTTPS.
     public let authority: PrivateCertificateAuthority?
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
     private let logger: Logger
 
     private init(
         state: FakeRedirectState, port: Int, endpoint: String, authority: PrivateCertificateAuthority?,
-        task: Task<Void, any Error>, logger: Logger
+        group: ServiceGroup, task: Task<Void, any Error>, logger: Logger
     ) {
+        self.group = group
         self.state = state
         self.port = port
         self.endpoint = endpoint
@@ -41,9 +44,11 @@ public final class RunningFakeRedirect: Sendable {
                 continuation.yield(port)
                 continuation.finish()
             })
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [], logger: logger))
         let task = Task {
             defer { continuation.finish() }
-            try await app.run()
+            try await group.run()
         }
         guard let port = await ports.first(where: { _ in true }) else {
             _ = try await task.value
@@ -53,11 +58,17 @@ public final class RunningFakeRedirect: Sendable {
         let scheme = tls == nil ? "http" : "https"
         return RunningFakeRedirect(
             state: state, port: port, endpoint: "\(scheme)://\(name):\(port)\(FakeRedirectServer.path)",
-            authority: tls, task: task, logger: logger)
+            authority: tls, group: group, task: task, logger: logger)
     }
 
     /// Stops the server and waits for it, at most 15 s: a connection that never closes must not hang the caller.
+    ///
+    /// A graceful shutdown first, so that connections accepted but not yet served are closed in order (cancelling a
+    /// server with such connections pending trips an assertion in NIO's async channel), then cancellation for one
+    /// that holds a request past 2 s.
     public func stop() async {
+        await self.group.triggerGracefulShutdown()
+        if await waitForTask(self.task, atMost: .seconds(2)) { return }
         self.task.cancel()
         if await !waitForTask(self.task, atMost: .seconds(15)) {
             self.logger.warning("the stand-in did not stop within 15 s of cancellation; left running")

@@ -148,7 +148,7 @@ public struct RedirectClient: RedirectService {
     /// reads, so a body that trickles in a byte at a time would hold the call for ever. The whole exchange runs under
     /// one deadline instead; at the deadline the request is cancelled, which closes its connection.
     private func exchange(_ request: HTTPClientRequest) async throws -> ByteBuffer {
-        let limit = self.configuration.connectTimeout + self.configuration.readTimeout
+        let limit = self.configuration.callDeadline
         let (httpClient, maxBytes) = (self.httpClient, self.configuration.maxResponseBytes)
         do {
             return try await withDeadline(limit, "the redirection service's answer") {

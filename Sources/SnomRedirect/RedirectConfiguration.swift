@@ -37,6 +37,9 @@ public struct RedirectConfiguration: Sendable {
         self.maxConnections = maxConnections
     }
 
+    /// The longest one call may take, answer included: the client's deadline on the whole exchange.
+    public var callDeadline: Duration { self.connectTimeout + self.readTimeout }
+
     /// Checks the endpoint: an absolute `http` or `https` URL with a host and no credentials in it.
     public func validate() throws(RedirectConfigurationError) {
         guard let components = URLComponents(string: self.endpoint), let scheme = components.scheme?.lowercased(),

@@ -46,7 +46,8 @@ struct ReconcileCommand: AsyncParsableCommand {
                     let delivery = Delivery(
                         store: store, redirect: client,
                         configuration: DeliveryConfiguration(
-                            concurrency: client.configuration.maxConnections, instance: actor),
+                            concurrency: client.configuration.maxConnections,
+                            callDeadline: client.configuration.callDeadline, instance: actor),
                         metrics: ProvHookMetrics(), listenURL: nil, logger: cliLogger())
                     calls = await delivery.worker.drain(limit: .seconds(self.apply))
                 }

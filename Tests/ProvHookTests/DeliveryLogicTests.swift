@@ -10,7 +10,7 @@ struct DeliveryLogicTests {
     func device(_ mac: String, _ desired: DesiredState, url: String? = nil) -> ClaimedDevice {
         ClaimedDevice(
             mac: MACAddress(mac)!, tenantID: "t", desired: desired, url: url, generation: 1, attempt: 1,
-            pendingSince: Date())
+            pendingSince: Date(), claimToken: 1, claimedAt: .now)
     }
 
     @Test("calls are planned: removals as lists, equal URLs as lists, the rest single")
@@ -53,5 +53,24 @@ struct DeliveryLogicTests {
         signal.stop()
         await signal.wait(upTo: .seconds(10))
         #expect(signal.isStopped)
+    }
+}
+
+@Suite("Leases outlast calls")
+struct LeaseTests {
+    @Test("the lease is derived from the call's deadline, so that no claim can pass on while its call runs")
+    func derived() {
+        let slow = DeliveryConfiguration(lease: .seconds(120), callDeadline: .seconds(310), instance: "t")
+        #expect(slow.lease >= .seconds(310) + DeliveryConfiguration.leaseMargin)
+        let quick = DeliveryConfiguration(lease: .seconds(120), callDeadline: .seconds(40), instance: "t")
+        #expect(quick.lease == .seconds(120), "a longer lease asked for is kept")
+    }
+
+    @Test("a claim that waited too long for a slot is not sent")
+    func maySend() {
+        let configuration = DeliveryConfiguration(lease: .seconds(120), callDeadline: .seconds(40), instance: "t")
+        let claimed = ContinuousClock.now
+        #expect(configuration.maySend(claimedAt: claimed, now: claimed + .seconds(10)))
+        #expect(!configuration.maySend(claimedAt: claimed, now: claimed + .seconds(80)), "80 + 40 s reach the lease")
     }
 }

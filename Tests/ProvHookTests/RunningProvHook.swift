@@ -51,7 +51,7 @@ final class RunningProvHook: Sendable {
             database: database, databasePoolSize: 8, databaseDeadline: databaseDeadline, host: "127.0.0.1", port: 0,
             redirect: redirect,
             delivery: DeliveryConfiguration(
-                concurrency: concurrency, lease: .seconds(30),
+                concurrency: concurrency, lease: .seconds(30), callDeadline: redirect.callDeadline,
                 retry: RetryPolicy(base: retryBase, maximum: retryMaximum, giveUpAfter: .seconds(600)),
                 instance: instance,
                 idleWake: idleWake, isDryRun: isDryRun),

@@ -1,11 +1,12 @@
 import EventSources
 import Foundation
 import Logging
-import ProvHookCore
 import ProvHookTestSupport
 import SnomRedirect
 import Testing
 import WebhookSignature
+
+@testable import ProvHookCore
 
 @Suite("Store: tenants, devices, journal")
 struct StoreTests {
@@ -223,6 +224,35 @@ struct StoreTests {
             #expect(Set(claimed.map(\.tenantID)) == ["bulk", "quiet"])
             let rest = try await store.claimDue(limit: 500, lease: .seconds(30))
             #expect(rest.count == 111 && !rest.contains { $0.mac == quiet }, "each device is claimed once")
+        }
+    }
+
+    @Test("an answer that comes after the claim passed to another worker is not counted, nor its claim released")
+    func fencedOutcomes() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            _ = try await store.addTenant(
+                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            _ = try await store.setDesired(
+                DeviceChange(mac: self.mac, desired: .registered), tenantID: "t1", actor: "cli:test")
+            let first = try #require(try await store.claimDue(limit: 1, lease: .milliseconds(200)).first)
+            try await Task.sleep(for: .milliseconds(400))
+            let second = try #require(
+                try await store.claimDue(limit: 1, lease: .seconds(60)).first, "the lease expired")
+            #expect(second.generation == first.generation && second.claimToken != first.claimToken)
+            let late = DeliveryOutcome(
+                device: first, status: .registered, error: nil, retryAfter: .zero,
+                journal: .call(.registerPhone, mac: self.mac, tenantID: "t1", actor: "worker:late"))
+            #expect(try await store.recordOutcomes([late]).isEmpty, "the late answer is not written")
+            try await store.releaseClaims([first])
+            #expect(try await store.claimDue(limit: 1, lease: .seconds(60)).isEmpty, "the second claim still holds")
+            #expect(try await store.device(self.mac)?.status == .pending)
+            let row = try #require(try await store.journal(JournalFilter(action: "redirect.registerPhone")).first)
+            #expect(row.detail["claim_lost"] == .bool(true))
+            var onTime = late
+            onTime.device = second
+            #expect(try await store.recordOutcomes([onTime]) == [self.mac.canonical])
+            #expect(try await store.device(self.mac)?.status == .registered)
         }
     }
 

@@ -12,6 +12,12 @@ public struct ClaimedDevice: Sendable, Hashable {
     public var attempt: Int
     /// When the current generation started waiting.
     public var pendingSince: Date
+    /// The claim's end as the database set it, in microseconds since 1970: the fencing token of this claim. An
+    /// outcome is written, and a claim released, only while the row still carries it, so that an answer coming after
+    /// another worker took the device over is never counted.
+    public var claimToken: Int64
+    /// When this process made the claim, by its own clock.
+    public var claimedAt: ContinuousClock.Instant
 }
 
 /// What a worker learned about one claimed device.

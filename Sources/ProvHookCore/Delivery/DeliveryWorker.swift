@@ -130,9 +130,21 @@ public struct DeliveryWorker: Service {
         await self.signal.wait(upTo: limit)
     }
 
-    /// Makes one call and records every device's outcome; frees `slots` (when given) once the call is answered.
+    /// Makes one call and records every device's outcome; frees `slots` once the call is answered.
+    ///
+    /// A call is sent only if it ends, at its deadline, before its claim could pass to another worker; a claim that
+    /// waited too long for a slot is given back, and the devices are claimed afresh.
     func perform(_ call: DeliveryCall, releasing slots: CallSlots) async {
         let started = ContinuousClock.now
+        guard call.devices.allSatisfy({ self.configuration.maySend(claimedAt: $0.claimedAt, now: started) }) else {
+            self.logger.notice(
+                "a claim waited too long for a call slot; giving it back",
+                metadata: ["devices": "\(call.devices.count)"])
+            try? await self.store.releaseClaims(call.devices)
+            slots.release()
+            self.signal.wake()
+            return
+        }
         let callID = String(UUID().uuidString.prefix(8)).lowercased()
         self.logger.debug(
             "calling",

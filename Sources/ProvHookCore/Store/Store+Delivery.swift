@@ -48,15 +48,22 @@ extension Store {
             )
             UPDATE devices d SET claimed_until = now() + make_interval(secs => \(leaseSeconds)), attempts = d.attempts + 1
             FROM due WHERE d.mac = due.mac
-            RETURNING d.mac, d.tenant_id, d.desired, d.url, d.generation, d.attempts, d.pending_since
+            RETURNING d.mac, d.tenant_id, d.desired, d.url, d.generation, d.attempts, d.pending_since,
+                      \(unescaped: Self.claimTokenOf("d"))
             """,
-            as: (String, String, String, String?, Int64, Int32, Date).self)
-        return rows.compactMap { mac, tenant, desired, url, generation, attempts, pendingSince in
+            as: (String, String, String, String?, Int64, Int32, Date, Int64).self)
+        let claimedAt = ContinuousClock.now
+        return rows.compactMap { mac, tenant, desired, url, generation, attempts, pendingSince, token in
             guard let mac = MACAddress(mac), let desired = DesiredState(rawValue: desired) else { return nil }
             return ClaimedDevice(
                 mac: mac, tenantID: tenant, desired: desired, url: url, generation: generation, attempt: Int(attempts),
-                pendingSince: pendingSince)
+                pendingSince: pendingSince, claimToken: token, claimedAt: claimedAt)
         }
+    }
+
+    /// The claim token of a devices row, as SQL (identifiers only, for `\(unescaped:)`).
+    static func claimTokenOf(_ table: String) -> String {
+        "(extract(epoch FROM \(table).claimed_until) * 1000000)::bigint"
     }
 
     /// Writes outcomes and their journal rows in one transaction. A device whose generation moved on while the
@@ -69,6 +76,7 @@ extension Store {
         let generations = outcomes.map(\.device.generation)
         let statuses = outcomes.map(\.status.rawValue)
         let errors = outcomes.map { $0.error ?? "" }
+        let tokens = outcomes.map(\.device.claimToken)
         let delays = outcomes.map {
             Double($0.retryAfter.components.seconds) + Double($0.retryAfter.components.attoseconds) / 1e18
         }
@@ -78,23 +86,34 @@ extension Store {
                 """
                 WITH input AS (
                     SELECT * FROM unnest(\(macs)::text[], \(generations)::bigint[], \(statuses)::text[], \(errors)::text[],
-                                         \(delays)::float8[]) AS i(mac, generation, status, error, delay)
-                ), applied AS (
-                    UPDATE devices d SET status = i.status, last_error = NULLIF(i.error, ''), claimed_until = NULL,
-                        next_attempt_at = now() + make_interval(secs => i.delay), updated_at = now()
-                    FROM input i WHERE d.mac = i.mac AND d.generation = i.generation
-                    RETURNING d.mac
-                ), released AS (
-                    UPDATE devices d SET claimed_until = NULL
-                    FROM input i WHERE d.mac = i.mac AND d.generation <> i.generation
-                    RETURNING d.mac
+                                         \(delays)::float8[], \(tokens)::bigint[]) AS i(mac, generation, status, error, delay, claim)
+                ), written AS (
+                    -- One statement for both cases, so that a concurrent change of the desired state is seen as it
+                    -- commits (the row is re-read after waiting for it): the outcome is applied only to the generation
+                    -- it was for, and the claim is released either way, but only if this claim still holds it.
+                    UPDATE devices d SET
+                        status = CASE WHEN d.generation = i.generation THEN i.status ELSE d.status END,
+                        last_error = CASE WHEN d.generation = i.generation THEN NULLIF(i.error, '') ELSE d.last_error END,
+                        next_attempt_at = CASE WHEN d.generation = i.generation
+                            THEN now() + make_interval(secs => i.delay) ELSE d.next_attempt_at END,
+                        updated_at = CASE WHEN d.generation = i.generation THEN now() ELSE d.updated_at END,
+                        claimed_until = NULL
+                    FROM input i
+                    WHERE d.mac = i.mac AND \(unescaped: Self.claimTokenOf("d")) = i.claim
+                    RETURNING d.mac, d.generation = i.generation AS applied
                 )
-                SELECT mac FROM applied
-                """, as: String.self, logger: logger)
-            let applied = Set(written)
+                SELECT i.mac, coalesce(w.applied, false), w.mac IS NOT NULL
+                FROM input i LEFT JOIN written w ON w.mac = i.mac
+                """, as: (String, Bool, Bool).self, logger: logger)
+            let applied = Set(written.filter(\.1).map(\.0))
+            let lost = Set(written.filter { !$0.2 }.map(\.0))
             let entries = outcomes.map { outcome -> JournalEntry in
                 var entry = outcome.journal
-                if !applied.contains(outcome.device.mac.canonical) {
+                let mac = outcome.device.mac.canonical
+                if lost.contains(mac) {
+                    entry.detail["claim_lost"] = true
+                    entry.detail["note"] = "the claim expired before the answer; another worker has the device"
+                } else if !applied.contains(mac) {
                     entry.detail["superseded"] = true
                     entry.detail["note"] =
                         "the desired state changed during the call; the newer generation will be applied"
@@ -111,12 +130,13 @@ extension Store {
         guard !devices.isEmpty else { return }
         let macs = devices.map(\.mac.canonical)
         let generations = devices.map(\.generation)
+        let tokens = devices.map(\.claimToken)
         _ = try await self.rows(
             "releasing claims",
             """
             UPDATE devices d SET claimed_until = NULL, attempts = greatest(d.attempts - 1, 0)
-            FROM unnest(\(macs)::text[], \(generations)::bigint[]) AS i(mac, generation)
-            WHERE d.mac = i.mac AND d.generation = i.generation
+            FROM unnest(\(macs)::text[], \(generations)::bigint[], \(tokens)::bigint[]) AS i(mac, generation, claim)
+            WHERE d.mac = i.mac AND d.generation = i.generation AND \(unescaped: Self.claimTokenOf("d")) = i.claim
             RETURNING d.mac
             """, as: String.self)
     }

@@ -90,7 +90,7 @@ extension Settings {
         let delivery = DeliveryConfiguration(
             concurrency: redirect.maxConnections,
             maxListSize: try self.integer(nil, "PROVHOOK_LIST_SIZE", default: 100, in: 1...1000),
-            retry: retry, instance: instance, isDryRun: isDryRun)
+            callDeadline: redirect.callDeadline, retry: retry, instance: instance, isDryRun: isDryRun)
         let vendors =
             try self.value(flags.vendorPrefixes, "PROVHOOK_VENDOR_PREFIXES").map { text throws(ConfigurationError) in
                 try VendorFilter(parsing: text)

@@ -111,9 +111,24 @@ public struct TestDatabase: Sendable {
         try await Self.applyRoles(self.superuserURL)
     }
 
+    /// Applies `sql/roles.sql` (which creates the group roles when missing), then the tests' logins in those groups.
+    /// Roles belong to the cluster: tests apply them one at a time, under a lock held on the admin database.
     private static func applyRoles(_ url: DatabaseURL) async throws {
-        try await Self.on(url) { connection in
-            try await Migrator.run(script: Migration.embeddedFile("roles.sql")!, on: connection, logger: Self.logger)
+        try await Self.underRolesLock { admin in
+            try await Self.on(url) { connection in
+                try await Migrator.run(
+                    script: Migration.embeddedFile("roles.sql")!, on: connection, logger: Self.logger)
+            }
+            for (login, group) in [(Role.app.login!, "provhook_app"), (Role.auditor.login!, "provhook_auditor")] {
+                let exists =
+                    try await admin.query(
+                        "SELECT 1 FROM pg_roles WHERE rolname = \(login)", logger: Self.logger
+                    ).collect().isEmpty == false
+                if !exists {
+                    try await admin.query(
+                        "CREATE ROLE \(unescaped: login) LOGIN IN ROLE \(unescaped: group)", logger: Self.logger)
+                }
+            }
         }
     }
 
@@ -124,32 +139,24 @@ public struct TestDatabase: Sendable {
         try await Database.withConnection(self.url(as: role), logger: Self.logger, body)
     }
 
-    /// The cluster's roles for the tests: created once, by whichever test comes first.
+    /// The owner's login, created by whichever test comes first.
     private static func createRoles(_ admin: DatabaseURL) async throws {
-        try await Self.on(admin) { connection in
+        try await Self.underRolesLock { connection in
+            let login = Role.owner.login!
+            let exists =
+                try await connection.query(
+                    "SELECT 1 FROM pg_roles WHERE rolname = \(login)", logger: Self.logger
+                ).collect().isEmpty == false
+            if !exists { try await connection.query("CREATE ROLE \(unescaped: login) LOGIN", logger: Self.logger) }
+        }
+    }
+
+    /// Runs `body` on the admin database under the lock that puts the tests' role changes in line.
+    private static func underRolesLock(_ body: (PostgresConnection) async throws -> Void) async throws {
+        try await Self.on(try Self.adminURL()) { connection in
             try await connection.query("SELECT pg_advisory_lock(\(Self.rolesLock))", logger: Self.logger)
-            try await connection.query(
-                """
-                DO $$
-                BEGIN
-                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook_app') THEN
-                        CREATE ROLE provhook_app NOLOGIN;
-                    END IF;
-                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook_auditor') THEN
-                        CREATE ROLE provhook_auditor NOLOGIN;
-                    END IF;
-                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook_test_owner') THEN
-                        CREATE ROLE provhook_test_owner LOGIN;
-                    END IF;
-                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook_test_app') THEN
-                        CREATE ROLE provhook_test_app LOGIN IN ROLE provhook_app;
-                    END IF;
-                    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'provhook_test_auditor') THEN
-                        CREATE ROLE provhook_test_auditor LOGIN IN ROLE provhook_auditor;
-                    END IF;
-                END;
-                $$
-                """, logger: Self.logger)
+            // If `body` throws, closing the connection releases the lock.
+            try await body(connection)
             try await connection.query("SELECT pg_advisory_unlock(\(Self.rolesLock))", logger: Self.logger)
         }
     }

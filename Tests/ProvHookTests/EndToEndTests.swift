@@ -289,63 +289,6 @@ struct EndToEndTests {
         }
     }
 
-    @Test("a slow call holds its own slot only: a new device goes out on a free one")
-    func slowCallDoesNotBlock() async throws {
-        try await TestDatabase.with { database in
-            let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
-                actor: "cli:test")
-            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
-            await standIn.state.failNext(1, with: .hang(.seconds(60)))
-            let provhook = try await RunningProvHook.start(
-                database: database.url, redirectEndpoint: standIn.endpoint, concurrency: 2,
-                readTimeout: .seconds(60), idleWake: .seconds(120))
-            func add(_ mac: String) async throws -> Int {
-                try await provhook.send(
-                    tenant: "acme", body: #"{"type":"device.added","mac":"\#(mac)"}"#, secret: secret
-                ).status
-            }
-            #expect(try await add("000413000B01") == 202)
-            try await eventually("the first device claimed") {
-                try await database.store.device(MACAddress("000413000B01")!)?.attempts == 1
-            }
-            #expect(try await add("000413000B02") == 202)
-            // The first call is held for a minute; the second device must not wait for it.
-            try await eventually("the second device applied while the first call is held", within: .seconds(20)) {
-                await standIn.state.registration("000413000B02") != nil
-            }
-            #expect(await standIn.state.registration("000413000B01") == nil, "the first call is still held")
-            await standIn.state.releaseHangs()
-            await provhook.stop()
-            await standIn.stop()
-        }
-    }
-
-    @Test("changes committed by another process wake the worker through the database (NOTIFY), not a poll")
-    func wakeByNotify() async throws {
-        // The worker's idle wake is two minutes: only the database's notification can wake it within the bound.
-        try await EndToEnd.run(idleWake: .seconds(120)) { run in
-            try await Task.sleep(for: .milliseconds(300))  // Let the worker fall asleep on an empty queue.
-            let mac = MACAddress("000413000A01")!
-            _ = try await run.store.setDesired(
-                DeviceChange(mac: mac, desired: .registered), tenantID: EndToEnd.tenant, actor: "cli:test")
-            try await eventually("registered", within: .seconds(20)) {
-                await run.state.registration(mac.canonical) != nil
-            }
-            _ = try await run.store.updateTenant(
-                id: EndToEnd.tenant, urlTemplate: try URLTemplate("https://new.example/<mac>"), actor: "cli:test")
-            try await eventually("re-pointed", within: .seconds(20)) {
-                await run.state.registration(mac.canonical)?.url == "https://new.example/000413000A01"
-            }
-            _ = try await run.store.removeTenant(id: EndToEnd.tenant, actor: "cli:test")
-            try await eventually("deregistered", within: .seconds(20)) {
-                await run.state.registration(mac.canonical) == nil
-            }
-            let rows = try await run.store.journal(JournalFilter(mac: mac.canonical)).map(\.action)
-            #expect(rows.contains("device.repoint") && rows.contains("device.deregister"), "\(rows)")
-        }
-    }
-
     @Test("two instances on one database: every device applied, no MAC worked by both at once")
     func twoInstances() async throws {
         try await TestDatabase.with { database in

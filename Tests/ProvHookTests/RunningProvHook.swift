@@ -157,8 +157,8 @@ struct EndToEnd {
 
     static func run(
         allowBearer: Bool = false, concurrency: Int = 4, idleWake: Duration = .seconds(5),
-        password: String = StandInAccounts.password, isDryRun: Bool = false, adminToken: String? = nil,
-        _ body: (EndToEnd) async throws -> Void
+        password: String = StandInAccounts.password, readTimeout: Duration = .seconds(5), isDryRun: Bool = false,
+        adminToken: String? = nil, _ body: (EndToEnd) async throws -> Void
     ) async throws {
         try await TestDatabase.with { database in
             let template = try URLTemplate("https://pbx.example.com/prov/<mac>.xml?brand=snom&v={mac}")
@@ -168,6 +168,7 @@ struct EndToEnd {
             let provhook = try await RunningProvHook.start(
                 database: database.url, redirectEndpoint: standIn.endpoint, password: password,
                 concurrency: concurrency,
+                readTimeout: readTimeout,
                 isDryRun: isDryRun, adminToken: adminToken, idleWake: idleWake)
             let run = EndToEnd(
                 database: database, standIn: standIn, provhook: provhook, secret: secret, template: template)

@@ -11,14 +11,14 @@ struct DatabaseOptions: ParsableArguments {
 
     var url: DatabaseURL {
         get throws {
-            guard let text = Settings().value(self.databaseURL, "PROVHOOK_DATABASE_URL") else {
-                throw CLIFailure.input("PROVHOOK_DATABASE_URL (or --database-url) is required")
-            }
+            let url: DatabaseURL?
             do {
-                return try DatabaseURL(text)
+                url = try Settings().databaseURL(self.databaseURL)
             } catch {
                 throw CLIFailure.input(error.description)
             }
+            guard let url else { throw CLIFailure.input("PROVHOOK_DATABASE_URL (or --database-url) is required") }
+            return url
         }
     }
 

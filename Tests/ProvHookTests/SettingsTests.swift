@@ -50,6 +50,24 @@ struct SettingsTests {
             (try? URLTemplate("https://prov.example.com/<mac>.xml?owner=a@b")) != nil, "an @ after the host is fine")
     }
 
+    @Test("the database password can come from a file, and wins over one in the URL; messages hide it")
+    func databasePasswordFile() async throws {
+        try await TemporaryFile.with("from-file-Pa55\n") { path in
+            let settings = Settings(environment: [
+                "PROVHOOK_DATABASE_URL": "postgres://provhook:in-url@db.example:5432/provhook",
+                "PROVHOOK_DATABASE_PASSWORD_FILE": path,
+            ])
+            let url = try #require(try settings.databaseURL(nil))
+            #expect(url.password == "from-file-Pa55" && url.user == "provhook" && url.host == "db.example")
+            #expect(!url.description.contains("from-file-Pa55") && !url.description.contains("in-url"))
+        }
+        #expect(try Settings(environment: [:]).databaseURL(nil) == nil)
+        let unreadable = Settings(environment: [
+            "PROVHOOK_DATABASE_URL": "postgres://p@db/p", "PROVHOOK_DATABASE_PASSWORD_FILE": "/nonexistent/pw",
+        ])
+        #expect(throws: ConfigurationError.self) { try unreadable.databaseURL(nil) }
+    }
+
     @Test("the password can come from a file, without its trailing newline")
     func passwordFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID())").path

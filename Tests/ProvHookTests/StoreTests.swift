@@ -1,6 +1,7 @@
 import EventSources
 import Foundation
 import Logging
+import PostgresNIO
 import ProvHookTestSupport
 import SnomRedirect
 import Testing
@@ -253,6 +254,35 @@ struct StoreTests {
             onTime.device = second
             #expect(try await store.recordOutcomes([onTime]) == [self.mac.canonical])
             #expect(try await store.device(self.mac)?.status == .registered)
+        }
+    }
+
+    @Test("old webhook events' idempotency keys are pruned; recent ones and the journal stay")
+    func eventRetention() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            _ = try await store.addTenant(
+                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            for id in ["msg_old", "msg_new"] {
+                let body = Array(#"{"type":"device.added","mac":"000413610FF5"}"#.utf8)
+                _ = try await store.ingest(
+                    try NativeWebhookSource.parse(body), tenantID: "t1", eventID: id, payload: body,
+                    actor: "webhook:test",
+                    planner: EventPlanner())
+            }
+            try await database.withConnection { connection in
+                try await connection.query(
+                    "UPDATE webhook_events SET received_at = now() - interval '40 days' WHERE webhook_id = 'msg_old'",
+                    logger: TestDatabase.logger)
+            }
+            #expect(try await store.pruneEvents(receivedBefore: Date() - 30 * 86_400) == 1)
+            let journalRows = try await store.journal(JournalFilter(action: "event.device.added")).count
+            #expect(journalRows == 2, "the journal keeps the audit trail")
+            let body = Array(#"{"type":"device.added","mac":"000413610FF5"}"#.utf8)
+            let again = try await store.ingest(
+                try NativeWebhookSource.parse(body), tenantID: "t1", eventID: "msg_new", payload: body,
+                actor: "webhook:test", planner: EventPlanner())
+            #expect(again == .duplicate, "a recent key is still recognised")
         }
     }
 

@@ -57,6 +57,16 @@ public struct Settings: Sendable {
         return ["1", "true", "yes", "on"].contains(text)
     }
 
+    /// The database URL from its flag or `PROVHOOK_DATABASE_URL`, nil when neither is set. Its password may instead
+    /// come from `PROVHOOK_DATABASE_PASSWORD` or the file `PROVHOOK_DATABASE_PASSWORD_FILE` names, so that the
+    /// environment file need not hold it; that password wins over one in the URL.
+    public func databaseURL(_ flag: String?) throws(ConfigurationError) -> DatabaseURL? {
+        guard let text = self.value(flag, "PROVHOOK_DATABASE_URL") else { return nil }
+        var url = try DatabaseURL(text)
+        if let password = try self.secret(nil, "PROVHOOK_DATABASE_PASSWORD") { url.password = password }
+        return url
+    }
+
     /// The redirection service settings from flags and `PROVHOOK_REDIRECT_*`.
     public func redirectConfiguration(
         url: String? = nil, user: String? = nil, password: String? = nil, passwordFile: String? = nil,

@@ -177,3 +177,18 @@ extension Store {
         ])
     }
 }
+
+extension Store {
+    /// Deletes the idempotency keys of events received before `cutoff`; returns how many. A PBX's redelivery older
+    /// than the retention is no longer recognised as a duplicate. The journal keeps the audit trail.
+    @discardableResult
+    public func pruneEvents(receivedBefore cutoff: Date) async throws(StoreError) -> Int {
+        try await self.rows(
+            "pruning old webhook events",
+            """
+            WITH pruned AS (DELETE FROM webhook_events WHERE received_at < \(cutoff) RETURNING 1)
+            SELECT count(*)::bigint FROM pruned
+            """, as: Int64.self
+        ).first.map(Int.init) ?? 0
+    }
+}

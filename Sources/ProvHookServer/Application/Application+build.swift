@@ -39,6 +39,7 @@ public func buildApplication(
         listenURL: configuration.database, logger: logger)
     services.append(delivery.worker)
     services.append(JournalSealer(chain: JournalChain(store: store), logger: logger))
+    services.append(EventRetention(store: store, retention: configuration.eventRetention, logger: logger))
 
     let router = Router(context: ProvHookRequestContext.self)
     router.add(middleware: ErrorBodyMiddleware())

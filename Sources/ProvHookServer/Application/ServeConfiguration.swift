@@ -20,13 +20,17 @@ public struct ServeConfiguration: Sendable {
     public var logFormat: String
     /// The admin API's bearer token (`PROVHOOK_ADMIN_TOKEN`); nil turns the admin API off.
     public var adminToken: String?
+    /// How long webhook events' idempotency keys are kept (`PROVHOOK_EVENT_RETENTION_DAYS`).
+    public var eventRetention: Duration
 
     public init(
         database: DatabaseURL, databasePoolSize: Int = 16, databaseDeadline: Duration = .seconds(5),
         host: String = "127.0.0.1", port: Int = 8080,
         redirect: RedirectConfiguration, delivery: DeliveryConfiguration, vendors: VendorFilter = VendorFilter(),
-        logLevel: Logger.Level = .info, logFormat: String = "text", adminToken: String? = nil
+        logLevel: Logger.Level = .info, logFormat: String = "text", adminToken: String? = nil,
+        eventRetention: Duration = .seconds(30 * 86_400)
     ) {
+        self.eventRetention = eventRetention
         self.database = database
         self.databasePoolSize = databasePoolSize
         self.databaseDeadline = databaseDeadline
@@ -61,10 +65,9 @@ public struct ServeFlags: Sendable {
 extension Settings {
     /// Resolves `serve`'s configuration; every error names the variable to fix and holds no secret.
     public func serveConfiguration(_ flags: ServeFlags) throws(ConfigurationError) -> ServeConfiguration {
-        guard let databaseText = self.value(flags.databaseURL, "PROVHOOK_DATABASE_URL") else {
+        guard let database = try self.databaseURL(flags.databaseURL) else {
             throw .missing("PROVHOOK_DATABASE_URL (or --database-url)")
         }
-        let database = try DatabaseURL(databaseText)
         let (host, port) = try Self.listenAddress(self.value(flags.listen, "PROVHOOK_LISTEN") ?? "127.0.0.1:8080")
         let isDryRun = self.flag(flags.isDryRun, "PROVHOOK_DRY_RUN")
         var redirect: RedirectConfiguration
@@ -115,8 +118,9 @@ extension Settings {
             databaseDeadline: .milliseconds(
                 try self.integer(nil, "PROVHOOK_DATABASE_TIMEOUT_MS", default: 5000, in: 100...600_000)),
             host: host, port: port, redirect: redirect, delivery: delivery, vendors: vendors, logLevel: level,
-            logFormat: format,
-            adminToken: adminToken)
+            logFormat: format, adminToken: adminToken,
+            eventRetention: .seconds(
+                86_400 * Int64(try self.integer(nil, "PROVHOOK_EVENT_RETENTION_DAYS", default: 30, in: 1...3650))))
     }
 
     /// Parses `host:port` or `[v6]:port`.

@@ -39,10 +39,10 @@ enum OpenAPIDocument {
             TenantCreate:
               type: object
               required: [id, url_template]
-              properties: {id: {type: string}, url_template: {type: string}, name: {type: string}, allow_bearer: {type: boolean}}
+              properties: {id: {type: string}, url_template: {type: string}, name: {type: string, minLength: 1, maxLength: 200}, allow_bearer: {type: boolean}}
             TenantPatch:
               type: object
-              properties: {name: {type: string}, url_template: {type: string}, allow_bearer: {type: boolean}, rotate_secret: {type: boolean}}
+              properties: {name: {type: string, minLength: 1, maxLength: 200}, url_template: {type: string}, allow_bearer: {type: boolean}, rotate_secret: {type: boolean}}
             TenantWithSecret:
               type: object
               required: [tenant]
@@ -85,6 +85,7 @@ enum OpenAPIDocument {
             BadRequest: {description: invalid input, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             NotFound: {description: no such tenant, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             Conflict: {description: the change contradicts what is stored, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+            TooLarge: {description: the body is over 64 KiB, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             Unavailable: {description: the database is unavailable, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             TenantWithSecret:
               description: the tenant, with its new webhook secret when one was made (shown once)
@@ -240,6 +241,7 @@ enum OpenAPIDocument {
                 "400": {$ref: '#/components/responses/BadRequest'}
                 "401": {$ref: '#/components/responses/Unauthorized'}
                 "409": {$ref: '#/components/responses/Conflict'}
+                "413": {$ref: '#/components/responses/TooLarge'}
                 "503": {$ref: '#/components/responses/Unavailable'}
           /v1/tenants/{tenant}:
             patch:
@@ -257,6 +259,7 @@ enum OpenAPIDocument {
                 "400": {$ref: '#/components/responses/BadRequest'}
                 "401": {$ref: '#/components/responses/Unauthorized'}
                 "404": {$ref: '#/components/responses/NotFound'}
+                "413": {$ref: '#/components/responses/TooLarge'}
                 "503": {$ref: '#/components/responses/Unavailable'}
           /v1/reconcile:
             post:
@@ -295,6 +298,7 @@ enum OpenAPIDocument {
                                 action: {type: string}
                 "400": {$ref: '#/components/responses/BadRequest'}
                 "401": {$ref: '#/components/responses/Unauthorized'}
+                "413": {$ref: '#/components/responses/TooLarge'}
                 "503": {$ref: '#/components/responses/Unavailable'}
         """#
 }

@@ -114,7 +114,8 @@ let package = Package(
             dependencies: [
                 "Deadlines", "EventSources", "ProvHookCore", "SnomRedirect", "WebhookSignature", product("Hummingbird"),
                 product("HTTPTypes"), product("AsyncHTTPClient"), product("PostgresNIO"), product("ServiceLifecycle"),
-                product("Logging"), product("NIOCore"),
+                product("Logging"), product("NIOCore"), product("HummingbirdCore"), product("HummingbirdTLS"),
+                product("NIOSSL"), product("UnixSignals"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -196,7 +197,7 @@ let package = Package(
                 "BenchSupport", "Deadlines", "EventSources", "FakeRedirectService", "ProvHookCore", "ProvHookServer",
                 "ProvHookTestSupport", "SnomRedirect", "WebhookSignature", "XMLRPC", product("AsyncHTTPClient"),
                 product("Hummingbird"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
-                product("PostgresNIO"), product("ServiceLifecycle"),
+                product("PostgresNIO"), product("ServiceLifecycle"), product("NIOSSL"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -71,7 +71,7 @@ for _ in $(seq 1 100); do [ -s "$root/stand-in.port" ] && break; sleep 0.1; done
 [ -s "$root/stand-in.port" ] || { cat "$root/stand-in.log" >&2; echo "provhook: the stand-in did not start" >&2; exit 1; }
 
 http_port=$(pg_free_port)
-export PROVHOOK_LISTEN=127.0.0.1:$http_port PROVHOOK_LOG_LEVEL=warning
+export PROVHOOK_LISTEN=127.0.0.1:$http_port PROVHOOK_ADMIN_LISTEN=127.0.0.1:$(pg_free_port) PROVHOOK_LOG_LEVEL=warning
 export PROVHOOK_REDIRECT_URL="https://localhost:$(tr -d '\n' <"$root/stand-in.port")/xmlrpc/"
 export PROVHOOK_REDIRECT_USER=bench PROVHOOK_REDIRECT_PASSWORD_FILE=$root/stand-in.password
 export PROVHOOK_REDIRECT_CA_FILE=$root/stand-in-ca.pem PROVHOOK_REDIRECT_CONCURRENCY=$delivery_concurrency

@@ -96,10 +96,13 @@ setup() {
     export PROVHOOK_REDIRECT_USER=pbx PROVHOOK_REDIRECT_PASSWORD_FILE=$dir/stand-in.password PROVHOOK_REDIRECT_CA_FILE=$dir/ca.pem
 }
 
-# start_serve DIR PORT [INSTANCE]: starts serve in the background; sets serve_pid once /healthz answers.
+# start_serve DIR PORT [INSTANCE]: starts serve in the background, its admin listener on the port in DIR/admin-PORT
+# (chosen once, kept across restarts); sets serve_pid once /healthz answers.
 start_serve() {
     local dir=$1 port=$2
-    PROVHOOK_LISTEN=127.0.0.1:$port PROVHOOK_INSTANCE=${3:-one} "$bin/provhook" serve >>"$dir/serve-$port.log" 2>&1 &
+    [ -s "$dir/admin-$port" ] || pg_free_port >"$dir/admin-$port"
+    PROVHOOK_LISTEN=127.0.0.1:$port PROVHOOK_ADMIN_LISTEN=127.0.0.1:$(cat "$dir/admin-$port") PROVHOOK_INSTANCE=${3:-one} \
+        "$bin/provhook" serve >>"$dir/serve-$port.log" 2>&1 &
     serve_pid=$!
     track "$serve_pid"
     for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0; sleep 0.05; done
@@ -220,8 +223,8 @@ scenario_outage() {
     local saw_ready=false saw_metric=false
     for _ in $(seq 1 50); do
         sleep 0.5
-        curl -s "http://127.0.0.1:$port/readyz" | grep -q '"redirect_service":"failing since' && saw_ready=true
-        curl -s "http://127.0.0.1:$port/metrics" | grep -Eq 'provhook_redirect_calls_total\{.*outcome="transient' && saw_metric=true
+        curl -s "http://127.0.0.1:$(cat "$dir/admin-$port")/readyz" | grep -q '"redirect_service":"failing since' && saw_ready=true
+        curl -s "http://127.0.0.1:$(cat "$dir/admin-$port")/metrics" | grep -Eq 'provhook_redirect_calls_total\{.*outcome="transient' && saw_metric=true
         $saw_ready && $saw_metric && break
     done
     sleep 20  # until the outage is over

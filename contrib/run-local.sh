@@ -88,12 +88,14 @@ fi
 chmod 600 "$state/demo-secret"
 
 listen=${PROVHOOK_LISTEN:-127.0.0.1:8080}
-export PROVHOOK_LISTEN=$listen
+admin_listen=${PROVHOOK_ADMIN_LISTEN:-127.0.0.1:9090}
+export PROVHOOK_LISTEN=$listen PROVHOOK_ADMIN_LISTEN=$admin_listen
 # This session's settings, for running other provhook commands against it: `. .local/env`.
 umask 077
 {
     echo "export PROVHOOK_DATABASE_URL='$PROVHOOK_DATABASE_URL'"
     echo "export PROVHOOK_URL='http://$listen'"
+    echo "export PROVHOOK_ADMIN_URL='http://$admin_listen'"
     for name in PROVHOOK_REDIRECT_URL PROVHOOK_REDIRECT_USER PROVHOOK_REDIRECT_PASSWORD PROVHOOK_REDIRECT_PASSWORD_FILE PROVHOOK_REDIRECT_CA_FILE; do
         [ -n "${!name:-}" ] && echo "export $name='${!name}'"
     done
@@ -102,7 +104,8 @@ umask 077
 umask 022
 cat <<EOT
 
-provhook is starting on http://$listen with a demo tenant. In another shell, send a signed event:
+provhook is starting with a demo tenant: webhooks on http://$listen, and /metrics, /readyz and (with
+PROVHOOK_ADMIN_TOKEN set) the admin API on http://$admin_listen. In another shell, send a signed event:
 
   contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.added","mac":"00:04:13:61:0f:f5","device_id":"pbx-1"}'
   contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.removed","device_id":"pbx-1"}'

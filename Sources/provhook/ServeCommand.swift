@@ -16,7 +16,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Run the webhook listener and the delivery worker (SIGTERM stops cleanly).")
 
     @Option(help: "postgres://user:password@host:port/database (PROVHOOK_DATABASE_URL).") var databaseURL: String?
-    @Option(help: "host:port to listen on (PROVHOOK_LISTEN; default 127.0.0.1:8080).") var listen: String?
+    @Option(help: "host:port of the webhook listener (PROVHOOK_LISTEN; default 127.0.0.1:8080).") var listen: String?
+    @Option(help: "host:port of the admin listener (PROVHOOK_ADMIN_LISTEN; default 127.0.0.1:9090).")
+    var adminListen: String?
     @Option(help: "XML-RPC endpoint, trailing slash included (PROVHOOK_REDIRECT_URL).") var redirectURL: String?
     @Option(help: "Basic-auth user (PROVHOOK_REDIRECT_USER).") var redirectUser: String?
     @Option(help: "File holding the password (PROVHOOK_REDIRECT_PASSWORD_FILE).") var redirectPasswordFile: String?
@@ -32,6 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         var flags = ServeFlags()
         flags.databaseURL = self.databaseURL
         flags.listen = self.listen
+        flags.adminListen = self.adminListen
         flags.redirectURL = self.redirectURL
         flags.redirectUser = self.redirectUser
         flags.redirectPasswordFile = self.redirectPasswordFile
@@ -63,15 +66,23 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "provhook")
 
         try await Self.checkDatabase(configuration.database, logger: logger)
-        let app = try buildApplication(configuration, logger: logger, metrics: metrics) { port in
-            logger.info(
-                "provhook listening",
-                metadata: [
-                    "address": "\(configuration.host):\(port)", "redirect": "\(configuration.redirect.endpoint)",
-                    "concurrency": "\(configuration.delivery.concurrency)",
-                    "instance": "\(configuration.delivery.instance)",
-                    "dry_run": "\(configuration.delivery.isDryRun)",
-                ])
+        let scheme = configuration.tls == nil ? "http" : "https"
+        let app: any Service
+        do {
+            app = try buildApplication(configuration, logger: logger, metrics: metrics) { ports in
+                logger.info(
+                    "provhook listening",
+                    metadata: [
+                        "webhooks": "\(scheme)://\(configuration.host):\(ports.webhook)",
+                        "admin": "http://\(configuration.adminHost):\(ports.admin)",
+                        "redirect": "\(configuration.redirect.endpoint)",
+                        "concurrency": "\(configuration.delivery.concurrency)",
+                        "instance": "\(configuration.delivery.instance)",
+                        "dry_run": "\(configuration.delivery.isDryRun)",
+                    ])
+            }
+        } catch let error as CertificateError {
+            throw CLIFailure.input(error.description)
         }
         // SIGTERM or SIGINT: the listener stops, in-flight calls finish and record their outcomes. Whatever
         // happens, the process ends: past 45 s the services are cancelled, and past 15 s more it stops waiting.

@@ -121,7 +121,7 @@ struct AdminAPITests {
             defer { try? FileManager.default.removeItem(atPath: path) }
             let validation = try await Self.python(
                 "import sys, yaml, json; from openapi_spec_validator import validate; d = yaml.safe_load(open(sys.argv[1])); validate(d); "
-                    + "print(json.dumps(sorted(m.upper() + ' ' + p for p, ops in d['paths'].items() for m in ops)))",
+                    + "print(json.dumps(sorted(m.upper() + ' ' + p for p, ops in d['paths'].items() for m in ops if m in ('get', 'put', 'post', 'patch', 'delete'))))",
                 path)
             #expect(validation.status == 0, "\(validation.error)")
             let documented = try JSONDecoder().decode([String].self, from: Data(validation.output.utf8))
@@ -132,13 +132,24 @@ struct AdminAPITests {
                 "POST /v1/tenants/{tenant}/events",
             ]
             #expect(documented == served)
-            // Each documented route is answered (not 404) by the running server.
+            // Each documented route is answered (not 404) by its listener, and by no other: the webhook listener
+            // answers webhooks and /healthz only, the admin listener everything else.
+            let webhookRoutes: Set = ["GET /healthz", "POST /v1/tenants/{tenant}/events"]
             for route in served {
                 let parts = route.split(separator: " ")
                 let concrete = parts[1].replacingOccurrences(of: "{tenant}", with: "acme")
                 let method: HTTPMethodName = parts[0] == "GET" ? .GET : (parts[0] == "POST" ? .POST : .PATCH)
-                let status = try await provhook.call(method.nio, concrete, token: Self.token, json: "{}").status
-                #expect(status != 404 && status != 405, "\(route) answered \(status)")
+                for onWebhookPort in [false, true] {
+                    let status = try await provhook.call(
+                        method.nio, concrete, token: Self.token, json: "{}", onWebhookPort: onWebhookPort
+                    ).status
+                    let listener = onWebhookPort ? "webhook" : "admin"
+                    if onWebhookPort == webhookRoutes.contains(route) || route == "GET /healthz" {
+                        #expect(status != 404 && status != 405, "\(route) on the \(listener) listener: \(status)")
+                    } else {
+                        #expect(status == 404, "\(route) on the \(listener) listener answered \(status)")
+                    }
+                }
             }
         }
     }

@@ -16,16 +16,20 @@ import Testing
 import WebhookSignature
 import XMLRPC
 
-/// provhook's application (listener and worker) running in the test process on a free port, against a test
-/// database and a stand-in, stopped with a graceful shutdown as SIGTERM would.
+/// provhook's application (both listeners and the worker) running in the test process on free ports, against a
+/// test database and a stand-in, stopped with a graceful shutdown as SIGTERM would.
 final class RunningProvHook: Sendable {
+    /// The webhook listener's port.
     let port: Int
+    /// The admin listener's port: the admin API, `/metrics`, `/readyz`, `/openapi.yaml`.
+    let adminPort: Int
     let metrics: ProvHookMetrics
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(port: Int, metrics: ProvHookMetrics, group: ServiceGroup, task: Task<Void, any Error>) {
-        self.port = port
+    private init(ports: ListeningPorts, metrics: ProvHookMetrics, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.port = ports.webhook
+        self.adminPort = ports.admin
         self.metrics = metrics
         self.group = group
         self.task = task
@@ -49,6 +53,7 @@ final class RunningProvHook: Sendable {
             maxConnections: concurrency)
         let configuration = ServeConfiguration(
             database: database, databasePoolSize: 8, databaseDeadline: databaseDeadline, host: "127.0.0.1", port: 0,
+            adminPort: 0,
             redirect: redirect,
             delivery: DeliveryConfiguration(
                 concurrency: concurrency, lease: .seconds(30), callDeadline: redirect.callDeadline,
@@ -57,9 +62,9 @@ final class RunningProvHook: Sendable {
                 idleWake: idleWake, isDryRun: isDryRun),
             vendors: vendors, adminToken: adminToken)
         let metrics = ProvHookMetrics()
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = try buildApplication(configuration, logger: logger, metrics: metrics) { port in
-            continuation.yield(port)
+        let (ports, continuation) = AsyncStream.makeStream(of: ListeningPorts.self)
+        let app = try buildApplication(configuration, logger: logger, metrics: metrics) { bound in
+            continuation.yield(bound)
             continuation.finish()
         }
         var groupConfiguration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [], logger: logger)
@@ -69,11 +74,11 @@ final class RunningProvHook: Sendable {
             defer { continuation.finish() }
             try await group.run()
         }
-        guard let port = await ports.first(where: { _ in true }) else {
+        guard let bound = await ports.first(where: { _ in true }) else {
             try await task.value
             throw CancellationError()
         }
-        return RunningProvHook(port: port, metrics: metrics, group: group, task: task)
+        return RunningProvHook(ports: bound, metrics: metrics, group: group, task: task)
     }
 
     /// Stops as on SIGTERM: the listener closes, in-flight calls finish, then everything stops. Past 15 s the
@@ -117,15 +122,20 @@ final class RunningProvHook: Sendable {
         return try await self.request(request)
     }
 
-    func get(_ path: String, token: String? = nil) async throws -> Answer {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(self.port)\(path)")
+    /// A GET on the admin listener, or on the webhook listener with `onWebhookPort`.
+    func get(_ path: String, token: String? = nil, onWebhookPort: Bool = false) async throws -> Answer {
+        var request = HTTPClientRequest(
+            url: "http://127.0.0.1:\(onWebhookPort ? self.port : self.adminPort)\(path)")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         return try await self.request(request)
     }
 
-    /// Sends JSON with a bearer token, for the admin API.
-    func call(_ method: HTTPMethod, _ path: String, token: String?, json: String? = nil) async throws -> Answer {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(self.port)\(path)")
+    /// Sends JSON with a bearer token to the admin listener (or to the webhook listener with `onWebhookPort`).
+    func call(
+        _ method: HTTPMethod, _ path: String, token: String?, json: String? = nil, onWebhookPort: Bool = false
+    ) async throws -> Answer {
+        var request = HTTPClientRequest(
+            url: "http://127.0.0.1:\(onWebhookPort ? self.port : self.adminPort)\(path)")
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let json {

@@ -1,4 +1,5 @@
-/// The OpenAPI 3.1 description of provhook's HTTP interface, served at `/openapi.yaml` when the admin API is on.
+/// The OpenAPI 3.1 description of provhook's HTTP interface, served at `/openapi.yaml` on the admin listener when
+/// the admin API is on. The webhook route names its own server: the webhook listener.
 /// A test checks it against the routes the server answers and validates it as OpenAPI.
 enum OpenAPIDocument {
     static let yaml = #"""
@@ -8,7 +9,10 @@ enum OpenAPIDocument {
           version: "1"
           description: >-
             Webhook listener and admin API of provhook, which provisions Snom phones through the Snom redirection
-            service. The admin routes need `Authorization: Bearer <PROVHOOK_ADMIN_TOKEN>`.
+            service. Webhooks go to the webhook listener (PROVHOOK_LISTEN), which answers nothing else but
+            /healthz; everything else is on the admin listener (PROVHOOK_ADMIN_LISTEN, by default
+            http://127.0.0.1:9090), which serves this document. The /v1 admin routes need
+            `Authorization: Bearer <PROVHOOK_ADMIN_TOKEN>`.
         components:
           securitySchemes:
             adminToken:
@@ -94,6 +98,11 @@ enum OpenAPIDocument {
                   schema: {$ref: '#/components/schemas/TenantWithSecret'}
         paths:
           /v1/tenants/{tenant}/events:
+            servers:
+              - url: "{webhookListener}"
+                description: the webhook listener (PROVHOOK_LISTEN), not the admin listener that serves this document
+                variables:
+                  webhookListener: {default: "http://127.0.0.1:8080"}
             post:
               summary: Receive a PBX webhook (Standard Webhooks signature, or a bearer secret where allowed)
               parameters:

@@ -4,7 +4,8 @@ import Hummingbird
 import NIOCore
 import ProvHookCore
 
-/// `GET /healthz`, `/readyz` and `/metrics`.
+/// `GET /readyz` and `/metrics`, on the admin listener. (`/healthz`, which says only that the process answers, is
+/// also on the webhook listener, for a PBX-side or load-balancer probe.)
 struct OperationsController: Sendable {
     let store: Store
     let health: ServiceHealth

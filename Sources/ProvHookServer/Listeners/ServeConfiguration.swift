@@ -10,8 +10,16 @@ public struct ServeConfiguration: Sendable {
     public var databasePoolSize: Int
     /// The longest a database operation may take before the webhook answers 503.
     public var databaseDeadline: Duration
+    /// The webhook listener's address (`PROVHOOK_LISTEN`): webhooks and `/healthz` only.
     public var host: String
     public var port: Int
+    /// The admin listener's address (`PROVHOOK_ADMIN_LISTEN`, default `127.0.0.1:9090`): the admin API,
+    /// `/metrics`, `/readyz` and `/openapi.yaml`.
+    public var adminHost: String
+    public var adminPort: Int
+    /// The webhook listener's certificate and key (`PROVHOOK_TLS_CERT_FILE`, `PROVHOOK_TLS_KEY_FILE`); nil
+    /// serves plain HTTP, for a listener behind a TLS-terminating proxy or on loopback.
+    public var tls: TLSFiles?
     public var redirect: RedirectConfiguration
     public var delivery: DeliveryConfiguration
     public var vendors: VendorFilter
@@ -25,8 +33,9 @@ public struct ServeConfiguration: Sendable {
 
     public init(
         database: DatabaseURL, databasePoolSize: Int = 16, databaseDeadline: Duration = .seconds(5),
-        host: String = "127.0.0.1", port: Int = 8080,
-        redirect: RedirectConfiguration, delivery: DeliveryConfiguration, vendors: VendorFilter = VendorFilter(),
+        host: String = "127.0.0.1", port: Int = 8080, adminHost: String = "127.0.0.1", adminPort: Int = 9090,
+        tls: TLSFiles? = nil, redirect: RedirectConfiguration, delivery: DeliveryConfiguration,
+        vendors: VendorFilter = VendorFilter(),
         logLevel: Logger.Level = .info, logFormat: String = "text", adminToken: String? = nil,
         eventRetention: Duration = .seconds(30 * 86_400)
     ) {
@@ -36,6 +45,9 @@ public struct ServeConfiguration: Sendable {
         self.databaseDeadline = databaseDeadline
         self.host = host
         self.port = port
+        self.adminHost = adminHost
+        self.adminPort = adminPort
+        self.tls = tls
         self.redirect = redirect
         self.delivery = delivery
         self.vendors = vendors
@@ -49,6 +61,7 @@ public struct ServeConfiguration: Sendable {
 public struct ServeFlags: Sendable {
     public var databaseURL: String?
     public var listen: String?
+    public var adminListen: String?
     public var redirectURL: String?
     public var redirectUser: String?
     public var redirectPasswordFile: String?
@@ -68,7 +81,21 @@ extension Settings {
         guard let database = try self.databaseURL(flags.databaseURL) else {
             throw .missing("PROVHOOK_DATABASE_URL (or --database-url)")
         }
-        let (host, port) = try Self.listenAddress(self.value(flags.listen, "PROVHOOK_LISTEN") ?? "127.0.0.1:8080")
+        let (host, port) = try Self.listenAddress(
+            self.value(flags.listen, "PROVHOOK_LISTEN") ?? "127.0.0.1:8080", variable: "PROVHOOK_LISTEN")
+        let (adminHost, adminPort) = try Self.listenAddress(
+            self.value(flags.adminListen, "PROVHOOK_ADMIN_LISTEN") ?? "127.0.0.1:9090",
+            variable: "PROVHOOK_ADMIN_LISTEN")
+        if (adminHost, adminPort) == (host, port), port != 0 {
+            throw .invalid(variable: "PROVHOOK_ADMIN_LISTEN", reason: "must differ from PROVHOOK_LISTEN")
+        }
+        let tls: TLSFiles?
+        switch (self.value(nil, "PROVHOOK_TLS_CERT_FILE"), self.value(nil, "PROVHOOK_TLS_KEY_FILE")) {
+        case (nil, nil): tls = nil
+        case (let certificate?, let key?): tls = TLSFiles(certificatePath: certificate, keyPath: key)
+        case (nil, _?): throw .missing("PROVHOOK_TLS_CERT_FILE (PROVHOOK_TLS_KEY_FILE is set)")
+        case (_?, nil): throw .missing("PROVHOOK_TLS_KEY_FILE (PROVHOOK_TLS_CERT_FILE is set)")
+        }
         let isDryRun = self.flag(flags.isDryRun, "PROVHOOK_DRY_RUN")
         var redirect: RedirectConfiguration
         if isDryRun, self.value(flags.redirectUser, "PROVHOOK_REDIRECT_USER") == nil {
@@ -117,24 +144,36 @@ extension Settings {
             databasePoolSize: try self.integer(nil, "PROVHOOK_DATABASE_POOL", default: 16, in: 2...200),
             databaseDeadline: .milliseconds(
                 try self.integer(nil, "PROVHOOK_DATABASE_TIMEOUT_MS", default: 5000, in: 100...600_000)),
-            host: host, port: port, redirect: redirect, delivery: delivery, vendors: vendors, logLevel: level,
+            host: host, port: port, adminHost: adminHost, adminPort: adminPort, tls: tls, redirect: redirect,
+            delivery: delivery, vendors: vendors, logLevel: level,
             logFormat: format, adminToken: adminToken,
             eventRetention: .seconds(
                 86_400 * Int64(try self.integer(nil, "PROVHOOK_EVENT_RETENTION_DAYS", default: 30, in: 1...3650))))
     }
 
     /// Parses `host:port` or `[v6]:port`.
-    static func listenAddress(_ text: String) throws(ConfigurationError) -> (String, Int) {
+    static func listenAddress(_ text: String, variable: String) throws(ConfigurationError) -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
         else {
-            throw .invalid(variable: "PROVHOOK_LISTEN", reason: "must be host:port, for example 127.0.0.1:8080")
+            throw .invalid(variable: variable, reason: "must be host:port, for example 127.0.0.1:8080")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else {
-            throw .invalid(variable: "PROVHOOK_LISTEN", reason: "must name a host, for example 0.0.0.0:8080")
+            throw .invalid(variable: variable, reason: "must name a host, for example 0.0.0.0:8080")
         }
         return (host, port)
+    }
+}
+
+/// The paths of a listener's PEM certificate chain and private key.
+public struct TLSFiles: Sendable, Equatable {
+    public var certificatePath: String
+    public var keyPath: String
+
+    public init(certificatePath: String, keyPath: String) {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
     }
 }

@@ -1,0 +1,143 @@
+import AsyncHTTPClient
+import EventSources
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import PostgresNIO
+import ProvHookCore
+import ServiceLifecycle
+import SnomRedirect
+
+/// The ports provhook's two listeners are bound to (useful when they were asked for port 0).
+public struct ListeningPorts: Sendable, Equatable {
+    /// The webhook listener: webhooks and `/healthz`.
+    public var webhook: Int
+    /// The admin listener: the admin API, `/metrics`, `/readyz` and `/openapi.yaml`.
+    public var admin: Int
+
+    public init(webhook: Int, admin: Int) {
+        self.webhook = webhook
+        self.admin = admin
+    }
+}
+
+/// Builds provhook's application: the webhook listener (HTTPS when `configuration.tls` is set), the admin
+/// listener, and as services the PostgreSQL pool, the HTTP client, the delivery worker, the journal sealer and
+/// the event retention. Used by `provhook serve` and by the tests alike.
+///
+/// The webhook listener is the one a PBX reaches, often over the internet, so it answers nothing but webhooks and
+/// `/healthz`. Everything an operator uses is on the admin listener, which binds to loopback unless told otherwise.
+///
+/// - Parameters:
+///   - redirectService: the service to call; nil makes a `RedirectClient` from the configuration.
+///   - onServerRunning: called once both listeners accept connections, with their ports.
+public func buildApplication(
+    _ configuration: ServeConfiguration, logger: Logger, metrics: ProvHookMetrics = ProvHookMetrics(),
+    redirectService: (any RedirectService)? = nil,
+    onServerRunning: @escaping @Sendable (ListeningPorts) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let postgres = PostgresClient(
+        configuration: try configuration.database.clientConfiguration(maxConnections: configuration.databasePoolSize),
+        backgroundLogger: logger.forPostgres)
+    let store = Store(client: postgres, logger: logger, deadline: configuration.databaseDeadline)
+    var services: [any Service] = [postgres]
+
+    let redirect: any RedirectService
+    if let redirectService {
+        redirect = redirectService
+    } else if configuration.delivery.isDryRun {
+        redirect = DryRunRedirectService()
+    } else {
+        let httpClient = try RedirectClient.makeHTTPClient(configuration: configuration.redirect)
+        services.append(HTTPClientService(client: httpClient))
+        redirect = RedirectClient(configuration: configuration.redirect, httpClient: httpClient, logger: logger)
+    }
+
+    let delivery = Delivery(
+        store: store, redirect: redirect, configuration: configuration.delivery, metrics: metrics,
+        listenURL: configuration.database, logger: logger)
+    services.append(delivery.worker)
+    services.append(JournalSealer(chain: JournalChain(store: store), logger: logger))
+    services.append(EventRetention(store: store, retention: configuration.eventRetention, logger: logger))
+
+    let ports = PortReport(onBoth: onServerRunning)
+    // A keep-alive connection idle for a minute is closed: a PBX reconnects, and idle sockets cannot pile up.
+    let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(60)))
+
+    let adminRouter = Router(context: ProvHookRequestContext.self)
+    adminRouter.add(middleware: ErrorBodyMiddleware())
+    OperationsController(store: store, health: delivery.health, metrics: metrics).addRoutes(to: adminRouter)
+    if let token = configuration.adminToken {
+        AdminController(
+            store: store, redirect: redirect, concurrency: configuration.delivery.concurrency, logger: logger
+        ).addRoutes(to: adminRouter, token: token)
+    }
+    services.append(
+        Application(
+            router: adminRouter, server: http1,
+            configuration: .init(
+                address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: nil),
+            onServerRunning: { channel in await ports.admin(channel.localAddress?.port ?? configuration.adminPort) },
+            logger: logger))
+
+    let router = Router(context: ProvHookRequestContext.self)
+    router.add(middleware: ErrorBodyMiddleware())
+    WebhookController(
+        store: store, planner: EventPlanner(vendors: configuration.vendors), signal: delivery.signal,
+        source: NativeWebhookSource(), metrics: metrics, logger: logger
+    ).addRoutes(to: router)
+    router.get("/healthz") { _, _ in OperationsController.Status(status: "ok") }
+
+    let server: HTTPServerBuilder
+    if let files = configuration.tls {
+        let certificate = try ReloadableCertificate(files: files)
+        server = try .tls(http1, tlsConfiguration: certificate.serverConfiguration())
+        services.append(CertificateReloadService(certificate: certificate, logger: logger))
+    } else {
+        server = http1
+    }
+    return Application(
+        router: router, server: server,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        services: services,
+        onServerRunning: { channel in await ports.webhook(channel.localAddress?.port ?? configuration.port) },
+        logger: logger
+    )
+}
+
+/// Calls back once both listeners have reported their ports.
+private actor PortReport {
+    let onBoth: @Sendable (ListeningPorts) async -> Void
+    private var webhookPort: Int?
+    private var adminPort: Int?
+
+    init(onBoth: @escaping @Sendable (ListeningPorts) async -> Void) {
+        self.onBoth = onBoth
+    }
+
+    func webhook(_ port: Int) async {
+        self.webhookPort = port
+        await self.reportIfBoth()
+    }
+
+    func admin(_ port: Int) async {
+        self.adminPort = port
+        await self.reportIfBoth()
+    }
+
+    private func reportIfBoth() async {
+        guard let webhook = self.webhookPort, let admin = self.adminPort else { return }
+        await self.onBoth(ListeningPorts(webhook: webhook, admin: admin))
+    }
+}
+
+/// Shuts the process's HTTP client down once the service group stops.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await self.client.shutdown()
+    }
+}

@@ -56,6 +56,8 @@ pg_init "$root/pg"
 pg_port=$(pg_free_port)
 pg_start "$root/pg" "$pg_port" -c synchronous_commit=on
 export PROVHOOK_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+(umask 077 && head -c 32 /dev/urandom | base64 >"$root/secret.key")
+export PROVHOOK_SECRET_KEY_FILE=$root/secret.key
 "$bin/provhook" migrate >/dev/null
 psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'CREATE TABLE bench_one_row (id bigserial PRIMARY KEY, v bigint NOT NULL)'
 umask 077

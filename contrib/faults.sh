@@ -83,6 +83,8 @@ setup() {
     pg_port=$(pg_free_port)
     pg_start "$dir/pg" "$pg_port"
     export PROVHOOK_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+    (umask 077 && head -c 32 /dev/urandom | base64 >"$dir/secret.key")
+    export PROVHOOK_SECRET_KEY_FILE=$dir/secret.key
     "$bin/provhook" migrate >/dev/null
     (umask 077 && "$bin/provhook" tenant add pbx --url-template 'https://prov.example.com/<mac>.xml' | grep -o 'whsec_[^ ]*' >"$dir/secret")
     (umask 077 && od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$dir/stand-in.password")

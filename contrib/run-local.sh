@@ -58,6 +58,11 @@ SELECT 'CREATE DATABASE provhook OWNER provhook_owner'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'provhook')
 \gexec
 SQL
+# The key that encrypts the tenants' webhook secrets, made once and kept with the cluster's data.
+if [ -z "${PROVHOOK_SECRET_KEY_FILE:-}" ]; then
+    [ -s "$state/secret.key" ] || (umask 077 && head -c 32 /dev/urandom | base64 >"$state/secret.key")
+    export PROVHOOK_SECRET_KEY_FILE=$state/secret.key
+fi
 PROVHOOK_DATABASE_URL="postgres://provhook_owner@127.0.0.1:$pg_port/provhook" "$bin/provhook" migrate
 psql "$superuser/provhook" -q -v ON_ERROR_STOP=1 -f sql/roles.sql >/dev/null
 export PROVHOOK_DATABASE_URL="postgres://provhook@127.0.0.1:$pg_port/provhook"
@@ -96,6 +101,7 @@ umask 077
     echo "export PROVHOOK_DATABASE_URL='$PROVHOOK_DATABASE_URL'"
     echo "export PROVHOOK_URL='http://$listen'"
     echo "export PROVHOOK_ADMIN_URL='http://$admin_listen'"
+    echo "export PROVHOOK_SECRET_KEY_FILE='$PROVHOOK_SECRET_KEY_FILE'"
     for name in PROVHOOK_REDIRECT_URL PROVHOOK_REDIRECT_USER PROVHOOK_REDIRECT_PASSWORD PROVHOOK_REDIRECT_PASSWORD_FILE PROVHOOK_REDIRECT_CA_FILE; do
         [ -n "${!name:-}" ] && echo "export $name='${!name}'"
     done

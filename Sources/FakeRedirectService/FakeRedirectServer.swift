@@ -11,6 +11,8 @@ import XMLRPC
 ///
 /// It follows the API reference and nothing more lenient: the path is exactly `/xmlrpc/` (the trailing slash
 /// is mandatory), only POST with `Content-Type: text/xml` is taken, basic auth is checked, MACs are 12 hex digits.
+/// It also answers what Snom's own CLI (Snomio/RDS-CLI) evidently gets from the real service: `network.echo` for its
+/// password check, an explicit `<nil/>` as `listPhones`'s absent URL, and its doubled `Content-Type: text/xml`.
 public struct FakeRedirectServer: Sendable {
     /// The path the service answers on.
     public static let path = "/xmlrpc/"
@@ -113,9 +115,13 @@ public struct FakeRedirectServer: Sendable {
             return response
         }
         call.user = user
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "text/xml" else {
+        // Python 3's xmlrpc.client, under Snom's own CLI (which overrides `send_content`), sends the header twice,
+        // both times `text/xml`; the real service takes that, so the stand-in takes a repeat of the same type.
+        let mediaTypes = Set(
+            request.headers[values: .contentType].map {
+                $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            })
+        guard mediaTypes == ["text/xml"] else {
             return Self.plain(.unsupportedMediaType, "Content-type: text/xml is mandatory")
         }
         let body: ByteBuffer

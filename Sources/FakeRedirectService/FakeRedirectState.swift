@@ -69,8 +69,10 @@ public actor FakeRedirectState {
     public var defaultModel: String
     /// Added to every answer.
     public var latency: Duration = .zero
-    /// When true, `getPhoneRedirection` answers `[true, company, url]` instead of `[company, url]`.
-    public var redirectionWithFlag = false
+    /// When true (the default), `getPhoneRedirection` answers `[true, company, url]`: the reference's "return code
+    /// True" and "return text company name, redirection URL", and the shape Snom's own CLI reads (`target[0] ==
+    /// True`, then `target[1]`, `target[2]`). False answers `[company, url]`, as the reference's example shows.
+    public var redirectionWithFlag = true
     private var pendingFailures: [Failure] = []
     private var standingFailure: Failure?
     private var hangGeneration = 0
@@ -199,7 +201,8 @@ public actor FakeRedirectState {
             if let fault = arity(1...2) { return .failure(fault) }
             guard let model = string(0) else { return .failure(typeFault(0, "string")) }
             var url: String?
-            if params.count == 2 {
+            // `provisioningUrl=None` in the reference: an explicit nil (as Snom's CLI sends it) is the default.
+            if params.count == 2, params[1] != .nil {
                 guard let given = string(1) else { return .failure(typeFault(1, "string")) }
                 url = given
             }
@@ -218,6 +221,10 @@ public actor FakeRedirectState {
         case "redirect.deregisterPhoneList":
             if let fault = arity(1...1) { return .failure(fault) }
             return .success(self.applyList(params[0]) { self.deregister(mac: $0, user: user) })
+        case "network.echo":
+            // Snom's CLI checks a password with `network.echo("ping")` and needs only an answer (HTTP 200) to it.
+            if let fault = arity(1...1) { return .failure(fault) }
+            return .success(params[0])
         default:
             return .failure(
                 XMLRPCFault(code: 1, message: "<class 'Exception'>:method \"\(call.methodName)\" is not supported"))

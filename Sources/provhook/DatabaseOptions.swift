@@ -23,8 +23,16 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Checks the database answers within the deadline, then runs `body` with a store on a running pool.
-    func withStore<T>(_ body: (Store) async throws -> T) async throws -> T {
+    /// `needsSecrets` is for the commands that store or use a webhook secret: they refuse to start without
+    /// `PROVHOOK_SECRET_KEY_FILE`, in one line that says how to make a key.
+    func withStore<T>(needsSecrets: Bool = false, _ body: (Store) async throws -> T) async throws -> T {
         let url = try self.url
+        let secrets: SecretKeyring?
+        do {
+            secrets = needsSecrets ? try Settings().requiredSecretKeyring() : try Settings().secretKeyring()
+        } catch {
+            throw CLIFailure.input(error.description)
+        }
         let logger = cliLogger()
         let timeout = Duration.seconds(max(1, self.databaseTimeout))
         do {
@@ -44,7 +52,7 @@ struct DatabaseOptions: ParsableArguments {
         let runner = Task { await client.run() }
         defer { runner.cancel() }
         do {
-            return try await body(Store(client: client, logger: logger))
+            return try await body(Store(client: client, logger: logger, secrets: secrets))
         } catch let error as StoreError {
             switch error {
             case .database(let database):

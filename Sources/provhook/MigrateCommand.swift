@@ -11,6 +11,12 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let url = try self.database.url
         let logger = cliLogger()
+        let secrets: SecretKeyring?
+        do {
+            secrets = try Settings().secretKeyring()
+        } catch {
+            throw CLIFailure.input(error.description)
+        }
         let report: Migrator.Report
         do {
             report = try await Database.withConnection(
@@ -30,5 +36,21 @@ struct MigrateCommand: AsyncParsableCommand {
             report.applied.isEmpty
                 ? "database is up to date (\(report.alreadyApplied.count) migrations applied before)"
                 : "applied \(report.applied.count) migration(s); \(report.alreadyApplied.count) were applied before")
+        try await self.sealSecretsInClear(secrets)
+    }
+
+    /// Seals the webhook secrets that are still in clear (from before migration 0006), or says how to.
+    func sealSecretsInClear(_ secrets: SecretKeyring?) async throws {
+        let inClear = try await self.database.withStore { try await $0.secretsInventory().inClear }
+        guard inClear > 0 else { return }
+        guard secrets != nil else {
+            throw CLIFailure.input(
+                "\(inClear) webhook secret(s) are stored in clear; set PROVHOOK_SECRET_KEY_FILE and run `provhook migrate` again to seal them (\(Settings.secretKeyHowTo))"
+            )
+        }
+        let sealed = try await self.database.withStore(needsSecrets: true) {
+            try await $0.sealSecretsInClear(actor: cliActor)
+        }
+        print("sealed \(sealed.count) webhook secret(s) under PROVHOOK_SECRET_KEY_FILE")
     }
 }

@@ -65,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(metrics.factory)
         let logger = Logger(label: "provhook")
 
-        try await Self.checkDatabase(configuration.database, logger: logger)
+        try await Self.checkDatabase(configuration.database, secrets: configuration.secrets, logger: logger)
         let scheme = configuration.tls == nil ? "http" : "https"
         let app: any Service
         do {
@@ -94,7 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// Fails fast, with a clear message, when the database is unreachable or not migrated.
-    static func checkDatabase(_ url: DatabaseURL, logger: Logger) async throws {
+    static func checkDatabase(_ url: DatabaseURL, secrets: SecretKeyring, logger: Logger) async throws {
         let expected = Migration.embedded.last?.version ?? 0
         let applied: Int
         let ownsJournal: Bool
@@ -123,10 +123,42 @@ struct ServeCommand: AsyncParsableCommand {
                 "the database \(url) is at migration \(applied), this provhook needs \(expected); run `provhook migrate`"
             )
         }
+        try await Self.checkSecrets(url, secrets: secrets, logger: logger)
         if ownsJournal {
             logger.warning(
                 "provhook serve runs as the owner of the journal, which could disable its append-only triggers; run migrate as the owner and serve as a login in provhook_app (sql/roles.sql)",
                 metadata: ["database": "\(url)"])
+        }
+    }
+
+    /// Refuses to start while a webhook secret is in clear, or sealed under a key this process lacks: either would
+    /// turn every webhook of those tenants away.
+    static func checkSecrets(_ url: DatabaseURL, secrets: SecretKeyring, logger: Logger) async throws {
+        let keys: [(String?, Int)]
+        do {
+            keys = try await Database.withConnection(url, timeout: .seconds(10), logger: logger) { connection in
+                let rows = try await connection.query(
+                    "SELECT webhook_secret_key_id, count(*) FROM tenants GROUP BY webhook_secret_key_id",
+                    logger: logger)
+                var keys: [(String?, Int)] = []
+                for try await row in rows.decode((String?, Int).self) { keys.append(row) }
+                return keys
+            }
+        } catch {
+            throw CLIFailure(
+                message: DatabaseError("cannot use \(url)", error).description, exitCode: CLIFailure.transportExitCode)
+        }
+        for (keyID, count) in keys {
+            guard let keyID else {
+                throw CLIFailure.input(
+                    "\(count) webhook secret(s) are still in clear; run `provhook migrate` with PROVHOOK_SECRET_KEY_FILE set to seal them"
+                )
+            }
+            guard secrets.keyIDs.contains(keyID) else {
+                throw CLIFailure.input(
+                    "\(count) webhook secret(s) are sealed under key \(keyID), which is neither PROVHOOK_SECRET_KEY_FILE (\(secrets.current.id)) nor PROVHOOK_PREVIOUS_SECRET_KEY_FILE"
+                )
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ import ProvHookCore
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant", abstract: "Manage tenants.",
-        subcommands: [Add.self, List.self, Update.self, Remove.self])
+        subcommands: [Add.self, List.self, Update.self, Remove.self, Reseal.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a tenant; prints its webhook secret once.")
@@ -19,7 +19,7 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             let template = try parseTemplate(self.urlTemplate)
-            let (tenant, secret) = try await self.database.withStore { store in
+            let (tenant, secret) = try await self.database.withStore(needsSecrets: true) { store in
                 try await store.addTenant(
                     id: self.id, name: self.name, urlTemplate: template, allowBearer: self.allowBearer, actor: cliActor)
             }
@@ -65,7 +65,7 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             let template = try self.urlTemplate.map(parseTemplate)
-            let update = try await self.database.withStore { store in
+            let update = try await self.database.withStore(needsSecrets: self.rotateSecret) { store in
                 try await store.updateTenant(
                     id: self.id, name: self.name, urlTemplate: template, allowBearer: self.allowBearer,
                     rotateSecret: self.rotateSecret, actor: cliActor)
@@ -77,6 +77,28 @@ struct TenantCommand: AsyncParsableCommand {
                 )
             }
             if let secret = update.newSecret { print("new webhook secret (shown only now): \(secret)") }
+        }
+    }
+
+    struct Reseal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-seal every webhook secret under PROVHOOK_SECRET_KEY_FILE (a key rotation).",
+            discussion: """
+                Rotating the key: make a new one, give every provhook the new key as PROVHOOK_SECRET_KEY_FILE and \
+                the old one as PROVHOOK_PREVIOUS_SECRET_KEY_FILE (so that serve opens both while this runs), run \
+                `provhook tenant reseal`, then drop PROVHOOK_PREVIOUS_SECRET_KEY_FILE and destroy the old key. \
+                Idempotent; each re-sealed tenant is journaled as a tenant.update.
+                """)
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let (resealed, inventory) = try await self.database.withStore(needsSecrets: true) { store in
+                (try await store.resealSecrets(actor: cliActor), try await store.secretsInventory())
+            }
+            print("re-sealed \(resealed.count) webhook secret(s) under the current key")
+            if inventory.inClear > 0 {
+                print("\(inventory.inClear) secret(s) are still in clear: run `provhook migrate` with this key")
+            }
         }
     }
 

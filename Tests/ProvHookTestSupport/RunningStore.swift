@@ -8,11 +8,14 @@ public struct RunningStore: Sendable {
     public let store: Store
     private let runner: Task<Void, Never>
 
-    public init(url: DatabaseURL, maxConnections: Int = 8, logger: Logger = Logger(label: "test")) throws {
+    public init(
+        url: DatabaseURL, maxConnections: Int = 8, logger: Logger = Logger(label: "test"),
+        secrets: SecretKeyring? = nil
+    ) throws {
         let client = PostgresClient(
             configuration: try url.clientConfiguration(maxConnections: maxConnections),
             backgroundLogger: logger.forPostgres)
-        self.store = Store(client: client, logger: logger)
+        self.store = Store(client: client, logger: logger, secrets: secrets)
         self.runner = Task { await client.run() }
     }
 

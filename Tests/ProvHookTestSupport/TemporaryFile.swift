@@ -19,3 +19,18 @@ public enum TemporaryFile {
         return try await body(path)
     }
 }
+
+/// Secret key files for tests, written the way an operator makes one (`openssl rand -base64 32`, mode 600).
+public enum SecretKeyFile {
+    /// Writes 32 random bytes, in base64 (or raw), to a new file of `mode` and returns its path.
+    public static func write(base64: Bool = true, mode: mode_t = 0o600) throws -> String {
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("provhook-test-\(UUID().uuidString).key").path
+        let contents = base64 ? Data((Data(bytes).base64EncodedString() + "\n").utf8) : Data(bytes)
+        guard FileManager.default.createFile(atPath: path, contents: contents, attributes: [.posixPermissions: mode])
+        else { throw CocoaError(.fileWriteUnknown) }
+        chmod(path, mode)
+        return path
+    }
+}

@@ -49,9 +49,18 @@ public struct TestDatabase: Sendable {
 
     /// The database as the app login: what provhook under test uses.
     public let url: DatabaseURL
-    /// The store on `url`.
+    /// The store on `url`, with `secrets`.
     public let store: Store
+    /// This database's own secret key, as provhook under test gets it.
+    public let secrets: SecretKeyring
+    /// A file holding `secrets`' key (mode 600), for `PROVHOOK_SECRET_KEY_FILE` of a provhook process.
+    public let secretKeyFile: String
     private let superuserURL: DatabaseURL
+
+    /// The environment a provhook process needs for this database: its URL as `role`, and its secret key.
+    public func environment(as role: Role = .app) -> [String: String] {
+        ["PROVHOOK_DATABASE_URL": self.urlString(as: role), "PROVHOOK_SECRET_KEY_FILE": self.secretKeyFile]
+    }
 
     /// The database's URL for `role`.
     public func url(as role: Role) -> DatabaseURL {
@@ -93,8 +102,12 @@ public struct TestDatabase: Sendable {
             }
             try await Self.applyRoles(superuserURL)
         }
-        let pool = try RunningStore(url: appURL, logger: Self.logger)
-        let database = TestDatabase(url: appURL, store: pool.store, superuserURL: superuserURL)
+        let keyFile = try SecretKeyFile.write()
+        defer { try? FileManager.default.removeItem(atPath: keyFile) }
+        let secrets = try SecretKeyring(current: SecretKey(contentsOfFile: keyFile))
+        let pool = try RunningStore(url: appURL, logger: Self.logger, secrets: secrets)
+        let database = TestDatabase(
+            url: appURL, store: pool.store, secrets: secrets, secretKeyFile: keyFile, superuserURL: superuserURL)
         let result: Result<T, any Error>
         do {
             result = .success(try await body(database))

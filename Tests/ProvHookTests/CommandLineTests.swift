@@ -10,7 +10,7 @@ struct CommandLineTests {
     func migrateTenantJournal() async throws {
         try await TestDatabase.with(migrated: false) { database in
             // As the README deploys it: the owner migrates, roles.sql grants, the app's login does the rest.
-            let owner = CommandLineRunner(environment: ["PROVHOOK_DATABASE_URL": database.urlString(as: .owner)])
+            let owner = CommandLineRunner(environment: database.environment(as: .owner))
             let first = try await owner.run(["migrate"])
             #expect(first.status == 0)
             #expect(first.output.contains("applied  0001_init.sql"))
@@ -18,7 +18,7 @@ struct CommandLineTests {
             #expect(second.status == 0)
             #expect(second.output.contains("up to date"))
             try await database.applyRoles()
-            let cli = CommandLineRunner(environment: ["PROVHOOK_DATABASE_URL": database.urlString])
+            let cli = CommandLineRunner(environment: database.environment())
 
             let add = try await cli.run([
                 "tenant", "add", "acme", "--url-template", "https://prov.example.com/<mac>.xml", "--name", "ACME",

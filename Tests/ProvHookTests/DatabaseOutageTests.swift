@@ -19,14 +19,15 @@ struct DatabaseOutageTests {
             _ = try await Migrator().migrate(on: connection, logger: logger)
         }
         let template = try URLTemplate("https://p.example/<mac>.xml")
-        let client = try RunningStore(url: cluster.url, maxConnections: 2)
+        let secrets = SecretKeyring.generate()
+        let client = try RunningStore(url: cluster.url, maxConnections: 2, secrets: secrets)
         let (_, secret) = try await client.store.addTenant(
             id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
         await client.stop()
 
         let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
         let provhook = try await RunningProvHook.start(
-            database: cluster.url, redirectEndpoint: standIn.endpoint, databaseDeadline: .seconds(1))
+            database: cluster.url, secrets: secrets, redirectEndpoint: standIn.endpoint, databaseDeadline: .seconds(1))
         var acknowledged: [String] = []
         func add(_ mac: String) async throws -> Int {
             let answer = try await provhook.send(

@@ -30,6 +30,8 @@ struct DatabaseRolesTests {
                 id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
                 actor: "cli:test")
             #expect(try await self.failure(database, as: .auditor, "SELECT webhook_secret FROM tenants") == "42501")
+            #expect(
+                try await self.failure(database, as: .auditor, "SELECT webhook_secret_sealed FROM tenants") == "42501")
             #expect(try await self.failure(database, as: .auditor, "SELECT * FROM tenants") == "42501")
             for readable in [
                 "SELECT id, name, url_template, allow_bearer, removed_at, created_at, updated_at FROM tenants",

@@ -246,7 +246,7 @@ struct EndToEndTests {
                         DeviceChange(mac: MACAddress(mac)!, desired: desired), tenantID: "acme", actor: "cli:test")
                 }
                 let provhook = try await RunningProvHook.start(
-                    database: database.url, redirectEndpoint: standIn.endpoint)
+                    database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint)
                 try await eventually("all decided") {
                     try await database.store.devices(DeviceFilter(status: .pending)).isEmpty
                 }
@@ -298,9 +298,9 @@ struct EndToEndTests {
             let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
             await standIn.state.setLatency(.milliseconds(5))
             let first = try await RunningProvHook.start(
-                database: database.url, redirectEndpoint: standIn.endpoint, instance: "one")
+                database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint, instance: "one")
             let second = try await RunningProvHook.start(
-                database: database.url, redirectEndpoint: standIn.endpoint, instance: "two")
+                database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint, instance: "two")
             let macs = (0..<120).map { String(format: "00041362%04X", $0) }
             // Sixteen senders at a time; like a PBX, a sender retries a 503 with the same webhook-id.
             func deliver(_ target: RunningProvHook, _ body: String) async throws {

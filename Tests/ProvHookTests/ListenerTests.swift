@@ -28,7 +28,8 @@ struct ListenerTests {
             defer { for path in [certificate, key] { try? FileManager.default.removeItem(atPath: path) } }
 
             let serve = try await ServeProcess.start(environment: [
-                "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_DRY_RUN": "1",
+                "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_SECRET_KEY_FILE": database.secretKeyFile,
+                "PROVHOOK_DRY_RUN": "1",
                 "PROVHOOK_TLS_CERT_FILE": certificate, "PROVHOOK_TLS_KEY_FILE": key,
                 "PROVHOOK_ADMIN_TOKEN": "admin-token-0123456789abcdef",
             ])

@@ -14,7 +14,8 @@ struct ReconcileCommandTests {
             let (_, secret) = try await database.store.addTenant(
                 id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
             let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
-            let provhook = try await RunningProvHook.start(database: database.url, redirectEndpoint: standIn.endpoint)
+            let provhook = try await RunningProvHook.start(
+                database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint)
             for mac in ["000413000001", "000413000002"] {
                 #expect(
                     try await provhook.send(
@@ -32,7 +33,8 @@ struct ReconcileCommandTests {
             await standIn.state.setRegistration(
                 "000413000077", .init(owner: StandInAccounts.user, url: "https://extra.example/"))
             let cli = CommandLineRunner(environment: [
-                "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_REDIRECT_URL": standIn.endpoint,
+                "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_SECRET_KEY_FILE": database.secretKeyFile,
+                "PROVHOOK_REDIRECT_URL": standIn.endpoint,
                 "PROVHOOK_REDIRECT_ALLOW_HTTP": "1",
                 "PROVHOOK_REDIRECT_USER": StandInAccounts.user, "PROVHOOK_REDIRECT_PASSWORD": StandInAccounts.password,
                 "PROVHOOK_RECONCILE_MODELS": "snomD785",

@@ -36,7 +36,7 @@ final class RunningProvHook: Sendable {
     }
 
     static func start(
-        database: DatabaseURL, redirectEndpoint: String, user: String = StandInAccounts.user,
+        database: DatabaseURL, secrets: SecretKeyring, redirectEndpoint: String, user: String = StandInAccounts.user,
         password: String = StandInAccounts.password, concurrency: Int = 4, instance: String = "test",
         retryBase: Duration = .milliseconds(20), retryMaximum: Duration = .milliseconds(400),
         vendors: VendorFilter = VendorFilter(), readTimeout: Duration = .seconds(5),
@@ -60,7 +60,7 @@ final class RunningProvHook: Sendable {
                 retry: RetryPolicy(base: retryBase, maximum: retryMaximum, giveUpAfter: .seconds(600)),
                 instance: instance,
                 idleWake: idleWake, isDryRun: isDryRun),
-            vendors: vendors, adminToken: adminToken)
+            vendors: vendors, adminToken: adminToken, secrets: secrets)
         let metrics = ProvHookMetrics()
         let (ports, continuation) = AsyncStream.makeStream(of: ListeningPorts.self)
         let app = try buildApplication(configuration, logger: logger, metrics: metrics) { bound in
@@ -176,7 +176,8 @@ struct EndToEnd {
                 id: Self.tenant, name: "ACME", urlTemplate: template, allowBearer: allowBearer, actor: "cli:test")
             let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
             let provhook = try await RunningProvHook.start(
-                database: database.url, redirectEndpoint: standIn.endpoint, password: password,
+                database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint,
+                password: password,
                 concurrency: concurrency,
                 readTimeout: readTimeout,
                 isDryRun: isDryRun, adminToken: adminToken, idleWake: idleWake)

@@ -290,7 +290,7 @@ struct StoreTests {
     func noSecretAtTrace() async throws {
         let log = CapturedLog()
         try await TestDatabase.with { database in
-            let pool = try RunningStore(url: database.url, logger: log.logger(level: .trace))
+            let pool = try RunningStore(url: database.url, logger: log.logger(level: .trace), secrets: database.secrets)
             let (_, secret) = try await pool.store.addTenant(
                 id: "acme", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
             #expect(try await pool.store.credentials(tenantID: "acme")?.secret == secret)

@@ -20,7 +20,7 @@ struct RedirectClientTests {
             #expect(try await client.registerPhone(self.mac, url: self.url) == .ok)
             #expect(try await client.checkPhone(self.mac) == .ok)
             #expect(try await client.phoneRedirection(self.mac) == .redirected(company: "Our Company", url: self.url))
-            await standIn.state.setRedirectionWithFlag(true)
+            await standIn.state.setRedirectionWithFlag(false)
             #expect(try await client.phoneRedirection(self.mac) == .redirected(company: "Our Company", url: self.url))
 
             #expect(try await client.registerPhoneList([self.other], url: "https://b.example.com/") == .ok)

@@ -29,14 +29,15 @@ extension Store {
     ) async throws(StoreError) -> (Tenant, secret: String) {
         try Tenant.validate(id: id)
         let secret = WebhookSecret.generate()
+        let (sealed, keyID) = try self.requireSecrets().seal(secret, tenantID: id)
         let name = name ?? id
         try Tenant.validate(name: name)
         let logger = self.logger
         let tenant = try await self.transaction("adding tenant \(id)") { connection in
             let rows = try await connection.rows(
                 """
-                INSERT INTO tenants (id, name, url_template, webhook_secret, allow_bearer)
-                VALUES (\(id), \(name), \(urlTemplate.text), \(secret), \(allowBearer))
+                INSERT INTO tenants (id, name, url_template, webhook_secret_sealed, webhook_secret_key_id, allow_bearer)
+                VALUES (\(id), \(name), \(urlTemplate.text), \(ByteBuffer(bytes: sealed)), \(keyID), \(allowBearer))
                 ON CONFLICT (id) DO NOTHING
                 RETURNING id, name, url_template, allow_bearer, created_at, updated_at, removed_at
                 """, as: TenantRow.self, logger: logger)
@@ -69,13 +70,25 @@ extension Store {
         .first.map(makeTenant)
     }
 
-    /// The secret of an active tenant, or nil if there is no such tenant (or it was removed).
+    /// The secret of an active tenant, opened with the keyring, or nil if there is no such tenant (or it was removed).
     public func credentials(tenantID: String) async throws(StoreError) -> TenantCredentials? {
-        try await self.rows(
+        let secrets = try self.requireSecrets()
+        let rows = try await self.rows(
             "reading tenant \(tenantID)",
-            "SELECT webhook_secret, allow_bearer FROM tenants WHERE id = \(tenantID) AND removed_at IS NULL",
-            as: (String, Bool).self
-        ).first.map { TenantCredentials(secret: $0.0, allowBearer: $0.1) }
+            """
+            SELECT webhook_secret_sealed, webhook_secret_key_id, allow_bearer FROM tenants
+            WHERE id = \(tenantID) AND removed_at IS NULL
+            """,
+            as: (ByteBuffer?, String?, Bool).self)
+        guard let (sealed, keyID, allowBearer) = rows.first else { return nil }
+        guard let sealed, let keyID else {
+            throw .secretKey(
+                "the webhook secret of tenant \(tenantID.debugDescription) is still in clear; run `provhook migrate` with PROVHOOK_SECRET_KEY_FILE set"
+            )
+        }
+        return TenantCredentials(
+            secret: try secrets.open(Array(sealed.readableBytesView), keyID: keyID, tenantID: tenantID),
+            allowBearer: allowBearer)
     }
 
     /// Changes a tenant. A new URL template re-points every registered device of the tenant.
@@ -85,6 +98,9 @@ extension Store {
     ) async throws(StoreError) -> TenantUpdate {
         if let name { try Tenant.validate(name: name) }
         let newSecret = rotateSecret ? WebhookSecret.generate() : nil
+        let sealed = try newSecret.map { secret throws(StoreError) in
+            try self.requireSecrets().seal(secret, tenantID: id)
+        }
         let template = urlTemplate?.text
         let logger = self.logger
         return try await self.transaction("updating tenant \(id)") { connection in
@@ -94,7 +110,9 @@ extension Store {
                     name = COALESCE(\(name), name),
                     url_template = COALESCE(\(template), url_template),
                     allow_bearer = COALESCE(\(allowBearer), allow_bearer),
-                    webhook_secret = COALESCE(\(newSecret), webhook_secret),
+                    webhook_secret = CASE WHEN \(sealed != nil) THEN NULL ELSE webhook_secret END,
+                    webhook_secret_sealed = COALESCE(\(sealed.map { ByteBuffer(bytes: $0.sealed) }), webhook_secret_sealed),
+                    webhook_secret_key_id = COALESCE(\(sealed?.keyID), webhook_secret_key_id),
                     updated_at = now()
                 WHERE id = \(id) AND removed_at IS NULL
                 RETURNING \(unescaped: tenantColumns)

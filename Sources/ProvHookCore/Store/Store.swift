@@ -14,9 +14,14 @@ public struct Store: Sendable {
     /// The longest any operation may take. PostgresClient waits for a connection forever while the database is
     /// down; past this deadline the operation fails instead, so that webhooks answer 503 rather than hang.
     let deadline: Duration
+    /// Seals and opens tenants' webhook secrets; nil for the commands that never touch one.
+    let secrets: SecretKeyring?
 
-    public init(client: PostgresClient, logger: Logger, deadline: Duration = .seconds(10)) {
+    public init(
+        client: PostgresClient, logger: Logger, deadline: Duration = .seconds(10), secrets: SecretKeyring? = nil
+    ) {
         self.client = client
+        self.secrets = secrets
         self.logger = logger.forPostgres
         self.deadline = deadline
     }
@@ -189,5 +194,17 @@ private final class LeaseGate<T: Sendable>: Sendable {
     /// Waits for the outcome.
     func result() async throws -> T {
         try await self.answer.value()
+    }
+}
+
+extension Store {
+    /// The keyring, or the error that says how to give one.
+    func requireSecrets() throws(StoreError) -> SecretKeyring {
+        guard let secrets = self.secrets else {
+            throw .secretKey(
+                "PROVHOOK_SECRET_KEY_FILE is required: it encrypts the tenants' webhook secrets; \(Settings.secretKeyHowTo)"
+            )
+        }
+        return secrets
     }
 }

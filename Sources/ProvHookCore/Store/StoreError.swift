@@ -10,10 +10,12 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case conflict(String)
     /// The database failed or refused.
     case database(DatabaseError)
+    /// A webhook secret cannot be sealed or opened: no key was given, or the key does not open it.
+    case secretKey(String)
 
     public var description: String {
         switch self {
-        case .invalid(let message), .notFound(let message), .conflict(let message): message
+        case .invalid(let message), .notFound(let message), .conflict(let message), .secretKey(let message): message
         case .database(let error): error.description
         }
     }

@@ -200,13 +200,15 @@ struct AdminController: Sendable {
 }
 
 extension APIError {
-    /// A store refusal as an HTTP answer: 400, 404, 409, or 503 while the database is unavailable.
+    /// A store refusal as an HTTP answer: 400, 404, 409, 500 when the secret key cannot seal or open a secret
+    /// (a misconfiguration the message names), or 503 while the database is unavailable.
     init(_ error: StoreError) {
         switch error {
         case .invalid(let message): self.init(.badRequest, code: "invalid", message: message)
         case .notFound(let message): self.init(.notFound, code: "not_found", message: message)
         case .conflict(let message): self.init(.conflict, code: "conflict", message: message)
         case .database: self.init(.serviceUnavailable, code: "unavailable", message: "the database is unavailable")
+        case .secretKey(let message): self.init(.internalServerError, code: "secret_key", message: message)
         }
     }
 }

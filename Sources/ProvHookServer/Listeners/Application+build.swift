@@ -40,7 +40,8 @@ public func buildApplication(
     let postgres = PostgresClient(
         configuration: try configuration.database.clientConfiguration(maxConnections: configuration.databasePoolSize),
         backgroundLogger: logger.forPostgres)
-    let store = Store(client: postgres, logger: logger, deadline: configuration.databaseDeadline)
+    let store = Store(
+        client: postgres, logger: logger, deadline: configuration.databaseDeadline, secrets: configuration.secrets)
     var services: [any Service] = [postgres]
 
     let redirect: any RedirectService

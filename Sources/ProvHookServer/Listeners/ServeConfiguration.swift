@@ -30,6 +30,8 @@ public struct ServeConfiguration: Sendable {
     public var adminToken: String?
     /// How long webhook events' idempotency keys are kept (`PROVHOOK_EVENT_RETENTION_DAYS`).
     public var eventRetention: Duration
+    /// Opens the tenants' webhook secrets and seals rotated ones (`PROVHOOK_SECRET_KEY_FILE`, required).
+    public var secrets: SecretKeyring
 
     public init(
         database: DatabaseURL, databasePoolSize: Int = 16, databaseDeadline: Duration = .seconds(5),
@@ -37,8 +39,9 @@ public struct ServeConfiguration: Sendable {
         tls: TLSFiles? = nil, redirect: RedirectConfiguration, delivery: DeliveryConfiguration,
         vendors: VendorFilter = VendorFilter(),
         logLevel: Logger.Level = .info, logFormat: String = "text", adminToken: String? = nil,
-        eventRetention: Duration = .seconds(30 * 86_400)
+        eventRetention: Duration = .seconds(30 * 86_400), secrets: SecretKeyring
     ) {
+        self.secrets = secrets
         self.eventRetention = eventRetention
         self.database = database
         self.databasePoolSize = databasePoolSize
@@ -135,6 +138,7 @@ extension Settings {
         guard format == "text" || format == "json" else {
             throw .invalid(variable: "PROVHOOK_LOG_FORMAT", reason: "must be text or json")
         }
+        let secrets = try self.requiredSecretKeyring()
         let adminToken = try self.secret(nil, "PROVHOOK_ADMIN_TOKEN")
         if let adminToken, adminToken.utf8.count < 16 {
             throw .invalid(variable: "PROVHOOK_ADMIN_TOKEN", reason: "must be at least 16 characters")
@@ -148,7 +152,8 @@ extension Settings {
             delivery: delivery, vendors: vendors, logLevel: level,
             logFormat: format, adminToken: adminToken,
             eventRetention: .seconds(
-                86_400 * Int64(try self.integer(nil, "PROVHOOK_EVENT_RETENTION_DAYS", default: 30, in: 1...3650))))
+                86_400 * Int64(try self.integer(nil, "PROVHOOK_EVENT_RETENTION_DAYS", default: 30, in: 1...3650))),
+            secrets: secrets)
     }
 
     /// Parses `host:port` or `[v6]:port`.

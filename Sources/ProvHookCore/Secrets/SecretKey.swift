@@ -1,0 +1,124 @@
+import Crypto
+import Foundation
+
+/// A 32-byte key that encrypts tenants' webhook secrets at rest (AES-256-GCM), read from `PROVHOOK_SECRET_KEY_FILE`.
+///
+/// The database holds only what the key sealed, so a copy of the database (a backup, a replica, the app's login)
+/// does not give the secrets that sign webhooks. The key never reaches the database, a log or a message.
+public struct SecretKey: Sendable {
+    /// The key's id: the first 8 bytes of HMAC-SHA256(key, "provhook secret key id"), in hex. Stored next to each
+    /// sealed secret, it says which key opens it without saying anything about the key.
+    public let id: String
+    let key: SymmetricKey
+
+    /// The key from 32 bytes.
+    public init(bytes: some ContiguousBytes) throws(SecretKeyError) {
+        let key = SymmetricKey(data: bytes)
+        guard key.bitCount == 256 else { throw .wrongLength(key.bitCount / 8) }
+        self.key = key
+        let tag = HMAC<SHA256>.authenticationCode(for: Data("provhook secret key id".utf8), using: key)
+        self.id = Array(tag).prefix(8).hex
+    }
+
+    /// A new random key, for tests and throwaway setups.
+    public static func generate() -> SecretKey {
+        try! SecretKey(bytes: SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+    }
+
+    /// The key in a file: 32 raw bytes, or their base64 (as `openssl rand -base64 32` writes it). The file must be a
+    /// regular file that no one but its owner and group can read: others may have no access at all.
+    public init(contentsOfFile path: String) throws(SecretKeyError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .unreadable(path, String(cString: strerror(errno))) }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw .unreadable(path, "not a regular file") }
+        guard info.st_mode & 0o007 == 0, info.st_mode & 0o020 == 0 else {
+            throw .exposed(path, String(info.st_mode & 0o777, radix: 8))
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(path, "permission denied")
+        }
+        if data.count == 32 {
+            try self.init(bytes: data)
+            return
+        }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let decoded = Data(base64Encoded: text) else { throw .wrongLength(data.count) }
+        try self.init(bytes: decoded)
+    }
+
+    /// Seals `secret` for `tenantID`: nonce, ciphertext and tag. The tenant's id is authenticated with it, so a
+    /// sealed secret copied onto another tenant's row does not open.
+    func seal(_ secret: String, tenantID: String) -> [UInt8] {
+        // AES.GCM.seal fails only for a nonce of the wrong size; its own random nonce cannot be.
+        let box = try! AES.GCM.seal(Data(secret.utf8), using: self.key, authenticating: Self.context(tenantID))
+        return Array(box.combined!)
+    }
+
+    /// Opens what `seal` made for `tenantID`; nil if this key did not seal it for that tenant, or it was altered.
+    func open(_ sealed: [UInt8], tenantID: String) -> String? {
+        guard let box = try? AES.GCM.SealedBox(combined: sealed),
+            let plain = try? AES.GCM.open(box, using: self.key, authenticating: Self.context(tenantID))
+        else { return nil }
+        return String(validating: plain, as: UTF8.self)
+    }
+
+    private static func context(_ tenantID: String) -> Data {
+        Data("provhook tenant webhook secret\u{0}\(tenantID)".utf8)
+    }
+}
+
+/// The key that seals new secrets and, during a rotation, the previous keys that still open old ones.
+public struct SecretKeyring: Sendable {
+    /// Seals every new or rotated secret (`PROVHOOK_SECRET_KEY_FILE`).
+    public let current: SecretKey
+    /// Open secrets sealed before a rotation (`PROVHOOK_PREVIOUS_SECRET_KEY_FILE`), until `tenant reseal` ran.
+    public let previous: [SecretKey]
+
+    public init(current: SecretKey, previous: [SecretKey] = []) {
+        self.current = current
+        self.previous = previous.filter { $0.id != current.id }
+    }
+
+    /// A keyring of one new random key, for tests and throwaway setups.
+    public static func generate() -> SecretKeyring { SecretKeyring(current: .generate()) }
+
+    /// The ids of every key held.
+    public var keyIDs: [String] { [self.current.id] + self.previous.map(\.id) }
+
+    /// Seals under the current key; returns the sealed bytes and the key's id.
+    func seal(_ secret: String, tenantID: String) -> (sealed: [UInt8], keyID: String) {
+        (self.current.seal(secret, tenantID: tenantID), self.current.id)
+    }
+
+    /// Opens a secret sealed under the key `keyID`.
+    func open(_ sealed: [UInt8], keyID: String, tenantID: String) throws(StoreError) -> String {
+        guard let key = ([self.current] + self.previous).first(where: { $0.id == keyID }) else {
+            throw .secretKey(
+                "the webhook secret of tenant \(tenantID.debugDescription) is sealed under key \(keyID), which is "
+                    + "neither PROVHOOK_SECRET_KEY_FILE (\(self.current.id)) nor PROVHOOK_PREVIOUS_SECRET_KEY_FILE")
+        }
+        guard let secret = key.open(sealed, tenantID: tenantID) else {
+            throw .secretKey(
+                "the webhook secret of tenant \(tenantID.debugDescription) does not open under key \(keyID): "
+                    + "it was altered or copied from another tenant")
+        }
+        return secret
+    }
+}
+
+/// Why a secret key file cannot be used. Names the file, never its contents.
+public enum SecretKeyError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unreadable(String, String)
+    case exposed(String, String)
+    case wrongLength(Int)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): "cannot read \(path): \(reason)"
+        case .exposed(let path, let mode):
+            "\(path) is readable or writable by others (mode \(mode)); chmod 600 it"
+        case .wrongLength(let count):
+            "it holds \(count) bytes; a key is 32 random bytes, raw or in base64"
+        }
+    }
+}

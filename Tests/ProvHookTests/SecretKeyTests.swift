@@ -1,0 +1,187 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+import ProvHookCore
+import ProvHookTestSupport
+import Testing
+
+/// Webhook secrets at rest: sealed under `PROVHOOK_SECRET_KEY_FILE`, bound to their tenant, migrated from clear,
+/// rotated to a new key; and the commands that need the key refuse to run without one.
+@Suite("Secret key and sealed webhook secrets")
+struct SecretKeyTests {
+    @Test("a key file is taken raw or in base64, and refused when missing, not a file, exposed or short")
+    func keyFiles() throws {
+        for base64 in [true, false] {
+            let path = try SecretKeyFile.write(base64: base64)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            #expect(try SecretKey(contentsOfFile: path).id.count == 16)
+            #expect(try SecretKey(contentsOfFile: path).id == SecretKey(contentsOfFile: path).id)
+        }
+        #expect(throws: SecretKeyError.self) { try SecretKey(contentsOfFile: "/nonexistent/provhook.key") }
+        #expect(throws: SecretKeyError.self) {
+            try SecretKey(contentsOfFile: FileManager.default.temporaryDirectory.path)
+        }
+        for mode: mode_t in [0o644, 0o604, 0o620, 0o666] {
+            let path = try SecretKeyFile.write(mode: mode)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            #expect(throws: SecretKeyError.exposed(path, String(mode, radix: 8))) {
+                try SecretKey(contentsOfFile: path)
+            }
+        }
+        let groupReadable = try SecretKeyFile.write(mode: 0o640)
+        defer { try? FileManager.default.removeItem(atPath: groupReadable) }
+        #expect(throws: Never.self) { try SecretKey(contentsOfFile: groupReadable) }
+        for contents in ["", "c2hvcnQ=\n", String(repeating: "A", count: 31), Data(count: 16).base64EncodedString()] {
+            let path = try TemporaryFile.write(contents, suffix: ".key")
+            chmod(path, 0o600)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            #expect(throws: SecretKeyError.self) { try SecretKey(contentsOfFile: path) }
+        }
+
+        let missing = Settings(environment: [:])
+        #expect(try missing.secretKeyring() == nil)
+        do {
+            _ = try missing.requiredSecretKeyring()
+            Issue.record("no key must be refused")
+        } catch {
+            #expect(
+                error.description.contains("PROVHOOK_SECRET_KEY_FILE") && error.description.contains("openssl rand"))
+            #expect(!error.description.contains("\n"), "one line")
+        }
+    }
+
+    @Test("a secret is sealed at rest, opens only for its tenant and under its key")
+    func sealedAtRest() async throws {
+        try await TestDatabase.with { database in
+            let template = try URLTemplate("https://p.example/<mac>")
+            let (_, secret) = try await database.store.addTenant(
+                id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+            _ = try await database.store.addTenant(
+                id: "beta", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+            #expect(try await database.store.credentials(tenantID: "acme")?.secret == secret)
+
+            // Nothing in the row gives the secret away.
+            let stored = try await database.withConnection { connection in
+                let rows = try await connection.query(
+                    "SELECT webhook_secret, webhook_secret_sealed, webhook_secret_key_id FROM tenants WHERE id = 'acme'",
+                    logger: TestDatabase.logger)
+                var found: [(String?, ByteBuffer, String)] = []
+                for try await row in rows.decode((String?, ByteBuffer, String).self) { found.append(row) }
+                return found
+            }
+            let (clear, sealed, keyID) = try #require(stored.first)
+            #expect(clear == nil && keyID == database.secrets.current.id)
+            let secretBytes = Array(secret.utf8)
+            let sealedBytes = Array(sealed.readableBytesView)
+            #expect(!sealedBytes.indices.contains { sealedBytes[$0...].starts(with: secretBytes.prefix(12)) })
+
+            // Copied onto another tenant's row, it does not open: the tenant id is authenticated with it.
+            try await database.withConnection { connection in
+                try await connection.query(
+                    """
+                    UPDATE tenants SET webhook_secret_sealed = (SELECT webhook_secret_sealed FROM tenants WHERE id = 'acme')
+                    WHERE id = 'beta'
+                    """, logger: TestDatabase.logger)
+            }
+            await #expect(throws: StoreError.self) { try await database.store.credentials(tenantID: "beta") }
+
+            // Another key opens nothing, and says which key the secret needs.
+            let other = try RunningStore(url: database.url, secrets: .generate())
+            do {
+                _ = try await other.store.credentials(tenantID: "acme")
+                Issue.record("another key must not open the secret")
+            } catch {
+                #expect("\(error)".contains(database.secrets.current.id) && !"\(error)".contains(secret))
+            }
+            await other.stop()
+        }
+    }
+
+    @Test("migrate seals the secrets left in clear, journaled; serve refuses to start before")
+    func migrationFromClear() async throws {
+        try await TestDatabase.with(migrated: false) { database in
+            try await database.withConnection(as: .owner) { connection in
+                _ = try await Migrator(migrations: Migration.embedded.filter { $0.version <= 5 })
+                    .migrate(on: connection, logger: TestDatabase.logger)
+                try await connection.query(
+                    """
+                    INSERT INTO tenants (id, name, url_template, webhook_secret)
+                    VALUES ('old', 'old', 'https://p.example/<mac>', 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')
+                    """, logger: TestDatabase.logger)
+            }
+            var owner = CommandLineRunner(environment: database.environment(as: .owner))
+            owner.environment["PROVHOOK_SECRET_KEY_FILE"] = nil
+            var result = try await owner.run(["migrate"])
+            #expect(result.status == 2 && result.output.contains("0006_sealed_secrets.sql"))
+            #expect(result.error.contains("1 webhook secret(s) are stored in clear"))
+            #expect(!result.error.contains("whsec_"))
+            try await database.applyRoles()
+
+            var serve = CommandLineRunner(environment: database.environment())
+            serve.environment["PROVHOOK_DRY_RUN"] = "1"
+            result = try await serve.run(["serve"])
+            #expect(result.status == 2 && result.error.contains("still in clear"), "\(result.error)")
+
+            result = try await CommandLineRunner(environment: database.environment(as: .owner)).run(["migrate"])
+            #expect(result.status == 0 && result.output.contains("sealed 1 webhook secret(s)"), "\(result.error)")
+            #expect(
+                try await database.store.credentials(tenantID: "old")?.secret
+                    == "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            let journal = try await database.store.journal(JournalFilter(tenantID: "old"))
+            #expect(journal.map(\.action) == ["tenant.update"])
+            #expect(!"\(journal)".contains("whsec_"))
+        }
+    }
+
+    @Test("a key rotation: reseal under the new key while the old one opens; then the old key is not needed")
+    func rotation() async throws {
+        try await TestDatabase.with { database in
+            let (_, secret) = try await database.store.addTenant(
+                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
+                actor: "cli:test")
+            let newKey = try SecretKeyFile.write()
+            defer { try? FileManager.default.removeItem(atPath: newKey) }
+            var cli = CommandLineRunner(environment: database.environment())
+            cli.environment["PROVHOOK_SECRET_KEY_FILE"] = newKey
+
+            // Without the old key, serve cannot open acme's secret and says so before it starts.
+            cli.environment["PROVHOOK_DRY_RUN"] = "1"
+            var result = try await cli.run(["serve"])
+            #expect(result.status == 2 && result.error.contains(database.secrets.current.id), "\(result.error)")
+            result = try await cli.run(["tenant", "reseal"])
+            #expect(result.status == 2, "the old key is needed to open the secret")
+
+            cli.environment["PROVHOOK_PREVIOUS_SECRET_KEY_FILE"] = database.secretKeyFile
+            result = try await cli.run(["tenant", "reseal"])
+            #expect(result.status == 0 && result.output.contains("re-sealed 1"), "\(result.error)")
+            result = try await cli.run(["tenant", "reseal"])
+            #expect(result.status == 0 && result.output.contains("re-sealed 0"), "idempotent")
+
+            let rotated = try RunningStore(
+                url: database.url, secrets: SecretKeyring(current: SecretKey(contentsOfFile: newKey)))
+            #expect(try await rotated.store.credentials(tenantID: "acme")?.secret == secret)
+            await rotated.stop()
+            await #expect(throws: StoreError.self) { try await database.store.credentials(tenantID: "acme") }
+            let journal = try await database.store.journal(JournalFilter(tenantID: "acme"))
+            #expect(journal.contains { $0.action == "tenant.update" && $0.detail["secret_resealed_from"] != nil })
+        }
+    }
+
+    @Test("the commands that store or use a secret refuse to run without a key, in one line")
+    func refusals() async throws {
+        try await TestDatabase.with { database in
+            var cli = CommandLineRunner(environment: database.environment())
+            cli.environment["PROVHOOK_SECRET_KEY_FILE"] = nil
+            for arguments in [
+                ["tenant", "add", "x", "--url-template", "https://p.example/<mac>"],
+                ["tenant", "update", "x", "--rotate-secret"], ["tenant", "reseal"], ["serve", "--dry-run"],
+            ] {
+                let result = try await cli.run(arguments)
+                #expect(result.status == 2, "\(arguments)")
+                #expect(result.error.contains("PROVHOOK_SECRET_KEY_FILE") && result.error.contains("openssl rand"))
+                #expect(result.error.split(separator: "\n").count == 1, "\(result.error)")
+            }
+            #expect(try await cli.run(["tenant", "list"]).status == 0, "commands without secrets need no key")
+        }
+    }
+}

@@ -33,7 +33,8 @@ struct DeviceCommand: AsyncParsableCommand {
                 ],
                 devices.map {
                     [
-                        $0.mac, $0.tenantID, $0.deviceID ?? "-", $0.extensionNumber ?? "-", $0.desired.rawValue,
+                        $0.mac, $0.tenantID ?? "(unclaimed)", $0.deviceID ?? "-", $0.extensionNumber ?? "-",
+                        $0.desired.rawValue,
                         $0.status.rawValue,
                         String($0.generation), String($0.attempts), $0.updatedAt.iso8601,
                         [$0.url, $0.lastError].compactMap { $0 }.joined(separator: "  "),

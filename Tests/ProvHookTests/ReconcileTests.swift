@@ -52,7 +52,7 @@ struct ReconcileTests {
 
             let fixed = try await reconciler.run(tenantID: nil, dryRun: false, prune: true)
             #expect(fixed.findings.count == 4)
-            #expect(fixed.findings.first { $0.mac == "000413009999" }?.action == .pruned)
+            #expect(fixed.findings.first { $0.mac == "000413009999" }?.action == .queued)
             try await eventually("fixed by the worker") {
                 let (one, two, four, unknown) = (
                     await run.state.registration("000413000001"), await run.state.registration("000413000002"),

@@ -4,7 +4,8 @@ import SnomRedirect
 /// A device claimed by a worker: what to apply, for which generation.
 public struct ClaimedDevice: Sendable, Hashable {
     public var mac: MACAddress
-    public var tenantID: String
+    /// Nil for a MAC no tenant claims, queued for deregistration by `reconcile --prune`.
+    public var tenantID: String?
     public var desired: DesiredState
     public var url: String?
     public var generation: Int64

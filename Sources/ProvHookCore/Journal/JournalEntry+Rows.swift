@@ -45,7 +45,7 @@ extension JournalEntry {
 
     /// A device queued again at a new generation, by a re-point, a tenant's removal or a reconcile fix.
     public static func deviceQueued(
-        _ action: JournalAction, mac: String, tenantID: String, generation: Int64, actor: String,
+        _ action: JournalAction, mac: String, tenantID: String?, generation: Int64, actor: String,
         detail: [String: JSONValue] = [:]
     ) -> JournalEntry {
         var detail = detail
@@ -55,7 +55,7 @@ extension JournalEntry {
     }
 
     /// A call to the service for one device, before its outcome is known (`ok` until the worker says otherwise).
-    public static func call(_ method: RedirectMethod, mac: MACAddress, tenantID: String, actor: String) -> JournalEntry
+    public static func call(_ method: RedirectMethod, mac: MACAddress, tenantID: String?, actor: String) -> JournalEntry
     {
         JournalEntry(tenantID: tenantID, mac: mac.canonical, actor: actor, action: .call(method), outcome: .ok)
     }

@@ -24,7 +24,8 @@ public enum DeviceStatus: String, Sendable, Hashable, Codable, CaseIterable {
 /// A device row.
 public struct Device: Sendable, Hashable, Codable {
     public var mac: String
-    public var tenantID: String
+    /// Nil for a MAC no tenant claims, queued for deregistration by `reconcile --prune`.
+    public var tenantID: String?
     public var deviceID: String?
     public var extensionNumber: String?
     public var model: String?

@@ -22,7 +22,8 @@ public struct Reconciler: Sendable {
         public var tenantID: String?
         public var expected: String?
         public var actual: String?
-        /// `queued`, `pruned`, `reported` (dry run, or nothing provhook may fix) or `error`.
+        /// `queued` (a prune too: it goes through the desired state), `reported` (dry run, or nothing provhook may
+        /// fix) or `error`. (`pruned` is in journals from before: a direct call.)
         public var action: JournalOutcome
     }
 
@@ -130,14 +131,15 @@ public struct Reconciler: Sendable {
                         finding.action = .queued
                     }
                 case "unknown_mac" where prune:
+                    // Through the desired state, never a direct call: a MAC a webhook claims meanwhile keeps the
+                    // tenant's registration.
                     if let mac = MACAddress(finding.mac) {
-                        do {
-                            let outcome = try await self.service.deregisterPhone(mac)
-                            finding.action = outcome == .ok ? .pruned : .error
-                            finding.actual = outcome.description
-                        } catch {
-                            finding.action = .error
-                            finding.actual = error.description
+                        let queued = try await self.store.queueUnclaimedDeregistration(
+                            mac, actor: self.actor, detail: ["reason": "reconcile --prune: no tenant claims it"])
+                        if queued != nil {
+                            finding.action = .queued
+                        } else {
+                            finding.actual = "claimed by a tenant since the reconcile started; left alone"
                         }
                     }
                 default:

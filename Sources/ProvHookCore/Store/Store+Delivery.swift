@@ -38,6 +38,16 @@ extension Store {
                     LIMIT \(limit)
                 ) c
                 WHERE t.tenant_id IS NOT NULL
+                UNION ALL
+                -- MACs no tenant claims (queued by `reconcile --prune`) take their turn as one more tenant.
+                SELECT o.mac, row_number() OVER (ORDER BY o.next_attempt_at), o.next_attempt_at
+                FROM (
+                    SELECT d.mac, d.next_attempt_at FROM devices d
+                    WHERE d.tenant_id IS NULL AND d.status = 'pending' AND d.next_attempt_at <= now()
+                      AND (d.claimed_until IS NULL OR d.claimed_until < now())
+                    ORDER BY d.next_attempt_at
+                    LIMIT \(limit)
+                ) o
             ), due AS (
                 SELECT d.mac FROM devices d JOIN candidates c ON c.mac = d.mac
                 WHERE d.status = 'pending' AND d.next_attempt_at <= now()
@@ -51,7 +61,7 @@ extension Store {
             RETURNING d.mac, d.tenant_id, d.desired, d.url, d.generation, d.attempts, d.pending_since,
                       \(unescaped: Self.claimTokenOf("d"))
             """,
-            as: (String, String, String, String?, Int64, Int32, Date, Int64).self)
+            as: (String, String?, String, String?, Int64, Int32, Date, Int64).self)
         let claimedAt = ContinuousClock.now
         return rows.compactMap { mac, tenant, desired, url, generation, attempts, pendingSince, token in
             guard let mac = MACAddress(mac), let desired = DesiredState(rawValue: desired) else { return nil }

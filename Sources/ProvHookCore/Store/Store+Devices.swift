@@ -25,7 +25,7 @@ public struct DeviceFilter: Sendable, Hashable {
 }
 
 typealias DeviceRow = (
-    String, String, String?, String?, String?, String, String?, String, Int64, Int32, Date, String?, Date
+    String, String?, String?, String?, String?, String, String?, String, Int64, Int32, Date, String?, Date
 )
 
 /// The columns read for a `Device`, in order (identifiers only, for `\(unescaped:)`).

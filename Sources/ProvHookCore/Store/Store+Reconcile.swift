@@ -17,7 +17,7 @@ extension Store {
                 """
                 UPDATE devices SET generation = generation + 1 WHERE mac = \(canonical) AND status <> 'skipped'
                 RETURNING tenant_id, generation
-                """, as: (String, Int64).self, logger: logger)
+                """, as: (String?, Int64).self, logger: logger)
             guard let (tenantID, generation) = rows.first else { return nil }
             var fullDetail = detail
             fullDetail["reason"] = .string(reason)
@@ -26,6 +26,33 @@ extension Store {
                     .deviceQueued(
                         .reconcileFix, mac: canonical, tenantID: tenantID, generation: generation, actor: actor,
                         detail: fullDetail)
+                ], on: connection, logger: logger)
+            return generation
+        }
+    }
+
+    /// Queues the deregistration of a MAC that no tenant claims (`reconcile --prune`): a devices row with no tenant,
+    /// desired `deregistered`, which the worker applies like any other. Returns its generation, or nil when the
+    /// database knows the MAC by now (a webhook claimed it since the reconcile read the known MACs): then nothing is
+    /// queued, and the tenant's own desired state stands.
+    public func queueUnclaimedDeregistration(
+        _ mac: MACAddress, actor: String, detail: [String: JSONValue]
+    ) async throws(StoreError) -> Int64? {
+        let logger = self.logger
+        let canonical = mac.canonical
+        return try await self.transaction("queueing the prune of \(mac)") { connection in
+            let rows = try await connection.rows(
+                """
+                INSERT INTO devices (mac, tenant_id, desired, status) VALUES (\(canonical), NULL, 'deregistered', 'pending')
+                ON CONFLICT (mac) DO NOTHING
+                RETURNING generation
+                """, as: Int64.self, logger: logger)
+            guard let generation = rows.first else { return nil }
+            try await Self.appendJournal(
+                [
+                    .deviceQueued(
+                        .deviceDeregister, mac: canonical, tenantID: nil, generation: generation, actor: actor,
+                        detail: detail)
                 ], on: connection, logger: logger)
             return generation
         }

@@ -56,10 +56,10 @@ enum OpenAPIDocument {
                 repointed_devices: {type: integer}
             Device:
               type: object
-              required: [mac, tenant_id, desired, status, generation, attempts, next_attempt_at, updated_at]
+              required: [mac, desired, status, generation, attempts, next_attempt_at, updated_at]
               properties:
                 mac: {type: string, pattern: '^[0-9A-F]{12}$'}
-                tenant_id: {type: string}
+                tenant_id: {type: string, description: 'absent for a MAC that no tenant claims, queued for deregistration by reconcile --prune'}
                 device_id: {type: string}
                 extension: {type: string}
                 model: {type: string}

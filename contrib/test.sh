@@ -20,6 +20,21 @@ if ! python3 -c 'import openapi_spec_validator, yaml' 2>/dev/null; then
     fi
 fi
 
+# The contract test runs schemathesis (pinned in contrib/schemathesis-requirements.txt) against the admin API, from a
+# virtualenv of its own in .build/schemathesis, made once.
+schemathesis_env=$PWD/.build/schemathesis
+if ! "$schemathesis_env/bin/schemathesis" --version >/dev/null 2>&1 ||
+    ! cmp -s contrib/schemathesis-requirements.txt "$schemathesis_env/requirements.txt"; then
+    echo "installing schemathesis for the contract test ..." >&2
+    rm -rf "$schemathesis_env"
+    mkdir -p .build
+    { python3 -m venv "$schemathesis_env" &&
+        "$schemathesis_env/bin/pip" install --quiet --disable-pip-version-check -r contrib/schemathesis-requirements.txt &&
+        cp contrib/schemathesis-requirements.txt "$schemathesis_env/requirements.txt"; } >&2 ||
+        { echo "provhook: cannot install schemathesis; it needs python3 with venv (Debian/Ubuntu: sudo apt-get install python3-venv) and PyPI" >&2; exit 1; }
+fi
+export PROVHOOK_TEST_SCHEMATHESIS=$schemathesis_env/bin/schemathesis
+
 root=$(mktemp -d "${TMPDIR:-/tmp}/provhook-test.XXXXXX")
 chmod 755 "$root"
 cleanup() {

@@ -11,7 +11,7 @@ public struct URLTemplate: Sendable, Hashable, CustomStringConvertible {
 
     /// Checks the template; `<mac>` is optional.
     public init(_ text: String) throws(URLTemplateError) {
-        guard text.utf8.count <= 2000 else { throw .tooLong }
+        guard text.unicodeScalars.count <= 2000 else { throw .tooLong }
         guard !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
             throw .containsSpaceOrControl
         }
@@ -48,7 +48,7 @@ public enum URLTemplateError: Error, Sendable, Hashable, CustomStringConvertible
             "URL template scheme \(scheme.debugDescription) is not http, https, ftp or tftp"
         case .missingHost: "URL template has no host"
         case .containsSpaceOrControl: "URL template contains a space or a control character"
-        case .tooLong: "URL template is longer than 2000 bytes"
+        case .tooLong: "URL template is longer than 2000 characters"
         case .containsCredentials:
             "URL template holds credentials (user:password@); they would reach every device and journal row"
         }

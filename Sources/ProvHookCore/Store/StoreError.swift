@@ -31,6 +31,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             }
         }
         let database = DatabaseError(context, error)
+        // Class 22 (data exception: a NUL byte, a number out of range, …) is the input's fault, never an outage.
+        if database.constraint == nil, database.sqlState?.hasPrefix("22") == true {
+            return .invalid("the value cannot be stored (SQLSTATE \(database.sqlState ?? "22"))")
+        }
         guard let constraint = database.constraint else { return .database(database) }
         let explanation: String? =
             switch constraint {

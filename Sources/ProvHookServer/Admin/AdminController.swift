@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -15,6 +16,12 @@ struct AdminController: Sendable {
     let redirect: any RedirectService
     let concurrency: Int
     let logger: Logger
+
+    /// The paths and methods `addRoutes` serves.
+    static let routes: [String: [HTTPRequest.Method]] = [
+        "/v1/devices": [.get], "/v1/journal": [.get], "/v1/tenants": [.get, .post], "/v1/tenants/{tenant}": [.patch],
+        "/v1/reconcile": [.post], "/openapi.yaml": [.get],
+    ]
 
     /// Adds the routes, the API's behind `token`.
     func addRoutes(to router: Router<ProvHookRequestContext>, token: String) {
@@ -34,6 +41,15 @@ struct AdminController: Sendable {
     }
 
     // MARK: - Routes
+
+    /// An RFC 3339 date-time, as the document's `format: date-time` says: fractional seconds and a lowercase `t` or
+    /// `z` allowed.
+    static func dateTime(_ text: String) -> Date? {
+        let text = text.uppercased()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
 
     @Sendable func devices(request: Request, context: ProvHookRequestContext) async throws -> DevicePage {
         let query = request.uri.queryParameters
@@ -63,7 +79,7 @@ struct AdminController: Sendable {
         filter.mac = try Self.mac(query)
         for (name, keyPath) in [("since", \JournalFilter.since), ("until", \JournalFilter.until)] {
             if let text = query[Substring(name)] {
-                guard let date = ISO8601DateFormatter().date(from: String(text)) else {
+                guard let date = Self.dateTime(String(text)) else {
                     throw Self.invalidQuery("\(name) must be an ISO 8601 time such as 2026-11-26T10:00:00Z")
                 }
                 filter[keyPath: keyPath] = date
@@ -86,7 +102,12 @@ struct AdminController: Sendable {
     }
 
     @Sendable func listTenants(request: Request, context: ProvHookRequestContext) async throws -> TenantList {
-        let all = request.uri.queryParameters["include_removed"] == "true"
+        let all: Bool
+        switch request.uri.queryParameters["include_removed"] {
+        case nil, "false": all = false
+        case "true": all = true
+        default: throw Self.invalidQuery("include_removed must be true or false")
+        }
         return TenantList(tenants: try await Self.answer { try await self.store.tenants(includeRemoved: all) })
     }
 

@@ -40,13 +40,45 @@ enum OpenAPIDocument {
                 created_at: {type: string, format: date-time}
                 updated_at: {type: string, format: date-time}
                 removed_at: {type: string, format: date-time}
+            TenantID:
+              type: string
+              description: 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit
+              pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'
+            TenantName:
+              type: string
+              description: 1 to 200 characters (code points), no control characters
+              minLength: 1
+              maxLength: 200
+              pattern: '^[^\x00-\x1F\x7F-\x9F]*$'
+            URLTemplate:
+              type: string
+              description: >-
+                an absolute http, https, ftp or tftp URL of at most 2000 characters (code points), without spaces,
+                control characters or credentials (user:password@), with a host; <mac> becomes the MAC as 12
+                uppercase hex digits
+              maxLength: 2000
+              pattern: '^([hH][tT][tT][pP][sS]?|[fF][tT][pP]|[tT][fF][tT][pP])://(\[[^\x00-\x20\x7F/?#@<]*|[^\x00-\x20\x7F/?#@<\[:][^\x00-\x20\x7F/?#@<:]*(:[^\x00-\x20\x7F/?#@]*)?)([/?#][^\x00-\x20\x7F]*)?$'
+            MAC:
+              type: string
+              description: 12 hex digits, or 6 pairs separated by ':' or '-', or 3 groups of 4 separated by '.'
+              pattern: '^([0-9A-Fa-f]{12}|[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})$'
             TenantCreate:
               type: object
               required: [id, url_template]
-              properties: {id: {type: string}, url_template: {type: string}, name: {type: string, minLength: 1, maxLength: 200}, allow_bearer: {type: boolean}}
+              description: an optional field that is null counts as absent
+              properties:
+                id: {$ref: '#/components/schemas/TenantID'}
+                url_template: {$ref: '#/components/schemas/URLTemplate'}
+                name: {oneOf: [{$ref: '#/components/schemas/TenantName'}, {type: 'null'}]}
+                allow_bearer: {type: [boolean, 'null']}
             TenantPatch:
               type: object
-              properties: {name: {type: string, minLength: 1, maxLength: 200}, url_template: {type: string}, allow_bearer: {type: boolean}, rotate_secret: {type: boolean}}
+              description: a field that is absent or null is left as it is
+              properties:
+                name: {oneOf: [{$ref: '#/components/schemas/TenantName'}, {type: 'null'}]}
+                url_template: {oneOf: [{$ref: '#/components/schemas/URLTemplate'}, {type: 'null'}]}
+                allow_bearer: {type: [boolean, 'null']}
+                rotate_secret: {type: [boolean, 'null']}
             TenantWithSecret:
               type: object
               required: [tenant]
@@ -91,6 +123,7 @@ enum OpenAPIDocument {
             Conflict: {description: the change contradicts what is stored, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             TooLarge: {description: the body is over 64 KiB, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             Unavailable: {description: the database is unavailable, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+            SecretKey: {description: 'the secret key cannot seal or open a webhook secret (misconfigured, see the message)', content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             TenantWithSecret:
               description: the tenant, with its new webhook secret when one was made (shown once)
               content:
@@ -107,7 +140,7 @@ enum OpenAPIDocument {
               summary: Receive a PBX webhook (Standard Webhooks signature, or a bearer secret where allowed)
               parameters:
                 - {name: tenant, in: path, required: true, schema: {type: string}}
-                - {name: webhook-id, in: header, required: false, schema: {type: string}}
+                - {name: webhook-id, in: header, required: false, schema: {type: string, pattern: '^[\x21-\x7E]{1,256}$'}}
                 - {name: webhook-timestamp, in: header, required: false, schema: {type: string}}
                 - {name: webhook-signature, in: header, required: false, schema: {type: string}}
               requestBody:
@@ -119,11 +152,11 @@ enum OpenAPIDocument {
                       required: [type]
                       properties:
                         type: {type: string, enum: [device.added, device.updated, device.removed]}
-                        mac: {type: string}
-                        previous_mac: {type: string}
-                        device_id: {type: string}
-                        extension: {type: string}
-                        model: {type: string}
+                        mac: {oneOf: [{$ref: '#/components/schemas/MAC'}, {type: 'null'}]}
+                        previous_mac: {oneOf: [{$ref: '#/components/schemas/MAC'}, {type: 'null'}], description: device.updated only}
+                        device_id: {type: [string, 'null'], minLength: 1, maxLength: 200}
+                        extension: {type: [string, 'null'], minLength: 1, maxLength: 64}
+                        model: {type: [string, 'null'], minLength: 1, maxLength: 64}
               responses:
                 "202":
                   description: committed
@@ -166,7 +199,7 @@ enum OpenAPIDocument {
                 "200":
                   description: OpenAPI 3.1
                   content:
-                    application/yaml: {schema: {type: string}}
+                    application/yaml: {schema: {}}
           /v1/devices:
             get:
               summary: Devices, by MAC, a page at a time
@@ -174,7 +207,7 @@ enum OpenAPIDocument {
               parameters:
                 - {name: tenant, in: query, schema: {type: string}}
                 - {name: status, in: query, schema: {type: string, enum: [pending, registered, deregistered, failed, conflict, skipped]}}
-                - {name: mac, in: query, schema: {type: string}}
+                - {name: mac, in: query, schema: {$ref: '#/components/schemas/MAC'}}
                 - {name: after, in: query, description: the next_after of the previous page, schema: {type: string}}
                 - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
               responses:
@@ -197,7 +230,7 @@ enum OpenAPIDocument {
               security: [{adminToken: []}]
               parameters:
                 - {name: tenant, in: query, schema: {type: string}}
-                - {name: mac, in: query, schema: {type: string}}
+                - {name: mac, in: query, schema: {$ref: '#/components/schemas/MAC'}}
                 - {name: action, in: query, schema: {type: string}}
                 - {name: since, in: query, schema: {type: string, format: date-time}}
                 - {name: until, in: query, schema: {type: string, format: date-time}}
@@ -227,6 +260,7 @@ enum OpenAPIDocument {
               parameters:
                 - {name: include_removed, in: query, schema: {type: boolean, default: false}}
               responses:
+                "400": {$ref: '#/components/responses/BadRequest'}
                 "200":
                   description: tenants
                   content:
@@ -251,6 +285,7 @@ enum OpenAPIDocument {
                 "401": {$ref: '#/components/responses/Unauthorized'}
                 "409": {$ref: '#/components/responses/Conflict'}
                 "413": {$ref: '#/components/responses/TooLarge'}
+                "500": {$ref: '#/components/responses/SecretKey'}
                 "503": {$ref: '#/components/responses/Unavailable'}
           /v1/tenants/{tenant}:
             patch:
@@ -269,6 +304,7 @@ enum OpenAPIDocument {
                 "401": {$ref: '#/components/responses/Unauthorized'}
                 "404": {$ref: '#/components/responses/NotFound'}
                 "413": {$ref: '#/components/responses/TooLarge'}
+                "500": {$ref: '#/components/responses/SecretKey'}
                 "503": {$ref: '#/components/responses/Unavailable'}
           /v1/reconcile:
             post:
@@ -280,10 +316,11 @@ enum OpenAPIDocument {
                   application/json:
                     schema:
                       type: object
+                      description: a field that is null counts as absent
                       properties:
-                        tenant: {type: string}
-                        dry_run: {type: boolean}
-                        prune: {type: boolean}
+                        tenant: {type: [string, 'null'], description: only this tenant's devices (no prune of unknown MACs then)}
+                        dry_run: {type: [boolean, 'null'], default: false}
+                        prune: {type: [boolean, 'null'], default: false}
               responses:
                 "200":
                   description: the run's findings

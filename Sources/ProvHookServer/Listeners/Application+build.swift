@@ -68,6 +68,9 @@ public func buildApplication(
 
     let adminRouter = Router(context: ProvHookRequestContext.self)
     adminRouter.add(middleware: ErrorBodyMiddleware())
+    var adminRoutes = OperationsController.routes
+    if configuration.adminToken != nil { adminRoutes.merge(AdminController.routes) { $0 + $1 } }
+    adminRouter.add(middleware: MethodNotAllowedMiddleware(routes: adminRoutes))
     OperationsController(store: store, health: delivery.health, metrics: metrics).addRoutes(to: adminRouter)
     if let token = configuration.adminToken {
         AdminController(
@@ -84,6 +87,9 @@ public func buildApplication(
 
     let router = Router(context: ProvHookRequestContext.self)
     router.add(middleware: ErrorBodyMiddleware())
+    router.add(
+        middleware: MethodNotAllowedMiddleware(
+            routes: WebhookController.routes.merging(["/healthz": [.get]]) { $0 + $1 }))
     WebhookController(
         store: store, planner: EventPlanner(vendors: configuration.vendors), signal: delivery.signal,
         source: NativeWebhookSource(), metrics: metrics, logger: logger

@@ -1,5 +1,6 @@
 import Deadlines
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import ProvHookCore
@@ -10,6 +11,9 @@ struct OperationsController: Sendable {
     let store: Store
     let health: ServiceHealth
     let metrics: ProvHookMetrics
+
+    /// The paths and methods `addRoutes` serves.
+    static let routes: [String: [HTTPRequest.Method]] = ["/healthz": [.get], "/readyz": [.get], "/metrics": [.get]]
 
     func addRoutes(to router: Router<ProvHookRequestContext>) {
         router.get("/healthz") { _, _ in Status(status: "ok") }

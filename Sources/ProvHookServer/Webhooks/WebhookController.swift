@@ -1,4 +1,5 @@
 import EventSources
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -19,6 +20,9 @@ struct WebhookController: Sendable {
     let source: any EventSource
     let metrics: ProvHookMetrics
     let logger: Logger
+
+    /// The paths and methods `addRoutes` serves.
+    static let routes: [String: [HTTPRequest.Method]] = ["/v1/tenants/{tenant}/events": [.post]]
 
     func addRoutes(to router: Router<ProvHookRequestContext>) {
         router.post("/v1/tenants/:tenant/events", use: self.receive)

@@ -31,4 +31,4 @@ GRANT USAGE ON SEQUENCE journal_id_seq TO provhook_app;
 GRANT EXECUTE ON FUNCTION journal_watermark() TO provhook_app;
 
 GRANT SELECT ON journal, journal_seals, devices, webhook_events, schema_migrations TO provhook_auditor;
-GRANT SELECT (id, name, url_template, allow_bearer, removed_at, created_at, updated_at) ON tenants TO provhook_auditor;
+GRANT SELECT (id, name, url_template, allow_bearer, mac_prefixes, removed_at, created_at, updated_at) ON tenants TO provhook_auditor;

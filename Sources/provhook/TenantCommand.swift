@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ProvHookCore
 
 /// `provhook tenant …`: the PBX customers whose webhooks provhook accepts.
@@ -15,13 +16,17 @@ struct TenantCommand: AsyncParsableCommand {
             String
         @Option(help: "Display name (default: the id).") var name: String?
         @Flag(help: "Also accept Authorization: Bearer <secret> for panels that cannot sign.") var allowBearer = false
+        @Option(help: "Comma-separated MAC prefixes (1-12 hex digits) the tenant may claim (default: any).")
+        var macPrefixes: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let template = try parseTemplate(self.urlTemplate)
+            let ranges = try self.macPrefixes.flatMap(parseMACRanges)
             let (tenant, secret) = try await self.database.withStore(needsSecrets: true) { store in
                 try await store.addTenant(
-                    id: self.id, name: self.name, urlTemplate: template, allowBearer: self.allowBearer, actor: cliActor)
+                    id: self.id, name: self.name, urlTemplate: template, allowBearer: self.allowBearer,
+                    macRanges: ranges, actor: cliActor)
             }
             if self.json {
                 try printJSON(TenantWithSecret(tenant: tenant, webhookSecret: secret))
@@ -43,11 +48,11 @@ struct TenantCommand: AsyncParsableCommand {
             let tenants = try await self.database.withStore { try await $0.tenants(includeRemoved: self.all) }
             if self.json { return try printJSON(tenants) }
             printTable(
-                ["ID", "NAME", "BEARER", "CREATED", "REMOVED", "URL TEMPLATE"],
+                ["ID", "NAME", "BEARER", "MAC RANGES", "CREATED", "REMOVED", "URL TEMPLATE"],
                 tenants.map {
                     [
-                        $0.id, $0.name, $0.allowBearer ? "yes" : "no", $0.createdAt.iso8601,
-                        $0.removedAt?.iso8601 ?? "-", $0.urlTemplate,
+                        $0.id, $0.name, $0.allowBearer ? "yes" : "no", $0.macPrefixes?.joined(separator: ",") ?? "any",
+                        $0.createdAt.iso8601, $0.removedAt?.iso8601 ?? "-", $0.urlTemplate,
                     ]
                 })
         }
@@ -62,13 +67,16 @@ struct TenantCommand: AsyncParsableCommand {
         @Option(help: "New display name.") var name: String?
         @Option(help: "true or false: accept Authorization: Bearer <secret>.") var allowBearer: Bool?
         @Flag(help: "Generate a new webhook secret and print it once.") var rotateSecret = false
+        @Option(help: "Comma-separated MAC prefixes the tenant may claim, or `any` to lift the restriction.")
+        var macPrefixes: String?
 
         func run() async throws {
             let template = try self.urlTemplate.map(parseTemplate)
+            let ranges: MACRanges?? = try self.macPrefixes.map { $0 == "any" ? nil : try parseMACRanges($0) }
             let update = try await self.database.withStore(needsSecrets: self.rotateSecret) { store in
                 try await store.updateTenant(
                     id: self.id, name: self.name, urlTemplate: template, allowBearer: self.allowBearer,
-                    rotateSecret: self.rotateSecret, actor: cliActor)
+                    macRanges: ranges, rotateSecret: self.rotateSecret, actor: cliActor)
             }
             print("updated tenant \(update.tenant.id)")
             if template != nil {
@@ -132,6 +140,19 @@ func parseTemplate(_ text: String) throws -> URLTemplate {
     do {
         return try URLTemplate(text)
     } catch {
+        throw CLIFailure.input(error.description)
+    }
+}
+
+/// Parses `--mac-prefixes`: comma-separated hex prefixes; an input error (exit 2) otherwise.
+func parseMACRanges(_ text: String) throws -> MACRanges {
+    let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    do {
+        guard let ranges = try MACRanges(items) else {
+            throw CLIFailure.input("--mac-prefixes needs at least one prefix, such as 000413 (or `any` with update)")
+        }
+        return ranges
+    } catch let error as StoreError {
         throw CLIFailure.input(error.description)
     }
 }

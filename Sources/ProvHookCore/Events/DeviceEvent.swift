@@ -51,7 +51,7 @@ public enum DeviceEventType: String, Sendable, Hashable, CaseIterable, Codable {
 /// journaled, with its code.
 public struct EventRejection: Error, Sendable, Hashable, CustomStringConvertible {
     /// A stable code: `invalid_json`, `missing_type`, `unknown_type`, `missing_mac`, `malformed_mac`,
-    /// `invalid_field`, `invalid_webhook_id`, `unknown_device`, `mac_in_use`.
+    /// `invalid_field`, `invalid_webhook_id`, `unknown_device`, `mac_in_use`, `mac_not_allowed`.
     public var code: String
     /// What is wrong, for the sender; never a secret.
     public var message: String

@@ -62,11 +62,14 @@ extension JournalEntry {
 
     /// A tenant added.
     public static func tenantAdded(
-        _ id: String, name: String, urlTemplate: String, allowBearer: Bool, actor: String
+        _ id: String, name: String, urlTemplate: String, allowBearer: Bool, macPrefixes: [String]? = nil,
+        actor: String
     ) -> JournalEntry {
-        JournalEntry(
-            tenantID: id, mac: nil, actor: actor, action: .tenantAdd, outcome: .ok,
-            detail: ["name": .string(name), "url_template": .string(urlTemplate), "allow_bearer": .bool(allowBearer)])
+        var detail: [String: JSONValue] = [
+            "name": .string(name), "url_template": .string(urlTemplate), "allow_bearer": .bool(allowBearer),
+        ]
+        if let macPrefixes { detail["mac_prefixes"] = .array(macPrefixes.map(JSONValue.string)) }
+        return JournalEntry(tenantID: id, mac: nil, actor: actor, action: .tenantAdd, outcome: .ok, detail: detail)
     }
 
     /// A tenant changed; `detail` names what changed (never the secret itself).

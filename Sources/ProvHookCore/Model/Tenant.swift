@@ -6,6 +6,8 @@ public struct Tenant: Sendable, Hashable, Codable {
     public var name: String
     public var urlTemplate: String
     public var allowBearer: Bool
+    /// The MAC ranges (hex prefixes) the tenant may claim; nil: any MAC no other tenant holds.
+    public var macPrefixes: [String]?
     public var createdAt: Date
     public var updatedAt: Date
     public var removedAt: Date?
@@ -14,6 +16,7 @@ public struct Tenant: Sendable, Hashable, Codable {
         case id, name
         case urlTemplate = "url_template"
         case allowBearer = "allow_bearer"
+        case macPrefixes = "mac_prefixes"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case removedAt = "removed_at"
@@ -47,9 +50,12 @@ public struct TenantCredentials: Sendable {
     public var secret: String
     /// Whether the tenant may send `Authorization: Bearer <secret>` instead of a signature.
     public var allowBearer: Bool
+    /// The MACs the tenant may claim; nil: any.
+    public var macRanges: MACRanges?
 
-    public init(secret: String, allowBearer: Bool) {
+    public init(secret: String, allowBearer: Bool, macRanges: MACRanges? = nil) {
         self.secret = secret
         self.allowBearer = allowBearer
+        self.macRanges = macRanges
     }
 }

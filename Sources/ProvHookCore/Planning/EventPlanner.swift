@@ -18,8 +18,10 @@ public struct EventPlanner: Sendable {
     ///   the event's `device_id` until now.
     /// - `device.removed` deregisters its MAC, or the MAC that carries its `device_id` (`unknown_device` if none).
     /// - A MAC that another tenant holds and still wants registered is refused (`mac_in_use`), whatever the change.
+    /// - A MAC to register outside the tenant's `ranges`, when it has some, is refused (`mac_not_allowed`);
+    ///   deregistering is never restricted.
     func plan(
-        _ event: DeviceEvent, tenantID: String, known: KnownDevices
+        _ event: DeviceEvent, tenantID: String, known: KnownDevices, ranges: MACRanges? = nil
     ) -> Result<[DeviceChange], EventRejection> {
         var changes: [DeviceChange] = []
         switch event {
@@ -46,6 +48,14 @@ public struct EventPlanner: Sendable {
             changes.append(self.change(target, .deregistered))
         }
         for change in changes {
+            if let ranges, change.desired == .registered, !ranges.contains(change.mac) {
+                return .failure(
+                    EventRejection(
+                        code: "mac_not_allowed",
+                        message:
+                            "MAC \(change.mac) is outside this tenant's MAC ranges (\(ranges.prefixes.joined(separator: ", ")))"
+                    ))
+            }
             if let holder = known.holders[change.mac], holder.tenantID != tenantID, holder.desired == .registered {
                 return .failure(
                     EventRejection(code: "mac_in_use", message: "MAC \(change.mac) belongs to another tenant"))

@@ -20,7 +20,7 @@ extension Store {
     /// planner's rejection and its journal row. Nothing is acknowledged unless this commits.
     public func ingest(
         _ event: DeviceEvent, tenantID: String, eventID: String, payload: [UInt8], actor: String,
-        planner: EventPlanner
+        planner: EventPlanner, macRanges: MACRanges? = nil
     ) async throws(StoreError) -> IngestResult {
         let payloadText = String(decoding: payload, as: UTF8.self)
         var attempt = 1
@@ -29,7 +29,7 @@ extension Store {
                 return try await self.rawTransaction("recording the event") { connection in
                     try await Self.record(
                         event, tenantID: tenantID, eventID: eventID, payloadText: payloadText, actor: actor,
-                        planner: planner, on: connection, logger: self.logger)
+                        planner: planner, macRanges: macRanges, on: connection, logger: self.logger)
                 }
             } catch  where attempt < Self.ingestAttempts && Self.isConcurrencyConflict(error) {
                 attempt += 1
@@ -85,7 +85,7 @@ extension Store {
     /// One attempt at the ingest transaction, on `connection`.
     private static func record(
         _ event: DeviceEvent, tenantID: String, eventID: String, payloadText: String, actor: String,
-        planner: EventPlanner, on connection: PostgresConnection, logger: Logger
+        planner: EventPlanner, macRanges: MACRanges?, on connection: PostgresConnection, logger: Logger
     ) async throws -> IngestResult {
         if let deviceID = event.deviceID {
             try await Self.lockDeviceID(deviceID, tenantID: tenantID, on: connection, logger: logger)
@@ -96,7 +96,7 @@ extension Store {
         else { return .duplicate }
 
         let changes: [DeviceChange]
-        switch planner.plan(event, tenantID: tenantID, known: known) {
+        switch planner.plan(event, tenantID: tenantID, known: known, ranges: macRanges) {
         case .success(let planned):
             changes = planned
         case .failure(let rejection):

@@ -4,13 +4,13 @@ import PostgresNIO
 import WebhookSignature
 
 /// The columns read for a `Tenant`, in order (identifiers only, for `\(unescaped:)`).
-private let tenantColumns = "id, name, url_template, allow_bearer, created_at, updated_at, removed_at"
-private typealias TenantRow = (String, String, String, Bool, Date, Date, Date?)
+private let tenantColumns = "id, name, url_template, allow_bearer, mac_prefixes, created_at, updated_at, removed_at"
+private typealias TenantRow = (String, String, String, Bool, [String]?, Date, Date, Date?)
 
 private func makeTenant(_ row: TenantRow) -> Tenant {
     Tenant(
-        id: row.0, name: row.1, urlTemplate: row.2, allowBearer: row.3, createdAt: row.4, updatedAt: row.5,
-        removedAt: row.6)
+        id: row.0, name: row.1, urlTemplate: row.2, allowBearer: row.3, macPrefixes: row.4, createdAt: row.5,
+        updatedAt: row.6, removedAt: row.7)
 }
 
 /// What `updateTenant` changed.
@@ -25,7 +25,8 @@ public struct TenantUpdate: Sendable {
 extension Store {
     /// Adds a tenant with a new `whsec_` secret, which is returned once.
     public func addTenant(
-        id: String, name: String?, urlTemplate: URLTemplate, allowBearer: Bool, actor: String
+        id: String, name: String?, urlTemplate: URLTemplate, allowBearer: Bool, macRanges: MACRanges? = nil,
+        actor: String
     ) async throws(StoreError) -> (Tenant, secret: String) {
         try Tenant.validate(id: id)
         let secret = WebhookSecret.generate()
@@ -36,16 +37,23 @@ extension Store {
         let tenant = try await self.transaction("adding tenant \(id)") { connection in
             let rows = try await connection.rows(
                 """
-                INSERT INTO tenants (id, name, url_template, webhook_secret_sealed, webhook_secret_key_id, allow_bearer)
-                VALUES (\(id), \(name), \(urlTemplate.text), \(ByteBuffer(bytes: sealed)), \(keyID), \(allowBearer))
+                INSERT INTO tenants (
+                    id, name, url_template, webhook_secret_sealed, webhook_secret_key_id, allow_bearer, mac_prefixes)
+                VALUES (
+                    \(id), \(name), \(urlTemplate.text), \(ByteBuffer(bytes: sealed)), \(keyID), \(allowBearer),
+                    \(macRanges?.prefixes))
                 ON CONFLICT (id) DO NOTHING
-                RETURNING id, name, url_template, allow_bearer, created_at, updated_at, removed_at
+                RETURNING \(unescaped: tenantColumns)
                 """, as: TenantRow.self, logger: logger)
             guard let row = rows.first else {
                 throw StoreError.conflict("tenant \(id.debugDescription) already exists")
             }
             try await Self.appendJournal(
-                [.tenantAdded(id, name: name, urlTemplate: urlTemplate.text, allowBearer: allowBearer, actor: actor)],
+                [
+                    .tenantAdded(
+                        id, name: name, urlTemplate: urlTemplate.text, allowBearer: allowBearer,
+                        macPrefixes: macRanges?.prefixes, actor: actor)
+                ],
                 on: connection, logger: logger)
             return makeTenant(row)
         }
@@ -76,11 +84,11 @@ extension Store {
         let rows = try await self.rows(
             "reading tenant \(tenantID)",
             """
-            SELECT webhook_secret_sealed, webhook_secret_key_id, allow_bearer FROM tenants
+            SELECT webhook_secret_sealed, webhook_secret_key_id, allow_bearer, mac_prefixes FROM tenants
             WHERE id = \(tenantID) AND removed_at IS NULL
             """,
-            as: (ByteBuffer?, String?, Bool).self)
-        guard let (sealed, keyID, allowBearer) = rows.first else { return nil }
+            as: (ByteBuffer?, String?, Bool, [String]?).self)
+        guard let (sealed, keyID, allowBearer, prefixes) = rows.first else { return nil }
         guard let sealed, let keyID else {
             throw .secretKey(
                 "the webhook secret of tenant \(tenantID.debugDescription) is still in clear; run `provhook migrate` with PROVHOOK_SECRET_KEY_FILE set"
@@ -88,14 +96,17 @@ extension Store {
         }
         return TenantCredentials(
             secret: try secrets.open(Array(sealed.readableBytesView), keyID: keyID, tenantID: tenantID),
-            allowBearer: allowBearer)
+            allowBearer: allowBearer,
+            macRanges: try prefixes.flatMap { prefixes throws(StoreError) in try MACRanges(prefixes) })
     }
 
     /// Changes a tenant. A new URL template re-points every registered device of the tenant.
     public func updateTenant(
         id: String, name: String? = nil, urlTemplate: URLTemplate? = nil, allowBearer: Bool? = nil,
-        rotateSecret: Bool = false, actor: String
+        macRanges: MACRanges?? = nil, rotateSecret: Bool = false, actor: String
     ) async throws(StoreError) -> TenantUpdate {
+        let setRanges = macRanges != nil
+        let prefixes = macRanges.flatMap { $0 }?.prefixes
         if let name { try Tenant.validate(name: name) }
         let newSecret = rotateSecret ? WebhookSecret.generate() : nil
         let sealed = try newSecret.map { secret throws(StoreError) in
@@ -110,6 +121,7 @@ extension Store {
                     name = COALESCE(\(name), name),
                     url_template = COALESCE(\(template), url_template),
                     allow_bearer = COALESCE(\(allowBearer), allow_bearer),
+                    mac_prefixes = CASE WHEN \(setRanges) THEN \(prefixes) ELSE mac_prefixes END,
                     webhook_secret = CASE WHEN \(sealed != nil) THEN NULL ELSE webhook_secret END,
                     webhook_secret_sealed = COALESCE(\(sealed.map { ByteBuffer(bytes: $0.sealed) }), webhook_secret_sealed),
                     webhook_secret_key_id = COALESCE(\(sealed?.keyID), webhook_secret_key_id),
@@ -122,6 +134,7 @@ extension Store {
             if let name { detail["name"] = .string(name) }
             if let template { detail["url_template"] = .string(template) }
             if let allowBearer { detail["allow_bearer"] = .bool(allowBearer) }
+            if setRanges { detail["mac_prefixes"] = prefixes.map { .array($0.map(JSONValue.string)) } ?? .null }
             if rotateSecret { detail["secret_rotated"] = true }
             var repointed = 0
             if let template {

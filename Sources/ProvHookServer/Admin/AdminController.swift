@@ -115,11 +115,13 @@ struct AdminController: Sendable {
         request: Request, context: ProvHookRequestContext
     ) async throws -> EditedResponse<TenantWithSecret> {
         let body = try await Self.decode(
-            TenantCreate.self, request, expected: "{\"id\", \"url_template\", \"name\"?, \"allow_bearer\"?}")
+            TenantCreate.self, request,
+            expected: "{\"id\", \"url_template\", \"name\"?, \"allow_bearer\"?, \"mac_prefixes\"?}")
         let template = try Self.template(body.urlTemplate)
         let (tenant, secret) = try await Self.answer {
             try await self.store.addTenant(
                 id: body.id, name: body.name, urlTemplate: template, allowBearer: body.allowBearer ?? false,
+                macRanges: try body.macPrefixes.flatMap { list throws(StoreError) in try MACRanges(list) },
                 actor: context.adminActor)
         }
         return EditedResponse(
@@ -130,11 +132,12 @@ struct AdminController: Sendable {
         let id = context.parameters.get("tenant") ?? ""
         let body = try await Self.decode(
             TenantPatch.self, request,
-            expected: "{\"name\"?, \"url_template\"?, \"allow_bearer\"?, \"rotate_secret\"?}")
+            expected: "{\"name\"?, \"url_template\"?, \"allow_bearer\"?, \"rotate_secret\"?, \"mac_prefixes\"?}")
         let template = try body.urlTemplate.map(Self.template)
         let update = try await Self.answer {
-            try await self.store.updateTenant(
-                id: id, name: body.name, urlTemplate: template, allowBearer: body.allowBearer,
+            let ranges: MACRanges?? = try body.macPrefixes.map { list throws(StoreError) in try MACRanges(list) }
+            return try await self.store.updateTenant(
+                id: id, name: body.name, urlTemplate: template, allowBearer: body.allowBearer, macRanges: ranges,
                 rotateSecret: body.rotateSecret ?? false, actor: context.adminActor)
         }
         return TenantWithSecret(

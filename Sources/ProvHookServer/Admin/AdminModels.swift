@@ -21,7 +21,10 @@ struct TenantCreate: Decodable {
     var urlTemplate: String
     var name: String?
     var allowBearer: Bool?
-    enum CodingKeys: String, CodingKey { case id, name, urlTemplate = "url_template", allowBearer = "allow_bearer" }
+    var macPrefixes: [String]?
+    enum CodingKeys: String, CodingKey {
+        case id, name, urlTemplate = "url_template", allowBearer = "allow_bearer", macPrefixes = "mac_prefixes"
+    }
 }
 
 struct TenantPatch: Decodable {
@@ -29,8 +32,11 @@ struct TenantPatch: Decodable {
     var urlTemplate: String?
     var allowBearer: Bool?
     var rotateSecret: Bool?
+    /// New MAC ranges; an empty list lifts the restriction.
+    var macPrefixes: [String]?
     enum CodingKeys: String, CodingKey {
         case name, urlTemplate = "url_template", allowBearer = "allow_bearer", rotateSecret = "rotate_secret"
+        case macPrefixes = "mac_prefixes"
     }
 }
 

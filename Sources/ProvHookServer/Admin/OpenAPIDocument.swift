@@ -37,6 +37,7 @@ enum OpenAPIDocument {
                 name: {type: string}
                 url_template: {type: string}
                 allow_bearer: {type: boolean}
+                mac_prefixes: {type: array, items: {type: string, pattern: '^[0-9A-F]{1,12}$'}, description: 'the MAC ranges the tenant may claim; absent: any'}
                 created_at: {type: string, format: date-time}
                 updated_at: {type: string, format: date-time}
                 removed_at: {type: string, format: date-time}
@@ -58,6 +59,14 @@ enum OpenAPIDocument {
                 uppercase hex digits
               maxLength: 2000
               pattern: '^([hH][tT][tT][pP][sS]?|[fF][tT][pP]|[tT][fF][tT][pP])://(\[[^\x00-\x20\x7F/?#@<]*|[^\x00-\x20\x7F/?#@<\[:][^\x00-\x20\x7F/?#@<:]*(:[^\x00-\x20\x7F/?#@]*)?)([/?#][^\x00-\x20\x7F]*)?$'
+            MACPrefixes:
+              type: [array, 'null']
+              description: >-
+                hex prefixes (1 to 12 digits, ':', '-' or '.' between them allowed) of the MACs the tenant may claim;
+                a webhook that would register another MAC is refused (mac_not_allowed). An empty list lifts the
+                restriction
+              maxItems: 100
+              items: {type: string, pattern: '^[:.-]*([0-9A-Fa-f][:.-]*){1,12}$'}
             MAC:
               type: string
               description: 12 hex digits, or 6 pairs separated by ':' or '-', or 3 groups of 4 separated by '.'
@@ -71,6 +80,7 @@ enum OpenAPIDocument {
                 url_template: {$ref: '#/components/schemas/URLTemplate'}
                 name: {oneOf: [{$ref: '#/components/schemas/TenantName'}, {type: 'null'}]}
                 allow_bearer: {type: [boolean, 'null']}
+                mac_prefixes: {$ref: '#/components/schemas/MACPrefixes'}
             TenantPatch:
               type: object
               description: a field that is absent or null is left as it is
@@ -79,6 +89,7 @@ enum OpenAPIDocument {
                 url_template: {oneOf: [{$ref: '#/components/schemas/URLTemplate'}, {type: 'null'}]}
                 allow_bearer: {type: [boolean, 'null']}
                 rotate_secret: {type: [boolean, 'null']}
+                mac_prefixes: {$ref: '#/components/schemas/MACPrefixes'}
             TenantWithSecret:
               type: object
               required: [tenant]

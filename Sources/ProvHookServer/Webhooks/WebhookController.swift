@@ -75,7 +75,7 @@ struct WebhookController: Sendable {
             do {
                 result = try await self.store.ingest(
                     event, tenantID: tenantID, eventID: eventID, payload: body, actor: context.actor,
-                    planner: self.planner)
+                    planner: self.planner, macRanges: credentials.macRanges)
             } catch {
                 throw self.unavailable(error, tenantID: tenantID)
             }

@@ -104,7 +104,9 @@ let package = Package(
         /// Standard Webhooks contract). A new webhook format is a new file here.
         .target(
             name: "EventSources",
-            dependencies: ["ProvHookCore", "SnomRedirect", "WebhookSignature", product("HTTPTypes")],
+            dependencies: [
+                "ProvHookCore", "SnomRedirect", "WebhookSignature", product("HTTPTypes"), product("Crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         /// The HTTP side of `provhook serve`: the webhook listener, the admin API, the operations routes, and

@@ -91,6 +91,14 @@ elif [ ! -s "$state/demo-secret" ]; then
     "$bin/provhook" tenant update demo --rotate-secret | grep -o 'whsec_[^ ]*' >"$state/demo-secret"
 fi
 chmod 600 "$state/demo-secret"
+# A Kazoo source for the demo tenant, its token kept in .local/demo-kazoo-token.
+if ! "$bin/provhook" source list | awk 'NR > 1 { print $1 }' | grep -qx demo-kazoo; then
+    "$bin/provhook" source add demo-kazoo --kind kazoo --tenant demo --json |
+        sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p' >"$state/demo-kazoo-token"
+elif [ ! -s "$state/demo-kazoo-token" ]; then
+    "$bin/provhook" source rotate-token demo-kazoo --json | sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p' >"$state/demo-kazoo-token"
+fi
+chmod 600 "$state/demo-kazoo-token"
 
 listen=${PROVHOOK_LISTEN:-127.0.0.1:8080}
 admin_listen=${PROVHOOK_ADMIN_LISTEN:-127.0.0.1:9090}
@@ -115,6 +123,13 @@ PROVHOOK_ADMIN_TOKEN set) the admin API on http://$admin_listen. In another shel
 
   contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.added","mac":"00:04:13:61:0f:f5","device_id":"pbx-1"}'
   contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.removed","device_id":"pbx-1"}'
+
+or send what a Kazoo object hook sends (form-encoded, v1, with mac_address), then its id-only deletion:
+
+  curl -s "http://$listen/v1/sources/demo-kazoo/events?token=\$(cat .local/demo-kazoo-token)" \\
+    -d 'id=kz-dev-1&account_id=kz-acct&action=doc_created&type=device&mac_address=000413610ff6'
+  curl -s "http://$listen/v1/sources/demo-kazoo/events?token=\$(cat .local/demo-kazoo-token)" \\
+    -d 'id=kz-dev-1&account_id=kz-acct&action=doc_deleted&type=device'
 
 and look at the result, with this session's settings loaded from .local/env:
 

@@ -6,9 +6,12 @@ import ProvHookCore
 /// planner and the store, in one transaction.
 ///
 /// A new webhook format is a new type conforming to this protocol, in a file of its own in this folder.
-public protocol EventSource: Sendable {
-    /// Authenticates `request` against the tenant's credentials and parses its body.
-    func receive(_ request: InboundRequest, credentials: TenantCredentials) -> SourceVerdict
+public protocol EventSource<Credentials>: Sendable {
+    /// What authenticates the sender: a tenant's secret for the native contract, a source's token for a platform.
+    associatedtype Credentials: Sendable
+
+    /// Authenticates `request` against the credentials and parses its body.
+    func receive(_ request: InboundRequest, credentials: Credentials) -> SourceVerdict
 }
 
 /// A request as the listener received it, body collected (within the listener's size limit).
@@ -17,9 +20,11 @@ public struct InboundRequest: Sendable {
     public var headers: HTTPFields
     /// The whole body.
     public var body: [UInt8]
+    /// The query string, undecoded (without `?`); never logged, since a platform may carry its token there.
+    public var query: String
 
-    public init(headers: HTTPFields, body: [UInt8]) {
-        (self.headers, self.body) = (headers, body)
+    public init(headers: HTTPFields, body: [UInt8], query: String = "") {
+        (self.headers, self.body, self.query) = (headers, body, query)
     }
 }
 
@@ -32,4 +37,7 @@ public enum SourceVerdict: Sendable, Hashable {
     case rejected(EventRejection, type: DeviceEventType?, eventID: String?)
     /// Not authenticated: answered 401, counted, never journaled.
     case unauthenticated(code: String, message: String)
+    /// Authenticated, and not about a device (a platform's hook on another kind of object): answered as a success,
+    /// counted, not journaled.
+    case ignored(reason: String)
 }

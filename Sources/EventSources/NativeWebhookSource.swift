@@ -8,6 +8,8 @@ import WebhookSignature
 /// signed with the tenant's `whsec_` secret, or `Authorization: Bearer <secret>` where the tenant allows it) whose
 /// JSON body is one of the three device events of `POST /v1/tenants/{tenant}/events`.
 public struct NativeWebhookSource: EventSource {
+    public typealias Credentials = TenantCredentials
+
     let authenticator: WebhookAuthenticator
 
     public init(authenticator: WebhookAuthenticator = WebhookAuthenticator()) {

@@ -138,7 +138,12 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             keys = try await Database.withConnection(url, timeout: .seconds(10), logger: logger) { connection in
                 let rows = try await connection.query(
-                    "SELECT webhook_secret_key_id, count(*) FROM tenants GROUP BY webhook_secret_key_id",
+                    """
+                    SELECT key_id, count(*) FROM (
+                        SELECT webhook_secret_key_id AS key_id FROM tenants
+                        UNION ALL SELECT token_key_id FROM sources
+                    ) AS secrets GROUP BY key_id
+                    """,
                     logger: logger)
                 var keys: [(String?, Int)] = []
                 for try await row in rows.decode((String?, Int).self) { keys.append(row) }

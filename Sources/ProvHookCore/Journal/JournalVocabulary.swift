@@ -14,6 +14,8 @@ public enum JournalAction: Sendable, Hashable {
     case deviceRepoint
     /// Tenant changes: `tenant.add`, `tenant.update`, `tenant.remove`.
     case tenantAdd, tenantUpdate, tenantRemove
+    /// Inbound source changes: `source.add`, `source.update` (a token rotated), `source.remove`.
+    case sourceAdd, sourceUpdate, sourceRemove
     /// Reconcile: a device queued again (`reconcile.fix`), a difference found (`reconcile.finding`), a run
     /// (`reconcile.run`).
     case reconcileFix, reconcileFinding, reconcileRun
@@ -30,6 +32,9 @@ public enum JournalAction: Sendable, Hashable {
         case .tenantAdd: "tenant.add"
         case .tenantUpdate: "tenant.update"
         case .tenantRemove: "tenant.remove"
+        case .sourceAdd: "source.add"
+        case .sourceUpdate: "source.update"
+        case .sourceRemove: "source.remove"
         case .reconcileFix: "reconcile.fix"
         case .reconcileFinding: "reconcile.finding"
         case .reconcileRun: "reconcile.run"

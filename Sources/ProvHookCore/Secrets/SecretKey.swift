@@ -46,24 +46,42 @@ public struct SecretKey: Sendable {
         try self.init(bytes: decoded)
     }
 
-    /// Seals `secret` for `tenantID`: nonce, ciphertext and tag. The tenant's id is authenticated with it, so a
-    /// sealed secret copied onto another tenant's row does not open.
-    func seal(_ secret: String, tenantID: String) -> [UInt8] {
+    /// Seals `secret` for `owner`: nonce, ciphertext and tag. The owner (a tenant's or a source's name) is
+    /// authenticated with it, so a sealed secret copied onto another row does not open.
+    func seal(_ secret: String, for owner: SecretOwner) -> [UInt8] {
         // AES.GCM.seal fails only for a nonce of the wrong size; its own random nonce cannot be.
-        let box = try! AES.GCM.seal(Data(secret.utf8), using: self.key, authenticating: Self.context(tenantID))
+        let box = try! AES.GCM.seal(Data(secret.utf8), using: self.key, authenticating: owner.context)
         return Array(box.combined!)
     }
 
-    /// Opens what `seal` made for `tenantID`; nil if this key did not seal it for that tenant, or it was altered.
-    func open(_ sealed: [UInt8], tenantID: String) -> String? {
+    /// Opens what `seal` made for `owner`; nil if this key did not seal it for that owner, or it was altered.
+    func open(_ sealed: [UInt8], for owner: SecretOwner) -> String? {
         guard let box = try? AES.GCM.SealedBox(combined: sealed),
-            let plain = try? AES.GCM.open(box, using: self.key, authenticating: Self.context(tenantID))
+            let plain = try? AES.GCM.open(box, using: self.key, authenticating: owner.context)
         else { return nil }
         return String(validating: plain, as: UTF8.self)
     }
+}
 
-    private static func context(_ tenantID: String) -> Data {
-        Data("provhook tenant webhook secret\u{0}\(tenantID)".utf8)
+/// Whose secret a sealed value is: it is authenticated with the value, which opens for that owner only.
+enum SecretOwner: Sendable, CustomStringConvertible {
+    /// A tenant's webhook secret.
+    case tenant(String)
+    /// An inbound source's token.
+    case source(String)
+
+    var context: Data {
+        switch self {
+        case .tenant(let id): Data("provhook tenant webhook secret\u{0}\(id)".utf8)
+        case .source(let name): Data("provhook source token\u{0}\(name)".utf8)
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .tenant(let id): "the webhook secret of tenant \(id.debugDescription)"
+        case .source(let name): "the token of source \(name.debugDescription)"
+        }
     }
 }
 
@@ -86,21 +104,29 @@ public struct SecretKeyring: Sendable {
     public var keyIDs: [String] { [self.current.id] + self.previous.map(\.id) }
 
     /// Seals under the current key; returns the sealed bytes and the key's id.
+    func seal(_ secret: String, for owner: SecretOwner) -> (sealed: [UInt8], keyID: String) {
+        (self.current.seal(secret, for: owner), self.current.id)
+    }
+
+    /// Seals a tenant's webhook secret under the current key.
     func seal(_ secret: String, tenantID: String) -> (sealed: [UInt8], keyID: String) {
-        (self.current.seal(secret, tenantID: tenantID), self.current.id)
+        self.seal(secret, for: .tenant(tenantID))
+    }
+
+    /// Opens a tenant's webhook secret sealed under the key `keyID`.
+    func open(_ sealed: [UInt8], keyID: String, tenantID: String) throws(StoreError) -> String {
+        try self.open(sealed, keyID: keyID, for: .tenant(tenantID))
     }
 
     /// Opens a secret sealed under the key `keyID`.
-    func open(_ sealed: [UInt8], keyID: String, tenantID: String) throws(StoreError) -> String {
+    func open(_ sealed: [UInt8], keyID: String, for owner: SecretOwner) throws(StoreError) -> String {
         guard let key = ([self.current] + self.previous).first(where: { $0.id == keyID }) else {
             throw .secretKey(
-                "the webhook secret of tenant \(tenantID.debugDescription) is sealed under key \(keyID), which is "
+                "\(owner) is sealed under key \(keyID), which is "
                     + "neither PROVHOOK_SECRET_KEY_FILE (\(self.current.id)) nor PROVHOOK_PREVIOUS_SECRET_KEY_FILE")
         }
-        guard let secret = key.open(sealed, tenantID: tenantID) else {
-            throw .secretKey(
-                "the webhook secret of tenant \(tenantID.debugDescription) does not open under key \(keyID): "
-                    + "it was altered or copied from another tenant")
+        guard let secret = key.open(sealed, for: owner) else {
+            throw .secretKey("\(owner) does not open under key \(keyID): it was altered or copied from another row")
         }
         return secret
     }

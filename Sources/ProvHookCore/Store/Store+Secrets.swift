@@ -45,8 +45,9 @@ extension Store {
         }
     }
 
-    /// Re-seals under the current key every secret sealed under a previous one (a key rotation), journaling each
-    /// tenant as a `tenant.update`. A secret that no key held opens stops it, and nothing is changed.
+    /// Re-seals under the current key every secret sealed under a previous one (a key rotation), tenants' webhook
+    /// secrets and sources' tokens, journaling each as a `tenant.update` or `source.update`. Returns the tenants'
+    /// ids and the sources as `source:NAME`. A secret that no key held opens stops it, and nothing is changed.
     public func resealSecrets(actor: String) async throws(StoreError) -> [String] {
         let secrets = try self.requireSecrets()
         let logger = self.logger
@@ -70,7 +71,30 @@ extension Store {
                             "secret_resealed_from": .string(keyID), "secret_sealed_under": .string(secrets.current.id),
                         ], actor: actor)
                 }, on: connection, logger: logger)
-            return rows.map(\.0)
+            let sources = try await connection.rows(
+                """
+                SELECT name, tenant_id, token_sealed, token_key_id FROM sources
+                WHERE token_key_id <> \(secrets.current.id) ORDER BY name FOR UPDATE
+                """, as: (String, String, ByteBuffer, String).self, logger: logger)
+            for (name, _, sealed, keyID) in sources {
+                let token = try secrets.open(Array(sealed.readableBytesView), keyID: keyID, for: .source(name))
+                let (resealed, newKeyID) = secrets.seal(token, for: .source(name))
+                try await connection.query(
+                    """
+                    UPDATE sources SET token_sealed = \(ByteBuffer(bytes: resealed)), token_key_id = \(newKeyID)
+                    WHERE name = \(name)
+                    """, logger: logger)
+            }
+            try await Self.appendJournal(
+                sources.map { name, tenantID, _, keyID in
+                    JournalEntry(
+                        tenantID: tenantID, mac: nil, actor: actor, action: .sourceUpdate, outcome: .ok,
+                        detail: [
+                            "source": .string(name), "token_resealed_from": .string(keyID),
+                            "token_sealed_under": .string(secrets.current.id),
+                        ])
+                }, on: connection, logger: logger)
+            return rows.map(\.0) + sources.map { "source:\($0.0)" }
         }
     }
 

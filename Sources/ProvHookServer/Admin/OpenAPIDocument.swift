@@ -135,6 +135,17 @@ enum OpenAPIDocument {
             TooLarge: {description: the body is over 64 KiB, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             Unavailable: {description: the database is unavailable, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             SecretKey: {description: 'the secret key cannot seal or open a webhook secret (misconfigured, see the message)', content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+            SourceReceipt:
+              description: what became of the event
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [status]
+                    properties:
+                      status: {type: string, enum: [accepted, duplicate, rejected, ignored]}
+                      event: {type: string}
+                      error: {$ref: '#/components/schemas/Error/properties/error'}
             TenantWithSecret:
               description: the tenant, with its new webhook secret when one was made (shown once)
               content:
@@ -183,6 +194,42 @@ enum OpenAPIDocument {
                 "401": {$ref: '#/components/responses/Unauthorized'}
                 "404": {$ref: '#/components/responses/BadRequest'}
                 "413": {$ref: '#/components/responses/BadRequest'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+          /v1/sources/{source}/events:
+            servers:
+              - url: "{webhookListener}"
+                description: the webhook listener (PROVHOOK_LISTEN), not the admin listener that serves this document
+                variables:
+                  webhookListener: {default: "http://127.0.0.1:8080"}
+            post:
+              summary: Receive a PBX platform's own webhook (a Kazoo object hook), authenticated by the source's token
+              description: >-
+                The token goes in the query (?token=), as Authorization Bearer, or as the basic-auth password. The body
+                is form-encoded (Kazoo's default) or JSON. Everything recorded is answered 200, a rejection included
+                (Kazoo keeps only a 200 and never retries an HTTP error); the body says what happened.
+              parameters:
+                - {name: source, in: path, required: true, schema: {type: string}}
+                - {name: token, in: query, required: false, schema: {type: string}}
+              requestBody:
+                required: true
+                content:
+                  application/x-www-form-urlencoded: {schema: {type: object}}
+                  application/json: {schema: {type: object}}
+              responses:
+                "200": {$ref: '#/components/responses/SourceReceipt'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "404": {$ref: '#/components/responses/NotFound'}
+                "413": {$ref: '#/components/responses/TooLarge'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+            get:
+              summary: The same, with the fields in the query string (Kazoo's http_verb get)
+              parameters:
+                - {name: source, in: path, required: true, schema: {type: string}}
+                - {name: token, in: query, required: false, schema: {type: string}}
+              responses:
+                "200": {$ref: '#/components/responses/SourceReceipt'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "404": {$ref: '#/components/responses/NotFound'}
                 "503": {$ref: '#/components/responses/Unavailable'}
           /healthz:
             get:

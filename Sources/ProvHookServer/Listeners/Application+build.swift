@@ -89,10 +89,15 @@ public func buildApplication(
     router.add(middleware: ErrorBodyMiddleware())
     router.add(
         middleware: MethodNotAllowedMiddleware(
-            routes: WebhookController.routes.merging(["/healthz": [.get]]) { $0 + $1 }))
+            routes: WebhookController.routes.merging(SourceWebhookController.routes) { $0 + $1 }
+                .merging(["/healthz": [.get]]) { $0 + $1 }))
     WebhookController(
         store: store, planner: EventPlanner(vendors: configuration.vendors), signal: delivery.signal,
         source: NativeWebhookSource(), metrics: metrics, logger: logger
+    ).addRoutes(to: router)
+    SourceWebhookController(
+        store: store, planner: EventPlanner(vendors: configuration.vendors), signal: delivery.signal, metrics: metrics,
+        logger: logger
     ).addRoutes(to: router)
     router.get("/healthz") { _, _ in OperationsController.Status(status: "ok") }
 

@@ -17,7 +17,7 @@ struct WebhookController: Sendable {
     /// Wakes this process's worker once an event queued work.
     let signal: WorkSignal
     /// Who sends to this route, and how they authenticate.
-    let source: any EventSource
+    let source: any EventSource<TenantCredentials>
     let metrics: ProvHookMetrics
     let logger: Logger
 
@@ -62,6 +62,9 @@ struct WebhookController: Sendable {
         switch self.source.receive(InboundRequest(headers: request.headers, body: body), credentials: credentials) {
         case .unauthenticated(let code, let message):
             throw self.refusal(.unauthorized, code, message, tenantID, context)
+        case .ignored(let reason):
+            self.metrics.event(type: "other", outcome: "ignored")
+            return EditedResponse(status: .ok, response: Receipt(status: "ignored", event: reason))
         case .rejected(let rejection, let type, let eventID):
             do {
                 try await self.store.journalRejection(

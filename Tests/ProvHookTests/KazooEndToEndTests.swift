@@ -1,0 +1,101 @@
+import AsyncHTTPClient
+import FakeRedirectService
+import Foundation
+import NIOCore
+import NIOHTTP1
+import ProvHookCore
+import ProvHookServer
+import ProvHookTestSupport
+import Testing
+
+/// A Kazoo hook end to end, with the real binary: `provhook source add`, `provhook serve`, Kazoo's requests as it
+/// sends them, and the stand-in of the Snom service.
+@Suite("Kazoo hook end to end")
+struct KazooEndToEndTests {
+    static let mac = "000413610FF5"
+
+    @Test("a Kazoo device is registered on doc_created and deregistered on an id-only doc_deleted")
+    func hook() async throws {
+        try await TestDatabase.with { database in
+            _ = try await database.store.addTenant(
+                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
+                actor: "cli:test")
+            let cli = CommandLineRunner(environment: database.environment())
+            let added = try await cli.run([
+                "source", "add", "kazoo-acme", "--kind", "kazoo", "--tenant", "acme", "--json",
+            ])
+            #expect(added.status == 0, "\(added.error)")
+            let json = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any] ?? [:]
+            let token = try #require(json["token"] as? String)
+            #expect(json["path"] as? String == "/v1/sources/kazoo-acme/events" && json["kind"] as? String == "kazoo")
+            let list = try await cli.run(["source", "list"])
+            #expect(list.output.contains("kazoo-acme") && !list.output.contains(token))
+
+            let state = StandInAccounts.makeState()
+            let authority = try PrivateCertificateAuthority()
+            let standIn = try await RunningFakeRedirect.start(state: state, tls: authority)
+            let caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
+            defer { try? FileManager.default.removeItem(atPath: caFile) }
+            var environment = database.environment()
+            environment.merge([
+                "PROVHOOK_REDIRECT_URL": standIn.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
+                "PROVHOOK_REDIRECT_PASSWORD": StandInAccounts.password, "PROVHOOK_REDIRECT_CA_FILE": caFile,
+            ]) { _, new in new }
+            let serve = try await ServeProcess.start(environment: environment)
+            let base = "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/kazoo-acme/events"
+            do {
+                // doc_created, form-encoded as Kazoo sends it by default.
+                var answer = try await Self.post(base + "?token=\(token)", KazooSourceTests.v1FormCreated)
+                #expect(answer.status == 200 && answer.body.contains("\"accepted\""), "\(answer.body)")
+                try await eventually("registered at the service") { await state.registration(Self.mac) != nil }
+                #expect(await state.registration(Self.mac)?.url == "https://p.example/\(Self.mac).xml")
+
+                // A user event, a device without MAC, a wrong token, an unknown source.
+                answer = try await Self.post(base + "?token=\(token)", KazooSourceTests.v1User)
+                #expect(answer.status == 200 && answer.body.contains("\"ignored\""))
+                answer = try await Self.post(base + "?token=\(token)", KazooSourceTests.v1FormCreatedWithoutMAC)
+                #expect(answer.status == 200 && answer.body.contains("missing_mac"), "answered 200: Kazoo drops others")
+                answer = try await Self.post(base + "?token=wrong", KazooSourceTests.v1FormDeleted)
+                #expect(answer.status == 401)
+                answer = try await Self.post(
+                    "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/nope/events?token=\(token)",
+                    KazooSourceTests.v1FormDeleted)
+                #expect(answer.status == 404)
+                #expect(await state.registration(Self.mac) != nil, "nothing above changed the phone")
+
+                // doc_deleted carries only the device id: the stored device_id gives the MAC. Sent as a GET.
+                var request = HTTPClientRequest(url: base + "?token=\(token)&" + KazooSourceTests.v1FormDeleted)
+                request.method = .GET
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                #expect(response.status == .ok)
+                try await eventually("deregistered at the service") { await state.registration(Self.mac) == nil }
+
+                let journal = try await database.store.journal(JournalFilter(tenantID: "acme", limit: 1000))
+                #expect(
+                    journal.contains { $0.action == "event.device.added" && $0.actor.hasPrefix("source:kazoo-acme@") })
+                #expect(journal.contains { $0.action == "event.rejected" && $0.detail["code"] == "missing_mac" })
+                #expect(journal.contains { $0.action == "source.add" })
+                #expect(
+                    !"\(journal)".contains(token) && !serve.log.contains(token),
+                    "the token is never journaled or logged")
+            } catch {
+                serve.stop()
+                await standIn.stop()
+                throw error
+            }
+            serve.stop()
+            await standIn.stop()
+        }
+    }
+
+    static func post(_ url: String, _ body: String) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "X-Hook-ID", value: "7d3f1e2c9b8a4d6e5f0a1b2c3d4e5f60")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), String(buffer: bytes))
+    }
+}

@@ -19,11 +19,7 @@ struct ReconcilePruneTests {
         try await EndToEnd.run { run in
             // The phone was registered to our account by hand; the database does not know it yet.
             await run.state.setRegistration(Self.mac, .init(owner: StandInAccounts.user, url: "https://hand.example/"))
-            let httpClient = try RedirectClient.makeHTTPClient(
-                configuration: ReconcileTests.configuration(run.standIn.endpoint))
-            let client = RedirectClient(
-                configuration: ReconcileTests.configuration(run.standIn.endpoint), httpClient: httpClient,
-                logger: Logger(label: "t"))
+            let (httpClient, client) = try Self.client(run)
             // The PBX adds the phone after the reconcile read the known MACs, while it lists the service.
             let racing = WebhookDuringList(service: client) {
                 #expect(try await run.send(#"{"type":"device.added","mac":"\#(Self.mac)"}"#).status == 202)
@@ -51,11 +47,7 @@ struct ReconcilePruneTests {
     func unclaimed() async throws {
         try await EndToEnd.run { run in
             await run.state.setRegistration(Self.mac, .init(owner: StandInAccounts.user, url: "https://hand.example/"))
-            let httpClient = try RedirectClient.makeHTTPClient(
-                configuration: ReconcileTests.configuration(run.standIn.endpoint))
-            let client = RedirectClient(
-                configuration: ReconcileTests.configuration(run.standIn.endpoint), httpClient: httpClient,
-                logger: Logger(label: "t"))
+            let (httpClient, client) = try Self.client(run)
             let reconciler = Reconciler(
                 store: run.store, service: client, concurrency: 2, models: ["snomD785"], actor: "reconcile:test",
                 logger: Logger(label: "t"))
@@ -75,6 +67,17 @@ struct ReconcilePruneTests {
             #expect(try await run.device(Self.mac)?.tenantID == EndToEnd.tenant)
             try await httpClient.shutdown()
         }
+    }
+}
+
+extension ReconcilePruneTests {
+    /// A client of the run's stand-in, and its HTTP client to shut down.
+    static func client(_ run: EndToEnd) throws -> (HTTPClient, RedirectClient) {
+        let configuration = ReconcileTests.configuration(run.standIn.endpoint)
+        let httpClient = try RedirectClient.makeHTTPClient(configuration: configuration)
+        return (
+            httpClient, RedirectClient(configuration: configuration, httpClient: httpClient, logger: Logger(label: "t"))
+        )
     }
 }
 

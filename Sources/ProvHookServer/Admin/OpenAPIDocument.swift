@@ -153,7 +153,7 @@ enum OpenAPIDocument {
                   schema: {$ref: '#/components/schemas/TenantWithSecret'}
         paths:
           /v1/tenants/{tenant}/events:
-            servers:
+            servers: &webhookListener
               - url: "{webhookListener}"
                 description: the webhook listener (PROVHOOK_LISTEN), not the admin listener that serves this document
                 variables:
@@ -196,11 +196,7 @@ enum OpenAPIDocument {
                 "413": {$ref: '#/components/responses/BadRequest'}
                 "503": {$ref: '#/components/responses/Unavailable'}
           /v1/sources/{source}/events:
-            servers:
-              - url: "{webhookListener}"
-                description: the webhook listener (PROVHOOK_LISTEN), not the admin listener that serves this document
-                variables:
-                  webhookListener: {default: "http://127.0.0.1:8080"}
+            servers: *webhookListener
             post:
               summary: Receive a PBX platform's own webhook (a Kazoo object hook), authenticated by the source's token
               description: >-

@@ -125,7 +125,8 @@ let package = Package(
         .executableTarget(
             name: "provhook",
             dependencies: [
-                "ProvHookCore", "ProvHookServer", "SnomRedirect", product("ArgumentParser"), product("AsyncHTTPClient"),
+                "EventSources", "ProvHookCore", "ProvHookServer", "SnomRedirect", product("ArgumentParser"),
+                product("AsyncHTTPClient"),
                 product("Hummingbird"), product("Logging"), product("Metrics"), product("NIOCore"), product("NIOHTTP1"),
                 product("PostgresNIO"), product("ServiceLifecycle"), product("UnixSignals"),
             ],

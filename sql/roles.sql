@@ -32,4 +32,4 @@ GRANT EXECUTE ON FUNCTION journal_watermark() TO provhook_app;
 
 GRANT SELECT ON journal, journal_seals, devices, webhook_events, schema_migrations TO provhook_auditor;
 GRANT SELECT (id, name, url_template, allow_bearer, mac_prefixes, removed_at, created_at, updated_at) ON tenants TO provhook_auditor;
-GRANT SELECT (name, kind, tenant_id, created_at, updated_at, removed_at) ON sources TO provhook_auditor;
+GRANT SELECT (name, kind, tenant_id, mapping, created_at, updated_at, removed_at) ON sources TO provhook_auditor;

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventSources
 import Foundation
 import ProvHookCore
 
@@ -33,8 +34,10 @@ struct SourceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a source; prints its token once.")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "Source name, as it appears in /v1/sources/{name}/events.") var name: String
-        @Option(help: "kazoo (2600Hz Kazoo object webhooks on devices).") var kind: String
+        @Option(help: "kazoo (2600Hz Kazoo object webhooks on devices) or mapping (any other panel).") var kind: String
         @Option(help: "The tenant whose devices the source's events change.") var tenant: String
+        @Option(help: "For --kind mapping: the mapping file (JSON; see the README, \"Mapping sources\").")
+        var mapping: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -42,8 +45,25 @@ struct SourceCommand: AsyncParsableCommand {
                 throw CLIFailure.input(
                     "--kind must be one of: \(SourceKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
+            var mappingJSON: String?
+            switch (kind, self.mapping) {
+            case (.mapping, let path?):
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw CLIFailure.input("--mapping: cannot read \(path)")
+                }
+                do {
+                    _ = try SourceMapping(json: Array(data))
+                } catch {
+                    throw CLIFailure.input("--mapping \(path): \(error)")
+                }
+                mappingJSON = String(decoding: data, as: UTF8.self)
+            case (.mapping, nil): throw CLIFailure.input("--kind mapping needs --mapping FILE")
+            case (_, _?): throw CLIFailure.input("--mapping is only for --kind mapping")
+            case (_, nil): break
+            }
             let (source, token) = try await self.database.withStore(needsSecrets: true) { store in
-                try await store.addSource(name: self.name, kind: kind, tenantID: self.tenant, actor: cliActor)
+                try await store.addSource(
+                    name: self.name, kind: kind, tenantID: self.tenant, mapping: mappingJSON, actor: cliActor)
             }
             try SourceCommand.show(source, token: token, json: self.json, verb: "added")
         }

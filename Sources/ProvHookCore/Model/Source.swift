@@ -4,6 +4,8 @@ import Foundation
 public enum SourceKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// 2600Hz Kazoo `object` webhooks on devices (v1 form, JSON or GET; v2).
     case kazoo
+    /// Any other panel, read through a declarative mapping.
+    case mapping
 }
 
 /// An inbound source, as stored: a PBX's own webhooks for one tenant, at `POST /v1/sources/{name}/events`. Its
@@ -78,10 +80,12 @@ public struct Source: Sendable, Hashable, Codable {
 public struct SourceCredentials: Sendable {
     public var kind: SourceKind
     public var tenantID: String
-    /// The source's token; never logged, journaled or shown after it was made.
+    /// The source's token (a mapping's HMAC key too); never logged, journaled or shown after it was made.
     public var token: String
+    /// A mapping source's mapping, as JSON.
+    public var mapping: [UInt8]?
 
-    public init(kind: SourceKind, tenantID: String, token: String) {
-        (self.kind, self.tenantID, self.token) = (kind, tenantID, token)
+    public init(kind: SourceKind, tenantID: String, token: String, mapping: [UInt8]? = nil) {
+        (self.kind, self.tenantID, self.token, self.mapping) = (kind, tenantID, token, mapping)
     }
 }

@@ -25,9 +25,14 @@ extension Store {
     }
 
     /// Adds a source for an active tenant, with a new token that is returned once.
+    /// A mapping source needs its `mapping` (JSON, checked by the caller); other kinds have none.
     public func addSource(
-        name: String, kind: SourceKind, tenantID: String, actor: String
+        name: String, kind: SourceKind, tenantID: String, mapping: String? = nil, actor: String
     ) async throws(StoreError) -> (Source, token: String) {
+        guard (kind == .mapping) == (mapping != nil) else {
+            throw .invalid(
+                kind == .mapping ? "a mapping source needs its mapping" : "only a mapping source has a mapping")
+        }
         try Source.validate(name: name)
         let token = Self.makeSourceToken()
         let (sealed, keyID) = try self.requireSecrets().seal(token, for: .source(name))
@@ -39,8 +44,8 @@ extension Store {
             guard !tenants.isEmpty else { throw StoreError.notFound("no tenant \(tenantID.debugDescription)") }
             let rows = try await connection.rows(
                 """
-                INSERT INTO sources (name, kind, tenant_id, token_sealed, token_key_id)
-                VALUES (\(name), \(kind.rawValue), \(tenantID), \(ByteBuffer(bytes: sealed)), \(keyID))
+                INSERT INTO sources (name, kind, tenant_id, token_sealed, token_key_id, mapping)
+                VALUES (\(name), \(kind.rawValue), \(tenantID), \(ByteBuffer(bytes: sealed)), \(keyID), \(mapping)::jsonb)
                 ON CONFLICT (name) DO NOTHING
                 RETURNING \(unescaped: sourceColumns)
                 """, as: SourceRow.self, logger: logger)
@@ -115,13 +120,14 @@ extension Store {
         let rows = try await self.rows(
             "reading source \(name)",
             """
-            SELECT s.kind, s.tenant_id, s.token_sealed, s.token_key_id FROM sources s JOIN tenants t ON t.id = s.tenant_id
+            SELECT s.kind, s.tenant_id, s.token_sealed, s.token_key_id, s.mapping::text
+            FROM sources s JOIN tenants t ON t.id = s.tenant_id
             WHERE s.name = \(name) AND s.removed_at IS NULL AND t.removed_at IS NULL
-            """, as: (String, String, ByteBuffer, String).self)
-        guard let (kind, tenantID, sealed, keyID) = rows.first, let kind = SourceKind(rawValue: kind) else {
+            """, as: (String, String, ByteBuffer, String, String?).self)
+        guard let (kind, tenantID, sealed, keyID, mapping) = rows.first, let kind = SourceKind(rawValue: kind) else {
             return nil
         }
         let token = try secrets.open(Array(sealed.readableBytesView), keyID: keyID, for: .source(name))
-        return SourceCredentials(kind: kind, tenantID: tenantID, token: token)
+        return SourceCredentials(kind: kind, tenantID: tenantID, token: token, mapping: mapping.map { Array($0.utf8) })
     }
 }

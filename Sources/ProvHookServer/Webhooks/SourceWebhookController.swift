@@ -1,17 +1,19 @@
 import EventSources
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
 import ProvHookCore
+import SnomRedirect
 
 /// `POST` (and `GET`, for Kazoo's `http_verb: get`) `/v1/sources/{source}/events`: a PBX platform's own webhooks,
 /// read by the source's kind, recorded through the same planner and transaction as the native contract, with
 /// the actor `source:<name>@<address>`.
 ///
 /// Kazoo keeps only a 200 as a success and never retries an HTTP error (only transport errors), so everything that
-/// was recorded, a rejection included, is answered 200 with what happened in the body; 401 and 404 stay, since
-/// they are an operator's mistake to fix on the PBX.
+/// was recorded from Kazoo, a rejection included, is answered 200 with what happened in the body; a mapped panel
+/// gets the native contract's 202, 200 and 400. 401 and 404 stay, since they are an operator's mistake to fix.
 struct SourceWebhookController: Sendable {
     let store: Store
     let planner: EventPlanner
@@ -38,7 +40,23 @@ struct SourceWebhookController: Sendable {
         var error: Failure?
     }
 
-    @Sendable func receive(request: Request, context: ProvHookRequestContext) async throws -> Receipt {
+    @Sendable func receive(
+        request: Request, context: ProvHookRequestContext
+    ) async throws -> EditedResponse<Receipt> {
+        let (kind, receipt) = try await self.record(request: request, context: context)
+        // Kazoo: 200 for all it recorded (it drops anything else). A mapped panel: the native contract's statuses.
+        let status: HTTPResponse.Status =
+            switch (kind, receipt.status) {
+            case (.kazoo, _), (_, "duplicate"), (_, "ignored"): .ok
+            case (_, "accepted"): .accepted
+            default: .badRequest
+            }
+        return EditedResponse(status: status, response: receipt)
+    }
+
+    private func record(
+        request: Request, context: ProvHookRequestContext
+    ) async throws -> (SourceKind, Receipt) {
         let name = context.parameters.get("source") ?? ""
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > WebhookController.maxBodyBytes {
             throw self.refusal(.contentTooLarge, "too_large", "the body exceeds 64 KiB", name)
@@ -61,12 +79,17 @@ struct SourceWebhookController: Sendable {
         }
         let inbound = InboundRequest(headers: request.headers, body: body, query: request.uri.query ?? "")
         let actor = "source:\(name)@\(context.peer)"
-        switch KazooSource().receive(inbound, credentials: credentials) {
+        let verdict =
+            switch credentials.kind {
+            case .kazoo: KazooSource().receive(inbound, credentials: credentials)
+            case .mapping: MappingSource().receive(inbound, credentials: credentials)
+            }
+        switch verdict {
         case .unauthenticated(let code, let message):
             throw self.refusal(.unauthorized, code, message, name)
         case .ignored(let reason):
             self.metrics.event(type: "other", outcome: "ignored")
-            return Receipt(status: "ignored", event: reason)
+            return (credentials.kind, Receipt(status: "ignored", event: reason))
         case .rejected(let rejection, let type, let eventID):
             do {
                 try await self.store.journalRejection(
@@ -74,7 +97,7 @@ struct SourceWebhookController: Sendable {
             } catch {
                 throw self.unavailable(error, name)
             }
-            return self.rejected(rejection, type: type, eventID: eventID)
+            return (credentials.kind, self.rejected(rejection, type: type, eventID: eventID))
         case .event(let event, let eventID):
             let result: IngestResult
             do {
@@ -89,14 +112,24 @@ struct SourceWebhookController: Sendable {
             case .accepted(let queued):
                 if queued { self.signal.wake() }
                 self.metrics.event(type: event.type.rawValue, outcome: "accepted")
-                return Receipt(status: "accepted", event: eventID)
+                return (credentials.kind, Receipt(status: "accepted", event: eventID))
             case .duplicate:
                 self.metrics.event(type: event.type.rawValue, outcome: "duplicate")
-                return Receipt(status: "duplicate", event: eventID)
+                return (credentials.kind, Receipt(status: "duplicate", event: eventID))
             case .rejected(let rejection):
-                return self.rejected(rejection, type: event.type, eventID: eventID)
+                return (credentials.kind, self.rejected(rejection, type: event.type, eventID: eventID))
             }
         }
+    }
+
+    /// What is kept of a mapped event: the event as provhook read it, in the native contract's shape (the panel's
+    /// body may hold anything, secrets included).
+    static func mappedPayload(_ event: DeviceEvent) -> [UInt8] {
+        var fields: [String: String] = ["type": event.type.rawValue]
+        if let mac = event.primaryMAC { fields["mac"] = mac.canonical }
+        if let deviceID = event.deviceID { fields["device_id"] = deviceID }
+        let json = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Array(json)
     }
 
     private func rejected(_ rejection: EventRejection, type: DeviceEventType?, eventID: String?) -> Receipt {

@@ -1,0 +1,219 @@
+import AsyncHTTPClient
+import Crypto
+import EventSources
+import FakeRedirectService
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import ProvHookCore
+import ProvHookTestSupport
+import SnomRedirect
+import Testing
+
+/// Mapping sources: another panel's webhooks read through a declarative mapping, with the token or an HMAC.
+@Suite("Mapping sources")
+struct MappingSourceTests {
+    static let token = "phsrc_mapping-token-0123456789"
+    static let mac = MACAddress("000413610FF5")!
+
+    /// A custom admin panel: JSON, its own event names, the token in the URL.
+    static let panel = #"""
+        {"format": "json", "event": "/event", "events": {"phone.created": "device.added", "phone.deleted": "device.removed"},
+         "mac": "/phone/mac", "device_id": "/phone/id", "extension": "/phone/line/0/number"}
+        """#
+    /// Shaped like a Yeastar P-Series event: the details in `msg`, a JSON string; X-Signature is
+    /// Base64(HMAC-SHA256(secret, body)).
+    static let yeastar = #"""
+        {"format": "json", "event": "/msg/action", "events": {"add": "device.added", "delete": "device.removed"},
+         "mac": "/msg/mac", "device_id": "/msg/id", "decode_json": ["/msg"],
+         "signature": {"header": "X-Signature", "algorithm": "sha256", "encoding": "base64"}}
+        """#
+    /// A relay signing `<timestamp>.<body>` in hex, GitHub style, with a form body.
+    static let relay = #"""
+        {"format": "form", "event": "kind", "events": {"new": "device.added"}, "mac": "dev[mac]", "device_id": "dev[id]",
+         "signature": {"header": "X-Hub-Signature-256", "algorithm": "sha256", "encoding": "hex", "prefix": "sha256=",
+                       "timestamp_header": "X-Timestamp"}}
+        """#
+
+    static func credentials(_ mapping: String) -> SourceCredentials {
+        SourceCredentials(kind: .mapping, tenantID: "acme", token: Self.token, mapping: Array(mapping.utf8))
+    }
+
+    static func request(_ body: String, query: String = "", headers: [(String, String)] = []) -> InboundRequest {
+        var fields = HTTPFields()
+        for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
+        return InboundRequest(headers: fields, body: Array(body.utf8), query: query)
+    }
+
+    static func hmac(_ message: String) -> [UInt8] {
+        Array(
+            HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(Self.token.utf8))))
+    }
+
+    @Test("a custom panel's JSON, with the token; an unmapped event is ignored; a bad MAC is malformed_mac")
+    func panel() {
+        let source = MappingSource()
+        let body =
+            #"{"event":"phone.created","phone":{"id":"p-17","mac":"00-04-13-61-0F-F5","line":[{"number":"1001"}]}}"#
+        guard
+            case .event(let event, _) = source.receive(
+                Self.request(body, query: "token=\(Self.token)"), credentials: Self.credentials(Self.panel))
+        else {
+            Issue.record("the event must be read")
+            return
+        }
+        #expect(event == .added(mac: Self.mac, deviceID: "p-17", extensionNumber: "1001", model: nil))
+        guard case .unauthenticated = source.receive(Self.request(body), credentials: Self.credentials(Self.panel))
+        else {
+            Issue.record("no token, no event")
+            return
+        }
+        #expect(
+            source.receive(
+                Self.request(#"{"event":"phone.moved"}"#, query: "token=\(Self.token)"),
+                credentials: Self.credentials(Self.panel)) == .ignored(reason: #"event "phone.moved" is not mapped"#))
+        let bad = body.replacingOccurrences(of: "00-04-13-61-0F-F5", with: "00-04-13")
+        guard
+            case .rejected(let rejection, _, _) = source.receive(
+                Self.request(bad, query: "token=\(Self.token)"), credentials: Self.credentials(Self.panel))
+        else {
+            Issue.record("a bad MAC is a rejection")
+            return
+        }
+        #expect(rejection.code == "malformed_mac")
+    }
+
+    @Test("JSON inside a string and a Base64 HMAC over the body; the signature alone authenticates")
+    func yeastarShaped() {
+        let source = MappingSource()
+        let body =
+            #"{"type":30022,"sn":"3631A2123456","msg":"{\"action\":\"add\",\"mac\":\"00:04:13:61:0f:f5\",\"id\":12}"}"#
+        let signature = Data(Self.hmac(body)).base64EncodedString()
+        guard
+            case .event(let event, _) = source.receive(
+                Self.request(body, headers: [("X-Signature", signature)]), credentials: Self.credentials(Self.yeastar))
+        else {
+            Issue.record("the signed event must be read")
+            return
+        }
+        #expect(event == .added(mac: Self.mac, deviceID: "12", extensionNumber: nil, model: nil))
+        for headers in [[("X-Signature", "AAAA")], [], [("X-Signature", signature + "x")]] {
+            guard
+                case .unauthenticated = source.receive(
+                    Self.request(body + " ", headers: headers), credentials: Self.credentials(Self.yeastar))
+            else {
+                Issue.record("a wrong signature must be refused")
+                return
+            }
+        }
+        // The token in the URL does not replace the signature.
+        guard
+            case .unauthenticated = source.receive(
+                Self.request(body, query: "token=\(Self.token)"), credentials: Self.credentials(Self.yeastar))
+        else {
+            Issue.record("a signed mapping takes only its signature")
+            return
+        }
+    }
+
+    @Test("a signed timestamp header: <timestamp>.<body>, within 5 minutes; form bodies with bracket keys")
+    func timestamped() {
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        let source = MappingSource(now: { now })
+        let body = "kind=new&dev[mac]=000413610ff5&dev[id]=r1"
+        func signed(_ stamp: Int) -> InboundRequest {
+            let hex = Self.hmac("\(stamp).\(body)").map { String(format: "%02x", $0) }.joined()
+            return Self.request(
+                body, headers: [("X-Hub-Signature-256", "sha256=" + hex), ("X-Timestamp", String(stamp))])
+        }
+        guard
+            case .event(let event, _) = source.receive(
+                signed(1_790_000_000 - 60), credentials: Self.credentials(Self.relay))
+        else {
+            Issue.record("the signed event must be read")
+            return
+        }
+        #expect(event == .added(mac: Self.mac, deviceID: "r1", extensionNumber: nil, model: nil))
+        guard
+            case .unauthenticated = source.receive(
+                signed(1_790_000_000 - 600), credentials: Self.credentials(Self.relay))
+        else {
+            Issue.record("an old timestamp must be refused")
+            return
+        }
+    }
+
+    @Test("a mapping file that cannot work is refused with the exact problem")
+    func invalidMappings() {
+        let cases: [(String, String)] = [
+            (#"{"format":"json","event":"/e","events":{"a":"device.added"},"device_id":"/id"}"#, #""mac" is required"#),
+            (
+                #"{"format":"json","event":"/e","events":{"a":"device.added"},"mac":"data.mac","device_id":"/id"}"#,
+                "is not a JSON Pointer"
+            ),
+            (#"{"format":"json","event":"/e","events":{"a":"device.moved"},"mac":"/m","device_id":"/id"}"#, "events"),
+            (#"{"format":"xml","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/id"}"#, "format"),
+            (#"{"format":"json","event":"/e","events":{},"mac":"/m","device_id":"/id"}"#, "at least one event"),
+            ("{", "not valid JSON"),
+        ]
+        for (json, problem) in cases {
+            do {
+                _ = try SourceMapping(json: Array(json.utf8))
+                Issue.record("\(json) must be refused")
+            } catch {
+                #expect(error.description.contains(problem), "\(error.description)")
+            }
+        }
+    }
+
+    @Test("source add refuses a mapping file that cannot work, with the exact problem, and takes a good one")
+    func commandLine() async throws {
+        try await TestDatabase.with { database in
+            _ = try await database.store.addTenant(
+                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
+                actor: "cli:test")
+            let cli = CommandLineRunner(environment: database.environment())
+            let bad = try TemporaryFile.write(
+                #"{"format":"json","event":"/e","events":{"a":"device.added"},"mac":"m","device_id":"/id"}"#)
+            let good = try TemporaryFile.write(Self.yeastar)
+            defer { for path in [bad, good] { try? FileManager.default.removeItem(atPath: path) } }
+            var result = try await cli.run([
+                "source", "add", "yeastar", "--kind", "mapping", "--tenant", "acme", "--mapping", bad,
+            ])
+            #expect(
+                result.status == 2 && result.error.contains(#""mac": "m" is not a JSON Pointer"#), "\(result.error)")
+            result = try await cli.run(["source", "add", "yeastar", "--kind", "mapping", "--tenant", "acme"])
+            #expect(result.status == 2 && result.error.contains("--mapping"))
+            result = try await cli.run([
+                "source", "add", "yeastar", "--kind", "mapping", "--tenant", "acme", "--mapping", good, "--json",
+            ])
+            #expect(result.status == 0 && result.output.contains(#""kind" : "mapping""#), "\(result.output)")
+        }
+    }
+
+    @Test("a mapped panel registers a phone end to end and deregisters it, answered 202")
+    func endToEnd() async throws {
+        try await EndToEnd.run { run in
+            let (_, token) = try await run.store.addSource(
+                name: "panel", kind: .mapping, tenantID: EndToEnd.tenant, mapping: Self.panel, actor: "cli:test")
+            let url = "http://127.0.0.1:\(run.provhook.port)/v1/sources/panel/events?token=\(token)"
+            var answer = try await Self.post(
+                url, #"{"event":"phone.created","phone":{"id":"p-1","mac":"000413610ff5"}}"#)
+            #expect(answer == 202)
+            try await eventually("registered") { await run.state.registration("000413610FF5") != nil }
+            answer = try await Self.post(url, #"{"event":"phone.deleted","phone":{"id":"p-1"}}"#)
+            #expect(answer == 202)
+            try await eventually("deregistered") { await run.state.registration("000413610FF5") == nil }
+            #expect(try await Self.post(url, #"{"event":"phone.created","phone":{"id":"p-2","mac":"bad"}}"#) == 400)
+        }
+    }
+
+    static func post(_ url: String, _ body: String) async throws -> Int {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code)
+    }
+}

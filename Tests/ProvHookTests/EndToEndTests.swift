@@ -168,8 +168,10 @@ struct EndToEndTests {
             let rejected = try await run.store.journal(JournalFilter(action: "event.rejected"))
             #expect(rejected.count == 9, "authenticated rejections are journaled; unauthenticated ones are not")
             let metrics = try await provhook.get("/metrics")
-            #expect(metrics.body.contains(#"provhook_webhook_rejections_total{reason="bad_signature"} 1"#))
-            #expect(metrics.body.contains(#"provhook_webhook_rejections_total{reason="unknown_tenant"} 1"#))
+            #expect(
+                metrics.body.contains(#"provhook_webhook_rejections_total{reason="bad_signature",source="native"} 1"#))
+            #expect(
+                metrics.body.contains(#"provhook_webhook_rejections_total{reason="unknown_tenant",source="native"} 1"#))
         }
     }
 

@@ -70,6 +70,21 @@ struct KazooEndToEndTests {
                 #expect(response.status == .ok)
                 try await eventually("deregistered at the service") { await state.registration(Self.mac) == nil }
 
+                // Metrics by source: by name once the source is known, "unknown" for a made-up one.
+                let metrics = try await HTTPClient.shared.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(serve.ports.admin)/metrics"), timeout: .seconds(10))
+                let exposition = String(buffer: try await metrics.body.collect(upTo: 1 << 22))
+                #expect(
+                    exposition.contains(
+                        #"provhook_webhook_events_total{type="device.added",outcome="accepted",source="kazoo-acme"} 1"#),
+                    "\(exposition)")
+                #expect(
+                    exposition.contains(
+                        #"provhook_webhook_rejections_total{reason="unknown_source",source="unknown"} 1"#))
+                #expect(
+                    exposition.contains(#"provhook_webhook_rejections_total{reason="bad_token",source="kazoo-acme"} 1"#)
+                )
+
                 let journal = try await database.store.journal(JournalFilter(tenantID: "acme", limit: 1000))
                 #expect(
                     journal.contains { $0.action == "event.device.added" && $0.actor.hasPrefix("source:kazoo-acme@") })

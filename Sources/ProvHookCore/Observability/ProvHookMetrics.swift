@@ -20,19 +20,23 @@ public final class ProvHookMetrics: Sendable {
         self.factory = factory
     }
 
-    /// A webhook event by type and outcome (`accepted`, `duplicate`, `rejected`, `unavailable`).
-    public func event(type: String, outcome: String) {
+    /// A webhook event by type and outcome (`accepted`, `duplicate`, `rejected`, `ignored`), and by source:
+    /// `native` for `/v1/tenants/{tenant}/events`, else the source's name.
+    public func event(type: String, outcome: String, source: String = "native") {
         Counter(
-            label: "provhook_webhook_events_total", dimensions: [("type", type), ("outcome", outcome)],
-            factory: self.factory
+            label: "provhook_webhook_events_total",
+            dimensions: [("type", type), ("outcome", outcome), ("source", source)], factory: self.factory
         )
         .increment()
     }
 
-    /// A refused webhook by reason (`bad_signature`, `unknown_tenant`, `too_large`, `invalid_json`, …).
-    public func rejection(reason: String) {
-        Counter(label: "provhook_webhook_rejections_total", dimensions: [("reason", reason)], factory: self.factory)
-            .increment()
+    /// A refused webhook by reason (`bad_signature`, `unknown_tenant`, `too_large`, `invalid_json`, …) and source.
+    public func rejection(reason: String, source: String = "native") {
+        Counter(
+            label: "provhook_webhook_rejections_total", dimensions: [("reason", reason), ("source", source)],
+            factory: self.factory
+        )
+        .increment()
     }
 
     /// A call to the redirection service by method and outcome (`ok`, `error`, `partial`, `transient`, `auth`),

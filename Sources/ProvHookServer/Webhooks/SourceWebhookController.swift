@@ -59,23 +59,24 @@ struct SourceWebhookController: Sendable {
     ) async throws -> (SourceKind, Receipt) {
         let name = context.parameters.get("source") ?? ""
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > WebhookController.maxBodyBytes {
-            throw self.refusal(.contentTooLarge, "too_large", "the body exceeds 64 KiB", name)
+            throw self.refusal(.contentTooLarge, "too_large", "the body exceeds 64 KiB", name, known: false)
         }
         let credentials: SourceCredentials?
         do {
             credentials = try await self.store.sourceCredentials(name: name)
         } catch {
-            throw self.unavailable(error, name)
+            throw self.unavailable(error, name, known: false)
         }
         guard let credentials else {
             throw self.refusal(
-                .notFound, "unknown_source", "no source \(String(name.prefix(64)).debugDescription)", name)
+                .notFound, "unknown_source", "no source \(String(name.prefix(64)).debugDescription)", name, known: false
+            )
         }
         let body: [UInt8]
         do {
             body = Array((try await request.body.collect(upTo: WebhookController.maxBodyBytes)).readableBytesView)
         } catch {
-            throw self.refusal(.contentTooLarge, "too_large", "the body exceeds 64 KiB", name)
+            throw self.refusal(.contentTooLarge, "too_large", "the body exceeds 64 KiB", name, known: true)
         }
         let inbound = InboundRequest(headers: request.headers, body: body, query: request.uri.query ?? "")
         let actor = "source:\(name)@\(context.peer)"
@@ -86,18 +87,18 @@ struct SourceWebhookController: Sendable {
             }
         switch verdict {
         case .unauthenticated(let code, let message):
-            throw self.refusal(.unauthorized, code, message, name)
+            throw self.refusal(.unauthorized, code, message, name, known: true)
         case .ignored(let reason):
-            self.metrics.event(type: "other", outcome: "ignored")
+            self.metrics.event(type: "other", outcome: "ignored", source: name)
             return (credentials.kind, Receipt(status: "ignored", event: reason))
         case .rejected(let rejection, let type, let eventID):
             do {
                 try await self.store.journalRejection(
                     rejection, type: type, mac: nil, tenantID: credentials.tenantID, eventID: eventID, actor: actor)
             } catch {
-                throw self.unavailable(error, name)
+                throw self.unavailable(error, name, known: true)
             }
-            return (credentials.kind, self.rejected(rejection, type: type, eventID: eventID))
+            return (credentials.kind, self.rejected(rejection, type: type, eventID: eventID, source: name))
         case .event(let event, let eventID):
             let result: IngestResult
             do {
@@ -106,18 +107,18 @@ struct SourceWebhookController: Sendable {
                     payload: KazooSource.recordedPayload(inbound),
                     actor: actor, planner: self.planner)
             } catch {
-                throw self.unavailable(error, name)
+                throw self.unavailable(error, name, known: true)
             }
             switch result {
             case .accepted(let queued):
                 if queued { self.signal.wake() }
-                self.metrics.event(type: event.type.rawValue, outcome: "accepted")
+                self.metrics.event(type: event.type.rawValue, outcome: "accepted", source: name)
                 return (credentials.kind, Receipt(status: "accepted", event: eventID))
             case .duplicate:
-                self.metrics.event(type: event.type.rawValue, outcome: "duplicate")
+                self.metrics.event(type: event.type.rawValue, outcome: "duplicate", source: name)
                 return (credentials.kind, Receipt(status: "duplicate", event: eventID))
             case .rejected(let rejection):
-                return (credentials.kind, self.rejected(rejection, type: event.type, eventID: eventID))
+                return (credentials.kind, self.rejected(rejection, type: event.type, eventID: eventID, source: name))
             }
         }
     }
@@ -132,22 +133,28 @@ struct SourceWebhookController: Sendable {
         return Array(json)
     }
 
-    private func rejected(_ rejection: EventRejection, type: DeviceEventType?, eventID: String?) -> Receipt {
-        self.metrics.rejection(reason: rejection.code)
-        self.metrics.event(type: type?.rawValue ?? "unknown", outcome: "rejected")
+    private func rejected(
+        _ rejection: EventRejection, type: DeviceEventType?, eventID: String?, source: String
+    ) -> Receipt {
+        self.metrics.rejection(reason: rejection.code, source: source)
+        self.metrics.event(type: type?.rawValue ?? "unknown", outcome: "rejected", source: source)
         return Receipt(
             status: "rejected", event: eventID, error: .init(code: rejection.code, message: rejection.message))
     }
 
-    private func refusal(_ status: HTTPResponse.Status, _ code: String, _ message: String, _ name: String) -> APIError {
-        self.metrics.rejection(reason: code)
+    /// The metrics label a source by name only once it is known to exist, so that requests for made-up names cannot
+    /// grow the metrics without bound.
+    private func refusal(
+        _ status: HTTPResponse.Status, _ code: String, _ message: String, _ name: String, known: Bool
+    ) -> APIError {
+        self.metrics.rejection(reason: code, source: known ? name : "unknown")
         self.logger.notice("source webhook refused", metadata: ["source": "\(name.prefix(64))", "reason": "\(code)"])
         return APIError(status, code: code, message: message)
     }
 
     /// Nothing could be recorded. Kazoo does not retry it; the README says how such a gap is closed.
-    private func unavailable(_ error: any Error, _ name: String) -> APIError {
-        self.metrics.rejection(reason: "unavailable")
+    private func unavailable(_ error: any Error, _ name: String, known: Bool) -> APIError {
+        self.metrics.rejection(reason: "unavailable", source: known ? name : "unknown")
         self.logger.error(
             "cannot record a source webhook; answering 503",
             metadata: ["source": "\(name.prefix(64))", "error": "\(error)"])

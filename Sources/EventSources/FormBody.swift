@@ -22,7 +22,7 @@ enum FormBody {
     }
 
     /// `a[b][]` → ["a", "b", ""]; nil for an unbalanced bracket.
-    private static func path(_ key: String) -> [String]? {
+    static func path(_ key: String) -> [String]? {
         guard let open = key.firstIndex(of: "[") else { return [key] }
         var path = [String(key[..<open])]
         var rest = key[open...]

@@ -134,19 +134,7 @@ struct FieldPath: Sendable, Hashable {
             }
             self.tokens = tokens
         case .form:
-            guard !text.isEmpty else { return nil }
-            guard let open = text.firstIndex(of: "[") else {
-                self.tokens = [text]
-                return
-            }
-            var tokens = [String(text[..<open])]
-            var rest = text[open...]
-            while !rest.isEmpty {
-                guard rest.first == "[", let close = rest.firstIndex(of: "]") else { return nil }
-                tokens.append(String(rest[rest.index(after: rest.startIndex)..<close]))
-                rest = rest[rest.index(after: close)...]
-            }
-            guard !tokens[0].isEmpty else { return nil }
+            guard let tokens = FormBody.path(text), !tokens[0].isEmpty else { return nil }
             self.tokens = tokens
         }
     }

@@ -64,11 +64,7 @@ public struct Source: Sendable, Hashable, Codable {
 
     /// Source names are short and URL-safe, since they appear in the webhook path.
     public static func validate(name: String) throws(StoreError) {
-        let allowed = name.unicodeScalars.allSatisfy {
-            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0))
-        }
-        guard (1...63).contains(name.count), allowed, name.first?.isLetter == true || name.first?.isNumber == true
-        else {
+        guard isURLSafeName(name) else {
             throw .invalid(
                 "source name \(String(name.prefix(64)).debugDescription) must be 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit"
             )

@@ -33,15 +33,21 @@ public struct Tenant: Sendable, Hashable, Codable {
 
     /// Tenant ids are short and URL-safe, since they appear in the webhook path.
     public static func validate(id: String) throws(StoreError) {
-        let allowed = id.unicodeScalars.allSatisfy {
-            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0))
-        }
-        guard (1...63).contains(id.count), allowed, id.first?.isLetter == true || id.first?.isNumber == true else {
+        guard isURLSafeName(id) else {
             throw .invalid(
                 "tenant id \(id.debugDescription) must be 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit"
             )
         }
     }
+}
+
+/// Whether `name` can name a tenant or a source in a URL path: 1 to 63 ASCII letters, digits, `_`, `.` or `-`,
+/// starting with a letter or digit (the tables' `*_format` checks say the same).
+func isURLSafeName(_ name: String) -> Bool {
+    let allowed = name.unicodeScalars.allSatisfy {
+        $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0))
+    }
+    return (1...63).contains(name.count) && allowed && (name.first?.isLetter == true || name.first?.isNumber == true)
 }
 
 /// The secret and settings needed to authenticate one tenant's events.

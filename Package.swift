@@ -30,12 +30,15 @@ let package = Package(
     products: [
         .executable(name: "provhook", targets: ["provhook"]),
         .executable(name: "fake-redirect", targets: ["fake-redirect"]),
+        .executable(name: "fake-pbx", targets: ["fake-pbx"]),
         .library(name: "XMLRPC", targets: ["XMLRPC"]),
         .library(name: "SnomRedirect", targets: ["SnomRedirect"]),
         .library(name: "FakeRedirectService", targets: ["FakeRedirectService"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
         .library(name: "ProvHookCore", targets: ["ProvHookCore"]),
         .library(name: "EventSources", targets: ["EventSources"]),
+        .library(name: "PBXDirectory", targets: ["PBXDirectory"]),
+        .library(name: "FakePBXService", targets: ["FakePBXService"]),
         .library(name: "ProvHookServer", targets: ["ProvHookServer"]),
     ],
     dependencies: [
@@ -80,6 +83,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// Clients of PBX APIs (Kazoo crossbar, Wazo auth and confd) that give a device's MAC and model by its id.
+        .target(
+            name: "PBXDirectory",
+            dependencies: [
+                "Deadlines", "SnomRedirect", product("AsyncHTTPClient"), product("NIOCore"), product("NIOHTTP1"),
+                product("NIOSSL"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// Strict stand-ins of the Kazoo crossbar and Wazo auth/confd APIs, for the tests and local runs.
+        .target(
+            name: "FakePBXService",
+            dependencies: [
+                "Deadlines", product("Hummingbird"), product("HTTPTypes"), product("Logging"), product("NIOCore"),
+                product("ServiceLifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         /// Standard Webhooks signatures and `whsec_` secrets; only swift-crypto, so that `fuzz/` can build it alone.
         .target(name: "WebhookSignature", dependencies: [product("Crypto")], swiftSettings: swiftSettings),
         /// Writes `sql/*.sql` into a Swift source file; used by the EmbedSQL plugin.
@@ -94,8 +115,9 @@ let package = Package(
         .target(
             name: "ProvHookCore",
             dependencies: [
-                "Deadlines", "SnomRedirect", "WebhookSignature", product("PostgresNIO"), product("ServiceLifecycle"),
-                product("Logging"), product("Metrics"), product("Prometheus"), product("Crypto"), product("NIOCore"),
+                "Deadlines", "PBXDirectory", "SnomRedirect", "WebhookSignature", product("PostgresNIO"),
+                product("ServiceLifecycle"), product("Logging"), product("Metrics"), product("Prometheus"),
+                product("Crypto"), product("NIOCore"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedSQL"]
@@ -105,7 +127,8 @@ let package = Package(
         .target(
             name: "EventSources",
             dependencies: [
-                "ProvHookCore", "SnomRedirect", "WebhookSignature", product("HTTPTypes"), product("Crypto"),
+                "PBXDirectory", "ProvHookCore", "SnomRedirect", "WebhookSignature", product("HTTPTypes"),
+                product("Crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -130,6 +153,12 @@ let package = Package(
                 product("Hummingbird"), product("Logging"), product("Metrics"), product("NIOCore"), product("NIOHTTP1"),
                 product("PostgresNIO"), product("ServiceLifecycle"), product("UnixSignals"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        /// Runs the PBX API stand-ins on their own, for local runs.
+        .executableTarget(
+            name: "fake-pbx",
+            dependencies: ["FakePBXService", product("ArgumentParser"), product("Logging"), product("UnixSignals")],
             swiftSettings: swiftSettings
         ),
         /// Runs the stand-in service on its own, for local runs and manual checks.

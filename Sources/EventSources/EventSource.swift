@@ -32,6 +32,9 @@ public struct InboundRequest: Sendable {
 public enum SourceVerdict: Sendable, Hashable {
     /// Authenticated and checked: record it under `eventID`, the sender's idempotency key.
     case event(DeviceEvent, eventID: String)
+    /// Authenticated and checked, but it names its device only by the PBX's id: recorded, then looked up in the
+    /// source's PBX API for the MAC (`PendingLookup`). `account` is the PBX account the device is in, if said.
+    case lookup(DeviceEventType, deviceID: String, account: String?, eventID: String)
     /// Authenticated, but its content is refused: journaled, then answered as a client error. `type` is the event's
     /// type when the body said which.
     case rejected(EventRejection, type: DeviceEventType?, eventID: String?)

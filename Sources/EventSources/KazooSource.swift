@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPTypes
+import PBXDirectory
 import ProvHookCore
 import SnomRedirect
 
@@ -60,26 +61,28 @@ public struct KazooSource: EventSource {
                 EventRejection(code: "invalid_field", message: "the Kazoo event has no device \"id\""), type: eventType,
                 eventID: eventID)
         }
-        let macText = (document?["mac_address"] ?? fields["mac_address"]) as? String
-        var mac: MACAddress?
-        if let macText, !macText.isEmpty {
-            do {
-                mac = try MACAddress(parsing: macText)
-            } catch {
-                return .rejected(
-                    EventRejection(code: "malformed_mac", message: "\"mac_address\": \(error)"), type: eventType,
-                    eventID: eventID)
-            }
+        let account = Self.account(fields)
+        let device: DirectoryDevice
+        do {
+            // A v1 body with include_fields has the document's fields at the top level.
+            device = try KazooDeviceDocument.device(document ?? fields)
+        } catch {
+            return .rejected(
+                EventRejection(code: "malformed_mac", message: "\"mac_address\": \(error)"), type: eventType,
+                eventID: eventID)
         }
-        let model = Self.model(document?["provision"] as? [String: Any])
+        let (mac, model) = (device.mac, device.model)
         switch eventType {
         case .added, .updated:
             guard let mac else {
+                if credentials.hasAPI {
+                    return .lookup(eventType, deviceID: id, account: account, eventID: eventID)
+                }
                 return .rejected(
                     EventRejection(
                         code: "missing_mac",
                         message:
-                            "Kazoo sent no mac_address for device \(String(id.prefix(64))); on Kazoo 5 set system_config webhooks.object include_fields.device to [\"mac_address\"], or use a v2 hook"
+                            "Kazoo sent no mac_address for device \(String(id.prefix(64))); give the source its crossbar API (--api-url, --api-key-file), or on Kazoo 5 set system_config webhooks.object include_fields.device to [\"mac_address\"], or use a v2 hook"
                     ), type: eventType, eventID: eventID)
             }
             return .event(
@@ -145,15 +148,21 @@ public struct KazooSource: EventSource {
         return "kazoo_" + UUID().uuidString.lowercased()
     }
 
-    /// "snom D785" from the document's `provision` block (`endpoint_brand`, `endpoint_model`), at most 64 characters.
-    static func model(_ provision: [String: Any]?) -> String? {
-        guard let provision else { return nil }
-        let parts = [provision["endpoint_brand"], provision["endpoint_model"]].compactMap { value -> String? in
-            if let text = value as? String, !text.isEmpty { return text }
-            if let number = value as? NSNumber { return number.stringValue }
-            return nil
-        }
-        let model = String(parts.joined(separator: " ").unicodeScalars.prefix(64))
-        return model.isEmpty ? nil : model
+    /// The Kazoo account the event is about: `account_id`, at the top level (v1, and v2 as documented) or in
+    /// `data` (v2 as sent); nil when absent or not a Kazoo id.
+    static func account(_ fields: [String: Any]) -> String? {
+        let data = fields["data"] as? [String: Any] ?? [:]
+        guard let account = (data["account_id"] ?? fields["account_id"]) as? String, (1...64).contains(account.count),
+            account.unicodeScalars.allSatisfy({
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0))
+            })
+        else { return nil }
+        return account
+    }
+
+    /// The Kazoo account of a request, for a source that maps accounts to tenants.
+    public static func account(of request: InboundRequest) -> String? {
+        guard case .success(let fields) = Self.fields(of: request) else { return nil }
+        return Self.account(fields)
     }
 }

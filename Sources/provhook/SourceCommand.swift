@@ -3,11 +3,11 @@ import EventSources
 import Foundation
 import ProvHookCore
 
-/// `provhook source …`: PBX platforms' own webhooks, each for one tenant.
+/// `provhook source …`: PBX platforms' own webhooks.
 struct SourceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "source", abstract: "Manage inbound sources (a PBX platform's own webhooks).",
-        subcommands: [Add.self, List.self, RotateToken.self, Remove.self])
+        subcommands: [Add.self, List.self, Update.self, RotateToken.self, Remove.self])
 
     /// What `add` and `rotate-token` print with `--json`.
     struct SourceWithToken: Encodable {
@@ -23,21 +23,99 @@ struct SourceCommand: AsyncParsableCommand {
         enum Key: String, CodingKey { case token }
     }
 
-    static func show(_ source: Source, token: String, json: Bool, verb: String) throws {
-        if json { return try printJSON(SourceWithToken(source: source, token: token)) }
-        print("\(verb) source \(source.name) (\(source.kind.rawValue)) for tenant \(source.tenantID)")
+    static func show(_ source: Source, token: String?, json: Bool, verb: String) throws {
+        if json {
+            if let token { return try printJSON(SourceWithToken(source: source, token: token)) }
+            return try printJSON(source)
+        }
+        let owner = source.tenantID.map { "tenant \($0)" } ?? "its mapped accounts"
+        print("\(verb) source \(source.name) (\(source.kind.rawValue)) for \(owner)")
+        for (account, tenant) in source.accounts.sorted(by: { $0.key < $1.key }) {
+            print("  Kazoo account \(account) -> tenant \(tenant)")
+        }
+        if let api = source.api { print("PBX API for lookups: \(api.url)\(api.user.map { " as \($0)" } ?? "")") }
         print("webhook path: \(source.path)")
-        print("token (shown only now; put it in the hook's URL as ?token=…): \(token)")
+        if let token { print("token (shown only now; put it in the hook's URL as ?token=…): \(token)") }
+    }
+
+    /// `--account ACCOUNT=TENANT`, repeated.
+    static func accounts(_ values: [String]) throws -> [String: String] {
+        var accounts: [String: String] = [:]
+        for value in values {
+            let parts = value.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw CLIFailure.input(
+                    "--account takes KAZOO_ACCOUNT_ID=TENANT, got \(value.prefix(80).debugDescription)")
+            }
+            accounts[parts[0]] = parts[1]
+        }
+        return accounts
+    }
+
+    /// A mapping file, read and checked.
+    static func mapping(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIFailure.input("--mapping: cannot read \(path)")
+        }
+        do {
+            _ = try SourceMapping(json: Array(data))
+        } catch {
+            throw CLIFailure.input("--mapping \(path): \(error)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The PBX API options; its secret only ever comes from a file.
+    struct APIOptions: ParsableArguments {
+        @Option(help: "The PBX API for lookups: Kazoo crossbar with /v2 (https://kazoo:8443/v2), or the Wazo host.")
+        var apiURL: String?
+        @Option(help: "Kazoo: a file holding the crossbar API key.") var apiKeyFile: String?
+        @Option(help: "Wazo: the wazo-auth user (a web-service user that may read confd devices).") var apiUser: String?
+        @Option(help: "Wazo: a file holding the user's password.") var apiPasswordFile: String?
+        @Option(help: "A PEM file of CAs to trust for the API besides the system's.") var apiCAFile: String?
+        @Option(help: "Wazo: the tenant uuid to act in (Wazo-Tenant).") var apiTenant: String?
+
+        var isEmpty: Bool {
+            [self.apiURL, self.apiKeyFile, self.apiUser, self.apiPasswordFile, self.apiCAFile, self.apiTenant]
+                .allSatisfy { $0 == nil }
+        }
+
+        /// The API and its secret, or nil when no option was given.
+        func resolve(kind: SourceKind) throws -> (SourceAPI, secret: String)? {
+            guard !self.isEmpty else { return nil }
+            guard let url = self.apiURL else { throw CLIFailure.input("the --api-* options need --api-url") }
+            let secretFile: String
+            switch (kind, self.apiKeyFile, self.apiPasswordFile) {
+            case (.kazoo, let file?, nil): secretFile = file
+            case (.wazo, nil, let file?): secretFile = file
+            case (.kazoo, _, _): throw CLIFailure.input("a Kazoo API takes --api-key-file (and no --api-password-file)")
+            case (.wazo, _, _): throw CLIFailure.input("a Wazo API takes --api-user and --api-password-file")
+            case (.mapping, _, _): throw CLIFailure.input("a mapping source has no PBX API")
+            }
+            guard let data = FileManager.default.contents(atPath: secretFile),
+                let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+                !text.isEmpty
+            else { throw CLIFailure.input("cannot read the API secret from \(secretFile)") }
+            let caFile = self.apiCAFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            return (SourceAPI(url: url, user: self.apiUser, caFile: caFile, tenant: self.apiTenant), text)
+        }
     }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a source; prints its token once.")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "Source name, as it appears in /v1/sources/{name}/events.") var name: String
-        @Option(help: "kazoo (2600Hz Kazoo object webhooks on devices) or mapping (any other panel).") var kind: String
-        @Option(help: "The tenant whose devices the source's events change.") var tenant: String
+        @Option(
+            help: "kazoo (2600Hz Kazoo object webhooks), wazo (Wazo webhookd device events) or mapping (any other).")
+        var kind: String
+        @Option(help: "The tenant whose devices the source's events change.") var tenant: String?
+        @Option(
+            name: .customLong("account"),
+            help: "Kazoo: KAZOO_ACCOUNT_ID=TENANT, repeated, for one hook on a reseller account (include_subaccounts).")
+        var accounts: [String] = []
         @Option(help: "For --kind mapping: the mapping file (JSON; see the README, \"Mapping sources\").")
         var mapping: String?
+        @OptionGroup var api: APIOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -45,27 +123,64 @@ struct SourceCommand: AsyncParsableCommand {
                 throw CLIFailure.input(
                     "--kind must be one of: \(SourceKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            var mappingJSON: String?
+            let mapping: String?
             switch (kind, self.mapping) {
-            case (.mapping, let path?):
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw CLIFailure.input("--mapping: cannot read \(path)")
-                }
-                do {
-                    _ = try SourceMapping(json: Array(data))
-                } catch {
-                    throw CLIFailure.input("--mapping \(path): \(error)")
-                }
-                mappingJSON = String(decoding: data, as: UTF8.self)
+            case (.mapping, let path?): mapping = try SourceCommand.mapping(path)
             case (.mapping, nil): throw CLIFailure.input("--kind mapping needs --mapping FILE")
             case (_, _?): throw CLIFailure.input("--mapping is only for --kind mapping")
-            case (_, nil): break
+            case (_, nil): mapping = nil
             }
+            let accounts = try SourceCommand.accounts(self.accounts)
+            let api = try self.api.resolve(kind: kind)
             let (source, token) = try await self.database.withStore(needsSecrets: true) { store in
                 try await store.addSource(
-                    name: self.name, kind: kind, tenantID: self.tenant, mapping: mappingJSON, actor: cliActor)
+                    name: self.name, kind: kind, tenantID: self.tenant, mapping: mapping, accounts: accounts, api: api,
+                    actor: cliActor)
             }
             try SourceCommand.show(source, token: token, json: self.json, verb: "added")
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a source's tenant, accounts, mapping or PBX API; its token stays.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        @Option(help: "The source's own tenant.") var tenant: String?
+        @Flag(help: "Kazoo: no own tenant; only the mapped accounts are served.") var noTenant = false
+        @Option(name: .customLong("account"), help: "Kazoo: map KAZOO_ACCOUNT_ID=TENANT; repeatable.")
+        var accounts: [String] = []
+        @Option(name: .customLong("unmap-account"), help: "Kazoo: stop serving this account; repeatable.")
+        var unmapAccounts: [String] = []
+        @Option(help: "For a mapping source: a new mapping file.") var mapping: String?
+        @OptionGroup var api: APIOptions
+        @Flag(help: "Remove the source's PBX API: events that need a lookup are rejected from then on.")
+        var removeAPI = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            if self.noTenant, self.tenant != nil {
+                throw CLIFailure.input("--tenant and --no-tenant exclude each other")
+            }
+            if self.removeAPI, !self.api.isEmpty { throw CLIFailure.input("--remove-api excludes the --api-* options") }
+            let mapping = try self.mapping.map(SourceCommand.mapping)
+            let accounts = try SourceCommand.accounts(self.accounts)
+            let source = try await self.database.withStore(needsSecrets: true) { store in
+                var api: (SourceAPI, secret: String)?? = self.removeAPI ? .some(nil) : nil
+                if !self.api.isEmpty {
+                    guard let kind = try await store.sources().first(where: { $0.name == self.name })?.kind else {
+                        throw StoreError.notFound("no source \(self.name.debugDescription)")
+                    }
+                    api = .some(try self.api.resolve(kind: kind))
+                }
+                let tenant: String?? = self.noTenant ? .some(nil) : self.tenant.map { .some($0) }
+                return try await store.updateSource(
+                    name: self.name,
+                    SourceUpdate(
+                        tenantID: tenant, mapping: mapping, mapAccounts: accounts, unmapAccounts: self.unmapAccounts,
+                        api: api), actor: cliActor)
+            }
+            try SourceCommand.show(source, token: nil, json: self.json, verb: "updated")
         }
     }
 
@@ -79,11 +194,15 @@ struct SourceCommand: AsyncParsableCommand {
             let sources = try await self.database.withStore { try await $0.sources(includeRemoved: self.all) }
             if self.json { return try printJSON(sources) }
             printTable(
-                ["NAME", "KIND", "TENANT", "CREATED", "REMOVED", "PATH"],
+                ["NAME", "KIND", "TENANT", "ACCOUNTS", "API", "CREATED", "REMOVED", "PATH"],
                 sources.map {
                     [
-                        $0.name, $0.kind.rawValue, $0.tenantID, $0.createdAt.iso8601, $0.removedAt?.iso8601 ?? "-",
-                        $0.path,
+                        $0.name, $0.kind.rawValue, $0.tenantID ?? "-",
+                        $0.accounts.isEmpty
+                            ? "-"
+                            : $0.accounts.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }
+                                .joined(separator: ","),
+                        $0.api?.url ?? "-", $0.createdAt.iso8601, $0.removedAt?.iso8601 ?? "-", $0.path,
                     ]
                 })
         }

@@ -23,7 +23,7 @@ extension JournalEntry {
 
     /// An authenticated event refused for its content; `type` is nil when the body did not say.
     public static func eventRejected(
-        _ rejection: EventRejection, type: DeviceEventType?, mac: MACAddress?, tenantID: String, actor: String,
+        _ rejection: EventRejection, type: DeviceEventType?, mac: MACAddress?, tenantID: String?, actor: String,
         eventID: String?
     ) -> JournalEntry {
         var detail: [String: JSONValue] = ["code": .string(rejection.code), "message": .string(rejection.message)]
@@ -31,6 +31,35 @@ extension JournalEntry {
         return JournalEntry(
             tenantID: tenantID, mac: mac?.canonical, actor: actor, action: .eventRejected, outcome: .rejected,
             eventID: eventID, detail: detail)
+    }
+
+    /// An event that names its device only by id, recorded to be looked up in its source's PBX API.
+    public static func lookupPending(_ lookup: PendingLookup) -> JournalEntry {
+        var detail: [String: JSONValue] = [
+            "type": .string(lookup.type.rawValue), "device_id": .string(lookup.deviceID),
+            "source": .string(lookup.source),
+        ]
+        if let account = lookup.accountID { detail["account_id"] = .string(account) }
+        return JournalEntry(
+            tenantID: lookup.tenantID, mac: nil, actor: lookup.actor, action: .event(lookup.type),
+            outcome: .lookupPending, eventID: lookup.eventID, detail: detail)
+    }
+
+    /// A lookup that failed and is tried again (`retry`), or that a deletion or removal made moot (`superseded`).
+    public static func lookupOutcome(
+        _ lookup: PendingLookup, outcome: JournalOutcome, error: (code: String, message: String)?, actor: String
+    ) -> JournalEntry {
+        var detail: [String: JSONValue] = [
+            "type": .string(lookup.type.rawValue), "device_id": .string(lookup.deviceID),
+            "source": .string(lookup.source), "attempt": .number(Double(lookup.attempts)),
+        ]
+        if let error {
+            detail["code"] = .string(error.code)
+            detail["error"] = .string(String(error.message.prefix(500)))
+        }
+        return JournalEntry(
+            tenantID: lookup.tenantID, mac: nil, actor: actor, action: .sourceLookup, outcome: outcome,
+            eventID: lookup.eventID, detail: detail)
     }
 
     /// An operator's change of one device's desired state.

@@ -16,6 +16,8 @@ public enum JournalAction: Sendable, Hashable {
     case tenantAdd, tenantUpdate, tenantRemove
     /// Inbound source changes: `source.add`, `source.update` (a token rotated), `source.remove`.
     case sourceAdd, sourceUpdate, sourceRemove
+    /// A PBX API asked for a device that an event named only by id: `source.lookup` (journaled when it fails).
+    case sourceLookup
     /// Reconcile: a device queued again (`reconcile.fix`), a difference found (`reconcile.finding`), a run
     /// (`reconcile.run`).
     case reconcileFix, reconcileFinding, reconcileRun
@@ -35,6 +37,7 @@ public enum JournalAction: Sendable, Hashable {
         case .sourceAdd: "source.add"
         case .sourceUpdate: "source.update"
         case .sourceRemove: "source.remove"
+        case .sourceLookup: "source.lookup"
         case .reconcileFix: "reconcile.fix"
         case .reconcileFinding: "reconcile.finding"
         case .reconcileRun: "reconcile.run"
@@ -53,6 +56,10 @@ public enum JournalOutcome: String, Sendable, Hashable, CaseIterable, Codable {
     case accepted
     /// An event was refused.
     case rejected
+    /// An event that names its device only by id was recorded, and waits for its PBX's API to give the MAC.
+    case lookupPending = "lookup_pending"
+    /// A pending lookup was made moot: its device was deleted, or its source removed.
+    case superseded
     /// The MAC is outside the vendor-prefix filter: recorded, never sent.
     case skipped
     /// The device waits for a call.

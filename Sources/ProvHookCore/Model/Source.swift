@@ -4,16 +4,46 @@ import Foundation
 public enum SourceKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// 2600Hz Kazoo `object` webhooks on devices (v1 form, JSON or GET; v2).
     case kazoo
+    /// Wazo Platform webhookd subscriptions to `device_created`, `device_edited`, `device_deleted`.
+    case wazo
     /// Any other panel, read through a declarative mapping.
     case mapping
 }
 
-/// An inbound source, as stored: a PBX's own webhooks for one tenant, at `POST /v1/sources/{name}/events`. Its
-/// token is not part of it: it is read only to authenticate.
+/// Where a source's PBX API is, for the lookups of events that name a device only by its id. Its secret (a Kazoo
+/// API key, a Wazo user's password) is not part of it: it is sealed in the database and opened only to log in.
+public struct SourceAPI: Sendable, Hashable, Codable {
+    /// Kazoo's crossbar URL including `/v2`, or the Wazo host's URL.
+    public var url: String
+    /// The Wazo user; nil for Kazoo.
+    public var user: String?
+    /// A PEM file of CAs trusted for the API besides the system's.
+    public var caFile: String?
+    /// The Wazo tenant to act in (`Wazo-Tenant`).
+    public var tenant: String?
+
+    enum CodingKeys: String, CodingKey {
+        case url, user, tenant
+        case caFile = "ca_file"
+    }
+
+    public init(url: String, user: String? = nil, caFile: String? = nil, tenant: String? = nil) {
+        (self.url, self.user, self.caFile, self.tenant) = (url, user, caFile, tenant)
+    }
+}
+
+/// An inbound source, as stored: a PBX's own webhooks, at `POST /v1/sources/{name}/events`. Its token is not part
+/// of it: it is read only to authenticate.
 public struct Source: Sendable, Hashable, Codable {
     public var name: String
     public var kind: SourceKind
-    public var tenantID: String
+    /// The tenant whose devices its events change; for a Kazoo source with `accounts`, the tenant of the accounts
+    /// not listed there, or nil to ignore them.
+    public var tenantID: String?
+    /// A Kazoo source's accounts: Kazoo `account_id` → tenant, for one hook on a reseller account.
+    public var accounts: [String: String]
+    /// The PBX's API, for lookups.
+    public var api: SourceAPI?
     public var createdAt: Date
     public var updatedAt: Date
     public var removedAt: Date?
@@ -22,7 +52,7 @@ public struct Source: Sendable, Hashable, Codable {
     public var path: String { "/v1/sources/\(self.name)/events" }
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, path
+        case name, kind, path, accounts, api
         case tenantID = "tenant"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
@@ -30,11 +60,14 @@ public struct Source: Sendable, Hashable, Codable {
     }
 
     public init(
-        name: String, kind: SourceKind, tenantID: String, createdAt: Date, updatedAt: Date, removedAt: Date?
+        name: String, kind: SourceKind, tenantID: String?, accounts: [String: String] = [:], api: SourceAPI? = nil,
+        createdAt: Date, updatedAt: Date, removedAt: Date?
     ) {
         self.name = name
         self.kind = kind
         self.tenantID = tenantID
+        self.accounts = accounts
+        self.api = api
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.removedAt = removedAt
@@ -45,7 +78,9 @@ public struct Source: Sendable, Hashable, Codable {
         self.init(
             name: try container.decode(String.self, forKey: .name),
             kind: try container.decode(SourceKind.self, forKey: .kind),
-            tenantID: try container.decode(String.self, forKey: .tenantID),
+            tenantID: try container.decodeIfPresent(String.self, forKey: .tenantID),
+            accounts: try container.decodeIfPresent([String: String].self, forKey: .accounts) ?? [:],
+            api: try container.decodeIfPresent(SourceAPI.self, forKey: .api),
             createdAt: try container.decode(Date.self, forKey: .createdAt),
             updatedAt: try container.decode(Date.self, forKey: .updatedAt),
             removedAt: try container.decodeIfPresent(Date.self, forKey: .removedAt))
@@ -56,6 +91,8 @@ public struct Source: Sendable, Hashable, Codable {
         try container.encode(self.name, forKey: .name)
         try container.encode(self.kind, forKey: .kind)
         try container.encode(self.tenantID, forKey: .tenantID)
+        try container.encode(self.accounts, forKey: .accounts)
+        try container.encode(self.api, forKey: .api)
         try container.encode(self.path, forKey: .path)
         try container.encode(self.createdAt, forKey: .createdAt)
         try container.encode(self.updatedAt, forKey: .updatedAt)
@@ -74,14 +111,58 @@ public struct Source: Sendable, Hashable, Codable {
 
 /// What authenticates one source's webhooks, and whose they are.
 public struct SourceCredentials: Sendable {
+    public var name: String
     public var kind: SourceKind
-    public var tenantID: String
+    /// The source's own tenant (see `Source.tenantID`).
+    public var tenantID: String?
+    /// Kazoo `account_id` → tenant.
+    public var accounts: [String: String]
     /// The source's token (a mapping's HMAC key too); never logged, journaled or shown after it was made.
     public var token: String
     /// A mapping source's mapping, as JSON.
     public var mapping: [UInt8]?
+    /// Whether the source has a PBX API to look devices up in.
+    public var hasAPI: Bool
 
-    public init(kind: SourceKind, tenantID: String, token: String, mapping: [UInt8]? = nil) {
-        (self.kind, self.tenantID, self.token, self.mapping) = (kind, tenantID, token, mapping)
+    public init(
+        name: String = "", kind: SourceKind, tenantID: String?, accounts: [String: String] = [:], token: String,
+        mapping: [UInt8]? = nil, hasAPI: Bool = false
+    ) {
+        self.name = name
+        self.kind = kind
+        self.tenantID = tenantID
+        self.accounts = accounts
+        self.token = token
+        self.mapping = mapping
+        self.hasAPI = hasAPI
+    }
+
+    /// The tenant of an event from the PBX account `account`: the account's own when listed, else the source's.
+    public func tenant(forAccount account: String?) -> String? {
+        account.flatMap { self.accounts[$0] } ?? self.tenantID
+    }
+}
+
+/// What changes in `source update`; nil leaves a field as it is.
+public struct SourceUpdate: Sendable {
+    /// The new own tenant; `.some(nil)` clears it (allowed only while accounts are mapped).
+    public var tenantID: String??
+    /// A mapping source's new mapping (JSON, checked by the caller).
+    public var mapping: String?
+    /// The accounts to map (account → tenant), and the accounts to unmap.
+    public var mapAccounts: [String: String]
+    public var unmapAccounts: [String]
+    /// A new API (with its secret), or `.some(nil)` to remove it.
+    public var api: (SourceAPI, secret: String)??
+
+    public init(
+        tenantID: String?? = nil, mapping: String? = nil, mapAccounts: [String: String] = [:],
+        unmapAccounts: [String] = [], api: (SourceAPI, secret: String)?? = nil
+    ) {
+        self.tenantID = tenantID
+        self.mapping = mapping
+        self.mapAccounts = mapAccounts
+        self.unmapAccounts = unmapAccounts
+        self.api = api
     }
 }

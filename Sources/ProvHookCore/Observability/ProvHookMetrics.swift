@@ -68,6 +68,25 @@ public final class ProvHookMetrics: Sendable {
         Gauge(label: "provhook_redirect_upstream_down", factory: self.factory).record(down ? 1 : 0)
     }
 
+    /// A lookup in a PBX's API by source and outcome (`found`, `not_found`, `no_mac`, or the failure's code), and
+    /// its latency.
+    public func lookup(source: String, outcome: String, latency: Duration) {
+        Counter(
+            label: "provhook_source_lookups_total", dimensions: [("source", source), ("outcome", outcome)],
+            factory: self.factory
+        )
+        .increment()
+        Timer(label: "provhook_source_lookup_duration_seconds", dimensions: [("source", source)], factory: self.factory)
+            .recordNanoseconds(
+                latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Events waiting for a lookup, and the age of the oldest.
+    public func lookupsWaiting(count: Int, oldestAgeSeconds: Double) {
+        Gauge(label: "provhook_source_lookups_waiting", factory: self.factory).record(count)
+        Gauge(label: "provhook_source_lookup_oldest_seconds", factory: self.factory).record(oldestAgeSeconds)
+    }
+
     /// The Prometheus text exposition.
     public func render() -> [UInt8] { self.registry.emitToBuffer() }
 }

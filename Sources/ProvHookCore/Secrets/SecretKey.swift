@@ -69,11 +69,14 @@ enum SecretOwner: Sendable, CustomStringConvertible {
     case tenant(String)
     /// An inbound source's token.
     case source(String)
+    /// The secret of an inbound source's PBX API (a Kazoo API key, a Wazo user's password).
+    case sourceAPI(String)
 
     var context: Data {
         switch self {
         case .tenant(let id): Data("provhook tenant webhook secret\u{0}\(id)".utf8)
         case .source(let name): Data("provhook source token\u{0}\(name)".utf8)
+        case .sourceAPI(let name): Data("provhook source API secret\u{0}\(name)".utf8)
         }
     }
 
@@ -81,6 +84,7 @@ enum SecretOwner: Sendable, CustomStringConvertible {
         switch self {
         case .tenant(let id): "the webhook secret of tenant \(id.debugDescription)"
         case .source(let name): "the token of source \(name.debugDescription)"
+        case .sourceAPI(let name): "the API secret of source \(name.debugDescription)"
         }
     }
 }

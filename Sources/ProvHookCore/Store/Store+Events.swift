@@ -18,9 +18,12 @@ extension Store {
     /// Records an authenticated event in one transaction: the idempotency key, what the planner makes of the event
     /// given what the database knows, each device's new desired state and a journal row per device, or the
     /// planner's rejection and its journal row. Nothing is acknowledged unless this commits.
+    ///
+    /// The tenant's MAC ranges are read in the same statement as the idempotency key, so that no source of events
+    /// can leave them out.
     public func ingest(
         _ event: DeviceEvent, tenantID: String, eventID: String, payload: [UInt8], actor: String,
-        planner: EventPlanner, macRanges: MACRanges? = nil
+        planner: EventPlanner
     ) async throws(StoreError) -> IngestResult {
         let payloadText = String(decoding: payload, as: UTF8.self)
         var attempt = 1
@@ -29,7 +32,7 @@ extension Store {
                 return try await self.rawTransaction("recording the event") { connection in
                     try await Self.record(
                         event, tenantID: tenantID, eventID: eventID, payloadText: payloadText, actor: actor,
-                        planner: planner, macRanges: macRanges, on: connection, logger: self.logger)
+                        planner: planner, on: connection, logger: self.logger)
                 }
             } catch  where attempt < Self.ingestAttempts && Self.isConcurrencyConflict(error) {
                 attempt += 1
@@ -85,13 +88,13 @@ extension Store {
     /// One attempt at the ingest transaction, on `connection`.
     private static func record(
         _ event: DeviceEvent, tenantID: String, eventID: String, payloadText: String, actor: String,
-        planner: EventPlanner, macRanges: MACRanges?, on connection: PostgresConnection, logger: Logger
+        planner: EventPlanner, on connection: PostgresConnection, logger: Logger
     ) async throws -> IngestResult {
         if let deviceID = event.deviceID {
             try await Self.lockDeviceID(deviceID, tenantID: tenantID, on: connection, logger: logger)
         }
         guard
-            let known = try await Self.insertEvent(
+            let (known, macRanges) = try await Self.insertEvent(
                 event, tenantID: tenantID, eventID: eventID, payloadText: payloadText, on: connection, logger: logger)
         else { return .duplicate }
 
@@ -134,12 +137,12 @@ extension Store {
         return .accepted(queued: changes.contains { !$0.isSkipped })
     }
 
-    /// Inserts the event's idempotency key and reads, in the same statement, what the planner needs to know.
-    /// Returns nil when the event id was recorded before.
+    /// Inserts the event's idempotency key and reads, in the same statement, what the planner needs to know: the
+    /// devices the event names and the tenant's MAC ranges. Returns nil when the event id was recorded before.
     private static func insertEvent(
         _ event: DeviceEvent, tenantID: String, eventID: String, payloadText: String, on connection: PostgresConnection,
         logger: Logger
-    ) async throws -> KnownDevices? {
+    ) async throws -> (KnownDevices, MACRanges?)? {
         let macs = event.namedMACs.map(\.canonical)
         let rows = try await connection.rows(
             """
@@ -155,21 +158,29 @@ extension Store {
             UNION ALL
             SELECT 'device_id', mac, tenant_id, desired FROM devices
             WHERE tenant_id = \(tenantID) AND device_id = \(event.deviceID)
+            UNION ALL
+            SELECT 'ranges', NULL, array_to_string(mac_prefixes, ','), NULL FROM tenants
+            WHERE id = \(tenantID) AND mac_prefixes IS NOT NULL
             """, as: (String, String?, String?, String?).self, logger: logger)
         guard rows.contains(where: { $0.0 == "inserted" }) else { return nil }
         var known = KnownDevices()
+        var ranges: MACRanges?
         for (kind, mac, tenant, desired) in rows {
+            if kind == "ranges", let prefixes = tenant {
+                ranges = try? MACRanges(prefixes.split(separator: ",").map(String.init))
+                continue
+            }
             guard let mac = mac.flatMap(MACAddress.init), let tenant, let desired = desired.flatMap(DesiredState.init)
             else { continue }
             if kind == "holder" { known.holders[mac] = .init(tenantID: tenant, desired: desired) }
             if kind == "device_id" { known.macOfDeviceID = mac }
         }
-        return known
+        return (known, ranges)
     }
 
     /// Journals an authenticated event refused for its content before it could be planned (it did not parse).
     public func journalRejection(
-        _ rejection: EventRejection, type: DeviceEventType?, mac: MACAddress?, tenantID: String, eventID: String?,
+        _ rejection: EventRejection, type: DeviceEventType?, mac: MACAddress?, tenantID: String?, eventID: String?,
         actor: String
     ) async throws(StoreError) {
         try await self.appendJournal([

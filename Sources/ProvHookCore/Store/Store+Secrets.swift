@@ -73,26 +73,36 @@ extension Store {
                 }, on: connection, logger: logger)
             let sources = try await connection.rows(
                 """
-                SELECT name, tenant_id, token_sealed, token_key_id FROM sources
-                WHERE token_key_id <> \(secrets.current.id) ORDER BY name FOR UPDATE
-                """, as: (String, String, ByteBuffer, String).self, logger: logger)
-            for (name, _, sealed, keyID) in sources {
+                SELECT name, tenant_id, token_sealed, token_key_id, api_secret_sealed, api_secret_key_id FROM sources
+                WHERE token_key_id <> \(secrets.current.id) OR api_secret_key_id <> \(secrets.current.id)
+                ORDER BY name FOR UPDATE
+                """, as: (String, String?, ByteBuffer, String, ByteBuffer?, String?).self, logger: logger)
+            for (name, _, sealed, keyID, apiSealed, apiKeyID) in sources {
                 let token = try secrets.open(Array(sealed.readableBytesView), keyID: keyID, for: .source(name))
                 let (resealed, newKeyID) = secrets.seal(token, for: .source(name))
+                var apiResealed: [UInt8]?
+                if let apiSealed, let apiKeyID {
+                    let secret = try secrets.open(
+                        Array(apiSealed.readableBytesView), keyID: apiKeyID, for: .sourceAPI(name))
+                    apiResealed = secrets.seal(secret, for: .sourceAPI(name)).sealed
+                }
                 try await connection.query(
                     """
-                    UPDATE sources SET token_sealed = \(ByteBuffer(bytes: resealed)), token_key_id = \(newKeyID)
+                    UPDATE sources SET token_sealed = \(ByteBuffer(bytes: resealed)), token_key_id = \(newKeyID),
+                        api_secret_sealed = \(apiResealed.map { ByteBuffer(bytes: $0) }),
+                        api_secret_key_id = CASE WHEN api_secret_key_id IS NULL THEN NULL ELSE \(newKeyID) END
                     WHERE name = \(name)
                     """, logger: logger)
             }
             try await Self.appendJournal(
-                sources.map { name, tenantID, _, keyID in
-                    JournalEntry(
-                        tenantID: tenantID, mac: nil, actor: actor, action: .sourceUpdate, outcome: .ok,
-                        detail: [
-                            "source": .string(name), "token_resealed_from": .string(keyID),
-                            "token_sealed_under": .string(secrets.current.id),
-                        ])
+                sources.map { name, tenantID, _, keyID, _, apiKeyID in
+                    var detail: [String: JSONValue] = [
+                        "source": .string(name), "token_resealed_from": .string(keyID),
+                        "token_sealed_under": .string(secrets.current.id),
+                    ]
+                    if let apiKeyID { detail["api_secret_resealed_from"] = .string(apiKeyID) }
+                    return JournalEntry(
+                        tenantID: tenantID, mac: nil, actor: actor, action: .sourceUpdate, outcome: .ok, detail: detail)
                 }, on: connection, logger: logger)
             return rows.map(\.0) + sources.map { "source:\($0.0)" }
         }

@@ -31,10 +31,11 @@ public struct ListeningPorts: Sendable, Equatable {
 ///
 /// - Parameters:
 ///   - redirectService: the service to call; nil makes a `RedirectClient` from the configuration.
+///   - directories: the PBX API clients of the sources' lookups (tests may give stand-ins of their own).
 ///   - onServerRunning: called once both listeners accept connections, with their ports.
 public func buildApplication(
     _ configuration: ServeConfiguration, logger: Logger, metrics: ProvHookMetrics = ProvHookMetrics(),
-    redirectService: (any RedirectService)? = nil,
+    redirectService: (any RedirectService)? = nil, directories: DirectoryCache = DirectoryCache(),
     onServerRunning: @escaping @Sendable (ListeningPorts) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let postgres = PostgresClient(
@@ -61,6 +62,12 @@ public func buildApplication(
     services.append(delivery.worker)
     services.append(JournalSealer(chain: JournalChain(store: store), logger: logger))
     services.append(EventRetention(store: store, retention: configuration.eventRetention, logger: logger))
+    let planner = EventPlanner(vendors: configuration.vendors)
+    let lookupSignal = WorkSignal()
+    services.append(
+        LookupWorker(
+            store: store, planner: planner, signal: lookupSignal, deliverySignal: delivery.signal, metrics: metrics,
+            configuration: configuration.lookups, directories: directories, logger: logger))
 
     let ports = PortReport(onBoth: onServerRunning)
     // A keep-alive connection idle for a minute is closed: a PBX reconnects, and idle sockets cannot pile up.
@@ -92,11 +99,11 @@ public func buildApplication(
             routes: WebhookController.routes.merging(SourceWebhookController.routes) { $0 + $1 }
                 .merging(["/healthz": [.get]]) { $0 + $1 }))
     WebhookController(
-        store: store, planner: EventPlanner(vendors: configuration.vendors), signal: delivery.signal,
-        source: NativeWebhookSource(), metrics: metrics, logger: logger
+        store: store, planner: planner, signal: delivery.signal, source: NativeWebhookSource(), metrics: metrics,
+        logger: logger
     ).addRoutes(to: router)
     SourceWebhookController(
-        store: store, planner: EventPlanner(vendors: configuration.vendors), signal: delivery.signal, metrics: metrics,
+        store: store, planner: planner, signal: delivery.signal, lookupSignal: lookupSignal, metrics: metrics,
         logger: logger
     ).addRoutes(to: router)
     router.get("/healthz") { _, _ in OperationsController.Status(status: "ok") }

@@ -32,6 +32,9 @@ public struct ServeConfiguration: Sendable {
     public var eventRetention: Duration
     /// Opens the tenants' webhook secrets and seals rotated ones (`PROVHOOK_SECRET_KEY_FILE`, required).
     public var secrets: SecretKeyring
+    /// How the sources' lookups in PBX APIs are paced (`PROVHOOK_LOOKUP_TIMEOUT_SECONDS`,
+    /// `PROVHOOK_LOOKUP_RETRY_MAX_SECONDS`).
+    public var lookups: LookupWorker.Configuration
 
     public init(
         database: DatabaseURL, databasePoolSize: Int = 16, databaseDeadline: Duration = .seconds(5),
@@ -39,9 +42,11 @@ public struct ServeConfiguration: Sendable {
         tls: TLSFiles? = nil, redirect: RedirectConfiguration, delivery: DeliveryConfiguration,
         vendors: VendorFilter = VendorFilter(),
         logLevel: Logger.Level = .info, logFormat: String = "text", adminToken: String? = nil,
-        eventRetention: Duration = .seconds(30 * 86_400), secrets: SecretKeyring
+        eventRetention: Duration = .seconds(30 * 86_400), secrets: SecretKeyring,
+        lookups: LookupWorker.Configuration = LookupWorker.Configuration()
     ) {
         self.secrets = secrets
+        self.lookups = lookups
         self.eventRetention = eventRetention
         self.database = database
         self.databasePoolSize = databasePoolSize
@@ -153,7 +158,13 @@ extension Settings {
             logFormat: format, adminToken: adminToken,
             eventRetention: .seconds(
                 86_400 * Int64(try self.integer(nil, "PROVHOOK_EVENT_RETENTION_DAYS", default: 30, in: 1...3650))),
-            secrets: secrets)
+            secrets: secrets,
+            lookups: LookupWorker.Configuration(
+                readTimeout: .seconds(
+                    try self.integer(nil, "PROVHOOK_LOOKUP_TIMEOUT_SECONDS", default: 10, in: 1...300)),
+                firstDelay: .seconds(try self.integer(nil, "PROVHOOK_LOOKUP_RETRY_SECONDS", default: 5, in: 1...3600)),
+                maxDelay: .seconds(
+                    try self.integer(nil, "PROVHOOK_LOOKUP_RETRY_MAX_SECONDS", default: 600, in: 1...86_400))))
     }
 
     /// Parses `host:port` or `[v6]:port`.

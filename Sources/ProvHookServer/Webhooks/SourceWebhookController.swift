@@ -11,13 +11,20 @@ import SnomRedirect
 /// read by the source's kind, recorded through the same planner and transaction as the native contract, with
 /// the actor `source:<name>@<address>`.
 ///
-/// Kazoo keeps only a 200 as a success and never retries an HTTP error (only transport errors), so everything that
-/// was recorded from Kazoo, a rejection included, is answered 200 with what happened in the body; a mapped panel
-/// gets the native contract's 202, 200 and 400. 401 and 404 stay, since they are an operator's mistake to fix.
+/// Each platform's answers fit how it retries:
+/// - Kazoo keeps only a 200 as a success and never retries an HTTP error (only transport errors), so everything
+///   that was recorded from Kazoo, a rejection included, is answered 200 with what happened in the body.
+/// - Wazo's webhookd retries every 4xx and 5xx up to 10 times, except 410: a recorded rejection, which no retry
+///   can change, is answered 410; what was accepted 202; a duplicate or another kind of event 200.
+/// - A mapped panel gets the native contract's 202, 200 and 400.
+/// 401 and 404 stay for all, since they are an operator's mistake to fix, and so does 503 when nothing could be
+/// recorded (the README says what each platform makes of it).
 struct SourceWebhookController: Sendable {
     let store: Store
     let planner: EventPlanner
     let signal: WorkSignal
+    /// Wakes the lookup worker when an event waits for one.
+    let lookupSignal: WorkSignal
     let metrics: ProvHookMetrics
     let logger: Logger
 
@@ -44,11 +51,11 @@ struct SourceWebhookController: Sendable {
         request: Request, context: ProvHookRequestContext
     ) async throws -> EditedResponse<Receipt> {
         let (kind, receipt) = try await self.record(request: request, context: context)
-        // Kazoo: 200 for all it recorded (it drops anything else). A mapped panel: the native contract's statuses.
         let status: HTTPResponse.Status =
             switch (kind, receipt.status) {
             case (.kazoo, _), (_, "duplicate"), (_, "ignored"): .ok
             case (_, "accepted"): .accepted
+            case (.wazo, _): .gone
             default: .badRequest
             }
         return EditedResponse(status: status, response: receipt)
@@ -80,46 +87,93 @@ struct SourceWebhookController: Sendable {
         }
         let inbound = InboundRequest(headers: request.headers, body: body, query: request.uri.query ?? "")
         let actor = "source:\(name)@\(context.peer)"
-        let verdict =
-            switch credentials.kind {
-            case .kazoo: KazooSource().receive(inbound, credentials: credentials)
-            case .mapping: MappingSource().receive(inbound, credentials: credentials)
-            }
-        switch verdict {
-        case .unauthenticated(let code, let message):
+        let verdict: SourceVerdict
+        var account: String?
+        let payload: [UInt8]
+        switch credentials.kind {
+        case .kazoo:
+            verdict = KazooSource().receive(inbound, credentials: credentials)
+            account = KazooSource.account(of: inbound)
+            payload = KazooSource.recordedPayload(inbound)
+        case .wazo:
+            verdict = WazoSource().receive(inbound, credentials: credentials)
+            payload = WazoSource.recordedPayload(inbound)
+        case .mapping:
+            verdict = MappingSource().receive(inbound, credentials: credentials)
+            payload = []
+        }
+        if case .unauthenticated(let code, let message) = verdict {
             throw self.refusal(.unauthorized, code, message, name, known: true)
-        case .ignored(let reason):
+        }
+        if case .ignored(let reason) = verdict {
             self.metrics.event(type: "other", outcome: "ignored", source: name)
             return (credentials.kind, Receipt(status: "ignored", event: reason))
+        }
+        if case .lookup(_, _, let lookupAccount, _) = verdict { account = lookupAccount ?? account }
+        guard let tenantID = credentials.tenant(forAccount: account) else {
+            // A reseller hook fires for every sub-account; one that is not mapped is not this source's business.
+            self.metrics.event(type: "other", outcome: "ignored", source: name)
+            self.logger.notice(
+                "source event for an account that is not mapped; ignored",
+                metadata: ["source": "\(name)", "account_id": "\(account?.prefix(64) ?? "none")"])
+            return (
+                credentials.kind,
+                Receipt(status: "ignored", event: "account \(account?.prefix(64) ?? "none") is not mapped to a tenant")
+            )
+        }
+        switch verdict {
+        case .unauthenticated, .ignored:
+            preconditionFailure("answered above")
         case .rejected(let rejection, let type, let eventID):
             do {
                 try await self.store.journalRejection(
-                    rejection, type: type, mac: nil, tenantID: credentials.tenantID, eventID: eventID, actor: actor)
+                    rejection, type: type, mac: nil, tenantID: tenantID, eventID: eventID, actor: actor)
             } catch {
                 throw self.unavailable(error, name, known: true)
             }
             return (credentials.kind, self.rejected(rejection, type: type, eventID: eventID, source: name))
-        case .event(let event, let eventID):
+        case .lookup(let type, let deviceID, let lookupAccount, let eventID):
             let result: IngestResult
             do {
-                result = try await self.store.ingest(
-                    event, tenantID: credentials.tenantID, eventID: eventID,
-                    payload: KazooSource.recordedPayload(inbound),
-                    actor: actor, planner: self.planner)
+                result = try await self.store.queueLookup(
+                    PendingLookup(
+                        source: name, tenantID: tenantID, eventID: eventID, type: type, deviceID: deviceID,
+                        accountID: lookupAccount, actor: actor))
             } catch {
                 throw self.unavailable(error, name, known: true)
             }
-            switch result {
-            case .accepted(let queued):
-                if queued { self.signal.wake() }
-                self.metrics.event(type: event.type.rawValue, outcome: "accepted", source: name)
-                return (credentials.kind, Receipt(status: "accepted", event: eventID))
-            case .duplicate:
-                self.metrics.event(type: event.type.rawValue, outcome: "duplicate", source: name)
-                return (credentials.kind, Receipt(status: "duplicate", event: eventID))
-            case .rejected(let rejection):
-                return (credentials.kind, self.rejected(rejection, type: event.type, eventID: eventID, source: name))
+            if case .accepted = result { self.lookupSignal.wake() }
+            return (credentials.kind, self.receipt(result, type: type, eventID: eventID, source: name))
+        case .event(let event, let eventID):
+            let result: IngestResult
+            do {
+                if case .removed(_, let deviceID?) = event {
+                    try await self.store.supersedeLookups(tenantID: tenantID, deviceID: deviceID, actor: actor)
+                }
+                result = try await self.store.ingest(
+                    event, tenantID: tenantID, eventID: eventID,
+                    payload: payload.isEmpty ? Self.mappedPayload(event) : payload, actor: actor,
+                    planner: self.planner)
+            } catch {
+                throw self.unavailable(error, name, known: true)
             }
+            if case .accepted(true) = result { self.signal.wake() }
+            return (credentials.kind, self.receipt(result, type: event.type, eventID: eventID, source: name))
+        }
+    }
+
+    private func receipt(
+        _ result: IngestResult, type: DeviceEventType, eventID: String, source: String
+    ) -> Receipt {
+        switch result {
+        case .accepted:
+            self.metrics.event(type: type.rawValue, outcome: "accepted", source: source)
+            return Receipt(status: "accepted", event: eventID)
+        case .duplicate:
+            self.metrics.event(type: type.rawValue, outcome: "duplicate", source: source)
+            return Receipt(status: "duplicate", event: eventID)
+        case .rejected(let rejection):
+            return self.rejected(rejection, type: type, eventID: eventID, source: source)
         }
     }
 

@@ -1,0 +1,52 @@
+import Deadlines
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The PBX API stand-ins started in the background on a free loopback port.
+public final class RunningFakePBX: Sendable {
+    public let state: FakePBXState
+    public let port: Int
+    /// `http://127.0.0.1:PORT`: a Wazo source's API URL as it is.
+    public let baseURL: String
+    /// The Kazoo crossbar API URL, `…/v2`.
+    public var kazooURL: String { self.baseURL + "/v2" }
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    private init(state: FakePBXState, port: Int, baseURL: String, group: ServiceGroup, task: Task<Void, any Error>) {
+        (self.state, self.port, self.baseURL, self.group, self.task) = (state, port, baseURL, group, task)
+    }
+
+    public static func start(
+        state: FakePBXState, host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "fake-pbx")
+    ) async throws -> RunningFakePBX {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = FakePBXServer(state: state).makeApplication(
+            host: host, port: port, logger: logger,
+            onServerRunning: { port in
+                continuation.yield(port)
+                continuation.finish()
+            })
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [], logger: logger))
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
+        guard let port = await ports.first(where: { _ in true }) else {
+            _ = try await task.value
+            throw CancellationError()
+        }
+        return RunningFakePBX(state: state, port: port, baseURL: "http://\(host):\(port)", group: group, task: task)
+    }
+
+    /// Stops the server: gracefully, then by cancellation after 2 s.
+    public func stop() async {
+        await self.group.triggerGracefulShutdown()
+        if await waitForTask(self.task, atMost: .seconds(2)) { return }
+        self.task.cancel()
+        _ = await waitForTask(self.task, atMost: .seconds(15))
+    }
+}

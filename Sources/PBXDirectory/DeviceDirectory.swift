@@ -1,0 +1,86 @@
+import SnomRedirect
+
+/// A PBX's API, asked for what its webhooks leave out: the MAC and model of a device known only by its id.
+public protocol DeviceDirectory: Sendable {
+    /// The device `id`, in the PBX account `account` where the PBX has accounts (Kazoo) and the event said which.
+    func device(id: String, account: String?) async throws(DirectoryError) -> DirectoryDevice
+    /// Closes the client's connections; it is not used after.
+    func shutdown() async
+}
+
+/// What a PBX's API says about one device.
+public struct DirectoryDevice: Sendable, Hashable {
+    /// The device's MAC; nil when the PBX has none for it (a softphone, a device added without one).
+    public var mac: MACAddress?
+    /// The phone's model, as the PBX names it (at most 64 characters).
+    public var model: String?
+
+    public init(mac: MACAddress?, model: String?) {
+        (self.mac, self.model) = (mac, model)
+    }
+}
+
+/// Why a lookup gave no device. Only `notFound` is final: everything else can pass and is tried again.
+public enum DirectoryError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The PBX answered that it has no such device (deleted since, or never there).
+    case notFound(String)
+    /// The PBX refused the source's credentials.
+    case unauthorized(String)
+    /// The PBX could not be reached, was too slow, or failed.
+    case unavailable(String)
+    /// The PBX answered something this client does not understand.
+    case invalidAnswer(String)
+
+    /// Whether the same lookup may succeed later.
+    public var isTransient: Bool {
+        if case .notFound = self { return false }
+        return true
+    }
+
+    /// A stable code, for the journal and the metrics.
+    public var code: String {
+        switch self {
+        case .notFound: "device_not_found"
+        case .unauthorized: "lookup_unauthorized"
+        case .unavailable: "lookup_unavailable"
+        case .invalidAnswer: "lookup_invalid_answer"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .notFound(let text), .unauthorized(let text), .unavailable(let text), .invalidAnswer(let text): text
+        }
+    }
+}
+
+/// Where a PBX's API is, and how provhook authenticates to it. The secret never appears in a description.
+public struct DirectoryConfiguration: Sendable, Hashable {
+    /// The API's base URL: Kazoo's crossbar including `/v2` (`https://kazoo.example.com:8443/v2`), or the Wazo host
+    /// (`https://wazo.example.com`, under which `/api/auth/0.1` and `/api/confd/1.1` are).
+    public var baseURL: String
+    /// The Wazo user (a web-service user) whose password is `secret`; nil for Kazoo.
+    public var user: String?
+    /// The Kazoo API key, or the Wazo user's password.
+    public var secret: String
+    /// A PEM file of CAs trusted besides the system's, for a PBX with a private CA.
+    public var caFile: String?
+    /// The Wazo tenant to act in (`Wazo-Tenant`), for a user that sees several.
+    public var tenant: String?
+    /// How long to wait for a connection, and then for the whole answer.
+    public var connectTimeout: Duration
+    public var readTimeout: Duration
+
+    public init(
+        baseURL: String, user: String? = nil, secret: String, caFile: String? = nil, tenant: String? = nil,
+        connectTimeout: Duration = .seconds(5), readTimeout: Duration = .seconds(10)
+    ) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.user = user
+        self.secret = secret
+        self.caFile = caFile
+        self.tenant = tenant
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+    }
+}

@@ -1,0 +1,104 @@
+import AsyncHTTPClient
+import Foundation
+import NIOHTTP1
+import SnomRedirect
+
+/// Kazoo's crossbar API: `PUT /v2/api_auth` with `{"data": {"api_key": …}}` gives an `auth_token` (cached, and made
+/// again when crossbar answers 401), then `GET /v2/accounts/{account}/devices/{id}` with `X-Auth-Token` gives the
+/// device document, whose `mac_address` and `provision` block are read (`KazooDeviceDocument`).
+///
+/// An event without `account_id` is looked up in the API key's own account.
+public actor KazooCrossbar: DeviceDirectory {
+    private let configuration: DirectoryConfiguration
+    private let http: DirectoryHTTP
+    private var session: (token: String, account: String)?
+
+    public init(configuration: DirectoryConfiguration) throws(DirectoryError) {
+        self.configuration = configuration
+        self.http = DirectoryHTTP(
+            client: try DirectoryHTTP.makeClient(configuration),
+            deadline: configuration.connectTimeout + configuration.readTimeout)
+    }
+
+    public func shutdown() async {
+        try? await self.http.client.shutdown()
+    }
+
+    public func device(id: String, account: String?) async throws(DirectoryError) -> DirectoryDevice {
+        guard let idSegment = DirectoryHTTP.pathSegment(id) else {
+            throw .notFound("the Kazoo device id \(String(id.prefix(64)).debugDescription) is not a crossbar id")
+        }
+        var renewed = false
+        while true {
+            let session = try await self.currentSession(renew: renewed)
+            guard let accountSegment = DirectoryHTTP.pathSegment(account ?? session.account) else {
+                throw .notFound(
+                    "the Kazoo account id \(String((account ?? "").prefix(64)).debugDescription) is not valid")
+            }
+            var request = DirectoryHTTP.request(
+                "\(self.configuration.baseURL)/accounts/\(accountSegment)/devices/\(idSegment)", method: .GET)
+            request.headers.add(name: "X-Auth-Token", value: session.token)
+            let (status, json) = try await self.http.exchange(request, what: "crossbar GET device \(idSegment)")
+            switch status {
+            case 200:
+                guard let data = (json as? [String: Any])?["data"] as? [String: Any] else {
+                    throw .invalidAnswer("crossbar answered 200 without a device document in \"data\"")
+                }
+                return try KazooDeviceDocument.device(data)
+            case 401 where !renewed:
+                renewed = true  // The token expired: log in again, once.
+            case 401, 403:
+                throw .unauthorized("crossbar refused the API key's token for account \(accountSegment) (\(status))")
+            case 404:
+                throw .notFound("crossbar has no device \(idSegment) in account \(accountSegment)")
+            default:
+                throw .unavailable("crossbar answered \(status) for device \(idSegment)")
+            }
+        }
+    }
+
+    private func currentSession(renew: Bool) async throws(DirectoryError) -> (token: String, account: String) {
+        if let session = self.session, !renew { return session }
+        self.session = nil
+        let request = DirectoryHTTP.request(
+            "\(self.configuration.baseURL)/api_auth", method: .PUT,
+            json: ["data": ["api_key": self.configuration.secret]])
+        let (status, json) = try await self.http.exchange(request, what: "crossbar PUT /api_auth")
+        switch status {
+        case 200, 201:
+            let object = json as? [String: Any]
+            guard let token = object?["auth_token"] as? String, !token.isEmpty,
+                let account = (object?["data"] as? [String: Any])?["account_id"] as? String
+            else { throw .invalidAnswer("crossbar's api_auth answer has no auth_token and data.account_id") }
+            self.session = (token, account)
+            return (token, account)
+        case 401, 403, 404:
+            throw .unauthorized("crossbar refused the source's API key (\(status))")
+        default:
+            throw .unavailable("crossbar answered \(status) to api_auth")
+        }
+    }
+}
+
+/// What provhook reads of a Kazoo device document (crossbar's `devices` schema): `mac_address`, in any spelling,
+/// and the model from the `provision` block (`endpoint_brand`, `endpoint_model`). The same document is a Kazoo 5
+/// v2 webhook's `data.doc`.
+public enum KazooDeviceDocument {
+    public static func device(_ document: [String: Any]) throws(DirectoryError) -> DirectoryDevice {
+        var mac: MACAddress?
+        if let text = document["mac_address"] as? String, !text.isEmpty {
+            guard let parsed = try? MACAddress(parsing: text) else {
+                throw .invalidAnswer(
+                    "the device's mac_address \(String(text.prefix(32)).debugDescription) is not a MAC")
+            }
+            mac = parsed
+        }
+        return DirectoryDevice(mac: mac, model: self.model(document["provision"] as? [String: Any]))
+    }
+
+    /// "snom D785" from a `provision` block, at most 64 characters.
+    public static func model(_ provision: [String: Any]?) -> String? {
+        guard let provision else { return nil }
+        return modelName([provision["endpoint_brand"], provision["endpoint_model"]])
+    }
+}

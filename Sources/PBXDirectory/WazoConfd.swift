@@ -1,0 +1,104 @@
+import AsyncHTTPClient
+import Foundation
+import NIOHTTP1
+import SnomRedirect
+
+/// Wazo's APIs behind its nginx: a token from wazo-auth (`POST /api/auth/0.1/token`, basic auth, a JSON body),
+/// cached until a minute before its `expires_at` and made again when confd answers 401; then
+/// `GET /api/confd/1.1/devices/{id}` with `X-Auth-Token` (and `Wazo-Tenant` where configured), whose `mac`
+/// (`aa:bb:cc:dd:ee:ff`) and `vendor`/`model` are read.
+public actor WazoConfd: DeviceDirectory {
+    private let configuration: DirectoryConfiguration
+    private let http: DirectoryHTTP
+    private var token: (value: String, renewAfter: Date)?
+    /// How long a token is asked for.
+    static let tokenLifetime = 3600
+
+    public init(configuration: DirectoryConfiguration) throws(DirectoryError) {
+        guard configuration.user != nil else { throw .unauthorized("a Wazo source's API needs its user") }
+        self.configuration = configuration
+        self.http = DirectoryHTTP(
+            client: try DirectoryHTTP.makeClient(configuration),
+            deadline: configuration.connectTimeout + configuration.readTimeout)
+    }
+
+    public func shutdown() async {
+        try? await self.http.client.shutdown()
+    }
+
+    public func device(id: String, account: String?) async throws(DirectoryError) -> DirectoryDevice {
+        guard let idSegment = DirectoryHTTP.pathSegment(id) else {
+            throw .notFound("the Wazo device id \(String(id.prefix(64)).debugDescription) is not a confd id")
+        }
+        var renewed = false
+        while true {
+            let token = try await self.currentToken(renew: renewed)
+            var request = DirectoryHTTP.request(
+                "\(self.configuration.baseURL)/api/confd/1.1/devices/\(idSegment)", method: .GET)
+            request.headers.add(name: "X-Auth-Token", value: token)
+            if let tenant = self.configuration.tenant { request.headers.add(name: "Wazo-Tenant", value: tenant) }
+            let (status, json) = try await self.http.exchange(request, what: "confd GET device \(idSegment)")
+            switch status {
+            case 200:
+                guard let device = json as? [String: Any] else {
+                    throw .invalidAnswer("confd answered 200 without a device object")
+                }
+                var mac: MACAddress?
+                if let text = device["mac"] as? String, !text.isEmpty {
+                    guard let parsed = try? MACAddress(parsing: text) else {
+                        throw .invalidAnswer(
+                            "the device's mac \(String(text.prefix(32)).debugDescription) is not a MAC")
+                    }
+                    mac = parsed
+                }
+                return DirectoryDevice(mac: mac, model: modelName([device["vendor"], device["model"]]))
+            case 401 where !renewed:
+                renewed = true  // The token expired or was revoked: ask for another, once.
+            case 401, 403:
+                throw .unauthorized("confd refused the token of Wazo user \(self.configuration.user ?? "") (\(status))")
+            case 404:
+                throw .notFound("confd has no device \(idSegment)")
+            default:
+                throw .unavailable("confd answered \(status) for device \(idSegment)")
+            }
+        }
+    }
+
+    private func currentToken(renew: Bool) async throws(DirectoryError) -> String {
+        if let token = self.token, !renew, token.renewAfter > Date() { return token.value }
+        self.token = nil
+        var request = DirectoryHTTP.request(
+            "\(self.configuration.baseURL)/api/auth/0.1/token", method: .POST,
+            json: ["expiration": Self.tokenLifetime])
+        let credentials = Data("\(self.configuration.user ?? ""):\(self.configuration.secret)".utf8)
+        request.headers.add(name: "Authorization", value: "Basic \(credentials.base64EncodedString())")
+        let (status, json) = try await self.http.exchange(request, what: "wazo-auth POST /token")
+        switch status {
+        case 200:
+            let data = (json as? [String: Any])?["data"] as? [String: Any]
+            guard let value = data?["token"] as? String, !value.isEmpty else {
+                throw .invalidAnswer("wazo-auth's answer has no data.token")
+            }
+            let expires = (data?["utc_expires_at"] as? String ?? data?["expires_at"] as? String).flatMap(Self.date)
+            let lifetime = expires.map { $0.timeIntervalSinceNow } ?? Double(Self.tokenLifetime)
+            self.token = (value, Date().addingTimeInterval(max(0, lifetime - 60)))
+            return value
+        case 401, 403:
+            throw .unauthorized("wazo-auth refused user \(self.configuration.user ?? "") (\(status))")
+        default:
+            throw .unavailable("wazo-auth answered \(status)")
+        }
+    }
+
+    /// wazo-auth's timestamps: ISO 8601 with microseconds and no zone (`utc_expires_at` is UTC).
+    static func date(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for format in ["yyyy-MM-dd'T'HH:mm:ss.SSSSSS", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXXXX"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text) { return date }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,241 @@
+import Foundation
+import Logging
+import PBXDirectory
+import ServiceLifecycle
+import SnomRedirect
+
+/// Resolves the events that name a device only by id: asks the source's PBX API for the MAC and model, then records
+/// the event through the planner like any other, under its own event id (so that a lookup resolved twice, by a
+/// process that died before deleting it, is recorded once).
+///
+/// A failure that can pass (the API down, slow, refusing the credentials, answering nonsense) is journaled and tried
+/// again with a growing delay, up to `maxDelay`, for as long as it takes: the event is never dropped for it. A PBX
+/// that answers that it has no such device, or has no MAC for it, rejects the event for good (journaled).
+public struct LookupWorker: Service {
+    let store: Store
+    let planner: EventPlanner
+    /// Wakes the loop when a lookup is queued by this process.
+    let signal: WorkSignal
+    /// Wakes the delivery worker when a looked-up event queued a call.
+    let deliverySignal: WorkSignal
+    let metrics: ProvHookMetrics
+    let directories: DirectoryCache
+    let configuration: Configuration
+    let logger: Logger
+
+    /// How lookups are paced.
+    public struct Configuration: Sendable {
+        /// How long to wait for the PBX's API to connect, and then to answer.
+        public var connectTimeout: Duration
+        public var readTimeout: Duration
+        /// The delay after the first failure; it doubles with each one, up to `maxDelay`.
+        public var firstDelay: Duration
+        public var maxDelay: Duration
+        /// How often the table is checked for lookups due again, and queued by other processes.
+        public var pollInterval: Duration
+
+        public init(
+            connectTimeout: Duration = .seconds(5), readTimeout: Duration = .seconds(10),
+            firstDelay: Duration = .seconds(5), maxDelay: Duration = .seconds(600), pollInterval: Duration = .seconds(2)
+        ) {
+            self.connectTimeout = connectTimeout
+            self.readTimeout = readTimeout
+            self.firstDelay = firstDelay
+            self.maxDelay = maxDelay
+            self.pollInterval = pollInterval
+        }
+
+        /// The delay before attempt `attempts + 1`.
+        func delay(afterAttempt attempts: Int) -> Duration {
+            let doublings = min(max(attempts - 1, 0), 20)
+            return min(self.firstDelay * (1 << doublings), self.maxDelay)
+        }
+    }
+
+    public init(
+        store: Store, planner: EventPlanner, signal: WorkSignal, deliverySignal: WorkSignal, metrics: ProvHookMetrics,
+        configuration: Configuration = Configuration(), directories: DirectoryCache = DirectoryCache(),
+        logger: Logger
+    ) {
+        self.store = store
+        self.planner = planner
+        self.signal = signal
+        self.deliverySignal = deliverySignal
+        self.metrics = metrics
+        self.directories = directories
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The actor of the journal rows the worker writes itself.
+    var actor: String { "lookup:\(ProcessInfo.processInfo.hostName)" }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await self.loop()
+        } onGracefulShutdown: {
+            self.signal.stop()
+        }
+        await self.directories.shutdown()
+        self.logger.info("lookup worker stopped")
+    }
+
+    private func loop() async {
+        while !self.signal.isStopped && !Task.isCancelled {
+            let lease = (self.configuration.connectTimeout + self.configuration.readTimeout) * 2 + .seconds(10)
+            let claimed: [PendingLookup]
+            do {
+                claimed = try await self.store.claimLookups(limit: 8, lease: lease)
+                let backlog = try await self.store.lookupBacklog()
+                self.metrics.lookupsWaiting(
+                    count: backlog.count, oldestAgeSeconds: backlog.oldest.map { -$0.timeIntervalSinceNow } ?? 0)
+            } catch {
+                self.logger.error("cannot claim lookups", metadata: ["error": "\(error)"])
+                await self.signal.wait(upTo: .seconds(2))
+                continue
+            }
+            if claimed.isEmpty {
+                await self.signal.wait(upTo: self.configuration.pollInterval)
+                continue
+            }
+            // One device's lookups in order; different sources' in parallel would be the next step at scale.
+            for lookup in claimed {
+                await self.resolve(lookup)
+            }
+        }
+    }
+
+    /// Looks `lookup` up and records what came of it. Errors writing the outcome leave the lease to expire, so the
+    /// lookup is taken again.
+    func resolve(_ lookup: PendingLookup) async {
+        let started = ContinuousClock.now
+        var logger = self.logger
+        logger[metadataKey: "source"] = "\(lookup.source)"
+        logger[metadataKey: "device_id"] = "\(lookup.deviceID.prefix(64))"
+        do {
+            let device: DirectoryDevice
+            do {
+                guard
+                    let directory = try await self.directories.directory(
+                        for: lookup.source, store: self.store, self.configuration)
+                else {
+                    self.metrics.lookup(source: lookup.source, outcome: "no_api", latency: .zero)
+                    try await self.store.rejectLookup(
+                        lookup,
+                        EventRejection(
+                            code: "lookup_unavailable",
+                            message:
+                                "source \(lookup.source) has no PBX API any more to look device \(lookup.deviceID.prefix(64)) up in"
+                        ))
+                    return
+                }
+                device = try await directory.device(id: lookup.deviceID, account: lookup.accountID)
+            } catch let error as DirectoryError {
+                self.metrics.lookup(
+                    source: lookup.source, outcome: error.isTransient ? error.code : "not_found",
+                    latency: ContinuousClock.now - started)
+                if error.isTransient {
+                    let delay = self.configuration.delay(afterAttempt: lookup.attempts)
+                    logger.warning(
+                        "lookup failed; trying again later",
+                        metadata: ["error": "\(error)", "attempt": "\(lookup.attempts)", "retry_in": "\(delay)"])
+                    try await self.store.retryLookup(
+                        lookup, after: delay, code: error.code, message: error.description, actor: self.actor)
+                } else {
+                    logger.notice("the PBX has no such device; the event is rejected", metadata: ["error": "\(error)"])
+                    try await self.store.rejectLookup(
+                        lookup, EventRejection(code: error.code, message: error.description))
+                }
+                return
+            }
+            guard let mac = device.mac else {
+                self.metrics.lookup(source: lookup.source, outcome: "no_mac", latency: ContinuousClock.now - started)
+                try await self.store.rejectLookup(
+                    lookup,
+                    EventRejection(
+                        code: "missing_mac",
+                        message:
+                            "the PBX has no MAC for device \(lookup.deviceID.prefix(64)), so there is no phone to provision"
+                    ))
+                return
+            }
+            self.metrics.lookup(source: lookup.source, outcome: "found", latency: ContinuousClock.now - started)
+            let event = lookup.event(mac: mac, model: device.model)
+            let result = try await self.store.ingest(
+                event, tenantID: lookup.tenantID, eventID: lookup.eventID, payload: Self.payload(lookup, event),
+                actor: lookup.actor, planner: self.planner)
+            try await self.store.completeLookup(lookup)
+            switch result {
+            case .accepted(let queued):
+                if queued { self.deliverySignal.wake() }
+                self.metrics.event(type: lookup.type.rawValue, outcome: "accepted", source: lookup.source)
+            case .duplicate:
+                self.metrics.event(type: lookup.type.rawValue, outcome: "duplicate", source: lookup.source)
+            case .rejected(let rejection):
+                self.metrics.rejection(reason: rejection.code, source: lookup.source)
+                self.metrics.event(type: lookup.type.rawValue, outcome: "rejected", source: lookup.source)
+            }
+        } catch {
+            logger.error("cannot record a lookup's outcome; it is taken again later", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// What is kept as the event's payload: the event as provhook read it, and where the MAC came from.
+    static func payload(_ lookup: PendingLookup, _ event: DeviceEvent) -> [UInt8] {
+        var fields: [String: String] = [
+            "type": event.type.rawValue, "device_id": lookup.deviceID, "mac_from": "source \(lookup.source) API",
+        ]
+        if let mac = event.primaryMAC { fields["mac"] = mac.canonical }
+        if let account = lookup.accountID { fields["account_id"] = account }
+        let json = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Array(json)
+    }
+}
+
+/// The PBX API clients of the sources, made on first use and kept (with their tokens) until the source's API
+/// settings change.
+public actor DirectoryCache {
+    /// Makes a client for a source's API: Kazoo crossbar or Wazo, unless a test gives another.
+    public typealias Factory =
+        @Sendable (SourceKind, DirectoryConfiguration) throws(DirectoryError) -> any DeviceDirectory
+
+    private let factory: Factory
+    private var clients: [String: (settings: DirectoryConfiguration, client: any DeviceDirectory)] = [:]
+
+    public init(factory: @escaping Factory = DirectoryCache.standard) {
+        self.factory = factory
+    }
+
+    public static let standard: Factory = { kind, configuration throws(DirectoryError) in
+        switch kind {
+        case .wazo: try WazoConfd(configuration: configuration)
+        case .kazoo, .mapping: try KazooCrossbar(configuration: configuration)
+        }
+    }
+
+    /// The client of `source`'s API, or nil when it has none.
+    func directory(
+        for source: String, store: Store, _ configuration: LookupWorker.Configuration
+    ) async throws -> (any DeviceDirectory)? {
+        guard let (kind, api, secret) = try await store.sourceAPI(name: source) else {
+            await self.drop(source)
+            return nil
+        }
+        let settings = DirectoryConfiguration(
+            baseURL: api.url, user: api.user, secret: secret, caFile: api.caFile, tenant: api.tenant,
+            connectTimeout: configuration.connectTimeout, readTimeout: configuration.readTimeout)
+        if let cached = self.clients[source], cached.settings == settings { return cached.client }
+        await self.drop(source)
+        let client = try self.factory(kind, settings)
+        self.clients[source] = (settings, client)
+        return client
+    }
+
+    private func drop(_ source: String) async {
+        if let old = self.clients.removeValue(forKey: source) { await old.client.shutdown() }
+    }
+
+    func shutdown() async {
+        for source in Array(self.clients.keys) { await self.drop(source) }
+    }
+}

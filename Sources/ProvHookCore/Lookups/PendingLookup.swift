@@ -1,0 +1,49 @@
+import Foundation
+import SnomRedirect
+
+/// An event that names its device only by the PBX's id (a Wazo `device_created`, a Kazoo `doc_created` without
+/// `mac_address`), recorded until its source's PBX API gives the MAC; then it is planned like any event.
+public struct PendingLookup: Sendable, Hashable {
+    /// The row's id; 0 before it is stored.
+    public var id: Int64
+    public var source: String
+    public var tenantID: String
+    /// The event's idempotency key, under which the looked-up event is recorded.
+    public var eventID: String
+    /// `device.added` or `device.updated` (a removal needs no lookup: the stored device id gives the MAC).
+    public var type: DeviceEventType
+    public var deviceID: String
+    /// The Kazoo account the device is in, when the event said.
+    public var accountID: String?
+    /// Who sent the event: `source:<name>@<address>`.
+    public var actor: String
+    /// How many lookups were started, this one included.
+    public var attempts: Int
+    public var receivedAt: Date
+
+    public init(
+        id: Int64 = 0, source: String, tenantID: String, eventID: String, type: DeviceEventType, deviceID: String,
+        accountID: String?, actor: String, attempts: Int = 0, receivedAt: Date = Date()
+    ) {
+        self.id = id
+        self.source = source
+        self.tenantID = tenantID
+        self.eventID = eventID
+        self.type = type
+        self.deviceID = deviceID
+        self.accountID = accountID
+        self.actor = actor
+        self.attempts = attempts
+        self.receivedAt = receivedAt
+    }
+
+    /// The event, once the PBX gave the device's MAC and model.
+    public func event(mac: MACAddress, model: String?) -> DeviceEvent {
+        switch self.type {
+        case .updated:
+            .updated(mac: mac, previousMAC: nil, deviceID: self.deviceID, extensionNumber: nil, model: model)
+        case .added, .removed:
+            .added(mac: mac, deviceID: self.deviceID, extensionNumber: nil, model: model)
+        }
+    }
+}

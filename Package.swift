@@ -226,7 +226,8 @@ let package = Package(
         .testTarget(
             name: "ProvHookTests",
             dependencies: [
-                "BenchSupport", "Deadlines", "EventSources", "FakeRedirectService", "ProvHookCore", "ProvHookServer",
+                "BenchSupport", "Deadlines", "EventSources", "FakePBXService", "FakeRedirectService", "PBXDirectory",
+                "ProvHookCore", "ProvHookServer",
                 "ProvHookTestSupport", "SnomRedirect", "WebhookSignature", "XMLRPC", product("AsyncHTTPClient"),
                 product("Hummingbird"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
                 product("PostgresNIO"), product("ServiceLifecycle"), product("NIOSSL"),

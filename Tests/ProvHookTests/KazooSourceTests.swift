@@ -184,3 +184,67 @@ struct KazooSourceTests {
         #expect(KazooSource.eventID(v1) != KazooSource.eventID(v1))
     }
 }
+
+/// Wazo webhookd's requests, as webhookd sends them, read by `WazoSource`.
+@Suite("Wazo source")
+struct WazoSourceTests {
+    static let credentials = SourceCredentials(
+        name: "wazo-acme", kind: .wazo, tenantID: "acme", token: KazooSourceTests.token, hasAPI: true)
+
+    func receive(
+        _ body: String, query: String, credentials: SourceCredentials = Self.credentials,
+        contentType: String = "application/json; charset=utf-8"
+    ) -> SourceVerdict {
+        WazoSource().receive(
+            KazooSourceTests.request(body, contentType: contentType, query: query), credentials: credentials)
+    }
+
+    @Test("device_created and device_edited ask for a lookup; device_deleted needs none")
+    func events() {
+        let token = "token=\(KazooSourceTests.token)"
+        guard case .lookup(.added, "d1", nil, _) = self.receive(#"{"id": "d1"}"#, query: "event=device_created&\(token)")
+        else { Issue.record("device_created"); return }
+        guard case .lookup(.updated, "d1", nil, _) = self.receive(
+            #"{"event_name": "device_edited", "id": "d1"}"#, query: token, contentType: "text/plain")
+        else { Issue.record("device_edited from a body template"); return }
+        guard case .event(.removed(nil, "d1"), _) = self.receive(#"{"id": "d1"}"#, query: "event=device_deleted&\(token)")
+        else { Issue.record("device_deleted"); return }
+        guard case .ignored = self.receive(#"{"uuid": "u"}"#, query: "event=user_created&\(token)") else {
+            Issue.record("another event"); return
+        }
+        guard case .rejected(let noName, _, _) = self.receive(#"{"id": "d1"}"#, query: token),
+            noName.code == "missing_type"
+        else { Issue.record("no event name"); return }
+        guard case .rejected(let notJSON, _, _) = self.receive("id=d1", query: "event=device_created&\(token)"),
+            notJSON.code == "invalid_json"
+        else { Issue.record("not JSON"); return }
+        var noAPI = Self.credentials
+        noAPI.hasAPI = false
+        guard case .rejected(let needsAPI, .added, _) = self.receive(
+            #"{"id": "d1"}"#, query: "event=device_created&\(token)", credentials: noAPI), needsAPI.code == "missing_mac"
+        else { Issue.record("a lookup without an API"); return }
+    }
+
+    @Test("a wrong token is refused in every place it may be")
+    func tokens() {
+        for (query, authorization) in [
+            ("event=device_created&token=wrong", nil as String?),
+            ("event=device_created", "Basic " + Data("wazo:wrong".utf8).base64EncodedString()),
+            ("event=device_created", "Bearer wrong"),
+            ("event=device_created", nil),
+        ] {
+            let verdict = WazoSource().receive(
+                KazooSourceTests.request(#"{"id": "d1"}"#, contentType: "application/json", query: query,
+                    authorization: authorization), credentials: Self.credentials)
+            guard case .unauthenticated = verdict else {
+                Issue.record("accepted \(query) \(authorization ?? "")")
+                continue
+            }
+        }
+        let basic = "Basic " + Data("wazo:\(KazooSourceTests.token)".utf8).base64EncodedString()
+        let verdict = WazoSource().receive(
+            KazooSourceTests.request(#"{"id": "d1"}"#, query: "event=device_created", authorization: basic),
+            credentials: Self.credentials)
+        guard case .lookup = verdict else { Issue.record("the right token as basic auth: \(verdict)"); return }
+    }
+}

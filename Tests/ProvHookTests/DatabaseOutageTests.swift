@@ -23,6 +23,8 @@ struct DatabaseOutageTests {
         let client = try RunningStore(url: cluster.url, maxConnections: 2, secrets: secrets)
         let (_, secret) = try await client.store.addTenant(
             id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+        let (_, kazooToken) = try await client.store.addSource(
+            name: "kazoo-acme", kind: .kazoo, tenantID: "acme", actor: "cli:test")
         await client.stop()
 
         let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
@@ -43,6 +45,19 @@ struct DatabaseOutageTests {
             #expect(status == 503, "while the database is down the answer is 503, never 2xx")
         }
         #expect(try await provhook.get("/readyz").status == 503)
+        // Kazoo drops every HTTP error and retries only transport errors: it gets a closed connection, no answer.
+        let kazoo = "http://127.0.0.1:\(provhook.port)/v1/sources/kazoo-acme/events?token=\(kazooToken)"
+        let closedAt = ContinuousClock.now
+        do {
+            let answer = try await SourceRig.send(
+                kazoo, body: KazooSourceTests.v1FormCreated, contentType: "application/x-www-form-urlencoded",
+                headers: [("X-Hook-ID", "7d3f1e2c9b8a4d6e5f0a1b2c3d4e5f60")])
+            Issue.record("Kazoo got an answer it drops: \(answer.status)")
+        } catch {
+            #expect(
+                ContinuousClock.now - closedAt < .seconds(15),
+                "closed once the database failed, not timed out: \(error)")
+        }
 
         try cluster.start()
         // An operation caught on a connection that died with the server is abandoned only after
@@ -54,6 +69,11 @@ struct DatabaseOutageTests {
             try await eventually("\(mac) applied", within: recovery) { await standIn.state.registration(mac) != nil }
         }
         #expect(acknowledged.count >= 2)
+        // Kazoo's retry, once the database is back, is recorded.
+        let retried = try await SourceRig.send(
+            kazoo, body: KazooSourceTests.v1FormCreated, contentType: "application/x-www-form-urlencoded",
+            headers: [("X-Hook-ID", "7d3f1e2c9b8a4d6e5f0a1b2c3d4e5f60")])
+        #expect(retried.status == 200 && retried.body.contains("accepted"), "\(retried.body)")
         await provhook.stop()
         await standIn.stop()
     }

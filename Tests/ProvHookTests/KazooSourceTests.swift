@@ -202,27 +202,51 @@ struct WazoSourceTests {
     @Test("device_created and device_edited ask for a lookup; device_deleted needs none")
     func events() {
         let token = "token=\(KazooSourceTests.token)"
-        guard case .lookup(.added, "d1", nil, _) = self.receive(#"{"id": "d1"}"#, query: "event=device_created&\(token)")
-        else { Issue.record("device_created"); return }
-        guard case .lookup(.updated, "d1", nil, _) = self.receive(
-            #"{"event_name": "device_edited", "id": "d1"}"#, query: token, contentType: "text/plain")
-        else { Issue.record("device_edited from a body template"); return }
-        guard case .event(.removed(nil, "d1"), _) = self.receive(#"{"id": "d1"}"#, query: "event=device_deleted&\(token)")
-        else { Issue.record("device_deleted"); return }
+        guard
+            case .lookup(.added, "d1", nil, _) = self.receive(#"{"id": "d1"}"#, query: "event=device_created&\(token)")
+        else {
+            Issue.record("device_created")
+            return
+        }
+        guard
+            case .lookup(.updated, "d1", nil, _) = self.receive(
+                #"{"event_name": "device_edited", "id": "d1"}"#, query: token, contentType: "text/plain")
+        else {
+            Issue.record("device_edited from a body template")
+            return
+        }
+        guard
+            case .event(.removed(nil, "d1"), _) = self.receive(#"{"id": "d1"}"#, query: "event=device_deleted&\(token)")
+        else {
+            Issue.record("device_deleted")
+            return
+        }
         guard case .ignored = self.receive(#"{"uuid": "u"}"#, query: "event=user_created&\(token)") else {
-            Issue.record("another event"); return
+            Issue.record("another event")
+            return
         }
         guard case .rejected(let noName, _, _) = self.receive(#"{"id": "d1"}"#, query: token),
             noName.code == "missing_type"
-        else { Issue.record("no event name"); return }
+        else {
+            Issue.record("no event name")
+            return
+        }
         guard case .rejected(let notJSON, _, _) = self.receive("id=d1", query: "event=device_created&\(token)"),
             notJSON.code == "invalid_json"
-        else { Issue.record("not JSON"); return }
+        else {
+            Issue.record("not JSON")
+            return
+        }
         var noAPI = Self.credentials
         noAPI.hasAPI = false
-        guard case .rejected(let needsAPI, .added, _) = self.receive(
-            #"{"id": "d1"}"#, query: "event=device_created&\(token)", credentials: noAPI), needsAPI.code == "missing_mac"
-        else { Issue.record("a lookup without an API"); return }
+        guard
+            case .rejected(let needsAPI, .added, _) = self.receive(
+                #"{"id": "d1"}"#, query: "event=device_created&\(token)", credentials: noAPI),
+            needsAPI.code == "missing_mac"
+        else {
+            Issue.record("a lookup without an API")
+            return
+        }
     }
 
     @Test("a wrong token is refused in every place it may be")
@@ -234,7 +258,8 @@ struct WazoSourceTests {
             ("event=device_created", nil),
         ] {
             let verdict = WazoSource().receive(
-                KazooSourceTests.request(#"{"id": "d1"}"#, contentType: "application/json", query: query,
+                KazooSourceTests.request(
+                    #"{"id": "d1"}"#, contentType: "application/json", query: query,
                     authorization: authorization), credentials: Self.credentials)
             guard case .unauthenticated = verdict else {
                 Issue.record("accepted \(query) \(authorization ?? "")")
@@ -245,6 +270,9 @@ struct WazoSourceTests {
         let verdict = WazoSource().receive(
             KazooSourceTests.request(#"{"id": "d1"}"#, query: "event=device_created", authorization: basic),
             credentials: Self.credentials)
-        guard case .lookup = verdict else { Issue.record("the right token as basic auth: \(verdict)"); return }
+        guard case .lookup = verdict else {
+            Issue.record("the right token as basic auth: \(verdict)")
+            return
+        }
     }
 }

@@ -19,7 +19,8 @@ struct PBXDirectoryTests {
         FakePBXState(
             kazooAccounts: [
                 Self.account: .init(
-                    apiKey: Self.apiKey, devices: ["dev1": .init(macAddress: "000413610ff5", brand: "snom", model: "D785")])
+                    apiKey: Self.apiKey,
+                    devices: ["dev1": .init(macAddress: "000413610ff5", brand: "snom", model: "D785")])
             ],
             wazoUsers: ["provhook": ("secret-password", "tenant-1")],
             wazoDevices: [
@@ -75,7 +76,8 @@ struct PBXDirectoryTests {
     func wazo() async throws {
         try await Self.with { pbx in
             let client = try WazoConfd(
-                configuration: .init(baseURL: pbx.baseURL, user: "provhook", secret: "secret-password", tenant: "tenant-1"))
+                configuration: .init(
+                    baseURL: pbx.baseURL, user: "provhook", secret: "secret-password", tenant: "tenant-1"))
             #expect(try await client.device(id: "w1", account: nil).mac == MACAddress("000413610FF5"))
             #expect(try await client.device(id: "w2", account: nil) == DirectoryDevice(mac: nil, model: nil))
             await #expect(throws: DirectoryError.notFound("confd has no device w9")) {
@@ -127,7 +129,8 @@ struct PBXDirectoryTests {
             // crossbar: the envelope's data is required, the key is 64 characters, an unknown key is 404.
             var (status, body) = try await send(.PUT, "/v2/api_auth", body: #"{"api_key": "x"}"#, headers: json)
             #expect(status == 400 && body.contains("validation error"))
-            (status, body) = try await send(.PUT, "/v2/api_auth", body: #"{"data": {"api_key": "short"}}"#, headers: json)
+            (status, body) = try await send(
+                .PUT, "/v2/api_auth", body: #"{"data": {"api_key": "short"}}"#, headers: json)
             #expect(status == 400)
             (status, body) = try await send(
                 .PUT, "/v2/api_auth", body: #"{"data": {"api_key": "\#(String(repeating: "7", count: 64))"}}"#,

@@ -78,10 +78,11 @@ struct SourceRig {
     /// Sends one request as a PBX would; returns the status and body.
     static func send(
         _ url: String, method: HTTPMethod = .POST, body: String?, contentType: String? = "application/json",
-        authorization: String? = nil
+        authorization: String? = nil, headers: [(String, String)] = []
     ) async throws -> (status: Int, body: String) {
         var request = HTTPClientRequest(url: url)
         request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
         if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }

@@ -7,10 +7,19 @@ import NIOCore
 public struct ProvHookRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The request's connection, closed without an answer where an answer would lose the event (`closeConnection`).
+    private let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+        self.channel = source.channel
+    }
+
+    /// Closes the connection before any answer is written: the sender sees a transport error. For a sender that
+    /// retries only those (Kazoo), this is the one answer to "nothing could be recorded" that it retries.
+    func closeConnection() {
+        self.channel.close(promise: nil)
     }
 
     public var responseEncoder: JSONEncoder { Self.encoder }

@@ -72,7 +72,9 @@ struct SourceWebhookController: Sendable {
         do {
             credentials = try await self.store.sourceCredentials(name: name)
         } catch {
-            throw self.unavailable(error, name, known: false)
+            // Kazoo's own header says who is asking when the database cannot.
+            let isKazoo = request.headers[HTTPField.Name("X-Hook-ID")!] != nil
+            throw self.unavailable(error, name, known: false, closing: isKazoo ? context : nil)
         }
         guard let credentials else {
             throw self.refusal(
@@ -129,7 +131,7 @@ struct SourceWebhookController: Sendable {
                 try await self.store.journalRejection(
                     rejection, type: type, mac: nil, tenantID: tenantID, eventID: eventID, actor: actor)
             } catch {
-                throw self.unavailable(error, name, known: true)
+                throw self.unavailable(error, name, known: true, closing: credentials.kind == .kazoo ? context : nil)
             }
             return (credentials.kind, self.rejected(rejection, type: type, eventID: eventID, source: name))
         case .lookup(let type, let deviceID, let lookupAccount, let eventID):
@@ -140,7 +142,7 @@ struct SourceWebhookController: Sendable {
                         source: name, tenantID: tenantID, eventID: eventID, type: type, deviceID: deviceID,
                         accountID: lookupAccount, actor: actor))
             } catch {
-                throw self.unavailable(error, name, known: true)
+                throw self.unavailable(error, name, known: true, closing: credentials.kind == .kazoo ? context : nil)
             }
             if case .accepted = result { self.lookupSignal.wake() }
             return (credentials.kind, self.receipt(result, type: type, eventID: eventID, source: name))
@@ -155,7 +157,7 @@ struct SourceWebhookController: Sendable {
                     payload: payload.isEmpty ? Self.mappedPayload(event) : payload, actor: actor,
                     planner: self.planner)
             } catch {
-                throw self.unavailable(error, name, known: true)
+                throw self.unavailable(error, name, known: true, closing: credentials.kind == .kazoo ? context : nil)
             }
             if case .accepted(true) = result { self.signal.wake() }
             return (credentials.kind, self.receipt(result, type: event.type, eventID: eventID, source: name))
@@ -206,12 +208,19 @@ struct SourceWebhookController: Sendable {
         return APIError(status, code: code, message: message)
     }
 
-    /// Nothing could be recorded. Kazoo does not retry it; the README says how such a gap is closed.
-    private func unavailable(_ error: any Error, _ name: String, known: Bool) -> APIError {
+    /// Nothing could be recorded: 503, which Wazo and most panels retry. Kazoo drops every HTTP error and retries
+    /// only transport errors, so for Kazoo (`closing`) the connection is closed without an answer instead, and Kazoo
+    /// sends the event again 2 s later, as many times as the hook's `retries` allows.
+    private func unavailable(
+        _ error: any Error, _ name: String, known: Bool, closing context: ProvHookRequestContext?
+    ) -> APIError {
         self.metrics.rejection(reason: "unavailable", source: known ? name : "unknown")
         self.logger.error(
-            "cannot record a source webhook; answering 503",
+            context == nil
+                ? "cannot record a source webhook; answering 503"
+                : "cannot record a Kazoo webhook; closing the connection so that Kazoo retries",
             metadata: ["source": "\(name.prefix(64))", "error": "\(error)"])
+        context?.closeConnection()
         return .unavailable("the event could not be recorded; retry later")
     }
 }

@@ -12,7 +12,8 @@ import SnomRedirect
 /// (`action: "event"`, the change in `name`, the document in `data.doc`; `id`, `type`, `account_id` inside `data`,
 /// or at the top level as the published documentation shows them).
 ///
-/// Kazoo sends no signature, so the source's token authenticates it (`SourceToken`). Kazoo keeps only a 200 as a
+/// Open-source Kazoo sends no signature, so the source's token authenticates it (`SourceToken`); a Kazoo 5 v2 hook
+/// whose `security_settings.sha256_key` is the token is authenticated by its body's `hmac` instead (`KazooHMAC`). Kazoo keeps only a 200 as a
 /// success and never retries an HTTP error, so the listener answers 200 for everything it recorded, rejections
 /// included (journaled, with their code in the body).
 public struct KazooSource: EventSource {
@@ -21,11 +22,16 @@ public struct KazooSource: EventSource {
     public init() {}
 
     public func receive(_ request: InboundRequest, credentials: SourceCredentials) -> SourceVerdict {
-        guard SourceToken.verify(request, token: credentials.token) else {
+        // Without the token, a v2 hook whose security_settings.sha256_key is the source's token is authenticated by
+        // its hmac alone. (With the token, an hmac made with another key of the operator's is not provhook's.)
+        guard SourceToken.verify(request, token: credentials.token)
+            || KazooHMAC.verify(request.body, key: credentials.token) == true
+        else {
             return .unauthenticated(
                 code: "bad_token",
                 message:
-                    "the source's token is required: ?token=…, Authorization: Bearer …, or as the basic-auth password")
+                    "the source's token is required: ?token=…, Authorization: Bearer …, or as the basic-auth password; or, for a v2 hook, as its security_settings.sha256_key"
+            )
         }
         let fields: [String: Any]
         switch Self.fields(of: request) {

@@ -163,6 +163,35 @@ struct KazooSourceTests {
         }
     }
 
+    /// `v2Created` signed as Kazoo 5 signs it when the hook's `sha256_key` is the source's token: over the timestamp
+    /// one second after the body's (Kazoo reads its clock again) and the bytes of `data`.
+    static let v2CreatedSigned = v2Created.replacingOccurrences(
+        of: "6hQq+002XQVfAI2PXH7fDiZzZErzx8OpNwnq5CeqQ7I=", with: "W9yGBFpsT/1He26spJKzuc5ozHoIUWS7+55Dk4UVhE8=")
+
+    @Test("a v2 hook whose sha256_key is the token is authenticated by its hmac alone; an altered body is not")
+    func hmac() {
+        let source = KazooSource()
+        let signed = Self.request(Self.v2CreatedSigned, contentType: "application/json", query: "")
+        #expect(self.event(source.receive(signed, credentials: Self.credentials)) != nil)
+        for altered in [
+            Self.v2CreatedSigned.replacingOccurrences(of: "000413610ff5", with: "000413610ff6"),
+            Self.v2CreatedSigned.replacingOccurrences(of: "63904161600}", with: "63904161700}"),
+            Self.v2Created,
+        ] {
+            guard case .unauthenticated = source.receive(
+                Self.request(altered, contentType: "application/json", query: ""), credentials: Self.credentials)
+            else {
+                Issue.record("an hmac that does not match was accepted")
+                continue
+            }
+        }
+        // With the token, an hmac made with a key of the operator's own is not provhook's business.
+        #expect(
+            self.event(
+                source.receive(Self.request(Self.v2Created, contentType: "application/json"), credentials: Self.credentials))
+                != nil)
+    }
+
     @Test("the payload kept holds what provhook used: no SIP password from a v2 document, no token from a GET")
     func payload() {
         let v2 = String(

@@ -9,7 +9,7 @@ ALTER TABLE sources
     DROP CONSTRAINT source_kind,
     ADD CONSTRAINT source_kind CHECK (kind IN ('kazoo', 'wazo', 'mapping')),
     ALTER COLUMN tenant_id DROP NOT NULL,
-    ADD COLUMN api_url            text CONSTRAINT source_api_url CHECK (api_url ~ '^https?://[^/?#@]+(/[^?#]*)?$'),
+    ADD COLUMN api_url            text CONSTRAINT source_api_url CHECK (api_url ~ '^https?://[^/?#@\x01-\x20\x7F]+(/[^?#\x01-\x20\x7F]*)?$'),
     ADD COLUMN api_user           text CONSTRAINT source_api_user CHECK (length(api_user) BETWEEN 1 AND 200),
     ADD COLUMN api_secret_sealed  bytea CONSTRAINT source_api_secret_size CHECK (octet_length(api_secret_sealed) BETWEEN 29 AND 4096),
     ADD COLUMN api_secret_key_id  text CONSTRAINT source_api_secret_key_id CHECK (api_secret_key_id ~ '^[0-9a-f]{16}$'),

@@ -24,8 +24,9 @@ public struct KazooSource: EventSource {
     public func receive(_ request: InboundRequest, credentials: SourceCredentials) -> SourceVerdict {
         // Without the token, a v2 hook whose security_settings.sha256_key is the source's token is authenticated by
         // its hmac alone. (With the token, an hmac made with another key of the operator's is not provhook's.)
-        guard SourceToken.verify(request, token: credentials.token)
-            || KazooHMAC.verify(request.body, key: credentials.token) == true
+        guard
+            SourceToken.verify(request, token: credentials.token)
+                || KazooHMAC.verify(request.body, key: credentials.token) == true
         else {
             return .unauthenticated(
                 code: "bad_token",

@@ -19,7 +19,8 @@ struct AdminAPITests {
         try await self.withAdmin { provhook, _, _ in
             let routes: [(HTTPMethodName, String)] = [
                 (.GET, "/v1/devices"), (.GET, "/v1/journal"), (.GET, "/v1/tenants"), (.POST, "/v1/tenants"),
-                (.PATCH, "/v1/tenants/acme"), (.POST, "/v1/reconcile"),
+                (.PATCH, "/v1/tenants/acme"), (.POST, "/v1/reconcile"), (.GET, "/v1/sources"), (.POST, "/v1/sources"),
+                (.PATCH, "/v1/sources/src"), (.DELETE, "/v1/sources/src"),
             ]
             for (method, path) in routes {
                 for token in [nil, "wrong-token", Self.token + "x", String(Self.token.dropLast())] {
@@ -111,6 +112,54 @@ struct AdminAPITests {
         }
     }
 
+    @Test("sources through the admin API: the token shown once, the API secret never, kinds kept apart")
+    func sources() async throws {
+        try await self.withAdmin { provhook, database, _ in
+            let secret = String(repeating: "ab", count: 32)
+            var answer = try await provhook.call(
+                .POST, "/v1/sources", token: Self.token,
+                json:
+                    #"{"name":"k1","kind":"kazoo","tenant":"acme","api":{"url":"https://kazoo.example:8443/v2","secret":"\#(secret)"}}"#
+            )
+            #expect(answer.status == 201, "\(answer.body)")
+            let token = try #require(answer.json["token"] as? String)
+            #expect(token.hasPrefix("phsrc_") && !answer.body.contains(secret))
+            answer = try await provhook.call(
+                .POST, "/v1/sources", token: Self.token, json: #"{"name":"k1","kind":"kazoo","tenant":"acme"}"#)
+            #expect(answer.status == 409)
+            answer = try await provhook.call(
+                .POST, "/v1/sources", token: Self.token,
+                json: #"{"name":"m1","kind":"mapping","tenant":"acme","mapping":{"format":"json","event":"event"}}"#)
+            #expect(answer.status == 400 && answer.errorCode == "invalid_mapping", "\(answer.body)")
+            answer = try await provhook.call(
+                .POST, "/v1/sources", token: Self.token, json: #"{"name":"w1","kind":"wazo","tenant":"nobody"}"#)
+            #expect(answer.status == 404)
+
+            answer = try await provhook.get("/v1/sources", token: Self.token)
+            #expect(answer.status == 200 && answer.body.contains("kazoo.example"), "\(answer.body)")
+            #expect(!answer.body.contains(secret) && !answer.body.contains(token), "no secret is listed")
+
+            answer = try await provhook.call(
+                .PATCH, "/v1/sources/k1", token: Self.token,
+                json: #"{"accounts":{"a1b2c3d4e5f60718293a4b5c6d7e8f90":"acme"},"rotate_token":true}"#)
+            #expect(answer.status == 200, "\(answer.body)")
+            let rotated = try #require(answer.json["token"] as? String)
+            #expect(rotated != token)
+            answer = try await provhook.call(
+                .PATCH, "/v1/sources/k1", token: Self.token,
+                json:
+                    #"{"mapping":{"format":"json","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/d"}}"#
+            )
+            #expect(answer.status == 409, "a Kazoo source has no mapping: \(answer.body)")
+            answer = try await provhook.call(.DELETE, "/v1/sources/k1", token: Self.token, json: nil)
+            #expect(answer.status == 204)
+            #expect(try await provhook.call(.DELETE, "/v1/sources/k1", token: Self.token, json: nil).status == 404)
+            let journal = try await database.store.journal(JournalFilter(limit: 100))
+            #expect(journal.contains { $0.action == "source.remove" && $0.actor == "admin:127.0.0.1" })
+            #expect(!"\(journal)".contains(secret) && !"\(journal)".contains(rotated))
+        }
+    }
+
     @Test("the OpenAPI document is valid OpenAPI and lists exactly the routes the server answers")
     func openAPI() async throws {
         try await self.withAdmin { provhook, database, _ in
@@ -131,7 +180,10 @@ struct AdminAPITests {
                 "GET /v1/journal",
                 "GET /v1/tenants", "PATCH /v1/tenants/{tenant}", "POST /v1/reconcile", "POST /v1/tenants",
                 "GET /v1/sources/{source}/events", "POST /v1/sources/{source}/events",
-                "POST /v1/tenants/{tenant}/events",
+                "POST /v1/tenants/{tenant}/events", "GET /v1/sources", "POST /v1/sources",
+                "PATCH /v1/sources/{source}",
+                // Last: it removes the source the routes above use.
+                "DELETE /v1/sources/{source}",
             ]
             #expect(documented == served.sorted())
             // Each documented route is answered (not 404) by its listener, and by no other: the webhook listener
@@ -144,7 +196,7 @@ struct AdminAPITests {
                 let parts = route.split(separator: " ")
                 let concrete = parts[1].replacingOccurrences(of: "{tenant}", with: "acme")
                     .replacingOccurrences(of: "{source}", with: "src")
-                let method: HTTPMethodName = parts[0] == "GET" ? .GET : (parts[0] == "POST" ? .POST : .PATCH)
+                let method = try #require(HTTPMethodName(rawValue: String(parts[0])))
                 for onWebhookPort in [false, true] {
                     let status = try await provhook.call(
                         method.nio, concrete, token: Self.token, json: "{}", onWebhookPort: onWebhookPort
@@ -168,7 +220,7 @@ struct AdminAPITests {
 }
 
 enum HTTPMethodName: String {
-    case GET, POST, PATCH
+    case GET, POST, PATCH, DELETE
 }
 
 extension HTTPMethodName {
@@ -176,6 +228,7 @@ extension HTTPMethodName {
         switch self {
         case .GET: .GET
         case .POST: .POST
+        case .DELETE: .DELETE
         case .PATCH: .PATCH
         }
     }

@@ -178,8 +178,9 @@ struct KazooSourceTests {
             Self.v2CreatedSigned.replacingOccurrences(of: "63904161600}", with: "63904161700}"),
             Self.v2Created,
         ] {
-            guard case .unauthenticated = source.receive(
-                Self.request(altered, contentType: "application/json", query: ""), credentials: Self.credentials)
+            guard
+                case .unauthenticated = source.receive(
+                    Self.request(altered, contentType: "application/json", query: ""), credentials: Self.credentials)
             else {
                 Issue.record("an hmac that does not match was accepted")
                 continue
@@ -188,7 +189,8 @@ struct KazooSourceTests {
         // With the token, an hmac made with a key of the operator's own is not provhook's business.
         #expect(
             self.event(
-                source.receive(Self.request(Self.v2Created, contentType: "application/json"), credentials: Self.credentials))
+                source.receive(
+                    Self.request(Self.v2Created, contentType: "application/json"), credentials: Self.credentials))
                 != nil)
     }
 

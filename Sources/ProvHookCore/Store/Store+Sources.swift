@@ -80,12 +80,18 @@ extension Store {
             for account in update.unmapAccounts { accounts[account] = nil }
             let tenantID = update.tenantID ?? current.tenantID
             let api = update.api.map { $0?.0 } ?? current.api
+            // What does not fit the stored source (its kind, its accounts) conflicts with it.
             if update.mapping != nil, current.kind != .mapping {
-                throw StoreError.invalid("only a mapping source has a mapping")
+                throw StoreError.conflict(
+                    "only a mapping source has a mapping; \(name) is a \(current.kind.rawValue) source")
             }
-            try Self.check(
-                kind: current.kind, tenantID: tenantID, mapping: current.kind == .mapping ? "{}" : nil,
-                accounts: accounts, api: api)
+            do {
+                try Self.check(
+                    kind: current.kind, tenantID: tenantID, mapping: current.kind == .mapping ? "{}" : nil,
+                    accounts: accounts, api: api)
+            } catch StoreError.invalid(let message) {
+                throw StoreError.conflict("\(message) (source \(name) is a \(current.kind.rawValue) source)")
+            }
             try await Self.requireTenants(
                 [tenantID].compactMap { $0 } + update.mapAccounts.values, on: connection, logger: logger)
             let keepAPI = update.api == nil
@@ -249,17 +255,21 @@ extension Store {
                 throw .invalid("a Wazo API needs its user")
             }
         }
-        guard let url = URL(string: api.url), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
-            url.user == nil, url.query == nil, url.fragment == nil
-        else {
+        guard api.url.utf8.count <= 2000, api.url.wholeMatch(of: Self.apiURLPattern) != nil else {
             throw .invalid(
-                "API URL \(String(api.url.prefix(200)).debugDescription) must be http(s)://host[:port][/path], without credentials, query or fragment"
+                "API URL \(String(api.url.prefix(200)).debugDescription) must be http(s)://host[:port][/path], without credentials, query, fragment or spaces"
             )
+        }
+        if let tenant = api.tenant, !(1...200).contains(tenant.count) {
+            throw .invalid("the Wazo tenant is 1 to 200 characters")
         }
         if let caFile = api.caFile, !caFile.hasPrefix("/") {
             throw .invalid("the API CA file must be an absolute path")
         }
     }
+
+    /// What an API URL may be; `sql/0011` checks the same.
+    nonisolated(unsafe) static let apiURLPattern = /https?:\/\/[^\/?#@\x00-\x20\x7F]+(\/[^?#\x00-\x20\x7F]*)?/
 
     static func isAccountID(_ text: String) -> Bool {
         (1...64).contains(text.utf8.count)

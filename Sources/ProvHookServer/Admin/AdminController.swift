@@ -21,12 +21,13 @@ struct AdminController: Sendable {
     static let routes: [String: [HTTPRequest.Method]] = [
         "/v1/devices": [.get], "/v1/journal": [.get], "/v1/tenants": [.get, .post], "/v1/tenants/{tenant}": [.patch],
         "/v1/reconcile": [.post], "/openapi.yaml": [.get],
-    ]
+    ].merging(SourceAdminController.routes) { $0 + $1 }
 
     /// Adds the routes, the API's behind `token`.
     func addRoutes(to router: Router<ProvHookRequestContext>, token: String) {
-        router.group("/v1")
-            .add(middleware: BearerTokenMiddleware(token: token))
+        let group = router.group("/v1").add(middleware: BearerTokenMiddleware(token: token))
+        SourceAdminController(store: self.store).addRoutes(to: group)
+        group
             .get("devices", use: self.devices)
             .get("journal", use: self.journal)
             .get("tenants", use: self.listTenants)
@@ -196,7 +197,7 @@ struct AdminController: Sendable {
     }
 
     /// The whole body, or 413 when it is larger than `maxBodyBytes`: never a truncated or empty stand-in.
-    private static func body(_ request: Request) async throws(APIError) -> ByteBuffer {
+    static func body(_ request: Request) async throws(APIError) -> ByteBuffer {
         do {
             return try await request.body.collect(upTo: Self.maxBodyBytes)
         } catch {
@@ -204,7 +205,7 @@ struct AdminController: Sendable {
         }
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, _ request: Request, expected: String) async throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, _ request: Request, expected: String) async throws -> T {
         let buffer = try await Self.body(request)
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
@@ -214,7 +215,7 @@ struct AdminController: Sendable {
     }
 
     /// Runs a store operation, answering its refusal as the matching HTTP error.
-    private static func answer<T>(_ body: () async throws -> T) async throws -> T {
+    static func answer<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as StoreError {

@@ -127,10 +127,172 @@ enum OpenAPIDocument {
                 outcome: {type: string}
                 event_id: {type: string}
                 detail: {type: object}
+            SourceAPI:
+              type: object
+              required: [url]
+              properties:
+                url: {type: string, description: 'Kazoo crossbar with /v2, or the Wazo host'}
+                user: {type: string, description: 'Wazo: the wazo-auth user'}
+                ca_file: {type: string}
+                tenant: {type: string, description: 'Wazo: Wazo-Tenant'}
+            Source:
+              type: object
+              required: [name, kind, path, accounts, created_at, updated_at]
+              properties:
+                name: {type: string}
+                kind: {type: string, enum: [kazoo, wazo, mapping]}
+                tenant: {type: [string, 'null']}
+                accounts: {type: object, additionalProperties: {type: string}, description: 'Kazoo account_id to tenant'}
+                api: {oneOf: [{$ref: '#/components/schemas/SourceAPI'}, {type: 'null'}]}
+                path: {type: string, description: 'where its webhooks go, on the webhook listener'}
+                created_at: {type: string, format: date-time}
+                updated_at: {type: string, format: date-time}
+                removed_at: {type: string, format: date-time}
+            SourceAPIURL: {type: string, maxLength: 2000, pattern: '^https?://[^/?#@\x00-\x20\x7F]+(/[^?#\x00-\x20\x7F]*)?$'}
+            SourceAPISecret: {type: string, minLength: 1, maxLength: 1000, description: 'the Kazoo API key or the Wazo password; never shown again'}
+            CAFile: {type: [string, 'null'], pattern: '^/', description: 'a PEM file of CAs trusted for the API besides the system''s'}
+            KazooAPIInput:
+              type: object
+              required: [url, secret]
+              description: Kazoo crossbar, including /v2
+              properties:
+                url: {$ref: '#/components/schemas/SourceAPIURL'}
+                secret: {$ref: '#/components/schemas/SourceAPISecret'}
+                ca_file: {$ref: '#/components/schemas/CAFile'}
+                user: {type: 'null'}
+                tenant: {type: 'null'}
+            WazoAPIInput:
+              type: object
+              required: [url, user, secret]
+              description: the Wazo host, under which /api/auth/0.1 and /api/confd/1.1 are
+              properties:
+                url: {$ref: '#/components/schemas/SourceAPIURL'}
+                user: {type: string, minLength: 1, maxLength: 200}
+                secret: {$ref: '#/components/schemas/SourceAPISecret'}
+                ca_file: {$ref: '#/components/schemas/CAFile'}
+                tenant: {type: [string, 'null'], minLength: 1, maxLength: 200, description: Wazo-Tenant}
+            SourceAPIInput:
+              oneOf: [{$ref: '#/components/schemas/KazooAPIInput'}, {$ref: '#/components/schemas/WazoAPIInput'}]
+            KazooAccounts:
+              type: [object, 'null']
+              description: Kazoo account_id to tenant id
+              additionalProperties: {$ref: '#/components/schemas/TenantID'}
+              propertyNames: {pattern: '^[A-Za-z0-9_.-]{1,64}$'}
+            NoAccounts: {type: [object, 'null'], maxProperties: 0}
+            JSONPointer: {type: string, pattern: '^(/([^~]|~[01])*)+$', description: an RFC 6901 JSON Pointer}
+            FormField: {type: string, pattern: '^[^\[]+(\[[^\]]*\])*$', description: 'a form field name, bracket keys allowed'}
+            HeaderName: {type: string, pattern: '^[!#$%&''*+.^_`|~0-9A-Za-z-]+$'}
+            MappingSignature:
+              type: [object, 'null']
+              required: [header, algorithm, encoding]
+              properties:
+                header: {$ref: '#/components/schemas/HeaderName'}
+                algorithm: {type: string, enum: [sha256, sha1]}
+                encoding: {type: string, enum: [hex, base64]}
+                prefix: {type: [string, 'null']}
+                timestamp_header: {oneOf: [{$ref: '#/components/schemas/HeaderName'}, {type: 'null'}]}
+            MappingEvents:
+              type: object
+              minProperties: 1
+              additionalProperties: {type: string, enum: [device.added, device.updated, device.removed]}
+            JSONMapping:
+              type: object
+              required: [format, event, events, mac, device_id]
+              properties:
+                format: {const: json}
+                event: {$ref: '#/components/schemas/JSONPointer'}
+                events: {$ref: '#/components/schemas/MappingEvents'}
+                mac: {$ref: '#/components/schemas/JSONPointer'}
+                device_id: {$ref: '#/components/schemas/JSONPointer'}
+                previous_mac: {oneOf: [{$ref: '#/components/schemas/JSONPointer'}, {type: 'null'}]}
+                extension: {oneOf: [{$ref: '#/components/schemas/JSONPointer'}, {type: 'null'}]}
+                model: {oneOf: [{$ref: '#/components/schemas/JSONPointer'}, {type: 'null'}]}
+                decode_json: {type: [array, 'null'], items: {$ref: '#/components/schemas/JSONPointer'}}
+                signature: {$ref: '#/components/schemas/MappingSignature'}
+            FormMapping:
+              type: object
+              required: [format, event, events, mac, device_id]
+              properties:
+                format: {const: form}
+                event: {$ref: '#/components/schemas/FormField'}
+                events: {$ref: '#/components/schemas/MappingEvents'}
+                mac: {$ref: '#/components/schemas/FormField'}
+                device_id: {$ref: '#/components/schemas/FormField'}
+                previous_mac: {oneOf: [{$ref: '#/components/schemas/FormField'}, {type: 'null'}]}
+                extension: {oneOf: [{$ref: '#/components/schemas/FormField'}, {type: 'null'}]}
+                model: {oneOf: [{$ref: '#/components/schemas/FormField'}, {type: 'null'}]}
+                decode_json: {type: [array, 'null'], items: {$ref: '#/components/schemas/FormField'}}
+                signature: {$ref: '#/components/schemas/MappingSignature'}
+            SourceMapping:
+              description: 'a mapping, as in the README ("Mapping sources")'
+              oneOf: [{$ref: '#/components/schemas/JSONMapping'}, {$ref: '#/components/schemas/FormMapping'}]
+            KazooSourceCreate:
+              type: object
+              required: [name, kind]
+              description: 'a tenant, or accounts mapped to tenants, or both'
+              properties:
+                name: {$ref: '#/components/schemas/TenantID'}
+                kind: {const: kazoo}
+                tenant: {oneOf: [{$ref: '#/components/schemas/TenantID'}, {type: 'null'}]}
+                accounts: {$ref: '#/components/schemas/KazooAccounts'}
+                mapping: {type: 'null'}
+                api: {oneOf: [{$ref: '#/components/schemas/KazooAPIInput'}, {type: 'null'}]}
+              anyOf:
+                - {required: [tenant], properties: {tenant: {type: string}}}
+                - {required: [accounts], properties: {accounts: {type: object, minProperties: 1}}}
+            WazoSourceCreate:
+              type: object
+              required: [name, kind, tenant]
+              properties:
+                name: {$ref: '#/components/schemas/TenantID'}
+                kind: {const: wazo}
+                tenant: {$ref: '#/components/schemas/TenantID'}
+                accounts: {$ref: '#/components/schemas/NoAccounts'}
+                mapping: {type: 'null'}
+                api: {oneOf: [{$ref: '#/components/schemas/WazoAPIInput'}, {type: 'null'}]}
+            MappingSourceCreate:
+              type: object
+              required: [name, kind, tenant, mapping]
+              properties:
+                name: {$ref: '#/components/schemas/TenantID'}
+                kind: {const: mapping}
+                tenant: {$ref: '#/components/schemas/TenantID'}
+                accounts: {$ref: '#/components/schemas/NoAccounts'}
+                mapping: {$ref: '#/components/schemas/SourceMapping'}
+                api: {type: 'null'}
+            SourceCreate:
+              description: an optional field that is null counts as absent
+              oneOf:
+                - {$ref: '#/components/schemas/KazooSourceCreate'}
+                - {$ref: '#/components/schemas/WazoSourceCreate'}
+                - {$ref: '#/components/schemas/MappingSourceCreate'}
+            SourcePatch:
+              type: object
+              description: >-
+                a field that is absent or null is left as it is. A change that does not fit the source's kind (a
+                mapping for a Kazoo source, accounts for a Wazo one, no tenant and no accounts) is refused with 409
+              allOf:
+                - not: {required: [tenant, no_tenant], properties: {tenant: {type: string}, no_tenant: {const: true}}}
+                - not: {required: [api, remove_api], properties: {api: {type: object}, remove_api: {const: true}}}
+              properties:
+                tenant: {oneOf: [{$ref: '#/components/schemas/TenantID'}, {type: 'null'}]}
+                no_tenant: {type: [boolean, 'null']}
+                accounts: {$ref: '#/components/schemas/KazooAccounts'}
+                unmap_accounts: {type: [array, 'null'], items: {type: string, pattern: '^[A-Za-z0-9_.-]{1,64}$'}}
+                mapping: {oneOf: [{$ref: '#/components/schemas/SourceMapping'}, {type: 'null'}]}
+                api: {oneOf: [{$ref: '#/components/schemas/SourceAPIInput'}, {type: 'null'}]}
+                remove_api: {type: [boolean, 'null']}
+                rotate_token: {type: [boolean, 'null']}
+            SourceWithToken:
+              type: object
+              required: [source]
+              properties:
+                source: {$ref: '#/components/schemas/Source'}
+                token: {type: string, description: shown once}
           responses:
             Unauthorized: {description: missing or wrong bearer token, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             BadRequest: {description: invalid input, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
-            NotFound: {description: no such tenant, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+            NotFound: {description: 'no such tenant, source or device', content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             Conflict: {description: the change contradicts what is stored, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             TooLarge: {description: the body is over 64 KiB, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             Unavailable: {description: the database is unavailable, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
@@ -198,23 +360,33 @@ enum OpenAPIDocument {
           /v1/sources/{source}/events:
             servers: *webhookListener
             post:
-              summary: Receive a PBX platform's own webhook (a Kazoo object hook), authenticated by the source's token
+              summary: Receive a PBX platform's own webhook (Kazoo, Wazo or a mapped panel), authenticated by the source
               description: >-
-                The token goes in the query (?token=), as Authorization Bearer, or as the basic-auth password. The body
-                is form-encoded (Kazoo's default) or JSON. Everything recorded is answered 200, a rejection included
-                (Kazoo keeps only a 200 and never retries an HTTP error); the body says what happened.
+                The token goes in the query (?token=), as Authorization Bearer, or as the basic-auth password; a mapping
+                with a signature, and a Kazoo v2 hook whose sha256_key is the token, are authenticated by their
+                signature instead. Each platform's answers fit how it retries. Kazoo: everything recorded is 200, a
+                rejection included (Kazoo keeps only a 200 and never retries an HTTP error), and when nothing can be
+                recorded the connection is closed without an answer (a transport error, which Kazoo retries). Wazo:
+                202 accepted (a created or edited device is looked up in wazo-confd after the answer), 200 duplicate or
+                ignored, 410 rejected (webhookd retries everything but 410). A mapped panel: 202, 200 and 400, as the
+                native contract.
               parameters:
                 - {name: source, in: path, required: true, schema: {type: string}}
                 - {name: token, in: query, required: false, schema: {type: string}}
+                - {name: event, in: query, required: false, schema: {type: string}, description: 'Wazo: the event name ({{ event_name }})'}
               requestBody:
                 required: true
                 content:
                   application/x-www-form-urlencoded: {schema: {type: object}}
                   application/json: {schema: {type: object}}
+                  text/plain: {schema: {type: string}}
               responses:
                 "200": {$ref: '#/components/responses/SourceReceipt'}
+                "202": {$ref: '#/components/responses/SourceReceipt'}
+                "400": {$ref: '#/components/responses/SourceReceipt'}
                 "401": {$ref: '#/components/responses/Unauthorized'}
                 "404": {$ref: '#/components/responses/NotFound'}
+                "410": {$ref: '#/components/responses/SourceReceipt'}
                 "413": {$ref: '#/components/responses/TooLarge'}
                 "503": {$ref: '#/components/responses/Unavailable'}
             get:
@@ -359,6 +531,71 @@ enum OpenAPIDocument {
                 "404": {$ref: '#/components/responses/NotFound'}
                 "413": {$ref: '#/components/responses/TooLarge'}
                 "500": {$ref: '#/components/responses/SecretKey'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+          /v1/sources:
+            get:
+              summary: Inbound sources (a PBX platform's own webhooks); never a token or an API secret
+              security: [{adminToken: []}]
+              parameters:
+                - {name: include_removed, in: query, schema: {type: boolean, default: false}}
+              responses:
+                "200":
+                  description: sources
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          sources: {type: array, items: {$ref: '#/components/schemas/Source'}}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+            post:
+              summary: Add a source; the answer holds its token, shown once
+              security: [{adminToken: []}]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/SourceCreate'}
+              responses:
+                "201": {description: the source and its token, content: {application/json: {schema: {$ref: '#/components/schemas/SourceWithToken'}}}}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "404": {$ref: '#/components/responses/NotFound'}
+                "409": {$ref: '#/components/responses/Conflict'}
+                "413": {$ref: '#/components/responses/TooLarge'}
+                "500": {$ref: '#/components/responses/SecretKey'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+          /v1/sources/{source}:
+            patch:
+              summary: Change a source's tenant, accounts, mapping or PBX API, or rotate its token (shown once)
+              security: [{adminToken: []}]
+              parameters:
+                - {name: source, in: path, required: true, schema: {type: string}}
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/SourcePatch'}
+              responses:
+                "200": {description: 'the source, and its new token when rotated', content: {application/json: {schema: {$ref: '#/components/schemas/SourceWithToken'}}}}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "404": {$ref: '#/components/responses/NotFound'}
+                "409": {$ref: '#/components/responses/Conflict'}
+                "413": {$ref: '#/components/responses/TooLarge'}
+                "500": {$ref: '#/components/responses/SecretKey'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+            delete:
+              summary: Remove a source; its webhooks are answered 404 and its pending lookups dropped (journaled)
+              security: [{adminToken: []}]
+              parameters:
+                - {name: source, in: path, required: true, schema: {type: string}}
+              responses:
+                "204": {description: removed}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "404": {$ref: '#/components/responses/NotFound'}
                 "503": {$ref: '#/components/responses/Unavailable'}
           /v1/reconcile:
             post:

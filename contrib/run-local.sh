@@ -5,7 +5,9 @@
 #   - the migrations;
 #   - the strict stand-in of the Snom service over HTTPS with a private CA, unless PROVHOOK_REDIRECT_USER and
 #     PROVHOOK_REDIRECT_PASSWORD(_FILE) are set, in which case the real service is used;
-#   - a demo tenant, whose webhook secret is kept in .local/demo-secret;
+#   - the stand-ins of the Kazoo crossbar and Wazo auth/confd APIs (fake-pbx), with one phone each;
+#   - a demo tenant, whose webhook secret is kept in .local/demo-secret, with a Kazoo and a Wazo source whose
+#     tokens are kept in .local/demo-kazoo-token and .local/demo-wazo-token, both looking devices up in the stand-ins;
 #   - provhook serve on PROVHOOK_LISTEN (default 127.0.0.1:8080).
 # Ctrl-C stops everything. Extra arguments go to `provhook serve`.
 set -euo pipefail
@@ -26,6 +28,7 @@ fi
 echo "==> building provhook (debug; the first build takes several minutes)"
 swift build --product provhook >/dev/null
 swift build --product fake-redirect >/dev/null
+swift build --product fake-pbx >/dev/null
 bin=$(swift build --show-bin-path)
 
 children=()
@@ -91,14 +94,34 @@ elif [ ! -s "$state/demo-secret" ]; then
     "$bin/provhook" tenant update demo --rotate-secret | grep -o 'whsec_[^ ]*' >"$state/demo-secret"
 fi
 chmod 600 "$state/demo-secret"
-# A Kazoo source for the demo tenant, its token kept in .local/demo-kazoo-token.
-if ! "$bin/provhook" source list | awk 'NR > 1 { print $1 }' | grep -qx demo-kazoo; then
-    "$bin/provhook" source add demo-kazoo --kind kazoo --tenant demo --json |
-        sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p' >"$state/demo-kazoo-token"
-elif [ ! -s "$state/demo-kazoo-token" ]; then
-    "$bin/provhook" source rotate-token demo-kazoo --json | sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p' >"$state/demo-kazoo-token"
-fi
-chmod 600 "$state/demo-kazoo-token"
+# The PBX APIs' stand-ins: a Kazoo account with the phone kz-dev-2, and a Wazo user with the phone wz-dev-1.
+(umask 077
+    [ -s "$state/kazoo-api-key" ] || od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$state/kazoo-api-key"
+    [ -s "$state/wazo-password" ] || od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$state/wazo-password")
+rm -f "$state/fake-pbx.port"
+"$bin/fake-pbx" --port-file "$state/fake-pbx.port" --kazoo-account kz-acct --kazoo-api-key-file "$state/kazoo-api-key" \
+    --kazoo-device kz-dev-2=000413610ff7 --wazo-user provhook --wazo-password-file "$state/wazo-password" \
+    --wazo-tenant demo-tenant --wazo-device wz-dev-1=00:04:13:61:0f:f8 >"$state/fake-pbx.log" 2>&1 &
+children+=($!)
+for _ in $(seq 1 100); do [ -s "$state/fake-pbx.port" ] && break; sleep 0.1; done
+[ -s "$state/fake-pbx.port" ] || { cat "$state/fake-pbx.log" >&2; echo "provhook: the PBX stand-ins did not start" >&2; exit 1; }
+pbx="http://127.0.0.1:$(tr -d '\n' <"$state/fake-pbx.port")"
+echo "==> stand-ins of Kazoo crossbar at $pbx/v2 and Wazo at $pbx/api (log: .local/fake-pbx.log)"
+
+# A Kazoo and a Wazo source for the demo tenant, each with its token kept in .local/ and its API set to this run's
+# stand-ins.
+token_of() { sed -n 's/.*"token" *: *"\([^"]*\)".*/\1/p'; }
+for kind in kazoo wazo; do
+    if ! "$bin/provhook" source list | awk 'NR > 1 { print $1 }' | grep -qx "demo-$kind"; then
+        "$bin/provhook" source add "demo-$kind" --kind "$kind" --tenant demo --json | token_of >"$state/demo-$kind-token"
+    elif [ ! -s "$state/demo-$kind-token" ]; then
+        "$bin/provhook" source rotate-token "demo-$kind" --json | token_of >"$state/demo-$kind-token"
+    fi
+    chmod 600 "$state/demo-$kind-token"
+done
+"$bin/provhook" source update demo-kazoo --api-url "$pbx/v2" --api-key-file "$state/kazoo-api-key" >/dev/null
+"$bin/provhook" source update demo-wazo --api-url "$pbx" --api-user provhook --api-password-file "$state/wazo-password" \
+    --api-tenant demo-tenant >/dev/null
 
 listen=${PROVHOOK_LISTEN:-127.0.0.1:8080}
 admin_listen=${PROVHOOK_ADMIN_LISTEN:-127.0.0.1:9090}
@@ -130,6 +153,18 @@ or send what a Kazoo object hook sends (form-encoded, v1, with mac_address), the
     -d 'id=kz-dev-1&account_id=kz-acct&action=doc_created&type=device&mac_address=000413610ff6'
   curl -s "http://$listen/v1/sources/demo-kazoo/events?token=\$(cat .local/demo-kazoo-token)" \\
     -d 'id=kz-dev-1&account_id=kz-acct&action=doc_deleted&type=device'
+
+or a Kazoo event without the MAC, which provhook looks up in the crossbar stand-in:
+
+  curl -s "http://$listen/v1/sources/demo-kazoo/events?token=\$(cat .local/demo-kazoo-token)" \\
+    -d 'id=kz-dev-2&account_id=kz-acct&action=doc_created&type=device'
+
+or what a Wazo webhookd subscription sends (only the device id; the MAC comes from the confd stand-in):
+
+  curl -s "http://$listen/v1/sources/demo-wazo/events?event=device_created&token=\$(cat .local/demo-wazo-token)" \\
+    -H 'Content-Type: application/json' -d '{"id": "wz-dev-1"}'
+  curl -s "http://$listen/v1/sources/demo-wazo/events?event=device_deleted&token=\$(cat .local/demo-wazo-token)" \\
+    -H 'Content-Type: application/json' -d '{"id": "wz-dev-1"}'
 
 and look at the result, with this session's settings loaded from .local/env:
 

@@ -1,12 +1,14 @@
 import AsyncHTTPClient
 import Crypto
 import EventSources
+import FakePBXService
 import FakeRedirectService
 import Foundation
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import ProvHookCore
+import ProvHookServer
 import ProvHookTestSupport
 import SnomRedirect
 import Testing
@@ -206,6 +208,37 @@ struct MappingSourceTests {
             #expect(answer == 202)
             try await eventually("deregistered") { await run.state.registration("000413610FF5") == nil }
             #expect(try await Self.post(url, #"{"event":"phone.created","phone":{"id":"p-2","mac":"bad"}}"#) == 400)
+        }
+    }
+
+    @Test("with the real binary: a Yeastar-style signed mapping registers a phone and deregisters it")
+    func signedEndToEnd() async throws {
+        try await SourceRig.with(pbx: FakePBXState()) { rig in
+            let file = try TemporaryFile.write(Self.yeastar, suffix: ".json")
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let token = try await rig.addSource(["yeastar", "--kind", "mapping", "--tenant", "acme", "--mapping", file])
+            let serve = try await rig.serve()
+            defer { serve.stop() }
+            let url = "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/yeastar/events"
+            func send(_ msg: String, key: String = token) async throws -> (status: Int, body: String) {
+                let body = #"{"type": 30022, "msg": "\#(msg.replacingOccurrences(of: "\"", with: "\\\""))"}"#
+                let signature = Data(
+                    HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(key.utf8)))
+                ).base64EncodedString()
+                return try await SourceRig.send(url, body: body, headers: [("X-Signature", signature)])
+            }
+            var answer = try await send(#"{"action": "add", "id": "ext-3355", "mac": "00:04:13:61:0F:F5"}"#)
+            #expect(answer.status == 202, "\(answer.body)")
+            try await eventually("registered") { await rig.state.registration("000413610FF5") != nil }
+            answer = try await send(#"{"action": "add", "id": "ext-3356", "mac": "000413610FF6"}"#, key: "wrong")
+            #expect(answer.status == 401, "a signature made with another key")
+            answer = try await SourceRig.send(url + "?token=\(token)", body: #"{"type": 30022, "msg": "{}"}"#)
+            #expect(answer.status == 401, "a signed mapping takes its signature, not the token")
+            answer = try await send(#"{"action": "delete", "id": "ext-3355"}"#)
+            #expect(answer.status == 202, "\(answer.body)")
+            try await eventually("deregistered") { await rig.state.registration("000413610FF5") == nil }
+            #expect(await rig.state.registration("000413610FF6") == nil)
+            #expect(!serve.log.contains(token))
         }
     }
 

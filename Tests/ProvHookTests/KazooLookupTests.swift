@@ -103,6 +103,37 @@ struct KazooLookupTests {
         }
     }
 
+    @Test("source update changes accounts, tenant and API; what does not fit the kind is refused with the reason")
+    func update() async throws {
+        try await SourceRig.with(pbx: Self.pbx()) { rig in
+            let keyFile = try SourceRig.secretFile(Self.apiKey)
+            defer { try? FileManager.default.removeItem(atPath: keyFile) }
+            _ = try await rig.addSource(["k", "--kind", "kazoo", "--tenant", "acme"])
+            var result = try await rig.cli.run([
+                "source", "update", "k", "--account", "\(Self.account)=acme", "--no-tenant", "--api-url",
+                rig.pbx.kazooURL, "--api-key-file", keyFile, "--json",
+            ])
+            #expect(result.status == 0, "\(result.error)")
+            var json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] ?? [:]
+            #expect((json["accounts"] as? [String: String]) == [Self.account: "acme"])
+            #expect(json["tenant"] is NSNull && (json["api"] as? [String: Any])?["url"] as? String == rig.pbx.kazooURL)
+            #expect(json["token"] == nil && !result.output.contains(Self.apiKey), "update shows no token or key")
+
+            result = try await rig.cli.run(["source", "update", "k", "--unmap-account", Self.account])
+            #expect(result.status == 2 && result.error.contains("a source needs a tenant"), "\(result.error)")
+            result = try await rig.cli.run(["source", "update", "k", "--api-user", "u", "--api-url", "https://x/"])
+            #expect(result.status == 2 && result.error.contains("--api-key-file"), "\(result.error)")
+            result = try await rig.cli.run(["source", "update", "k", "--remove-api", "--json"])
+            #expect(result.status == 0, "\(result.error)")
+            json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] ?? [:]
+            #expect(json["api"] is NSNull)
+            result = try await rig.cli.run(["source", "update", "nope", "--tenant", "acme"])
+            #expect(result.status != 0 && result.error.contains("no source"))
+            let journal = try await rig.database.store.journal(JournalFilter(action: "source.update"))
+            #expect(journal.count == 2 && !"\(journal)".contains(Self.apiKey))
+        }
+    }
+
     @Test("a source's events keep to the tenant's MAC ranges, as the native contract's do")
     func macRanges() async throws {
         try await SourceRig.with(pbx: Self.pbx()) { rig in

@@ -12,6 +12,16 @@ struct DirectoryHTTP: Sendable {
     let deadline: Duration
     static let maxResponseBytes = 1 << 20
 
+    /// A client for one PBX, whose whole exchange (connecting included) is bounded by the two timeouts.
+    init(_ configuration: DirectoryConfiguration) throws(DirectoryError) {
+        self.client = try Self.makeClient(configuration)
+        self.deadline = configuration.connectTimeout + configuration.readTimeout
+    }
+
+    func shutdown() async {
+        try? await self.client.shutdown()
+    }
+
     /// A client for one PBX: no redirects, TLS verified against the system roots plus the optional CA file.
     static func makeClient(_ configuration: DirectoryConfiguration) throws(DirectoryError) -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -52,6 +62,21 @@ struct DirectoryHTTP: Sendable {
         } catch {
             throw .unavailable("\(what): \(String(describing: error).prefix(200))")
         }
+    }
+
+    /// Sends the request that `make` builds with a credential from `login`; when the PBX answers 401, the
+    /// credential has expired or been revoked, and the request is sent once more with a new one (`login(true)`).
+    /// Returns the last answer.
+    func sendAuthorized(
+        what: String, isolation: isolated (any Actor)? = #isolation,
+        login: (_ renew: Bool) async throws(DirectoryError) -> String,
+        _ make: (_ credential: String) throws(DirectoryError) -> HTTPClientRequest
+    ) async throws(DirectoryError) -> (status: UInt, json: Any?) {
+        var answer = try await self.exchange(try make(try await login(false)), what: what)
+        if answer.status == 401 {
+            answer = try await self.exchange(try make(try await login(true)), what: what)
+        }
+        return answer
     }
 
     /// A JSON request with `body`, or none.

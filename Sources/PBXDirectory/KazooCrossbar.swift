@@ -15,45 +15,46 @@ public actor KazooCrossbar: DeviceDirectory {
 
     public init(configuration: DirectoryConfiguration) throws(DirectoryError) {
         self.configuration = configuration
-        self.http = DirectoryHTTP(
-            client: try DirectoryHTTP.makeClient(configuration),
-            deadline: configuration.connectTimeout + configuration.readTimeout)
+        self.http = try DirectoryHTTP(configuration)
     }
 
     public func shutdown() async {
-        try? await self.http.client.shutdown()
+        await self.http.shutdown()
     }
 
     public func device(id: String, account: String?) async throws(DirectoryError) -> DirectoryDevice {
         guard let idSegment = DirectoryHTTP.pathSegment(id) else {
             throw .notFound("the Kazoo device id \(String(id.prefix(64)).debugDescription) is not a crossbar id")
         }
-        var renewed = false
-        while true {
-            let session = try await self.currentSession(renew: renewed)
-            guard let accountSegment = DirectoryHTTP.pathSegment(account ?? session.account) else {
+        var accountSegment = ""
+        let (status, json) = try await self.http.sendAuthorized(
+            what: "crossbar GET device \(idSegment)",
+            login: { renew throws(DirectoryError) in
+                try await self.currentSession(renew: renew).token
+            }
+        ) { token throws(DirectoryError) in
+            guard let segment = DirectoryHTTP.pathSegment(account ?? self.session?.account ?? "") else {
                 throw .notFound(
                     "the Kazoo account id \(String((account ?? "").prefix(64)).debugDescription) is not valid")
             }
+            accountSegment = segment
             var request = DirectoryHTTP.request(
-                "\(self.configuration.baseURL)/accounts/\(accountSegment)/devices/\(idSegment)", method: .GET)
-            request.headers.add(name: "X-Auth-Token", value: session.token)
-            let (status, json) = try await self.http.exchange(request, what: "crossbar GET device \(idSegment)")
-            switch status {
-            case 200:
-                guard let data = (json as? [String: Any])?["data"] as? [String: Any] else {
-                    throw .invalidAnswer("crossbar answered 200 without a device document in \"data\"")
-                }
-                return try KazooDeviceDocument.device(data)
-            case 401 where !renewed:
-                renewed = true  // The token expired: log in again, once.
-            case 401, 403:
-                throw .unauthorized("crossbar refused the API key's token for account \(accountSegment) (\(status))")
-            case 404:
-                throw .notFound("crossbar has no device \(idSegment) in account \(accountSegment)")
-            default:
-                throw .unavailable("crossbar answered \(status) for device \(idSegment)")
+                "\(self.configuration.baseURL)/accounts/\(segment)/devices/\(idSegment)", method: .GET)
+            request.headers.add(name: "X-Auth-Token", value: token)
+            return request
+        }
+        switch status {
+        case 200:
+            guard let data = (json as? [String: Any])?["data"] as? [String: Any] else {
+                throw .invalidAnswer("crossbar answered 200 without a device document in \"data\"")
             }
+            return try KazooDeviceDocument.device(data)
+        case 401, 403:
+            throw .unauthorized("crossbar refused the API key's token for account \(accountSegment) (\(status))")
+        case 404:
+            throw .notFound("crossbar has no device \(idSegment) in account \(accountSegment)")
+        default:
+            throw .unavailable("crossbar answered \(status) for device \(idSegment)")
         }
     }
 

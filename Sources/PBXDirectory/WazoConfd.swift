@@ -17,50 +17,48 @@ public actor WazoConfd: DeviceDirectory {
     public init(configuration: DirectoryConfiguration) throws(DirectoryError) {
         guard configuration.user != nil else { throw .unauthorized("a Wazo source's API needs its user") }
         self.configuration = configuration
-        self.http = DirectoryHTTP(
-            client: try DirectoryHTTP.makeClient(configuration),
-            deadline: configuration.connectTimeout + configuration.readTimeout)
+        self.http = try DirectoryHTTP(configuration)
     }
 
     public func shutdown() async {
-        try? await self.http.client.shutdown()
+        await self.http.shutdown()
     }
 
     public func device(id: String, account: String?) async throws(DirectoryError) -> DirectoryDevice {
         guard let idSegment = DirectoryHTTP.pathSegment(id) else {
             throw .notFound("the Wazo device id \(String(id.prefix(64)).debugDescription) is not a confd id")
         }
-        var renewed = false
-        while true {
-            let token = try await self.currentToken(renew: renewed)
+        let (status, json) = try await self.http.sendAuthorized(
+            what: "confd GET device \(idSegment)",
+            login: { renew throws(DirectoryError) in
+                try await self.currentToken(renew: renew)
+            }
+        ) { token in
             var request = DirectoryHTTP.request(
                 "\(self.configuration.baseURL)/api/confd/1.1/devices/\(idSegment)", method: .GET)
             request.headers.add(name: "X-Auth-Token", value: token)
             if let tenant = self.configuration.tenant { request.headers.add(name: "Wazo-Tenant", value: tenant) }
-            let (status, json) = try await self.http.exchange(request, what: "confd GET device \(idSegment)")
-            switch status {
-            case 200:
-                guard let device = json as? [String: Any] else {
-                    throw .invalidAnswer("confd answered 200 without a device object")
-                }
-                var mac: MACAddress?
-                if let text = device["mac"] as? String, !text.isEmpty {
-                    guard let parsed = try? MACAddress(parsing: text) else {
-                        throw .invalidAnswer(
-                            "the device's mac \(String(text.prefix(32)).debugDescription) is not a MAC")
-                    }
-                    mac = parsed
-                }
-                return DirectoryDevice(mac: mac, model: modelName([device["vendor"], device["model"]]))
-            case 401 where !renewed:
-                renewed = true  // The token expired or was revoked: ask for another, once.
-            case 401, 403:
-                throw .unauthorized("confd refused the token of Wazo user \(self.configuration.user ?? "") (\(status))")
-            case 404:
-                throw .notFound("confd has no device \(idSegment)")
-            default:
-                throw .unavailable("confd answered \(status) for device \(idSegment)")
+            return request
+        }
+        switch status {
+        case 200:
+            guard let device = json as? [String: Any] else {
+                throw .invalidAnswer("confd answered 200 without a device object")
             }
+            var mac: MACAddress?
+            if let text = device["mac"] as? String, !text.isEmpty {
+                guard let parsed = try? MACAddress(parsing: text) else {
+                    throw .invalidAnswer("the device's mac \(String(text.prefix(32)).debugDescription) is not a MAC")
+                }
+                mac = parsed
+            }
+            return DirectoryDevice(mac: mac, model: modelName([device["vendor"], device["model"]]))
+        case 401, 403:
+            throw .unauthorized("confd refused the token of Wazo user \(self.configuration.user ?? "") (\(status))")
+        case 404:
+            throw .notFound("confd has no device \(idSegment)")
+        default:
+            throw .unavailable("confd answered \(status) for device \(idSegment)")
         }
     }
 

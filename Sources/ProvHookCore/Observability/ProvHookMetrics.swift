@@ -47,9 +47,7 @@ public final class ProvHookMetrics: Sendable {
             factory: self.factory
         )
         .increment()
-        Timer(label: "provhook_redirect_call_duration_seconds", dimensions: [("method", method)], factory: self.factory)
-            .recordNanoseconds(
-                latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+        self.duration("provhook_redirect_call_duration_seconds", ("method", method), latency)
     }
 
     /// Devices waiting, and the age of the oldest.
@@ -76,15 +74,19 @@ public final class ProvHookMetrics: Sendable {
             factory: self.factory
         )
         .increment()
-        Timer(label: "provhook_source_lookup_duration_seconds", dimensions: [("source", source)], factory: self.factory)
-            .recordNanoseconds(
-                latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+        self.duration("provhook_source_lookup_duration_seconds", ("source", source), latency)
     }
 
     /// Events waiting for a lookup, and the age of the oldest.
     public func lookupsWaiting(count: Int, oldestAgeSeconds: Double) {
         Gauge(label: "provhook_source_lookups_waiting", factory: self.factory).record(count)
         Gauge(label: "provhook_source_lookup_oldest_seconds", factory: self.factory).record(oldestAgeSeconds)
+    }
+
+    private func duration(_ label: String, _ dimension: (String, String), _ latency: Duration) {
+        Timer(label: label, dimensions: [dimension], factory: self.factory)
+            .recordNanoseconds(
+                latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
     }
 
     /// The Prometheus text exposition.

@@ -103,12 +103,7 @@ struct AdminController: Sendable {
     }
 
     @Sendable func listTenants(request: Request, context: ProvHookRequestContext) async throws -> TenantList {
-        let all: Bool
-        switch request.uri.queryParameters["include_removed"] {
-        case nil, "false": all = false
-        case "true": all = true
-        default: throw Self.invalidQuery("include_removed must be true or false")
-        }
+        let all = try Self.includeRemoved(request)
         return TenantList(tenants: try await Self.answer { try await self.store.tenants(includeRemoved: all) })
     }
 
@@ -173,6 +168,15 @@ struct AdminController: Sendable {
     // MARK: - Input and errors
 
     private static func invalidQuery(_ message: String) -> APIError { .badRequest("invalid_query", message) }
+
+    /// The `include_removed` query parameter: `true` or `false` (the default).
+    static func includeRemoved(_ request: Request) throws(APIError) -> Bool {
+        switch request.uri.queryParameters["include_removed"] {
+        case nil, "false": return false
+        case "true": return true
+        default: throw Self.invalidQuery("include_removed must be true or false")
+        }
+    }
 
     private static func limit(_ query: Parameters, default value: Int, maximum: Int) throws(APIError) -> Int {
         guard let text = query["limit"] else { return value }

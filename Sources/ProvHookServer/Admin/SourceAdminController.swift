@@ -71,12 +71,7 @@ struct SourceAdminController: Sendable {
     }
 
     @Sendable func list(request: Request, context: ProvHookRequestContext) async throws -> SourceList {
-        let all: Bool
-        switch request.uri.queryParameters["include_removed"] {
-        case nil, "false": all = false
-        case "true": all = true
-        default: throw APIError.badRequest("invalid_query", "include_removed must be true or false")
-        }
+        let all = try AdminController.includeRemoved(request)
         return SourceList(
             sources: try await AdminController.answer { try await self.store.sources(includeRemoved: all) })
     }

@@ -96,7 +96,8 @@ let package = Package(
         .target(
             name: "FakePBXService",
             dependencies: [
-                "Deadlines", product("Hummingbird"), product("HTTPTypes"), product("Logging"), product("NIOCore"),
+                "Deadlines", product("Hummingbird"), product("HummingbirdCore"), product("HummingbirdTLS"),
+                product("HTTPTypes"), product("Logging"), product("NIOCore"), product("NIOSSL"),
                 product("ServiceLifecycle"),
             ],
             swiftSettings: swiftSettings

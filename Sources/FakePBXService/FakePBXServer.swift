@@ -1,8 +1,11 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 
 /// Strict stand-ins of the two PBX APIs that provhook looks devices up in, on one port:
 ///
@@ -23,11 +26,11 @@ public struct FakePBXServer: Sendable {
         self.state = state
     }
 
-    /// The Hummingbird application on `host` and `port`.
+    /// The Hummingbird application on `host` and `port`; HTTPS with `tls`.
     public func makeApplication(
-        host: String = "127.0.0.1", port: Int = 0, logger: Logger,
+        host: String = "127.0.0.1", port: Int = 0, tls: TLSConfiguration? = nil, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let router = Router()
         router.middlewares.add(LatencyMiddleware(state: self.state))
         router.put("/v2/api_auth", use: self.kazooLogin)
@@ -35,7 +38,9 @@ public struct FakePBXServer: Sendable {
         router.post("/api/auth/0.1/token", use: self.wazoToken)
         router.get("/api/confd/1.1/devices/:id", use: self.wazoDevice)
         return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            router: router,
+            server: try tls.map { try HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }
 

@@ -2,13 +2,14 @@ import Deadlines
 import Foundation
 import Hummingbird
 import Logging
+import NIOSSL
 import ServiceLifecycle
 
 /// The PBX API stand-ins started in the background on a free loopback port.
 public final class RunningFakePBX: Sendable {
     public let state: FakePBXState
     public let port: Int
-    /// `http://127.0.0.1:PORT`: a Wazo source's API URL as it is.
+    /// `http://127.0.0.1:PORT` (`https://localhost:PORT` with TLS): a Wazo source's API URL as it is.
     public let baseURL: String
     /// The Kazoo crossbar API URL, `…/v2`.
     public var kazooURL: String { self.baseURL + "/v2" }
@@ -20,11 +21,12 @@ public final class RunningFakePBX: Sendable {
     }
 
     public static func start(
-        state: FakePBXState, host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "fake-pbx")
+        state: FakePBXState, host: String = "127.0.0.1", port: Int = 0, tls: TLSConfiguration? = nil,
+        logger: Logger = Logger(label: "fake-pbx")
     ) async throws -> RunningFakePBX {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = FakePBXServer(state: state).makeApplication(
-            host: host, port: port, logger: logger,
+        let app = try FakePBXServer(state: state).makeApplication(
+            host: host, port: port, tls: tls, logger: logger,
             onServerRunning: { port in
                 continuation.yield(port)
                 continuation.finish()
@@ -39,7 +41,8 @@ public final class RunningFakePBX: Sendable {
             _ = try await task.value
             throw CancellationError()
         }
-        return RunningFakePBX(state: state, port: port, baseURL: "http://\(host):\(port)", group: group, task: task)
+        let base = tls == nil ? "http://\(host):\(port)" : "https://localhost:\(port)"
+        return RunningFakePBX(state: state, port: port, baseURL: base, group: group, task: task)
     }
 
     /// Stops the server: gracefully, then by cancellation after 2 s.

@@ -1,8 +1,10 @@
 import AsyncHTTPClient
 import FakePBXService
+import FakeRedirectService
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import PBXDirectory
 import ProvHookTestSupport
 import SnomRedirect
@@ -110,6 +112,37 @@ struct PBXDirectoryTests {
             }
             await wrong.shutdown()
         }
+    }
+
+    @Test("over TLS: the API's certificate is verified, against the CA file when one is given")
+    func tls() async throws {
+        let authority = try PrivateCertificateAuthority()
+        let certificate = try NIOSSLCertificate(bytes: Array(authority.serverCertificatePEM.utf8), format: .pem)
+        let key = try NIOSSLPrivateKey(bytes: Array(authority.serverPrivateKeyPEM.utf8), format: .pem)
+        let pbx = try await RunningFakePBX.start(
+            state: Self.state(),
+            tls: .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key)))
+        let caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
+        defer { try? FileManager.default.removeItem(atPath: caFile) }
+        #expect(pbx.baseURL.hasPrefix("https://"))
+        let trusting = try WazoConfd(
+            configuration: .init(baseURL: pbx.baseURL, user: "provhook", secret: "secret-password", caFile: caFile))
+        #expect(try await trusting.device(id: "w1", account: nil).mac == MACAddress("000413610FF5"))
+        await trusting.shutdown()
+        let untrusting = try WazoConfd(
+            configuration: .init(baseURL: pbx.baseURL, user: "provhook", secret: "secret-password"))
+        do throws(DirectoryError) {
+            _ = try await untrusting.device(id: "w1", account: nil)
+            Issue.record("a certificate from an unknown CA was accepted")
+        } catch {
+            #expect(error.code == "lookup_unavailable" && error.isTransient, "\(error)")
+        }
+        await untrusting.shutdown()
+        #expect(throws: DirectoryError.self, "an unreadable CA file is refused") {
+            _ = try KazooCrossbar(
+                configuration: .init(baseURL: pbx.kazooURL, secret: Self.apiKey, caFile: "/nonexistent"))
+        }
+        await pbx.stop()
     }
 
     @Test("the stand-ins refuse what the services refuse")

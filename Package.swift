@@ -149,7 +149,8 @@ let package = Package(
         .executableTarget(
             name: "provhook",
             dependencies: [
-                "EventSources", "ProvHookCore", "ProvHookServer", "SnomRedirect", product("ArgumentParser"),
+                "EventSources", "PBXDirectory", "ProvHookCore", "ProvHookServer", "SnomRedirect",
+                product("ArgumentParser"),
                 product("AsyncHTTPClient"),
                 product("Hummingbird"), product("Logging"), product("Metrics"), product("NIOCore"), product("NIOHTTP1"),
                 product("PostgresNIO"), product("ServiceLifecycle"), product("UnixSignals"),

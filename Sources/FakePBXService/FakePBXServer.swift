@@ -35,6 +35,8 @@ public struct FakePBXServer: Sendable {
         router.middlewares.add(LatencyMiddleware(state: self.state))
         router.put("/v2/api_auth", use: self.kazooLogin)
         router.get("/v2/accounts/:account/devices/:id", use: self.kazooDevice)
+        router.get("/v2/accounts/:account/devices", use: self.kazooDevices)
+        router.get("/api/confd/1.1/devices", use: self.wazoDevices)
         router.post("/api/auth/0.1/token", use: self.wazoToken)
         router.get("/api/confd/1.1/devices/:id", use: self.wazoDevice)
         return Application(
@@ -105,6 +107,52 @@ public struct FakePBXServer: Sendable {
                     "mac_address": device.macAddress, "provision": provision,
                     "sip": ["username": "user_\(id.prefix(6))", "password": "not-a-real-password"],
                 ], token: token))
+    }
+
+    /// Crossbar's listing: `page_size` (1 to 500, default 50) and the opaque `start_key` of the previous page's
+    /// `next_start_key`, absent on the last page. Items are crossbar's summary: no `provision` block.
+    @Sendable func kazooDevices(request: Request, context: BasicRequestContext) async throws -> Response {
+        let account = context.parameters.get("account") ?? ""
+        guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], !token.isEmpty,
+            let tokenAccount = await self.state.kazooAccount(ofToken: token)
+        else {
+            return await self.kazooError(
+                request, .unauthorized, "401", "invalid_credentials", data: ["message": "invalid credentials"])
+        }
+        guard await self.state.kazooAccount(account, isWithin: tokenAccount) else {
+            return await self.kazooError(request, .forbidden, "403", "forbidden", data: ["cause": "access denied"])
+        }
+        guard await self.state.listing() else {
+            return await self.kazooError(request, .internalServerError, "500", "datastore_fault", data: [:])
+        }
+        let query = request.uri.queryParameters
+        let pageSize = query["page_size"].flatMap { Int(String($0)) } ?? 50
+        guard (1...500).contains(pageSize) else {
+            return await self.kazooError(request, .badRequest, "400", "invalid page_size", data: [:])
+        }
+        let devices = (await self.state.kazooAccount(account)?.devices ?? [:]).sorted { $0.key < $1.key }
+        var start = devices.startIndex
+        if let key = query["start_key"] {
+            guard let decoded = Data(base64Encoded: String(key)).flatMap({ String(data: $0, encoding: .utf8) }) else {
+                return await self.kazooError(request, .badRequest, "400", "invalid start_key", data: [:])
+            }
+            start = devices.firstIndex { $0.key >= decoded } ?? devices.endIndex
+        }
+        let page = devices[start...].prefix(pageSize)
+        var envelope = Self.kazooEnvelope([:], token: token)
+        envelope["data"] = page.map { id, device in
+            [
+                "id": id, "name": "device \(id.prefix(8))", "username": "user_\(id.prefix(6))",
+                "mac_address": device.macAddress, "owner_id": NSNull(), "enabled": device.enabled,
+                "device_type": "sip_device", "mobile": [:], "call_recording": [:], "flags": [],
+            ] as [String: Any]
+        }
+        envelope["page_size"] = page.count
+        envelope["start_key"] = query["start_key"].map(String.init) ?? NSNull()
+        if page.endIndex < devices.endIndex {
+            envelope["next_start_key"] = Data(devices[page.endIndex].key.utf8).base64EncodedString()
+        }
+        return await self.respond(request, .ok, envelope)
     }
 
     /// Crossbar's success envelope.
@@ -185,6 +233,37 @@ public struct FakePBXServer: Sendable {
                 "version": NSNull(), "description": NSNull(), "status": "configured", "template_id": NSNull(),
                 "options": [:], "is_new": false, "tenant_uuid": device.tenantUUID,
                 "links": [["rel": "devices", "href": "https://wazo.example/api/confd/1.1/devices/\(id)"]],
+            ])
+    }
+
+    /// confd's listing in the token's tenant: `limit`, `offset`, `order`, `direction`; `{"total", "items"}`.
+    @Sendable func wazoDevices(request: Request, context: BasicRequestContext) async throws -> Response {
+        let token = request.headers[HTTPField.Name("X-Auth-Token")!] ?? ""
+        guard let tenant = await self.state.wazoTenant(ofToken: token) else {
+            return await self.respond(request, .unauthorized, ["('\(token)', 'confd.devices.read')"])
+        }
+        if let asked = request.headers[HTTPField.Name("Wazo-Tenant")!], asked != tenant {
+            return await self.respond(request, .unauthorized, ["('\(token)', 'confd.devices.read')"])
+        }
+        guard await self.state.listing() else {
+            return await self.respond(request, .internalServerError, ["Unexpected error: provd is unreachable"])
+        }
+        let query = request.uri.queryParameters
+        guard let limit = Int(String(query["limit"] ?? "1000")), limit >= 0,
+            let offset = Int(String(query["offset"] ?? "0")), offset >= 0
+        else { return await self.respond(request, .badRequest, ["Input Error - limit and offset are integers"]) }
+        let devices = await self.state.wazoDevices.filter { $0.value.tenantUUID == tenant }.sorted { $0.key < $1.key }
+        let page = devices.dropFirst(offset).prefix(limit)
+        return await self.respond(
+            request, .ok,
+            [
+                "total": devices.count,
+                "items": page.map { id, device in
+                    [
+                        "id": id, "mac": Self.orNull(device.mac), "vendor": Self.orNull(device.vendor),
+                        "model": Self.orNull(device.model), "status": "configured", "tenant_uuid": device.tenantUUID,
+                    ] as [String: Any]
+                },
             ])
     }
 

@@ -20,9 +20,10 @@ public actor FakePBXState {
         public var macAddress: String
         public var brand: String?
         public var model: String?
+        public var enabled: Bool
 
-        public init(macAddress: String, brand: String? = nil, model: String? = nil) {
-            (self.macAddress, self.brand, self.model) = (macAddress, brand, model)
+        public init(macAddress: String, brand: String? = nil, model: String? = nil, enabled: Bool = true) {
+            (self.macAddress, self.brand, self.model, self.enabled) = (macAddress, brand, model, enabled)
         }
     }
 
@@ -55,6 +56,9 @@ public actor FakePBXState {
     public private(set) var requests: [Request] = []
     /// Added before every answer: a slow PBX.
     public private(set) var latency: Duration = .zero
+    /// Listing requests answered so far, and the one (counting from 1) answered 500 instead: a page that fails.
+    public private(set) var listings = 0
+    public private(set) var failingListing: Int?
 
     public init(
         kazooAccounts: [String: KazooAccount] = [:], wazoUsers: [String: (password: String, tenantUUID: String)] = [:],
@@ -66,6 +70,17 @@ public actor FakePBXState {
     }
 
     public func setLatency(_ latency: Duration) { self.latency = latency }
+
+    /// Answers the `number`th listing request from now with 500 (nil: none).
+    public func failListing(_ number: Int?) {
+        self.failingListing = number.map { self.listings + $0 }
+    }
+
+    /// Counts a listing request; false when it is the one to fail.
+    func listing() -> Bool {
+        self.listings += 1
+        return self.listings != self.failingListing
+    }
 
     public func setKazooDevice(_ device: KazooDevice?, id: String, account: String) {
         self.kazooAccounts[account]?.devices[id] = device

@@ -95,6 +95,9 @@ public actor FakeRedirectState {
 
     public func registration(_ mac: String) -> Registration? { self.registrations[mac.uppercased()] }
 
+    /// How many MACs are registered.
+    public func registrationCount() -> Int { self.registrations.count }
+
     public func setLatency(_ latency: Duration) { self.latency = latency }
 
     public func setModel(_ model: String, for mac: String) { self.models[mac.uppercased()] = model }

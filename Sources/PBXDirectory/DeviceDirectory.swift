@@ -84,3 +84,28 @@ public struct DirectoryConfiguration: Sendable, Hashable {
         self.readTimeout = readTimeout
     }
 }
+
+/// A PBX's API read whole, a page at a time, for a sync: every device of an account (Kazoo) or of the user's
+/// tenant (Wazo).
+public protocol DeviceListing: Sendable {
+    /// One page of devices from `cursor` (nil: the first), and the cursor of the next page (nil after the last).
+    func devices(
+        account: String?, after cursor: String?, pageSize: Int
+    ) async throws(DirectoryError) -> (devices: [ListedDevice], next: String?)
+}
+
+/// One device of a PBX's listing.
+public struct ListedDevice: Sendable, Hashable {
+    /// The PBX's id of the device.
+    public var id: String
+    /// Its MAC; nil when it has none (a softphone) or one provhook cannot read (counted, never guessed).
+    public var mac: MACAddress?
+    /// False when the PBX keeps the device but has it disabled.
+    public var enabled: Bool
+    /// Its model, when the listing gives it (Wazo does; Kazoo's listing does not).
+    public var model: String?
+
+    public init(id: String, mac: MACAddress?, enabled: Bool, model: String?) {
+        (self.id, self.mac, self.enabled, self.model) = (id, mac, enabled, model)
+    }
+}

@@ -8,7 +8,7 @@ import SnomRedirect
 /// device document, whose `mac_address` and `provision` block are read (`KazooDeviceDocument`).
 ///
 /// An event without `account_id` is looked up in the API key's own account.
-public actor KazooCrossbar: DeviceDirectory {
+public actor KazooCrossbar: DeviceDirectory, DeviceListing {
     private let configuration: DirectoryConfiguration
     private let http: DirectoryHTTP
     private var session: (token: String, account: String)?
@@ -55,6 +55,55 @@ public actor KazooCrossbar: DeviceDirectory {
             throw .notFound("crossbar has no device \(idSegment) in account \(accountSegment)")
         default:
             throw .unavailable("crossbar answered \(status) for device \(idSegment)")
+        }
+    }
+
+    /// `GET /v2/accounts/{account}/devices?page_size=…&start_key=…`: crossbar's listing, whose answer carries
+    /// `next_start_key` on every page but the last. The listing has no `provision` block, so no model.
+    public func devices(
+        account: String?, after cursor: String?, pageSize: Int
+    ) async throws(DirectoryError) -> (devices: [ListedDevice], next: String?) {
+        let (status, json) = try await self.http.sendAuthorized(
+            what: "crossbar GET devices",
+            login: { renew throws(DirectoryError) in
+                try await self.currentSession(renew: renew).token
+            }
+        ) { token throws(DirectoryError) in
+            guard let segment = DirectoryHTTP.pathSegment(account ?? self.session?.account ?? "") else {
+                throw .notFound(
+                    "the Kazoo account id \(String((account ?? "").prefix(64)).debugDescription) is not valid")
+            }
+            var components = URLComponents()
+            components.queryItems =
+                [URLQueryItem(name: "page_size", value: String(pageSize))]
+                + (cursor.map { [URLQueryItem(name: "start_key", value: $0)] } ?? [])
+            var request = DirectoryHTTP.request(
+                "\(self.configuration.baseURL)/accounts/\(segment)/devices?\(components.percentEncodedQuery ?? "")",
+                method: .GET)
+            request.headers.add(name: "X-Auth-Token", value: token)
+            return request
+        }
+        switch status {
+        case 200:
+            guard let object = json as? [String: Any], let items = object["data"] as? [[String: Any]] else {
+                throw .invalidAnswer("crossbar's device listing has no \"data\" array")
+            }
+            let devices = items.compactMap { item -> ListedDevice? in
+                guard let id = item["id"] as? String else { return nil }
+                let mac = (item["mac_address"] as? String).flatMap { try? MACAddress(parsing: $0) }
+                return ListedDevice(id: id, mac: mac, enabled: item["enabled"] as? Bool ?? true, model: nil)
+            }
+            return (
+                devices,
+                object["next_start_key"].flatMap { value -> String? in
+                    if let text = value as? String { return text }
+                    if let number = value as? NSNumber { return number.stringValue }
+                    return nil
+                }
+            )
+        case 401, 403: throw .unauthorized("crossbar refused the API key's token for the device listing (\(status))")
+        case 404: throw .notFound("crossbar has no account \(account ?? "of the API key")")
+        default: throw .unavailable("crossbar answered \(status) for the device listing")
         }
     }
 

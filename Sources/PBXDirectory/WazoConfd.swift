@@ -7,7 +7,7 @@ import SnomRedirect
 /// cached until a minute before its `expires_at` and made again when confd answers 401; then
 /// `GET /api/confd/1.1/devices/{id}` with `X-Auth-Token` (and `Wazo-Tenant` where configured), whose `mac`
 /// (`aa:bb:cc:dd:ee:ff`) and `vendor`/`model` are read.
-public actor WazoConfd: DeviceDirectory {
+public actor WazoConfd: DeviceDirectory, DeviceListing {
     private let configuration: DirectoryConfiguration
     private let http: DirectoryHTTP
     private var token: (value: String, renewAfter: Date)?
@@ -59,6 +59,44 @@ public actor WazoConfd: DeviceDirectory {
             throw .notFound("confd has no device \(idSegment)")
         default:
             throw .unavailable("confd answered \(status) for device \(idSegment)")
+        }
+    }
+
+    /// `GET /api/confd/1.1/devices?limit=…&offset=…`: confd's listing, `{"total", "items"}`, in the user's tenant
+    /// (or `Wazo-Tenant`), with `mac` and `vendor`/`model`. The cursor is the offset.
+    public func devices(
+        account: String?, after cursor: String?, pageSize: Int
+    ) async throws(DirectoryError) -> (devices: [ListedDevice], next: String?) {
+        let offset = cursor.flatMap(Int.init) ?? 0
+        let (status, json) = try await self.http.sendAuthorized(
+            what: "confd GET devices",
+            login: { renew throws(DirectoryError) in
+                try await self.currentToken(renew: renew)
+            }
+        ) { token in
+            var request = DirectoryHTTP.request(
+                "\(self.configuration.baseURL)/api/confd/1.1/devices?recurse=false&order=id&direction=asc&limit=\(pageSize)&offset=\(offset)",
+                method: .GET)
+            request.headers.add(name: "X-Auth-Token", value: token)
+            if let tenant = self.configuration.tenant { request.headers.add(name: "Wazo-Tenant", value: tenant) }
+            return request
+        }
+        switch status {
+        case 200:
+            guard let object = json as? [String: Any], let items = object["items"] as? [[String: Any]],
+                let total = object["total"] as? Int
+            else { throw .invalidAnswer("confd's device listing has no \"total\" and \"items\"") }
+            let devices = items.compactMap { item -> ListedDevice? in
+                guard let id = item["id"] as? String else { return nil }
+                let mac = (item["mac"] as? String).flatMap { try? MACAddress(parsing: $0) }
+                return ListedDevice(
+                    id: id, mac: mac, enabled: true, model: modelName([item["vendor"], item["model"]]))
+            }
+            let next = offset + items.count
+            return (devices, items.isEmpty || next >= total ? nil : String(next))
+        case 401, 403:
+            throw .unauthorized("confd refused the token of Wazo user \(self.configuration.user ?? "") (\(status))")
+        default: throw .unavailable("confd answered \(status) for the device listing")
         }
     }
 

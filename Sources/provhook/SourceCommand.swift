@@ -1,13 +1,14 @@
 import ArgumentParser
 import EventSources
 import Foundation
+import PBXDirectory
 import ProvHookCore
 
 /// `provhook source …`: PBX platforms' own webhooks.
 struct SourceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "source", abstract: "Manage inbound sources (a PBX platform's own webhooks).",
-        subcommands: [Add.self, List.self, Update.self, RotateToken.self, Remove.self])
+        subcommands: [Add.self, List.self, Update.self, Sync.self, RotateToken.self, Remove.self])
 
     /// What `add` and `rotate-token` print with `--json`.
     struct SourceWithToken: Encodable {
@@ -205,6 +206,90 @@ struct SourceCommand: AsyncParsableCommand {
                         $0.api?.url ?? "-", $0.createdAt.iso8601, $0.removedAt?.iso8601 ?? "-", $0.path,
                     ]
                 })
+        }
+    }
+
+    struct Sync: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read every device from the source's PBX and make provhook's devices match.",
+            discussion: """
+                A device the PBX lists (enabled, with a MAC) that provhook does not hold registered becomes the \
+                event a webhook would have sent; a device of this source that the PBX no longer lists, or lists \
+                disabled, is deregistered. Journaled with the actor sync:NAME. Exits 1 when something could not \
+                be read or recorded, or when the mass-removal guard held removals back.
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        @Flag(help: "Report what would change; change nothing.") var dryRun = false
+        @Flag(help: "Deregister even when more than --max-removal-percent of a tenant's devices would go.")
+        var allowMassRemoval = false
+        @Option(help: "The share of a tenant's devices from this source that one sync may deregister.")
+        var maxRemovalPercent = 10.0
+        @Option(help: "Devices asked for per page.") var pageSize = 200
+        @Flag(help: "Print the summary as JSON.") var json = false
+
+        func run() async throws {
+            guard (0...100).contains(self.maxRemovalPercent), (1...500).contains(self.pageSize) else {
+                throw CLIFailure.input("--max-removal-percent is 0 to 100, --page-size 1 to 500")
+            }
+            let vendors: VendorFilter
+            do {
+                vendors =
+                    try Settings().value(nil, "PROVHOOK_VENDOR_PREFIXES").map { text throws(ConfigurationError) in
+                        try VendorFilter(parsing: text)
+                    } ?? VendorFilter()
+            } catch {
+                throw CLIFailure.input(error.description)
+            }
+            let summary = try await self.database.withStore(needsSecrets: true) { store in
+                guard let source = try await store.sources().first(where: { $0.name == self.name }) else {
+                    throw StoreError.notFound("no source \(self.name.debugDescription)")
+                }
+                guard let (kind, api, secret) = try await store.sourceAPI(name: self.name) else {
+                    throw CLIFailure.input(
+                        "source \(self.name) has no PBX API to read; give it one with source update --api-url …")
+                }
+                let configuration = DirectoryConfiguration(
+                    baseURL: api.url, user: api.user, secret: secret, caFile: api.caFile, tenant: api.tenant)
+                let client: any DeviceDirectory
+                do {
+                    client = try DirectoryCache.standard(kind, configuration)
+                } catch {
+                    throw CLIFailure(message: "\(error)", exitCode: CLIFailure.transportExitCode)
+                }
+                guard let listing = client as? any DeviceListing else {
+                    await client.shutdown()
+                    throw CLIFailure.input("a \(kind.rawValue) source cannot be synced")
+                }
+                var scopes = source.tenantID.map { [SourceSync.Scope(account: nil, tenantID: $0)] } ?? []
+                scopes += source.accounts.sorted { $0.key < $1.key }.map {
+                    SourceSync.Scope(account: $0.key, tenantID: $0.value)
+                }
+                let sync = SourceSync(
+                    store: store, planner: EventPlanner(vendors: vendors), source: self.name, scopes: scopes,
+                    listing: listing, directory: client, pageSize: self.pageSize, logger: cliLogger())
+                let result: Result<SourceSync.Summary, any Error>
+                do {
+                    result = .success(
+                        try await sync.run(
+                            dryRun: self.dryRun, allowMassRemoval: self.allowMassRemoval,
+                            maxRemovalShare: self.maxRemovalPercent / 100
+                        ) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })
+                } catch {
+                    result = .failure(error)
+                }
+                await client.shutdown()
+                return try result.get()
+            }
+            if self.json {
+                try printJSON(summary)
+            } else {
+                print(
+                    "\(self.dryRun ? "dry run: " : "")\(summary.listed) listed, \(summary.unchanged) unchanged, \(summary.registered) registered, \(summary.deregistered) deregistered, \(summary.disabled) disabled, \(summary.withoutMAC) without MAC, \(summary.rejected) rejected"
+                )
+                for error in summary.errors { print("error: \(error)") }
+            }
+            if !summary.errors.isEmpty { throw CLIFailure(message: "the sync is incomplete", exitCode: 1) }
         }
     }
 

@@ -18,6 +18,8 @@ public enum JournalAction: Sendable, Hashable {
     case sourceAdd, sourceUpdate, sourceRemove
     /// A PBX API asked for a device that an event named only by id: `source.lookup` (journaled when it fails).
     case sourceLookup
+    /// A sync of a source with its PBX: `source.sync`, one row per run, with its summary.
+    case sourceSync
     /// Reconcile: a device queued again (`reconcile.fix`), a difference found (`reconcile.finding`), a run
     /// (`reconcile.run`).
     case reconcileFix, reconcileFinding, reconcileRun
@@ -38,6 +40,7 @@ public enum JournalAction: Sendable, Hashable {
         case .sourceUpdate: "source.update"
         case .sourceRemove: "source.remove"
         case .sourceLookup: "source.lookup"
+        case .sourceSync: "source.sync"
         case .reconcileFix: "reconcile.fix"
         case .reconcileFinding: "reconcile.finding"
         case .reconcileRun: "reconcile.run"

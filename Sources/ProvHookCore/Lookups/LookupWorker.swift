@@ -163,7 +163,7 @@ public struct LookupWorker: Service {
             let event = lookup.event(mac: mac, model: device.model)
             let result = try await self.store.ingest(
                 event, tenantID: lookup.tenantID, eventID: lookup.eventID, payload: Self.payload(lookup, event),
-                actor: lookup.actor, planner: self.planner)
+                actor: lookup.actor, planner: self.planner, source: lookup.source)
             try await self.store.completeLookup(lookup)
             switch result {
             case .accepted(let queued):

@@ -32,6 +32,19 @@ public struct SourceAPI: Sendable, Hashable, Codable {
     }
 }
 
+/// How a source's last sync with its PBX ended.
+public struct SourceSyncOutcome: Sendable, Hashable, Codable {
+    public var at: Date
+    /// Counts by outcome: `listed`, `unchanged`, `registered`, `deregistered`, …
+    public var summary: [String: JSONValue]
+    /// What could not be read or recorded; nil when the run was complete.
+    public var error: String?
+
+    public init(at: Date, summary: [String: JSONValue], error: String?) {
+        (self.at, self.summary, self.error) = (at, summary, error)
+    }
+}
+
 /// An inbound source, as stored: a PBX's own webhooks, at `POST /v1/sources/{name}/events`. Its token is not part
 /// of it: it is read only to authenticate.
 public struct Source: Sendable, Hashable, Codable {
@@ -42,8 +55,10 @@ public struct Source: Sendable, Hashable, Codable {
     public var tenantID: String?
     /// A Kazoo source's accounts: Kazoo `account_id` → tenant, for one hook on a reseller account.
     public var accounts: [String: String]
-    /// The PBX's API, for lookups.
+    /// The PBX's API, for lookups and syncs.
     public var api: SourceAPI?
+    /// The last `source sync`, if any.
+    public var lastSync: SourceSyncOutcome?
     public var createdAt: Date
     public var updatedAt: Date
     public var removedAt: Date?
@@ -54,6 +69,7 @@ public struct Source: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case name, kind, path, accounts, api
         case tenantID = "tenant"
+        case lastSync = "last_sync"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case removedAt = "removed_at"
@@ -61,8 +77,9 @@ public struct Source: Sendable, Hashable, Codable {
 
     public init(
         name: String, kind: SourceKind, tenantID: String?, accounts: [String: String] = [:], api: SourceAPI? = nil,
-        createdAt: Date, updatedAt: Date, removedAt: Date?
+        lastSync: SourceSyncOutcome? = nil, createdAt: Date, updatedAt: Date, removedAt: Date?
     ) {
+        self.lastSync = lastSync
         self.name = name
         self.kind = kind
         self.tenantID = tenantID
@@ -81,6 +98,7 @@ public struct Source: Sendable, Hashable, Codable {
             tenantID: try container.decodeIfPresent(String.self, forKey: .tenantID),
             accounts: try container.decodeIfPresent([String: String].self, forKey: .accounts) ?? [:],
             api: try container.decodeIfPresent(SourceAPI.self, forKey: .api),
+            lastSync: try container.decodeIfPresent(SourceSyncOutcome.self, forKey: .lastSync),
             createdAt: try container.decode(Date.self, forKey: .createdAt),
             updatedAt: try container.decode(Date.self, forKey: .updatedAt),
             removedAt: try container.decodeIfPresent(Date.self, forKey: .removedAt))
@@ -93,6 +111,7 @@ public struct Source: Sendable, Hashable, Codable {
         try container.encode(self.tenantID, forKey: .tenantID)
         try container.encode(self.accounts, forKey: .accounts)
         try container.encode(self.api, forKey: .api)
+        try container.encodeIfPresent(self.lastSync, forKey: .lastSync)
         try container.encode(self.path, forKey: .path)
         try container.encode(self.createdAt, forKey: .createdAt)
         try container.encode(self.updatedAt, forKey: .updatedAt)

@@ -53,7 +53,8 @@ extension Store {
     /// statement, so that it is never older than a concurrent template change (which locks `devices`).
     /// Returns the new generation and URL, or nil when the MAC is held by another tenant and still wanted there.
     static func setDesired(
-        _ change: DeviceChange, tenantID: String, on connection: PostgresConnection, logger: Logger
+        _ change: DeviceChange, tenantID: String, source: String? = nil, on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> (generation: Int64, url: String?)? {
         let mac = change.mac.canonical
         if let deviceID = change.deviceID {
@@ -68,16 +69,17 @@ extension Store {
         let status = change.isSkipped ? DeviceStatus.skipped.rawValue : DeviceStatus.pending.rawValue
         let rows = try await connection.rows(
             """
-            INSERT INTO devices AS d (mac, tenant_id, device_id, extension, model, desired, url, status)
+            INSERT INTO devices AS d (mac, tenant_id, device_id, extension, model, desired, url, status, source)
             VALUES (\(mac), \(tenantID), \(change.deviceID), \(change.extensionNumber), \(change.model),
                     \(change.desired.rawValue),
                     CASE WHEN \(change.desired.rawValue) = 'registered' THEN COALESCE(\(change.url),
                         (SELECT render_url(url_template, \(mac)) FROM tenants WHERE id = \(tenantID))) END,
-                    \(status))
+                    \(status), \(source))
             ON CONFLICT (mac) DO UPDATE SET
                 tenant_id = EXCLUDED.tenant_id,
                 device_id = COALESCE(EXCLUDED.device_id, CASE WHEN d.tenant_id = EXCLUDED.tenant_id THEN d.device_id END),
                 extension = COALESCE(EXCLUDED.extension, CASE WHEN d.tenant_id = EXCLUDED.tenant_id THEN d.extension END),
+                source = COALESCE(EXCLUDED.source, CASE WHEN d.tenant_id = EXCLUDED.tenant_id THEN d.source END),
                 model = COALESCE(EXCLUDED.model, d.model),
                 desired = EXCLUDED.desired,
                 url = COALESCE(EXCLUDED.url, d.url),

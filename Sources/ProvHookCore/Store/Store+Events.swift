@@ -21,9 +21,12 @@ extension Store {
     ///
     /// The tenant's MAC ranges are read in the same statement as the idempotency key, so that no source of events
     /// can leave them out.
+    ///
+    /// `source` names the inbound source the event came from (a webhook's or a sync's), kept with the devices it
+    /// registers so that a sync of that source knows them.
     public func ingest(
         _ event: DeviceEvent, tenantID: String, eventID: String, payload: [UInt8], actor: String,
-        planner: EventPlanner
+        planner: EventPlanner, source: String? = nil
     ) async throws(StoreError) -> IngestResult {
         let payloadText = String(decoding: payload, as: UTF8.self)
         var attempt = 1
@@ -32,7 +35,7 @@ extension Store {
                 return try await self.rawTransaction("recording the event") { connection in
                     try await Self.record(
                         event, tenantID: tenantID, eventID: eventID, payloadText: payloadText, actor: actor,
-                        planner: planner, on: connection, logger: self.logger)
+                        planner: planner, source: source, on: connection, logger: self.logger)
                 }
             } catch  where attempt < Self.ingestAttempts && Self.isConcurrencyConflict(error) {
                 attempt += 1
@@ -88,7 +91,7 @@ extension Store {
     /// One attempt at the ingest transaction, on `connection`.
     private static func record(
         _ event: DeviceEvent, tenantID: String, eventID: String, payloadText: String, actor: String,
-        planner: EventPlanner, on connection: PostgresConnection, logger: Logger
+        planner: EventPlanner, source: String?, on connection: PostgresConnection, logger: Logger
     ) async throws -> IngestResult {
         if let deviceID = event.deviceID {
             try await Self.lockDeviceID(deviceID, tenantID: tenantID, on: connection, logger: logger)
@@ -120,7 +123,7 @@ extension Store {
         for change in changes {
             guard
                 let (generation, url) = try await Self.setDesired(
-                    change, tenantID: tenantID, on: connection, logger: logger)
+                    change, tenantID: tenantID, source: source, on: connection, logger: logger)
             else {
                 // A concurrent event gave the MAC to another tenant after it was read: run again, and the planner
                 // sees who holds it now.

@@ -7,15 +7,24 @@ import WebhookSignature
 /// The columns read for a `Source`, in order (identifiers and a subquery only, for `\(unescaped:)`).
 private let sourceColumns = """
     s.name, s.kind, s.tenant_id, s.created_at, s.updated_at, s.removed_at, s.api_url, s.api_user, s.api_ca_file,
-    s.api_tenant, (SELECT jsonb_object_agg(a.account_id, a.tenant_id) FROM source_accounts a WHERE a.source = s.name)::text
+    s.api_tenant, (SELECT jsonb_object_agg(a.account_id, a.tenant_id) FROM source_accounts a WHERE a.source = s.name)::text,
+    s.last_sync_at, s.last_sync_summary::text, s.last_sync_error
     """
-private typealias SourceRow = (String, String, String?, Date, Date, Date?, String?, String?, String?, String?, String?)
+private typealias SourceRow = (
+    String, String, String?, Date, Date, Date?, String?, String?, String?, String?, String?, Date?, String?, String?
+)
 
 private func makeSource(_ row: SourceRow) -> Source {
     Source(
         name: row.0, kind: SourceKind(rawValue: row.1) ?? .kazoo, tenantID: row.2,
         accounts: row.10.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:],
         api: row.6.map { SourceAPI(url: $0, user: row.7, caFile: row.8, tenant: row.9) },
+        lastSync: row.11.map { at in
+            SourceSyncOutcome(
+                at: at,
+                summary: row.12.flatMap { try? JSONDecoder().decode([String: JSONValue].self, from: Data($0.utf8)) }
+                    ?? [:], error: row.13)
+        },
         createdAt: row.3, updatedAt: row.4, removedAt: row.5)
 }
 

@@ -145,6 +145,13 @@ enum OpenAPIDocument {
                 accounts: {type: object, additionalProperties: {type: string}, description: 'Kazoo account_id to tenant'}
                 api: {oneOf: [{$ref: '#/components/schemas/SourceAPI'}, {type: 'null'}]}
                 path: {type: string, description: 'where its webhooks go, on the webhook listener'}
+                last_sync:
+                  type: object
+                  description: the last `provhook source sync`
+                  properties:
+                    at: {type: string, format: date-time}
+                    summary: {type: object}
+                    error: {type: string}
                 created_at: {type: string, format: date-time}
                 updated_at: {type: string, format: date-time}
                 removed_at: {type: string, format: date-time}

@@ -155,7 +155,7 @@ struct SourceWebhookController: Sendable {
                 result = try await self.store.ingest(
                     event, tenantID: tenantID, eventID: eventID,
                     payload: payload.isEmpty ? Self.mappedPayload(event) : payload, actor: actor,
-                    planner: self.planner)
+                    planner: self.planner, source: name)
             } catch {
                 throw self.unavailable(error, name, known: true, closing: credentials.kind == .kazoo ? context : nil)
             }

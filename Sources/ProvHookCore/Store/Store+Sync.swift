@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SnomRedirect
+
+/// What provhook holds for the MACs and device ids of one page of a PBX's listing.
+public struct SyncState: Sendable {
+    public struct Held: Sendable, Hashable {
+        public var tenantID: String?
+        public var desired: DesiredState
+        public var deviceID: String?
+    }
+    /// By MAC, whatever the tenant.
+    public var byMAC: [MACAddress: Held] = [:]
+    /// In the tenant synced: the MAC that carries each device id.
+    public var macOfDeviceID: [String: MACAddress] = [:]
+}
+
+extension Store {
+    /// What provhook holds for `macs`, and which MACs carry `deviceIDs` in `tenantID`: one statement per page.
+    public func syncState(
+        tenantID: String, macs: [MACAddress], deviceIDs: [String]
+    ) async throws(StoreError) -> SyncState {
+        let rows = try await self.rows(
+            "reading devices for a sync",
+            """
+            SELECT 'mac'::text, mac, tenant_id, desired, device_id FROM devices WHERE mac = ANY(\(macs.map(\.canonical)))
+            UNION ALL
+            SELECT 'id', mac, tenant_id, desired, device_id FROM devices
+            WHERE tenant_id = \(tenantID) AND device_id = ANY(\(deviceIDs))
+            """, as: (String, String, String?, String, String?).self)
+        var state = SyncState()
+        for (kind, text, tenant, desired, deviceID) in rows {
+            guard let mac = MACAddress(text), let desired = DesiredState(rawValue: desired) else { continue }
+            if kind == "mac" { state.byMAC[mac] = .init(tenantID: tenant, desired: desired, deviceID: deviceID) }
+            if kind == "id", let deviceID { state.macOfDeviceID[deviceID] = mac }
+        }
+        return state
+    }
+
+    /// Notes that the PBX listed `macs` in sync run `run`.
+    public func markSeen(run: UUID, macs: [MACAddress]) async throws(StoreError) {
+        guard !macs.isEmpty else { return }
+        _ = try await self.rows(
+            "noting the devices a sync saw",
+            """
+            INSERT INTO source_sync_seen (run, mac) SELECT \(run), m FROM unnest(\(macs.map(\.canonical))::text[]) AS m
+            ON CONFLICT DO NOTHING RETURNING 1
+            """, as: Int32.self)
+    }
+
+    /// The devices that `source` registered in `tenantID` and that run `run` did not see, and how many it holds.
+    public func unseenDevices(
+        run: UUID, source: String, tenantID: String
+    ) async throws(StoreError) -> (unseen: [(mac: MACAddress, deviceID: String?)], held: Int) {
+        let rows = try await self.rows(
+            "finding the devices a sync did not see",
+            """
+            SELECT d.mac, d.device_id, (s.mac IS NULL)
+            FROM devices d LEFT JOIN source_sync_seen s ON s.run = \(run) AND s.mac = d.mac
+            WHERE d.source = \(source) AND d.tenant_id = \(tenantID) AND d.desired = 'registered'
+            ORDER BY d.mac
+            """, as: (String, String?, Bool).self)
+        let unseen = rows.filter(\.2).compactMap { row in MACAddress(row.0).map { (mac: $0, deviceID: row.1) } }
+        return (unseen, rows.count)
+    }
+
+    /// Ends a sync run: forgets what it saw, keeps its outcome with the source, and journals its one row.
+    public func finishSync(
+        run: UUID, source: String, tenantIDs: [String], summary: [String: JSONValue], error: String?, actor: String
+    ) async throws(StoreError) {
+        let logger = self.logger
+        let summaryText = String(decoding: (try? JSONEncoder().encode(summary)) ?? Data("{}".utf8), as: UTF8.self)
+        try await self.transaction("recording a sync") { connection in
+            try await connection.query("DELETE FROM source_sync_seen WHERE run = \(run)", logger: logger)
+            try await connection.query(
+                """
+                UPDATE sources SET last_sync_at = now(), last_sync_summary = \(summaryText)::jsonb,
+                    last_sync_error = \(error)
+                WHERE name = \(source)
+                """, logger: logger)
+            var detail = summary
+            detail["source"] = .string(source)
+            detail["run"] = .string(run.uuidString.lowercased())
+            if let error { detail["error"] = .string(String(error.prefix(500))) }
+            try await Self.appendJournal(
+                [
+                    JournalEntry(
+                        tenantID: tenantIDs.count == 1 ? tenantIDs[0] : nil, mac: nil, actor: actor,
+                        action: .sourceSync,
+                        outcome: error == nil ? .ok : .error, detail: detail)
+                ], on: connection, logger: logger)
+        }
+    }
+}

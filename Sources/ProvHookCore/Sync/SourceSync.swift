@@ -1,0 +1,209 @@
+import Foundation
+import Logging
+import PBXDirectory
+import SnomRedirect
+
+/// Makes provhook's devices match a PBX's: reads every device behind a source, a page at a time, and turns each
+/// difference into the event a webhook would have sent, recorded through the same planner, transaction and
+/// journal (actor `sync:<name>`). A device of the source that the PBX no longer lists, or lists disabled, is
+/// deregistered, unless that would deregister more than `maxRemovalShare` of the tenant's devices from the source
+/// (a broken answer, such as an empty listing or a wrong account, must not deregister a fleet).
+///
+/// Memory does not grow with the PBX's size: each page is compared and written, and the MACs seen are kept in
+/// the database (`source_sync_seen`) for the removal pass. A sync with nothing to change writes only its run row.
+public struct SourceSync: Sendable {
+    /// One PBX account and the tenant its devices belong to.
+    public struct Scope: Sendable, Hashable {
+        /// The Kazoo account (nil: the API key's own, or Wazo's tenant).
+        public var account: String?
+        public var tenantID: String
+
+        public init(account: String?, tenantID: String) {
+            (self.account, self.tenantID) = (account, tenantID)
+        }
+    }
+
+    /// What a run found and did, per outcome.
+    public struct Summary: Sendable, Hashable, Codable {
+        public var listed = 0
+        public var unchanged = 0
+        public var registered = 0
+        public var deregistered = 0
+        public var withoutMAC = 0
+        public var disabled = 0
+        public var rejected = 0
+        public var removalsHeldBack = 0
+        public var errors: [String] = []
+
+        enum CodingKeys: String, CodingKey {
+            case listed, unchanged, registered, deregistered, disabled, rejected, errors
+            case withoutMAC = "without_mac"
+            case removalsHeldBack = "removals_held_back"
+        }
+
+        /// The summary as the journal and `source list` keep it.
+        var journalDetail: [String: JSONValue] {
+            [
+                "listed": .number(Double(self.listed)), "unchanged": .number(Double(self.unchanged)),
+                "registered": .number(Double(self.registered)), "deregistered": .number(Double(self.deregistered)),
+                "without_mac": .number(Double(self.withoutMAC)), "disabled": .number(Double(self.disabled)),
+                "rejected": .number(Double(self.rejected)),
+                "removals_held_back": .number(Double(self.removalsHeldBack)),
+            ]
+        }
+    }
+
+    let store: Store
+    let planner: EventPlanner
+    let source: String
+    let scopes: [Scope]
+    let listing: any DeviceListing
+    /// Where a model comes from when the listing has none (Kazoo's): the device itself, asked only for a change.
+    let directory: (any DeviceDirectory)?
+    let pageSize: Int
+    let logger: Logger
+
+    public init(
+        store: Store, planner: EventPlanner, source: String, scopes: [Scope], listing: any DeviceListing,
+        directory: (any DeviceDirectory)?, pageSize: Int = 200, logger: Logger
+    ) {
+        self.store = store
+        self.planner = planner
+        self.source = source
+        self.scopes = scopes
+        self.listing = listing
+        self.directory = directory
+        self.pageSize = pageSize
+        self.logger = logger
+    }
+
+    var actor: String { "sync:\(self.source)" }
+
+    /// Runs the sync; `progress` is told after every page. Errors are in the summary, and journaled.
+    public func run(
+        dryRun: Bool, allowMassRemoval: Bool, maxRemovalShare: Double = 0.10,
+        progress: @Sendable (String) -> Void = { _ in }
+    ) async throws(StoreError) -> Summary {
+        let run = UUID()
+        var summary = Summary()
+        for scope in self.scopes {
+            var complete = true
+            var cursor: String?
+            var pages = 0
+            repeat {
+                let page: (devices: [ListedDevice], next: String?)
+                do {
+                    page = try await self.listing.devices(
+                        account: scope.account, after: cursor, pageSize: self.pageSize)
+                } catch {
+                    summary.errors.append(
+                        "listing \(scope.account.map { "account \($0)" } ?? "devices"), page \(pages + 1): \(error)")
+                    complete = false
+                    break
+                }
+                pages += 1
+                try await self.apply(page.devices, scope: scope, run: run, dryRun: dryRun, summary: &summary)
+                progress("\(self.source): tenant \(scope.tenantID), page \(pages), \(summary.listed) devices listed")
+                cursor = page.next
+            } while cursor != nil
+            guard complete else {
+                // What the PBX did not list cannot be told from what it no longer has: no removals.
+                continue
+            }
+            try await self.removeUnseen(
+                scope: scope, run: run, dryRun: dryRun, allowMassRemoval: allowMassRemoval,
+                maxRemovalShare: maxRemovalShare, summary: &summary)
+        }
+        try await self.store.finishSync(
+            run: run, source: self.source, tenantIDs: Array(Set(self.scopes.map(\.tenantID))).sorted(),
+            summary: summary.journalDetail.merging(["dry_run": .bool(dryRun)]) { $1 },
+            error: summary.errors.isEmpty ? nil : summary.errors.joined(separator: "; "), actor: self.actor)
+        return summary
+    }
+
+    /// Compares one page with what provhook holds, and records each difference.
+    private func apply(
+        _ devices: [ListedDevice], scope: Scope, run: UUID, dryRun: Bool, summary: inout Summary
+    ) async throws(StoreError) {
+        summary.listed += devices.count
+        let macs = devices.compactMap(\.mac)
+        let state = try await self.store.syncState(
+            tenantID: scope.tenantID, macs: macs, deviceIDs: devices.map(\.id))
+        var seen: [MACAddress] = []
+        for device in devices {
+            guard let mac = device.mac else {
+                summary.withoutMAC += 1
+                continue
+            }
+            let held = state.byMAC[mac]
+            let ours = held?.tenantID == scope.tenantID
+            if !device.enabled {
+                summary.disabled += 1
+                seen.append(mac)
+                if ours, held?.desired == .registered {
+                    await self.record(.removed(mac: mac, deviceID: device.id), scope, dryRun, &summary)
+                }
+                continue
+            }
+            seen.append(mac)
+            if ours, held?.desired == .registered, held?.deviceID == device.id {
+                summary.unchanged += 1
+                continue
+            }
+            var model = device.model
+            if model == nil, !dryRun, let directory = self.directory {
+                model = (try? await directory.device(id: device.id, account: scope.account))?.model
+            }
+            let event: DeviceEvent =
+                state.macOfDeviceID[device.id].map { $0 != mac } == true
+                ? .updated(mac: mac, previousMAC: nil, deviceID: device.id, extensionNumber: nil, model: model)
+                : .added(mac: mac, deviceID: device.id, extensionNumber: nil, model: model)
+            await self.record(event, scope, dryRun, &summary)
+        }
+        try await self.store.markSeen(run: run, macs: seen)
+    }
+
+    /// Deregisters the source's devices that the PBX no longer lists, within the mass-removal guard.
+    private func removeUnseen(
+        scope: Scope, run: UUID, dryRun: Bool, allowMassRemoval: Bool, maxRemovalShare: Double,
+        summary: inout Summary
+    ) async throws(StoreError) {
+        let (unseen, held) = try await self.store.unseenDevices(run: run, source: self.source, tenantID: scope.tenantID)
+        guard !unseen.isEmpty else { return }
+        if !allowMassRemoval, Double(unseen.count) > maxRemovalShare * Double(held) {
+            summary.removalsHeldBack += unseen.count
+            summary.errors.append(
+                "the PBX no longer lists \(unseen.count) of the \(held) devices of tenant \(scope.tenantID) from this source, more than \(Int(maxRemovalShare * 100)) %; nothing was deregistered (check the PBX, then run again with --allow-mass-removal)"
+            )
+            return
+        }
+        for device in unseen {
+            await self.record(.removed(mac: device.mac, deviceID: nil), scope, dryRun, &summary)
+        }
+    }
+
+    /// Records one event as a webhook's would be (or, in a dry run, only counts it). A refusal is counted and
+    /// journaled by the store; a database failure is counted as an error and leaves the device for the next run.
+    private func record(_ event: DeviceEvent, _ scope: Scope, _ dryRun: Bool, _ summary: inout Summary) async {
+        let counts: (inout Summary) -> Void = {
+            if event.type == .removed { $0.deregistered += 1 } else { $0.registered += 1 }
+        }
+        guard !dryRun else { return counts(&summary) }
+        let payload: [String: String] = [
+            "type": event.type.rawValue, "mac": event.primaryMAC?.canonical ?? "", "device_id": event.deviceID ?? "",
+            "source": self.source,
+        ]
+        let json = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data("{}".utf8)
+        do {
+            let result = try await self.store.ingest(
+                event, tenantID: scope.tenantID, eventID: "sync_" + UUID().uuidString.lowercased(),
+                payload: Array(json), actor: self.actor, planner: self.planner, source: self.source)
+            switch result {
+            case .accepted, .duplicate: counts(&summary)
+            case .rejected: summary.rejected += 1
+            }
+        } catch {
+            summary.errors.append("recording \(event.type.rawValue) \(event.primaryMAC?.description ?? ""): \(error)")
+        }
+    }
+}

@@ -34,5 +34,5 @@ GRANT EXECUTE ON FUNCTION journal_watermark() TO provhook_app;
 GRANT SELECT ON journal, journal_seals, devices, webhook_events, schema_migrations TO provhook_auditor;
 GRANT SELECT (id, name, url_template, allow_bearer, mac_prefixes, removed_at, created_at, updated_at) ON tenants TO provhook_auditor;
 GRANT SELECT (name, kind, tenant_id, mapping, api_url, api_user, api_ca_file, api_tenant, created_at, updated_at, removed_at,
-    last_sync_at, last_sync_summary, last_sync_error) ON sources TO provhook_auditor;
+    last_sync_at, last_sync_summary, last_sync_error, sync_interval_seconds) ON sources TO provhook_auditor;
 GRANT SELECT ON source_accounts, source_lookups TO provhook_auditor;

@@ -117,6 +117,8 @@ struct SourceCommand: AsyncParsableCommand {
         @Option(help: "For --kind mapping: the mapping file (JSON; see the README, \"Mapping sources\").")
         var mapping: String?
         @OptionGroup var api: APIOptions
+        @Option(help: "Let provhook serve sync the source with its PBX every SECONDS (60 to 604800); needs --api-url.")
+        var syncInterval: Int?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -136,7 +138,7 @@ struct SourceCommand: AsyncParsableCommand {
             let (source, token) = try await self.database.withStore(needsSecrets: true) { store in
                 try await store.addSource(
                     name: self.name, kind: kind, tenantID: self.tenant, mapping: mapping, accounts: accounts, api: api,
-                    actor: cliActor)
+                    syncInterval: self.syncInterval, actor: cliActor)
             }
             try SourceCommand.show(source, token: token, json: self.json, verb: "added")
         }
@@ -157,6 +159,8 @@ struct SourceCommand: AsyncParsableCommand {
         @OptionGroup var api: APIOptions
         @Flag(help: "Remove the source's PBX API: events that need a lookup are rejected from then on.")
         var removeAPI = false
+        @Option(help: "Sync the source with its PBX every SECONDS (60 to 604800) in provhook serve; 0 stops it.")
+        var syncInterval: Int?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -179,7 +183,7 @@ struct SourceCommand: AsyncParsableCommand {
                     name: self.name,
                     SourceUpdate(
                         tenantID: tenant, mapping: mapping, mapAccounts: accounts, unmapAccounts: self.unmapAccounts,
-                        api: api), actor: cliActor)
+                        api: api, syncInterval: self.syncInterval.map { $0 == 0 ? nil : $0 }), actor: cliActor)
             }
             try SourceCommand.show(source, token: nil, json: self.json, verb: "updated")
         }
@@ -195,7 +199,7 @@ struct SourceCommand: AsyncParsableCommand {
             let sources = try await self.database.withStore { try await $0.sources(includeRemoved: self.all) }
             if self.json { return try printJSON(sources) }
             printTable(
-                ["NAME", "KIND", "TENANT", "ACCOUNTS", "API", "CREATED", "REMOVED", "PATH"],
+                ["NAME", "KIND", "TENANT", "ACCOUNTS", "API", "SYNC", "LAST SYNC", "CREATED", "REMOVED", "PATH"],
                 sources.map {
                     [
                         $0.name, $0.kind.rawValue, $0.tenantID ?? "-",
@@ -203,7 +207,12 @@ struct SourceCommand: AsyncParsableCommand {
                             ? "-"
                             : $0.accounts.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }
                                 .joined(separator: ","),
-                        $0.api?.url ?? "-", $0.createdAt.iso8601, $0.removedAt?.iso8601 ?? "-", $0.path,
+                        $0.api?.url ?? "-", $0.syncInterval.map { "every \($0) s" } ?? "-",
+                        $0.lastSync.map {
+                            "\($0.at.iso8601) \($0.error == nil ? "ok" : "error: \($0.error!.prefix(80))")"
+                        }
+                            ?? "-",
+                        $0.createdAt.iso8601, $0.removedAt?.iso8601 ?? "-", $0.path,
                     ]
                 })
         }
@@ -242,32 +251,16 @@ struct SourceCommand: AsyncParsableCommand {
                 throw CLIFailure.input(error.description)
             }
             let summary = try await self.database.withStore(needsSecrets: true) { store in
-                guard let source = try await store.sources().first(where: { $0.name == self.name }) else {
-                    throw StoreError.notFound("no source \(self.name.debugDescription)")
-                }
-                guard let (kind, api, secret) = try await store.sourceAPI(name: self.name) else {
-                    throw CLIFailure.input(
-                        "source \(self.name) has no PBX API to read; give it one with source update --api-url …")
-                }
-                let configuration = DirectoryConfiguration(
-                    baseURL: api.url, user: api.user, secret: secret, caFile: api.caFile, tenant: api.tenant)
-                let client: any DeviceDirectory
+                let (sync, client): (SourceSync, any DeviceDirectory)
                 do {
-                    client = try DirectoryCache.standard(kind, configuration)
-                } catch {
-                    throw CLIFailure(message: "\(error)", exitCode: CLIFailure.transportExitCode)
+                    (sync, client) = try await SourceSync.prepare(
+                        source: self.name, store: store, planner: EventPlanner(vendors: vendors),
+                        pageSize: self.pageSize, logger: cliLogger())
+                } catch let error as SourceSync.Unavailable {
+                    throw CLIFailure.input(error.description)
+                } catch let error as DirectoryError {
+                    throw CLIFailure(message: error.description, exitCode: CLIFailure.transportExitCode)
                 }
-                guard let listing = client as? any DeviceListing else {
-                    await client.shutdown()
-                    throw CLIFailure.input("a \(kind.rawValue) source cannot be synced")
-                }
-                var scopes = source.tenantID.map { [SourceSync.Scope(account: nil, tenantID: $0)] } ?? []
-                scopes += source.accounts.sorted { $0.key < $1.key }.map {
-                    SourceSync.Scope(account: $0.key, tenantID: $0.value)
-                }
-                let sync = SourceSync(
-                    store: store, planner: EventPlanner(vendors: vendors), source: self.name, scopes: scopes,
-                    listing: listing, directory: client, pageSize: self.pageSize, logger: cliLogger())
                 let result: Result<SourceSync.Summary, any Error>
                 do {
                     result = .success(

@@ -1,6 +1,7 @@
 import FakePBXService
 import FakeRedirectService
 import Foundation
+import NIOHTTP1
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
@@ -123,6 +124,44 @@ struct SourceSyncTests {
 
             run = try await self.sync(rig, ["--allow-mass-removal"])
             #expect(run.status == 0 && run.json["deregistered"] as? Int == 120, "\(run.json)")
+        }
+    }
+
+    @Test("a periodic sync runs in serve, once across two processes, and shows in source list, /metrics and /readyz")
+    func periodic() async throws {
+        try await SourceRig.with(pbx: Self.kazoo(devices: 20)) { rig in
+            let keyFile = try SourceRig.secretFile(Self.apiKey)
+            defer { try? FileManager.default.removeItem(atPath: keyFile) }
+            _ = try await rig.addSource([
+                "kazoo-acme", "--kind", "kazoo", "--tenant", "acme", "--api-url", rig.pbx.kazooURL, "--api-key-file",
+                keyFile, "--sync-interval", "3600",
+            ])
+            let refused = try await rig.cli.run(["source", "update", "kazoo-acme", "--sync-interval", "5"])
+            #expect(refused.status == 2 && refused.error.contains("60 to 604800"), "\(refused.error)")
+            let first = try await rig.serve()
+            defer { first.stop() }
+            let second = try await rig.serve()
+            defer { second.stop() }
+            try await eventually("all 20 registered by the periodic sync", within: .seconds(60)) {
+                await rig.state.registrationCount() == 20
+            }
+            // Both processes checked for due syncs at start; the lease let one run it.
+            try await Task.sleep(for: .seconds(1))
+            let runs = try await rig.database.store.journal(JournalFilter(action: "source.sync"))
+            #expect(runs.count == 1 && runs.first?.actor == "sync:kazoo-acme", "\(runs)")
+            let listed = try await rig.cli.run(["source", "list"])
+            #expect(listed.output.contains("every 3600 s") && listed.output.contains(" ok"), "\(listed.output)")
+            var exposition = ""
+            for serve in [first, second] {
+                let metrics = try await SourceRig.send(
+                    "http://127.0.0.1:\(serve.ports.admin)/metrics", method: .GET, body: nil, contentType: nil)
+                exposition += metrics.body
+                let ready = try await SourceRig.send(
+                    "http://127.0.0.1:\(serve.ports.admin)/readyz", method: .GET, body: nil, contentType: nil)
+                #expect(ready.body.contains(#""kazoo-acme":"ok at"#), "\(ready.body)")
+            }
+            #expect(exposition.contains(#"provhook_source_syncs_total{source="kazoo-acme",outcome="ok"} 1"#))
+            #expect(exposition.contains(#"provhook_source_sync_changes_total{source="kazoo-acme"} 20"#))
         }
     }
 

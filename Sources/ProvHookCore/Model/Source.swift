@@ -59,6 +59,8 @@ public struct Source: Sendable, Hashable, Codable {
     public var api: SourceAPI?
     /// The last `source sync`, if any.
     public var lastSync: SourceSyncOutcome?
+    /// How often `provhook serve` syncs the source with its PBX, in seconds; nil: never by itself.
+    public var syncInterval: Int?
     public var createdAt: Date
     public var updatedAt: Date
     public var removedAt: Date?
@@ -70,6 +72,7 @@ public struct Source: Sendable, Hashable, Codable {
         case name, kind, path, accounts, api
         case tenantID = "tenant"
         case lastSync = "last_sync"
+        case syncInterval = "sync_interval_seconds"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case removedAt = "removed_at"
@@ -77,9 +80,11 @@ public struct Source: Sendable, Hashable, Codable {
 
     public init(
         name: String, kind: SourceKind, tenantID: String?, accounts: [String: String] = [:], api: SourceAPI? = nil,
-        lastSync: SourceSyncOutcome? = nil, createdAt: Date, updatedAt: Date, removedAt: Date?
+        lastSync: SourceSyncOutcome? = nil, syncInterval: Int? = nil, createdAt: Date, updatedAt: Date,
+        removedAt: Date?
     ) {
         self.lastSync = lastSync
+        self.syncInterval = syncInterval
         self.name = name
         self.kind = kind
         self.tenantID = tenantID
@@ -99,6 +104,7 @@ public struct Source: Sendable, Hashable, Codable {
             accounts: try container.decodeIfPresent([String: String].self, forKey: .accounts) ?? [:],
             api: try container.decodeIfPresent(SourceAPI.self, forKey: .api),
             lastSync: try container.decodeIfPresent(SourceSyncOutcome.self, forKey: .lastSync),
+            syncInterval: try container.decodeIfPresent(Int.self, forKey: .syncInterval),
             createdAt: try container.decode(Date.self, forKey: .createdAt),
             updatedAt: try container.decode(Date.self, forKey: .updatedAt),
             removedAt: try container.decodeIfPresent(Date.self, forKey: .removedAt))
@@ -112,6 +118,7 @@ public struct Source: Sendable, Hashable, Codable {
         try container.encode(self.accounts, forKey: .accounts)
         try container.encode(self.api, forKey: .api)
         try container.encodeIfPresent(self.lastSync, forKey: .lastSync)
+        try container.encode(self.syncInterval, forKey: .syncInterval)
         try container.encode(self.path, forKey: .path)
         try container.encode(self.createdAt, forKey: .createdAt)
         try container.encode(self.updatedAt, forKey: .updatedAt)
@@ -173,11 +180,14 @@ public struct SourceUpdate: Sendable {
     public var unmapAccounts: [String]
     /// A new API (with its secret), or `.some(nil)` to remove it.
     public var api: (SourceAPI, secret: String)??
+    /// A new periodic sync interval in seconds, or `.some(nil)` to stop it.
+    public var syncInterval: Int??
 
     public init(
         tenantID: String?? = nil, mapping: String? = nil, mapAccounts: [String: String] = [:],
-        unmapAccounts: [String] = [], api: (SourceAPI, secret: String)?? = nil
+        unmapAccounts: [String] = [], api: (SourceAPI, secret: String)?? = nil, syncInterval: Int?? = nil
     ) {
+        self.syncInterval = syncInterval
         self.tenantID = tenantID
         self.mapping = mapping
         self.mapAccounts = mapAccounts

@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 import Prometheus
 
@@ -87,6 +88,26 @@ public final class ProvHookMetrics: Sendable {
         Timer(label: label, dimensions: [dimension], factory: self.factory)
             .recordNanoseconds(
                 latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
+    }
+
+    /// A periodic sync of a source by outcome (`ok`, `error`), the changes it made, its duration, and when it last
+    /// succeeded.
+    public func sync(source: String, succeeded: Bool, changes: Int, latency: Duration) {
+        Counter(
+            label: "provhook_source_syncs_total",
+            dimensions: [("source", source), ("outcome", succeeded ? "ok" : "error")],
+            factory: self.factory
+        )
+        .increment()
+        Counter(label: "provhook_source_sync_changes_total", dimensions: [("source", source)], factory: self.factory)
+            .increment(by: changes)
+        self.duration("provhook_source_sync_duration_seconds", ("source", source), latency)
+        if succeeded {
+            Gauge(
+                label: "provhook_source_sync_last_success_timestamp_seconds", dimensions: [("source", source)],
+                factory: self.factory
+            ).record(Date().timeIntervalSince1970)
+        }
     }
 
     /// The Prometheus text exposition.

@@ -8,10 +8,11 @@ import WebhookSignature
 private let sourceColumns = """
     s.name, s.kind, s.tenant_id, s.created_at, s.updated_at, s.removed_at, s.api_url, s.api_user, s.api_ca_file,
     s.api_tenant, (SELECT jsonb_object_agg(a.account_id, a.tenant_id) FROM source_accounts a WHERE a.source = s.name)::text,
-    s.last_sync_at, s.last_sync_summary::text, s.last_sync_error
+    s.last_sync_at, s.last_sync_summary::text, s.last_sync_error, s.sync_interval_seconds
     """
 private typealias SourceRow = (
-    String, String, String?, Date, Date, Date?, String?, String?, String?, String?, String?, Date?, String?, String?
+    String, String, String?, Date, Date, Date?, String?, String?, String?, String?, String?, Date?, String?, String?,
+    Int32?
 )
 
 private func makeSource(_ row: SourceRow) -> Source {
@@ -25,6 +26,7 @@ private func makeSource(_ row: SourceRow) -> Source {
                 summary: row.12.flatMap { try? JSONDecoder().decode([String: JSONValue].self, from: Data($0.utf8)) }
                     ?? [:], error: row.13)
         },
+        syncInterval: row.14.map(Int.init),
         createdAt: row.3, updatedAt: row.4, removedAt: row.5)
 }
 
@@ -43,9 +45,10 @@ extension Store {
     /// Wazo sources may name their PBX's API, whose secret is sealed like the token.
     public func addSource(
         name: String, kind: SourceKind, tenantID: String?, mapping: String? = nil, accounts: [String: String] = [:],
-        api: (SourceAPI, secret: String)? = nil, actor: String
+        api: (SourceAPI, secret: String)? = nil, syncInterval: Int? = nil, actor: String
     ) async throws(StoreError) -> (Source, token: String) {
         try Source.validate(name: name)
+        try Self.check(syncInterval: syncInterval, hasAPI: api != nil)
         try Self.check(kind: kind, tenantID: tenantID, mapping: mapping, accounts: accounts, api: api?.0)
         let token = Self.makeSourceToken()
         let secrets = try self.requireSecrets()
@@ -58,10 +61,10 @@ extension Store {
             let rows = try await connection.rows(
                 """
                 INSERT INTO sources (name, kind, tenant_id, token_sealed, token_key_id, mapping, api_url, api_user,
-                                     api_secret_sealed, api_secret_key_id, api_ca_file, api_tenant)
+                                     api_secret_sealed, api_secret_key_id, api_ca_file, api_tenant, sync_interval_seconds)
                 VALUES (\(name), \(kind.rawValue), \(tenantID), \(ByteBuffer(bytes: sealed)), \(keyID), \(mapping)::jsonb,
                         \(api?.0.url), \(api?.0.user), \(sealedAPI.map { ByteBuffer(bytes: $0.sealed) }),
-                        \(sealedAPI?.keyID), \(api?.0.caFile), \(api?.0.tenant))
+                        \(sealedAPI?.keyID), \(api?.0.caFile), \(api?.0.tenant), \(syncInterval.map(Int32.init)))
                 ON CONFLICT (name) DO NOTHING
                 RETURNING name
                 """, as: String.self, logger: logger)
@@ -98,12 +101,17 @@ extension Store {
                 try Self.check(
                     kind: current.kind, tenantID: tenantID, mapping: current.kind == .mapping ? "{}" : nil,
                     accounts: accounts, api: api)
+                try Self.check(
+                    syncInterval: update.syncInterval.flatMap { $0 }
+                        ?? (update.syncInterval == nil ? current.syncInterval : nil),
+                    hasAPI: api != nil)
             } catch StoreError.invalid(let message) {
                 throw StoreError.conflict("\(message) (source \(name) is a \(current.kind.rawValue) source)")
             }
             try await Self.requireTenants(
                 [tenantID].compactMap { $0 } + update.mapAccounts.values, on: connection, logger: logger)
             let keepAPI = update.api == nil
+            let newInterval: Int32? = update.syncInterval.flatMap { $0 }.map(Int32.init)
             try await connection.query(
                 """
                 UPDATE sources SET tenant_id = \(tenantID), mapping = coalesce(\(update.mapping)::jsonb, mapping),
@@ -114,6 +122,8 @@ extension Store {
                     api_secret_sealed = CASE WHEN \(keepAPI) THEN api_secret_sealed
                         ELSE \(sealedAPI?.map { ByteBuffer(bytes: $0.sealed) }) END,
                     api_secret_key_id = CASE WHEN \(keepAPI) THEN api_secret_key_id ELSE \(sealedAPI??.keyID) END,
+                    sync_interval_seconds = CASE WHEN \(update.syncInterval == nil) THEN sync_interval_seconds
+                        ELSE \(newInterval) END,
                     updated_at = now()
                 WHERE name = \(name)
                 """, logger: logger)
@@ -124,6 +134,9 @@ extension Store {
             let source = try await Self.source(name, on: connection, logger: logger)
             var detail = Self.journalDetail(source)
             if update.api != nil { detail["api_changed"] = true }
+            if let interval = update.syncInterval {
+                detail["sync_interval_seconds"] = interval.map { .number(Double($0)) } ?? .null
+            }
             try await Self.appendJournal(
                 [
                     JournalEntry(
@@ -279,6 +292,15 @@ extension Store {
 
     /// What an API URL may be; `sql/0011` checks the same.
     nonisolated(unsafe) static let apiURLPattern = /https?:\/\/[^\/?#@\x00-\x20\x7F]+(\/[^?#\x00-\x20\x7F]*)?/
+
+    /// A periodic sync reads the PBX's API, at most every minute and at least every week.
+    static func check(syncInterval: Int?, hasAPI: Bool) throws(StoreError) {
+        guard let syncInterval else { return }
+        guard (60...604_800).contains(syncInterval) else {
+            throw .invalid("the sync interval is 60 to 604800 seconds (one minute to one week)")
+        }
+        guard hasAPI else { throw .invalid("a periodic sync needs the source's PBX API (--api-url …)") }
+    }
 
     static func isAccountID(_ text: String) -> Bool {
         (1...64).contains(text.utf8.count)

@@ -76,7 +76,7 @@ extension Store {
             try await connection.query(
                 """
                 UPDATE sources SET last_sync_at = now(), last_sync_summary = \(summaryText)::jsonb,
-                    last_sync_error = \(error)
+                    last_sync_error = \(error), sync_leased_until = NULL
                 WHERE name = \(source)
                 """, logger: logger)
             var detail = summary
@@ -91,5 +91,25 @@ extension Store {
                         outcome: error == nil ? .ok : .error, detail: detail)
                 ], on: connection, logger: logger)
         }
+    }
+}
+
+extension Store {
+    /// Takes the next source whose periodic sync is due, for `lease`: another process skips it until the lease
+    /// ends (or the run finishes), so one process at a time syncs a source.
+    public func claimDueSync(lease: Duration) async throws(StoreError) -> String? {
+        try await self.rows(
+            "claiming a due sync",
+            """
+            UPDATE sources SET sync_leased_until = now() + make_interval(secs => \(Double(lease.components.seconds)))
+            WHERE name = (
+                SELECT name FROM sources
+                WHERE removed_at IS NULL AND sync_interval_seconds IS NOT NULL AND api_url IS NOT NULL
+                  AND (last_sync_at IS NULL OR last_sync_at + make_interval(secs => sync_interval_seconds) <= now())
+                  AND (sync_leased_until IS NULL OR sync_leased_until < now())
+                ORDER BY last_sync_at NULLS FIRST, name LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING name
+            """, as: String.self
+        ).first
     }
 }

@@ -79,6 +79,40 @@ public struct SourceSync: Sendable {
 
     var actor: String { "sync:\(self.source)" }
 
+    /// Why a source cannot be synced.
+    public struct Unavailable: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The sync of source `name`: its PBX API's client (made by `factory`; the caller shuts it down after) and
+    /// its scopes: the source's own tenant, and each Kazoo account it maps.
+    public static func prepare(
+        source name: String, store: Store, planner: EventPlanner, pageSize: Int = 200,
+        factory: DirectoryCache.Factory = DirectoryCache.standard, logger: Logger
+    ) async throws -> (SourceSync, client: any DeviceDirectory) {
+        guard let source = try await store.sources().first(where: { $0.name == name }) else {
+            throw StoreError.notFound("no source \(name.debugDescription)")
+        }
+        guard let (kind, api, secret) = try await store.sourceAPI(name: name) else {
+            throw Unavailable(
+                description: "source \(name) has no PBX API to read; give it one with source update --api-url …")
+        }
+        let client = try factory(
+            kind,
+            DirectoryConfiguration(
+                baseURL: api.url, user: api.user, secret: secret, caFile: api.caFile, tenant: api.tenant))
+        guard let listing = client as? any DeviceListing else {
+            await client.shutdown()
+            throw Unavailable(description: "a \(kind.rawValue) source cannot be synced")
+        }
+        var scopes = source.tenantID.map { [Scope(account: nil, tenantID: $0)] } ?? []
+        scopes += source.accounts.sorted { $0.key < $1.key }.map { Scope(account: $0.key, tenantID: $0.value) }
+        let sync = SourceSync(
+            store: store, planner: planner, source: name, scopes: scopes, listing: listing, directory: client,
+            pageSize: pageSize, logger: logger)
+        return (sync, client)
+    }
+
     /// Runs the sync; `progress` is told after every page. Errors are in the summary, and journaled.
     public func run(
         dryRun: Bool, allowMassRemoval: Bool, maxRemovalShare: Double = 0.10,

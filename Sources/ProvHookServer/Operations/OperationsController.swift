@@ -30,11 +30,15 @@ struct OperationsController: Sendable {
             var database: String
             var redirectCredentials: String
             var redirectService: String
+            /// Each periodically synced source: "ok at …", "error at …: …" or "not run yet". Details only: a PBX that
+            /// cannot be read does not make provhook unready.
+            var sourceSyncs: [String: String]?
 
             enum CodingKeys: String, CodingKey {
                 case database
                 case redirectCredentials = "redirect_credentials"
                 case redirectService = "redirect_service"
+                case sourceSyncs = "source_syncs"
             }
         }
         var status: String
@@ -46,13 +50,27 @@ struct OperationsController: Sendable {
         let databaseUp = await self.store.ping()
         let snapshot = self.health.snapshot
         let format = ISO8601DateFormatter()
+        var syncs: [String: String]?
+        if databaseUp, let sources = try? await self.store.sources() {
+            let synced = sources.filter { $0.syncInterval != nil }
+            if !synced.isEmpty {
+                syncs = Dictionary(
+                    uniqueKeysWithValues: synced.map { source in
+                        let text = source.lastSync.map { last in
+                            last.error.map { "error at \(format.string(from: last.at)): \($0.prefix(200))" }
+                                ?? "ok at \(format.string(from: last.at))"
+                        }
+                        return (source.name, text ?? "not run yet")
+                    })
+            }
+        }
         let checks = Readiness.Checks(
             database: databaseUp ? "ok" : "unreachable",
             redirectCredentials: snapshot.credentialsRejectedSince.map { "rejected since \(format.string(from: $0))" }
                 ?? "ok",
             redirectService: snapshot.upstreamFailingSince.map {
                 "failing since \(format.string(from: $0)): \(snapshot.lastUpstreamError ?? "")"
-            } ?? "ok")
+            } ?? "ok", sourceSyncs: syncs)
         let isReady = databaseUp && snapshot.credentialsRejectedSince == nil
         return EditedResponse(
             status: isReady ? .ok : .serviceUnavailable,

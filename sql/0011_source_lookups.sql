@@ -1,4 +1,6 @@
--- Wazo sources, PBX APIs for events that carry no MAC, and Kazoo hooks that serve many accounts.
+-- Wazo and FusionPBX sources, PBX APIs for events that carry no MAC, and Kazoo hooks that serve many accounts.
+-- A FusionPBX source's "API" is its database: api_url is the URL without its password (for display), the sealed
+-- secret the whole URL, api_tenant the FusionPBX domain.
 --
 -- A source may name its PBX's API (Kazoo crossbar, or Wazo's wazo-auth and wazo-confd behind one base URL). Its
 -- secret (a Kazoo API key, a Wazo user's password) is sealed like the token, bound to the source's name and to its
@@ -7,9 +9,9 @@
 -- own tenant, if any, takes the accounts that are not listed.
 ALTER TABLE sources
     DROP CONSTRAINT source_kind,
-    ADD CONSTRAINT source_kind CHECK (kind IN ('kazoo', 'wazo', 'mapping')),
+    ADD CONSTRAINT source_kind CHECK (kind IN ('kazoo', 'wazo', 'mapping', 'fusionpbx')),
     ALTER COLUMN tenant_id DROP NOT NULL,
-    ADD COLUMN api_url            text CONSTRAINT source_api_url CHECK (api_url ~ '^https?://[^/?#@\x01-\x20\x7F]+(/[^?#\x01-\x20\x7F]*)?$'),
+    ADD COLUMN api_url            text CONSTRAINT source_api_url CHECK (api_url ~ '^(https?|postgres|postgresql)://[^/?#\x01-\x20\x7F]+(/[^?#\x01-\x20\x7F]*)?$'),
     ADD COLUMN api_user           text CONSTRAINT source_api_user CHECK (length(api_user) BETWEEN 1 AND 200),
     ADD COLUMN api_secret_sealed  bytea CONSTRAINT source_api_secret_size CHECK (octet_length(api_secret_sealed) BETWEEN 29 AND 4096),
     ADD COLUMN api_secret_key_id  text CONSTRAINT source_api_secret_key_id CHECK (api_secret_key_id ~ '^[0-9a-f]{16}$'),

@@ -75,15 +75,52 @@ struct SourceCommand: AsyncParsableCommand {
         @Option(help: "Wazo: a file holding the user's password.") var apiPasswordFile: String?
         @Option(help: "A PEM file of CAs to trust for the API besides the system's.") var apiCAFile: String?
         @Option(help: "Wazo: the tenant uuid to act in (Wazo-Tenant).") var apiTenant: String?
+        @Option(help: "FusionPBX: the domain (v_domains.domain_name) whose devices the source reads.") var domain:
+            String?
+        @Option(help: "FusionPBX: its database, postgres://user:password@host:port/fusionpbx (a read-only login).")
+        var pbxDatabaseURL: String?
+        @Option(help: "FusionPBX: a file holding that URL.") var pbxDatabaseURLFile: String?
 
         var isEmpty: Bool {
-            [self.apiURL, self.apiKeyFile, self.apiUser, self.apiPasswordFile, self.apiCAFile, self.apiTenant]
-                .allSatisfy { $0 == nil }
+            [
+                self.apiURL, self.apiKeyFile, self.apiUser, self.apiPasswordFile, self.apiCAFile, self.apiTenant,
+                self.domain, self.pbxDatabaseURL, self.pbxDatabaseURLFile,
+            ].allSatisfy { $0 == nil }
+        }
+
+        /// FusionPBX's database and domain, as a source's API: the URL without its password, the URL as the secret.
+        func resolveFusionPBX() throws -> (SourceAPI, secret: String) {
+            guard self.apiURL == nil, self.apiKeyFile == nil, self.apiUser == nil, self.apiPasswordFile == nil else {
+                throw CLIFailure.input("a FusionPBX source takes --domain and --pbx-database-url(-file), no --api-*")
+            }
+            var text = self.pbxDatabaseURL
+            if let file = self.pbxDatabaseURLFile {
+                guard text == nil, let data = FileManager.default.contents(atPath: file) else {
+                    throw CLIFailure.input(
+                        "cannot read --pbx-database-url-file \(file) (or both URL options were given)")
+                }
+                text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            guard let text, let domain = self.domain else {
+                throw CLIFailure.input(
+                    "a FusionPBX source needs --domain and --pbx-database-url-file (or --pbx-database-url)")
+            }
+            let url: DatabaseURL
+            do {
+                url = try DatabaseURL(text)
+            } catch {
+                throw CLIFailure.input("--pbx-database-url: \(error.description)")
+            }
+            return (SourceAPI(url: url.description, tenant: domain), text)
         }
 
         /// The API and its secret, or nil when no option was given.
         func resolve(kind: SourceKind) throws -> (SourceAPI, secret: String)? {
             guard !self.isEmpty else { return nil }
+            if kind == .fusionpbx { return try self.resolveFusionPBX() }
+            guard self.domain == nil, self.pbxDatabaseURL == nil, self.pbxDatabaseURLFile == nil else {
+                throw CLIFailure.input("--domain and --pbx-database-url(-file) are for --kind fusionpbx")
+            }
             guard let url = self.apiURL else { throw CLIFailure.input("the --api-* options need --api-url") }
             let secretFile: String
             switch (kind, self.apiKeyFile, self.apiPasswordFile) {
@@ -91,7 +128,7 @@ struct SourceCommand: AsyncParsableCommand {
             case (.wazo, nil, let file?): secretFile = file
             case (.kazoo, _, _): throw CLIFailure.input("a Kazoo API takes --api-key-file (and no --api-password-file)")
             case (.wazo, _, _): throw CLIFailure.input("a Wazo API takes --api-user and --api-password-file")
-            case (.mapping, _, _): throw CLIFailure.input("a mapping source has no PBX API")
+            case (.mapping, _, _), (.fusionpbx, _, _): throw CLIFailure.input("a mapping source has no PBX API")
             }
             guard let data = FileManager.default.contents(atPath: secretFile),
                 let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
@@ -135,10 +172,12 @@ struct SourceCommand: AsyncParsableCommand {
             }
             let accounts = try SourceCommand.accounts(self.accounts)
             let api = try self.api.resolve(kind: kind)
+            // FusionPBX sends no webhooks: it is synced every 5 minutes unless told otherwise.
+            let interval = self.syncInterval.map { $0 == 0 ? nil : $0 } ?? (kind == .fusionpbx ? 300 : nil)
             let (source, token) = try await self.database.withStore(needsSecrets: true) { store in
                 try await store.addSource(
                     name: self.name, kind: kind, tenantID: self.tenant, mapping: mapping, accounts: accounts, api: api,
-                    syncInterval: self.syncInterval, actor: cliActor)
+                    syncInterval: interval, actor: cliActor)
             }
             try SourceCommand.show(source, token: token, json: self.json, verb: "added")
         }

@@ -209,6 +209,7 @@ public actor DirectoryCache {
     public static let standard: Factory = { kind, configuration throws(DirectoryError) in
         switch kind {
         case .wazo: try WazoConfd(configuration: configuration)
+        case .fusionpbx: try FusionPBXDatabase(configuration: configuration)
         case .kazoo, .mapping: try KazooCrossbar(configuration: configuration)
         }
     }

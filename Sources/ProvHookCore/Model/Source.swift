@@ -8,6 +8,8 @@ public enum SourceKind: String, Sendable, Hashable, Codable, CaseIterable {
     case wazo
     /// Any other panel, read through a declarative mapping.
     case mapping
+    /// FusionPBX, which sends no webhooks: its devices are read from its database (`source sync`).
+    case fusionpbx
 }
 
 /// Where a source's PBX API is, for the lookups of events that name a device only by its id. Its secret (a Kazoo

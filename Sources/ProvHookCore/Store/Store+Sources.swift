@@ -265,9 +265,20 @@ extension Store {
         for account in accounts.keys where !Self.isAccountID(account) {
             throw .invalid("Kazoo account id \(String(account.prefix(64)).debugDescription) is not valid")
         }
+        if kind == .fusionpbx, api == nil {
+            throw .invalid("a FusionPBX source needs its database (--pbx-database-url-file) and domain (--domain)")
+        }
         guard let api else { return }
         switch kind {
         case .mapping: throw .invalid("a mapping source has no PBX API")
+        case .fusionpbx:
+            guard api.user == nil, let domain = api.tenant, (1...200).contains(domain.count) else {
+                throw .invalid("a FusionPBX source takes its database URL and a domain name (--domain)")
+            }
+            guard (try? DatabaseURL(api.url)) != nil else {
+                throw .invalid("the FusionPBX database URL must be postgres://user[:password]@host[:port]/database")
+            }
+            return
         case .kazoo:
             guard api.user == nil, api.tenant == nil else {
                 throw .invalid("a Kazoo API takes an API key only (no user or Wazo tenant)")

@@ -140,7 +140,7 @@ enum OpenAPIDocument {
               required: [name, kind, path, accounts, created_at, updated_at]
               properties:
                 name: {type: string}
-                kind: {type: string, enum: [kazoo, wazo, mapping]}
+                kind: {type: string, enum: [kazoo, wazo, mapping, fusionpbx]}
                 tenant: {type: [string, 'null']}
                 accounts: {type: object, additionalProperties: {type: string}, description: 'Kazoo account_id to tenant'}
                 api: {oneOf: [{$ref: '#/components/schemas/SourceAPI'}, {type: 'null'}]}

@@ -83,6 +83,10 @@ struct SourceAdminController: Sendable {
             SourceCreate.self, request,
             expected: "{\"name\", \"kind\", \"tenant\"?, \"accounts\"?, \"mapping\"?, \"api\"?}")
         let mapping = try body.mapping.map(Self.mappingText)
+        if body.kind == .fusionpbx {
+            throw APIError.badRequest(
+                "invalid", "a FusionPBX source is added with provhook source add (its database URL is a file)")
+        }
         let (source, token) = try await AdminController.answer {
             try await self.store.addSource(
                 name: body.name, kind: body.kind, tenantID: body.tenant,

@@ -103,6 +103,10 @@ struct SourceWebhookController: Sendable {
         case .mapping:
             verdict = MappingSource().receive(inbound, credentials: credentials)
             payload = []
+        case .fusionpbx:
+            throw self.refusal(
+                .notFound, "no_webhooks", "source \(name) is FusionPBX, which sends no webhooks; it is synced", name,
+                known: true)
         }
         if case .unauthenticated(let code, let message) = verdict {
             throw self.refusal(.unauthorized, code, message, name, known: true)

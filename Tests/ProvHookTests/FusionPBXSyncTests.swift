@@ -1,0 +1,117 @@
+import FakePBXService
+import FakeRedirectService
+import Foundation
+import NIOHTTP1
+import PostgresNIO
+import ProvHookCore
+import ProvHookServer
+import ProvHookTestSupport
+import Testing
+
+/// A FusionPBX source: FusionPBX's devices read from a second, real PostgreSQL database laid out like FusionPBX's
+/// (`v_devices`, `v_domains`), through a login that may only read them.
+@Suite("FusionPBX sync")
+struct FusionPBXSyncTests {
+    /// Creates a FusionPBX-like database: FusionPBX 5.5 (`device_address`, boolean `device_enabled`), or before 5.1
+    /// (`device_mac_address`, text `device_enabled`). Returns its read-only URL.
+    static func fusionDatabase(_ database: TestDatabase, name: String, legacy: Bool) async throws -> String {
+        let admin = try TestDatabase.adminURL()
+        try await Database.withConnection(admin, logger: TestDatabase.logger) { connection in
+            try await connection.query("DROP DATABASE IF EXISTS \(unescaped: name)", logger: TestDatabase.logger)
+            try await connection.query("CREATE DATABASE \(unescaped: name)", logger: TestDatabase.logger)
+        }
+        var url = admin
+        url.database = name
+        let macColumn = legacy ? "device_mac_address" : "device_address"
+        let enabledType = legacy ? "text" : "boolean"
+        try await Database.withConnection(url, logger: TestDatabase.logger) { connection in
+            for statement in [
+                """
+                CREATE TABLE v_domains (domain_uuid uuid PRIMARY KEY, domain_name text NOT NULL,
+                    domain_enabled boolean NOT NULL DEFAULT true)
+                """,
+                """
+                CREATE TABLE v_devices (device_uuid uuid PRIMARY KEY, domain_uuid uuid REFERENCES v_domains,
+                    \(macColumn) text, device_label text, device_vendor text, device_template text,
+                    device_enabled \(enabledType))
+                """,
+                """
+                INSERT INTO v_domains VALUES ('11111111-1111-1111-1111-111111111111', 'pbx.acme.example', true),
+                    ('22222222-2222-2222-2222-222222222222', 'other.example', true)
+                """,
+                """
+                INSERT INTO v_devices (device_uuid, domain_uuid, \(macColumn), device_vendor, device_template, device_enabled)
+                SELECT ('00000000-0000-0000-0000-' || lpad(to_hex(i), 12, '0'))::uuid,
+                    '11111111-1111-1111-1111-111111111111', lower(lpad(to_hex(x'000413000000'::bigint + i), 12, '0')),
+                    'snom', 'snom/d785', 'true'
+                FROM generate_series(1, 40) AS i
+                """,
+                "UPDATE v_devices SET device_enabled = 'false' WHERE device_uuid = '00000000-0000-0000-0000-000000000028'",
+                """
+                INSERT INTO v_devices (device_uuid, domain_uuid, \(macColumn), device_vendor, device_template, device_enabled)
+                VALUES ('99999999-9999-9999-9999-999999999999', '22222222-2222-2222-2222-222222222222', '000413999999',
+                    'snom', 'snom/d785', 'true')
+                """,
+                "DROP ROLE IF EXISTS fusion_reader_\(legacy ? "legacy" : "current")",
+                "CREATE ROLE fusion_reader_\(legacy ? "legacy" : "current") LOGIN",
+                "GRANT SELECT ON v_devices, v_domains TO fusion_reader_\(legacy ? "legacy" : "current")",
+            ] {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: TestDatabase.logger)
+            }
+        }
+        return
+            "postgres://fusion_reader_\(legacy ? "legacy" : "current")@\(url.host):\(url.port)/\(name)?sslmode=disable"
+    }
+
+    @Test("FusionPBX 5.5 and before 5.1: one domain's enabled devices registered, a deleted one deregistered")
+    func sync() async throws {
+        for legacy in [false, true] {
+            try await SourceRig.with(pbx: FakePBXState()) { rig in
+                let name = "fusion_\(legacy ? "legacy" : "current")_\(UInt32.random(in: 0...UInt32.max))"
+                let url = try await Self.fusionDatabase(rig.database, name: name, legacy: legacy)
+                let urlFile = try SourceRig.secretFile(url)
+                defer { try? FileManager.default.removeItem(atPath: urlFile) }
+                let token = try await rig.addSource([
+                    "fpbx", "--kind", "fusionpbx", "--tenant", "acme", "--domain", "pbx.acme.example",
+                    "--pbx-database-url-file", urlFile,
+                ])
+                let listed = try await rig.cli.run(["source", "list"])
+                #expect(listed.output.contains("every 300 s"), "synced by default: \(listed.output)")
+
+                var result = try await rig.cli.run(["source", "sync", "fpbx", "--page-size", "15", "--json"])
+                #expect(result.status == 0, "\(result.error)")
+                var json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] ?? [:]
+                #expect(json["listed"] as? Int == 40 && json["registered"] as? Int == 39, "\(json)")
+                #expect(json["disabled"] as? Int == 1)
+                let devices = try await rig.database.store.devices(DeviceFilter(tenantID: "acme", limit: 100))
+                #expect(devices.count == 39 && devices.allSatisfy { $0.model == "snom D785" })
+                #expect(!devices.contains { $0.mac == "000413999999" }, "another domain's device is not this tenant's")
+                #expect(!devices.contains { $0.mac == "000413000028" }, "a disabled device is not registered")
+
+                // A device deleted in FusionPBX is deregistered by the next sync.
+                var admin = try TestDatabase.adminURL()
+                admin.database = name
+                try await Database.withConnection(admin, logger: TestDatabase.logger) { connection in
+                    try await connection.query(
+                        "DELETE FROM v_devices WHERE device_uuid = '00000000-0000-0000-0000-000000000001'",
+                        logger: TestDatabase.logger)
+                }
+                result = try await rig.cli.run(["source", "sync", "fpbx", "--json"])
+                json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] ?? [:]
+                #expect(result.status == 0 && json["deregistered"] as? Int == 1, "\(json) \(result.error)")
+
+                // FusionPBX sends no webhooks; the journal and the listing never hold the database password.
+                let serve = try await rig.serve()
+                defer { serve.stop() }
+                let answer = try await SourceRig.send(
+                    "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/fpbx/events?token=\(token)", body: "{}")
+                #expect(answer.status == 404 && answer.body.contains("no_webhooks"))
+                try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) {
+                    connection in
+                    try await connection.query(
+                        "DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
+                }
+            }
+        }
+    }
+}

@@ -6,7 +6,10 @@
 #   - the HTTP floor: the same load against /healthz, which does no database work;
 #   - delivery: the time to drain 2,000 registrations and 2,000 deregistrations through the stand-in with 50 ms
 #     of added latency, against concurrency ÷ latency (× the list size for list calls);
-#   - memory: the peak RSS of serve while idle, during ingest and during delivery.
+#   - memory: the peak RSS of serve while idle, during ingest and during delivery;
+#   - PBX sync: `provhook source sync` of a Kazoo stand-in with BENCH_SYNC_DEVICES (20,000) devices and with a
+#     tenth of them, whose peak RSS must not grow with the device count, then a second sync with nothing changed,
+#     which must queue no call and write only its run row to the journal.
 # It prints a table and writes bench-results.json (figure, limit and ratio for each measurement).
 #
 #   contrib/bench.sh            the full run, release build (about 3 minutes after the build)
@@ -22,10 +25,10 @@ cd "$(dirname "$0")/.."
 smoke=false
 [ "${1:-}" = --smoke ] && smoke=true
 if $smoke; then
-    seconds=${BENCH_SECONDS:-1} warmup=0 devices=${BENCH_DEVICES:-100}
+    seconds=${BENCH_SECONDS:-1} warmup=0 devices=${BENCH_DEVICES:-100} sync_devices=${BENCH_SYNC_DEVICES:-1000}
     configuration=${BENCH_CONFIGURATION:-debug} output=${BENCH_OUTPUT:-bench-results.smoke.json}
 else
-    seconds=${BENCH_SECONDS:-5} warmup=1 devices=${BENCH_DEVICES:-2000}
+    seconds=${BENCH_SECONDS:-5} warmup=1 devices=${BENCH_DEVICES:-2000} sync_devices=${BENCH_SYNC_DEVICES:-20000}
     configuration=${BENCH_CONFIGURATION:-release} output=${BENCH_OUTPUT:-bench-results.json}
 fi
 delivery_concurrency=${BENCH_DELIVERY_CONCURRENCY:-8}
@@ -151,6 +154,34 @@ drain() {  # drain EVENT STATUS NAME
 echo "==> delivery: $devices registrations, then $devices deregistrations; concurrency $delivery_concurrency, $latency_ms ms per call"
 drain added registered delivery_register
 drain removed deregistered delivery_deregister_list
+
+sync_run() {  # sync_run COUNT NAME FIRST_MAC: a fresh Kazoo stand-in with COUNT devices, and one sync of it
+    local port_file=$root/pbx-$2.port
+    "$bin/fake-pbx" --port-file "$port_file" --kazoo-account "acct$2" --kazoo-api-key-file "$root/kazoo.key" \
+        --kazoo-generated-devices "$1" --kazoo-first-mac "$3" >"$root/pbx-$2.log" 2>&1 &
+    local pbx=$!
+    children+=($pbx)
+    for _ in $(seq 1 200); do [ -s "$port_file" ] && break; sleep 0.1; done
+    "$bin/provhook" tenant add "sync-$2" --url-template 'https://prov.example.com/<mac>.xml' >/dev/null
+    "$bin/provhook" source add "kazoo-$2" --kind kazoo --tenant "sync-$2" --api-url "http://127.0.0.1:$(tr -d '\n' <"$port_file")/v2" \
+        --api-key-file "$root/kazoo.key" >/dev/null
+    "$bin/provhook" source sync "kazoo-$2" --page-size 500 >"$root/sync-$2.out" 2>/dev/null &
+    local sync=$!
+    record "sync_$2" "$("$bin/provhook-bench" memory --pid "$sync" --until-exit --seconds 1800 | sed "s/}$/,\"devices\":$1}/")"
+    wait "$sync"
+    local before after queued
+    before=$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT count(*) FROM journal')
+    "$bin/provhook" source sync "kazoo-$2" --page-size 500 >/dev/null 2>&1
+    after=$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT count(*) FROM journal')
+    queued=$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
+        "SELECT count(*) FROM devices WHERE tenant_id = 'sync-$2' AND generation > 1")
+    record "sync_again_$2" "{\"journal_rows\":$((after - before)),\"changed_devices\":$queued,\"devices\":$1}"
+    kill "$pbx" 2>/dev/null || true
+}
+(umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$root/kazoo.key")
+echo "==> PBX sync: $((sync_devices / 10)) and $sync_devices devices from a Kazoo stand-in, each synced twice"
+sync_run $((sync_devices / 10)) small 000414000001
+sync_run "$sync_devices" large 000415000001
 
 echo
 "$bin/provhook-bench" report --raw "$raw" --output "$output" --delivery-concurrency "$delivery_concurrency" --latency-ms "$latency_ms" \

@@ -19,6 +19,9 @@ struct FakePBXCommand: AsyncParsableCommand {
     @Option(help: "A file holding the Kazoo account's API key.") var kazooAPIKeyFile: String?
     @Option(help: "A Kazoo device of the account: ID=MAC (12 hex digits); repeat for several.")
     var kazooDevice: [String] = []
+    @Option(help: "Also give the Kazoo account this many generated devices (dev000001…, MACs from --kazoo-first-mac).")
+    var kazooGeneratedDevices = 0
+    @Option(help: "The first generated device's MAC, as 12 hex digits.") var kazooFirstMAC = "000414000001"
     @Option(help: "The Wazo user whose password is in --wazo-password-file.") var wazoUser = "provhook"
     @Option(help: "A file holding the Wazo user's password.") var wazoPasswordFile: String?
     @Option(help: "The Wazo tenant uuid of the user and its devices.") var wazoTenant = "demo-tenant"
@@ -43,6 +46,13 @@ struct FakePBXCommand: AsyncParsableCommand {
             var devices: [String: FakePBXState.KazooDevice] = [:]
             for (id, mac) in try pairs(self.kazooDevice, "--kazoo-device") {
                 devices[id] = .init(macAddress: mac.lowercased(), brand: "snom", model: "D785")
+            }
+            guard let first = UInt64(self.kazooFirstMAC, radix: 16) else {
+                throw ValidationError("--kazoo-first-mac takes 12 hex digits")
+            }
+            for index in stride(from: 0, to: self.kazooGeneratedDevices, by: 1) {
+                devices[String(format: "dev%06d", index + 1)] = .init(
+                    macAddress: String(format: "%012llx", first + UInt64(index)), brand: "snom", model: "D785")
             }
             kazoo[self.kazooAccount] = .init(apiKey: key, devices: devices)
         }

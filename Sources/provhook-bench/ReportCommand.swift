@@ -43,7 +43,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         func add(
             _ name: String, _ figure: Double?, _ unit: String, limit: Double? = nil, limitName: String? = nil,
-            minimumRatio: Double? = nil, maximum: Double? = nil
+            minimumRatio: Double? = nil, maximumRatio: Double? = nil, maximum: Double? = nil
         ) {
             guard let figure else { return }
             var row = Measurement(name: name, figure: figure, unit: unit, limit: limit, limitName: limitName)
@@ -51,6 +51,10 @@ struct ReportCommand: AsyncParsableCommand {
             if let minimumRatio, let ratio = row.ratio {
                 row.target = "ratio >= \(minimumRatio)"
                 row.met = ratio >= minimumRatio
+            }
+            if let maximumRatio, let ratio = row.ratio {
+                row.target = "ratio <= \(maximumRatio)"
+                row.met = ratio <= maximumRatio
             }
             if let maximum {
                 row.target = "< \(maximum) \(unit)"
@@ -99,6 +103,19 @@ struct ReportCommand: AsyncParsableCommand {
             }
             add("peak_rss_\(phase)", peaks.max(), "MiB", maximum: 100)
         }
+
+        // PBX sync: its rate, its memory against a tenth of the devices (it must not grow with them), and a second
+        // run with nothing changed.
+        if let large = value("sync_large", "devices"), let seconds = value("sync_large", "seconds"), seconds > 0 {
+            add(
+                "sync_rate", large / seconds, "devices/s", limitName: "onboarding \(Int(large)) devices from a stand-in"
+            )
+        }
+        add(
+            "sync_peak_rss", value("sync_large", "peak_rss_mib"), "MiB", limit: value("sync_small", "peak_rss_mib"),
+            limitName: "the same sync of a tenth of the devices", maximumRatio: 1.5)
+        add("sync_again_journal_rows", value("sync_again_large", "journal_rows"), "rows", maximum: 2)
+        add("sync_again_changed_devices", value("sync_again_large", "changed_devices"), "devices", maximum: 1)
 
         self.printTable(rows)
         let encoder = JSONEncoder()

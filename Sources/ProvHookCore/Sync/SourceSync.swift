@@ -32,11 +32,16 @@ public struct SourceSync: Sendable {
         public var withoutMAC = 0
         public var disabled = 0
         public var rejected = 0
+        /// Devices whose MAC another tenant holds registered: what the planner would refuse as `mac_in_use`. Counted,
+        /// and named in the run's journal row, rather than journaled again by every run.
+        public var conflicts = 0
+        public var conflictMACs: [String] = []
         public var removalsHeldBack = 0
         public var errors: [String] = []
 
         enum CodingKeys: String, CodingKey {
-            case listed, unchanged, registered, deregistered, disabled, rejected, errors
+            case listed, unchanged, registered, deregistered, disabled, rejected, errors, conflicts
+            case conflictMACs = "conflict_macs"
             case withoutMAC = "without_mac"
             case removalsHeldBack = "removals_held_back"
         }
@@ -47,7 +52,8 @@ public struct SourceSync: Sendable {
                 "listed": .number(Double(self.listed)), "unchanged": .number(Double(self.unchanged)),
                 "registered": .number(Double(self.registered)), "deregistered": .number(Double(self.deregistered)),
                 "without_mac": .number(Double(self.withoutMAC)), "disabled": .number(Double(self.disabled)),
-                "rejected": .number(Double(self.rejected)),
+                "rejected": .number(Double(self.rejected)), "conflicts": .number(Double(self.conflicts)),
+                "conflict_macs": .array(self.conflictMACs.map(JSONValue.string)),
                 "removals_held_back": .number(Double(self.removalsHeldBack)),
             ]
         }
@@ -182,6 +188,11 @@ public struct SourceSync: Sendable {
             seen.append(mac)
             if ours, held?.desired == .registered, held?.deviceID == device.id {
                 summary.unchanged += 1
+                continue
+            }
+            if let held, !ours, held.desired == .registered {
+                summary.conflicts += 1
+                if summary.conflictMACs.count < 50 { summary.conflictMACs.append(mac.canonical) }
                 continue
             }
             var model = device.model

@@ -49,20 +49,29 @@ extension Store {
             """, as: Int32.self)
     }
 
-    /// The devices that `source` registered in `tenantID` and that run `run` did not see, and how many it holds.
+    /// How many devices `source` holds registered in `tenantID`, and (up to `limit`) those that run `run` did not
+    /// see, counted and listed in the database so that a large fleet is never read whole.
     public func unseenDevices(
-        run: UUID, source: String, tenantID: String
-    ) async throws(StoreError) -> (unseen: [(mac: MACAddress, deviceID: String?)], held: Int) {
+        run: UUID, source: String, tenantID: String, limit: Int
+    ) async throws(StoreError) -> (unseen: [(mac: MACAddress, deviceID: String?)], unseenCount: Int, held: Int) {
+        let counts = try await self.rows(
+            "counting the devices a sync did not see",
+            """
+            SELECT count(*)::bigint, count(*) FILTER (WHERE s.mac IS NULL)::bigint
+            FROM devices d LEFT JOIN source_sync_seen s ON s.run = \(run) AND s.mac = d.mac
+            WHERE d.source = \(source) AND d.tenant_id = \(tenantID) AND d.desired = 'registered'
+            """, as: (Int64, Int64).self)
+        let (held, unseenCount) = (Int(counts.first?.0 ?? 0), Int(counts.first?.1 ?? 0))
+        guard unseenCount > 0, limit > 0 else { return ([], unseenCount, held) }
         let rows = try await self.rows(
             "finding the devices a sync did not see",
             """
-            SELECT d.mac, d.device_id, (s.mac IS NULL)
+            SELECT d.mac, d.device_id
             FROM devices d LEFT JOIN source_sync_seen s ON s.run = \(run) AND s.mac = d.mac
-            WHERE d.source = \(source) AND d.tenant_id = \(tenantID) AND d.desired = 'registered'
-            ORDER BY d.mac
-            """, as: (String, String?, Bool).self)
-        let unseen = rows.filter(\.2).compactMap { row in MACAddress(row.0).map { (mac: $0, deviceID: row.1) } }
-        return (unseen, rows.count)
+            WHERE d.source = \(source) AND d.tenant_id = \(tenantID) AND d.desired = 'registered' AND s.mac IS NULL
+            ORDER BY d.mac LIMIT \(limit)
+            """, as: (String, String?).self)
+        return (rows.compactMap { row in MACAddress(row.0).map { (mac: $0, deviceID: row.1) } }, unseenCount, held)
     }
 
     /// Ends a sync run: forgets what it saw, keeps its outcome with the source, and journals its one row.

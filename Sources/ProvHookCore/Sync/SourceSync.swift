@@ -213,17 +213,31 @@ public struct SourceSync: Sendable {
         scope: Scope, run: UUID, dryRun: Bool, allowMassRemoval: Bool, maxRemovalShare: Double,
         summary: inout Summary
     ) async throws(StoreError) {
-        let (unseen, held) = try await self.store.unseenDevices(run: run, source: self.source, tenantID: scope.tenantID)
-        guard !unseen.isEmpty else { return }
-        if !allowMassRemoval, Double(unseen.count) > maxRemovalShare * Double(held) {
-            summary.removalsHeldBack += unseen.count
+        let (_, unseenCount, held) = try await self.store.unseenDevices(
+            run: run, source: self.source, tenantID: scope.tenantID, limit: 0)
+        guard unseenCount > 0 else { return }
+        if !allowMassRemoval, Double(unseenCount) > maxRemovalShare * Double(held) {
+            summary.removalsHeldBack += unseenCount
             summary.errors.append(
-                "the PBX no longer lists \(unseen.count) of the \(held) devices of tenant \(scope.tenantID) from this source, more than \(Int(maxRemovalShare * 100)) %; nothing was deregistered (check the PBX, then run again with --allow-mass-removal)"
+                "the PBX no longer lists \(unseenCount) of the \(held) devices of tenant \(scope.tenantID) from this source, more than \(Int(maxRemovalShare * 100)) %; nothing was deregistered (check the PBX, then run again with --allow-mass-removal)"
             )
             return
         }
-        for device in unseen {
-            await self.record(.removed(mac: device.mac, deviceID: nil), scope, dryRun, &summary)
+        // A page of removals at a time: each removal leaves the list, so the next page starts afresh.
+        var removed = 0
+        while removed < unseenCount {
+            let (page, _, _) = try await self.store.unseenDevices(
+                run: run, source: self.source, tenantID: scope.tenantID, limit: self.pageSize)
+            guard !page.isEmpty else { break }
+            for device in page {
+                await self.record(.removed(mac: device.mac, deviceID: nil), scope, dryRun, &summary)
+            }
+            removed += page.count
+            // In a dry run nothing leaves the list: one page shows what would go, and the count says how many.
+            if dryRun {
+                summary.deregistered += unseenCount - page.count
+                break
+            }
         }
     }
 

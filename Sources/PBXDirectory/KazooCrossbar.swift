@@ -26,23 +26,9 @@ public actor KazooCrossbar: DeviceDirectory, DeviceListing {
         guard let idSegment = DirectoryHTTP.pathSegment(id) else {
             throw .notFound("the Kazoo device id \(String(id.prefix(64)).debugDescription) is not a crossbar id")
         }
-        var accountSegment = ""
-        let (status, json) = try await self.http.sendAuthorized(
-            what: "crossbar GET device \(idSegment)",
-            login: { renew throws(DirectoryError) in
-                try await self.currentSession(renew: renew).token
-            }
-        ) { token throws(DirectoryError) in
-            guard let segment = DirectoryHTTP.pathSegment(account ?? self.session?.account ?? "") else {
-                throw .notFound(
-                    "the Kazoo account id \(String((account ?? "").prefix(64)).debugDescription) is not valid")
-            }
-            accountSegment = segment
-            var request = DirectoryHTTP.request(
-                "\(self.configuration.baseURL)/accounts/\(segment)/devices/\(idSegment)", method: .GET)
-            request.headers.add(name: "X-Auth-Token", value: token)
-            return request
-        }
+        let (accountSegment, status, json) = try await self.get(
+            "crossbar GET device \(idSegment)", account: account
+        ) { "/devices/\(idSegment)" }
         switch status {
         case 200:
             guard let data = (json as? [String: Any])?["data"] as? [String: Any] else {
@@ -63,25 +49,12 @@ public actor KazooCrossbar: DeviceDirectory, DeviceListing {
     public func devices(
         account: String?, after cursor: String?, pageSize: Int
     ) async throws(DirectoryError) -> (devices: [ListedDevice], next: String?) {
-        let (status, json) = try await self.http.sendAuthorized(
-            what: "crossbar GET devices",
-            login: { renew throws(DirectoryError) in
-                try await self.currentSession(renew: renew).token
-            }
-        ) { token throws(DirectoryError) in
-            guard let segment = DirectoryHTTP.pathSegment(account ?? self.session?.account ?? "") else {
-                throw .notFound(
-                    "the Kazoo account id \(String((account ?? "").prefix(64)).debugDescription) is not valid")
-            }
+        let (_, status, json) = try await self.get("crossbar GET devices", account: account) {
             var components = URLComponents()
             components.queryItems =
                 [URLQueryItem(name: "page_size", value: String(pageSize))]
                 + (cursor.map { [URLQueryItem(name: "start_key", value: $0)] } ?? [])
-            var request = DirectoryHTTP.request(
-                "\(self.configuration.baseURL)/accounts/\(segment)/devices?\(components.percentEncodedQuery ?? "")",
-                method: .GET)
-            request.headers.add(name: "X-Auth-Token", value: token)
-            return request
+            return "/devices?\(components.percentEncodedQuery ?? "")"
         }
         switch status {
         case 200:
@@ -105,6 +78,31 @@ public actor KazooCrossbar: DeviceDirectory, DeviceListing {
         case 404: throw .notFound("crossbar has no account \(account ?? "of the API key")")
         default: throw .unavailable("crossbar answered \(status) for the device listing")
         }
+    }
+
+    /// `GET {baseURL}/accounts/{account}{path}` with the session's `X-Auth-Token` (made again once on a 401), in
+    /// `account` or else the API key's own; returns the account used and the answer.
+    private func get(
+        _ what: String, account: String?, path: () -> String
+    ) async throws(DirectoryError) -> (account: String, status: UInt, json: Any?) {
+        var accountSegment = ""
+        let (status, json) = try await self.http.sendAuthorized(
+            what: what,
+            login: { renew throws(DirectoryError) in
+                try await self.currentSession(renew: renew).token
+            }
+        ) { token throws(DirectoryError) in
+            guard let segment = DirectoryHTTP.pathSegment(account ?? self.session?.account ?? "") else {
+                throw .notFound(
+                    "the Kazoo account id \(String((account ?? "").prefix(64)).debugDescription) is not valid")
+            }
+            accountSegment = segment
+            var request = DirectoryHTTP.request(
+                "\(self.configuration.baseURL)/accounts/\(segment)\(path())", method: .GET)
+            request.headers.add(name: "X-Auth-Token", value: token)
+            return request
+        }
+        return (accountSegment, status, json)
     }
 
     private func currentSession(renew: Bool) async throws(DirectoryError) -> (token: String, account: String) {

@@ -28,18 +28,7 @@ public actor WazoConfd: DeviceDirectory, DeviceListing {
         guard let idSegment = DirectoryHTTP.pathSegment(id) else {
             throw .notFound("the Wazo device id \(String(id.prefix(64)).debugDescription) is not a confd id")
         }
-        let (status, json) = try await self.http.sendAuthorized(
-            what: "confd GET device \(idSegment)",
-            login: { renew throws(DirectoryError) in
-                try await self.currentToken(renew: renew)
-            }
-        ) { token in
-            var request = DirectoryHTTP.request(
-                "\(self.configuration.baseURL)/api/confd/1.1/devices/\(idSegment)", method: .GET)
-            request.headers.add(name: "X-Auth-Token", value: token)
-            if let tenant = self.configuration.tenant { request.headers.add(name: "Wazo-Tenant", value: tenant) }
-            return request
-        }
+        let (status, json) = try await self.get("confd GET device \(idSegment)", "/devices/\(idSegment)")
         switch status {
         case 200:
             guard let device = json as? [String: Any] else {
@@ -68,19 +57,8 @@ public actor WazoConfd: DeviceDirectory, DeviceListing {
         account: String?, after cursor: String?, pageSize: Int
     ) async throws(DirectoryError) -> (devices: [ListedDevice], next: String?) {
         let offset = cursor.flatMap(Int.init) ?? 0
-        let (status, json) = try await self.http.sendAuthorized(
-            what: "confd GET devices",
-            login: { renew throws(DirectoryError) in
-                try await self.currentToken(renew: renew)
-            }
-        ) { token in
-            var request = DirectoryHTTP.request(
-                "\(self.configuration.baseURL)/api/confd/1.1/devices?recurse=false&order=id&direction=asc&limit=\(pageSize)&offset=\(offset)",
-                method: .GET)
-            request.headers.add(name: "X-Auth-Token", value: token)
-            if let tenant = self.configuration.tenant { request.headers.add(name: "Wazo-Tenant", value: tenant) }
-            return request
-        }
+        let (status, json) = try await self.get(
+            "confd GET devices", "/devices?recurse=false&order=id&direction=asc&limit=\(pageSize)&offset=\(offset)")
         switch status {
         case 200:
             guard let object = json as? [String: Any], let items = object["items"] as? [[String: Any]],
@@ -97,6 +75,22 @@ public actor WazoConfd: DeviceDirectory, DeviceListing {
         case 401, 403:
             throw .unauthorized("confd refused the token of Wazo user \(self.configuration.user ?? "") (\(status))")
         default: throw .unavailable("confd answered \(status) for the device listing")
+        }
+    }
+
+    /// `GET {baseURL}/api/confd/1.1{path}` with the token (made again once on a 401) and `Wazo-Tenant` where
+    /// configured.
+    private func get(_ what: String, _ path: String) async throws(DirectoryError) -> (status: UInt, json: Any?) {
+        try await self.http.sendAuthorized(
+            what: what,
+            login: { renew throws(DirectoryError) in
+                try await self.currentToken(renew: renew)
+            }
+        ) { token in
+            var request = DirectoryHTTP.request("\(self.configuration.baseURL)/api/confd/1.1\(path)", method: .GET)
+            request.headers.add(name: "X-Auth-Token", value: token)
+            if let tenant = self.configuration.tenant { request.headers.add(name: "Wazo-Tenant", value: tenant) }
+            return request
         }
     }
 

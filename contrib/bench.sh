@@ -6,6 +6,7 @@
 #   - the HTTP floor: the same load against /healthz, which does no database work;
 #   - delivery: the time to drain 2,000 registrations and 2,000 deregistrations through the stand-in with 50 ms
 #     of added latency, against concurrency ÷ latency (× the list size for list calls);
+#   - ingest with delivery running: the same at concurrency 32 with Snom MACs, so that each event is delivered;
 #   - memory: the peak RSS of serve while idle, during ingest and during delivery;
 #   - PBX sync: `provhook source sync` of a Kazoo stand-in with BENCH_SYNC_DEVICES (20,000) devices and with a
 #     tenth of them, whose peak RSS must not grow with the device count, then a second sync with nothing changed,
@@ -118,7 +119,18 @@ for c in 32 1 8; do
     record "ingest_c$c" "$("$bin/provhook-bench" load --url "$base" --tenant bench-ingest --secret-file "$root/ingest.secret" \
         --concurrency "$c" --seconds "$seconds" --warmup "$warmup" --pid "$serve_pid")"
 done
+# Snom MACs (000413), so that every event is delivered to the stand-in while ingest is measured, as
+# ../shared/peer/side_by_side.py measures it; the backlog left at the end is set aside so that the delivery runs
+# below measure their own devices only.
+echo "==> ingest with delivery running (Snom MACs), concurrency 32"
+record ingest_delivering_c32 "$("$bin/provhook-bench" load --url "$base" --tenant bench-ingest --secret-file "$root/ingest.secret" \
+    --mac-prefix 000413 --concurrency 32 --seconds "$seconds" --warmup "$warmup" --pid "$serve_pid")"
 stop_serve
+psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
+    "SELECT count(*) FROM devices WHERE tenant_id = 'bench-ingest' AND status = 'registered'" |
+    sed 's/^/    devices registered during that run: /'
+psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
+    "UPDATE devices SET status = 'skipped' WHERE tenant_id = 'bench-ingest' AND status = 'pending'"
 if [ -n "${BENCH_PROFILE:-}" ]; then
     perf report -i "$root/perf.data" --stdio --no-children --sort symbol --percent-limit 0.7 2>/dev/null |
         grep -v '^$' | swift demangle --simplified >perf-ingest.txt

@@ -82,6 +82,11 @@ struct ReportCommand: AsyncParsableCommand {
                 limitName: "the listener's own ceiling (no database work)")
         }
 
+        add(
+            "ingest_delivering_c32", value("ingest_delivering_c32", "rate"), "events/s",
+            limit: value("ingest_c32", "rate"), limitName: "ingest_c32, no delivery running, same run")
+        add("ingest_delivering_c32_p99", value("ingest_delivering_c32", "p99_ms"), "ms", maximum: 25)
+
         let singleLimit = Double(self.deliveryConcurrency) / (self.latencyMs / 1000)
         let register = value("delivery_register", "rate")
         add(

@@ -5,6 +5,7 @@ import ProvHookTestSupport
 import SnomRedirect
 import Testing
 import WebhookSignature
+import XMLRPC
 
 @Suite("End to end: webhook → PostgreSQL → worker → stand-in")
 struct EndToEndTests {
@@ -273,6 +274,31 @@ struct EndToEndTests {
                 "its removal was refused too")
             _ = secret
             await restarted.stop()
+            await standIn.stop()
+        }
+    }
+
+    @Test("a backlog of removals goes out in full lists of 100")
+    func fullLists() async throws {
+        try await TestDatabase.with { database in
+            _ = try await database.store.addTenant(
+                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
+                actor: "cli:test")
+            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
+            let macs = (1...250).map { String(format: "000413630%03X", $0) }
+            for mac in macs {
+                _ = try await database.store.setDesired(
+                    DeviceChange(mac: MACAddress(mac)!, desired: .deregistered), tenantID: "acme", actor: "cli:test")
+            }
+            let provhook = try await RunningProvHook.start(
+                database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint, concurrency: 2)
+            try await eventually("all removed") {
+                try await database.store.devices(DeviceFilter(status: .deregistered)).count == 250
+            }
+            // The first claim learns that removals share lists; the next fills them: 64, then 100 and 86.
+            let sizes = await standIn.state.calls.compactMap { $0.params.first?.arrayValue?.count }
+            #expect(sizes.reduce(0, +) == 250 && sizes.count <= 4, "\(sizes)")
+            await provhook.stop()
             await standIn.stop()
         }
     }

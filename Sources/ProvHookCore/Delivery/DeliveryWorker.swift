@@ -61,53 +61,83 @@ public struct DeliveryWorker: Service {
         case whenIdle(deadline: ContinuousClock.Instant)
     }
 
-    /// The delivery loop: claim while a call slot is free, run calls concurrently, sleep when nothing is due.
-    /// Returns the number of calls made.
+    /// The delivery loop: claim ahead into a short queue of calls, send each as a call slot frees, sleep when
+    /// nothing is due. Returns the number of calls made.
     ///
-    /// A slot is held only while its call is at the service: it is freed as the answer arrives, and the outcome is
-    /// written after, so the service sees `concurrency` calls in flight rather than fewer while outcomes commit.
+    /// The queue is refilled while calls are in flight, so a slot never waits for a claim: it holds between one and
+    /// two rounds of calls (`concurrency` each). Each claim asks for enough devices to fill that many calls: one
+    /// device a call while calls carry one MAC, up to `maxListSize` while devices share a list (removals, or
+    /// registrations to one URL), learnt from the previous claim. A slot is held only while its call is at the
+    /// service: it is freed as the answer arrives, and the outcome is written after, so the service sees
+    /// `concurrency` calls in flight rather than fewer while outcomes commit.
     @discardableResult
     func deliver(until stop: Stop = .atShutdown) async -> Int {
-        let slots = CallSlots(self.configuration.concurrency)
+        let concurrency = self.configuration.concurrency
+        let slots = CallSlots(concurrency)
+        var queue = CallQueue()
+        var devicesPerCall = min(self.configuration.maxListSize, 16)
+        // The last claim found less than it asked: claim again only once something new is queued.
+        var exhausted = false
         var calls = 0
         await withDiscardingTaskGroup { group in
             while !self.signal.isStopped && !Task.isCancelled {
                 if case .whenIdle(let deadline) = stop, ContinuousClock.now >= deadline { break }
-                let free = slots.free
-                var claimed: [ClaimedDevice] = []
-                if free > 0 {
+                if queue.isEmpty || (queue.count < concurrency && (!exhausted || self.signal.consumeWake())) {
+                    let wanted = 2 * concurrency - queue.count
+                    let limit = wanted * devicesPerCall
                     do {
-                        claimed = try await self.store.claimDue(
-                            limit: free * max(1, min(self.configuration.maxListSize, 16)),
-                            lease: self.configuration.lease)
+                        let claimed = try await self.store.claimDue(limit: limit, lease: self.configuration.lease)
+                        exhausted = claimed.count < limit
+                        if !claimed.isEmpty {
+                            let planned = DeliveryCall.plan(claimed, maxListSize: self.configuration.maxListSize)
+                            devicesPerCall = Self.devicesPerCall(
+                                claimed: claimed.count, calls: planned.count,
+                                maxListSize: self.configuration.maxListSize)
+                            queue.append(planned)
+                            self.logger.debug(
+                                "claimed", metadata: ["devices": "\(claimed.count)", "calls": "\(planned.count)"])
+                        }
                     } catch {
                         self.logger.error("cannot claim work", metadata: ["error": "\(error)"])
-                        if case .whenIdle = stop { break }
-                        await self.signal.wait(upTo: .seconds(2))
-                        continue
+                        if queue.isEmpty {
+                            if case .whenIdle = stop { break }
+                            await self.signal.wait(upTo: .seconds(2))
+                            continue
+                        }
                     }
                 }
-                if claimed.isEmpty {
+                guard let call = queue.first else {
                     if case .whenIdle = stop {
-                        guard free < self.configuration.concurrency else { break }
+                        guard slots.free < concurrency else { break }
                         await slots.waitForRelease()
                     } else {
-                        // New work, a freed slot (`perform` wakes the signal) or the next due time, whichever first:
-                        // a slow call in flight never holds back a new device while other slots are free.
+                        // New work or the next due time, whichever first.
                         await self.sleepUntilDue()
                     }
                     continue
                 }
-                self.logger.debug("claimed", metadata: ["devices": "\(claimed.count)", "free_slots": "\(free)"])
-                for call in DeliveryCall.plan(claimed, maxListSize: self.configuration.maxListSize) {
-                    await slots.acquire()
-                    calls += 1
-                    group.addTask { await self.perform(call, releasing: slots) }
+                await slots.acquire()
+                if self.signal.isStopped {
+                    slots.release()
+                    break
                 }
+                queue.removeFirst()
+                calls += 1
+                group.addTask { await self.perform(call, releasing: slots) }
             }
-            // The group waits for in-flight calls to finish and record their outcomes.
+            // Calls claimed but not sent go back; the group waits for in-flight calls to record their outcomes.
+            let unsent = queue.drain().flatMap(\.devices)
+            if !unsent.isEmpty { try? await self.store.releaseClaims(unsent) }
         }
         return calls
+    }
+
+    /// How many devices to claim per call wanted, after a claim of `claimed` devices planned into `calls` calls:
+    /// twice what the calls carried, so that lists fill up, and at least one.
+    static func devicesPerCall(claimed: Int, calls: Int, maxListSize: Int) -> Int {
+        guard calls > 0 else { return 1 }
+        let carried = (claimed + calls - 1) / calls
+        return max(1, min(maxListSize, 2 * carried))
     }
 
     /// Applies due work now, in this process, until nothing is due or `limit` passes; returns the calls made.
@@ -160,7 +190,6 @@ public struct DeliveryWorker: Service {
         }
         let latency = ContinuousClock.now - started
         slots.release()
-        self.signal.wake()
         let latencyMS = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15
         let outcomes = call.devices.map { device in
             self.outcome(for: device, call: call, result: result, callID: callID, latencyMS: latencyMS)

@@ -39,6 +39,14 @@ public final class WorkSignal: Sendable {
     /// Whether `stop()` was called.
     public var isStopped: Bool { self.state.withLock { $0.isStopped } }
 
+    /// Whether a wake arrived since the last wait, clearing it: for a loop that is busy and looks without waiting.
+    public func consumeWake() -> Bool {
+        self.state.withLock { state in
+            defer { state.isPending = false }
+            return state.isPending
+        }
+    }
+
     /// Returns on a wake, on `stop()`, or after `limit`, whichever comes first.
     public func wait(upTo limit: Duration) async {
         let ready = self.state.withLock { state -> Bool in

@@ -127,13 +127,13 @@ extension JournalEntry {
 
     /// A reconcile run.
     public static func reconcileRun(
-        tenantID: String?, devicesChecked: Int, findings: Int, prune: Bool, dryRun: Bool, actor: String
+        tenantID: String?, devicesChecked: Int, findings: Int, calls: Int, prune: Bool, dryRun: Bool, actor: String
     ) -> JournalEntry {
         JournalEntry(
             tenantID: tenantID, mac: nil, actor: actor, action: .reconcileRun, outcome: dryRun ? .dryRun : .ok,
             detail: [
                 "devices_checked": .int(Int64(devicesChecked)), "findings": .int(Int64(findings)),
-                "prune": .bool(prune),
+                "calls": .int(Int64(calls)), "prune": .bool(prune),
             ])
     }
 }

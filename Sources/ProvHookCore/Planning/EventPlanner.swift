@@ -64,6 +64,21 @@ public struct EventPlanner: Sendable {
         return .success(changes)
     }
 
+    /// The one change of an event that names one MAC to register or deregister and nothing else (`device.added`, or
+    /// `device.removed` with its MAC), before the checks that need the database; nil for any other event.
+    /// The store records such an event in one round trip, and falls back on `plan` when the database says a check
+    /// applies (`ingest_event` in sql/).
+    func singleChange(_ event: DeviceEvent) -> DeviceChange? {
+        switch event {
+        case .added(let mac, let deviceID, let extensionNumber, let model):
+            self.change(mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model)
+        case .removed(let mac?, _):
+            self.change(mac, .deregistered)
+        case .removed, .updated:
+            nil
+        }
+    }
+
     private func change(
         _ mac: MACAddress, _ desired: DesiredState, deviceID: String? = nil, extensionNumber: String? = nil,
         model: String? = nil

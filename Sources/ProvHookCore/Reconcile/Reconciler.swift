@@ -32,6 +32,10 @@ public struct Reconciler: Sendable {
         public var devicesChecked = 0
         public var inSync = 0
         public var findings: [Finding] = []
+        /// Calls made to the service: the lists, and the checks of one device each.
+        public var calls = 0
+        /// Devices found in sync by a list alone, with no call of their own.
+        public var settledByLists = 0
     }
 
     public var store: Store
@@ -54,50 +58,32 @@ public struct Reconciler: Sendable {
     }
 
     /// Runs a reconciliation; `progress` is called with (checked, total) as devices are checked.
+    ///
+    /// The service is asked by lists where it can be: `listPhones(model, url)` answers, in one call, every MAC of a
+    /// model registered to our account at a URL, so the devices that share a model and a URL are compared as a
+    /// whole set; and when every tenant is reconciled, `listPhones(model)` for each model finds the MACs the
+    /// database does not know and settles the deregistered devices of those models. A device is then checked on
+    /// its own (`getPhoneRedirection` or `checkPhone`) only where a list cannot settle it: its model is unknown or
+    /// not one of `models`, it is the only device at its URL, or the list does not hold it (then the check says
+    /// why: a URL that drifted, a registration missing, another owner).
     public func run(
         tenantID: String?, dryRun: Bool, prune: Bool, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws -> Summary {
-        var devices: [Device] = []
-        var after: String?
-        repeat {
-            let page = try await self.store.devices(DeviceFilter(tenantID: tenantID, afterMAC: after, limit: 5000))
-            devices += page.filter { $0.status != .skipped && $0.status != .pending }
-            after = page.count == 5000 ? page.last?.mac : nil
-        } while after != nil
-
         var summary = Summary()
-        summary.devicesChecked = devices.count
-        let total = devices.count
         var findings: [Finding] = []
-        try await withThrowingTaskGroup(of: Finding?.self) { group in
-            var next = 0
-            var done = 0
-            func add() {
-                guard next < devices.count else { return }
-                let device = devices[next]
-                next += 1
-                group.addTask { await self.check(device) }
-            }
-            for _ in 0..<self.concurrency { add() }
-            while let result = try await group.next() {
-                done += 1
-                if done % 100 == 0 || done == total { progress(done, total) }
-                if let result { findings.append(result) }
-                add()
-            }
-        }
-        summary.inSync = devices.count - findings.count
+        let total = try await self.store.reconcilableDeviceCount(tenantID: tenantID)
 
-        // MACs registered to our account that the database does not know (only when looking at all tenants).
+        // Every MAC of each model registered to our account (only when looking at all tenants).
+        var ours: Set<String> = []
+        var scannedModels: Set<String> = []
+        // Read before the lists: a MAC a webhook claims while they are read is reported, and a prune leaves it alone.
+        let known = tenantID == nil ? try await self.store.knownMACs() : []
         if tenantID == nil {
-            let known = try await self.store.knownMACs()
-            var unknown: Set<MACAddress> = []
             for model in self.models {
+                summary.calls += 1
                 do {
-                    for mac in try await self.service.listPhones(model: model, url: nil)
-                    where !known.contains(mac.canonical) {
-                        unknown.insert(mac)
-                    }
+                    for mac in try await self.service.listPhones(model: model, url: nil) { ours.insert(mac.canonical) }
+                    scannedModels.insert(model)
                 } catch {
                     findings.append(
                         Finding(
@@ -105,10 +91,75 @@ public struct Reconciler: Sendable {
                             actual: "listPhones \(model): \(error)", action: .error))
                 }
             }
-            for mac in unknown.sorted() {
+        }
+
+        // The registered devices that share a model and a URL, each group as one list.
+        let groups = try await self.store.reconcileGroups(tenantID: tenantID).compactMap { group -> ListGroup? in
+            guard let model = self.listModel(group.model) else { return nil }
+            return ListGroup(model: model, url: group.url)
+        }
+        var listed: [ListGroup: Set<String>] = [:]
+        try await withThrowingTaskGroup(of: (ListGroup, Set<String>?).self) { tasks in
+            var next = 0
+            func add() {
+                guard next < groups.count else { return }
+                let group = groups[next]
+                next += 1
+                tasks.addTask {
+                    let macs = try? await self.service.listPhones(model: group.model, url: group.url)
+                    return (group, macs.map { Set($0.map(\.canonical)) })
+                }
+            }
+            for _ in 0..<self.concurrency { add() }
+            while let (group, macs) = try await tasks.next() {
+                summary.calls += 1
+                // A list that failed settles nothing: its devices are checked one by one.
+                if let macs { listed[group] = macs }
+                add()
+            }
+        }
+
+        // The devices, a page at a time: those a list settles need no call; the others are checked one by one.
+        var checked = 0
+        var after: String?
+        repeat {
+            let page = try await self.store.devices(DeviceFilter(tenantID: tenantID, afterMAC: after, limit: 5000))
+            after = page.count == 5000 ? page.last?.mac : nil
+            var toCheck: [Device] = []
+            for device in page where device.status != .skipped && device.status != .pending {
+                checked += 1
+                if self.settledByList(device, listed: listed, ours: ours, scannedModels: scannedModels) {
+                    summary.settledByLists += 1
+                } else {
+                    toCheck.append(device)
+                }
+            }
+            try await withThrowingTaskGroup(of: Finding?.self) { tasks in
+                var next = 0
+                func add() {
+                    guard next < toCheck.count else { return }
+                    let device = toCheck[next]
+                    next += 1
+                    tasks.addTask { await self.check(device) }
+                }
+                for _ in 0..<self.concurrency { add() }
+                while let result = try await tasks.next() {
+                    summary.calls += 1
+                    if let result { findings.append(result) }
+                    add()
+                }
+            }
+            progress(checked, max(total, checked))
+        } while after != nil
+        summary.devicesChecked = checked
+        summary.inSync = checked - findings.filter { !$0.mac.isEmpty }.count
+
+        // MACs registered to our account that the database does not know.
+        if tenantID == nil {
+            for mac in ours.subtracting(known).sorted() {
                 findings.append(
                     Finding(
-                        kind: "unknown_mac", mac: mac.canonical, tenantID: nil, expected: "not registered",
+                        kind: "unknown_mac", mac: mac, tenantID: nil, expected: "not registered",
                         actual: "registered to our account", action: .reported))
             }
         }
@@ -151,11 +202,42 @@ public struct Reconciler: Sendable {
         }
         entries.append(
             .reconcileRun(
-                tenantID: tenantID, devicesChecked: devices.count, findings: findings.count, prune: prune,
-                dryRun: dryRun, actor: self.actor))
+                tenantID: tenantID, devicesChecked: summary.devicesChecked, findings: findings.count,
+                calls: summary.calls, prune: prune, dryRun: dryRun, actor: self.actor))
         try await self.store.appendJournal(entries)
         summary.findings = findings
         return summary
+    }
+
+    /// The devices at one URL with one model, asked as a list.
+    struct ListGroup: Hashable, Sendable {
+        var model: String
+        var url: String
+    }
+
+    /// The model name to ask `listPhones` for a device's model, as the PBX gave it: one of `models`, or one of them
+    /// without its `snom` prefix (`D785` for `snomD785`); nil when none matches.
+    func listModel(_ model: String?) -> String? {
+        guard let model, !model.isEmpty else { return nil }
+        if self.models.contains(model) { return model }
+        return self.models.first {
+            $0.lowercased() == "snom" + model.lowercased() || $0.lowercased() == model.lowercased()
+        }
+    }
+
+    /// Whether the lists alone show `device` as it should be.
+    private func settledByList(
+        _ device: Device, listed: [ListGroup: Set<String>], ours: Set<String>, scannedModels: Set<String>
+    ) -> Bool {
+        guard let model = self.listModel(device.model) else { return false }
+        switch device.desired {
+        case .registered:
+            guard let url = device.url, let macs = listed[ListGroup(model: model, url: url)] else { return false }
+            return macs.contains(device.mac)
+        case .deregistered:
+            // Listed under no model: not ours. Whether another account holds it does not matter for a removal.
+            return scannedModels.count == self.models.count && !ours.contains(device.mac)
+        }
     }
 
     /// Compares one device with the service.

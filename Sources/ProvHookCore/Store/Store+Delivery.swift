@@ -27,7 +27,9 @@ extension Store {
                 SELECT (SELECT d.tenant_id FROM devices d
                         WHERE d.status = 'pending' AND d.tenant_id > t.tenant_id ORDER BY d.tenant_id LIMIT 1)
                 FROM tenants t WHERE t.tenant_id IS NOT NULL
-            ), candidates AS (
+            ), candidates AS MATERIALIZED (
+                -- Materialized: inlined, the planner may run this once per waiting device (a nested loop), which
+                -- made a claim quadratic in the backlog.
                 SELECT c.mac, c.rank, c.next_attempt_at
                 FROM tenants t CROSS JOIN LATERAL (
                     SELECT d.mac, d.next_attempt_at, row_number() OVER (ORDER BY d.next_attempt_at) AS rank
@@ -48,8 +50,12 @@ extension Store {
                     ORDER BY d.next_attempt_at
                     LIMIT \(limit)
                 ) o
+            ), ranked AS MATERIALIZED (
+                -- The first in turn, with room for rows that another worker holds locked: the join below then reads
+                -- only these, whatever the number of tenants and of waiting devices.
+                SELECT mac, rank, next_attempt_at FROM candidates ORDER BY rank, next_attempt_at LIMIT \(2 * limit)
             ), due AS (
-                SELECT d.mac FROM devices d JOIN candidates c ON c.mac = d.mac
+                SELECT d.mac FROM ranked c JOIN devices d ON d.mac = c.mac
                 WHERE d.status = 'pending' AND d.next_attempt_at <= now()
                   AND (d.claimed_until IS NULL OR d.claimed_until < now())
                 ORDER BY c.rank, c.next_attempt_at
@@ -76,8 +82,9 @@ extension Store {
         "(extract(epoch FROM \(table).claimed_until) * 1000000)::bigint"
     }
 
-    /// Writes outcomes and their journal rows in one transaction. A device whose generation moved on while the
-    /// call was in flight keeps its new desired state: only its claim is released, and its row says `superseded`.
+    /// Writes outcomes and their journal rows in one statement. A device whose generation moved on while the call
+    /// was in flight keeps its new desired state: only its claim is released, and its row says `superseded`; a
+    /// device whose claim passed to another worker is left alone, and its row says `claim_lost`.
     /// Returns the MACs whose outcome was written.
     @discardableResult
     public func recordOutcomes(_ outcomes: [DeliveryOutcome]) async throws(StoreError) -> Set<String> {
@@ -90,49 +97,53 @@ extension Store {
         let delays = outcomes.map {
             Double($0.retryAfter.components.seconds) + Double($0.retryAfter.components.attoseconds) / 1e18
         }
-        let logger = self.logger
-        return try await self.transaction("recording call outcomes") { connection in
-            let written = try await connection.rows(
-                """
-                WITH input AS (
-                    SELECT * FROM unnest(\(macs)::text[], \(generations)::bigint[], \(statuses)::text[], \(errors)::text[],
-                                         \(delays)::float8[], \(tokens)::bigint[]) AS i(mac, generation, status, error, delay, claim)
-                ), written AS (
-                    -- One statement for both cases, so that a concurrent change of the desired state is seen as it
-                    -- commits (the row is re-read after waiting for it): the outcome is applied only to the generation
-                    -- it was for, and the claim is released either way, but only if this claim still holds it.
-                    UPDATE devices d SET
-                        status = CASE WHEN d.generation = i.generation THEN i.status ELSE d.status END,
-                        last_error = CASE WHEN d.generation = i.generation THEN NULLIF(i.error, '') ELSE d.last_error END,
-                        next_attempt_at = CASE WHEN d.generation = i.generation
-                            THEN now() + make_interval(secs => i.delay) ELSE d.next_attempt_at END,
-                        updated_at = CASE WHEN d.generation = i.generation THEN now() ELSE d.updated_at END,
-                        claimed_until = NULL
-                    FROM input i
-                    WHERE d.mac = i.mac AND \(unescaped: Self.claimTokenOf("d")) = i.claim
-                    RETURNING d.mac, d.generation = i.generation AS applied
-                )
-                SELECT i.mac, coalesce(w.applied, false), w.mac IS NOT NULL
+        let journal = outcomes.map(\.journal)
+        let tenants = journal.map { $0.tenantID ?? "" }
+        let actors = journal.map(\.actor)
+        let actions = journal.map(\.action)
+        let results = journal.map(\.outcome)
+        let details = journal.map { JSONValue.encodeObject($0.detail) }
+        let superseded = JSONValue.encodeObject([
+            "superseded": true,
+            "note": "the desired state changed during the call; the newer generation will be applied",
+        ])
+        let claimLost = JSONValue.encodeObject([
+            "claim_lost": true, "note": "the claim expired before the answer; another worker has the device",
+        ])
+        let rows = try await self.rows(
+            "recording call outcomes",
+            """
+            WITH input AS (
+                SELECT * FROM unnest(\(macs)::text[], \(generations)::bigint[], \(statuses)::text[], \(errors)::text[],
+                                     \(delays)::float8[], \(tokens)::bigint[], \(tenants)::text[], \(actors)::text[],
+                                     \(actions)::text[], \(results)::text[], \(details)::text[])
+                    WITH ORDINALITY AS i(mac, generation, status, error, delay, claim, tenant, actor, action, result,
+                                         detail, n)
+            ), written AS (
+                -- One statement for both cases, so that a concurrent change of the desired state is seen as it
+                -- commits (the row is re-read after waiting for it): the outcome is applied only to the generation
+                -- it was for, and the claim is released either way, but only if this claim still holds it.
+                UPDATE devices d SET
+                    status = CASE WHEN d.generation = i.generation THEN i.status ELSE d.status END,
+                    last_error = CASE WHEN d.generation = i.generation THEN NULLIF(i.error, '') ELSE d.last_error END,
+                    next_attempt_at = CASE WHEN d.generation = i.generation
+                        THEN now() + make_interval(secs => i.delay) ELSE d.next_attempt_at END,
+                    updated_at = CASE WHEN d.generation = i.generation THEN now() ELSE d.updated_at END,
+                    claimed_until = NULL
+                FROM input i
+                WHERE d.mac = i.mac AND \(unescaped: Self.claimTokenOf("d")) = i.claim
+                RETURNING d.mac, d.generation = i.generation AS applied
+            ), journaled AS (
+                INSERT INTO journal (tenant_id, mac, actor, action, outcome, detail)
+                SELECT NULLIF(i.tenant, ''), i.mac, i.actor, i.action, i.result,
+                       i.detail::jsonb || CASE WHEN w.mac IS NULL THEN \(claimLost)::jsonb
+                                               WHEN NOT w.applied THEN \(superseded)::jsonb ELSE '{}'::jsonb END
                 FROM input i LEFT JOIN written w ON w.mac = i.mac
-                """, as: (String, Bool, Bool).self, logger: logger)
-            let applied = Set(written.filter(\.1).map(\.0))
-            let lost = Set(written.filter { !$0.2 }.map(\.0))
-            let entries = outcomes.map { outcome -> JournalEntry in
-                var entry = outcome.journal
-                let mac = outcome.device.mac.canonical
-                if lost.contains(mac) {
-                    entry.detail["claim_lost"] = true
-                    entry.detail["note"] = "the claim expired before the answer; another worker has the device"
-                } else if !applied.contains(mac) {
-                    entry.detail["superseded"] = true
-                    entry.detail["note"] =
-                        "the desired state changed during the call; the newer generation will be applied"
-                }
-                return entry
-            }
-            try await Self.appendJournal(entries, on: connection, logger: logger)
-            return applied
-        }
+                ORDER BY i.n
+            )
+            SELECT mac FROM written WHERE applied
+            """, as: String.self)
+        return Set(rows)
     }
 
     /// Releases claims without recording a call, for example at shutdown before the call was sent.

@@ -56,37 +56,11 @@ extension Store {
         _ change: DeviceChange, tenantID: String, source: String? = nil, on connection: PostgresConnection,
         logger: Logger
     ) async throws -> (generation: Int64, url: String?)? {
-        let mac = change.mac.canonical
-        if let deviceID = change.deviceID {
-            // device_id is unique per tenant: the id moves to this MAC. The caller holds `lockDeviceID`.
-            try await connection.query(
-                """
-                UPDATE devices SET device_id = NULL
-                WHERE tenant_id = \(tenantID) AND device_id = \(deviceID) AND mac <> \(mac)
-                """,
-                logger: logger)
-        }
-        let status = change.isSkipped ? DeviceStatus.skipped.rawValue : DeviceStatus.pending.rawValue
         let rows = try await connection.rows(
             """
-            INSERT INTO devices AS d (mac, tenant_id, device_id, extension, model, desired, url, status, source)
-            VALUES (\(mac), \(tenantID), \(change.deviceID), \(change.extensionNumber), \(change.model),
-                    \(change.desired.rawValue),
-                    CASE WHEN \(change.desired.rawValue) = 'registered' THEN COALESCE(\(change.url),
-                        (SELECT render_url(url_template, \(mac)) FROM tenants WHERE id = \(tenantID))) END,
-                    \(status), \(source))
-            ON CONFLICT (mac) DO UPDATE SET
-                tenant_id = EXCLUDED.tenant_id,
-                device_id = COALESCE(EXCLUDED.device_id, CASE WHEN d.tenant_id = EXCLUDED.tenant_id THEN d.device_id END),
-                extension = COALESCE(EXCLUDED.extension, CASE WHEN d.tenant_id = EXCLUDED.tenant_id THEN d.extension END),
-                source = COALESCE(EXCLUDED.source, CASE WHEN d.tenant_id = EXCLUDED.tenant_id THEN d.source END),
-                model = COALESCE(EXCLUDED.model, d.model),
-                desired = EXCLUDED.desired,
-                url = COALESCE(EXCLUDED.url, d.url),
-                status = EXCLUDED.status,
-                generation = d.generation + 1
-            WHERE d.tenant_id = EXCLUDED.tenant_id OR d.desired = 'deregistered'
-            RETURNING generation, url
+            SELECT generation, url FROM device_set_desired(
+                \(tenantID), \(change.mac.canonical), \(change.desired.rawValue), \(change.deviceID),
+                \(change.extensionNumber), \(change.model), \(change.isSkipped), \(source), \(change.url))
             """, as: (Int64, String?).self, logger: logger)
         return rows.first.map { ($0.0, $0.1) }
     }

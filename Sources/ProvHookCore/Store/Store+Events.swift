@@ -32,6 +32,13 @@ extension Store {
         var attempt = 1
         while true {
             do {
+                if let change = planner.singleChange(event),
+                    let result = try await self.ingestInOneCall(
+                        change, type: event.type, tenantID: tenantID, eventID: eventID, payloadText: payloadText,
+                        actor: actor, source: source)
+                {
+                    return result
+                }
                 return try await self.rawTransaction("recording the event") { connection in
                     try await Self.record(
                         event, tenantID: tenantID, eventID: eventID, payloadText: payloadText, actor: actor,
@@ -53,6 +60,36 @@ extension Store {
                 ])
                 return .rejected(rejection)
             }
+        }
+    }
+
+    /// Records an event of one change in one statement (`ingest_event` in sql/), outside any transaction; nil when
+    /// the database answers that the event needs the full transaction, having written nothing.
+    private func ingestInOneCall(
+        _ change: DeviceChange, type: DeviceEventType, tenantID: String, eventID: String, payloadText: String,
+        actor: String, source: String?
+    ) async throws -> IngestResult? {
+        // The journal row as the full path writes it; the statement adds the generation and URL it decides.
+        var entry = JournalEntry.eventAccepted(
+            change, type: type, generation: 0, url: nil, tenantID: tenantID, actor: actor, eventID: eventID)
+        entry.detail["generation"] = nil
+        let detail = JSONValue.encodeObject(entry.detail)
+        let (action, outcome) = (entry.action, entry.outcome)
+        let logger = self.logger
+        let answer = try await self.withLease("recording the event") { connection in
+            try await connection.rows(
+                """
+                SELECT outcome FROM ingest_event(
+                    \(tenantID), \(eventID), \(type.rawValue), \(payloadText)::jsonb, \(change.mac.canonical),
+                    \(change.desired.rawValue), \(change.deviceID), \(change.extensionNumber), \(change.model),
+                    \(change.isSkipped), \(source), \(actor), \(action), \(outcome), \(detail)::jsonb)
+                """, as: String.self, logger: logger
+            ).first
+        }
+        switch answer {
+        case "accepted": return .accepted(queued: !change.isSkipped)
+        case "duplicate": return .duplicate
+        default: return nil
         }
     }
 

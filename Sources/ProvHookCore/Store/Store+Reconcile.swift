@@ -58,6 +58,33 @@ extension Store {
         }
     }
 
+    /// The model and URL of registered devices that share both, with how many there are: what reconcile asks the
+    /// service for as lists. Devices waiting for delivery or skipped are not reconciled.
+    public func reconcileGroups(
+        tenantID: String?
+    ) async throws(StoreError) -> [(model: String, url: String, count: Int)] {
+        try await self.rows(
+            "grouping devices by model and URL",
+            """
+            SELECT model, url, count(*)::bigint FROM devices
+            WHERE desired = 'registered' AND status NOT IN ('pending', 'skipped') AND model IS NOT NULL
+              AND url IS NOT NULL AND (\(tenantID)::text IS NULL OR tenant_id = \(tenantID))
+            GROUP BY model, url HAVING count(*) >= 2
+            """, as: (String, String, Int64).self
+        ).map { (model: $0.0, url: $0.1, count: Int($0.2)) }
+    }
+
+    /// How many devices reconcile compares: neither waiting for delivery nor skipped.
+    public func reconcilableDeviceCount(tenantID: String?) async throws(StoreError) -> Int {
+        try await self.rows(
+            "counting devices",
+            """
+            SELECT count(*)::bigint FROM devices
+            WHERE status NOT IN ('pending', 'skipped') AND (\(tenantID)::text IS NULL OR tenant_id = \(tenantID))
+            """, as: Int64.self
+        ).first.map(Int.init) ?? 0
+    }
+
     /// Every MAC the database knows, in any state.
     public func knownMACs() async throws(StoreError) -> Set<String> {
         Set(try await self.rows("listing MACs", "SELECT mac FROM devices", as: String.self))

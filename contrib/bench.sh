@@ -10,7 +10,12 @@
 #   - memory: the peak RSS of serve while idle, during ingest and during delivery;
 #   - PBX sync: `provhook source sync` of a Kazoo stand-in with BENCH_SYNC_DEVICES (20,000) devices and with a
 #     tenth of them, whose peak RSS must not grow with the device count, then a second sync with nothing changed,
-#     which must queue no call and write only its run row to the journal.
+#     which must queue no call and write only its run row to the journal;
+#   - the fleet: BENCH_FLEET (100,000) devices across BENCH_FLEET_TENANTS (200) tenants onboarded through the
+#     listener; the claim query at 1,000 and at 100,000 applied devices; re-pointing a tenant of a tenth of them with
+#     and without <mac>; the first and the last page of devices; a reconcile of the whole fleet (calls per device);
+#     `journal seal` and `journal verify` over BENCH_JOURNAL_ROWS (1,000,000) rows; and the growth from
+#     BENCH_GROWTH_EVENTS / 10 events to BENCH_GROWTH_EVENTS (20,000), ingest and drain.
 # It prints a table and writes bench-results.json (figure, limit and ratio for each measurement).
 #
 #   contrib/bench.sh            the full run, release build (about 3 minutes after the build)
@@ -27,9 +32,13 @@ smoke=false
 [ "${1:-}" = --smoke ] && smoke=true
 if $smoke; then
     seconds=${BENCH_SECONDS:-1} warmup=0 devices=${BENCH_DEVICES:-100} sync_devices=${BENCH_SYNC_DEVICES:-1000}
+    fleet=${BENCH_FLEET:-3000} fleet_tenants=${BENCH_FLEET_TENANTS:-10} journal_rows=${BENCH_JOURNAL_ROWS:-30000}
+    growth_events=${BENCH_GROWTH_EVENTS:-2000}
     configuration=${BENCH_CONFIGURATION:-debug} output=${BENCH_OUTPUT:-bench-results.smoke.json}
 else
     seconds=${BENCH_SECONDS:-5} warmup=1 devices=${BENCH_DEVICES:-2000} sync_devices=${BENCH_SYNC_DEVICES:-20000}
+    fleet=${BENCH_FLEET:-100000} fleet_tenants=${BENCH_FLEET_TENANTS:-200} journal_rows=${BENCH_JOURNAL_ROWS:-1000000}
+    growth_events=${BENCH_GROWTH_EVENTS:-20000}
     configuration=${BENCH_CONFIGURATION:-release} output=${BENCH_OUTPUT:-bench-results.json}
 fi
 delivery_concurrency=${BENCH_DELIVERY_CONCURRENCY:-8}
@@ -70,17 +79,23 @@ umask 077
 od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$root/stand-in.password"
 umask 022
 
-"$bin/fake-redirect" --account "bench:$(cat "$root/stand-in.password"):Bench" --latency-ms "$latency_ms" \
-    --tls-ca-out "$root/stand-in-ca.pem" --port-file "$root/stand-in.port" >"$root/stand-in.log" 2>&1 &
-children+=($!)
-for _ in $(seq 1 100); do [ -s "$root/stand-in.port" ] && break; sleep 0.1; done
-[ -s "$root/stand-in.port" ] || { cat "$root/stand-in.log" >&2; echo "provhook: the stand-in did not start" >&2; exit 1; }
+stand_in_pid=
+start_stand_in() {  # start_stand_in NAME: a fresh stand-in with nothing registered, and provhook pointed at it
+    "$bin/fake-redirect" --account "bench:$(cat "$root/stand-in.password"):Bench" --latency-ms "$latency_ms" \
+        --tls-ca-out "$root/stand-in-$1-ca.pem" --port-file "$root/stand-in-$1.port" >"$root/stand-in-$1.log" 2>&1 &
+    stand_in_pid=$!
+    children+=($stand_in_pid)
+    for _ in $(seq 1 100); do [ -s "$root/stand-in-$1.port" ] && break; sleep 0.1; done
+    [ -s "$root/stand-in-$1.port" ] || { cat "$root/stand-in-$1.log" >&2; echo "provhook: the stand-in did not start" >&2; exit 1; }
+    export PROVHOOK_REDIRECT_URL="https://localhost:$(tr -d '\n' <"$root/stand-in-$1.port")/xmlrpc/"
+    export PROVHOOK_REDIRECT_CA_FILE=$root/stand-in-$1-ca.pem
+}
+start_stand_in first
 
 http_port=$(pg_free_port)
 export PROVHOOK_LISTEN=127.0.0.1:$http_port PROVHOOK_ADMIN_LISTEN=127.0.0.1:$(pg_free_port) PROVHOOK_LOG_LEVEL=warning
-export PROVHOOK_REDIRECT_URL="https://localhost:$(tr -d '\n' <"$root/stand-in.port")/xmlrpc/"
 export PROVHOOK_REDIRECT_USER=bench PROVHOOK_REDIRECT_PASSWORD_FILE=$root/stand-in.password
-export PROVHOOK_REDIRECT_CA_FILE=$root/stand-in-ca.pem PROVHOOK_REDIRECT_CONCURRENCY=$delivery_concurrency
+export PROVHOOK_REDIRECT_CONCURRENCY=$delivery_concurrency
 base=http://127.0.0.1:$http_port
 
 start_serve() {
@@ -119,12 +134,12 @@ for c in 32 1 8; do
     record "ingest_c$c" "$("$bin/provhook-bench" load --url "$base" --tenant bench-ingest --secret-file "$root/ingest.secret" \
         --concurrency "$c" --seconds "$seconds" --warmup "$warmup" --pid "$serve_pid")"
 done
-# Snom MACs (000413), so that every event is delivered to the stand-in while ingest is measured, as
+# Snom MACs (589EC6, apart from the 000413 MACs of the delivery runs), so that every event is delivered to the stand-in while ingest is measured, as
 # ../shared/peer/side_by_side.py measures it; the backlog left at the end is set aside so that the delivery runs
 # below measure their own devices only.
 echo "==> ingest with delivery running (Snom MACs), concurrency 32"
 record ingest_delivering_c32 "$("$bin/provhook-bench" load --url "$base" --tenant bench-ingest --secret-file "$root/ingest.secret" \
-    --mac-prefix 000413 --concurrency 32 --seconds "$seconds" --warmup "$warmup" --pid "$serve_pid")"
+    --mac-prefix 589EC6 --concurrency 32 --seconds "$seconds" --warmup "$warmup" --pid "$serve_pid")"
 stop_serve
 psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
     "SELECT count(*) FROM devices WHERE tenant_id = 'bench-ingest' AND status = 'registered'" |
@@ -194,6 +209,132 @@ sync_run() {  # sync_run COUNT NAME FIRST_MAC: a fresh Kazoo stand-in with COUNT
 echo "==> PBX sync: $((sync_devices / 10)) and $sync_devices devices from a Kazoo stand-in, each synced twice"
 sync_run $((sync_devices / 10)) small 000414000001
 sync_run "$sync_devices" large 000415000001
+
+
+# --- The fleet: BENCH_FLEET devices (100,000) across BENCH_FLEET_TENANTS tenants (200), onboarded through the
+# webhook listener. The first tenant holds a tenth of them (10,000), for the re-point. Every template shares its URL
+# across the tenant's devices ({mac} is the phone's own placeholder), as Snom's provisioning URLs usually do, so
+# registrations go out as lists and reconcile can compare whole lists. The devices left by the runs above are not
+# part of it: they are deleted first, with a fresh stand-in, so that what follows measures the fleet alone.
+psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "DELETE FROM devices"
+kill "$stand_in_pid"
+start_stand_in fleet
+fleet_big=$((fleet / 10))
+mkdir -p "$root/fleet-secrets"
+umask 077
+for i in $(seq 0 $((fleet_tenants - 1))); do
+    t=$(printf 'fleet-%03d' "$i")
+    "$bin/provhook" tenant add "$t" --url-template "https://prov.example.com/$t/{mac}.xml" | grep -o 'whsec_[^ ]*' >"$root/fleet-secrets/$t"
+done
+umask 022
+(umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$root/admin.token")
+admin_port=$(pg_free_port)
+export PROVHOOK_ADMIN_LISTEN=127.0.0.1:$admin_port PROVHOOK_ADMIN_TOKEN_FILE=$root/admin.token
+journal_max() { psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT coalesce(max(id), 0) FROM journal'; }
+seed() {  # seed NAME COUNT FIRST SHARE: onboard COUNT devices from counter FIRST, then wait until all are registered
+    local after
+    after=$(journal_max)
+    record "$1_ingest" "$("$bin/provhook-bench" seed --url "$base" --secrets "$root/fleet-secrets" --devices "$2" \
+        --first "$3" --first-share "$4" --mac-prefix 00087B)"
+    record "$1_drain" "$("$bin/provhook-bench" drain --database-url "$PROVHOOK_DATABASE_URL" --tenant - --mac-prefix 00087B \
+        --count $(($3 + $2)) --status registered --after-id "$after" --timeout 1800 --pid "$serve_pid")"
+}
+claim_time() {  # claim_time NAME: the claim query with 1,000 devices waiting in their own tenant, the worker stopped
+    "$bin/provhook" tenant add "claim-$1" --url-template 'https://prov.example.com/claim/<mac>.xml' >/dev/null
+    "$bin/provhook-bench" fill --database-url "$PROVHOOK_DATABASE_URL" --tenant "claim-$1" --mac-prefix 000413 --count 1000 >/dev/null
+    psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'ANALYZE devices'
+    record "$1" "$("$bin/provhook-bench" claim --database-url "$PROVHOOK_DATABASE_URL" --limit 64 --repeat 20 |
+        sed "s/}$/,\"applied\":$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "SELECT count(*) FROM devices WHERE status = 'registered'")}/")"
+    psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "DELETE FROM devices WHERE tenant_id = 'claim-$1'"
+}
+
+echo "==> fleet: $fleet devices across $fleet_tenants tenants ($fleet_big in the first)"
+first_share=$((fleet_big < 1000 ? fleet_big : 1000))
+start_serve
+seed fleet_first 1000 0 "$first_share"
+stop_serve
+claim_time claim_1k
+start_serve
+seed fleet "$((fleet - 1000))" 1000 "$((fleet_big - first_share))"
+stop_serve
+claim_time claim_100k
+
+echo "==> reconcile of the whole fleet (consistent), dry run"
+"$bin/provhook" reconcile --dry-run >"$root/reconcile.out" 2>&1 &
+reconcile=$!
+record reconcile_fleet_memory "$("$bin/provhook-bench" memory --pid "$reconcile" --until-exit --seconds 1800)"
+wait "$reconcile" || { cat "$root/reconcile.out" >&2; exit 1; }
+record reconcile_fleet "$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
+    "SELECT json_build_object('devices', (detail->>'devices_checked')::int, 'calls', (detail->>'calls')::int,
+            'findings', (detail->>'findings')::int)
+     FROM journal WHERE action = 'reconcile.run' ORDER BY id DESC LIMIT 1")"
+
+repoint() {  # repoint NAME TEMPLATE: re-point the first tenant, and time until every one of its devices is registered again
+    local after started finished
+    after=$(journal_max)
+    started=$(date +%s.%N)
+    "$bin/provhook" tenant update fleet-000 --url-template "$2" >/dev/null
+    finished=$(date +%s.%N)
+    record "$1" "$("$bin/provhook-bench" drain --database-url "$PROVHOOK_DATABASE_URL" --tenant - --mac-prefix 00087B \
+        --count "$fleet" --status registered --after-id "$after" --timeout 1800 --pid "$serve_pid" |
+        sed "s/}$/,\"update_seconds\":$(awk "BEGIN { print $finished - $started }"),\"tenant_devices\":$fleet_big}/")"
+}
+echo "==> re-point the first tenant ($fleet_big devices), without and with <mac> in the template"
+start_serve
+repoint repoint_shared_url 'https://prov2.example.com/fleet-000/{mac}.xml'
+repoint repoint_per_mac 'https://prov3.example.com/fleet-000/<mac>.xml'
+
+echo "==> pages at $fleet devices: the first and the last, by keyset"
+last_mac=$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT mac FROM devices ORDER BY mac DESC OFFSET 1000 LIMIT 1')
+page_ms() {  # page_ms QUERY: the median of 5 admin API requests, in ms
+    for _ in 1 2 3 4 5; do
+        curl -fsS -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $(cat "$root/admin.token")" \
+            "http://127.0.0.1:$admin_port/v1/devices?limit=1000$1"
+    done | sort -n | sed -n 3p | awk '{printf "%.3f", $1 * 1000}'
+}
+cli_ms() {  # cli_ms ARGS…: one `provhook device list`, in ms
+    local started finished
+    started=$(date +%s%N)
+    "$bin/provhook" device list --limit 1000 "$@" >/dev/null
+    finished=$(date +%s%N)
+    echo $(((finished - started) / 1000000))
+}
+record page_admin "{\"first_ms\":$(page_ms ''),\"last_ms\":$(page_ms "&after=$last_mac"),\"devices\":$fleet}"
+record page_cli "{\"first_ms\":$(cli_ms),\"last_ms\":$(cli_ms --after "$last_mac"),\"devices\":$fleet}"
+stop_serve
+
+echo "==> journal: $journal_rows rows, sealed, then verified"
+psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
+    "INSERT INTO journal (actor, action, outcome, detail)
+     SELECT 'bench:filler', 'bench.filler', 'ok', jsonb_build_object('n', g)
+     FROM generate_series(1, greatest(0, $journal_rows - (SELECT count(*) FROM journal))) g"
+"$bin/provhook" journal seal >/dev/null &
+seal=$!
+record journal_seal "$("$bin/provhook-bench" memory --pid "$seal" --until-exit --seconds 1800 |
+    sed "s/}$/,\"rows\":$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT count(*) FROM journal')}/")"
+wait "$seal"
+"$bin/provhook" journal verify >"$root/verify.out" 2>&1 &
+verify=$!
+record journal_verify "$("$bin/provhook-bench" memory --pid "$verify" --until-exit --seconds 1800 |
+    sed "s/}$/,\"rows\":$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT count(*) FROM journal')}/")"
+wait "$verify" || { cat "$root/verify.out" >&2; exit 1; }
+
+echo "==> growth: 2,000 events, then 20,000, each to a tenant of its own, ingest and drain"
+growth() {  # growth NAME COUNT FIRST REGISTERED: COUNT devices from counter FIRST; REGISTERED in all once drained
+    mkdir -p "$root/growth-$1"
+    (umask 077 && "$bin/provhook" tenant add "growth-$1" --url-template "https://prov.example.com/growth-$1/{mac}.xml" |
+        grep -o 'whsec_[^ ]*' >"$root/growth-$1/growth-$1")
+    local after
+    after=$(journal_max)
+    record "growth_$1_ingest" "$("$bin/provhook-bench" seed --url "$base" --secrets "$root/growth-$1" --devices "$2" \
+        --mac-prefix 00ACDC --first "$3")"
+    record "growth_$1_drain" "$("$bin/provhook-bench" drain --database-url "$PROVHOOK_DATABASE_URL" --tenant - --mac-prefix 00ACDC \
+        --count "$4" --status registered --after-id "$after" --timeout 1800)"
+}
+start_serve
+growth small $((growth_events / 10)) 0 $((growth_events / 10))
+growth large "$growth_events" $((0x800000)) $((growth_events / 10 + growth_events))
+stop_serve
 
 echo
 "$bin/provhook-bench" report --raw "$raw" --output "$output" --delivery-concurrency "$delivery_concurrency" --latency-ms "$latency_ms" \

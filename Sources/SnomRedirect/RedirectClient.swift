@@ -17,6 +17,8 @@ public struct RedirectClient: RedirectService {
     private let httpClient: HTTPClient
     private let authorization: String
     private let decoder: XMLRPCDecoder
+    /// For `listPhones`, whose answers may be larger.
+    private let listDecoder: XMLRPCDecoder
     private let logger: Logger
 
     /// Makes a client that sends its calls through `httpClient`, which the caller owns and shuts down.
@@ -26,6 +28,7 @@ public struct RedirectClient: RedirectService {
         let credentials = Data("\(configuration.user):\(configuration.password)".utf8).base64EncodedString()
         self.authorization = "Basic \(credentials)"
         self.decoder = XMLRPCDecoder(maxBodyBytes: configuration.maxResponseBytes)
+        self.listDecoder = XMLRPCDecoder(maxBodyBytes: configuration.maxListResponseBytes)
         self.logger = logger
     }
 
@@ -115,13 +118,15 @@ public struct RedirectClient: RedirectService {
         request.body = .bytes(ByteBuffer(string: body))
 
         let started = ContinuousClock.now
+        let isList = method == .listPhones
+        let maxBytes = isList ? self.configuration.maxListResponseBytes : self.configuration.maxResponseBytes
         let bytes: ByteBuffer
         do {
-            bytes = try await self.exchange(request)
+            bytes = try await self.exchange(request, maxBytes: maxBytes)
         } catch let error as RedirectError {
             throw error
         } catch {
-            throw self.transportError(error)
+            throw self.transportError(error, maxBytes: maxBytes)
         }
         self.logger.debug(
             "redirect call answered",
@@ -132,7 +137,7 @@ public struct RedirectClient: RedirectService {
 
         let response: XMLRPCResponse
         do {
-            response = try self.decoder.decodeResponse(bytes.readableBytesView)
+            response = try (isList ? self.listDecoder : self.decoder).decodeResponse(bytes.readableBytesView)
         } catch {
             throw .invalidResponse(error.description)
         }
@@ -147,9 +152,9 @@ public struct RedirectClient: RedirectService {
     /// AsyncHTTPClient's deadline ends when the response head arrives, and its read timeout is the idle time between
     /// reads, so a body that trickles in a byte at a time would hold the call for ever. The whole exchange runs under
     /// one deadline instead; at the deadline the request is cancelled, which closes its connection.
-    private func exchange(_ request: HTTPClientRequest) async throws -> ByteBuffer {
+    private func exchange(_ request: HTTPClientRequest, maxBytes: Int) async throws -> ByteBuffer {
         let limit = self.configuration.callDeadline
-        let (httpClient, maxBytes) = (self.httpClient, self.configuration.maxResponseBytes)
+        let httpClient = self.httpClient
         do {
             return try await withDeadline(limit, "the redirection service's answer") {
                 let response = try await httpClient.execute(request, timeout: .nanoseconds(limit.nanoseconds))
@@ -171,9 +176,9 @@ public struct RedirectClient: RedirectService {
         }
     }
 
-    private func transportError(_ error: any Error) -> RedirectError {
+    private func transportError(_ error: any Error, maxBytes: Int) -> RedirectError {
         if error is CancellationError { return .cancelled }
-        if error is NIOTooManyBytesError { return .responseTooLarge(limit: self.configuration.maxResponseBytes) }
+        if error is NIOTooManyBytesError { return .responseTooLarge(limit: maxBytes) }
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout, .getConnectionFromPoolTimeout: return .timeout(.connect)

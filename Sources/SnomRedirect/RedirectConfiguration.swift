@@ -19,13 +19,16 @@ public struct RedirectConfiguration: Sendable {
     public var readTimeout: Duration
     /// The largest answer accepted.
     public var maxResponseBytes: Int
+    /// The largest answer accepted from `listPhones`, which lists every MAC of a model: about 60 bytes a MAC, so the
+    /// default (32 MiB) holds half a million.
+    public var maxListResponseBytes: Int
     /// Connections kept per host; matches the worker's concurrency.
     public var maxConnections: Int
 
     public init(
         endpoint: String = Self.defaultEndpoint, user: String, password: String, caFile: String? = nil,
         connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(30),
-        maxResponseBytes: Int = 1 << 20, maxConnections: Int = 8
+        maxResponseBytes: Int = 1 << 20, maxListResponseBytes: Int = 32 << 20, maxConnections: Int = 8
     ) {
         self.endpoint = endpoint
         self.user = user
@@ -34,6 +37,7 @@ public struct RedirectConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
         self.maxResponseBytes = maxResponseBytes
+        self.maxListResponseBytes = max(maxResponseBytes, maxListResponseBytes)
         self.maxConnections = maxConnections
     }
 

@@ -8,5 +8,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "provhook-bench",
         abstract: "Measures provhook: HTTP load, queue drain and memory. Driven by contrib/bench.sh.",
-        subcommands: [LoadCommand.self, FillCommand.self, DrainCommand.self, MemoryCommand.self, ReportCommand.self])
+        subcommands: [
+            LoadCommand.self, FillCommand.self, DrainCommand.self, SeedCommand.self, ClaimCommand.self,
+            MemoryCommand.self, ReportCommand.self,
+        ])
 }

@@ -101,7 +101,10 @@ struct ReportCommand: AsyncParsableCommand {
             limitName: "the single-call rate (delivery_register), same run", minimumRatio: 10)
 
         // Peak RSS of serve, by phase: the raw entries whose names start with the phase's prefix.
-        for (phase, prefix) in [("idle", "rss_idle"), ("ingest", "ingest_c"), ("delivery", "delivery_")] {
+        for (phase, prefix) in [
+            ("idle", "rss_idle"), ("ingest", "ingest_c"), ("delivery", "delivery_"), ("fleet", "fleet_drain"),
+            ("repoint", "repoint_"),
+        ] {
             let peaks = raw.filter { $0.key.hasPrefix(prefix) }.compactMap { entry -> Double? in
                 if case .number(let peak)? = entry.value["peak_rss_mib"] { return peak }
                 return nil
@@ -121,6 +124,58 @@ struct ReportCommand: AsyncParsableCommand {
             limitName: "the same sync of a tenth of the devices", maximumRatio: 1.5)
         add("sync_again_journal_rows", value("sync_again_large", "journal_rows"), "rows", maximum: 2)
         add("sync_again_changed_devices", value("sync_again_large", "changed_devices"), "devices", maximum: 1)
+
+        // The fleet.
+        let fleetTenant = value("repoint_shared_url", "tenant_devices")
+        add("claim_1k", value("claim_1k", "median_ms"), "ms", limitName: "the claim query, 1,000 waiting")
+        add(
+            "claim_100k", value("claim_100k", "median_ms"), "ms", limit: value("claim_1k", "median_ms"),
+            limitName:
+                "the same at \(Int(value("claim_1k", "applied") ?? 0)) applied devices; now \(Int(value("claim_100k", "applied") ?? 0))",
+            maximumRatio: 2)
+        if let devices = fleetTenant, let seconds = value("repoint_shared_url", "wall_seconds"), seconds > 0 {
+            add(
+                "repoint_shared_url", devices / seconds, "devices/s", limit: singleLimit * Double(self.listSize),
+                limitName: "concurrency / latency × list size \(self.listSize); \(Int(devices)) devices")
+            add(
+                "repoint_shared_url_calls", value("repoint_shared_url", "calls"), "calls",
+                limit: (devices / Double(self.listSize)).rounded(.up), limitName: "full lists of \(self.listSize)",
+                maximumRatio: 1.5)
+        }
+        if let devices = fleetTenant, let seconds = value("repoint_per_mac", "wall_seconds"), seconds > 0 {
+            add(
+                "repoint_per_mac", devices / seconds, "devices/s", limit: singleLimit,
+                limitName:
+                    "concurrency \(self.deliveryConcurrency) / latency \(Int(self.latencyMs)) ms; \(Int(devices)) devices",
+                minimumRatio: 0.8)
+        }
+        if let devices = value("reconcile_fleet", "devices"), let calls = value("reconcile_fleet", "calls"), devices > 0
+        {
+            add(
+                "reconcile_calls_per_device", rounded(calls / devices, 5), "calls/device",
+                limitName: "\(Int(calls)) calls for \(Int(devices)) devices", maximum: 0.02)
+        }
+        add("reconcile_seconds", value("reconcile_fleet_memory", "seconds"), "s")
+        add("reconcile_peak_rss", value("reconcile_fleet_memory", "peak_rss_mib"), "MiB", maximum: 100)
+        add(
+            "journal_seal_seconds", value("journal_seal", "seconds"), "s",
+            limitName: "rows: \(Int(value("journal_seal", "rows") ?? 0))")
+        add(
+            "journal_verify_seconds", value("journal_verify", "seconds"), "s",
+            limitName: "rows: \(Int(value("journal_verify", "rows") ?? 0))", maximum: 10)
+        add("journal_verify_peak_rss", value("journal_verify", "peak_rss_mib"), "MiB", maximum: 100)
+        for pages in ["page_admin", "page_cli"] {
+            add(
+                "\(pages)_last", value(pages, "last_ms"), "ms", limit: value(pages, "first_ms"),
+                limitName: "the first page of 1,000, at \(Int(value(pages, "devices") ?? 0)) devices", maximumRatio: 2)
+        }
+        add(
+            "growth_ingest", value("growth_large_ingest", "seconds"), "s",
+            limit: value("growth_small_ingest", "seconds"),
+            limitName: "a tenth of the events", maximumRatio: 10)
+        add(
+            "growth_drain", value("growth_large_drain", "seconds"), "s", limit: value("growth_small_drain", "seconds"),
+            limitName: "a tenth of the events", maximumRatio: 10)
 
         self.printTable(rows)
         let encoder = JSONEncoder()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ProvHookCore
+import SnomRedirect
 
 /// `provhook device …`: what provhook knows of each MAC.
 struct DeviceCommand: AsyncParsableCommand {
@@ -14,10 +15,16 @@ struct DeviceCommand: AsyncParsableCommand {
             help: "Only devices with this status: \(DeviceStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
         var status: String?
         @Option(help: "At most this many devices.") var limit = 10_000
+        @Option(help: "Only MACs after this one: the next page after a page that ended with it (keyset, by MAC).")
+        var after: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             var filter = DeviceFilter(tenantID: self.tenant, limit: self.limit)
+            if let after {
+                guard let mac = MACAddress(after) else { throw CLIFailure.input("--after is not a MAC address") }
+                filter.afterMAC = mac.canonical
+            }
             if let status {
                 guard let parsed = DeviceStatus(rawValue: status) else {
                     throw CLIFailure.input("unknown status \(status.debugDescription)")
@@ -42,6 +49,9 @@ struct DeviceCommand: AsyncParsableCommand {
                 })
             let waiting = devices.filter { $0.status == .pending }.count
             print("\(devices.count) device(s), \(waiting) waiting")
+            if devices.count == self.limit, let last = devices.last {
+                print("more: provhook device list --after \(last.mac)")
+            }
         }
     }
 }

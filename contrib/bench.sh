@@ -167,6 +167,7 @@ for c in 1 8 32; do
     echo "==> pgbench, concurrency $c"
     record "pgbench_ingest_c$c" "$(pgbench_rate contrib/bench/ingest.pgbench "$c")"
     record "pgbench_insert_c$c" "$(pgbench_rate contrib/bench/insert.pgbench "$c")"
+    record "pgbench_ingest_now_c$c" "$(pgbench_rate contrib/bench/ingest-now.pgbench "$c")"
 done
 
 drain() {  # drain EVENT STATUS NAME

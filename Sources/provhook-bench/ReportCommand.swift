@@ -73,7 +73,15 @@ struct ReportCommand: AsyncParsableCommand {
                 "ingest_c\(concurrency)_vs_insert", value("ingest_c\(concurrency)", "rate"), "events/s",
                 limit: value("pgbench_insert_c\(concurrency)", "rate"),
                 limitName: "pgbench, one-row INSERT, c=\(concurrency) (stretch)")
-            add("ingest_c\(concurrency)_p50", value("ingest_c\(concurrency)", "p50_ms"), "ms")
+            add(
+                "ingest_c\(concurrency)_vs_now", value("ingest_c\(concurrency)", "rate"), "events/s",
+                limit: value("pgbench_ingest_now_c\(concurrency)", "rate"),
+                limitName: "pgbench, the statements serve now runs (ingest-now.pgbench), c=\(concurrency)")
+            add(
+                "ingest_c\(concurrency)_p50", value("ingest_c\(concurrency)", "p50_ms"), "ms",
+                limit: concurrency == 1 ? value("pgbench_ingest_now_c1", "latency_avg_ms") : nil,
+                limitName: concurrency == 1 ? "pgbench's latency for the same work (ingest-now.pgbench)" : nil,
+                maximumRatio: concurrency == 1 ? 1.5 : nil)
             add(
                 "ingest_c\(concurrency)_p99", value("ingest_c\(concurrency)", "p99_ms"), "ms",
                 maximum: concurrency == 32 ? 25 : nil)

@@ -70,6 +70,12 @@ struct ReconcileCommand: AsyncParsableCommand {
             "checked \(summary.devicesChecked) device(s): \(summary.inSync) in sync, \(summary.findings.count) finding(s)"
                 + (counts.isEmpty ? "" : " (\(counts.joined(separator: ", ")))")
                 + (self.dryRun ? "; dry run, nothing changed" : ""))
+        let perDevice =
+            summary.devicesChecked > 0
+            ? String(format: "%.3f", Double(summary.calls) / Double(summary.devicesChecked)) : "0"
+        print(
+            "asked the service with \(summary.calls) call(s), \(perDevice) a device: \(summary.settledByLists) device(s) settled by lists"
+        )
         if calls > 0 {
             print("applied the queued fixes with \(calls) call(s); see `provhook device list` and `provhook journal`")
         }

@@ -295,7 +295,7 @@ struct EndToEndTests {
             try await eventually("all removed") {
                 try await database.store.devices(DeviceFilter(status: .deregistered)).count == 250
             }
-            // The first claim learns that removals share lists; the next fills them: 64, then 100 and 86.
+            // Each claim fills the list its first devices start: 100, 100, then 50.
             let sizes = await standIn.state.calls.compactMap { $0.params.first?.arrayValue?.count }
             #expect(sizes.reduce(0, +) == 250 && sizes.count <= 4, "\(sizes)")
             await provhook.stop()

@@ -65,9 +65,9 @@ public struct DeliveryWorker: Service {
     /// nothing is due. Returns the number of calls made.
     ///
     /// The queue is refilled while calls are in flight, so a slot never waits for a claim: it holds between one and
-    /// two rounds of calls (`concurrency` each). Each claim asks for enough devices to fill that many calls: one
-    /// device a call while calls carry one MAC, up to `maxListSize` while devices share a list (removals, or
-    /// registrations to one URL), learnt from the previous claim. A slot is held only while its call is at the
+    /// two rounds of calls (`concurrency` each). A claim takes one device for each call wanted, fairly between
+    /// tenants, then fills the lists those devices start (`claimAlongside`: removals, and registrations to a URL
+    /// that a tenant's devices share), so that each call carries as many MACs as it can. A slot is held only while its call is at the
     /// service: it is freed as the answer arrives, and the outcome is written after, so the service sees
     /// `concurrency` calls in flight rather than fewer while outcomes commit.
     @discardableResult
@@ -75,7 +75,6 @@ public struct DeliveryWorker: Service {
         let concurrency = self.configuration.concurrency
         let slots = CallSlots(concurrency)
         var queue = CallQueue()
-        var devicesPerCall = min(self.configuration.maxListSize, 16)
         // The last claim found less than it asked: claim again only once something new is queued.
         var exhausted = false
         var calls = 0
@@ -84,15 +83,13 @@ public struct DeliveryWorker: Service {
                 if case .whenIdle(let deadline) = stop, ContinuousClock.now >= deadline { break }
                 if queue.isEmpty || (queue.count < concurrency && (!exhausted || self.signal.consumeWake())) {
                     let wanted = 2 * concurrency - queue.count
-                    let limit = wanted * devicesPerCall
                     do {
-                        let claimed = try await self.store.claimDue(limit: limit, lease: self.configuration.lease)
-                        exhausted = claimed.count < limit
+                        var claimed = try await self.store.claimDue(limit: wanted, lease: self.configuration.lease)
+                        exhausted = claimed.count < wanted
                         if !claimed.isEmpty {
+                            claimed += try await self.store.claimAlongside(
+                                claimed, listSize: self.configuration.maxListSize, lease: self.configuration.lease)
                             let planned = DeliveryCall.plan(claimed, maxListSize: self.configuration.maxListSize)
-                            devicesPerCall = Self.devicesPerCall(
-                                claimed: claimed.count, calls: planned.count,
-                                maxListSize: self.configuration.maxListSize)
                             queue.append(planned)
                             self.logger.debug(
                                 "claimed", metadata: ["devices": "\(claimed.count)", "calls": "\(planned.count)"])
@@ -130,14 +127,6 @@ public struct DeliveryWorker: Service {
             if !unsent.isEmpty { try? await self.store.releaseClaims(unsent) }
         }
         return calls
-    }
-
-    /// How many devices to claim per call wanted, after a claim of `claimed` devices planned into `calls` calls:
-    /// twice what the calls carried, so that lists fill up, and at least one.
-    static func devicesPerCall(claimed: Int, calls: Int, maxListSize: Int) -> Int {
-        guard calls > 0 else { return 1 }
-        let carried = (claimed + calls - 1) / calls
-        return max(1, min(maxListSize, 2 * carried))
     }
 
     /// Applies due work now, in this process, until nothing is due or `limit` passes; returns the calls made.

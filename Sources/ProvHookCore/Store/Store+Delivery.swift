@@ -64,10 +64,75 @@ extension Store {
             )
             UPDATE devices d SET claimed_until = now() + make_interval(secs => \(leaseSeconds)), attempts = d.attempts + 1
             FROM due WHERE d.mac = due.mac
-            RETURNING d.mac, d.tenant_id, d.desired, d.url, d.generation, d.attempts, d.pending_since,
-                      \(unescaped: Self.claimTokenOf("d"))
+            RETURNING \(unescaped: Self.claimedColumns)
             """,
-            as: (String, String?, String, String?, Int64, Int32, Date, Int64).self)
+            as: ClaimedRow.self)
+        return Self.claimedDevices(rows)
+    }
+
+    /// Claims, beside `claimed`, more due devices that can share their list calls, up to `listSize` in each list:
+    /// removals of the same tenant, and registrations to the same URL of a tenant whose template has no `<mac>` (so
+    /// that all its devices share one URL). `claimDue` is fair between tenants a device at a time; this fills the
+    /// lists that its devices start, so a backlog of removals or of a re-point goes out in full lists.
+    public func claimAlongside(
+        _ claimed: [ClaimedDevice], listSize: Int, lease: Duration
+    ) async throws(StoreError) -> [ClaimedDevice] {
+        struct Group: Hashable {
+            var tenantID: String
+            var desired: DesiredState
+            var url: String
+        }
+        var counts: [Group: Int] = [:]
+        for device in claimed {
+            guard let tenantID = device.tenantID else { continue }
+            let url = device.desired == .registered ? device.url ?? "" : ""
+            counts[Group(tenantID: tenantID, desired: device.desired, url: url), default: 0] += 1
+        }
+        let groups = counts.filter { $0.value < listSize }
+        guard !groups.isEmpty, listSize > 1 else { return [] }
+        let tenants = groups.keys.map(\.tenantID)
+        let desired = groups.keys.map(\.desired.rawValue)
+        let urls = groups.keys.map(\.url)
+        let rooms = groups.map { listSize - $0.value }
+        let leaseSeconds = Double(lease.components.seconds)
+        let rows = try await self.rows(
+            "claiming devices for the same lists",
+            """
+            WITH groups AS (
+                SELECT * FROM unnest(\(tenants)::text[], \(desired)::text[], \(urls)::text[], \(rooms)::int[])
+                    AS g(tenant_id, desired, url, room)
+            ), candidates AS MATERIALIZED (
+                SELECT c.mac FROM groups g
+                CROSS JOIN LATERAL (
+                    SELECT d.mac FROM devices d
+                    WHERE d.tenant_id = g.tenant_id AND d.status = 'pending' AND d.next_attempt_at <= now()
+                      AND (d.claimed_until IS NULL OR d.claimed_until < now()) AND d.desired = g.desired
+                      AND (g.desired = 'deregistered' OR d.url = g.url)
+                    ORDER BY d.next_attempt_at
+                    LIMIT g.room
+                ) c
+                WHERE g.desired = 'deregistered'
+                   OR EXISTS (SELECT 1 FROM tenants t WHERE t.id = g.tenant_id AND position('<mac>' IN t.url_template) = 0)
+            ), due AS (
+                SELECT d.mac FROM candidates c JOIN devices d ON d.mac = c.mac
+                WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+                  AND (d.claimed_until IS NULL OR d.claimed_until < now())
+                FOR UPDATE OF d SKIP LOCKED
+            )
+            UPDATE devices d SET claimed_until = now() + make_interval(secs => \(leaseSeconds)), attempts = d.attempts + 1
+            FROM due WHERE d.mac = due.mac
+            RETURNING \(unescaped: Self.claimedColumns)
+            """,
+            as: ClaimedRow.self)
+        return Self.claimedDevices(rows)
+    }
+
+    /// The columns a claim returns, as SQL (identifiers only, for `\(unescaped:)`); decoded as `ClaimedRow`.
+    static let claimedColumns =
+        "d.mac, d.tenant_id, d.desired, d.url, d.generation, d.attempts, d.pending_since, \(claimTokenOf("d"))"
+    typealias ClaimedRow = (String, String?, String, String?, Int64, Int32, Date, Int64)
+
+    static func claimedDevices(_ rows: [ClaimedRow]) -> [ClaimedDevice] {
         let claimedAt = ContinuousClock.now
         return rows.compactMap { mac, tenant, desired, url, generation, attempts, pendingSince, token in
             guard let mac = MACAddress(mac), let desired = DesiredState(rawValue: desired) else { return nil }

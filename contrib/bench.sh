@@ -304,22 +304,6 @@ record page_admin "{\"first_ms\":$(page_ms ''),\"last_ms\":$(page_ms "&after=$la
 record page_cli "{\"first_ms\":$(cli_ms),\"last_ms\":$(cli_ms --after "$last_mac"),\"devices\":$fleet}"
 stop_serve
 
-echo "==> journal: $journal_rows rows, sealed, then verified"
-psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
-    "INSERT INTO journal (actor, action, outcome, detail)
-     SELECT 'bench:filler', 'bench.filler', 'ok', jsonb_build_object('n', g)
-     FROM generate_series(1, greatest(0, $journal_rows - (SELECT count(*) FROM journal))) g"
-"$bin/provhook" journal seal >/dev/null &
-seal=$!
-record journal_seal "$("$bin/provhook-bench" memory --pid "$seal" --until-exit --seconds 1800 |
-    sed "s/}$/,\"rows\":$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT count(*) FROM journal')}/")"
-wait "$seal"
-"$bin/provhook" journal verify >"$root/verify.out" 2>&1 &
-verify=$!
-record journal_verify "$("$bin/provhook-bench" memory --pid "$verify" --until-exit --seconds 1800 |
-    sed "s/}$/,\"rows\":$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT count(*) FROM journal')}/")"
-wait "$verify" || { cat "$root/verify.out" >&2; exit 1; }
-
 echo "==> growth: 2,000 events, then 20,000, each to a tenant of its own, ingest and drain"
 growth() {  # growth NAME COUNT FIRST REGISTERED: COUNT devices from counter FIRST; REGISTERED in all once drained
     mkdir -p "$root/growth-$1"
@@ -336,6 +320,23 @@ start_serve
 growth small $((growth_events / 10)) 0 $((growth_events / 10))
 growth large "$growth_events" $((0x800000)) $((growth_events / 10 + growth_events))
 stop_serve
+
+
+echo "==> journal: $journal_rows rows, sealed, then verified"
+psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
+    "INSERT INTO journal (actor, action, outcome, detail)
+     SELECT 'bench:filler', 'bench.filler', 'ok', jsonb_build_object('n', g)
+     FROM generate_series(1, greatest(0, $journal_rows - (SELECT count(*) FROM journal))) g"
+"$bin/provhook" journal seal >/dev/null &
+seal=$!
+record journal_seal "$("$bin/provhook-bench" memory --pid "$seal" --until-exit --seconds 1800 |
+    sed "s/}$/,\"rows\":$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT count(*) FROM journal')}/")"
+wait "$seal"
+"$bin/provhook" journal verify >"$root/verify.out" 2>&1 &
+verify=$!
+record journal_verify "$("$bin/provhook-bench" memory --pid "$verify" --until-exit --seconds 1800 |
+    sed "s/}$/,\"rows\":$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT count(*) FROM journal')}/")"
+wait "$verify" || { cat "$root/verify.out" >&2; exit 1; }
 
 echo
 "$bin/provhook-bench" report --raw "$raw" --output "$output" --delivery-concurrency "$delivery_concurrency" --latency-ms "$latency_ms" \

@@ -9,7 +9,7 @@ extension JournalChain {
     /// a deleted row, and a hash that differs marks an edit. Memory holds two pages; no query sorts or joins.
     /// `progress` is called with the rows checked so far after each page.
     public func verify(
-        pageSize: Int = 20_000, progress: @Sendable (Int) -> Void = { _ in }
+        pageSize: Int = 10_000, progress: @Sendable (Int) -> Void = { _ in }
     ) async throws(StoreError) -> Verification {
         let headID = try await self.head().journalID
         var rows = Pages<Row>(pageSize: pageSize) { after, limit throws(StoreError) in
@@ -73,20 +73,20 @@ extension JournalChain {
     }
 }
 
-/// Rows read a page at a time by keyset, for a merge that looks at one row at a time.
+/// Rows read a page at a time by keyset, for a merge that looks at one row at a time. The next page is read while
+/// this one is checked, so that the database and the hashing overlap.
 private struct Pages<Element: Sendable> {
+    typealias Fetch = @Sendable (Int64, Int) async throws(StoreError) -> [Element]
     let pageSize: Int
-    let fetch: (Int64, Int) async throws(StoreError) -> [Element]
+    let fetch: Fetch
     let id: (Element) -> Int64
     private var page: [Element] = []
     private var index = 0
     private var last: Int64 = 0
     private var isExhausted = false
+    private var next: Task<[Element], any Error>?
 
-    init(
-        pageSize: Int, fetch: @escaping (Int64, Int) async throws(StoreError) -> [Element],
-        id: @escaping (Element) -> Int64
-    ) {
+    init(pageSize: Int, fetch: @escaping Fetch, id: @escaping (Element) -> Int64) {
         self.pageSize = max(1, pageSize)
         self.fetch = fetch
         self.id = id
@@ -95,12 +95,28 @@ private struct Pages<Element: Sendable> {
     /// The next element, reading the next page when this one is used up; nil at the end.
     mutating func peek() async throws(StoreError) -> Element? {
         if self.index == self.page.count, !self.isExhausted {
-            self.page = try await self.fetch(self.last, self.pageSize)
+            self.page = try await self.nextPage()
             self.index = 0
             self.isExhausted = self.page.count < self.pageSize
             if let tail = self.page.last { self.last = self.id(tail) }
+            if !self.isExhausted {
+                let (fetch, last, size) = (self.fetch, self.last, self.pageSize)
+                self.next = Task { try await fetch(last, size) }
+            }
         }
         return self.index < self.page.count ? self.page[self.index] : nil
+    }
+
+    private mutating func nextPage() async throws(StoreError) -> [Element] {
+        guard let next = self.next else { return try await self.fetch(self.last, self.pageSize) }
+        self.next = nil
+        do {
+            return try await next.value
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.from("verifying the journal", error)
+        }
     }
 
     mutating func advance() { self.index += 1 }

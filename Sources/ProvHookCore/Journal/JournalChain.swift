@@ -56,10 +56,14 @@ public struct JournalChain: Sendable {
 
     /// The row's canonical text: its columns joined with U+001F, with `at` as microseconds since 1970.
     static func canonical(_ row: Row) -> [UInt8] {
-        let fields: [String] = [
-            String(row.0), row.1, row.2 ?? "", row.3 ?? "", row.4, row.5, row.6, row.7 ?? "", row.8,
-        ]
-        return Array(fields.joined(separator: "\u{1F}").utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64 + row.4.utf8.count + row.8.utf8.count)
+        text.append(contentsOf: String(row.0).utf8)
+        for field in [row.1, row.2 ?? "", row.3 ?? "", row.4, row.5, row.6, row.7 ?? "", row.8] {
+            text.append(0x1F)
+            text.append(contentsOf: field.utf8)
+        }
+        return text
     }
 
     static func link(_ previous: [UInt8], _ row: Row) -> [UInt8] {

@@ -86,9 +86,13 @@ public struct DeliveryWorker: Service {
                     do {
                         var claimed = try await self.store.claimDue(limit: wanted, lease: self.configuration.lease)
                         exhausted = claimed.count < wanted
-                        if !claimed.isEmpty {
+                        // A claim that found fewer due devices than it asked took every one: none is left to fill
+                        // its lists with, so the second round trip is made only after a full claim.
+                        if !exhausted {
                             claimed += try await self.store.claimAlongside(
                                 claimed, listSize: self.configuration.maxListSize, lease: self.configuration.lease)
+                        }
+                        if !claimed.isEmpty {
                             let planned = DeliveryCall.plan(claimed, maxListSize: self.configuration.maxListSize)
                             queue.append(planned)
                             self.logger.debug(

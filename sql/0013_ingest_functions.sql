@@ -96,3 +96,25 @@ $$;
 COMMENT ON FUNCTION ingest_event(text, text, text, jsonb, text, text, text, text, text, boolean, text, text, text,
     text, jsonb) IS
     'records a one-MAC event in one call, or answers ''full'' having written nothing';
+
+-- PostgreSQL commits a statement sent outside a transaction only when the client's Sync arrives, after the
+-- statement's rows have gone out, and a client may act on the rows at once (PostgresNIO does). An answer of
+-- ingest_event() alone therefore does not prove the event was committed; a webhook is acknowledged only after its
+-- COMMIT. record_event() commits inside the call and answers after the COMMIT, in the same one round trip.
+CREATE PROCEDURE record_event(
+    p_tenant text, p_webhook_id text, p_type text, p_payload jsonb, p_mac text, p_desired text,
+    p_device_id text, p_extension text, p_model text, p_skipped boolean, p_source text,
+    p_actor text, p_action text, p_outcome text, p_detail jsonb, INOUT outcome text DEFAULT NULL
+)
+LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT e.outcome INTO outcome FROM ingest_event(
+        p_tenant, p_webhook_id, p_type, p_payload, p_mac, p_desired, p_device_id, p_extension, p_model, p_skipped,
+        p_source, p_actor, p_action, p_outcome, p_detail) e;
+    COMMIT;
+END;
+$$;
+
+COMMENT ON PROCEDURE record_event(text, text, text, jsonb, text, text, text, text, text, boolean, text, text, text,
+    text, jsonb, text) IS
+    'ingest_event() committed before it answers: an answer of ''accepted'' is a committed event';

@@ -325,6 +325,48 @@ struct StoreTests {
         }
     }
 
+    /// PostgreSQL commits a statement sent outside a transaction only at the protocol's Sync, after it has sent the
+    /// statement's rows, and PostgresNIO hands those rows over as soon as they arrive. A deferred trigger that fails
+    /// at commit makes that window visible: the event must come back as a failure, never as accepted.
+    @Test("an event is acknowledged only after its COMMIT: a commit that fails is never reported as accepted")
+    func acknowledgedOnlyAfterCommit() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            _ = try await store.addTenant(
+                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            try await database.withConnection { connection in
+                try await connection.query(
+                    """
+                    CREATE FUNCTION fail_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN RAISE EXCEPTION 'commit refused by the test'; END $$
+                    """, logger: TestDatabase.logger)
+                try await connection.query(
+                    """
+                    CREATE CONSTRAINT TRIGGER fail_at_commit AFTER INSERT ON devices
+                    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_at_commit()
+                    """, logger: TestDatabase.logger)
+            }
+            let planner = EventPlanner()
+            for (eventID, event) in [
+                ("msg_one_call", DeviceEvent.added(mac: self.mac, deviceID: nil, extensionNumber: nil, model: nil)),
+                // An update takes the full transaction.
+                (
+                    "msg_full",
+                    DeviceEvent.updated(
+                        mac: self.mac, previousMAC: nil, deviceID: "d1", extensionNumber: "100", model: nil)
+                ),
+            ] {
+                await #expect(throws: StoreError.self, "\(eventID)") {
+                    try await store.ingest(
+                        event, tenantID: "t1", eventID: eventID, payload: Array("{}".utf8), actor: "webhook:test",
+                        planner: planner)
+                }
+            }
+            #expect(try await store.device(self.mac) == nil)
+            #expect(try await store.journal(JournalFilter(action: "event.accepted")).isEmpty)
+        }
+    }
+
     @Test("journal queries by MAC, tenant and time")
     func journalQueries() async throws {
         try await TestDatabase.with { database in

@@ -63,8 +63,13 @@ extension Store {
         }
     }
 
-    /// Records an event of one change in one statement (`ingest_event` in sql/), outside any transaction; nil when
+    /// Records an event of one change in one round trip (`record_event` in sql/), outside any transaction; nil when
     /// the database answers that the event needs the full transaction, having written nothing.
+    ///
+    /// The procedure commits before it answers. A plain `SELECT ingest_event(…)` would not do: PostgreSQL commits
+    /// a statement sent outside a transaction only at the protocol's Sync, after the rows have gone out, and
+    /// PostgresNIO returns the rows as they arrive, so an event could be acknowledged and then lost to a server that
+    /// stops in between (the faults' db-restart scenario caught this).
     private func ingestInOneCall(
         _ change: DeviceChange, type: DeviceEventType, tenantID: String, eventID: String, payloadText: String,
         actor: String, source: String?
@@ -79,10 +84,10 @@ extension Store {
         let answer = try await self.withLease("recording the event") { connection in
             try await connection.rows(
                 """
-                SELECT outcome FROM ingest_event(
+                CALL record_event(
                     \(tenantID), \(eventID), \(type.rawValue), \(payloadText)::jsonb, \(change.mac.canonical),
                     \(change.desired.rawValue), \(change.deviceID), \(change.extensionNumber), \(change.model),
-                    \(change.isSkipped), \(source), \(actor), \(action), \(outcome), \(detail)::jsonb)
+                    \(change.isSkipped), \(source), \(actor), \(action), \(outcome), \(detail)::jsonb, NULL)
                 """, as: String.self, logger: logger
             ).first
         }

@@ -12,6 +12,7 @@ let swiftSettings: [SwiftSetting] = [
 /// The package that provides each product used here.
 let packageOfProduct: [String: String] = [
     "ArgumentParser": "swift-argument-parser", "AsyncHTTPClient": "async-http-client", "Crypto": "swift-crypto",
+    "CSV": "CSV.swift",
     "HTTPTypes": "swift-http-types", "Hummingbird": "hummingbird", "HummingbirdCore": "hummingbird",
     "HummingbirdTLS": "hummingbird", "Logging": "swift-log", "Metrics": "swift-metrics", "NIOCore": "swift-nio",
     "NIOHTTP1": "swift-nio", "NIOPosix": "swift-nio", "NIOSSL": "swift-nio-ssl", "PostgresNIO": "postgres-nio",
@@ -56,6 +57,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
     ],
     targets: [
         // MARK: Building blocks, each usable alone
@@ -118,7 +120,7 @@ let package = Package(
             dependencies: [
                 "Deadlines", "PBXDirectory", "SnomRedirect", "WebhookSignature", product("PostgresNIO"),
                 product("ServiceLifecycle"), product("Logging"), product("Metrics"), product("Prometheus"),
-                product("Crypto"), product("NIOCore"),
+                product("Crypto"), product("NIOCore"), product("CSV"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedSQL"]

@@ -71,6 +71,17 @@ func cliLogger() -> Logger {
     return logger
 }
 
+/// The vendor-prefix filter that `PROVHOOK_VENDOR_PREFIXES` sets, for the commands that plan events as `serve` does.
+func cliVendorFilter() throws -> VendorFilter {
+    do {
+        return try Settings().value(nil, "PROVHOOK_VENDOR_PREFIXES").map { text throws(ConfigurationError) in
+            try VendorFilter(parsing: text)
+        } ?? VendorFilter()
+    } catch {
+        throw CLIFailure.input(error.description)
+    }
+}
+
 /// Who runs the CLI, as journal rows record it: `cli:<user>`.
 var cliActor: String {
     let environment = ProcessInfo.processInfo.environment

@@ -5,7 +5,8 @@ import SnomRedirect
 /// `provhook device …`: what provhook knows of each MAC.
 struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "device", abstract: "Inspect devices.", subcommands: [List.self])
+        commandName: "device", abstract: "Inspect, retry, forget and import devices.",
+        subcommands: [List.self, Show.self, Retry.self, Forget.self, Import.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices and their status.")

@@ -280,15 +280,7 @@ struct SourceCommand: AsyncParsableCommand {
             guard (0...100).contains(self.maxRemovalPercent), (1...500).contains(self.pageSize) else {
                 throw CLIFailure.input("--max-removal-percent is 0 to 100, --page-size 1 to 500")
             }
-            let vendors: VendorFilter
-            do {
-                vendors =
-                    try Settings().value(nil, "PROVHOOK_VENDOR_PREFIXES").map { text throws(ConfigurationError) in
-                        try VendorFilter(parsing: text)
-                    } ?? VendorFilter()
-            } catch {
-                throw CLIFailure.input(error.description)
-            }
+            let vendors = try cliVendorFilter()
             let summary = try await self.database.withStore(needsSecrets: true) { store in
                 let (sync, client): (SourceSync, any DeviceDirectory)
                 do {

@@ -50,7 +50,7 @@ public enum JSONValue: Sendable, Hashable, Codable, ExpressibleByStringLiteral, 
     }
 
     /// Encodes a detail object as compact JSON with sorted keys.
-    static func encodeObject(_ object: [String: JSONValue]) -> String {
+    public static func encodeObject(_ object: [String: JSONValue]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? String(decoding: encoder.encode(object), as: UTF8.self)) ?? "{}"

@@ -12,6 +12,8 @@ public enum JournalAction: Sendable, Hashable {
     case deviceRegister, deviceDeregister
     /// A device re-pointed at its tenant's new URL template: `device.repoint`.
     case deviceRepoint
+    /// An operator's `device retry` (`device.retry`) and `device forget` (`device.forget`).
+    case deviceRetry, deviceForget
     /// Tenant changes: `tenant.add`, `tenant.update`, `tenant.remove`.
     case tenantAdd, tenantUpdate, tenantRemove
     /// Inbound source changes: `source.add`, `source.update` (a token rotated), `source.remove`.
@@ -33,6 +35,8 @@ public enum JournalAction: Sendable, Hashable {
         case .deviceRegister: "device.register"
         case .deviceDeregister: "device.deregister"
         case .deviceRepoint: "device.repoint"
+        case .deviceRetry: "device.retry"
+        case .deviceForget: "device.forget"
         case .tenantAdd: "tenant.add"
         case .tenantUpdate: "tenant.update"
         case .tenantRemove: "tenant.remove"

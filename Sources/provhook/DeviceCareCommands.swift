@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import ProvHookCore
+import SnomRedirect
+
+extension DeviceCommand {
+    /// `provhook device show MAC`: one device, what was applied for it, what to do about it, and its journal.
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one device: its state, what was last applied, what to do, and its journal history.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The MAC, in any spelling.") var mac: String
+        @Option(help: "At most this many journal rows, newest first.") var limit = 20
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let mac = try parseMAC(self.mac)
+            let limit = max(1, min(self.limit, 10_000))
+            guard
+                let detail = try await self.database.withStore({ try await $0.deviceDetail(mac, historyLimit: limit) })
+            else {
+                throw CLIFailure(message: "provhook does not know \(mac.canonical)", exitCode: 1)
+            }
+            if self.json { return try printJSON(detail) }
+            let device = detail.device
+            var lines: [(String, String)] = [
+                ("MAC", device.mac),
+                (
+                    "tenant",
+                    device.tenantID.map { id in detail.tenantName.map { "\(id) (\($0))" } ?? id } ?? "(unclaimed)"
+                ),
+                ("device id", device.deviceID ?? "-"),
+                ("extension", device.extensionNumber ?? "-"),
+                ("model", device.model ?? "-"),
+                ("desired", "\(device.desired.rawValue) at generation \(device.generation)"),
+                ("status", Self.status(detail)),
+                ("URL", device.url ?? "-"),
+                ("applied", Self.applied(detail.lastApplied)),
+            ]
+            if device.status == .pending {
+                lines.append(
+                    (
+                        "next try",
+                        detail.claimedUntil.map { "in flight until \($0.iso8601)" }
+                            ?? device.nextAttemptAt.iso8601
+                    ))
+            }
+            if let error = device.lastError { lines.append(("last error", error)) }
+            let width = lines.map(\.0.count).max() ?? 0
+            for (label, value) in lines {
+                print(label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + terminalSafe(value))
+            }
+            if let advice = detail.advice { print("\nwhat to do: " + advice) }
+            print("\njournal, newest first (\(detail.history.count) of \(detail.historyCount)):")
+            printTable(
+                ["ID", "AT", "ACTOR", "ACTION", "OUTCOME", "DETAIL"],
+                detail.history.map {
+                    [
+                        $0.id.map(String.init) ?? "-", $0.at?.iso8601 ?? "-", $0.actor, $0.action, $0.outcome,
+                        JSONValue.encodeObject($0.detail),
+                    ]
+                })
+        }
+
+        /// The status with how long it has held and how many tries it took.
+        static func status(_ detail: DeviceDetail) -> String {
+            let device = detail.device
+            let tries = "\(device.attempts) \(device.attempts == 1 ? "try" : "tries")"
+            switch device.status {
+            case .pending: return "pending since \(detail.pendingSince.iso8601), \(tries) so far"
+            case .failed, .conflict:
+                return "\(device.status.rawValue) since \(device.updatedAt.iso8601), after \(tries)"
+            case .registered, .deregistered, .skipped:
+                return "\(device.status.rawValue) since \(device.updatedAt.iso8601)"
+            }
+        }
+
+        /// The last call that the service answered `Ok`.
+        static func applied(_ entry: JournalEntry?) -> String {
+            guard let entry else { return "nothing yet: no call for this MAC was answered Ok" }
+            let url = entry.detail["url"].flatMap { if case .string(let url) = $0 { url } else { nil } }
+            return "\(entry.action) answered Ok at \(entry.at?.iso8601 ?? "?")" + (url.map { ", URL \($0)" } ?? "")
+        }
+    }
+
+    /// `provhook device retry`: queues devices again at a new generation.
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Queue devices again at a new generation: after a failure is fixed, or a conflict is released.",
+            discussion: """
+                Give MACs, or --tenant with --status failed|conflict. Each device queued is journaled (device.retry) \
+                with who asked. A skipped or unknown MAC is refused, with the reason, and the command exits 1.
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "MACs, in any spelling.") var macs: [String] = []
+        @Option(help: "Every device of this tenant with --status.") var tenant: String?
+        @Option(help: "With --tenant: failed or conflict.") var status: String?
+        @Flag(help: "List what would be queued, and queue nothing.") var dryRun = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            switch (self.macs.isEmpty, self.tenant, self.status) {
+            case (false, nil, nil), (true, _?, _?): return
+            case (false, _, _): throw ValidationError("give MACs, or --tenant with --status, not both")
+            case (true, nil, _), (true, _, nil): throw ValidationError("give MACs, or --tenant with --status")
+            }
+        }
+
+        func run() async throws {
+            let selection: RetrySelection
+            if let tenant, let status {
+                guard let parsed = DeviceStatus(rawValue: status), parsed == .failed || parsed == .conflict else {
+                    throw CLIFailure.input("--status must be failed or conflict")
+                }
+                selection = .tenant(tenant, status: parsed)
+            } else {
+                selection = .macs(try self.macs.map(parseMAC))
+            }
+            let result = try await self.database.withStore {
+                try await $0.retry(selection, actor: cliActor, dryRun: self.dryRun)
+            }
+            if self.json {
+                try printJSON(result)
+            } else {
+                printTable(
+                    ["MAC", "TENANT", "WAS", "GEN", "LAST ERROR"],
+                    result.queued.map {
+                        [
+                            $0.mac, $0.tenantID ?? "(unclaimed)", $0.previousStatus.rawValue,
+                            $0.generation.map(String.init) ?? "-", $0.lastError ?? "-",
+                        ]
+                    })
+                for refused in result.refused {
+                    FileHandle.standardError.write(Data("refused \(refused.mac): \(refused.reason)\n".utf8))
+                }
+                print("\(result.queued.count) device(s) \(self.dryRun ? "would be queued (dry run)" : "queued")")
+            }
+            if !result.refused.isEmpty {
+                throw CLIFailure(message: "\(result.refused.count) MAC(s) refused", exitCode: 1)
+            }
+        }
+    }
+
+    /// `provhook device forget MAC`: removes a device that holds nothing at the service.
+    struct Forget: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Forget a device that is deregistered, or that was never applied at the service.",
+            discussion: """
+                Refused, with the reason and exit 1, for a device that may still be registered at the service or \
+                that has a call in flight. The journal keeps the device's history and a device.forget row.
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The MAC, in any spelling.") var mac: String
+
+        func run() async throws {
+            let mac = try parseMAC(self.mac)
+            do {
+                let device = try await self.database.withStore { store in
+                    do {
+                        return try await store.forget(mac, actor: cliActor)
+                    } catch let error as StoreError {
+                        switch error {
+                        case .notFound(let message), .conflict(let message):
+                            throw CLIFailure(message: message, exitCode: 1)
+                        default: throw error
+                        }
+                    }
+                }
+                print("forgot \(device.mac) (\(device.status.rawValue), tenant \(device.tenantID ?? "none"))")
+            }
+        }
+    }
+}

@@ -225,4 +225,46 @@ struct DeviceCareCommandTests {
             #expect(unreadable.status == 2 && unreadable.error.contains("unknown column"))
         }
     }
+
+    @Test("status: database, credentials, devices by status, oldest waiting, the seal; refused credentials exit 1")
+    func status() async throws {
+        try await EndToEnd.run { run in
+            await run.state.setRegistration(
+                "000413000601", .init(owner: StandInAccounts.otherUser, url: "https://o.example/"))
+            for mac in ["000413000601", "000413000602"] {
+                #expect(try await run.send(#"{"type":"device.added","mac":"\#(mac)"}"#).status == 202)
+            }
+            try await eventually("settled") {
+                let devices = try await run.store.devices()
+                return Set(devices.map(\.status)) == [.conflict, .registered]
+            }
+            var environment = [
+                "PROVHOOK_DATABASE_URL": run.database.urlString, "PROVHOOK_REDIRECT_URL": run.standIn.endpoint,
+                "PROVHOOK_REDIRECT_ALLOW_HTTP": "1", "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
+                "PROVHOOK_REDIRECT_PASSWORD": StandInAccounts.password,
+            ]
+            let ok = try await CommandLineRunner(environment: environment).run(["status"])
+            #expect(ok.status == 0, "\(ok.output) \(ok.error)")
+            #expect(ok.output.contains("accepts the credentials"))
+            #expect(ok.output.contains("registered 1") && ok.output.contains("conflict 1"))
+            #expect(ok.output.contains("migration \(Migration.embedded.last?.version ?? 0) of"))
+            #expect(ok.output.contains("oldest waiting  none") || ok.output.contains("oldest waiting none"))
+
+            let json = try await CommandLineRunner(environment: environment).run(["status", "--json"])
+            let report = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+            let fleet = report?["fleet"] as? [String: Any]
+            #expect((fleet?["devices_by_status"] as? [String: Int])?["conflict"] == 1)
+            #expect(report?["redirection_ok"] as? Bool == true)
+
+            let metrics = try await run.provhook.get("/metrics").body
+            #expect(metrics.contains(#"provhook_devices{status="conflict"} 1"#))
+            #expect(metrics.contains("provhook_journal_unsealed_rows"))
+
+            environment["PROVHOOK_REDIRECT_PASSWORD"] = "wrong-password"
+            let refused = try await CommandLineRunner(environment: environment).run(["status"])
+            #expect(refused.status == 1)
+            #expect(refused.output.contains("FAILING") && !refused.output.contains("wrong-password"))
+            #expect(!refused.error.contains("wrong-password"))
+        }
+    }
 }

@@ -51,10 +51,19 @@ public final class ProvHookMetrics: Sendable {
         self.duration("provhook_redirect_call_duration_seconds", ("method", method), latency)
     }
 
-    /// Devices waiting, and the age of the oldest.
-    public func waiting(count: Int, oldestAgeSeconds: Double) {
-        Gauge(label: "provhook_devices_waiting", factory: self.factory).record(count)
-        Gauge(label: "provhook_oldest_waiting_seconds", factory: self.factory).record(oldestAgeSeconds)
+    /// What a scrape reads from the database: devices waiting and the age of the oldest, devices by status
+    /// (`provhook_devices{status="conflict"}` counts the MACs another account holds), and the journal's last seal.
+    public func devices(_ stats: ScrapeStats) {
+        Gauge(label: "provhook_devices_waiting", factory: self.factory).record(stats.waiting)
+        Gauge(label: "provhook_oldest_waiting_seconds", factory: self.factory).record(stats.oldestWaitingAge)
+        for (status, count) in stats.devicesByStatus {
+            Gauge(label: "provhook_devices", dimensions: [("status", status)], factory: self.factory).record(count)
+        }
+        if let sealed = stats.lastSealAt {
+            Gauge(label: "provhook_journal_last_seal_timestamp_seconds", factory: self.factory)
+                .record(sealed.timeIntervalSince1970)
+        }
+        Gauge(label: "provhook_journal_unsealed_rows", factory: self.factory).record(Double(stats.unsealedRows))
     }
 
     /// 1 while the service refuses our credentials.

@@ -4,11 +4,6 @@ import PostgresNIO
 import SnomRedirect
 
 /// How many devices wait, and for how long the oldest has.
-public struct WaitingStats: Sendable, Hashable {
-    public var count: Int
-    public var oldestAge: TimeInterval
-}
-
 extension Store {
     /// Claims up to `limit` due devices for `lease`, skipping rows other workers hold.
     ///
@@ -236,17 +231,5 @@ extension Store {
             FROM devices WHERE status = 'pending'
             """, as: Date?.self
         ).first ?? nil
-    }
-
-    /// The number of waiting devices and the age of the oldest.
-    public func waitingStats() async throws(StoreError) -> WaitingStats {
-        let row = try await self.rows(
-            "counting waiting devices",
-            """
-            SELECT count(*)::bigint, coalesce(extract(epoch FROM now() - min(pending_since)), 0)::float8
-            FROM devices WHERE status = 'pending'
-            """, as: (Int64, Double).self
-        ).first
-        return WaitingStats(count: Int(row?.0 ?? 0), oldestAge: row?.1 ?? 0)
     }
 }

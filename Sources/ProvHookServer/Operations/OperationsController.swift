@@ -77,13 +77,13 @@ struct OperationsController: Sendable {
             response: Readiness(status: isReady ? "ready" : "not_ready", checks: checks))
     }
 
-    /// The Prometheus exposition; the waiting-devices gauges are read from the database at scrape time.
+    /// The Prometheus exposition; the devices and journal gauges are read from the database at scrape time.
     @Sendable func exposition(request: Request, context: ProvHookRequestContext) async -> Response {
         let store = self.store
         if let stats = try? await withDeadline(
-            .seconds(2), "counting waiting devices", { try await store.waitingStats() })
+            .seconds(2), "counting devices for the metrics", { try await store.scrapeStats() })
         {
-            self.metrics.waiting(count: stats.count, oldestAgeSeconds: stats.oldestAge)
+            self.metrics.devices(stats)
         }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -25,10 +25,9 @@ if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$state" 2>/dev/null; 
     chmod 755 "$(dirname "$data")"
 fi
 
-echo "==> building provhook (debug; the first build takes several minutes)"
-swift build --product provhook >/dev/null
-swift build --product fake-redirect >/dev/null
-swift build --product fake-pbx >/dev/null
+. contrib/lib/build.sh
+echo "==> building provhook (debug; the first build takes several minutes, with a progress line every 10 s)"
+for product in provhook fake-redirect fake-pbx; do quietly swift build --product "$product"; done
 bin=$(swift build --show-bin-path)
 
 children=()

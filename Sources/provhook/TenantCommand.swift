@@ -69,6 +69,8 @@ struct TenantCommand: AsyncParsableCommand {
         @Flag(help: "Generate a new webhook secret and print it once.") var rotateSecret = false
         @Option(help: "Comma-separated MAC prefixes the tenant may claim, or `any` to lift the restriction.")
         var macPrefixes: String?
+        @Flag(help: "With --url-template: follow the re-point until no device of the tenant waits (a line every 2 s).")
+        var wait = false
 
         func run() async throws {
             let template = try self.urlTemplate.map(parseTemplate)
@@ -79,12 +81,28 @@ struct TenantCommand: AsyncParsableCommand {
                     macRanges: ranges, rotateSecret: self.rotateSecret, actor: cliActor)
             }
             print("updated tenant \(update.tenant.id)")
-            if template != nil {
-                print(
-                    "re-pointing \(update.repointedDevices) device(s); follow with `provhook device list --tenant \(self.id)`"
-                )
-            }
             if let secret = update.newSecret { print("new webhook secret (shown only now): \(secret)") }
+            guard template != nil else { return }
+            let total = update.repointedDevices
+            guard self.wait, total > 0 else {
+                print(
+                    "re-pointing \(total) device(s); follow with `provhook device list --tenant \(self.id)` or --wait")
+                return
+            }
+            print("re-pointing \(total) device(s)")
+            try await self.database.withStore { store in
+                while true {
+                    let counts = try await store.deviceCounts(tenantID: self.id)
+                    let waiting = counts[.pending] ?? 0
+                    let (failed, conflict) = (counts[.failed] ?? 0, counts[.conflict] ?? 0)
+                    print(
+                        "  \(max(0, total - waiting)) of \(total) done, \(waiting) waiting"
+                            + (failed + conflict > 0 ? ", \(failed) failed, \(conflict) in conflict" : ""))
+                    fflush(nil)  // every stream: the line shows at once through a pipe
+                    if waiting == 0 { break }
+                    try await Task.sleep(for: .seconds(2))
+                }
+            }
         }
     }
 

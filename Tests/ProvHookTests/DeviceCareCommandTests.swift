@@ -267,4 +267,26 @@ struct DeviceCareCommandTests {
             #expect(!refused.error.contains("wrong-password"))
         }
     }
+
+    @Test("tenant update --wait follows a re-point to its end")
+    func repointWait() async throws {
+        try await EndToEnd.run { run in
+            let macs = (1...5).map { String(format: "0004130007%02X", $0) }
+            for mac in macs {
+                #expect(try await run.send(#"{"type":"device.added","mac":"\#(mac)"}"#).status == 202)
+            }
+            try await eventually("registered") {
+                try await run.store.devices().filter { $0.status == .registered }.count == macs.count
+            }
+            let result = try await Self.cli(run).run([
+                "tenant", "update", EndToEnd.tenant, "--url-template", "https://new.example.com/<mac>.xml", "--wait",
+            ])
+            #expect(result.status == 0, "\(result.error)")
+            #expect(result.output.contains("re-pointing 5 device(s)"))
+            #expect(result.output.contains("5 of 5 done, 0 waiting"))
+            for mac in macs {
+                #expect(await run.state.registration(mac)?.url == "https://new.example.com/\(mac).xml")
+            }
+        }
+    }
 }

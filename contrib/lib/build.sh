@@ -1,10 +1,21 @@
 # Builds provhook's products for the scripts in contrib/ and fuzz/; sourced by bench.sh, faults.sh and fuzz/run.sh.
 
-# quietly COMMAND...: runs a build command, showing its output only when it fails.
+# quietly COMMAND...: runs a build command, showing a progress line every 10 s (SwiftPM's latest "[step/steps]"
+# line, so that a slow build is told apart from a hung one) and its full output only when it fails.
 quietly() {
-    local log status=0
+    local log status=0 pid waited=0 last
     log=$(mktemp)
-    "$@" >"$log" 2>&1 || status=$?
+    "$@" >"$log" 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 1
+        waited=$((waited + 1))
+        if [ $((waited % 10)) = 0 ]; then
+            last=$(grep -a '^\[[0-9]*/[0-9]*\]' "$log" | tail -n 1 | cut -c1-100 || true)
+            echo "    ${waited}s: ${last:-resolving and planning}"
+        fi
+    done
+    wait "$pid" || status=$?
     [ "$status" = 0 ] || cat "$log" >&2
     rm -f "$log"
     return "$status"

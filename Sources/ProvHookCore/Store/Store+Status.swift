@@ -99,7 +99,9 @@ extension Store {
                    s.last_sync_at, s.last_sync_error
             FROM sources s WHERE s.removed_at IS NULL ORDER BY s.name
             """, as: (String, String, Date?, Date?, String?).self
-        ).map { FleetStatus.SourceState(name: $0.0, kind: $0.1, lastEventAt: $0.2, lastSyncAt: $0.3, lastSyncError: $0.4) }
+        ).map {
+            FleetStatus.SourceState(name: $0.0, kind: $0.1, lastEventAt: $0.2, lastSyncAt: $0.3, lastSyncError: $0.4)
+        }
         return FleetStatus(
             devicesByStatus: byStatus, oldestWaiting: oldest,
             journal: journal ?? FleetStatus.JournalState(lastID: nil, lastSealedID: nil, lastSealedAt: nil),
@@ -155,5 +157,20 @@ extension Store {
             as: Int64.self
         ).first
         return (Int(applied ?? -1), Migration.embedded.last?.version ?? 0)
+    }
+}
+
+extension Store {
+    /// One tenant's devices by status; every status is present.
+    public func deviceCounts(tenantID: String) async throws(StoreError) -> [DeviceStatus: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: DeviceStatus.allCases.map { ($0, 0) })
+        for (status, count) in try await self.rows(
+            "counting the devices of \(tenantID)",
+            "SELECT status, count(*)::bigint FROM devices WHERE tenant_id = \(tenantID) GROUP BY status",
+            as: (String, Int64).self)
+        {
+            if let status = DeviceStatus(rawValue: status) { counts[status] = Int(count) }
+        }
+        return counts
     }
 }

@@ -234,7 +234,7 @@ let package = Package(
                 "ProvHookCore", "ProvHookServer",
                 "ProvHookTestSupport", "SnomRedirect", "WebhookSignature", "XMLRPC", product("AsyncHTTPClient"),
                 product("Hummingbird"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
-                product("PostgresNIO"), product("ServiceLifecycle"), product("NIOSSL"),
+                product("PostgresNIO"), product("ServiceLifecycle"), product("NIOSSL"), product("HTTPTypes"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -6,8 +6,11 @@ enum FormBody {
     /// The fields of `text`; nil when a key or value is not valid percent-encoding of UTF-8.
     static func parse(_ text: String) -> [String: Any]? {
         var root: [String: Any] = [:]
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        // Split among scalars, for the reason `path` gives.
+        for pair in text.unicodeScalars.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
+                Substring(String($0))
+            }
             guard let key = Self.decode(parts[0]), !key.isEmpty,
                 let value = Self.decode(parts.count == 2 ? parts[1] : "")
             else { return nil }
@@ -22,10 +25,14 @@ enum FormBody {
     }
 
     /// `a[b][]` → ["a", "b", ""]; nil for an unbalanced bracket.
+    ///
+    /// Brackets are found among the key's Unicode scalars, not its characters: a `[` followed by a combining mark
+    /// (or an emoji modifier) is one `Character` that is not `[`, and would hide the bracket.
     static func path(_ key: String) -> [String]? {
-        guard let open = key.firstIndex(of: "[") else { return [key] }
-        var path = [String(key[..<open])]
-        var rest = key[open...]
+        let scalars = key.unicodeScalars
+        guard let open = scalars.firstIndex(of: "[") else { return [key] }
+        var path = [String(scalars[..<open])]
+        var rest = scalars[open...]
         while !rest.isEmpty {
             guard rest.first == "[", let close = rest.firstIndex(of: "]") else { return nil }
             path.append(String(rest[rest.index(after: rest.startIndex)..<close]))

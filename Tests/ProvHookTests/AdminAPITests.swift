@@ -1,10 +1,13 @@
 import FakeRedirectService
 import Foundation
+import HTTPTypes
 import NIOHTTP1
 import ProvHookCore
 import ProvHookTestSupport
 import SnomRedirect
 import Testing
+
+@testable import ProvHookServer
 
 @Suite("Admin API and OpenAPI document")
 struct AdminAPITests {
@@ -20,7 +23,8 @@ struct AdminAPITests {
             let routes: [(HTTPMethodName, String)] = [
                 (.GET, "/v1/devices"), (.GET, "/v1/journal"), (.GET, "/v1/tenants"), (.POST, "/v1/tenants"),
                 (.PATCH, "/v1/tenants/acme"), (.POST, "/v1/reconcile"), (.GET, "/v1/sources"), (.POST, "/v1/sources"),
-                (.PATCH, "/v1/sources/src"), (.DELETE, "/v1/sources/src"),
+                (.PATCH, "/v1/sources/src"), (.DELETE, "/v1/sources/src"), (.POST, "/v1/devices"),
+                (.GET, "/v1/devices/000413000001"),
             ]
             for (method, path) in routes {
                 for token in [nil, "wrong-token", Self.token + "x", String(Self.token.dropLast())] {
@@ -29,6 +33,47 @@ struct AdminAPITests {
                     #expect(answer.errorCode == (token == nil ? "missing_token" : "bad_token"))
                 }
             }
+        }
+    }
+
+    @Test("one device with its advice and history; a CSV import, refused rows and all; the refusals")
+    func devicesAndImport() async throws {
+        try await EndToEnd.run(adminToken: Self.token) { run in
+            let provhook = run.provhook
+            let csv = "mac,device_id,extension,model\n00:04:13:00:08:01,d1,101,snomD785\nbad,d2,102,snomD785\n"
+            var answer = try await provhook.call(
+                .POST, "/v1/devices?tenant=acme", token: Self.token, body: csv, contentType: "text/csv")
+            #expect(answer.status == 200, "\(answer.body)")
+            #expect(answer.json["wrote_nothing"] as? Bool == true && answer.json["accepted"] as? Int == 0)
+            let refused = answer.json["refused"] as? [[String: Any]]
+            #expect(refused?.first?["line"] as? Int == 3 && refused?.first?["reason"] as? String == "malformed MAC")
+            #expect(try await run.device("000413000801") == nil)
+
+            answer = try await provhook.call(
+                .POST, "/v1/devices?tenant=acme&partial=true", token: Self.token, body: csv,
+                contentType: "text/csv; charset=utf-8")
+            #expect(answer.status == 200 && answer.json["accepted"] as? Int == 1, "\(answer.body)")
+            try await eventually("registered") { try await run.device("000413000801")?.status == .registered }
+            let rows = try await run.store.journal(JournalFilter(mac: "000413000801", action: "event.device.added"))
+            #expect(rows.first?.actor.hasPrefix("import:admin:") == true)
+
+            answer = try await provhook.call(.POST, "/v1/devices?tenant=acme", token: Self.token, json: "{}")
+            #expect(answer.status == 415 && answer.errorCode == "unsupported_media_type")
+            answer = try await provhook.call(
+                .POST, "/v1/devices", token: Self.token, body: "nothing,like,a,header\n", contentType: "text/csv")
+            #expect(answer.status == 400 && answer.errorCode == "invalid_csv")
+            answer = try await provhook.call(
+                .POST, "/v1/devices?partial=maybe", token: Self.token, body: csv, contentType: "text/csv")
+            #expect(answer.status == 400 && answer.errorCode == "invalid_query")
+
+            answer = try await provhook.get("/v1/devices/00-04-13-00-08-01?limit=1", token: Self.token)
+            #expect(answer.status == 200, "\(answer.body)")
+            #expect((answer.json["device"] as? [String: Any])?["status"] as? String == "registered")
+            #expect((answer.json["history"] as? [[String: Any]])?.count == 1)
+            #expect((answer.json["last_applied"] as? [String: Any])?["action"] as? String == "redirect.registerPhone")
+            #expect(try await provhook.get("/v1/devices/000413000899", token: Self.token).status == 404)
+            answer = try await provhook.get("/v1/devices/zz", token: Self.token)
+            #expect(answer.status == 400 && answer.errorCode == "malformed_mac")
         }
     }
 
@@ -175,16 +220,19 @@ struct AdminAPITests {
                 path)
             #expect(validation.status == 0, "\(validation.error)")
             let documented = try JSONDecoder().decode([String].self, from: Data(validation.output.utf8))
-            let served = [
-                "GET /healthz", "GET /metrics", "GET /openapi.yaml", "GET /readyz", "GET /v1/devices",
-                "GET /v1/journal",
-                "GET /v1/tenants", "PATCH /v1/tenants/{tenant}", "POST /v1/reconcile", "POST /v1/tenants",
-                "GET /v1/sources/{source}/events", "POST /v1/sources/{source}/events",
-                "POST /v1/tenants/{tenant}/events", "GET /v1/sources", "POST /v1/sources",
-                "PATCH /v1/sources/{source}",
-                // Last: it removes the source the routes above use.
-                "DELETE /v1/sources/{source}",
+            // What the listeners serve, from the route tables that their 405 middleware also reads; each is then
+            // called below, so a table that names a route the router does not answer fails too.
+            let tables = [
+                AdminController.routes, OperationsController.routes, WebhookController.routes,
+                SourceWebhookController.routes,
             ]
+            var served = tables.flatMap { table in
+                table.flatMap { path, methods in methods.map { "\($0.rawValue) \(path)" } }
+            }
+            // Last: it removes the source the routes above use.
+            served.sort {
+                ($0 == "DELETE /v1/sources/{source}" ? 1 : 0, $0) < ($1 == "DELETE /v1/sources/{source}" ? 1 : 0, $1)
+            }
             #expect(documented == served.sorted())
             // Each documented route is answered (not 404) by its listener, and by no other: the webhook listener
             // answers webhooks and /healthz only, the admin listener everything else.
@@ -194,8 +242,9 @@ struct AdminAPITests {
             ]
             for route in served {
                 let parts = route.split(separator: " ")
+                // A malformed MAC: the route's own 400, where an unknown one would be a 404 like the router's.
                 let concrete = parts[1].replacingOccurrences(of: "{tenant}", with: "acme")
-                    .replacingOccurrences(of: "{source}", with: "src")
+                    .replacingOccurrences(of: "{source}", with: "src").replacingOccurrences(of: "{mac}", with: "zz")
                 let method = try #require(HTTPMethodName(rawValue: String(parts[0])))
                 for onWebhookPort in [false, true] {
                     let status = try await provhook.call(

@@ -145,6 +145,18 @@ final class RunningProvHook: Sendable {
         return try await self.request(request)
     }
 
+    /// Sends `body` as `contentType` with a bearer token to the admin listener.
+    func call(
+        _ method: HTTPMethod, _ path: String, token: String?, body: String, contentType: String
+    ) async throws -> Answer {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(self.adminPort)\(path)")
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.body = .bytes(ByteBuffer(string: body))
+        return try await self.request(request)
+    }
+
     private func request(_ request: HTTPClientRequest) async throws -> Answer {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 22)

@@ -15,18 +15,22 @@ struct AdminController: Sendable {
     let store: Store
     let redirect: any RedirectService
     let concurrency: Int
+    /// The planner of imported devices: the same vendor filter as webhooks.
+    let planner: EventPlanner
     let logger: Logger
 
     /// The paths and methods `addRoutes` serves.
     static let routes: [String: [HTTPRequest.Method]] = [
-        "/v1/devices": [.get], "/v1/journal": [.get], "/v1/tenants": [.get, .post], "/v1/tenants/{tenant}": [.patch],
+        "/v1/devices": [.get, .post], "/v1/journal": [.get], "/v1/tenants": [.get, .post],
+        "/v1/tenants/{tenant}": [.patch],
         "/v1/reconcile": [.post], "/openapi.yaml": [.get],
-    ].merging(SourceAdminController.routes) { $0 + $1 }
+    ].merging(SourceAdminController.routes) { $0 + $1 }.merging(DeviceAdminController.routes) { $0 + $1 }
 
     /// Adds the routes, the API's behind `token`.
     func addRoutes(to router: Router<ProvHookRequestContext>, token: String) {
         let group = router.group("/v1").add(middleware: BearerTokenMiddleware(token: token))
         SourceAdminController(store: self.store).addRoutes(to: group)
+        DeviceAdminController(store: self.store, planner: self.planner).addRoutes(to: group)
         group
             .get("devices", use: self.devices)
             .get("journal", use: self.journal)

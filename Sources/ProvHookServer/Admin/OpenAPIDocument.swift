@@ -457,6 +457,82 @@ enum OpenAPIDocument {
                 "400": {$ref: '#/components/responses/BadRequest'}
                 "401": {$ref: '#/components/responses/Unauthorized'}
                 "503": {$ref: '#/components/responses/Unavailable'}
+            post:
+              summary: Import devices from CSV, each row a device.added event of its tenant (provhook device import)
+              description: >-
+                The header names mac, device_id, extension and model, and optionally tenant, in any order. A file with
+                a refused row imports nothing unless partial=true; every refused row is listed with its line.
+              security: [{adminToken: []}]
+              parameters:
+                - {name: tenant, in: query, description: the tenant of rows without a tenant column, schema: {type: string}}
+                - {name: partial, in: query, schema: {type: boolean, default: false}}
+                - {name: dry_run, in: query, schema: {type: boolean, default: false}}
+              requestBody:
+                required: true
+                content:
+                  text/csv:
+                    schema:
+                      type: string
+                      description: >-
+                        The documented form: this header, then rows without quotes. The columns may also come in any
+                        order, and fields may be quoted as RFC 4180 says.
+                      pattern: '^mac,device_id,extension,model(,tenant)?(\r?\n[^"\r\n]*)*$'
+              responses:
+                "200":
+                  description: what was imported, or would be, and every refused row
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [accepted, duplicates, refused, rows, wrote_nothing, dry_run]
+                        properties:
+                          accepted: {type: integer}
+                          duplicates: {type: integer}
+                          rows: {type: integer}
+                          wrote_nothing: {type: boolean}
+                          dry_run: {type: boolean}
+                          refused:
+                            type: array
+                            items:
+                              type: object
+                              required: [line, mac, reason]
+                              properties:
+                                line: {type: integer}
+                                mac: {type: string}
+                                reason: {type: string}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "413": {description: the body is over 16 MiB, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+                "415": {description: the body is not text/csv, content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+                "503": {$ref: '#/components/responses/Unavailable'}
+          /v1/devices/{mac}:
+            get:
+              summary: One device, what was last applied, what to do about it, and its journal, newest first
+              security: [{adminToken: []}]
+              parameters:
+                - {name: mac, in: path, required: true, schema: {$ref: '#/components/schemas/MAC'}}
+                - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 20}}
+              responses:
+                "200":
+                  description: the device
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [device, pending_since, history, history_count]
+                        properties:
+                          device: {$ref: '#/components/schemas/Device'}
+                          tenant_name: {type: string}
+                          pending_since: {type: string, format: date-time}
+                          claimed_until: {type: string, format: date-time}
+                          last_applied: {$ref: '#/components/schemas/JournalEntry'}
+                          advice: {type: string}
+                          history: {type: array, items: {$ref: '#/components/schemas/JournalEntry'}}
+                          history_count: {type: integer}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "404": {$ref: '#/components/responses/NotFound'}
+                "503": {$ref: '#/components/responses/Unavailable'}
           /v1/journal:
             get:
               summary: Journal rows; the newest page by default, or forward from after_id or since
@@ -467,7 +543,7 @@ enum OpenAPIDocument {
                 - {name: action, in: query, schema: {type: string}}
                 - {name: since, in: query, schema: {type: string, format: date-time}}
                 - {name: until, in: query, schema: {type: string, format: date-time}}
-                - {name: after_id, in: query, schema: {type: integer}}
+                - {name: after_id, in: query, schema: {type: integer, format: int64, minimum: -9223372036854775808, maximum: 9223372036854775807}}
                 - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
                 - {name: format, in: query, schema: {type: string, enum: [json, csv], default: json}}
               responses:

@@ -82,7 +82,8 @@ public func buildApplication(
     OperationsController(store: store, health: delivery.health, metrics: metrics).addRoutes(to: adminRouter)
     if let token = configuration.adminToken {
         AdminController(
-            store: store, redirect: redirect, concurrency: configuration.delivery.concurrency, logger: logger
+            store: store, redirect: redirect, concurrency: configuration.delivery.concurrency, planner: planner,
+            logger: logger
         ).addRoutes(to: adminRouter, token: token)
     }
     services.append(

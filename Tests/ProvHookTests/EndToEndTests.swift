@@ -108,6 +108,49 @@ struct EndToEndTests {
         }
     }
 
+    /// Without the generation check on outcomes, the add's late `Ok` would mark the removed device registered and
+    /// no deregistration would ever be sent.
+    @Test("a removal that arrives during the add's call wins: the add's answer is journaled superseded, not applied")
+    func removalDuringCall() async throws {
+        try await EndToEnd.run { run in
+            let mac = "000413610FF5"
+            await run.state.setLatency(.milliseconds(800))
+            #expect(try await run.send(#"{"type":"device.added","mac":"\#(mac)"}"#).status == 202)
+            try await eventually("the add's call under way") {
+                try await run.store.deviceDetail(MACAddress(mac)!, historyLimit: 1)?.claimedUntil != nil
+            }
+            #expect(try await run.send(#"{"type":"device.removed","mac":"\#(mac)"}"#).status == 202)
+            try await eventually("deregistered") {
+                let device = try await run.device(mac)
+                return device?.status == .deregistered && device?.generation == 2
+            }
+            #expect(await run.state.registration(mac) == nil, "the deregistration was sent after the add")
+            let adds = try await run.store.journal(JournalFilter(mac: mac, action: "redirect.registerPhone"))
+            #expect(adds.count == 1 && adds.first?.detail["superseded"] == .bool(true), "\(adds)")
+            let removes = try await run.store.journal(JournalFilter(mac: mac, action: "redirect.deregisterPhone"))
+            #expect(removes.map(\.outcome) == ["ok"] && removes.first?.detail["superseded"] == nil)
+        }
+    }
+
+    /// The worker sleeps for two minutes between looks for work here: only the database's NOTIFY, sent when another
+    /// process (the CLI) queues a device, can wake it in time.
+    @Test("a device queued by another process wakes the worker through NOTIFY, not its periodic look")
+    func wakeFromAnotherProcess() async throws {
+        try await EndToEnd.run(idleWake: .seconds(120)) { run in
+            let mac = "000413610FF6"
+            await run.state.setRegistration(mac, .init(owner: StandInAccounts.otherUser, url: "https://o.example/"))
+            #expect(try await run.send(#"{"type":"device.added","mac":"\#(mac)"}"#).status == 202)
+            try await eventually("conflict") { try await run.device(mac)?.status == .conflict }
+            await run.state.setRegistration(mac, nil)
+            let cli = CommandLineRunner(environment: ["PROVHOOK_DATABASE_URL": run.database.urlString])
+            let retry = try await cli.run(["device", "retry", mac])
+            #expect(retry.status == 0, "\(retry.error)")
+            try await eventually("registered well before the periodic look", within: .seconds(20)) {
+                try await run.device(mac)?.status == .registered
+            }
+        }
+    }
+
     @Test("a redelivered webhook-id answers duplicate and makes one call")
     func duplicate() async throws {
         try await EndToEnd.run { run in

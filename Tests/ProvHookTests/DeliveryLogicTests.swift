@@ -49,10 +49,13 @@ struct DeliveryLogicTests {
         let started = ContinuousClock.now
         await signal.wait(upTo: .seconds(10))
         #expect(ContinuousClock.now - started < .seconds(5))
+        let idle = ContinuousClock.now
         await signal.wait(upTo: .milliseconds(50))
+        #expect(ContinuousClock.now - idle >= .milliseconds(50), "no wake: the wait lasts its whole limit")
         signal.stop()
+        let stopped = ContinuousClock.now
         await signal.wait(upTo: .seconds(10))
-        #expect(signal.isStopped)
+        #expect(ContinuousClock.now - stopped < .seconds(5), "a stopped signal never makes a loop wait")
     }
 }
 

@@ -27,12 +27,47 @@ struct StandInStrictnessTests {
         return (Int(response.status.code), String(buffer: bytes))
     }
 
-    @Test("the reference's own request is answered")
+    /// The API reference's curl examples, byte for byte (its indentation and `<?xml version="1.0"?>` included), not
+    /// an encoding of ours: the stand-in must take what the reference sends and answer what it shows.
+    static let publishedRegister = """
+        <?xml version="1.0"?>
+        <methodCall>
+         <methodName>redirect.registerPhone</methodName>
+         <params>
+          <param>
+           <value><string>000413610FF5</string></value>
+          </param>
+          <param>
+           <value><string>http://provisioning.myserver.com/snom?mac={mac}</string></value>
+          </param>
+         </params>
+        </methodCall>
+        """
+    static let publishedDeregister = """
+        <?xml version="1.0"?>
+        <methodCall>
+         <methodName>redirect.deregisterPhone</methodName>
+         <params>
+          <param>
+           <value><string>000413610FF5</string></value>
+          </param>
+         </params>
+        </methodCall>
+        """
+
+    @Test("the reference's own requests are answered as the reference shows")
     func referenceRequest() async throws {
         try await StandIn.withStandIn { (standIn: StandIn) async throws in
-            let (status, text) = try await self.post(standIn)
+            var (status, text) = try await self.post(standIn, body: Self.publishedRegister)
             #expect(status == 200)
-            #expect(try XMLRPCDecoder().decodeResponse(Array(text.utf8)) == .value([false, "Error:no_such_mac"]))
+            #expect(try XMLRPCDecoder().decodeResponse(Array(text.utf8)) == .value([true, "Ok"]))
+            #expect(
+                await standIn.state.registration("000413610FF5")?.url
+                    == "http://provisioning.myserver.com/snom?mac={mac}")
+            (status, text) = try await self.post(standIn, body: Self.publishedDeregister)
+            #expect(status == 200)
+            #expect(try XMLRPCDecoder().decodeResponse(Array(text.utf8)) == .value([true, "Ok"]))
+            #expect(await standIn.state.registration("000413610FF5") == nil)
         }
     }
 

@@ -63,7 +63,11 @@ struct CommandLineTests {
             "PROVHOOK_DATABASE_URL": "postgres://provhook:hunter2@127.0.0.1:1/provhook"
         ])
         for arguments in [["migrate"], ["journal"], ["tenant", "list"]] {
+            // A refused port answers at once; the bound is the 3 s deadline plus a generous margin for a loaded
+            // machine, far below the default 10 s and the pool's wait-forever.
+            let started = ContinuousClock.now
             let result = try await cli.run(arguments + ["--database-timeout", "3"])
+            #expect(ContinuousClock.now - started < .seconds(9), "\(arguments)")
             #expect(result.status == 3)
             #expect(result.error.contains("127.0.0.1:1"))
             #expect(!result.error.contains("hunter2"), "no password in error messages")

@@ -22,7 +22,7 @@ struct EndToEndTests {
             #expect(
                 await run.state.registration("000413610FF5") == .init(owner: StandInAccounts.user, url: expectedURL))
             let journal = try await run.store.journal(JournalFilter(mac: "000413610FF5"))
-            let trace = journal.map { "\($0.action) \($0.outcome) \(JSONValueText.of($0.detail))" }.joined(
+            let trace = try journal.map { "\($0.action) \($0.outcome) \(try JSONValueText.of($0.detail))" }.joined(
                 separator: "\n")
             #expect(journal.first?.action == "event.device.added", "\(trace)")
             #expect(journal.first?.eventID == "msg_add_1" && journal.first?.actor == "webhook:127.0.0.1")
@@ -34,7 +34,7 @@ struct EndToEndTests {
             #expect(last.outcome == "ok" && last.detail["url"] == .string(expectedURL), "\(trace)")
             #expect(
                 last.detail["latency_ms"] != nil && last.detail["attempt"] == .number(Double(tries.count)), "\(trace)")
-            let text = journal.map { JSONValueText.of($0.detail) }.joined()
+            let text = try journal.map { try JSONValueText.of($0.detail) }.joined()
             #expect(!text.contains(StandInAccounts.password) && !text.contains(run.secret), "no secret in the journal")
         }
     }

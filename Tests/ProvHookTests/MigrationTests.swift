@@ -67,10 +67,15 @@ struct MigrationTests {
     func unknownApplied() async throws {
         try await TestDatabase.with { database in
             try await database.withConnection(as: .owner) { connection in
-                await #expect(throws: MigrationError.self) {
+                let refusal = await #expect(throws: MigrationError.self) {
                     try await Migrator(migrations: Array(Migration.embedded.prefix(1))).migrate(
                         on: connection, logger: self.logger)
                 }
+                guard case .unknownApplied(let version, _)? = refusal else {
+                    Issue.record("expected unknownApplied, got \(String(describing: refusal))")
+                    return
+                }
+                #expect(version == 1, "the first migration this binary does not know")
             }
         }
     }

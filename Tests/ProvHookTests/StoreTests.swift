@@ -23,10 +23,11 @@ struct StoreTests {
             #expect(tenant.id == "acme")
             #expect(secret.hasPrefix("whsec_"))
             #expect(WebhookSecret.keyBytes(secret)?.count == 32)
-            await #expect(throws: StoreError.self) {
+            let duplicate = await #expect(throws: StoreError.self) {
                 try await store.addTenant(
                     id: "acme", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
             }
+            #expect(duplicate?.description.contains("already exists") == true, "\(String(describing: duplicate))")
             #expect(try await store.tenants().map(\.id) == ["acme"])
             #expect(try await store.credentials(tenantID: "acme")?.secret == secret)
 
@@ -43,7 +44,7 @@ struct StoreTests {
             let journal = try await store.journal(JournalFilter(tenantID: "acme"))
             #expect(journal.map(\.action) == ["tenant.add", "tenant.update", "tenant.remove"])
             #expect(journal.allSatisfy { $0.actor == "cli:test" })
-            let text = journal.map { JSONValueText.of($0.detail) }.joined()
+            let text = try journal.map { try JSONValueText.of($0.detail) }.joined()
             #expect(!text.contains(secret), "no secret in the journal")
             #expect(!text.contains(update.newSecret!), "no secret in the journal")
         }
@@ -52,10 +53,15 @@ struct StoreTests {
     @Test("a tenant id is validated")
     func tenantID() async throws {
         try await TestDatabase.with { database in
-            await #expect(throws: StoreError.self) {
+            let invalid = await #expect(throws: StoreError.self) {
                 try await database.store.addTenant(
                     id: "no spaces", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
             }
+            guard case .invalid(let message)? = invalid else {
+                Issue.record("expected an invalid id, got \(String(describing: invalid))")
+                return
+            }
+            #expect(message.contains("\"no spaces\" must be 1 to 63 letters"), "\(message)")
         }
     }
 
@@ -163,8 +169,12 @@ struct StoreTests {
                 id: "b", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
             let change = DeviceChange(mac: self.mac, desired: .registered, url: "https://a.example/")
             _ = try await store.setDesired(change, tenantID: "a", actor: "cli:test")
-            await #expect(throws: StoreError.self) {
+            let taken = await #expect(throws: StoreError.self) {
                 try await store.setDesired(change, tenantID: "b", actor: "cli:test")
+            }
+            guard case .conflict? = taken else {
+                Issue.record("expected a conflict, got \(String(describing: taken))")
+                return
             }
             _ = try await store.setDesired(
                 DeviceChange(mac: self.mac, desired: .deregistered), tenantID: "a", actor: "cli:test")
@@ -403,10 +413,10 @@ struct StoreTests {
     }
 }
 
-/// Renders journal details as text, to look for secrets in them.
+/// Renders journal details as text, to look for secrets in them. An encoding failure throws: an empty text would
+/// make every "no secret in it" check pass without looking.
 enum JSONValueText {
-    static func of(_ detail: [String: JSONValue]) -> String {
-        let encoder = JSONEncoder()
-        return (try? String(decoding: encoder.encode(detail), as: UTF8.self)) ?? ""
+    static func of(_ detail: [String: JSONValue]) throws -> String {
+        String(decoding: try JSONEncoder().encode(detail), as: UTF8.self)
     }
 }

@@ -37,7 +37,11 @@ struct DatabaseOutageTests {
             if (200..<300).contains(answer.status) { acknowledged.append(mac) }
             return answer.status
         }
-        #expect(try await add("000413000001") == 202)
+        // With a 1 s deadline a loaded machine may answer the very first event 503 while the pool connects; a PBX
+        // sends it again, and so does the test. Only 2xx answers count as acknowledged.
+        try await eventually("the first event accepted while the database is up") {
+            try await add("000413000001") == 202
+        }
 
         try cluster.stop()
         for index in 2...6 {

@@ -189,8 +189,9 @@ struct RedirectClientTests {
     @Test("an answer that trickles in a byte at a time is cut off at connect + read timeout, not read for ever")
     func trickle() async throws {
         try await StandIn.withStandIn(configure: {
-            $0.connectTimeout = .milliseconds(500)
-            $0.readTimeout = .milliseconds(500)
+            // Budgets a loaded machine meets for a plain call, far below the 30 s the trickle would take.
+            $0.connectTimeout = .seconds(2)
+            $0.readTimeout = .seconds(2)
         }) { (standIn: StandIn) async throws in
             // Every byte arrives well within the read timeout, and the whole answer would take 30 s.
             let valid = try XMLRPCEncoder.encodeResponse([true, "Ok"])

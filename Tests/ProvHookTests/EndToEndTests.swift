@@ -225,6 +225,59 @@ struct EndToEndTests {
         }
     }
 
+    @Test(
+        "documented refusals over HTTP: missing_type, invalid_webhook_id, malformed_timestamp, mac_in_use, a removed tenant"
+    )
+    func documentedRefusals() async throws {
+        try await EndToEnd.run { run in
+            let provhook = run.provhook
+            let good = #"{"type":"device.added","mac":"000413610FF5"}"#
+            var answer = try await run.send(#"{"mac":"000413610FF5"}"#)
+            #expect(answer.status == 400 && answer.errorCode == "missing_type")
+            for id in ["has space", String(repeating: "x", count: 257), "caf\u{E9}"] {
+                answer = try await provhook.send(tenant: EndToEnd.tenant, body: good, secret: run.secret, id: id)
+                #expect(answer.status == 400 && answer.errorCode == "invalid_webhook_id", "\(id.prefix(20))")
+            }
+            answer = try await provhook.send(
+                tenant: EndToEnd.tenant, body: good, secret: run.secret, extraHeaders: [("webhook-timestamp", "soon")])
+            #expect(answer.status == 401 && answer.errorCode == "malformed_timestamp")
+            #expect(try await run.store.devices().isEmpty, "nothing was recorded")
+
+            // A MAC that another tenant holds: 400, journaled, and the other tenant's device untouched.
+            _ = try await run.store.addTenant(
+                id: "other", name: nil, urlTemplate: run.template, allowBearer: false, actor: "cli:test")
+            _ = try await run.store.setDesired(
+                DeviceChange(mac: MACAddress("000413610FF7")!, desired: .registered), tenantID: "other",
+                actor: "cli:test")
+            answer = try await run.send(#"{"type":"device.added","mac":"000413610FF7"}"#)
+            #expect(answer.status == 400 && answer.errorCode == "mac_in_use", "\(answer.body)")
+            let rejected = try await run.store.journal(JournalFilter(mac: "000413610FF7", action: "event.rejected"))
+            #expect(rejected.count == 1 && rejected.first?.tenantID == EndToEnd.tenant)
+            #expect(try await run.device("000413610FF7")?.tenantID == "other")
+
+            // A removed tenant's webhooks are 404, like a tenant that never was.
+            _ = try await run.store.removeTenant(id: EndToEnd.tenant, actor: "cli:test")
+            answer = try await run.send(good)
+            #expect(answer.status == 404 && answer.errorCode == "unknown_tenant")
+        }
+    }
+
+    @Test("with bearer allowed, an event without webhook-id is accepted each time: it cannot be deduplicated")
+    func bearerWithoutID() async throws {
+        try await EndToEnd.run(allowBearer: true) { run in
+            let body = #"{"type":"device.added","mac":"000413610FF5"}"#
+            for _ in 0..<2 {
+                let answer = try await run.provhook.send(
+                    tenant: EndToEnd.tenant, body: body, secret: nil,
+                    extraHeaders: [("Authorization", "Bearer \(run.secret)")])
+                #expect(answer.status == 202, "\(answer.body)")
+            }
+            let events = try await run.store.journal(JournalFilter(action: "event.device.added"))
+            #expect(events.count == 2 && events.allSatisfy { $0.eventID?.hasPrefix("bearer_") == true })
+            #expect(Set(events.compactMap(\.eventID)).count == 2)
+        }
+    }
+
     @Test("a bearer token works only where the tenant allows it")
     func bearer() async throws {
         try await EndToEnd.run(allowBearer: true) { run in

@@ -146,17 +146,12 @@ extension Store {
         let actions = Self.applyingMethods.map(\.rawValue)
         return try await connection.rows(
             """
-            SELECT id, at, tenant_id, actor, action, outcome, event_id, detail::text FROM journal
+            SELECT id, at, tenant_id, mac, actor, action, outcome, event_id, detail::text FROM journal
             WHERE mac = \(mac) AND action = ANY(\(actions)) AND outcome = 'ok'
               AND NOT detail ? 'superseded' AND NOT detail ? 'claim_lost'
             ORDER BY id DESC LIMIT 1
-            """, as: (Int64, Date, String?, String, String, String, String?, String).self, logger: logger
-        ).first.map { id, at, tenant, actor, action, outcome, event, detail in
-            JournalEntry(
-                stored: id, at: at, tenantID: tenant, mac: mac, actor: actor, action: action, outcome: outcome,
-                eventID: event,
-                detail: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(detail.utf8))) ?? [:])
-        }
+            """, as: JournalRow.self, logger: logger
+        ).first.map(makeJournalEntry)
     }
 
     /// Queues devices again at a new generation with their current desired state, one `device.retry` journal row

@@ -76,13 +76,17 @@ extension Store {
             ORDER BY CASE WHEN \(forward) THEN id END ASC, id DESC
             LIMIT \(limit)
             """,
-            as: (Int64, Date, String?, String?, String, String, String, String?, String).self)
-        let entries = rows.map { id, at, tenant, mac, actor, action, outcome, event, detail in
-            JournalEntry(
-                stored: id, at: at, tenantID: tenant, mac: mac, actor: actor, action: action, outcome: outcome,
-                eventID: event,
-                detail: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(detail.utf8))) ?? [:])
-        }
+            as: JournalRow.self)
+        let entries = rows.map(makeJournalEntry)
         return forward ? entries : entries.reversed()
     }
+}
+
+/// A journal row as read back: `id, at, tenant_id, mac, actor, action, outcome, event_id, detail::text`.
+typealias JournalRow = (Int64, Date, String?, String?, String, String, String, String?, String)
+
+func makeJournalEntry(_ row: JournalRow) -> JournalEntry {
+    JournalEntry(
+        stored: row.0, at: row.1, tenantID: row.2, mac: row.3, actor: row.4, action: row.5, outcome: row.6,
+        eventID: row.7, detail: (try? JSONDecoder().decode([String: JSONValue].self, from: Data(row.8.utf8))) ?? [:])
 }

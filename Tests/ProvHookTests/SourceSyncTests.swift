@@ -60,6 +60,11 @@ struct SourceSyncTests {
                 await rig.state.registrationCount() == 500
             }
             #expect(await rig.state.registration(Self.mac(1))?.url == "https://p.example/\(Self.mac(1)).xml")
+            // The service answers before the worker journals the outcome: wait for the outcomes too, so that the
+            // journal has stopped growing before it is counted.
+            try await eventually("all 500 outcomes recorded", within: .seconds(60)) {
+                try await rig.database.store.devices(DeviceFilter(status: .registered)).count == 500
+            }
 
             // Nothing changed: no call to the service, and only the run's row in the journal.
             let calls = await rig.state.calls.count

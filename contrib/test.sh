@@ -50,5 +50,4 @@ pg_start "$root/pg" "$port" -c fsync=off -c full_page_writes=off
 echo "test database: PostgreSQL on 127.0.0.1:$port (data in $root/pg)"
 
 export PROVHOOK_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
-export PROVHOOK_TEST_PG_DATA="$root/pg"
 swift test "$@"

@@ -45,6 +45,22 @@ public final class RunningFakePBX: Sendable {
         return RunningFakePBX(state: state, port: port, baseURL: base, group: group, task: task)
     }
 
+    /// Starts the stand-ins as ``start(state:host:port:tls:logger:)`` does, runs `body` with them, and stops them
+    /// afterwards, whether `body` returns or throws.
+    ///
+    /// - Returns: what `body` returns.
+    /// - Throws: what `start` throws, or what `body` throws once the server has stopped.
+    public static func with<T>(
+        state: FakePBXState, host: String = "127.0.0.1", port: Int = 0, tls: TLSConfiguration? = nil,
+        logger: Logger = Logger(label: "fake-pbx"), _ body: (RunningFakePBX) async throws -> T
+    ) async throws -> T {
+        let server = try await Self.start(state: state, host: host, port: port, tls: tls, logger: logger)
+        let result: Result<T, any Error>
+        do { result = .success(try await body(server)) } catch { result = .failure(error) }
+        await server.stop()
+        return try result.get()
+    }
+
     /// Stops the server: gracefully, then by cancellation after 2 s.
     public func stop() async {
         await self.group.triggerGracefulShutdown()

@@ -61,6 +61,22 @@ public final class RunningFakeRedirect: Sendable {
             authority: tls, group: group, task: task, logger: logger)
     }
 
+    /// Starts a stand-in on a free loopback port (with `tls`, serving HTTPS as ``start(state:tls:host:port:logger:)``
+    /// does), runs `body` with it, and stops it afterwards, whether `body` returns or throws.
+    ///
+    /// - Returns: what `body` returns.
+    /// - Throws: what `start` throws, or what `body` throws once the stand-in has stopped.
+    public static func with<T>(
+        state: FakeRedirectState, tls: PrivateCertificateAuthority? = nil,
+        _ body: (RunningFakeRedirect) async throws -> T
+    ) async throws -> T {
+        let server = try await Self.start(state: state, tls: tls)
+        let result: Result<T, any Error>
+        do { result = .success(try await body(server)) } catch { result = .failure(error) }
+        await server.stop()
+        return try result.get()
+    }
+
     /// Stops the server and waits for it, at most 15 s: a connection that never closes must not hang the caller.
     ///
     /// A graceful shutdown first, so that connections accepted but not yet served are closed in order (cancelling a

@@ -227,13 +227,12 @@ struct AdminAPITests {
             _ = try await database.store.addSource(name: "src", kind: .kazoo, tenantID: "acme", actor: "cli:test")
             let answer = try await provhook.get("/openapi.yaml")
             #expect(answer.status == 200)
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID()).yaml").path
-            try answer.body.write(toFile: path, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(atPath: path) }
-            let validation = try await Self.python(
-                "import sys, yaml, json; from openapi_spec_validator import validate; d = yaml.safe_load(open(sys.argv[1])); validate(d); "
-                    + "print(json.dumps(sorted(m.upper() + ' ' + p for p, ops in d['paths'].items() for m in ops if m in ('get', 'put', 'post', 'patch', 'delete'))))",
-                path)
+            let validation = try await TemporaryFile.with(answer.body, suffix: ".yaml") { path in
+                try await Self.python(
+                    "import sys, yaml, json; from openapi_spec_validator import validate; d = yaml.safe_load(open(sys.argv[1])); validate(d); "
+                        + "print(json.dumps(sorted(m.upper() + ' ' + p for p, ops in d['paths'].items() for m in ops if m in ('get', 'put', 'post', 'patch', 'delete'))))",
+                    path)
+            }
             #expect(validation.status == 0, "\(validation.error)")
             let documented = try JSONDecoder().decode([String].self, from: Data(validation.output.utf8))
             // What the listeners serve, from the route tables that their 405 middleware also reads; each is then

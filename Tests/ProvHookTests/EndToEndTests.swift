@@ -352,42 +352,47 @@ struct EndToEndTests {
             let template = try URLTemplate("https://pbx.example.com/prov/{mac}.xml")
             let (_, secret) = try await database.store.addTenant(
                 id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
-            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
-            let macs = (1...30).map { String(format: "0004136100%02X", $0) }
-            await standIn.state.setRegistration(macs[7], .init(owner: "someone-else", url: "https://x.example/"))
-            // Everything is queued before a worker starts, so that it finds one batch.
-            func queueAllThenDeliver(_ desired: DesiredState) async throws -> RunningProvHook {
-                for mac in macs {
-                    _ = try await database.store.setDesired(
-                        DeviceChange(mac: MACAddress(mac)!, desired: desired), tenantID: "acme", actor: "cli:test")
+            try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
+                let macs = (1...30).map { String(format: "0004136100%02X", $0) }
+                await standIn.state.setRegistration(macs[7], .init(owner: "someone-else", url: "https://x.example/"))
+                // Everything is queued before a worker starts, so that it finds one batch; the worker stops once
+                // `body` has checked the outcome.
+                func queueAllThenDeliver(_ desired: DesiredState, then body: () async throws -> Void) async throws {
+                    for mac in macs {
+                        _ = try await database.store.setDesired(
+                            DeviceChange(mac: MACAddress(mac)!, desired: desired), tenantID: "acme", actor: "cli:test")
+                    }
+                    try await RunningProvHook.start(
+                        database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint
+                    ).whileRunning { _ in
+                        try await eventually("all decided") {
+                            try await database.store.devices(DeviceFilter(status: .pending)).isEmpty
+                        }
+                        try await body()
+                    }
                 }
-                let provhook = try await RunningProvHook.start(
-                    database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint)
-                try await eventually("all decided") {
-                    try await database.store.devices(DeviceFilter(status: .pending)).isEmpty
+                try await queueAllThenDeliver(.registered) { () async throws in
+                    #expect(try await database.store.device(MACAddress(macs[7])!)?.status == .conflict)
+                    #expect(try await database.store.devices(DeviceFilter(status: .registered)).count == 29)
+                    let methods = await standIn.state.calls.compactMap(\.method)
+                    #expect(methods.allSatisfy { $0 == "redirect.registerPhoneList" }, "\(methods)")
+                    #expect(methods.count < 10)
                 }
-                return provhook
-            }
-            let provhook = try await queueAllThenDeliver(.registered)
-            #expect(try await database.store.device(MACAddress(macs[7])!)?.status == .conflict)
-            #expect(try await database.store.devices(DeviceFilter(status: .registered)).count == 29)
-            let methods = await standIn.state.calls.compactMap(\.method)
-            #expect(methods.allSatisfy { $0 == "redirect.registerPhoneList" }, "\(methods)")
-            #expect(methods.count < 10)
 
-            // Removals arriving while no worker runs form a backlog, which goes out as list calls.
-            await provhook.stop()
-            await standIn.state.clearCalls()
-            let restarted = try await queueAllThenDeliver(.deregistered)
-            let removals = await standIn.state.calls.compactMap(\.method)
-            #expect(removals.allSatisfy { $0 == "redirect.deregisterPhoneList" } && removals.count < 10, "\(removals)")
-            #expect(await standIn.state.registrations.count == 1, "only the other account's MAC is left")
-            #expect(
-                try await database.store.device(MACAddress(macs[7])!)?.status == .conflict,
-                "its removal was refused too")
-            _ = secret
-            await restarted.stop()
-            await standIn.stop()
+                // Removals arriving while no worker runs form a backlog, which goes out as list calls.
+                await standIn.state.clearCalls()
+                try await queueAllThenDeliver(.deregistered) { () async throws in
+                    let removals = await standIn.state.calls.compactMap(\.method)
+                    #expect(
+                        removals.allSatisfy { $0 == "redirect.deregisterPhoneList" } && removals.count < 10,
+                        "\(removals)")
+                    #expect(await standIn.state.registrations.count == 1, "only the other account's MAC is left")
+                    #expect(
+                        try await database.store.device(MACAddress(macs[7])!)?.status == .conflict,
+                        "its removal was refused too")
+                }
+                _ = secret
+            }
         }
     }
 
@@ -397,22 +402,25 @@ struct EndToEndTests {
             _ = try await database.store.addTenant(
                 id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
                 actor: "cli:test")
-            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
-            let macs = (1...250).map { String(format: "000413630%03X", $0) }
-            for mac in macs {
-                _ = try await database.store.setDesired(
-                    DeviceChange(mac: MACAddress(mac)!, desired: .deregistered), tenantID: "acme", actor: "cli:test")
+            try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
+                let macs = (1...250).map { String(format: "000413630%03X", $0) }
+                for mac in macs {
+                    _ = try await database.store.setDesired(
+                        DeviceChange(mac: MACAddress(mac)!, desired: .deregistered), tenantID: "acme",
+                        actor: "cli:test")
+                }
+                try await RunningProvHook.start(
+                    database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint,
+                    concurrency: 2
+                ).whileRunning { _ in
+                    try await eventually("all removed") {
+                        try await database.store.devices(DeviceFilter(status: .deregistered)).count == 250
+                    }
+                    // Each claim fills the list its first devices start: 100, 100, then 50.
+                    let sizes = await standIn.state.calls.compactMap { $0.params.first?.arrayValue?.count }
+                    #expect(sizes.reduce(0, +) == 250 && sizes.count <= 4, "\(sizes)")
+                }
             }
-            let provhook = try await RunningProvHook.start(
-                database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint, concurrency: 2)
-            try await eventually("all removed") {
-                try await database.store.devices(DeviceFilter(status: .deregistered)).count == 250
-            }
-            // Each claim fills the list its first devices start: 100, 100, then 50.
-            let sizes = await standIn.state.calls.compactMap { $0.params.first?.arrayValue?.count }
-            #expect(sizes.reduce(0, +) == 250 && sizes.count <= 4, "\(sizes)")
-            await provhook.stop()
-            await standIn.stop()
         }
     }
 
@@ -436,60 +444,68 @@ struct EndToEndTests {
             let (_, secret) = try await database.store.addTenant(
                 id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
                 actor: "cli:test")
-            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
-            await standIn.state.setLatency(.milliseconds(5))
-            let first = try await RunningProvHook.start(
-                database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint, instance: "one")
-            let second = try await RunningProvHook.start(
-                database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint, instance: "two")
-            let macs = (0..<120).map { String(format: "00041362%04X", $0) }
-            // Sixteen senders at a time; like a PBX, a sender retries a 503 with the same webhook-id.
-            func deliver(_ target: RunningProvHook, _ body: String) async throws {
-                let id = "msg_" + UUID().uuidString.lowercased()
-                for attempt in 0..<20 {
-                    let answer = try await target.send(tenant: "acme", body: body, secret: secret, id: id)
-                    if answer.status == 503 {
-                        try await Task.sleep(for: .milliseconds(200))
-                        continue
+            try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
+                await standIn.state.setLatency(.milliseconds(5))
+                try await RunningProvHook.start(
+                    database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint,
+                    instance: "one"
+                ).whileRunning { first in
+                    try await RunningProvHook.start(
+                        database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint,
+                        instance: "two"
+                    ).whileRunning { second in
+                        let macs = (0..<120).map { String(format: "00041362%04X", $0) }
+                        // Sixteen senders at a time; like a PBX, a sender retries a 503 with the same webhook-id.
+                        func deliver(_ target: RunningProvHook, _ body: String) async throws {
+                            let id = "msg_" + UUID().uuidString.lowercased()
+                            for attempt in 0..<20 {
+                                let answer = try await target.send(tenant: "acme", body: body, secret: secret, id: id)
+                                if answer.status == 503 {
+                                    try await Task.sleep(for: .milliseconds(200))
+                                    continue
+                                }
+                                // A 503 can come just as the transaction commits; the retry is then recognised as
+                                // a duplicate.
+                                let retriedDuplicate =
+                                    attempt > 0 && answer.status == 200
+                                    && answer.json["status"] as? String == "duplicate"
+                                #expect(answer.status == 202 || retriedDuplicate, "\(answer.body)")
+                                return
+                            }
+                            Issue.record("still 503 after 20 tries: \(body)")
+                        }
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            for (index, mac) in macs.enumerated() {
+                                if index >= 16 { try await group.next() }
+                                let target = index % 2 == 0 ? first : second
+                                group.addTask {
+                                    try await deliver(target, #"{"type":"device.added","mac":"\#(mac)"}"#)
+                                    if index % 3 == 0 {
+                                        try await deliver(target, #"{"type":"device.removed","mac":"\#(mac)"}"#)
+                                    }
+                                }
+                            }
+                            try await group.waitForAll()
+                        }
+                        try await eventually("all applied") {
+                            try await database.store.devices(DeviceFilter(status: .pending)).isEmpty
+                        }
+                        for (index, mac) in macs.enumerated() {
+                            let registration = await standIn.state.registration(mac)
+                            #expect((registration != nil) == (index % 3 != 0), "\(mac)")
+                        }
+                        // No MAC was in two calls at once, by the stand-in's own clock.
+                        let calls = await standIn.state.calls.map(CallLogEntry.init)
+                        #expect(Set(calls.flatMap(\.macs)) == Set(macs), "every MAC was called")
+                        #expect(CallLogEntry.overlaps(calls) == [])
+                        let workers = Set(
+                            try await database.store.journal(JournalFilter(limit: 10_000)).filter {
+                                $0.action.hasPrefix("redirect.")
+                            }.map(\.actor))
+                        #expect(workers == ["worker:one", "worker:two"], "both instances worked")
                     }
-                    // A 503 can come just as the transaction commits; the retry is then recognised as a duplicate.
-                    let retriedDuplicate =
-                        attempt > 0 && answer.status == 200 && answer.json["status"] as? String == "duplicate"
-                    #expect(answer.status == 202 || retriedDuplicate, "\(answer.body)")
-                    return
                 }
-                Issue.record("still 503 after 20 tries: \(body)")
             }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for (index, mac) in macs.enumerated() {
-                    if index >= 16 { try await group.next() }
-                    let target = index % 2 == 0 ? first : second
-                    group.addTask {
-                        try await deliver(target, #"{"type":"device.added","mac":"\#(mac)"}"#)
-                        if index % 3 == 0 { try await deliver(target, #"{"type":"device.removed","mac":"\#(mac)"}"#) }
-                    }
-                }
-                try await group.waitForAll()
-            }
-            try await eventually("all applied") {
-                try await database.store.devices(DeviceFilter(status: .pending)).isEmpty
-            }
-            for (index, mac) in macs.enumerated() {
-                let registration = await standIn.state.registration(mac)
-                #expect((registration != nil) == (index % 3 != 0), "\(mac)")
-            }
-            // No MAC was in two calls at once, by the stand-in's own clock.
-            let calls = await standIn.state.calls.map(CallLogEntry.init)
-            #expect(Set(calls.flatMap(\.macs)) == Set(macs), "every MAC was called")
-            #expect(CallLogEntry.overlaps(calls) == [])
-            let workers = Set(
-                try await database.store.journal(JournalFilter(limit: 10_000)).filter {
-                    $0.action.hasPrefix("redirect.")
-                }.map(\.actor))
-            #expect(workers == ["worker:one", "worker:two"], "both instances worked")
-            await first.stop()
-            await second.stop()
-            await standIn.stop()
         }
     }
 }

@@ -33,73 +33,77 @@ struct KazooEndToEndTests {
 
             let state = StandInAccounts.makeState()
             let authority = try PrivateCertificateAuthority()
-            let standIn = try await RunningFakeRedirect.start(state: state, tls: authority)
-            let caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
-            defer { try? FileManager.default.removeItem(atPath: caFile) }
-            var environment = database.environment()
-            environment.merge([
-                "PROVHOOK_REDIRECT_URL": standIn.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
-                "PROVHOOK_REDIRECT_PASSWORD": StandInAccounts.password, "PROVHOOK_REDIRECT_CA_FILE": caFile,
-            ]) { _, new in new }
-            let serve = try await ServeProcess.start(environment: environment)
-            let base = "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/kazoo-acme/events"
-            do {
-                // doc_created, form-encoded as Kazoo sends it by default.
-                var answer = try await Self.post(base + "?token=\(token)", KazooSourceTests.v1FormCreated)
-                #expect(answer.status == 200 && answer.body.contains("\"accepted\""), "\(answer.body)")
-                try await eventually("registered at the service") { await state.registration(Self.mac) != nil }
-                #expect(await state.registration(Self.mac)?.url == "https://p.example/\(Self.mac).xml")
+            try await RunningFakeRedirect.with(state: state, tls: authority) { standIn in
+                let caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
+                defer { try? FileManager.default.removeItem(atPath: caFile) }
+                var environment = database.environment()
+                environment.merge([
+                    "PROVHOOK_REDIRECT_URL": standIn.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
+                    "PROVHOOK_REDIRECT_PASSWORD": StandInAccounts.password, "PROVHOOK_REDIRECT_CA_FILE": caFile,
+                ]) { _, new in new }
+                let serve = try await ServeProcess.start(environment: environment)
+                let base = "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/kazoo-acme/events"
+                do {
+                    // doc_created, form-encoded as Kazoo sends it by default.
+                    var answer = try await Self.post(base + "?token=\(token)", KazooSourceTests.v1FormCreated)
+                    #expect(answer.status == 200 && answer.body.contains("\"accepted\""), "\(answer.body)")
+                    try await eventually("registered at the service") { await state.registration(Self.mac) != nil }
+                    #expect(await state.registration(Self.mac)?.url == "https://p.example/\(Self.mac).xml")
 
-                // A user event, a device without MAC, a wrong token, an unknown source.
-                answer = try await Self.post(base + "?token=\(token)", KazooSourceTests.v1User)
-                #expect(answer.status == 200 && answer.body.contains("\"ignored\""))
-                answer = try await Self.post(base + "?token=\(token)", KazooSourceTests.v1FormCreatedWithoutMAC)
-                #expect(answer.status == 200 && answer.body.contains("missing_mac"), "answered 200: Kazoo drops others")
-                answer = try await Self.post(base + "?token=wrong", KazooSourceTests.v1FormDeleted)
-                #expect(answer.status == 401)
-                answer = try await Self.post(
-                    "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/nope/events?token=\(token)",
-                    KazooSourceTests.v1FormDeleted)
-                #expect(answer.status == 404)
-                #expect(await state.registration(Self.mac) != nil, "nothing above changed the phone")
+                    // A user event, a device without MAC, a wrong token, an unknown source.
+                    answer = try await Self.post(base + "?token=\(token)", KazooSourceTests.v1User)
+                    #expect(answer.status == 200 && answer.body.contains("\"ignored\""))
+                    answer = try await Self.post(base + "?token=\(token)", KazooSourceTests.v1FormCreatedWithoutMAC)
+                    #expect(
+                        answer.status == 200 && answer.body.contains("missing_mac"), "answered 200: Kazoo drops others")
+                    answer = try await Self.post(base + "?token=wrong", KazooSourceTests.v1FormDeleted)
+                    #expect(answer.status == 401)
+                    answer = try await Self.post(
+                        "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/nope/events?token=\(token)",
+                        KazooSourceTests.v1FormDeleted)
+                    #expect(answer.status == 404)
+                    #expect(await state.registration(Self.mac) != nil, "nothing above changed the phone")
 
-                // doc_deleted carries only the device id: the stored device_id gives the MAC. Sent as a GET.
-                var request = HTTPClientRequest(url: base + "?token=\(token)&" + KazooSourceTests.v1FormDeleted)
-                request.method = .GET
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-                #expect(response.status == .ok)
-                try await eventually("deregistered at the service") { await state.registration(Self.mac) == nil }
+                    // doc_deleted carries only the device id: the stored device_id gives the MAC. Sent as a GET.
+                    var request = HTTPClientRequest(url: base + "?token=\(token)&" + KazooSourceTests.v1FormDeleted)
+                    request.method = .GET
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                    #expect(response.status == .ok)
+                    try await eventually("deregistered at the service") { await state.registration(Self.mac) == nil }
 
-                // Metrics by source: by name once the source is known, "unknown" for a made-up one.
-                let metrics = try await HTTPClient.shared.execute(
-                    HTTPClientRequest(url: "http://127.0.0.1:\(serve.ports.admin)/metrics"), timeout: .seconds(10))
-                let exposition = String(buffer: try await metrics.body.collect(upTo: 1 << 22))
-                #expect(
-                    exposition.contains(
-                        #"provhook_webhook_events_total{type="device.added",outcome="accepted",source="kazoo-acme"} 1"#),
-                    "\(exposition)")
-                #expect(
-                    exposition.contains(
-                        #"provhook_webhook_rejections_total{reason="unknown_source",source="unknown"} 1"#))
-                #expect(
-                    exposition.contains(#"provhook_webhook_rejections_total{reason="bad_token",source="kazoo-acme"} 1"#)
-                )
+                    // Metrics by source: by name once the source is known, "unknown" for a made-up one.
+                    let metrics = try await HTTPClient.shared.execute(
+                        HTTPClientRequest(url: "http://127.0.0.1:\(serve.ports.admin)/metrics"), timeout: .seconds(10))
+                    let exposition = String(buffer: try await metrics.body.collect(upTo: 1 << 22))
+                    #expect(
+                        exposition.contains(
+                            #"provhook_webhook_events_total{type="device.added",outcome="accepted",source="kazoo-acme"} 1"#
+                        ),
+                        "\(exposition)")
+                    #expect(
+                        exposition.contains(
+                            #"provhook_webhook_rejections_total{reason="unknown_source",source="unknown"} 1"#))
+                    #expect(
+                        exposition.contains(
+                            #"provhook_webhook_rejections_total{reason="bad_token",source="kazoo-acme"} 1"#)
+                    )
 
-                let journal = try await database.store.journal(JournalFilter(tenantID: "acme", limit: 1000))
-                #expect(
-                    journal.contains { $0.action == "event.device.added" && $0.actor.hasPrefix("source:kazoo-acme@") })
-                #expect(journal.contains { $0.action == "event.rejected" && $0.detail["code"] == "missing_mac" })
-                #expect(journal.contains { $0.action == "source.add" })
-                #expect(
-                    !"\(journal)".contains(token) && !serve.log.contains(token),
-                    "the token is never journaled or logged")
-            } catch {
+                    let journal = try await database.store.journal(JournalFilter(tenantID: "acme", limit: 1000))
+                    #expect(
+                        journal.contains {
+                            $0.action == "event.device.added" && $0.actor.hasPrefix("source:kazoo-acme@")
+                        })
+                    #expect(journal.contains { $0.action == "event.rejected" && $0.detail["code"] == "missing_mac" })
+                    #expect(journal.contains { $0.action == "source.add" })
+                    #expect(
+                        !"\(journal)".contains(token) && !serve.log.contains(token),
+                        "the token is never journaled or logged")
+                } catch {
+                    serve.stop()
+                    throw error
+                }
                 serve.stop()
-                await standIn.stop()
-                throw error
             }
-            serve.stop()
-            await standIn.stop()
         }
     }
 

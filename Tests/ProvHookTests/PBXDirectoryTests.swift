@@ -32,12 +32,7 @@ struct PBXDirectoryTests {
     }
 
     static func with(_ body: (RunningFakePBX) async throws -> Void) async throws {
-        let pbx = try await RunningFakePBX.start(state: Self.state())
-        do { try await body(pbx) } catch {
-            await pbx.stop()
-            throw error
-        }
-        await pbx.stop()
+        try await RunningFakePBX.with(state: Self.state(), body)
     }
 
     @Test("crossbar: the MAC and model of a device; a bad key, an unknown device and a dead server each say so")
@@ -119,30 +114,31 @@ struct PBXDirectoryTests {
         let authority = try PrivateCertificateAuthority()
         let certificate = try NIOSSLCertificate(bytes: Array(authority.serverCertificatePEM.utf8), format: .pem)
         let key = try NIOSSLPrivateKey(bytes: Array(authority.serverPrivateKeyPEM.utf8), format: .pem)
-        let pbx = try await RunningFakePBX.start(
+        try await RunningFakePBX.with(
             state: Self.state(),
-            tls: .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key)))
-        let caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
-        defer { try? FileManager.default.removeItem(atPath: caFile) }
-        #expect(pbx.baseURL.hasPrefix("https://"))
-        let trusting = try WazoConfd(
-            configuration: .init(baseURL: pbx.baseURL, user: "provhook", secret: "secret-password", caFile: caFile))
-        #expect(try await trusting.device(id: "w1", account: nil).mac == MACAddress("000413610FF5"))
-        await trusting.shutdown()
-        let untrusting = try WazoConfd(
-            configuration: .init(baseURL: pbx.baseURL, user: "provhook", secret: "secret-password"))
-        do throws(DirectoryError) {
-            _ = try await untrusting.device(id: "w1", account: nil)
-            Issue.record("a certificate from an unknown CA was accepted")
-        } catch {
-            #expect(error.code == "lookup_unavailable" && error.isTransient, "\(error)")
+            tls: .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
+        ) { pbx in
+            let caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
+            defer { try? FileManager.default.removeItem(atPath: caFile) }
+            #expect(pbx.baseURL.hasPrefix("https://"))
+            let trusting = try WazoConfd(
+                configuration: .init(baseURL: pbx.baseURL, user: "provhook", secret: "secret-password", caFile: caFile))
+            #expect(try await trusting.device(id: "w1", account: nil).mac == MACAddress("000413610FF5"))
+            await trusting.shutdown()
+            let untrusting = try WazoConfd(
+                configuration: .init(baseURL: pbx.baseURL, user: "provhook", secret: "secret-password"))
+            do throws(DirectoryError) {
+                _ = try await untrusting.device(id: "w1", account: nil)
+                Issue.record("a certificate from an unknown CA was accepted")
+            } catch {
+                #expect(error.code == "lookup_unavailable" && error.isTransient, "\(error)")
+            }
+            await untrusting.shutdown()
+            #expect(throws: DirectoryError.self, "an unreadable CA file is refused") {
+                _ = try KazooCrossbar(
+                    configuration: .init(baseURL: pbx.kazooURL, secret: Self.apiKey, caFile: "/nonexistent"))
+            }
         }
-        await untrusting.shutdown()
-        #expect(throws: DirectoryError.self, "an unreadable CA file is refused") {
-            _ = try KazooCrossbar(
-                configuration: .init(baseURL: pbx.kazooURL, secret: Self.apiKey, caFile: "/nonexistent"))
-        }
-        await pbx.stop()
     }
 
     @Test("the stand-ins refuse what the services refuse")

@@ -115,47 +115,54 @@ struct ReconcileTests {
             let template = try URLTemplate("https://pbx.example.com/prov/{mac}.xml")
             _ = try await database.store.addTenant(
                 id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
-            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
-            let macs = (1...40).map { String(format: "0004136200%02X", $0) }
-            // 30 D785 (the stand-in's default model), given by the PBX as "D785"; 10 M700.
-            for (index, mac) in macs.enumerated() {
-                let model = index < 30 ? "D785" : "snomM700"
-                if index >= 30 { await standIn.state.setModel("snomM700", for: mac) }
-                _ = try await database.store.setDesired(
-                    DeviceChange(mac: MACAddress(mac)!, desired: .registered, model: model), tenantID: "acme",
-                    actor: "cli:test")
-            }
-            let provhook = try await RunningProvHook.start(
-                database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint)
-            try await eventually("all registered") {
-                try await database.store.devices(DeviceFilter(status: .registered)).count == 40
-            }
-            await provhook.stop()
-            // Drift on two devices: one URL edited by hand, one registration lost.
-            await standIn.state.setRegistration(
-                macs[3], .init(owner: StandInAccounts.user, url: "https://hand.example/edited"))
-            await standIn.state.setRegistration(macs[35], nil)
-            let before = await standIn.state.calls.count
+            try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
+                let macs = (1...40).map { String(format: "0004136200%02X", $0) }
+                // 30 D785 (the stand-in's default model), given by the PBX as "D785"; 10 M700.
+                for (index, mac) in macs.enumerated() {
+                    let model = index < 30 ? "D785" : "snomM700"
+                    if index >= 30 { await standIn.state.setModel("snomM700", for: mac) }
+                    _ = try await database.store.setDesired(
+                        DeviceChange(mac: MACAddress(mac)!, desired: .registered, model: model), tenantID: "acme",
+                        actor: "cli:test")
+                }
+                try await RunningProvHook.start(
+                    database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint
+                ).whileRunning { _ in
+                    try await eventually("all registered") {
+                        try await database.store.devices(DeviceFilter(status: .registered)).count == 40
+                    }
+                }
+                // Drift on two devices: one URL edited by hand, one registration lost.
+                await standIn.state.setRegistration(
+                    macs[3], .init(owner: StandInAccounts.user, url: "https://hand.example/edited"))
+                await standIn.state.setRegistration(macs[35], nil)
+                let before = await standIn.state.calls.count
 
-            let httpClient = try RedirectClient.makeHTTPClient(configuration: Self.configuration(standIn.endpoint))
-            let client = RedirectClient(
-                configuration: Self.configuration(standIn.endpoint), httpClient: httpClient, logger: Logger(label: "t"))
-            let reconciler = Reconciler(
-                store: database.store, service: client, concurrency: 4, models: ["snomD785", "snomM700"],
-                actor: "reconcile:test", logger: Logger(label: "t"))
-            let report = try await reconciler.run(tenantID: nil, dryRun: true, prune: false)
-            let kinds = Dictionary(uniqueKeysWithValues: report.findings.map { ($0.mac, $0.kind) })
-            #expect(kinds == [macs[3]: "url_drift", macs[35]: "missing_registration"])
-            #expect(report.devicesChecked == 40 && report.settledByLists == 38)
-            // Two model scans, two lists (one per model at the tenant's URL), two devices asked on their own.
-            let calls = await standIn.state.calls.dropFirst(before).compactMap(\.method)
-            #expect(report.calls == 6 && calls.count == 6, "\(calls)")
-            #expect(calls.filter { $0 == "redirect.listPhones" }.count == 4)
-            #expect(calls.filter { $0 == "redirect.getPhoneRedirection" }.count == 2)
-            let run = try await database.store.journal(JournalFilter(action: "reconcile.run")).last
-            #expect(run?.detail["calls"] == .number(6))
-            try await httpClient.shutdown()
-            await standIn.stop()
+                let httpClient = try RedirectClient.makeHTTPClient(configuration: Self.configuration(standIn.endpoint))
+                do {
+                    let client = RedirectClient(
+                        configuration: Self.configuration(standIn.endpoint), httpClient: httpClient,
+                        logger: Logger(label: "t"))
+                    let reconciler = Reconciler(
+                        store: database.store, service: client, concurrency: 4, models: ["snomD785", "snomM700"],
+                        actor: "reconcile:test", logger: Logger(label: "t"))
+                    let report = try await reconciler.run(tenantID: nil, dryRun: true, prune: false)
+                    let kinds = Dictionary(uniqueKeysWithValues: report.findings.map { ($0.mac, $0.kind) })
+                    #expect(kinds == [macs[3]: "url_drift", macs[35]: "missing_registration"])
+                    #expect(report.devicesChecked == 40 && report.settledByLists == 38)
+                    // Two model scans, two lists (one per model at the tenant's URL), two devices asked on their own.
+                    let calls = await standIn.state.calls.dropFirst(before).compactMap(\.method)
+                    #expect(report.calls == 6 && calls.count == 6, "\(calls)")
+                    #expect(calls.filter { $0 == "redirect.listPhones" }.count == 4)
+                    #expect(calls.filter { $0 == "redirect.getPhoneRedirection" }.count == 2)
+                    let run = try await database.store.journal(JournalFilter(action: "reconcile.run")).last
+                    #expect(run?.detail["calls"] == .number(6))
+                } catch {
+                    try? await httpClient.shutdown()
+                    throw error
+                }
+                try await httpClient.shutdown()
+            }
         }
     }
 

@@ -39,7 +39,8 @@ final class RunningProvHook: Sendable {
         database: DatabaseURL, secrets: SecretKeyring, redirectEndpoint: String, user: String = StandInAccounts.user,
         password: String = StandInAccounts.password, concurrency: Int = 4, instance: String = "test",
         retryBase: Duration = .milliseconds(20), retryMaximum: Duration = .milliseconds(400),
-        vendors: VendorFilter = VendorFilter(), readTimeout: Duration = .seconds(5),
+        giveUpAfter: Duration = .seconds(600), vendors: VendorFilter = VendorFilter(),
+        readTimeout: Duration = .seconds(5),
         databaseDeadline: Duration = .seconds(5),
         isDryRun: Bool = false, adminToken: String? = nil, idleWake: Duration = .seconds(5)
     ) async throws -> RunningProvHook {
@@ -57,7 +58,7 @@ final class RunningProvHook: Sendable {
             redirect: redirect,
             delivery: DeliveryConfiguration(
                 concurrency: concurrency, lease: .seconds(30), callDeadline: redirect.callDeadline,
-                retry: RetryPolicy(base: retryBase, maximum: retryMaximum, giveUpAfter: .seconds(600)),
+                retry: RetryPolicy(base: retryBase, maximum: retryMaximum, giveUpAfter: giveUpAfter),
                 instance: instance,
                 idleWake: idleWake, isDryRun: isDryRun),
             vendors: vendors, adminToken: adminToken, secrets: secrets)
@@ -79,6 +80,14 @@ final class RunningProvHook: Sendable {
             throw CancellationError()
         }
         return RunningProvHook(ports: bound, metrics: metrics, group: group, task: task)
+    }
+
+    /// Runs `body` with this provhook, then stops it, whether `body` returned or threw.
+    func whileRunning<T>(_ body: (RunningProvHook) async throws -> T) async throws -> T {
+        let result: Result<T, any Error>
+        do { result = .success(try await body(self)) } catch { result = .failure(error) }
+        await self.stop()
+        return try result.get()
     }
 
     /// Stops as on SIGTERM: the listener closes, in-flight calls finish, then everything stops. Past 15 s the
@@ -180,30 +189,25 @@ struct EndToEnd {
     static func run(
         allowBearer: Bool = false, concurrency: Int = 4, idleWake: Duration = .seconds(5),
         password: String = StandInAccounts.password, readTimeout: Duration = .seconds(5), isDryRun: Bool = false,
-        adminToken: String? = nil, _ body: (EndToEnd) async throws -> Void
+        adminToken: String? = nil, retryMaximum: Duration = .milliseconds(400), giveUpAfter: Duration = .seconds(600),
+        _ body: (EndToEnd) async throws -> Void
     ) async throws {
         try await TestDatabase.with { database in
             let template = try URLTemplate("https://pbx.example.com/prov/<mac>.xml?brand=snom&v={mac}")
             let (_, secret) = try await database.store.addTenant(
                 id: Self.tenant, name: "ACME", urlTemplate: template, allowBearer: allowBearer, actor: "cli:test")
-            let standIn = try await RunningFakeRedirect.start(state: StandInAccounts.makeState())
-            let provhook = try await RunningProvHook.start(
-                database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint,
-                password: password,
-                concurrency: concurrency,
-                readTimeout: readTimeout,
-                isDryRun: isDryRun, adminToken: adminToken, idleWake: idleWake)
-            let run = EndToEnd(
-                database: database, standIn: standIn, provhook: provhook, secret: secret, template: template)
-            do {
-                try await body(run)
-            } catch {
-                await provhook.stop()
-                await standIn.stop()
-                throw error
+            try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
+                try await RunningProvHook.start(
+                    database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint,
+                    password: password, concurrency: concurrency, retryMaximum: retryMaximum, giveUpAfter: giveUpAfter,
+                    readTimeout: readTimeout,
+                    isDryRun: isDryRun, adminToken: adminToken, idleWake: idleWake
+                ).whileRunning { provhook in
+                    let run = EndToEnd(
+                        database: database, standIn: standIn, provhook: provhook, secret: secret, template: template)
+                    try await body(run)
+                }
             }
-            await provhook.stop()
-            await standIn.stop()
         }
     }
 

@@ -69,11 +69,13 @@ struct SettingsTests {
     }
 
     @Test("the password can come from a file, without its trailing newline")
-    func passwordFile() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID())").path
-        try "from-file\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let settings = Settings(environment: ["PROVHOOK_REDIRECT_USER": "u", "PROVHOOK_REDIRECT_PASSWORD_FILE": path])
-        #expect(try settings.redirectConfiguration().password == "from-file")
+    func passwordFile() async throws {
+        try await TemporaryFile.with("from-file\n") { path async throws in
+            let settings = Settings(environment: [
+                "PROVHOOK_REDIRECT_USER": "u", "PROVHOOK_REDIRECT_PASSWORD_FILE": path,
+            ])
+            #expect(try settings.redirectConfiguration().password == "from-file")
+        }
     }
 
     @Test("missing and invalid settings are clear errors that hold no secret")

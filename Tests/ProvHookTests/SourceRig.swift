@@ -27,26 +27,17 @@ struct SourceRig {
                 id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"),
                 allowBearer: false, actor: "cli:test")
             let authority = try PrivateCertificateAuthority()
-            let redirect = try await RunningFakeRedirect.start(state: StandInAccounts.makeState(), tls: authority)
-            let pbx = try await RunningFakePBX.start(state: state)
-            let caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
-            let rig = SourceRig(
-                database: database, redirect: redirect, pbx: pbx, caFile: caFile,
-                cli: CommandLineRunner(environment: database.environment()))
-            do {
-                try await body(rig)
-            } catch {
-                await rig.stop()
-                throw error
+            try await RunningFakeRedirect.with(state: StandInAccounts.makeState(), tls: authority) { redirect in
+                try await RunningFakePBX.with(state: state) { pbx in
+                    try await TemporaryFile.with(authority.caCertificatePEM, suffix: ".pem") { caFile in
+                        let rig = SourceRig(
+                            database: database, redirect: redirect, pbx: pbx, caFile: caFile,
+                            cli: CommandLineRunner(environment: database.environment()))
+                        try await body(rig)
+                    }
+                }
             }
-            await rig.stop()
         }
-    }
-
-    private func stop() async {
-        await self.redirect.stop()
-        await self.pbx.stop()
-        try? FileManager.default.removeItem(atPath: self.caFile)
     }
 
     /// `provhook serve` against the stand-ins, with `extra` settings.

@@ -24,29 +24,30 @@ struct StandIn {
     ) async throws -> T {
         let state = StandInAccounts.makeState()
         let authority = tls ? try PrivateCertificateAuthority() : nil
-        let server = try await RunningFakeRedirect.start(state: state, tls: authority)
-        var caFile: String?
-        if let authority {
-            caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
-        }
-        var configuration = RedirectConfiguration(
-            endpoint: server.endpoint, user: Self.user, password: Self.password, caFile: caFile,
-            connectTimeout: .seconds(2), readTimeout: .seconds(5))
-        configure(&configuration)
-        let httpClient = try RedirectClient.makeHTTPClient(configuration: configuration)
-        let standIn = StandIn(
-            server: server, httpClient: httpClient,
-            client: RedirectClient(configuration: configuration, httpClient: httpClient, logger: Logger(label: "test")))
-        defer { if let caFile { try? FileManager.default.removeItem(atPath: caFile) } }
-        do {
-            let result = try await body(standIn)
+        return try await RunningFakeRedirect.with(state: state, tls: authority) { server in
+            var caFile: String?
+            if let authority {
+                caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
+            }
+            defer { if let caFile { try? FileManager.default.removeItem(atPath: caFile) } }
+            var configuration = RedirectConfiguration(
+                endpoint: server.endpoint, user: Self.user, password: Self.password, caFile: caFile,
+                connectTimeout: .seconds(2), readTimeout: .seconds(5))
+            configure(&configuration)
+            let httpClient = try RedirectClient.makeHTTPClient(configuration: configuration)
+            let standIn = StandIn(
+                server: server, httpClient: httpClient,
+                client: RedirectClient(
+                    configuration: configuration, httpClient: httpClient, logger: Logger(label: "test")))
+            let result: T
+            do {
+                result = try await body(standIn)
+            } catch {
+                try? await httpClient.shutdown()
+                throw error
+            }
             try await httpClient.shutdown()
-            await server.stop()
             return result
-        } catch {
-            try? await httpClient.shutdown()
-            await server.stop()
-            throw error
         }
     }
 }

@@ -55,6 +55,7 @@ public struct FakeRedirectServer: Sendable {
 
     /// Answers one HTTP request.
     func respond(to request: Request, context: BasicRequestContext) async -> Response {
+        await self.state.noteArrival()
         let started = Date()
         var call = FakeRedirectState.Call(
             user: nil, method: nil, params: [], status: 0, startedAt: started, finishedAt: started)

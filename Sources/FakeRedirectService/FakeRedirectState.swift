@@ -77,6 +77,8 @@ public actor FakeRedirectState {
     private var standingFailure: Failure?
     private var hangGeneration = 0
     public private(set) var calls: [Call] = []
+    /// Requests that have arrived, answered or not: one more than `calls.count` while a request is being answered.
+    public private(set) var requestsReceived = 0
     private var callObserver: (@Sendable (Call) -> Void)?
 
     public init(accounts: [String: Account], defaultModel: String = "snomD785") {
@@ -128,6 +130,8 @@ public actor FakeRedirectState {
     public func observeCalls(_ observer: @escaping @Sendable (Call) -> Void) { self.callObserver = observer }
 
     // MARK: - Used by the server
+
+    func noteArrival() { self.requestsReceived += 1 }
 
     func takeFailure() -> (Failure, generation: Int)? {
         if let standing = self.standingFailure { return (standing, self.hangGeneration) }

@@ -57,6 +57,16 @@ public struct RedirectConfiguration: Sendable {
     }
 }
 
+extension RedirectConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The endpoint and the user, never the password: a configuration printed by a log line or an error message
+    /// (ServiceLifecycle logs its services at debug level) must not carry the secret along.
+    public var description: String {
+        "RedirectConfiguration(endpoint: \(self.endpoint), user: \(self.user), password: <redacted>)"
+    }
+
+    public var debugDescription: String { self.description }
+}
+
 /// Why the redirection settings cannot be used.
 public enum RedirectConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The endpoint is not usable.

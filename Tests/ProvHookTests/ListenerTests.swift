@@ -195,6 +195,18 @@ final class ServeProcess: @unchecked Sendable {
         self.process.waitUntilExit()
     }
 
+    /// SIGTERM, then waits for the exit on a thread of its own (never on Swift's cooperative pool, which an
+    /// in-process stand-in needs meanwhile) and answers the exit status.
+    func terminate() async -> Int32 {
+        self.signal(SIGTERM)
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                self.process.waitUntilExit()
+                continuation.resume(returning: self.process.terminationStatus)
+            }
+        }
+    }
+
     private static func ports(in log: String) -> ListeningPorts? {
         guard let line = log.split(separator: "\n").first(where: { $0.contains("provhook listening") }) else {
             return nil

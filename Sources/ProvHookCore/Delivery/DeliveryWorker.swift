@@ -9,7 +9,7 @@ import SnomRedirect
 /// It claims due devices with `FOR UPDATE SKIP LOCKED` and a lease, calls the service outside any transaction
 /// with bounded concurrency, and writes each outcome guarded by the claimed generation. It sleeps until a commit
 /// wakes it (in-process, or by NOTIFY from other processes) or until the next retry is due.
-public struct DeliveryWorker: Service {
+public struct DeliveryWorker: NamedService {
     let store: Store
     /// The service to call: the redirection client, or the dry run's stand-in.
     let redirect: any RedirectService

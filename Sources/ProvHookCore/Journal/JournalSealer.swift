@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 
 /// Seals the journal every few seconds while `serve` runs.
-public struct JournalSealer: Service {
+public struct JournalSealer: NamedService {
     let chain: JournalChain
     let interval: Duration
     let logger: Logger

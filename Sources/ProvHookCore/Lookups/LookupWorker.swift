@@ -11,7 +11,7 @@ import SnomRedirect
 /// A failure that can pass (the API down, slow, refusing the credentials, answering nonsense) is journaled and tried
 /// again with a growing delay, up to `maxDelay`, for as long as it takes: the event is never dropped for it. A PBX
 /// that answers that it has no such device, or has no MAC for it, rejects the event for good (journaled).
-public struct LookupWorker: Service {
+public struct LookupWorker: NamedService {
     let store: Store
     let planner: EventPlanner
     /// Wakes the loop when a lookup is queued by this process.

@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 
 /// Deletes the idempotency keys of old webhook events every hour while `serve` runs (`PROVHOOK_EVENT_RETENTION_DAYS`).
-public struct EventRetention: Service {
+public struct EventRetention: NamedService {
     let store: Store
     /// How long an event's key is kept.
     let retention: Duration

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// several share the database; its outcome is kept with the source (`source list`), in the journal and in
 /// `/metrics`. A periodic sync never passes the mass-removal guard: that takes an operator's
 /// `source sync --allow-mass-removal`.
-public struct SyncScheduler: Service {
+public struct SyncScheduler: NamedService {
     let store: Store
     let planner: EventPlanner
     let metrics: ProvHookMetrics

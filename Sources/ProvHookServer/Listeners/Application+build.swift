@@ -154,7 +154,7 @@ private actor PortReport {
 }
 
 /// Shuts the process's HTTP client down once the service group stops.
-struct HTTPClientService: Service {
+struct HTTPClientService: NamedService {
     let client: HTTPClient
 
     func run() async throws {

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOSSL
+import ProvHookCore
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -84,7 +85,7 @@ public struct CertificateError: Error, CustomStringConvertible {
 }
 
 /// Reloads the certificate on every SIGHUP until the service group shuts down.
-struct CertificateReloadService: Service {
+struct CertificateReloadService: NamedService {
     let certificate: ReloadableCertificate
     let logger: Logger
 

@@ -29,7 +29,8 @@ public struct Settings: Sendable {
         guard let path = self.value(fileFlag, variable + "_FILE") else { return nil }
         guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8)
         else { throw .unreadableFile(variable: variable + "_FILE", path: path) }
-        while text.last == "\n" || text.last == "\r" { text.removeLast() }
+        // A file saved on Windows ends in "\r\n", which Swift counts as one Character: compare by newline-ness.
+        while text.last?.isNewline == true { text.removeLast() }
         return text
     }
 

@@ -1,0 +1,122 @@
+import Foundation
+import ProvHookCore
+import ProvHookServer
+import ProvHookTestSupport
+import SnomRedirect
+import Testing
+
+/// `serve`'s settings as the README documents them: the admin token and its file, the vendor prefixes, and a dry run
+/// that needs no credentials. Each refusal names the variable to fix and holds no secret.
+@Suite("serve's settings")
+struct ServeSettingsTests {
+    /// What every `serve` needs: a database and a secret key file.
+    static func environment(_ extra: [String: String], keyFile: String) -> Settings {
+        var environment = ["PROVHOOK_DATABASE_URL": "postgres://provhook@127.0.0.1:5432/provhook"]
+        environment["PROVHOOK_SECRET_KEY_FILE"] = keyFile
+        environment["PROVHOOK_REDIRECT_USER"] = "u"
+        environment["PROVHOOK_REDIRECT_PASSWORD"] = "redirect-Pa55"
+        environment.merge(extra) { _, new in new }
+        return Settings(environment: environment.compactMapValues { $0.isEmpty ? nil : $0 })
+    }
+
+    static func withKeyFile<T>(_ body: (String) throws -> T) throws -> T {
+        let keyFile = try SecretKeyFile.write()
+        defer { try? FileManager.default.removeItem(atPath: keyFile) }
+        return try body(keyFile)
+    }
+
+    @Test("the admin token: at least 16 characters, from the variable or its _FILE, never in a message")
+    func adminToken() throws {
+        try Self.withKeyFile { keyFile in
+            let short = "fifteen-chars-x"
+            #expect {
+                try Self.environment(["PROVHOOK_ADMIN_TOKEN": short], keyFile: keyFile).serveConfiguration(ServeFlags())
+            } throws: { error in
+                let text = String(describing: error)
+                return text == "PROVHOOK_ADMIN_TOKEN must be at least 16 characters" && !text.contains(short)
+            }
+            let long = short + "y"
+            let accepted = try Self.environment(["PROVHOOK_ADMIN_TOKEN": long], keyFile: keyFile)
+                .serveConfiguration(ServeFlags())
+            #expect(accepted.adminToken == long)
+            #expect(try Self.environment([:], keyFile: keyFile).serveConfiguration(ServeFlags()).adminToken == nil)
+
+            let path = try TemporaryFile.write(long + "\r\n")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let fromFile = try Self.environment(["PROVHOOK_ADMIN_TOKEN_FILE": path], keyFile: keyFile)
+                .serveConfiguration(ServeFlags())
+            #expect(fromFile.adminToken == long, "the file's line ending is not part of the token")
+            let both = try Self.environment(
+                ["PROVHOOK_ADMIN_TOKEN": long + "-variable", "PROVHOOK_ADMIN_TOKEN_FILE": path], keyFile: keyFile
+            ).serveConfiguration(ServeFlags())
+            #expect(both.adminToken == long + "-variable", "the variable wins over the file")
+
+            let shortPath = try TemporaryFile.write(short)
+            defer { try? FileManager.default.removeItem(atPath: shortPath) }
+            #expect {
+                try Self.environment(["PROVHOOK_ADMIN_TOKEN_FILE": shortPath], keyFile: keyFile)
+                    .serveConfiguration(ServeFlags())
+            } throws: { error in
+                String(describing: error) == "PROVHOOK_ADMIN_TOKEN must be at least 16 characters"
+            }
+            #expect {
+                try Self.environment(["PROVHOOK_ADMIN_TOKEN_FILE": "/nonexistent/token"], keyFile: keyFile)
+                    .serveConfiguration(ServeFlags())
+            } throws: { error in
+                String(describing: error) == "PROVHOOK_ADMIN_TOKEN_FILE: cannot read /nonexistent/token"
+            }
+        }
+    }
+
+    @Test("PROVHOOK_VENDOR_PREFIXES: comma-separated OUIs in any case, with spaces; anything else is refused")
+    func vendorPrefixes() throws {
+        let parsed = try VendorFilter(parsing: " 000413 , 00087b,589ec6")
+        #expect(parsed.prefixes == ["000413", "00087B", "589EC6"])
+        #expect(parsed.allows(MACAddress("00:08:7B:01:02:03")!))
+        #expect(!parsed.allows(MACAddress("00ACDC010203")!), "a default prefix not listed is not allowed")
+        #expect(VendorFilter().allows(MACAddress("00ACDC010203")!), "the defaults include Gigaset IP PRO")
+        #expect(!VendorFilter().allows(MACAddress("001565010203")!), "and not Yealink")
+        for bad in ["", " ", "00041", "0004131", "00041G", "000413;00087B", "000413,0008"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try VendorFilter(parsing: bad) }
+        }
+        try Self.withKeyFile { keyFile in
+            let configured = try Self.environment(["PROVHOOK_VENDOR_PREFIXES": "00087B"], keyFile: keyFile)
+                .serveConfiguration(ServeFlags())
+            #expect(configured.vendors.prefixes == ["00087B"])
+            var flags = ServeFlags()
+            flags.vendorPrefixes = "589EC6"
+            let flagged = try Self.environment(["PROVHOOK_VENDOR_PREFIXES": "00087B"], keyFile: keyFile)
+                .serveConfiguration(flags)
+            #expect(flagged.vendors.prefixes == ["589EC6"], "the flag wins over the variable")
+            #expect(
+                try Self.environment([:], keyFile: keyFile).serveConfiguration(ServeFlags()).vendors == VendorFilter())
+            #expect {
+                try Self.environment(["PROVHOOK_VENDOR_PREFIXES": "snom"], keyFile: keyFile)
+                    .serveConfiguration(ServeFlags())
+            } throws: { error in
+                String(describing: error).hasPrefix("PROVHOOK_VENDOR_PREFIXES must be comma-separated")
+            }
+        }
+    }
+
+    @Test("a dry run, from the variable or the flag, needs no redirect credentials; a real run does")
+    func dryRunWithoutCredentials() throws {
+        try Self.withKeyFile { keyFile in
+            let none = ["PROVHOOK_REDIRECT_USER": "", "PROVHOOK_REDIRECT_PASSWORD": ""]
+            var dryVariable = none
+            dryVariable["PROVHOOK_DRY_RUN"] = "1"
+            let fromVariable = try Self.environment(dryVariable, keyFile: keyFile).serveConfiguration(ServeFlags())
+            #expect(fromVariable.delivery.isDryRun && fromVariable.redirect.user == "dry-run")
+            var flags = ServeFlags()
+            flags.isDryRun = true
+            let fromFlag = try Self.environment(none, keyFile: keyFile).serveConfiguration(flags)
+            #expect(fromFlag.delivery.isDryRun && fromFlag.redirect.user == "dry-run")
+            #expect(fromFlag.redirect.password.isEmpty, "no password is invented")
+            #expect(throws: ConfigurationError.self, "a real run without a user") {
+                try Self.environment(none, keyFile: keyFile).serveConfiguration(ServeFlags())
+            }
+            let real = try Self.environment([:], keyFile: keyFile).serveConfiguration(ServeFlags())
+            #expect(!real.delivery.isDryRun && real.redirect.user == "u")
+        }
+    }
+}

@@ -303,16 +303,19 @@ public struct DeliveryWorker: NamedService {
                 outcome.status = device.desired == .registered ? .registered : .deregistered
             case .error(let code):
                 outcome.journal.set(.error)
+                outcome.error = code.answer
                 switch code {
                 case .ownedByOtherUser:
                     outcome.status = .conflict
                 case .noSuchMAC where device.desired == .deregistered:
+                    // The service no longer knows the MAC: the removal is done, and no error is left to show. The
+                    // journal keeps the answer.
                     outcome.status = .deregistered
                     outcome.journal.set(.ok)
+                    outcome.error = nil
                 default:
                     outcome.status = .failed
                 }
-                outcome.error = code.answer
             }
         case .failure(let error):
             detail["error"] = .string(error.kind)

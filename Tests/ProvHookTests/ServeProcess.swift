@@ -1,0 +1,118 @@
+import Foundation
+import ProvHookServer
+import ProvHookTestSupport
+import Synchronization
+import Testing
+
+/// `provhook serve` in a process of its own, as an operator runs it: arguments, the environment (listeners on free
+/// loopback ports unless set), standard error collected; the ports are read from its "provhook listening" line.
+final class ServeProcess: Sendable {
+    /// The result of a `serve` that stopped by itself.
+    struct Exit {
+        var status: Int32
+        var log: String
+    }
+
+    private let process: Process
+    /// Standard error so far, and whether it has ended.
+    private let errors = Mutex((text: "", ended: false))
+
+    /// Standard error so far.
+    var log: String { self.errors.withLock { $0.text } }
+    /// Whether standard error has ended: the process, and whatever shared the pipe, are gone.
+    var logEnded: Bool { self.errors.withLock { $0.ended } }
+    var isRunning: Bool { self.process.isRunning }
+
+    private init(arguments: [String], environment: [String: String]) throws {
+        let process = Process()
+        process.executableURL = CommandLineRunner.productsDirectory.appendingPathComponent("provhook")
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PROVHOOK_") }
+        merged.merge(["PROVHOOK_LISTEN": "127.0.0.1:0", "PROVHOOK_ADMIN_LISTEN": "127.0.0.1:0"]) { _, new in new }
+        merged.merge(environment) { _, new in new }
+        process.environment = merged
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        self.process = process
+        // The handler holds this object until standard error ends.
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
+            self.errors.withLock {
+                $0.text += String(decoding: data, as: UTF8.self)
+                $0.ended = $0.ended || data.isEmpty
+            }
+        }
+        try process.run()
+    }
+
+    /// Starts `serve` and waits for its "provhook listening" line; throws with the log when it exits instead.
+    static func start(_ arguments: [String] = ["serve"], environment: [String: String]) async throws -> ServeProcess {
+        let serve = try ServeProcess(arguments: arguments, environment: environment)
+        try await eventually("serve listens") { serve.listening != nil || !serve.isRunning }
+        guard serve.listening != nil else {
+            _ = await serve.terminate()
+            throw ServeFailure(log: serve.log)
+        }
+        return serve
+    }
+
+    /// Runs `serve` expecting it to stop by itself (a refusal); if it is still running after the bounded wait, it is
+    /// stopped and the test fails, rather than hang.
+    static func runToExit(
+        _ arguments: [String] = ["serve"], environment: [String: String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> Exit {
+        let serve = try ServeProcess(arguments: arguments, environment: environment)
+        try await eventually("serve exits by itself", sourceLocation: sourceLocation) { !serve.isRunning }
+        let status = await serve.terminate()
+        // The pipe's last bytes may arrive after the exit.
+        try await eventually("the log is complete") { serve.logEnded }
+        return Exit(status: status, log: serve.log)
+    }
+
+    /// The listeners' ports. Only for a `serve` returned by `start`, which has them.
+    var ports: ListeningPorts { self.listening! }
+
+    func signal(_ number: Int32) {
+        kill(self.process.processIdentifier, number)
+    }
+
+    /// SIGTERM, and waits for the exit (for `defer`, which cannot await).
+    func stop() {
+        if self.isRunning { self.signal(SIGTERM) }
+        self.process.waitUntilExit()
+    }
+
+    /// SIGTERM if still running, then waits for the exit on a thread of its own (never on Swift's cooperative pool,
+    /// which an in-process stand-in needs meanwhile) and answers the exit status.
+    func terminate() async -> Int32 {
+        if self.isRunning { self.signal(SIGTERM) }
+        return await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                self.process.waitUntilExit()
+                continuation.resume(returning: self.process.terminationStatus)
+            }
+        }
+    }
+
+    /// The ports of the "provhook listening" line, once it has been logged.
+    private var listening: ListeningPorts? {
+        guard let line = self.log.split(separator: "\n").first(where: { $0.contains("provhook listening") }) else {
+            return nil
+        }
+        func port(after key: String) -> Int? {
+            guard let range = line.range(of: key) else { return nil }
+            let rest = line[range.upperBound...].drop { $0 != ":" }.dropFirst().drop { $0 != ":" }.dropFirst()
+            return Int(rest.prefix { $0.isNumber })
+        }
+        guard let webhook = port(after: "webhooks="), let admin = port(after: "admin=") else { return nil }
+        return ListeningPorts(webhook: webhook, admin: admin)
+    }
+}
+
+struct ServeFailure: Error, CustomStringConvertible {
+    var log: String
+    var description: String { "provhook serve did not start:\n\(self.log)" }
+}

@@ -21,7 +21,9 @@ struct DeviceCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            var filter = DeviceFilter(tenantID: self.tenant, limit: self.limit)
+            guard (1...100_000).contains(self.limit) else { throw CLIFailure.input("--limit must be in 1...100000") }
+            // One more than the page, to know whether a next page exists.
+            var filter = DeviceFilter(tenantID: self.tenant, limit: self.limit + 1)
             if let after {
                 guard let mac = MACAddress(after) else { throw CLIFailure.input("--after is not a MAC address") }
                 filter.afterMAC = mac.canonical
@@ -32,7 +34,8 @@ struct DeviceCommand: AsyncParsableCommand {
                 }
                 filter.status = parsed
             }
-            let devices = try await self.database.withStore { try await $0.devices(filter) }
+            let found = try await self.database.withStore { try await $0.devices(filter) }
+            let devices = Array(found.prefix(self.limit))
             if self.json { return try printJSON(devices) }
             printTable(
                 [
@@ -50,7 +53,7 @@ struct DeviceCommand: AsyncParsableCommand {
                 })
             let waiting = devices.filter { $0.status == .pending }.count
             print("\(devices.count) device(s), \(waiting) waiting")
-            if devices.count == self.limit, let last = devices.last {
+            if found.count > self.limit, let last = devices.last {
                 print("more: provhook device list --after \(last.mac)")
             }
         }

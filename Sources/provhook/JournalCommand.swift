@@ -61,6 +61,13 @@ struct JournalVerifyCommand: AsyncParsableCommand {
     var expectHead: String?
 
     func run() async throws {
+        // Input is checked before any work: a malformed head is a usage error (2), whatever the chain holds.
+        let expected = try self.expectHead.map { text in
+            guard let head = try? JSONDecoder().decode(JournalChain.Head.self, from: Data(text.utf8)) else {
+                throw CLIFailure.input("--expect-head takes the JSON printed by `provhook journal head --json`")
+            }
+            return head
+        }
         let verification = try await self.database.withStore { store in
             try await JournalChain(store: store).verify { checked in
                 FileHandle.standardError.write(Data("verified \(checked) rows\n".utf8))
@@ -75,10 +82,7 @@ struct JournalVerifyCommand: AsyncParsableCommand {
             "journal chain intact: \(verification.checkedRows) sealed row(s) verified, head \(verification.head.journalID) \(verification.head.hash)"
         )
         if verification.unsealedRows > 0 { print("\(verification.unsealedRows) newer row(s) not sealed yet") }
-        if let expectHead {
-            guard let head = try? JSONDecoder().decode(JournalChain.Head.self, from: Data(expectHead.utf8)) else {
-                throw CLIFailure.input("--expect-head takes the JSON printed by `provhook journal head --json`")
-            }
+        if let head = expected {
             let found = try await self.database.withStore { store in
                 try await store.sealHash(journalID: head.journalID)
             }

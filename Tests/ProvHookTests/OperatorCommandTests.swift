@@ -84,6 +84,8 @@ struct OperatorCommandTests {
             #expect(!broken.output.contains("journal chain intact"))
             let brokenExpecting = try await cli.run(["journal", "verify", "--expect-head", keptHead])
             #expect(brokenExpecting.status == 1)
+            let brokenMalformed = try await cli.run(["journal", "verify", "--expect-head", "{\"head\":1}"])
+            #expect(brokenMalformed.status == 2, "a malformed head is a usage error, checked before the chain")
 
             // Someone who can disable the triggers rewrites the whole chain: every seal dropped and the edited
             // journal sealed again by provhook's own sealer, so every hash is consistent. Only the head kept
@@ -241,6 +243,10 @@ struct OperatorCommandTests {
             #expect(!next.output.contains("000413000001") && !next.output.contains("000413000002"))
             #expect(next.output.contains("000413000003") && next.output.contains("000413000004"))
             #expect(next.output.hasSuffix("2 device(s), 2 waiting\n"), "a short page is the last: \(next.output)")
+            let exact = try await cli.run(["device", "list", "--limit", "2", "--after", "000413000002"])
+            #expect(exact.output.hasSuffix("2 device(s), 2 waiting\n"), "a full last page: no next: \(exact.output)")
+            let badLimit = try await cli.run(["device", "list", "--limit", "0"])
+            #expect(badLimit.status == 2 && badLimit.error.contains("--limit must be in 1...100000"))
 
             let json = try await cli.run(["device", "list", "--json", "--tenant", "acme", "--status", "pending"])
             #expect(json.status == 0, "\(json.error)")

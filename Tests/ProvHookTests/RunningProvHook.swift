@@ -42,9 +42,11 @@ final class RunningProvHook: Sendable {
         giveUpAfter: Duration = .seconds(600), vendors: VendorFilter = VendorFilter(),
         readTimeout: Duration = .seconds(5),
         databaseDeadline: Duration = .seconds(5),
-        isDryRun: Bool = false, adminToken: String? = nil, idleWake: Duration = .seconds(5)
+        isDryRun: Bool = false, adminToken: String? = nil, idleWake: Duration = .seconds(5), log: CapturedLog? = nil
     ) async throws -> RunningProvHook {
-        var logger = Logger(label: "provhook-\(instance)-\(UInt16.random(in: 0...UInt16.max))")
+        // With `log`, what provhook logs at warning and above is kept there for the test to read.
+        var logger =
+            log?.logger(level: .warning) ?? Logger(label: "provhook-\(instance)-\(UInt16.random(in: 0...UInt16.max))")
         logger.logLevel =
             ProcessInfo.processInfo.environment["PROVHOOK_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
             ?? .warning
@@ -190,7 +192,7 @@ struct EndToEnd {
         allowBearer: Bool = false, concurrency: Int = 4, idleWake: Duration = .seconds(5),
         password: String = StandInAccounts.password, readTimeout: Duration = .seconds(5), isDryRun: Bool = false,
         adminToken: String? = nil, retryMaximum: Duration = .milliseconds(400), giveUpAfter: Duration = .seconds(600),
-        _ body: (EndToEnd) async throws -> Void
+        databaseDeadline: Duration = .seconds(5), log: CapturedLog? = nil, _ body: (EndToEnd) async throws -> Void
     ) async throws {
         try await TestDatabase.with { database in
             let template = try URLTemplate("https://pbx.example.com/prov/<mac>.xml?brand=snom&v={mac}")
@@ -200,8 +202,8 @@ struct EndToEnd {
                 try await RunningProvHook.start(
                     database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint,
                     password: password, concurrency: concurrency, retryMaximum: retryMaximum, giveUpAfter: giveUpAfter,
-                    readTimeout: readTimeout,
-                    isDryRun: isDryRun, adminToken: adminToken, idleWake: idleWake
+                    readTimeout: readTimeout, databaseDeadline: databaseDeadline,
+                    isDryRun: isDryRun, adminToken: adminToken, idleWake: idleWake, log: log
                 ).whileRunning { provhook in
                     let run = EndToEnd(
                         database: database, standIn: standIn, provhook: provhook, secret: secret, template: template)

@@ -63,9 +63,11 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         return configuration
     }
 
-    /// Settings for the long-lived pool of `serve`.
+    /// Settings for the long-lived pool of `serve`. With `lockTimeout`, a statement that waits longer than that for a
+    /// lock fails (SQLSTATE 55P03) instead of waiting up to the statement timeout: `serve` passes its database
+    /// deadline, so that a webhook held up by another transaction's locks is answered 503 within the deadline.
     public func clientConfiguration(
-        maxConnections: Int = 20, statementTimeoutSeconds: Int = 30
+        maxConnections: Int = 20, statementTimeoutSeconds: Int = 30, lockTimeout: Duration? = nil
     ) throws -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS =
             switch self.sslMode {
@@ -84,6 +86,11 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         configuration.options.additionalStartupParameters = [
             ("statement_timeout", "\(statementTimeoutSeconds)s"), ("idle_in_transaction_session_timeout", "30s"),
         ]
+        if let lockTimeout {
+            let milliseconds =
+                lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000
+            configuration.options.additionalStartupParameters.append(("lock_timeout", "\(max(1, milliseconds))ms"))
+        }
         return configuration
     }
 }

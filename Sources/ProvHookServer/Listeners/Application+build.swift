@@ -39,7 +39,8 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (ListeningPorts) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let postgres = PostgresClient(
-        configuration: try configuration.database.clientConfiguration(maxConnections: configuration.databasePoolSize),
+        configuration: try configuration.database.clientConfiguration(
+            maxConnections: configuration.databasePoolSize, lockTimeout: configuration.databaseDeadline),
         backgroundLogger: logger.forPostgres)
     let store = Store(
         client: postgres, logger: logger, deadline: configuration.databaseDeadline, secrets: configuration.secrets)

@@ -166,6 +166,57 @@ struct ReconcileTests {
         }
     }
 
+    @Test("a service that fails every call gives check_failed findings, journaled as errors, and queues nothing")
+    func checkFailed() async throws {
+        try await EndToEnd.run { run in
+            for mac in ["000413000901", "000413000902", "000413000903"] {
+                #expect(try await run.send(#"{"type":"device.added","mac":"\#(mac)"}"#).status == 202)
+            }
+            #expect(try await run.send(#"{"type":"device.removed","mac":"000413000903"}"#).status == 202)
+            try await eventually("applied") {
+                let devices = try await run.store.devices()
+                return devices.count == 3 && devices.allSatisfy { $0.status != .pending }
+            }
+            let before = try await run.store.devices()
+            // Drift the service would report if it answered: a lost registration, a registration left behind.
+            await run.state.setRegistration("000413000901", nil)
+            await run.state.setRegistration(
+                "000413000903", .init(owner: StandInAccounts.user, url: "https://stale.example/"))
+            await run.state.failAll(with: .status(500))
+
+            let httpClient = try RedirectClient.makeHTTPClient(configuration: Self.configuration(run.standIn.endpoint))
+            let report: Reconciler.Summary
+            do {
+                let client = RedirectClient(
+                    configuration: Self.configuration(run.standIn.endpoint), httpClient: httpClient,
+                    logger: Logger(label: "t"))
+                let reconciler = Reconciler(
+                    store: run.store, service: client, concurrency: 4, models: ["snomD785"], actor: "reconcile:test",
+                    logger: Logger(label: "t"))
+                report = try await reconciler.run(tenantID: nil, dryRun: false, prune: true)
+            } catch {
+                try? await httpClient.shutdown()
+                throw error
+            }
+            try await httpClient.shutdown()
+
+            // The model scan's failure (no MAC), then one per device: none read as missing or stale.
+            #expect(
+                report.findings.allSatisfy { $0.kind == "check_failed" && $0.action == .error }, "\(report.findings)")
+            #expect(
+                report.findings.map(\.mac).sorted() == ["", "000413000901", "000413000902", "000413000903"],
+                "\(report.findings)")
+            #expect(report.devicesChecked == 3 && report.inSync == 0)
+            // Nothing queued: every device as it was, no fix journaled.
+            #expect(try await run.store.devices() == before)
+            #expect(try await run.store.journal(JournalFilter(action: "reconcile.fix")).isEmpty)
+            let rows = try await run.store.journal(JournalFilter(action: "reconcile.finding"))
+            #expect(rows.count == 4 && rows.allSatisfy { $0.outcome == "error" && $0.detail["kind"] == "check_failed" })
+            let runRow = try await run.store.journal(JournalFilter(action: "reconcile.run")).first
+            #expect(runRow?.detail["findings"] == .number(4) && runRow?.detail["devices_checked"] == .number(3))
+        }
+    }
+
     static func configuration(_ endpoint: String) -> RedirectConfiguration {
         RedirectConfiguration(
             endpoint: endpoint, user: StandInAccounts.user, password: StandInAccounts.password, maxConnections: 4)

@@ -8,37 +8,14 @@ import Testing
 struct JournalChainTests {
     let logger = Logger(label: "test")
 
-    func append(_ store: Store, _ count: Int, tag: String = "row") async throws {
-        for index in 0..<count {
-            try await store.appendJournal([
-                JournalEntry(
-                    tenantID: "t", mac: "000413610FF5", actor: "cli:test", action: .reconcileRun, outcome: .ok,
-                    detail: ["n": .number(Double(index)), "tag": .string(tag)])
-            ])
-        }
-    }
-
-    /// Runs statements as the superuser with the journal's triggers disabled, as a tamperer would.
-    func tamper(_ database: TestDatabase, _ statements: [String]) async throws {
-        try await database.withConnection { connection in
-            try await connection.query("ALTER TABLE journal DISABLE TRIGGER USER", logger: self.logger)
-            try await connection.query("ALTER TABLE journal_seals DISABLE TRIGGER USER", logger: self.logger)
-            for statement in statements {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
-            }
-            try await connection.query("ALTER TABLE journal ENABLE TRIGGER USER", logger: self.logger)
-            try await connection.query("ALTER TABLE journal_seals ENABLE TRIGGER USER", logger: self.logger)
-        }
-    }
-
     @Test("an intact journal verifies; the head can be exported")
     func intact() async throws {
         try await TestDatabase.with { database in
             let chain = JournalChain(store: database.store)
-            try await self.append(database.store, 25)
+            try await JournalFixture.append(database.store, 25)
             #expect(try await chain.seal(batch: 10) == 25)
             #expect(try await chain.seal() == 0)
-            try await self.append(database.store, 3, tag: "later")
+            try await JournalFixture.append(database.store, 3, tag: "later")
             let verification = try await chain.verify(pageSize: 7)
             #expect(verification.firstBreak == nil)
             #expect(verification.checkedRows == 25 && verification.unsealedRows == 3)
@@ -54,10 +31,10 @@ struct JournalChainTests {
     func edited() async throws {
         try await TestDatabase.with { database in
             let chain = JournalChain(store: database.store)
-            try await self.append(database.store, 10)
+            try await JournalFixture.append(database.store, 10)
             try await chain.seal()
             let target = try await database.store.journal(JournalFilter(limit: 10))[4].id!
-            try await self.tamper(database, ["UPDATE journal SET outcome = 'forged' WHERE id = \(target)"])
+            try await JournalFixture.tamper(database, ["UPDATE journal SET outcome = 'forged' WHERE id = \(target)"])
             let verification = try await chain.verify()
             #expect(verification.firstBreak?.id == target)
             #expect(verification.firstBreak?.problem.contains("edited") == true)
@@ -69,10 +46,10 @@ struct JournalChainTests {
     func deleted() async throws {
         try await TestDatabase.with { database in
             let chain = JournalChain(store: database.store)
-            try await self.append(database.store, 10)
+            try await JournalFixture.append(database.store, 10)
             try await chain.seal()
             let target = try await database.store.journal(JournalFilter(limit: 10))[6].id!
-            try await self.tamper(database, ["DELETE FROM journal WHERE id = \(target)"])
+            try await JournalFixture.tamper(database, ["DELETE FROM journal WHERE id = \(target)"])
             let verification = try await chain.verify()
             #expect(verification.firstBreak?.id == target)
             #expect(verification.firstBreak?.problem.contains("deleted") == true)
@@ -83,7 +60,7 @@ struct JournalChainTests {
     func inserted() async throws {
         try await TestDatabase.with { database in
             let chain = JournalChain(store: database.store)
-            try await self.append(database.store, 5)
+            try await JournalFixture.append(database.store, 5)
             // A rolled-back insert leaves a gap in the ids, where a tamperer could slip a row in.
             try await database.withConnection { connection in
                 try await connection.query("BEGIN", logger: self.logger)
@@ -91,11 +68,11 @@ struct JournalChainTests {
                     "INSERT INTO journal (actor, action, outcome) VALUES ('x', 'y', 'z')", logger: self.logger)
                 try await connection.query("ROLLBACK", logger: self.logger)
             }
-            try await self.append(database.store, 5)
+            try await JournalFixture.append(database.store, 5)
             try await chain.seal()
             let ids = try await database.store.journal(JournalFilter(limit: 100)).compactMap(\.id)
             let gap = try #require((ids.first!...ids.last!).first { !ids.contains($0) })
-            try await self.tamper(
+            try await JournalFixture.tamper(
                 database,
                 [
                     "INSERT INTO journal (id, at, tenant_id, actor, action, outcome) VALUES (\(gap), now() - interval '1 day', 't', 'cli:admin', 'tenant.remove', 'ok')"
@@ -114,13 +91,13 @@ struct JournalChainTests {
     func outOfOrderCommit() async throws {
         try await TestDatabase.with { database in
             let chain = JournalChain(store: database.store)
-            try await self.append(database.store, 2)
+            try await JournalFixture.append(database.store, 2)
             try await database.withConnection { slow in
                 try await slow.query("BEGIN", logger: self.logger)
                 try await slow.query(
                     "INSERT INTO journal (actor, action, outcome) VALUES ('cli:slow', 'test.slow', 'ok')",
                     logger: self.logger)
-                try await self.append(database.store, 2, tag: "fast")  // Higher ids, committed first.
+                try await JournalFixture.append(database.store, 2, tag: "fast")  // Higher ids, committed first.
                 // The transaction stays open for as long as the round takes, however slow the machine.
                 let during = try await chain.seal()
                 #expect(during == 0, "a round during the open insert seals nothing")

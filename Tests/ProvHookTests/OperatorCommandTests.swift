@@ -26,7 +26,7 @@ struct OperatorCommandTests {
     @Test("journal verify: intact 0; an edited row 1, named; a re-sealed rewrite fails only --expect-head")
     func journalChain() async throws {
         try await TestDatabase.with { database in
-            try await self.append(database.store, 6, tag: "first")
+            try await JournalFixture.append(database.store, 6, tag: "first")
             let cli = CommandLineRunner(environment: database.environment())
             let rows = try await database.store.journal(JournalFilter(limit: 1000))
             let ids = rows.compactMap(\.id)
@@ -62,7 +62,7 @@ struct OperatorCommandTests {
             #expect(expected.output.contains("the exported head \(keptID) is part of the chain"))
 
             // Rows journaled later: unsealed ones are reported, and once sealed the kept head is still in the chain.
-            try await self.append(database.store, 2, tag: "later")
+            try await JournalFixture.append(database.store, 2, tag: "later")
             let unsealed = try await cli.run(["journal", "verify"])
             #expect(unsealed.status == 0 && unsealed.output.contains("2 newer row(s) not sealed yet"))
             #expect(try await cli.run(["journal", "seal"]).output == "sealed 2 row(s)\n")
@@ -75,7 +75,7 @@ struct OperatorCommandTests {
 
             // One edited row: the chain breaks exactly there, with or without an expected head.
             let target = ids[2]
-            try await self.tamper(database, ["UPDATE journal SET outcome = 'forged' WHERE id = \(target)"])
+            try await JournalFixture.tamper(database, ["UPDATE journal SET outcome = 'forged' WHERE id = \(target)"])
             let broken = try await cli.run(["journal", "verify"])
             #expect(broken.status == 1, "\(broken.output)\(broken.error)")
             #expect(broken.output.contains("journal chain BROKEN at row \(target): "), "\(broken.output)")
@@ -90,7 +90,7 @@ struct OperatorCommandTests {
             // Someone who can disable the triggers rewrites the whole chain: every seal dropped and the edited
             // journal sealed again by provhook's own sealer, so every hash is consistent. Only the head kept
             // outside the database shows it.
-            try await self.tamper(database, ["DELETE FROM journal_seals"])
+            try await JournalFixture.tamper(database, ["DELETE FROM journal_seals"])
             let reseal = try await cli.run(["journal", "seal"])
             #expect(reseal.output == "sealed \(ids.count + 2) row(s)\n", "\(reseal.output)\(reseal.error)")
             let rewritten = try await cli.run(["journal", "verify"])
@@ -478,26 +478,4 @@ struct OperatorCommandTests {
         return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(30)).status.code)
     }
 
-    func append(_ store: Store, _ count: Int, tag: String) async throws {
-        for index in 0..<count {
-            try await store.appendJournal([
-                JournalEntry(
-                    tenantID: "t", mac: "000413610FF5", actor: "cli:test", action: .reconcileRun, outcome: .ok,
-                    detail: ["n": .number(Double(index)), "tag": .string(tag)])
-            ])
-        }
-    }
-
-    /// Runs statements as the superuser with the journal's and the seals' triggers disabled, as a tamperer would.
-    func tamper(_ database: TestDatabase, _ statements: [String]) async throws {
-        try await database.withConnection { connection in
-            try await connection.query("ALTER TABLE journal DISABLE TRIGGER USER", logger: self.logger)
-            try await connection.query("ALTER TABLE journal_seals DISABLE TRIGGER USER", logger: self.logger)
-            for statement in statements {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
-            }
-            try await connection.query("ALTER TABLE journal ENABLE TRIGGER USER", logger: self.logger)
-            try await connection.query("ALTER TABLE journal_seals ENABLE TRIGGER USER", logger: self.logger)
-        }
-    }
 }

@@ -79,5 +79,12 @@ struct ReconcileCommand: AsyncParsableCommand {
         if calls > 0 {
             print("applied the queued fixes with \(calls) call(s); see `provhook device list` and `provhook journal`")
         }
+        // A run that could not check everything is not a clean run: a cron job must see it.
+        let unchecked = summary.findings.filter { $0.kind == "check_failed" }.count
+        if unchecked > 0 {
+            FileHandle.standardError.write(
+                Data("provhook: \(unchecked) check(s) failed (check_failed above); the rest was reconciled\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }

@@ -7,8 +7,13 @@ import Testing
 /// What the worker makes of each kind of answer, as the README documents it, through the real wire: permanent
 /// `Error:` answers, `no_such_mac` for a removal, refused credentials and their recovery, a service that stays down
 /// (give-up, and the metrics that show it), and a 429's `Retry-After`.
+///
+/// A test that injects one answer reads it with a 30 s read timeout: with the tests' usual 5 s, a loaded machine can
+/// time the call out, the retry then gets another answer, and the test would judge the wrong call.
 @Suite("Delivery: what each answer leads to")
 struct DeliveryOutcomeTests {
+    static let patient: Duration = .seconds(30)
+
     /// A `registerPhone`/`deregisterPhone` answer as the service sends it: `[return code, return text]`.
     static func answer(_ text: String) -> FakeRedirectState.Failure {
         let flag = text == "Ok" ? 1 : 0
@@ -36,7 +41,7 @@ struct DeliveryOutcomeTests {
 
     @Test("an Error:malformed_* answer fails the device after one call: it is not retried")
     func malformedAnswerFails() async throws {
-        try await EndToEnd.run { run in
+        try await EndToEnd.run(readTimeout: Self.patient) { run in
             await run.state.failNext(1, with: Self.answer("Error:malformed_url"))
             #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5"}"#).status == 202)
             try await eventually("failed") { try await run.device("000413610FF5")?.status == .failed }
@@ -52,7 +57,7 @@ struct DeliveryOutcomeTests {
 
     @Test("Error:no_such_mac answering a removal means it is done: deregistered, journaled ok")
     func noSuchMACOnRemoval() async throws {
-        try await EndToEnd.run { run in
+        try await EndToEnd.run(readTimeout: Self.patient) { run in
             #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5"}"#).status == 202)
             try await eventually("registered") { try await run.device("000413610FF5")?.status == .registered }
             // Someone removed it at the service already: the service no longer knows the MAC.
@@ -67,7 +72,7 @@ struct DeliveryOutcomeTests {
 
     @Test("HTTP 403 keeps the work queued, shows in /readyz and the metrics, and fixed credentials recover it")
     func forbiddenThenRecovered() async throws {
-        try await EndToEnd.run { run in
+        try await EndToEnd.run(readTimeout: Self.patient) { run in
             await run.state.failAll(with: .status(403))
             #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5"}"#).status == 202)
             try await eventually("readyz shows it") { try await run.provhook.get("/readyz").status == 503 }
@@ -134,7 +139,7 @@ struct DeliveryOutcomeTests {
     @Test("a 429's Retry-After is honoured: the next try waits at least that long")
     func retryAfter() async throws {
         // Retry-After is honoured up to the longest backoff, which the tests otherwise keep at 400 ms.
-        try await EndToEnd.run(retryMaximum: .seconds(10)) { run in
+        try await EndToEnd.run(readTimeout: Self.patient, retryMaximum: .seconds(10)) { run in
             await run.state.failNext(1, with: .status(429, retryAfter: "2"))
             #expect(try await run.send(#"{"type":"device.added","mac":"000413610FF5"}"#).status == 202)
             try await eventually("registered") { try await run.device("000413610FF5")?.status == .registered }

@@ -48,8 +48,8 @@ struct ListenerLimitsTests {
     )
     func databaseSlowerThanTheDeadline() async throws {
         let log = CapturedLog()
-        try await EndToEnd.run(databaseDeadline: .seconds(1), log: log) { run in
-            // The pool connects on first use, and with a 1 s deadline a loaded machine may answer that first event
+        try await EndToEnd.run(databaseDeadline: .seconds(2), log: log) { run in
+            // The pool connects on first use, and with a 2 s deadline a loaded machine may answer that first event
             // 503; the PBX would send it again, and so does the test. Afterwards a connection is at hand.
             try await eventually("a first event accepted") {
                 try await run.send(#"{"type":"device.added","mac":"000413A1B2D0"}"#).status == 202
@@ -58,7 +58,7 @@ struct ListenerLimitsTests {
             let id = Self.newID()
             let body = Array(#"{"type":"device.added","mac":"000413A1B2D1"}"#.utf8)
             // The superuser holds the table the ingest writes its idempotency key to, until provhook has answered.
-            // The deadline is also the pool's lock_timeout, so the ingest gives up waiting for the lock after 1 s
+            // The deadline is also the pool's lock_timeout, so the ingest gives up waiting for the lock after 2 s
             // rather than at the server's 30 s statement_timeout; the log shows which ended it.
             let refused = try await run.database.withConnection { connection in
                 try await connection.query("BEGIN", logger: TestDatabase.logger)

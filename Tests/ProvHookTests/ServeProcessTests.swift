@@ -71,7 +71,8 @@ struct ServeProcessTests {
         try await eventually("deregistered at the stand-in") { await state.registration("000413610FF5") == nil }
 
         // A call held at the service when SIGTERM arrives is finished and its outcome recorded before serve exits.
-        await state.setLatency(.seconds(3))
+        // Long enough that the call is surely still at the stand-in when SIGTERM arrives, even on a loaded machine.
+        await state.setLatency(.seconds(10))
         let before = await state.requestsReceived
         let slow = try await Self.sendEvent(
             #"{"type":"device.added","mac":"000413610FF6","device_id":"pbx-2"}"#, secret: secret, base: base)

@@ -66,6 +66,18 @@ public struct RedirectClient: RedirectService {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
     }
 
+    /// Makes a client with an HTTP connection pool of its own, and the function that closes that pool once the
+    /// client is no longer used: what each redirection account gets.
+    public static func withOwnPool(
+        configuration: RedirectConfiguration, logger: Logger
+    ) throws(RedirectConfigurationError) -> (client: RedirectClient, close: @Sendable () async -> Void) {
+        let httpClient = try Self.makeHTTPClient(configuration: configuration)
+        return (
+            RedirectClient(configuration: configuration, httpClient: httpClient, logger: logger),
+            { try? await httpClient.shutdown() }
+        )
+    }
+
     // MARK: - The seven methods
 
     public func registerPhone(_ mac: MACAddress, url: String) async throws(RedirectError) -> RedirectOutcome {

@@ -11,7 +11,7 @@ struct ProvHookCommand: AsyncParsableCommand {
             "Provisions Snom phones through the Snom redirection service when a PBX adds, changes or removes them.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, TenantCommand.self, DeviceCommand.self, JournalCommand.self,
-            ReconcileCommand.self, SourceCommand.self, StatusCommand.self,
+            ReconcileCommand.self, SourceCommand.self, AccountCommand.self, StatusCommand.self,
             RedirectCommand.self,
         ]
     )

@@ -32,24 +32,50 @@ struct ReconcileCommand: AsyncParsableCommand {
                 $0.trimmingCharacters(in: .whitespaces)
             }) ?? Reconciler.defaultModels
         let actor = cliActor.replacingOccurrences(of: "cli:", with: "reconcile:")
-        let (summary, calls) = try await self.database.withStore { store in
+        let (summary, calls): (Reconciler.Summary, Int) = try await self.database.withStore { store in
             try await self.redirect.withClient { client in
-                let reconciler = Reconciler(
-                    store: store, service: client, concurrency: client.configuration.maxConnections, models: models,
-                    actor: actor, logger: cliLogger())
-                let summary = try await reconciler.run(tenantID: self.tenant, dryRun: self.dryRun, prune: self.prune) {
-                    done, total in
-                    FileHandle.standardError.write(Data("checked \(done)/\(total) devices\n".utf8))
+                // Each account is compared with its own credentials: a tenant's devices with its account, and the
+                // MACs an account holds against the devices that should be there.
+                var accounts = try await store.accountCredentials()
+                if let tenant = self.tenant {
+                    guard let account = try await store.tenant(tenant)?.account else {
+                        throw CLIFailure.input("no tenant \(tenant.debugDescription)")
+                    }
+                    accounts = accounts.filter { $0.name == account }
                 }
+                var summary = Reconciler.Summary()
                 var calls = 0
+                for account in accounts {
+                    let (service, close): (any RedirectService, (@Sendable () async -> Void)?)
+                    var configuration = client.configuration
+                    if account.isDefault {
+                        (service, close) = (client, nil)
+                    } else {
+                        configuration = account.redirectConfiguration(base: client.configuration)
+                        let made = try RedirectClient.withOwnPool(configuration: configuration, logger: cliLogger())
+                        (service, close) = (made.client, made.close)
+                    }
+                    let reconciler = Reconciler(
+                        store: store, service: service, concurrency: configuration.maxConnections, models: models,
+                        account: account.name, actor: actor, logger: cliLogger())
+                    let which = accounts.count > 1 ? " (account \(account.name))" : ""
+                    let part: Reconciler.Summary
+                    do {
+                        part = try await reconciler.run(
+                            tenantID: self.tenant, dryRun: self.dryRun, prune: self.prune
+                        ) { done, total in
+                            FileHandle.standardError.write(Data("checked \(done)/\(total) devices\(which)\n".utf8))
+                        }
+                    } catch {
+                        await close?()
+                        throw error
+                    }
+                    await close?()
+                    summary.add(part)
+                }
                 if !self.dryRun, self.apply > 0, summary.findings.contains(where: { $0.action == .queued }) {
-                    let delivery = Delivery(
-                        store: store, redirect: client,
-                        configuration: DeliveryConfiguration(
-                            concurrency: client.configuration.maxConnections,
-                            callDeadline: client.configuration.callDeadline, instance: actor),
-                        metrics: ProvHookMetrics(), listenURL: nil, logger: cliLogger())
-                    calls = await delivery.worker.drain(limit: .seconds(self.apply))
+                    calls = try await Self.apply(
+                        accounts, store: store, client: client, seconds: self.apply, actor: actor)
                 }
                 return (summary, calls)
             }
@@ -85,6 +111,36 @@ struct ReconcileCommand: AsyncParsableCommand {
             FileHandle.standardError.write(
                 Data("provhook: \(unchecked) check(s) failed (check_failed above); the rest was reconciled\n".utf8))
             throw ExitCode(1)
+        }
+    }
+
+    /// Applies the queued fixes here, each account's with its own client, all at once; returns the calls made.
+    static func apply(
+        _ accounts: [AccountCredentials], store: Store, client: RedirectClient, seconds: Int, actor: String
+    ) async throws -> Int {
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for account in accounts {
+                let configuration = account.redirectConfiguration(base: client.configuration)
+                let made: AccountService
+                if account.isDefault {
+                    made = AccountService(service: client)
+                } else {
+                    let (own, close) = try RedirectClient.withOwnPool(configuration: configuration, logger: cliLogger())
+                    made = AccountService(service: own, close: close)
+                }
+                group.addTask {
+                    let delivery = Delivery(
+                        store: store, account: account.name, redirect: made.service,
+                        configuration: DeliveryConfiguration(
+                            concurrency: configuration.maxConnections, callDeadline: configuration.callDeadline,
+                            instance: actor),
+                        metrics: ProvHookMetrics(), listenURL: nil, logger: cliLogger())
+                    let calls = await delivery.worker.drain(limit: .seconds(seconds))
+                    await made.close?()
+                    return calls
+                }
+            }
+            return try await group.reduce(0, +)
         }
     }
 }

@@ -143,6 +143,7 @@ struct ServeCommand: AsyncParsableCommand {
                         SELECT webhook_secret_key_id AS key_id FROM tenants
                         UNION ALL SELECT token_key_id FROM sources
                         UNION ALL SELECT api_secret_key_id FROM sources WHERE api_secret_sealed IS NOT NULL
+                        UNION ALL SELECT password_key_id FROM redirect_accounts WHERE password_sealed IS NOT NULL
                     ) AS secrets GROUP BY key_id
                     """,
                     logger: logger)

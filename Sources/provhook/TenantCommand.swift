@@ -18,6 +18,8 @@ struct TenantCommand: AsyncParsableCommand {
         @Flag(help: "Also accept Authorization: Bearer <secret> for panels that cannot sign.") var allowBearer = false
         @Option(help: "Comma-separated MAC prefixes (1-12 hex digits) the tenant may claim (default: any).")
         var macPrefixes: String?
+        @Option(help: "The redirection account its devices are registered with (default: default).")
+        var account = RedirectAccount.defaultName
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -26,7 +28,7 @@ struct TenantCommand: AsyncParsableCommand {
             let (tenant, secret) = try await self.database.withStore(needsSecrets: true) { store in
                 try await store.addTenant(
                     id: self.id, name: self.name, urlTemplate: template, allowBearer: self.allowBearer,
-                    macRanges: ranges, actor: cliActor)
+                    macRanges: ranges, account: self.account, actor: cliActor)
             }
             if self.json {
                 try printJSON(TenantWithSecret(tenant: tenant, webhookSecret: secret))
@@ -48,11 +50,12 @@ struct TenantCommand: AsyncParsableCommand {
             let tenants = try await self.database.withStore { try await $0.tenants(includeRemoved: self.all) }
             if self.json { return try printJSON(tenants) }
             printTable(
-                ["ID", "NAME", "BEARER", "MAC RANGES", "CREATED", "REMOVED", "URL TEMPLATE"],
+                ["ID", "NAME", "ACCOUNT", "BEARER", "MAC RANGES", "CREATED", "REMOVED", "URL TEMPLATE"],
                 tenants.map {
                     [
-                        $0.id, $0.name, $0.allowBearer ? "yes" : "no", $0.macPrefixes?.joined(separator: ",") ?? "any",
-                        $0.createdAt.iso8601, $0.removedAt?.iso8601 ?? "-", $0.urlTemplate,
+                        $0.id, $0.name, $0.account, $0.allowBearer ? "yes" : "no",
+                        $0.macPrefixes?.joined(separator: ",") ?? "any", $0.createdAt.iso8601,
+                        $0.removedAt?.iso8601 ?? "-", $0.urlTemplate,
                     ]
                 })
         }
@@ -60,7 +63,7 @@ struct TenantCommand: AsyncParsableCommand {
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change a tenant. A new URL template re-points all of its devices.")
+            abstract: "Change a tenant. A new URL template re-points all of its devices; a new account moves them.")
         @OptionGroup var database: DatabaseOptions
         @Argument var id: String
         @Option(help: "New provisioning URL template.") var urlTemplate: String?
@@ -69,7 +72,16 @@ struct TenantCommand: AsyncParsableCommand {
         @Flag(help: "Generate a new webhook secret and print it once.") var rotateSecret = false
         @Option(help: "Comma-separated MAC prefixes the tenant may claim, or `any` to lift the restriction.")
         var macPrefixes: String?
-        @Flag(help: "With --url-template: follow the re-point until no device of the tenant waits (a line every 2 s).")
+        @Option(
+            help: """
+                Move the tenant to another redirection account: each device is deregistered with the old account, \
+                then registered with the new one.
+                """)
+        var account: String?
+        @Flag(
+            help:
+                "With --url-template or --account: follow the change until no device of the tenant waits (a line every 2 s)."
+        )
         var wait = false
 
         func run() async throws {
@@ -78,18 +90,21 @@ struct TenantCommand: AsyncParsableCommand {
             let update = try await self.database.withStore(needsSecrets: self.rotateSecret) { store in
                 try await store.updateTenant(
                     id: self.id, name: self.name, urlTemplate: template, allowBearer: self.allowBearer,
-                    macRanges: ranges, rotateSecret: self.rotateSecret, actor: cliActor)
+                    macRanges: ranges, rotateSecret: self.rotateSecret, account: self.account, actor: cliActor)
             }
             print("updated tenant \(update.tenant.id)")
             if let secret = update.newSecret { print("new webhook secret (shown only now): \(secret)") }
-            guard template != nil else { return }
-            let total = update.repointedDevices
+            guard template != nil || self.account != nil else { return }
+            let total = max(update.repointedDevices, update.movingDevices)
+            let doing =
+                self.account != nil
+                ? "moving \(update.movingDevices) device(s) to account \(update.tenant.account)"
+                : "re-pointing \(total) device(s)"
             guard self.wait, total > 0 else {
-                print(
-                    "re-pointing \(total) device(s); follow with `provhook device list --tenant \(self.id)` or --wait")
+                print("\(doing); follow with `provhook device list --tenant \(self.id)` or --wait")
                 return
             }
-            print("re-pointing \(total) device(s)")
+            print(doing)
             try await self.database.withStore { store in
                 while true {
                     let counts = try await store.deviceCounts(tenantID: self.id)

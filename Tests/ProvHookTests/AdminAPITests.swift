@@ -260,6 +260,7 @@ struct AdminAPITests {
                 // A malformed MAC: the route's own 400, where an unknown one would be a 404 like the router's.
                 let concrete = parts[1].replacingOccurrences(of: "{tenant}", with: "acme")
                     .replacingOccurrences(of: "{source}", with: "src").replacingOccurrences(of: "{mac}", with: "zz")
+                    .replacingOccurrences(of: "{account}", with: "default")
                 let method = try #require(HTTPMethodName(rawValue: String(parts[0])))
                 for onWebhookPort in [false, true] {
                     let status = try await provhook.call(

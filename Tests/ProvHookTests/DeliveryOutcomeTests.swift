@@ -33,10 +33,27 @@ struct DeliveryOutcomeTests {
     }
 
     /// The value of one sample line of `/metrics`, for example `provhook_devices_waiting`.
+    /// The value of a sample: `name` alone, or `name{labels}` whose labels the sample has (it may have more, such as
+    /// the redirection account's).
     static func sample(_ run: EndToEnd, _ name: String) async throws -> Double? {
         let body = try await run.provhook.get("/metrics").body
-        return body.split(separator: "\n").first { $0.hasPrefix(name + " ") }
-            .flatMap { Double($0.split(separator: " ").last ?? "") }
+        return Self.sample(in: body, name)
+    }
+
+    static func sample(in body: String, _ query: String) -> Double? {
+        let (name, wanted) = Self.parse(query)
+        for line in body.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " ") else { continue }
+            let (lineName, labels) = Self.parse(String(line[..<space]))
+            if lineName == name, wanted.isSubset(of: labels) { return Double(line[line.index(after: space)...]) }
+        }
+        return nil
+    }
+
+    private static func parse(_ series: String) -> (String, Set<String>) {
+        guard let brace = series.firstIndex(of: "{") else { return (series, []) }
+        let inner = series[series.index(after: brace)...].dropLast()
+        return (String(series[..<brace]), Set(inner.split(separator: ",").map(String.init)))
     }
 
     @Test("an Error:malformed_* answer fails the device after one call: it is not retried")

@@ -67,9 +67,23 @@ final class ServeProcess: Sendable {
         let serve = try ServeProcess(arguments: arguments, environment: environment)
         try await eventually("serve exits by itself", sourceLocation: sourceLocation) { !serve.isRunning }
         let status = await serve.terminate()
-        // The pipe's last bytes may arrive after the exit.
-        try await eventually("the log is complete") { serve.logEnded }
-        return Exit(status: status, log: serve.log)
+        return Exit(status: status, log: await serve.settledLog())
+    }
+
+    /// Standard error once the process has exited and the pipe has given its last bytes: at its end, or, when a
+    /// process started meanwhile by another test inherited the pipe and keeps it open, once nothing more has come for
+    /// a second (the exited process can write nothing more; what it wrote is already in the pipe).
+    func settledLog() async -> String {
+        var last = -1
+        var quiet = 0
+        for _ in 0..<120 where !self.logEnded {
+            let length = self.log.utf8.count
+            quiet = length == last ? quiet + 1 : 0
+            if quiet >= 4 { break }
+            last = length
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+        return self.log
     }
 
     /// The listeners' ports. Only for a `serve` returned by `start`, which has them.

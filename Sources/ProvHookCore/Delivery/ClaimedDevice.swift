@@ -8,6 +8,11 @@ public struct ClaimedDevice: Sendable, Hashable {
     public var tenantID: String?
     public var desired: DesiredState
     public var url: String?
+    /// The redirection account this call is made with.
+    public var account: String = RedirectAccount.defaultName
+    /// Set while the MAC moves to another of our accounts: this call deregisters it with `account`, and the device
+    /// then registers with `moveTo`.
+    public var moveTo: String?
     public var generation: Int64
     /// This attempt's number, starting at 1.
     public var attempt: Int
@@ -32,4 +37,7 @@ public struct DeliveryOutcome: Sendable {
     public var retryAfter: Duration
     /// The journal row for this device's call.
     public var journal: JournalEntry
+    /// A move's first step is done (the old account no longer holds the MAC): the device takes `moveTo` as its
+    /// account and is due again, to register with it.
+    public var moved: Bool = false
 }

@@ -12,14 +12,16 @@ public struct Delivery: Sendable {
     public let health: ServiceHealth
 
     /// - Parameter listenURL: where to LISTEN for other processes' wake-ups; nil for a worker that only drains.
+    /// - Parameter account: the redirection account whose devices the worker applies, with `redirect`.
     public init(
-        store: Store, redirect: any RedirectService, configuration: DeliveryConfiguration, metrics: ProvHookMetrics,
-        listenURL: DatabaseURL?, logger: Logger
+        store: Store, account: String = RedirectAccount.defaultName, redirect: any RedirectService,
+        configuration: DeliveryConfiguration, metrics: ProvHookMetrics, listenURL: DatabaseURL?, logger: Logger
     ) {
         self.signal = WorkSignal()
-        self.health = ServiceHealth(metrics: metrics)
+        self.health = ServiceHealth(metrics: metrics, account: account)
         self.worker = DeliveryWorker(
-            store: store, redirect: redirect, configuration: configuration, signal: self.signal, metrics: metrics,
+            store: store, account: account, redirect: redirect, configuration: configuration, signal: self.signal,
+            metrics: metrics,
             health: self.health, listenURL: listenURL, logger: logger)
     }
 }

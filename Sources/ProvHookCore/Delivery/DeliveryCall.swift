@@ -30,15 +30,16 @@ enum DeliveryCall: Sendable {
         }
     }
 
-    /// Groups claimed devices into calls: removals as `deregisterPhoneList`, registrations that share a URL as
+    /// Groups claimed devices into calls: removals (and moves' first steps) as `deregisterPhoneList`, registrations that share a URL as
     /// `registerPhoneList`, at most `maxListSize` MACs each; a group of one is a single call.
     static func plan(_ devices: [ClaimedDevice], maxListSize: Int) -> [DeliveryCall] {
         var calls: [DeliveryCall] = []
-        let removals = devices.filter { $0.desired == .deregistered }
+        // A move's first step deregisters the MAC with the account that holds it, whatever the desired state.
+        let removals = devices.filter { $0.desired == .deregistered || $0.moveTo != nil }
         for chunk in removals.chunks(of: maxListSize) {
             calls.append(chunk.count == 1 ? .deregister(chunk[0]) : .deregisterList(chunk))
         }
-        let registrations = devices.filter { $0.desired == .registered }
+        let registrations = devices.filter { $0.desired == .registered && $0.moveTo == nil }
         var byURL: [String: [ClaimedDevice]] = [:]
         var order: [String] = []
         for device in registrations {

@@ -11,7 +11,9 @@ import SnomRedirect
 /// wakes it (in-process, or by NOTIFY from other processes) or until the next retry is due.
 public struct DeliveryWorker: NamedService {
     let store: Store
-    /// The service to call: the redirection client, or the dry run's stand-in.
+    /// The redirection account whose devices this worker applies; each account has its own worker.
+    let account: String
+    /// The service to call with that account's credentials: the redirection client, or the dry run's stand-in.
     let redirect: any RedirectService
     let configuration: DeliveryConfiguration
     /// Wakes the loop when work is queued.
@@ -21,14 +23,19 @@ public struct DeliveryWorker: NamedService {
     let health: ServiceHealth
     /// Where to LISTEN for other processes' NOTIFY; nil disables it.
     let listenURL: DatabaseURL?
+    /// Wakes every account's worker: a move's first step makes work for another account.
+    let wakeAll: WorkSignal?
     let logger: Logger
 
     /// Made by `Delivery`, which wires the worker for `serve` and reconcile alike.
     init(
-        store: Store, redirect: any RedirectService, configuration: DeliveryConfiguration, signal: WorkSignal,
-        metrics: ProvHookMetrics, health: ServiceHealth, listenURL: DatabaseURL?, logger: Logger
+        store: Store, account: String = RedirectAccount.defaultName, redirect: any RedirectService,
+        configuration: DeliveryConfiguration, signal: WorkSignal, metrics: ProvHookMetrics, health: ServiceHealth,
+        listenURL: DatabaseURL?, wakeAll: WorkSignal? = nil, logger: Logger
     ) {
         self.store = store
+        self.account = account
+        self.wakeAll = wakeAll
         self.redirect = redirect
         self.configuration = configuration
         self.signal = signal
@@ -42,7 +49,10 @@ public struct DeliveryWorker: NamedService {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 if let listenURL = self.listenURL {
-                    group.addTask { await self.listenForNotifications(listenURL) }
+                    group.addTask {
+                        await Self.listenForNotifications(
+                            listenURL, signal: self.signal, stopped: self.signal, logger: self.logger)
+                    }
                 }
                 await self.deliver()
                 group.cancelAll()
@@ -50,7 +60,7 @@ public struct DeliveryWorker: NamedService {
         } onGracefulShutdown: {
             self.signal.stop()
         }
-        self.logger.info("delivery worker stopped")
+        self.logger.info("delivery worker stopped", metadata: ["account": "\(self.account)"])
     }
 
     /// When the delivery loop stops claiming new work.
@@ -84,7 +94,8 @@ public struct DeliveryWorker: NamedService {
                 if queue.isEmpty || (queue.count < concurrency && (!exhausted || self.signal.consumeWake())) {
                     let wanted = 2 * concurrency - queue.count
                     do {
-                        var claimed = try await self.store.claimDue(limit: wanted, lease: self.configuration.lease)
+                        var claimed = try await self.store.claimDue(
+                            account: self.account, limit: wanted, lease: self.configuration.lease)
                         exhausted = claimed.count < wanted
                         // A claim that found fewer due devices than it asked took every one: none is left to fill
                         // its lists with, so the second round trip is made only after a full claim.
@@ -143,7 +154,7 @@ public struct DeliveryWorker: NamedService {
     private func sleepUntilDue() async {
         var limit = self.configuration.idleWake
         do {
-            if let next = try await self.store.nextDueDate() {
+            if let next = try await self.store.nextDueDate(account: self.account) {
                 let seconds = max(0.005, next.timeIntervalSinceNow + 0.005)
                 limit = min(limit, .milliseconds(Int64(seconds * 1000)))
             }
@@ -187,19 +198,20 @@ public struct DeliveryWorker: NamedService {
         let outcomes = call.devices.map { device in
             self.outcome(for: device, call: call, result: result, callID: callID, latencyMS: latencyMS)
         }
-        self.metrics.call(method: call.method.shortName, outcome: Self.metricOutcome(result), latency: latency)
+        self.metrics.call(
+            method: call.method.shortName, outcome: Self.metricOutcome(result), account: self.account, latency: latency)
         switch result {
         case .success: self.health.recordAnswer()
         case .failure(.authenticationFailed):
             self.health.recordAuthenticationFailure()
             self.logger.error(
                 "the redirection service refused our credentials; work stays queued",
-                metadata: ["method": "\(call.method.shortName)"])
+                metadata: ["method": "\(call.method.shortName)", "account": "\(self.account)"])
         case .failure(let error) where error.isTransient:
             self.health.recordTransportFailure(error.description)
             self.logger.warning(
                 "redirection call failed; will retry",
-                metadata: ["method": "\(call.method.shortName)", "error": "\(error)"])
+                metadata: ["method": "\(call.method.shortName)", "account": "\(self.account)", "error": "\(error)"])
         case .failure(let error):
             self.logger.warning(
                 "redirection call failed", metadata: ["method": "\(call.method.shortName)", "error": "\(error)"])
@@ -215,6 +227,8 @@ public struct DeliveryWorker: NamedService {
         {
             self.signal.wake()
         }
+        // A move's first step made work for the new account's worker.
+        if applied != nil, outcomes.contains(where: \.moved) { self.wakeAll?.wake() }
     }
 
     /// Writes a call's outcomes, retrying while the database is away (a restart, a failover) for as long as the claim
@@ -284,8 +298,9 @@ public struct DeliveryWorker: NamedService {
         var detail: [String: JSONValue] = [
             "method": .string(call.method.rawValue), "attempt": .number(Double(device.attempt)),
             "latency_ms": .number((latencyMS * 10).rounded() / 10), "call_id": .string(callID),
-            "generation": .number(Double(device.generation)),
+            "generation": .number(Double(device.generation)), "account": .string(self.account),
         ]
+        if let moveTo = device.moveTo { detail["move_to"] = .string(moveTo) }
         if call.devices.count > 1 { detail["batch_size"] = .number(Double(call.devices.count)) }
         if let url = call.url { detail["url"] = .string(url) }
         var outcome = DeliveryOutcome(
@@ -295,6 +310,21 @@ public struct DeliveryWorker: NamedService {
         )
 
         switch result {
+        case .success(let answers) where device.moveTo != nil:
+            // A move's first step: once the old account no longer holds the MAC (it deregistered it, never had it, or
+            // someone else has it), the device registers with the new account.
+            let answer = answers[device.mac.canonical] ?? .ok
+            detail["answer"] = .string(answer.description)
+            switch answer {
+            case .ok, .error(.noSuchMAC), .error(.ownedByOtherUser):
+                outcome.moved = true
+                outcome.status = .pending
+                detail["moved"] = true
+            case .error(let code):
+                outcome.journal.set(.error)
+                outcome.error = code.answer
+                outcome.status = .failed
+            }
         case .success(let answers):
             let answer = answers[device.mac.canonical] ?? .ok
             detail["answer"] = .string(answer.description)
@@ -349,22 +379,25 @@ public struct DeliveryWorker: NamedService {
         return outcome
     }
 
-    /// LISTENs for NOTIFY from other processes (and the CLI), reconnecting after failures.
-    private func listenForNotifications(_ url: DatabaseURL) async {
+    /// LISTENs for NOTIFY from other processes (and the CLI), waking `signal` for each, until `stopped` is stopped
+    /// or the task is cancelled; reconnects after failures.
+    static func listenForNotifications(
+        _ url: DatabaseURL, signal: WorkSignal, stopped: WorkSignal, logger: Logger
+    ) async {
         var delay = Duration.seconds(1)
-        while !Task.isCancelled && !self.signal.isStopped {
+        while !Task.isCancelled && !stopped.isStopped {
             do {
-                try await Database.withConnection(url, timeout: .seconds(5), logger: self.logger) { connection in
+                try await Database.withConnection(url, timeout: .seconds(5), logger: logger) { connection in
                     try await connection.listen(on: Store.wakeChannel) { notifications in
                         delay = .seconds(1)
                         // Something may have been queued while we were not listening.
-                        self.signal.wake()
-                        for try await _ in notifications { self.signal.wake() }
+                        signal.wake()
+                        for try await _ in notifications { signal.wake() }
                     }
                 }
             } catch {
                 if Task.isCancelled { return }
-                self.logger.debug("LISTEN connection lost; reconnecting", metadata: ["error": "\(error)"])
+                logger.debug("LISTEN connection lost; reconnecting", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(30))

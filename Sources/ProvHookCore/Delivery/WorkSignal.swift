@@ -11,10 +11,24 @@ public final class WorkSignal: Sendable {
 
     private let state = Mutex(State())
 
+    /// Signals woken with this one: each account's worker follows the process's signal.
+    private let followers = Mutex<[WorkSignal]>([])
+
     public init() {}
+
+    /// Wakes `follower` too whenever this signal is woken.
+    public func relay(to follower: WorkSignal) {
+        self.followers.withLock { $0.append(follower) }
+    }
+
+    /// Stops relaying to `follower`.
+    public func stopRelaying(to follower: WorkSignal) {
+        self.followers.withLock { $0.removeAll { $0 === follower } }
+    }
 
     /// Wakes the waiter, or the next one.
     public func wake() {
+        for follower in self.followers.withLock({ $0 }) { follower.wake() }
         let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard let waiter = state.waiter else {
                 state.isPending = true

@@ -92,12 +92,13 @@ extension JournalEntry {
     /// A tenant added.
     public static func tenantAdded(
         _ id: String, name: String, urlTemplate: String, allowBearer: Bool, macPrefixes: [String]? = nil,
-        actor: String
+        account: String = RedirectAccount.defaultName, actor: String
     ) -> JournalEntry {
         var detail: [String: JSONValue] = [
             "name": .string(name), "url_template": .string(urlTemplate), "allow_bearer": .bool(allowBearer),
         ]
         if let macPrefixes { detail["mac_prefixes"] = .array(macPrefixes.map(JSONValue.string)) }
+        if account != RedirectAccount.defaultName { detail["account"] = .string(account) }
         return JournalEntry(tenantID: id, mac: nil, actor: actor, action: .tenantAdd, outcome: .ok, detail: detail)
     }
 

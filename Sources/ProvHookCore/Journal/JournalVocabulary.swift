@@ -14,6 +14,10 @@ public enum JournalAction: Sendable, Hashable {
     case deviceRepoint
     /// An operator's `device retry` (`device.retry`) and `device forget` (`device.forget`).
     case deviceRetry, deviceForget
+    /// A device queued to move to another of our redirection accounts: `device.move`.
+    case deviceMove
+    /// Redirection account changes: `account.add`, `account.update`, `account.remove`.
+    case accountAdd, accountUpdate, accountRemove
     /// Tenant changes: `tenant.add`, `tenant.update`, `tenant.remove`.
     case tenantAdd, tenantUpdate, tenantRemove
     /// Inbound source changes: `source.add`, `source.update` (a token rotated), `source.remove`.
@@ -37,6 +41,10 @@ public enum JournalAction: Sendable, Hashable {
         case .deviceRepoint: "device.repoint"
         case .deviceRetry: "device.retry"
         case .deviceForget: "device.forget"
+        case .deviceMove: "device.move"
+        case .accountAdd: "account.add"
+        case .accountUpdate: "account.update"
+        case .accountRemove: "account.remove"
         case .tenantAdd: "tenant.add"
         case .tenantUpdate: "tenant.update"
         case .tenantRemove: "tenant.remove"

@@ -37,6 +37,10 @@ public struct Device: Sendable, Hashable, Codable {
     public var nextAttemptAt: Date
     public var lastError: String?
     public var updatedAt: Date
+    /// The redirection account the device's next call is made with.
+    public var account: String = RedirectAccount.defaultName
+    /// Set while the MAC moves to another of our accounts.
+    public var moveTo: String?
 
     enum CodingKeys: String, CodingKey {
         case mac, desired, url, status, generation, attempts, model
@@ -46,5 +50,7 @@ public struct Device: Sendable, Hashable, Codable {
         case nextAttemptAt = "next_attempt_at"
         case lastError = "last_error"
         case updatedAt = "updated_at"
+        case account
+        case moveTo = "move_to"
     }
 }

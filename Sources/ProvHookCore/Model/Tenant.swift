@@ -8,6 +8,8 @@ public struct Tenant: Sendable, Hashable, Codable {
     public var allowBearer: Bool
     /// The MAC ranges (hex prefixes) the tenant may claim; nil: any MAC no other tenant holds.
     public var macPrefixes: [String]?
+    /// The redirection account its devices are registered with.
+    public var account: String
     public var createdAt: Date
     public var updatedAt: Date
     public var removedAt: Date?
@@ -17,6 +19,7 @@ public struct Tenant: Sendable, Hashable, Codable {
         case urlTemplate = "url_template"
         case allowBearer = "allow_bearer"
         case macPrefixes = "mac_prefixes"
+        case account
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case removedAt = "removed_at"

@@ -42,13 +42,15 @@ public final class ProvHookMetrics: Sendable {
 
     /// A call to the redirection service by method and outcome (`ok`, `error`, `partial`, `transient`, `auth`),
     /// and its latency.
-    public func call(method: String, outcome: String, latency: Duration) {
+    public func call(
+        method: String, outcome: String, account: String = RedirectAccount.defaultName, latency: Duration
+    ) {
         Counter(
-            label: "provhook_redirect_calls_total", dimensions: [("method", method), ("outcome", outcome)],
-            factory: self.factory
+            label: "provhook_redirect_calls_total",
+            dimensions: [("method", method), ("outcome", outcome), ("account", account)], factory: self.factory
         )
         .increment()
-        self.duration("provhook_redirect_call_duration_seconds", ("method", method), latency)
+        self.duration("provhook_redirect_call_duration_seconds", [("method", method), ("account", account)], latency)
     }
 
     /// What a scrape reads from the database: devices waiting and the age of the oldest, devices by status
@@ -67,13 +69,16 @@ public final class ProvHookMetrics: Sendable {
     }
 
     /// 1 while the service refuses our credentials.
-    public func credentialsRejected(_ rejected: Bool) {
-        Gauge(label: "provhook_redirect_credentials_rejected", factory: self.factory).record(rejected ? 1 : 0)
+    public func credentialsRejected(_ rejected: Bool, account: String = RedirectAccount.defaultName) {
+        Gauge(
+            label: "provhook_redirect_credentials_rejected", dimensions: [("account", account)], factory: self.factory
+        ).record(rejected ? 1 : 0)
     }
 
     /// 1 while calls to the service fail for transport reasons.
-    public func upstreamDown(_ down: Bool) {
-        Gauge(label: "provhook_redirect_upstream_down", factory: self.factory).record(down ? 1 : 0)
+    public func upstreamDown(_ down: Bool, account: String = RedirectAccount.defaultName) {
+        Gauge(label: "provhook_redirect_upstream_down", dimensions: [("account", account)], factory: self.factory)
+            .record(down ? 1 : 0)
     }
 
     /// A lookup in a PBX's API by source and outcome (`found`, `not_found`, `no_mac`, or the failure's code), and
@@ -94,7 +99,11 @@ public final class ProvHookMetrics: Sendable {
     }
 
     private func duration(_ label: String, _ dimension: (String, String), _ latency: Duration) {
-        Timer(label: label, dimensions: [dimension], factory: self.factory)
+        self.duration(label, [dimension], latency)
+    }
+
+    private func duration(_ label: String, _ dimensions: [(String, String)], _ latency: Duration) {
+        Timer(label: label, dimensions: dimensions, factory: self.factory)
             .recordNanoseconds(
                 latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// What `/readyz` reports about the redirection service, as the worker last saw it.
+/// What `/readyz` reports about the redirection service for one account, as its worker last saw it.
 public final class ServiceHealth: Sendable {
     public struct Snapshot: Sendable, Hashable {
         /// Set when the service answered 401 or 403; cleared by the next answer that is not.
@@ -14,11 +14,14 @@ public final class ServiceHealth: Sendable {
 
     private let state = Mutex(Snapshot())
     private let metrics: ProvHookMetrics
+    /// The redirection account whose calls this health follows.
+    public let account: String
 
-    public init(metrics: ProvHookMetrics) {
+    public init(metrics: ProvHookMetrics, account: String = RedirectAccount.defaultName) {
         self.metrics = metrics
-        metrics.credentialsRejected(false)
-        metrics.upstreamDown(false)
+        self.account = account
+        metrics.credentialsRejected(false, account: account)
+        metrics.upstreamDown(false, account: account)
     }
 
     public var snapshot: Snapshot { self.state.withLock { $0 } }
@@ -30,8 +33,8 @@ public final class ServiceHealth: Sendable {
             return state != Snapshot()
         }
         if changed {
-            self.metrics.credentialsRejected(false)
-            self.metrics.upstreamDown(false)
+            self.metrics.credentialsRejected(false, account: self.account)
+            self.metrics.upstreamDown(false, account: self.account)
         }
     }
 
@@ -40,7 +43,7 @@ public final class ServiceHealth: Sendable {
         self.state.withLock { state in
             if state.credentialsRejectedSince == nil { state.credentialsRejectedSince = Date() }
         }
-        self.metrics.credentialsRejected(true)
+        self.metrics.credentialsRejected(true, account: self.account)
     }
 
     /// A call failed for a transport reason.
@@ -49,6 +52,6 @@ public final class ServiceHealth: Sendable {
             if state.upstreamFailingSince == nil { state.upstreamFailingSince = Date() }
             state.lastUpstreamError = description
         }
-        self.metrics.upstreamDown(true)
+        self.metrics.upstreamDown(true, account: self.account)
     }
 }

@@ -16,7 +16,7 @@ public struct Reconciler: Sendable {
     /// One difference found.
     public struct Finding: Sendable, Hashable {
         /// `url_drift`, `missing_registration`, `stale_registration`, `owned_by_other_user`, `unknown_mac`,
-        /// or `check_failed`.
+        /// `wrong_account` (registered under another of our accounts than its tenant's), or `check_failed`.
         public var kind: String
         public var mac: String
         public var tenantID: String?
@@ -36,6 +36,17 @@ public struct Reconciler: Sendable {
         public var calls = 0
         /// Devices found in sync by a list alone, with no call of their own.
         public var settledByLists = 0
+
+        public init() {}
+
+        /// Adds another run's figures and findings (another account's).
+        public mutating func add(_ other: Summary) {
+            self.devicesChecked += other.devicesChecked
+            self.inSync += other.inSync
+            self.findings += other.findings
+            self.calls += other.calls
+            self.settledByLists += other.settledByLists
+        }
     }
 
     public var store: Store
@@ -43,13 +54,16 @@ public struct Reconciler: Sendable {
     public var concurrency: Int
     public var models: [String]
     public var actor: String
+    /// The redirection account `service` calls with: only the devices whose calls go to it are compared.
+    public var account: String
     public var logger: Logger
 
     public init(
         store: Store, service: any RedirectService, concurrency: Int, models: [String] = Self.defaultModels,
-        actor: String, logger: Logger
+        account: String = RedirectAccount.defaultName, actor: String, logger: Logger
     ) {
         self.store = store
+        self.account = account
         self.service = service
         self.concurrency = max(1, concurrency)
         self.models = models
@@ -71,13 +85,13 @@ public struct Reconciler: Sendable {
     ) async throws -> Summary {
         var summary = Summary()
         var findings: [Finding] = []
-        let total = try await self.store.reconcilableDeviceCount(tenantID: tenantID)
+        let total = try await self.store.reconcilableDeviceCount(tenantID: tenantID, account: self.account)
 
         // Every MAC of each model registered to our account (only when looking at all tenants).
         var ours: Set<String> = []
         var scannedModels: Set<String> = []
         // Read before the lists: a MAC a webhook claims while they are read is reported, and a prune leaves it alone.
-        let known = tenantID == nil ? try await self.store.knownMACs() : []
+        let known = tenantID == nil ? try await self.store.knownMACAccounts() : [:]
         if tenantID == nil {
             for model in self.models {
                 summary.calls += 1
@@ -94,7 +108,8 @@ public struct Reconciler: Sendable {
         }
 
         // The registered devices that share a model and a URL, each group as one list.
-        let groups = try await self.store.reconcileGroups(tenantID: tenantID).compactMap { group -> ListGroup? in
+        let groups = try await self.store.reconcileGroups(tenantID: tenantID, account: self.account).compactMap {
+            group -> ListGroup? in
             guard let model = self.listModel(group.model) else { return nil }
             return ListGroup(model: model, url: group.url)
         }
@@ -123,10 +138,11 @@ public struct Reconciler: Sendable {
         var checked = 0
         var after: String?
         repeat {
-            let page = try await self.store.devices(DeviceFilter(tenantID: tenantID, afterMAC: after, limit: 5000))
+            let page = try await self.store.devices(
+                DeviceFilter(tenantID: tenantID, afterMAC: after, limit: 5000, account: self.account))
             after = page.count == 5000 ? page.last?.mac : nil
             var toCheck: [Device] = []
-            for device in page where device.status != .skipped && device.status != .pending {
+            for device in page where device.status != .skipped && device.status != .pending && device.moveTo == nil {
                 checked += 1
                 if self.settledByList(device, listed: listed, ours: ours, scannedModels: scannedModels) {
                     summary.settledByLists += 1
@@ -156,11 +172,21 @@ public struct Reconciler: Sendable {
 
         // MACs registered to our account that the database does not know.
         if tenantID == nil {
-            for mac in ours.subtracting(known).sorted() {
-                findings.append(
-                    Finding(
-                        kind: "unknown_mac", mac: mac, tenantID: nil, expected: "not registered",
-                        actual: "registered to our account", action: .reported))
+            for mac in ours.sorted() {
+                guard let holder = known[mac] else {
+                    findings.append(
+                        Finding(
+                            kind: "unknown_mac", mac: mac, tenantID: nil, expected: "not registered",
+                            actual: "registered to our account \(self.account)", action: .reported))
+                    continue
+                }
+                // Registered under this account, while its device's calls go to another of ours.
+                if holder != self.account {
+                    findings.append(
+                        Finding(
+                            kind: "wrong_account", mac: mac, tenantID: nil, expected: "account \(holder)",
+                            actual: "registered to account \(self.account)", action: .reported))
+                }
             }
         }
 
@@ -181,12 +207,24 @@ public struct Reconciler: Sendable {
                     {
                         finding.action = .queued
                     }
+                case "wrong_account":
+                    // Moved the way Snom advises: deregistered with the account that holds it, then registered with
+                    // the one its tenant uses.
+                    if let mac = MACAddress(finding.mac),
+                        let (tenantID, _) = try await self.store.queueMove(
+                            mac, from: self.account, actor: self.actor,
+                            detail: ["reason": "reconcile found it registered under another of our accounts"])
+                    {
+                        finding.tenantID = tenantID
+                        finding.action = .queued
+                    }
                 case "unknown_mac" where prune:
                     // Through the desired state, never a direct call: a MAC a webhook claims meanwhile keeps the
                     // tenant's registration.
                     if let mac = MACAddress(finding.mac) {
                         let queued = try await self.store.queueUnclaimedDeregistration(
-                            mac, actor: self.actor, detail: ["reason": "reconcile --prune: no tenant claims it"])
+                            mac, account: self.account, actor: self.actor,
+                            detail: ["reason": "reconcile --prune: no tenant claims it"])
                         if queued != nil {
                             finding.action = .queued
                         } else {

@@ -71,12 +71,15 @@ enum SecretOwner: Sendable, CustomStringConvertible {
     case source(String)
     /// The secret of an inbound source's PBX API (a Kazoo API key, a Wazo user's password).
     case sourceAPI(String)
+    /// A redirection account's password.
+    case account(String)
 
     var context: Data {
         switch self {
         case .tenant(let id): Data("provhook tenant webhook secret\u{0}\(id)".utf8)
         case .source(let name): Data("provhook source token\u{0}\(name)".utf8)
         case .sourceAPI(let name): Data("provhook source API secret\u{0}\(name)".utf8)
+        case .account(let name): Data("provhook redirection account password\u{0}\(name)".utf8)
         }
     }
 
@@ -85,6 +88,7 @@ enum SecretOwner: Sendable, CustomStringConvertible {
         case .tenant(let id): "the webhook secret of tenant \(id.debugDescription)"
         case .source(let name): "the token of source \(name.debugDescription)"
         case .sourceAPI(let name): "the API secret of source \(name.debugDescription)"
+        case .account(let name): "the password of redirection account \(name.debugDescription)"
         }
     }
 }

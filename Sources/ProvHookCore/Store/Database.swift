@@ -9,7 +9,9 @@ public enum Database {
         _ url: DatabaseURL, timeout: Duration = .seconds(10), logger: Logger,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        let configuration = try url.connectionConfiguration(connectTimeout: timeout)
+        // PostgresNIO's own connect timeout is a second longer than the deadline, so that the deadline, whose message
+        // names the limit the operator set, is always the one that ends a wait (they raced at equal values).
+        let configuration = try url.connectionConfiguration(connectTimeout: timeout + .seconds(1))
         let connection: PostgresConnection
         do {
             connection = try await withDeadline(timeout, "connecting to \(url)") {

@@ -11,16 +11,22 @@ extension Store {
     /// tenant, then the second, and so on. The tenants with waiting devices are found by a skip scan of
     /// `devices_due_by_tenant` (one index probe a tenant), so the cost follows the tenants and `limit`, not the
     /// number of waiting devices.
-    public func claimDue(limit: Int, lease: Duration) async throws(StoreError) -> [ClaimedDevice] {
+    ///
+    /// Only devices whose next call is made with `account` are claimed: each account's worker has its own.
+    public func claimDue(
+        account: String = RedirectAccount.defaultName, limit: Int, lease: Duration
+    ) async throws(StoreError) -> [ClaimedDevice] {
         let leaseSeconds = Double(lease.components.seconds)
         let rows = try await self.rows(
             "claiming devices",
             """
             WITH RECURSIVE tenants(tenant_id) AS (
-                (SELECT tenant_id FROM devices WHERE status = 'pending' ORDER BY tenant_id LIMIT 1)
+                (SELECT tenant_id FROM devices WHERE status = 'pending' AND account = \(account)
+                 ORDER BY tenant_id LIMIT 1)
                 UNION ALL
                 SELECT (SELECT d.tenant_id FROM devices d
-                        WHERE d.status = 'pending' AND d.tenant_id > t.tenant_id ORDER BY d.tenant_id LIMIT 1)
+                        WHERE d.status = 'pending' AND d.account = \(account) AND d.tenant_id > t.tenant_id
+                        ORDER BY d.tenant_id LIMIT 1)
                 FROM tenants t WHERE t.tenant_id IS NOT NULL
             ), candidates AS MATERIALIZED (
                 -- Materialized: inlined, the planner may run this once per waiting device (a nested loop), which
@@ -29,8 +35,8 @@ extension Store {
                 FROM tenants t CROSS JOIN LATERAL (
                     SELECT d.mac, d.next_attempt_at, row_number() OVER (ORDER BY d.next_attempt_at) AS rank
                     FROM devices d
-                    WHERE d.tenant_id = t.tenant_id AND d.status = 'pending' AND d.next_attempt_at <= now()
-                      AND (d.claimed_until IS NULL OR d.claimed_until < now())
+                    WHERE d.account = \(account) AND d.tenant_id = t.tenant_id AND d.status = 'pending'
+                      AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())
                     ORDER BY d.next_attempt_at
                     LIMIT \(limit)
                 ) c
@@ -40,8 +46,8 @@ extension Store {
                 SELECT o.mac, row_number() OVER (ORDER BY o.next_attempt_at), o.next_attempt_at
                 FROM (
                     SELECT d.mac, d.next_attempt_at FROM devices d
-                    WHERE d.tenant_id IS NULL AND d.status = 'pending' AND d.next_attempt_at <= now()
-                      AND (d.claimed_until IS NULL OR d.claimed_until < now())
+                    WHERE d.account = \(account) AND d.tenant_id IS NULL AND d.status = 'pending'
+                      AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())
                     ORDER BY d.next_attempt_at
                     LIMIT \(limit)
                 ) o
@@ -73,40 +79,47 @@ extension Store {
         _ claimed: [ClaimedDevice], listSize: Int, lease: Duration
     ) async throws(StoreError) -> [ClaimedDevice] {
         struct Group: Hashable {
+            var account: String
             var tenantID: String
-            var desired: DesiredState
+            /// `registered`, `deregistered`, or `move` (a move's deregistration, whatever the desired state).
+            var step: String
             var url: String
         }
         var counts: [Group: Int] = [:]
         for device in claimed {
             guard let tenantID = device.tenantID else { continue }
-            let url = device.desired == .registered ? device.url ?? "" : ""
-            counts[Group(tenantID: tenantID, desired: device.desired, url: url), default: 0] += 1
+            let step = device.moveTo != nil ? "move" : device.desired.rawValue
+            let url = step == DesiredState.registered.rawValue ? device.url ?? "" : ""
+            counts[Group(account: device.account, tenantID: tenantID, step: step, url: url), default: 0] += 1
         }
         let groups = counts.filter { $0.value < listSize }
         guard !groups.isEmpty, listSize > 1 else { return [] }
+        let accounts = groups.keys.map(\.account)
         let tenants = groups.keys.map(\.tenantID)
-        let desired = groups.keys.map(\.desired.rawValue)
+        let steps = groups.keys.map(\.step)
         let urls = groups.keys.map(\.url)
-        let rooms = groups.map { listSize - $0.value }
+        let rooms = groups.keys.map { listSize - groups[$0]! }
         let leaseSeconds = Double(lease.components.seconds)
         let rows = try await self.rows(
             "claiming devices for the same lists",
             """
             WITH groups AS (
-                SELECT * FROM unnest(\(tenants)::text[], \(desired)::text[], \(urls)::text[], \(rooms)::int[])
-                    AS g(tenant_id, desired, url, room)
+                SELECT * FROM unnest(\(accounts)::text[], \(tenants)::text[], \(steps)::text[], \(urls)::text[],
+                                     \(rooms)::int[])
+                    AS g(account, tenant_id, step, url, room)
             ), candidates AS MATERIALIZED (
                 SELECT c.mac FROM groups g
                 CROSS JOIN LATERAL (
                     SELECT d.mac FROM devices d
-                    WHERE d.tenant_id = g.tenant_id AND d.status = 'pending' AND d.next_attempt_at <= now()
-                      AND (d.claimed_until IS NULL OR d.claimed_until < now()) AND d.desired = g.desired
-                      AND (g.desired = 'deregistered' OR d.url = g.url)
+                    WHERE d.account = g.account AND d.tenant_id = g.tenant_id AND d.status = 'pending'
+                      AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())
+                      AND CASE g.step WHEN 'move' THEN d.move_to IS NOT NULL
+                                      ELSE d.move_to IS NULL AND d.desired = g.step END
+                      AND (g.step <> 'registered' OR d.url = g.url)
                     ORDER BY d.next_attempt_at
                     LIMIT g.room
                 ) c
-                WHERE g.desired = 'deregistered'
+                WHERE g.step <> 'registered'
                    OR EXISTS (SELECT 1 FROM tenants t WHERE t.id = g.tenant_id AND position('<mac>' IN t.url_template) = 0)
             ), due AS (
                 SELECT d.mac FROM candidates c JOIN devices d ON d.mac = c.mac
@@ -124,16 +137,18 @@ extension Store {
 
     /// The columns a claim returns, as SQL (identifiers only, for `\(unescaped:)`); decoded as `ClaimedRow`.
     static let claimedColumns =
-        "d.mac, d.tenant_id, d.desired, d.url, d.generation, d.attempts, d.pending_since, \(claimTokenOf("d"))"
-    typealias ClaimedRow = (String, String?, String, String?, Int64, Int32, Date, Int64)
+        "d.mac, d.tenant_id, d.desired, d.url, d.generation, d.attempts, d.pending_since, \(claimTokenOf("d")), d.account, d.move_to"
+    typealias ClaimedRow = (String, String?, String, String?, Int64, Int32, Date, Int64, String, String?)
 
     static func claimedDevices(_ rows: [ClaimedRow]) -> [ClaimedDevice] {
         let claimedAt = ContinuousClock.now
-        return rows.compactMap { mac, tenant, desired, url, generation, attempts, pendingSince, token in
+        return rows.compactMap {
+            mac, tenant, desired, url, generation, attempts, pendingSince, token, account, moveTo in
             guard let mac = MACAddress(mac), let desired = DesiredState(rawValue: desired) else { return nil }
             return ClaimedDevice(
-                mac: mac, tenantID: tenant, desired: desired, url: url, generation: generation, attempt: Int(attempts),
-                pendingSince: pendingSince, claimToken: token, claimedAt: claimedAt)
+                mac: mac, tenantID: tenant, desired: desired, url: url, account: account, moveTo: moveTo,
+                generation: generation, attempt: Int(attempts), pendingSince: pendingSince, claimToken: token,
+                claimedAt: claimedAt)
         }
     }
 
@@ -163,6 +178,7 @@ extension Store {
         let actions = journal.map(\.action)
         let results = journal.map(\.outcome)
         let details = journal.map { JSONValue.encodeObject($0.detail) }
+        let moved = outcomes.map(\.moved)
         let superseded = JSONValue.encodeObject([
             "superseded": true,
             "note": "the desired state changed during the call; the newer generation will be applied",
@@ -176,9 +192,9 @@ extension Store {
             WITH input AS (
                 SELECT * FROM unnest(\(macs)::text[], \(generations)::bigint[], \(statuses)::text[], \(errors)::text[],
                                      \(delays)::float8[], \(tokens)::bigint[], \(tenants)::text[], \(actors)::text[],
-                                     \(actions)::text[], \(results)::text[], \(details)::text[])
+                                     \(actions)::text[], \(results)::text[], \(details)::text[], \(moved)::bool[])
                     WITH ORDINALITY AS i(mac, generation, status, error, delay, claim, tenant, actor, action, result,
-                                         detail, n)
+                                         detail, moved, n)
             ), written AS (
                 -- One statement for both cases, so that a concurrent change of the desired state is seen as it
                 -- commits (the row is re-read after waiting for it): the outcome is applied only to the generation
@@ -189,6 +205,10 @@ extension Store {
                     next_attempt_at = CASE WHEN d.generation = i.generation
                         THEN now() + make_interval(secs => i.delay) ELSE d.next_attempt_at END,
                     updated_at = CASE WHEN d.generation = i.generation THEN now() ELSE d.updated_at END,
+                    -- A move's first step done: the MAC is free at the old account; register it with the new one.
+                    account = CASE WHEN d.generation = i.generation AND i.moved THEN d.move_to ELSE d.account END,
+                    move_to = CASE WHEN d.generation = i.generation AND i.moved THEN NULL ELSE d.move_to END,
+                    attempts = CASE WHEN d.generation = i.generation AND i.moved THEN 0 ELSE d.attempts END,
                     claimed_until = NULL
                 FROM input i
                 WHERE d.mac = i.mac AND \(unescaped: Self.claimTokenOf("d")) = i.claim
@@ -223,12 +243,12 @@ extension Store {
     }
 
     /// When the next pending device becomes due (or its claim expires), if any is pending.
-    public func nextDueDate() async throws(StoreError) -> Date? {
+    public func nextDueDate(account: String = RedirectAccount.defaultName) async throws(StoreError) -> Date? {
         try await self.rows(
             "finding the next due device",
             """
             SELECT min(greatest(next_attempt_at, coalesce(claimed_until, next_attempt_at)))
-            FROM devices WHERE status = 'pending'
+            FROM devices WHERE status = 'pending' AND account = \(account)
             """, as: Date?.self
         ).first ?? nil
     }

@@ -233,16 +233,17 @@ extension Store {
                 """,
                 as: (
                     String, String?, String?, String?, String?, String, String?, String, Int64, Int32, Date, String?,
-                    Date, Bool?
+                    Date, String, String?, Bool?
                 ).self, logger: logger)
             guard let row = rows.first else {
                 throw StoreError.notFound("provhook does not know \(canonical)")
             }
             let device = makeDevice(
                 (
-                    row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12
+                    row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12,
+                    row.13, row.14
                 ))
-            if row.13 == true {
+            if row.15 == true {
                 throw StoreError.conflict(
                     "a call for \(canonical) is in flight; try again once it is answered (device show \(canonical))")
             }

@@ -11,11 +11,14 @@ public struct DeviceFilter: Sendable, Hashable {
     /// Devices whose MAC sorts after this one (for paging).
     public var afterMAC: String?
     public var limit: Int
+    /// Devices whose next call is made with this redirection account.
+    public var account: String?
 
     public init(
         tenantID: String? = nil, status: DeviceStatus? = nil, mac: String? = nil, afterMAC: String? = nil,
-        limit: Int = 1000
+        limit: Int = 1000, account: String? = nil
     ) {
+        self.account = account
         self.tenantID = tenantID
         self.status = status
         self.mac = mac
@@ -25,19 +28,21 @@ public struct DeviceFilter: Sendable, Hashable {
 }
 
 typealias DeviceRow = (
-    String, String?, String?, String?, String?, String, String?, String, Int64, Int32, Date, String?, Date
+    String, String?, String?, String?, String?, String, String?, String, Int64, Int32, Date, String?, Date, String,
+    String?
 )
 
 /// The columns read for a `Device`, in order (identifiers only, for `\(unescaped:)`).
 let deviceColumns =
-    "mac, tenant_id, device_id, extension, model, desired, url, status, generation, attempts, next_attempt_at, last_error, updated_at"
+    "mac, tenant_id, device_id, extension, model, desired, url, status, generation, attempts, next_attempt_at, last_error, updated_at, account, move_to"
 
 func makeDevice(_ row: DeviceRow) -> Device {
     Device(
         mac: row.0, tenantID: row.1, deviceID: row.2, extensionNumber: row.3, model: row.4,
         desired: DesiredState(rawValue: row.5) ?? .deregistered, url: row.6,
         status: DeviceStatus(rawValue: row.7) ?? .pending,
-        generation: row.8, attempts: Int(row.9), nextAttemptAt: row.10, lastError: row.11, updatedAt: row.12)
+        generation: row.8, attempts: Int(row.9), nextAttemptAt: row.10, lastError: row.11, updatedAt: row.12,
+        account: row.13, moveTo: row.14)
 }
 
 extension Store {
@@ -108,6 +113,7 @@ extension Store {
             WHERE (\(filter.tenantID)::text IS NULL OR tenant_id = \(filter.tenantID))
               AND (\(filter.status?.rawValue)::text IS NULL OR status = \(filter.status?.rawValue))
               AND (\(filter.mac)::text IS NULL OR mac = \(filter.mac))
+              AND (\(filter.account)::text IS NULL OR account = \(filter.account))
               AND (\(filter.afterMAC)::text IS NULL OR mac > \(filter.afterMAC))
             ORDER BY mac
             LIMIT \(limit)

@@ -104,7 +104,31 @@ extension Store {
                     return JournalEntry(
                         tenantID: tenantID, mac: nil, actor: actor, action: .sourceUpdate, outcome: .ok, detail: detail)
                 }, on: connection, logger: logger)
-            return rows.map(\.0) + sources.map { "source:\($0.0)" }
+            let accounts = try await connection.rows(
+                """
+                SELECT name, password_sealed, password_key_id FROM redirect_accounts
+                WHERE password_key_id <> \(secrets.current.id) ORDER BY name FOR UPDATE
+                """, as: (String, ByteBuffer, String).self, logger: logger)
+            for (name, sealed, keyID) in accounts {
+                let password = try secrets.open(Array(sealed.readableBytesView), keyID: keyID, for: .account(name))
+                let (resealed, newKeyID) = secrets.seal(password, for: .account(name))
+                try await connection.query(
+                    """
+                    UPDATE redirect_accounts SET password_sealed = \(ByteBuffer(bytes: resealed)),
+                        password_key_id = \(newKeyID)
+                    WHERE name = \(name)
+                    """, logger: logger)
+            }
+            try await Self.appendJournal(
+                accounts.map { name, _, keyID in
+                    JournalEntry(
+                        tenantID: nil, mac: nil, actor: actor, action: .accountUpdate, outcome: .ok,
+                        detail: [
+                            "account": .string(name), "password_resealed_from": .string(keyID),
+                            "password_sealed_under": .string(secrets.current.id),
+                        ])
+                }, on: connection, logger: logger)
+            return rows.map(\.0) + sources.map { "source:\($0.0)" } + accounts.map { "account:\($0.0)" }
         }
     }
 

@@ -4,13 +4,14 @@ import PostgresNIO
 import WebhookSignature
 
 /// The columns read for a `Tenant`, in order (identifiers only, for `\(unescaped:)`).
-private let tenantColumns = "id, name, url_template, allow_bearer, mac_prefixes, created_at, updated_at, removed_at"
-private typealias TenantRow = (String, String, String, Bool, [String]?, Date, Date, Date?)
+private let tenantColumns =
+    "id, name, url_template, allow_bearer, mac_prefixes, account, created_at, updated_at, removed_at"
+private typealias TenantRow = (String, String, String, Bool, [String]?, String, Date, Date, Date?)
 
 private func makeTenant(_ row: TenantRow) -> Tenant {
     Tenant(
-        id: row.0, name: row.1, urlTemplate: row.2, allowBearer: row.3, macPrefixes: row.4, createdAt: row.5,
-        updatedAt: row.6, removedAt: row.7)
+        id: row.0, name: row.1, urlTemplate: row.2, allowBearer: row.3, macPrefixes: row.4, account: row.5,
+        createdAt: row.6, updatedAt: row.7, removedAt: row.8)
 }
 
 /// What `updateTenant` changed.
@@ -20,13 +21,15 @@ public struct TenantUpdate: Sendable {
     public var newSecret: String?
     /// Devices re-pointed at the new URL template.
     public var repointedDevices: Int
+    /// Devices queued to move to the tenant's new account.
+    public var movingDevices: Int = 0
 }
 
 extension Store {
     /// Adds a tenant with a new `whsec_` secret, which is returned once.
     public func addTenant(
         id: String, name: String?, urlTemplate: URLTemplate, allowBearer: Bool, macRanges: MACRanges? = nil,
-        actor: String
+        account: String = RedirectAccount.defaultName, actor: String
     ) async throws(StoreError) -> (Tenant, secret: String) {
         try Tenant.validate(id: id)
         let secret = WebhookSecret.generate()
@@ -35,13 +38,15 @@ extension Store {
         try Tenant.validate(name: name)
         let logger = self.logger
         let tenant = try await self.transaction("adding tenant \(id)") { connection in
+            try await Self.requireAccount(account, on: connection, logger: logger)
             let rows = try await connection.rows(
                 """
                 INSERT INTO tenants (
-                    id, name, url_template, webhook_secret_sealed, webhook_secret_key_id, allow_bearer, mac_prefixes)
+                    id, name, url_template, webhook_secret_sealed, webhook_secret_key_id, allow_bearer, mac_prefixes,
+                    account)
                 VALUES (
                     \(id), \(name), \(urlTemplate.text), \(ByteBuffer(bytes: sealed)), \(keyID), \(allowBearer),
-                    \(macRanges?.prefixes))
+                    \(macRanges?.prefixes), \(account))
                 ON CONFLICT (id) DO NOTHING
                 RETURNING \(unescaped: tenantColumns)
                 """, as: TenantRow.self, logger: logger)
@@ -52,7 +57,7 @@ extension Store {
                 [
                     .tenantAdded(
                         id, name: name, urlTemplate: urlTemplate.text, allowBearer: allowBearer,
-                        macPrefixes: macRanges?.prefixes, actor: actor)
+                        macPrefixes: macRanges?.prefixes, account: account, actor: actor)
                 ],
                 on: connection, logger: logger)
             return makeTenant(row)
@@ -103,7 +108,7 @@ extension Store {
     /// Changes a tenant. A new URL template re-points every registered device of the tenant.
     public func updateTenant(
         id: String, name: String? = nil, urlTemplate: URLTemplate? = nil, allowBearer: Bool? = nil,
-        macRanges: MACRanges?? = nil, rotateSecret: Bool = false, actor: String
+        macRanges: MACRanges?? = nil, rotateSecret: Bool = false, account: String? = nil, actor: String
     ) async throws(StoreError) -> TenantUpdate {
         let setRanges = macRanges != nil
         let prefixes = macRanges.flatMap { $0 }?.prefixes
@@ -115,9 +120,15 @@ extension Store {
         let template = urlTemplate?.text
         let logger = self.logger
         return try await self.transaction("updating tenant \(id)") { connection in
+            if let account { try await Self.requireAccount(account, on: connection, logger: logger) }
+            let previousAccount = try await connection.rows(
+                "SELECT account FROM tenants WHERE id = \(id) AND removed_at IS NULL FOR UPDATE", as: String.self,
+                logger: logger
+            ).first
             let rows = try await connection.rows(
                 """
                 UPDATE tenants SET
+                    account = COALESCE(\(account), account),
                     name = COALESCE(\(name), name),
                     url_template = COALESCE(\(template), url_template),
                     allow_bearer = COALESCE(\(allowBearer), allow_bearer),
@@ -136,6 +147,14 @@ extension Store {
             if let allowBearer { detail["allow_bearer"] = .bool(allowBearer) }
             if setRanges { detail["mac_prefixes"] = prefixes.map { .array($0.map(JSONValue.string)) } ?? .null }
             if rotateSecret { detail["secret_rotated"] = true }
+            var moving = 0
+            if let account, let previousAccount, account != previousAccount {
+                moving = try await Self.moveDevices(
+                    tenantID: id, to: account, actor: actor, on: connection, logger: logger)
+                detail["account"] = .string(account)
+                detail["previous_account"] = .string(previousAccount)
+                detail["moving_devices"] = .int(Int64(moving))
+            }
             var repointed = 0
             if let template {
                 repointed = try await Self.repointDevices(
@@ -144,7 +163,8 @@ extension Store {
             }
             try await Self.appendJournal(
                 [.tenantUpdated(id, detail: detail, actor: actor)], on: connection, logger: logger)
-            return TenantUpdate(tenant: makeTenant(row), newSecret: newSecret, repointedDevices: repointed)
+            return TenantUpdate(
+                tenant: makeTenant(row), newSecret: newSecret, repointedDevices: repointed, movingDevices: moving)
         }
     }
 
@@ -197,5 +217,48 @@ extension Store {
                     detail: ["url": .string(url)])
             }, on: connection, logger: logger)
         return changed.count
+    }
+
+    /// Moves a tenant's devices to `account`: a device that no account of ours may hold (deregistered, or never
+    /// sent) takes the new account at once; every other is queued at a new generation to be deregistered with the
+    /// account that holds it, then registered with the new one (`devices.move_to`). Each queued device is journaled
+    /// as `device.move`. Returns how many were queued.
+    static func moveDevices(
+        tenantID: String, to account: String, actor: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Int {
+        // Webhooks take the tenant's account inside their own statement (a trigger); this lock makes them wait for the
+        // new account to commit, as a re-point does for a new template.
+        try await connection.query("LOCK TABLE devices IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+        let moved = try await connection.rows(
+            """
+            WITH changed AS (
+                UPDATE devices d SET
+                    account = CASE WHEN d.status IN ('deregistered', 'skipped') AND d.move_to IS NULL
+                        THEN \(account) ELSE d.account END,
+                    move_to = CASE WHEN (d.status IN ('deregistered', 'skipped') AND d.move_to IS NULL)
+                        OR d.account = \(account) THEN NULL ELSE \(account) END,
+                    generation = CASE WHEN d.status IN ('deregistered', 'skipped') AND d.move_to IS NULL
+                        THEN d.generation ELSE d.generation + 1 END
+                WHERE d.tenant_id = \(tenantID) AND coalesce(d.move_to, d.account) <> \(account)
+                RETURNING d.mac, d.account, d.move_to, d.generation, d.status
+            )
+            SELECT mac, account, move_to, generation FROM changed WHERE status = 'pending'
+            """, as: (String, String, String?, Int64).self, logger: logger)
+        try await Self.appendJournal(
+            moved.map { mac, from, to, generation in
+                .deviceQueued(
+                    .deviceMove, mac: mac, tenantID: tenantID, generation: generation, actor: actor,
+                    detail: ["from_account": .string(from), "to_account": .string(to ?? account)])
+            }, on: connection, logger: logger)
+        return moved.count
+    }
+
+    /// Fails unless `account` exists; locks it against removal until the transaction ends.
+    static func requireAccount(_ account: String, on connection: PostgresConnection, logger: Logger) async throws {
+        let found = try await connection.rows(
+            "SELECT name FROM redirect_accounts WHERE name = \(account) FOR KEY SHARE", as: String.self, logger: logger)
+        guard !found.isEmpty else {
+            throw StoreError.notFound("no account \(account.debugDescription); add it with provhook account add")
+        }
     }
 }

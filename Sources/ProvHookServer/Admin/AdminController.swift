@@ -25,11 +25,13 @@ struct AdminController: Sendable {
         "/v1/tenants/{tenant}": [.patch],
         "/v1/reconcile": [.post], "/openapi.yaml": [.get],
     ].merging(SourceAdminController.routes) { $0 + $1 }.merging(DeviceAdminController.routes) { $0 + $1 }
+        .merging(AccountAdminController.routes) { $0 + $1 }
 
     /// Adds the routes, the API's behind `token`.
     func addRoutes(to router: Router<ProvHookRequestContext>, token: String) {
         let group = router.group("/v1").add(middleware: BearerTokenMiddleware(token: token))
         SourceAdminController(store: self.store).addRoutes(to: group)
+        AccountAdminController(store: self.store).addRoutes(to: group)
         DeviceAdminController(store: self.store, planner: self.planner).addRoutes(to: group)
         group
             .get("devices", use: self.devices)
@@ -122,7 +124,7 @@ struct AdminController: Sendable {
             try await self.store.addTenant(
                 id: body.id, name: body.name, urlTemplate: template, allowBearer: body.allowBearer ?? false,
                 macRanges: try body.macPrefixes.flatMap { list throws(StoreError) in try MACRanges(list) },
-                actor: context.adminActor)
+                account: body.account ?? RedirectAccount.defaultName, actor: context.adminActor)
         }
         return EditedResponse(
             status: .created, response: TenantWithSecret(tenant: tenant, webhookSecret: secret, repointedDevices: nil))
@@ -132,16 +134,19 @@ struct AdminController: Sendable {
         let id = context.parameters.get("tenant") ?? ""
         let body = try await Self.decode(
             TenantPatch.self, request,
-            expected: "{\"name\"?, \"url_template\"?, \"allow_bearer\"?, \"rotate_secret\"?, \"mac_prefixes\"?}")
+            expected:
+                "{\"name\"?, \"url_template\"?, \"allow_bearer\"?, \"rotate_secret\"?, \"mac_prefixes\"?, \"account\"?}"
+        )
         let template = try body.urlTemplate.map(Self.template)
         let update = try await Self.answer {
             let ranges: MACRanges?? = try body.macPrefixes.map { list throws(StoreError) in try MACRanges(list) }
             return try await self.store.updateTenant(
                 id: id, name: body.name, urlTemplate: template, allowBearer: body.allowBearer, macRanges: ranges,
-                rotateSecret: body.rotateSecret ?? false, actor: context.adminActor)
+                rotateSecret: body.rotateSecret ?? false, account: body.account, actor: context.adminActor)
         }
         return TenantWithSecret(
-            tenant: update.tenant, webhookSecret: update.newSecret, repointedDevices: update.repointedDevices)
+            tenant: update.tenant, webhookSecret: update.newSecret, repointedDevices: update.repointedDevices,
+            movingDevices: body.account == nil ? nil : update.movingDevices)
     }
 
     @Sendable func reconcile(request: Request, context: ProvHookRequestContext) async throws -> ReconcileReport {

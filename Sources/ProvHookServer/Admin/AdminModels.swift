@@ -22,8 +22,10 @@ struct TenantCreate: Decodable {
     var name: String?
     var allowBearer: Bool?
     var macPrefixes: [String]?
+    var account: String?
     enum CodingKeys: String, CodingKey {
-        case id, name, urlTemplate = "url_template", allowBearer = "allow_bearer", macPrefixes = "mac_prefixes"
+        case id, name, account, urlTemplate = "url_template", allowBearer = "allow_bearer"
+        case macPrefixes = "mac_prefixes"
     }
 }
 
@@ -34,8 +36,10 @@ struct TenantPatch: Decodable {
     var rotateSecret: Bool?
     /// New MAC ranges; an empty list lifts the restriction.
     var macPrefixes: [String]?
+    /// Another redirection account: the tenant's devices move to it.
+    var account: String?
     enum CodingKeys: String, CodingKey {
-        case name, urlTemplate = "url_template", allowBearer = "allow_bearer", rotateSecret = "rotate_secret"
+        case name, account, urlTemplate = "url_template", allowBearer = "allow_bearer", rotateSecret = "rotate_secret"
         case macPrefixes = "mac_prefixes"
     }
 }
@@ -44,8 +48,10 @@ struct TenantWithSecret: ResponseEncodable {
     var tenant: Tenant
     var webhookSecret: String?
     var repointedDevices: Int?
+    var movingDevices: Int?
     enum CodingKeys: String, CodingKey {
         case tenant, webhookSecret = "webhook_secret", repointedDevices = "repointed_devices"
+        case movingDevices = "moving_devices"
     }
 }
 

@@ -38,6 +38,7 @@ enum OpenAPIDocument {
                 url_template: {type: string}
                 allow_bearer: {type: boolean}
                 mac_prefixes: {type: array, items: {type: string, pattern: '^[0-9A-F]{1,12}$'}, description: 'the MAC ranges the tenant may claim; absent: any'}
+                account: {type: string, description: the redirection account its devices are registered with}
                 created_at: {type: string, format: date-time}
                 updated_at: {type: string, format: date-time}
                 removed_at: {type: string, format: date-time}
@@ -81,6 +82,7 @@ enum OpenAPIDocument {
                 name: {oneOf: [{$ref: '#/components/schemas/TenantName'}, {type: 'null'}]}
                 allow_bearer: {type: [boolean, 'null']}
                 mac_prefixes: {$ref: '#/components/schemas/MACPrefixes'}
+                account: {oneOf: [{$ref: '#/components/schemas/AccountName'}, {type: 'null'}], description: 'the redirection account its devices are registered with (default: default)'}
             TenantPatch:
               type: object
               description: a field that is absent or null is left as it is
@@ -90,6 +92,7 @@ enum OpenAPIDocument {
                 allow_bearer: {type: [boolean, 'null']}
                 rotate_secret: {type: [boolean, 'null']}
                 mac_prefixes: {$ref: '#/components/schemas/MACPrefixes'}
+                account: {oneOf: [{$ref: '#/components/schemas/AccountName'}, {type: 'null'}], description: 'another redirection account: each device is deregistered with the old one, then registered with it'}
             TenantWithSecret:
               type: object
               required: [tenant]
@@ -97,6 +100,43 @@ enum OpenAPIDocument {
                 tenant: {$ref: '#/components/schemas/Tenant'}
                 webhook_secret: {type: string, description: shown once}
                 repointed_devices: {type: integer}
+                moving_devices: {type: integer, description: devices queued to move to the new account}
+            Account:
+              type: object
+              required: [name, tenants, devices, created_at, updated_at]
+              description: a Snom redirection-service account; never its password
+              properties:
+                name: {type: string}
+                user: {type: string, description: 'absent for default: PROVHOOK_REDIRECT_USER'}
+                password_storage: {type: string, enum: [sealed, file], description: 'absent for default'}
+                password_file: {type: string}
+                url: {type: string, description: 'absent: PROVHOOK_REDIRECT_URL'}
+                ca_file: {type: string}
+                concurrency: {type: integer}
+                tenants: {type: integer}
+                devices: {type: integer}
+                created_at: {type: string, format: date-time}
+                updated_at: {type: string, format: date-time}
+            AccountName:
+              type: string
+              description: 1 to 63 letters, digits, underscores, dots or hyphens
+              pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'
+            AccountSettings:
+              type: object
+              description: 'null for url, ca_file or concurrency returns it to the installation''s setting (PROVHOOK_REDIRECT_*); a password is sealed under the secret key and never shown; a password kept in a file is named with provhook account'
+              properties:
+                user: {type: string, pattern: '^[^:\u0000-\u001f\u007f]{1,200}$'}
+                password: {type: string, pattern: '^[^\u0000-\u001f\u007f]{1,256}$'}
+                url: {oneOf: [{type: string, pattern: '^https?://[A-Za-z0-9.-]{1,200}(:[0-9]{1,4})?/([A-Za-z0-9._~-]{1,50}/){0,5}$'}, {type: 'null'}]}
+                ca_file: {oneOf: [{type: string, pattern: '^/[A-Za-z0-9._/-]{1,500}$'}, {type: 'null'}]}
+                concurrency: {type: [integer, 'null'], minimum: 1, maximum: 64}
+            AccountCreate:
+              allOf:
+                - {$ref: '#/components/schemas/AccountSettings'}
+                - type: object
+                  required: [name, user, password]
+                  properties:
+                    name: {$ref: '#/components/schemas/AccountName'}
             Device:
               type: object
               required: [mac, desired, status, generation, attempts, next_attempt_at, updated_at]
@@ -114,6 +154,8 @@ enum OpenAPIDocument {
                 next_attempt_at: {type: string, format: date-time}
                 last_error: {type: string}
                 updated_at: {type: string, format: date-time}
+                account: {type: string, description: the redirection account the next call is made with}
+                move_to: {type: string, description: 'set while the MAC moves to another of our accounts: deregistered with account first, then registered with this one'}
             JournalEntry:
               type: object
               required: [id, at, actor, action, outcome, detail]
@@ -592,6 +634,7 @@ enum OpenAPIDocument {
                 "201": {$ref: '#/components/responses/TenantWithSecret'}
                 "400": {$ref: '#/components/responses/BadRequest'}
                 "401": {$ref: '#/components/responses/Unauthorized'}
+                "404": {$ref: '#/components/responses/NotFound'}
                 "409": {$ref: '#/components/responses/Conflict'}
                 "413": {$ref: '#/components/responses/TooLarge'}
                 "500": {$ref: '#/components/responses/SecretKey'}
@@ -679,6 +722,69 @@ enum OpenAPIDocument {
                 "204": {description: removed}
                 "401": {$ref: '#/components/responses/Unauthorized'}
                 "404": {$ref: '#/components/responses/NotFound'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+          /v1/accounts:
+            get:
+              summary: Redirection-service accounts, default included; never a password
+              security: [{adminToken: []}]
+              responses:
+                "200":
+                  description: accounts
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        properties:
+                          accounts: {type: array, items: {$ref: '#/components/schemas/Account'}}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+            post:
+              summary: Add an account (name, user and password)
+              security: [{adminToken: []}]
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/AccountCreate'}
+              responses:
+                "201": {description: the account, content: {application/json: {schema: {type: object, properties: {account: {$ref: '#/components/schemas/Account'}}}}}}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "409": {$ref: '#/components/responses/Conflict'}
+                "413": {$ref: '#/components/responses/TooLarge'}
+                "500": {$ref: '#/components/responses/SecretKey'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+          /v1/accounts/{account}:
+            patch:
+              summary: Change an account's user, password, URL, CA file or concurrency
+              security: [{adminToken: []}]
+              parameters:
+                - {name: account, in: path, required: true, schema: {type: string}}
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: '#/components/schemas/AccountSettings'}
+              responses:
+                "200": {description: the account, content: {application/json: {schema: {type: object, properties: {account: {$ref: '#/components/schemas/Account'}}}}}}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "404": {$ref: '#/components/responses/NotFound'}
+                "409": {$ref: '#/components/responses/Conflict'}
+                "413": {$ref: '#/components/responses/TooLarge'}
+                "500": {$ref: '#/components/responses/SecretKey'}
+                "503": {$ref: '#/components/responses/Unavailable'}
+            delete:
+              summary: Remove an account that no tenant uses and that holds no device (journaled)
+              security: [{adminToken: []}]
+              parameters:
+                - {name: account, in: path, required: true, schema: {type: string}}
+              responses:
+                "204": {description: removed}
+                "400": {$ref: '#/components/responses/BadRequest'}
+                "401": {$ref: '#/components/responses/Unauthorized'}
+                "404": {$ref: '#/components/responses/NotFound'}
+                "409": {$ref: '#/components/responses/Conflict'}
                 "503": {$ref: '#/components/responses/Unavailable'}
           /v1/reconcile:
             post:

@@ -57,10 +57,27 @@ public func buildApplication(
         redirect = RedirectClient(configuration: configuration.redirect, httpClient: httpClient, logger: logger)
     }
 
-    let delivery = Delivery(
-        store: store, redirect: redirect, configuration: configuration.delivery, metrics: metrics,
-        listenURL: configuration.database, logger: logger)
-    services.append(delivery.worker)
+    // Each redirection account has its own worker and client; `default` uses the one made above.
+    let base = configuration.redirect
+    let isDryRun = configuration.delivery.isDryRun
+    let allowsHTTP = Settings().flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP")
+    let delivery = AccountDelivery(
+        store: store, configuration: configuration.delivery, metrics: metrics, listenURL: configuration.database,
+        logger: logger
+    ) { account in
+        if account.isDefault { return AccountService(service: redirect) }
+        if isDryRun { return AccountService(service: DryRunRedirectService()) }
+        let settings = account.redirectConfiguration(base: base)
+        // As for PROVHOOK_REDIRECT_URL: basic auth over plain HTTP would send the account's password in clear.
+        if settings.endpoint.lowercased().hasPrefix("http://"), !allowsHTTP {
+            throw StoreError.invalid(
+                "the URL of account \(account.name) is http://, which would send its password in clear; use https://, or set PROVHOOK_REDIRECT_ALLOW_HTTP=1 for a local stand-in"
+            )
+        }
+        let (client, close) = try RedirectClient.withOwnPool(configuration: settings, logger: logger)
+        return AccountService(service: client, close: close)
+    }
+    services.append(delivery)
     services.append(JournalSealer(chain: JournalChain(store: store), logger: logger))
     services.append(EventRetention(store: store, retention: configuration.eventRetention, logger: logger))
     let planner = EventPlanner(vendors: configuration.vendors)
@@ -80,7 +97,7 @@ public func buildApplication(
     var adminRoutes = OperationsController.routes
     if configuration.adminToken != nil { adminRoutes.merge(AdminController.routes) { $0 + $1 } }
     adminRouter.add(middleware: MethodNotAllowedMiddleware(routes: adminRoutes))
-    OperationsController(store: store, health: delivery.health, metrics: metrics).addRoutes(to: adminRouter)
+    OperationsController(store: store, health: { delivery.health }, metrics: metrics).addRoutes(to: adminRouter)
     if let token = configuration.adminToken {
         AdminController(
             store: store, redirect: redirect, concurrency: configuration.delivery.concurrency, planner: planner,

@@ -9,7 +9,8 @@ import ProvHookCore
 /// also on the webhook listener, for a PBX-side or load-balancer probe.)
 struct OperationsController: Sendable {
     let store: Store
-    let health: ServiceHealth
+    /// Each redirection account's health, by name, as its worker last saw it.
+    let health: @Sendable () -> [String: ServiceHealth.Snapshot]
     let metrics: ProvHookMetrics
 
     /// The paths and methods `addRoutes` serves.
@@ -30,6 +31,8 @@ struct OperationsController: Sendable {
             var database: String
             var redirectCredentials: String
             var redirectService: String
+            /// Each redirection account's credentials and service, by name, when there is more than `default`.
+            var accounts: [String: AccountChecks]?
             /// Each periodically synced source: "ok at …", "error at …: …" or "not run yet". Details only: a PBX that
             /// cannot be read does not make provhook unready.
             var sourceSyncs: [String: String]?
@@ -38,18 +41,39 @@ struct OperationsController: Sendable {
                 case database
                 case redirectCredentials = "redirect_credentials"
                 case redirectService = "redirect_service"
+                case accounts
                 case sourceSyncs = "source_syncs"
             }
+        }
+        struct AccountChecks: Encodable {
+            var credentials: String
+            var service: String
         }
         var status: String
         var checks: Checks
     }
 
-    /// Ready when the database answers and the service has not refused our credentials.
+    /// Ready when the database answers and the service has refused the credentials of none of our accounts. The
+    /// top-level `redirect_credentials` and `redirect_service` name each failing account; `accounts` details them.
     @Sendable func ready(request: Request, context: ProvHookRequestContext) async -> EditedResponse<Readiness> {
         let databaseUp = await self.store.ping()
-        let snapshot = self.health.snapshot
+        let healths = self.health()
         let format = ISO8601DateFormatter()
+        var accounts: [String: Readiness.AccountChecks] = [:]
+        for (name, snapshot) in healths {
+            accounts[name] = Readiness.AccountChecks(
+                credentials: snapshot.credentialsRejectedSince.map { "rejected since \(format.string(from: $0))" }
+                    ?? "ok",
+                service: snapshot.upstreamFailingSince.map {
+                    "failing since \(format.string(from: $0)): \(snapshot.lastUpstreamError ?? "")"
+                } ?? "ok")
+        }
+        func summary(_ part: KeyPath<Readiness.AccountChecks, String>) -> String {
+            let failing = accounts.filter { $0.value[keyPath: part] != "ok" }.sorted { $0.key < $1.key }
+            guard !failing.isEmpty else { return "ok" }
+            if failing.count == 1, accounts.count == 1 { return failing[0].value[keyPath: part] }
+            return failing.map { "account \($0.key): \($0.value[keyPath: part])" }.joined(separator: "; ")
+        }
         var syncs: [String: String]?
         if databaseUp, let sources = try? await self.store.sources() {
             let synced = sources.filter { $0.syncInterval != nil }
@@ -65,13 +89,9 @@ struct OperationsController: Sendable {
             }
         }
         let checks = Readiness.Checks(
-            database: databaseUp ? "ok" : "unreachable",
-            redirectCredentials: snapshot.credentialsRejectedSince.map { "rejected since \(format.string(from: $0))" }
-                ?? "ok",
-            redirectService: snapshot.upstreamFailingSince.map {
-                "failing since \(format.string(from: $0)): \(snapshot.lastUpstreamError ?? "")"
-            } ?? "ok", sourceSyncs: syncs)
-        let isReady = databaseUp && snapshot.credentialsRejectedSince == nil
+            database: databaseUp ? "ok" : "unreachable", redirectCredentials: summary(\.credentials),
+            redirectService: summary(\.service), accounts: accounts.count > 1 ? accounts : nil, sourceSyncs: syncs)
+        let isReady = databaseUp && healths.values.allSatisfy { $0.credentialsRejectedSince == nil }
         return EditedResponse(
             status: isReady ? .ok : .serviceUnavailable,
             response: Readiness(status: isReady ? "ready" : "not_ready", checks: checks))

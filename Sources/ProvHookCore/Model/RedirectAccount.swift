@@ -1,0 +1,139 @@
+import Foundation
+import SnomRedirect
+
+/// A Snom redirection-service account, as stored. A MAC registered at the service belongs to the account that
+/// registered it; each tenant's devices are registered with its account.
+///
+/// The account named `default` is the installation's own: its credentials, URL and concurrency come from the
+/// `PROVHOOK_REDIRECT_*` variables, so it has none of its own here. The password is never part of this value.
+public struct RedirectAccount: Sendable, Hashable, Codable {
+    /// The name of the installation's own account.
+    public static let defaultName = "default"
+
+    public var name: String
+    /// The service's basic-auth user; nil for `default`.
+    public var user: String?
+    /// How the password is kept: `sealed` (encrypted in the database), `file` (a file `serve` reads), or nil for
+    /// `default`.
+    public var passwordStorage: PasswordStorage?
+    /// For `file`: the file's path. A path is not a secret.
+    public var passwordFile: String?
+    /// The XML-RPC endpoint; nil: `PROVHOOK_REDIRECT_URL`.
+    public var url: String?
+    /// Extra PEM trust roots for the endpoint; nil: `PROVHOOK_REDIRECT_CA_FILE`.
+    public var caFile: String?
+    /// Calls in flight at most for this account; nil: `PROVHOOK_REDIRECT_CONCURRENCY`.
+    public var concurrency: Int?
+    /// Tenants that use the account (removed ones included).
+    public var tenants: Int
+    /// Devices whose next call is made with the account, or that are moving to it.
+    public var devices: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public var isDefault: Bool { self.name == Self.defaultName }
+
+    /// How an account's password is kept.
+    public enum PasswordStorage: String, Sendable, Hashable, Codable {
+        /// Encrypted with AES-256-GCM under `PROVHOOK_SECRET_KEY_FILE`, bound to the account's name.
+        case sealed
+        /// Kept in a file that `serve` reads at start; only its path is stored.
+        case file
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, user, url, concurrency, tenants, devices
+        case passwordStorage = "password_storage"
+        case passwordFile = "password_file"
+        case caFile = "ca_file"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    /// Account names are short and safe in a metric label and a command line.
+    public static func validate(name: String) throws(StoreError) {
+        guard isURLSafeName(name) else {
+            throw .invalid(
+                "account name \(name.debugDescription) must be 1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit"
+            )
+        }
+    }
+
+    /// What the service accepts as a basic-auth user: 1 to 200 characters, no ':' and no control character.
+    public static func validate(user: String) throws(StoreError) {
+        guard (1...200).contains(user.unicodeScalars.count), !user.contains(":"),
+            !user.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw .invalid("an account's user must be 1 to 200 characters, without ':' or control characters")
+        }
+    }
+
+    /// A password of 1 to 1024 bytes, without a line break (a file's final newline is removed before this).
+    public static func validate(password: String) throws(StoreError) {
+        guard (1...1024).contains(password.utf8.count), !password.contains(where: \.isNewline) else {
+            throw .invalid("an account's password must be 1 to 1024 bytes on one line")
+        }
+    }
+
+    /// An endpoint the redirection client can call: absolute http or https, no credentials in it, and a path (the
+    /// service answers an error for a path without its trailing slash).
+    public static func validate(url: String) throws(StoreError) {
+        let probe = RedirectConfiguration(endpoint: url, user: "probe", password: "probe")
+        do {
+            try probe.validate()
+        } catch {
+            throw .invalid(
+                "an account's URL \(error.description.replacingOccurrences(of: "PROVHOOK_REDIRECT_URL ", with: ""))")
+        }
+        guard let path = URLComponents(string: url)?.path, path.hasSuffix("/") else {
+            throw .invalid("an account's URL must end with '/', as the service's endpoint does (…/xmlrpc/)")
+        }
+    }
+
+    /// Calls in flight at most: 1 to 64.
+    public static func validate(concurrency: Int) throws(StoreError) {
+        guard (1...64).contains(concurrency) else { throw .invalid("an account's concurrency must be 1 to 64") }
+    }
+}
+
+/// A new account's password, or a new one for an account.
+public enum AccountPassword: Sendable {
+    /// Sealed under the current secret key and stored.
+    case sealed(String)
+    /// A file that `serve` reads; only the path is stored.
+    case file(String)
+}
+
+/// An account with its password opened: what `serve`, `reconcile` and `status` need to call the service with it.
+public struct AccountCredentials: Sendable {
+    public var name: String
+    /// Nil for `default`, whose credentials come from the environment.
+    public var user: String?
+    public var password: String?
+    public var url: String?
+    public var caFile: String?
+    public var concurrency: Int?
+
+    public var isDefault: Bool { self.name == RedirectAccount.defaultName }
+
+    /// The redirection client's settings for this account: its own user, password, URL and CA file where it has
+    /// them, and the installation's (`base`, from `PROVHOOK_REDIRECT_*`) for the rest.
+    public func redirectConfiguration(base: RedirectConfiguration) -> RedirectConfiguration {
+        guard !self.isDefault, let user = self.user, let password = self.password else { return base }
+        var configuration = base
+        configuration.user = user
+        configuration.password = password
+        if let url = self.url { configuration.endpoint = url }
+        if let caFile = self.caFile { configuration.caFile = caFile }
+        if let concurrency = self.concurrency { configuration.maxConnections = concurrency }
+        return configuration
+    }
+}
+
+extension AccountCredentials: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String {
+        "AccountCredentials(name: \(self.name), user: \(self.user ?? "<environment>"), password: <redacted>)"
+    }
+
+    public var debugDescription: String { self.description }
+}

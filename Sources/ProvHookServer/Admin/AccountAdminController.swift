@@ -1,0 +1,113 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ProvHookCore
+
+/// The admin API's redirection accounts: the same operations as `provhook account …`, behind the same bearer token.
+/// A password is taken in the body (the admin listener is the operator's) and sealed; it is never shown.
+struct AccountAdminController: Sendable {
+    let store: Store
+
+    /// The paths and methods `addRoutes` serves.
+    static let routes: [String: [HTTPRequest.Method]] = [
+        "/v1/accounts": [.get, .post], "/v1/accounts/{account}": [.patch, .delete],
+    ]
+
+    func addRoutes(to group: RouterGroup<ProvHookRequestContext>) {
+        group.get("accounts", use: self.list)
+            .post("accounts", use: self.create)
+            .patch("accounts/:account", use: self.update)
+            .delete("accounts/:account", use: self.remove)
+    }
+
+    struct AccountList: ResponseEncodable { var accounts: [RedirectAccount] }
+
+    struct AccountAnswer: ResponseEncodable { var account: RedirectAccount }
+
+    /// An account's settings as the API takes them; `null` for `url`, `ca_file` or `concurrency` in a PATCH returns
+    /// that setting to the installation's, and an absent one leaves it as it is.
+    struct AccountBody: Decodable {
+        var name: String?
+        var user: String?
+        var password: String?
+        var passwordFile: String?
+        var url: String??
+        var caFile: String??
+        var concurrency: Int??
+
+        enum CodingKeys: String, CodingKey {
+            case name, user, password, url, concurrency
+            case passwordFile = "password_file"
+            case caFile = "ca_file"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            func setting<T: Decodable>(_ key: CodingKeys) throws -> T?? {
+                guard container.contains(key) else { return nil }
+                return try container.decodeNil(forKey: key)
+                    ? .some(nil) : .some(try container.decode(T.self, forKey: key))
+            }
+            // These may be absent, but not null: null would read as "unchanged" where the sender meant something.
+            func text(_ key: CodingKeys) throws -> String? {
+                guard container.contains(key) else { return nil }
+                return try container.decode(String.self, forKey: key)
+            }
+            self.name = try text(.name)
+            self.user = try text(.user)
+            self.password = try text(.password)
+            self.passwordFile = try text(.passwordFile)
+            self.url = try setting(.url)
+            self.caFile = try setting(.caFile)
+            self.concurrency = try setting(.concurrency)
+        }
+
+        func changes(account: String) throws(APIError) -> AccountChanges {
+            // A password kept in a file is named with `provhook account`, on the machine that holds the file.
+            if self.passwordFile != nil {
+                throw .badRequest("invalid", "password_file is set with provhook account, not through the API")
+            }
+            let password: AccountPassword? = self.password.map { .sealed($0) }
+            return AccountChanges(
+                user: self.user, password: password, url: self.url, caFile: self.caFile, concurrency: self.concurrency)
+        }
+    }
+
+    @Sendable func list(request: Request, context: ProvHookRequestContext) async throws -> AccountList {
+        AccountList(accounts: try await AdminController.answer { try await self.store.accounts() })
+    }
+
+    @Sendable func create(
+        request: Request, context: ProvHookRequestContext
+    ) async throws -> EditedResponse<AccountAnswer> {
+        let body = try await AdminController.decode(
+            AccountBody.self, request,
+            expected:
+                "{\"name\", \"user\", \"password\", \"url\"?, \"ca_file\"?, \"concurrency\"?}")
+        guard let name = body.name else { throw APIError.badRequest("invalid", "an account needs a name") }
+        let changes = try body.changes(account: name)
+        let account = try await AdminController.answer {
+            try await self.store.addAccount(name: name, changes: changes, actor: context.adminActor)
+        }
+        return EditedResponse(status: .created, response: AccountAnswer(account: account))
+    }
+
+    @Sendable func update(request: Request, context: ProvHookRequestContext) async throws -> AccountAnswer {
+        let name = context.parameters.get("account") ?? ""
+        let body = try await AdminController.decode(
+            AccountBody.self, request,
+            expected: "{\"user\"?, \"password\"?, \"url\"?, \"ca_file\"?, \"concurrency\"?}")
+        if body.name != nil { throw APIError.badRequest("invalid", "an account's name cannot change") }
+        let changes = try body.changes(account: name)
+        return AccountAnswer(
+            account: try await AdminController.answer {
+                try await self.store.updateAccount(name: name, changes: changes, actor: context.adminActor)
+            })
+    }
+
+    @Sendable func remove(request: Request, context: ProvHookRequestContext) async throws -> HTTPResponse.Status {
+        let name = context.parameters.get("account") ?? ""
+        try await AdminController.answer { try await self.store.removeAccount(name: name, actor: context.adminActor) }
+        return .noContent
+    }
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import ProvHookCore
+
+/// `provhook account …`: the Snom redirection-service accounts that tenants' devices are registered with.
+struct AccountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "account", abstract: "Manage redirection-service accounts (one per reseller, for example).",
+        discussion: """
+            A MAC registered at the Snom redirection service belongs to the account that registered it. Each tenant's \
+            devices are registered with its account (`tenant add|update --account`). The account `default` is the \
+            installation's own: PROVHOOK_REDIRECT_URL, _USER, _PASSWORD_FILE, _CA_FILE and _CONCURRENCY. A password \
+            is stored encrypted under PROVHOOK_SECRET_KEY_FILE, or, with --password-by-reference, left in its file \
+            for serve to read. serve picks up added, changed and removed accounts within 10 seconds.
+            """,
+        subcommands: [Add.self, List.self, Update.self, Remove.self])
+
+    /// The settings `add` and `update` share.
+    struct Settings: ParsableArguments {
+        @Option(help: "The service's basic-auth user.") var user: String?
+        @Option(help: "A file holding the password (its first line).") var passwordFile: String?
+        @Flag(help: "Store the password file's path, not the password: serve reads the file at start.")
+        var passwordByReference = false
+        @Option(help: "The XML-RPC endpoint, trailing slash included (default: PROVHOOK_REDIRECT_URL).") var url:
+            String?
+        @Option(help: "Extra PEM trust roots for the endpoint (default: PROVHOOK_REDIRECT_CA_FILE).") var caFile:
+            String?
+        @Option(help: "Calls in flight at most, 1 to 64 (default: PROVHOOK_REDIRECT_CONCURRENCY).") var concurrency:
+            Int?
+
+        func changes() throws -> AccountChanges {
+            var password: AccountPassword?
+            if let file = self.passwordFile {
+                let path = URL(fileURLWithPath: file).standardizedFileURL.path
+                if self.passwordByReference {
+                    // Read now, so that a path serve could not read is refused here rather than at its start.
+                    _ = try Store.readPasswordFile(path, account: "")
+                    password = .file(path)
+                } else {
+                    password = .sealed(try Store.readPasswordFile(path, account: ""))
+                }
+            } else if self.passwordByReference {
+                throw ValidationError("--password-by-reference needs --password-file")
+            }
+            return AccountChanges(
+                user: self.user, password: password, url: self.url.map { $0 == "default" ? nil : $0 },
+                caFile: self.caFile.map { $0 == "default" ? nil : URL(fileURLWithPath: $0).standardizedFileURL.path },
+                concurrency: self.concurrency.map { $0 })
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an account.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The account's name: 1 to 63 letters, digits, '_', '.' or '-'.") var name: String
+        @OptionGroup var settings: Settings
+        @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard self.settings.user != nil, self.settings.passwordFile != nil else {
+                throw ValidationError("an account needs --user and --password-file")
+            }
+        }
+
+        func run() async throws {
+            let changes = try self.settings.changes()
+            let account = try await self.database.withStore { store in
+                try await store.addAccount(name: self.name, changes: changes, actor: cliActor)
+            }
+            if self.json { return try printJSON(account) }
+            print(
+                "added account \(account.name) (user \(account.user ?? "-"), password \(account.passwordStorage?.rawValue ?? "-"))"
+            )
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List accounts.")
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let accounts = try await self.database.withStore { try await $0.accounts() }
+            if self.json { return try printJSON(accounts) }
+            printTable(
+                ["NAME", "USER", "PASSWORD", "URL", "CONCURRENCY", "TENANTS", "DEVICES"],
+                accounts.map { account in
+                    let password: String
+                    switch account.passwordStorage {
+                    case .sealed: password = "sealed"
+                    case .file: password = "file \(account.passwordFile ?? "")"
+                    case nil: password = account.isDefault ? "environment" : "-"
+                    }
+                    let fromEnvironment = account.isDefault ? "environment" : "default"
+                    return [
+                        account.name, account.user ?? "environment", password, account.url ?? fromEnvironment,
+                        account.concurrency.map(String.init) ?? fromEnvironment, String(account.tenants),
+                        String(account.devices),
+                    ]
+                })
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Change an account's user, password, URL, CA file or concurrency (`default` for the environment's).")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+        @OptionGroup var settings: Settings
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let changes = try self.settings.changes()
+            let account = try await self.database.withStore { store in
+                try await store.updateAccount(name: self.name, changes: changes, actor: cliActor)
+            }
+            if self.json { return try printJSON(account) }
+            print("updated account \(account.name)")
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove an account that no tenant uses and that holds no device.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var name: String
+
+        func run() async throws {
+            try await self.database.withStore { store in try await store.removeAccount(name: self.name, actor: cliActor)
+            }
+            print("removed account \(self.name)")
+        }
+    }
+}

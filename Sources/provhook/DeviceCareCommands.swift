@@ -89,9 +89,14 @@ extension DeviceCommand {
             abstract: "Queue devices again at a new generation: after a failure is fixed, or a conflict is released.",
             discussion: """
                 Give MACs, or --tenant with --status failed|conflict. Each device queued is journaled (device.retry) \
-                with who asked. A skipped or unknown MAC is refused, with the reason, and the command exits 1.
+                with who asked. A skipped or unknown MAC is refused, with the reason, and the command exits 1. \
+                With --move, for MACs in conflict: each of our other redirection accounts is asked whether it holds \
+                the MAC (checkPhone); the one that does deregisters it, then the device's own account registers it \
+                (device.move). A MAC that no account of ours holds is refused: it belongs to someone else.
                 """)
         @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Move each MAC from the other account of ours that holds it (see above; PROVHOOK_REDIRECT_*).")
+        var move = false
         @Argument(help: "MACs, in any spelling.") var macs: [String] = []
         @Option(help: "Every device of this tenant with --status.") var tenant: String?
         @Option(help: "With --tenant: failed or conflict.") var status: String?
@@ -99,6 +104,7 @@ extension DeviceCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
+            if self.move, self.macs.isEmpty { throw ValidationError("--move takes MACs") }
             switch (self.macs.isEmpty, self.tenant, self.status) {
             case (false, nil, nil), (true, _?, _?): return
             case (false, _, _): throw ValidationError("give MACs, or --tenant with --status, not both")
@@ -107,6 +113,7 @@ extension DeviceCommand {
         }
 
         func run() async throws {
+            if self.move { return try await self.runMove() }
             let selection: RetrySelection
             if let tenant, let status {
                 guard let parsed = DeviceStatus(rawValue: status), parsed == .failed || parsed == .conflict else {
@@ -138,6 +145,56 @@ extension DeviceCommand {
             if !result.refused.isEmpty {
                 throw CLIFailure(message: "\(result.refused.count) MAC(s) refused", exitCode: 1)
             }
+        }
+
+        /// `--move`: finds the account of ours that holds each MAC and queues its move to the device's own account.
+        func runMove() async throws {
+            let macs = try self.macs.map(parseMAC)
+            var refused = 0
+            try await self.database.withStore { store in
+                // The installation's account from PROVHOOK_REDIRECT_*, as `provhook redirect` reads it.
+                try await RedirectOptions.parse([]).withClient { client in
+                    let accounts = try await store.accountCredentials()
+                    let makeService: AccountServiceFactory = { account in
+                        if account.isDefault { return AccountService(service: client) }
+                        let made = try RedirectClient.withOwnPool(
+                            configuration: account.redirectConfiguration(base: client.configuration),
+                            logger: cliLogger())
+                        return AccountService(service: made.client, close: made.close)
+                    }
+                    for mac in macs {
+                        guard let device = try await store.device(mac) else {
+                            refused += 1
+                            FileHandle.standardError.write(
+                                Data("refused \(mac): provhook does not know this MAC\n".utf8))
+                            continue
+                        }
+                        guard
+                            let holder = try await Reconciler.holdingAccount(
+                                of: mac, except: device.account, accounts: accounts, makeService: makeService)
+                        else {
+                            refused += 1
+                            FileHandle.standardError.write(
+                                Data(
+                                    "refused \(mac): no other account of ours holds it; another Snom account does, which must deregister it (then: provhook device retry \(mac))\n"
+                                        .utf8))
+                            continue
+                        }
+                        if self.dryRun {
+                            print("\(mac): would move from account \(holder) to account \(device.account) (dry run)")
+                            continue
+                        }
+                        let queued = try await store.queueMove(
+                            mac, from: holder, actor: cliActor,
+                            detail: ["reason": .string("device retry --move: account \(holder) holds it")])
+                        print(
+                            queued == nil
+                                ? "\(mac): already moving or skipped; nothing queued"
+                                : "\(mac): moving from account \(holder) to account \(device.account)")
+                    }
+                }
+            }
+            if refused > 0 { throw ExitCode(1) }
         }
     }
 

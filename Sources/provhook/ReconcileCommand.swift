@@ -34,48 +34,30 @@ struct ReconcileCommand: AsyncParsableCommand {
         let actor = cliActor.replacingOccurrences(of: "cli:", with: "reconcile:")
         let (summary, calls): (Reconciler.Summary, Int) = try await self.database.withStore { store in
             try await self.redirect.withClient { client in
-                // Each account is compared with its own credentials: a tenant's devices with its account, and the
-                // MACs an account holds against the devices that should be there.
-                var accounts = try await store.accountCredentials()
-                if let tenant = self.tenant {
-                    guard let account = try await store.tenant(tenant)?.account else {
-                        throw CLIFailure.input("no tenant \(tenant.debugDescription)")
-                    }
-                    accounts = accounts.filter { $0.name == account }
+                // Each account with its own credentials; `default` with the client the options made.
+                let makeService: AccountServiceFactory = { account in
+                    if account.isDefault { return AccountService(service: client) }
+                    let made = try RedirectClient.withOwnPool(
+                        configuration: account.redirectConfiguration(base: client.configuration), logger: cliLogger())
+                    return AccountService(service: made.client, close: made.close)
                 }
-                var summary = Reconciler.Summary()
+                let many = try await store.accounts().count > 1
+                let summary = try await Reconciler.runPerAccount(
+                    store: store, makeService: makeService, concurrency: client.configuration.maxConnections,
+                    models: models, actor: actor, logger: cliLogger(), tenantID: self.tenant, dryRun: self.dryRun,
+                    prune: self.prune
+                ) { account, done, total in
+                    let which = many ? " (account \(account))" : ""
+                    FileHandle.standardError.write(Data("checked \(done)/\(total) devices\(which)\n".utf8))
+                }
                 var calls = 0
-                for account in accounts {
-                    let (service, close): (any RedirectService, (@Sendable () async -> Void)?)
-                    var configuration = client.configuration
-                    if account.isDefault {
-                        (service, close) = (client, nil)
-                    } else {
-                        configuration = account.redirectConfiguration(base: client.configuration)
-                        let made = try RedirectClient.withOwnPool(configuration: configuration, logger: cliLogger())
-                        (service, close) = (made.client, made.close)
-                    }
-                    let reconciler = Reconciler(
-                        store: store, service: service, concurrency: configuration.maxConnections, models: models,
-                        account: account.name, actor: actor, logger: cliLogger())
-                    let which = accounts.count > 1 ? " (account \(account.name))" : ""
-                    let part: Reconciler.Summary
-                    do {
-                        part = try await reconciler.run(
-                            tenantID: self.tenant, dryRun: self.dryRun, prune: self.prune
-                        ) { done, total in
-                            FileHandle.standardError.write(Data("checked \(done)/\(total) devices\(which)\n".utf8))
-                        }
-                    } catch {
-                        await close?()
-                        throw error
-                    }
-                    await close?()
-                    summary.add(part)
-                }
                 if !self.dryRun, self.apply > 0, summary.findings.contains(where: { $0.action == .queued }) {
-                    calls = try await Self.apply(
-                        accounts, store: store, client: client, seconds: self.apply, actor: actor)
+                    calls = try await Delivery.drainPerAccount(
+                        store: store, makeService: makeService,
+                        configuration: DeliveryConfiguration(
+                            concurrency: client.configuration.maxConnections,
+                            callDeadline: client.configuration.callDeadline, instance: actor),
+                        limit: .seconds(self.apply), logger: cliLogger())
                 }
                 return (summary, calls)
             }
@@ -111,36 +93,6 @@ struct ReconcileCommand: AsyncParsableCommand {
             FileHandle.standardError.write(
                 Data("provhook: \(unchecked) check(s) failed (check_failed above); the rest was reconciled\n".utf8))
             throw ExitCode(1)
-        }
-    }
-
-    /// Applies the queued fixes here, each account's with its own client, all at once; returns the calls made.
-    static func apply(
-        _ accounts: [AccountCredentials], store: Store, client: RedirectClient, seconds: Int, actor: String
-    ) async throws -> Int {
-        try await withThrowingTaskGroup(of: Int.self) { group in
-            for account in accounts {
-                let configuration = account.redirectConfiguration(base: client.configuration)
-                let made: AccountService
-                if account.isDefault {
-                    made = AccountService(service: client)
-                } else {
-                    let (own, close) = try RedirectClient.withOwnPool(configuration: configuration, logger: cliLogger())
-                    made = AccountService(service: own, close: close)
-                }
-                group.addTask {
-                    let delivery = Delivery(
-                        store: store, account: account.name, redirect: made.service,
-                        configuration: DeliveryConfiguration(
-                            concurrency: configuration.maxConnections, callDeadline: configuration.callDeadline,
-                            instance: actor),
-                        metrics: ProvHookMetrics(), listenURL: nil, logger: cliLogger())
-                    let calls = await delivery.worker.drain(limit: .seconds(seconds))
-                    await made.close?()
-                    return calls
-                }
-            }
-            return try await group.reduce(0, +)
         }
     }
 }

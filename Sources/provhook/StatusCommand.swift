@@ -10,8 +10,8 @@ struct StatusCommand: AsyncParsableCommand {
         abstract: "Show the database, the redirection credentials, devices by status, the journal's seal and sources.",
         discussion: """
             Exits 0 when all is well; 1 when the database is not migrated, or the redirection service refuses the \
-            credentials or cannot be reached; 3 when the database cannot be reached. The credentials are checked \
-            with one redirect.checkPhone call, which changes nothing.
+            credentials of any of our accounts or cannot be reached; 3 when the database cannot be reached. Each \
+            redirection account's credentials are checked with one redirect.checkPhone call, which changes nothing.
             """)
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var redirect: RedirectOptions
@@ -22,10 +22,12 @@ struct StatusCommand: AsyncParsableCommand {
         var schema: [String: Int]
         var redirection: String
         var redirectionOK: Bool
+        /// Each redirection account other than `default`: its credentials check, as `redirection` says it.
+        var accounts: [String: String]
         var fleet: FleetStatus
 
         enum CodingKeys: String, CodingKey {
-            case database, schema, redirection, fleet
+            case database, schema, redirection, accounts, fleet
             case redirectionOK = "redirection_ok"
         }
     }
@@ -35,13 +37,23 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let url = try self.database.url
-        let (fleet, schema) = try await self.database.withStore { store in
-            (try await store.fleetStatus(), try await store.schemaVersion())
+        let (fleet, schema, accounts) = try await self.database.withStore {
+            store -> (FleetStatus, (applied: Int, expected: Int), Result<[AccountCredentials], any Error>) in
+            let accounts: Result<[AccountCredentials], any Error>
+            do {
+                accounts = .success(try await store.accountCredentials())
+            } catch {
+                accounts = .failure(error)
+            }
+            return (try await store.fleetStatus(), try await store.schemaVersion(), accounts)
         }
-        let (redirection, redirectionOK) = await self.checkCredentials()
+        let (redirection, defaultOK) = await self.checkCredentials()
+        let accountChecks = await self.checkAccounts(accounts)
+        let redirectionOK = defaultOK && accountChecks.allSatisfy { $0.value.ok }
         let report = Report(
             database: "\(url)", schema: ["applied": schema.applied, "expected": schema.expected],
-            redirection: redirection, redirectionOK: redirectionOK, fleet: fleet)
+            redirection: redirection, redirectionOK: redirectionOK,
+            accounts: accountChecks.mapValues { $0.text }, fleet: fleet)
         let migrated = schema.applied >= schema.expected
         if self.redirect.json {
             try printJSON(report)
@@ -49,8 +61,11 @@ struct StatusCommand: AsyncParsableCommand {
             self.printText(report, migrated: migrated)
         }
         if !migrated || !redirectionOK {
+            let failing = accountChecks.filter { !$0.value.ok }.keys.sorted()
             throw CLIFailure(
-                message: !migrated ? "the database is not migrated; run `provhook migrate`" : redirection,
+                message: !migrated
+                    ? "the database is not migrated; run `provhook migrate`"
+                    : defaultOK ? "the credentials of account(s) \(failing.joined(separator: ", ")) fail" : redirection,
                 exitCode: 1)
         }
     }
@@ -70,6 +85,43 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
+    /// One `checkPhone` call per account other than `default`, with its own credentials and the installation's
+    /// settings for what it does not set.
+    func checkAccounts(
+        _ loaded: Result<[AccountCredentials], any Error>
+    ) async -> [String: (text: String, ok: Bool)] {
+        let accounts: [AccountCredentials]
+        do {
+            accounts = try loaded.get().filter { !$0.isDefault }
+        } catch {
+            return ["(accounts)": ("cannot read the accounts: \(error)", false)]
+        }
+        guard !accounts.isEmpty else { return [:] }
+        var options = self.redirect
+        options.json = false
+        var results: [String: (text: String, ok: Bool)] = [:]
+        do {
+            try await options.withClient { client in
+                for account in accounts {
+                    let configuration = account.redirectConfiguration(base: client.configuration)
+                    do {
+                        let made = try RedirectClient.withOwnPool(configuration: configuration, logger: cliLogger())
+                        defer { Task { await made.close() } }
+                        _ = try await made.client.checkPhone(Self.probeMAC)
+                        results[account.name] = ("ok: \(configuration.endpoint) accepts the credentials", true)
+                    } catch {
+                        results[account.name] = ("\(error)", false)
+                    }
+                }
+            }
+        } catch {
+            for account in accounts where results[account.name] == nil {
+                results[account.name] = ("not checked: the installation's settings fail (\(error))", false)
+            }
+        }
+        return results
+    }
+
     func printText(_ report: Report, migrated: Bool) {
         let fleet = report.fleet
         var lines: [(String, String)] = [
@@ -78,7 +130,10 @@ struct StatusCommand: AsyncParsableCommand {
                 (migrated ? "ok: " : "NOT MIGRATED: ")
                     + "\(report.database), migration \(report.schema["applied"] ?? -1) of \(report.schema["expected"] ?? 0)"
             ),
-            ("redirection", report.redirectionOK ? report.redirection : "FAILING: \(report.redirection)"),
+            (
+                "redirection",
+                report.redirection.hasPrefix("ok:") ? report.redirection : "FAILING: \(report.redirection)"
+            ),
             (
                 "devices",
                 DeviceStatus.allCases.map { "\($0.rawValue) \(fleet.devicesByStatus[$0.rawValue] ?? 0)" }
@@ -100,6 +155,9 @@ struct StatusCommand: AsyncParsableCommand {
                     } ?? "never sealed (provhook journal seal, or serve seals it)")
             ),
         ]
+        for (name, check) in report.accounts.sorted(by: { $0.key < $1.key }) {
+            lines.insert(("account \(name)", check.hasPrefix("ok:") ? check : "FAILING: \(check)"), at: 2)
+        }
         for source in fleet.sources {
             lines.append(
                 (

@@ -136,16 +136,21 @@ struct RedirectAccountTests {
                     for mac in macsA { owners.append(await state.registration(mac)?.owner) }
                     return owners == Array(repeating: Self.resellerUser, count: 3)
                 }
-                let journal = try await database.store.journal(JournalFilter(mac: macsA[0]))
-                #expect(journal.contains { $0.action == "device.move" })
-                let steps = journal.filter { "\($0.action)".hasPrefix("redirect.") && $0.outcome == "ok" }
-                let stepAccounts = steps.map { entry -> String in
-                    if case .string(let account) = entry.detail["account"] { return account }
-                    return ""
+                // The stand-in holds the registration before provhook has its answer: wait for the journal row.
+                var stepAccounts: [String] = []
+                try await eventually("the registration under the new account journaled") {
+                    let journal = try await database.store.journal(JournalFilter(mac: macsA[0]))
+                    let steps = journal.filter { $0.action.hasPrefix("redirect.") && $0.outcome == "ok" }
+                    stepAccounts = steps.map { entry -> String in
+                        if case .string(let account) = entry.detail["account"] { return account }
+                        return ""
+                    }
+                    return stepAccounts.last == "reseller-b" && journal.contains { $0.action == "device.move" }
                 }
                 #expect(
-                    stepAccounts.suffix(2) == ["default", "reseller-b"],
-                    "deregistered with the old account, then registered with the new one: \(stepAccounts)")
+                    stepAccounts.suffix(3) == ["default", "default", "reseller-b"],
+                    "registered and deregistered with the old account, then registered with the new one: \(stepAccounts)"
+                )
 
                 // The account is in use now; the default account holds nothing of tenant-a any more.
                 let accounts = try await database.store.accounts()
@@ -165,6 +170,110 @@ struct RedirectAccountTests {
             }
             serve?.stop()
             await resellerStandIn.stop()
+            await standIn.stop()
+            try outcome.get()
+        }
+    }
+
+    @Test(
+        "reconcile moves a MAC found under the wrong one of our accounts; device retry --move takes a conflict from the account of ours that holds it, and refuses one a stranger holds; status names each account"
+    )
+    func wrongAccountAndRetryMove() async throws {
+        try await TestDatabase.with { database in
+            let state = StandInAccounts.makeState()
+            await state.addAccount(Self.resellerUser, .init(password: Self.resellerPassword, company: "Reseller B"))
+            let standIn = try await RunningFakeRedirect.start(state: state)
+            let files = try [
+                TemporaryFile.write(StandInAccounts.password), TemporaryFile.write(Self.resellerPassword),
+                TemporaryFile.write("wrong"),
+            ]
+            defer { for path in files { try? FileManager.default.removeItem(atPath: path) } }
+            let environment = [
+                "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_SECRET_KEY_FILE": database.secretKeyFile,
+                "USER": "alice", "SUDO_USER": "alice", "PROVHOOK_REDIRECT_URL": standIn.endpoint,
+                "PROVHOOK_REDIRECT_USER": StandInAccounts.user, "PROVHOOK_REDIRECT_PASSWORD_FILE": files[0],
+                "PROVHOOK_REDIRECT_ALLOW_HTTP": "1",
+            ]
+            let cli = CommandLineRunner(environment: environment)
+            var serve: ServeProcess?
+            let outcome: Result<Void, any Error>
+            do {
+                try await Self.expectOK(
+                    cli, ["account", "add", "reseller-b", "--user", Self.resellerUser, "--password-file", files[1]])
+                // `default` is the environment's: it cannot be added, changed or removed.
+                for arguments in [
+                    ["account", "add", "default", "--user", "u", "--password-file", files[1]],
+                    ["account", "update", "default", "--user", "u"], ["account", "remove", "default"],
+                ] {
+                    let refused = try await cli.run(arguments)
+                    #expect(refused.status != 0 && refused.error.contains("default"), "\(arguments): \(refused.error)")
+                }
+                let a = try await Self.addTenant(cli, "tenant-a", account: nil)
+                let b = try await Self.addTenant(cli, "tenant-b", account: "reseller-b")
+                serve = try await ServeProcess.start(environment: environment)
+                let base = "http://127.0.0.1:\(serve!.ports.webhook)"
+
+                // A MAC of tenant-b that the default account holds at the service (registered there by hand, say).
+                try await Self.send("tenant-b", b, mac: "000413000B01", id: "b1", base: base)
+                try await eventually("registered under the reseller") {
+                    await state.registration("000413000B01")?.owner == Self.resellerUser
+                }
+                let url = try #require(await state.registration("000413000B01")?.url)
+                await state.setRegistration("000413000B01", .init(owner: StandInAccounts.user, url: url))
+                let reconcile = try await cli.run(["reconcile", "--apply", "20"])
+                #expect(reconcile.output.contains("wrong_account"), "\(reconcile.output)\(reconcile.error)")
+                try await eventually("moved back under the reseller") {
+                    await state.registration("000413000B01")?.owner == Self.resellerUser
+                }
+                let finding = try await database.store.journal(
+                    JournalFilter(mac: "000413000B01", action: "reconcile.finding"))
+                #expect(
+                    finding.contains { $0.outcome == "queued" && $0.detail["kind"] == .string("wrong_account") },
+                    "\(reconcile.output)")
+
+                // A conflict: the reseller, one of our accounts, holds a MAC that tenant-a (default) wants.
+                await state.setRegistration(
+                    "000413000A09", .init(owner: Self.resellerUser, url: "https://elsewhere.example/"))
+                try await Self.send("tenant-a", a, mac: "000413000A09", id: "a9", base: base)
+                try await eventually("conflict") {
+                    try await database.store.device(MACAddress("000413000A09")!)?.status == .conflict
+                }
+                let dry = try await cli.run(["device", "retry", "--move", "000413000A09", "--dry-run"])
+                #expect(dry.status == 0 && dry.output.contains("would move from account reseller-b"), "\(dry.output)")
+                #expect(await state.registration("000413000A09")?.owner == Self.resellerUser, "a dry run moves nothing")
+                let move = try await cli.run(["device", "retry", "--move", "000413000A09"])
+                #expect(move.status == 0 && move.output.contains("moving from account reseller-b"), "\(move.error)")
+                try await eventually("registered under the default account") {
+                    await state.registration("000413000A09")
+                        == .init(owner: StandInAccounts.user, url: "https://prov.example.com/tenant-a/000413000A09.xml")
+                }
+                // A MAC a stranger holds is refused: no account of ours can let it go.
+                await state.setRegistration(
+                    "000413000A08", .init(owner: StandInAccounts.otherUser, url: "https://other.example/"))
+                try await Self.send("tenant-a", a, mac: "000413000A08", id: "a8", base: base)
+                try await eventually("conflict") {
+                    try await database.store.device(MACAddress("000413000A08")!)?.status == .conflict
+                }
+                let stranger = try await cli.run(["device", "retry", "--move", "000413000A08"])
+                #expect(stranger.status == 1 && stranger.error.contains("no other account of ours holds it"))
+
+                // status checks every account's credentials, and fails naming the one refused.
+                let fine = try await cli.run(["status"])
+                #expect(fine.status == 0 && fine.output.contains("account reseller-b"), "\(fine.output)\(fine.error)")
+                try await Self.expectOK(
+                    cli, ["account", "add", "broken", "--user", Self.resellerUser, "--password-file", files[2]])
+                let failing = try await cli.run(["status"])
+                #expect(failing.status == 1 && failing.output.contains("FAILING"), "\(failing.output)")
+                #expect(
+                    failing.output.split(separator: "\n").contains {
+                        $0.hasPrefix("account broken") && $0.contains("FAILING")
+                    })
+                #expect(failing.error.contains("broken"), "\(failing.error)")
+                outcome = .success(())
+            } catch {
+                outcome = .failure(error)
+            }
+            serve?.stop()
             await standIn.stop()
             try outcome.get()
         }

@@ -84,7 +84,8 @@ extension DeviceStatus {
             Another Snom account holds this MAC: the service answered owned_by_other_user, and it says nothing about \
             that account (getPhoneRedirection names the company only for one's own MACs). Ask whoever registered \
             the phone (its previous provider or reseller) to deregister it from their account, or ask Snom support \
-            to release it; then run: provhook device retry \(device.mac)
+            to release it; then run: provhook device retry \(device.mac). If another of provhook's own redirection \
+            accounts holds it, provhook device retry --move \(device.mac) moves it from there.
             """
         case .failed:
             "The service refused the call for good, or retries reached the give-up age: "

@@ -13,7 +13,8 @@ struct AdminController: Sendable {
     static let maxBodyBytes = 64 * 1024
 
     let store: Store
-    let redirect: any RedirectService
+    /// The service of each redirection account, for reconcile.
+    let makeService: AccountServiceFactory
     let concurrency: Int
     /// The planner of imported devices: the same vendor filter as webhooks.
     let planner: EventPlanner
@@ -160,13 +161,12 @@ struct AdminController: Sendable {
         } catch {
             throw APIError.badRequest("invalid_json", "expected {\"tenant\"?, \"dry_run\"?, \"prune\"?}")
         }
-        let reconciler = Reconciler(
-            store: self.store, service: self.redirect, concurrency: self.concurrency,
-            actor: "reconcile:\(context.peer)", logger: self.logger)
         do {
             return ReconcileReport(
-                try await reconciler.run(
-                    tenantID: body.tenant, dryRun: body.dryRun ?? false, prune: body.prune ?? false))
+                try await Reconciler.runPerAccount(
+                    store: self.store, makeService: self.makeService, concurrency: self.concurrency,
+                    actor: "reconcile:\(context.peer)", logger: self.logger, tenantID: body.tenant,
+                    dryRun: body.dryRun ?? false, prune: body.prune ?? false))
         } catch let error as StoreError {
             throw APIError(error)
         } catch {

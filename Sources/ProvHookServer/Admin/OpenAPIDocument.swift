@@ -824,6 +824,7 @@ enum OpenAPIDocument {
                                 action: {type: string}
                 "400": {$ref: '#/components/responses/BadRequest'}
                 "401": {$ref: '#/components/responses/Unauthorized'}
+                "404": {$ref: '#/components/responses/NotFound'}
                 "413": {$ref: '#/components/responses/TooLarge'}
                 "503": {$ref: '#/components/responses/Unavailable'}
         """#

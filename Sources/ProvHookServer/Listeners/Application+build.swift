@@ -61,10 +61,7 @@ public func buildApplication(
     let base = configuration.redirect
     let isDryRun = configuration.delivery.isDryRun
     let allowsHTTP = Settings().flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP")
-    let delivery = AccountDelivery(
-        store: store, configuration: configuration.delivery, metrics: metrics, listenURL: configuration.database,
-        logger: logger
-    ) { account in
+    let makeService: AccountServiceFactory = { account in
         if account.isDefault { return AccountService(service: redirect) }
         if isDryRun { return AccountService(service: DryRunRedirectService()) }
         let settings = account.redirectConfiguration(base: base)
@@ -77,6 +74,9 @@ public func buildApplication(
         let (client, close) = try RedirectClient.withOwnPool(configuration: settings, logger: logger)
         return AccountService(service: client, close: close)
     }
+    let delivery = AccountDelivery(
+        store: store, configuration: configuration.delivery, metrics: metrics, listenURL: configuration.database,
+        logger: logger, makeService: makeService)
     services.append(delivery)
     services.append(JournalSealer(chain: JournalChain(store: store), logger: logger))
     services.append(EventRetention(store: store, retention: configuration.eventRetention, logger: logger))
@@ -100,7 +100,7 @@ public func buildApplication(
     OperationsController(store: store, health: { delivery.health }, metrics: metrics).addRoutes(to: adminRouter)
     if let token = configuration.adminToken {
         AdminController(
-            store: store, redirect: redirect, concurrency: configuration.delivery.concurrency, planner: planner,
+            store: store, makeService: makeService, concurrency: configuration.delivery.concurrency, planner: planner,
             logger: logger
         ).addRoutes(to: adminRouter, token: token)
     }

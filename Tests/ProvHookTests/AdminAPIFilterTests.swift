@@ -141,6 +141,64 @@ struct AdminAPIFilterTests {
         }
     }
 
+    @Test("/v1/accounts: add, list without a password, change, refuse removal while used; a tenant's account moves it")
+    func accounts() async throws {
+        try await EndToEnd.run(adminToken: Self.token) { run in
+            let provhook = run.provhook
+            #expect(try await run.send(#"{"type":"device.added","mac":"000413000501"}"#).status == 202)
+            try await eventually("registered") { try await run.device("000413000501")?.status == .registered }
+
+            let added = try await provhook.call(
+                .POST, "/v1/accounts", token: Self.token,
+                json: #"{"name":"reseller","user":"r-user","password":"r-Secret-Pa55","concurrency":2}"#)
+            #expect(added.status == 201, "\(added.body)")
+            let account = added.json["account"] as? [String: Any]
+            #expect(account?["password_storage"] as? String == "sealed" && account?["concurrency"] as? Int == 2)
+            let duplicate = try await provhook.call(
+                .POST, "/v1/accounts", token: Self.token, json: #"{"name":"reseller","user":"u","password":"p"}"#)
+            #expect(duplicate.status == 409)
+            let listed = try await provhook.get("/v1/accounts", token: Self.token)
+            let names = (listed.json["accounts"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+            let leaks = listed.body.contains("r-Secret-Pa55")
+            #expect(listed.status == 200 && names == ["default", "reseller"] && !leaks)
+
+            let changed = try await provhook.call(
+                .PATCH, "/v1/accounts/reseller", token: Self.token,
+                json: #"{"password":"r-New-Pa55","concurrency":null}"#)
+            #expect(changed.status == 200)
+            #expect((changed.json["account"] as? [String: Any])?["concurrency"] == nil, "null returns to the default")
+            let unknown = try await provhook.call(.PATCH, "/v1/accounts/nobody", token: Self.token, json: "{}")
+            #expect(unknown.status == 404)
+            let noSlash = try await provhook.call(
+                .PATCH, "/v1/accounts/reseller", token: Self.token, json: #"{"url":"https://x.example/xmlrpc"}"#)
+            #expect(noSlash.status == 400)
+
+            let moved = try await provhook.call(
+                .PATCH, "/v1/tenants/acme", token: Self.token, json: #"{"account":"reseller"}"#)
+            #expect(moved.status == 200 && moved.json["moving_devices"] as? Int == 1, "\(moved.body)")
+            #expect((moved.json["tenant"] as? [String: Any])?["account"] as? String == "reseller")
+            let move = try await run.store.journal(JournalFilter(mac: "000413000501", action: "device.move"))
+            #expect(
+                move.last?.detail["from_account"] == "default" && move.last?.detail["to_account"] == "reseller",
+                "deregistered with the old account first, then registered with the new one")
+            try await eventually("the first step: deregistered with the default account") {
+                try await run.device("000413000501")?.account == "reseller"
+            }
+            #expect(await run.state.registration("000413000501") == nil)
+            let used = try await provhook.call(.DELETE, "/v1/accounts/reseller", token: Self.token, json: nil)
+            #expect(used.status == 409)
+            let unknownAccount = try await provhook.call(
+                .PATCH, "/v1/tenants/acme", token: Self.token, json: #"{"account":"nobody"}"#)
+            #expect(unknownAccount.status == 404)
+
+            let journal = try await run.store.journal(JournalFilter(limit: 10000))
+            let journaled = journal.map { "\($0.detail)" }.joined()
+            #expect(!journaled.contains("r-Secret-Pa55") && !journaled.contains("r-New-Pa55"), "no password journaled")
+            #expect(
+                journal.contains { $0.action == "account.add" } && journal.contains { $0.action == "account.update" })
+        }
+    }
+
     @Test("PATCH rotate_secret answers the new secret once; the old one is then refused 401, the new one accepted")
     func rotateSecret() async throws {
         try await EndToEnd.run(adminToken: Self.token) { run in

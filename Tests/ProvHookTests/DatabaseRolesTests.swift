@@ -33,9 +33,14 @@ struct DatabaseRolesTests {
             #expect(
                 try await self.failure(database, as: .auditor, "SELECT webhook_secret_sealed FROM tenants") == "42501")
             #expect(try await self.failure(database, as: .auditor, "SELECT * FROM tenants") == "42501")
+            #expect(
+                try await self.failure(database, as: .auditor, "SELECT password_sealed FROM redirect_accounts")
+                    == "42501")
+            #expect(try await self.failure(database, as: .auditor, "SELECT * FROM redirect_accounts") == "42501")
             for readable in [
                 "SELECT id, name, url_template, allow_bearer, removed_at, created_at, updated_at FROM tenants",
                 "SELECT * FROM journal", "SELECT * FROM journal_seals", "SELECT * FROM devices",
+                "SELECT name, username, url, concurrency FROM redirect_accounts", "SELECT account FROM tenants",
             ] {
                 #expect(try await self.failure(database, as: .auditor, readable) == nil, "\(readable)")
             }

@@ -103,6 +103,14 @@ struct RedirectAccountTests {
                     let ready = try await Self.get("http://127.0.0.1:\(serve!.ports.admin)/readyz")
                     return ready.status == 503 && ready.body.contains("account broken: rejected since")
                 }
+                let metrics = try await Self.get("http://127.0.0.1:\(serve!.ports.admin)/metrics").body
+                let rejected = [
+                    "broken": DeliveryOutcomeTests.sample(
+                        in: metrics, #"provhook_redirect_credentials_rejected{account="broken"}"#),
+                    "reseller-b": DeliveryOutcomeTests.sample(
+                        in: metrics, #"provhook_redirect_credentials_rejected{account="reseller-b"}"#),
+                ]
+                #expect(rejected == ["broken": 1, "reseller-b": 0], "the metrics name the failing account")
                 #expect(try await database.store.device(MACAddress("000413000C01")!)?.status == .pending)
                 #expect(await state.registration("000413000C01") == nil)
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import PostgresNIO
 import ProvHookCore
@@ -139,6 +140,9 @@ struct SecretKeyTests {
             let (_, secret) = try await database.store.addTenant(
                 id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
                 actor: "cli:test")
+            // A redirection account's password is sealed under the same key and rotated with the rest.
+            _ = try await database.store.addAccount(
+                name: "reseller", changes: AccountChanges(user: "r", password: .sealed("r-Pa55")), actor: "cli:test")
             let newKey = try SecretKeyFile.write()
             defer { try? FileManager.default.removeItem(atPath: newKey) }
             var cli = CommandLineRunner(environment: database.environment())
@@ -153,17 +157,31 @@ struct SecretKeyTests {
 
             cli.environment["PROVHOOK_PREVIOUS_SECRET_KEY_FILE"] = database.secretKeyFile
             result = try await cli.run(["tenant", "reseal"])
-            #expect(result.status == 0 && result.output.contains("re-sealed 1"), "\(result.error)")
+            #expect(result.status == 0 && result.output.contains("re-sealed 2"), "\(result.output)\(result.error)")
             result = try await cli.run(["tenant", "reseal"])
             #expect(result.status == 0 && result.output.contains("re-sealed 0"), "idempotent")
 
             let rotated = try RunningStore(
                 url: database.url, secrets: SecretKeyring(current: SecretKey(contentsOfFile: newKey)))
             #expect(try await rotated.store.credentials(tenantID: "acme")?.secret == secret)
+            let opened = try await rotated.store.accountCredentials().first { $0.name == "reseller" }?.password
+            #expect(opened == "r-Pa55", "the account's password opens under the new key")
             await rotated.stop()
             await #expect(throws: StoreError.self) { try await database.store.credentials(tenantID: "acme") }
+            await #expect(throws: StoreError.self) { try await database.store.accountCredentials() }
+            // Stored sealed: the password's bytes are nowhere in the row.
+            let stored = try await database.withConnection { connection -> [UInt8] in
+                let rows = try await connection.query(
+                    "SELECT password_sealed FROM redirect_accounts WHERE name = 'reseller'",
+                    logger: Logger(label: "test"))
+                for try await sealed in rows.decode(ByteBuffer.self) { return Array(sealed.readableBytesView) }
+                return []
+            }
+            #expect(!stored.isEmpty && !Data(stored).contains(Data("r-Pa55".utf8)))
             let journal = try await database.store.journal(JournalFilter(tenantID: "acme"))
             #expect(journal.contains { $0.action == "tenant.update" && $0.detail["secret_resealed_from"] != nil })
+            let accountRows = try await database.store.journal(JournalFilter(action: "account.update"))
+            #expect(accountRows.contains { $0.detail["password_resealed_from"] != nil })
         }
     }
 

@@ -120,7 +120,7 @@ let package = Package(
             dependencies: [
                 "Deadlines", "PBXDirectory", "SnomRedirect", "WebhookSignature", product("PostgresNIO"),
                 product("ServiceLifecycle"), product("Logging"), product("Metrics"), product("Prometheus"),
-                product("Crypto"), product("NIOCore"), product("CSV"),
+                product("Crypto"), product("NIOCore"), product("NIOPosix"), product("CSV"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedSQL"]

@@ -139,7 +139,9 @@ struct RedirectAccountTests {
                 // The operator gives provhook the new password while serve is down; serve resumes the move.
                 try await Self.expectOK(cli, ["account", "update", "reseller-b", "--password-file", files[3]])
                 serve = try await ServeProcess.start(environment: serveEnvironment)
-                try await eventually("the move resumed: every MAC under the new account only", within: .seconds(60)) {
+                // The account's waiting devices are due at once after its update; a call that SIGKILL cut short keeps
+                // its claim until the lease (120 s) ends, which is how a crash mid-call is recovered.
+                try await eventually("the move resumed: every MAC under the new account only", within: .seconds(180)) {
                     var owners: [String?] = []
                     for mac in macsA { owners.append(await state.registration(mac)?.owner) }
                     return owners == Array(repeating: Self.resellerUser, count: 3)

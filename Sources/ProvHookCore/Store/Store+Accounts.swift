@@ -175,6 +175,18 @@ extension Store {
             guard let row = rows.first else { throw StoreError.notFound("no account \(name.debugDescription)") }
             var detail = changes.journalDetail
             detail["account"] = .string(name)
+            // New settings may be what its waiting devices waited for (refused credentials, a wrong URL): they are
+            // due now rather than at the end of their backoff.
+            let due = try await connection.rows(
+                """
+                UPDATE devices SET next_attempt_at = now()
+                WHERE account = \(name) AND status = 'pending' AND next_attempt_at > now()
+                RETURNING mac
+                """, as: String.self, logger: logger)
+            if !due.isEmpty {
+                detail["devices_due_now"] = .int(Int64(due.count))
+                try await connection.query("SELECT pg_notify(\(Store.wakeChannel), '')", logger: logger)
+            }
             try await Self.appendJournal(
                 [
                     JournalEntry(

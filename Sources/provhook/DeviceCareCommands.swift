@@ -155,13 +155,9 @@ extension DeviceCommand {
                 // The installation's account from PROVHOOK_REDIRECT_*, as `provhook redirect` reads it.
                 try await RedirectOptions.parse([]).withClient { client in
                     let accounts = try await store.accountCredentials()
-                    let makeService: AccountServiceFactory = { account in
-                        if account.isDefault { return AccountService(service: client) }
-                        let made = try RedirectClient.withOwnPool(
-                            configuration: account.redirectConfiguration(base: client.configuration),
-                            logger: cliLogger())
-                        return AccountService(service: made.client, close: made.close)
-                    }
+                    let makeService = AccountService.factory(
+                        default: client, base: client.configuration,
+                        allowsHTTP: Settings().flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP"), logger: cliLogger())
                     for mac in macs {
                         guard let device = try await store.device(mac) else {
                             refused += 1

@@ -35,12 +35,9 @@ struct ReconcileCommand: AsyncParsableCommand {
         let (summary, calls): (Reconciler.Summary, Int) = try await self.database.withStore { store in
             try await self.redirect.withClient { client in
                 // Each account with its own credentials; `default` with the client the options made.
-                let makeService: AccountServiceFactory = { account in
-                    if account.isDefault { return AccountService(service: client) }
-                    let made = try RedirectClient.withOwnPool(
-                        configuration: account.redirectConfiguration(base: client.configuration), logger: cliLogger())
-                    return AccountService(service: made.client, close: made.close)
-                }
+                let makeService = AccountService.factory(
+                    default: client, base: client.configuration,
+                    allowsHTTP: Settings().flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP"), logger: cliLogger())
                 let many = try await store.accounts().count > 1
                 let summary = try await Reconciler.runPerAccount(
                     store: store, makeService: makeService, concurrency: client.configuration.maxConnections,

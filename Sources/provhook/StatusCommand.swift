@@ -102,16 +102,20 @@ struct StatusCommand: AsyncParsableCommand {
         var results: [String: (text: String, ok: Bool)] = [:]
         do {
             try await options.withClient { client in
+                let makeService = AccountService.factory(
+                    default: client, base: client.configuration,
+                    allowsHTTP: Settings().flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP"), logger: cliLogger())
                 for account in accounts {
-                    let configuration = account.redirectConfiguration(base: client.configuration)
+                    let endpoint = account.redirectConfiguration(base: client.configuration).endpoint
+                    var made: AccountService?
                     do {
-                        let made = try RedirectClient.withOwnPool(configuration: configuration, logger: cliLogger())
-                        defer { Task { await made.close() } }
-                        _ = try await made.client.checkPhone(Self.probeMAC)
-                        results[account.name] = ("ok: \(configuration.endpoint) accepts the credentials", true)
+                        made = try makeService(account)
+                        _ = try await made?.service.checkPhone(Self.probeMAC)
+                        results[account.name] = ("ok: \(endpoint) accepts the credentials", true)
                     } catch {
                         results[account.name] = ("\(error)", false)
                     }
+                    await made?.close?()
                 }
             }
         } catch {

@@ -19,6 +19,28 @@ public struct AccountService: Sendable {
 /// Makes the service an account's worker calls.
 public typealias AccountServiceFactory = @Sendable (AccountCredentials) throws -> AccountService
 
+extension AccountService {
+    /// The usual factory: `default` calls `defaultService`; every other account gets a redirection client with an
+    /// HTTP connection pool of its own, with its own user, password, URL, CA file and concurrency, and the
+    /// installation's settings (`base`) for what it does not set. An `http://` URL is refused unless `allowsHTTP`
+    /// (`PROVHOOK_REDIRECT_ALLOW_HTTP`), as for the installation's own: basic auth would send the password in clear.
+    public static func factory(
+        default defaultService: any RedirectService, base: RedirectConfiguration, allowsHTTP: Bool, logger: Logger
+    ) -> AccountServiceFactory {
+        { account in
+            if account.isDefault { return AccountService(service: defaultService) }
+            let settings = account.redirectConfiguration(base: base)
+            if settings.endpoint.lowercased().hasPrefix("http://"), !allowsHTTP {
+                throw StoreError.invalid(
+                    "the URL of account \(account.name) is http://, which would send its password in clear; use https://, or set PROVHOOK_REDIRECT_ALLOW_HTTP=1 for a local stand-in"
+                )
+            }
+            let (client, close) = try RedirectClient.withOwnPool(configuration: settings, logger: logger)
+            return AccountService(service: client, close: close)
+        }
+    }
+}
+
 /// One delivery worker per redirection account, each with its own service client (so its own HTTP connection pool),
 /// concurrency limit and health: an account whose credentials are refused, or whose endpoint is down, holds back only
 /// its own tenants' work.

@@ -61,18 +61,10 @@ public func buildApplication(
     let base = configuration.redirect
     let isDryRun = configuration.delivery.isDryRun
     let allowsHTTP = Settings().flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP")
+    let clients = AccountService.factory(default: redirect, base: base, allowsHTTP: allowsHTTP, logger: logger)
     let makeService: AccountServiceFactory = { account in
-        if account.isDefault { return AccountService(service: redirect) }
-        if isDryRun { return AccountService(service: DryRunRedirectService()) }
-        let settings = account.redirectConfiguration(base: base)
-        // As for PROVHOOK_REDIRECT_URL: basic auth over plain HTTP would send the account's password in clear.
-        if settings.endpoint.lowercased().hasPrefix("http://"), !allowsHTTP {
-            throw StoreError.invalid(
-                "the URL of account \(account.name) is http://, which would send its password in clear; use https://, or set PROVHOOK_REDIRECT_ALLOW_HTTP=1 for a local stand-in"
-            )
-        }
-        let (client, close) = try RedirectClient.withOwnPool(configuration: settings, logger: logger)
-        return AccountService(service: client, close: close)
+        if isDryRun, !account.isDefault { return AccountService(service: DryRunRedirectService()) }
+        return try clients(account)
     }
     let delivery = AccountDelivery(
         store: store, configuration: configuration.delivery, metrics: metrics, listenURL: configuration.database,

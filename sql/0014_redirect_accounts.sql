@@ -51,6 +51,12 @@ COMMENT ON COLUMN devices.move_to IS 'set while the MAC moves to another of our 
 DROP INDEX devices_due_by_tenant;
 CREATE INDEX devices_due_by_account ON devices (account, tenant_id, next_attempt_at) WHERE status = 'pending';
 
+-- Whether an account of ours may hold a device's MAC at the service: unless it is deregistered (or was never sent,
+-- skipped) with no move under way. Such a device simply takes another account; any other moves.
+CREATE FUNCTION device_may_be_held(status text, move_to text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT NOT (status IN ('deregistered', 'skipped') AND move_to IS NULL) $$;
+
 -- A new device takes its tenant's account. A device that passes to a tenant of another account (a deregistered MAC
 -- taken over) takes the new account at once if no account of ours may still hold it, and moves otherwise.
 CREATE FUNCTION devices_follow_tenant_account() RETURNS trigger
@@ -66,7 +72,7 @@ BEGIN
         NEW.account := wanted;
         NEW.move_to := NULL;
     ELSIF NEW.tenant_id IS DISTINCT FROM OLD.tenant_id AND wanted IS DISTINCT FROM coalesce(OLD.move_to, OLD.account) THEN
-        IF OLD.status IN ('deregistered', 'skipped') AND OLD.move_to IS NULL THEN
+        IF NOT device_may_be_held(OLD.status, OLD.move_to) THEN
             NEW.account := wanted;
             NEW.move_to := NULL;
         ELSIF wanted = OLD.account THEN

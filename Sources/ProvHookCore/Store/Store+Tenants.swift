@@ -231,15 +231,15 @@ extension Store {
         try await connection.query("LOCK TABLE devices IN SHARE ROW EXCLUSIVE MODE", logger: logger)
         let moved = try await connection.rows(
             """
-            WITH changed AS (
+            WITH targets AS (
+                SELECT mac, device_may_be_held(status, move_to) AS held FROM devices
+                WHERE tenant_id = \(tenantID) AND coalesce(move_to, account) <> \(account)
+            ), changed AS (
                 UPDATE devices d SET
-                    account = CASE WHEN d.status IN ('deregistered', 'skipped') AND d.move_to IS NULL
-                        THEN \(account) ELSE d.account END,
-                    move_to = CASE WHEN (d.status IN ('deregistered', 'skipped') AND d.move_to IS NULL)
-                        OR d.account = \(account) THEN NULL ELSE \(account) END,
-                    generation = CASE WHEN d.status IN ('deregistered', 'skipped') AND d.move_to IS NULL
-                        THEN d.generation ELSE d.generation + 1 END
-                WHERE d.tenant_id = \(tenantID) AND coalesce(d.move_to, d.account) <> \(account)
+                    account = CASE WHEN t.held THEN d.account ELSE \(account) END,
+                    move_to = CASE WHEN t.held AND d.account <> \(account) THEN \(account) END,
+                    generation = d.generation + CASE WHEN t.held THEN 1 ELSE 0 END
+                FROM targets t WHERE d.mac = t.mac
                 RETURNING d.mac, d.account, d.move_to, d.generation, d.status
             )
             SELECT mac, account, move_to, generation FROM changed WHERE status = 'pending'

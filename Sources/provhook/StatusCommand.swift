@@ -159,9 +159,10 @@ struct StatusCommand: AsyncParsableCommand {
                     } ?? "never sealed (provhook journal seal, or serve seals it)")
             ),
         ]
-        for (name, check) in report.accounts.sorted(by: { $0.key < $1.key }) {
-            lines.insert(("account \(name)", check.hasPrefix("ok:") ? check : "FAILING: \(check)"), at: 2)
-        }
+        lines.insert(
+            contentsOf: report.accounts.sorted { $0.key < $1.key }.map { name, check in
+                ("account \(name)", check.hasPrefix("ok:") ? check : "FAILING: \(check)")
+            }, at: 2)
         for source in fleet.sources {
             lines.append(
                 (

@@ -154,43 +154,63 @@ extension DeviceCommand {
             try await self.database.withStore { store in
                 // The installation's account from PROVHOOK_REDIRECT_*, as `provhook redirect` reads it.
                 try await RedirectOptions.parse([]).withClient { client in
-                    let accounts = try await store.accountCredentials()
                     let makeService = AccountService.factory(
                         default: client, base: client.configuration,
                         allowsHTTP: Settings().flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP"), logger: cliLogger())
-                    for mac in macs {
-                        guard let device = try await store.device(mac) else {
-                            refused += 1
-                            FileHandle.standardError.write(
-                                Data("refused \(mac): provhook does not know this MAC\n".utf8))
-                            continue
+                    // Each account's client is made once, for all the MACs, and closed at the end.
+                    var made: [(name: String, service: AccountService)] = []
+                    func closeAll() async { for (_, service) in made { await service.close?() } }
+                    do {
+                        for account in try await store.accountCredentials() {
+                            made.append((account.name, try makeService(account)))
                         }
-                        guard
-                            let holder = try await Reconciler.holdingAccount(
-                                of: mac, except: device.account, accounts: accounts, makeService: makeService)
-                        else {
-                            refused += 1
-                            FileHandle.standardError.write(
-                                Data(
-                                    "refused \(mac): no other account of ours holds it; another Snom account does, which must deregister it (then: provhook device retry \(mac))\n"
-                                        .utf8))
-                            continue
-                        }
-                        if self.dryRun {
-                            print("\(mac): would move from account \(holder) to account \(device.account) (dry run)")
-                            continue
-                        }
-                        let queued = try await store.queueMove(
-                            mac, from: holder, actor: cliActor,
-                            detail: ["reason": .string("device retry --move: account \(holder) holds it")])
-                        print(
-                            queued == nil
-                                ? "\(mac): already moving or skipped; nothing queued"
-                                : "\(mac): moving from account \(holder) to account \(device.account)")
+                        try await self.move(macs, store: store, services: made, refused: &refused)
+                    } catch {
+                        await closeAll()
+                        throw error
                     }
+                    await closeAll()
                 }
             }
             if refused > 0 { throw ExitCode(1) }
+        }
+
+        /// Queues the move of each MAC from the account of ours that holds it; counts the MACs refused.
+        func move(
+            _ macs: [MACAddress], store: Store, services made: [(name: String, service: AccountService)],
+            refused: inout Int
+        ) async throws {
+            let services = made.map { (name: $0.name, service: $0.service.service) }
+            for mac in macs {
+                guard let device = try await store.device(mac) else {
+                    refused += 1
+                    FileHandle.standardError.write(
+                        Data("refused \(mac): provhook does not know this MAC\n".utf8))
+                    continue
+                }
+                guard
+                    let holder = try await Reconciler.holdingAccount(
+                        of: mac, except: device.account, services: services)
+                else {
+                    refused += 1
+                    FileHandle.standardError.write(
+                        Data(
+                            "refused \(mac): no other account of ours holds it; another Snom account does, which must deregister it (then: provhook device retry \(mac))\n"
+                                .utf8))
+                    continue
+                }
+                if self.dryRun {
+                    print("\(mac): would move from account \(holder) to account \(device.account) (dry run)")
+                    continue
+                }
+                let queued = try await store.queueMove(
+                    mac, from: holder, actor: cliActor,
+                    detail: ["reason": .string("device retry --move: account \(holder) holds it")])
+                print(
+                    queued == nil
+                        ? "\(mac): already moving or skipped; nothing queued"
+                        : "\(mac): moving from account \(holder) to account \(device.account)")
+            }
         }
     }
 

@@ -49,7 +49,7 @@ struct ReconcileCommand: AsyncParsableCommand {
                 }
                 var calls = 0
                 if !self.dryRun, self.apply > 0, summary.findings.contains(where: { $0.action == .queued }) {
-                    calls = try await Delivery.drainPerAccount(
+                    calls = try await AccountDelivery.drain(
                         store: store, makeService: makeService,
                         configuration: DeliveryConfiguration(
                             concurrency: client.configuration.maxConnections,

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresNIO
 import ServiceLifecycle
 import SnomRedirect
 import Synchronization
@@ -64,7 +65,6 @@ public final class AccountDelivery: NamedService {
     private struct Running: Sendable {
         var credentials: AccountCredentials
         var worker: DeliveryWorker
-        var close: (@Sendable () async -> Void)?
     }
 
     public init(
@@ -94,7 +94,7 @@ public final class AccountDelivery: NamedService {
             // Unstructured, so that it can be cancelled alone: the workers' calls in flight must finish.
             let listener = self.listenURL.map { url in
                 Task {
-                    await DeliveryWorker.listenForNotifications(
+                    await Self.listenForNotifications(
                         url, signal: self.signal, stopped: stopped, logger: self.logger)
                 }
             }
@@ -154,11 +154,10 @@ public final class AccountDelivery: NamedService {
             let signal = WorkSignal()
             let worker = DeliveryWorker(
                 store: self.store, account: credentials.name, redirect: made.service, configuration: configuration,
-                signal: signal, metrics: self.metrics, health: health, listenURL: nil, wakeAll: self.signal,
-                logger: self.logger)
+                signal: signal, metrics: self.metrics, health: health, wakeAll: self.signal, logger: self.logger)
             self.signal.relay(to: signal)
             self.running.withLock {
-                $0[credentials.name] = Running(credentials: credentials, worker: worker, close: made.close)
+                $0[credentials.name] = Running(credentials: credentials, worker: worker)
             }
             self.logger.debug(
                 "starting the delivery worker of an account",
@@ -174,11 +173,66 @@ public final class AccountDelivery: NamedService {
     private func stopAll() {
         for running in self.running.withLock({ Array($0.values) }) { running.worker.signal.stop() }
     }
-}
 
-extension AccountCredentials: Equatable {
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.name == rhs.name && lhs.user == rhs.user && lhs.password == rhs.password && lhs.url == rhs.url
-            && lhs.caFile == rhs.caFile && lhs.concurrency == rhs.concurrency
+    /// LISTENs for NOTIFY from other processes (and the CLI), waking `signal` for each, until `stopped` is stopped
+    /// or the task is cancelled; reconnects after failures.
+    private static func listenForNotifications(
+        _ url: DatabaseURL, signal: WorkSignal, stopped: WorkSignal, logger: Logger
+    ) async {
+        var delay = Duration.seconds(1)
+        while !Task.isCancelled && !stopped.isStopped {
+            do {
+                try await Database.withConnection(url, timeout: .seconds(5), logger: logger) { connection in
+                    try await connection.listen(on: Store.wakeChannel) { notifications in
+                        delay = .seconds(1)
+                        // Something may have been queued while we were not listening.
+                        signal.wake()
+                        for try await _ in notifications { signal.wake() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("LISTEN connection lost; reconnecting", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(30))
+        }
+    }
+
+    /// Applies the due work of every redirection account here, each with its own service and all at once, until
+    /// nothing is due or `limit` passes; returns the calls made. `reconcile --apply` uses it, so that its fixes are
+    /// applied even when no `serve` runs. It claims like any worker, so it is safe while `serve` runs too.
+    public static func drain(
+        store: Store, makeService: AccountServiceFactory, configuration: DeliveryConfiguration, limit: Duration,
+        logger: Logger
+    ) async throws -> Int {
+        let accounts = try await store.accountCredentials()
+        var made: [(AccountCredentials, AccountService)] = []
+        for account in accounts {
+            do {
+                made.append((account, try makeService(account)))
+            } catch {
+                logger.error(
+                    "cannot make the redirection client of an account; its work waits",
+                    metadata: ["account": "\(account.name)", "error": "\(error)"])
+            }
+        }
+        let metrics = ProvHookMetrics()
+        return await withTaskGroup(of: Int.self) { group in
+            for (account, service) in made {
+                var configuration = configuration
+                if let concurrency = account.concurrency { configuration.concurrency = concurrency }
+                group.addTask {
+                    let worker = DeliveryWorker(
+                        store: store, account: account.name, redirect: service.service, configuration: configuration,
+                        signal: WorkSignal(), metrics: metrics,
+                        health: ServiceHealth(metrics: metrics, account: account.name), logger: logger)
+                    let calls = await worker.drain(limit: limit)
+                    await service.close?()
+                    return calls
+                }
+            }
+            return await group.reduce(0, +)
+        }
     }
 }

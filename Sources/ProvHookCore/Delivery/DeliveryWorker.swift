@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import PostgresNIO
-import ServiceLifecycle
 import SnomRedirect
 
 /// Applies each device's desired state at the redirection service.
@@ -9,7 +8,7 @@ import SnomRedirect
 /// It claims due devices with `FOR UPDATE SKIP LOCKED` and a lease, calls the service outside any transaction
 /// with bounded concurrency, and writes each outcome guarded by the claimed generation. It sleeps until a commit
 /// wakes it (in-process, or by NOTIFY from other processes) or until the next retry is due.
-public struct DeliveryWorker: NamedService {
+public struct DeliveryWorker: Sendable {
     let store: Store
     /// The redirection account whose devices this worker applies; each account has its own worker.
     let account: String
@@ -21,17 +20,15 @@ public struct DeliveryWorker: NamedService {
     let metrics: ProvHookMetrics
     /// What the calls teach about the service, for `/readyz`.
     let health: ServiceHealth
-    /// Where to LISTEN for other processes' NOTIFY; nil disables it.
-    let listenURL: DatabaseURL?
     /// Wakes every account's worker: a move's first step makes work for another account.
     let wakeAll: WorkSignal?
     let logger: Logger
 
-    /// Made by `Delivery`, which wires the worker for `serve` and reconcile alike.
+    /// Made by `AccountDelivery`, for `serve` (one worker per account) and for `reconcile --apply` alike.
     init(
         store: Store, account: String = RedirectAccount.defaultName, redirect: any RedirectService,
         configuration: DeliveryConfiguration, signal: WorkSignal, metrics: ProvHookMetrics, health: ServiceHealth,
-        listenURL: DatabaseURL?, wakeAll: WorkSignal? = nil, logger: Logger
+        wakeAll: WorkSignal? = nil, logger: Logger
     ) {
         self.store = store
         self.account = account
@@ -41,26 +38,7 @@ public struct DeliveryWorker: NamedService {
         self.signal = signal
         self.metrics = metrics
         self.health = health
-        self.listenURL = listenURL
         self.logger = logger
-    }
-
-    public func run() async throws {
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                if let listenURL = self.listenURL {
-                    group.addTask {
-                        await Self.listenForNotifications(
-                            listenURL, signal: self.signal, stopped: self.signal, logger: self.logger)
-                    }
-                }
-                await self.deliver()
-                group.cancelAll()
-            }
-        } onGracefulShutdown: {
-            self.signal.stop()
-        }
-        self.logger.info("delivery worker stopped", metadata: ["account": "\(self.account)"])
     }
 
     /// When the delivery loop stops claiming new work.
@@ -377,30 +355,5 @@ public struct DeliveryWorker: NamedService {
         }
         outcome.journal.detail = detail
         return outcome
-    }
-
-    /// LISTENs for NOTIFY from other processes (and the CLI), waking `signal` for each, until `stopped` is stopped
-    /// or the task is cancelled; reconnects after failures.
-    static func listenForNotifications(
-        _ url: DatabaseURL, signal: WorkSignal, stopped: WorkSignal, logger: Logger
-    ) async {
-        var delay = Duration.seconds(1)
-        while !Task.isCancelled && !stopped.isStopped {
-            do {
-                try await Database.withConnection(url, timeout: .seconds(5), logger: logger) { connection in
-                    try await connection.listen(on: Store.wakeChannel) { notifications in
-                        delay = .seconds(1)
-                        // Something may have been queued while we were not listening.
-                        signal.wake()
-                        for try await _ in notifications { signal.wake() }
-                    }
-                }
-            } catch {
-                if Task.isCancelled { return }
-                logger.debug("LISTEN connection lost; reconnecting", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(30))
-        }
     }
 }

@@ -105,7 +105,7 @@ public enum AccountPassword: Sendable {
 }
 
 /// An account with its password opened: what `serve`, `reconcile` and `status` need to call the service with it.
-public struct AccountCredentials: Sendable {
+public struct AccountCredentials: Sendable, Equatable {
     public var name: String
     /// Nil for `default`, whose credentials come from the environment.
     public var user: String?

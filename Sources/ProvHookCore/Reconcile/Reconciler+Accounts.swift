@@ -54,61 +54,16 @@ extension Reconciler {
     }
 }
 
-extension Delivery {
-    /// Applies the due work of every redirection account here, each with its own service and all at once, until
-    /// nothing is due or `limit` passes; returns the calls made. `reconcile --apply` uses it, so that its fixes are
-    /// applied even when no `serve` runs.
-    public static func drainPerAccount(
-        store: Store, makeService: AccountServiceFactory, configuration: DeliveryConfiguration, limit: Duration,
-        logger: Logger
-    ) async throws -> Int {
-        let accounts = try await store.accountCredentials()
-        var made: [(AccountCredentials, AccountService)] = []
-        for account in accounts {
-            do {
-                made.append((account, try makeService(account)))
-            } catch {
-                logger.error(
-                    "cannot make the redirection client of an account; its work waits",
-                    metadata: ["account": "\(account.name)", "error": "\(error)"])
-            }
-        }
-        return await withTaskGroup(of: Int.self) { group in
-            for (account, service) in made {
-                var configuration = configuration
-                if let concurrency = account.concurrency { configuration.concurrency = concurrency }
-                group.addTask {
-                    let delivery = Delivery(
-                        store: store, account: account.name, redirect: service.service, configuration: configuration,
-                        metrics: ProvHookMetrics(), listenURL: nil, logger: logger)
-                    let calls = await delivery.worker.drain(limit: limit)
-                    await service.close?()
-                    return calls
-                }
-            }
-            return await group.reduce(0, +)
-        }
-    }
-}
-
 extension Reconciler {
     /// Which of our redirection accounts, other than `except`, holds `mac` at the service: each is asked with
     /// `checkPhone`, which answers `Ok` only to the account that holds the MAC. Nil when none of ours does (then the
     /// MAC belongs to someone else). A failed check is an error: the answer must not be guessed.
+    /// - Parameter services: our accounts' services, by name, made once for all the MACs asked about.
     public static func holdingAccount(
-        of mac: MACAddress, except: String, accounts: [AccountCredentials], makeService: AccountServiceFactory
+        of mac: MACAddress, except: String, services: [(name: String, service: any RedirectService)]
     ) async throws -> String? {
-        for account in accounts where account.name != except {
-            let made = try makeService(account)
-            let answer: RedirectOutcome
-            do {
-                answer = try await made.service.checkPhone(mac)
-            } catch {
-                await made.close?()
-                throw error
-            }
-            await made.close?()
-            if case .ok = answer { return account.name }
+        for (name, service) in services where name != except {
+            if case .ok = try await service.checkPhone(mac) { return name }
         }
         return nil
     }

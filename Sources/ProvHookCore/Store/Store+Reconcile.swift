@@ -119,11 +119,6 @@ extension Store {
         }
     }
 
-    /// Every MAC the database knows, in any state.
-    public func knownMACs() async throws(StoreError) -> Set<String> {
-        Set(try await self.knownMACAccounts().keys)
-    }
-
     /// Every MAC the database knows, with the account that holds it or should (the one its next call is made with).
     public func knownMACAccounts() async throws(StoreError) -> [String: String] {
         Dictionary(

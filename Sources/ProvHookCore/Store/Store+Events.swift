@@ -63,8 +63,10 @@ extension Store {
         }
     }
 
-    /// Records an event of one change in one round trip (`record_event` in sql/), outside any transaction; nil when
-    /// the database answers that the event needs the full transaction, having written nothing.
+    /// Records an event of one change with the events that arrive together with it, in one round trip and one
+    /// COMMIT (`GroupCommit`, `record_events` in sql/); nil when the event must be recorded by the full transaction,
+    /// having written nothing: the database answers that it needs it, or the event collided with a concurrent one,
+    /// or the database refused it (the full transaction then explains the refusal).
     ///
     /// The procedure commits before it answers. A plain `SELECT ingest_event(…)` would not do: PostgreSQL commits
     /// a statement sent outside a transaction only at the protocol's Sync, after the rows have gone out, and
@@ -78,23 +80,20 @@ extension Store {
         var entry = JournalEntry.eventAccepted(
             change, type: type, generation: 0, url: nil, tenantID: tenantID, actor: actor, eventID: eventID)
         entry.detail["generation"] = nil
-        let detail = JSONValue.encodeObject(entry.detail)
-        let (action, outcome) = (entry.action, entry.outcome)
-        let logger = self.logger
-        let answer = try await self.withLease("recording the event") { connection in
-            try await connection.rows(
-                """
-                CALL record_event(
-                    \(tenantID), \(eventID), \(type.rawValue), \(payloadText)::jsonb, \(change.mac.canonical),
-                    \(change.desired.rawValue), \(change.deviceID), \(change.extensionNumber), \(change.model),
-                    \(change.isSkipped), \(source), \(actor), \(action), \(outcome), \(detail)::jsonb, NULL)
-                """, as: String.self, logger: logger
-            ).first
-        }
-        switch answer {
-        case "accepted": return .accepted(queued: !change.isSkipped)
-        case "duplicate": return .duplicate
-        default: return nil
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        // ingest_event's arguments, named as record_events reads them.
+        let arguments = JSONValue.encodeObject([
+            "tenant": .string(tenantID), "event": .string(eventID), "type": .string(type.rawValue),
+            "payload": .string(payloadText), "mac": .string(change.mac.canonical),
+            "desired": .string(change.desired.rawValue), "device_id": text(change.deviceID),
+            "extension": text(change.extensionNumber), "model": text(change.model), "skipped": .bool(change.isSkipped),
+            "source": text(source), "actor": .string(actor), "action": .string(entry.action),
+            "outcome": .string(entry.outcome), "detail": .object(entry.detail),
+        ])
+        switch try await self.groupCommit.record(arguments, store: self) {
+        case .accepted: return .accepted(queued: !change.isSkipped)
+        case .duplicate: return .duplicate
+        case .alone: return nil
         }
     }
 

@@ -18,11 +18,16 @@ public struct Store: Sendable {
     let deadline: Duration
     /// Seals and opens tenants' webhook secrets; nil for the commands that never touch one.
     let secrets: SecretKeyring?
+    /// Records the one-MAC events that arrive together in one call and one COMMIT; shared by copies of this store.
+    let groupCommit: GroupCommit
 
+    /// - Parameter ingestBatch: the most one-MAC events recorded in one call and one COMMIT; 1 commits each alone.
     public init(
-        client: PostgresClient, logger: Logger, deadline: Duration = .seconds(10), secrets: SecretKeyring? = nil
+        client: PostgresClient, logger: Logger, deadline: Duration = .seconds(10), secrets: SecretKeyring? = nil,
+        ingestBatch: Int = GroupCommit.defaultMaxBatch
     ) {
         self.client = client
+        self.groupCommit = GroupCommit(maxBatch: ingestBatch)
         self.secrets = secrets
         self.logger = logger.forPostgres
         self.deadline = deadline

@@ -43,7 +43,8 @@ public func buildApplication(
             maxConnections: configuration.databasePoolSize, lockTimeout: configuration.databaseDeadline),
         backgroundLogger: logger.forPostgres)
     let store = Store(
-        client: postgres, logger: logger, deadline: configuration.databaseDeadline, secrets: configuration.secrets)
+        client: postgres, logger: logger, deadline: configuration.databaseDeadline, secrets: configuration.secrets,
+        ingestBatch: configuration.ingestBatch)
     var services: [any Service] = [postgres]
 
     let redirect: any RedirectService

@@ -10,6 +10,9 @@ public struct ServeConfiguration: Sendable {
     public var databasePoolSize: Int
     /// The longest a database operation may take before the webhook answers 503.
     public var databaseDeadline: Duration
+    /// The most one-MAC events recorded in one call and one COMMIT (`PROVHOOK_INGEST_BATCH`); 1 commits each
+    /// event alone.
+    public var ingestBatch: Int
     /// The webhook listener's address (`PROVHOOK_LISTEN`): webhooks and `/healthz` only.
     public var host: String
     public var port: Int
@@ -38,7 +41,8 @@ public struct ServeConfiguration: Sendable {
 
     public init(
         database: DatabaseURL, databasePoolSize: Int = 16, databaseDeadline: Duration = .seconds(5),
-        host: String = "127.0.0.1", port: Int = 8080, adminHost: String = "127.0.0.1", adminPort: Int = 9090,
+        ingestBatch: Int = GroupCommit.defaultMaxBatch, host: String = "127.0.0.1", port: Int = 8080,
+        adminHost: String = "127.0.0.1", adminPort: Int = 9090,
         tls: TLSFiles? = nil, redirect: RedirectConfiguration, delivery: DeliveryConfiguration,
         vendors: VendorFilter = VendorFilter(),
         logLevel: Logger.Level = .info, logFormat: String = "text", adminToken: String? = nil,
@@ -51,6 +55,7 @@ public struct ServeConfiguration: Sendable {
         self.database = database
         self.databasePoolSize = databasePoolSize
         self.databaseDeadline = databaseDeadline
+        self.ingestBatch = ingestBatch
         self.host = host
         self.port = port
         self.adminHost = adminHost
@@ -153,6 +158,8 @@ extension Settings {
             databasePoolSize: try self.integer(nil, "PROVHOOK_DATABASE_POOL", default: 16, in: 2...200),
             databaseDeadline: .milliseconds(
                 try self.integer(nil, "PROVHOOK_DATABASE_TIMEOUT_MS", default: 5000, in: 100...600_000)),
+            ingestBatch: try self.integer(
+                nil, "PROVHOOK_INGEST_BATCH", default: GroupCommit.defaultMaxBatch, in: 1...GroupCommit.maxBatch),
             host: host, port: port, adminHost: adminHost, adminPort: adminPort, tls: tls, redirect: redirect,
             delivery: delivery, vendors: vendors, logLevel: level,
             logFormat: format, adminToken: adminToken,

@@ -1,0 +1,141 @@
+import PostgresNIO
+import Synchronization
+
+/// Group commit for one-MAC events: the events that arrive while earlier ones are being recorded wait, and go
+/// together into the next call of `record_events` (sql/0015_group_commit.sql), one round trip and one COMMIT for
+/// all of them. Each caller is answered only after the COMMIT that holds its event.
+///
+/// An event alone, as at low load, is recorded at once: a batch never waits to fill. At most `maxRunning` batches
+/// are in flight; the caller that starts a batch records it on its own task, then hands the turn to the first
+/// waiting caller, so that no caller's answer waits for another's batch.
+///
+/// Each event runs in its own subtransaction, so one the database refuses (or that collides with a concurrent
+/// event) leaves the others committed; its caller is told to record it alone, the path that explains a refusal.
+public final class GroupCommit: Sendable {
+    /// The most events in one call that may be asked for. PostgreSQL tracks 64 subtransactions per backend before
+    /// snapshots that see it get slower; a batch stays below that.
+    public static let maxBatch = 63
+    /// The most events in one call unless asked otherwise.
+    public static let defaultMaxBatch = 32
+    /// The most batches in flight at once. Two cores gain nothing from more; more would spread the events thinner.
+    static let maxRunning = 2
+
+    /// What became of one event in a batch.
+    enum Outcome: Sendable, Equatable {
+        /// Committed, with the other events of its batch.
+        case accepted
+        /// Its event id was recorded before.
+        case duplicate
+        /// Nothing was written; record the event alone (it needs the full transaction, collided with a concurrent
+        /// event, or was refused and deserves its precise rejection).
+        case alone
+    }
+
+    private enum Turn {
+        case answered(Result<Outcome, any Error>)
+        case lead
+    }
+
+    private struct Waiter {
+        let event: String
+        let continuation: CheckedContinuation<Turn, Never>
+    }
+
+    private struct State {
+        var waiting: [Waiter] = []
+        var running = 0
+        var largestBatch = 0
+    }
+
+    private let state = Mutex(State())
+    /// The most events in one call, from 1 (each event alone) to `maxBatch`.
+    let batchLimit: Int
+
+    init(maxBatch: Int) {
+        self.batchLimit = min(max(maxBatch, 1), Self.maxBatch)
+    }
+
+    /// The most events recorded in one call so far.
+    var largestBatch: Int { self.state.withLock { $0.largestBatch } }
+
+    /// Records `event` (the JSON text of `ingest_event`'s arguments, see `Store.ingestInOneCall`) with whichever
+    /// events come together with it.
+    func record(_ event: String, store: Store) async throws -> Outcome {
+        // The common case at low load leads at once, without suspending: a continuation resumed at once would still
+        // go through the executor, a thread wake-up per event.
+        if self.state.withLock({ Self.takeSlot(&$0) }) {
+            return try await self.lead(with: event, store: store)
+        }
+        let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
+            let leads = self.state.withLock { state in
+                // A batch may have ended since the check above.
+                if Self.takeSlot(&state) { return true }
+                state.waiting.append(Waiter(event: event, continuation: continuation))
+                return false
+            }
+            if leads { continuation.resume(returning: .lead) }
+        }
+        switch turn {
+        case .answered(let result):
+            return try result.get()
+        case .lead:
+            return try await self.lead(with: event, store: store)
+        }
+    }
+
+    /// Takes one of the `maxRunning` slots if one is free.
+    private static func takeSlot(_ state: inout State) -> Bool {
+        guard state.running < Self.maxRunning else { return false }
+        state.running += 1
+        return true
+    }
+
+    /// Records a batch of `event` and the events waiting, answers the others, and passes the turn on.
+    private func lead(with event: String, store: Store) async throws -> Outcome {
+        let others = self.state.withLock { state in
+            let count = min(self.batchLimit - 1, state.waiting.count)
+            state.largestBatch = max(state.largestBatch, count + 1)
+            defer { state.waiting.removeFirst(count) }
+            return Array(state.waiting.prefix(count))
+        }
+        let results = await Self.run([event] + others.map(\.event), store: store)
+        let next = self.state.withLock { state -> Waiter? in
+            guard !state.waiting.isEmpty else {
+                state.running -= 1
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        for (waiter, result) in zip(others, results.dropFirst()) {
+            waiter.continuation.resume(returning: .answered(result))
+        }
+        next?.continuation.resume(returning: .lead)
+        return try results[0].get()
+    }
+
+    /// One call of `record_events`, and each event's result.
+    private static func run(_ events: [String], store: Store) async -> [Result<Outcome, any Error>] {
+        let logger = store.logger
+        do {
+            let outcomes = try await store.withLease("recording events") { connection in
+                try await connection.rows("CALL record_events(\(events), NULL)", as: [String].self, logger: logger)
+                    .first
+            }
+            guard let outcomes, outcomes.count == events.count else {
+                throw DatabaseError(context: "recording events", reason: "record_events answered for other events")
+            }
+            return outcomes.map { outcome in
+                switch outcome {
+                case "accepted": .success(.accepted)
+                case "duplicate": .success(.duplicate)
+                default: .success(.alone)
+                }
+            }
+        } catch {
+            // A refusal of the call as a whole (or a leader's task cancelled before its lease began) wrote nothing:
+            // each event is recorded alone. An unreachable database fails every event, as it would have alone.
+            let refusedWhole = error is CancellationError || DatabaseError("recording events", error).sqlState != nil
+            return Array(repeating: refusedWhole ? .success(.alone) : .failure(error), count: events.count)
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import EventSources
+import Foundation
+import PostgresNIO
+import ProvHookTestSupport
+import Testing
+
+@testable import ProvHookCore
+
+@Suite("Group commit: events recorded together, each refused or committed on its own")
+struct GroupCommitTests {
+    let template = try! URLTemplate("https://prov.example.com/<mac>.xml")
+
+    /// `ingest_event`'s arguments for a device.added of `mac`, as `Store.ingestInOneCall` writes them.
+    func arguments(_ mac: String, event: String, deviceID: String? = nil) -> String {
+        var payload: [String: JSONValue] = ["type": "device.added", "mac": .string(mac)]
+        payload["device_id"] = deviceID.map(JSONValue.string)
+        return JSONValue.encodeObject([
+            "tenant": "t1", "event": .string(event), "type": "device.added",
+            "payload": .string(JSONValue.encodeObject(payload)), "mac": .string(mac), "desired": "registered",
+            "device_id": deviceID.map(JSONValue.string) ?? .null, "extension": .null, "model": .null,
+            "skipped": false, "source": .null, "actor": "webhook:test", "action": "event.device.added",
+            "outcome": "accepted", "detail": .object(["desired": "registered"]),
+        ])
+    }
+
+    @Test("record_events commits the good events of a call and none of a refused one, and answers for each in order")
+    func oneCall() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            _ = try await store.addTenant(
+                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            let events = [
+                self.arguments("000413000001", event: "e1"),
+                // PostgreSQL cannot store U+0000 in jsonb: refused, and recorded alone it gets its precise rejection.
+                self.arguments("000413000002", event: "e2", deviceID: "a\u{0}b"),
+                self.arguments("000413000003", event: "e3"),
+                self.arguments("000413000001", event: "e1"),
+                "not JSON",
+            ]
+            let outcomes = try await store.client.withConnection { connection in
+                try await connection.query("CALL record_events(\(events), NULL)", logger: TestDatabase.logger)
+                    .collect().first?.decode([String].self)
+            }
+            #expect(outcomes == ["accepted", "refused", "accepted", "duplicate", "refused"])
+            #expect(try await store.devices().map(\.mac).sorted() == ["000413000001", "000413000003"])
+            let accepted = try await store.journal(JournalFilter(action: "event.device.added"))
+            #expect(accepted.map(\.eventID) == ["e1", "e3"])
+            #expect(accepted.allSatisfy { $0.detail["generation"] == 1 && $0.detail["url"] != nil })
+            let keys = try await store.client.withConnection { connection in
+                try await connection.query(
+                    "SELECT webhook_id FROM webhook_events ORDER BY 1", logger: TestDatabase.logger
+                )
+                .collect().map { try $0.decode(String.self) }
+            }
+            #expect(keys == ["e1", "e3"])
+        }
+    }
+
+    @Test("concurrent webhooks share calls; a refused one among them gets its rejection and harms none of the others")
+    func concurrentEvents() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            _ = try await store.addTenant(
+                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            let bodies = (0..<64).map { index in
+                index % 16 == 5
+                    ? #"{"type":"device.added","mac":"\#(String(format: "0004130100%02X", index))","device_id":"a\u0000b"}"#
+                    : #"{"type":"device.added","mac":"\#(String(format: "0004130100%02X", index))"}"#
+            }
+            let results = try await withThrowingTaskGroup(of: (Int, IngestResult).self) { group in
+                for (index, body) in bodies.enumerated() {
+                    let payload = Array(body.utf8)
+                    let event = try NativeWebhookSource.parse(payload)
+                    group.addTask {
+                        let result = try await store.ingest(
+                            event, tenantID: "t1", eventID: "msg_\(index)", payload: payload, actor: "webhook:test",
+                            planner: EventPlanner())
+                        return (index, result)
+                    }
+                }
+                return try await group.reduce(into: [Int: IngestResult]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(store.groupCommit.largestBatch > 1, "the events were recorded together")
+            let refused = Set(results.filter { if case .rejected = $0.value { true } else { false } }.keys)
+            #expect(refused == [5, 21, 37, 53])
+            #expect(
+                results.values.allSatisfy { result in
+                    switch result {
+                    case .accepted(queued: true): true
+                    case .rejected(let rejection): rejection.code == "invalid_json"
+                    default: false
+                    }
+                })
+            #expect(try await store.devices().count == 60)
+            #expect(try await store.journal(JournalFilter(action: "event.device.added")).count == 60)
+            #expect(try await store.journal(JournalFilter(action: "event.rejected")).count == 4)
+        }
+    }
+}

@@ -174,6 +174,34 @@ struct EndToEndTests {
         }
     }
 
+    @Test("cached credentials never record an event: a rotated secret and a removed tenant take effect at once")
+    func cachedCredentials() async throws {
+        try await EndToEnd.run { run in
+            // The first event leaves the tenant's credentials in the listener's cache.
+            #expect(try await run.send(#"{"type":"device.added","mac":"000413000401"}"#).status == 202)
+            // Changed by another process, as the CLI does: the listener hears nothing of it.
+            let update = try await run.store.updateTenant(id: EndToEnd.tenant, rotateSecret: true, actor: "cli:test")
+            // Never through #require, which would print the secret it was given.
+            guard let newSecret = update.newSecret else {
+                Issue.record("no new secret")
+                return
+            }
+            let old = try await run.send(#"{"type":"device.added","mac":"000413000402"}"#)
+            #expect(old.status == 401 && old.errorCode == "bad_signature", "the old secret, still cached")
+            let new = try await run.provhook.send(
+                tenant: EndToEnd.tenant, body: #"{"type":"device.added","mac":"000413000403"}"#, secret: newSecret)
+            #expect(new.status == 202)
+            _ = try await run.store.removeTenant(id: EndToEnd.tenant, actor: "cli:test")
+            let gone = try await run.provhook.send(
+                tenant: EndToEnd.tenant, body: #"{"type":"device.added","mac":"000413000404"}"#, secret: newSecret)
+            #expect(gone.status == 404 && gone.errorCode == "unknown_tenant")
+            #expect(try await run.device("000413000402") == nil)
+            #expect(try await run.device("000413000404") == nil)
+            let accepted = try await run.store.journal(JournalFilter(action: "event.device.added"))
+            #expect(accepted.compactMap(\.mac) == ["000413000401", "000413000403"])
+        }
+    }
+
     @Test("bad input gets the exact status and changes nothing")
     func badInput() async throws {
         try await EndToEnd.run { run in

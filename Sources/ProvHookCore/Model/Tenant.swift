@@ -61,10 +61,14 @@ public struct TenantCredentials: Sendable {
     public var allowBearer: Bool
     /// The MACs the tenant may claim; nil: any.
     public var macRanges: MACRanges?
+    /// The version of the tenant's row these were read at (`tenants.credentials_version`); any change to the tenant
+    /// gives it a new one. An event authenticated with cached credentials is recorded only while it is current.
+    public var version: Int64
 
-    public init(secret: String, allowBearer: Bool, macRanges: MACRanges? = nil) {
+    public init(secret: String, allowBearer: Bool, macRanges: MACRanges? = nil, version: Int64 = 0) {
         self.secret = secret
         self.allowBearer = allowBearer
         self.macRanges = macRanges
+        self.version = version
     }
 }

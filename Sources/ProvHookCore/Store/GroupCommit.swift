@@ -26,6 +26,8 @@ public final class GroupCommit: Sendable {
         case accepted
         /// Its event id was recorded before.
         case duplicate
+        /// Nothing was written: the tenant's credentials changed since the caller read them.
+        case stale
         /// Nothing was written; record the event alone (it needs the full transaction, collided with a concurrent
         /// event, or was refused and deserves its precise rejection).
         case alone
@@ -128,6 +130,7 @@ public final class GroupCommit: Sendable {
                 switch outcome {
                 case "accepted": .success(.accepted)
                 case "duplicate": .success(.duplicate)
+                case "stale": .success(.stale)
                 default: .success(.alone)
                 }
             }

@@ -28,6 +28,30 @@ extension Store {
         _ event: DeviceEvent, tenantID: String, eventID: String, payload: [UInt8], actor: String,
         planner: EventPlanner, source: String? = nil
     ) async throws(StoreError) -> IngestResult {
+        let result = try await self.ingest(
+            event, tenantID: tenantID, eventID: eventID, payload: payload, actor: actor, planner: planner,
+            source: source, credentialsVersion: nil)
+        // Nothing is compared without a version; this is never nil.
+        guard let result else { throw .conflict("the credentials of tenant \(tenantID) changed") }
+        return result
+    }
+
+    /// `ingest` for an event authenticated with tenant credentials the caller cached (`TenantCredentials.version`):
+    /// it is recorded only if they are still the tenant's. Nil when they changed since (a rotated secret, a removed
+    /// tenant), having written nothing: authenticate the request again with the credentials as they are now.
+    public func ingest(
+        _ event: DeviceEvent, tenantID: String, eventID: String, payload: [UInt8], actor: String,
+        planner: EventPlanner, cachedCredentials version: Int64
+    ) async throws(StoreError) -> IngestResult? {
+        try await self.ingest(
+            event, tenantID: tenantID, eventID: eventID, payload: payload, actor: actor, planner: planner,
+            source: nil, credentialsVersion: version)
+    }
+
+    private func ingest(
+        _ event: DeviceEvent, tenantID: String, eventID: String, payload: [UInt8], actor: String,
+        planner: EventPlanner, source: String?, credentialsVersion: Int64?
+    ) async throws(StoreError) -> IngestResult? {
         let payloadText = String(decoding: payload, as: UTF8.self)
         var attempt = 1
         while true {
@@ -35,12 +59,22 @@ extension Store {
                 if let change = planner.singleChange(event),
                     let result = try await self.ingestInOneCall(
                         change, type: event.type, tenantID: tenantID, eventID: eventID, payloadText: payloadText,
-                        actor: actor, source: source)
+                        actor: actor, source: source, credentialsVersion: credentialsVersion)
                 {
                     return result
                 }
-                return try await self.rawTransaction("recording the event") { connection in
-                    try await Self.record(
+                return try await self.rawTransaction("recording the event") { connection -> IngestResult? in
+                    if let credentialsVersion,
+                        try await connection.rows(
+                            """
+                            SELECT 1 FROM tenants
+                            WHERE id = \(tenantID) AND removed_at IS NULL AND credentials_version = \(credentialsVersion)
+                            """, as: Int32.self, logger: self.logger
+                        ).isEmpty
+                    {
+                        return nil
+                    }
+                    return try await Self.record(
                         event, tenantID: tenantID, eventID: eventID, payloadText: payloadText, actor: actor,
                         planner: planner, source: source, on: connection, logger: self.logger)
                 }
@@ -64,9 +98,10 @@ extension Store {
     }
 
     /// Records an event of one change with the events that arrive together with it, in one round trip and one
-    /// COMMIT (`GroupCommit`, `record_events` in sql/); nil when the event must be recorded by the full transaction,
+    /// COMMIT (`GroupCommit`, `record_events` in sql/). Nil when the event must be recorded by the full transaction,
     /// having written nothing: the database answers that it needs it, or the event collided with a concurrent one,
-    /// or the database refused it (the full transaction then explains the refusal).
+    /// or the database refused it (the full transaction then explains the refusal). `.some(nil)` when the cached
+    /// credentials of `credentialsVersion` are no longer the tenant's, having written nothing.
     ///
     /// The procedure commits before it answers. A plain `SELECT ingest_event(…)` would not do: PostgreSQL commits
     /// a statement sent outside a transaction only at the protocol's Sync, after the rows have gone out, and
@@ -74,25 +109,27 @@ extension Store {
     /// stops in between (the faults' db-restart scenario caught this).
     private func ingestInOneCall(
         _ change: DeviceChange, type: DeviceEventType, tenantID: String, eventID: String, payloadText: String,
-        actor: String, source: String?
-    ) async throws -> IngestResult? {
+        actor: String, source: String?, credentialsVersion: Int64?
+    ) async throws -> IngestResult?? {
         // The journal row as the full path writes it; the statement adds the generation and URL it decides.
         var entry = JournalEntry.eventAccepted(
             change, type: type, generation: 0, url: nil, tenantID: tenantID, actor: actor, eventID: eventID)
         entry.detail["generation"] = nil
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         // ingest_event's arguments, named as record_events reads them.
-        let arguments = JSONValue.encodeObject([
+        var arguments: [String: JSONValue] = [
             "tenant": .string(tenantID), "event": .string(eventID), "type": .string(type.rawValue),
             "payload": .string(payloadText), "mac": .string(change.mac.canonical),
             "desired": .string(change.desired.rawValue), "device_id": text(change.deviceID),
             "extension": text(change.extensionNumber), "model": text(change.model), "skipped": .bool(change.isSkipped),
             "source": text(source), "actor": .string(actor), "action": .string(entry.action),
             "outcome": .string(entry.outcome), "detail": .object(entry.detail),
-        ])
-        switch try await self.groupCommit.record(arguments, store: self) {
+        ]
+        if let credentialsVersion { arguments["credentials"] = .string(String(credentialsVersion)) }
+        switch try await self.groupCommit.record(JSONValue.encodeObject(arguments), store: self) {
         case .accepted: return .accepted(queued: !change.isSkipped)
         case .duplicate: return .duplicate
+        case .stale: return .some(nil)
         case .alone: return nil
         }
     }

@@ -89,11 +89,11 @@ extension Store {
         let rows = try await self.rows(
             "reading tenant \(tenantID)",
             """
-            SELECT webhook_secret_sealed, webhook_secret_key_id, allow_bearer, mac_prefixes FROM tenants
-            WHERE id = \(tenantID) AND removed_at IS NULL
+            SELECT webhook_secret_sealed, webhook_secret_key_id, allow_bearer, mac_prefixes, credentials_version
+            FROM tenants WHERE id = \(tenantID) AND removed_at IS NULL
             """,
-            as: (ByteBuffer?, String?, Bool, [String]?).self)
-        guard let (sealed, keyID, allowBearer, prefixes) = rows.first else { return nil }
+            as: (ByteBuffer?, String?, Bool, [String]?, Int64).self)
+        guard let (sealed, keyID, allowBearer, prefixes, version) = rows.first else { return nil }
         guard let sealed, let keyID else {
             throw .secretKey(
                 "the webhook secret of tenant \(tenantID.debugDescription) is still in clear; run `provhook migrate` with PROVHOOK_SECRET_KEY_FILE set"
@@ -102,7 +102,8 @@ extension Store {
         return TenantCredentials(
             secret: try secrets.open(Array(sealed.readableBytesView), keyID: keyID, tenantID: tenantID),
             allowBearer: allowBearer,
-            macRanges: try prefixes.flatMap { prefixes throws(StoreError) in try MACRanges(prefixes) })
+            macRanges: try prefixes.flatMap { prefixes throws(StoreError) in try MACRanges(prefixes) },
+            version: version)
     }
 
     /// Changes a tenant. A new URL template re-points every registered device of the tenant.

@@ -20,6 +20,8 @@ struct WebhookController: Sendable {
     let source: any EventSource<TenantCredentials>
     let metrics: ProvHookMetrics
     let logger: Logger
+    /// The tenants' credentials as last read, for a few seconds; an event is recorded only while they are current.
+    let credentialsCache = TenantCredentialsCache()
 
     /// The paths and methods `addRoutes` serves.
     static let routes: [String: [HTTPRequest.Method]] = ["/v1/tenants/{tenant}/events": [.post]]
@@ -40,13 +42,7 @@ struct WebhookController: Sendable {
             throw self.refusal(
                 .contentTooLarge, "too_large", "the body exceeds \(Self.maxBodyBytes) bytes", tenantID, context)
         }
-        let credentials: TenantCredentials?
-        do {
-            credentials = try await self.store.credentials(tenantID: tenantID)
-        } catch {
-            throw self.unavailable(error, tenantID: tenantID)
-        }
-        guard let credentials else {
+        guard var (credentials, cached) = try await self.credentials(tenantID, fresh: false) else {
             throw self.refusal(
                 .notFound, "unknown_tenant", "no tenant \(String(tenantID.prefix(64)).debugDescription)", tenantID,
                 context)
@@ -59,45 +55,82 @@ struct WebhookController: Sendable {
                 .contentTooLarge, "too_large", "the body exceeds \(Self.maxBodyBytes) bytes", tenantID, context)
         }
 
-        switch self.source.receive(InboundRequest(headers: request.headers, body: body), credentials: credentials) {
-        case .unauthenticated(let code, let message):
-            throw self.refusal(.unauthorized, code, message, tenantID, context)
-        case .ignored(let reason):
-            self.metrics.event(type: "other", outcome: "ignored")
-            return EditedResponse(status: .ok, response: Receipt(status: "ignored", event: reason))
-        case .lookup:
-            // The native contract names the MAC of every event that needs one; its source never asks for a lookup.
-            throw APIError(
-                .internalServerError, code: "internal", message: "the event needs a lookup this contract has not")
-        case .rejected(let rejection, let type, let eventID):
-            do {
-                try await self.store.journalRejection(
-                    rejection, type: type, mac: nil, tenantID: tenantID, eventID: eventID, actor: context.actor)
-            } catch {
-                throw self.unavailable(error, tenantID: tenantID)
+        // Cached credentials that refuse the request, or that changed before its event was recorded, are read again
+        // and the request authenticated again; a tenant whose credentials keep changing is answered 503.
+        for attempt in 1...Self.authenticationAttempts {
+            if attempt > 1 {
+                guard let current = try await self.credentials(tenantID, fresh: true) else {
+                    throw self.refusal(
+                        .notFound, "unknown_tenant", "no tenant \(String(tenantID.prefix(64)).debugDescription)",
+                        tenantID, context)
+                }
+                (credentials, cached) = current
             }
-            throw self.rejected(rejection, type: type)
-        case .event(let event, let eventID):
-            let result: IngestResult
-            do {
-                result = try await self.store.ingest(
-                    event, tenantID: tenantID, eventID: eventID, payload: body, actor: context.actor,
-                    planner: self.planner)
-            } catch {
-                throw self.unavailable(error, tenantID: tenantID)
-            }
-            switch result {
-            case .accepted(let queued):
-                if queued { self.signal.wake() }
-                self.metrics.event(type: event.type.rawValue, outcome: "accepted")
-                return EditedResponse(status: .accepted, response: Receipt(status: "accepted", event: eventID))
-            case .duplicate:
-                self.metrics.event(type: event.type.rawValue, outcome: "duplicate")
-                return EditedResponse(status: .ok, response: Receipt(status: "duplicate", event: eventID))
-            case .rejected(let rejection):
-                throw self.rejected(rejection, type: event.type)
+            switch self.source.receive(
+                InboundRequest(headers: request.headers, body: body), credentials: credentials)
+            {
+            case .unauthenticated where cached:
+                continue
+            case .unauthenticated(let code, let message):
+                throw self.refusal(.unauthorized, code, message, tenantID, context)
+            case .ignored(let reason):
+                self.metrics.event(type: "other", outcome: "ignored")
+                return EditedResponse(status: .ok, response: Receipt(status: "ignored", event: reason))
+            case .lookup:
+                // The native contract names the MAC of every event that needs one; its source never asks for a lookup.
+                throw APIError(
+                    .internalServerError, code: "internal", message: "the event needs a lookup this contract has not")
+            case .rejected(let rejection, let type, let eventID):
+                do {
+                    try await self.store.journalRejection(
+                        rejection, type: type, mac: nil, tenantID: tenantID, eventID: eventID, actor: context.actor)
+                } catch {
+                    throw self.unavailable(error, tenantID: tenantID)
+                }
+                throw self.rejected(rejection, type: type)
+            case .event(let event, let eventID):
+                let recorded: IngestResult?
+                do {
+                    recorded = try await self.store.ingest(
+                        event, tenantID: tenantID, eventID: eventID, payload: body, actor: context.actor,
+                        planner: self.planner, cachedCredentials: credentials.version)
+                } catch {
+                    throw self.unavailable(error, tenantID: tenantID)
+                }
+                guard let result = recorded else { continue }
+                switch result {
+                case .accepted(let queued):
+                    if queued { self.signal.wake() }
+                    self.metrics.event(type: event.type.rawValue, outcome: "accepted")
+                    return EditedResponse(status: .accepted, response: Receipt(status: "accepted", event: eventID))
+                case .duplicate:
+                    self.metrics.event(type: event.type.rawValue, outcome: "duplicate")
+                    return EditedResponse(status: .ok, response: Receipt(status: "duplicate", event: eventID))
+                case .rejected(let rejection):
+                    throw self.rejected(rejection, type: event.type)
+                }
             }
         }
+        throw self.unavailable(
+            DatabaseError(context: "recording the event", reason: "the tenant's credentials kept changing"),
+            tenantID: tenantID)
+    }
+
+    /// How often a request is authenticated, the first time perhaps with cached credentials.
+    static let authenticationAttempts = 3
+
+    /// The tenant's credentials, from the cache unless `fresh` (and then kept in it), with whether they came from
+    /// it; nil for no such tenant.
+    private func credentials(_ tenantID: String, fresh: Bool) async throws -> (TenantCredentials, cached: Bool)? {
+        if !fresh, let cached = self.credentialsCache.get(tenantID) { return (cached, true) }
+        let credentials: TenantCredentials?
+        do {
+            credentials = try await self.store.credentials(tenantID: tenantID)
+        } catch {
+            throw self.unavailable(error, tenantID: tenantID)
+        }
+        self.credentialsCache.set(credentials, for: tenantID)
+        return credentials.map { ($0, false) }
     }
 
     /// A refusal before authentication succeeded: counted and logged, never journaled, no secrets anywhere.

@@ -156,13 +156,17 @@ fi
 pgbench_rate() {  # pgbench_rate SCRIPT CLIENTS: transactions per second, as JSON
     local threads=$(($2 < 2 ? $2 : 2))
     local out
-    out=$(pgbench -n -M extended -h 127.0.0.1 -p "$pg_port" -U postgres -c "$2" -j "$threads" -T "$seconds" -f "$1" postgres 2>&1) ||
+    out=$(pgbench -n -M extended -h 127.0.0.1 -p "$pg_port" -U postgres -c "$2" -j "$threads" -T "$seconds" \
+        -D credentials="$credentials_version" -f "$1" postgres 2>&1) ||
         { echo "$out" >&2; return 1; }
     local tps latency
     tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
     latency=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' | head -1)
     echo "{\"rate\":$tps,\"latency_avg_ms\":${latency:-null},\"concurrency\":$2}"
 }
+# What serve's cached credentials carry (contrib/bench/ingest-now.pgbench).
+credentials_version=$(psql -Atq -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
+    "SELECT credentials_version FROM tenants WHERE id = 'bench-ingest'")
 for c in 1 8 32; do
     echo "==> pgbench, concurrency $c"
     record "pgbench_ingest_c$c" "$(pgbench_rate contrib/bench/ingest.pgbench "$c")"

@@ -43,9 +43,7 @@ struct WebhookController: Sendable {
                 .contentTooLarge, "too_large", "the body exceeds \(Self.maxBodyBytes) bytes", tenantID, context)
         }
         guard var (credentials, cached) = try await self.credentials(tenantID, fresh: false) else {
-            throw self.refusal(
-                .notFound, "unknown_tenant", "no tenant \(String(tenantID.prefix(64)).debugDescription)", tenantID,
-                context)
+            throw self.unknownTenant(tenantID, context)
         }
         let body: [UInt8]
         do {
@@ -60,9 +58,7 @@ struct WebhookController: Sendable {
         for attempt in 1...Self.authenticationAttempts {
             if attempt > 1 {
                 guard let current = try await self.credentials(tenantID, fresh: true) else {
-                    throw self.refusal(
-                        .notFound, "unknown_tenant", "no tenant \(String(tenantID.prefix(64)).debugDescription)",
-                        tenantID, context)
+                    throw self.unknownTenant(tenantID, context)
                 }
                 (credentials, cached) = current
             }
@@ -131,6 +127,12 @@ struct WebhookController: Sendable {
         }
         self.credentialsCache.set(credentials, for: tenantID)
         return credentials.map { ($0, false) }
+    }
+
+    /// The 404 for a tenant that does not exist or was removed.
+    private func unknownTenant(_ tenantID: String, _ context: ProvHookRequestContext) -> APIError {
+        self.refusal(
+            .notFound, "unknown_tenant", "no tenant \(String(tenantID.prefix(64)).debugDescription)", tenantID, context)
     }
 
     /// A refusal before authentication succeeded: counted and logged, never journaled, no secrets anywhere.

@@ -44,6 +44,9 @@ public struct RedirectConfiguration: Sendable {
     /// The longest one call may take, answer included: the client's deadline on the whole exchange.
     public var callDeadline: Duration { self.connectTimeout + self.readTimeout }
 
+    /// Whether the endpoint is plain `http://`, where basic auth would send the password in clear.
+    public var isPlainHTTP: Bool { self.endpoint.lowercased().hasPrefix("http://") }
+
     /// Checks the endpoint: an absolute `http` or `https` URL with a host and no credentials in it.
     public func validate() throws(RedirectConfigurationError) {
         guard let components = URLComponents(string: self.endpoint), let scheme = components.scheme?.lowercased(),

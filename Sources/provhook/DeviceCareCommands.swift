@@ -156,7 +156,7 @@ extension DeviceCommand {
                 try await RedirectOptions.parse([]).withClient { client in
                     let makeService = AccountService.factory(
                         default: client, base: client.configuration,
-                        allowsHTTP: Settings().flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP"), logger: cliLogger())
+                        allowsHTTP: Settings().allowsPlainHTTPRedirect, logger: cliLogger())
                     // Each account's client is made once, for all the MACs, and closed at the end.
                     var made: [(name: String, service: AccountService)] = []
                     func closeAll() async { for (_, service) in made { await service.close?() } }

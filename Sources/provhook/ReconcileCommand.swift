@@ -37,7 +37,7 @@ struct ReconcileCommand: AsyncParsableCommand {
                 // Each account with its own credentials; `default` with the client the options made.
                 let makeService = AccountService.factory(
                     default: client, base: client.configuration,
-                    allowsHTTP: Settings().flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP"), logger: cliLogger())
+                    allowsHTTP: Settings().allowsPlainHTTPRedirect, logger: cliLogger())
                 let many = try await store.accounts().count > 1
                 let summary = try await Reconciler.runPerAccount(
                     store: store, makeService: makeService, concurrency: client.configuration.maxConnections,

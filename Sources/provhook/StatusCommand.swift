@@ -104,7 +104,7 @@ struct StatusCommand: AsyncParsableCommand {
             try await options.withClient { client in
                 let makeService = AccountService.factory(
                     default: client, base: client.configuration,
-                    allowsHTTP: Settings().flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP"), logger: cliLogger())
+                    allowsHTTP: Settings().allowsPlainHTTPRedirect, logger: cliLogger())
                 for account in accounts {
                     let endpoint = account.redirectConfiguration(base: client.configuration).endpoint
                     var made: AccountService?

@@ -58,6 +58,10 @@ public struct Settings: Sendable {
         return ["1", "true", "yes", "on"].contains(text)
     }
 
+    /// Whether a redirection URL may be plain `http://` (`PROVHOOK_REDIRECT_ALLOW_HTTP`): basic auth over it sends the
+    /// Snom password in clear, so only a test or a local stand-in may.
+    public var allowsPlainHTTPRedirect: Bool { self.flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP") }
+
     /// The database URL from its flag or `PROVHOOK_DATABASE_URL`, nil when neither is set. Its password may instead
     /// come from `PROVHOOK_DATABASE_PASSWORD` or the file `PROVHOOK_DATABASE_PASSWORD_FILE` names, so that the
     /// environment file need not hold it; that password wins over one in the URL.
@@ -93,8 +97,7 @@ public struct Settings: Sendable {
         } catch {
             throw .invalidRedirect(error)
         }
-        // Basic auth over plain HTTP sends the Snom password in clear; only a test or a local stand-in may.
-        if configuration.endpoint.lowercased().hasPrefix("http://"), !self.flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP") {
+        if configuration.isPlainHTTP, !self.allowsPlainHTTPRedirect {
             throw .invalid(
                 variable: "PROVHOOK_REDIRECT_URL",
                 reason:

@@ -24,14 +24,15 @@ extension AccountService {
     /// The usual factory: `default` calls `defaultService`; every other account gets a redirection client with an
     /// HTTP connection pool of its own, with its own user, password, URL, CA file and concurrency, and the
     /// installation's settings (`base`) for what it does not set. An `http://` URL is refused unless `allowsHTTP`
-    /// (`PROVHOOK_REDIRECT_ALLOW_HTTP`), as for the installation's own: basic auth would send the password in clear.
+    /// (`Settings.allowsPlainHTTPRedirect`), as for the installation's own: basic auth would send the password in
+    /// clear.
     public static func factory(
         default defaultService: any RedirectService, base: RedirectConfiguration, allowsHTTP: Bool, logger: Logger
     ) -> AccountServiceFactory {
         { account in
             if account.isDefault { return AccountService(service: defaultService) }
             let settings = account.redirectConfiguration(base: base)
-            if settings.endpoint.lowercased().hasPrefix("http://"), !allowsHTTP {
+            if settings.isPlainHTTP, !allowsHTTP {
                 throw StoreError.invalid(
                     "the URL of account \(account.name) is http://, which would send its password in clear; use https://, or set PROVHOOK_REDIRECT_ALLOW_HTTP=1 for a local stand-in"
                 )

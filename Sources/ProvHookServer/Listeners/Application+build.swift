@@ -61,8 +61,8 @@ public func buildApplication(
     // Each redirection account has its own worker and client; `default` uses the one made above.
     let base = configuration.redirect
     let isDryRun = configuration.delivery.isDryRun
-    let allowsHTTP = Settings().flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP")
-    let clients = AccountService.factory(default: redirect, base: base, allowsHTTP: allowsHTTP, logger: logger)
+    let clients = AccountService.factory(
+        default: redirect, base: base, allowsHTTP: Settings().allowsPlainHTTPRedirect, logger: logger)
     let makeService: AccountServiceFactory = { account in
         if isDryRun, !account.isDefault { return AccountService(service: DryRunRedirectService()) }
         return try clients(account)

@@ -29,7 +29,7 @@ struct MappingSourceTests {
     static let yeastar = #"""
         {"format": "json", "event": "/msg/action", "events": {"add": "device.added", "delete": "device.removed"},
          "mac": "/msg/mac", "device_id": "/msg/id", "decode_json": ["/msg"],
-         "signature": {"header": "X-Signature", "algorithm": "sha256", "encoding": "base64"}}
+         "signature": {"header": "X-Signature", "algorithm": "sha256", "encoding": "base64", "replay_window": "none"}}
         """#
     /// A relay signing `<timestamp>.<body>` in hex, GitHub style, with a form body.
     static let relay = #"""
@@ -158,10 +158,21 @@ struct MappingSourceTests {
             (#"{"format":"xml","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/id"}"#, "format"),
             (#"{"format":"json","event":"/e","events":{},"mac":"/m","device_id":"/id"}"#, "at least one event"),
             ("{", "not valid JSON"),
+            (
+                #"{"format":"json","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/id","signature":{"header":"X-S","algorithm":"sha256","encoding":"hex"}}"#,
+                "could be replayed for ever"
+            ),
+            (
+                #"{"format":"json","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/id","signature":{"header":"X-S","algorithm":"sha256","encoding":"hex","replay_window":"1h"}}"#,
+                "the only value is"
+            ),
         ]
+        for good in [Self.panel, Self.yeastar, Self.relay] {
+            #expect(throws: Never.self) { try SourceMapping(adding: Array(good.utf8)) }
+        }
         for (json, problem) in cases {
             do {
-                _ = try SourceMapping(json: Array(json.utf8))
+                _ = try SourceMapping(adding: Array(json.utf8))
                 Issue.record("\(json) must be refused")
             } catch {
                 #expect(error.description.contains(problem), "\(error.description)")

@@ -260,13 +260,32 @@ extension Store {
     }
 
     /// Journals an authenticated event refused for its content before it could be planned (it did not parse).
+    /// With `cachedCredentials` (the version of the cached credentials that authenticated it), nothing is journaled
+    /// and false is returned once they are no longer the tenant's: the request must be authenticated again.
+    @discardableResult
     public func journalRejection(
         _ rejection: EventRejection, type: DeviceEventType?, mac: MACAddress?, tenantID: String?, eventID: String?,
-        actor: String
-    ) async throws(StoreError) {
-        try await self.appendJournal([
-            .eventRejected(rejection, type: type, mac: mac, tenantID: tenantID, actor: actor, eventID: eventID)
-        ])
+        actor: String, cachedCredentials: Int64? = nil
+    ) async throws(StoreError) -> Bool {
+        let entry = JournalEntry.eventRejected(
+            rejection, type: type, mac: mac, tenantID: tenantID, actor: actor, eventID: eventID)
+        guard let version = cachedCredentials, let tenantID else {
+            try await self.appendJournal([entry])
+            return true
+        }
+        // A request authenticated with cached credentials is journaled only while they are still the tenant's, as its
+        // event would be recorded; the row is locked so that a rotation commits after this, not between.
+        let logger = self.logger
+        return try await self.transaction("journaling a rejected event") { connection in
+            let current = try await connection.rows(
+                """
+                SELECT 1 FROM tenants
+                WHERE id = \(tenantID) AND credentials_version = \(version) AND removed_at IS NULL FOR SHARE
+                """, as: Int.self, logger: logger)
+            guard !current.isEmpty else { return false }
+            try await Self.appendJournal([entry], on: connection, logger: logger)
+            return true
+        }
     }
 }
 

@@ -97,9 +97,16 @@ public func buildApplication(
             logger: logger
         ).addRoutes(to: adminRouter, token: token)
     }
+    // The admin listener serves HTTPS when it has a certificate of its own, reloaded like the webhook listener's.
+    var adminServer = http1
+    if let files = configuration.adminTLS {
+        let certificate = try ReloadableCertificate(files: files)
+        adminServer = try .tls(http1, tlsConfiguration: certificate.serverConfiguration())
+        services.append(CertificateReloadService(certificate: certificate, logger: logger))
+    }
     services.append(
         Application(
-            router: adminRouter, server: http1,
+            router: adminRouter, server: adminServer,
             configuration: .init(
                 address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: nil),
             onServerRunning: { channel in await ports.admin(channel.localAddress?.port ?? configuration.adminPort) },

@@ -18,6 +18,8 @@ struct AdminController: Sendable {
     let concurrency: Int
     /// The planner of imported devices: the same vendor filter as webhooks.
     let planner: EventPlanner
+    /// Where the webhook listener answers, named in the OpenAPI document's webhook paths.
+    let webhookListener: WebhookListenerAddress
     let logger: Logger
 
     /// The paths and methods `addRoutes` serves.
@@ -41,10 +43,11 @@ struct AdminController: Sendable {
             .post("tenants", use: self.createTenant)
             .patch("tenants/:tenant", use: self.updateTenant)
             .post("reconcile", use: self.reconcile)
-        router.get("/openapi.yaml") { _, _ in
-            Response(
+        router.get("/openapi.yaml") { [webhookListener] request, _ in
+            let url = webhookListener.url(requestHost: request.head.authority)
+            return Response(
                 status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml(webhookListener: url))))
         }
     }
 

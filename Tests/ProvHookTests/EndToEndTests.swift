@@ -408,7 +408,9 @@ struct EndToEndTests {
             let (_, secret) = try await database.store.addTenant(
                 id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
             try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
-                let macs = (1...30).map { String(format: "0004136100%02X", $0) }
+                // Hex letters in every MAC, the refused one included: a case slip in matching a list call's per-MAC
+                // failures to devices would show.
+                let macs = (1...30).map { String(format: "000413AF00%02X", $0 + 0xC0) }
                 await standIn.state.setRegistration(macs[7], .init(owner: "someone-else", url: "https://x.example/"))
                 // Everything is queued before a worker starts, so that it finds one batch; the worker stops once
                 // `body` has checked the outcome.

@@ -89,12 +89,12 @@ struct GuaranteeTests {
     }
 
     /// Bug caught: the outcome of a call for an older generation still sets `next_attempt_at`, so the newer removal
-    /// waits for the old call's backoff (here an hour, from Retry-After).
-    @Test("a removal during a call that fails slowly with Retry-After: 3600 goes out at once, not in an hour")
+    /// waits for the old call's backoff (here an hour, from a 429's Retry-After).
+    @Test("a removal during a call answered 429 with Retry-After: 3600 goes out at once, not in an hour")
     func oldGenerationsBackoffIsIgnored() async throws {
         try await EndToEnd.run(retryMaximum: .seconds(3600)) { run in
             let mac = "000413000FC8"
-            await run.state.failNext(1, with: .slowStatus(.seconds(2), 503, retryAfter: "3600"))
+            await run.state.failNext(1, with: .slowStatus(.seconds(2), 429, retryAfter: "3600"))
             #expect(try await run.send(#"{"type":"device.added","mac":"\#(mac)"}"#).status == 202)
             try await eventually("the add's call under way") {
                 try await run.store.deviceDetail(MACAddress(mac)!, historyLimit: 1)?.claimedUntil != nil

@@ -42,7 +42,7 @@ enum KazooHMAC {
         let datas = scan.members(named: "data")
         guard hmacs.count == 1, timestamps.count == 1, (1...Self.maxDataMembers).contains(datas.count),
             let given = StrictJSON.string(body[hmacs[0].value]), let expected = Data(base64Encoded: given),
-            let timestamp = StrictJSON.integer(body[timestamps[0].value]), timestamp > 1, timestamp < Int64.max - 1
+            let timestamp = Self.timestamp(body[timestamps[0].value]), timestamp > 1, timestamp < Int64.max - 1
         else { return .invalid }
         let symmetricKey = SymmetricKey(data: Data(key.utf8))
         var matched: Check = .invalid
@@ -58,5 +58,15 @@ enum KazooHMAC {
             }
         }
         return matched
+    }
+
+    /// The timestamp's seconds: a JSON integer, as `add_v2_generic/1` sets it, or the same digits as a string, as
+    /// the published documentation shows it (the hmac covers the digits either way).
+    static func timestamp(_ literal: ArraySlice<UInt8>) -> Int64? {
+        if let seconds = StrictJSON.integer(literal) { return seconds }
+        guard let text = StrictJSON.string(literal), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            return nil
+        }
+        return StrictJSON.integer(Array(text.utf8)[...])
     }
 }

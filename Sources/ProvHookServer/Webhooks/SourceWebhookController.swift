@@ -94,9 +94,9 @@ struct SourceWebhookController: Sendable {
         let payload: [UInt8]
         switch credentials.kind {
         case .kazoo:
-            verdict = KazooSource().receive(inbound, credentials: credentials)
-            account = KazooSource.account(of: inbound)
-            payload = KazooSource.recordedPayload(inbound)
+            // One reading of the body gives the verdict, the account and the payload alike.
+            let reading = KazooSource().read(inbound, credentials: credentials)
+            (verdict, account, payload) = (reading.verdict, reading.account, reading.payload)
         case .wazo:
             verdict = WazoSource().receive(inbound, credentials: credentials)
             payload = WazoSource.recordedPayload(inbound)

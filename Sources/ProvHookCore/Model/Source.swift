@@ -160,11 +160,15 @@ public struct SourceCredentials: Sendable {
     public var mapping: [UInt8]?
     /// Whether the source has a PBX API to look devices up in.
     public var hasAPI: Bool
+    /// `sources.credentials_version` when these were read: an event they authenticated is recorded only while it
+    /// is still the source's (a token rotated or a source removed meanwhile turns the request away).
+    public var version: Int64
 
     public init(
         name: String = "", kind: SourceKind, tenantID: String?, accounts: [String: String] = [:], token: String,
-        mapping: [UInt8]? = nil, hasAPI: Bool = false
+        mapping: [UInt8]? = nil, hasAPI: Bool = false, version: Int64 = 0
     ) {
+        self.version = version
         self.name = name
         self.kind = kind
         self.tenantID = tenantID

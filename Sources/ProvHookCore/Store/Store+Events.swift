@@ -48,15 +48,29 @@ extension Store {
             source: nil, credentialsVersion: version)
     }
 
+    /// `ingest` for a source's event, authenticated with the source's credentials of `version`
+    /// (`SourceCredentials.version`): it is recorded only if they are still the source's. Nil when they changed since
+    /// (a rotated token, a removed source), having written nothing: authenticate the request again.
+    public func ingest(
+        _ event: DeviceEvent, tenantID: String, eventID: String, payload: [UInt8], actor: String,
+        planner: EventPlanner, source: String, sourceCredentials version: Int64
+    ) async throws(StoreError) -> IngestResult? {
+        try await self.ingest(
+            event, tenantID: tenantID, eventID: eventID, payload: payload, actor: actor, planner: planner,
+            source: source, credentialsVersion: nil, sourceVersion: version)
+    }
+
     private func ingest(
         _ event: DeviceEvent, tenantID: String, eventID: String, payload: [UInt8], actor: String,
-        planner: EventPlanner, source: String?, credentialsVersion: Int64?
+        planner: EventPlanner, source: String?, credentialsVersion: Int64?, sourceVersion: Int64? = nil
     ) async throws(StoreError) -> IngestResult? {
         let payloadText = String(decoding: payload, as: UTF8.self)
         var attempt = 1
         while true {
             do {
-                if let change = planner.singleChange(event),
+                // A source's version is checked in the full transaction (PBX platforms' events are a trickle next
+                // to the native contract's, so they do without group commit).
+                if sourceVersion == nil, let change = planner.singleChange(event),
                     let result = try await self.ingestInOneCall(
                         change, type: event.type, tenantID: tenantID, eventID: eventID, payloadText: payloadText,
                         actor: actor, source: source, credentialsVersion: credentialsVersion)
@@ -71,6 +85,12 @@ extension Store {
                             WHERE id = \(tenantID) AND removed_at IS NULL AND credentials_version = \(credentialsVersion)
                             """, as: Int32.self, logger: self.logger
                         ).isEmpty
+                    {
+                        return nil
+                    }
+                    if let source, let sourceVersion,
+                        try await !Self.sourceCredentialsAreCurrent(
+                            source, version: sourceVersion, on: connection, logger: self.logger)
                     {
                         return nil
                     }
@@ -260,22 +280,33 @@ extension Store {
     }
 
     /// Journals an authenticated event refused for its content before it could be planned (it did not parse).
-    /// With `cachedCredentials` (the version of the cached credentials that authenticated it), nothing is journaled
-    /// and false is returned once they are no longer the tenant's: the request must be authenticated again.
+    /// With `cachedCredentials` (the version of the cached credentials that authenticated it), or `source` (a
+    /// source's name and credentials version), nothing is journaled and false is returned once they are no longer
+    /// current: the request must be authenticated again.
     @discardableResult
     public func journalRejection(
         _ rejection: EventRejection, type: DeviceEventType?, mac: MACAddress?, tenantID: String?, eventID: String?,
-        actor: String, cachedCredentials: Int64? = nil
+        actor: String, cachedCredentials: Int64? = nil, source: (name: String, version: Int64)? = nil
     ) async throws(StoreError) -> Bool {
         let entry = JournalEntry.eventRejected(
             rejection, type: type, mac: mac, tenantID: tenantID, actor: actor, eventID: eventID)
+        let logger = self.logger
+        if let source {
+            return try await self.transaction("journaling a rejected event") { connection in
+                guard
+                    try await Self.sourceCredentialsAreCurrent(
+                        source.name, version: source.version, on: connection, logger: logger)
+                else { return false }
+                try await Self.appendJournal([entry], on: connection, logger: logger)
+                return true
+            }
+        }
         guard let version = cachedCredentials, let tenantID else {
             try await self.appendJournal([entry])
             return true
         }
         // A request authenticated with cached credentials is journaled only while they are still the tenant's, as its
         // event would be recorded; the row is locked so that a rotation commits after this, not between.
-        let logger = self.logger
         return try await self.transaction("journaling a rejected event") { connection in
             let current = try await connection.rows(
                 """

@@ -224,11 +224,12 @@ extension Store {
             """
             SELECT s.kind, t.id, s.token_sealed, s.token_key_id, s.mapping::text, s.api_url IS NOT NULL,
                 (SELECT jsonb_object_agg(a.account_id, a.tenant_id) FROM source_accounts a
-                 JOIN tenants at ON at.id = a.tenant_id AND at.removed_at IS NULL WHERE a.source = s.name)::text
+                 JOIN tenants at ON at.id = a.tenant_id AND at.removed_at IS NULL WHERE a.source = s.name)::text,
+                s.credentials_version
             FROM sources s LEFT JOIN tenants t ON t.id = s.tenant_id AND t.removed_at IS NULL
             WHERE s.name = \(name) AND s.removed_at IS NULL
-            """, as: (String, String?, ByteBuffer, String, String?, Bool, String?).self)
-        guard let (kind, tenantID, sealed, keyID, mapping, hasAPI, accountsJSON) = rows.first,
+            """, as: (String, String?, ByteBuffer, String, String?, Bool, String?, Int64).self)
+        guard let (kind, tenantID, sealed, keyID, mapping, hasAPI, accountsJSON, version) = rows.first,
             let kind = SourceKind(rawValue: kind)
         else { return nil }
         let accounts =
@@ -237,7 +238,7 @@ extension Store {
         let token = try secrets.open(Array(sealed.readableBytesView), keyID: keyID, for: .source(name))
         return SourceCredentials(
             name: name, kind: kind, tenantID: tenantID, accounts: accounts, token: token,
-            mapping: mapping.map { Array($0.utf8) }, hasAPI: hasAPI)
+            mapping: mapping.map { Array($0.utf8) }, hasAPI: hasAPI, version: version)
     }
 
     /// A source's API and its opened secret, for the lookups and the sync; nil when the source has none (or is
@@ -270,6 +271,19 @@ extension Store {
                 "the API secret of source \(name) was sealed for another destination than \(destination), so it is not sent there: its API URL or CA file was changed without the secret; give them again with `provhook source update \(name)`"
             )
         }
+    }
+
+    /// Whether `version` is still the source's credentials version, holding its row until the caller's
+    /// transaction ends, so that a rotation or removal commits before or after the caller's writes, never between.
+    static func sourceCredentialsAreCurrent(
+        _ name: String, version: Int64, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Bool {
+        try await !connection.rows(
+            """
+            SELECT 1 FROM sources
+            WHERE name = \(name) AND credentials_version = \(version) AND removed_at IS NULL FOR SHARE
+            """, as: Int32.self, logger: logger
+        ).isEmpty
     }
 
     // MARK: Helpers

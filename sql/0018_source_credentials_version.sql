@@ -1,0 +1,28 @@
+-- A source's token checked when its event is recorded, not only when the request began. A webhook's body may take
+-- a while to arrive; a `source rotate-token` or `source remove` that commits meanwhile must turn the request away, as
+-- a rotated tenant secret does (credentials_version in 0015).
+--
+-- Every change of what authenticates a source or decides its tenant (its token, its removal, its tenant, its
+-- mapping) gives it a new credentials_version, drawn from a sequence so that no version is ever given twice. The
+-- listener reads the version with the token; the transaction that records the event, journals its refusal or
+-- queues its lookup first checks, holding the row with FOR SHARE, that the version is still the source's (else it
+-- writes nothing, and the request is authenticated again with the source as it is now).
+CREATE SEQUENCE source_credentials_version_seq;
+
+ALTER TABLE sources
+    ADD COLUMN credentials_version bigint NOT NULL DEFAULT nextval('source_credentials_version_seq');
+
+COMMENT ON COLUMN sources.credentials_version IS
+    'changes with the token, the removal, the tenant or the mapping; an event is recorded only under the version it was authenticated with';
+
+CREATE FUNCTION sources_new_credentials_version() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.credentials_version := nextval('source_credentials_version_seq');
+    RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER sources_new_credentials_version
+    BEFORE UPDATE OF token_sealed, token_key_id, removed_at, tenant_id, mapping ON sources
+    FOR EACH ROW EXECUTE FUNCTION sources_new_credentials_version();

@@ -34,7 +34,8 @@ struct JournalSealOrderTests {
     /// Runs `query`, answering how it failed, or nil if it succeeded.
     func refusal(_ connection: PostgresConnection, _ query: PostgresQuery) async -> DatabaseError? {
         do {
-            try await connection.query(query, logger: self.logger)
+            // Read to the end: an error that comes after the row description surfaces only there.
+            _ = try await connection.query(query, logger: self.logger).collect()
             return nil
         } catch {
             return DatabaseError("running \(query.sql)", error)

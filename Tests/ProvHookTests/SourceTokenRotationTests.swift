@@ -27,7 +27,9 @@ struct SourceTokenRotationTests {
         return try await connection.readAnswer()
     }
 
-    @Test("a token rotated, or a source removed, while the body arrives records nothing; unchanged, the event is accepted")
+    @Test(
+        "a token rotated, or a source removed, while the body arrives records nothing; unchanged, the event is accepted"
+    )
     func rotatedWhileReading() async throws {
         try await EndToEnd.run { run in
             var (_, token) = try await run.store.addSource(

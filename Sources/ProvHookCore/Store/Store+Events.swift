@@ -68,12 +68,11 @@ extension Store {
         var attempt = 1
         while true {
             do {
-                // A source's version is checked in the full transaction (PBX platforms' events are a trickle next
-                // to the native contract's, so they do without group commit).
-                if sourceVersion == nil, let change = planner.singleChange(event),
+                if let change = planner.singleChange(event),
                     let result = try await self.ingestInOneCall(
                         change, type: event.type, tenantID: tenantID, eventID: eventID, payloadText: payloadText,
-                        actor: actor, source: source, credentialsVersion: credentialsVersion)
+                        actor: actor, source: source, credentialsVersion: credentialsVersion,
+                        sourceVersion: sourceVersion)
                 {
                     return result
                 }
@@ -129,7 +128,7 @@ extension Store {
     /// stops in between (the faults' db-restart scenario caught this).
     private func ingestInOneCall(
         _ change: DeviceChange, type: DeviceEventType, tenantID: String, eventID: String, payloadText: String,
-        actor: String, source: String?, credentialsVersion: Int64?
+        actor: String, source: String?, credentialsVersion: Int64?, sourceVersion: Int64?
     ) async throws -> IngestResult?? {
         // The journal row as the full path writes it; the statement adds the generation and URL it decides.
         var entry = JournalEntry.eventAccepted(
@@ -146,6 +145,7 @@ extension Store {
             "outcome": .string(entry.outcome), "detail": .object(entry.detail),
         ]
         if let credentialsVersion { arguments["credentials"] = .string(String(credentialsVersion)) }
+        if let sourceVersion { arguments["source_credentials"] = .string(String(sourceVersion)) }
         switch try await self.groupCommit.record(JSONValue.encodeObject(arguments), store: self) {
         case .accepted: return .accepted(queued: !change.isSkipped)
         case .duplicate: return .duplicate

@@ -92,7 +92,7 @@ struct GuaranteeTests {
     /// waits for the old call's backoff (here an hour, from a 429's Retry-After).
     @Test("a removal during a call answered 429 with Retry-After: 3600 goes out at once, not in an hour")
     func oldGenerationsBackoffIsIgnored() async throws {
-        try await EndToEnd.run(retryMaximum: .seconds(3600)) { run in
+        try await EndToEnd.run(retryMaximum: .seconds(3600), giveUpAfter: .seconds(86_400)) { run in
             let mac = "000413000FC8"
             await run.state.failNext(1, with: .slowStatus(.seconds(2), 429, retryAfter: "3600"))
             #expect(try await run.send(#"{"type":"device.added","mac":"\#(mac)"}"#).status == 202)

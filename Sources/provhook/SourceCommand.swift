@@ -336,8 +336,8 @@ struct SourceCommand: AsyncParsableCommand {
                 )
                 for error in summary.errors { print("error: \(error)") }
             }
-            if let first = summary.errors.first {
-                // One line that says why, whatever else the summary holds: the first error is what stopped the run.
+            if let first = summary.stopMessage ?? summary.errors.first {
+                // One line that says why: what stopped the run, else its first error (all are in the summary).
                 let reason = first.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(300)
                 throw CLIFailure(
                     message: "the sync is incomplete\(summary.stopped.map { " (\($0.rawValue))" } ?? ""): \(reason)",

@@ -133,7 +133,7 @@ struct FusionPBXSyncTests {
             var admin = try TestDatabase.adminURL()
             admin.database = name
             // A device whose MAC and vendor fields hold a megabyte each: no MAC, and never read whole.
-            try await Database.withConnection(admin, logger: TestDatabase.logger) { connection in
+            _ = try await Database.withConnection(admin, logger: TestDatabase.logger) { connection in
                 try await connection.query(
                     """
                     INSERT INTO v_devices (device_uuid, domain_uuid, device_address, device_vendor, device_template,
@@ -178,7 +178,8 @@ struct FusionPBXSyncTests {
             let source = try await rig.database.store.sources().first { $0.name == "fpbx" }
             #expect(source?.lastSync?.error?.contains("timeout") == true, "\(String(describing: source?.lastSync))")
 
-            try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) { connection in
+            _ = try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) {
+                connection in
                 try await connection.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
             }
         }

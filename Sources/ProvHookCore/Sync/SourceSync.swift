@@ -44,6 +44,8 @@ public struct SourceSync: Sendable {
         public var removalsHeldBack = 0
         /// Why the run stopped before the PBX had listed everything (``Stop``); nil when it listed what it could.
         public var stopped: Stop?
+        /// The error that stopped it, for a one-line reason (it is in `errors` too).
+        public var stopMessage: String?
         public var errors: [String] = []
 
         enum CodingKeys: String, CodingKey {
@@ -68,6 +70,7 @@ public struct SourceSync: Sendable {
         /// Notes that the run stopped early, and why.
         mutating func stop(_ reason: Stop, _ message: String) {
             self.stopped = reason
+            self.stopMessage = message
             self.errors.append(message)
         }
     }
@@ -183,8 +186,9 @@ public struct SourceSync: Sendable {
     }
 
     /// Runs the sync; `progress` is told after every page. Errors are in the summary, and journaled. A run stopped by
-    /// its ``Limits`` says why in `stopped` and lists nothing more, from any account: what was not listed cannot be
-    /// told from what is gone, so nothing is deregistered for an account whose listing did not finish.
+    /// its ``Limits`` says why in `stopped`: a stall, its deadline or its caps end the whole run (the next account's
+    /// PBX is the same), a repeated cursor ends that account's listing. What was not listed cannot be told from what
+    /// is gone, so nothing is deregistered for an account whose listing did not finish.
     public func run(
         dryRun: Bool, allowMassRemoval: Bool, maxRemovalShare: Double = 0.10,
         progress: @Sendable (String) -> Void = { _ in }
@@ -264,10 +268,10 @@ public struct SourceSync: Sendable {
                 progress("\(self.source): tenant \(scope.tenantID), page \(pages), \(summary.listed) devices listed")
                 if let next = page.next, !cursors.insert(next.hashValue).inserted {
                     // A crossbar that answers the same next_start_key would be read for ever, page after page.
-                    summary.errors.append(
+                    summary.stop(
+                        .repeatedCursor,
                         "\(what), page \(scopePages): the PBX answered the cursor \(String(next.prefix(64)).debugDescription) again: its paging repeats, so the listing cannot finish"
                     )
-                    summary.stopped = .repeatedCursor
                     complete = false
                     break
                 }

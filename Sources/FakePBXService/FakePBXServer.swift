@@ -122,8 +122,10 @@ public struct FakePBXServer: Sendable {
         guard await self.state.kazooAccount(account, isWithin: tokenAccount) else {
             return await self.kazooError(request, .forbidden, "403", "forbidden", data: ["cause": "access denied"])
         }
-        guard await self.state.listing() else {
-            return await self.kazooError(request, .internalServerError, "500", "datastore_fault", data: [:])
+        switch await self.state.listing(account: account) {
+        case .none: break
+        case .fail: return await self.kazooError(request, .internalServerError, "500", "datastore_fault", data: [:])
+        case .hold(let delay): try await Task.sleep(for: delay)
         }
         let query = request.uri.queryParameters
         let pageSize = query["page_size"].flatMap { Int(String($0)) } ?? 50
@@ -151,6 +153,10 @@ public struct FakePBXServer: Sendable {
         envelope["start_key"] = query["start_key"].map(String.init) ?? NSNull()
         if page.endIndex < devices.endIndex {
             envelope["next_start_key"] = Data(devices[page.endIndex].key.utf8).base64EncodedString()
+            // Broken paging: the key of the second page, again and again.
+            if await self.state.repeatsNextStartKey, let key = query["start_key"] {
+                envelope["next_start_key"] = String(key)
+            }
         }
         return await self.respond(request, .ok, envelope)
     }
@@ -245,8 +251,10 @@ public struct FakePBXServer: Sendable {
         if let asked = request.headers[HTTPField.Name("Wazo-Tenant")!], asked != tenant {
             return await self.respond(request, .unauthorized, ["('\(token)', 'confd.devices.read')"])
         }
-        guard await self.state.listing() else {
-            return await self.respond(request, .internalServerError, ["Unexpected error: provd is unreachable"])
+        switch await self.state.listing() {
+        case .none: break
+        case .fail: return await self.respond(request, .internalServerError, ["Unexpected error: provd is unreachable"])
+        case .hold(let delay): try await Task.sleep(for: delay)
         }
         let query = request.uri.queryParameters
         guard let limit = Int(String(query["limit"] ?? "1000")), limit >= 0,

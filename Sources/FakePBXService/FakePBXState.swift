@@ -59,6 +59,21 @@ public actor FakePBXState {
     /// Listing requests answered so far, and the one (counting from 1) answered 500 instead: a page that fails.
     public private(set) var listings = 0
     public private(set) var failingListing: Int?
+    /// Listing requests from this one on (counting from 1) are held this long before they are answered, for this
+    /// Kazoo account only (nil: every listing): a PBX that stops answering midway.
+    public private(set) var heldListings: (from: Int, delay: Duration, account: String?)?
+    /// Whether crossbar's listing answers the same `next_start_key` on every page after the first: broken paging,
+    /// which a client that trusts it reads for ever.
+    public private(set) var repeatsNextStartKey = false
+
+    /// What the stand-in does with one listing request.
+    enum ListingFault: Sendable, Hashable {
+        case none
+        /// Answers 500.
+        case fail
+        /// Waits this long, then answers.
+        case hold(Duration)
+    }
 
     public init(
         kazooAccounts: [String: KazooAccount] = [:], wazoUsers: [String: (password: String, tenantUUID: String)] = [:],
@@ -76,10 +91,25 @@ public actor FakePBXState {
         self.failingListing = number.map { self.listings + $0 }
     }
 
-    /// Counts a listing request; false when it is the one to fail.
-    func listing() -> Bool {
+    /// Holds the `number`th listing request from now, and every one after it, for `delay` before answering it;
+    /// only the Kazoo `account`'s when given (nil: none held).
+    public func holdListings(from number: Int?, for delay: Duration = .seconds(3600), account: String? = nil) {
+        self.heldListings = number.map { (self.listings + $0, delay, account) }
+    }
+
+    /// Makes crossbar's listing answer the same `next_start_key` on every page (or stop doing so).
+    public func repeatNextStartKey(_ repeats: Bool) {
+        self.repeatsNextStartKey = repeats
+    }
+
+    /// Counts a listing request (of the Kazoo `account`, if any); says whether it fails or is held.
+    func listing(account: String? = nil) -> ListingFault {
         self.listings += 1
-        return self.listings != self.failingListing
+        if self.listings == self.failingListing { return .fail }
+        if let held = self.heldListings, self.listings >= held.from, held.account == nil || held.account == account {
+            return .hold(held.delay)
+        }
+        return .none
     }
 
     public func setKazooDevice(_ device: KazooDevice?, id: String, account: String) {

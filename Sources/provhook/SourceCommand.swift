@@ -279,7 +279,9 @@ struct SourceCommand: AsyncParsableCommand {
                 A device the PBX lists (enabled, with a MAC) that provhook does not hold registered becomes the \
                 event a webhook would have sent; a device of this source that the PBX no longer lists, or lists \
                 disabled, is deregistered. Journaled with the actor sync:NAME. Exits 1 when something could not \
-                be read or recorded, or when the mass-removal guard held removals back.
+                be read or recorded, or when the mass-removal guard held removals back. A sync always ends: a PBX \
+                that gives no page within --stall-seconds, or answers a page's cursor again, fails it (and nothing \
+                is deregistered), as does a run past --max-seconds or --max-devices.
                 """)
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
@@ -289,11 +291,32 @@ struct SourceCommand: AsyncParsableCommand {
         @Option(help: "The share of a tenant's devices from this source that one sync may deregister.")
         var maxRemovalPercent = 10.0
         @Option(help: "Devices asked for per page.") var pageSize = 200
+        @Option(
+            help:
+                "Fail when the PBX gives no page within SECONDS (PROVHOOK_SYNC_STALL_SECONDS, default 60, 1 to 3600).")
+        var stallSeconds: Int?
+        @Option(help: "Fail a sync that runs longer (PROVHOOK_SYNC_MAX_SECONDS, default 3600, 1 to 86400).")
+        var maxSeconds: Int?
+        @Option(help: "Fail a sync that lists more devices (PROVHOOK_SYNC_MAX_DEVICES, default 1000000).")
+        var maxDevices: Int?
+        @Option(
+            help:
+                "How long one request to the PBX, or one FusionPBX statement, may take (PROVHOOK_SYNC_READ_TIMEOUT_SECONDS, default 10, 1 to 300)."
+        )
+        var readTimeoutSeconds: Int?
         @Flag(help: "Print the summary as JSON.") var json = false
 
         func run() async throws {
             guard (0...100).contains(self.maxRemovalPercent), (1...500).contains(self.pageSize) else {
                 throw CLIFailure.input("--max-removal-percent is 0 to 100, --page-size 1 to 500")
+            }
+            let limits: SourceSync.Limits
+            do {
+                limits = try Settings().syncLimits(
+                    stallSeconds: self.stallSeconds, maxSeconds: self.maxSeconds, maxDevices: self.maxDevices,
+                    readTimeoutSeconds: self.readTimeoutSeconds)
+            } catch {
+                throw CLIFailure.input(error.description)
             }
             let vendors = try cliVendorFilter()
             let summary = try await self.database.withStore(needsSecrets: true) { store in
@@ -301,7 +324,7 @@ struct SourceCommand: AsyncParsableCommand {
                 do {
                     (sync, client) = try await SourceSync.prepare(
                         source: self.name, store: store, planner: EventPlanner(vendors: vendors),
-                        pageSize: self.pageSize, logger: cliLogger())
+                        pageSize: self.pageSize, limits: limits, logger: cliLogger())
                 } catch let error as SourceSync.Unavailable {
                     throw CLIFailure.input(error.description)
                 } catch let error as DirectoryError {
@@ -328,7 +351,13 @@ struct SourceCommand: AsyncParsableCommand {
                 )
                 for error in summary.errors { print("error: \(error)") }
             }
-            if !summary.errors.isEmpty { throw CLIFailure(message: "the sync is incomplete", exitCode: 1) }
+            if let first = summary.stopMessage ?? summary.errors.first {
+                // One line that says why: what stopped the run, else its first error (all are in the summary).
+                let reason = first.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(300)
+                throw CLIFailure(
+                    message: "the sync is incomplete\(summary.stopped.map { " (\($0.rawValue))" } ?? ""): \(reason)",
+                    exitCode: 1)
+            }
         }
     }
 

@@ -22,6 +22,8 @@ struct CommandLineRunner {
     /// A full path to run instead of a product.
     var executablePath: String?
     var environment: [String: String] = [:]
+    /// Ends the command (SIGTERM) when it runs longer: a test of something that must end fails instead of hanging.
+    var timeout: Duration?
 
     /// Runs the command to its end. The process is waited for on a thread of its own, never on Swift's cooperative
     /// pool (which has one thread a core: tests waiting there would starve an in-process stand-in the command talks
@@ -42,6 +44,13 @@ struct CommandLineRunner {
         process.standardOutput = output
         process.standardError = error
         try process.run()
+        if let timeout = self.timeout {
+            let seconds = Double(timeout.components.seconds)
+            Thread.detachNewThread {
+                Thread.sleep(forTimeInterval: seconds)
+                if process.isRunning { process.terminate() }
+            }
+        }
         let (outputData, errorData) = await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 let errors = ErrorStream(error.fileHandleForReading)

@@ -13,8 +13,12 @@ import Testing
 @Suite("FusionPBX sync")
 struct FusionPBXSyncTests {
     /// Creates a FusionPBX-like database: FusionPBX 5.5 (`device_address`, boolean `device_enabled`), or before 5.1
-    /// (`device_mac_address`, text `device_enabled`). Returns its read-only URL.
-    static func fusionDatabase(_ database: TestDatabase, name: String, legacy: Bool) async throws -> String {
+    /// (`device_mac_address`, text `device_enabled`). Returns its read-only URL, of the login `reader` (roles are the
+    /// cluster's: tests that run at once need logins of their own).
+    static func fusionDatabase(
+        _ database: TestDatabase, name: String, legacy: Bool, reader: String? = nil
+    ) async throws -> String {
+        let reader = reader ?? "fusion_reader_\(legacy ? "legacy" : "current")"
         let admin = try TestDatabase.adminURL()
         try await Database.withConnection(admin, logger: TestDatabase.logger) { connection in
             try await connection.query("DROP DATABASE IF EXISTS \(unescaped: name)", logger: TestDatabase.logger)
@@ -52,15 +56,14 @@ struct FusionPBXSyncTests {
                 VALUES ('99999999-9999-9999-9999-999999999999', '22222222-2222-2222-2222-222222222222', '000413999999',
                     'snom', 'snom/d785', 'true')
                 """,
-                "DROP ROLE IF EXISTS fusion_reader_\(legacy ? "legacy" : "current")",
-                "CREATE ROLE fusion_reader_\(legacy ? "legacy" : "current") LOGIN",
-                "GRANT SELECT ON v_devices, v_domains TO fusion_reader_\(legacy ? "legacy" : "current")",
+                "DROP ROLE IF EXISTS \(reader)",
+                "CREATE ROLE \(reader) LOGIN",
+                "GRANT SELECT ON v_devices, v_domains TO \(reader)",
             ] {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: TestDatabase.logger)
             }
         }
-        return
-            "postgres://fusion_reader_\(legacy ? "legacy" : "current")@\(url.host):\(url.port)/\(name)?sslmode=disable"
+        return "postgres://\(reader)@\(url.host):\(url.port)/\(name)?sslmode=disable"
     }
 
     @Test("FusionPBX 5.5 and before 5.1: one domain's enabled devices registered, a deleted one deregistered")
@@ -111,6 +114,73 @@ struct FusionPBXSyncTests {
                     try await connection.query(
                         "DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
                 }
+            }
+        }
+    }
+
+    @Test("a locked v_devices fails the sync by its statement timeout; a row with a huge field is read bounded")
+    func lockedTable() async throws {
+        try await SourceRig.with(pbx: FakePBXState()) { rig in
+            let name = "fusion_locked_\(UInt32.random(in: 0...UInt32.max))"
+            let url = try await Self.fusionDatabase(
+                rig.database, name: name, legacy: false, reader: "fusion_reader_locked")
+            let urlFile = try SourceRig.secretFile(url)
+            defer { try? FileManager.default.removeItem(atPath: urlFile) }
+            _ = try await rig.addSource([
+                "fpbx", "--kind", "fusionpbx", "--tenant", "acme", "--domain", "pbx.acme.example",
+                "--pbx-database-url-file", urlFile,
+            ])
+            var admin = try TestDatabase.adminURL()
+            admin.database = name
+            // A device whose MAC and vendor fields hold a megabyte each: no MAC, and never read whole.
+            _ = try await Database.withConnection(admin, logger: TestDatabase.logger) { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO v_devices (device_uuid, domain_uuid, device_address, device_vendor, device_template,
+                        device_enabled)
+                    VALUES ('00000000-0000-0000-0000-0000000000ff', '11111111-1111-1111-1111-111111111111',
+                        repeat('0', 1000000), repeat('v', 1000000), 'snom/d785', true)
+                    """, logger: TestDatabase.logger)
+            }
+            var cli = rig.cli
+            // Without a statement timeout the sync waits for the lock for ever: ended here, the test fails.
+            cli.timeout = .seconds(120)
+            var result = try await cli.run(["source", "sync", "fpbx", "--json"])
+            var json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] ?? [:]
+            #expect(result.status == 0, "\(result.error)")
+            #expect(json["listed"] as? Int == 41 && json["registered"] as? Int == 39, "\(json)")
+            #expect(json["without_mac"] as? Int == 1, "the megabyte MAC is no MAC: \(json)")
+
+            // Another session holds v_devices locked: the sync fails by its statement timeout, well before the
+            // stall timeout, and deregisters nothing.
+            let started = ContinuousClock.now
+            result = try await Database.withConnection(admin, logger: TestDatabase.logger) { connection in
+                try await connection.query("BEGIN", logger: TestDatabase.logger)
+                try await connection.query("LOCK TABLE v_devices IN ACCESS EXCLUSIVE MODE", logger: TestDatabase.logger)
+                let result = try await cli.run([
+                    "source", "sync", "fpbx", "--json", "--read-timeout-seconds", "2", "--stall-seconds", "60",
+                ])
+                try await connection.query("ROLLBACK", logger: TestDatabase.logger)
+                return result
+            }
+            let elapsed = ContinuousClock.now - started
+            json = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] ?? [:]
+            #expect(result.status == 1, "\(result.error)")
+            #expect(elapsed < .seconds(45), "\(elapsed)")
+            #expect(
+                result.error.contains("canceling statement due to lock timeout")
+                    || result.error.contains("canceling statement due to statement timeout"), "\(result.error)")
+            #expect(json["deregistered"] as? Int == 0 && json["listed"] as? Int == 0, "\(json)")
+            let runs = try await rig.database.store.journal(JournalFilter(action: "source.sync"))
+            #expect(runs.last?.actor == "sync:fpbx" && runs.last?.outcome == "error", "\(runs.suffix(1))")
+            let devices = try await rig.database.store.devices(DeviceFilter(tenantID: "acme", limit: 100))
+            #expect(devices.filter { $0.desired == .registered }.count == 39)
+            let source = try await rig.database.store.sources().first { $0.name == "fpbx" }
+            #expect(source?.lastSync?.error?.contains("timeout") == true, "\(String(describing: source?.lastSync))")
+
+            _ = try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) {
+                connection in
+                try await connection.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
             }
         }
     }

@@ -65,6 +65,22 @@ public struct Settings: Sendable {
     /// in clear, so only a PBX on this host or a test stand-in should be.
     public var allowsPlainHTTPPBX: Bool { self.flag(false, "PROVHOOK_PBX_ALLOW_HTTP") }
 
+    /// A sync's limits from its flags and `PROVHOOK_SYNC_*`, for `source sync` and `serve`'s periodic syncs: the
+    /// longest wait for the PBX's next page, the longest run, the most devices, and one request's timeout.
+    public func syncLimits(
+        stallSeconds: Int? = nil, maxSeconds: Int? = nil, maxDevices: Int? = nil, readTimeoutSeconds: Int? = nil
+    ) throws(ConfigurationError) -> SourceSync.Limits {
+        SourceSync.Limits(
+            stallTimeout: .seconds(
+                try self.integer(stallSeconds, "PROVHOOK_SYNC_STALL_SECONDS", default: 60, in: 1...3600)),
+            maxDuration: .seconds(
+                try self.integer(maxSeconds, "PROVHOOK_SYNC_MAX_SECONDS", default: 3600, in: 1...86_400)),
+            maxDevices: try self.integer(
+                maxDevices, "PROVHOOK_SYNC_MAX_DEVICES", default: 1_000_000, in: 1...100_000_000),
+            readTimeout: .seconds(
+                try self.integer(readTimeoutSeconds, "PROVHOOK_SYNC_READ_TIMEOUT_SECONDS", default: 10, in: 1...300)))
+    }
+
     /// The database URL from its flag or `PROVHOOK_DATABASE_URL`, nil when neither is set. Its password may instead
     /// come from `PROVHOOK_DATABASE_PASSWORD` or the file `PROVHOOK_DATABASE_PASSWORD_FILE` names, so that the
     /// environment file need not hold it; that password wins over one in the URL.

@@ -13,9 +13,17 @@ import SnomRedirect
 /// `device_enabled` (text `'true'`/`'false'` up to 5.4, boolean from 5.5), `device_vendor`, `device_template`,
 /// `domain_uuid`, joined to `v_domains` (`domain_name`, `domain_enabled`). A device of a disabled domain counts as
 /// disabled.
+///
+/// Every statement is bounded on the FusionPBX server (`statement_timeout`, `lock_timeout`: the configuration's read
+/// timeout), so that a locked or slow `v_devices` fails the read instead of holding it, and the connection, for ever;
+/// and every row's size is bounded there (``maxFieldBytes``), so that a row with a huge field cannot fill provhook's
+/// memory.
 public actor FusionPBXDatabase: DeviceDirectory, DeviceListing {
     private let url: DatabaseURL
     private let domain: String
+    private let connectTimeout: Duration
+    /// The server's `statement_timeout` and `lock_timeout` for each read.
+    private let statementTimeout: Duration
     private let logger: Logger
     /// Whether the MAC column is `device_address` (5.1 and later) or `device_mac_address`; read once.
     private var hasDeviceAddress: Bool?
@@ -32,8 +40,15 @@ public actor FusionPBXDatabase: DeviceDirectory, DeviceListing {
             throw .unauthorized("the FusionPBX database URL is not valid: \(error)")
         }
         self.domain = domain
+        self.connectTimeout = configuration.connectTimeout
+        self.statementTimeout = configuration.readTimeout
         self.logger = logger
     }
+
+    /// The longest text read from a field. A MAC longer than that is no MAC: the row counts as one without a MAC
+    /// (and is logged); a longer vendor or template is cut, as the model is cut at 64 characters anyway; a device
+    /// whose id is longer is not read (FusionPBX's ids are uuids).
+    public static let maxFieldBytes = 256
 
     public func shutdown() async {}
 
@@ -54,11 +69,23 @@ public actor FusionPBXDatabase: DeviceDirectory, DeviceListing {
     /// One page in `device_uuid` order after `after`, or the device `uuid`.
     private func read(after: String, uuid: String?, limit: Int) async throws(DirectoryError) -> [ListedDevice] {
         let (url, domain, logger, known) = (self.url, self.domain, self.logger, self.hasDeviceAddress)
+        let maxBytes = Self.maxFieldBytes
+        // As PostgreSQL reads a setting's text: whole milliseconds.
+        let timeout =
+            "\(max(1, self.statementTimeout.components.seconds * 1000 + self.statementTimeout.components.attoseconds / 1_000_000_000_000_000))ms"
         do {
-            let (hasDeviceAddress, rows) = try await Database.withConnection(url, timeout: .seconds(10), logger: logger)
-            {
-                connection in
+            let (hasDeviceAddress, rows, oversized) = try await Database.withConnection(
+                url, timeout: self.connectTimeout, logger: logger
+            ) { connection in
                 try await connection.query("START TRANSACTION READ ONLY", logger: logger)
+                // Set in the transaction (SET LOCAL, through set_config so that the value is bound), which works
+                // through a transaction pooler too; a login's own default of no timeout is what let a locked
+                // v_devices hold a sync for ever.
+                try await connection.query(
+                    """
+                    SELECT set_config('statement_timeout', \(timeout), true), set_config('lock_timeout', \(timeout), true),
+                        set_config('idle_in_transaction_session_timeout', \(timeout), true)
+                    """, logger: logger)
                 var hasDeviceAddress = known
                 if hasDeviceAddress == nil {
                     let columns = try await connection.query(
@@ -72,32 +99,47 @@ public actor FusionPBXDatabase: DeviceDirectory, DeviceListing {
                 }
                 // The one variable part is a column name, chosen between two constants, never from input.
                 let macColumn = hasDeviceAddress == true ? "d.device_address" : "d.device_mac_address"
+                // Each field's size is checked or cut on the server, so that no row larger than a few hundred bytes
+                // ever reaches provhook.
                 let result = try await connection.query(
                     """
-                    SELECT d.device_uuid::text, \(unescaped: macColumn)::text,
+                    SELECT d.device_uuid::text,
+                        CASE WHEN octet_length(\(unescaped: macColumn)::text) <= \(maxBytes) THEN \(unescaped: macColumn)::text END,
+                        octet_length(\(unescaped: macColumn)::text) > \(maxBytes),
                         (d.device_enabled::text IN ('true', 't')) AND coalesce(v.domain_enabled::text IN ('true', 't'), true),
-                        d.device_vendor::text, d.device_template::text
+                        left(d.device_vendor::text, \(maxBytes)::int), left(d.device_template::text, \(maxBytes)::int)
                     FROM v_devices d JOIN v_domains v ON v.domain_uuid = d.domain_uuid
                     WHERE v.domain_name = \(domain) AND d.device_uuid::text > \(after)
+                      AND octet_length(d.device_uuid::text) <= \(maxBytes)
                       AND (\(uuid)::text IS NULL OR d.device_uuid::text = \(uuid))
                     ORDER BY d.device_uuid::text LIMIT \(limit)
                     """, logger: logger)
                 var rows: [ListedDevice] = []
-                for try await (id, mac, enabled, vendor, template) in result.decode(
-                    (String, String?, Bool?, String?, String?).self)
+                var oversized: [String] = []
+                for try await (id, mac, tooLong, enabled, vendor, template) in result.decode(
+                    (String, String?, Bool?, Bool?, String?, String?).self)
                 {
+                    if tooLong == true { oversized.append(id) }
                     rows.append(
                         ListedDevice(
                             id: id, mac: mac.flatMap { try? MACAddress(parsing: $0) }, enabled: enabled ?? false,
                             model: Self.model(vendor: vendor, template: template)))
                 }
                 try await connection.query("COMMIT", logger: logger)
-                return (hasDeviceAddress, rows)
+                return (hasDeviceAddress, rows, oversized)
             }
             self.hasDeviceAddress = hasDeviceAddress
+            if !oversized.isEmpty {
+                logger.warning(
+                    "FusionPBX devices whose MAC field is too long to be a MAC: read as devices without a MAC",
+                    metadata: ["devices": "\(oversized.prefix(10))", "count": "\(oversized.count)"])
+            }
             return rows
         } catch {
-            throw .unavailable("reading FusionPBX's devices from \(url): \(String(describing: error).prefix(300))")
+            // DatabaseError gives the server's message (a statement or lock timeout says so), and the URL's
+            // description hides its password.
+            throw .unavailable(
+                "\(String(DatabaseError("reading FusionPBX's devices from \(url)", error).description.prefix(400)))")
         }
     }
 

@@ -1,3 +1,4 @@
+import Deadlines
 import Foundation
 import Logging
 import PBXDirectory
@@ -11,6 +12,10 @@ import SnomRedirect
 ///
 /// Memory does not grow with the PBX's size: each page is compared and written, and the MACs seen are kept in
 /// the database (`source_sync_seen`) for the removal pass. A sync with nothing to change writes only its run row.
+///
+/// A sync always ends (``Limits``): a PBX that stops answering fails it after the stall timeout, a listing whose
+/// cursor comes back fails at once, and the pages, the devices and the whole run are capped. A sync that stops early
+/// deregisters nothing, and is journaled and kept with the source as failed.
 public struct SourceSync: Sendable {
     /// One PBX account and the tenant its devices belong to.
     public struct Scope: Sendable, Hashable {
@@ -37,10 +42,14 @@ public struct SourceSync: Sendable {
         public var conflicts = 0
         public var conflictMACs: [String] = []
         public var removalsHeldBack = 0
+        /// Why the run stopped before the PBX had listed everything (``Stop``); nil when it listed what it could.
+        public var stopped: Stop?
+        /// The error that stopped it, for a one-line reason (it is in `errors` too).
+        public var stopMessage: String?
         public var errors: [String] = []
 
         enum CodingKeys: String, CodingKey {
-            case listed, unchanged, registered, deregistered, disabled, rejected, errors, conflicts
+            case listed, unchanged, registered, deregistered, disabled, rejected, errors, conflicts, stopped
             case conflictMACs = "conflict_macs"
             case withoutMAC = "without_mac"
             case removalsHeldBack = "removals_held_back"
@@ -55,7 +64,61 @@ public struct SourceSync: Sendable {
                 "rejected": .number(Double(self.rejected)), "conflicts": .number(Double(self.conflicts)),
                 "conflict_macs": .array(self.conflictMACs.map(JSONValue.string)),
                 "removals_held_back": .number(Double(self.removalsHeldBack)),
-            ]
+            ].merging(self.stopped.map { ["stopped": .string($0.rawValue)] } ?? [:]) { $1 }
+        }
+
+        /// Notes that the run stopped early, and why.
+        mutating func stop(_ reason: Stop, _ message: String) {
+            self.stopped = reason
+            self.stopMessage = message
+            self.errors.append(message)
+        }
+    }
+
+    /// Why a run stopped early; the text is kept in the journal's `source.sync` row and the JSON summary.
+    public enum Stop: String, Sendable, Hashable, Codable {
+        /// The PBX gave no page within the stall timeout: it stopped answering, or answers too slowly.
+        case stalled
+        /// The PBX answered a cursor it had answered before: its paging goes round in circles.
+        case repeatedCursor = "repeated_cursor"
+        /// The listing went past the most devices or pages a sync reads.
+        case tooLarge = "too_large"
+        /// The run went past its longest duration.
+        case deadline
+        /// The sync was cancelled (`serve` shutting down).
+        case cancelled
+    }
+
+    /// What bounds one run, so that a PBX that stops answering, or answers the same page forever, cannot hold a
+    /// sync (and with it `source sync`, or a slot of `serve`'s scheduler) for ever.
+    public struct Limits: Sendable, Hashable {
+        /// The longest the PBX may take to give the next page, the lookups of that page's changed devices
+        /// included (`PROVHOOK_SYNC_STALL_SECONDS`). A time without progress rather than a bound on the whole run,
+        /// so that a large PBX that keeps answering can take as long as it needs.
+        public var stallTimeout: Duration
+        /// The longest a whole run may take (`PROVHOOK_SYNC_MAX_SECONDS`).
+        public var maxDuration: Duration
+        /// The most devices one run may list (`PROVHOOK_SYNC_MAX_DEVICES`); the pages are capped at what that many
+        /// devices take at the page size, plus the last, empty one.
+        public var maxDevices: Int
+        /// How long one request to the PBX may take (`PROVHOOK_SYNC_READ_TIMEOUT_SECONDS`): an HTTP answer (plus
+        /// 5 s to connect), or a FusionPBX statement, which the FusionPBX server ends (`statement_timeout`,
+        /// `lock_timeout`) so that a locked `v_devices` cannot hold a connection there either.
+        public var readTimeout: Duration
+
+        public init(
+            stallTimeout: Duration = .seconds(60), maxDuration: Duration = .seconds(3600),
+            maxDevices: Int = 1_000_000, readTimeout: Duration = .seconds(10)
+        ) {
+            self.stallTimeout = stallTimeout
+            self.maxDuration = maxDuration
+            self.maxDevices = maxDevices
+            self.readTimeout = readTimeout
+        }
+
+        /// The most pages a run may read at `pageSize`.
+        public func maxPages(pageSize: Int) -> Int {
+            (self.maxDevices + max(1, pageSize) - 1) / max(1, pageSize) + 1
         }
     }
 
@@ -67,11 +130,12 @@ public struct SourceSync: Sendable {
     /// Where a model comes from when the listing has none (Kazoo's): the device itself, asked only for a change.
     let directory: (any DeviceDirectory)?
     let pageSize: Int
+    let limits: Limits
     let logger: Logger
 
     public init(
         store: Store, planner: EventPlanner, source: String, scopes: [Scope], listing: any DeviceListing,
-        directory: (any DeviceDirectory)?, pageSize: Int = 200, logger: Logger
+        directory: (any DeviceDirectory)?, pageSize: Int = 200, limits: Limits = Limits(), logger: Logger
     ) {
         self.store = store
         self.planner = planner
@@ -80,6 +144,7 @@ public struct SourceSync: Sendable {
         self.listing = listing
         self.directory = directory
         self.pageSize = pageSize
+        self.limits = limits
         self.logger = logger
     }
 
@@ -90,10 +155,10 @@ public struct SourceSync: Sendable {
         public var description: String
     }
 
-    /// The sync of source `name`: its PBX API's client (made by `factory`; the caller shuts it down after) and
-    /// its scopes: the source's own tenant, and each Kazoo account it maps.
+    /// The sync of source `name`: its PBX API's client (made by `factory`, with `limits`' read timeout; the caller
+    /// shuts it down after) and its scopes: the source's own tenant, and each Kazoo account it maps.
     public static func prepare(
-        source name: String, store: Store, planner: EventPlanner, pageSize: Int = 200,
+        source name: String, store: Store, planner: EventPlanner, pageSize: Int = 200, limits: Limits = Limits(),
         factory: DirectoryCache.Factory = DirectoryCache.standard, logger: Logger
     ) async throws -> (SourceSync, client: any DeviceDirectory) {
         guard let source = try await store.sources().first(where: { $0.name == name }) else {
@@ -106,7 +171,8 @@ public struct SourceSync: Sendable {
         let client = try factory(
             kind,
             DirectoryConfiguration(
-                baseURL: api.url, user: api.user, secret: secret, caFile: api.caFile, tenant: api.tenant))
+                baseURL: api.url, user: api.user, secret: secret, caFile: api.caFile, tenant: api.tenant,
+                readTimeout: limits.readTimeout))
         guard let listing = client as? any DeviceListing else {
             await client.shutdown()
             throw Unavailable(description: "a \(kind.rawValue) source cannot be synced")
@@ -115,35 +181,100 @@ public struct SourceSync: Sendable {
         scopes += source.accounts.sorted { $0.key < $1.key }.map { Scope(account: $0.key, tenantID: $0.value) }
         let sync = SourceSync(
             store: store, planner: planner, source: name, scopes: scopes, listing: listing, directory: client,
-            pageSize: pageSize, logger: logger)
+            pageSize: pageSize, limits: limits, logger: logger)
         return (sync, client)
     }
 
-    /// Runs the sync; `progress` is told after every page. Errors are in the summary, and journaled.
+    /// Runs the sync; `progress` is told after every page. Errors are in the summary, and journaled. A run stopped by
+    /// its ``Limits`` says why in `stopped`: a stall, its deadline or its caps end the whole run (the next account's
+    /// PBX is the same), a repeated cursor ends that account's listing. What was not listed cannot be told from what
+    /// is gone, so nothing is deregistered for an account whose listing did not finish.
     public func run(
         dryRun: Bool, allowMassRemoval: Bool, maxRemovalShare: Double = 0.10,
         progress: @Sendable (String) -> Void = { _ in }
     ) async throws(StoreError) -> Summary {
         let run = UUID()
         var summary = Summary()
-        for scope in self.scopes {
+        let runDeadline = ContinuousClock.now.advanced(by: self.limits.maxDuration)
+        let maxPages = self.limits.maxPages(pageSize: self.pageSize)
+        var pages = 0
+        scopes: for scope in self.scopes {
+            let what = "listing \(scope.account.map { "account \($0)" } ?? "devices")"
             var complete = true
             var cursor: String?
-            var pages = 0
+            var scopePages = 0
+            // The cursors the PBX answered, by hash: a cursor may be as long as an answer (1 MiB), and a run may read
+            // many pages, so the texts are not kept. A collision would need billions of pages.
+            var cursors: Set<Int> = []
             repeat {
+                let now = ContinuousClock.now
+                if now >= runDeadline {
+                    summary.stop(
+                        .deadline,
+                        "the sync did not finish within \(self.limits.maxDuration) (\(what), page \(scopePages + 1))")
+                    break scopes
+                }
+                if pages >= maxPages {
+                    summary.stop(
+                        .tooLarge,
+                        "\(what): more than \(maxPages) pages, the most a sync reads for \(self.limits.maxDevices) devices at \(self.pageSize) a page"
+                    )
+                    break scopes
+                }
+                // Progress, not the whole run, is bounded: the PBX has the stall timeout to give each page and the
+                // lookups that page needs, however many pages a large PBX has.
+                let stalled = now.advanced(by: self.limits.stallTimeout)
+                let pageDeadline = min(stalled, runDeadline)
                 let page: (devices: [ListedDevice], next: String?)
+                let (listing, account, after, pageSize) = (self.listing, scope.account, cursor, self.pageSize)
                 do {
-                    page = try await self.listing.devices(
-                        account: scope.account, after: cursor, pageSize: self.pageSize)
+                    // The client's own timeouts bound one request; this bounds them all (a new token, a retry), and
+                    // answers even when the request ignores its cancellation.
+                    page = try await withDeadline(pageDeadline - now, "\(what), page \(scopePages + 1)") {
+                        try await listing.devices(account: account, after: after, pageSize: pageSize)
+                    }
+                } catch is DeadlineExceeded {
+                    if pageDeadline < stalled {
+                        summary.stop(
+                            .deadline,
+                            "the sync did not finish within \(self.limits.maxDuration) (\(what), page \(scopePages + 1))"
+                        )
+                    } else {
+                        summary.stop(
+                            .stalled,
+                            "\(what), page \(scopePages + 1): the PBX gave no page within \(self.limits.stallTimeout)")
+                    }
+                    break scopes
                 } catch {
-                    summary.errors.append(
-                        "listing \(scope.account.map { "account \($0)" } ?? "devices"), page \(pages + 1): \(error)")
+                    if Task.isCancelled {
+                        summary.stop(.cancelled, "\(what), page \(scopePages + 1): the sync was cancelled")
+                        break scopes
+                    }
+                    summary.errors.append("\(what), page \(scopePages + 1): \(error)")
                     complete = false
                     break
                 }
                 pages += 1
-                try await self.apply(page.devices, scope: scope, run: run, dryRun: dryRun, summary: &summary)
+                scopePages += 1
+                guard summary.listed + page.devices.count <= self.limits.maxDevices else {
+                    summary.stop(
+                        .tooLarge,
+                        "\(what), page \(scopePages): more than \(self.limits.maxDevices) devices, the most a sync reads"
+                    )
+                    break scopes
+                }
+                try await self.apply(
+                    page.devices, scope: scope, run: run, dryRun: dryRun, lookupsUntil: pageDeadline, summary: &summary)
                 progress("\(self.source): tenant \(scope.tenantID), page \(pages), \(summary.listed) devices listed")
+                if let next = page.next, !cursors.insert(next.hashValue).inserted {
+                    // A crossbar that answers the same next_start_key would be read for ever, page after page.
+                    summary.stop(
+                        .repeatedCursor,
+                        "\(what), page \(scopePages): the PBX answered the cursor \(String(next.prefix(64)).debugDescription) again: its paging repeats, so the listing cannot finish"
+                    )
+                    complete = false
+                    break
+                }
                 cursor = page.next
             } while cursor != nil
             guard complete else {
@@ -163,7 +294,9 @@ public struct SourceSync: Sendable {
 
     /// Compares one page with what provhook holds, and records each difference.
     private func apply(
-        _ devices: [ListedDevice], scope: Scope, run: UUID, dryRun: Bool, summary: inout Summary
+        _ devices: [ListedDevice], scope: Scope, run: UUID, dryRun: Bool,
+        lookupsUntil deadline: ContinuousClock.Instant,
+        summary: inout Summary
     ) async throws(StoreError) {
         summary.listed += devices.count
         let macs = devices.compactMap(\.mac)
@@ -197,7 +330,7 @@ public struct SourceSync: Sendable {
             }
             var model = device.model
             if model == nil, !dryRun, let directory = self.directory {
-                model = (try? await directory.device(id: device.id, account: scope.account))?.model
+                model = await Self.model(of: device.id, account: scope.account, in: directory, until: deadline)
             }
             let event: DeviceEvent =
                 state.macOfDeviceID[device.id].map { $0 != mac } == true
@@ -206,6 +339,18 @@ public struct SourceSync: Sendable {
             await self.record(event, scope, dryRun, &summary)
         }
         try await self.store.markSeen(run: run, macs: seen)
+    }
+
+    /// The model of a changed device, asked of the PBX while the page's time lasts. Past it the device is recorded
+    /// without one: a PBX that lists but no longer answers lookups must not hold the sync a lookup per device.
+    private static func model(
+        of id: String, account: String?, in directory: any DeviceDirectory, until deadline: ContinuousClock.Instant
+    ) async -> String? {
+        let left = deadline - ContinuousClock.now
+        guard left > .zero else { return nil }
+        return try? await withDeadline(left, "looking up device \(id.prefix(64))") {
+            try await directory.device(id: id, account: account).model
+        }
     }
 
     /// Deregisters the source's devices that the PBX no longer lists, within the mass-removal guard.

@@ -80,7 +80,10 @@ public func buildApplication(
         LookupWorker(
             store: store, planner: planner, signal: lookupSignal, deliverySignal: delivery.signal, metrics: metrics,
             configuration: configuration.lookups, directories: directories, logger: logger))
-    services.append(SyncScheduler(store: store, planner: planner, metrics: metrics, logger: logger))
+    services.append(
+        SyncScheduler(
+            store: store, planner: planner, metrics: metrics, concurrency: configuration.syncConcurrency,
+            limits: configuration.syncLimits, logger: logger))
 
     let ports = PortReport(onBoth: onServerRunning)
     let webhookListener = WebhookListenerAddress(

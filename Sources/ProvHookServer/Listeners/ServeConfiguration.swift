@@ -41,6 +41,11 @@ public struct ServeConfiguration: Sendable {
     /// How the sources' lookups in PBX APIs are paced (`PROVHOOK_LOOKUP_TIMEOUT_SECONDS`,
     /// `PROVHOOK_LOOKUP_RETRY_MAX_SECONDS`).
     public var lookups: LookupWorker.Configuration
+    /// What bounds each periodic sync (`PROVHOOK_SYNC_STALL_SECONDS`, `PROVHOOK_SYNC_MAX_SECONDS`,
+    /// `PROVHOOK_SYNC_MAX_DEVICES`, `PROVHOOK_SYNC_READ_TIMEOUT_SECONDS`).
+    public var syncLimits: SourceSync.Limits
+    /// The most periodic syncs of different sources run at once (`PROVHOOK_SYNC_CONCURRENCY`).
+    public var syncConcurrency: Int
 
     public init(
         database: DatabaseURL, databasePoolSize: Int = 16, databaseDeadline: Duration = .seconds(5),
@@ -51,8 +56,11 @@ public struct ServeConfiguration: Sendable {
         vendors: VendorFilter = VendorFilter(),
         logLevel: Logger.Level = .info, logFormat: String = "text", adminToken: String? = nil,
         eventRetention: Duration = .seconds(30 * 86_400), secrets: SecretKeyring,
-        lookups: LookupWorker.Configuration = LookupWorker.Configuration()
+        lookups: LookupWorker.Configuration = LookupWorker.Configuration(),
+        syncLimits: SourceSync.Limits = SourceSync.Limits(), syncConcurrency: Int = 4
     ) {
+        self.syncLimits = syncLimits
+        self.syncConcurrency = syncConcurrency
         self.secrets = secrets
         self.lookups = lookups
         self.eventRetention = eventRetention
@@ -172,7 +180,9 @@ extension Settings {
                     try self.integer(nil, "PROVHOOK_LOOKUP_TIMEOUT_SECONDS", default: 10, in: 1...300)),
                 firstDelay: .seconds(try self.integer(nil, "PROVHOOK_LOOKUP_RETRY_SECONDS", default: 5, in: 1...3600)),
                 maxDelay: .seconds(
-                    try self.integer(nil, "PROVHOOK_LOOKUP_RETRY_MAX_SECONDS", default: 600, in: 1...86_400))))
+                    try self.integer(nil, "PROVHOOK_LOOKUP_RETRY_MAX_SECONDS", default: 600, in: 1...86_400))),
+            syncLimits: try self.syncLimits(),
+            syncConcurrency: try self.integer(nil, "PROVHOOK_SYNC_CONCURRENCY", default: 4, in: 1...64))
     }
 
     /// Parses `host:port` or `[v6]:port`.

@@ -249,6 +249,39 @@ struct LookupClaimTests {
     }
 }
 
+/// The lookup settings as the README documents them.
+@Suite("Lookup settings")
+struct LookupSettingsTests {
+    @Test("concurrency, share per source and give-up age: defaults, values, and bounds")
+    func settings() throws {
+        try ServeSettingsTests.withKeyFile { keyFile in
+            let defaults = try ServeSettingsTests.environment([:], keyFile: keyFile).serveConfiguration(ServeFlags())
+                .lookups
+            #expect(defaults.concurrency == 4 && defaults.perSource == 1 && defaults.giveUpAfter == .seconds(3600))
+            #expect(defaults.attemptLimit == .seconds(60), "a login, the call, a login again and the call again")
+            let set = try ServeSettingsTests.environment(
+                [
+                    "PROVHOOK_LOOKUP_CONCURRENCY": "16", "PROVHOOK_LOOKUP_PER_SOURCE": "2",
+                    "PROVHOOK_LOOKUP_GIVE_UP_SECONDS": "600", "PROVHOOK_LOOKUP_TIMEOUT_SECONDS": "2",
+                ], keyFile: keyFile
+            ).serveConfiguration(ServeFlags()).lookups
+            #expect(set.concurrency == 16 && set.perSource == 2 && set.giveUpAfter == .seconds(600))
+            #expect(set.attemptLimit == .seconds(28))
+            for (variable, value) in [
+                ("PROVHOOK_LOOKUP_CONCURRENCY", "0"), ("PROVHOOK_LOOKUP_PER_SOURCE", "17"),
+                ("PROVHOOK_LOOKUP_GIVE_UP_SECONDS", "0"),
+            ] {
+                #expect {
+                    try ServeSettingsTests.environment([variable: value], keyFile: keyFile)
+                        .serveConfiguration(ServeFlags())
+                } throws: { error in
+                    String(describing: error).contains(variable)
+                }
+            }
+        }
+    }
+}
+
 extension Sequence {
     /// The elements for which `predicate` holds, asked one after the other.
     fileprivate func asyncFilter(_ predicate: (Element) async throws -> Bool) async rethrows -> [Element] {

@@ -45,7 +45,21 @@ extension JournalEntry {
             outcome: .lookupPending, eventID: lookup.eventID, detail: detail)
     }
 
-    /// A lookup that failed and is tried again (`retry`), or that a deletion or removal made moot (`superseded`).
+    /// An event for a device that already had a lookup waiting, merged into that lookup (`merged`): it makes no call
+    /// of its own, and `merged_into` names the event id under which the looked-up event will be recorded.
+    public static func lookupMerged(_ lookup: PendingLookup, into pendingEventID: String) -> JournalEntry {
+        var detail: [String: JSONValue] = [
+            "type": .string(lookup.type.rawValue), "device_id": .string(lookup.deviceID),
+            "source": .string(lookup.source), "merged_into": .string(pendingEventID),
+        ]
+        if let account = lookup.accountID { detail["account_id"] = .string(account) }
+        return JournalEntry(
+            tenantID: lookup.tenantID, mac: nil, actor: lookup.actor, action: .event(lookup.type), outcome: .merged,
+            eventID: lookup.eventID, detail: detail)
+    }
+
+    /// A lookup that failed and is tried again (`retry`), that failed past its give-up age (`gave_up`), or that a
+    /// deletion or removal made moot (`superseded`). The events merged into it are listed, as its outcome is theirs.
     public static func lookupOutcome(
         _ lookup: PendingLookup, outcome: JournalOutcome, error: (code: String, message: String)?, actor: String
     ) -> JournalEntry {
@@ -56,6 +70,9 @@ extension JournalEntry {
         if let error {
             detail["code"] = .string(error.code)
             detail["error"] = .string(String(error.message.prefix(500)))
+        }
+        if !lookup.mergedEventIDs.isEmpty {
+            detail["merged_event_ids"] = .array(lookup.mergedEventIDs.map(JSONValue.string))
         }
         return JournalEntry(
             tenantID: lookup.tenantID, mac: nil, actor: actor, action: .sourceLookup, outcome: outcome,

@@ -22,7 +22,8 @@ public enum JournalAction: Sendable, Hashable {
     case tenantAdd, tenantUpdate, tenantRemove
     /// Inbound source changes: `source.add`, `source.update` (a token rotated), `source.remove`.
     case sourceAdd, sourceUpdate, sourceRemove
-    /// A PBX API asked for a device that an event named only by id: `source.lookup` (journaled when it fails).
+    /// A PBX API asked for a device that an event named only by id: `source.lookup` (journaled when it fails, is
+    /// given up, or is made moot).
     case sourceLookup
     /// A sync of a source with its PBX: `source.sync`, one row per run, with its summary.
     case sourceSync
@@ -75,6 +76,9 @@ public enum JournalOutcome: String, Sendable, Hashable, CaseIterable, Codable {
     case lookupPending = "lookup_pending"
     /// A pending lookup was made moot: its device was deleted, or its source removed.
     case superseded
+    /// An event for a device that already had a lookup waiting: merged into it, no call of its own. The row's
+    /// `detail.merged_into` names the event id of the lookup it joined.
+    case merged
     /// The MAC is outside the vendor-prefix filter: recorded, never sent.
     case skipped
     /// The device waits for a call.
@@ -85,7 +89,7 @@ public enum JournalOutcome: String, Sendable, Hashable, CaseIterable, Codable {
     case error
     /// The call was refused before it reached the service, for good.
     case failed
-    /// Retries stopped at the give-up age.
+    /// Retries stopped at the give-up age (of a call, or of a lookup: `source.lookup`).
     case gaveUp = "gave_up"
     /// A transient failure: the call is tried again.
     case retry

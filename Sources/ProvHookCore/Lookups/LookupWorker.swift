@@ -1,20 +1,27 @@
+import Deadlines
 import Foundation
 import Logging
 import PBXDirectory
 import ServiceLifecycle
 import SnomRedirect
+import Synchronization
 
 /// Resolves the events that name a device only by id: asks the source's PBX API for the MAC and model, then records
 /// the event through the planner like any other, under its own event id (so that a lookup resolved twice, by a
 /// process that died before deleting it, is recorded once).
 ///
+/// Up to `concurrency` lookups are made at once, the oldest of each source first and at most `perSource` of one
+/// source at a time (across all processes), so that a slow PBX, whose lookup can take a minute, holds back only its
+/// own source's lookups. Each lookup, logins included, ends within `attemptLimit`.
+///
 /// A failure that can pass (the API down, slow, refusing the credentials, answering nonsense) is journaled and tried
-/// again with a growing delay, up to `maxDelay`, for as long as it takes: the event is never dropped for it. A PBX
-/// that answers that it has no such device, or has no MAC for it, rejects the event for good (journaled).
+/// again with a growing delay, up to `maxDelay`, until the lookup is `giveUpAfter` old: then it is dropped and
+/// journaled as `gave_up`. A PBX that answers that it has no such device, or has no MAC for it, rejects the event for
+/// good (journaled).
 public struct LookupWorker: NamedService {
     let store: Store
     let planner: EventPlanner
-    /// Wakes the loop when a lookup is queued by this process.
+    /// Wakes the loop when a lookup is queued by this process, or one of its lookups ends.
     let signal: WorkSignal
     /// Wakes the delivery worker when a looked-up event queued a call.
     let deliverySignal: WorkSignal
@@ -33,16 +40,28 @@ public struct LookupWorker: NamedService {
         public var maxDelay: Duration
         /// How often the table is checked for lookups due again, and queued by other processes.
         public var pollInterval: Duration
+        /// The most lookups this process makes at once (`PROVHOOK_LOOKUP_CONCURRENCY`).
+        public var concurrency: Int
+        /// The most lookups of one source in flight at once, all processes together (`PROVHOOK_LOOKUP_PER_SOURCE`).
+        public var perSource: Int
+        /// How old a lookup (from its first event) may be when it fails and is still tried again
+        /// (`PROVHOOK_LOOKUP_GIVE_UP_SECONDS`); a failure at this age gives it up.
+        public var giveUpAfter: Duration
 
         public init(
             connectTimeout: Duration = .seconds(5), readTimeout: Duration = .seconds(10),
-            firstDelay: Duration = .seconds(5), maxDelay: Duration = .seconds(600), pollInterval: Duration = .seconds(2)
+            firstDelay: Duration = .seconds(5), maxDelay: Duration = .seconds(600),
+            pollInterval: Duration = .seconds(2),
+            concurrency: Int = 4, perSource: Int = 1, giveUpAfter: Duration = .seconds(3600)
         ) {
             self.connectTimeout = connectTimeout
             self.readTimeout = readTimeout
             self.firstDelay = firstDelay
             self.maxDelay = maxDelay
             self.pollInterval = pollInterval
+            self.concurrency = max(1, concurrency)
+            self.perSource = max(1, perSource)
+            self.giveUpAfter = giveUpAfter
         }
 
         /// The delay before attempt `attempts + 1`.
@@ -50,6 +69,16 @@ public struct LookupWorker: NamedService {
             let doublings = min(max(attempts - 1, 0), 20)
             return min(self.firstDelay * (1 << doublings), self.maxDelay)
         }
+
+        /// The longest one lookup may take. The clients bound each exchange by the two timeouts, and a lookup is at
+        /// most four exchanges (a login, the call, and on a 401 a login and the call again); the worker holds the
+        /// whole lookup to that too, whatever a client does.
+        public var attemptLimit: Duration { (self.connectTimeout + self.readTimeout) * 4 }
+
+        /// How long a claimed lookup is kept from other processes: the lookup, and time to record what came of it.
+        /// Longer than `attemptLimit`, so that no lookup in flight is taken again (and counted again against its
+        /// source's share).
+        var lease: Duration { self.attemptLimit + .seconds(30) }
     }
 
     public init(
@@ -80,27 +109,40 @@ public struct LookupWorker: NamedService {
         self.logger.info("lookup worker stopped")
     }
 
+    /// Claims lookups while there is room, and makes each in a task of its own. At shutdown, the lookups in flight
+    /// end (each within `attemptLimit`) before the worker returns.
     private func loop() async {
-        while !self.signal.isStopped && !Task.isCancelled {
-            let lease = (self.configuration.connectTimeout + self.configuration.readTimeout) * 2 + .seconds(10)
-            let claimed: [PendingLookup]
-            do {
-                claimed = try await self.store.claimLookups(limit: 8, lease: lease)
-                let backlog = try await self.store.lookupBacklog()
-                self.metrics.lookupsWaiting(
-                    count: backlog.count, oldestAgeSeconds: backlog.oldest.map { -$0.timeIntervalSinceNow } ?? 0)
-            } catch {
-                self.logger.error("cannot claim lookups", metadata: ["error": "\(error)"])
-                await self.signal.wait(upTo: .seconds(2))
-                continue
-            }
-            if claimed.isEmpty {
+        let inFlight = InFlight()
+        await withDiscardingTaskGroup { group in
+            while !self.signal.isStopped && !Task.isCancelled {
+                let room = self.configuration.concurrency - inFlight.count
+                if room > 0 {
+                    let claimed: [PendingLookup]
+                    do {
+                        claimed = try await self.store.claimLookups(
+                            limit: room, perSource: self.configuration.perSource, lease: self.configuration.lease)
+                        let backlog = try await self.store.lookupBacklog()
+                        self.metrics.lookupsWaiting(
+                            count: backlog.count,
+                            oldestAgeSeconds: backlog.oldest.map { -$0.timeIntervalSinceNow } ?? 0)
+                    } catch {
+                        self.logger.error("cannot claim lookups", metadata: ["error": "\(error)"])
+                        await self.signal.wait(upTo: .seconds(2))
+                        continue
+                    }
+                    for lookup in claimed {
+                        inFlight.add(1)
+                        group.addTask {
+                            await self.resolve(lookup)
+                            inFlight.add(-1)
+                            // A slot is free, and the source may have more lookups waiting.
+                            self.signal.wake()
+                        }
+                    }
+                    // Every slot taken: the next turn finds no room and waits for one to free.
+                    if claimed.count == room { continue }
+                }
                 await self.signal.wait(upTo: self.configuration.pollInterval)
-                continue
-            }
-            // One device's lookups in order; different sources' in parallel would be the next step at scale.
-            for lookup in claimed {
-                await self.resolve(lookup)
             }
         }
     }
@@ -129,19 +171,30 @@ public struct LookupWorker: NamedService {
                         ))
                     return
                 }
-                device = try await directory.device(id: lookup.deviceID, account: lookup.accountID)
+                device = try await self.lookUp(lookup, in: directory)
             } catch let error as DirectoryError {
-                self.metrics.lookup(
-                    source: lookup.source, outcome: error.isTransient ? error.code : "not_found",
-                    latency: ContinuousClock.now - started)
+                let latency = ContinuousClock.now - started
                 if error.isTransient {
                     let delay = self.configuration.delay(afterAttempt: lookup.attempts)
-                    logger.warning(
-                        "lookup failed; trying again later",
-                        metadata: ["error": "\(error)", "attempt": "\(lookup.attempts)", "retry_in": "\(delay)"])
-                    try await self.store.retryLookup(
-                        lookup, after: delay, code: error.code, message: error.description, actor: self.actor)
+                    let gaveUp = try await self.store.retryLookup(
+                        lookup, after: delay, giveUpAfter: self.configuration.giveUpAfter, code: error.code,
+                        message: error.description, actor: self.actor)
+                    self.metrics.lookup(
+                        source: lookup.source, outcome: gaveUp ? "gave_up" : error.code, latency: latency)
+                    if gaveUp {
+                        logger.error(
+                            "lookup failed past the give-up age; the event is dropped",
+                            metadata: [
+                                "error": "\(error)", "attempt": "\(lookup.attempts)",
+                                "give_up_after": "\(self.configuration.giveUpAfter)",
+                            ])
+                    } else {
+                        logger.warning(
+                            "lookup failed; trying again later",
+                            metadata: ["error": "\(error)", "attempt": "\(lookup.attempts)", "retry_in": "\(delay)"])
+                    }
                 } else {
+                    self.metrics.lookup(source: lookup.source, outcome: "not_found", latency: latency)
                     logger.notice("the PBX has no such device; the event is rejected", metadata: ["error": "\(error)"])
                     try await self.store.rejectLookup(
                         lookup, EventRejection(code: error.code, message: error.description))
@@ -164,7 +217,9 @@ public struct LookupWorker: NamedService {
             let result = try await self.store.ingest(
                 event, tenantID: lookup.tenantID, eventID: lookup.eventID, payload: Self.payload(lookup, event),
                 actor: lookup.actor, planner: self.planner, source: lookup.source)
-            try await self.store.completeLookup(lookup)
+            // A rejected event's id is forgotten, so that a fixed one may be sent again: so are those merged into it.
+            let accepted = if case .rejected = result { false } else { true }
+            try await self.store.completeLookup(lookup, keepingMerged: accepted)
             switch result {
             case .accepted(let queued):
                 if queued { self.deliverySignal.wake() }
@@ -180,6 +235,24 @@ public struct LookupWorker: NamedService {
         }
     }
 
+    /// Asks `directory` for the lookup's device, within `attemptLimit` whatever the client does.
+    private func lookUp(
+        _ lookup: PendingLookup, in directory: any DeviceDirectory
+    ) async throws(DirectoryError) -> DirectoryDevice {
+        let (id, account, limit) = (lookup.deviceID, lookup.accountID, self.configuration.attemptLimit)
+        do {
+            return try await withDeadline(limit, "lookup of device \(id.prefix(64))") {
+                try await directory.device(id: id, account: account)
+            }
+        } catch let error as DirectoryError {
+            throw error
+        } catch is DeadlineExceeded {
+            throw .unavailable("the PBX did not complete the lookup within \(limit)")
+        } catch {
+            throw .unavailable("the lookup ended: \(String(describing: error).prefix(200))")
+        }
+    }
+
     /// What is kept as the event's payload: the event as provhook read it, and where the MAC came from.
     static func payload(_ lookup: PendingLookup, _ event: DeviceEvent) -> [UInt8] {
         var fields: [String: String] = [
@@ -190,6 +263,15 @@ public struct LookupWorker: NamedService {
         let json = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Array(json)
     }
+}
+
+/// How many lookups this process has in flight.
+private final class InFlight: Sendable {
+    private let value = Mutex(0)
+
+    var count: Int { self.value.withLock { $0 } }
+
+    func add(_ delta: Int) { self.value.withLock { $0 += delta } }
 }
 
 /// The PBX API clients of the sources, made on first use and kept (with their tokens) until the source's API
@@ -225,8 +307,13 @@ public actor DirectoryCache {
         let settings = DirectoryConfiguration(
             baseURL: api.url, user: api.user, secret: secret, caFile: api.caFile, tenant: api.tenant,
             connectTimeout: configuration.connectTimeout, readTimeout: configuration.readTimeout)
-        if let cached = self.clients[source], cached.settings == settings { return cached.client }
-        await self.drop(source)
+        // Lookups of several sources, or several of one source, run at once: dropping an old client suspends, and
+        // another lookup may have made the new one meanwhile, which must be used rather than replaced (a client
+        // replaced is never shut down).
+        while let cached = self.clients[source] {
+            if cached.settings == settings { return cached.client }
+            await self.drop(source)
+        }
         let client = try self.factory(kind, settings)
         self.clients[source] = (settings, client)
         return client

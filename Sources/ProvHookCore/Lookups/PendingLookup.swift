@@ -20,10 +20,13 @@ public struct PendingLookup: Sendable, Hashable {
     /// How many lookups were started, this one included.
     public var attempts: Int
     public var receivedAt: Date
+    /// The ids of later events for the same device that were merged into this lookup while it waited: each is
+    /// answered as accepted, and recorded as seen once the lookup is resolved, but none makes a call of its own.
+    public var mergedEventIDs: [String]
 
     public init(
         id: Int64 = 0, source: String, tenantID: String, eventID: String, type: DeviceEventType, deviceID: String,
-        accountID: String?, actor: String, attempts: Int = 0, receivedAt: Date = Date()
+        accountID: String?, actor: String, attempts: Int = 0, receivedAt: Date = Date(), mergedEventIDs: [String] = []
     ) {
         self.id = id
         self.source = source
@@ -35,6 +38,7 @@ public struct PendingLookup: Sendable, Hashable {
         self.actor = actor
         self.attempts = attempts
         self.receivedAt = receivedAt
+        self.mergedEventIDs = mergedEventIDs
     }
 
     /// The event, once the PBX gave the device's MAC and model.

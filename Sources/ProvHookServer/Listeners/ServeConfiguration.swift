@@ -39,7 +39,8 @@ public struct ServeConfiguration: Sendable {
     /// Opens the tenants' webhook secrets and seals rotated ones (`PROVHOOK_SECRET_KEY_FILE`, required).
     public var secrets: SecretKeyring
     /// How the sources' lookups in PBX APIs are paced (`PROVHOOK_LOOKUP_TIMEOUT_SECONDS`,
-    /// `PROVHOOK_LOOKUP_RETRY_MAX_SECONDS`).
+    /// `PROVHOOK_LOOKUP_RETRY_SECONDS`, `PROVHOOK_LOOKUP_RETRY_MAX_SECONDS`, `PROVHOOK_LOOKUP_CONCURRENCY`,
+    /// `PROVHOOK_LOOKUP_PER_SOURCE`, `PROVHOOK_LOOKUP_GIVE_UP_SECONDS`).
     public var lookups: LookupWorker.Configuration
     /// What bounds each periodic sync (`PROVHOOK_SYNC_STALL_SECONDS`, `PROVHOOK_SYNC_MAX_SECONDS`,
     /// `PROVHOOK_SYNC_MAX_DEVICES`, `PROVHOOK_SYNC_READ_TIMEOUT_SECONDS`).
@@ -180,7 +181,11 @@ extension Settings {
                     try self.integer(nil, "PROVHOOK_LOOKUP_TIMEOUT_SECONDS", default: 10, in: 1...300)),
                 firstDelay: .seconds(try self.integer(nil, "PROVHOOK_LOOKUP_RETRY_SECONDS", default: 5, in: 1...3600)),
                 maxDelay: .seconds(
-                    try self.integer(nil, "PROVHOOK_LOOKUP_RETRY_MAX_SECONDS", default: 600, in: 1...86_400))),
+                    try self.integer(nil, "PROVHOOK_LOOKUP_RETRY_MAX_SECONDS", default: 600, in: 1...86_400)),
+                concurrency: try self.integer(nil, "PROVHOOK_LOOKUP_CONCURRENCY", default: 4, in: 1...64),
+                perSource: try self.integer(nil, "PROVHOOK_LOOKUP_PER_SOURCE", default: 1, in: 1...16),
+                giveUpAfter: .seconds(
+                    try self.integer(nil, "PROVHOOK_LOOKUP_GIVE_UP_SECONDS", default: 3600, in: 1...2_592_000))),
             syncLimits: try self.syncLimits(),
             syncConcurrency: try self.integer(nil, "PROVHOOK_SYNC_CONCURRENCY", default: 4, in: 1...64))
     }

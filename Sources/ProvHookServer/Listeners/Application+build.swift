@@ -82,8 +82,15 @@ public func buildApplication(
     services.append(SyncScheduler(store: store, planner: planner, metrics: metrics, logger: logger))
 
     let ports = PortReport(onBoth: onServerRunning)
-    // A keep-alive connection idle for a minute is closed: a PBX reconnects, and idle sockets cannot pile up.
-    let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(60)))
+    // A keep-alive connection idle for a minute is closed: a PBX reconnects, and idle sockets cannot pile up. A request
+    // must arrive whole within the body timeout of its head, on both listeners: a slow sender is cut off rather than
+    // kept for as long as it trickles. Only the webhook listener, which faces the PBXs (and the internet), has a cap
+    // on its connections: the admin listener stays reachable to an operator while the webhook listener is flooded.
+    let adminHTTP1 = HTTPServerBuilder.provHookHTTP1(
+        idleTimeout: .seconds(60), bodyTimeout: configuration.bodyTimeout, limiter: nil, metrics: nil, logger: logger)
+    let http1 = HTTPServerBuilder.provHookHTTP1(
+        idleTimeout: .seconds(60), bodyTimeout: configuration.bodyTimeout,
+        limiter: ConnectionLimiter(maximum: configuration.maxConnections), metrics: metrics, logger: logger)
 
     let adminRouter = Router(context: ProvHookRequestContext.self)
     adminRouter.add(middleware: ErrorBodyMiddleware())
@@ -99,7 +106,7 @@ public func buildApplication(
     }
     services.append(
         Application(
-            router: adminRouter, server: http1,
+            router: adminRouter, server: adminHTTP1,
             configuration: .init(
                 address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: nil),
             onServerRunning: { channel in await ports.admin(channel.localAddress?.port ?? configuration.adminPort) },

@@ -38,6 +38,17 @@ public struct ServeConfiguration: Sendable {
     /// How the sources' lookups in PBX APIs are paced (`PROVHOOK_LOOKUP_TIMEOUT_SECONDS`,
     /// `PROVHOOK_LOOKUP_RETRY_MAX_SECONDS`).
     public var lookups: LookupWorker.Configuration
+    /// How long a request may take to arrive whole, from its head to the last byte of its body
+    /// (`PROVHOOK_BODY_TIMEOUT_SECONDS`, default 30 s), on both listeners. Past it the connection is closed and nothing
+    /// of the request is used: without it a sender trickling a byte now and then held its connection for ever, as each
+    /// byte restarted the 60 s idle time.
+    public var bodyTimeout: Duration
+    /// The most connections the webhook listener keeps open at once (`PROVHOOK_MAX_CONNECTIONS`, default 4,096); one
+    /// more is answered 503 with `Retry-After` and closed without its request being read.
+    public var maxConnections: Int
+
+    /// The default of `maxConnections`: well under the 65,536 descriptors `contrib/provhook.service` allows.
+    public static let defaultMaxConnections = 4096
 
     public init(
         database: DatabaseURL, databasePoolSize: Int = 16, databaseDeadline: Duration = .seconds(5),
@@ -47,8 +58,11 @@ public struct ServeConfiguration: Sendable {
         vendors: VendorFilter = VendorFilter(),
         logLevel: Logger.Level = .info, logFormat: String = "text", adminToken: String? = nil,
         eventRetention: Duration = .seconds(30 * 86_400), secrets: SecretKeyring,
-        lookups: LookupWorker.Configuration = LookupWorker.Configuration()
+        lookups: LookupWorker.Configuration = LookupWorker.Configuration(), bodyTimeout: Duration = .seconds(30),
+        maxConnections: Int = ServeConfiguration.defaultMaxConnections
     ) {
+        self.bodyTimeout = bodyTimeout
+        self.maxConnections = maxConnections
         self.secrets = secrets
         self.lookups = lookups
         self.eventRetention = eventRetention
@@ -171,7 +185,10 @@ extension Settings {
                     try self.integer(nil, "PROVHOOK_LOOKUP_TIMEOUT_SECONDS", default: 10, in: 1...300)),
                 firstDelay: .seconds(try self.integer(nil, "PROVHOOK_LOOKUP_RETRY_SECONDS", default: 5, in: 1...3600)),
                 maxDelay: .seconds(
-                    try self.integer(nil, "PROVHOOK_LOOKUP_RETRY_MAX_SECONDS", default: 600, in: 1...86_400))))
+                    try self.integer(nil, "PROVHOOK_LOOKUP_RETRY_MAX_SECONDS", default: 600, in: 1...86_400))),
+            bodyTimeout: .seconds(try self.integer(nil, "PROVHOOK_BODY_TIMEOUT_SECONDS", default: 30, in: 1...600)),
+            maxConnections: try self.integer(
+                nil, "PROVHOOK_MAX_CONNECTIONS", default: ServeConfiguration.defaultMaxConnections, in: 1...1_000_000))
     }
 
     /// Parses `host:port` or `[v6]:port`.

@@ -140,7 +140,7 @@ final class ConnectionLimiter: Sendable {
 
     /// Takes a place for a new connection, if one is free.
     func admit() -> Admission {
-        self.state.withLock { state in
+        self.state.withLock { (state: inout State) -> Admission in
             guard state.open >= self.maximum else {
                 state.open += 1
                 return .admitted
@@ -194,7 +194,7 @@ struct ConnectionCappedChannel<Base: ServerChildChannel>: ServerChildChannel {
             let limiter = self.limiter
             // The place is freed whatever ends the connection, a failed setup included.
             channel.closeFuture.whenComplete { _ in limiter.release() }
-            return self.base.setup(channel: channel, logger: logger).map { .admitted($0) }
+            return self.base.setup(channel: channel, logger: logger).map { Value.admitted($0) }
         case .refused(let first):
             self.metrics?.rejection(reason: "too_many_connections", source: "unknown")
             let level: Logger.Level = first ? .notice : .debug
@@ -204,7 +204,7 @@ struct ConnectionCappedChannel<Base: ServerChildChannel>: ServerChildChannel {
                     "peer": .string(channel.remoteAddress?.ipAddress ?? "unknown"),
                     "max_connections": .stringConvertible(self.limiter.maximum),
                 ])
-            return channel.eventLoop.makeCompletedFuture {
+            return channel.eventLoop.makeCompletedFuture { () throws -> Value in
                 try channel.pipeline.syncOperations.addHandler(OverCapacityHandler())
                 return .refused(channel)
             }

@@ -195,7 +195,8 @@ sync_run() {  # sync_run COUNT NAME FIRST_MAC: a fresh Kazoo stand-in with COUNT
     children+=($pbx)
     for _ in $(seq 1 200); do [ -s "$port_file" ] && break; sleep 0.1; done
     "$bin/provhook" tenant add "sync-$2" --url-template 'https://prov.example.com/<mac>.xml' >/dev/null
-    "$bin/provhook" source add "kazoo-$2" --kind kazoo --tenant "sync-$2" --api-url "http://127.0.0.1:$(tr -d '\n' <"$port_file")/v2" \
+    # The Kazoo stand-in is plain HTTP on loopback: the opt-in says so.
+    PROVHOOK_PBX_ALLOW_HTTP=1 "$bin/provhook" source add "kazoo-$2" --kind kazoo --tenant "sync-$2" --api-url "http://127.0.0.1:$(tr -d '\n' <"$port_file")/v2" \
         --api-key-file "$root/kazoo.key" >/dev/null
     "$bin/provhook" source sync "kazoo-$2" --page-size 500 >"$root/sync-$2.out" 2>/dev/null &
     local sync=$!

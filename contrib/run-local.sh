@@ -118,8 +118,11 @@ for kind in kazoo wazo; do
     fi
     chmod 600 "$state/demo-$kind-token"
 done
-"$bin/provhook" source update demo-kazoo --api-url "$pbx/v2" --api-key-file "$state/kazoo-api-key" >/dev/null
-"$bin/provhook" source update demo-wazo --api-url "$pbx" --api-user provhook --api-password-file "$state/wazo-password" \
+# The PBX stand-ins are plain HTTP on loopback: PROVHOOK_PBX_ALLOW_HTTP is the explicit opt-in for that.
+PROVHOOK_PBX_ALLOW_HTTP=1 "$bin/provhook" source update demo-kazoo --api-url "$pbx/v2" \
+    --api-key-file "$state/kazoo-api-key" >/dev/null
+PROVHOOK_PBX_ALLOW_HTTP=1 "$bin/provhook" source update demo-wazo --api-url "$pbx" --api-user provhook \
+    --api-password-file "$state/wazo-password" \
     --api-tenant demo-tenant >/dev/null
 
 listen=${PROVHOOK_LISTEN:-127.0.0.1:8080}

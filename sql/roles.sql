@@ -28,7 +28,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON tenants, devices, webhook_events, source
     source_sync_seen, redirect_accounts TO provhook_app;
 GRANT SELECT ON schema_migrations TO provhook_app;
 GRANT SELECT, INSERT ON journal, journal_seals TO provhook_app;
-GRANT USAGE ON SEQUENCE journal_id_seq, source_lookups_id_seq, tenant_credentials_version_seq TO provhook_app;
+GRANT USAGE ON SEQUENCE journal_id_seq, source_lookups_id_seq, tenant_credentials_version_seq,
+    source_credentials_version_seq TO provhook_app;
 GRANT EXECUTE ON FUNCTION journal_watermark() TO provhook_app;
 
 GRANT SELECT ON journal, journal_seals, devices, webhook_events, schema_migrations TO provhook_auditor;

@@ -16,10 +16,14 @@ public struct SourceMapping: Sendable, Hashable, Codable {
         public var encoding: Encoding
         public var prefix: String?
         public var timestampHeader: String?
+        /// `"none"`: the operator accepts that, without `timestampHeader`, a captured request can be replayed (the
+        /// panel signs no time, and its events carry no id). Nothing else is accepted.
+        public var replayWindow: String?
 
         enum CodingKeys: String, CodingKey {
             case header, algorithm, encoding, prefix
             case timestampHeader = "timestamp_header"
+            case replayWindow = "replay_window"
         }
     }
 
@@ -62,6 +66,18 @@ public struct SourceMapping: Sendable, Hashable, Codable {
         try self.check()
     }
 
+    /// Reads a mapping for a new or changed source: besides `init(json:)`'s checks, a signature without a
+    /// `timestamp_header` is refused unless the operator wrote `"replay_window": "none"`, since such a signed request,
+    /// captured once, would be accepted again for ever (mapped events get a new id each time).
+    public init(adding json: [UInt8]) throws(MappingError) {
+        try self.init(json: json)
+        if let signature = self.signature, signature.timestampHeader == nil, signature.replayWindow != "none" {
+            throw MappingError(
+                "\"signature\" has no \"timestamp_header\", so a captured request could be replayed for ever; name the panel's timestamp header, or accept replays with \"replay_window\": \"none\" in \"signature\""
+            )
+        }
+    }
+
     private func check() throws(MappingError) {
         guard !self.events.isEmpty else { throw MappingError("\"events\" must name at least one event") }
         let pointers: [(String, String?)] = [
@@ -86,6 +102,11 @@ public struct SourceMapping: Sendable, Hashable, Codable {
             }
             if let header = signature.timestampHeader, !HTTPFieldName(header) {
                 throw MappingError("\"signature.timestamp_header\": \(header.debugDescription) is not a header name")
+            }
+            if let window = signature.replayWindow, window != "none" {
+                throw MappingError(
+                    "\"signature.replay_window\": \(window.debugDescription) is not understood; the only value is \"none\""
+                )
             }
         }
     }

@@ -85,6 +85,11 @@ public struct FakeRedirectServer: Sendable {
                     try? await Task.sleep(for: .milliseconds(20))
                 }
                 return Self.plain(.serviceUnavailable, "released from an injected hang")
+            case .slowStatus(let delay, let status, let retryAfter):
+                try? await Task.sleep(for: delay)
+                var response = Self.plain(HTTPResponse.Status(code: status), "injected slow failure")
+                if let retryAfter { response.headers[.retryAfter] = retryAfter }
+                return response
             case .answer(let bytes, byteInterval: nil):
                 return Response(
                     status: .ok, headers: [.contentType: "text/xml"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -58,6 +58,9 @@ public actor FakeRedirectState {
         /// Answer 200 `text/xml` with exactly these bytes, like a broken or hostile service; with an interval, send
         /// them one byte at a time, that long apart.
         case answer([UInt8], byteInterval: Duration? = nil)
+        /// Answer with this HTTP status and `Retry-After` after holding the request this long, like a service that
+        /// fails slowly: a call in flight whose answer is a failure.
+        case slowStatus(Duration, Int, retryAfter: String?)
     }
 
     public private(set) var accounts: [String: Account]

@@ -87,12 +87,13 @@ public struct WebhookAuthenticator: Sendable {
 
 /// Compares two byte strings in time that depends only on their lengths, never on where they differ.
 public func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-    var difference = UInt8(truncatingIfNeeded: lhs.count ^ rhs.count)
+    // The lengths' difference is kept whole: folded into a byte, lengths 256 apart would compare equal.
+    var difference = lhs.count ^ rhs.count
     let count = max(lhs.count, rhs.count)
     for index in 0..<count {
         let left = index < lhs.count ? lhs[index] : 0
         let right = index < rhs.count ? rhs[index] : 0
-        difference |= left ^ right
+        difference |= Int(left ^ right)
     }
     return difference == 0
 }

@@ -52,10 +52,11 @@ struct JournalShowCommand: AsyncParsableCommand {
     }
 }
 
-/// `provhook journal verify`: recomputes the hash chain; exits 1 at the first edited, deleted or inserted row.
+/// `provhook journal verify`: recomputes the hash chain; lists every edited, deleted or inserted row, and every row
+/// passed by a seal made out of order (the first 100, and how many more), and exits 1 if there is any.
 struct JournalVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "verify", abstract: "Recompute the journal's hash chain and report the first broken row (exit 1).")
+        commandName: "verify", abstract: "Recompute the journal's hash chain and report every broken row (exit 1).")
     @OptionGroup var database: DatabaseOptions
     @Option(help: "A head exported earlier (`journal head --json`): also check that the chain still contains it.")
     var expectHead: String?
@@ -73,9 +74,17 @@ struct JournalVerifyCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("verified \(checked) rows\n".utf8))
             }
         }
-        if let (id, problem) = verification.firstBreak {
-            print("journal chain BROKEN at row \(id): \(problem)")
+        if let first = verification.breaks.first {
+            print("journal chain BROKEN at row \(first.id): \(first.problem)")
             print("\(verification.checkedRows) row(s) verified before it")
+            for other in verification.breaks.dropFirst() {
+                print("journal chain BROKEN at row \(other.id): \(other.problem)")
+            }
+            let unlisted = verification.breakCount - verification.breaks.count
+            if unlisted > 0 { print("and \(unlisted) more break(s), not listed") }
+            print(
+                "\(verification.breakCount) break(s) in all, \(verification.outOfOrderSeals) of them seal(s) made out of order; "
+                    + "\(verification.verifiedRows) sealed row(s) match their seals")
             throw ExitCode(1)
         }
         print(

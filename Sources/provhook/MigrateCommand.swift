@@ -37,6 +37,23 @@ struct MigrateCommand: AsyncParsableCommand {
                 ? "database is up to date (\(report.alreadyApplied.count) migrations applied before)"
                 : "applied \(report.applied.count) migration(s); \(report.alreadyApplied.count) were applied before")
         try await self.sealSecretsInClear(secrets)
+        try await self.bindSecrets(secrets)
+    }
+
+    /// Binds to where they are sent the accounts' passwords and PBX API secrets sealed before migration 0016, or
+    /// says how to.
+    func bindSecrets(_ secrets: SecretKeyring?) async throws {
+        let unbound = try await self.database.withStore { try await $0.unboundSecrets() }
+        guard unbound > 0 else { return }
+        guard secrets != nil else {
+            throw CLIFailure.input(
+                "\(unbound) account password(s) or PBX API secret(s) are not bound to where they are sent; set PROVHOOK_SECRET_KEY_FILE and run `provhook migrate` again to bind them"
+            )
+        }
+        let bound = try await self.database.withStore(needsSecrets: true) {
+            try await $0.bindSecretsToDestinations(actor: cliActor)
+        }
+        print("bound \(bound.count) secret(s) to their URL and CA file: \(bound.joined(separator: ", "))")
     }
 
     /// Seals the webhook secrets that are still in clear (from before migration 0006), or says how to.

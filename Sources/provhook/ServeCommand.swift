@@ -132,10 +132,21 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// Refuses to start while a webhook secret is in clear, or sealed under a key this process lacks: either would
-    /// turn every webhook of those tenants away.
+    /// turn every webhook of those tenants away; and while a secret that leaves provhook is not bound to where it may
+    /// be sent.
     static func checkSecrets(_ url: DatabaseURL, secrets: SecretKeyring, logger: Logger) async throws {
         let keys: [(String?, Int)]
+        let unbound: Int
         do {
+            unbound = try await Database.withConnection(url, timeout: .seconds(10), logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    SELECT (SELECT count(*) FROM redirect_accounts WHERE name <> 'default' AND NOT destination_bound)
+                         + (SELECT count(*) FROM sources WHERE api_secret_sealed IS NOT NULL AND NOT api_secret_bound)
+                    """, logger: logger)
+                for try await count in rows.decode(Int.self) { return count }
+                return 0
+            }
             keys = try await Database.withConnection(url, timeout: .seconds(10), logger: logger) { connection in
                 let rows = try await connection.query(
                     """
@@ -154,6 +165,11 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIFailure(
                 message: DatabaseError("cannot use \(url)", error).description, exitCode: CLIFailure.transportExitCode)
+        }
+        guard unbound == 0 else {
+            throw CLIFailure.input(
+                "\(unbound) account password(s) or PBX API secret(s) are not bound to where they are sent (stored before migration 0016); run `provhook migrate` with PROVHOOK_SECRET_KEY_FILE set to bind them"
+            )
         }
         for (keyID, count) in keys {
             guard let keyID else {

@@ -59,7 +59,7 @@ struct SourceCommand: AsyncParsableCommand {
             throw CLIFailure.input("--mapping: cannot read \(path)")
         }
         do {
-            _ = try SourceMapping(json: Array(data))
+            _ = try SourceMapping(adding: Array(data))
         } catch {
             throw CLIFailure.input("--mapping \(path): \(error)")
         }
@@ -77,7 +77,10 @@ struct SourceCommand: AsyncParsableCommand {
         @Option(help: "Wazo: the tenant uuid to act in (Wazo-Tenant).") var apiTenant: String?
         @Option(help: "FusionPBX: the domain (v_domains.domain_name) whose devices the source reads.") var domain:
             String?
-        @Option(help: "FusionPBX: its database, postgres://user:password@host:port/fusionpbx (a read-only login).")
+        @Option(
+            help:
+                "FusionPBX: its database, postgres://user:password@host:port/fusionpbx (a read-only login); prefer --pbx-database-url-file, since ps shows a command line to every user."
+        )
         var pbxDatabaseURL: String?
         @Option(help: "FusionPBX: a file holding that URL.") var pbxDatabaseURLFile: String?
 
@@ -111,6 +114,12 @@ struct SourceCommand: AsyncParsableCommand {
             } catch {
                 throw CLIFailure.input("--pbx-database-url: \(error.description)")
             }
+            if self.pbxDatabaseURL != nil, url.password != nil {
+                FileHandle.standardError.write(
+                    Data(
+                        "warning: --pbx-database-url puts the database password on the command line, where `ps` shows it to every user of this host; use --pbx-database-url-file\n"
+                            .utf8))
+            }
             return (SourceAPI(url: url.description, tenant: domain), text)
         }
 
@@ -135,7 +144,13 @@ struct SourceCommand: AsyncParsableCommand {
                 !text.isEmpty
             else { throw CLIFailure.input("cannot read the API secret from \(secretFile)") }
             let caFile = self.apiCAFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-            return (SourceAPI(url: url, user: self.apiUser, caFile: caFile, tenant: self.apiTenant), text)
+            let api = SourceAPI(url: url, user: self.apiUser, caFile: caFile, tenant: self.apiTenant)
+            do {
+                try api.checkTransport(allowsHTTP: Settings().allowsPlainHTTPPBX)
+            } catch {
+                throw CLIFailure.input(error.description)
+            }
+            return (api, text)
         }
     }
 

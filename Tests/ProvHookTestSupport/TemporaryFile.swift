@@ -2,11 +2,20 @@ import Foundation
 
 /// Files that tests write, in the temporary directory.
 public enum TemporaryFile {
-    /// Writes `text` to a new file in the temporary directory and returns its path.
+    /// The directory where tests keep their files, which they give provhook as `PROVHOOK_SECRETS_DIR`, the only place
+    /// an account's password file may be.
+    public static var secretsDirectory: String { FileManager.default.temporaryDirectory.path }
+
+    /// Writes `text` to a new file in the temporary directory, readable by its owner only (as a password file must
+    /// be), and returns its path.
     public static func write(_ text: String, suffix: String = "") throws -> String {
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("provhook-test-\(UUID().uuidString)\(suffix)").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        else { throw CocoaError(.fileWriteUnknown) }
+        chmod(path, 0o600)
         return path
     }
 

@@ -104,7 +104,8 @@ public struct TestDatabase: Sendable {
         }
         let keyFile = try SecretKeyFile.write()
         defer { try? FileManager.default.removeItem(atPath: keyFile) }
-        let secrets = try SecretKeyring(current: SecretKey(contentsOfFile: keyFile))
+        let secrets = try SecretKeyring(
+            current: SecretKey(contentsOfFile: keyFile), secretsDirectory: TemporaryFile.secretsDirectory)
         let pool = try RunningStore(url: appURL, logger: Self.logger, secrets: secrets)
         let database = TestDatabase(
             url: appURL, store: pool.store, secrets: secrets, secretKeyFile: keyFile, superuserURL: superuserURL)

@@ -1,4 +1,5 @@
 import Foundation
+import ProvHookTestSupport
 
 /// Runs the built `provhook` (or another product) as a separate process, the way an operator would.
 struct CommandLineRunner {
@@ -32,6 +33,8 @@ struct CommandLineRunner {
             ?? Self.productsDirectory.appendingPathComponent(self.executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PROVHOOK_") }
+        // The tests' password files are in the temporary directory.
+        environment["PROVHOOK_SECRETS_DIR"] = TemporaryFile.secretsDirectory
         environment.merge(self.environment) { _, new in new }
         process.environment = environment
         let output = Pipe()

@@ -1,6 +1,10 @@
+import AsyncHTTPClient
 import FakeRedirectService
 import Foundation
 import Logging
+import NIOCore
+import NIOHTTP1
+import PostgresNIO
 import ProvHookCore
 import ProvHookTestSupport
 import SnomRedirect
@@ -86,6 +90,94 @@ struct DatabaseOutageTests {
                     kazoo, body: KazooSourceTests.v1FormCreated, contentType: "application/x-www-form-urlencoded",
                     headers: [("X-Hook-ID", "7d3f1e2c9b8a4d6e5f0a1b2c3d4e5f60")])
                 #expect(retried.status == 200 && retried.body.contains("accepted"), "\(retried.body)")
+            }
+        }
+    }
+
+    @Test(
+        "the database stops after a Kazoo event's source was read: Kazoo gets a closed connection, never an answer it drops"
+    )
+    func kazooRecordingFails() async throws {
+        let cluster = try ScratchCluster.create()
+        defer { cluster.destroy() }
+        let logger = Logger(label: "test")
+        try await Database.withConnection(cluster.url, logger: logger) { connection in
+            _ = try await Migrator().migrate(on: connection, logger: logger)
+        }
+        let secrets = SecretKeyring.generate()
+        let client = try RunningStore(url: cluster.url, maxConnections: 2, secrets: secrets)
+        _ = try await client.store.addTenant(
+            id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
+            actor: "cli:test")
+        let (_, kazooToken) = try await client.store.addSource(
+            name: "kazoo-acme", kind: .kazoo, tenantID: "acme", actor: "cli:test")
+        await client.stop()
+
+        try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
+            // A deadline longer than the test's wait for the lock, so that what ends the recording is the stop.
+            try await RunningProvHook.start(
+                database: cluster.url, secrets: secrets, redirectEndpoint: standIn.endpoint,
+                databaseDeadline: .seconds(60)
+            ).whileRunning { provhook in
+                let kazoo = "http://127.0.0.1:\(provhook.port)/v1/sources/kazoo-acme/events?token=\(kazooToken)"
+                @Sendable func send() async -> Result<(status: Int, body: String), any Error> {
+                    do {
+                        // Longer than anything provhook may take to fail, so that a 503 it sends is seen as one.
+                        var request = HTTPClientRequest(url: kazoo)
+                        request.method = .POST
+                        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                        request.headers.add(name: "X-Hook-ID", value: "7d3f1e2c9b8a4d6e5f0a1b2c3d4e5f60")
+                        request.body = .bytes(ByteBuffer(string: KazooSourceTests.v1FormCreated))
+                        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(180))
+                        let body = try await response.body.collect(upTo: 1 << 20)
+                        return .success((Int(response.status.code), String(buffer: body)))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                // The source is read and the event recorded while the database is up.
+                try await eventually("a Kazoo event recorded") {
+                    if case .success(let answer) = await send() { return answer.body.contains("accepted") }
+                    return false
+                }
+                try await Database.withConnection(cluster.url, logger: logger) { connection in
+                    // The next event's source is read (sources and tenants are free), and its recording waits for
+                    // webhook_events; the test sees it waiting, then stops the database under it.
+                    try await connection.query("BEGIN", logger: logger)
+                    try await connection.query("LOCK TABLE webhook_events IN ACCESS EXCLUSIVE MODE", logger: logger)
+                    async let outcome = send()
+                    try await eventually("the event's recording waits for the lock") {
+                        // The recording's own statement, not the retention's pruning, which may wait there too.
+                        // pg_stat_activity is read afresh: within a transaction it is a snapshot otherwise.
+                        try await connection.query("SELECT pg_stat_clear_snapshot()", logger: logger)
+                        let rows = try await connection.query(
+                            """
+                            SELECT count(*)::int FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                            WHERE NOT l.granted AND l.relation = 'webhook_events'::regclass
+                                AND (a.query ILIKE '%record_events%' OR a.query ILIKE '%INSERT INTO webhook_events%')
+                            """,
+                            logger: logger)
+                        for try await count in rows.decode(Int.self) { return count > 0 }
+                        return false
+                    }
+                    try cluster.stop()
+                    switch await outcome {
+                    case .success(let answer):
+                        Issue.record(
+                            "Kazoo got an answer, which it drops without retrying: \(answer.status) \(answer.body)")
+                    case .failure(let error):
+                        #expect(
+                            error as? HTTPClientError != .deadlineExceeded,
+                            "the connection was closed, not left to time out: \(error)")
+                    }
+                }
+                // The listener's idle timeout may close the connection before the recording gives up on the dead
+                // database; the refusal is counted when it does.
+                try await eventually("the refusal counted", within: .seconds(120)) {
+                    String(decoding: provhook.metrics.render(), as: UTF8.self).contains(
+                        #"reason="unavailable",source="kazoo-acme""#)
+                }
+                try cluster.start()
             }
         }
     }

@@ -202,6 +202,32 @@ struct EndToEndTests {
         }
     }
 
+    @Test(
+        "after a rotation by another process, a request refused for its content is journaled only on current credentials, and the new secret first is accepted"
+    )
+    func staleCredentialsJournalNothing() async throws {
+        try await EndToEnd.run { run in
+            #expect(try await run.send(#"{"type":"device.added","mac":"000413000501"}"#).status == 202)
+            let update = try await run.store.updateTenant(id: EndToEnd.tenant, rotateSecret: true, actor: "cli:test")
+            guard let newSecret = update.newSecret else {
+                Issue.record("no new secret")
+                return
+            }
+            // The new secret first, while the cache still holds the old one: authenticated again with fresh ones.
+            let new = try await run.provhook.send(
+                tenant: EndToEnd.tenant, body: #"{"type":"device.added","mac":"000413000502"}"#, secret: newSecret)
+            #expect(new.status == 202, "the new secret is accepted at once")
+            let again = try await run.store.updateTenant(id: EndToEnd.tenant, rotateSecret: true, actor: "cli:test")
+            #expect(again.newSecret != nil)
+            // Signed with the secret of a moment ago, still cached, and refused for its content: not journaled.
+            let stale = try await run.provhook.send(
+                tenant: EndToEnd.tenant, body: #"{"type":"device.exploded","mac":"000413000503"}"#, secret: newSecret)
+            #expect(stale.status == 401 && stale.errorCode == "bad_signature", "\(stale.status)")
+            let rejected = try await run.store.journal(JournalFilter(action: "event.rejected"))
+            #expect(rejected.isEmpty, "nothing is journaled on credentials that are no longer the tenant's")
+        }
+    }
+
     @Test("bad input gets the exact status and changes nothing")
     func badInput() async throws {
         try await EndToEnd.run { run in
@@ -382,7 +408,9 @@ struct EndToEndTests {
             let (_, secret) = try await database.store.addTenant(
                 id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
             try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
-                let macs = (1...30).map { String(format: "0004136100%02X", $0) }
+                // Hex letters in every MAC, the refused one included: a case slip in matching a list call's per-MAC
+                // failures to devices would show.
+                let macs = (1...30).map { String(format: "000413AF00%02X", $0 + 0xC0) }
                 await standIn.state.setRegistration(macs[7], .init(owner: "someone-else", url: "https://x.example/"))
                 // Everything is queued before a worker starts, so that it finds one batch; the worker stops once
                 // `body` has checked the outcome.

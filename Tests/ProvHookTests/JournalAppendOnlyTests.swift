@@ -36,6 +36,40 @@ struct JournalAppendOnlyTests {
         }
     }
 
+    /// The app's login is refused these by its grants alone (DatabaseRolesTests); the trigger refuses them to a role
+    /// that has every grant: the superuser and the tables' owner.
+    @Test(
+        "UPDATE, DELETE and TRUNCATE on the seals are refused by their trigger, even to the owner and the superuser",
+        arguments: [
+            "UPDATE journal_seals SET sealed_at = now()",
+            "DELETE FROM journal_seals",
+            "TRUNCATE journal_seals",
+        ])
+    func sealsRefused(statement: String) async throws {
+        try await TestDatabase.with { database in
+            let chain = JournalChain(store: database.store)
+            try await database.store.appendJournal([
+                JournalEntry(tenantID: "t", mac: "000413610FF5", actor: "cli:test", action: .reconcileRun, outcome: .ok)
+            ])
+            #expect(try await chain.seal() == 1)
+            let head = try await chain.head()
+            for role in [TestDatabase.Role.superuser, .owner] {
+                try await database.withConnection(as: role) { connection in
+                    do {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                        Issue.record("\(statement) was allowed to \(role)")
+                    } catch {
+                        let described = DatabaseError("changing the seals", error)
+                        #expect(described.reason.contains("journal is append-only"), "\(described)")
+                        #expect(described.sqlState == "42501")
+                    }
+                }
+            }
+            #expect(try await chain.head() == head, "the seal is as it was")
+            #expect(try await chain.verify().breaks.isEmpty)
+        }
+    }
+
     @Test(
         "each constraint's violation becomes a clear error",
         arguments: [

@@ -20,11 +20,16 @@ enum JournalFixture {
 
     /// Runs statements as the superuser with the journal's and the seals' triggers disabled, as a tamperer would.
     static func tamper(_ database: TestDatabase, _ statements: [String]) async throws {
+        try await Self.tamper(database, queries: statements.map { PostgresQuery(unsafeSQL: $0) })
+    }
+
+    /// `tamper` with queries whose values are bound.
+    static func tamper(_ database: TestDatabase, queries: [PostgresQuery]) async throws {
         try await database.withConnection { connection in
             try await connection.query("ALTER TABLE journal DISABLE TRIGGER USER", logger: Self.logger)
             try await connection.query("ALTER TABLE journal_seals DISABLE TRIGGER USER", logger: Self.logger)
-            for statement in statements {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Self.logger)
+            for query in queries {
+                try await connection.query(query, logger: Self.logger)
             }
             try await connection.query("ALTER TABLE journal ENABLE TRIGGER USER", logger: Self.logger)
             try await connection.query("ALTER TABLE journal_seals ENABLE TRIGGER USER", logger: Self.logger)

@@ -6,6 +6,7 @@ import NIOHTTP1
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
+import SnomRedirect
 import Testing
 
 /// A Kazoo hook end to end, with the real binary: `provhook source add`, `provhook serve`, Kazoo's requests as it
@@ -98,6 +99,88 @@ struct KazooEndToEndTests {
                     #expect(
                         !"\(journal)".contains(token) && !serve.log.contains(token),
                         "the token is never journaled or logged")
+                } catch {
+                    serve.stop()
+                    throw error
+                }
+                serve.stop()
+            }
+        }
+    }
+
+    @Test(
+        "a signed v2 hook with its unsigned name turned into doc_deleted, or a second data, is refused and journaled; the phone stays"
+    )
+    func signedForgeries() async throws {
+        try await TestDatabase.with { database in
+            _ = try await database.store.addTenant(
+                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
+                actor: "cli:test")
+            let cli = CommandLineRunner(environment: database.environment())
+            let added = try await cli.run([
+                "source", "add", "kazoo-acme", "--kind", "kazoo", "--tenant", "acme", "--json",
+            ])
+            #expect(added.status == 0, "\(added.error)")
+            let json = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any] ?? [:]
+            // The hook's security_settings.sha256_key; its uri carries no token.
+            let key = try #require(json["token"] as? String)
+
+            let state = StandInAccounts.makeState()
+            let authority = try PrivateCertificateAuthority()
+            try await RunningFakeRedirect.with(state: state, tls: authority) { standIn in
+                let caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
+                defer { try? FileManager.default.removeItem(atPath: caFile) }
+                var environment = database.environment()
+                environment.merge([
+                    "PROVHOOK_REDIRECT_URL": standIn.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
+                    "PROVHOOK_REDIRECT_PASSWORD": StandInAccounts.password, "PROVHOOK_REDIRECT_CA_FILE": caFile,
+                ]) { _, new in new }
+                let serve = try await ServeProcess.start(environment: environment)
+                let url = "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/kazoo-acme/events"
+                func send(_ body: String) async throws -> (status: Int, body: String) {
+                    try await SourceRig.send(
+                        url, body: body, headers: [("X-Hook-ID", "7d3f1e2c9b8a4d6e5f0a1b2c3d4e5f60")])
+                }
+                // serve's clock is the machine's: each body is signed now, as Kazoo signs it when it sends.
+                func now() -> Int64 { SignedKazoo.gregorian(Date()) }
+                do {
+                    // A genuine signed creation registers the phone.
+                    var answer = try await send(
+                        SignedKazoo.body(
+                            data: SignedKazoo.data(rev: "1-8e7f0c2b5d3a4f6e9b1c0d2e3f4a5b6c"), timestamp: now(),
+                            name: "doc_created", key: key))
+                    #expect(answer.status == 200 && answer.body.contains("\"accepted\""), "\(answer.body)")
+                    try await eventually("registered at the service") { await state.registration(Self.mac) != nil }
+
+                    // The reported attack: a genuine signed edit, its unsigned name changed to doc_deleted.
+                    answer = try await send(
+                        SignedKazoo.body(data: SignedKazoo.data(), timestamp: now(), name: "doc_deleted", key: key))
+                    #expect(
+                        answer.status == 200 && answer.body.contains("unsigned_field_mismatch"), "\(answer.body)")
+                    // And a genuine signed edit with a second data carrying another MAC.
+                    let signed = SignedKazoo.body(data: SignedKazoo.data(), timestamp: now(), key: key)
+                    answer = try await send(
+                        signed.replacingOccurrences(
+                            of: #","hmac":"#, with: #","data":\#(SignedKazoo.data(mac: "0004136100aa")),"hmac":"#))
+                    #expect(answer.status == 200 && answer.body.contains("duplicate_member"), "\(answer.body)")
+
+                    // Each refusal is journaled, and recorded nothing: the phone is still wanted registered, and
+                    // the other MAC was never claimed. (Both answers come after their transaction, so this reads
+                    // what they did.)
+                    let journal = try await database.store.journal(JournalFilter(tenantID: "acme", limit: 1000))
+                    for code in ["unsigned_field_mismatch", "duplicate_member"] {
+                        #expect(
+                            journal.contains {
+                                $0.action == "event.rejected" && $0.detail["code"] == .string(code)
+                                    && $0.actor.hasPrefix("source:kazoo-acme@")
+                            }, "\(code) journaled")
+                    }
+                    #expect(!journal.contains { $0.action == "event.device.removed" })
+                    let device = try await database.store.device(MACAddress(Self.mac)!)
+                    #expect(device?.desired == .registered, "the forged deletion deregistered nothing")
+                    #expect(try await database.store.device(MACAddress("0004136100AA")!) == nil)
+                    #expect(await state.registration(Self.mac) != nil)
+                    #expect(!serve.log.contains(key), "the key is never logged")
                 } catch {
                     serve.stop()
                     throw error

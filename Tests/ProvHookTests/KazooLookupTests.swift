@@ -119,6 +119,14 @@ struct KazooLookupTests {
             #expect(json["tenant"] is NSNull && (json["api"] as? [String: Any])?["url"] as? String == rig.pbx.kazooURL)
             #expect(json["token"] == nil && !result.output.contains(Self.apiKey), "update shows no token or key")
 
+            // Without the opt-in, an http:// API is refused and its key is not stored.
+            result = try await CommandLineRunner(environment: rig.database.environment()).run([
+                "source", "update", "k", "--api-url", rig.pbx.kazooURL, "--api-key-file", keyFile,
+            ])
+            #expect(
+                result.status == 2 && result.error.contains("http://")
+                    && result.error.contains("PROVHOOK_PBX_ALLOW_HTTP"), "\(result.error)")
+
             result = try await rig.cli.run(["source", "update", "k", "--unmap-account", Self.account])
             #expect(result.status == 2 && result.error.contains("a source needs a tenant"), "\(result.error)")
             result = try await rig.cli.run(["source", "update", "k", "--api-user", "u", "--api-url", "https://x/"])

@@ -91,6 +91,44 @@ struct ListenerTests {
         }
     }
 
+    @Test("the admin listener speaks HTTPS with a certificate of its own, and then not plain HTTP")
+    func adminOverTLS() async throws {
+        try await TestDatabase.with { database in
+            let authority = try PrivateCertificateAuthority(commonName: "admin CA")
+            let other = try PrivateCertificateAuthority(commonName: "another CA")
+            let certificate = try TemporaryFile.write(authority.serverCertificatePEM, suffix: ".pem")
+            let key = try TemporaryFile.write(authority.serverPrivateKeyPEM, suffix: ".key")
+            defer { for path in [certificate, key] { try? FileManager.default.removeItem(atPath: path) } }
+            let token = "admin-token-0123456789abcdef"
+            let serve = try await ServeProcess.start(environment: [
+                "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_SECRET_KEY_FILE": database.secretKeyFile,
+                "PROVHOOK_DRY_RUN": "1", "PROVHOOK_ADMIN_TOKEN": token,
+                "PROVHOOK_ADMIN_TLS_CERT_FILE": certificate, "PROVHOOK_ADMIN_TLS_KEY_FILE": key,
+            ])
+            defer { serve.stop() }
+            let trusting = try Self.client(trusting: authority)
+            let trustingOther = try Self.client(trusting: other)
+            let admin = "https://127.0.0.1:\(serve.ports.admin)"
+            do {
+                #expect(try await Self.status(trusting, "\(admin)/readyz") == 200)
+                #expect(try await Self.status(trusting, "\(admin)/openapi.yaml") == 200)
+                #expect(await Self.fails(trustingOther, "\(admin)/readyz"), "only the admin certificate's CA vouches")
+                #expect(
+                    await Self.fails(HTTPClient.shared, "http://127.0.0.1:\(serve.ports.admin)/readyz"),
+                    "no plain HTTP on the admin listener once it has a certificate")
+                // The webhook listener is still plain HTTP: the two are configured apart.
+                #expect(
+                    try await Self.status(HTTPClient.shared, "http://127.0.0.1:\(serve.ports.webhook)/healthz") == 200)
+            } catch {
+                try? await trusting.shutdown()
+                try? await trustingOther.shutdown()
+                throw error
+            }
+            try await trusting.shutdown()
+            try await trustingOther.shutdown()
+        }
+    }
+
     @Test("serve refuses a certificate it cannot use, in one line naming the file")
     func refusals() async throws {
         let authority = try PrivateCertificateAuthority()

@@ -5,8 +5,10 @@ import FakePBXService
 import FakeRedirectService
 import Foundation
 import HTTPTypes
+import Logging
 import NIOCore
 import NIOHTTP1
+import PostgresNIO
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
@@ -29,7 +31,7 @@ struct MappingSourceTests {
     static let yeastar = #"""
         {"format": "json", "event": "/msg/action", "events": {"add": "device.added", "delete": "device.removed"},
          "mac": "/msg/mac", "device_id": "/msg/id", "decode_json": ["/msg"],
-         "signature": {"header": "X-Signature", "algorithm": "sha256", "encoding": "base64"}}
+         "signature": {"header": "X-Signature", "algorithm": "sha256", "encoding": "base64", "replay_window": "none"}}
         """#
     /// A relay signing `<timestamp>.<body>` in hex, GitHub style, with a form body.
     static let relay = #"""
@@ -158,10 +160,21 @@ struct MappingSourceTests {
             (#"{"format":"xml","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/id"}"#, "format"),
             (#"{"format":"json","event":"/e","events":{},"mac":"/m","device_id":"/id"}"#, "at least one event"),
             ("{", "not valid JSON"),
+            (
+                #"{"format":"json","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/id","signature":{"header":"X-S","algorithm":"sha256","encoding":"hex"}}"#,
+                "could be replayed for ever"
+            ),
+            (
+                #"{"format":"json","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/id","signature":{"header":"X-S","algorithm":"sha256","encoding":"hex","replay_window":"1h"}}"#,
+                "the only value is"
+            ),
         ]
+        for good in [Self.panel, Self.yeastar, Self.relay] {
+            #expect(throws: Never.self) { try SourceMapping(adding: Array(good.utf8)) }
+        }
         for (json, problem) in cases {
             do {
-                _ = try SourceMapping(json: Array(json.utf8))
+                _ = try SourceMapping(adding: Array(json.utf8))
                 Issue.record("\(json) must be refused")
             } catch {
                 #expect(error.description.contains(problem), "\(error.description)")
@@ -200,10 +213,23 @@ struct MappingSourceTests {
             let (_, token) = try await run.store.addSource(
                 name: "panel", kind: .mapping, tenantID: EndToEnd.tenant, mapping: Self.panel, actor: "cli:test")
             let url = "http://127.0.0.1:\(run.provhook.port)/v1/sources/panel/events?token=\(token)"
+            // The panel's body may carry anything, a SIP password included: the event keeps only what provhook read.
             var answer = try await Self.post(
-                url, #"{"event":"phone.created","phone":{"id":"p-1","mac":"000413610ff5"}}"#)
+                url,
+                #"{"event":"phone.created","phone":{"id":"p-1","mac":"000413610ff5","sip_password":"s3cr3t-sip"}}"#)
             #expect(answer == 202)
             try await eventually("registered") { await run.state.registration("000413610FF5") != nil }
+            let payloads = try await run.database.withConnection { connection -> [String] in
+                let rows = try await connection.query(
+                    "SELECT payload::text FROM webhook_events", logger: Logger(label: "test"))
+                var texts: [String] = []
+                for try await text in rows.decode(String.self) { texts.append(text) }
+                return texts
+            }
+            #expect(
+                payloads.count == 1
+                    && payloads.allSatisfy { !$0.contains("s3cr3t-sip") && !$0.contains("phone.created") })
+            #expect(payloads.first?.contains("000413610FF5") == true, "\(payloads)")
             answer = try await Self.post(url, #"{"event":"phone.deleted","phone":{"id":"p-1"}}"#)
             #expect(answer == 202)
             try await eventually("deregistered") { await run.state.registration("000413610FF5") == nil }

@@ -168,7 +168,10 @@ struct SecretKeyTests {
             #expect(opened == "r-Pa55", "the account's password opens under the new key")
             await rotated.stop()
             await #expect(throws: StoreError.self) { try await database.store.credentials(tenantID: "acme") }
-            await #expect(throws: StoreError.self) { try await database.store.accountCredentials() }
+            let unopened = try await database.store.accountCredentials().first { $0.name == "reseller" }
+            #expect(
+                unopened?.password == nil && unopened?.unusable?.contains("sealed under key") == true,
+                "\(String(describing: unopened?.unusable))")
             // Stored sealed: the password's bytes are nowhere in the row.
             let stored = try await database.withConnection { connection -> [UInt8] in
                 let rows = try await connection.query(

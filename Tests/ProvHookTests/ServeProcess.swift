@@ -28,7 +28,10 @@ final class ServeProcess: Sendable {
         process.executableURL = CommandLineRunner.productsDirectory.appendingPathComponent("provhook")
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PROVHOOK_") }
-        merged.merge(["PROVHOOK_LISTEN": "127.0.0.1:0", "PROVHOOK_ADMIN_LISTEN": "127.0.0.1:0"]) { _, new in new }
+        merged.merge([
+            "PROVHOOK_LISTEN": "127.0.0.1:0", "PROVHOOK_ADMIN_LISTEN": "127.0.0.1:0",
+            "PROVHOOK_SECRETS_DIR": TemporaryFile.secretsDirectory,
+        ]) { _, new in new }
         merged.merge(environment) { _, new in new }
         process.environment = merged
         let pipe = Pipe()

@@ -32,7 +32,8 @@ struct SourceRig {
                     try await TemporaryFile.with(authority.caCertificatePEM, suffix: ".pem") { caFile in
                         let rig = SourceRig(
                             database: database, redirect: redirect, pbx: pbx, caFile: caFile,
-                            cli: CommandLineRunner(environment: database.environment()))
+                            cli: CommandLineRunner(
+                                environment: database.environment().merging(["PROVHOOK_PBX_ALLOW_HTTP": "1"]) { $1 }))
                         try await body(rig)
                     }
                 }

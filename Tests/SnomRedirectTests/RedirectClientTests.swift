@@ -292,6 +292,11 @@ struct RetryAfterTests {
         #expect(RetryAfter.seconds("99999999999999999", now: self.now) == RetryAfter.maximumSeconds)
         #expect(RetryAfter.seconds(String(repeating: "9", count: 400), now: self.now) == RetryAfter.maximumSeconds)
         #expect(RetryAfter.seconds("000000000000000000000007", now: self.now) == 7)
+        // Six digits fit an Int but not the cap: each is capped at a day, not trusted as it stands.
+        for value in ["86401", "100000", "345600", "999999"] {
+            #expect(RetryAfter.seconds(value, now: self.now) == RetryAfter.maximumSeconds, "\(value)")
+        }
+        #expect(RetryAfter.seconds("86400", now: self.now) == 86_400)
         #expect(RetryAfter.seconds("-5", now: self.now) == nil)
         #expect(RetryAfter.seconds("1.5", now: self.now) == nil)
         #expect(RetryAfter.seconds("soon", now: self.now) == nil)

@@ -88,6 +88,13 @@ struct WebhookAuthenticatorTests {
         #expect(!constantTimeEquals([1, 2, 3], [1, 2, 4]))
         #expect(!constantTimeEquals([1, 2, 3], [1, 2]))
         #expect(!constantTimeEquals([], [0]))
+        // Lengths 256 (and 512) apart, the longer one padded with zero bytes: a difference folded into one byte
+        // would call them equal.
+        #expect(!constantTimeEquals([], [UInt8](repeating: 0, count: 256)))
+        #expect(!constantTimeEquals([7], [7] + [UInt8](repeating: 0, count: 512)))
+        // A bearer secret followed by 256 NUL bytes is not the secret.
+        let padded = String(decoding: Array(self.secret.utf8) + [UInt8](repeating: 0, count: 256), as: UTF8.self)
+        #expect(!WebhookAuthenticator().verifyBearer("Bearer \(padded)", secret: self.secret))
     }
 }
 

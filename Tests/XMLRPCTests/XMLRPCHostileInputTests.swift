@@ -24,6 +24,18 @@ struct XMLRPCHostileInputTests {
         #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("DOCTYPE")) { try self.decode(text) }
     }
 
+    @Test("a DOCTYPE after a comment, or after a comment and a CDATA section, is refused all the same")
+    func doctypeAfterComment() {
+        let entity = "<!DOCTYPE foo [ <!ENTITY xxe SYSTEM \"file:///etc/passwd\"> ]>"
+        for text in [
+            "<?xml version=\"1.0\"?><!-- c -->" + entity + Self.wrap("&xxe;"),
+            "<!-- one --><!-- two -->\n" + entity + Self.wrap("&xxe;"),
+            "<methodResponse><!-- c --><![CDATA[x]]>" + entity + "<params/></methodResponse>",
+        ] {
+            #expect(throws: XMLRPCDecodingError.forbiddenDeclaration("DOCTYPE"), "\(text)") { try self.decode(text) }
+        }
+    }
+
     @Test("billion laughs is refused, never expanded")
     func billionLaughs() {
         var text = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n"

@@ -61,6 +61,9 @@ public struct Settings: Sendable {
     /// Whether a redirection URL may be plain `http://` (`PROVHOOK_REDIRECT_ALLOW_HTTP`): basic auth over it sends the
     /// Snom password in clear, so only a test or a local stand-in may.
     public var allowsPlainHTTPRedirect: Bool { self.flag(false, "PROVHOOK_REDIRECT_ALLOW_HTTP") }
+    /// Whether a source's PBX API may be `http://` (`PROVHOOK_PBX_ALLOW_HTTP`): its API key or password would travel
+    /// in clear, so only a PBX on this host or a test stand-in should be.
+    public var allowsPlainHTTPPBX: Bool { self.flag(false, "PROVHOOK_PBX_ALLOW_HTTP") }
 
     /// The database URL from its flag or `PROVHOOK_DATABASE_URL`, nil when neither is set. Its password may instead
     /// come from `PROVHOOK_DATABASE_PASSWORD` or the file `PROVHOOK_DATABASE_PASSWORD_FILE` names, so that the

@@ -23,7 +23,8 @@ public typealias AccountServiceFactory = @Sendable (AccountCredentials) throws -
 extension AccountService {
     /// The usual factory: `default` calls `defaultService`; every other account gets a redirection client with an
     /// HTTP connection pool of its own, with its own user, password, URL, CA file and concurrency, and the
-    /// installation's settings (`base`) for what it does not set. An `http://` URL is refused unless `allowsHTTP`
+    /// installation's settings (`base`) for what it does not set. An account whose password cannot be had
+    /// (`AccountCredentials.unusable`) gets no client, never the installation's credentials. An `http://` URL is refused unless `allowsHTTP`
     /// (`Settings.allowsPlainHTTPRedirect`), as for the installation's own: basic auth would send the password in
     /// clear.
     public static func factory(
@@ -31,6 +32,7 @@ extension AccountService {
     ) -> AccountServiceFactory {
         { account in
             if account.isDefault { return AccountService(service: defaultService) }
+            if let reason = account.unusable { throw StoreError.secretKey(reason) }
             let settings = account.redirectConfiguration(base: base)
             if settings.isPlainHTTP, !allowsHTTP {
                 throw StoreError.invalid(

@@ -128,7 +128,11 @@ public struct DeviceImportFile: Sendable {
                 continue
             }
             let values = ["device_id": field("device_id"), "extension": field("extension"), "model": field("model")]
-            if let (name, _) = values.sorted(by: { $0.key < $1.key }).first(where: { ($0.value?.count ?? 0) > 200 }) {
+            // Counted in code points, as the webhooks and PostgreSQL's length() count them: "é" written as e +
+            // U+0301 is two.
+            if let (name, _) = values.sorted(by: { $0.key < $1.key }).first(where: {
+                ($0.value?.unicodeScalars.count ?? 0) > 200
+            }) {
                 refuse("\(name) is longer than 200 characters", mac: mac.canonical)
                 continue
             }

@@ -34,21 +34,58 @@ public struct JournalChain: Sendable {
 
     /// What `verify` found.
     public struct Verification: Sendable, Hashable {
-        /// Sealed rows checked.
+        /// Sealed rows verified before the first break; every sealed row when the chain is intact.
         public var checkedRows: Int
-        /// The first break, if any: its journal id and what is wrong.
-        public var firstBreak: (id: Int64, problem: String)?
+        /// Sealed rows whose seal matched, over the whole pass: after a break the chain is checked on from the stored
+        /// seal, so that each independent change is found.
+        public var verifiedRows: Int
+        /// The breaks, in id order: at most the `breakLimit` given to `verify`; `breakCount` counts them all.
+        public var breaks: [Break]
+        /// Every break found, listed or not.
+        public var breakCount: Int
+        /// The breaks that are seals made out of order (`Break.Kind.sealedOutOfOrder`), listed or not.
+        public var outOfOrderSeals: Int
         /// Committed rows not sealed yet (newer than the head).
         public var unsealedRows: Int
+        /// The chain's head as verified: the last seal before the first break, or the last seal when intact.
         public var head: Head
 
-        public static func == (lhs: Verification, rhs: Verification) -> Bool {
-            lhs.checkedRows == rhs.checkedRows && lhs.firstBreak?.id == rhs.firstBreak?.id
-                && lhs.firstBreak?.problem == rhs.firstBreak?.problem && lhs.unsealedRows == rhs.unsealedRows
-                && lhs.head == rhs.head
+        /// The first break, if any: its journal id and what is wrong.
+        public var firstBreak: (id: Int64, problem: String)? {
+            self.breaks.first.map { ($0.id, $0.problem) }
+        }
+    }
+
+    /// One place where the chain and the journal disagree.
+    public struct Break: Sendable, Hashable, Codable {
+        /// What kind of disagreement it is.
+        public enum Kind: String, Sendable, Hashable, Codable {
+            /// The row does not match its seal: the row (or its seal) was changed.
+            case edited
+            /// A seal has no row: the row was deleted.
+            case deleted
+            /// A row below the head has no seal, and its time puts it after the next seal was made, or out of place
+            /// among the rows before it: it was slipped in.
+            case inserted
+            /// A row below the head has no seal, and it was written before a later row was sealed: that seal was made
+            /// while the row's insert was in flight, before it committed. The row is outside the chain for good, but
+            /// nothing says it was tampered with (sql/0017 refuses such seals; older databases may hold them).
+            case sealedOutOfOrder = "sealed_out_of_order"
         }
 
-        public func hash(into hasher: inout Hasher) { hasher.combine(self.checkedRows) }
+        /// The journal id where the chain breaks.
+        public var id: Int64
+        /// What kind of break it is.
+        public var kind: Kind
+        /// What is wrong, in a sentence.
+        public var problem: String
+
+        /// A break at row `id`.
+        public init(id: Int64, kind: Kind, problem: String) {
+            self.id = id
+            self.kind = kind
+            self.problem = problem
+        }
     }
 
     /// The columns of a row, in the order they are hashed.
@@ -85,7 +122,8 @@ public struct JournalChain: Sendable {
         let logger = self.store.logger
         // `journal_watermark()` (sql/0004) takes a brief SHARE lock on the journal as the tables' owner, waiting at most
         // 200 ms: while it is requested, new journal inserts queue behind it, so ingest never waits longer for the
-        // sealer. If a transaction holds the journal longer, this round is skipped.
+        // sealer. If a transaction holds the journal longer, this round is skipped. It also records the watermark
+        // (sql/0017): the seals' trigger refuses a seal above the recorded one, so this call must come first.
         let watermark: Int64
         do {
             watermark =

@@ -35,9 +35,10 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
 
     /// How an account's password is kept.
     public enum PasswordStorage: String, Sendable, Hashable, Codable {
-        /// Encrypted with AES-256-GCM under `PROVHOOK_SECRET_KEY_FILE`, bound to the account's name.
+        /// Encrypted with AES-256-GCM under `PROVHOOK_SECRET_KEY_FILE`, bound to the account's name, URL and CA file.
         case sealed
-        /// Kept in a file that `serve` reads at start; only its path is stored.
+        /// Kept in a file under `PROVHOOK_SECRETS_DIR` that `serve` reads; only its path is stored, sealed like a
+        /// password.
         case file
     }
 
@@ -113,6 +114,9 @@ public struct AccountCredentials: Sendable, Equatable {
     public var url: String?
     public var caFile: String?
     public var concurrency: Int?
+    /// Why the account's password cannot be had (its seal does not open for the row's URL and CA file, its file may
+    /// not be read); nil when it can. Such an account is never called: its devices wait.
+    public var unusable: String?
 
     public var isDefault: Bool { self.name == RedirectAccount.defaultName }
 

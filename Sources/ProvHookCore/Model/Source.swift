@@ -29,6 +29,15 @@ public struct SourceAPI: Sendable, Hashable, Codable {
         case caFile = "ca_file"
     }
 
+    /// Refuses an `http://` API unless `allowsHTTP` (`Settings.allowsPlainHTTPPBX`): its secret would be sent in
+    /// clear. The message names the opt-in.
+    public func checkTransport(allowsHTTP: Bool) throws(StoreError) {
+        guard !allowsHTTP, self.url.lowercased().hasPrefix("http://") else { return }
+        throw .invalid(
+            "the PBX API \(String(self.url.prefix(200))) is http://, which would send its API key or password in clear; use https://, or set PROVHOOK_PBX_ALLOW_HTTP=1 for a PBX on this host or a test stand-in"
+        )
+    }
+
     public init(url: String, user: String? = nil, caFile: String? = nil, tenant: String? = nil) {
         (self.url, self.user, self.caFile, self.tenant) = (url, user, caFile, tenant)
     }
@@ -151,11 +160,15 @@ public struct SourceCredentials: Sendable {
     public var mapping: [UInt8]?
     /// Whether the source has a PBX API to look devices up in.
     public var hasAPI: Bool
+    /// `sources.credentials_version` when these were read: an event they authenticated is recorded only while it
+    /// is still the source's (a token rotated or a source removed meanwhile turns the request away).
+    public var version: Int64
 
     public init(
         name: String = "", kind: SourceKind, tenantID: String?, accounts: [String: String] = [:], token: String,
-        mapping: [UInt8]? = nil, hasAPI: Bool = false
+        mapping: [UInt8]? = nil, hasAPI: Bool = false, version: Int64 = 0
     ) {
+        self.version = version
         self.name = name
         self.kind = kind
         self.tenantID = tenantID

@@ -15,16 +15,20 @@ public struct URLTemplate: Sendable, Hashable, CustomStringConvertible {
         guard !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
             throw .containsSpaceOrControl
         }
-        guard let separator = text.range(of: "://") else { throw .notAbsolute }
-        let scheme = text[..<separator.lowerBound].lowercased()
-        guard ["http", "https", "ftp", "tftp"].contains(scheme) else { throw .unsupportedScheme(String(scheme)) }
-        let authority = text[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        // Read by code points, as the schema's pattern and PostgreSQL read it: a combining mark after "/" must not
+        // hide the "/" inside one grapheme cluster.
+        let scalars = Array(text.unicodeScalars)
+        guard
+            let separator = scalars.indices.first(where: {
+                $0 + 2 < scalars.count && scalars[$0] == ":" && scalars[$0 + 1] == "/" && scalars[$0 + 2] == "/"
+            })
+        else { throw .notAbsolute }
+        let scheme = String(String.UnicodeScalarView(scalars[..<separator])).lowercased()
+        guard ["http", "https", "ftp", "tftp"].contains(scheme) else { throw .unsupportedScheme(scheme) }
+        let authority = scalars[(separator + 3)...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         // user:pass@ would put a password in every device row, call and journal row.
         guard !authority.contains("@") else { throw .containsCredentials }
-        let hostPart = authority
-        let host =
-            hostPart.hasPrefix("[")
-            ? hostPart : (hostPart.split(separator: ":", omittingEmptySubsequences: false).first ?? "")
+        let host = authority.first == "[" ? authority : authority.prefix { $0 != ":" }
         guard !host.isEmpty, !host.contains("<") else { throw .missingHost }
         self.text = text
     }

@@ -29,12 +29,22 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         self.password = components.password.map { $0.removingPercentEncoding ?? $0 }
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         self.database = path.isEmpty ? self.user : path
-        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
-        let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? (loopback ? "disable" : "require")
+        let mode =
+            components.queryItems?.first { $0.name == "sslmode" }?.value
+            ?? (Self.isLoopback(host) ? "disable" : "require")
         guard ["disable", "prefer", "require"].contains(mode) else {
             throw .invalid(variable: "PROVHOOK_DATABASE_URL", reason: "sslmode must be disable, prefer or require")
         }
         self.sslMode = mode
+    }
+
+    /// Whether `host` names this machine's loopback: `localhost`, `::1`, or an IPv4 address literal in 127.0.0.0/8.
+    /// A name that merely starts with `127.` (`127.evil.example`) is resolved by DNS, so it is not.
+    public static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        var address = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1 else { return false }
+        return UInt32(bigEndian: address.s_addr) >> 24 == 127
     }
 
     /// The URL with the password hidden, for messages and logs.

@@ -5,8 +5,8 @@ import PostgresNIO
 
 /// The columns read for a `RedirectAccount`, in order (identifiers only, for `\(unescaped:)`).
 private let accountColumns = """
-    a.name, a.username, CASE WHEN a.password_sealed IS NOT NULL THEN 'sealed' WHEN a.password_file IS NOT NULL \
-    THEN 'file' END, a.password_file, a.url, a.ca_file, a.concurrency, \
+    a.name, a.username, CASE WHEN a.password_file IS NOT NULL THEN 'file' WHEN a.password_sealed IS NOT NULL \
+    THEN 'sealed' END, a.password_file, a.url, a.ca_file, a.concurrency, \
     (SELECT count(*) FROM tenants t WHERE t.account = a.name)::int, \
     (SELECT count(*) FROM devices d WHERE d.account = a.name OR d.move_to = a.name)::int, a.created_at, a.updated_at
     """
@@ -41,8 +41,8 @@ public struct AccountChanges: Sendable {
     func validate() throws(StoreError) {
         if let user { try RedirectAccount.validate(user: user) }
         if case .sealed(let password) = self.password { try RedirectAccount.validate(password: password) }
-        if case .file(let path) = self.password, !path.hasPrefix("/") {
-            throw .invalid("an account's password file must be an absolute path")
+        if case .file(let path) = self.password, !path.hasPrefix("/") || path.utf8.count > 1024 {
+            throw .invalid("an account's password file must be an absolute path of at most 1024 bytes")
         }
         if case .some(.some(let url)) = self.url { try RedirectAccount.validate(url: url) }
         if case .some(.some(let path)) = self.caFile, !path.hasPrefix("/") {
@@ -85,19 +85,20 @@ extension Store {
             throw .invalid("an account needs a user and a password (a password file)")
         }
         try changes.validate()
-        let sealed = try self.sealed(password, account: name)
-        let logger = self.logger
         let url = changes.url ?? nil
         let caFile = changes.caFile ?? nil
+        let sealed = try self.sealed(password, account: name, to: SecretDestination(url: url, caFile: caFile))
+        let logger = self.logger
         let concurrency = changes.concurrency ?? nil
         return try await self.transaction("adding account \(name)") { connection in
             let rows = try await connection.rows(
                 """
                 WITH a AS (
                     INSERT INTO redirect_accounts AS a (
-                        name, username, password_sealed, password_key_id, password_file, url, ca_file, concurrency)
-                    VALUES (\(name), \(user), \(sealed.map { ByteBuffer(bytes: $0.sealed) }), \(sealed?.keyID),
-                            \(password.file), \(url), \(caFile), \(concurrency))
+                        name, username, password_sealed, password_key_id, password_file, url, ca_file, concurrency,
+                        destination_bound)
+                    VALUES (\(name), \(user), \(ByteBuffer(bytes: sealed.sealed)), \(sealed.keyID),
+                            \(password.file), \(url), \(caFile), \(concurrency), true)
                     ON CONFLICT (name) DO NOTHING
                     RETURNING *
                 )
@@ -144,16 +145,33 @@ extension Store {
             throw .conflict("the account \"default\" is configured by PROVHOOK_REDIRECT_*, not stored")
         }
         try changes.validate()
-        let sealed = try changes.password.flatMap { password throws(StoreError) in
-            try self.sealed(password, account: name)
-        }
         let setPassword = changes.password != nil
         let passwordFile = changes.password?.file
         let setURL = changes.url != nil
         let setCAFile = changes.caFile != nil
         let setConcurrency = changes.concurrency != nil
+        if setPassword { _ = try self.requireSecrets() }
         let logger = self.logger
         return try await self.transaction("updating account \(name)") { connection in
+            // The password is bound to where it is sent: a new URL or CA file needs it again, and a new password is
+            // sealed for the URL and CA file the account will have.
+            let current = try await connection.rows(
+                "SELECT url, ca_file FROM redirect_accounts WHERE name = \(name) FOR UPDATE",
+                as: (String?, String?).self, logger: logger)
+            guard let (currentURL, currentCAFile) = current.first else {
+                throw StoreError.notFound("no account \(name.debugDescription)")
+            }
+            let url = changes.url ?? currentURL
+            let caFile = changes.caFile ?? currentCAFile
+            let destination = SecretDestination(url: url, caFile: caFile)
+            var sealed: (sealed: [UInt8], keyID: String)?
+            if let password = changes.password {
+                sealed = try self.sealed(password, account: name, to: destination)
+            } else if destination != SecretDestination(url: currentURL, caFile: currentCAFile) {
+                throw StoreError.invalid(
+                    "changing the URL or CA file of account \(name) sends its password to a new place, so it needs the password again (--password-file, or \"password\" through the API)"
+                )
+            }
             let rows = try await connection.rows(
                 """
                 WITH a AS (
@@ -163,6 +181,7 @@ extension Store {
                             THEN \(sealed.map { ByteBuffer(bytes: $0.sealed) }) ELSE password_sealed END,
                         password_key_id = CASE WHEN \(setPassword) THEN \(sealed?.keyID) ELSE password_key_id END,
                         password_file = CASE WHEN \(setPassword) THEN \(passwordFile) ELSE password_file END,
+                        destination_bound = destination_bound OR \(setPassword),
                         url = CASE WHEN \(setURL) THEN \(changes.url ?? nil) ELSE url END,
                         ca_file = CASE WHEN \(setCAFile) THEN \(changes.caFile ?? nil) ELSE ca_file END,
                         concurrency = CASE WHEN \(setConcurrency) THEN \(changes.concurrency ?? nil) ELSE concurrency END,
@@ -231,28 +250,62 @@ extension Store {
     }
 
     /// Every account with its password opened (read from its file, or unsealed), for the processes that call the
-    /// service. `default` comes first, without credentials: they are the environment's.
+    /// service. `default` comes first, without credentials: they are the environment's. An account whose password
+    /// cannot be had is returned `unusable`, with the reason, so that it holds back only its own devices: its seal
+    /// does not open (under an unknown key, or for another URL or CA file than the row now names), or its file may
+    /// not be read (`SecretKeyring.readReferencedFile`).
     public func accountCredentials() async throws(StoreError) -> [AccountCredentials] {
         let rows = try await self.rows(
             "reading account credentials",
             """
-            SELECT name, username, password_sealed, password_key_id, password_file, url, ca_file, concurrency
+            SELECT name, username, password_sealed, password_key_id, password_file, url, ca_file, concurrency,
+                   destination_bound
             FROM redirect_accounts ORDER BY name <> 'default', name
-            """, as: (String, String?, ByteBuffer?, String?, String?, String?, String?, Int?).self)
+            """, as: (String, String?, ByteBuffer?, String?, String?, String?, String?, Int?, Bool).self)
         var accounts: [AccountCredentials] = []
-        for (name, user, sealed, keyID, file, url, caFile, concurrency) in rows {
-            var password: String?
-            if let sealed, let keyID {
-                password = try self.requireSecrets().open(
-                    Array(sealed.readableBytesView), keyID: keyID, for: .account(name))
-            } else if let file {
-                password = try Self.readPasswordFile(file, account: name)
+        for (name, user, sealed, keyID, file, url, caFile, concurrency, bound) in rows {
+            var credentials = AccountCredentials(
+                name: name, user: user, password: nil, url: url, caFile: caFile, concurrency: concurrency)
+            if name != RedirectAccount.defaultName {
+                do {
+                    credentials.password = try self.openPassword(
+                        account: name, sealed: sealed.map { Array($0.readableBytesView) }, keyID: keyID, file: file,
+                        destination: SecretDestination(url: url, caFile: caFile), bound: bound)
+                } catch {
+                    credentials.unusable = error.description
+                }
             }
-            accounts.append(
-                AccountCredentials(
-                    name: name, user: user, password: password, url: url, caFile: caFile, concurrency: concurrency))
+            accounts.append(credentials)
         }
         return accounts
+    }
+
+    /// An account's password: unsealed, or read from the file whose sealed path the row carries.
+    private func openPassword(
+        account name: String, sealed: [UInt8]?, keyID: String?, file: String?, destination: SecretDestination,
+        bound: Bool
+    ) throws(StoreError) -> String {
+        let secrets = try self.requireSecrets()
+        guard bound, let sealed, let keyID else {
+            throw .secretKey(
+                "the password of account \(name) is not bound to where it is sent (it was stored before migration 0016); run `provhook migrate` with PROVHOOK_SECRET_KEY_FILE set"
+            )
+        }
+        let owner: SecretOwner = file == nil ? .account(name, destination) : .accountPasswordFile(name, destination)
+        let opened: String
+        do {
+            opened = try secrets.open(sealed, keyID: keyID, for: owner)
+        } catch StoreError.secretKey(let reason) where reason.contains("does not open") {
+            throw .secretKey(
+                "\(owner) was sealed for another destination than \(destination) (or another file), so it is not sent there: its URL, CA file or password file was changed without the password; give it again (provhook account update \(name) --password-file F)"
+            )
+        }
+        guard let file else { return opened }
+        guard opened == file else {
+            throw .secretKey("\(owner) names \(file), but its seal names another file; give it again")
+        }
+        let data = try secrets.readReferencedFile(file)
+        return try Self.passwordLine(data, path: file, account: name)
     }
 
     /// Reads an account's password file: its first line, without the line break.
@@ -261,6 +314,12 @@ extension Store {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .invalid("cannot read the password file \(path)\(whose)")
         }
+        return try Self.passwordLine(data, path: path, account: account)
+    }
+
+    /// The password a file holds: its one line, without the line break.
+    static func passwordLine(_ data: Data, path: String, account: String) throws(StoreError) -> String {
+        let whose = account.isEmpty ? "" : " of account \(account.debugDescription)"
         var text = String(decoding: data, as: UTF8.self)
         while let last = text.unicodeScalars.last, last == "\n" || last == "\r" { text.unicodeScalars.removeLast() }
         guard !text.isEmpty else { throw .invalid("the password file \(path)\(whose) is empty") }
@@ -270,18 +329,23 @@ extension Store {
         return text
     }
 
-    private func sealed(
-        _ password: AccountPassword, account: String
-    ) throws(StoreError)
-        -> (sealed: [UInt8], keyID: String)?
-    {
-        guard case .sealed(let text) = password else { return nil }
+    /// The account's password, or its password file's path, sealed for `destination`. A password file must be one
+    /// that `serve` may read (under `PROVHOOK_SECRETS_DIR`, not a key, private), checked here so that the operator
+    /// hears of a mistake at once rather than from `serve`.
+    func sealed(
+        _ password: AccountPassword, account: String, to destination: SecretDestination
+    ) throws(StoreError) -> (sealed: [UInt8], keyID: String) {
         guard let secrets = self.secrets else {
             throw .secretKey(
-                "an account's password is stored encrypted, and PROVHOOK_SECRET_KEY_FILE is not set; set it, or give --password-by-reference to keep the password in its file"
+                "an account's password, or its password file's path, is sealed under the secret key, bound to where the password is sent, and PROVHOOK_SECRET_KEY_FILE is not set; \(Settings.secretKeyHowTo)"
             )
         }
-        return secrets.seal(text, for: .account(account))
+        switch password {
+        case .sealed(let text): return secrets.seal(text, for: .account(account, destination))
+        case .file(let path):
+            _ = try Self.passwordLine(secrets.readReferencedFile(path), path: path, account: account)
+            return secrets.seal(path, for: .accountPasswordFile(account, destination))
+        }
     }
 }
 

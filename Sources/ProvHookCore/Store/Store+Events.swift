@@ -48,9 +48,21 @@ extension Store {
             source: nil, credentialsVersion: version)
     }
 
+    /// `ingest` for a source's event, authenticated with the source's credentials of `version`
+    /// (`SourceCredentials.version`): it is recorded only if they are still the source's. Nil when they changed since
+    /// (a rotated token, a removed source), having written nothing: authenticate the request again.
+    public func ingest(
+        _ event: DeviceEvent, tenantID: String, eventID: String, payload: [UInt8], actor: String,
+        planner: EventPlanner, source: String, sourceCredentials version: Int64
+    ) async throws(StoreError) -> IngestResult? {
+        try await self.ingest(
+            event, tenantID: tenantID, eventID: eventID, payload: payload, actor: actor, planner: planner,
+            source: source, credentialsVersion: nil, sourceVersion: version)
+    }
+
     private func ingest(
         _ event: DeviceEvent, tenantID: String, eventID: String, payload: [UInt8], actor: String,
-        planner: EventPlanner, source: String?, credentialsVersion: Int64?
+        planner: EventPlanner, source: String?, credentialsVersion: Int64?, sourceVersion: Int64? = nil
     ) async throws(StoreError) -> IngestResult? {
         let payloadText = String(decoding: payload, as: UTF8.self)
         var attempt = 1
@@ -59,7 +71,8 @@ extension Store {
                 if let change = planner.singleChange(event),
                     let result = try await self.ingestInOneCall(
                         change, type: event.type, tenantID: tenantID, eventID: eventID, payloadText: payloadText,
-                        actor: actor, source: source, credentialsVersion: credentialsVersion)
+                        actor: actor, source: source, credentialsVersion: credentialsVersion,
+                        sourceVersion: sourceVersion)
                 {
                     return result
                 }
@@ -71,6 +84,12 @@ extension Store {
                             WHERE id = \(tenantID) AND removed_at IS NULL AND credentials_version = \(credentialsVersion)
                             """, as: Int32.self, logger: self.logger
                         ).isEmpty
+                    {
+                        return nil
+                    }
+                    if let source, let sourceVersion,
+                        try await !Self.sourceCredentialsAreCurrent(
+                            source, version: sourceVersion, on: connection, logger: self.logger)
                     {
                         return nil
                     }
@@ -109,7 +128,7 @@ extension Store {
     /// stops in between (the faults' db-restart scenario caught this).
     private func ingestInOneCall(
         _ change: DeviceChange, type: DeviceEventType, tenantID: String, eventID: String, payloadText: String,
-        actor: String, source: String?, credentialsVersion: Int64?
+        actor: String, source: String?, credentialsVersion: Int64?, sourceVersion: Int64?
     ) async throws -> IngestResult?? {
         // The journal row as the full path writes it; the statement adds the generation and URL it decides.
         var entry = JournalEntry.eventAccepted(
@@ -126,6 +145,7 @@ extension Store {
             "outcome": .string(entry.outcome), "detail": .object(entry.detail),
         ]
         if let credentialsVersion { arguments["credentials"] = .string(String(credentialsVersion)) }
+        if let sourceVersion { arguments["source_credentials"] = .string(String(sourceVersion)) }
         switch try await self.groupCommit.record(JSONValue.encodeObject(arguments), store: self) {
         case .accepted: return .accepted(queued: !change.isSkipped)
         case .duplicate: return .duplicate
@@ -260,13 +280,43 @@ extension Store {
     }
 
     /// Journals an authenticated event refused for its content before it could be planned (it did not parse).
+    /// With `cachedCredentials` (the version of the cached credentials that authenticated it), or `source` (a
+    /// source's name and credentials version), nothing is journaled and false is returned once they are no longer
+    /// current: the request must be authenticated again.
+    @discardableResult
     public func journalRejection(
         _ rejection: EventRejection, type: DeviceEventType?, mac: MACAddress?, tenantID: String?, eventID: String?,
-        actor: String
-    ) async throws(StoreError) {
-        try await self.appendJournal([
-            .eventRejected(rejection, type: type, mac: mac, tenantID: tenantID, actor: actor, eventID: eventID)
-        ])
+        actor: String, cachedCredentials: Int64? = nil, source: (name: String, version: Int64)? = nil
+    ) async throws(StoreError) -> Bool {
+        let entry = JournalEntry.eventRejected(
+            rejection, type: type, mac: mac, tenantID: tenantID, actor: actor, eventID: eventID)
+        let logger = self.logger
+        if let source {
+            return try await self.transaction("journaling a rejected event") { connection in
+                guard
+                    try await Self.sourceCredentialsAreCurrent(
+                        source.name, version: source.version, on: connection, logger: logger)
+                else { return false }
+                try await Self.appendJournal([entry], on: connection, logger: logger)
+                return true
+            }
+        }
+        guard let version = cachedCredentials, let tenantID else {
+            try await self.appendJournal([entry])
+            return true
+        }
+        // A request authenticated with cached credentials is journaled only while they are still the tenant's, as its
+        // event would be recorded; the row is locked so that a rotation commits after this, not between.
+        return try await self.transaction("journaling a rejected event") { connection in
+            let current = try await connection.rows(
+                """
+                SELECT 1 FROM tenants
+                WHERE id = \(tenantID) AND credentials_version = \(version) AND removed_at IS NULL FOR SHARE
+                """, as: Int.self, logger: logger)
+            guard !current.isEmpty else { return false }
+            try await Self.appendJournal([entry], on: connection, logger: logger)
+            return true
+        }
     }
 }
 

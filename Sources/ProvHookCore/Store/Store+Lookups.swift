@@ -15,9 +15,18 @@ private func makeLookup(_ row: LookupRow) -> PendingLookup {
 extension Store {
     /// Records an event that must be looked up before it can be planned, and journals it as `lookup_pending`, in
     /// one transaction. `.duplicate` when its event id was recorded before (as an event or a lookup).
-    public func queueLookup(_ lookup: PendingLookup) async throws(StoreError) -> IngestResult {
+    public func queueLookup(
+        _ lookup: PendingLookup, sourceCredentials version: Int64? = nil
+    ) async throws(StoreError) -> IngestResult? {
         let logger = self.logger
-        return try await self.transaction("recording an event for lookup") { connection in
+        return try await self.transaction("recording an event for lookup") { connection -> IngestResult? in
+            // Queued only while the source's credentials that authenticated it are still current (nil: not).
+            if let version,
+                try await !Self.sourceCredentialsAreCurrent(
+                    lookup.source, version: version, on: connection, logger: logger)
+            {
+                return nil
+            }
             let rows = try await connection.rows(
                 """
                 INSERT INTO source_lookups (source, tenant_id, event_id, type, device_id, account_id, actor)

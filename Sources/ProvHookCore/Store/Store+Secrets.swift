@@ -46,8 +46,10 @@ extension Store {
     }
 
     /// Re-seals under the current key every secret sealed under a previous one (a key rotation), tenants' webhook
-    /// secrets and sources' tokens, journaling each as a `tenant.update` or `source.update`. Returns the tenants'
-    /// ids and the sources as `source:NAME`. A secret that no key held opens stops it, and nothing is changed.
+    /// secrets, sources' tokens and API secrets, and accounts' passwords, journaling each as a `tenant.update`,
+    /// `source.update` or `account.update`; secrets from before migration 0016 are bound to their destination on the
+    /// way. Returns the tenants' ids, the sources as `source:NAME` and the accounts as `account:NAME`. A secret that no
+    /// key held opens stops it, and nothing is changed.
     public func resealSecrets(actor: String) async throws(StoreError) -> [String] {
         let secrets = try self.requireSecrets()
         let logger = self.logger
@@ -71,65 +73,141 @@ extension Store {
                             "secret_resealed_from": .string(keyID), "secret_sealed_under": .string(secrets.current.id),
                         ], actor: actor)
                 }, on: connection, logger: logger)
-            let sources = try await connection.rows(
-                """
-                SELECT name, tenant_id, token_sealed, token_key_id, api_secret_sealed, api_secret_key_id FROM sources
-                WHERE token_key_id <> \(secrets.current.id) OR api_secret_key_id <> \(secrets.current.id)
-                ORDER BY name FOR UPDATE
-                """, as: (String, String?, ByteBuffer, String, ByteBuffer?, String?).self, logger: logger)
-            for (name, _, sealed, keyID, apiSealed, apiKeyID) in sources {
-                let token = try secrets.open(Array(sealed.readableBytesView), keyID: keyID, for: .source(name))
-                let (resealed, newKeyID) = secrets.seal(token, for: .source(name))
-                var apiResealed: [UInt8]?
-                if let apiSealed, let apiKeyID {
-                    let secret = try secrets.open(
-                        Array(apiSealed.readableBytesView), keyID: apiKeyID, for: .sourceAPI(name))
-                    apiResealed = secrets.seal(secret, for: .sourceAPI(name)).sealed
-                }
-                try await connection.query(
-                    """
-                    UPDATE sources SET token_sealed = \(ByteBuffer(bytes: resealed)), token_key_id = \(newKeyID),
-                        api_secret_sealed = \(apiResealed.map { ByteBuffer(bytes: $0) }),
-                        api_secret_key_id = CASE WHEN api_secret_key_id IS NULL THEN NULL ELSE \(newKeyID) END
-                    WHERE name = \(name)
-                    """, logger: logger)
-            }
-            try await Self.appendJournal(
-                sources.map { name, tenantID, _, keyID, _, apiKeyID in
-                    var detail: [String: JSONValue] = [
-                        "source": .string(name), "token_resealed_from": .string(keyID),
-                        "token_sealed_under": .string(secrets.current.id),
-                    ]
-                    if let apiKeyID { detail["api_secret_resealed_from"] = .string(apiKeyID) }
-                    return JournalEntry(
-                        tenantID: tenantID, mac: nil, actor: actor, action: .sourceUpdate, outcome: .ok, detail: detail)
-                }, on: connection, logger: logger)
-            let accounts = try await connection.rows(
-                """
-                SELECT name, password_sealed, password_key_id FROM redirect_accounts
-                WHERE password_key_id <> \(secrets.current.id) ORDER BY name FOR UPDATE
-                """, as: (String, ByteBuffer, String).self, logger: logger)
-            for (name, sealed, keyID) in accounts {
-                let password = try secrets.open(Array(sealed.readableBytesView), keyID: keyID, for: .account(name))
-                let (resealed, newKeyID) = secrets.seal(password, for: .account(name))
-                try await connection.query(
-                    """
-                    UPDATE redirect_accounts SET password_sealed = \(ByteBuffer(bytes: resealed)),
-                        password_key_id = \(newKeyID)
-                    WHERE name = \(name)
-                    """, logger: logger)
-            }
-            try await Self.appendJournal(
-                accounts.map { name, _, keyID in
-                    JournalEntry(
-                        tenantID: nil, mac: nil, actor: actor, action: .accountUpdate, outcome: .ok,
-                        detail: [
-                            "account": .string(name), "password_resealed_from": .string(keyID),
-                            "password_sealed_under": .string(secrets.current.id),
-                        ])
-                }, on: connection, logger: logger)
-            return rows.map(\.0) + sources.map { "source:\($0.0)" } + accounts.map { "account:\($0.0)" }
+            let sources = try await Self.resealSources(
+                secrets, onlyUnbound: false, actor: actor, on: connection, logger: logger)
+            let accounts = try await Self.resealAccounts(
+                secrets, onlyUnbound: false, actor: actor, on: connection, logger: logger)
+            return rows.map(\.0) + sources.map { "source:\($0)" } + accounts.map { "account:\($0)" }
         }
+    }
+
+    /// Binds to their destination the accounts' passwords and sources' API secrets sealed before migration 0016 (to
+    /// the URL and CA file each row names now), journaling each; `provhook migrate` runs it with the key. Returns the
+    /// accounts as `account:NAME` and the sources as `source:NAME`.
+    public func bindSecretsToDestinations(actor: String) async throws(StoreError) -> [String] {
+        let secrets = try self.requireSecrets()
+        let logger = self.logger
+        return try await self.transaction("binding secrets to their destinations") { connection in
+            let sources = try await Self.resealSources(
+                secrets, onlyUnbound: true, actor: actor, on: connection, logger: logger)
+            let accounts = try await Self.resealAccounts(
+                secrets, onlyUnbound: true, actor: actor, on: connection, logger: logger)
+            return sources.map { "source:\($0)" } + accounts.map { "account:\($0)" }
+        }
+    }
+
+    /// How many accounts' passwords and sources' API secrets are not bound to their destination yet.
+    public func unboundSecrets() async throws(StoreError) -> Int {
+        try await self.rows(
+            "counting unbound secrets",
+            """
+            SELECT (SELECT count(*) FROM redirect_accounts WHERE name <> 'default' AND NOT destination_bound)
+                 + (SELECT count(*) FROM sources WHERE api_secret_sealed IS NOT NULL AND NOT api_secret_bound)
+            """, as: Int.self
+        ).first ?? 0
+    }
+
+    /// Re-seals sources' tokens and API secrets under the current key (or, `onlyUnbound`, binds the API secrets from
+    /// before 0016), journaling each as a `source.update`; returns their names.
+    private static func resealSources(
+        _ secrets: SecretKeyring, onlyUnbound: Bool, actor: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [String] {
+        let sources = try await connection.rows(
+            """
+            SELECT name, tenant_id, token_sealed, token_key_id, api_secret_sealed, api_secret_key_id, api_url,
+                   api_ca_file, api_secret_bound
+            FROM sources
+            WHERE (NOT \(onlyUnbound) AND (token_key_id <> \(secrets.current.id) OR api_secret_key_id <> \(secrets.current.id)))
+               OR (api_secret_sealed IS NOT NULL AND NOT api_secret_bound)
+            ORDER BY name FOR UPDATE
+            """,
+            as: (String, String?, ByteBuffer, String, ByteBuffer?, String?, String?, String?, Bool).self,
+            logger: logger)
+        var entries: [JournalEntry] = []
+        for (name, tenantID, sealed, keyID, apiSealed, apiKeyID, apiURL, apiCAFile, bound) in sources {
+            var detail: [String: JSONValue] = ["source": .string(name)]
+            var token = (sealed: Array(sealed.readableBytesView), keyID: keyID)
+            if !onlyUnbound {
+                let opened = try secrets.open(token.sealed, keyID: keyID, for: .source(name))
+                token = secrets.seal(opened, for: .source(name))
+                detail["token_resealed_from"] = .string(keyID)
+                detail["token_sealed_under"] = .string(secrets.current.id)
+            }
+            var api: (sealed: [UInt8], keyID: String)?
+            if let apiSealed, let apiKeyID {
+                let destination = SecretDestination(url: apiURL, caFile: apiCAFile)
+                let secret = try secrets.open(
+                    Array(apiSealed.readableBytesView), keyID: apiKeyID,
+                    for: .sourceAPI(name, bound ? destination : nil))
+                api = secrets.seal(secret, for: .sourceAPI(name, destination))
+                detail["api_secret_resealed_from"] = .string(apiKeyID)
+                if !bound { detail["api_secret_bound_to"] = .string(destination.description) }
+            }
+            try await connection.query(
+                """
+                UPDATE sources SET token_sealed = \(ByteBuffer(bytes: token.sealed)), token_key_id = \(token.keyID),
+                    api_secret_sealed = \(api.map { ByteBuffer(bytes: $0.sealed) }), api_secret_key_id = \(api?.keyID),
+                    api_secret_bound = \(api != nil)
+                WHERE name = \(name)
+                """, logger: logger)
+            entries.append(
+                JournalEntry(
+                    tenantID: tenantID, mac: nil, actor: actor, action: .sourceUpdate, outcome: .ok, detail: detail))
+        }
+        try await Self.appendJournal(entries, on: connection, logger: logger)
+        return sources.map(\.0)
+    }
+
+    /// Re-seals accounts' passwords (and password files' paths) under the current key (or, `onlyUnbound`, binds
+    /// those from before 0016), each bound to the URL and CA file the row names, journaling each as an
+    /// `account.update`; returns their names.
+    private static func resealAccounts(
+        _ secrets: SecretKeyring, onlyUnbound: Bool, actor: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [String] {
+        let accounts = try await connection.rows(
+            """
+            SELECT name, password_sealed, password_key_id, password_file, url, ca_file, destination_bound
+            FROM redirect_accounts
+            WHERE name <> 'default'
+              AND ((NOT \(onlyUnbound) AND password_key_id <> \(secrets.current.id)) OR NOT destination_bound)
+            ORDER BY name FOR UPDATE
+            """, as: (String, ByteBuffer?, String?, String?, String?, String?, Bool).self, logger: logger)
+        var entries: [JournalEntry] = []
+        for (name, sealed, keyID, file, url, caFile, bound) in accounts {
+            let destination = SecretDestination(url: url, caFile: caFile)
+            var detail: [String: JSONValue] = ["account": .string(name)]
+            let resealed: (sealed: [UInt8], keyID: String)
+            if let file {
+                // The path is sealed, not the password: check that the seal still names this file.
+                if bound, let sealed, let keyID {
+                    let path = try secrets.open(
+                        Array(sealed.readableBytesView), keyID: keyID, for: .accountPasswordFile(name, destination))
+                    guard path == file else {
+                        throw StoreError.secretKey("the password file of account \(name) does not match its seal")
+                    }
+                }
+                resealed = secrets.seal(file, for: .accountPasswordFile(name, destination))
+            } else {
+                guard let sealed, let keyID else { continue }
+                let password = try secrets.open(
+                    Array(sealed.readableBytesView), keyID: keyID, for: .account(name, bound ? destination : nil))
+                resealed = secrets.seal(password, for: .account(name, destination))
+            }
+            if let keyID { detail["password_resealed_from"] = .string(keyID) }
+            detail["password_sealed_under"] = .string(secrets.current.id)
+            if !bound { detail["password_bound_to"] = .string(destination.description) }
+            try await connection.query(
+                """
+                UPDATE redirect_accounts SET password_sealed = \(ByteBuffer(bytes: resealed.sealed)),
+                    password_key_id = \(resealed.keyID), destination_bound = true
+                WHERE name = \(name)
+                """, logger: logger)
+            entries.append(
+                JournalEntry(
+                    tenantID: nil, mac: nil, actor: actor, action: .accountUpdate, outcome: .ok, detail: detail))
+        }
+        try await Self.appendJournal(entries, on: connection, logger: logger)
+        return accounts.map(\.0)
     }
 
     private static func storeSealed(

@@ -53,7 +53,7 @@ extension Store {
         let token = Self.makeSourceToken()
         let secrets = try self.requireSecrets()
         let (sealed, keyID) = secrets.seal(token, for: .source(name))
-        let sealedAPI = api.map { secrets.seal($0.secret, for: .sourceAPI(name)) }
+        let sealedAPI = api.map { secrets.seal($0.secret, for: .sourceAPI(name, SecretDestination($0.0))) }
         let logger = self.logger
         return try await self.transaction("adding source \(name)") { connection in
             try await Self.requireTenants(
@@ -61,10 +61,12 @@ extension Store {
             let rows = try await connection.rows(
                 """
                 INSERT INTO sources (name, kind, tenant_id, token_sealed, token_key_id, mapping, api_url, api_user,
-                                     api_secret_sealed, api_secret_key_id, api_ca_file, api_tenant, sync_interval_seconds)
+                                     api_secret_sealed, api_secret_key_id, api_ca_file, api_tenant, sync_interval_seconds,
+                                     api_secret_bound)
                 VALUES (\(name), \(kind.rawValue), \(tenantID), \(ByteBuffer(bytes: sealed)), \(keyID), \(mapping)::jsonb,
                         \(api?.0.url), \(api?.0.user), \(sealedAPI.map { ByteBuffer(bytes: $0.sealed) }),
-                        \(sealedAPI?.keyID), \(api?.0.caFile), \(api?.0.tenant), \(syncInterval.map(Int32.init)))
+                        \(sealedAPI?.keyID), \(api?.0.caFile), \(api?.0.tenant), \(syncInterval.map(Int32.init)),
+                        \(sealedAPI != nil))
                 ON CONFLICT (name) DO NOTHING
                 RETURNING name
                 """, as: String.self, logger: logger)
@@ -84,7 +86,11 @@ extension Store {
     /// Changes a source's tenant, mapping, accounts or API; its token stays.
     public func updateSource(name: String, _ update: SourceUpdate, actor: String) async throws(StoreError) -> Source {
         let secrets = try self.requireSecrets()
-        let sealedAPI = update.api.map { api in api.map { secrets.seal($0.secret, for: .sourceAPI(name)) } }
+        // A new API comes with its secret, sealed for the new URL and CA file: the secret is never sent to a place
+        // it was not given for.
+        let sealedAPI = update.api.map { api in
+            api.map { secrets.seal($0.secret, for: .sourceAPI(name, SecretDestination($0.0))) }
+        }
         let logger = self.logger
         return try await self.transaction("updating source \(name)") { connection in
             let current = try await Self.source(name, on: connection, logger: logger, forUpdate: true)
@@ -122,6 +128,7 @@ extension Store {
                     api_secret_sealed = CASE WHEN \(keepAPI) THEN api_secret_sealed
                         ELSE \(sealedAPI?.map { ByteBuffer(bytes: $0.sealed) }) END,
                     api_secret_key_id = CASE WHEN \(keepAPI) THEN api_secret_key_id ELSE \(sealedAPI??.keyID) END,
+                    api_secret_bound = CASE WHEN \(keepAPI) THEN api_secret_bound ELSE \(sealedAPI??.keyID != nil) END,
                     sync_interval_seconds = CASE WHEN \(update.syncInterval == nil) THEN sync_interval_seconds
                         ELSE \(newInterval) END,
                     updated_at = now()
@@ -217,11 +224,12 @@ extension Store {
             """
             SELECT s.kind, t.id, s.token_sealed, s.token_key_id, s.mapping::text, s.api_url IS NOT NULL,
                 (SELECT jsonb_object_agg(a.account_id, a.tenant_id) FROM source_accounts a
-                 JOIN tenants at ON at.id = a.tenant_id AND at.removed_at IS NULL WHERE a.source = s.name)::text
+                 JOIN tenants at ON at.id = a.tenant_id AND at.removed_at IS NULL WHERE a.source = s.name)::text,
+                s.credentials_version
             FROM sources s LEFT JOIN tenants t ON t.id = s.tenant_id AND t.removed_at IS NULL
             WHERE s.name = \(name) AND s.removed_at IS NULL
-            """, as: (String, String?, ByteBuffer, String, String?, Bool, String?).self)
-        guard let (kind, tenantID, sealed, keyID, mapping, hasAPI, accountsJSON) = rows.first,
+            """, as: (String, String?, ByteBuffer, String, String?, Bool, String?, Int64).self)
+        guard let (kind, tenantID, sealed, keyID, mapping, hasAPI, accountsJSON, version) = rows.first,
             let kind = SourceKind(rawValue: kind)
         else { return nil }
         let accounts =
@@ -230,22 +238,52 @@ extension Store {
         let token = try secrets.open(Array(sealed.readableBytesView), keyID: keyID, for: .source(name))
         return SourceCredentials(
             name: name, kind: kind, tenantID: tenantID, accounts: accounts, token: token,
-            mapping: mapping.map { Array($0.utf8) }, hasAPI: hasAPI)
+            mapping: mapping.map { Array($0.utf8) }, hasAPI: hasAPI, version: version)
     }
 
-    /// A source's API and its opened secret, for the lookups; nil when the source has none (or is removed).
+    /// A source's API and its opened secret, for the lookups and the sync; nil when the source has none (or is
+    /// removed). The secret opens only for the URL origin and CA file it was given with.
     public func sourceAPI(name: String) async throws(StoreError) -> (SourceKind, SourceAPI, secret: String)? {
         let secrets = try self.requireSecrets()
         let rows = try await self.rows(
             "reading the API of source \(name)",
             """
-            SELECT kind, api_url, api_user, api_ca_file, api_tenant, api_secret_sealed, api_secret_key_id
+            SELECT kind, api_url, api_user, api_ca_file, api_tenant, api_secret_sealed, api_secret_key_id,
+                   api_secret_bound
             FROM sources WHERE name = \(name) AND removed_at IS NULL AND api_url IS NOT NULL
-            """, as: (String, String, String?, String?, String?, ByteBuffer, String).self)
-        guard let (kind, url, user, caFile, tenant, sealed, keyID) = rows.first, let kind = SourceKind(rawValue: kind)
+            """, as: (String, String, String?, String?, String?, ByteBuffer, String, Bool).self)
+        guard let (kind, url, user, caFile, tenant, sealed, keyID, bound) = rows.first,
+            let kind = SourceKind(rawValue: kind)
         else { return nil }
-        let secret = try secrets.open(Array(sealed.readableBytesView), keyID: keyID, for: .sourceAPI(name))
-        return (kind, SourceAPI(url: url, user: user, caFile: caFile, tenant: tenant), secret)
+        let api = SourceAPI(url: url, user: user, caFile: caFile, tenant: tenant)
+        guard bound else {
+            throw .secretKey(
+                "the API secret of source \(name) is not bound to where it is sent (it was stored before migration 0016); run `provhook migrate` with PROVHOOK_SECRET_KEY_FILE set"
+            )
+        }
+        let destination = SecretDestination(api)
+        do {
+            let secret = try secrets.open(
+                Array(sealed.readableBytesView), keyID: keyID, for: .sourceAPI(name, destination))
+            return (kind, api, secret)
+        } catch StoreError.secretKey(let reason) where reason.contains("does not open") {
+            throw .secretKey(
+                "the API secret of source \(name) was sealed for another destination than \(destination), so it is not sent there: its API URL or CA file was changed without the secret; give them again with `provhook source update \(name)`"
+            )
+        }
+    }
+
+    /// Whether `version` is still the source's credentials version, holding its row until the caller's
+    /// transaction ends, so that a rotation or removal commits before or after the caller's writes, never between.
+    static func sourceCredentialsAreCurrent(
+        _ name: String, version: Int64, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Bool {
+        try await !connection.rows(
+            """
+            SELECT 1 FROM sources
+            WHERE name = \(name) AND credentials_version = \(version) AND removed_at IS NULL FOR SHARE
+            """, as: Int32.self, logger: logger
+        ).isEmpty
     }
 
     // MARK: Helpers

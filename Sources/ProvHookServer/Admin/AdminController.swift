@@ -18,6 +18,8 @@ struct AdminController: Sendable {
     let concurrency: Int
     /// The planner of imported devices: the same vendor filter as webhooks.
     let planner: EventPlanner
+    /// Where the webhook listener answers, named in the OpenAPI document's webhook paths.
+    let webhookListener: WebhookListenerAddress
     let logger: Logger
 
     /// The paths and methods `addRoutes` serves.
@@ -41,10 +43,11 @@ struct AdminController: Sendable {
             .post("tenants", use: self.createTenant)
             .patch("tenants/:tenant", use: self.updateTenant)
             .post("reconcile", use: self.reconcile)
-        router.get("/openapi.yaml") { _, _ in
-            Response(
+        router.get("/openapi.yaml") { [webhookListener] request, _ in
+            let url = webhookListener.url(requestHost: request.head.authority)
+            return Response(
                 status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml(webhookListener: url))))
         }
     }
 
@@ -63,8 +66,13 @@ struct AdminController: Sendable {
         let query = request.uri.queryParameters
         var filter = DeviceFilter()
         filter.limit = try Self.limit(query, default: 100, maximum: 1000)
-        filter.tenantID = query["tenant"].map(String.init)
-        filter.afterMAC = query["after"].map(String.init)
+        filter.tenantID = try Self.tenant(query)
+        if let after = query["after"] {
+            guard let mac = MACAddress(String(after)) else {
+                throw Self.invalidQuery("after must be the next_after of the previous page, a MAC address")
+            }
+            filter.afterMAC = mac.canonical
+        }
         if let status = query["status"] {
             guard let parsed = DeviceStatus(rawValue: String(status)) else {
                 throw Self.invalidQuery("unknown status \(status)")
@@ -82,7 +90,7 @@ struct AdminController: Sendable {
         let format = query["format"].map(String.init) ?? "json"
         guard format == "json" || format == "csv" else { throw Self.invalidQuery("format must be json or csv") }
         filter.limit = try Self.limit(query, default: 100, maximum: 10_000)
-        filter.tenantID = query["tenant"].map(String.init)
+        filter.tenantID = try Self.tenant(query)
         filter.action = query["action"].map(String.init)
         filter.mac = try Self.mac(query)
         for (name, keyPath) in [("since", \JournalFilter.since), ("until", \JournalFilter.until)] {
@@ -193,6 +201,18 @@ struct AdminController: Sendable {
             throw Self.invalidQuery("limit must be an integer from 1 to \(maximum)")
         }
         return number
+    }
+
+    /// The `tenant` query parameter: a tenant id as tenants are named (no id with another character exists, and the
+    /// database would refuse some, such as U+0000), or a 400.
+    static func tenant(_ query: Parameters) throws(APIError) -> String? {
+        guard let text = query["tenant"].map(String.init) else { return nil }
+        do {
+            try Tenant.validate(id: text)
+        } catch {
+            throw Self.invalidQuery(error.description)
+        }
+        return text
     }
 
     private static func mac(_ query: Parameters) throws(APIError) -> String? {

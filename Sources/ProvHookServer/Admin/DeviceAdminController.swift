@@ -78,9 +78,10 @@ struct DeviceAdminController: Sendable {
             throw APIError(
                 .contentTooLarge, code: "too_large", message: "the body exceeds \(DeviceImportFile.maxBytes) bytes")
         }
+        let tenant = try AdminController.tenant(query)
         let file: DeviceImportFile
         do {
-            file = try DeviceImportFile(bytes: Array(body.readableBytesView), tenant: query["tenant"].map(String.init))
+            file = try DeviceImportFile(bytes: Array(body.readableBytesView), tenant: tenant)
         } catch {
             throw APIError.badRequest("invalid_csv", error.description)
         }

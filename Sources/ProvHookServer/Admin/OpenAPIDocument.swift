@@ -1,7 +1,20 @@
+import Foundation
+
 /// The OpenAPI 3.1 description of provhook's HTTP interface, served at `/openapi.yaml` on the admin listener when
 /// the admin API is on. The webhook route names its own server: the webhook listener.
 /// A test checks it against the routes the server answers and validates it as OpenAPI.
 enum OpenAPIDocument {
+    /// The document with the webhook listener's URL as its webhook paths' server (when known; else the default
+    /// listener's).
+    static func yaml(webhookListener url: String?) -> String {
+        guard let url else { return Self.yaml }
+        return Self.yaml.replacingOccurrences(
+            of: Self.defaultWebhookListener, with: "webhookListener: {default: \(url.debugDescription)}")
+    }
+
+    /// The webhook paths' server in the document as written: the default `PROVHOOK_LISTEN`.
+    static let defaultWebhookListener = #"webhookListener: {default: "http://127.0.0.1:8080"}"#
+
     static let yaml = #"""
         openapi: 3.1.0
         info:
@@ -125,7 +138,7 @@ enum OpenAPIDocument {
               type: object
               description: 'null for url, ca_file or concurrency returns it to the installation''s setting (PROVHOOK_REDIRECT_*); a password is sealed under the secret key and never shown; a password kept in a file is named with provhook account'
               properties:
-                user: {type: string, pattern: '^[^:\u0000-\u001f\u007f]{1,200}$'}
+                user: {type: string, pattern: '^[^:\u0000-\u001f\u007f-\u009f]{1,200}$'}
                 password: {type: string, pattern: '^[^\u0000-\u001f\u007f]{1,256}$'}
                 url: {oneOf: [{type: string, pattern: '^https?://[A-Za-z0-9.-]{1,200}(:[0-9]{1,4})?/([A-Za-z0-9._~-]{1,50}/){0,5}$'}, {type: 'null'}]}
                 ca_file: {oneOf: [{type: string, pattern: '^/[A-Za-z0-9._/-]{1,500}$'}, {type: 'null'}]}
@@ -197,7 +210,11 @@ enum OpenAPIDocument {
                 created_at: {type: string, format: date-time}
                 updated_at: {type: string, format: date-time}
                 removed_at: {type: string, format: date-time}
-            SourceAPIURL: {type: string, maxLength: 2000, pattern: '^https?://[^/?#@\x00-\x20\x7F]+(/[^?#\x00-\x20\x7F]*)?$'}
+            SourceAPIURL:
+              type: string
+              maxLength: 2000
+              description: https; an http:// API is accepted only where serve runs with PROVHOOK_PBX_ALLOW_HTTP=1
+              pattern: '^https://[^/?#@\x00-\x20\x7F]+(/[^?#\x00-\x20\x7F]*)?$'
             SourceAPISecret: {type: string, minLength: 1, maxLength: 1000, description: 'the Kazoo API key or the Wazo password; never shown again'}
             CAFile: {type: [string, 'null'], pattern: '^/', description: 'a PEM file of CAs trusted for the API besides the system''s'}
             KazooAPIInput:
@@ -240,6 +257,13 @@ enum OpenAPIDocument {
                 encoding: {type: string, enum: [hex, base64]}
                 prefix: {type: [string, 'null']}
                 timestamp_header: {oneOf: [{$ref: '#/components/schemas/HeaderName'}, {type: 'null'}]}
+                replay_window: {type: [string, 'null'], enum: [none, null], description: '"none" accepts that, without timestamp_header, a captured request replays'}
+              description: >-
+                without a timestamp_header, a captured request could be replayed for ever, so a source is refused one
+                unless replay_window is "none"
+              anyOf:
+                - {required: [timestamp_header], properties: {timestamp_header: {$ref: '#/components/schemas/HeaderName'}}}
+                - {required: [replay_window], properties: {replay_window: {const: none}}}
             MappingEvents:
               type: object
               minProperties: 1
@@ -480,10 +504,10 @@ enum OpenAPIDocument {
               summary: Devices, by MAC, a page at a time
               security: [{adminToken: []}]
               parameters:
-                - {name: tenant, in: query, schema: {type: string}}
+                - {name: tenant, in: query, schema: {$ref: '#/components/schemas/TenantID'}}
                 - {name: status, in: query, schema: {type: string, enum: [pending, registered, deregistered, failed, conflict, skipped]}}
                 - {name: mac, in: query, schema: {$ref: '#/components/schemas/MAC'}}
-                - {name: after, in: query, description: the next_after of the previous page, schema: {type: string}}
+                - {name: after, in: query, description: the next_after of the previous page, schema: {$ref: '#/components/schemas/MAC'}}
                 - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
               responses:
                 "200":
@@ -506,7 +530,7 @@ enum OpenAPIDocument {
                 a refused row imports nothing unless partial=true; every refused row is listed with its line.
               security: [{adminToken: []}]
               parameters:
-                - {name: tenant, in: query, description: the tenant of rows without a tenant column, schema: {type: string}}
+                - {name: tenant, in: query, description: the tenant of rows without a tenant column, schema: {$ref: '#/components/schemas/TenantID'}}
                 - {name: partial, in: query, schema: {type: boolean, default: false}}
                 - {name: dry_run, in: query, schema: {type: boolean, default: false}}
               requestBody:
@@ -580,7 +604,7 @@ enum OpenAPIDocument {
               summary: Journal rows; the newest page by default, or forward from after_id or since
               security: [{adminToken: []}]
               parameters:
-                - {name: tenant, in: query, schema: {type: string}}
+                - {name: tenant, in: query, schema: {$ref: '#/components/schemas/TenantID'}}
                 - {name: mac, in: query, schema: {$ref: '#/components/schemas/MAC'}}
                 - {name: action, in: query, schema: {type: string}}
                 - {name: since, in: query, schema: {type: string, format: date-time}}

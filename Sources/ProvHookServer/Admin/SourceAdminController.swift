@@ -38,8 +38,15 @@ struct SourceAdminController: Sendable {
         var secret: String
         enum CodingKeys: String, CodingKey { case url, user, tenant, secret, caFile = "ca_file" }
 
-        var resolved: (SourceAPI, secret: String) {
-            (SourceAPI(url: self.url, user: self.user, caFile: self.caFile, tenant: self.tenant), self.secret)
+        /// The API and its secret; an `http://` API only with `PROVHOOK_PBX_ALLOW_HTTP`.
+        func resolved() throws(APIError) -> (SourceAPI, secret: String) {
+            let api = SourceAPI(url: self.url, user: self.user, caFile: self.caFile, tenant: self.tenant)
+            do {
+                try api.checkTransport(allowsHTTP: Settings().allowsPlainHTTPPBX)
+            } catch {
+                throw .badRequest("invalid", error.description)
+            }
+            return (api, self.secret)
         }
     }
 
@@ -87,11 +94,12 @@ struct SourceAdminController: Sendable {
             throw APIError.badRequest(
                 "invalid", "a FusionPBX source is added with provhook source add (its database URL is a file)")
         }
+        let api = try body.api?.resolved()
         let (source, token) = try await AdminController.answer {
             try await self.store.addSource(
                 name: body.name, kind: body.kind, tenantID: body.tenant,
                 mapping: mapping, accounts: body.accounts ?? [:],
-                api: body.api?.resolved, actor: context.adminActor)
+                api: api, actor: context.adminActor)
         }
         return EditedResponse(status: .created, response: SourceWithToken(source: source, token: token))
     }
@@ -111,8 +119,8 @@ struct SourceAdminController: Sendable {
         }
         let mapping = try body.mapping.map(Self.mappingText)
         let tenant: String?? = body.noTenant == true ? .some(nil) : body.tenant.map { .some($0) }
-        let api: (SourceAPI, secret: String)?? =
-            body.removeAPI == true ? .some(nil) : body.api.map { .some($0.resolved) }
+        var api: (SourceAPI, secret: String)?? = body.removeAPI == true ? .some(nil) : nil
+        if let given = body.api { api = .some(try given.resolved()) }
         let update = SourceUpdate(
             tenantID: tenant, mapping: mapping, mapAccounts: body.accounts ?? [:],
             unmapAccounts: body.unmapAccounts ?? [], api: api)
@@ -138,7 +146,7 @@ struct SourceAdminController: Sendable {
             throw .badRequest("invalid_mapping", "the mapping is not JSON")
         }
         do {
-            _ = try SourceMapping(json: Array(data))
+            _ = try SourceMapping(adding: Array(data))
         } catch {
             throw .badRequest("invalid_mapping", "\(error)")
         }

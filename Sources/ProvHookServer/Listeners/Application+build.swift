@@ -8,6 +8,7 @@ import PostgresNIO
 import ProvHookCore
 import ServiceLifecycle
 import SnomRedirect
+import Synchronization
 
 /// The ports provhook's two listeners are bound to (useful when they were asked for port 0).
 public struct ListeningPorts: Sendable, Equatable {
@@ -82,6 +83,8 @@ public func buildApplication(
     services.append(SyncScheduler(store: store, planner: planner, metrics: metrics, logger: logger))
 
     let ports = PortReport(onBoth: onServerRunning)
+    let webhookListener = WebhookListenerAddress(
+        scheme: configuration.tls == nil ? "http" : "https", host: configuration.host)
     // A keep-alive connection idle for a minute is closed: a PBX reconnects, and idle sockets cannot pile up. A request
     // must arrive whole within the body timeout of its head, on both listeners: a slow sender is cut off rather than
     // kept for as long as it trickles. Only the webhook listener, which faces the PBXs (and the internet), has a cap
@@ -101,12 +104,19 @@ public func buildApplication(
     if let token = configuration.adminToken {
         AdminController(
             store: store, makeService: makeService, concurrency: configuration.delivery.concurrency, planner: planner,
-            logger: logger
+            webhookListener: webhookListener, logger: logger
         ).addRoutes(to: adminRouter, token: token)
+    }
+    // The admin listener serves HTTPS when it has a certificate of its own, reloaded like the webhook listener's.
+    var adminServer = adminHTTP1
+    if let files = configuration.adminTLS {
+        let certificate = try ReloadableCertificate(files: files)
+        adminServer = try .tls(adminHTTP1, tlsConfiguration: certificate.serverConfiguration())
+        services.append(CertificateReloadService(certificate: certificate, logger: logger))
     }
     services.append(
         Application(
-            router: adminRouter, server: adminHTTP1,
+            router: adminRouter, server: adminServer,
             configuration: .init(
                 address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: nil),
             onServerRunning: { channel in await ports.admin(channel.localAddress?.port ?? configuration.adminPort) },
@@ -140,9 +150,42 @@ public func buildApplication(
         router: router, server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
-        onServerRunning: { channel in await ports.webhook(channel.localAddress?.port ?? configuration.port) },
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            webhookListener.port.withLock { $0 = port }
+            await ports.webhook(port)
+        },
         logger: logger
     )
+}
+
+/// Where the webhook listener answers, for the OpenAPI document that the admin listener serves: its webhook paths
+/// name this server, so that a client made from the document calls the right listener.
+final class WebhookListenerAddress: Sendable {
+    let scheme: String
+    let host: String
+    /// Known once the listener is bound (`PROVHOOK_LISTEN` may ask for port 0).
+    let port = Mutex<Int?>(nil)
+
+    init(scheme: String, host: String) {
+        self.scheme = scheme
+        self.host = host
+    }
+
+    /// The listener's URL as seen by a client that reached the admin listener at `requestHost` (its `Host` header):
+    /// a listener bound to every address is reached at the host the client used.
+    func url(requestHost: String?) -> String? {
+        guard let port = self.port.withLock({ $0 }) else { return nil }
+        var host = self.host
+        if ["0.0.0.0", "::", "[::]", ""].contains(host), let requestHost, !requestHost.isEmpty {
+            // The Host header's host, without its port: "[::1]:9090" → "[::1]", "a.example:9090" → "a.example".
+            host =
+                requestHost.hasPrefix("[")
+                ? String(requestHost.prefix { $0 != "]" }) + "]" : String(requestHost.prefix { $0 != ":" })
+        }
+        if host.contains(":"), !host.hasPrefix("[") { host = "[\(host)]" }
+        return "\(self.scheme)://\(host):\(port)"
+    }
 }
 
 /// Calls back once both listeners have reported their ports.

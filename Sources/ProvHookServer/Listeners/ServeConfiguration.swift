@@ -23,6 +23,9 @@ public struct ServeConfiguration: Sendable {
     /// The webhook listener's certificate and key (`PROVHOOK_TLS_CERT_FILE`, `PROVHOOK_TLS_KEY_FILE`); nil
     /// serves plain HTTP, for a listener behind a TLS-terminating proxy or on loopback.
     public var tls: TLSFiles?
+    /// The admin listener's certificate and key (`PROVHOOK_ADMIN_TLS_CERT_FILE`, `PROVHOOK_ADMIN_TLS_KEY_FILE`), so
+    /// that the admin token never crosses a network in clear; nil serves plain HTTP (on loopback, the default).
+    public var adminTLS: TLSFiles?
     public var redirect: RedirectConfiguration
     public var delivery: DeliveryConfiguration
     public var vendors: VendorFilter
@@ -54,7 +57,8 @@ public struct ServeConfiguration: Sendable {
         database: DatabaseURL, databasePoolSize: Int = 16, databaseDeadline: Duration = .seconds(5),
         ingestBatch: Int = GroupCommit.defaultMaxBatch, host: String = "127.0.0.1", port: Int = 8080,
         adminHost: String = "127.0.0.1", adminPort: Int = 9090,
-        tls: TLSFiles? = nil, redirect: RedirectConfiguration, delivery: DeliveryConfiguration,
+        tls: TLSFiles? = nil, adminTLS: TLSFiles? = nil, redirect: RedirectConfiguration,
+        delivery: DeliveryConfiguration,
         vendors: VendorFilter = VendorFilter(),
         logLevel: Logger.Level = .info, logFormat: String = "text", adminToken: String? = nil,
         eventRetention: Duration = .seconds(30 * 86_400), secrets: SecretKeyring,
@@ -75,6 +79,7 @@ public struct ServeConfiguration: Sendable {
         self.adminHost = adminHost
         self.adminPort = adminPort
         self.tls = tls
+        self.adminTLS = adminTLS
         self.redirect = redirect
         self.delivery = delivery
         self.vendors = vendors
@@ -116,13 +121,8 @@ extension Settings {
         if (adminHost, adminPort) == (host, port), port != 0 {
             throw .invalid(variable: "PROVHOOK_ADMIN_LISTEN", reason: "must differ from PROVHOOK_LISTEN")
         }
-        let tls: TLSFiles?
-        switch (self.value(nil, "PROVHOOK_TLS_CERT_FILE"), self.value(nil, "PROVHOOK_TLS_KEY_FILE")) {
-        case (nil, nil): tls = nil
-        case (let certificate?, let key?): tls = TLSFiles(certificatePath: certificate, keyPath: key)
-        case (nil, _?): throw .missing("PROVHOOK_TLS_CERT_FILE (PROVHOOK_TLS_KEY_FILE is set)")
-        case (_?, nil): throw .missing("PROVHOOK_TLS_KEY_FILE (PROVHOOK_TLS_CERT_FILE is set)")
-        }
+        let tls = try self.tlsFiles("PROVHOOK_TLS")
+        let adminTLS = try self.tlsFiles("PROVHOOK_ADMIN_TLS")
         let isDryRun = self.flag(flags.isDryRun, "PROVHOOK_DRY_RUN")
         var redirect: RedirectConfiguration
         if isDryRun, self.value(flags.redirectUser, "PROVHOOK_REDIRECT_USER") == nil {
@@ -174,7 +174,8 @@ extension Settings {
                 try self.integer(nil, "PROVHOOK_DATABASE_TIMEOUT_MS", default: 5000, in: 100...600_000)),
             ingestBatch: try self.integer(
                 nil, "PROVHOOK_INGEST_BATCH", default: GroupCommit.defaultMaxBatch, in: 1...GroupCommit.maxBatch),
-            host: host, port: port, adminHost: adminHost, adminPort: adminPort, tls: tls, redirect: redirect,
+            host: host, port: port, adminHost: adminHost, adminPort: adminPort, tls: tls, adminTLS: adminTLS,
+            redirect: redirect,
             delivery: delivery, vendors: vendors, logLevel: level,
             logFormat: format, adminToken: adminToken,
             eventRetention: .seconds(
@@ -204,6 +205,18 @@ extension Settings {
             throw .invalid(variable: variable, reason: "must name a host, for example 0.0.0.0:8080")
         }
         return (host, port)
+    }
+}
+
+extension Settings {
+    /// A listener's certificate and key from `<prefix>_CERT_FILE` and `<prefix>_KEY_FILE`: both or neither.
+    func tlsFiles(_ prefix: String) throws(ConfigurationError) -> TLSFiles? {
+        switch (self.value(nil, "\(prefix)_CERT_FILE"), self.value(nil, "\(prefix)_KEY_FILE")) {
+        case (nil, nil): return nil
+        case (let certificate?, let key?): return TLSFiles(certificatePath: certificate, keyPath: key)
+        case (nil, _?): throw .missing("\(prefix)_CERT_FILE (\(prefix)_KEY_FILE is set)")
+        case (_?, nil): throw .missing("\(prefix)_KEY_FILE (\(prefix)_CERT_FILE is set)")
+        }
     }
 }
 

@@ -92,15 +92,50 @@ struct SourceWebhookController: Sendable {
             throw self.refusal(.contentTooLarge, "too_large", "the body exceeds 64 KiB", name, known: true)
         }
         let inbound = InboundRequest(headers: request.headers, body: body, query: request.uri.query ?? "")
+        // The body may have taken a while: what it is recorded under is checked again when it is recorded, and a
+        // source whose token was rotated (or that was removed) meanwhile authenticates the request again, as it is
+        // now.
+        var current = credentials
+        for attempt in 1...WebhookController.authenticationAttempts {
+            if attempt > 1 {
+                let fresh: SourceCredentials?
+                do {
+                    fresh = try await self.store.sourceCredentials(name: name)
+                } catch {
+                    throw self.unavailable(error, name, known: true, closing: current.kind == .kazoo ? context : nil)
+                }
+                guard let fresh else {
+                    throw self.refusal(
+                        .notFound, "unknown_source", "no source \(String(name.prefix(64)).debugDescription)", name,
+                        known: true)
+                }
+                current = fresh
+            }
+            if let answer = try await self.answer(inbound, credentials: current, name: name, context: context) {
+                return answer
+            }
+        }
+        throw self.unavailable(
+            DatabaseError(context: "recording the event", reason: "the source's token kept changing"), name,
+            known: true, closing: current.kind == .kazoo ? context : nil)
+    }
+
+    /// Reads, authenticates and records one request with `credentials`; nil when they were no longer the source's
+    /// by the time it was recorded (nothing was written).
+    private func answer(
+        _ inbound: InboundRequest, credentials: SourceCredentials, name: String, context: ProvHookRequestContext
+    ) async throws -> (SourceKind, Receipt)? {
+        let source = (name: name, version: credentials.version)
+        let closing = credentials.kind == .kazoo ? context : nil
         let actor = "source:\(name)@\(context.peer)"
         let verdict: SourceVerdict
         var account: String?
         let payload: [UInt8]
         switch credentials.kind {
         case .kazoo:
-            verdict = KazooSource().receive(inbound, credentials: credentials)
-            account = KazooSource.account(of: inbound)
-            payload = KazooSource.recordedPayload(inbound)
+            // One reading of the body gives the verdict, the account and the payload alike.
+            let reading = KazooSource().read(inbound, credentials: credentials)
+            (verdict, account, payload) = (reading.verdict, reading.account, reading.payload)
         case .wazo:
             verdict = WazoSource().receive(inbound, credentials: credentials)
             payload = WazoSource.recordedPayload(inbound)
@@ -135,38 +170,42 @@ struct SourceWebhookController: Sendable {
         case .unauthenticated, .ignored:
             preconditionFailure("answered above")
         case .rejected(let rejection, let type, let eventID):
+            let journaled: Bool
             do {
-                try await self.store.journalRejection(
-                    rejection, type: type, mac: nil, tenantID: tenantID, eventID: eventID, actor: actor)
+                journaled = try await self.store.journalRejection(
+                    rejection, type: type, mac: nil, tenantID: tenantID, eventID: eventID, actor: actor, source: source)
             } catch {
-                throw self.unavailable(error, name, known: true, closing: credentials.kind == .kazoo ? context : nil)
+                throw self.unavailable(error, name, known: true, closing: closing)
             }
+            guard journaled else { return nil }
             return (credentials.kind, self.rejected(rejection, type: type, eventID: eventID, source: name))
         case .lookup(let type, let deviceID, let lookupAccount, let eventID):
-            let result: IngestResult
+            let queued: IngestResult?
             do {
-                result = try await self.store.queueLookup(
+                queued = try await self.store.queueLookup(
                     PendingLookup(
                         source: name, tenantID: tenantID, eventID: eventID, type: type, deviceID: deviceID,
-                        accountID: lookupAccount, actor: actor))
+                        accountID: lookupAccount, actor: actor), sourceCredentials: source.version)
             } catch {
-                throw self.unavailable(error, name, known: true, closing: credentials.kind == .kazoo ? context : nil)
+                throw self.unavailable(error, name, known: true, closing: closing)
             }
+            guard let result = queued else { return nil }
             if case .accepted = result { self.lookupSignal.wake() }
             return (credentials.kind, self.receipt(result, type: type, eventID: eventID, source: name))
         case .event(let event, let eventID):
-            let result: IngestResult
+            let recorded: IngestResult?
             do {
                 if case .removed(_, let deviceID?) = event {
                     try await self.store.supersedeLookups(tenantID: tenantID, deviceID: deviceID, actor: actor)
                 }
-                result = try await self.store.ingest(
+                recorded = try await self.store.ingest(
                     event, tenantID: tenantID, eventID: eventID,
                     payload: payload.isEmpty ? Self.mappedPayload(event) : payload, actor: actor,
-                    planner: self.planner, source: name)
+                    planner: self.planner, source: name, sourceCredentials: source.version)
             } catch {
-                throw self.unavailable(error, name, known: true, closing: credentials.kind == .kazoo ? context : nil)
+                throw self.unavailable(error, name, known: true, closing: closing)
             }
+            guard let result = recorded else { return nil }
             if case .accepted(true) = result { self.signal.wake() }
             return (credentials.kind, self.receipt(result, type: event.type, eventID: eventID, source: name))
         }

@@ -81,12 +81,16 @@ struct WebhookController: Sendable {
                 throw APIError(
                     .internalServerError, code: "internal", message: "the event needs a lookup this contract has not")
             case .rejected(let rejection, let type, let eventID):
+                let journaled: Bool
                 do {
-                    try await self.store.journalRejection(
-                        rejection, type: type, mac: nil, tenantID: tenantID, eventID: eventID, actor: context.actor)
+                    journaled = try await self.store.journalRejection(
+                        rejection, type: type, mac: nil, tenantID: tenantID, eventID: eventID, actor: context.actor,
+                        cachedCredentials: cached ? credentials.version : nil)
                 } catch {
                     throw self.unavailable(error, tenantID: tenantID)
                 }
+                // Stale cached credentials journal nothing: the request is authenticated again with fresh ones.
+                guard journaled else { continue }
                 throw self.rejected(rejection, type: type)
             case .event(let event, let eventID):
                 let recorded: IngestResult?

@@ -15,7 +15,8 @@ let packageOfProduct: [String: String] = [
     "CSV": "CSV.swift",
     "HTTPTypes": "swift-http-types", "Hummingbird": "hummingbird", "HummingbirdCore": "hummingbird",
     "HummingbirdTLS": "hummingbird", "Logging": "swift-log", "Metrics": "swift-metrics", "NIOCore": "swift-nio",
-    "NIOHTTP1": "swift-nio", "NIOPosix": "swift-nio", "NIOSSL": "swift-nio-ssl", "PostgresNIO": "postgres-nio",
+    "NIOHTTP1": "swift-nio", "NIOHTTPTypes": "swift-nio-extras", "NIOPosix": "swift-nio", "NIOSSL": "swift-nio-ssl",
+    "PostgresNIO": "postgres-nio",
     "Prometheus": "swift-prometheus", "ServiceLifecycle": "swift-service-lifecycle", "SwiftASN1": "swift-asn1",
     "UnixSignals": "swift-service-lifecycle", "X509": "swift-certificates",
 ]
@@ -54,6 +55,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
@@ -143,7 +145,7 @@ let package = Package(
                 "Deadlines", "EventSources", "ProvHookCore", "SnomRedirect", "WebhookSignature", product("Hummingbird"),
                 product("HTTPTypes"), product("AsyncHTTPClient"), product("PostgresNIO"), product("ServiceLifecycle"),
                 product("Logging"), product("NIOCore"), product("HummingbirdCore"), product("HummingbirdTLS"),
-                product("NIOSSL"), product("UnixSignals"),
+                product("NIOHTTPTypes"), product("NIOSSL"), product("UnixSignals"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -42,14 +42,17 @@ final class RunningProvHook: Sendable {
         giveUpAfter: Duration = .seconds(600), vendors: VendorFilter = VendorFilter(),
         readTimeout: Duration = .seconds(5),
         databaseDeadline: Duration = .seconds(5),
-        isDryRun: Bool = false, adminToken: String? = nil, idleWake: Duration = .seconds(5), log: CapturedLog? = nil
+        isDryRun: Bool = false, adminToken: String? = nil, idleWake: Duration = .seconds(5), log: CapturedLog? = nil,
+        logLevel: Logger.Level = .warning, bodyTimeout: Duration = .seconds(30),
+        maxConnections: Int = ServeConfiguration.defaultMaxConnections
     ) async throws -> RunningProvHook {
-        // With `log`, what provhook logs at warning and above is kept there for the test to read.
+        // With `log`, what provhook logs at `logLevel` (warning unless told) and above is kept there for the test to
+        // read.
         var logger =
             log?.logger(level: .warning) ?? Logger(label: "provhook-\(instance)-\(UInt16.random(in: 0...UInt16.max))")
         logger.logLevel =
             ProcessInfo.processInfo.environment["PROVHOOK_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
-            ?? .warning
+            ?? logLevel
         let redirect = RedirectConfiguration(
             endpoint: redirectEndpoint, user: user, password: password, connectTimeout: .seconds(2),
             readTimeout: readTimeout,
@@ -63,7 +66,8 @@ final class RunningProvHook: Sendable {
                 retry: RetryPolicy(base: retryBase, maximum: retryMaximum, giveUpAfter: giveUpAfter),
                 instance: instance,
                 idleWake: idleWake, isDryRun: isDryRun),
-            vendors: vendors, adminToken: adminToken, secrets: secrets)
+            vendors: vendors, adminToken: adminToken, secrets: secrets, bodyTimeout: bodyTimeout,
+            maxConnections: maxConnections)
         let metrics = ProvHookMetrics()
         let (ports, continuation) = AsyncStream.makeStream(of: ListeningPorts.self)
         let app = try buildApplication(configuration, logger: logger, metrics: metrics) { bound in
@@ -192,7 +196,9 @@ struct EndToEnd {
         allowBearer: Bool = false, concurrency: Int = 4, idleWake: Duration = .seconds(5),
         password: String = StandInAccounts.password, readTimeout: Duration = .seconds(5), isDryRun: Bool = false,
         adminToken: String? = nil, retryMaximum: Duration = .milliseconds(400), giveUpAfter: Duration = .seconds(600),
-        databaseDeadline: Duration = .seconds(5), log: CapturedLog? = nil, _ body: (EndToEnd) async throws -> Void
+        databaseDeadline: Duration = .seconds(5), log: CapturedLog? = nil, logLevel: Logger.Level = .warning,
+        bodyTimeout: Duration = .seconds(30), maxConnections: Int = ServeConfiguration.defaultMaxConnections,
+        _ body: (EndToEnd) async throws -> Void
     ) async throws {
         try await TestDatabase.with { database in
             let template = try URLTemplate("https://pbx.example.com/prov/<mac>.xml?brand=snom&v={mac}")
@@ -203,7 +209,8 @@ struct EndToEnd {
                     database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint,
                     password: password, concurrency: concurrency, retryMaximum: retryMaximum, giveUpAfter: giveUpAfter,
                     readTimeout: readTimeout, databaseDeadline: databaseDeadline,
-                    isDryRun: isDryRun, adminToken: adminToken, idleWake: idleWake, log: log
+                    isDryRun: isDryRun, adminToken: adminToken, idleWake: idleWake, log: log, logLevel: logLevel,
+                    bodyTimeout: bodyTimeout, maxConnections: maxConnections
                 ).whileRunning { provhook in
                     let run = EndToEnd(
                         database: database, standIn: standIn, provhook: provhook, secret: secret, template: template)

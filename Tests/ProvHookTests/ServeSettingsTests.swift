@@ -68,6 +68,31 @@ struct ServeSettingsTests {
         }
     }
 
+    @Test("the listeners' limits: PROVHOOK_BODY_TIMEOUT_SECONDS (1…600, 30) and PROVHOOK_MAX_CONNECTIONS (1…1,000,000)")
+    func listenerLimits() throws {
+        try Self.withKeyFile { keyFile in
+            let defaults = try Self.environment([:], keyFile: keyFile).serveConfiguration(ServeFlags())
+            #expect(defaults.bodyTimeout == .seconds(30))
+            #expect(defaults.maxConnections == 4096)
+            let set = try Self.environment(
+                ["PROVHOOK_BODY_TIMEOUT_SECONDS": "5", "PROVHOOK_MAX_CONNECTIONS": "100"], keyFile: keyFile
+            ).serveConfiguration(ServeFlags())
+            #expect(set.bodyTimeout == .seconds(5))
+            #expect(set.maxConnections == 100)
+            for (variable, value) in [
+                ("PROVHOOK_BODY_TIMEOUT_SECONDS", "0"), ("PROVHOOK_BODY_TIMEOUT_SECONDS", "601"),
+                ("PROVHOOK_BODY_TIMEOUT_SECONDS", "2.5"), ("PROVHOOK_MAX_CONNECTIONS", "0"),
+                ("PROVHOOK_MAX_CONNECTIONS", "1000001"),
+            ] {
+                #expect("\(variable)=\(value)") {
+                    try Self.environment([variable: value], keyFile: keyFile).serveConfiguration(ServeFlags())
+                } throws: { error in
+                    String(describing: error).hasPrefix("\(variable) must be an integer in ")
+                }
+            }
+        }
+    }
+
     @Test("PROVHOOK_VENDOR_PREFIXES: comma-separated OUIs in any case, with spaces; anything else is refused")
     func vendorPrefixes() throws {
         let parsed = try VendorFilter(parsing: " 000413 , 00087b,589ec6")

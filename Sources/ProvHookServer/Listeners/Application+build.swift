@@ -88,8 +88,15 @@ public func buildApplication(
     let ports = PortReport(onBoth: onServerRunning)
     let webhookListener = WebhookListenerAddress(
         scheme: configuration.tls == nil ? "http" : "https", host: configuration.host)
-    // A keep-alive connection idle for a minute is closed: a PBX reconnects, and idle sockets cannot pile up.
-    let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(60)))
+    // A keep-alive connection idle for a minute is closed: a PBX reconnects, and idle sockets cannot pile up. A request
+    // must arrive whole within the body timeout of its head, on both listeners: a slow sender is cut off rather than
+    // kept for as long as it trickles. Only the webhook listener, which faces the PBXs (and the internet), has a cap
+    // on its connections: the admin listener stays reachable to an operator while the webhook listener is flooded.
+    let adminHTTP1 = HTTPServerBuilder.provHookHTTP1(
+        idleTimeout: .seconds(60), bodyTimeout: configuration.bodyTimeout, limiter: nil, metrics: nil, logger: logger)
+    let http1 = HTTPServerBuilder.provHookHTTP1(
+        idleTimeout: .seconds(60), bodyTimeout: configuration.bodyTimeout,
+        limiter: ConnectionLimiter(maximum: configuration.maxConnections), metrics: metrics, logger: logger)
 
     let adminRouter = Router(context: ProvHookRequestContext.self)
     adminRouter.add(middleware: ErrorBodyMiddleware())
@@ -104,10 +111,10 @@ public func buildApplication(
         ).addRoutes(to: adminRouter, token: token)
     }
     // The admin listener serves HTTPS when it has a certificate of its own, reloaded like the webhook listener's.
-    var adminServer = http1
+    var adminServer = adminHTTP1
     if let files = configuration.adminTLS {
         let certificate = try ReloadableCertificate(files: files)
-        adminServer = try .tls(http1, tlsConfiguration: certificate.serverConfiguration())
+        adminServer = try .tls(adminHTTP1, tlsConfiguration: certificate.serverConfiguration())
         services.append(CertificateReloadService(certificate: certificate, logger: logger))
     }
     services.append(

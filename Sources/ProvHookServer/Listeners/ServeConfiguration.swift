@@ -47,6 +47,17 @@ public struct ServeConfiguration: Sendable {
     public var syncLimits: SourceSync.Limits
     /// The most periodic syncs of different sources run at once (`PROVHOOK_SYNC_CONCURRENCY`).
     public var syncConcurrency: Int
+    /// How long a request may take to arrive whole, from its head to the last byte of its body
+    /// (`PROVHOOK_BODY_TIMEOUT_SECONDS`, default 30 s), on both listeners. Past it the connection is closed and nothing
+    /// of the request is used: without it a sender trickling a byte now and then held its connection for ever, as each
+    /// byte restarted the 60 s idle time.
+    public var bodyTimeout: Duration
+    /// The most connections the webhook listener keeps open at once (`PROVHOOK_MAX_CONNECTIONS`, default 4,096); one
+    /// more is answered 503 with `Retry-After` and closed without its request being read.
+    public var maxConnections: Int
+
+    /// The default of `maxConnections`: well under the 65,536 descriptors `contrib/provhook.service` allows.
+    public static let defaultMaxConnections = 4096
 
     public init(
         database: DatabaseURL, databasePoolSize: Int = 16, databaseDeadline: Duration = .seconds(5),
@@ -58,10 +69,13 @@ public struct ServeConfiguration: Sendable {
         logLevel: Logger.Level = .info, logFormat: String = "text", adminToken: String? = nil,
         eventRetention: Duration = .seconds(30 * 86_400), secrets: SecretKeyring,
         lookups: LookupWorker.Configuration = LookupWorker.Configuration(),
-        syncLimits: SourceSync.Limits = SourceSync.Limits(), syncConcurrency: Int = 4
+        syncLimits: SourceSync.Limits = SourceSync.Limits(), syncConcurrency: Int = 4,
+        bodyTimeout: Duration = .seconds(30), maxConnections: Int = ServeConfiguration.defaultMaxConnections
     ) {
         self.syncLimits = syncLimits
         self.syncConcurrency = syncConcurrency
+        self.bodyTimeout = bodyTimeout
+        self.maxConnections = maxConnections
         self.secrets = secrets
         self.lookups = lookups
         self.eventRetention = eventRetention
@@ -187,7 +201,10 @@ extension Settings {
                 giveUpAfter: .seconds(
                     try self.integer(nil, "PROVHOOK_LOOKUP_GIVE_UP_SECONDS", default: 3600, in: 1...2_592_000))),
             syncLimits: try self.syncLimits(),
-            syncConcurrency: try self.integer(nil, "PROVHOOK_SYNC_CONCURRENCY", default: 4, in: 1...64))
+            syncConcurrency: try self.integer(nil, "PROVHOOK_SYNC_CONCURRENCY", default: 4, in: 1...64),
+            bodyTimeout: .seconds(try self.integer(nil, "PROVHOOK_BODY_TIMEOUT_SECONDS", default: 30, in: 1...600)),
+            maxConnections: try self.integer(
+                nil, "PROVHOOK_MAX_CONNECTIONS", default: ServeConfiguration.defaultMaxConnections, in: 1...1_000_000))
     }
 
     /// Parses `host:port` or `[v6]:port`.

@@ -84,6 +84,10 @@ struct SourceWebhookController: Sendable {
         let body: [UInt8]
         do {
             body = Array((try await request.body.collect(upTo: WebhookController.maxBodyBytes)).readableBytesView)
+        } catch let timeout as RequestBodyTimeout {
+            // Not a body too large: the listener closed the connection of a request that did not arrive in time,
+            // and counted it.
+            throw timeout
         } catch {
             throw self.refusal(.contentTooLarge, "too_large", "the body exceeds 64 KiB", name, known: true)
         }

@@ -48,6 +48,10 @@ struct WebhookController: Sendable {
         let body: [UInt8]
         do {
             body = Array((try await request.body.collect(upTo: Self.maxBodyBytes)).readableBytesView)
+        } catch let timeout as RequestBodyTimeout {
+            // Not a body too large: the listener closed the connection of a request that did not arrive in time,
+            // and counted it.
+            throw timeout
         } catch {
             throw self.refusal(
                 .contentTooLarge, "too_large", "the body exceeds \(Self.maxBodyBytes) bytes", tenantID, context)

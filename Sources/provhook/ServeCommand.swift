@@ -139,13 +139,7 @@ struct ServeCommand: AsyncParsableCommand {
         let unbound: Int
         do {
             unbound = try await Database.withConnection(url, timeout: .seconds(10), logger: logger) { connection in
-                let rows = try await connection.query(
-                    """
-                    SELECT (SELECT count(*) FROM redirect_accounts WHERE name <> 'default' AND NOT destination_bound)
-                         + (SELECT count(*) FROM sources WHERE api_secret_sealed IS NOT NULL AND NOT api_secret_bound)
-                    """, logger: logger)
-                for try await count in rows.decode(Int.self) { return count }
-                return 0
+                try await Store.unboundSecrets(on: connection, logger: logger)
             }
             keys = try await Database.withConnection(url, timeout: .seconds(10), logger: logger) { connection in
                 let rows = try await connection.query(

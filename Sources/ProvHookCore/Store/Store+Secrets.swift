@@ -98,12 +98,19 @@ extension Store {
 
     /// How many accounts' passwords and sources' API secrets are not bound to their destination yet.
     public func unboundSecrets() async throws(StoreError) -> Int {
-        try await self.rows(
-            "counting unbound secrets",
+        let logger = self.logger
+        return try await self.transaction("counting unbound secrets") { connection in
+            try await Self.unboundSecrets(on: connection, logger: logger)
+        }
+    }
+
+    /// `unboundSecrets()` on a connection of the caller's, for `serve`'s start-up check, which runs before any pool.
+    public static func unboundSecrets(on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        try await connection.rows(
             """
             SELECT (SELECT count(*) FROM redirect_accounts WHERE name <> 'default' AND NOT destination_bound)
                  + (SELECT count(*) FROM sources WHERE api_secret_sealed IS NOT NULL AND NOT api_secret_bound)
-            """, as: Int.self
+            """, as: Int.self, logger: logger
         ).first ?? 0
     }
 

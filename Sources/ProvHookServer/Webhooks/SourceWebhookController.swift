@@ -76,11 +76,7 @@ struct SourceWebhookController: Sendable {
             let isKazoo = request.headers[HTTPField.Name("X-Hook-ID")!] != nil
             throw self.unavailable(error, name, known: false, closing: isKazoo ? context : nil)
         }
-        guard let credentials else {
-            throw self.refusal(
-                .notFound, "unknown_source", "no source \(String(name.prefix(64)).debugDescription)", name, known: false
-            )
-        }
+        guard let credentials else { throw self.unknownSource(name, known: false) }
         let body: [UInt8]
         do {
             body = Array((try await request.body.collect(upTo: WebhookController.maxBodyBytes)).readableBytesView)
@@ -104,11 +100,7 @@ struct SourceWebhookController: Sendable {
                 } catch {
                     throw self.unavailable(error, name, known: true, closing: current.kind == .kazoo ? context : nil)
                 }
-                guard let fresh else {
-                    throw self.refusal(
-                        .notFound, "unknown_source", "no source \(String(name.prefix(64)).debugDescription)", name,
-                        known: true)
-                }
+                guard let fresh else { throw self.unknownSource(name, known: true) }
                 current = fresh
             }
             if let answer = try await self.answer(inbound, credentials: current, name: name, context: context) {
@@ -243,6 +235,12 @@ struct SourceWebhookController: Sendable {
         self.metrics.event(type: type?.rawValue ?? "unknown", outcome: "rejected", source: source)
         return Receipt(
             status: "rejected", event: eventID, error: .init(code: rejection.code, message: rejection.message))
+    }
+
+    /// The 404 for a source that does not exist, or no longer does (`known`: it did when the request began).
+    private func unknownSource(_ name: String, known: Bool) -> APIError {
+        self.refusal(
+            .notFound, "unknown_source", "no source \(String(name.prefix(64)).debugDescription)", name, known: known)
     }
 
     /// The metrics label a source by name only once it is known to exist, so that requests for made-up names cannot

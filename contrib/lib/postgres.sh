@@ -59,10 +59,12 @@ pg_init() {
 }
 
 # pg_start DIR PORT [postgres -c options...]: starts the cluster on 127.0.0.1:PORT and waits until it accepts.
+# max_connections: the suite runs its tests in parallel, each with its own pools and provhook processes; a run here
+# peaked at about 200 backends, which is where PostgreSQL's default-sized clusters refused connections (53300) in CI.
 pg_start() {
     local dir=$1 port=$2
     shift 2
-    local opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 $*"
+    local opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=1000 $*"
     pg_as_owner pg_ctl -D "$dir" -o "$opts" -l "$dir/server.log" -w -t 60 start >/dev/null || {
         cat "$dir/server.log" >&2
         return 1

@@ -96,57 +96,51 @@ struct CommandLineTests {
     @Test("every redirect subcommand against the stand-in over HTTPS with a private CA")
     func redirectSubcommands() async throws {
         let state = StandInAccounts.makeState()
-        let authority = try PrivateCertificateAuthority()
-        try await RunningFakeRedirect.with(state: state, tls: authority) { server in
-            try await TemporaryFile.with(authority.caCertificatePEM, suffix: ".pem") { caFile in
-                let cli = CommandLineRunner(environment: [
-                    "PROVHOOK_REDIRECT_URL": server.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
-                    "PROVHOOK_REDIRECT_PASSWORD": StandInAccounts.password, "PROVHOOK_REDIRECT_CA_FILE": caFile,
-                ])
-                let url = "https://pbx.example.com/prov/<mac>.xml?a=1&b={mac}"
+        try await RunningFakeRedirect.withTLS(state: state) { _, settings in
+            let cli = CommandLineRunner(environment: settings)
+            let url = "https://pbx.example.com/prov/<mac>.xml?a=1&b={mac}"
 
-                var result = try await cli.run(["redirect", "register", "00:04:13:61:0f:f5", url])
-                #expect(result.status == 0 && result.output == "Ok\n")
-                #expect(await state.registration("000413610FF5")?.url == url)
-                result = try await cli.run(["redirect", "get", "0004.1361.0ff5", "--json"])
-                #expect(
-                    result.status == 0 && result.output.contains("\"company\":\"Our Company\"")
-                        && result.output.contains("<mac>.xml?a=1&b={mac}"))
-                result = try await cli.run(["redirect", "check", "000413610FF5"])
-                #expect(result.status == 0)
-                result = try await cli.run(["redirect", "check", "000413610FF6"])
-                #expect(result.status == 1 && result.output == "Error:no_such_mac\n")
-                result = try await cli.run([
-                    "redirect", "register-list", "https://b.example/", "000413610FF6", "000413610FF7",
-                ])
-                #expect(result.status == 0)
-                result = try await cli.run(["redirect", "list", "snomD785"])
-                #expect(result.status == 0 && result.output == "000413610FF5\n000413610FF6\n000413610FF7\n")
-                result = try await cli.run(["redirect", "list", "snomD785", "https://b.example/", "--json"])
-                #expect(result.output.contains("[\"000413610FF6\",\"000413610FF7\"]"))
-                await state.setRegistration(
-                    "000413610FF8", .init(owner: StandInAccounts.otherUser, url: "https://bob.example/"))
-                result = try await cli.run(["redirect", "deregister-list", "000413610FF6", "000413610FF8"])
-                #expect(result.status == 1 && result.output == "000413610FF8\tError:owned_by_other_user\n")
-                result = try await cli.run(["redirect", "deregister", "000413610FF5"])
-                #expect(result.status == 0)
-                result = try await cli.run(["redirect", "register", "000413610FF5", "gopher://x"])
-                #expect(result.status == 1 && result.output == "Error:malformed_url\n")
+            var result = try await cli.run(["redirect", "register", "00:04:13:61:0f:f5", url])
+            #expect(result.status == 0 && result.output == "Ok\n")
+            #expect(await state.registration("000413610FF5")?.url == url)
+            result = try await cli.run(["redirect", "get", "0004.1361.0ff5", "--json"])
+            #expect(
+                result.status == 0 && result.output.contains("\"company\":\"Our Company\"")
+                    && result.output.contains("<mac>.xml?a=1&b={mac}"))
+            result = try await cli.run(["redirect", "check", "000413610FF5"])
+            #expect(result.status == 0)
+            result = try await cli.run(["redirect", "check", "000413610FF6"])
+            #expect(result.status == 1 && result.output == "Error:no_such_mac\n")
+            result = try await cli.run([
+                "redirect", "register-list", "https://b.example/", "000413610FF6", "000413610FF7",
+            ])
+            #expect(result.status == 0)
+            result = try await cli.run(["redirect", "list", "snomD785"])
+            #expect(result.status == 0 && result.output == "000413610FF5\n000413610FF6\n000413610FF7\n")
+            result = try await cli.run(["redirect", "list", "snomD785", "https://b.example/", "--json"])
+            #expect(result.output.contains("[\"000413610FF6\",\"000413610FF7\"]"))
+            await state.setRegistration(
+                "000413610FF8", .init(owner: StandInAccounts.otherUser, url: "https://bob.example/"))
+            result = try await cli.run(["redirect", "deregister-list", "000413610FF6", "000413610FF8"])
+            #expect(result.status == 1 && result.output == "000413610FF8\tError:owned_by_other_user\n")
+            result = try await cli.run(["redirect", "deregister", "000413610FF5"])
+            #expect(result.status == 0)
+            result = try await cli.run(["redirect", "register", "000413610FF5", "gopher://x"])
+            #expect(result.status == 1 && result.output == "Error:malformed_url\n")
 
-                let callsBefore = await state.calls.count
-                result = try await cli.run(["redirect", "register", "00:04:13:61:0f", url])
-                #expect(result.status == 2, "a malformed MAC is refused")
-                #expect(await state.calls.count == callsBefore, "nothing was sent")
+            let callsBefore = await state.calls.count
+            result = try await cli.run(["redirect", "register", "00:04:13:61:0f", url])
+            #expect(result.status == 2, "a malformed MAC is refused")
+            #expect(await state.calls.count == callsBefore, "nothing was sent")
 
-                var wrong = cli
-                wrong.environment["PROVHOOK_REDIRECT_PASSWORD"] = "not-the-Pa55"
-                result = try await wrong.run(["redirect", "check", "000413610FF5"])
-                #expect(result.status == 3 && !result.error.contains("not-the-Pa55"))
-                var untrusted = cli
-                untrusted.environment["PROVHOOK_REDIRECT_CA_FILE"] = nil
-                result = try await untrusted.run(["redirect", "check", "000413610FF5"])
-                #expect(result.status == 3 && result.error.contains("TLS"))
-            }
+            var wrong = cli
+            wrong.environment["PROVHOOK_REDIRECT_PASSWORD"] = "not-the-Pa55"
+            result = try await wrong.run(["redirect", "check", "000413610FF5"])
+            #expect(result.status == 3 && !result.error.contains("not-the-Pa55"))
+            var untrusted = cli
+            untrusted.environment["PROVHOOK_REDIRECT_CA_FILE"] = nil
+            result = try await untrusted.run(["redirect", "check", "000413610FF5"])
+            #expect(result.status == 3 && result.error.contains("TLS"))
         }
     }
 }

@@ -18,15 +18,11 @@ struct DatabaseOutageTests {
     func databaseStopped() async throws {
         let cluster = try ScratchCluster.create()
         defer { cluster.destroy() }
-        let logger = Logger(label: "test")
-        try await Database.withConnection(cluster.url, logger: logger) { connection in
-            _ = try await Migrator().migrate(on: connection, logger: logger)
-        }
+        try await cluster.migrate()
         let template = try URLTemplate("https://p.example/<mac>.xml")
         let secrets = SecretKeyring.generate()
         let client = try RunningStore(url: cluster.url, maxConnections: 2, secrets: secrets)
-        let (_, secret) = try await client.store.addTenant(
-            id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+        let (_, secret) = try await client.store.addTenant("acme", urlTemplate: template)
         let (_, kazooToken) = try await client.store.addSource(
             name: "kazoo-acme", kind: .kazoo, tenantID: "acme", actor: "cli:test")
         await client.stop()
@@ -100,15 +96,11 @@ struct DatabaseOutageTests {
     func kazooRecordingFails() async throws {
         let cluster = try ScratchCluster.create()
         defer { cluster.destroy() }
+        try await cluster.migrate()
         let logger = Logger(label: "test")
-        try await Database.withConnection(cluster.url, logger: logger) { connection in
-            _ = try await Migrator().migrate(on: connection, logger: logger)
-        }
         let secrets = SecretKeyring.generate()
         let client = try RunningStore(url: cluster.url, maxConnections: 2, secrets: secrets)
-        _ = try await client.store.addTenant(
-            id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
-            actor: "cli:test")
+        try await client.store.addTenant("acme")
         let (_, kazooToken) = try await client.store.addSource(
             name: "kazoo-acme", kind: .kazoo, tenantID: "acme", actor: "cli:test")
         await client.stop()

@@ -26,9 +26,7 @@ struct DatabaseRolesTests {
     @Test("the auditor reads the journal, devices and tenants, but never a webhook secret")
     func auditor() async throws {
         try await TestDatabase.with { database in
-            _ = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
-                actor: "cli:test")
+            try await database.store.addTenant("acme", template: "https://p.example/<mac>")
             #expect(try await self.failure(database, as: .auditor, "SELECT webhook_secret FROM tenants") == "42501")
             #expect(
                 try await self.failure(database, as: .auditor, "SELECT webhook_secret_sealed FROM tenants") == "42501")

@@ -298,8 +298,7 @@ struct EndToEndTests {
             #expect(try await run.store.devices().isEmpty, "nothing was recorded")
 
             // A MAC that another tenant holds: 400, journaled, and the other tenant's device untouched.
-            _ = try await run.store.addTenant(
-                id: "other", name: nil, urlTemplate: run.template, allowBearer: false, actor: "cli:test")
+            try await run.store.addTenant("other", urlTemplate: run.template)
             _ = try await run.store.setDesired(
                 DeviceChange(mac: MACAddress("000413610FF7")!, desired: .registered), tenantID: "other",
                 actor: "cli:test")
@@ -405,8 +404,7 @@ struct EndToEndTests {
     func batching() async throws {
         try await TestDatabase.with { database in
             let template = try URLTemplate("https://pbx.example.com/prov/{mac}.xml")
-            let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+            let (_, secret) = try await database.store.addTenant("acme", urlTemplate: template)
             try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
                 // Hex letters in every MAC, the refused one included: a case slip in matching a list call's per-MAC
                 // failures to devices would show.
@@ -456,9 +454,7 @@ struct EndToEndTests {
     @Test("a backlog of removals goes out in full lists of 100")
     func fullLists() async throws {
         try await TestDatabase.with { database in
-            _ = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
-                actor: "cli:test")
+            try await database.store.addTenant("acme")
             try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
                 let macs = (1...250).map { String(format: "000413630%03X", $0) }
                 for mac in macs {
@@ -501,9 +497,7 @@ struct EndToEndTests {
     @Test("two instances on one database: every device applied, no MAC worked by both at once")
     func twoInstances() async throws {
         try await TestDatabase.with { database in
-            let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
-                actor: "cli:test")
+            let (_, secret) = try await database.store.addTenant("acme")
             try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
                 await standIn.state.setLatency(.milliseconds(5))
                 try await RunningProvHook.start(

@@ -27,8 +27,7 @@ struct GroupCommitTests {
     func oneCall() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(
-                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            try await store.addTenant("t1", urlTemplate: self.template)
             let events = [
                 self.arguments("000413000001", event: "e1"),
                 // PostgreSQL cannot store U+0000 in jsonb: refused, and recorded alone it gets its precise rejection.
@@ -60,8 +59,7 @@ struct GroupCommitTests {
     func concurrentEvents() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(
-                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            try await store.addTenant("t1", urlTemplate: self.template)
             let bodies = (0..<64).map { index in
                 index % 16 == 5
                     ? #"{"type":"device.added","mac":"\#(String(format: "0004130100%02X", index))","device_id":"a\u0000b"}"#

@@ -106,9 +106,7 @@ struct JournalAppendOnlyTests {
     @Test("device constraints: MAC format, URL scheme, status set")
     func deviceConstraints() async throws {
         try await TestDatabase.with { database in
-            _ = try await database.store.addTenant(
-                id: "t1", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
-                actor: "cli:test")
+            try await database.store.addTenant("t1", template: "https://p.example/<mac>")
             for (statement, constraint) in [
                 (
                     "INSERT INTO devices (mac, tenant_id, desired, url) VALUES ('000413610ff5', 't1', 'registered', 'https://x')",

@@ -18,9 +18,7 @@ struct KazooEndToEndTests {
     @Test("a Kazoo device is registered on doc_created and deregistered on an id-only doc_deleted")
     func hook() async throws {
         try await TestDatabase.with { database in
-            _ = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
-                actor: "cli:test")
+            try await database.store.addTenant("acme")
             let cli = CommandLineRunner(environment: database.environment())
             let added = try await cli.run([
                 "source", "add", "kazoo-acme", "--kind", "kazoo", "--tenant", "acme", "--json",
@@ -33,16 +31,8 @@ struct KazooEndToEndTests {
             #expect(list.output.contains("kazoo-acme") && !list.output.contains(token))
 
             let state = StandInAccounts.makeState()
-            let authority = try PrivateCertificateAuthority()
-            try await RunningFakeRedirect.with(state: state, tls: authority) { standIn in
-                let caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
-                defer { try? FileManager.default.removeItem(atPath: caFile) }
-                var environment = database.environment()
-                environment.merge([
-                    "PROVHOOK_REDIRECT_URL": standIn.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
-                    "PROVHOOK_REDIRECT_PASSWORD": StandInAccounts.password, "PROVHOOK_REDIRECT_CA_FILE": caFile,
-                ]) { _, new in new }
-                let serve = try await ServeProcess.start(environment: environment)
+            try await RunningFakeRedirect.withTLS(state: state) { _, settings in
+                let serve = try await ServeProcess.start(environment: database.environment().merging(settings) { $1 })
                 let base = "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/kazoo-acme/events"
                 do {
                     // doc_created, form-encoded as Kazoo sends it by default.
@@ -113,9 +103,7 @@ struct KazooEndToEndTests {
     )
     func signedForgeries() async throws {
         try await TestDatabase.with { database in
-            _ = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
-                actor: "cli:test")
+            try await database.store.addTenant("acme")
             let cli = CommandLineRunner(environment: database.environment())
             let added = try await cli.run([
                 "source", "add", "kazoo-acme", "--kind", "kazoo", "--tenant", "acme", "--json",
@@ -126,16 +114,8 @@ struct KazooEndToEndTests {
             let key = try #require(json["token"] as? String)
 
             let state = StandInAccounts.makeState()
-            let authority = try PrivateCertificateAuthority()
-            try await RunningFakeRedirect.with(state: state, tls: authority) { standIn in
-                let caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
-                defer { try? FileManager.default.removeItem(atPath: caFile) }
-                var environment = database.environment()
-                environment.merge([
-                    "PROVHOOK_REDIRECT_URL": standIn.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
-                    "PROVHOOK_REDIRECT_PASSWORD": StandInAccounts.password, "PROVHOOK_REDIRECT_CA_FILE": caFile,
-                ]) { _, new in new }
-                let serve = try await ServeProcess.start(environment: environment)
+            try await RunningFakeRedirect.withTLS(state: state) { _, settings in
+                let serve = try await ServeProcess.start(environment: database.environment().merging(settings) { $1 })
                 let url = "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/kazoo-acme/events"
                 func send(_ body: String) async throws -> (status: Int, body: String) {
                     try await SourceRig.send(

@@ -30,9 +30,7 @@ struct KazooLookupTests {
     @Test("doc_created without mac_address is looked up in crossbar; one reseller hook serves two tenants")
     func resellerHook() async throws {
         try await SourceRig.with(pbx: Self.pbx()) { rig in
-            _ = try await rig.database.store.addTenant(
-                id: "beta", name: nil, urlTemplate: try URLTemplate("https://beta.example/<mac>"), allowBearer: false,
-                actor: "cli:test")
+            try await rig.database.store.addTenant("beta", template: "https://beta.example/<mac>")
             let keyFile = try SourceRig.secretFile(Self.apiKey)
             defer { try? FileManager.default.removeItem(atPath: keyFile) }
             let token = try await rig.addSource([

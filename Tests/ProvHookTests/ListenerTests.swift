@@ -18,9 +18,7 @@ struct ListenerTests {
     @Test("webhooks over HTTPS; SIGHUP swaps the certificate without a restart; a bad reload keeps the old one")
     func tlsAndReload() async throws {
         try await TestDatabase.with { database in
-            let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
-                actor: "cli:test")
+            let (_, secret) = try await database.store.addTenant("acme", template: "https://p.example/<mac>")
             let first = try PrivateCertificateAuthority(commonName: "first CA")
             let second = try PrivateCertificateAuthority(commonName: "second CA")
             let certificate = try TemporaryFile.write(first.serverCertificatePEM, suffix: ".pem")

@@ -193,9 +193,7 @@ struct LookupClaimTests {
     func shares() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
-                actor: "cli:test")
+            try await store.addTenant("acme")
             for name in ["a", "b", "c"] {
                 _ = try await store.addSource(name: name, kind: .wazo, tenantID: "acme", actor: "cli:test")
             }
@@ -222,9 +220,7 @@ struct LookupClaimTests {
     func merging() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"), allowBearer: false,
-                actor: "cli:test")
+            try await store.addTenant("acme")
             _ = try await store.addSource(name: "w", kind: .wazo, tenantID: "acme", actor: "cli:test")
             #expect(try await store.queueLookup(Self.lookup("w", "d", "e1")) == .accepted(queued: true))
             #expect(try await store.queueLookup(Self.lookup("w", "d", "e2")) == .accepted(queued: false))

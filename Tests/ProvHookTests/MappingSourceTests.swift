@@ -185,9 +185,7 @@ struct MappingSourceTests {
     @Test("source add refuses a mapping file that cannot work, with the exact problem, and takes a good one")
     func commandLine() async throws {
         try await TestDatabase.with { database in
-            _ = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
-                actor: "cli:test")
+            try await database.store.addTenant("acme", template: "https://p.example/<mac>")
             let cli = CommandLineRunner(environment: database.environment())
             let bad = try TemporaryFile.write(
                 #"{"format":"json","event":"/e","events":{"a":"device.added"},"mac":"m","device_id":"/id"}"#)

@@ -189,8 +189,7 @@ struct OperatorCommandTests {
         try await TestDatabase.with { database in
             let template = try URLTemplate("https://p.example/<mac>.xml")
             for tenant in ["acme", "beta"] {
-                _ = try await database.store.addTenant(
-                    id: tenant, name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+                _ = try await database.store.addTenant(tenant, urlTemplate: template)
             }
             // Inserted out of MAC order, to see the list sorted by MAC.
             for (mac, tenant) in [
@@ -278,10 +277,8 @@ struct OperatorCommandTests {
     func tenantRemove() async throws {
         try await TestDatabase.with { database in
             let template = try URLTemplate("https://p.example/<mac>.xml")
-            let (_, acmeSecret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
-            let (_, betaSecret) = try await database.store.addTenant(
-                id: "beta", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+            let (_, acmeSecret) = try await database.store.addTenant("acme", urlTemplate: template)
+            let (_, betaSecret) = try await database.store.addTenant("beta", urlTemplate: template)
             let (registered, waiting, removed, skipped, other) = (
                 "000413000011", "000413000012", "000413000013", "AABBCC000014", "000413000021"
             )
@@ -390,8 +387,7 @@ struct OperatorCommandTests {
     func dryRunServe(way: DryRunWay) async throws {
         try await TestDatabase.with { database in
             let template = try URLTemplate("https://p.example/<mac>.xml")
-            let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+            let (_, secret) = try await database.store.addTenant("acme", urlTemplate: template)
             var environment = database.environment()
             environment["PROVHOOK_INSTANCE"] = "dry-\(way.rawValue)"
             if way == .variable { environment["PROVHOOK_DRY_RUN"] = "1" }

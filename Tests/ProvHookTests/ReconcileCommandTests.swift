@@ -11,8 +11,7 @@ struct ReconcileCommandTests {
     func command() async throws {
         try await TestDatabase.with { database in
             let template = try URLTemplate("https://p.example/<mac>.xml")
-            let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+            let (_, secret) = try await database.store.addTenant("acme", urlTemplate: template)
             try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
                 try await RunningProvHook.start(
                     database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint
@@ -69,11 +68,8 @@ struct ReconcileCommandTests {
     func tenantScope() async throws {
         try await TestDatabase.with { database in
             let acmeTemplate = try URLTemplate("https://a.example/<mac>.xml")
-            let (_, acmeSecret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: acmeTemplate, allowBearer: false, actor: "cli:test")
-            let (_, betaSecret) = try await database.store.addTenant(
-                id: "beta", name: nil, urlTemplate: try URLTemplate("https://b.example/<mac>.xml"), allowBearer: false,
-                actor: "cli:test")
+            let (_, acmeSecret) = try await database.store.addTenant("acme", urlTemplate: acmeTemplate)
+            let (_, betaSecret) = try await database.store.addTenant("beta", template: "https://b.example/<mac>.xml")
             try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
                 try await RunningProvHook.start(
                     database: database.url, secrets: database.secrets, redirectEndpoint: standIn.endpoint
@@ -148,8 +144,7 @@ struct ReconcileCommandTests {
     func applyZero() async throws {
         try await TestDatabase.with { database in
             let template = try URLTemplate("https://p.example/<mac>.xml")
-            let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+            let (_, secret) = try await database.store.addTenant("acme", urlTemplate: template)
             try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
                 func start() async throws -> RunningProvHook {
                     try await RunningProvHook.start(

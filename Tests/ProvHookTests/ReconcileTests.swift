@@ -113,8 +113,7 @@ struct ReconcileTests {
         try await TestDatabase.with { database in
             // {mac} is the phone's own placeholder: every device of the tenant has the same URL.
             let template = try URLTemplate("https://pbx.example.com/prov/{mac}.xml")
-            _ = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+            try await database.store.addTenant("acme", urlTemplate: template)
             try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { standIn in
                 let macs = (1...40).map { String(format: "0004136200%02X", $0) }
                 // 30 D785 (the stand-in's default model), given by the PBX as "D785"; 10 M700.

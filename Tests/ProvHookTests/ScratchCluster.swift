@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ProvHookCore
 
 /// A PostgreSQL cluster of one test's own, which the test may stop and start (the shared test cluster must not be).
@@ -26,6 +27,14 @@ struct ScratchCluster {
         _ = try Self.shell("pg_require_binaries && pg_init '\(directory)/pg'")
         try cluster.start()
         return cluster
+    }
+
+    /// Migrates the cluster's database to the latest schema, as `provhook migrate` does.
+    func migrate() async throws {
+        let logger = Logger(label: "test")
+        try await Database.withConnection(self.url, logger: logger) { connection in
+            _ = try await Migrator().migrate(on: connection, logger: logger)
+        }
     }
 
     func start() throws {

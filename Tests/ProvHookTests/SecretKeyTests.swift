@@ -55,10 +55,8 @@ struct SecretKeyTests {
     func sealedAtRest() async throws {
         try await TestDatabase.with { database in
             let template = try URLTemplate("https://p.example/<mac>")
-            let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
-            _ = try await database.store.addTenant(
-                id: "beta", name: nil, urlTemplate: template, allowBearer: false, actor: "cli:test")
+            let (_, secret) = try await database.store.addTenant("acme", urlTemplate: template)
+            try await database.store.addTenant("beta", urlTemplate: template)
             #expect(try await database.store.credentials(tenantID: "acme")?.secret == secret)
 
             // Nothing in the row gives the secret away.
@@ -137,9 +135,7 @@ struct SecretKeyTests {
     @Test("a key rotation: reseal under the new key while the old one opens; then the old key is not needed")
     func rotation() async throws {
         try await TestDatabase.with { database in
-            let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>"), allowBearer: false,
-                actor: "cli:test")
+            let (_, secret) = try await database.store.addTenant("acme", template: "https://p.example/<mac>")
             // A redirection account's password is sealed under the same key and rotated with the rest.
             _ = try await database.store.addAccount(
                 name: "reseller", changes: AccountChanges(user: "r", password: .sealed("r-Pa55")), actor: "cli:test")

@@ -16,9 +16,7 @@ struct ServeProcessTests {
     @Test("send-event.sh's events are registered and deregistered over HTTPS; SIGTERM lets an in-flight call finish")
     func signedEventsOverTLS() async throws {
         try await TestDatabase.with { database in
-            let (_, secret) = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate(Self.template), allowBearer: false,
-                actor: "cli:test")
+            let (_, secret) = try await database.store.addTenant("acme", urlTemplate: URLTemplate(Self.template))
             let state = StandInAccounts.makeState()
             let authority = try PrivateCertificateAuthority()
             let standIn = try await RunningFakeRedirect.start(state: state, tls: authority)

@@ -15,7 +15,8 @@ struct SourceRig {
     let database: TestDatabase
     let redirect: RunningFakeRedirect
     let pbx: RunningFakePBX
-    let caFile: String
+    /// The settings that point a provhook process at `redirect`.
+    let redirectSettings: [String: String]
     let cli: CommandLineRunner
 
     /// Runs `body` with a rig; stops everything after, whatever happens.
@@ -23,19 +24,14 @@ struct SourceRig {
         pbx state: FakePBXState, _ body: (SourceRig) async throws -> Void
     ) async throws {
         try await TestDatabase.with { database in
-            _ = try await database.store.addTenant(
-                id: "acme", name: nil, urlTemplate: try URLTemplate("https://p.example/<mac>.xml"),
-                allowBearer: false, actor: "cli:test")
-            let authority = try PrivateCertificateAuthority()
-            try await RunningFakeRedirect.with(state: StandInAccounts.makeState(), tls: authority) { redirect in
+            try await database.store.addTenant("acme")
+            try await RunningFakeRedirect.withTLS { redirect, settings in
                 try await RunningFakePBX.with(state: state) { pbx in
-                    try await TemporaryFile.with(authority.caCertificatePEM, suffix: ".pem") { caFile in
-                        let rig = SourceRig(
-                            database: database, redirect: redirect, pbx: pbx, caFile: caFile,
-                            cli: CommandLineRunner(
-                                environment: database.environment().merging(["PROVHOOK_PBX_ALLOW_HTTP": "1"]) { $1 }))
-                        try await body(rig)
-                    }
+                    let rig = SourceRig(
+                        database: database, redirect: redirect, pbx: pbx, redirectSettings: settings,
+                        cli: CommandLineRunner(
+                            environment: database.environment().merging(["PROVHOOK_PBX_ALLOW_HTTP": "1"]) { $1 }))
+                    try await body(rig)
                 }
             }
         }
@@ -43,13 +39,8 @@ struct SourceRig {
 
     /// `provhook serve` against the stand-ins, with `extra` settings.
     func serve(_ extra: [String: String] = [:]) async throws -> ServeProcess {
-        var environment = self.database.environment()
-        environment.merge([
-            "PROVHOOK_REDIRECT_URL": self.redirect.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
-            "PROVHOOK_REDIRECT_PASSWORD": StandInAccounts.password, "PROVHOOK_REDIRECT_CA_FILE": self.caFile,
-        ]) { _, new in new }
-        environment.merge(extra) { _, new in new }
-        return try await ServeProcess.start(environment: environment)
+        try await ServeProcess.start(
+            environment: self.database.environment().merging(self.redirectSettings) { $1 }.merging(extra) { $1 })
     }
 
     /// `provhook source add …  --json`; returns the token.
@@ -58,6 +49,19 @@ struct SourceRig {
         #expect(added.status == 0, "\(added.error)")
         let json = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any] ?? [:]
         return try #require(json["token"] as? String, "\(added.output) \(added.error)")
+    }
+
+    /// `provhook source add NAME --kind kazoo` for `tenant`, whose API is the PBX stand-in's, with `apiKey` given in a
+    /// file of its own; `extra` are further options.
+    func addKazooSource(
+        _ name: String = "kazoo-acme", tenant: String = "acme", apiKey: String = SourceSyncTests.apiKey,
+        options extra: [String] = []
+    ) async throws {
+        let keyFile = try Self.secretFile(apiKey)
+        defer { try? FileManager.default.removeItem(atPath: keyFile) }
+        _ = try await self.addSource(
+            [name, "--kind", "kazoo", "--tenant", tenant, "--api-url", self.pbx.kazooURL, "--api-key-file", keyFile]
+                + extra)
     }
 
     /// A secret in a file of its own, as the `--api-*-file` options take it.

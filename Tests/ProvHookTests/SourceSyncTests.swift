@@ -38,12 +38,7 @@ struct SourceSyncTests {
     @Test("onboarding 500 devices in one sync; a device removed on the PBX is deregistered by the next")
     func onboarding() async throws {
         try await SourceRig.with(pbx: Self.kazoo(devices: 500)) { rig in
-            let keyFile = try SourceRig.secretFile(Self.apiKey)
-            defer { try? FileManager.default.removeItem(atPath: keyFile) }
-            _ = try await rig.addSource([
-                "kazoo-acme", "--kind", "kazoo", "--tenant", "acme", "--api-url", rig.pbx.kazooURL, "--api-key-file",
-                keyFile,
-            ])
+            try await rig.addKazooSource()
             let serve = try await rig.serve()
             defer { serve.stop() }
 
@@ -100,16 +95,9 @@ struct SourceSyncTests {
     @Test("a page that fails midway deregisters nothing; the mass-removal guard holds a fleet's removal back")
     func safety() async throws {
         try await SourceRig.with(pbx: Self.kazoo(devices: 120)) { rig in
-            let keyFile = try SourceRig.secretFile(Self.apiKey)
-            defer { try? FileManager.default.removeItem(atPath: keyFile) }
-            _ = try await rig.addSource([
-                "kazoo-acme", "--kind", "kazoo", "--tenant", "acme", "--api-url", rig.pbx.kazooURL, "--api-key-file",
-                keyFile,
-            ])
+            try await rig.addKazooSource()
             // One MAC is another tenant's: a conflict, counted and named in the run's row, never registered here.
-            _ = try await rig.database.store.addTenant(
-                id: "beta", name: nil, urlTemplate: try URLTemplate("https://beta.example/<mac>"), allowBearer: false,
-                actor: "cli:test")
+            try await rig.database.store.addTenant("beta", template: "https://beta.example/<mac>")
             _ = try await rig.database.store.ingest(
                 .added(mac: MACAddress(Self.mac(120))!, deviceID: nil, extensionNumber: nil, model: nil),
                 tenantID: "beta", eventID: "beta-1", payload: Array("{}".utf8), actor: "cli:test",
@@ -154,12 +142,7 @@ struct SourceSyncTests {
     @Test("a periodic sync runs in serve, once across two processes, and shows in source list, /metrics and /readyz")
     func periodic() async throws {
         try await SourceRig.with(pbx: Self.kazoo(devices: 20)) { rig in
-            let keyFile = try SourceRig.secretFile(Self.apiKey)
-            defer { try? FileManager.default.removeItem(atPath: keyFile) }
-            _ = try await rig.addSource([
-                "kazoo-acme", "--kind", "kazoo", "--tenant", "acme", "--api-url", rig.pbx.kazooURL, "--api-key-file",
-                keyFile, "--sync-interval", "3600",
-            ])
+            try await rig.addKazooSource(options: ["--sync-interval", "3600"])
             let refused = try await rig.cli.run(["source", "update", "kazoo-acme", "--sync-interval", "5"])
             #expect(refused.status == 2 && refused.error.contains("60 to 604800"), "\(refused.error)")
             let first = try await rig.serve()

@@ -24,8 +24,7 @@ struct StoreTests {
             #expect(secret.hasPrefix("whsec_"))
             #expect(WebhookSecret.keyBytes(secret)?.count == 32)
             let duplicate = await #expect(throws: StoreError.self) {
-                try await store.addTenant(
-                    id: "acme", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+                try await store.addTenant("acme", urlTemplate: self.template)
             }
             #expect(duplicate?.description.contains("already exists") == true, "\(String(describing: duplicate))")
             #expect(try await store.tenants().map(\.id) == ["acme"])
@@ -54,8 +53,7 @@ struct StoreTests {
     func tenantID() async throws {
         try await TestDatabase.with { database in
             let invalid = await #expect(throws: StoreError.self) {
-                try await database.store.addTenant(
-                    id: "no spaces", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+                try await database.store.addTenant("no spaces", urlTemplate: self.template)
             }
             guard case .invalid(let message)? = invalid else {
                 Issue.record("expected an invalid id, got \(String(describing: invalid))")
@@ -69,8 +67,7 @@ struct StoreTests {
     func desiredState() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(
-                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            try await store.addTenant("t1", urlTemplate: self.template)
             let url = self.template.expectedURL(for: self.mac)
             #expect(url == "https://prov.example.com/snom/000413610FF5.xml?x={mac}")
 
@@ -119,8 +116,7 @@ struct StoreTests {
     func deviceIDRace() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(
-                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            try await store.addTenant("t1", urlTemplate: self.template)
             // Without the per-id lock, concurrent transactions all pass the UPDATE that frees the id before any of
             // them commits, and all but one fail on device_id_unique_per_tenant: the PBX would be told 503.
             for round in 0..<10 {
@@ -142,8 +138,7 @@ struct StoreTests {
     func swapRace() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(
-                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            try await store.addTenant("t1", urlTemplate: self.template)
             // Each event deregisters its previous MAC and registers its new one, so the pair locks the two devices in
             // opposite orders; PostgreSQL breaks the deadlock by failing one transaction, which is run again.
             for round in 0..<5 {
@@ -163,10 +158,8 @@ struct StoreTests {
     func macOwnership() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(
-                id: "a", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
-            _ = try await store.addTenant(
-                id: "b", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            try await store.addTenant("a", urlTemplate: self.template)
+            try await store.addTenant("b", urlTemplate: self.template)
             let change = DeviceChange(mac: self.mac, desired: .registered, url: "https://a.example/")
             _ = try await store.setDesired(change, tenantID: "a", actor: "cli:test")
             let taken = await #expect(throws: StoreError.self) {
@@ -187,8 +180,7 @@ struct StoreTests {
     func repointAndRemove() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(
-                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            try await store.addTenant("t1", urlTemplate: self.template)
             let macs = (1...5).map { MACAddress(String(format: "0004136100%02X", $0))! }
             for mac in macs {
                 _ = try await store.setDesired(
@@ -217,8 +209,7 @@ struct StoreTests {
         try await TestDatabase.with { database in
             let store = database.store
             for id in ["bulk", "quiet"] {
-                _ = try await store.addTenant(
-                    id: id, name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+                _ = try await store.addTenant(id, urlTemplate: self.template)
             }
             for index in 0..<120 {
                 _ = try await store.setDesired(
@@ -242,8 +233,7 @@ struct StoreTests {
     func fencedOutcomes() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(
-                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            try await store.addTenant("t1", urlTemplate: self.template)
             _ = try await store.setDesired(
                 DeviceChange(mac: self.mac, desired: .registered), tenantID: "t1", actor: "cli:test")
             let first = try #require(try await store.claimDue(limit: 1, lease: .milliseconds(200)).first)
@@ -271,8 +261,7 @@ struct StoreTests {
     func eventRetention() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(
-                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            try await store.addTenant("t1", urlTemplate: self.template)
             for id in ["msg_old", "msg_new"] {
                 let body = Array(#"{"type":"device.added","mac":"000413610FF5"}"#.utf8)
                 _ = try await store.ingest(
@@ -301,8 +290,7 @@ struct StoreTests {
         let log = CapturedLog()
         try await TestDatabase.with { database in
             let pool = try RunningStore(url: database.url, logger: log.logger(level: .trace), secrets: database.secrets)
-            let (_, secret) = try await pool.store.addTenant(
-                id: "acme", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            let (_, secret) = try await pool.store.addTenant("acme", urlTemplate: self.template)
             #expect(try await pool.store.credentials(tenantID: "acme")?.secret == secret)
             await pool.stop()
             let key = String(secret.dropFirst("whsec_".count).prefix(16))
@@ -317,8 +305,7 @@ struct StoreTests {
     func constraintIsRejection() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(
-                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            try await store.addTenant("t1", urlTemplate: self.template)
             // 201 code points: past device_id_length, which a source should have caught.
             let event = DeviceEvent.added(
                 mac: self.mac, deviceID: String(repeating: "x", count: 201), extensionNumber: nil, model: nil)
@@ -342,8 +329,7 @@ struct StoreTests {
     func acknowledgedOnlyAfterCommit() async throws {
         try await TestDatabase.with { database in
             let store = database.store
-            _ = try await store.addTenant(
-                id: "t1", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            try await store.addTenant("t1", urlTemplate: self.template)
             try await database.withConnection { connection in
                 try await connection.query(
                     """

@@ -8,12 +8,7 @@ extension SourceSyncTests {
     @Test("the mass-removal guard holds back a listing that lost more than 10 % of the devices, and lets 10 % through")
     func guardAtItsThreshold() async throws {
         try await SourceRig.with(pbx: Self.kazoo(devices: 120)) { rig in
-            let keyFile = try SourceRig.secretFile(Self.apiKey)
-            defer { try? FileManager.default.removeItem(atPath: keyFile) }
-            _ = try await rig.addSource([
-                "kazoo-acme", "--kind", "kazoo", "--tenant", "acme", "--api-url", rig.pbx.kazooURL, "--api-key-file",
-                keyFile,
-            ])
+            try await rig.addKazooSource()
             var run = try await self.sync(rig)
             #expect(run.status == 0 && run.json["registered"] as? Int == 120, "\(run.error)")
 

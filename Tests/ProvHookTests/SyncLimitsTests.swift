@@ -27,12 +27,7 @@ struct SyncLimitsTests {
     static func onboard(
         _ rig: SourceRig, cli: CommandLineRunner, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
-        let keyFile = try SourceRig.secretFile(SourceSyncTests.apiKey)
-        defer { try? FileManager.default.removeItem(atPath: keyFile) }
-        _ = try await rig.addSource([
-            "kazoo-acme", "--kind", "kazoo", "--tenant", "acme", "--api-url", rig.pbx.kazooURL, "--api-key-file",
-            keyFile,
-        ])
+        try await rig.addKazooSource()
         let run = try await cli.run(["source", "sync", "kazoo-acme", "--page-size", "50", "--json"])
         #expect(
             run.status == 0 && Self.json(run.output)["registered"] as? Int == 120, "\(run.error)",
@@ -123,24 +118,13 @@ struct SyncLimitsTests {
             heldAccount: .init(apiKey: heldKey, devices: held),
         ])
         try await SourceRig.with(pbx: state) { rig in
-            _ = try await rig.database.store.addTenant(
-                id: "beta", name: nil, urlTemplate: try URLTemplate("https://beta.example/<mac>"), allowBearer: false,
-                actor: "cli:test")
+            try await rig.database.store.addTenant("beta", template: "https://beta.example/<mac>")
             // Every listing of the held account waits 10 minutes: its PBX has stopped answering.
             await rig.pbx.state.holdListings(from: 1, for: .seconds(600), account: heldAccount)
-            let heldKeyFile = try SourceRig.secretFile(heldKey)
-            defer { try? FileManager.default.removeItem(atPath: heldKeyFile) }
-            let keyFile = try SourceRig.secretFile(SourceSyncTests.apiKey)
-            defer { try? FileManager.default.removeItem(atPath: keyFile) }
             // "a-…" sorts first: claimed first, it would hold a scheduler that runs one sync at a time.
-            _ = try await rig.addSource([
-                "a-stalled", "--kind", "kazoo", "--tenant", "beta", "--api-url", rig.pbx.kazooURL, "--api-key-file",
-                heldKeyFile, "--sync-interval", "3600",
-            ])
-            _ = try await rig.addSource([
-                "b-prompt", "--kind", "kazoo", "--tenant", "acme", "--api-url", rig.pbx.kazooURL, "--api-key-file",
-                keyFile, "--sync-interval", "3600",
-            ])
+            try await rig.addKazooSource(
+                "a-stalled", tenant: "beta", apiKey: heldKey, options: ["--sync-interval", "3600"])
+            try await rig.addKazooSource("b-prompt", options: ["--sync-interval", "3600"])
             // The stalled sync may wait 5 minutes, far longer than the test waits for the other.
             let serve = try await rig.serve([
                 "PROVHOOK_SYNC_STALL_SECONDS": "300", "PROVHOOK_SYNC_READ_TIMEOUT_SECONDS": "300",

@@ -212,9 +212,10 @@ let package = Package(
         .target(
             name: "ProvHookTestSupport",
             dependencies: [
-                "Deadlines", "FakeRedirectService", "ProvHookCore", "ProvHookServer", "SnomRedirect",
-                "WebhookSignature", product("AsyncHTTPClient"), product("Logging"), product("NIOCore"),
-                product("NIOHTTP1"), product("PostgresNIO"), product("ServiceLifecycle"),
+                "BenchSupport", "Deadlines", "FakePBXService", "FakeRedirectService", "ProvHookCore", "ProvHookServer",
+                "SnomRedirect", "WebhookSignature", "XMLRPC", product("AsyncHTTPClient"), product("Hummingbird"),
+                product("Logging"), product("NIOCore"), product("NIOHTTP1"), product("PostgresNIO"),
+                product("ServiceLifecycle"),
             ],
             path: "Tests/ProvHookTestSupport",
             swiftSettings: swiftSettings

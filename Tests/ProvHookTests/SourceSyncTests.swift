@@ -12,7 +12,7 @@ import Testing
 /// differences a lost webhook leaves.
 @Suite("PBX sync")
 struct SourceSyncTests {
-    static let apiKey = String(repeating: "c3", count: 32)
+    static let apiKey = SourceRig.kazooAPIKey
     static let account = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
     static func mac(_ index: Int) -> String { String(format: "000413%06X", index) }

@@ -1,16 +1,15 @@
 import Foundation
 import ProvHookServer
-import ProvHookTestSupport
 import Synchronization
 import Testing
 
 /// `provhook serve` in a process of its own, as an operator runs it: arguments, the environment (listeners on free
 /// loopback ports unless set), standard error collected; the ports are read from its "provhook listening" line.
-final class ServeProcess: Sendable {
+public final class ServeProcess: Sendable {
     /// The result of a `serve` that stopped by itself.
-    struct Exit {
-        var status: Int32
-        var log: String
+    public struct Exit: Sendable {
+        public var status: Int32
+        public var log: String
     }
 
     private let process: Process
@@ -18,10 +17,10 @@ final class ServeProcess: Sendable {
     private let errors = Mutex((text: "", ended: false))
 
     /// Standard error so far.
-    var log: String { self.errors.withLock { $0.text } }
+    public var log: String { self.errors.withLock { $0.text } }
     /// Whether standard error has ended: the process, and whatever shared the pipe, are gone.
-    var logEnded: Bool { self.errors.withLock { $0.ended } }
-    var isRunning: Bool { self.process.isRunning }
+    public var logEnded: Bool { self.errors.withLock { $0.ended } }
+    public var isRunning: Bool { self.process.isRunning }
 
     private init(arguments: [String], environment: [String: String]) throws {
         let process = Process()
@@ -51,7 +50,9 @@ final class ServeProcess: Sendable {
     }
 
     /// Starts `serve` and waits for its "provhook listening" line; throws with the log when it exits instead.
-    static func start(_ arguments: [String] = ["serve"], environment: [String: String]) async throws -> ServeProcess {
+    public static func start(
+        _ arguments: [String] = ["serve"], environment: [String: String]
+    ) async throws -> ServeProcess {
         let serve = try ServeProcess(arguments: arguments, environment: environment)
         try await eventually("serve listens") { serve.listening != nil || !serve.isRunning }
         guard serve.listening != nil else {
@@ -63,7 +64,7 @@ final class ServeProcess: Sendable {
 
     /// Runs `serve` expecting it to stop by itself (a refusal); if it is still running after the bounded wait, it is
     /// stopped and the test fails, rather than hang.
-    static func runToExit(
+    public static func runToExit(
         _ arguments: [String] = ["serve"], environment: [String: String],
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> Exit {
@@ -76,7 +77,7 @@ final class ServeProcess: Sendable {
     /// Standard error once the process has exited and the pipe has given its last bytes: at its end, or, when a
     /// process started meanwhile by another test inherited the pipe and keeps it open, once nothing more has come for
     /// a second (the exited process can write nothing more; what it wrote is already in the pipe).
-    func settledLog() async -> String {
+    public func settledLog() async -> String {
         var last = -1
         var quiet = 0
         for _ in 0..<120 where !self.logEnded {
@@ -90,21 +91,21 @@ final class ServeProcess: Sendable {
     }
 
     /// The listeners' ports. Only for a `serve` returned by `start`, which has them.
-    var ports: ListeningPorts { self.listening! }
+    public var ports: ListeningPorts { self.listening! }
 
-    func signal(_ number: Int32) {
+    public func signal(_ number: Int32) {
         kill(self.process.processIdentifier, number)
     }
 
     /// SIGTERM, and waits for the exit (for `defer`, which cannot await).
-    func stop() {
+    public func stop() {
         if self.isRunning { self.signal(SIGTERM) }
         self.process.waitUntilExit()
     }
 
     /// SIGTERM if still running, then waits for the exit on a thread of its own (never on Swift's cooperative pool,
     /// which an in-process stand-in needs meanwhile) and answers the exit status.
-    func terminate() async -> Int32 {
+    public func terminate() async -> Int32 {
         if self.isRunning { self.signal(SIGTERM) }
         return await withCheckedContinuation { continuation in
             Thread.detachNewThread {
@@ -129,7 +130,7 @@ final class ServeProcess: Sendable {
     }
 }
 
-struct ServeFailure: Error, CustomStringConvertible {
-    var log: String
-    var description: String { "provhook serve did not start:\n\(self.log)" }
+public struct ServeFailure: Error, CustomStringConvertible {
+    public var log: String
+    public var description: String { "provhook serve did not start:\n\(self.log)" }
 }

@@ -9,7 +9,6 @@ import NIOCore
 import NIOHTTP1
 import ProvHookCore
 import ProvHookServer
-import ProvHookTestSupport
 import ServiceLifecycle
 import SnomRedirect
 import Testing
@@ -18,12 +17,12 @@ import XMLRPC
 
 /// provhook's application (both listeners and the worker) running in the test process on free ports, against a
 /// test database and a stand-in, stopped with a graceful shutdown as SIGTERM would.
-final class RunningProvHook: Sendable {
+public final class RunningProvHook: Sendable {
     /// The webhook listener's port.
-    let port: Int
+    public let port: Int
     /// The admin listener's port: the admin API, `/metrics`, `/readyz`, `/openapi.yaml`.
-    let adminPort: Int
-    let metrics: ProvHookMetrics
+    public let adminPort: Int
+    public let metrics: ProvHookMetrics
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
@@ -35,7 +34,7 @@ final class RunningProvHook: Sendable {
         self.task = task
     }
 
-    static func start(
+    public static func start(
         database: DatabaseURL, secrets: SecretKeyring, redirectEndpoint: String, user: String = StandInAccounts.user,
         password: String = StandInAccounts.password, concurrency: Int = 4, instance: String = "test",
         retryBase: Duration = .milliseconds(20), retryMaximum: Duration = .milliseconds(400),
@@ -89,7 +88,7 @@ final class RunningProvHook: Sendable {
     }
 
     /// Runs `body` with this provhook, then stops it, whether `body` returned or threw.
-    func whileRunning<T>(_ body: (RunningProvHook) async throws -> T) async throws -> T {
+    public func whileRunning<T>(_ body: (RunningProvHook) async throws -> T) async throws -> T {
         let result: Result<T, any Error>
         do { result = .success(try await body(self)) } catch { result = .failure(error) }
         await self.stop()
@@ -98,7 +97,7 @@ final class RunningProvHook: Sendable {
 
     /// Stops as on SIGTERM: the listener closes, in-flight calls finish, then everything stops. Past 15 s the
     /// group cancels its services; past 30 s this stops waiting and says so loudly, rather than hang the suite.
-    func stop() async {
+    public func stop() async {
         await self.group.triggerGracefulShutdown()
         let finished = await waitForTask(self.task, atMost: .seconds(30))
         if !finished {
@@ -107,17 +106,19 @@ final class RunningProvHook: Sendable {
         }
     }
 
-    struct Answer {
-        var status: Int
-        var body: String
-        var json: [String: Any] {
+    public struct Answer: Sendable {
+        public var status: Int
+        public var body: String
+        public var json: [String: Any] {
             (try? JSONSerialization.jsonObject(with: Data(self.body.utf8)) as? [String: Any]) ?? [:]
         }
-        var errorCode: String? { (self.json["error"] as? [String: Any])?["code"] as? String }
+        public var errorCode: String? { (self.json["error"] as? [String: Any])?["code"] as? String }
+
+        public init(status: Int, body: String) { (self.status, self.body) = (status, body) }
     }
 
     /// Sends a signed webhook (or a raw request when `secret` is nil).
-    func send(
+    public func send(
         tenant: String, body: String, secret: String?, id: String = "msg_" + UUID().uuidString.lowercased(),
         timestamp: Date = Date(), extraHeaders: [(String, String)] = []
     ) async throws -> Answer {
@@ -138,7 +139,7 @@ final class RunningProvHook: Sendable {
     }
 
     /// A GET on the admin listener, or on the webhook listener with `onWebhookPort`.
-    func get(_ path: String, token: String? = nil, onWebhookPort: Bool = false) async throws -> Answer {
+    public func get(_ path: String, token: String? = nil, onWebhookPort: Bool = false) async throws -> Answer {
         var request = HTTPClientRequest(
             url: "http://127.0.0.1:\(onWebhookPort ? self.port : self.adminPort)\(path)")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -146,7 +147,7 @@ final class RunningProvHook: Sendable {
     }
 
     /// Sends JSON with a bearer token to the admin listener (or to the webhook listener with `onWebhookPort`).
-    func call(
+    public func call(
         _ method: HTTPMethod, _ path: String, token: String?, json: String? = nil, onWebhookPort: Bool = false
     ) async throws -> Answer {
         var request = HTTPClientRequest(
@@ -161,7 +162,7 @@ final class RunningProvHook: Sendable {
     }
 
     /// Sends `body` as `contentType` with a bearer token to the admin listener.
-    func call(
+    public func call(
         _ method: HTTPMethod, _ path: String, token: String?, body: String, contentType: String
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(self.adminPort)\(path)")
@@ -180,19 +181,19 @@ final class RunningProvHook: Sendable {
 }
 
 /// A test database with a tenant, a stand-in, and provhook running against both.
-struct EndToEnd {
-    let database: TestDatabase
-    let standIn: RunningFakeRedirect
-    let provhook: RunningProvHook
-    let secret: String
-    let template: URLTemplate
+public struct EndToEnd: Sendable {
+    public let database: TestDatabase
+    public let standIn: RunningFakeRedirect
+    public let provhook: RunningProvHook
+    public let secret: String
+    public let template: URLTemplate
 
-    var state: FakeRedirectState { self.standIn.state }
-    var store: Store { self.database.store }
+    public var state: FakeRedirectState { self.standIn.state }
+    public var store: Store { self.database.store }
 
-    static let tenant = "acme"
+    public static let tenant = "acme"
 
-    static func run(
+    public static func run(
         allowBearer: Bool = false, concurrency: Int = 4, idleWake: Duration = .seconds(5),
         password: String = StandInAccounts.password, readTimeout: Duration = .seconds(5), isDryRun: Bool = false,
         adminToken: String? = nil, retryMaximum: Duration = .milliseconds(400), giveUpAfter: Duration = .seconds(600),
@@ -220,13 +221,13 @@ struct EndToEnd {
         }
     }
 
-    func send(
+    public func send(
         _ body: String, id: String = "msg_" + UUID().uuidString.lowercased()
     ) async throws -> RunningProvHook.Answer {
         try await self.provhook.send(tenant: Self.tenant, body: body, secret: self.secret, id: id)
     }
 
-    func calls(for mac: String) async -> [FakeRedirectState.Call] {
+    public func calls(for mac: String) async -> [FakeRedirectState.Call] {
         await self.state.calls.filter { call in
             call.params.contains { param in
                 param.stringValue?.uppercased() == mac
@@ -235,7 +236,7 @@ struct EndToEnd {
         }
     }
 
-    func device(_ mac: String) async throws -> Device? {
+    public func device(_ mac: String) async throws -> Device? {
         try await self.store.device(MACAddress(mac)!)
     }
 }

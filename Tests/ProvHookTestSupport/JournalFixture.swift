@@ -1,14 +1,13 @@
 import Logging
 import PostgresNIO
 import ProvHookCore
-import ProvHookTestSupport
 
 /// Journal rows for the chain's tests, and a tamperer's way of rewriting them.
-enum JournalFixture {
-    static let logger = Logger(label: "journal-fixture")
+public enum JournalFixture {
+    public static let logger = Logger(label: "journal-fixture")
 
     /// Appends `count` rows, one statement each, their details numbered and tagged.
-    static func append(_ store: Store, _ count: Int, tag: String = "row") async throws {
+    public static func append(_ store: Store, _ count: Int, tag: String = "row") async throws {
         for index in 0..<count {
             try await store.appendJournal([
                 JournalEntry(
@@ -19,12 +18,12 @@ enum JournalFixture {
     }
 
     /// Runs statements as the superuser with the journal's and the seals' triggers disabled, as a tamperer would.
-    static func tamper(_ database: TestDatabase, _ statements: [String]) async throws {
+    public static func tamper(_ database: TestDatabase, _ statements: [String]) async throws {
         try await Self.tamper(database, queries: statements.map { PostgresQuery(unsafeSQL: $0) })
     }
 
     /// `tamper` with queries whose values are bound.
-    static func tamper(_ database: TestDatabase, queries: [PostgresQuery]) async throws {
+    public static func tamper(_ database: TestDatabase, queries: [PostgresQuery]) async throws {
         try await database.withConnection { connection in
             try await connection.query("ALTER TABLE journal DISABLE TRIGGER USER", logger: Self.logger)
             try await connection.query("ALTER TABLE journal_seals DISABLE TRIGGER USER", logger: Self.logger)

@@ -4,18 +4,18 @@ import ProvHookCore
 
 /// A PostgreSQL cluster of one test's own, which the test may stop and start (the shared test cluster must not be).
 /// It uses the same `contrib/lib/postgres.sh` as the scripts.
-struct ScratchCluster {
-    let directory: String
-    let port: Int
+public struct ScratchCluster: Sendable {
+    public let directory: String
+    public let port: Int
 
-    var url: DatabaseURL { try! DatabaseURL("postgres://postgres@127.0.0.1:\(self.port)/postgres") }
+    public var url: DatabaseURL { try! DatabaseURL("postgres://postgres@127.0.0.1:\(self.port)/postgres") }
 
-    static var repositoryRoot: String {
+    public static var repositoryRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
     }
 
-    static func create() throws -> ScratchCluster {
+    public static func create() throws -> ScratchCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "provhook-scratch-\(UUID().uuidString.prefix(8))"
         ).path
@@ -30,25 +30,25 @@ struct ScratchCluster {
     }
 
     /// Migrates the cluster's database to the latest schema, as `provhook migrate` does.
-    func migrate() async throws {
+    public func migrate() async throws {
         let logger = Logger(label: "test")
         try await Database.withConnection(self.url, logger: logger) { connection in
             _ = try await Migrator().migrate(on: connection, logger: logger)
         }
     }
 
-    func start() throws {
+    public func start() throws {
         _ = try Self.shell("pg_require_binaries && pg_start '\(self.directory)/pg' \(self.port) -c fsync=off")
     }
-    func stop() throws { _ = try Self.shell("pg_require_binaries && pg_stop '\(self.directory)/pg'") }
+    public func stop() throws { _ = try Self.shell("pg_require_binaries && pg_stop '\(self.directory)/pg'") }
 
-    func destroy() {
+    public func destroy() {
         try? self.stop()
         try? FileManager.default.removeItem(atPath: self.directory)
     }
 
-    struct ShellFailure: Error, CustomStringConvertible {
-        var description: String
+    public struct ShellFailure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Runs a script with the helpers of `contrib/lib/postgres.sh` loaded.
@@ -57,7 +57,7 @@ struct ScratchCluster {
     /// Foundation's `Process` learns of a child's exit through one, and would wait until the postmaster exits.
     /// So output goes through files, not pipes, and the script closes every descriptor above 2 first.
     @discardableResult
-    static func shell(_ script: String) throws -> String {
+    public static func shell(_ script: String) throws -> String {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("provhook-shell-\(UUID().uuidString)")
         let outputPath = base.path + ".out"
         let errorPath = base.path + ".err"

@@ -1,16 +1,15 @@
 import Foundation
-import ProvHookTestSupport
 
 /// Runs the built `provhook` (or another product) as a separate process, the way an operator would.
-struct CommandLineRunner {
-    struct Result {
-        var status: Int32
-        var output: String
-        var error: String
+public struct CommandLineRunner: Sendable {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var output: String
+        public var error: String
     }
 
     /// The products folder: the test bundle sits beside the executables.
-    static var productsDirectory: URL {
+    public static var productsDirectory: URL {
         URL(
             fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                 ?? CommandLine.arguments[0]
@@ -18,17 +17,25 @@ struct CommandLineRunner {
         .deletingLastPathComponent()
     }
 
-    var executable = "provhook"
+    public var executable = "provhook"
     /// A full path to run instead of a product.
-    var executablePath: String?
-    var environment: [String: String] = [:]
+    public var executablePath: String?
+    public var environment: [String: String] = [:]
     /// Ends the command (SIGTERM) when it runs longer: a test of something that must end fails instead of hanging.
-    var timeout: Duration?
+    public var timeout: Duration?
+
+    public init(
+        executable: String = "provhook", executablePath: String? = nil, environment: [String: String] = [:],
+        timeout: Duration? = nil
+    ) {
+        (self.executable, self.executablePath, self.environment, self.timeout) =
+            (executable, executablePath, environment, timeout)
+    }
 
     /// Runs the command to its end. The process is waited for on a thread of its own, never on Swift's cooperative
     /// pool (which has one thread a core: tests waiting there would starve an in-process stand-in the command talks
     /// to), and its output and error streams are read at the same time, so that neither can fill up and block it.
-    func run(_ arguments: [String]) async throws -> Result {
+    public func run(_ arguments: [String]) async throws -> Result {
         let process = Process()
         process.executableURL =
             self.executablePath.map(URL.init(fileURLWithPath:))
@@ -71,7 +78,7 @@ private final class ErrorStream: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var data = Data()
 
-    init(_ handle: FileHandle) {
+    public init(_ handle: FileHandle) {
         Thread.detachNewThread {
             self.data = handle.readDataToEndOfFile()
             self.done.signal()
@@ -79,7 +86,7 @@ private final class ErrorStream: @unchecked Sendable {
     }
 
     /// The whole stream, once it has ended.
-    func wait() -> Data {
+    public func wait() -> Data {
         self.done.wait()
         return self.data
     }

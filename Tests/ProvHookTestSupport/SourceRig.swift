@@ -6,21 +6,23 @@ import NIOCore
 import NIOHTTP1
 import ProvHookCore
 import ProvHookServer
-import ProvHookTestSupport
 import Testing
 
 /// What the end-to-end tests of the PBX sources run against: the stand-in of the Snom service over TLS, the
 /// stand-ins of the PBX APIs, a tenant `acme`, and `provhook serve` as its own process once the sources are added.
-struct SourceRig {
-    let database: TestDatabase
-    let redirect: RunningFakeRedirect
-    let pbx: RunningFakePBX
+public struct SourceRig: Sendable {
+    /// The Kazoo API key the PBX stand-ins' Kazoo accounts are made with in the sync tests.
+    public static let kazooAPIKey = String(repeating: "c3", count: 32)
+
+    public let database: TestDatabase
+    public let redirect: RunningFakeRedirect
+    public let pbx: RunningFakePBX
     /// The settings that point a provhook process at `redirect`.
-    let redirectSettings: [String: String]
-    let cli: CommandLineRunner
+    public let redirectSettings: [String: String]
+    public let cli: CommandLineRunner
 
     /// Runs `body` with a rig; stops everything after, whatever happens.
-    static func with(
+    public static func with(
         pbx state: FakePBXState, _ body: (SourceRig) async throws -> Void
     ) async throws {
         try await TestDatabase.with { database in
@@ -38,13 +40,13 @@ struct SourceRig {
     }
 
     /// `provhook serve` against the stand-ins, with `extra` settings.
-    func serve(_ extra: [String: String] = [:]) async throws -> ServeProcess {
+    public func serve(_ extra: [String: String] = [:]) async throws -> ServeProcess {
         try await ServeProcess.start(
             environment: self.database.environment().merging(self.redirectSettings) { $1 }.merging(extra) { $1 })
     }
 
     /// `provhook source add …  --json`; returns the token.
-    func addSource(_ arguments: [String]) async throws -> String {
+    public func addSource(_ arguments: [String]) async throws -> String {
         let added = try await self.cli.run(["source", "add"] + arguments + ["--json"])
         #expect(added.status == 0, "\(added.error)")
         let json = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any] ?? [:]
@@ -53,8 +55,8 @@ struct SourceRig {
 
     /// `provhook source add NAME --kind kazoo` for `tenant`, whose API is the PBX stand-in's, with `apiKey` given in a
     /// file of its own; `extra` are further options.
-    func addKazooSource(
-        _ name: String = "kazoo-acme", tenant: String = "acme", apiKey: String = SourceSyncTests.apiKey,
+    public func addKazooSource(
+        _ name: String = "kazoo-acme", tenant: String = "acme", apiKey: String = SourceRig.kazooAPIKey,
         options extra: [String] = []
     ) async throws {
         let keyFile = try Self.secretFile(apiKey)
@@ -65,14 +67,14 @@ struct SourceRig {
     }
 
     /// A secret in a file of its own, as the `--api-*-file` options take it.
-    static func secretFile(_ secret: String) throws -> String {
+    public static func secretFile(_ secret: String) throws -> String {
         try TemporaryFile.write(secret + "\n", suffix: ".secret")
     }
 
-    var state: FakeRedirectState { self.redirect.state }
+    public var state: FakeRedirectState { self.redirect.state }
 
     /// Sends one request as a PBX would; returns the status and body.
-    static func send(
+    public static func send(
         _ url: String, method: HTTPMethod = .POST, body: String?, contentType: String? = "application/json",
         authorization: String? = nil, headers: [(String, String)] = []
     ) async throws -> (status: Int, body: String) {
@@ -88,7 +90,7 @@ struct SourceRig {
     }
 
     /// Basic auth as a URL's `user:password@` becomes it.
-    static func basic(_ user: String, _ password: String) -> String {
+    public static func basic(_ user: String, _ password: String) -> String {
         "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
     }
 }

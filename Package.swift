@@ -127,8 +127,9 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: ["EmbedSQL"]
         ),
-        /// Where events come from: each source turns one inbound request into a checked event (today the native
-        /// Standard Webhooks contract). A new webhook format is a new file here.
+        /// Where events come from: each source turns one inbound request into a checked event (the native Standard
+        /// Webhooks contract, Kazoo, Wazo and mapped JSON sources, with their tokens and signatures). A new webhook
+        /// format is a new file here.
         .target(
             name: "EventSources",
             dependencies: [
@@ -207,8 +208,8 @@ let package = Package(
 
         // MARK: Tests
 
-        /// Fixtures shared by the test targets: the scratch PostgreSQL database, the stand-in's accounts, signed
-        /// webhook requests, temporary files, the in-process application and the command-line runner.
+        /// Fixtures shared by the test targets: a fresh PostgreSQL database per test and a running store, the
+        /// stand-in's accounts, temporary and secret key files, and a logger that keeps what it logs.
         .target(
             name: "ProvHookTestSupport",
             dependencies: [

@@ -35,19 +35,9 @@ if ! "$schemathesis_env/bin/schemathesis" --version >/dev/null 2>&1 ||
 fi
 export PROVHOOK_TEST_SCHEMATHESIS=$schemathesis_env/bin/schemathesis
 
-root=$(mktemp -d "${TMPDIR:-/tmp}/provhook-test.XXXXXX")
-chmod 755 "$root"
-cleanup() {
-    pg_stop "$root/pg"
-    rm -rf "$root"
-}
-trap cleanup EXIT INT TERM
-
-pg_init "$root/pg"
-port=$(pg_free_port)
 # Durability settings are relaxed: this cluster lives for one test run and never survives a machine crash.
-pg_start "$root/pg" "$port" -c fsync=off -c full_page_writes=off
-echo "test database: PostgreSQL on 127.0.0.1:$port (data in $root/pg)"
+pg_throwaway provhook-test -c fsync=off -c full_page_writes=off
+echo "test database: PostgreSQL on 127.0.0.1:$pg_port (data in $pg_root/pg)"
 
-export PROVHOOK_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+export PROVHOOK_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
 swift test "$@"

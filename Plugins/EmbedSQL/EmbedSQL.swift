@@ -8,7 +8,8 @@ struct EmbedSQL: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let directory = context.package.directoryURL.appending(path: "sql")
         let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
-            .filter { $0.pathExtension == "sql" }
+            // schema.sql is the schema for reading, generated from the migrations; the binary has no use for it.
+            .filter { $0.pathExtension == "sql" && $0.lastPathComponent != "schema.sql" }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedSQL.swift")
         return [

@@ -63,7 +63,8 @@ struct FillCommand: AsyncParsableCommand {
                         _ = try await store.ingest(
                             parsed, tenantID: tenant,
                             eventID: "fill_\(event)_\(mac.canonical)_\(UUID().uuidString.prefix(8))",
-                            payload: Array(body.utf8), actor: "bench:fill", planner: EventPlanner())
+                            payload: Array(body.utf8), actor: JournalActor.bench("fill").rawValue,
+                            planner: EventPlanner())
                     }
                 }
                 try await group.waitForAll()

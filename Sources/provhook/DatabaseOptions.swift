@@ -83,12 +83,13 @@ func cliVendorFilter() throws -> VendorFilter {
 }
 
 /// Who runs the CLI, as journal rows record it: `cli:<user>`.
-var cliActor: String {
+var cliActor: String { JournalActor.cli(user: cliUser).rawValue }
+
+/// The user who runs the CLI, as its journal rows name them.
+var cliUser: String {
     let environment = ProcessInfo.processInfo.environment
-    let user =
-        environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"]
+    return environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"]
         ?? getpwuid(getuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid\(getuid())"
-    return "cli:\(user)"
 }
 
 /// Prints `value` as pretty JSON with sorted keys and ISO 8601 dates.

@@ -38,7 +38,7 @@ extension DeviceCommand {
             } catch {
                 throw CLIFailure.input("\(self.file): \(error.description)")
             }
-            let actor = "import:" + cliActor.dropFirst("cli:".count)
+            let actor = JournalActor.importing(by: cliUser).rawValue
             let planner = EventPlanner(vendors: try cliVendorFilter())
             let result = try await self.database.withStore { store in
                 try await store.importDevices(

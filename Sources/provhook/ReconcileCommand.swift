@@ -31,7 +31,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             (Settings().value(self.models, "PROVHOOK_RECONCILE_MODELS")?.split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)
             }) ?? Reconciler.defaultModels
-        let actor = cliActor.replacingOccurrences(of: "cli:", with: "reconcile:")
+        let actor = JournalActor.reconcile(by: cliUser).rawValue
         let (summary, calls): (Reconciler.Summary, Int) = try await self.database.withStore { store in
             try await self.redirect.withClient { client in
                 // Each account with its own credentials; `default` with the client the options made.

@@ -135,42 +135,27 @@ struct ServeCommand: AsyncParsableCommand {
     /// turn every webhook of those tenants away; and while a secret that leaves provhook is not bound to where it may
     /// be sent.
     static func checkSecrets(_ url: DatabaseURL, secrets: SecretKeyring, logger: Logger) async throws {
-        let keys: [(String?, Int)]
-        let unbound: Int
+        let inventory: SecretsInventory
         do {
-            unbound = try await Database.withConnection(url, timeout: .seconds(10), logger: logger) { connection in
-                try await Store.unboundSecrets(on: connection, logger: logger)
-            }
-            keys = try await Database.withConnection(url, timeout: .seconds(10), logger: logger) { connection in
-                let rows = try await connection.query(
-                    """
-                    SELECT key_id, count(*) FROM (
-                        SELECT webhook_secret_key_id AS key_id FROM tenants
-                        UNION ALL SELECT token_key_id FROM sources
-                        UNION ALL SELECT api_secret_key_id FROM sources WHERE api_secret_sealed IS NOT NULL
-                        UNION ALL SELECT password_key_id FROM redirect_accounts WHERE password_sealed IS NOT NULL
-                    ) AS secrets GROUP BY key_id
-                    """,
-                    logger: logger)
-                var keys: [(String?, Int)] = []
-                for try await row in rows.decode((String?, Int).self) { keys.append(row) }
-                return keys
+            inventory = try await Database.withConnection(url, timeout: .seconds(10), logger: logger) { connection in
+                try await Store.secretsInventory(on: connection, logger: logger)
             }
         } catch {
             throw CLIFailure(
                 message: DatabaseError("cannot use \(url)", error).description, exitCode: CLIFailure.transportExitCode)
         }
+        let unbound = inventory.unbound
         guard unbound == 0 else {
             throw CLIFailure.input(
                 "\(unbound) account password(s) or PBX API secret(s) are not bound to where they are sent (stored before migration 0016); run `provhook migrate` with PROVHOOK_SECRET_KEY_FILE set to bind them"
             )
         }
-        for (keyID, count) in keys {
-            guard let keyID else {
-                throw CLIFailure.input(
-                    "\(count) webhook secret(s) are still in clear; run `provhook migrate` with PROVHOOK_SECRET_KEY_FILE set to seal them"
-                )
-            }
+        guard inventory.inClear == 0 else {
+            throw CLIFailure.input(
+                "\(inventory.inClear) webhook secret(s) are still in clear; run `provhook migrate` with PROVHOOK_SECRET_KEY_FILE set to seal them"
+            )
+        }
+        for (keyID, count) in inventory.sealedByKey.sorted(by: { $0.key < $1.key }) {
             guard secrets.keyIDs.contains(keyID) else {
                 throw CLIFailure.input(
                     "\(count) webhook secret(s) are sealed under key \(keyID), which is neither PROVHOOK_SECRET_KEY_FILE (\(secrets.current.id)) nor PROVHOOK_PREVIOUS_SECRET_KEY_FILE"

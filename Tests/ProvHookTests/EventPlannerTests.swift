@@ -53,16 +53,18 @@ struct EventPlannerTests {
         #expect(self.plan(.removed(mac: nil, deviceID: nil)).failure?.code == "missing_mac")
     }
 
+    /// Who holds a MAC is the database's answer (`mac_held_by_another()`, tested in `MACHolderRuleTests`): a MAC
+    /// another tenant gave up, or the tenant's own, is not in `heldByAnother`.
     @Test("a MAC another tenant still wants registered is refused; one it gave up may be taken")
     func macInUse() throws {
-        let held = KnownDevices(holders: [self.mac: .init(tenantID: "other", desired: .registered)])
+        let held = KnownDevices(heldByAnother: [self.mac])
         let added = DeviceEvent.added(mac: self.mac, deviceID: nil, extensionNumber: nil, model: nil)
         #expect(self.plan(added, held).failure?.code == "mac_in_use")
         #expect(self.plan(.removed(mac: self.mac, deviceID: nil), held).failure?.code == "mac_in_use")
-        let released = KnownDevices(holders: [self.mac: .init(tenantID: "other", desired: .deregistered)])
+        let released = KnownDevices(heldByAnother: [])
         #expect((try? self.plan(added, released).get())?.count == 1)
-        let ours = KnownDevices(holders: [self.mac: .init(tenantID: "acme", desired: .registered)])
-        #expect((try? self.plan(added, ours).get())?.count == 1)
+        let otherMACHeld = KnownDevices(heldByAnother: [self.other])
+        #expect((try? self.plan(added, otherMACHeld).get())?.count == 1)
     }
 
     @Test("a MAC outside the vendor filter is planned as skipped")

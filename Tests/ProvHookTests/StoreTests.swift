@@ -243,7 +243,9 @@ struct StoreTests {
             #expect(second.generation == first.generation && second.claimToken != first.claimToken)
             let late = DeliveryOutcome(
                 device: first, status: .registered, error: nil, retryAfter: .zero,
-                journal: .call(.registerPhone, mac: self.mac, tenantID: "t1", actor: "worker:late"))
+                journal: JournalEntry(
+                    tenantID: "t1", mac: self.mac.canonical, actor: "worker:late", action: .call(.registerPhone),
+                    outcome: .ok))
             #expect(try await store.recordOutcomes([late]).isEmpty, "the late answer is not written")
             try await store.releaseClaims([first])
             #expect(try await store.claimDue(limit: 1, lease: .seconds(60)).isEmpty, "the second claim still holds")

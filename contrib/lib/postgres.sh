@@ -77,3 +77,17 @@ pg_stop() {
     [ -f "$dir/postmaster.pid" ] && pg_as_owner pg_ctl -D "$dir" -m fast -w -t 60 stop >/dev/null 2>&1
     return 0
 }
+
+# pg_throwaway NAME [postgres -c options...]: starts a cluster of the calling script's own, in a new temporary
+# directory named after NAME, on a free loopback port; it is stopped and removed when the script ends. Sets pg_root
+# (the directory; the cluster's data is in $pg_root/pg) and pg_port.
+pg_throwaway() {
+    local name=$1
+    shift
+    pg_root=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX")
+    chmod 755 "$pg_root"
+    trap 'pg_stop "$pg_root/pg"; rm -rf "$pg_root"' EXIT INT TERM
+    pg_init "$pg_root/pg"
+    pg_port=$(pg_free_port)
+    pg_start "$pg_root/pg" "$pg_port" "$@"
+}

@@ -273,31 +273,23 @@ public struct DeliveryWorker: Sendable {
         for device: ClaimedDevice, call: DeliveryCall, result: Result<[String: RedirectOutcome], RedirectError>,
         callID: String, latencyMS: Double
     ) -> DeliveryOutcome {
-        var detail: [String: JSONValue] = [
-            "method": .string(call.method.rawValue), "attempt": .number(Double(device.attempt)),
-            "latency_ms": .number((latencyMS * 10).rounded() / 10), "call_id": .string(callID),
-            "generation": .number(Double(device.generation)), "account": .string(self.account),
-        ]
-        if let moveTo = device.moveTo { detail["move_to"] = .string(moveTo) }
-        if call.devices.count > 1 { detail["batch_size"] = .number(Double(call.devices.count)) }
-        if let url = call.url { detail["url"] = .string(url) }
         var outcome = DeliveryOutcome(
             device: device, status: .pending, error: nil, retryAfter: .zero,
             journal: .call(
-                call.method, mac: device.mac, tenantID: device.tenantID, actor: "worker:\(self.configuration.instance)")
-        )
+                call, for: device, callID: callID, latencyMS: latencyMS, account: self.account,
+                worker: self.configuration.instance))
 
         switch result {
         case .success(let answers) where device.moveTo != nil:
             // A move's first step: once the old account no longer holds the MAC (it deregistered it, never had it, or
             // someone else has it), the device registers with the new account.
             let answer = answers[device.mac.canonical] ?? .ok
-            detail["answer"] = .string(answer.description)
+            outcome.journal.detail["answer"] = .string(answer.description)
             switch answer {
             case .ok, .error(.noSuchMAC), .error(.ownedByOtherUser):
                 outcome.moved = true
                 outcome.status = .pending
-                detail["moved"] = true
+                outcome.journal.detail["moved"] = true
             case .error(let code):
                 outcome.journal.set(.error)
                 outcome.error = code.answer
@@ -305,7 +297,7 @@ public struct DeliveryWorker: Sendable {
             }
         case .success(let answers):
             let answer = answers[device.mac.canonical] ?? .ok
-            detail["answer"] = .string(answer.description)
+            outcome.journal.detail["answer"] = .string(answer.description)
             switch answer {
             case .ok:
                 outcome.status = device.desired == .registered ? .registered : .deregistered
@@ -326,8 +318,8 @@ public struct DeliveryWorker: Sendable {
                 }
             }
         case .failure(let error):
-            detail["error"] = .string(error.kind)
-            detail["message"] = .string(error.description)
+            outcome.journal.detail["error"] = .string(error.kind)
+            outcome.journal.detail["message"] = .string(error.description)
             outcome.error = error.description
             if case .invalidRequest = error {
                 outcome.status = .failed
@@ -345,15 +337,14 @@ public struct DeliveryWorker: Sendable {
                 outcome.status = .pending
                 outcome.retryAfter = delay
                 outcome.journal.set(error.kind == "auth" ? .authFailed : .retry)
-                detail["retry_in_ms"] = .number(
+                outcome.journal.detail["retry_in_ms"] = .number(
                     Double(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000))
             }
         }
         if self.configuration.isDryRun {
-            detail["dry_run"] = true
+            outcome.journal.detail["dry_run"] = true
             outcome.journal.set(.dryRun)
         }
-        outcome.journal.detail = detail
         return outcome
     }
 }

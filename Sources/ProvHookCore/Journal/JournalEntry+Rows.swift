@@ -100,12 +100,6 @@ extension JournalEntry {
             tenantID: tenantID, mac: mac, actor: actor, action: action, outcome: .queued, detail: detail)
     }
 
-    /// A call to the service for one device, before its outcome is known (`ok` until the worker says otherwise).
-    public static func call(_ method: RedirectMethod, mac: MACAddress, tenantID: String?, actor: String) -> JournalEntry
-    {
-        JournalEntry(tenantID: tenantID, mac: mac.canonical, actor: actor, action: .call(method), outcome: .ok)
-    }
-
     /// A tenant added.
     public static func tenantAdded(
         _ id: String, name: String, urlTemplate: String, allowBearer: Bool, macPrefixes: [String]? = nil,

@@ -8,7 +8,7 @@ public struct JournalEntry: Sendable, Hashable, Codable {
     public var at: Date?
     public var tenantID: String?
     public var mac: String?
-    /// Who caused it: `webhook:<address>`, `cli:<user>`, `worker:<instance>`.
+    /// Who caused it, a `JournalActor`'s text: `webhook:<address>`, `cli:<user>`, `worker:<instance>`, …
     public var actor: String
     /// What happened, as stored: a `JournalAction`'s text, such as `event.device.added` or `redirect.registerPhone`.
     public var action: String

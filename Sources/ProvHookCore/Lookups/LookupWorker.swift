@@ -97,7 +97,7 @@ public struct LookupWorker: NamedService {
     }
 
     /// The actor of the journal rows the worker writes itself.
-    var actor: String { "lookup:\(ProcessInfo.processInfo.hostName)" }
+    var actor: String { JournalActor.lookup(host: ProcessInfo.processInfo.hostName).rawValue }
 
     public func run() async throws {
         await withGracefulShutdownHandler {

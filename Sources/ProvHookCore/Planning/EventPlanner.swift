@@ -17,7 +17,8 @@ public struct EventPlanner: Sendable {
     /// - `device.updated` registers its MAC and deregisters the old one: `previous_mac`, or else the MAC that carried
     ///   the event's `device_id` until now.
     /// - `device.removed` deregisters its MAC, or the MAC that carries its `device_id` (`unknown_device` if none).
-    /// - A MAC that another tenant holds and still wants registered is refused (`mac_in_use`), whatever the change.
+    /// - A MAC that another tenant holds and still wants registered is refused (`mac_in_use`), whatever the change
+    ///   (`known.heldByAnother`: the database's `mac_held_by_another()` decides who holds a MAC).
     /// - A MAC to register outside the tenant's `ranges`, when it has some, is refused (`mac_not_allowed`);
     ///   deregistering is never restricted.
     func plan(
@@ -56,7 +57,7 @@ public struct EventPlanner: Sendable {
                             "MAC \(change.mac) is outside this tenant's MAC ranges (\(ranges.prefixes.joined(separator: ", ")))"
                     ))
             }
-            if let holder = known.holders[change.mac], holder.tenantID != tenantID, holder.desired == .registered {
+            if known.heldByAnother.contains(change.mac) {
                 return .failure(
                     EventRejection(code: "mac_in_use", message: "MAC \(change.mac) belongs to another tenant"))
             }

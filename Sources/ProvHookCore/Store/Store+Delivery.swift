@@ -179,13 +179,8 @@ extension Store {
         let results = journal.map(\.outcome)
         let details = journal.map { JSONValue.encodeObject($0.detail) }
         let moved = outcomes.map(\.moved)
-        let superseded = JSONValue.encodeObject([
-            "superseded": true,
-            "note": "the desired state changed during the call; the newer generation will be applied",
-        ])
-        let claimLost = JSONValue.encodeObject([
-            "claim_lost": true, "note": "the claim expired before the answer; another worker has the device",
-        ])
+        let superseded = JSONValue.encodeObject(JournalEntry.callSuperseded)
+        let claimLost = JSONValue.encodeObject(JournalEntry.callClaimLost)
         let rows = try await self.rows(
             "recording call outcomes",
             """

@@ -255,7 +255,8 @@ extension Store {
             )
             SELECT 'inserted'::text, NULL::text, NULL::text, NULL::text FROM inserted
             UNION ALL
-            SELECT 'holder', mac, tenant_id, desired FROM devices WHERE mac = ANY(\(macs)::text[])
+            SELECT 'held', mac, tenant_id, desired FROM devices
+            WHERE mac = ANY(\(macs)::text[]) AND mac_held_by_another(tenant_id, desired, \(tenantID))
             UNION ALL
             SELECT 'device_id', mac, tenant_id, desired FROM devices
             WHERE tenant_id = \(tenantID) AND device_id = \(event.deviceID)
@@ -273,7 +274,7 @@ extension Store {
             }
             guard let mac = mac.flatMap(MACAddress.init), let tenant, let desired = desired.flatMap(DesiredState.init)
             else { continue }
-            if kind == "holder" { known.holders[mac] = .init(tenantID: tenant, desired: desired) }
+            if kind == "held" { known.heldByAnother.insert(mac) }
             if kind == "device_id" { known.macOfDeviceID = mac }
         }
         return (known, ranges)

@@ -2,24 +2,46 @@ import Logging
 import NIOCore
 import PostgresNIO
 
-/// Where the tenants' webhook secrets stand: how many are still in clear, and how many each key sealed.
+/// Where the sealed secrets stand (every column of `SealedColumn.all`): how many tenants' webhook secrets are still
+/// in clear, how many secrets each key sealed, and how many are not bound to where they are sent yet.
 public struct SecretsInventory: Sendable, Equatable {
-    /// Secrets from before migration 0006, not sealed yet.
+    /// Tenants' webhook secrets from before migration 0006, not sealed yet.
     public var inClear: Int
-    /// Sealed secrets by the id of the key that sealed them.
+    /// Sealed secrets, of every sealed column, by the id of the key that sealed them.
     public var sealedByKey: [String: Int]
+    /// Accounts' passwords and sources' API secrets sealed before migration 0016, not bound to their destination.
+    public var unbound: Int
 }
 
 extension Store {
-    /// Counts the secrets by form and key, for `serve`'s start-up check and `tenant reseal`.
+    /// Counts the secrets by form and key, for `migrate` and `tenant reseal`.
     public func secretsInventory() async throws(StoreError) -> SecretsInventory {
-        let rows = try await self.rows(
-            "counting webhook secrets",
-            "SELECT webhook_secret_key_id, count(*) FROM tenants GROUP BY webhook_secret_key_id",
-            as: (String?, Int).self)
-        var inventory = SecretsInventory(inClear: 0, sealedByKey: [:])
-        for (keyID, count) in rows {
-            if let keyID { inventory.sealedByKey[keyID] = count } else { inventory.inClear = count }
+        let logger = self.logger
+        return try await self.transaction("counting secrets") { connection in
+            try await Self.secretsInventory(on: connection, logger: logger)
+        }
+    }
+
+    /// `secretsInventory()` on a connection of the caller's, for `serve`'s start-up check, which runs before any pool.
+    public static func secretsInventory(
+        on connection: PostgresConnection, logger: Logger
+    ) async throws
+        -> SecretsInventory
+    {
+        // The columns' names come from `SealedColumn.all`, a constant; nothing of the caller's is in this text.
+        let sealed = SealedColumn.all.map {
+            "SELECT \($0.keyID) AS key_id FROM \($0.table) WHERE \($0.sealed) IS NOT NULL"
+        }
+        let rows = try await connection.rows(
+            """
+            SELECT 'sealed', key_id, count(*) FROM (\(unescaped: sealed.joined(separator: " UNION ALL "))) AS s
+            GROUP BY key_id
+            UNION ALL SELECT 'clear', NULL, count(*) FROM tenants WHERE webhook_secret IS NOT NULL
+            """, as: (String, String?, Int).self, logger: logger)
+        var inventory = SecretsInventory(
+            inClear: 0, sealedByKey: [:], unbound: try await Self.unboundSecrets(on: connection, logger: logger))
+        for (kind, keyID, count) in rows {
+            if kind == "clear" { inventory.inClear = count } else if let keyID { inventory.sealedByKey[keyID] = count }
         }
         return inventory
     }
@@ -104,13 +126,14 @@ extension Store {
         }
     }
 
-    /// `unboundSecrets()` on a connection of the caller's, for `serve`'s start-up check, which runs before any pool.
-    public static func unboundSecrets(on connection: PostgresConnection, logger: Logger) async throws -> Int {
-        try await connection.rows(
-            """
-            SELECT (SELECT count(*) FROM redirect_accounts WHERE name <> 'default' AND NOT destination_bound)
-                 + (SELECT count(*) FROM sources WHERE api_secret_sealed IS NOT NULL AND NOT api_secret_bound)
-            """, as: Int.self, logger: logger
+    /// `unboundSecrets()` on a connection of the caller's.
+    static func unboundSecrets(on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        // Identifiers and conditions from `SealedColumn.all`, a constant.
+        let counts = SealedColumn.all.compactMap { column in
+            column.unbound.map { "(SELECT count(*) FROM \(column.table) WHERE \($0))" }
+        }
+        return try await connection.rows(
+            "SELECT \(unescaped: counts.joined(separator: " + "))", as: Int.self, logger: logger
         ).first ?? 0
     }
 

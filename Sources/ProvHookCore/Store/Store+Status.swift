@@ -88,13 +88,15 @@ extension Store {
                 SELECT journal_id, sealed_at FROM journal_seals ORDER BY journal_id DESC LIMIT 1) s ON true
             """, as: (Int64?, Int64?, Date?).self
         ).first.map { FleetStatus.JournalState(lastID: $0.0, lastSealedID: $0.1, lastSealedAt: $0.2) }
-        // A source's events are journaled with the actor `source:<name>@<sender>`; the newest is found by walking the
-        // journal back from its end, which stops at once for a source that is sending.
+        // A source's events are journaled with the actor `source:<name>@<sender>` (`JournalActor.source`); the newest
+        // is found by walking the journal back from its end, which stops at once for a source that is sending.
+        let (before, after) = JournalActor.sourceAffixes
         let sources = try await self.rows(
             "reading the sources' last events and syncs",
             """
             SELECT s.name, s.kind,
-                   (SELECT j.at FROM journal j WHERE left(j.actor, length(s.name) + 8) = 'source:' || s.name || '@'
+                   (SELECT j.at FROM journal j
+                    WHERE left(j.actor, length(\(before)) + length(s.name) + length(\(after))) = \(before) || s.name || \(after)
                     ORDER BY j.id DESC LIMIT 1),
                    s.last_sync_at, s.last_sync_error
             FROM sources s WHERE s.removed_at IS NULL ORDER BY s.name

@@ -8,7 +8,10 @@ import Synchronization
 
 /// provhook's PostgreSQL store. All SQL goes through PostgresNIO's bound interpolation.
 ///
-/// The operations are grouped by table in `Store+Tenants`, `Store+Devices`, `Store+Events` and `Store+Journal`.
+/// The operations are grouped in extensions, one file each: `Store+Tenants`, `Store+Accounts`, `Store+Sources`,
+/// `Store+Secrets` (sealing and binding secrets), `Store+Devices`, `Store+DeviceCare` (`device show`, `retry`,
+/// `forget`), `Store+Events` (ingest), `Store+Lookups`, `Store+Sync`, `Store+Delivery` (the worker's claims and
+/// outcomes), `Store+Reconcile`, `Store+Journal`, `Store+Seals` and `Store+Status` (`status` and `/metrics`).
 public struct Store: Sendable {
     /// The pool; it must be running (`client.run()`) as a service.
     public let client: PostgresClient
@@ -68,6 +71,10 @@ public struct Store: Sendable {
         }
     }
 
+    /// How long a body may run before its connection is presumed dead: the server's `statement_timeout` and
+    /// `idle_in_transaction_session_timeout` (30 s, see `DatabaseURL`) plus a margin.
+    public static let stalledBodyLimit = Duration.seconds(40)
+
     /// Leases a connection and runs `body` on it. Only the lease has a deadline: PostgresClient waits for a
     /// connection forever while the database is down, and past the deadline the caller answers 503 instead.
     ///
@@ -76,10 +83,6 @@ public struct Store: Sendable {
     /// `idle_in_transaction_session_timeout` bound it; see `DatabaseURL`). If the deadline passes first, the lease
     /// is abandoned and the caller returns at once, even if the pool never answers the abandoned request. A body that
     /// runs past `stalledBodyLimit` is on a dead connection: its caller gets an error and the body is left behind.
-    /// How long a body may run before its connection is presumed dead: the server's `statement_timeout` and
-    /// `idle_in_transaction_session_timeout` (30 s, see `DatabaseURL`) plus a margin.
-    public static let stalledBodyLimit = Duration.seconds(40)
-
     func withLease<T: Sendable>(
         _ context: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {

@@ -148,7 +148,7 @@ public struct SourceSync: Sendable {
         self.logger = logger
     }
 
-    var actor: String { "sync:\(self.source)" }
+    var actor: String { JournalActor.sync(source: self.source).rawValue }
 
     /// Why a source cannot be synced.
     public struct Unavailable: Error, CustomStringConvertible {
@@ -323,7 +323,7 @@ public struct SourceSync: Sendable {
                 summary.unchanged += 1
                 continue
             }
-            if let held, !ours, held.desired == .registered {
+            if held?.isHeldByAnother == true {
                 summary.conflicts += 1
                 if summary.conflictMACs.count < 50 { summary.conflictMACs.append(mac.canonical) }
                 continue

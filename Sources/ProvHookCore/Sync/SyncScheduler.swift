@@ -117,7 +117,8 @@ public struct SyncScheduler: NamedService {
             self.metrics.sync(source: source, succeeded: false, changes: 0, latency: ContinuousClock.now - started)
             self.logger.error("periodic sync failed", metadata: ["source": "\(source)", "error": "\(error)"])
             try? await self.store.finishSync(
-                run: UUID(), source: source, tenantIDs: [], summary: [:], error: "\(error)", actor: "sync:\(source)")
+                run: UUID(), source: source, tenantIDs: [], summary: [:], error: "\(error)",
+                actor: JournalActor.sync(source: source).rawValue)
         }
     }
 }

@@ -173,7 +173,8 @@ struct AdminController: Sendable {
             return ReconcileReport(
                 try await Reconciler.runPerAccount(
                     store: self.store, makeService: self.makeService, concurrency: self.concurrency,
-                    actor: "reconcile:\(context.peer)", logger: self.logger, tenantID: body.tenant,
+                    actor: JournalActor.reconcile(by: context.peer).rawValue, logger: self.logger,
+                    tenantID: body.tenant,
                     dryRun: body.dryRun ?? false, prune: body.prune ?? false))
         } catch let error as StoreError {
             throw APIError(error)

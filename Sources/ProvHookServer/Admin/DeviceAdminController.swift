@@ -85,7 +85,7 @@ struct DeviceAdminController: Sendable {
         } catch {
             throw APIError.badRequest("invalid_csv", error.description)
         }
-        let actor = "import:" + context.adminActor
+        let actor = JournalActor.importing(by: context.adminActor).rawValue
         let result = try await AdminController.answer {
             try await self.store.importDevices(
                 file, actor: actor, planner: self.planner, partial: partial, dryRun: dryRun)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import ProvHookCore
 
 /// The request context of provhook's routes: Hummingbird's core, the peer address for the journal's actor, and the
 /// one JSON style of every answer (sorted keys, unescaped slashes, ISO 8601 dates).
@@ -35,8 +36,8 @@ public struct ProvHookRequestContext: RequestContext, RemoteAddressRequestContex
     var peer: String { self.remoteAddress?.ipAddress ?? "unknown" }
 
     /// The journal's actor for a webhook: `webhook:203.0.113.7`.
-    var actor: String { "webhook:\(self.peer)" }
+    var actor: String { JournalActor.webhook(peer: self.peer).rawValue }
 
     /// The journal's actor for an admin API call: `admin:203.0.113.7`.
-    var adminActor: String { "admin:\(self.peer)" }
+    var adminActor: String { JournalActor.admin(peer: self.peer).rawValue }
 }

@@ -119,7 +119,7 @@ struct SourceWebhookController: Sendable {
     ) async throws -> (SourceKind, Receipt)? {
         let source = (name: name, version: credentials.version)
         let closing = credentials.kind == .kazoo ? context : nil
-        let actor = "source:\(name)@\(context.peer)"
+        let actor = JournalActor.source(name, peer: context.peer).rawValue
         let verdict: SourceVerdict
         var account: String?
         let payload: [UInt8]

@@ -112,6 +112,8 @@ let package = Package(
         .executableTarget(name: "embed-sql", swiftSettings: swiftSettings),
         /// Embeds `sql/` into ProvHookCore, so the binary carries its own migrations.
         .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["embed-sql"]),
+        /// Embeds ProvHookServer's `Admin/openapi.yaml`, so the binary serves its OpenAPI document from one file.
+        .plugin(name: "EmbedOpenAPI", capability: .buildTool(), dependencies: ["embed-sql"]),
 
         // MARK: provhook
 
@@ -148,7 +150,9 @@ let package = Package(
                 product("Logging"), product("NIOCore"), product("HummingbirdCore"), product("HummingbirdTLS"),
                 product("NIOHTTPTypes"), product("NIOSSL"), product("UnixSignals"),
             ],
-            swiftSettings: swiftSettings
+            exclude: ["Admin/openapi.yaml"],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedOpenAPI"]
         ),
         /// The `provhook` command line.
         .executableTarget(

@@ -45,7 +45,7 @@ pg_stop "$data"
 pg_port=$(pg_free_port)
 pg_start "$data" "$pg_port"
 echo "==> PostgreSQL on 127.0.0.1:$pg_port"
-# Deployed as the README says: the database belongs to provhook_owner, which migrates; sql/roles.sql grants; provhook
+# Deployed as docs/operating.md says: the database belongs to provhook_owner, which migrates; sql/roles.sql grants; provhook
 # itself runs as the login `provhook` in provhook_app, which cannot disable the journal's triggers.
 superuser="postgres://postgres@127.0.0.1:$pg_port"
 psql "$superuser/postgres" -qAt -v ON_ERROR_STOP=1 >/dev/null <<'SQL'

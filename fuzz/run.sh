@@ -5,7 +5,7 @@
 # The decoder and the MAC parser are built straight from their sources with `swiftc -sanitize=fuzzer,address`. The
 # verifier needs swift-crypto, so it is built by SwiftPM from the package in fuzz/ (its first build compiles
 # BoringSSL: about 2 minutes on 2 cores).
-# FoundationXML leaks a little per failed parse (see README), so leak detection is off and RSS is capped instead.
+# FoundationXML leaks a little per failed parse (see docs/testing.md), so leak detection is off and RSS is capped instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source contrib/lib/build.sh

@@ -166,7 +166,7 @@ struct SourceCommand: AsyncParsableCommand {
             name: .customLong("account"),
             help: "Kazoo: KAZOO_ACCOUNT_ID=TENANT, repeated, for one hook on a reseller account (include_subaccounts).")
         var accounts: [String] = []
-        @Option(help: "For --kind mapping: the mapping file (JSON; see the README, \"Mapping sources\").")
+        @Option(help: "For --kind mapping: the mapping file (JSON; see docs/platforms.md, \"Mapped panels\").")
         var mapping: String?
         @OptionGroup var api: APIOptions
         @Option(help: "Let provhook serve sync the source with its PBX every SECONDS (60 to 604800); needs --api-url.")

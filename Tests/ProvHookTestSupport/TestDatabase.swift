@@ -25,7 +25,7 @@ public struct TestDatabase: Sendable {
         return try DatabaseURL(text)
     }
 
-    /// Who a test connects as. provhook runs as `app`, as the README tells operators to deploy it: a login of
+    /// Who a test connects as. provhook runs as `app`, as docs/operating.md tells operators to deploy it: a login of
     /// `provhook_app` (`sql/roles.sql`) on a database that `owner` owns and migrated.
     public enum Role: Sendable {
         /// The cluster's superuser: for tampering and for what no role of provhook's may do.

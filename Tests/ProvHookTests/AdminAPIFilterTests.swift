@@ -9,7 +9,7 @@ import Testing
 @testable import ProvHookServer
 
 /// The admin journal route's paging and filters, a secret rotated through the route, and the CSV export's inert
-/// cells: each checked over HTTP against the running admin listener, as the README promises them.
+/// cells: each checked over HTTP against the running admin listener, as docs/operating.md ("Admin API") promises them.
 @Suite("Admin API: journal paging and filters, secret rotation, CSV cells")
 struct AdminAPIFilterTests {
     static let token = AdminAPITests.token

@@ -10,7 +10,7 @@ struct CommandLineTests {
     @Test("migrate twice, tenant add, journal: as the contract says")
     func migrateTenantJournal() async throws {
         try await TestDatabase.with(migrated: false) { database in
-            // As the README deploys it: the owner migrates, roles.sql grants, the app's login does the rest.
+            // As docs/operating.md deploys it: the owner migrates, roles.sql grants, the app's login does the rest.
             let owner = CommandLineRunner(environment: database.environment(as: .owner))
             let first = try await owner.run(["migrate"])
             #expect(first.status == 0)

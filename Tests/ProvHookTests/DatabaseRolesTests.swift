@@ -5,7 +5,7 @@ import ProvHookCore
 import ProvHookTestSupport
 import Testing
 
-/// The deployment the README describes, tried as each role: the owner migrates, `sql/roles.sql` grants, the app's
+/// The deployment docs/operating.md describes, tried as each role: the owner migrates, `sql/roles.sql` grants, the app's
 /// login runs provhook, the auditor reads.
 @Suite("Database roles: what the app, the auditor and the owner can do")
 struct DatabaseRolesTests {

@@ -4,7 +4,7 @@ import ProvHookCore
 import ProvHookTestSupport
 import Testing
 
-/// What the worker makes of each kind of answer, as the README documents it, through the real wire: permanent
+/// What the worker makes of each kind of answer, as docs/vendors.md documents it, through the real wire: permanent
 /// `Error:` answers, `no_such_mac` for a removal, refused credentials and their recovery, a service that stays down
 /// (give-up, and the metrics that show it), and a 429's `Retry-After`.
 ///

@@ -5,7 +5,7 @@ import ProvHookTestSupport
 import SnomRedirect
 import Testing
 
-/// The README's guarantees on the paths a single one-MAC `device.added` does not take: the full ingest transaction
+/// The documented guarantees on the paths a single one-MAC `device.added` does not take: the full ingest transaction
 /// (`device.updated` with `previous_mac`, removal by `device_id`), bearer authentication, URL templates, and an old
 /// generation's answer. Each test names the one-line bug it would catch.
 @Suite("Guarantees off the fast path: bearer, idempotency, credentials, templates, generations")

@@ -8,14 +8,14 @@ import PostgresNIO
 import ProvHookTestSupport
 import Testing
 
-/// The webhook listener's limits as the README states them: a body over 64 KiB is 413 `too_large` however it is
+/// The webhook listener's limits as docs/platforms.md and docs/security.md state them: a body over 64 KiB is 413 `too_large` however it is
 /// framed, a database slower than the deadline is 503 `unavailable` (and the PBX's retry then counts once), and an
 /// idle keep-alive connection is closed after 60 s.
 @Suite("Webhook listener limits: body size, a slow database, idle keep-alive connections")
 struct ListenerLimitsTests {
     /// The documented body limit: "body over 64 KiB" is refused.
     static let bodyLimit = 64 * 1024
-    /// The documented idle time of a keep-alive connection (README, "Defects the suite found").
+    /// The documented idle time of a keep-alive connection (docs/testing.md, "Defects the suite found").
     static let idleTimeout = Duration.seconds(60)
 
     @Test("a chunked body over 64 KiB → 413 too_large, nothing recorded, the listener answers on; 64 KiB is accepted")

@@ -245,7 +245,7 @@ struct LookupClaimTests {
     }
 }
 
-/// The lookup settings as the README documents them.
+/// The lookup settings as docs/platforms.md ("Lookups") documents them.
 @Suite("Lookup settings")
 struct LookupSettingsTests {
     @Test("concurrency, share per source and give-up age: defaults, values, and bounds")

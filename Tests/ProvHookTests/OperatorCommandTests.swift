@@ -14,7 +14,7 @@ import Synchronization
 import Testing
 import XMLRPC
 
-/// What the README's "Commands", "For auditors" and "Reconcile and dry run" sections promise operators, checked
+/// What docs/operating.md ("Commands"), docs/auditors.md and docs/vendors.md ("Reconcile and dry run") promise operators, checked
 /// through the real `provhook` binary against a real PostgreSQL: the journal's chain commands, `serve` on a database
 /// that is not migrated and in a dry run, a fault from the service, `device list` and `tenant remove`.
 @Suite("Operators' commands: journal chain, serve refusals and dry run, faults, device list, tenant remove")

@@ -5,7 +5,7 @@ import ProvHookTestSupport
 import SnomRedirect
 import Testing
 
-/// `serve`'s settings as the README documents them: the admin token and its file, the vendor prefixes, and a dry run
+/// `serve`'s settings as docs/configuration.md documents them: the admin token and its file, the vendor prefixes, and a dry run
 /// that needs no credentials. Each refusal names the variable to fix and holds no secret.
 @Suite("serve's settings")
 struct ServeSettingsTests {

@@ -38,7 +38,7 @@ struct WazoEndToEndTests {
             let base = "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/wazo-acme/events"
             let created = #"{"id": "\#(Self.deviceID)"}"#
 
-            // device_created, the default body, the event's name in the URL as the README's subscription puts it.
+            // device_created, the default body, the event's name in the URL as docs/platforms.md's subscription puts it.
             var answer = try await SourceRig.send(
                 base + "?event=device_created&token=\(token)", body: created,
                 contentType: "application/json; charset=utf-8")

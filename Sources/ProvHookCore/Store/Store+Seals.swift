@@ -12,7 +12,7 @@ extension Store {
 
 extension Store {
     /// Whether this login owns the journal (or is a member of its owner), and so could disable its triggers.
-    /// `serve` warns when it does: the README deploys it as a login of `provhook_app`.
+    /// `serve` warns when it does: docs/operating.md deploys it as a login of `provhook_app`.
     public func ownsJournal() async throws(StoreError) -> Bool {
         try await self.rows(
             "checking who owns the journal",

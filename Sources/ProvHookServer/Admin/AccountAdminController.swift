@@ -8,11 +8,6 @@ import ProvHookCore
 struct AccountAdminController: Sendable {
     let store: Store
 
-    /// The paths and methods `addRoutes` serves.
-    static let routes: [String: [HTTPRequest.Method]] = [
-        "/v1/accounts": [.get, .post], "/v1/accounts/{account}": [.patch, .delete],
-    ]
-
     func addRoutes(to group: RouterGroup<ProvHookRequestContext>) {
         group.get("accounts", use: self.list)
             .post("accounts", use: self.create)

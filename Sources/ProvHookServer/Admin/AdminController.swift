@@ -22,14 +22,6 @@ struct AdminController: Sendable {
     let webhookListener: WebhookListenerAddress
     let logger: Logger
 
-    /// The paths and methods `addRoutes` serves.
-    static let routes: [String: [HTTPRequest.Method]] = [
-        "/v1/devices": [.get, .post], "/v1/journal": [.get], "/v1/tenants": [.get, .post],
-        "/v1/tenants/{tenant}": [.patch],
-        "/v1/reconcile": [.post], "/openapi.yaml": [.get],
-    ].merging(SourceAdminController.routes) { $0 + $1 }.merging(DeviceAdminController.routes) { $0 + $1 }
-        .merging(AccountAdminController.routes) { $0 + $1 }
-
     /// Adds the routes, the API's behind `token`.
     func addRoutes(to router: Router<ProvHookRequestContext>, token: String) {
         let group = router.group("/v1").add(middleware: BearerTokenMiddleware(token: token))

@@ -11,9 +11,6 @@ struct DeviceAdminController: Sendable {
     let store: Store
     let planner: EventPlanner
 
-    /// The paths and methods `addRoutes` serves (`GET /v1/devices` is `AdminController`'s).
-    static let routes: [String: [HTTPRequest.Method]] = ["/v1/devices/{mac}": [.get]]
-
     func addRoutes(to group: RouterGroup<ProvHookRequestContext>) {
         group.get("devices/:mac", use: self.show)
             .post("devices", use: self.importCSV)

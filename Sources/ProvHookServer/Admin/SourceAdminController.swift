@@ -10,11 +10,6 @@ import ProvHookCore
 struct SourceAdminController: Sendable {
     let store: Store
 
-    /// The paths and methods `addRoutes` serves.
-    static let routes: [String: [HTTPRequest.Method]] = [
-        "/v1/sources": [.get, .post], "/v1/sources/{source}": [.patch, .delete],
-    ]
-
     func addRoutes(to group: RouterGroup<ProvHookRequestContext>) {
         group.get("sources", use: self.list)
             .post("sources", use: self.create)

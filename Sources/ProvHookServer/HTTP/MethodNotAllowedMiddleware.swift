@@ -7,6 +7,11 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The methods of each path the listener serves; `{name}` matches one segment.
     let routes: [String: [HTTPRequest.Method]]
 
+    /// The table of the routes a router has registered, so that it cannot differ from what the router serves.
+    init(routes: [Router<Context>.RouteDescription]) {
+        self.routes = Dictionary(grouping: routes) { $0.path.description }.mapValues { $0.map(\.method) }
+    }
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws
@@ -35,5 +40,13 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
         return zip(parts, segments).allSatisfy { part, segment in
             part.hasPrefix("{") ? !segment.isEmpty : part == segment
         }
+    }
+}
+
+extension Router {
+    /// Adds the 405 answer for the routes registered so far. Added after them, it wraps only the router's not-found
+    /// answer, which is where a request whose path exists with other methods ends up.
+    func addMethodNotAllowed() {
+        self.add(middleware: MethodNotAllowedMiddleware(routes: self.routes))
     }
 }

@@ -98,18 +98,12 @@ public func buildApplication(
         idleTimeout: .seconds(60), bodyTimeout: configuration.bodyTimeout,
         limiter: ConnectionLimiter(maximum: configuration.maxConnections), metrics: metrics, logger: logger)
 
-    let adminRouter = Router(context: ProvHookRequestContext.self)
-    adminRouter.add(middleware: ErrorBodyMiddleware())
-    var adminRoutes = OperationsController.routes
-    if configuration.adminToken != nil { adminRoutes.merge(AdminController.routes) { $0 + $1 } }
-    adminRouter.add(middleware: MethodNotAllowedMiddleware(routes: adminRoutes))
-    OperationsController(store: store, health: { delivery.health }, metrics: metrics).addRoutes(to: adminRouter)
-    if let token = configuration.adminToken {
-        AdminController(
+    let adminRouter = buildAdminRouter(
+        operations: OperationsController(store: store, health: { delivery.health }, metrics: metrics),
+        admin: AdminController(
             store: store, makeService: makeService, concurrency: configuration.delivery.concurrency, planner: planner,
-            webhookListener: webhookListener, logger: logger
-        ).addRoutes(to: adminRouter, token: token)
-    }
+            webhookListener: webhookListener, logger: logger),
+        token: configuration.adminToken)
     // The admin listener serves HTTPS when it has a certificate of its own, reloaded like the webhook listener's.
     var adminServer = adminHTTP1
     if let files = configuration.adminTLS {
@@ -125,21 +119,13 @@ public func buildApplication(
             onServerRunning: { channel in await ports.admin(channel.localAddress?.port ?? configuration.adminPort) },
             logger: logger))
 
-    let router = Router(context: ProvHookRequestContext.self)
-    router.add(middleware: ErrorBodyMiddleware())
-    router.add(
-        middleware: MethodNotAllowedMiddleware(
-            routes: WebhookController.routes.merging(SourceWebhookController.routes) { $0 + $1 }
-                .merging(["/healthz": [.get]]) { $0 + $1 }))
-    WebhookController(
-        store: store, planner: planner, signal: delivery.signal, source: NativeWebhookSource(), metrics: metrics,
-        logger: logger
-    ).addRoutes(to: router)
-    SourceWebhookController(
-        store: store, planner: planner, signal: delivery.signal, lookupSignal: lookupSignal, metrics: metrics,
-        logger: logger
-    ).addRoutes(to: router)
-    router.get("/healthz") { _, _ in OperationsController.Status(status: "ok") }
+    let router = buildWebhookRouter(
+        webhooks: WebhookController(
+            store: store, planner: planner, signal: delivery.signal, source: NativeWebhookSource(), metrics: metrics,
+            logger: logger),
+        sources: SourceWebhookController(
+            store: store, planner: planner, signal: delivery.signal, lookupSignal: lookupSignal, metrics: metrics,
+            logger: logger))
 
     let server: HTTPServerBuilder
     if let files = configuration.tls {

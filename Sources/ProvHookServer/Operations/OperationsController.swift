@@ -13,9 +13,6 @@ struct OperationsController: Sendable {
     let health: @Sendable () -> [String: ServiceHealth.Snapshot]
     let metrics: ProvHookMetrics
 
-    /// The paths and methods `addRoutes` serves.
-    static let routes: [String: [HTTPRequest.Method]] = ["/healthz": [.get], "/readyz": [.get], "/metrics": [.get]]
-
     func addRoutes(to router: Router<ProvHookRequestContext>) {
         router.get("/healthz") { _, _ in Status(status: "ok") }
         router.get("/readyz", use: self.ready)

@@ -28,9 +28,6 @@ struct SourceWebhookController: Sendable {
     let metrics: ProvHookMetrics
     let logger: Logger
 
-    /// The paths and methods `addRoutes` serves.
-    static let routes: [String: [HTTPRequest.Method]] = ["/v1/sources/{source}/events": [.get, .post]]
-
     func addRoutes(to router: Router<ProvHookRequestContext>) {
         router.post("/v1/sources/:source/events", use: self.receive)
         router.get("/v1/sources/:source/events", use: self.receive)

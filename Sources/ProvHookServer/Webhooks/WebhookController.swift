@@ -23,9 +23,6 @@ struct WebhookController: Sendable {
     /// The tenants' credentials as last read, for a few seconds; an event is recorded only while they are current.
     let credentialsCache = TenantCredentialsCache()
 
-    /// The paths and methods `addRoutes` serves.
-    static let routes: [String: [HTTPRequest.Method]] = ["/v1/tenants/{tenant}/events": [.post]]
-
     func addRoutes(to router: Router<ProvHookRequestContext>) {
         router.post("/v1/tenants/:tenant/events", use: self.receive)
     }

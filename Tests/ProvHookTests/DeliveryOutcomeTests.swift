@@ -1,7 +1,7 @@
-import FakeRedirectService
 import Foundation
 import ProvHookCore
 import ProvHookTestSupport
+import SnomXMLRPCStandIn
 import Testing
 
 /// What the worker makes of each kind of answer, as the README documents it, through the real wire: permanent

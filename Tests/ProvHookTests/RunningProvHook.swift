@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import BenchSupport
 import Deadlines
-import FakeRedirectService
 import Foundation
 import Hummingbird
 import Logging
@@ -10,8 +9,10 @@ import NIOHTTP1
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
+import ProvisioningModel
 import ServiceLifecycle
-import SnomRedirect
+import SnomXMLRPC
+import SnomXMLRPCStandIn
 import Testing
 import WebhookSignature
 import XMLRPC

@@ -34,8 +34,10 @@ let package = Package(
         .executable(name: "fake-redirect", targets: ["fake-redirect"]),
         .executable(name: "fake-pbx", targets: ["fake-pbx"]),
         .library(name: "XMLRPC", targets: ["XMLRPC"]),
-        .library(name: "SnomRedirect", targets: ["SnomRedirect"]),
-        .library(name: "FakeRedirectService", targets: ["FakeRedirectService"]),
+        .library(name: "ProvisioningModel", targets: ["ProvisioningModel"]),
+        .library(name: "SnomXMLRPC", targets: ["SnomXMLRPC"]),
+        .library(name: "SnomXMLRPCStandIn", targets: ["SnomXMLRPCStandIn"]),
+        .library(name: "StandInSupport", targets: ["StandInSupport"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
         .library(name: "ProvHookCore", targets: ["ProvHookCore"]),
         .library(name: "EventSources", targets: ["EventSources"]),
@@ -68,31 +70,26 @@ let package = Package(
         .target(name: "Deadlines", swiftSettings: swiftSettings),
         /// XML-RPC value model, encoder and strict decoder.
         .target(name: "XMLRPC", swiftSettings: swiftSettings),
-        /// MAC addresses and the client for the Snom redirection service.
-        .target(
-            name: "SnomRedirect",
-            dependencies: [
-                "Deadlines", "XMLRPC", product("AsyncHTTPClient"), product("NIOCore"), product("Logging"),
-                product("NIOHTTP1"), product("NIOSSL"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        /// A strict stand-in of the Snom redirection service, over HTTP or HTTPS.
-        .target(
-            name: "FakeRedirectService",
-            dependencies: [
-                "Deadlines", "XMLRPC", product("Hummingbird"), product("Crypto"), product("NIOCore"),
-                product("Logging"), product("HummingbirdCore"), product("HummingbirdTLS"), product("NIOSSL"),
-                product("X509"), product("SwiftASN1"), product("ServiceLifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        /// What provisioning is, whichever vendor serves it: `MACAddress`, `URLTemplate`, `DesiredState`, and
+        /// `ProvisioningService`, the protocol each phone vendor's service conforms to, with its outcomes and errors.
+        .target(name: "ProvisioningModel", swiftSettings: swiftSettings),
+
         /// Clients of PBX APIs (Kazoo crossbar, Wazo auth and confd) that give a device's MAC and model by its id.
         .target(
             name: "PBXDirectory",
             dependencies: [
-                "Deadlines", "SnomRedirect", product("AsyncHTTPClient"), product("NIOCore"), product("NIOHTTP1"),
-                product("NIOSSL"),
+                "Deadlines", "ProvisioningModel", product("AsyncHTTPClient"), product("NIOCore"),
+                product("NIOHTTP1"), product("NIOSSL"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        /// What every stand-in shares: running in the background on a bound port, its application, a throwaway CA.
+        .target(
+            name: "StandInSupport",
+            dependencies: [
+                "Deadlines", product("Hummingbird"), product("HummingbirdCore"), product("HummingbirdTLS"),
+                product("Logging"), product("NIOCore"), product("NIOSSL"), product("ServiceLifecycle"),
+                product("Crypto"), product("X509"), product("SwiftASN1"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -100,9 +97,8 @@ let package = Package(
         .target(
             name: "FakePBXService",
             dependencies: [
-                "Deadlines", product("Hummingbird"), product("HummingbirdCore"), product("HummingbirdTLS"),
-                product("HTTPTypes"), product("Logging"), product("NIOCore"), product("NIOSSL"),
-                product("ServiceLifecycle"),
+                "StandInSupport", product("Hummingbird"), product("HTTPTypes"), product("Logging"),
+                product("NIOCore"), product("NIOSSL"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -115,27 +111,51 @@ let package = Package(
         /// Embeds ProvHookServer's `Admin/openapi.yaml`, so the binary serves its OpenAPI document from one file.
         .plugin(name: "EmbedOpenAPI", capability: .buildTool(), dependencies: ["embed-sql"]),
 
+        // MARK: Phone vendors' provisioning services, one folder each under Sources/Vendors
+
+        /// The client of Snom's XML-RPC redirection service: its seven methods, answers, errors and settings.
+        .target(
+            name: "SnomXMLRPC",
+            dependencies: [
+                "Deadlines", "ProvisioningModel", "XMLRPC", product("AsyncHTTPClient"), product("NIOCore"),
+                product("Logging"), product("NIOHTTP1"), product("NIOSSL"),
+            ],
+            path: "Sources/Vendors/SnomXMLRPC/Client",
+            swiftSettings: swiftSettings
+        ),
+        /// A strict stand-in of Snom's XML-RPC redirection service, over HTTP or HTTPS, for the tests and local runs.
+        .target(
+            name: "SnomXMLRPCStandIn",
+            dependencies: [
+                "StandInSupport", "XMLRPC", product("Hummingbird"), product("HummingbirdCore"), product("Logging"),
+                product("NIOCore"),
+            ],
+            path: "Sources/Vendors/SnomXMLRPC/StandIn",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: provhook
 
         /// What provhook knows and does, without an HTTP server: the model, the event planner, the PostgreSQL store
-        /// and its migrations, the journal, the delivery worker and reconcile.
+        /// and its migrations, the journal, the delivery worker and reconcile (which call any `ProvisioningService`),
+        /// and the registry of phone vendors' services.
         .target(
             name: "ProvHookCore",
             dependencies: [
-                "Deadlines", "PBXDirectory", "SnomRedirect", "WebhookSignature", product("PostgresNIO"),
-                product("ServiceLifecycle"), product("Logging"), product("Metrics"), product("Prometheus"),
-                product("Crypto"), product("NIOCore"), product("NIOPosix"), product("CSV"),
+                "Deadlines", "PBXDirectory", "ProvisioningModel", "SnomXMLRPC", "WebhookSignature",
+                product("PostgresNIO"), product("ServiceLifecycle"), product("Logging"), product("Metrics"),
+                product("Prometheus"), product("Crypto"), product("NIOCore"), product("NIOPosix"), product("NIOSSL"),
+                product("CSV"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedSQL"]
         ),
         /// Where events come from: each source turns one inbound request into a checked event (the native Standard
-        /// Webhooks contract, Kazoo, Wazo and mapped JSON sources, with their tokens and signatures). A new webhook
-        /// format is a new file here.
+        /// Webhooks contract, Kazoo, Wazo, and mapped JSON). A new webhook format is a new file here.
         .target(
             name: "EventSources",
             dependencies: [
-                "PBXDirectory", "ProvHookCore", "SnomRedirect", "WebhookSignature", product("HTTPTypes"),
+                "PBXDirectory", "ProvHookCore", "ProvisioningModel", "WebhookSignature", product("HTTPTypes"),
                 product("Crypto"),
             ],
             swiftSettings: swiftSettings
@@ -145,7 +165,8 @@ let package = Package(
         .target(
             name: "ProvHookServer",
             dependencies: [
-                "Deadlines", "EventSources", "ProvHookCore", "SnomRedirect", "WebhookSignature", product("Hummingbird"),
+                "Deadlines", "EventSources", "ProvHookCore", "ProvisioningModel", "SnomXMLRPC", "WebhookSignature",
+                product("Hummingbird"),
                 product("HTTPTypes"), product("AsyncHTTPClient"), product("PostgresNIO"), product("ServiceLifecycle"),
                 product("Logging"), product("NIOCore"), product("HummingbirdCore"), product("HummingbirdTLS"),
                 product("NIOHTTPTypes"), product("NIOSSL"), product("UnixSignals"),
@@ -158,7 +179,7 @@ let package = Package(
         .executableTarget(
             name: "provhook",
             dependencies: [
-                "EventSources", "PBXDirectory", "ProvHookCore", "ProvHookServer", "SnomRedirect",
+                "EventSources", "PBXDirectory", "ProvHookCore", "ProvHookServer", "ProvisioningModel", "SnomXMLRPC",
                 product("ArgumentParser"),
                 product("AsyncHTTPClient"),
                 product("Hummingbird"), product("Logging"), product("Metrics"), product("NIOCore"), product("NIOHTTP1"),
@@ -172,11 +193,12 @@ let package = Package(
             dependencies: ["FakePBXService", product("ArgumentParser"), product("Logging"), product("UnixSignals")],
             swiftSettings: swiftSettings
         ),
-        /// Runs the stand-in service on its own, for local runs and manual checks.
+        /// Runs the Snom XML-RPC stand-in on its own, for local runs and manual checks.
         .executableTarget(
             name: "fake-redirect",
             dependencies: [
-                "FakeRedirectService", product("ArgumentParser"), product("Logging"), product("UnixSignals"),
+                "SnomXMLRPCStandIn", "StandInSupport", product("ArgumentParser"), product("Logging"),
+                product("UnixSignals"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -193,7 +215,7 @@ let package = Package(
         .executableTarget(
             name: "provhook-bench",
             dependencies: [
-                "BenchSupport", "EventSources", "ProvHookCore", "SnomRedirect", product("ArgumentParser"),
+                "BenchSupport", "EventSources", "ProvHookCore", "ProvisioningModel", product("ArgumentParser"),
                 product("AsyncHTTPClient"), product("PostgresNIO"), product("Logging"), product("NIOCore"),
                 product("NIOHTTP1"),
             ],
@@ -203,7 +225,8 @@ let package = Package(
         .executableTarget(
             name: "provhook-faults",
             dependencies: [
-                "BenchSupport", "FakeRedirectService", "ProvHookCore", "SnomRedirect", product("ArgumentParser"),
+                "BenchSupport", "ProvHookCore", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
+                product("ArgumentParser"),
                 product("AsyncHTTPClient"), product("PostgresNIO"), product("Logging"), product("NIOCore"),
                 product("NIOHTTP1"), product("NIOPosix"),
             ],
@@ -213,14 +236,15 @@ let package = Package(
         // MARK: Tests
 
         /// Fixtures shared by the test targets: a fresh PostgreSQL database per test and a running store, the
-        /// stand-in's accounts, temporary and secret key files, and a logger that keeps what it logs.
+        /// stand-ins' accounts, temporary and secret key files, a logger that keeps what it logs, and the rigs: the
+        /// command-line runner, `serve` as a process, provhook in process, a scratch cluster, the sources' rig.
         .target(
             name: "ProvHookTestSupport",
             dependencies: [
-                "BenchSupport", "Deadlines", "FakePBXService", "FakeRedirectService", "ProvHookCore", "ProvHookServer",
-                "SnomRedirect", "WebhookSignature", "XMLRPC", product("AsyncHTTPClient"), product("Hummingbird"),
-                product("Logging"), product("NIOCore"), product("NIOHTTP1"), product("PostgresNIO"),
-                product("ServiceLifecycle"),
+                "BenchSupport", "Deadlines", "FakePBXService", "ProvHookCore", "ProvHookServer", "ProvisioningModel",
+                "SnomXMLRPC", "SnomXMLRPCStandIn", "StandInSupport", "WebhookSignature", "XMLRPC",
+                product("AsyncHTTPClient"), product("Hummingbird"), product("Logging"), product("NIOCore"),
+                product("NIOHTTP1"), product("PostgresNIO"), product("ServiceLifecycle"),
             ],
             path: "Tests/ProvHookTestSupport",
             swiftSettings: swiftSettings
@@ -228,21 +252,25 @@ let package = Package(
         .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"], swiftSettings: swiftSettings),
         .testTarget(name: "WebhookSignatureTests", dependencies: ["WebhookSignature"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SnomRedirectTests",
+            name: "ProvisioningModelTests", dependencies: ["ProvisioningModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SnomXMLRPCTests",
             dependencies: [
-                "SnomRedirect", "FakeRedirectService", "ProvHookTestSupport", product("AsyncHTTPClient"),
-                product("Logging"), product("NIOCore"), product("NIOHTTP1"),
+                "ProvisioningModel", "ProvHookTestSupport", "SnomXMLRPC", "SnomXMLRPCStandIn", "StandInSupport",
+                "XMLRPC",
+                product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ProvHookTests",
             dependencies: [
-                "BenchSupport", "Deadlines", "EventSources", "FakePBXService", "FakeRedirectService", "PBXDirectory",
-                "ProvHookCore", "ProvHookServer",
-                "ProvHookTestSupport", "SnomRedirect", "WebhookSignature", "XMLRPC", product("AsyncHTTPClient"),
-                product("Hummingbird"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
-                product("PostgresNIO"), product("ServiceLifecycle"), product("NIOSSL"), product("HTTPTypes"),
+                "BenchSupport", "Deadlines", "EventSources", "FakePBXService", "PBXDirectory", "ProvHookCore",
+                "ProvHookServer", "ProvHookTestSupport", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
+                "StandInSupport", "WebhookSignature", "XMLRPC", product("AsyncHTTPClient"), product("Crypto"),
+                product("Hummingbird"),
+                product("Logging"), product("NIOCore"), product("NIOHTTP1"), product("PostgresNIO"),
+                product("ServiceLifecycle"), product("NIOSSL"), product("HTTPTypes"),
             ],
             swiftSettings: swiftSettings
         ),

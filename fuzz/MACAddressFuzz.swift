@@ -1,5 +1,5 @@
 // libFuzzer target: MAC parsing either refuses with a reason or yields 12 uppercase hex digits that parse again
-// to the same value. Built by fuzz/run.sh from Sources/SnomRedirect/MACAddress.swift alone.
+// to the same value. Built by fuzz/run.sh from Sources/ProvisioningModel/MACAddress.swift alone.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzMAC(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let text = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)

@@ -15,7 +15,7 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/provhook-fuzz.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 echo "==> building the fuzz targets"
 quietly swiftc -sanitize=fuzzer,address -parse-as-library -O Sources/XMLRPC/*.swift fuzz/XMLRPCDecoderFuzz.swift -o "$out/fuzz-xmlrpc"
-quietly swiftc -sanitize=fuzzer,address -parse-as-library -O Sources/SnomRedirect/MACAddress.swift fuzz/MACAddressFuzz.swift -o "$out/fuzz-mac"
+quietly swiftc -sanitize=fuzzer,address -parse-as-library -O Sources/ProvisioningModel/MACAddress.swift fuzz/MACAddressFuzz.swift -o "$out/fuzz-mac"
 swift_build_quietly release --package-path fuzz --sanitize=fuzzer --sanitize=address --product fuzz-signature
 cp "$bin/fuzz-signature" "$out/fuzz-signature"
 passed=0 failed=0

@@ -3,7 +3,7 @@ import Foundation
 import HTTPTypes
 import PBXDirectory
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
 
 /// 2600Hz Kazoo `object` webhooks (`hook: "object"`, `custom_data.type: "device"`), as Kazoo sends them: form-encoded
 /// (the default; nested fields as `a[b]=v`), JSON (`format: json`) or in the query string (`http_verb: get`), in

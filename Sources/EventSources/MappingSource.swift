@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
 import WebhookSignature
 
 /// Any other panel's webhooks, read through the source's `SourceMapping`: a custom admin panel, a relay such as n8n,

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
 import WebhookSignature
 
 /// provhook's own contract: a Standard Webhooks request (`webhook-id`, `webhook-timestamp`, `webhook-signature`

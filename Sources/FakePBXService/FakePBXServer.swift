@@ -1,11 +1,10 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdCore
-import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import StandInSupport
 
 /// Strict stand-ins of the two PBX APIs that provhook looks devices up in, on one port:
 ///
@@ -39,11 +38,9 @@ public struct FakePBXServer: Sendable {
         router.get("/api/confd/1.1/devices", use: self.wazoDevices)
         router.post("/api/auth/0.1/token", use: self.wazoToken)
         router.get("/api/confd/1.1/devices/:id", use: self.wazoDevice)
-        return Application(
-            router: router,
-            server: try tls.map { try HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) }, logger: logger)
+        return try makeStandInApplication(
+            responder: router.buildResponder(), host: host, port: port, tls: tls, logger: logger,
+            onServerRunning: onServerRunning)
     }
 
     // MARK: Kazoo crossbar

@@ -1,48 +1,32 @@
-import Deadlines
 import Foundation
-import Hummingbird
 import Logging
 import NIOSSL
-import ServiceLifecycle
+import StandInSupport
 
 /// The PBX API stand-ins started in the background on a free loopback port.
 public final class RunningFakePBX: Sendable {
     public let state: FakePBXState
-    public let port: Int
+    public var port: Int { self.server.port }
     /// `http://127.0.0.1:PORT` (`https://localhost:PORT` with TLS): a Wazo source's API URL as it is.
     public let baseURL: String
     /// The Kazoo crossbar API URL, `…/v2`.
     public var kazooURL: String { self.baseURL + "/v2" }
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let server: BackgroundServer
 
-    private init(state: FakePBXState, port: Int, baseURL: String, group: ServiceGroup, task: Task<Void, any Error>) {
-        (self.state, self.port, self.baseURL, self.group, self.task) = (state, port, baseURL, group, task)
+    private init(state: FakePBXState, baseURL: String, server: BackgroundServer) {
+        (self.state, self.baseURL, self.server) = (state, baseURL, server)
     }
 
     public static func start(
         state: FakePBXState, host: String = "127.0.0.1", port: Int = 0, tls: TLSConfiguration? = nil,
         logger: Logger = Logger(label: "fake-pbx")
     ) async throws -> RunningFakePBX {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = try FakePBXServer(state: state).makeApplication(
-            host: host, port: port, tls: tls, logger: logger,
-            onServerRunning: { port in
-                continuation.yield(port)
-                continuation.finish()
-            })
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [], logger: logger))
-        let task = Task {
-            defer { continuation.finish() }
-            try await group.run()
+        let server = try await BackgroundServer.start(logger: logger) { onServerRunning in
+            try FakePBXServer(state: state).makeApplication(
+                host: host, port: port, tls: tls, logger: logger, onServerRunning: onServerRunning)
         }
-        guard let port = await ports.first(where: { _ in true }) else {
-            _ = try await task.value
-            throw CancellationError()
-        }
-        let base = tls == nil ? "http://\(host):\(port)" : "https://localhost:\(port)"
-        return RunningFakePBX(state: state, port: port, baseURL: base, group: group, task: task)
+        let base = tls == nil ? "http://\(host):\(server.port)" : "https://localhost:\(server.port)"
+        return RunningFakePBX(state: state, baseURL: base, server: server)
     }
 
     /// Starts the stand-ins as ``start(state:host:port:tls:logger:)`` does, runs `body` with them, and stops them
@@ -54,18 +38,13 @@ public final class RunningFakePBX: Sendable {
         state: FakePBXState, host: String = "127.0.0.1", port: Int = 0, tls: TLSConfiguration? = nil,
         logger: Logger = Logger(label: "fake-pbx"), _ body: (RunningFakePBX) async throws -> T
     ) async throws -> T {
-        let server = try await Self.start(state: state, host: host, port: port, tls: tls, logger: logger)
-        let result: Result<T, any Error>
-        do { result = .success(try await body(server)) } catch { result = .failure(error) }
-        await server.stop()
-        return try result.get()
+        try await BackgroundServer.with(
+            { try await Self.start(state: state, host: host, port: port, tls: tls, logger: logger) },
+            stop: { await $0.stop() }, body)
     }
 
-    /// Stops the server: gracefully, then by cancellation after 2 s.
+    /// Stops the server: gracefully, then by cancellation after 2 s (`BackgroundServer.stop`).
     public func stop() async {
-        await self.group.triggerGracefulShutdown()
-        if await waitForTask(self.task, atMost: .seconds(2)) { return }
-        self.task.cancel()
-        _ = await waitForTask(self.task, atMost: .seconds(15))
+        await self.server.stop()
     }
 }

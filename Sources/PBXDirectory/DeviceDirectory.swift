@@ -1,4 +1,4 @@
-import SnomRedirect
+import ProvisioningModel
 
 /// A PBX's API, asked for what its webhooks leave out: the MAC and model of a device known only by its id.
 public protocol DeviceDirectory: Sendable {

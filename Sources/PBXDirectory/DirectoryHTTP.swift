@@ -99,13 +99,6 @@ struct DirectoryHTTP: Sendable {
     }
 }
 
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
-
 /// A model name from its parts, joined with spaces, at most 64 characters; nil when empty.
 func modelName(_ parts: [Any?]) -> String? {
     let texts = parts.compactMap { value -> String? in

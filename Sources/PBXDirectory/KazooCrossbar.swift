@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
-import SnomRedirect
+import ProvisioningModel
 
 /// Kazoo's crossbar API: `PUT /v2/api_auth` with `{"data": {"api_key": …}}` gives an `auth_token` (cached, and made
 /// again when crossbar answers 401), then `GET /v2/accounts/{account}/devices/{id}` with `X-Auth-Token` gives the

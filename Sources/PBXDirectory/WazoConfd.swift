@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
-import SnomRedirect
+import ProvisioningModel
 
 /// Wazo's APIs behind its nginx: a token from wazo-auth (`POST /api/auth/0.1/token`, basic auth, a JSON body),
 /// cached until a minute before its `expires_at` and made again when confd answers 401; then

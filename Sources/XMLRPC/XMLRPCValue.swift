@@ -44,27 +44,9 @@ extension XMLRPCValue {
         return nil
     }
 
-    /// The boolean, if this is a boolean value.
-    public var boolValue: Bool? {
-        if case .bool(let value) = self { return value }
-        return nil
-    }
-
-    /// The integer, if this is an integer value.
-    public var intValue: Int? {
-        if case .int(let value) = self { return value }
-        return nil
-    }
-
     /// The elements, if this is an array.
     public var arrayValue: [XMLRPCValue]? {
         if case .array(let value) = self { return value }
-        return nil
-    }
-
-    /// The members, if this is a struct.
-    public var structValue: [String: XMLRPCValue]? {
-        if case .struct(let value) = self { return value }
         return nil
     }
 }

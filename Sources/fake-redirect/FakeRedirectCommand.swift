@@ -1,7 +1,8 @@
 import ArgumentParser
-import FakeRedirectService
 import Foundation
 import Logging
+import SnomXMLRPCStandIn
+import StandInSupport
 import UnixSignals
 
 /// Runs the strict stand-in of the Snom redirection service, for local runs and manual checks.

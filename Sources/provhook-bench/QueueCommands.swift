@@ -5,7 +5,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
 
 /// Errors only: PostgresNIO warns when a query races the pool's start, which is harmless here.
 let benchLogger: Logger = {

@@ -1,8 +1,8 @@
 import ArgumentParser
 import BenchSupport
-import FakeRedirectService
 import Foundation
 import ProvHookCore
+import SnomXMLRPCStandIn
 
 /// `provhook-faults calls`: reads the stand-in's call log (`fake-redirect --call-log`) and fails if two calls on
 /// one MAC were ever in progress at once, which would mean one device was worked by two claims.

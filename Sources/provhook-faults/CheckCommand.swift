@@ -5,7 +5,8 @@ import Foundation
 import Logging
 import PostgresNIO
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
 
 /// `provhook-faults check`: after a fault, checks the three promises against the acknowledgement log.
 /// 1. Every acknowledged event is in `webhook_events`.

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
 
 extension DeviceCommand {
     /// `provhook device show MAC`: one device, what was applied for it, what to do about it, and its journal.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
 
 /// `provhook device …`: what provhook knows of each MAC.
 struct DeviceCommand: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
 
 /// `provhook journal …`: reads the append-only journal and checks its hash chain.
 struct JournalCommand: AsyncParsableCommand {

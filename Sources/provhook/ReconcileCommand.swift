@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
 
 /// `provhook reconcile`: finds where the service disagrees with the database and queues fixes.
 struct ReconcileCommand: AsyncParsableCommand {

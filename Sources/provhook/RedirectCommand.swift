@@ -3,7 +3,8 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
 
 /// `provhook redirect …`: each of the seven methods of the redirection service, by hand.
 struct RedirectCommand: AsyncParsableCommand {

@@ -6,8 +6,9 @@ import Metrics
 import PostgresNIO
 import ProvHookCore
 import ProvHookServer
+import ProvisioningModel
 import ServiceLifecycle
-import SnomRedirect
+import SnomXMLRPC
 import UnixSignals
 
 /// `provhook serve`: the webhook listener and the delivery worker, in one process.

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
 
 /// `provhook status`: one screen for an operator.
 struct StatusCommand: AsyncParsableCommand {
@@ -110,7 +111,7 @@ struct StatusCommand: AsyncParsableCommand {
                     var made: AccountService?
                     do {
                         made = try makeService(account)
-                        _ = try await made?.service.checkPhone(Self.probeMAC)
+                        _ = try await made?.service.ownership(of: Self.probeMAC)
                         results[account.name] = ("ok: \(endpoint) accepts the credentials", true)
                     } catch {
                         results[account.name] = ("\(error)", false)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ProvHookCore
+import ProvisioningModel
 
 /// `provhook tenant …`: the PBX customers whose webhooks provhook accepts.
 struct TenantCommand: AsyncParsableCommand {

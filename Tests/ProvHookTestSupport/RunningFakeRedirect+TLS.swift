@@ -1,4 +1,5 @@
-import FakeRedirectService
+import SnomXMLRPCStandIn
+import StandInSupport
 
 extension RunningFakeRedirect {
     /// The stand-in over HTTPS with a CA of its own, and the settings that point a provhook process at it

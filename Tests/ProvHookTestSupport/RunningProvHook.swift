@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import BenchSupport
 import Deadlines
-import FakeRedirectService
 import Foundation
 import Hummingbird
 import Logging
@@ -9,8 +8,10 @@ import NIOCore
 import NIOHTTP1
 import ProvHookCore
 import ProvHookServer
+import ProvisioningModel
 import ServiceLifecycle
-import SnomRedirect
+import SnomXMLRPC
+import SnomXMLRPCStandIn
 import Testing
 import WebhookSignature
 import XMLRPC

@@ -1,11 +1,13 @@
 import AsyncHTTPClient
 import FakePBXService
-import FakeRedirectService
 import Foundation
 import NIOCore
 import NIOHTTP1
 import ProvHookCore
 import ProvHookServer
+import ProvisioningModel
+import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 
 /// What the end-to-end tests of the PBX sources run against: the stand-in of the Snom service over TLS, the

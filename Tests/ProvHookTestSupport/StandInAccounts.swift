@@ -1,4 +1,4 @@
-import FakeRedirectService
+import SnomXMLRPCStandIn
 import Testing
 
 /// The stand-in's accounts in every test: ours, and another company's that owns MACs we must not touch.

@@ -1,4 +1,5 @@
 import ProvHookCore
+import ProvisioningModel
 
 extension Store {
     /// Adds tenant `id` as `provhook tenant add` would, with the tests' usual template: the setup most tests share.

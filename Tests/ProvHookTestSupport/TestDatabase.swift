@@ -1,9 +1,9 @@
 import Deadlines
-import FakeRedirectService
 import Foundation
 import Logging
 import PostgresNIO
 import ProvHookCore
+import SnomXMLRPCStandIn
 
 /// A fresh database per test, created in the throwaway cluster that `contrib/test.sh` starts.
 ///

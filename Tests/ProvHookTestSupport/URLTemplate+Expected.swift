@@ -1,5 +1,5 @@
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
 
 extension URLTemplate {
     /// The URL that provhook must register for `mac`, computed here independently of the database's `render_url`,

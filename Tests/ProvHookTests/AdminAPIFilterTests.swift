@@ -1,9 +1,9 @@
-import FakeRedirectService
 import Foundation
 import NIOHTTP1
 import ProvHookCore
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 
 @testable import ProvHookServer

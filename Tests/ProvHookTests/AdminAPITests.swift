@@ -1,10 +1,10 @@
-import FakeRedirectService
 import Foundation
 import HTTPTypes
 import NIOHTTP1
 import ProvHookCore
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 
 @testable import ProvHookServer

@@ -1,5 +1,6 @@
 import Foundation
 import ProvHookCore
+import ProvHookTestSupport
 import Testing
 
 /// docs/auditors.md lists every journal action and every kind of actor in a table after a marker; these tests hold

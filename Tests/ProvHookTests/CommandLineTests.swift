@@ -1,8 +1,9 @@
-import FakeRedirectService
 import Foundation
 import Glibc
 import ProvHookCore
 import ProvHookTestSupport
+import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 
 @Suite("provhook command line")

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import FakeRedirectService
 import Foundation
 import Logging
 import NIOCore
@@ -7,7 +6,8 @@ import NIOHTTP1
 import PostgresNIO
 import ProvHookCore
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 
 @Suite("Database outage")

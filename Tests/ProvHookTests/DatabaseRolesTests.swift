@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import ProvHookCore
 import ProvHookTestSupport
+import ProvisioningModel
 import Testing
 
 /// The deployment docs/operating.md describes, tried as each role: the owner migrates, `sql/roles.sql` grants, the app's

@@ -1,7 +1,7 @@
-import FakeRedirectService
 import Foundation
 import ProvHookCore
 import ProvHookTestSupport
+import SnomXMLRPCStandIn
 import Testing
 
 /// What the worker makes of each kind of answer, as docs/vendors.md documents it, through the real wire: permanent

@@ -1,8 +1,8 @@
-import FakeRedirectService
 import Foundation
 import ProvHookCore
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 
 /// `provhook device show|retry|forget|import`, through the real binary, against a real PostgreSQL, a running

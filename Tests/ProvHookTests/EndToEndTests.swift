@@ -1,8 +1,8 @@
-import FakeRedirectService
 import Foundation
 import ProvHookCore
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 import WebhookSignature
 import XMLRPC

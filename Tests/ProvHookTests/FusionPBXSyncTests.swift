@@ -1,11 +1,12 @@
 import FakePBXService
-import FakeRedirectService
 import Foundation
 import NIOHTTP1
 import PostgresNIO
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 
 /// A FusionPBX source: FusionPBX's devices read from a second, real PostgreSQL database laid out like FusionPBX's

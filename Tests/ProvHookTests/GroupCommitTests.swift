@@ -2,6 +2,7 @@ import EventSources
 import Foundation
 import PostgresNIO
 import ProvHookTestSupport
+import ProvisioningModel
 import Testing
 
 @testable import ProvHookCore

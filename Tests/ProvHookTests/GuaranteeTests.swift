@@ -1,8 +1,8 @@
-import FakeRedirectService
 import Foundation
 import ProvHookCore
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 
 /// The documented guarantees on the paths a single one-MAC `device.added` does not take: the full ingest transaction

@@ -1,5 +1,6 @@
 import Foundation
 import ProvHookCore
+import ProvisioningModel
 import Testing
 
 /// Small rules at the edges of provhook's input, each with the realistic mistake it guards against.

@@ -2,6 +2,7 @@ import Logging
 import PostgresNIO
 import ProvHookCore
 import ProvHookTestSupport
+import ProvisioningModel
 import Testing
 
 @Suite("Journal is append-only, constraints are clear")

@@ -1,12 +1,13 @@
 import AsyncHTTPClient
-import FakeRedirectService
 import Foundation
 import NIOCore
 import NIOHTTP1
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 
 /// A Kazoo hook end to end, with the real binary: `provhook source add`, `provhook serve`, Kazoo's requests as it

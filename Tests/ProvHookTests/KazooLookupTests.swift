@@ -1,9 +1,10 @@
 import FakePBXService
-import FakeRedirectService
 import Foundation
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 
 /// Kazoo hooks whose events carry no MAC, resolved through the stand-in of crossbar; and one hook on a reseller

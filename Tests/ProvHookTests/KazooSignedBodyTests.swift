@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
 import Testing
 
 @testable import EventSources

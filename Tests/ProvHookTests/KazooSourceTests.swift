@@ -2,7 +2,7 @@ import EventSources
 import Foundation
 import HTTPTypes
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
 import Testing
 
 /// Kazoo's object webhooks as Kazoo builds them (2600hz/kazoo `webhooks_util.erl`, `webhooks_object.erl`;

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import BenchSupport
-import FakeRedirectService
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -8,6 +7,9 @@ import NIOSSL
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
+import ProvisioningModel
+import SnomXMLRPCStandIn
+import StandInSupport
 import Synchronization
 import Testing
 

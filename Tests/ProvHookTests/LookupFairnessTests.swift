@@ -1,9 +1,10 @@
 import FakePBXService
-import FakeRedirectService
 import Foundation
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 
 /// Lookups shared fairly between sources, collapsed per device, and given up after a bound: with the real binary,

@@ -2,7 +2,7 @@ import EventSources
 import Foundation
 import PostgresNIO
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
 import Testing
 
 @testable import ProvHookCore

@@ -2,7 +2,7 @@ import Foundation
 import NIOHTTP1
 import ProvHookCore
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
 import Testing
 
 /// An operator may keep a tenant to its own MAC ranges: a webhook that would register a MAC outside them is refused

@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Crypto
 import EventSources
 import FakePBXService
-import FakeRedirectService
 import Foundation
 import HTTPTypes
 import Logging
@@ -12,7 +11,8 @@ import PostgresNIO
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 
 /// Mapping sources: another panel's webhooks read through a declarative mapping, with the token or an HMAC.

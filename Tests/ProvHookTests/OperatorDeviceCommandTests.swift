@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import BenchSupport
-import FakeRedirectService
 import Foundation
 import Logging
 import NIOCore
@@ -9,7 +8,8 @@ import PostgresNIO
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Synchronization
 import Testing
 import XMLRPC

@@ -1,13 +1,14 @@
 import AsyncHTTPClient
 import FakePBXService
-import FakeRedirectService
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
 import PBXDirectory
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 
 /// The PBX API clients against the stand-ins, and the stand-ins' own strictness: what the real services refuse,
@@ -112,12 +113,7 @@ struct PBXDirectoryTests {
     @Test("over TLS: the API's certificate is verified, against the CA file when one is given")
     func tls() async throws {
         let authority = try PrivateCertificateAuthority()
-        let certificate = try NIOSSLCertificate(bytes: Array(authority.serverCertificatePEM.utf8), format: .pem)
-        let key = try NIOSSLPrivateKey(bytes: Array(authority.serverPrivateKeyPEM.utf8), format: .pem)
-        try await RunningFakePBX.with(
-            state: Self.state(),
-            tls: .makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
-        ) { pbx in
+        try await RunningFakePBX.with(state: Self.state(), tls: try authority.serverTLSConfiguration()) { pbx in
             let caFile = try TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem")
             defer { try? FileManager.default.removeItem(atPath: caFile) }
             #expect(pbx.baseURL.hasPrefix("https://"))

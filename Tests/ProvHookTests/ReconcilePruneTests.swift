@@ -1,10 +1,11 @@
 import AsyncHTTPClient
-import FakeRedirectService
 import Foundation
 import Logging
 import ProvHookCore
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
+import SnomXMLRPCStandIn
 import Synchronization
 import Testing
 
@@ -81,14 +82,14 @@ extension ReconcilePruneTests {
     }
 }
 
-/// The service, with `during` run inside the first `listPhones`: the moment at which the old reconcile had
+/// The service, with `during` run inside the first list (`listPhones`): the moment at which the old reconcile had
 /// already decided which MACs were unknown.
-private struct WebhookDuringList: RedirectService {
-    let service: any RedirectService
+private struct WebhookDuringList: ProvisioningService {
+    let service: any ProvisioningService
     let during: @Sendable () async throws -> Void
     let ran = Ran()
 
-    init(service: any RedirectService, during: @escaping @Sendable () async throws -> Void) {
+    init(service: any ProvisioningService, during: @escaping @Sendable () async throws -> Void) {
         self.service = service
         self.during = during
     }
@@ -103,28 +104,30 @@ private struct WebhookDuringList: RedirectService {
         }
     }
 
-    func listPhones(model: String, url: String?) async throws(RedirectError) -> [MACAddress] {
+    var descriptor: ServiceDescriptor { self.service.descriptor }
+
+    func registeredMACs(model: String, url: String?) async throws(RedirectError) -> [MACAddress] {
         if self.ran.first() {
             do { try await self.during() } catch { Issue.record("\(error)") }
         }
-        return try await self.service.listPhones(model: model, url: url)
+        return try await self.service.registeredMACs(model: model, url: url)
     }
-    func registerPhone(_ mac: MACAddress, url: String) async throws(RedirectError) -> RedirectOutcome {
-        try await self.service.registerPhone(mac, url: url)
+    func register(_ mac: MACAddress, at url: String) async throws(RedirectError) -> RedirectOutcome {
+        try await self.service.register(mac, at: url)
     }
-    func deregisterPhone(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
-        try await self.service.deregisterPhone(mac)
+    func deregister(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
+        try await self.service.deregister(mac)
     }
-    func phoneRedirection(_ mac: MACAddress) async throws(RedirectError) -> PhoneRedirection {
-        try await self.service.phoneRedirection(mac)
+    func redirection(of mac: MACAddress) async throws(RedirectError) -> PhoneRedirection {
+        try await self.service.redirection(of: mac)
     }
-    func checkPhone(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
-        try await self.service.checkPhone(mac)
+    func ownership(of mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
+        try await self.service.ownership(of: mac)
     }
-    func registerPhoneList(_ macs: [MACAddress], url: String) async throws(RedirectError) -> ListOutcome {
-        try await self.service.registerPhoneList(macs, url: url)
+    func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome {
+        try await self.service.register(macs, at: url)
     }
-    func deregisterPhoneList(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome {
-        try await self.service.deregisterPhoneList(macs)
+    func deregister(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome {
+        try await self.service.deregister(macs)
     }
 }

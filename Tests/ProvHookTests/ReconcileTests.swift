@@ -1,10 +1,11 @@
 import AsyncHTTPClient
-import FakeRedirectService
 import Foundation
 import Logging
 import ProvHookCore
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
+import SnomXMLRPCStandIn
 import Testing
 
 @Suite("Reconcile, re-pointing and dry run")

@@ -1,9 +1,9 @@
-import FakeRedirectService
 import Foundation
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 
 #if canImport(FoundationNetworking)

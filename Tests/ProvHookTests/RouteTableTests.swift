@@ -27,7 +27,8 @@ enum ServedRoutes {
         let admin = buildAdminRouter(
             operations: OperationsController(store: store, health: { [:] }, metrics: metrics),
             admin: AdminController(
-                store: store, makeService: { _ in AccountService(service: DryRunRedirectService()) }, concurrency: 1,
+                store: store, makeService: { _ in AccountService(service: DryRunProvisioningService()) },
+                concurrency: 1,
                 planner: planner, webhookListener: WebhookListenerAddress(scheme: "http", host: "127.0.0.1"),
                 logger: logger),
             token: "admin-token-0123456789abcdef")

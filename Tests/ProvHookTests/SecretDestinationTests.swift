@@ -1,11 +1,11 @@
-import FakeRedirectService
 import Foundation
 import Logging
 import PostgresNIO
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 
 /// A secret that leaves provhook (an account's password, a PBX API's secret) goes only where the operator sent it:

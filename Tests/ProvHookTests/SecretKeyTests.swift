@@ -4,6 +4,7 @@ import NIOCore
 import PostgresNIO
 import ProvHookCore
 import ProvHookTestSupport
+import ProvisioningModel
 import Testing
 
 /// Webhook secrets at rest: sealed under `PROVHOOK_SECRET_KEY_FILE`, bound to their tenant, migrated from clear,

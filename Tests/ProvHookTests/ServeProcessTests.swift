@@ -1,9 +1,10 @@
-import FakeRedirectService
 import Foundation
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 
 /// `provhook serve` started as an operator starts it: its own process, settings from the environment, the password

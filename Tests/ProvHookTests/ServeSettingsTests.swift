@@ -2,7 +2,8 @@ import Foundation
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
 import Testing
 
 /// `serve`'s settings as docs/configuration.md documents them: the admin token and its file, the vendor prefixes, and a dry run

@@ -1,7 +1,8 @@
 import Foundation
 import ProvHookCore
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
 import Testing
 
 @Suite("Settings")

@@ -1,11 +1,11 @@
 import FakePBXService
-import FakeRedirectService
 import Foundation
 import NIOHTTP1
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 
 /// `provhook source sync` with the real binary against the PBX stand-ins: onboarding a PBX's devices, and the

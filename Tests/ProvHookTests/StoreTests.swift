@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
 import Testing
 import WebhookSignature
 

@@ -2,6 +2,7 @@ import FakePBXService
 import Foundation
 import ProvHookCore
 import ProvHookTestSupport
+import ProvisioningModel
 import Testing
 
 extension SourceSyncTests {

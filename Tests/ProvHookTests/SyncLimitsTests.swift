@@ -2,6 +2,7 @@ import FakePBXService
 import Foundation
 import ProvHookCore
 import ProvHookTestSupport
+import ProvisioningModel
 import Testing
 
 /// A sync always ends: against a crossbar whose paging repeats, a PBX that stops answering mid-listing, and in

@@ -1,9 +1,9 @@
 import FakePBXService
-import FakeRedirectService
 import Foundation
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
+import SnomXMLRPCStandIn
 import Testing
 
 /// A Wazo webhookd subscription end to end, with the real binary: device events as webhookd sends them (only the

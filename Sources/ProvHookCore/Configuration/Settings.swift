@@ -1,5 +1,6 @@
 import Foundation
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
 
 /// Reads settings the way the contract gives them: a flag wins over `PROVHOOK_*`, which wins over the default.
 /// Secrets may also come from a `*_FILE` variable or flag naming a file.

@@ -1,17 +1,18 @@
 import Foundation
 import Logging
 import PostgresNIO
+import ProvisioningModel
 import ServiceLifecycle
-import SnomRedirect
+import SnomXMLRPC
 import Synchronization
 
 /// The service an account's worker calls, and how to close it once the worker stops.
 public struct AccountService: Sendable {
-    public var service: any RedirectService
+    public var service: any ProvisioningService
     /// Closes what the service holds (its HTTP connection pool); nil when it holds nothing.
     public var close: (@Sendable () async -> Void)?
 
-    public init(service: any RedirectService, close: (@Sendable () async -> Void)? = nil) {
+    public init(service: any ProvisioningService, close: (@Sendable () async -> Void)? = nil) {
         self.service = service
         self.close = close
     }
@@ -21,14 +22,14 @@ public struct AccountService: Sendable {
 public typealias AccountServiceFactory = @Sendable (AccountCredentials) throws -> AccountService
 
 extension AccountService {
-    /// The usual factory: `default` calls `defaultService`; every other account gets a redirection client with an
-    /// HTTP connection pool of its own, with its own user, password, URL, CA file and concurrency, and the
-    /// installation's settings (`base`) for what it does not set. An account whose password cannot be had
-    /// (`AccountCredentials.unusable`) gets no client, never the installation's credentials. An `http://` URL is refused unless `allowsHTTP`
-    /// (`Settings.allowsPlainHTTPRedirect`), as for the installation's own: basic auth would send the password in
-    /// clear.
+    /// The usual factory: `default` calls `defaultService`; every other account gets its service's client (from
+    /// `ServiceRegistry`) with an HTTP connection pool of its own, with its own user, password, URL, CA file and
+    /// concurrency, and the installation's settings (`base`) for what it does not set. An account whose password
+    /// cannot be had (`AccountCredentials.unusable`) gets no client, never the installation's credentials. An
+    /// `http://` URL is refused unless `allowsHTTP` (`Settings.allowsPlainHTTPRedirect`), as for the installation's
+    /// own: basic auth would send the password in clear.
     public static func factory(
-        default defaultService: any RedirectService, base: RedirectConfiguration, allowsHTTP: Bool, logger: Logger
+        default defaultService: any ProvisioningService, base: RedirectConfiguration, allowsHTTP: Bool, logger: Logger
     ) -> AccountServiceFactory {
         { account in
             if account.isDefault { return AccountService(service: defaultService) }
@@ -39,8 +40,7 @@ extension AccountService {
                     "the URL of account \(account.name) is http://, which would send its password in clear; use https://, or set PROVHOOK_REDIRECT_ALLOW_HTTP=1 for a local stand-in"
                 )
             }
-            let (client, close) = try RedirectClient.withOwnPool(configuration: settings, logger: logger)
-            return AccountService(service: client, close: close)
+            return try ServiceRegistry.factory(for: .snomXMLRPC)(account, base, logger)
         }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import SnomRedirect
+import ProvisioningModel
 
 /// A device claimed by a worker: what to apply, for which generation.
 public struct ClaimedDevice: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import SnomRedirect
+import ProvisioningModel
 
 /// One call to the service, covering one or more claimed devices.
 enum DeliveryCall: Sendable {

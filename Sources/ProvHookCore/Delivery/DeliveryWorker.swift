@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
-import SnomRedirect
+import ProvisioningModel
 
 /// Applies each device's desired state at the redirection service.
 ///
@@ -12,9 +12,11 @@ public struct DeliveryWorker: Sendable {
     let store: Store
     /// The redirection account whose devices this worker applies; each account has its own worker.
     let account: String
-    /// The service to call with that account's credentials: the redirection client, or the dry run's stand-in.
-    let redirect: any RedirectService
+    /// The service to call with that account's credentials: a vendor's client, or the dry run's stand-in.
+    let redirect: any ProvisioningService
     let configuration: DeliveryConfiguration
+    /// MACs per batch call: `configuration.maxListSize`, capped by the service's own limit.
+    let listSize: Int
     /// Wakes the loop when work is queued.
     let signal: WorkSignal
     let metrics: ProvHookMetrics
@@ -26,7 +28,7 @@ public struct DeliveryWorker: Sendable {
 
     /// Made by `AccountDelivery`, for `serve` (one worker per account) and for `reconcile --apply` alike.
     init(
-        store: Store, account: String = RedirectAccount.defaultName, redirect: any RedirectService,
+        store: Store, account: String = RedirectAccount.defaultName, redirect: any ProvisioningService,
         configuration: DeliveryConfiguration, signal: WorkSignal, metrics: ProvHookMetrics, health: ServiceHealth,
         wakeAll: WorkSignal? = nil, logger: Logger
     ) {
@@ -35,6 +37,7 @@ public struct DeliveryWorker: Sendable {
         self.wakeAll = wakeAll
         self.redirect = redirect
         self.configuration = configuration
+        self.listSize = redirect.descriptor.batchSize(within: configuration.maxListSize)
         self.signal = signal
         self.metrics = metrics
         self.health = health
@@ -79,10 +82,10 @@ public struct DeliveryWorker: Sendable {
                         // its lists with, so the second round trip is made only after a full claim.
                         if !exhausted {
                             claimed += try await self.store.claimAlongside(
-                                claimed, listSize: self.configuration.maxListSize, lease: self.configuration.lease)
+                                claimed, listSize: self.listSize, lease: self.configuration.lease)
                         }
                         if !claimed.isEmpty {
-                            let planned = DeliveryCall.plan(claimed, maxListSize: self.configuration.maxListSize)
+                            let planned = DeliveryCall.plan(claimed, maxListSize: self.listSize)
                             queue.append(planned)
                             self.logger.debug(
                                 "claimed", metadata: ["devices": "\(claimed.count)", "calls": "\(planned.count)"])
@@ -236,13 +239,13 @@ public struct DeliveryWorker: Sendable {
     private func send(_ call: DeliveryCall) async throws(RedirectError) -> [String: RedirectOutcome] {
         switch call {
         case .register(let device, let url):
-            return [device.mac.canonical: try await self.redirect.registerPhone(device.mac, url: url)]
+            return [device.mac.canonical: try await self.redirect.register(device.mac, at: url)]
         case .deregister(let device):
-            return [device.mac.canonical: try await self.redirect.deregisterPhone(device.mac)]
+            return [device.mac.canonical: try await self.redirect.deregister(device.mac)]
         case .registerList(let devices, let url):
-            return Self.perDevice(devices, try await self.redirect.registerPhoneList(devices.map(\.mac), url: url))
+            return Self.perDevice(devices, try await self.redirect.register(devices.map(\.mac), at: url))
         case .deregisterList(let devices):
-            return Self.perDevice(devices, try await self.redirect.deregisterPhoneList(devices.map(\.mac)))
+            return Self.perDevice(devices, try await self.redirect.deregister(devices.map(\.mac)))
         }
     }
 

@@ -1,4 +1,4 @@
-import SnomRedirect
+import ProvisioningModel
 
 /// A checked event about one PBX device, whatever source it came from: the native webhook contract today, a PBX's
 /// own format or a pull from its API tomorrow. What it *means* for the devices is the planner's business.

@@ -1,7 +1,7 @@
 import CSV
 import Crypto
 import Foundation
-import SnomRedirect
+import ProvisioningModel
 
 /// A CSV file of devices to add (`provhook device import`, `POST /v1/devices/import`): a header naming the columns
 /// `mac,device_id,extension,model` and optionally `tenant`, in any order, then one device per row. Every row goes

@@ -1,4 +1,4 @@
-import SnomRedirect
+import ProvisioningModel
 
 extension JournalAction: CaseIterable {
     /// Every action, as auditors see it in `journal.action`. A new case belongs here too (the switch below does not

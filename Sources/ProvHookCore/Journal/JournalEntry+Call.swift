@@ -1,4 +1,4 @@
-import SnomRedirect
+import ProvisioningModel
 
 /// The journal row of one device's call to the redirection service is built here and nowhere else: `call` gives the
 /// call's facts, the worker sets the outcome and adds the answer (`DeliveryWorker.outcome`), and the store adds, in

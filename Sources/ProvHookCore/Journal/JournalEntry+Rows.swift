@@ -1,4 +1,4 @@
-import SnomRedirect
+import ProvisioningModel
 
 /// One builder for each kind of journal row: every row provhook writes is made here, so that its action, outcome and
 /// detail keys are written once.

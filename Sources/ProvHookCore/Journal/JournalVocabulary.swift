@@ -1,4 +1,4 @@
-import SnomRedirect
+import ProvisioningModel
 
 /// What a journal row records. The text of each is part of the row, and so of the hash chain: it never changes.
 public enum JournalAction: Sendable, Hashable {

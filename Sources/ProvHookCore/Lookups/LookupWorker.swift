@@ -2,8 +2,8 @@ import Deadlines
 import Foundation
 import Logging
 import PBXDirectory
+import ProvisioningModel
 import ServiceLifecycle
-import SnomRedirect
 import Synchronization
 
 /// Resolves the events that name a device only by id: asks the source's PBX API for the MAC and model, then records

@@ -1,5 +1,5 @@
 import Foundation
-import SnomRedirect
+import ProvisioningModel
 
 /// An event that names its device only by the PBX's id (a Wazo `device_created`, a Kazoo `doc_created` without
 /// `mac_address`), recorded until its source's PBX API gives the MAC; then it is planned like any event.

@@ -1,9 +1,5 @@
 import Foundation
-
-/// What provhook wants the Snom service to hold for a MAC.
-public enum DesiredState: String, Sendable, Hashable, Codable {
-    case registered, deregistered
-}
+import ProvisioningModel
 
 /// Where a device stands.
 public enum DeviceStatus: String, Sendable, Hashable, Codable, CaseIterable {

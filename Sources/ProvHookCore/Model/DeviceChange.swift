@@ -1,4 +1,4 @@
-import SnomRedirect
+import ProvisioningModel
 
 /// A change of one device's desired state, planned from an event or asked for by an operator.
 public struct DeviceChange: Sendable, Hashable {

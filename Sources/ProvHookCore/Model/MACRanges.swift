@@ -1,4 +1,4 @@
-import SnomRedirect
+import ProvisioningModel
 
 /// The MACs a tenant may claim, as hex prefixes (1 to 12 digits each): an operator's way to keep a tenant to its
 /// own phones. A tenant without ranges may claim any MAC that no other tenant holds, first come first served.

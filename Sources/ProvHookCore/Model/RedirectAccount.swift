@@ -1,5 +1,6 @@
 import Foundation
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
 
 /// A Snom redirection-service account, as stored. A MAC registered at the service belongs to the account that
 /// registered it; each tenant's devices are registered with its account.

@@ -1,5 +1,5 @@
 import Foundation
-import SnomRedirect
+import ProvisioningModel
 
 /// Which MACs provhook may send: Snom and Snom-based ranges by default.
 public struct VendorFilter: Sendable, Hashable {

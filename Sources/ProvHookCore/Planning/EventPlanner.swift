@@ -1,4 +1,4 @@
-import SnomRedirect
+import ProvisioningModel
 
 /// Decides what an event means for the devices: which MACs change to which desired state, or why the event is
 /// refused. It reads nothing itself: the store gives it what the database knows (`KnownDevices`) inside the event's

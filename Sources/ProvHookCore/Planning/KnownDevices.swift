@@ -1,4 +1,4 @@
-import SnomRedirect
+import ProvisioningModel
 
 /// What the database knows that an event's meaning depends on, read in the event's own transaction.
 struct KnownDevices: Sendable, Hashable {

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import SnomRedirect
+import ProvisioningModel
 
 extension Reconciler {
     /// Reconciles every redirection account with its own credentials (only `tenantID`'s account when one is given):
@@ -60,10 +60,10 @@ extension Reconciler {
     /// MAC belongs to someone else). A failed check is an error: the answer must not be guessed.
     /// - Parameter services: our accounts' services, by name, made once for all the MACs asked about.
     public static func holdingAccount(
-        of mac: MACAddress, except: String, services: [(name: String, service: any RedirectService)]
+        of mac: MACAddress, except: String, services: [(name: String, service: any ProvisioningService)]
     ) async throws -> String? {
         for (name, service) in services where name != except {
-            if case .ok = try await service.checkPhone(mac) { return name }
+            if case .ok = try await service.ownership(of: mac) { return name }
         }
         return nil
     }

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import SnomRedirect
+import ProvisioningModel
 
 /// Compares what the database wants with what the redirection service holds, and queues a fix for each
 /// difference. The worker applies the fixes, so reconcile is safe while `serve` runs.
@@ -50,7 +50,7 @@ public struct Reconciler: Sendable {
     }
 
     public var store: Store
-    public var service: any RedirectService
+    public var service: any ProvisioningService
     public var concurrency: Int
     public var models: [String]
     public var actor: String
@@ -59,7 +59,7 @@ public struct Reconciler: Sendable {
     public var logger: Logger
 
     public init(
-        store: Store, service: any RedirectService, concurrency: Int, models: [String] = Self.defaultModels,
+        store: Store, service: any ProvisioningService, concurrency: Int, models: [String] = Self.defaultModels,
         account: String = RedirectAccount.defaultName, actor: String, logger: Logger
     ) {
         self.store = store
@@ -73,7 +73,7 @@ public struct Reconciler: Sendable {
 
     /// Runs a reconciliation; `progress` is called with (checked, total) as devices are checked.
     ///
-    /// The service is asked by lists where it can be: `listPhones(model, url)` answers, in one call, every MAC of a
+    /// The service is asked by lists where it can be (`descriptor.listing`): Snom's `listPhones(model, url)` answers, in one call, every MAC of a
     /// model registered to our account at a URL, so the devices that share a model and a URL are compared as a
     /// whole set; and when every tenant is reconciled, `listPhones(model)` for each model finds the MACs the
     /// database does not know and settles the deregistered devices of those models. A device is then checked on
@@ -87,16 +87,20 @@ public struct Reconciler: Sendable {
         var findings: [Finding] = []
         let total = try await self.store.reconcilableDeviceCount(tenantID: tenantID, account: self.account)
 
+        // A service that cannot list by model has every device checked on its own.
+        let listsByModel = self.service.descriptor.listing == .byModel
         // Every MAC of each model registered to our account (only when looking at all tenants).
         var ours: Set<String> = []
         var scannedModels: Set<String> = []
         // Read before the lists: a MAC a webhook claims while they are read is reported, and a prune leaves it alone.
         let known = tenantID == nil ? try await self.store.knownMACAccounts() : [:]
-        if tenantID == nil {
+        if tenantID == nil, listsByModel {
             for model in self.models {
                 summary.calls += 1
                 do {
-                    for mac in try await self.service.listPhones(model: model, url: nil) { ours.insert(mac.canonical) }
+                    for mac in try await self.service.registeredMACs(model: model, url: nil) {
+                        ours.insert(mac.canonical)
+                    }
                     scannedModels.insert(model)
                 } catch {
                     findings.append(
@@ -110,7 +114,7 @@ public struct Reconciler: Sendable {
         // The registered devices that share a model and a URL, each group as one list.
         let groups = try await self.store.reconcileGroups(tenantID: tenantID, account: self.account).compactMap {
             group -> ListGroup? in
-            guard let model = self.listModel(group.model) else { return nil }
+            guard listsByModel, let model = self.listModel(group.model) else { return nil }
             return ListGroup(model: model, url: group.url)
         }
         var listed: [ListGroup: Set<String>] = [:]
@@ -121,7 +125,7 @@ public struct Reconciler: Sendable {
                 let group = groups[next]
                 next += 1
                 tasks.addTask {
-                    let macs = try? await self.service.listPhones(model: group.model, url: group.url)
+                    let macs = try? await self.service.registeredMACs(model: group.model, url: group.url)
                     return (group, macs.map { Set($0.map(\.canonical)) })
                 }
             }
@@ -290,7 +294,7 @@ public struct Reconciler: Sendable {
         do {
             switch device.desired {
             case .registered:
-                switch try await self.service.phoneRedirection(mac) {
+                switch try await self.service.redirection(of: mac) {
                 case .redirected(_, let url):
                     return url == device.url ? nil : finding("url_drift", expected: device.url, actual: url)
                 case .error(.noSuchMAC):
@@ -302,7 +306,7 @@ public struct Reconciler: Sendable {
                     return finding("check_failed", expected: device.url, actual: code.answer, action: .error)
                 }
             case .deregistered:
-                switch try await self.service.checkPhone(mac) {
+                switch try await self.service.ownership(of: mac) {
                 case .ok:
                     return finding(
                         "stale_registration", expected: "not registered", actual: "registered to our account")

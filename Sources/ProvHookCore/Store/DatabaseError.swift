@@ -54,10 +54,5 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// True for "the server is not there": connection refused or closed, timeouts.
-    public var isUnavailable: Bool {
-        self.sqlState == nil || self.sqlState?.hasPrefix("08") == true || self.sqlState == "57P01"
-    }
-
     public var description: String { "\(self.context): \(self.reason)" }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
-import SnomRedirect
+import ProvisioningModel
 
 /// Everything `device show` says about one MAC.
 public struct DeviceDetail: Sendable, Codable {

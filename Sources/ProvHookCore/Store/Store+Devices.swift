@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
-import SnomRedirect
+import ProvisioningModel
 
 /// Filters for listing devices.
 public struct DeviceFilter: Sendable, Hashable {

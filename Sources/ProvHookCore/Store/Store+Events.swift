@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
-import SnomRedirect
+import ProvisioningModel
 
 /// How an event ended in the database.
 public enum IngestResult: Sendable, Hashable {

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
-import SnomRedirect
+import ProvisioningModel
 
 extension Store {
     /// Queues a device again with its current desired state (a new generation), with a journal row; used by

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
-import SnomRedirect
+import ProvisioningModel
 
 /// What provhook holds for the MACs and device ids of one page of a PBX's listing.
 public struct SyncState: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import ProvisioningModel
 import WebhookSignature
 
 /// The columns read for a `Tenant`, in order (identifiers only, for `\(unescaped:)`).

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PBXDirectory
 import PostgresNIO
-import SnomRedirect
+import ProvisioningModel
 
 /// FusionPBX's devices, read from its own PostgreSQL database: FusionPBX sends no webhooks, so a `fusionpbx`
 /// source is synced, periodically by default. Every read runs in a read-only transaction (give it a login that may

@@ -2,7 +2,7 @@ import Deadlines
 import Foundation
 import Logging
 import PBXDirectory
-import SnomRedirect
+import ProvisioningModel
 
 /// Makes provhook's devices match a PBX's: reads every device behind a source, a page at a time, and turns each
 /// difference into the event a webhook would have sent, recorded through the same planner, transaction and

@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
 
 /// The admin HTTP API, registered only when `PROVHOOK_ADMIN_TOKEN` is set. Its routes form one group behind
 /// `BearerTokenMiddleware`; `/openapi.yaml` describes exactly these routes.

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
 
 /// The admin API's devices beyond the listing: one device as `provhook device show` tells it, and the CSV import
 /// of `provhook device import`, behind the same bearer token.

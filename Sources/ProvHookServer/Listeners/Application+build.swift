@@ -6,8 +6,9 @@ import HummingbirdTLS
 import Logging
 import PostgresNIO
 import ProvHookCore
+import ProvisioningModel
 import ServiceLifecycle
-import SnomRedirect
+import SnomXMLRPC
 import Synchronization
 
 /// The ports provhook's two listeners are bound to (useful when they were asked for port 0).
@@ -36,7 +37,7 @@ public struct ListeningPorts: Sendable, Equatable {
 ///   - onServerRunning: called once both listeners accept connections, with their ports.
 public func buildApplication(
     _ configuration: ServeConfiguration, logger: Logger, metrics: ProvHookMetrics = ProvHookMetrics(),
-    redirectService: (any RedirectService)? = nil, directories: DirectoryCache = DirectoryCache(),
+    redirectService: (any ProvisioningService)? = nil, directories: DirectoryCache = DirectoryCache(),
     onServerRunning: @escaping @Sendable (ListeningPorts) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let postgres = PostgresClient(
@@ -48,11 +49,11 @@ public func buildApplication(
         ingestBatch: configuration.ingestBatch)
     var services: [any Service] = [postgres]
 
-    let redirect: any RedirectService
+    let redirect: any ProvisioningService
     if let redirectService {
         redirect = redirectService
     } else if configuration.delivery.isDryRun {
-        redirect = DryRunRedirectService()
+        redirect = DryRunProvisioningService()
     } else {
         let httpClient = try RedirectClient.makeHTTPClient(configuration: configuration.redirect)
         services.append(HTTPClientService(client: httpClient))
@@ -65,7 +66,7 @@ public func buildApplication(
     let clients = AccountService.factory(
         default: redirect, base: base, allowsHTTP: Settings().allowsPlainHTTPRedirect, logger: logger)
     let makeService: AccountServiceFactory = { account in
-        if isDryRun, !account.isDefault { return AccountService(service: DryRunRedirectService()) }
+        if isDryRun, !account.isDefault { return AccountService(service: DryRunProvisioningService()) }
         return try clients(account)
     }
     let delivery = AccountDelivery(

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
 
 /// Everything `provhook serve` needs, from flags and `PROVHOOK_*` variables.
 public struct ServeConfiguration: Sendable {

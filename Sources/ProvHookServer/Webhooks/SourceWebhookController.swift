@@ -5,7 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ProvHookCore
-import SnomRedirect
+import ProvisioningModel
 
 /// `POST` (and `GET`, for Kazoo's `http_verb: get`) `/v1/sources/{source}/events`: a PBX platform's own webhooks,
 /// read by the source's kind, recorded through the same planner and transaction as the native contract, with

@@ -5,13 +5,14 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import ProvisioningModel
 import XMLRPC
 
-/// The XML-RPC client of the Snom redirection service.
+/// The XML-RPC client of the Snom redirection service: its seven methods, and `ProvisioningService` on top of them.
 ///
 /// Every call is one HTTP POST with basic auth and `Content-Type: text/xml` to the endpoint exactly as configured.
 /// Answers are decoded strictly; transport failures become typed `RedirectError`s that never hold the password.
-public struct RedirectClient: RedirectService {
+public struct RedirectClient: Sendable {
     /// The settings this client was made with.
     public let configuration: RedirectConfiguration
     private let httpClient: HTTPClient
@@ -80,33 +81,40 @@ public struct RedirectClient: RedirectService {
 
     // MARK: - The seven methods
 
+    /// `redirect.registerPhone(mac, provisioningUrl)`.
     public func registerPhone(_ mac: MACAddress, url: String) async throws(RedirectError) -> RedirectOutcome {
         try AnswerDecoding.outcome(await self.call(.registerPhone, [.string(mac.canonical), .string(url)]))
     }
 
+    /// `redirect.deregisterPhone(mac)`.
     public func deregisterPhone(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
         try AnswerDecoding.outcome(await self.call(.deregisterPhone, [.string(mac.canonical)]))
     }
 
+    /// `redirect.getPhoneRedirection(mac)`.
     public func phoneRedirection(_ mac: MACAddress) async throws(RedirectError) -> PhoneRedirection {
         try AnswerDecoding.redirection(await self.call(.getPhoneRedirection, [.string(mac.canonical)]))
     }
 
+    /// `redirect.checkPhone(mac)`: `Ok` only to the account that holds the MAC.
     public func checkPhone(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
         try AnswerDecoding.outcome(await self.call(.checkPhone, [.string(mac.canonical)]))
     }
 
+    /// `redirect.listPhones(deviceType[, provisioningUrl])`.
     public func listPhones(model: String, url: String?) async throws(RedirectError) -> [MACAddress] {
         var params: [XMLRPCValue] = [.string(model)]
         if let url { params.append(.string(url)) }
         return try AnswerDecoding.macList(await self.call(.listPhones, params))
     }
 
+    /// `redirect.registerPhoneList(macList, provisioningUrl)`.
     public func registerPhoneList(_ macs: [MACAddress], url: String) async throws(RedirectError) -> ListOutcome {
         let list = XMLRPCValue.array(macs.map { .string($0.canonical) })
         return try AnswerDecoding.listOutcome(await self.call(.registerPhoneList, [list, .string(url)]))
     }
 
+    /// `redirect.deregisterPhoneList(macList)`.
     public func deregisterPhoneList(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome {
         let list = XMLRPCValue.array(macs.map { .string($0.canonical) })
         return try AnswerDecoding.listOutcome(await self.call(.deregisterPhoneList, [list]))
@@ -155,7 +163,7 @@ public struct RedirectClient: RedirectService {
         }
         switch response {
         case .value(let value): return value
-        case .fault(let fault): throw .fault(fault)
+        case .fault(let fault): throw .fault(fault.description)
         }
     }
 

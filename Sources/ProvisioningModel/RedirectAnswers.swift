@@ -62,10 +62,7 @@ public struct MACFailure: Sendable, Hashable {
     /// Why it failed.
     public var code: RedirectErrorCode
 
-    public init(mac: String, code: RedirectErrorCode) {
-        self.mac = mac
-        self.code = code
-    }
+    public init(mac: String, code: RedirectErrorCode) { (self.mac, self.code) = (mac, code) }
 
     /// The MAC parsed, or nil when the service named something that is not a MAC.
     public var macAddress: MACAddress? { MACAddress(self.mac) }

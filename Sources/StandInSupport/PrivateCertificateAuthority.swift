@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
+import NIOSSL
 import SwiftASN1
 import X509
 
-/// A throwaway certificate authority and a server certificate it signed, for serving the stand-in over real TLS.
+/// A throwaway certificate authority and a server certificate it signed, for serving a stand-in over real TLS.
 ///
 /// Everything is generated in memory; nothing is read from disk and nothing is committed.
 public struct PrivateCertificateAuthority: Sendable {
@@ -69,5 +70,13 @@ public struct PrivateCertificateAuthority: Sendable {
         self.caCertificatePEM = try caCertificate.serializeAsPEM().pemString
         self.serverCertificatePEM = try serverCertificate.serializeAsPEM().pemString
         self.serverPrivateKeyPEM = serverKey.pemRepresentation
+    }
+
+    /// The server side's TLS settings: the server certificate and its key.
+    public func serverTLSConfiguration() throws -> TLSConfiguration {
+        let certificate = try NIOSSLCertificate(bytes: Array(self.serverCertificatePEM.utf8), format: .pem)
+        let key = try NIOSSLPrivateKey(bytes: Array(self.serverPrivateKeyPEM.utf8), format: .pem)
+        return TLSConfiguration.makeServerConfiguration(
+            certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
     }
 }

@@ -1,9 +1,11 @@
 import AsyncHTTPClient
-import FakeRedirectService
 import Foundation
 import Logging
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
+import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 
 /// Starts a stand-in with the two test accounts and gives a client for ours, over HTTP or HTTPS.

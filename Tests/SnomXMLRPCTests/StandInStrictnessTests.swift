@@ -1,9 +1,9 @@
 import AsyncHTTPClient
-import FakeRedirectService
 import Foundation
 import NIOCore
 import NIOHTTP1
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPCStandIn
 import Testing
 import XMLRPC
 

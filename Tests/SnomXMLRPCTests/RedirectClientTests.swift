@@ -1,8 +1,10 @@
-import FakeRedirectService
 import Foundation
 import Logging
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
+import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 import XMLRPC
 

@@ -1,4 +1,4 @@
-import SnomRedirect
+import ProvisioningModel
 import Testing
 
 @Suite("MAC address parsing")

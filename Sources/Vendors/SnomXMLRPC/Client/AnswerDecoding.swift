@@ -1,3 +1,4 @@
+import ProvisioningModel
 import XMLRPC
 
 /// Reads the service's answers into typed outcomes, refusing any shape the API reference does not describe.

@@ -1,10 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
 import Logging
 import NIOCore
-import NIOSSL
+import StandInSupport
 import XMLRPC
 
 /// A strict stand-in of the Snom redirection service, served over HTTP or HTTPS.
@@ -34,23 +33,9 @@ public struct FakeRedirectServer: Sendable {
         let responder = CallbackResponder<BasicRequestContext> { request, context in
             await self.respond(to: request, context: context)
         }
-        let server: HTTPServerBuilder
-        if let tls {
-            let certificate = try NIOSSLCertificate(bytes: Array(tls.serverCertificatePEM.utf8), format: .pem)
-            let key = try NIOSSLPrivateKey(bytes: Array(tls.serverPrivateKeyPEM.utf8), format: .pem)
-            let configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
-            server = try .tls(.http1(), tlsConfiguration: configuration)
-        } else {
-            server = .http1()
-        }
-        return Application(
-            responder: responder,
-            server: server,
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
-            logger: logger
-        )
+        return try makeStandInApplication(
+            responder: responder, host: host, port: port, tls: try tls?.serverTLSConfiguration(), logger: logger,
+            onServerRunning: onServerRunning)
     }
 
     /// Answers one HTTP request.

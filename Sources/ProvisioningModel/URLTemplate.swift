@@ -1,6 +1,3 @@
-import Foundation
-import SnomRedirect
-
 /// A tenant's provisioning URL template: an absolute `http`, `https`, `ftp` or `tftp` URL in which `<mac>` becomes
 /// the MAC as 12 uppercase hex digits. Phone-side placeholders such as `{mac}` are kept as they are.
 public struct URLTemplate: Sendable, Hashable, CustomStringConvertible {
@@ -33,11 +30,6 @@ public struct URLTemplate: Sendable, Hashable, CustomStringConvertible {
         self.text = text
     }
 
-    /// The URL for one device.
-    public func render(for mac: MACAddress) -> String {
-        self.text.replacingOccurrences(of: Self.macPlaceholder, with: mac.canonical)
-    }
-
     public var description: String { self.text }
 }
 
@@ -56,11 +48,5 @@ public enum URLTemplateError: Error, Sendable, Hashable, CustomStringConvertible
         case .containsCredentials:
             "URL template holds credentials (user:password@); they would reach every device and journal row"
         }
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        self.split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

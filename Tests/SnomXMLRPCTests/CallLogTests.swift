@@ -1,6 +1,7 @@
-import FakeRedirectService
 import Foundation
-import SnomRedirect
+import ProvisioningModel
+import SnomXMLRPC
+import SnomXMLRPCStandIn
 import Synchronization
 import Testing
 

@@ -1,6 +1,5 @@
-import XMLRPC
-
-/// Why a call to the redirection service produced no answer from the service itself.
+/// Why a call to a provisioning (redirection) service produced no answer from the service itself, whichever vendor's
+/// it is: transport, HTTP status, a malformed answer or a protocol fault.
 ///
 /// No case ever carries the password: descriptions are built from status codes and library errors only.
 public enum RedirectError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -27,8 +26,9 @@ public enum RedirectError: Error, Sendable, Hashable, CustomStringConvertible {
     case responseTooLarge(limit: Int)
     /// The answer was not a valid XML-RPC response of the expected shape.
     case invalidResponse(String)
-    /// The service answered with an XML-RPC `<fault>`.
-    case fault(XMLRPCFault)
+    /// The service refused the call with a fault of its protocol (XML-RPC's `<fault>`, …), as that protocol describes
+    /// it, for example `XML-RPC fault 4: Too many parameters`.
+    case fault(String)
     /// The request could not be built, for example a URL with characters XML cannot carry.
     case invalidRequest(String)
     /// The call was cancelled, for example at shutdown.

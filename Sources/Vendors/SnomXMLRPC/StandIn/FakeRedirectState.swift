@@ -11,10 +11,7 @@ public actor FakeRedirectState {
         /// What `getPhoneRedirection` reports as the company.
         public var company: String
 
-        public init(password: String, company: String) {
-            self.password = password
-            self.company = company
-        }
+        public init(password: String, company: String) { (self.password, self.company) = (password, company) }
     }
 
     /// One MAC's redirection, owned by one account.
@@ -22,10 +19,7 @@ public actor FakeRedirectState {
         public var owner: String
         public var url: String
 
-        public init(owner: String, url: String) {
-            self.owner = owner
-            self.url = url
-        }
+        public init(owner: String, url: String) { (self.owner, self.url) = (owner, url) }
     }
 
     /// One call the stand-in received over HTTP.

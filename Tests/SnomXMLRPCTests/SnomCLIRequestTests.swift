@@ -1,8 +1,8 @@
 import AsyncHTTPClient
-import FakeRedirectService
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SnomXMLRPCStandIn
 import Testing
 import XMLRPC
 

@@ -1,0 +1,89 @@
+/// What a phone vendor's provisioning (redirection) service can do for provhook: the one protocol each vendor under
+/// `Sources/Vendors/` conforms to, and all that delivery and reconcile know of a vendor.
+///
+/// Each call is made with one account's credentials and answers for that account. Transport failures throw
+/// `RedirectError`; the service's own refusals come back as outcomes, which the worker journals.
+public protocol ProvisioningService: Sendable {
+    /// Which service this is, what it needs beyond a MAC, and how it batches and lists.
+    var descriptor: ServiceDescriptor { get }
+
+    /// Points `mac` at the provisioning `url`.
+    func register(_ mac: MACAddress, at url: String) async throws(RedirectError) -> RedirectOutcome
+    /// Removes `mac`'s redirection.
+    func deregister(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome
+    /// Points every MAC of `macs` at `url` in one call; called only with at most `descriptor.maxBatchSize` MACs.
+    func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome
+    /// Removes the redirections of `macs` in one call; called only with at most `descriptor.maxBatchSize` MACs.
+    func deregister(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome
+    /// Where the service points `mac`, and which account holds it.
+    func redirection(of mac: MACAddress) async throws(RedirectError) -> PhoneRedirection
+    /// `.ok` when this account holds `mac`; otherwise the service's reason (`noSuchMAC`, `ownedByOtherUser`).
+    func ownership(of mac: MACAddress) async throws(RedirectError) -> RedirectOutcome
+    /// The MACs this account holds of `model` (as `descriptor.listing` says the service names models), only those
+    /// pointed at `url` when given: what reconcile compares with the database.
+    func registeredMACs(model: String, url: String?) async throws(RedirectError) -> [MACAddress]
+}
+
+/// A provisioning service, as delivery, reconcile and the operator see it.
+public struct ServiceDescriptor: Sendable, Hashable {
+    /// How reconcile can list what an account holds.
+    public enum Listing: Sendable, Hashable {
+        /// By model name, one call per model (Snom XML-RPC's `listPhones`).
+        case byModel
+        /// No listing: each device is looked up on its own.
+        case unavailable
+    }
+
+    /// Which service, as accounts and the registry name it.
+    public var kind: ServiceKind
+    /// A name for operators, such as "Snom redirection service (XML-RPC)".
+    public var name: String
+    /// What a registration needs besides the MAC.
+    public var requirements: DeviceRequirements
+    /// The most MACs one batch call may carry: nil when the service states no cap (then `PROVHOOK_LIST_SIZE` alone
+    /// bounds it), 1 when it has no batch call.
+    public var maxBatchSize: Int?
+    /// How the account's registrations can be listed.
+    public var listing: Listing
+
+    public init(
+        kind: ServiceKind, name: String, requirements: DeviceRequirements = [], maxBatchSize: Int?,
+        listing: Listing
+    ) {
+        self.kind = kind
+        self.name = name
+        self.requirements = requirements
+        self.maxBatchSize = maxBatchSize
+        self.listing = listing
+    }
+
+    /// MACs per batch call: the installation's `limit`, capped by the service's own.
+    public func batchSize(within limit: Int) -> Int {
+        max(1, min(limit, self.maxBatchSize ?? limit))
+    }
+}
+
+/// Which provisioning service: the key a vendor registers under.
+public struct ServiceKind: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    /// Snom's redirection service over XML-RPC (`secure-provisioning.snom.com:8083/xmlrpc/`).
+    public static let snomXMLRPC = ServiceKind(rawValue: "snom-xmlrpc")
+
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public var description: String { self.rawValue }
+}
+
+/// What a service needs to register a phone besides its MAC (Yealink's and Grandstream GDMS's calls take the
+/// serial number, for example).
+public struct DeviceRequirements: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// The phone's serial number.
+    public static let serialNumber = DeviceRequirements(rawValue: 1 << 0)
+    /// The phone's model, as the vendor names it.
+    public static let model = DeviceRequirements(rawValue: 1 << 1)
+}

@@ -38,8 +38,7 @@ let package = Package(
         .library(name: "FakeRedirectService", targets: ["FakeRedirectService"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
         .library(name: "ProvHookCore", targets: ["ProvHookCore"]),
-        .library(name: "EventSources", targets: ["EventSources"]),
-        .library(name: "PBXDirectory", targets: ["PBXDirectory"]),
+        .library(name: "Integrations", targets: ["Integrations"]),
         .library(name: "FakePBXService", targets: ["FakePBXService"]),
         .library(name: "ProvHookServer", targets: ["ProvHookServer"]),
     ],
@@ -87,15 +86,6 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        /// Clients of PBX APIs (Kazoo crossbar, Wazo auth and confd) that give a device's MAC and model by its id.
-        .target(
-            name: "PBXDirectory",
-            dependencies: [
-                "Deadlines", "SnomRedirect", product("AsyncHTTPClient"), product("NIOCore"), product("NIOHTTP1"),
-                product("NIOSSL"),
-            ],
-            swiftSettings: swiftSettings
-        ),
         /// Strict stand-ins of the Kazoo crossbar and Wazo auth/confd APIs, for the tests and local runs.
         .target(
             name: "FakePBXService",
@@ -120,20 +110,22 @@ let package = Package(
         .target(
             name: "ProvHookCore",
             dependencies: [
-                "Deadlines", "PBXDirectory", "SnomRedirect", "WebhookSignature", product("PostgresNIO"),
+                "Deadlines", "SnomRedirect", "WebhookSignature", product("PostgresNIO"),
                 product("ServiceLifecycle"), product("Logging"), product("Metrics"), product("Prometheus"),
                 product("Crypto"), product("NIOCore"), product("NIOPosix"), product("CSV"),
             ],
             swiftSettings: swiftSettings,
             plugins: ["EmbedSQL"]
         ),
-        /// Where events come from: each source turns one inbound request into a checked event (today the native
-        /// Standard Webhooks contract). A new webhook format is a new file here.
+        /// The PBX platforms, a folder each (`Native/`, `Kazoo/`, `Wazo/`, `FusionPBX/`, `Mapping/`): how a platform's
+        /// requests are read and authenticated, how it must be answered, its API client for lookups and its listing
+        /// for sync. `Platform.swift` says what a platform provides and registers them all.
         .target(
-            name: "EventSources",
+            name: "Integrations",
             dependencies: [
-                "PBXDirectory", "ProvHookCore", "SnomRedirect", "WebhookSignature", product("HTTPTypes"),
-                product("Crypto"),
+                "Deadlines", "ProvHookCore", "SnomRedirect", "WebhookSignature", product("AsyncHTTPClient"),
+                product("Crypto"), product("HTTPTypes"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
+                product("NIOSSL"), product("PostgresNIO"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -142,7 +134,7 @@ let package = Package(
         .target(
             name: "ProvHookServer",
             dependencies: [
-                "Deadlines", "EventSources", "ProvHookCore", "SnomRedirect", "WebhookSignature", product("Hummingbird"),
+                "Deadlines", "Integrations", "ProvHookCore", "SnomRedirect", "WebhookSignature", product("Hummingbird"),
                 product("HTTPTypes"), product("AsyncHTTPClient"), product("PostgresNIO"), product("ServiceLifecycle"),
                 product("Logging"), product("NIOCore"), product("HummingbirdCore"), product("HummingbirdTLS"),
                 product("NIOHTTPTypes"), product("NIOSSL"), product("UnixSignals"),
@@ -153,7 +145,7 @@ let package = Package(
         .executableTarget(
             name: "provhook",
             dependencies: [
-                "EventSources", "PBXDirectory", "ProvHookCore", "ProvHookServer", "SnomRedirect",
+                "Integrations", "ProvHookCore", "ProvHookServer", "SnomRedirect",
                 product("ArgumentParser"),
                 product("AsyncHTTPClient"),
                 product("Hummingbird"), product("Logging"), product("Metrics"), product("NIOCore"), product("NIOHTTP1"),
@@ -188,7 +180,7 @@ let package = Package(
         .executableTarget(
             name: "provhook-bench",
             dependencies: [
-                "BenchSupport", "EventSources", "ProvHookCore", "SnomRedirect", product("ArgumentParser"),
+                "BenchSupport", "Integrations", "ProvHookCore", "SnomRedirect", product("ArgumentParser"),
                 product("AsyncHTTPClient"), product("PostgresNIO"), product("Logging"), product("NIOCore"),
                 product("NIOHTTP1"),
             ],
@@ -232,8 +224,8 @@ let package = Package(
         .testTarget(
             name: "ProvHookTests",
             dependencies: [
-                "BenchSupport", "Deadlines", "EventSources", "FakePBXService", "FakeRedirectService", "PBXDirectory",
-                "ProvHookCore", "ProvHookServer",
+                "BenchSupport", "Deadlines", "FakePBXService", "FakeRedirectService", "Integrations", "ProvHookCore",
+                "ProvHookServer",
                 "ProvHookTestSupport", "SnomRedirect", "WebhookSignature", "XMLRPC", product("AsyncHTTPClient"),
                 product("Hummingbird"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
                 product("PostgresNIO"), product("ServiceLifecycle"), product("NIOSSL"), product("HTTPTypes"),

@@ -2,10 +2,11 @@ import AsyncHTTPClient
 import FakePBXService
 import FakeRedirectService
 import Foundation
+import Integrations
 import NIOCore
 import NIOHTTP1
 import NIOSSL
-import PBXDirectory
+import ProvHookCore
 import ProvHookTestSupport
 import SnomRedirect
 import Testing
@@ -53,7 +54,7 @@ struct PBXDirectoryTests {
                 _ = try await wrong.device(id: "dev1", account: nil)
                 Issue.record("an unknown API key was accepted")
             } catch {
-                #expect(error.code == "lookup_unauthorized" && error.isTransient)
+                #expect(error.code.rawValue == "lookup_unauthorized" && error.isTransient)
                 #expect(!error.description.contains("0000000000"), "the key is never in a message")
             }
             await wrong.shutdown()
@@ -64,7 +65,7 @@ struct PBXDirectoryTests {
             _ = try await dead.device(id: "dev1", account: nil)
             Issue.record("a dead server answered")
         } catch {
-            #expect(error.code == "lookup_unavailable" && error.isTransient)
+            #expect(error.code.rawValue == "lookup_unavailable" && error.isTransient)
         }
         await dead.shutdown()
     }
@@ -94,7 +95,7 @@ struct PBXDirectoryTests {
                 _ = try await impatient.device(id: "w1", account: nil)
                 Issue.record("a slow PBX did not time out")
             } catch {
-                #expect(error.code == "lookup_unavailable")
+                #expect(error.code.rawValue == "lookup_unavailable")
             }
             await pbx.state.setLatency(.zero)
             await impatient.shutdown()
@@ -131,7 +132,7 @@ struct PBXDirectoryTests {
                 _ = try await untrusting.device(id: "w1", account: nil)
                 Issue.record("a certificate from an unknown CA was accepted")
             } catch {
-                #expect(error.code == "lookup_unavailable" && error.isTransient, "\(error)")
+                #expect(error.code.rawValue == "lookup_unavailable" && error.isTransient, "\(error)")
             }
             await untrusting.shutdown()
             #expect(throws: DirectoryError.self, "an unreadable CA file is refused") {

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
-import EventSources
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import Integrations
 import Logging
 import PostgresNIO
 import ProvHookCore
@@ -36,7 +36,8 @@ public struct ListeningPorts: Sendable, Equatable {
 ///   - onServerRunning: called once both listeners accept connections, with their ports.
 public func buildApplication(
     _ configuration: ServeConfiguration, logger: Logger, metrics: ProvHookMetrics = ProvHookMetrics(),
-    redirectService: (any RedirectService)? = nil, directories: DirectoryCache = DirectoryCache(),
+    redirectService: (any RedirectService)? = nil,
+    directories: DirectoryCache = DirectoryCache(factory: Platforms.makeDirectory),
     onServerRunning: @escaping @Sendable (ListeningPorts) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let postgres = PostgresClient(
@@ -82,7 +83,8 @@ public func buildApplication(
             configuration: configuration.lookups, directories: directories, logger: logger))
     services.append(
         SyncScheduler(
-            store: store, planner: planner, metrics: metrics, concurrency: configuration.syncConcurrency,
+            store: store, planner: planner, metrics: metrics, factory: Platforms.makeDirectory,
+            concurrency: configuration.syncConcurrency,
             limits: configuration.syncLimits, logger: logger))
 
     let ports = PortReport(onBoth: onServerRunning)
@@ -131,14 +133,11 @@ public func buildApplication(
         middleware: MethodNotAllowedMiddleware(
             routes: WebhookController.routes.merging(SourceWebhookController.routes) { $0 + $1 }
                 .merging(["/healthz": [.get]]) { $0 + $1 }))
-    WebhookController(
-        store: store, planner: planner, signal: delivery.signal, source: NativeWebhookSource(), metrics: metrics,
-        logger: logger
-    ).addRoutes(to: router)
-    SourceWebhookController(
-        store: store, planner: planner, signal: delivery.signal, lookupSignal: lookupSignal, metrics: metrics,
-        logger: logger
-    ).addRoutes(to: router)
+    let intake = Intake(
+        store: store, planner: planner, metrics: metrics, deliverySignal: delivery.signal, lookupSignal: lookupSignal)
+    WebhookController(store: store, intake: intake, platform: Platforms.native, metrics: metrics, logger: logger)
+        .addRoutes(to: router)
+    SourceWebhookController(store: store, intake: intake, metrics: metrics, logger: logger).addRoutes(to: router)
     router.get("/healthz") { _, _ in OperationsController.Status(status: "ok") }
 
     let server: HTTPServerBuilder

@@ -5,7 +5,8 @@ import ProvHookCore
 /// and the client of its API (for lookups, and for a sync when the client also lists devices).
 ///
 /// A platform never touches the database or the journal: what it reads is recorded by the `Intake`, through the
-/// planner and the store, in one transaction. A new platform is a folder of its own and one line in `Platforms`.
+/// planner and the store, in one transaction. A new platform is a folder of its own and one line in `Platforms`
+/// (with its name among the stored `SourceKind`s).
 public protocol Platform<Credentials>: Sendable {
     /// What authenticates the sender: a tenant's secret for the native contract, a source's token for a platform.
     associatedtype Credentials: Sendable

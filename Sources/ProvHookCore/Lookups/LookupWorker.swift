@@ -19,13 +19,11 @@ import Synchronization
 /// good (journaled).
 public struct LookupWorker: NamedService {
     let store: Store
-    let planner: EventPlanner
     /// Wakes the loop when a lookup is queued by this process, or one of its lookups ends.
     let signal: WorkSignal
-    /// Wakes the delivery worker when a looked-up event queued a call.
-    let deliverySignal: WorkSignal
     let metrics: ProvHookMetrics
-    /// Records what a lookup found, counted and waking the delivery worker as a webhook's event would.
+    /// Records what a lookup found through the planner, counted, and waking the delivery worker (`deliverySignal`)
+    /// when it queued a call, as a webhook's event would.
     let intake: Intake
     let directories: DirectoryCache
     let configuration: Configuration
@@ -87,9 +85,7 @@ public struct LookupWorker: NamedService {
         configuration: Configuration = Configuration(), directories: DirectoryCache, logger: Logger
     ) {
         self.store = store
-        self.planner = planner
         self.signal = signal
-        self.deliverySignal = deliverySignal
         self.metrics = metrics
         self.intake = Intake(store: store, planner: planner, metrics: metrics, deliverySignal: deliverySignal)
         self.directories = directories

@@ -14,7 +14,7 @@ import Testing
 /// The PBX API clients against the stand-ins, and the stand-ins' own strictness: what the real services refuse,
 /// they refuse, with the bodies the services' sources give.
 @Suite("PBX API clients and stand-ins")
-struct PBXDirectoryTests {
+struct PBXClientTests {
     static let apiKey = String(repeating: "9e", count: 32)
     static let account = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 

@@ -40,8 +40,7 @@ let package = Package(
         .library(name: "StandInSupport", targets: ["StandInSupport"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
         .library(name: "ProvHookCore", targets: ["ProvHookCore"]),
-        .library(name: "EventSources", targets: ["EventSources"]),
-        .library(name: "PBXDirectory", targets: ["PBXDirectory"]),
+        .library(name: "Integrations", targets: ["Integrations"]),
         .library(name: "FakePBXService", targets: ["FakePBXService"]),
         .library(name: "ProvHookServer", targets: ["ProvHookServer"]),
     ],
@@ -74,15 +73,6 @@ let package = Package(
         /// `ProvisioningService`, the protocol each phone vendor's service conforms to, with its outcomes and errors.
         .target(name: "ProvisioningModel", swiftSettings: swiftSettings),
 
-        /// Clients of PBX APIs (Kazoo crossbar, Wazo auth and confd) that give a device's MAC and model by its id.
-        .target(
-            name: "PBXDirectory",
-            dependencies: [
-                "Deadlines", "ProvisioningModel", product("AsyncHTTPClient"), product("NIOCore"),
-                product("NIOHTTP1"), product("NIOSSL"),
-            ],
-            swiftSettings: swiftSettings
-        ),
         /// What every stand-in shares: running in the background on a bound port, its application, a throwaway CA.
         .target(
             name: "StandInSupport",
@@ -142,7 +132,7 @@ let package = Package(
         .target(
             name: "ProvHookCore",
             dependencies: [
-                "Deadlines", "PBXDirectory", "ProvisioningModel", "SnomXMLRPC", "WebhookSignature",
+                "Deadlines", "ProvisioningModel", "SnomXMLRPC", "WebhookSignature",
                 product("PostgresNIO"), product("ServiceLifecycle"), product("Logging"), product("Metrics"),
                 product("Prometheus"), product("Crypto"), product("NIOCore"), product("NIOPosix"), product("NIOSSL"),
                 product("CSV"),
@@ -150,13 +140,15 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: ["EmbedSQL"]
         ),
-        /// Where events come from: each source turns one inbound request into a checked event (the native Standard
-        /// Webhooks contract, Kazoo, Wazo, and mapped JSON). A new webhook format is a new file here.
+        /// The PBX platforms, a folder each (`Native/`, `Kazoo/`, `Wazo/`, `FusionPBX/`, `Mapping/`): how a platform's
+        /// requests are read and authenticated, how it must be answered, its API client for lookups and its listing
+        /// for sync. `Platform.swift` says what a platform provides and registers them all.
         .target(
-            name: "EventSources",
+            name: "Integrations",
             dependencies: [
-                "PBXDirectory", "ProvHookCore", "ProvisioningModel", "WebhookSignature", product("HTTPTypes"),
-                product("Crypto"),
+                "Deadlines", "ProvHookCore", "ProvisioningModel", "WebhookSignature", product("AsyncHTTPClient"),
+                product("Crypto"), product("HTTPTypes"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
+                product("NIOSSL"), product("PostgresNIO"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -165,7 +157,7 @@ let package = Package(
         .target(
             name: "ProvHookServer",
             dependencies: [
-                "Deadlines", "EventSources", "ProvHookCore", "ProvisioningModel", "SnomXMLRPC", "WebhookSignature",
+                "Deadlines", "Integrations", "ProvHookCore", "ProvisioningModel", "SnomXMLRPC", "WebhookSignature",
                 product("Hummingbird"),
                 product("HTTPTypes"), product("AsyncHTTPClient"), product("PostgresNIO"), product("ServiceLifecycle"),
                 product("Logging"), product("NIOCore"), product("HummingbirdCore"), product("HummingbirdTLS"),
@@ -179,7 +171,7 @@ let package = Package(
         .executableTarget(
             name: "provhook",
             dependencies: [
-                "EventSources", "PBXDirectory", "ProvHookCore", "ProvHookServer", "ProvisioningModel", "SnomXMLRPC",
+                "Integrations", "ProvHookCore", "ProvHookServer", "ProvisioningModel", "SnomXMLRPC",
                 product("ArgumentParser"),
                 product("AsyncHTTPClient"),
                 product("Hummingbird"), product("Logging"), product("Metrics"), product("NIOCore"), product("NIOHTTP1"),
@@ -215,7 +207,7 @@ let package = Package(
         .executableTarget(
             name: "provhook-bench",
             dependencies: [
-                "BenchSupport", "EventSources", "ProvHookCore", "ProvisioningModel", product("ArgumentParser"),
+                "BenchSupport", "Integrations", "ProvHookCore", "ProvisioningModel", product("ArgumentParser"),
                 product("AsyncHTTPClient"), product("PostgresNIO"), product("Logging"), product("NIOCore"),
                 product("NIOHTTP1"),
             ],
@@ -265,7 +257,7 @@ let package = Package(
         .testTarget(
             name: "ProvHookTests",
             dependencies: [
-                "BenchSupport", "Deadlines", "EventSources", "FakePBXService", "PBXDirectory", "ProvHookCore",
+                "BenchSupport", "Deadlines", "Integrations", "FakePBXService", "ProvHookCore",
                 "ProvHookServer", "ProvHookTestSupport", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
                 "StandInSupport", "WebhookSignature", "XMLRPC", product("AsyncHTTPClient"), product("Crypto"),
                 product("Hummingbird"),

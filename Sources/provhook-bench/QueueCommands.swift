@@ -1,7 +1,7 @@
 import ArgumentParser
 import BenchSupport
-import EventSources
 import Foundation
+import Integrations
 import Logging
 import PostgresNIO
 import ProvHookCore

@@ -1,7 +1,6 @@
 import ArgumentParser
-import EventSources
 import Foundation
-import PBXDirectory
+import Integrations
 import ProvHookCore
 
 /// `provhook source …`: PBX platforms' own webhooks.
@@ -324,7 +323,7 @@ struct SourceCommand: AsyncParsableCommand {
                 do {
                     (sync, client) = try await SourceSync.prepare(
                         source: self.name, store: store, planner: EventPlanner(vendors: vendors),
-                        pageSize: self.pageSize, limits: limits, logger: cliLogger())
+                        pageSize: self.pageSize, limits: limits, factory: Platforms.makeDirectory, logger: cliLogger())
                 } catch let error as SourceSync.Unavailable {
                     throw CLIFailure.input(error.description)
                 } catch let error as DirectoryError {

@@ -1,5 +1,5 @@
-import EventSources
 import Foundation
+import Integrations
 import PostgresNIO
 import ProvHookTestSupport
 import ProvisioningModel
@@ -86,7 +86,7 @@ struct GroupCommitTests {
                 results.values.allSatisfy { result in
                     switch result {
                     case .accepted(queued: true): true
-                    case .rejected(let rejection): rejection.code == "invalid_json"
+                    case .rejected(let rejection): rejection.code.rawValue == "invalid_json"
                     default: false
                     }
                 })

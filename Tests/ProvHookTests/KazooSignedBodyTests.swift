@@ -4,7 +4,7 @@ import ProvHookCore
 import ProvisioningModel
 import Testing
 
-@testable import EventSources
+@testable import Integrations
 
 /// Kazoo v2 bodies signed as Kazoo 5 signs them (kazoo-webhooks `webhooks_util:add_hmac/2`: HMAC-SHA256 of the
 /// timestamp's decimal text followed by the JSON of `data`), for a hook whose `sha256_key` is the source's token.
@@ -53,7 +53,7 @@ enum SignedKazoo {
         KazooSourceTests.request(body, contentType: "application/json", query: query)
     }
 
-    static func read(_ body: String, query: String = "", now: Date = Self.now) -> KazooSource.Reading {
+    static func read(_ body: String, query: String = "", now: Date = Self.now) -> PlatformReading {
         KazooSource().read(Self.request(body, query: query), credentials: KazooSourceTests.credentials, now: now)
     }
 }
@@ -64,12 +64,12 @@ struct KazooSignedBodyTests {
     static let edited = DeviceEvent.updated(
         mac: mac, previousMAC: nil, deviceID: SignedKazoo.deviceID, extensionNumber: nil, model: "snom d785")
 
-    func rejection(_ reading: KazooSource.Reading) -> EventRejection? {
+    func rejection(_ reading: PlatformReading) -> EventRejection? {
         if case .rejected(let rejection, _, _) = reading.verdict { return rejection }
         return nil
     }
 
-    func event(_ reading: KazooSource.Reading) -> DeviceEvent? {
+    func event(_ reading: PlatformReading) -> DeviceEvent? {
         if case .event(let event, _) = reading.verdict { return event }
         return nil
     }
@@ -112,13 +112,13 @@ struct KazooSignedBodyTests {
         for body in [after, before] {
             for query in ["", "token=\(KazooSourceTests.token)"] {
                 let reading = SignedKazoo.read(body, query: query)
-                #expect(self.rejection(reading)?.code == "duplicate_member", "\(reading.verdict)")
+                #expect(self.rejection(reading)?.code.rawValue == "duplicate_member", "\(reading.verdict)")
                 #expect(self.rejection(reading)?.message.contains(#""data""#) == true)
             }
         }
         // Spelled with an escape, the name is the same member.
         let escaped = signed.replacingOccurrences(of: #","hmac":"#, with: #","d\u0061ta":\#(attacker),"hmac":"#)
-        #expect(self.rejection(SignedKazoo.read(escaped))?.code == "duplicate_member")
+        #expect(self.rejection(SignedKazoo.read(escaped))?.code.rawValue == "duplicate_member")
         // Without a verifying hmac or a token, it is not authenticated at all.
         let unsigned = after.replacingOccurrences(of: "4f8c1a2b", with: "4f8c1a2c")
         guard case .unauthenticated = SignedKazoo.read(unsigned).verdict else {
@@ -133,7 +133,7 @@ struct KazooSignedBodyTests {
         let doc =
             #"{"id":"\#(SignedKazoo.deviceID)","mac_address":"000413610ff5","provision":{"endpoint_brand":"snom","endpoint_model":"d785","endpoint_brand":"yealink"},"mac_address":"0004136100aa"}"#
         let reading = SignedKazoo.read(SignedKazoo.body(data: SignedKazoo.data(doc: doc), timestamp: now))
-        #expect(self.rejection(reading)?.code == "duplicate_member", "\(reading.verdict)")
+        #expect(self.rejection(reading)?.code.rawValue == "duplicate_member", "\(reading.verdict)")
         #expect(self.rejection(reading)?.message.contains("data.doc.provision.endpoint_brand") == true)
     }
 
@@ -159,7 +159,7 @@ struct KazooSignedBodyTests {
         ] {
             let reading = SignedKazoo.read(body)
             let rejection = self.rejection(reading)
-            #expect(rejection?.code == "unsigned_field_mismatch", "\(field): \(reading.verdict)")
+            #expect(rejection?.code.rawValue == "unsigned_field_mismatch", "\(field): \(reading.verdict)")
             #expect(rejection?.message.contains("top-level \"\(field)\"") == true, "\(rejection?.message ?? "")")
         }
         // The signed account decides the tenant of the refusal's journal entry, not the unsigned one.
@@ -172,7 +172,7 @@ struct KazooSignedBodyTests {
     func thirtyDaysOld() {
         let old = SignedKazoo.gregorian(SignedKazoo.now) - 30 * 86_400
         let reading = SignedKazoo.read(SignedKazoo.body(data: SignedKazoo.data(), timestamp: old))
-        #expect(self.rejection(reading)?.code == "stale_timestamp", "\(reading.verdict)")
+        #expect(self.rejection(reading)?.code.rawValue == "stale_timestamp", "\(reading.verdict)")
         #expect(
             self.rejection(reading)?.message.hasPrefix("the hook's timestamp is 2592000 s behind provhook's clock")
                 == true, "\(self.rejection(reading)?.message ?? "")")
@@ -187,7 +187,7 @@ struct KazooSignedBodyTests {
         }
         for (offset, words) in [(-301 as Int64, "301 s behind"), (301, "301 s ahead of")] {
             let reading = SignedKazoo.read(SignedKazoo.body(data: SignedKazoo.data(), timestamp: now + offset))
-            #expect(self.rejection(reading)?.code == "stale_timestamp", "\(offset) s: \(reading.verdict)")
+            #expect(self.rejection(reading)?.code.rawValue == "stale_timestamp", "\(offset) s: \(reading.verdict)")
             #expect(
                 self.rejection(reading)?.message.hasPrefix("the hook's timestamp is \(words) provhook's clock") == true)
         }
@@ -209,7 +209,7 @@ struct KazooSignedBodyTests {
         }
         // A body that carries an hmac, verified or not, is never read from its unsigned fields.
         let renamed = SignedKazoo.body(data: SignedKazoo.data(), timestamp: old, name: "doc_deleted", key: "other")
-        #expect(self.rejection(SignedKazoo.read(renamed, query: token))?.code == "unsigned_field_mismatch")
+        #expect(self.rejection(SignedKazoo.read(renamed, query: token))?.code.rawValue == "unsigned_field_mismatch")
     }
 }
 

@@ -1,6 +1,6 @@
-import EventSources
 import Foundation
 import HTTPTypes
+import Integrations
 import ProvHookCore
 import ProvisioningModel
 import Testing
@@ -69,7 +69,7 @@ struct KazooSourceTests {
     }
 
     func rejection(_ verdict: SourceVerdict) -> String? {
-        if case .rejected(let rejection, _, _) = verdict { return rejection.code }
+        if case .rejected(let rejection, _, _) = verdict { return rejection.code.rawValue }
         return nil
     }
 
@@ -263,13 +263,13 @@ struct WazoSourceTests {
             return
         }
         guard case .rejected(let noName, _, _) = self.receive(#"{"id": "d1"}"#, query: token),
-            noName.code == "missing_type"
+            noName.code.rawValue == "missing_type"
         else {
             Issue.record("no event name")
             return
         }
         guard case .rejected(let notJSON, _, _) = self.receive("id=d1", query: "event=device_created&\(token)"),
-            notJSON.code == "invalid_json"
+            notJSON.code.rawValue == "invalid_json"
         else {
             Issue.record("not JSON")
             return
@@ -279,7 +279,7 @@ struct WazoSourceTests {
         guard
             case .rejected(let needsAPI, .added, _) = self.receive(
                 #"{"id": "d1"}"#, query: "event=device_created&\(token)", credentials: noAPI),
-            needsAPI.code == "missing_mac"
+            needsAPI.code.rawValue == "missing_mac"
         else {
             Issue.record("a lookup without an API")
             return

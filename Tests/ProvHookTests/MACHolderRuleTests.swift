@@ -1,5 +1,5 @@
-import EventSources
 import Foundation
+import Integrations
 import PostgresNIO
 import ProvHookTestSupport
 import ProvisioningModel

@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import Crypto
-import EventSources
 import FakePBXService
 import Foundation
 import HTTPTypes
+import Integrations
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -85,7 +85,7 @@ struct MappingSourceTests {
             Issue.record("a bad MAC is a rejection")
             return
         }
-        #expect(rejection.code == "malformed_mac")
+        #expect(rejection.code.rawValue == "malformed_mac")
     }
 
     @Test("JSON inside a string and a Base64 HMAC over the body; the signature alone authenticates")

@@ -1,5 +1,5 @@
-import EventSources
 import Hummingbird
+import Integrations
 import Logging
 import ProvHookCore
 import ProvHookTestSupport
@@ -17,13 +17,12 @@ enum ServedRoutes {
         let logger = Logger(label: "routes")
         let metrics = ProvHookMetrics()
         let planner = EventPlanner()
+        let intake = Intake(
+            store: store, planner: planner, metrics: metrics, deliverySignal: WorkSignal(), lookupSignal: WorkSignal())
         let webhook = buildWebhookRouter(
             webhooks: WebhookController(
-                store: store, planner: planner, signal: WorkSignal(), source: NativeWebhookSource(), metrics: metrics,
-                logger: logger),
-            sources: SourceWebhookController(
-                store: store, planner: planner, signal: WorkSignal(), lookupSignal: WorkSignal(), metrics: metrics,
-                logger: logger))
+                store: store, intake: intake, platform: Platforms.native, metrics: metrics, logger: logger),
+            sources: SourceWebhookController(store: store, intake: intake, metrics: metrics, logger: logger))
         let admin = buildAdminRouter(
             operations: OperationsController(store: store, health: { [:] }, metrics: metrics),
             admin: AdminController(

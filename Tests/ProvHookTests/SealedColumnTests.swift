@@ -1,6 +1,6 @@
 import PostgresNIO
 import ProvHookTestSupport
-import SnomRedirect
+import ProvisioningModel
 import Testing
 
 @testable import ProvHookCore

@@ -1,5 +1,5 @@
-import EventSources
 import Foundation
+import Integrations
 import Logging
 import PostgresNIO
 import ProvHookTestSupport
@@ -318,7 +318,7 @@ struct StoreTests {
                 Issue.record("expected a rejection, got \(result)")
                 return
             }
-            #expect(rejection.code == "invalid_field" && rejection.message.contains("device_id_length"))
+            #expect(rejection.code.rawValue == "invalid_field" && rejection.message.contains("device_id_length"))
             #expect(try await store.device(self.mac) == nil)
             #expect(try await store.journal(JournalFilter(action: "event.rejected")).count == 1)
         }

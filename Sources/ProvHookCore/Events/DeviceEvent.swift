@@ -46,19 +46,3 @@ public enum DeviceEventType: String, Sendable, Hashable, CaseIterable, Codable {
     case updated = "device.updated"
     case removed = "device.removed"
 }
-
-/// Why an authenticated event was refused for its content (HTTP 400 for the native contract). Every refusal is
-/// journaled, with its code.
-public struct EventRejection: Error, Sendable, Hashable, CustomStringConvertible {
-    /// A stable code: `invalid_json`, `missing_type`, `unknown_type`, `missing_mac`, `malformed_mac`,
-    /// `invalid_field`, `invalid_webhook_id`, `unknown_device`, `mac_in_use`, `mac_not_allowed`.
-    public var code: String
-    /// What is wrong, for the sender; never a secret.
-    public var message: String
-
-    public var description: String { "\(self.code): \(self.message)" }
-
-    public init(code: String, message: String) {
-        (self.code, self.message) = (code, message)
-    }
-}

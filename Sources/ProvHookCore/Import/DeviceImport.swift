@@ -219,10 +219,11 @@ extension Store {
             let outcomes = try await self.ingestRows(batch, actor: actor, planner: planner, concurrency: concurrency)
             for (row, outcome) in outcomes {
                 switch outcome {
-                case .accepted: result.accepted += 1
-                case .duplicate: result.duplicates += 1
-                case .rejected(let rejection):
+                case .accepted?: result.accepted += 1
+                case .duplicate?: result.duplicates += 1
+                case .refused(let rejection)?:
                     result.refused.append(.init(line: row.line, mac: row.mac.canonical, reason: rejection.description))
+                case .ignored?, nil: break
                 }
             }
             done += batch.count
@@ -235,19 +236,20 @@ extension Store {
     /// Ingests rows, `concurrency` at a time; the first database failure ends the import with it.
     private func ingestRows(
         _ rows: ArraySlice<DeviceImportFile.Row>, actor: String, planner: EventPlanner, concurrency: Int
-    ) async throws(StoreError) -> [(DeviceImportFile.Row, IngestResult)] {
+    ) async throws(StoreError) -> [(DeviceImportFile.Row, IntakeOutcome?)] {
+        let intake = Intake(store: self, planner: planner)
         do {
-            return try await withThrowingTaskGroup(of: (DeviceImportFile.Row, IngestResult).self) { group in
-                var results: [(DeviceImportFile.Row, IngestResult)] = []
+            return try await withThrowingTaskGroup(of: (DeviceImportFile.Row, IntakeOutcome?).self) { group in
+                var results: [(DeviceImportFile.Row, IntakeOutcome?)] = []
                 var iterator = rows.makeIterator()
                 func add(_ row: DeviceImportFile.Row) {
                     group.addTask {
                         let event = DeviceEvent.added(
                             mac: row.mac, deviceID: row.deviceID, extensionNumber: row.extensionNumber,
                             model: row.model)
-                        let result = try await self.ingest(
-                            event, tenantID: row.tenantID, eventID: row.eventID, payload: row.payload, actor: actor,
-                            planner: planner)
+                        let result = try await intake.record(
+                            .event(event, eventID: row.eventID), tenantID: row.tenantID, payload: row.payload,
+                            actor: actor)
                         return (row, result)
                     }
                 }

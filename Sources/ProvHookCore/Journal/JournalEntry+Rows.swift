@@ -26,7 +26,9 @@ extension JournalEntry {
         _ rejection: EventRejection, type: DeviceEventType?, mac: MACAddress?, tenantID: String?, actor: String,
         eventID: String?
     ) -> JournalEntry {
-        var detail: [String: JSONValue] = ["code": .string(rejection.code), "message": .string(rejection.message)]
+        var detail: [String: JSONValue] = [
+            "code": .string(rejection.code.rawValue), "message": .string(rejection.message),
+        ]
         if let type { detail["type"] = .string(type.rawValue) }
         return JournalEntry(
             tenantID: tenantID, mac: mac?.canonical, actor: actor, action: .eventRejected, outcome: .rejected,

@@ -1,7 +1,6 @@
 import Deadlines
 import Foundation
 import Logging
-import PBXDirectory
 import ProvisioningModel
 import ServiceLifecycle
 import Synchronization
@@ -20,12 +19,12 @@ import Synchronization
 /// good (journaled).
 public struct LookupWorker: NamedService {
     let store: Store
-    let planner: EventPlanner
     /// Wakes the loop when a lookup is queued by this process, or one of its lookups ends.
     let signal: WorkSignal
-    /// Wakes the delivery worker when a looked-up event queued a call.
-    let deliverySignal: WorkSignal
     let metrics: ProvHookMetrics
+    /// Records what a lookup found through the planner, counted, and waking the delivery worker (`deliverySignal`)
+    /// when it queued a call, as a webhook's event would.
+    let intake: Intake
     let directories: DirectoryCache
     let configuration: Configuration
     let logger: Logger
@@ -83,14 +82,12 @@ public struct LookupWorker: NamedService {
 
     public init(
         store: Store, planner: EventPlanner, signal: WorkSignal, deliverySignal: WorkSignal, metrics: ProvHookMetrics,
-        configuration: Configuration = Configuration(), directories: DirectoryCache = DirectoryCache(),
-        logger: Logger
+        configuration: Configuration = Configuration(), directories: DirectoryCache, logger: Logger
     ) {
         self.store = store
-        self.planner = planner
         self.signal = signal
-        self.deliverySignal = deliverySignal
         self.metrics = metrics
+        self.intake = Intake(store: store, planner: planner, metrics: metrics, deliverySignal: deliverySignal)
         self.directories = directories
         self.configuration = configuration
         self.logger = logger
@@ -165,7 +162,7 @@ public struct LookupWorker: NamedService {
                     try await self.store.rejectLookup(
                         lookup,
                         EventRejection(
-                            code: "lookup_unavailable",
+                            code: .lookupUnavailable,
                             message:
                                 "source \(lookup.source) has no PBX API any more to look device \(lookup.deviceID.prefix(64)) up in"
                         ))
@@ -177,10 +174,10 @@ public struct LookupWorker: NamedService {
                 if error.isTransient {
                     let delay = self.configuration.delay(afterAttempt: lookup.attempts)
                     let gaveUp = try await self.store.retryLookup(
-                        lookup, after: delay, giveUpAfter: self.configuration.giveUpAfter, code: error.code,
+                        lookup, after: delay, giveUpAfter: self.configuration.giveUpAfter, code: error.code.rawValue,
                         message: error.description, actor: self.actor)
                     self.metrics.lookup(
-                        source: lookup.source, outcome: gaveUp ? "gave_up" : error.code, latency: latency)
+                        source: lookup.source, outcome: gaveUp ? "gave_up" : error.code.rawValue, latency: latency)
                     if gaveUp {
                         logger.error(
                             "lookup failed past the give-up age; the event is dropped",
@@ -206,7 +203,7 @@ public struct LookupWorker: NamedService {
                 try await self.store.rejectLookup(
                     lookup,
                     EventRejection(
-                        code: "missing_mac",
+                        code: .missingMAC,
                         message:
                             "the PBX has no MAC for device \(lookup.deviceID.prefix(64)), so there is no phone to provision"
                     ))
@@ -214,22 +211,12 @@ public struct LookupWorker: NamedService {
             }
             self.metrics.lookup(source: lookup.source, outcome: "found", latency: ContinuousClock.now - started)
             let event = lookup.event(mac: mac, model: device.model)
-            let result = try await self.store.ingest(
-                event, tenantID: lookup.tenantID, eventID: lookup.eventID, payload: Self.payload(lookup, event),
-                actor: lookup.actor, planner: self.planner, source: lookup.source)
+            let outcome = try await self.intake.record(
+                .event(event, eventID: lookup.eventID), tenantID: lookup.tenantID, payload: Self.payload(lookup, event),
+                actor: lookup.actor, source: lookup.source)
             // A rejected event's id is forgotten, so that a fixed one may be sent again: so are those merged into it.
-            let accepted = if case .rejected = result { false } else { true }
+            let accepted = if case .refused? = outcome { false } else { true }
             try await self.store.completeLookup(lookup, keepingMerged: accepted)
-            switch result {
-            case .accepted(let queued):
-                if queued { self.deliverySignal.wake() }
-                self.metrics.event(type: lookup.type.rawValue, outcome: "accepted", source: lookup.source)
-            case .duplicate:
-                self.metrics.event(type: lookup.type.rawValue, outcome: "duplicate", source: lookup.source)
-            case .rejected(let rejection):
-                self.metrics.rejection(reason: rejection.code, source: lookup.source)
-                self.metrics.event(type: lookup.type.rawValue, outcome: "rejected", source: lookup.source)
-            }
         } catch {
             logger.error("cannot record a lookup's outcome; it is taken again later", metadata: ["error": "\(error)"])
         }
@@ -272,58 +259,4 @@ private final class InFlight: Sendable {
     var count: Int { self.value.withLock { $0 } }
 
     func add(_ delta: Int) { self.value.withLock { $0 += delta } }
-}
-
-/// The PBX API clients of the sources, made on first use and kept (with their tokens) until the source's API
-/// settings change.
-public actor DirectoryCache {
-    /// Makes a client for a source's API: Kazoo crossbar or Wazo, unless a test gives another.
-    public typealias Factory =
-        @Sendable (SourceKind, DirectoryConfiguration) throws(DirectoryError) -> any DeviceDirectory
-
-    private let factory: Factory
-    private var clients: [String: (settings: DirectoryConfiguration, client: any DeviceDirectory)] = [:]
-
-    public init(factory: @escaping Factory = DirectoryCache.standard) {
-        self.factory = factory
-    }
-
-    public static let standard: Factory = { kind, configuration throws(DirectoryError) in
-        switch kind {
-        case .wazo: try WazoConfd(configuration: configuration)
-        case .fusionpbx: try FusionPBXDatabase(configuration: configuration)
-        case .kazoo, .mapping: try KazooCrossbar(configuration: configuration)
-        }
-    }
-
-    /// The client of `source`'s API, or nil when it has none.
-    func directory(
-        for source: String, store: Store, _ configuration: LookupWorker.Configuration
-    ) async throws -> (any DeviceDirectory)? {
-        guard let (kind, api, secret) = try await store.sourceAPI(name: source) else {
-            await self.drop(source)
-            return nil
-        }
-        let settings = DirectoryConfiguration(
-            baseURL: api.url, user: api.user, secret: secret, caFile: api.caFile, tenant: api.tenant,
-            connectTimeout: configuration.connectTimeout, readTimeout: configuration.readTimeout)
-        // Lookups of several sources, or several of one source, run at once: dropping an old client suspends, and
-        // another lookup may have made the new one meanwhile, which must be used rather than replaced (a client
-        // replaced is never shut down).
-        while let cached = self.clients[source] {
-            if cached.settings == settings { return cached.client }
-            await self.drop(source)
-        }
-        let client = try self.factory(kind, settings)
-        self.clients[source] = (settings, client)
-        return client
-    }
-
-    private func drop(_ source: String) async {
-        if let old = self.clients.removeValue(forKey: source) { await old.client.shutdown() }
-    }
-
-    func shutdown() async {
-        for source in Array(self.clients.keys) { await self.drop(source) }
-    }
 }

@@ -39,11 +39,11 @@ public struct EventPlanner: Sendable {
             guard let target = mac ?? known.macOfDeviceID else {
                 guard let deviceID else {
                     return .failure(
-                        EventRejection(code: "missing_mac", message: "device.removed needs \"mac\" or \"device_id\""))
+                        EventRejection(code: .missingMAC, message: "device.removed needs \"mac\" or \"device_id\""))
                 }
                 return .failure(
                     EventRejection(
-                        code: "unknown_device",
+                        code: .unknownDevice,
                         message: "no device with device_id \(String(deviceID.prefix(64)).debugDescription)"))
             }
             changes.append(self.change(target, .deregistered))
@@ -52,14 +52,14 @@ public struct EventPlanner: Sendable {
             if let ranges, change.desired == .registered, !ranges.contains(change.mac) {
                 return .failure(
                     EventRejection(
-                        code: "mac_not_allowed",
+                        code: .macNotAllowed,
                         message:
                             "MAC \(change.mac) is outside this tenant's MAC ranges (\(ranges.prefixes.joined(separator: ", ")))"
                     ))
             }
             if known.heldByAnother.contains(change.mac) {
                 return .failure(
-                    EventRejection(code: "mac_in_use", message: "MAC \(change.mac) belongs to another tenant"))
+                    EventRejection(code: .macInUse, message: "MAC \(change.mac) belongs to another tenant"))
             }
         }
         return .success(changes)

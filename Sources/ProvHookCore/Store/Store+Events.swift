@@ -160,10 +160,10 @@ extension Store {
         switch failure.sqlState?.prefix(2) {
         case "22":
             return EventRejection(
-                code: "invalid_json", message: "the body holds a value that cannot be stored: \(failure.reason)")
+                code: .invalidJSON, message: "the body holds a value that cannot be stored: \(failure.reason)")
         case "23":
             return EventRejection(
-                code: "invalid_field",
+                code: .invalidField,
                 message: "a value was refused by the database (constraint \(failure.constraint ?? "unknown"))")
         default:
             return nil

@@ -1,7 +1,6 @@
 import Deadlines
 import Foundation
 import Logging
-import PBXDirectory
 import ProvisioningModel
 
 /// Makes provhook's devices match a PBX's: reads every device behind a source, a page at a time, and turns each
@@ -159,7 +158,7 @@ public struct SourceSync: Sendable {
     /// shuts it down after) and its scopes: the source's own tenant, and each Kazoo account it maps.
     public static func prepare(
         source name: String, store: Store, planner: EventPlanner, pageSize: Int = 200, limits: Limits = Limits(),
-        factory: DirectoryCache.Factory = DirectoryCache.standard, logger: Logger
+        factory: DirectoryCache.Factory, logger: Logger
     ) async throws -> (SourceSync, client: any DeviceDirectory) {
         guard let source = try await store.sources().first(where: { $0.name == name }) else {
             throw StoreError.notFound("no source \(name.debugDescription)")
@@ -399,12 +398,13 @@ public struct SourceSync: Sendable {
         ]
         let json = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data("{}".utf8)
         do {
-            let result = try await self.store.ingest(
-                event, tenantID: scope.tenantID, eventID: "sync_" + UUID().uuidString.lowercased(),
-                payload: Array(json), actor: self.actor, planner: self.planner, source: self.source)
-            switch result {
-            case .accepted, .duplicate: counts(&summary)
-            case .rejected: summary.rejected += 1
+            let outcome = try await Intake(store: self.store, planner: self.planner).record(
+                .event(event, eventID: "sync_" + UUID().uuidString.lowercased()), tenantID: scope.tenantID,
+                payload: Array(json), actor: self.actor, source: self.source)
+            switch outcome {
+            case .accepted?, .duplicate?: counts(&summary)
+            case .refused?: summary.rejected += 1
+            case .ignored?, nil: break
             }
         } catch {
             summary.errors.append("recording \(event.type.rawValue) \(event.primaryMAC?.description ?? ""): \(error)")

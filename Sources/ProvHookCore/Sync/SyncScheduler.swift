@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import PBXDirectory
 import ServiceLifecycle
 
 /// Runs the periodic syncs of the sources that have an interval (`source add|update --sync-interval`), in
@@ -29,7 +28,7 @@ public struct SyncScheduler: NamedService {
     ///   - limits: what bounds each sync.
     public init(
         store: Store, planner: EventPlanner, metrics: ProvHookMetrics,
-        factory: @escaping DirectoryCache.Factory = DirectoryCache.standard, pollInterval: Duration = .seconds(15),
+        factory: @escaping DirectoryCache.Factory, pollInterval: Duration = .seconds(15),
         concurrency: Int = 4, limits: SourceSync.Limits = SourceSync.Limits(), logger: Logger
     ) {
         self.store = store

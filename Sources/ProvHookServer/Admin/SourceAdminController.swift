@@ -1,7 +1,7 @@
-import EventSources
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Integrations
 import NIOCore
 import ProvHookCore
 

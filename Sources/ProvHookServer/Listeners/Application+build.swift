@@ -1,8 +1,8 @@
 import AsyncHTTPClient
-import EventSources
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import Integrations
 import Logging
 import PostgresNIO
 import ProvHookCore
@@ -37,7 +37,8 @@ public struct ListeningPorts: Sendable, Equatable {
 ///   - onServerRunning: called once both listeners accept connections, with their ports.
 public func buildApplication(
     _ configuration: ServeConfiguration, logger: Logger, metrics: ProvHookMetrics = ProvHookMetrics(),
-    redirectService: (any ProvisioningService)? = nil, directories: DirectoryCache = DirectoryCache(),
+    redirectService: (any ProvisioningService)? = nil,
+    directories: DirectoryCache = DirectoryCache(factory: Platforms.makeDirectory),
     onServerRunning: @escaping @Sendable (ListeningPorts) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let postgres = PostgresClient(
@@ -83,7 +84,8 @@ public func buildApplication(
             configuration: configuration.lookups, directories: directories, logger: logger))
     services.append(
         SyncScheduler(
-            store: store, planner: planner, metrics: metrics, concurrency: configuration.syncConcurrency,
+            store: store, planner: planner, metrics: metrics, factory: Platforms.makeDirectory,
+            concurrency: configuration.syncConcurrency,
             limits: configuration.syncLimits, logger: logger))
 
     let ports = PortReport(onBoth: onServerRunning)
@@ -120,13 +122,12 @@ public func buildApplication(
             onServerRunning: { channel in await ports.admin(channel.localAddress?.port ?? configuration.adminPort) },
             logger: logger))
 
+    let intake = Intake(
+        store: store, planner: planner, metrics: metrics, deliverySignal: delivery.signal, lookupSignal: lookupSignal)
     let router = buildWebhookRouter(
         webhooks: WebhookController(
-            store: store, planner: planner, signal: delivery.signal, source: NativeWebhookSource(), metrics: metrics,
-            logger: logger),
-        sources: SourceWebhookController(
-            store: store, planner: planner, signal: delivery.signal, lookupSignal: lookupSignal, metrics: metrics,
-            logger: logger))
+            store: store, intake: intake, platform: Platforms.native, metrics: metrics, logger: logger),
+        sources: SourceWebhookController(store: store, intake: intake, metrics: metrics, logger: logger))
 
     let server: HTTPServerBuilder
     if let files = configuration.tls {

@@ -1,10 +1,11 @@
 import AsyncHTTPClient
 import FakePBXService
 import Foundation
+import Integrations
 import NIOCore
 import NIOHTTP1
 import NIOSSL
-import PBXDirectory
+import ProvHookCore
 import ProvHookTestSupport
 import ProvisioningModel
 import SnomXMLRPCStandIn
@@ -14,7 +15,7 @@ import Testing
 /// The PBX API clients against the stand-ins, and the stand-ins' own strictness: what the real services refuse,
 /// they refuse, with the bodies the services' sources give.
 @Suite("PBX API clients and stand-ins")
-struct PBXDirectoryTests {
+struct PBXClientTests {
     static let apiKey = String(repeating: "9e", count: 32)
     static let account = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
@@ -54,7 +55,7 @@ struct PBXDirectoryTests {
                 _ = try await wrong.device(id: "dev1", account: nil)
                 Issue.record("an unknown API key was accepted")
             } catch {
-                #expect(error.code == "lookup_unauthorized" && error.isTransient)
+                #expect(error.code.rawValue == "lookup_unauthorized" && error.isTransient)
                 #expect(!error.description.contains("0000000000"), "the key is never in a message")
             }
             await wrong.shutdown()
@@ -65,7 +66,7 @@ struct PBXDirectoryTests {
             _ = try await dead.device(id: "dev1", account: nil)
             Issue.record("a dead server answered")
         } catch {
-            #expect(error.code == "lookup_unavailable" && error.isTransient)
+            #expect(error.code.rawValue == "lookup_unavailable" && error.isTransient)
         }
         await dead.shutdown()
     }
@@ -95,7 +96,7 @@ struct PBXDirectoryTests {
                 _ = try await impatient.device(id: "w1", account: nil)
                 Issue.record("a slow PBX did not time out")
             } catch {
-                #expect(error.code == "lookup_unavailable")
+                #expect(error.code.rawValue == "lookup_unavailable")
             }
             await pbx.state.setLatency(.zero)
             await impatient.shutdown()
@@ -127,7 +128,7 @@ struct PBXDirectoryTests {
                 _ = try await untrusting.device(id: "w1", account: nil)
                 Issue.record("a certificate from an unknown CA was accepted")
             } catch {
-                #expect(error.code == "lookup_unavailable" && error.isTransient, "\(error)")
+                #expect(error.code.rawValue == "lookup_unavailable" && error.isTransient, "\(error)")
             }
             await untrusting.shutdown()
             #expect(throws: DirectoryError.self, "an unreadable CA file is refused") {

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import ProvHookCore
 
 /// The HTTP exchanges of the directory clients: JSON in and out, one deadline over the whole answer, bodies of at
 /// most 1 MiB, and every failure turned into a `DirectoryError` that names no secret.
@@ -77,6 +78,16 @@ struct DirectoryHTTP: Sendable {
             answer = try await self.exchange(try make(try await login(true)), what: what)
         }
         return answer
+    }
+
+    /// The error for an answer other than 200: a 401 or 403 refused the credentials (`refused`, with the status), a
+    /// 404 has no such thing (`missing`, where the call names one), anything else failed (`failed`).
+    static func failure(_ status: UInt, refused: String, missing: String?, failed: String) -> DirectoryError {
+        switch status {
+        case 401, 403: .unauthorized("\(refused) (\(status))")
+        case 404 where missing != nil: .notFound(missing ?? "")
+        default: .unavailable(failed)
+        }
     }
 
     /// A JSON request with `body`, or none.

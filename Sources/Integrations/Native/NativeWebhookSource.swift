@@ -7,13 +7,22 @@ import WebhookSignature
 /// provhook's own contract: a Standard Webhooks request (`webhook-id`, `webhook-timestamp`, `webhook-signature`
 /// signed with the tenant's `whsec_` secret, or `Authorization: Bearer <secret>` where the tenant allows it) whose
 /// JSON body is one of the three device events of `POST /v1/tenants/{tenant}/events`.
-public struct NativeWebhookSource: EventSource {
+public struct NativeWebhookSource: Platform {
     public typealias Credentials = TenantCredentials
+
+    public var kind: SourceKind? { nil }
+    public var displayName: String { "provhook" }
+    public var answers: AnswerPolicy { .native }
 
     let authenticator: WebhookAuthenticator
 
     public init(authenticator: WebhookAuthenticator = WebhookAuthenticator()) {
         self.authenticator = authenticator
+    }
+
+    /// The verdict; the payload kept is the body, as sent.
+    public func reading(of request: InboundRequest, credentials: TenantCredentials) -> PlatformReading? {
+        PlatformReading(self.receive(request, credentials: credentials), payload: request.body)
     }
 
     public func receive(_ request: InboundRequest, credentials: TenantCredentials) -> SourceVerdict {
@@ -39,7 +48,7 @@ public struct NativeWebhookSource: EventSource {
         else {
             return .rejected(
                 EventRejection(
-                    code: "invalid_webhook_id", message: "webhook-id must be 1 to 256 printable ASCII characters"),
+                    code: .invalidWebhookID, message: "webhook-id must be 1 to 256 printable ASCII characters"),
                 type: nil, eventID: nil)
         }
         do {
@@ -55,16 +64,16 @@ public struct NativeWebhookSource: EventSource {
         do {
             object = try JSONSerialization.jsonObject(with: Data(body), options: [])
         } catch {
-            throw EventRejection(code: "invalid_json", message: "the body is not valid JSON")
+            throw EventRejection(code: .invalidJSON, message: "the body is not valid JSON")
         }
         guard let fields = object as? [String: Any] else {
-            throw EventRejection(code: "invalid_json", message: "the body must be a JSON object")
+            throw EventRejection(code: .invalidJSON, message: "the body must be a JSON object")
         }
         guard let type = fields["type"] else {
-            throw EventRejection(code: "missing_type", message: "\"type\" is required")
+            throw EventRejection(code: .missingType, message: "\"type\" is required")
         }
         guard let typeName = type as? String else {
-            throw EventRejection(code: "invalid_field", message: "\"type\" must be a string")
+            throw EventRejection(code: .invalidField, message: "\"type\" must be a string")
         }
         let deviceID = try Self.optionalString(fields, "device_id", maxLength: 200)
         let extensionNumber = try Self.optionalString(fields, "extension", maxLength: 64)
@@ -81,12 +90,12 @@ public struct NativeWebhookSource: EventSource {
         case .removed:
             let mac = try Self.mac(fields, "mac")
             guard mac != nil || deviceID != nil else {
-                throw EventRejection(code: "missing_mac", message: "device.removed needs \"mac\" or \"device_id\"")
+                throw EventRejection(code: .missingMAC, message: "device.removed needs \"mac\" or \"device_id\"")
             }
             return .removed(mac: mac, deviceID: deviceID)
         case nil:
             throw EventRejection(
-                code: "unknown_type",
+                code: .unknownType,
                 message:
                     "unknown type \(String(typeName.prefix(64)).debugDescription); expected device.added, device.updated or device.removed"
             )
@@ -98,18 +107,18 @@ public struct NativeWebhookSource: EventSource {
     ) throws(EventRejection) -> String? {
         guard let value = fields[name], !(value is NSNull) else { return nil }
         guard let text = value as? String else {
-            throw EventRejection(code: "invalid_field", message: "\"\(name)\" must be a string")
+            throw EventRejection(code: .invalidField, message: "\"\(name)\" must be a string")
         }
         // Counted in code points, as PostgreSQL's length() counts them: "é" written as e + U+0301 is two.
         guard !text.isEmpty, text.unicodeScalars.count <= maxLength else {
-            throw EventRejection(code: "invalid_field", message: "\"\(name)\" must be 1 to \(maxLength) characters")
+            throw EventRejection(code: .invalidField, message: "\"\(name)\" must be 1 to \(maxLength) characters")
         }
         return text
     }
 
     private static func requiredMAC(_ fields: [String: Any], _ name: String) throws(EventRejection) -> MACAddress {
         guard let mac = try Self.mac(fields, name) else {
-            throw EventRejection(code: "missing_mac", message: "\"\(name)\" is required")
+            throw EventRejection(code: .missingMAC, message: "\"\(name)\" is required")
         }
         return mac
     }
@@ -117,12 +126,12 @@ public struct NativeWebhookSource: EventSource {
     private static func mac(_ fields: [String: Any], _ name: String) throws(EventRejection) -> MACAddress? {
         guard let value = fields[name], !(value is NSNull) else { return nil }
         guard let text = value as? String else {
-            throw EventRejection(code: "malformed_mac", message: "\"\(name)\" must be a string")
+            throw EventRejection(code: .malformedMAC, message: "\"\(name)\" must be a string")
         }
         do {
             return try MACAddress(parsing: text)
         } catch {
-            throw EventRejection(code: "malformed_mac", message: "\"\(name)\": \(error)")
+            throw EventRejection(code: .malformedMAC, message: "\"\(name)\": \(error)")
         }
     }
 }

@@ -37,13 +37,13 @@ public enum DirectoryError: Error, Sendable, Hashable, CustomStringConvertible {
         return true
     }
 
-    /// A stable code, for the journal and the metrics.
-    public var code: String {
+    /// A stable code, for the journal and the metrics; a lookup that fails for good is rejected with it.
+    public var code: EventRejection.Code {
         switch self {
-        case .notFound: "device_not_found"
-        case .unauthorized: "lookup_unauthorized"
-        case .unavailable: "lookup_unavailable"
-        case .invalidAnswer: "lookup_invalid_answer"
+        case .notFound: .deviceNotFound
+        case .unauthorized: .lookupUnauthorized
+        case .unavailable: .lookupUnavailable
+        case .invalidAnswer: .lookupInvalidAnswer
         }
     }
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
+import ProvHookCore
 import ProvisioningModel
 
 /// Wazo's APIs behind its nginx: a token from wazo-auth (`POST /api/auth/0.1/token`, basic auth, a JSON body),
@@ -42,12 +43,10 @@ public actor WazoConfd: DeviceDirectory, DeviceListing {
                 mac = parsed
             }
             return DirectoryDevice(mac: mac, model: modelName([device["vendor"], device["model"]]))
-        case 401, 403:
-            throw .unauthorized("confd refused the token of Wazo user \(self.configuration.user ?? "") (\(status))")
-        case 404:
-            throw .notFound("confd has no device \(idSegment)")
         default:
-            throw .unavailable("confd answered \(status) for device \(idSegment)")
+            throw DirectoryHTTP.failure(
+                status, refused: "confd refused the token of Wazo user \(self.configuration.user ?? "")",
+                missing: "confd has no device \(idSegment)", failed: "confd answered \(status) for device \(idSegment)")
         }
     }
 
@@ -72,9 +71,10 @@ public actor WazoConfd: DeviceDirectory, DeviceListing {
             }
             let next = offset + items.count
             return (devices, items.isEmpty || next >= total ? nil : String(next))
-        case 401, 403:
-            throw .unauthorized("confd refused the token of Wazo user \(self.configuration.user ?? "") (\(status))")
-        default: throw .unavailable("confd answered \(status) for the device listing")
+        default:
+            throw DirectoryHTTP.failure(
+                status, refused: "confd refused the token of Wazo user \(self.configuration.user ?? "")", missing: nil,
+                failed: "confd answered \(status) for the device listing")
         }
     }
 

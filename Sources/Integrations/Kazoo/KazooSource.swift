@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import HTTPTypes
-import PBXDirectory
 import ProvHookCore
 import ProvisioningModel
 
@@ -18,8 +17,16 @@ import ProvisioningModel
 /// must have been signed within `signatureWindow` of provhook's clock. Kazoo keeps only a 200 as a
 /// success and never retries an HTTP error, so the listener answers 200 for everything it recorded, rejections
 /// included (journaled, with their code in the body).
-public struct KazooSource: EventSource {
+public struct KazooSource: Platform {
     public typealias Credentials = SourceCredentials
+
+    public var kind: SourceKind? { .kazoo }
+    public var displayName: String { "Kazoo" }
+    /// 200 for everything recorded, and no answer at all when nothing could be (Kazoo retries only transport
+    /// errors).
+    public var answers: AnswerPolicy {
+        AnswerPolicy(accepted: .ok, duplicate: .ok, ignored: .ok, refused: .ok, closesConnectionWhenUnavailable: true)
+    }
 
     /// How far, in seconds, the signed timestamp of a hook authenticated by its hmac may be from provhook's clock,
     /// either way: Kazoo sends an event at once and retries within about 10 s, so anything older is a replay.
@@ -27,31 +34,28 @@ public struct KazooSource: EventSource {
 
     public init() {}
 
-    /// What `read` made of a request: the verdict, and what the listener needs with it, taken from the same single
-    /// reading of the body.
-    public struct Reading: Sendable {
-        /// What to do.
-        public var verdict: SourceVerdict
-        /// The Kazoo account the event is about (for a source that maps accounts to tenants); nil when not said or
-        /// not a Kazoo id. For a body signed by its hmac, only the signed `data.account_id`.
-        public var account: String?
-        /// What is kept as the event's payload (`webhook_events.payload`, which the auditor reads): the fields
-        /// provhook used, as JSON, and nothing else. A v2 document carries the device's SIP password, and a GET
-        /// carries the token, so neither is kept whole.
-        public var payload: [UInt8]
-
-        init(_ verdict: SourceVerdict, account: String? = nil, payload: [UInt8] = Array("{}".utf8)) {
-            (self.verdict, self.account, self.payload) = (verdict, account, payload)
-        }
-    }
-
     public func receive(_ request: InboundRequest, credentials: SourceCredentials) -> SourceVerdict {
         self.read(request, credentials: credentials).verdict
     }
 
+    public func reading(of request: InboundRequest, credentials: SourceCredentials) -> PlatformReading? {
+        self.read(request, credentials: credentials)
+    }
+
+    /// Kazoo's own header: a request that carries it is Kazoo's even before its source is read.
+    public func claims(_ headers: HTTPFields) -> Bool {
+        headers[HTTPField.Name("X-Hook-ID")!] != nil
+    }
+
+    public func makeDirectory(
+        _ configuration: DirectoryConfiguration
+    ) throws(DirectoryError) -> (any DeviceDirectory)? {
+        try KazooCrossbar(configuration: configuration)
+    }
+
     /// Authenticates `request`, reads its body once, and says what to do with it. `now` is provhook's clock, against
     /// which a signed timestamp is checked (a parameter so that tests can place the window's edges).
-    public func read(_ request: InboundRequest, credentials: SourceCredentials, now: Date = Date()) -> Reading {
+    public func read(_ request: InboundRequest, credentials: SourceCredentials, now: Date = Date()) -> PlatformReading {
         let body = Self.body(of: request)
         let scan = (try? body.get())?.scan
         // Without the token, a v2 hook whose security_settings.sha256_key is the source's token is authenticated by
@@ -61,7 +65,7 @@ public struct KazooSource: EventSource {
         var signature = KazooHMAC.Check.absent
         if !hasToken, let scan { signature = KazooHMAC.check(request.body, scan: scan, key: credentials.token) }
         guard hasToken || Self.isValid(signature) else {
-            return Reading(
+            return PlatformReading(
                 .unauthenticated(
                     code: "bad_token",
                     message:
@@ -72,21 +76,21 @@ public struct KazooSource: EventSource {
         let parsed: Body
         switch body {
         case .success(let read): parsed = read
-        case .failure(let rejection): return Reading(.rejected(rejection, type: nil, eventID: eventID))
+        case .failure(let rejection): return PlatformReading(.rejected(rejection, type: nil, eventID: eventID))
         }
         if let path = parsed.scan?.duplicate {
-            return Reading(
+            return PlatformReading(
                 .rejected(
                     EventRejection(
-                        code: "duplicate_member",
+                        code: .duplicateMember,
                         message:
                             "the body names \(path.debugDescription) twice; a JSON parser keeps one of the two, so provhook cannot know which one the sender meant and refuses the body"
                     ), type: nil, eventID: eventID))
         }
         guard let fields = parsed.fields else {
-            return Reading(
+            return PlatformReading(
                 .rejected(
-                    EventRejection(code: "invalid_json", message: "the body is not a JSON object"), type: nil,
+                    EventRejection(code: .invalidJSON, message: "the body is not a JSON object"), type: nil,
                     eventID: eventID))
         }
         // A JSON body that carries an hmac is read from what the hmac covers, whether or not it verified (with the
@@ -100,16 +104,16 @@ public struct KazooSource: EventSource {
             // Gregorian seconds to Unix seconds; the hmac binds the timestamp, so a replayed body keeps its age.
             let skew = Int64(now.timeIntervalSince1970.rounded(.down)) - (signedAt - KazooHMAC.gregorianOffset)
             guard abs(skew) <= Self.signatureWindow else {
-                return Reading(
+                return PlatformReading(
                     .rejected(
                         EventRejection(
-                            code: "stale_timestamp",
+                            code: .staleTimestamp,
                             message:
                                 "the hook's timestamp is \(abs(skew)) s \(skew > 0 ? "behind" : "ahead of") provhook's clock; a hook authenticated by its hmac must be within \(Self.signatureWindow) s of it: if Kazoo sent it just now, set both clocks right (NTP), otherwise it is a replay"
                         ), type: nil, eventID: eventID), account: account)
             }
         }
-        var reading =
+        var reading: PlatformReading =
             isSigned
             ? Self.signedReading(fields, account: account, credentials: credentials, eventID: eventID)
             : Self.plainReading(fields, account: account, credentials: credentials, eventID: eventID)
@@ -127,7 +131,7 @@ public struct KazooSource: EventSource {
     /// where that shape has it.
     private static func plainReading(
         _ fields: [String: Any], account: String?, credentials: SourceCredentials, eventID: String
-    ) -> Reading {
+    ) -> PlatformReading {
         let isV2 = fields["action"] as? String == "event"
         let data = fields["data"] as? [String: Any] ?? [:]
         let change = (isV2 ? fields["name"] : fields["action"]) as? String
@@ -136,7 +140,7 @@ public struct KazooSource: EventSource {
         let document = data["doc"] as? [String: Any]
 
         guard type == "device" else {
-            return Reading(.ignored(reason: "kazoo \(String((type ?? "unknown").prefix(32))) event"))
+            return PlatformReading(.ignored(reason: "kazoo \(String((type ?? "unknown").prefix(32))) event"))
         }
         let eventType: DeviceEventType
         switch change {
@@ -144,10 +148,10 @@ public struct KazooSource: EventSource {
         case "doc_edited", "doc_updated": eventType = .updated
         case "doc_deleted": eventType = .removed
         default:
-            return Reading(
+            return PlatformReading(
                 .rejected(
                     EventRejection(
-                        code: "unknown_type",
+                        code: .unknownType,
                         message:
                             "unknown Kazoo action \(String((change ?? "none").prefix(32)).debugDescription); expected doc_created, doc_edited or doc_deleted"
                     ), type: nil, eventID: eventID))
@@ -174,18 +178,18 @@ public struct KazooSource: EventSource {
     /// could change, `name`, can never turn an edit into a deletion.
     private static func signedReading(
         _ fields: [String: Any], account validAccount: String?, credentials: SourceCredentials, eventID: String
-    ) -> Reading {
-        func mismatch(_ key: String, _ message: String) -> Reading {
-            Reading(
+    ) -> PlatformReading {
+        func mismatch(_ key: String, _ message: String) -> PlatformReading {
+            PlatformReading(
                 .rejected(
                     EventRejection(
-                        code: "unsigned_field_mismatch",
+                        code: .unsignedFieldMismatch,
                         message:
                             "the top-level \(key.debugDescription) \(message); Kazoo's hmac covers only \"timestamp\" and \"data\", so the other fields must agree with \"data\""
                     ), type: nil, eventID: eventID))
         }
         /// Nil when the top-level `key` is absent or says `signed`; the refusal otherwise.
-        func disagreement(_ key: String, signed: String?) -> Reading? {
+        func disagreement(_ key: String, signed: String?) -> PlatformReading? {
             guard let given = fields[key] else { return nil }
             if let signed, given as? String == signed { return nil }
             let shown = (given as? String).map { String($0.prefix(64)).debugDescription } ?? "(not a string)"
@@ -196,9 +200,9 @@ public struct KazooSource: EventSource {
         }
         if let refusal = disagreement("action", signed: "event") { return refusal }
         guard let data = fields["data"] as? [String: Any] else {
-            return Reading(
+            return PlatformReading(
                 .rejected(
-                    EventRejection(code: "invalid_field", message: "the signed Kazoo event has no \"data\" object"),
+                    EventRejection(code: .invalidField, message: "the signed Kazoo event has no \"data\" object"),
                     type: nil, eventID: eventID))
         }
         let type = data["type"] as? String
@@ -230,7 +234,7 @@ public struct KazooSource: EventSource {
             }
         }
         guard type == "device" else {
-            return Reading(.ignored(reason: "kazoo \(String((type ?? "unknown").prefix(32))) event"))
+            return PlatformReading(.ignored(reason: "kazoo \(String((type ?? "unknown").prefix(32))) event"))
         }
         var kept: [String: Any] = ["action": "event", "name": change]
         for (key, value) in [("type", type), ("id", id), ("account_id", account)] {
@@ -247,20 +251,20 @@ public struct KazooSource: EventSource {
     private static func deviceReading(
         _ eventType: DeviceEventType, id: String?, account: String?, document: [String: Any], kept: [String: Any],
         credentials: SourceCredentials, eventID: String
-    ) -> Reading {
+    ) -> PlatformReading {
         guard let id, (1...200).contains(id.unicodeScalars.count) else {
-            return Reading(
+            return PlatformReading(
                 .rejected(
-                    EventRejection(code: "invalid_field", message: "the Kazoo event has no device \"id\""),
+                    EventRejection(code: .invalidField, message: "the Kazoo event has no device \"id\""),
                     type: eventType, eventID: eventID))
         }
         let device: DirectoryDevice
         do {
             device = try KazooDeviceDocument.device(document)
         } catch {
-            return Reading(
+            return PlatformReading(
                 .rejected(
-                    EventRejection(code: "malformed_mac", message: "\"mac_address\": \(error)"), type: eventType,
+                    EventRejection(code: .malformedMAC, message: "\"mac_address\": \(error)"), type: eventType,
                     eventID: eventID))
         }
         var kept = kept
@@ -277,25 +281,25 @@ public struct KazooSource: EventSource {
         case .added, .updated:
             guard let mac else {
                 if credentials.hasAPI {
-                    return Reading(
+                    return PlatformReading(
                         .lookup(eventType, deviceID: id, account: account, eventID: eventID), payload: payload)
                 }
-                return Reading(
+                return PlatformReading(
                     .rejected(
                         EventRejection(
-                            code: "missing_mac",
+                            code: .missingMAC,
                             message:
                                 "Kazoo sent no mac_address for device \(String(id.prefix(64))); give the source its crossbar API (--api-url, --api-key-file), or on Kazoo 5 set system_config webhooks.object include_fields.device to [\"mac_address\"], or use a v2 hook"
                         ), type: eventType, eventID: eventID))
             }
-            return Reading(
+            return PlatformReading(
                 .event(
                     eventType == .added
                         ? .added(mac: mac, deviceID: id, extensionNumber: nil, model: model)
                         : .updated(mac: mac, previousMAC: nil, deviceID: id, extensionNumber: nil, model: model),
                     eventID: eventID), payload: payload)
         case .removed:
-            return Reading(.event(.removed(mac: mac, deviceID: id), eventID: eventID), payload: payload)
+            return PlatformReading(.event(.removed(mac: mac, deviceID: id), eventID: eventID), payload: payload)
         }
     }
 
@@ -314,7 +318,7 @@ public struct KazooSource: EventSource {
             .trimmingCharacters(in: .whitespaces).lowercased()
         if request.body.isEmpty {
             guard let fields = FormBody.parse(request.query) else {
-                return .failure(EventRejection(code: "invalid_form", message: "the query string is not valid"))
+                return .failure(EventRejection(code: .invalidForm, message: "the query string is not valid"))
             }
             return .success(Body(fields: fields))
         }
@@ -325,20 +329,20 @@ public struct KazooSource: EventSource {
             case .failure(.tooDeep):
                 return .failure(
                     EventRejection(
-                        code: "invalid_json",
+                        code: .invalidJSON,
                         message: "the body nests objects or arrays deeper than \(StrictJSON.maxDepth) levels"))
             case .failure(.invalid(let reason)):
                 return .failure(
-                    EventRejection(code: "invalid_json", message: "the body is not a JSON object: \(reason)"))
+                    EventRejection(code: .invalidJSON, message: "the body is not a JSON object: \(reason)"))
             }
             guard scan.duplicate == nil else { return .success(Body(fields: nil, scan: scan)) }
             guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)),
                 let fields = object as? [String: Any]
-            else { return .failure(EventRejection(code: "invalid_json", message: "the body is not a JSON object")) }
+            else { return .failure(EventRejection(code: .invalidJSON, message: "the body is not a JSON object")) }
             return .success(Body(fields: fields, scan: scan))
         }
         guard let text = String(validating: request.body, as: UTF8.self), let fields = FormBody.parse(text) else {
-            return .failure(EventRejection(code: "invalid_form", message: "the body is not valid form encoding"))
+            return .failure(EventRejection(code: .invalidForm, message: "the body is not valid form encoding"))
         }
         return .success(Body(fields: fields))
     }

@@ -12,10 +12,26 @@ import ProvHookCore
 /// Created and edited devices are looked up in wazo-confd for their MAC and model; a deleted one is gone from confd,
 /// and its stored device id gives the MAC. webhookd sends no signature and no custom header, so the token comes in
 /// the URL (`?token=…`) or as the basic-auth password (`https://provhook:<token>@…`).
-public struct WazoSource: EventSource {
+public struct WazoSource: Platform {
     public typealias Credentials = SourceCredentials
 
     public init() {}
+
+    public var kind: SourceKind? { .wazo }
+    public var displayName: String { "Wazo" }
+    /// webhookd retries every 4xx and 5xx up to 10 times, except 410: a recorded refusal, which no retry can change,
+    /// is answered 410.
+    public var answers: AnswerPolicy { AnswerPolicy(accepted: .accepted, duplicate: .ok, ignored: .ok, refused: .gone) }
+
+    public func reading(of request: InboundRequest, credentials: SourceCredentials) -> PlatformReading? {
+        PlatformReading(self.receive(request, credentials: credentials), payload: Self.recordedPayload(request))
+    }
+
+    public func makeDirectory(
+        _ configuration: DirectoryConfiguration
+    ) throws(DirectoryError) -> (any DeviceDirectory)? {
+        try WazoConfd(configuration: configuration)
+    }
 
     public func receive(_ request: InboundRequest, credentials: SourceCredentials) -> SourceVerdict {
         guard SourceToken.verify(request, token: credentials.token) else {
@@ -27,7 +43,7 @@ public struct WazoSource: EventSource {
         let eventID = "wazo_" + UUID().uuidString.lowercased()
         guard let object = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
             return .rejected(
-                EventRejection(code: "invalid_json", message: "the body is not a JSON object such as {\"id\": \"…\"}"),
+                EventRejection(code: .invalidJSON, message: "the body is not a JSON object such as {\"id\": \"…\"}"),
                 type: nil, eventID: eventID)
         }
         let query = FormBody.parse(request.query) ?? [:]
@@ -40,7 +56,7 @@ public struct WazoSource: EventSource {
         case nil:
             return .rejected(
                 EventRejection(
-                    code: "missing_type",
+                    code: .missingType,
                     message:
                         "no event name: put ?event={{ event_name }} in the subscription's url, or \"event_name\" in its body"
                 ), type: nil, eventID: eventID)
@@ -54,14 +70,14 @@ public struct WazoSource: EventSource {
         }
         guard let id, (1...200).contains(id.unicodeScalars.count) else {
             return .rejected(
-                EventRejection(code: "invalid_field", message: "the Wazo event has no device \"id\""), type: type,
+                EventRejection(code: .invalidField, message: "the Wazo event has no device \"id\""), type: type,
                 eventID: eventID)
         }
         if type == .removed { return .event(.removed(mac: nil, deviceID: id), eventID: eventID) }
         guard credentials.hasAPI else {
             return .rejected(
                 EventRejection(
-                    code: "missing_mac",
+                    code: .missingMAC,
                     message:
                         "Wazo events carry no MAC: give the source its Wazo API (provhook source update \(credentials.name) --api-url … --api-user … --api-password-file …)"
                 ), type: type, eventID: eventID)

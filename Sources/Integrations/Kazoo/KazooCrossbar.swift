@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
+import ProvHookCore
 import ProvisioningModel
 
 /// Kazoo's crossbar API: `PUT /v2/api_auth` with `{"data": {"api_key": …}}` gives an `auth_token` (cached, and made
@@ -35,12 +36,11 @@ public actor KazooCrossbar: DeviceDirectory, DeviceListing {
                 throw .invalidAnswer("crossbar answered 200 without a device document in \"data\"")
             }
             return try KazooDeviceDocument.device(data)
-        case 401, 403:
-            throw .unauthorized("crossbar refused the API key's token for account \(accountSegment) (\(status))")
-        case 404:
-            throw .notFound("crossbar has no device \(idSegment) in account \(accountSegment)")
         default:
-            throw .unavailable("crossbar answered \(status) for device \(idSegment)")
+            throw DirectoryHTTP.failure(
+                status, refused: "crossbar refused the API key's token for account \(accountSegment)",
+                missing: "crossbar has no device \(idSegment) in account \(accountSegment)",
+                failed: "crossbar answered \(status) for device \(idSegment)")
         }
     }
 
@@ -74,9 +74,11 @@ public actor KazooCrossbar: DeviceDirectory, DeviceListing {
                     return nil
                 }
             )
-        case 401, 403: throw .unauthorized("crossbar refused the API key's token for the device listing (\(status))")
-        case 404: throw .notFound("crossbar has no account \(account ?? "of the API key")")
-        default: throw .unavailable("crossbar answered \(status) for the device listing")
+        default:
+            throw DirectoryHTTP.failure(
+                status, refused: "crossbar refused the API key's token for the device listing",
+                missing: "crossbar has no account \(account ?? "of the API key")",
+                failed: "crossbar answered \(status) for the device listing")
         }
     }
 

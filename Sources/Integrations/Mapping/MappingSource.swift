@@ -11,8 +11,13 @@ import WebhookSignature
 ///
 /// With a `signature` in the mapping, the signature alone authenticates, keyed with the source's token; otherwise
 /// the token does, as for Kazoo. Events whose name the mapping does not list are answered as ignored.
-public struct MappingSource: EventSource {
+public struct MappingSource: Platform {
     public typealias Credentials = SourceCredentials
+
+    public var kind: SourceKind? { .mapping }
+    public var displayName: String { "mapping" }
+    /// The native contract's answers: a panel written against it expects them.
+    public var answers: AnswerPolicy { .native }
 
     /// How far a signed timestamp may be from now.
     static let tolerance: TimeInterval = 300
@@ -21,6 +26,22 @@ public struct MappingSource: EventSource {
 
     public init(now: @escaping @Sendable () -> Date = Date.init) {
         self.now = now
+    }
+
+    public func reading(of request: InboundRequest, credentials: SourceCredentials) -> PlatformReading? {
+        let verdict = self.receive(request, credentials: credentials)
+        guard case .event(let event, _) = verdict else { return PlatformReading(verdict) }
+        return PlatformReading(verdict, payload: Self.payload(event))
+    }
+
+    /// What is kept of a mapped event: the event as provhook read it, in the native contract's shape (the panel's
+    /// body may hold anything, secrets included).
+    static func payload(_ event: DeviceEvent) -> [UInt8] {
+        var fields: [String: String] = ["type": event.type.rawValue]
+        if let mac = event.primaryMAC { fields["mac"] = mac.canonical }
+        if let deviceID = event.deviceID { fields["device_id"] = deviceID }
+        let json = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Array(json)
     }
 
     public func receive(_ request: InboundRequest, credentials: SourceCredentials) -> SourceVerdict {
@@ -44,14 +65,14 @@ public struct MappingSource: EventSource {
             guard let parsed = try? JSONSerialization.jsonObject(with: Data(request.body), options: [.fragmentsAllowed])
             else {
                 return .rejected(
-                    EventRejection(code: "invalid_json", message: "the body is not valid JSON"), type: nil,
+                    EventRejection(code: .invalidJSON, message: "the body is not valid JSON"), type: nil,
                     eventID: eventID)
             }
             root = parsed
         case .form:
             guard let text = String(validating: request.body, as: UTF8.self), let fields = FormBody.parse(text) else {
                 return .rejected(
-                    EventRejection(code: "invalid_form", message: "the body is not valid form encoding"), type: nil,
+                    EventRejection(code: .invalidForm, message: "the body is not valid form encoding"), type: nil,
                     eventID: eventID)
             }
             root = fields
@@ -62,7 +83,7 @@ public struct MappingSource: EventSource {
             guard let inner = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
             else {
                 return .rejected(
-                    EventRejection(code: "invalid_json", message: "\(pointer) does not hold JSON"), type: nil,
+                    EventRejection(code: .invalidJSON, message: "\(pointer) does not hold JSON"), type: nil,
                     eventID: eventID)
             }
             root = path.replacing(in: root, with: inner)
@@ -77,7 +98,7 @@ public struct MappingSource: EventSource {
         }
         guard let name = text(mapping.event) else {
             return .rejected(
-                EventRejection(code: "missing_type", message: "no event name at \(mapping.event)"), type: nil,
+                EventRejection(code: .missingType, message: "no event name at \(mapping.event)"), type: nil,
                 eventID: eventID)
         }
         guard let type = mapping.events[name] else {
@@ -94,7 +115,7 @@ public struct MappingSource: EventSource {
         }
         guard let body = try? JSONSerialization.data(withJSONObject: fields) else {
             return .rejected(
-                EventRejection(code: "invalid_field", message: "unusable fields"), type: type, eventID: eventID)
+                EventRejection(code: .invalidField, message: "unusable fields"), type: type, eventID: eventID)
         }
         do {
             return .event(try NativeWebhookSource.parse(Array(body)), eventID: eventID)

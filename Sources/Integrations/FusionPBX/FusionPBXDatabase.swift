@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import PBXDirectory
 import PostgresNIO
+import ProvHookCore
 import ProvisioningModel
 
 /// FusionPBX's devices, read from its own PostgreSQL database: FusionPBX sends no webhooks, so a `fusionpbx`

@@ -69,6 +69,6 @@ struct MACHolderRuleTests {
     /// The rejection's code, as journaled and answered; nil for anything but a rejection.
     static func refusal(_ result: IngestResult) -> String? {
         guard case .rejected(let rejection) = result else { return nil }
-        return "\(rejection.code)"
+        return rejection.code.rawValue
     }
 }

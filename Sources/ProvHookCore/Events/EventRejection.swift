@@ -14,7 +14,10 @@ public struct EventRejection: Error, Sendable, Hashable, CustomStringConvertible
 
     /// Every reason an event is refused for. The raw values are part of the wire contract (journal rows, HTTP
     /// bodies, metrics labels): never change one.
-    public enum Code: String, Sendable, Hashable, CaseIterable {
+    public enum Code: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+        /// The wire string, wherever a code is interpolated (logs, metrics labels), as the journal and HTTP spell it.
+        public var description: String { self.rawValue }
+
         // The body itself.
         case invalidJSON = "invalid_json"
         case invalidForm = "invalid_form"

@@ -22,6 +22,27 @@ public enum JournalActor: Sendable, Hashable, CustomStringConvertible {
     /// A measuring tool's own events: `bench:<what>`.
     case bench(String)
 
+    /// The kinds of actor, each the text before an actor's first `:`; `docs/auditors.md` lists them.
+    public enum Kind: String, Sendable, CaseIterable {
+        case webhook, source, admin, cli, `import`, reconcile, sync, lookup, worker, bench
+    }
+
+    /// This actor's kind: what its text starts with, before the first `:`.
+    public var kind: Kind {
+        switch self {
+        case .webhook: .webhook
+        case .source: .source
+        case .admin: .admin
+        case .cli: .cli
+        case .importing: .import
+        case .reconcile: .reconcile
+        case .sync: .sync
+        case .lookup: .lookup
+        case .worker: .worker
+        case .bench: .bench
+        }
+    }
+
     /// What `source(_:peer:)` writes around a source's name: a source's rows are found by this prefix in SQL.
     public static let sourceAffixes = (before: "source:", after: "@")
 

@@ -23,7 +23,9 @@ struct JournalActorTests {
         for (actor, text) in expected {
             #expect(actor.rawValue == text)
             #expect("\(actor)" == text)
+            #expect(text.hasPrefix(actor.kind.rawValue + ":"), "the kind is what the text starts with")
         }
+        #expect(Set(expected.map(\.0.kind)) == Set(JournalActor.Kind.allCases), "every kind is rendered above")
         let (before, after) = JournalActor.sourceAffixes
         #expect(JournalActor.source("s", peer: "p").rawValue == before + "s" + after + "p")
     }

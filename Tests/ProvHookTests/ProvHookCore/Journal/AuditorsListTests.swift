@@ -33,19 +33,11 @@ struct AuditorsListTests {
         #expect(Set(code).subtracting(listed).sorted() == [], "actions of the code missing from docs/auditors.md")
     }
 
-    /// The kinds of actor the code builds today, and where: `webhook:` and `admin:` (ProvHookRequestContext),
-    /// `source:<name>@` (SourceWebhookController), `cli:` (provhook's DatabaseOptions), `import:` (the CSV import, by
-    /// CLI or admin API), `reconcile:` (ReconcileCommand and the admin API), `lookup:` (LookupWorker), `sync:`
-    /// (SourceSync, SyncScheduler), `worker:` (DeliveryWorker). The actor type replaces this list once it exists.
-    static let actorKinds: Set = [
-        "webhook", "source", "admin", "cli", "import", "reconcile", "lookup", "sync", "worker",
-    ]
-
     @Test("the actors in docs/auditors.md are exactly the kinds the code builds, and the status query's source:")
     func actors() throws {
         let listed = try Self.listed(after: "<!-- journal actors: checked by AuditorsListTests -->")
         let kinds = listed.map { actor in String(actor.prefix { $0 != ":" }) }
-        #expect(Set(kinds) == Self.actorKinds)
+        #expect(Set(kinds) == Set(JournalActor.Kind.allCases.map(\.rawValue)))
         // `provhook status` finds a source's last event by this prefix (Store+Status.swift).
         #expect(listed.contains("source:<name>@<address>"))
     }

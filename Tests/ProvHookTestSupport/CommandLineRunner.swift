@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the built `provhook` (or another product) as a separate process, the way an operator would.
 public struct CommandLineRunner: Sendable {
@@ -30,6 +31,17 @@ public struct CommandLineRunner: Sendable {
     ) {
         (self.executable, self.executablePath, self.environment, self.timeout) =
             (executable, executablePath, environment, timeout)
+    }
+
+    /// `provhook source add … --json`, expected to succeed; returns its answer, the source's token as `token`.
+    public func addSource(
+        _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [String: Any] {
+        let added = try await self.run(["source", "add"] + arguments + ["--json"])
+        #expect(added.status == 0, "\(added.error)", sourceLocation: sourceLocation)
+        let json = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any] ?? [:]
+        _ = try #require(json["token"] as? String, "\(added.output) \(added.error)", sourceLocation: sourceLocation)
+        return json
     }
 
     /// Runs the command to its end. The process is waited for on a thread of its own, never on Swift's cooperative

@@ -49,10 +49,7 @@ public struct SourceRig: Sendable {
 
     /// `provhook source add …  --json`; returns the token.
     public func addSource(_ arguments: [String]) async throws -> String {
-        let added = try await self.cli.run(["source", "add"] + arguments + ["--json"])
-        #expect(added.status == 0, "\(added.error)")
-        let json = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any] ?? [:]
-        return try #require(json["token"] as? String, "\(added.output) \(added.error)")
+        try #require(try await self.cli.addSource(arguments)["token"] as? String)
     }
 
     /// `provhook source add NAME --kind kazoo` for `tenant`, whose API is the PBX stand-in's, with `apiKey` given in a

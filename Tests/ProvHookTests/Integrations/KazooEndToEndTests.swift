@@ -21,11 +21,7 @@ struct KazooEndToEndTests {
         try await TestDatabase.with { database in
             try await database.store.addTenant("acme")
             let cli = CommandLineRunner(environment: database.environment())
-            let added = try await cli.run([
-                "source", "add", "kazoo-acme", "--kind", "kazoo", "--tenant", "acme", "--json",
-            ])
-            #expect(added.status == 0, "\(added.error)")
-            let json = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any] ?? [:]
+            let json = try await cli.addSource(["kazoo-acme", "--kind", "kazoo", "--tenant", "acme"])
             let token = try #require(json["token"] as? String)
             #expect(json["path"] as? String == "/v1/sources/kazoo-acme/events" && json["kind"] as? String == "kazoo")
             let list = try await cli.run(["source", "list"])
@@ -106,11 +102,7 @@ struct KazooEndToEndTests {
         try await TestDatabase.with { database in
             try await database.store.addTenant("acme")
             let cli = CommandLineRunner(environment: database.environment())
-            let added = try await cli.run([
-                "source", "add", "kazoo-acme", "--kind", "kazoo", "--tenant", "acme", "--json",
-            ])
-            #expect(added.status == 0, "\(added.error)")
-            let json = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any] ?? [:]
+            let json = try await cli.addSource(["kazoo-acme", "--kind", "kazoo", "--tenant", "acme"])
             // The hook's security_settings.sha256_key; its uri carries no token.
             let key = try #require(json["token"] as? String)
 

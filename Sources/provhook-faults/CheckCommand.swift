@@ -77,8 +77,8 @@ struct CheckCommand: AsyncParsableCommand {
             if pending == 0 { break }
             try await Task.sleep(for: .milliseconds(250))
         } while ContinuousClock.now < deadline
-        let desiredInDatabase = try await Self.pairsText(
-            client, logger, "SELECT mac, desired FROM devices WHERE mac LIKE \(prefix)")
+        let desiredInDatabase = try await Self.pairs(
+            client, logger, "SELECT mac, desired FROM devices WHERE mac LIKE \(prefix)", as: String.self)
         let wrongDesired = expected.filter { desiredInDatabase[$0.key] != $0.value }.map(\.key)
 
         let configuration = try Settings().redirectConfiguration()
@@ -122,21 +122,12 @@ struct CheckCommand: AsyncParsableCommand {
         return result
     }
 
-    private static func pairs(
-        _ client: PostgresClient, _ logger: Logger, _ query: PostgresQuery
-    ) async throws -> [String: Int64] {
-        var result: [String: Int64] = [:]
-        for try await (key, value) in try await client.query(query, logger: logger).decode((String, Int64).self) {
-            result[key] = value
-        }
-        return result
-    }
-
-    private static func pairsText(
-        _ client: PostgresClient, _ logger: Logger, _ query: PostgresQuery
-    ) async throws -> [String: String] {
-        var result: [String: String] = [:]
-        for try await (key, value) in try await client.query(query, logger: logger).decode((String, String).self) {
+    /// The rows of `query` as a dictionary from its first column to its second.
+    private static func pairs<Value: PostgresDecodable & Sendable>(
+        _ client: PostgresClient, _ logger: Logger, _ query: PostgresQuery, as: Value.Type = Int64.self
+    ) async throws -> [String: Value] {
+        var result: [String: Value] = [:]
+        for try await (key, value) in try await client.query(query, logger: logger).decode((String, Value).self) {
             result[key] = value
         }
         return result

@@ -24,9 +24,7 @@ public actor KazooCrossbar: DeviceDirectory, DeviceListing {
     }
 
     public func device(id: String, account: String?) async throws(DirectoryError) -> DirectoryDevice {
-        guard let idSegment = DirectoryHTTP.pathSegment(id) else {
-            throw .notFound("the Kazoo device id \(String(id.prefix(64)).debugDescription) is not a crossbar id")
-        }
+        let idSegment = try DirectoryHTTP.deviceSegment(id, named: "the Kazoo device id", expected: "a crossbar id")
         let (accountSegment, status, json) = try await self.get(
             "crossbar GET device \(idSegment)", account: account
         ) { "/devices/\(idSegment)" }

@@ -108,6 +108,15 @@ struct DirectoryHTTP: Sendable {
         guard !id.isEmpty, id != ".", id != "..", id.unicodeScalars.allSatisfy(allowed.contains) else { return nil }
         return id
     }
+
+    /// A device id as one path segment, or `notFound` naming the platform's id (`"the Kazoo device id"`) and what
+    /// such an id is (`"a crossbar id"`): an id no API could hold is never sent.
+    static func deviceSegment(_ id: String, named name: String, expected: String) throws(DirectoryError) -> String {
+        guard let segment = Self.pathSegment(id) else {
+            throw .notFound("\(name) \(String(id.prefix(64)).debugDescription) is not \(expected)")
+        }
+        return segment
+    }
 }
 
 /// A model name from its parts, joined with spaces, at most 64 characters; nil when empty.

@@ -26,9 +26,7 @@ public actor WazoConfd: DeviceDirectory, DeviceListing {
     }
 
     public func device(id: String, account: String?) async throws(DirectoryError) -> DirectoryDevice {
-        guard let idSegment = DirectoryHTTP.pathSegment(id) else {
-            throw .notFound("the Wazo device id \(String(id.prefix(64)).debugDescription) is not a confd id")
-        }
+        let idSegment = try DirectoryHTTP.deviceSegment(id, named: "the Wazo device id", expected: "a confd id")
         let (status, json) = try await self.get("confd GET device \(idSegment)", "/devices/\(idSegment)")
         switch status {
         case 200:

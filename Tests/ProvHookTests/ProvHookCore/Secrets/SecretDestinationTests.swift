@@ -168,7 +168,7 @@ struct SecretDestinationTests {
                 }
             }
             // The same origin and CA file, another path: the secret still goes only to the host the operator named.
-            try await database.withConnection(as: .app) { connection in
+            _ = try await database.withConnection(as: .app) { connection in
                 try await connection.query(
                     "UPDATE sources SET api_url = 'https://PBX.example.com:8443/other', api_ca_file = NULL",
                     logger: logger)

@@ -271,7 +271,7 @@ struct StoreTests {
                     actor: "webhook:test",
                     planner: EventPlanner())
             }
-            try await database.withConnection { connection in
+            _ = try await database.withConnection { connection in
                 try await connection.query(
                     "UPDATE webhook_events SET received_at = now() - interval '40 days' WHERE webhook_id = 'msg_old'",
                     logger: TestDatabase.logger)

@@ -123,16 +123,24 @@ let package = Package(
             path: "Sources/Vendors/SnomXMLRPC/StandIn",
             swiftSettings: swiftSettings
         ),
+        /// Every vendor's service provhook can call, by account kind (`ServiceRegistry.standard`): a file per vendor
+        /// saying how an account of its kind, with the installation's settings, becomes its client.
+        .target(
+            name: "VendorRegistry",
+            dependencies: ["ProvHookCore", "ProvisioningModel", "SnomXMLRPC", product("Logging")],
+            path: "Sources/Vendors/Registry",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: provhook
 
         /// What provhook knows and does, without an HTTP server: the model, the event planner, the PostgreSQL store
-        /// and its migrations, the journal, the delivery worker and reconcile (which call any `ProvisioningService`),
-        /// and the registry of phone vendors' services.
+        /// and its migrations, the journal, the delivery worker and reconcile (which call any `ProvisioningService`
+        /// from a `ServiceRegistry` the executable fills: Core knows no vendor).
         .target(
             name: "ProvHookCore",
             dependencies: [
-                "Deadlines", "ProvisioningModel", "SnomXMLRPC", "WebhookSignature",
+                "Deadlines", "ProvisioningModel", "WebhookSignature",
                 product("PostgresNIO"), product("ServiceLifecycle"), product("Logging"), product("Metrics"),
                 product("Prometheus"), product("Crypto"), product("NIOCore"), product("NIOPosix"), product("NIOSSL"),
                 product("CSV"),
@@ -157,8 +165,8 @@ let package = Package(
         .target(
             name: "ProvHookServer",
             dependencies: [
-                "Deadlines", "Integrations", "ProvHookCore", "ProvisioningModel", "SnomXMLRPC", "WebhookSignature",
-                product("Hummingbird"),
+                "Deadlines", "Integrations", "ProvHookCore", "ProvisioningModel", "SnomXMLRPC", "VendorRegistry",
+                "WebhookSignature", product("Hummingbird"),
                 product("HTTPTypes"), product("AsyncHTTPClient"), product("PostgresNIO"), product("ServiceLifecycle"),
                 product("Logging"), product("NIOCore"), product("HummingbirdCore"), product("HummingbirdTLS"),
                 product("NIOHTTPTypes"), product("NIOSSL"), product("UnixSignals"),
@@ -172,7 +180,7 @@ let package = Package(
             name: "provhook",
             dependencies: [
                 "Integrations", "ProvHookCore", "ProvHookServer", "ProvisioningModel", "SnomXMLRPC",
-                product("ArgumentParser"),
+                "VendorRegistry", product("ArgumentParser"),
                 product("AsyncHTTPClient"),
                 product("Hummingbird"), product("Logging"), product("Metrics"), product("NIOCore"), product("NIOHTTP1"),
                 product("PostgresNIO"), product("ServiceLifecycle"), product("UnixSignals"),
@@ -218,7 +226,7 @@ let package = Package(
             name: "provhook-faults",
             dependencies: [
                 "BenchSupport", "ProvHookCore", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
-                product("ArgumentParser"),
+                "VendorRegistry", product("ArgumentParser"),
                 product("AsyncHTTPClient"), product("PostgresNIO"), product("Logging"), product("NIOCore"),
                 product("NIOHTTP1"), product("NIOPosix"),
             ],
@@ -259,7 +267,8 @@ let package = Package(
             dependencies: [
                 "BenchSupport", "Deadlines", "Integrations", "FakePBXService", "ProvHookCore",
                 "ProvHookServer", "ProvHookTestSupport", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
-                "StandInSupport", "WebhookSignature", "XMLRPC", product("AsyncHTTPClient"), product("Crypto"),
+                "StandInSupport", "VendorRegistry", "WebhookSignature", "XMLRPC", product("AsyncHTTPClient"),
+                product("Crypto"),
                 product("Hummingbird"),
                 product("Logging"), product("NIOCore"), product("NIOHTTP1"), product("PostgresNIO"),
                 product("ServiceLifecycle"), product("NIOSSL"), product("HTTPTypes"),

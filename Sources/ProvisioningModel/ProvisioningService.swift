@@ -65,8 +65,9 @@ public struct ServiceDescriptor: Sendable, Hashable {
 
 /// Which provisioning service: the key a vendor registers under.
 public struct ServiceKind: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
-    /// Snom's redirection service over XML-RPC (`secure-provisioning.snom.com:8083/xmlrpc/`).
-    public static let snomXMLRPC = ServiceKind(rawValue: "snom-xmlrpc")
+    /// Snom's redirection service over XML-RPC (`secure-provisioning.snom.com:8083/xmlrpc/`): an account of kind
+    /// `snom`, every account's kind before there were others.
+    public static let snomXMLRPC = ServiceKind(rawValue: "snom")
 
     public let rawValue: String
 

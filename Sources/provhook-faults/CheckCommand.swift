@@ -7,6 +7,7 @@ import PostgresNIO
 import ProvHookCore
 import ProvisioningModel
 import SnomXMLRPC
+import VendorRegistry
 
 /// `provhook-faults check`: after a fault, checks the three promises against the acknowledgement log.
 /// 1. Every acknowledged event is in `webhook_events`.

@@ -3,6 +3,7 @@ import Foundation
 import ProvHookCore
 import ProvisioningModel
 import SnomXMLRPC
+import VendorRegistry
 
 extension DeviceCommand {
     /// `provhook device show MAC`: one device, what was applied for it, what to do about it, and its journal.
@@ -155,9 +156,8 @@ extension DeviceCommand {
             try await self.database.withStore { store in
                 // The installation's account from PROVHOOK_REDIRECT_*, as `provhook redirect` reads it.
                 try await RedirectOptions.parse([]).withClient { client in
-                    let makeService = AccountService.factory(
-                        default: client, base: client.configuration,
-                        allowsHTTP: Settings().allowsPlainHTTPRedirect, logger: cliLogger())
+                    let makeService = AccountService.standardFactory(
+                        default: client, base: client.configuration, logger: cliLogger())
                     // Each account's client is made once, for all the MACs, and closed at the end.
                     var made: [(name: String, service: AccountService)] = []
                     func closeAll() async { for (_, service) in made { await service.close?() } }

@@ -3,6 +3,7 @@ import Foundation
 import ProvHookCore
 import ProvisioningModel
 import SnomXMLRPC
+import VendorRegistry
 
 /// `provhook reconcile`: finds where the service disagrees with the database and queues fixes.
 struct ReconcileCommand: AsyncParsableCommand {
@@ -36,9 +37,8 @@ struct ReconcileCommand: AsyncParsableCommand {
         let (summary, calls): (Reconciler.Summary, Int) = try await self.database.withStore { store in
             try await self.redirect.withClient { client in
                 // Each account with its own credentials; `default` with the client the options made.
-                let makeService = AccountService.factory(
-                    default: client, base: client.configuration,
-                    allowsHTTP: Settings().allowsPlainHTTPRedirect, logger: cliLogger())
+                let makeService = AccountService.standardFactory(
+                    default: client, base: client.configuration, logger: cliLogger())
                 let many = try await store.accounts().count > 1
                 let summary = try await Reconciler.runPerAccount(
                     store: store, makeService: makeService, concurrency: client.configuration.maxConnections,

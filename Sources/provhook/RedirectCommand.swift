@@ -5,6 +5,7 @@ import Logging
 import ProvHookCore
 import ProvisioningModel
 import SnomXMLRPC
+import VendorRegistry
 
 /// `provhook redirect …`: each of the seven methods of the redirection service, by hand.
 struct RedirectCommand: AsyncParsableCommand {

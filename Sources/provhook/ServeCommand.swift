@@ -10,6 +10,7 @@ import ProvisioningModel
 import ServiceLifecycle
 import SnomXMLRPC
 import UnixSignals
+import VendorRegistry
 
 /// `provhook serve`: the webhook listener and the delivery worker, in one process.
 struct ServeCommand: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import ProvHookCore
 import ProvisioningModel
 import SnomXMLRPC
+import VendorRegistry
 
 /// `provhook status`: one screen for an operator.
 struct StatusCommand: AsyncParsableCommand {
@@ -103,9 +104,8 @@ struct StatusCommand: AsyncParsableCommand {
         var results: [String: (text: String, ok: Bool)] = [:]
         do {
             try await options.withClient { client in
-                let makeService = AccountService.factory(
-                    default: client, base: client.configuration,
-                    allowsHTTP: Settings().allowsPlainHTTPRedirect, logger: cliLogger())
+                let makeService = AccountService.standardFactory(
+                    default: client, base: client.configuration, logger: cliLogger())
                 for account in accounts {
                     let endpoint = account.redirectConfiguration(base: client.configuration).endpoint
                     var made: AccountService?

@@ -1,6 +1,5 @@
 import Foundation
 import ProvisioningModel
-import SnomXMLRPC
 
 /// Reads settings the way the contract gives them: a flag wins over `PROVHOOK_*`, which wins over the default.
 /// Secrets may also come from a `*_FILE` variable or flag naming a file.
@@ -91,41 +90,6 @@ public struct Settings: Sendable {
         if let password = try self.secret(nil, "PROVHOOK_DATABASE_PASSWORD") { url.password = password }
         return url
     }
-
-    /// The redirection service settings from flags and `PROVHOOK_REDIRECT_*`.
-    public func redirectConfiguration(
-        url: String? = nil, user: String? = nil, password: String? = nil, passwordFile: String? = nil,
-        caFile: String? = nil, concurrency: Int? = nil
-    ) throws(ConfigurationError) -> RedirectConfiguration {
-        guard let user = self.value(user, "PROVHOOK_REDIRECT_USER") else {
-            throw .missing("PROVHOOK_REDIRECT_USER (or --redirect-user)")
-        }
-        guard let password = try self.secret(password, "PROVHOOK_REDIRECT_PASSWORD", fileFlag: passwordFile) else {
-            throw .missing(
-                "PROVHOOK_REDIRECT_PASSWORD or PROVHOOK_REDIRECT_PASSWORD_FILE (or --redirect-password-file)")
-        }
-        let configuration = RedirectConfiguration(
-            endpoint: self.value(url, "PROVHOOK_REDIRECT_URL") ?? RedirectConfiguration.defaultEndpoint,
-            user: user,
-            password: password,
-            caFile: self.value(caFile, "PROVHOOK_REDIRECT_CA_FILE"),
-            readTimeout: .seconds(try self.integer(nil, "PROVHOOK_REDIRECT_TIMEOUT_SECONDS", default: 30, in: 1...600)),
-            maxConnections: try self.integer(concurrency, "PROVHOOK_REDIRECT_CONCURRENCY", default: 8, in: 1...256)
-        )
-        do {
-            try configuration.validate()
-        } catch {
-            throw .invalidRedirect(error)
-        }
-        if configuration.isPlainHTTP, !self.allowsPlainHTTPRedirect {
-            throw .invalid(
-                variable: "PROVHOOK_REDIRECT_URL",
-                reason:
-                    "is http://, which would send the password in clear; use https://, or set PROVHOOK_REDIRECT_ALLOW_HTTP=1 for a local stand-in"
-            )
-        }
-        return configuration
-    }
 }
 
 /// Why the configuration cannot be used. Never holds a secret's value.
@@ -133,14 +97,15 @@ public enum ConfigurationError: Error, Sendable, CustomStringConvertible {
     case missing(String)
     case invalid(variable: String, reason: String)
     case unreadableFile(variable: String, path: String)
-    case invalidRedirect(RedirectConfigurationError)
+    /// A provisioning service's settings fail its own check; the text is that check's, naming the variable.
+    case unusableService(String)
 
     public var description: String {
         switch self {
         case .missing(let what): "\(what) is required"
         case .invalid(let variable, let reason): "\(variable) \(reason)"
         case .unreadableFile(let variable, let path): "\(variable): cannot read \(path)"
-        case .invalidRedirect(let error): error.description
+        case .unusableService(let reason): reason
         }
     }
 }

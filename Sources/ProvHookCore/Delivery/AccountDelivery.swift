@@ -3,7 +3,6 @@ import Logging
 import PostgresNIO
 import ProvisioningModel
 import ServiceLifecycle
-import SnomXMLRPC
 import Synchronization
 
 /// The service an account's worker calls, and how to close it once the worker stops.
@@ -22,25 +21,16 @@ public struct AccountService: Sendable {
 public typealias AccountServiceFactory = @Sendable (AccountCredentials) throws -> AccountService
 
 extension AccountService {
-    /// The usual factory: `default` calls `defaultService`; every other account gets its service's client (from
-    /// `ServiceRegistry`) with an HTTP connection pool of its own, with its own user, password, URL, CA file and
-    /// concurrency, and the installation's settings (`base`) for what it does not set. An account whose password
-    /// cannot be had (`AccountCredentials.unusable`) gets no client, never the installation's credentials. An
-    /// `http://` URL is refused unless `allowsHTTP` (`Settings.allowsPlainHTTPRedirect`), as for the installation's
-    /// own: basic auth would send the password in clear.
+    /// The usual factory: `default` calls `defaultService`; every other account gets the client of its kind from
+    /// `registry`, with an HTTP connection pool of its own. An account whose secret cannot be had
+    /// (`AccountCredentials.unusable`) gets no client, never the installation's credentials.
     public static func factory(
-        default defaultService: any ProvisioningService, base: RedirectConfiguration, allowsHTTP: Bool, logger: Logger
+        default defaultService: any ProvisioningService, registry: ServiceRegistry
     ) -> AccountServiceFactory {
         { account in
             if account.isDefault { return AccountService(service: defaultService) }
             if let reason = account.unusable { throw StoreError.secretKey(reason) }
-            let settings = account.redirectConfiguration(base: base)
-            if settings.isPlainHTTP, !allowsHTTP {
-                throw StoreError.invalid(
-                    "the URL of account \(account.name) is http://, which would send its password in clear; use https://, or set PROVHOOK_REDIRECT_ALLOW_HTTP=1 for a local stand-in"
-                )
-            }
-            return try ServiceRegistry.factory(for: .snomXMLRPC)(account, base, logger)
+            return try registry.factory(for: account.kind)(account)
         }
     }
 }

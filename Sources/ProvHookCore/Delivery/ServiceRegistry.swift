@@ -1,29 +1,28 @@
-import Logging
 import ProvisioningModel
-import SnomXMLRPC
 
-/// The phone vendors' provisioning services provhook can call, by kind: the one place where a new vendor (a folder
-/// under `Sources/Vendors/`) is made known.
-public enum ServiceRegistry {
-    /// Makes the service an account calls, from its credentials and the installation's settings (`base`, from
-    /// `PROVHOOK_REDIRECT_*`) for what it does not set.
-    public typealias Factory =
-        @Sendable (_ account: AccountCredentials, _ base: RedirectConfiguration, _ logger: Logger) throws ->
-        AccountService
+/// The phone vendors' provisioning services an installation can call, by kind: how an account of each kind becomes
+/// the client its worker calls.
+///
+/// Core knows no vendor: the executable fills the registry (`ServiceRegistry.standard` in `Sources/Vendors/Registry`,
+/// a file per vendor), so adding a vendor is its folder and one entry there.
+public struct ServiceRegistry: Sendable {
+    /// Makes the service an account of one kind calls, from the account's credentials; the vendor's factory holds
+    /// the installation's settings for what the account does not set.
+    public typealias Factory = @Sendable (_ account: AccountCredentials) throws -> AccountService
 
-    /// Each service's factory. Every account is Snom XML-RPC's today; an account's kind picks the entry once
-    /// accounts have one.
-    public static let factories: [ServiceKind: Factory] = [
-        .snomXMLRPC: { account, base, logger in
-            let (client, close) = try RedirectClient.withOwnPool(
-                configuration: account.redirectConfiguration(base: base), logger: logger)
-            return AccountService(service: client, close: close)
-        }
-    ]
+    private let factories: [ServiceKind: Factory]
+
+    /// A registry of these factories.
+    public init(_ factories: [ServiceKind: Factory]) {
+        self.factories = factories
+    }
+
+    /// The kinds an account may have, sorted: what `account add --kind` accepts.
+    public var kinds: [ServiceKind] { self.factories.keys.sorted { $0.rawValue < $1.rawValue } }
 
     /// The factory of `kind`.
-    public static func factory(for kind: ServiceKind) throws(StoreError) -> Factory {
-        guard let factory = Self.factories[kind] else {
+    public func factory(for kind: ServiceKind) throws(StoreError) -> Factory {
+        guard let factory = self.factories[kind] else {
             throw StoreError.invalid("no provisioning service of kind \(kind) is known to this provhook")
         }
         return factory

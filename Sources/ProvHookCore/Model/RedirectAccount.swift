@@ -1,6 +1,5 @@
 import Foundation
 import ProvisioningModel
-import SnomXMLRPC
 
 /// A Snom redirection-service account, as stored. A MAC registered at the service belongs to the account that
 /// registered it; each tenant's devices are registered with its account.
@@ -77,17 +76,17 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
         }
     }
 
-    /// An endpoint the redirection client can call: absolute http or https, no credentials in it, and a path (the
-    /// service answers an error for a path without its trailing slash).
+    /// An endpoint a service's client can call: absolute http or https with a host, no credentials in it, and a path
+    /// ending in '/' (Snom's XML-RPC service answers an error for a path without its trailing slash, and every REST
+    /// collection provhook calls is a directory under it).
     public static func validate(url: String) throws(StoreError) {
-        let probe = RedirectConfiguration(endpoint: url, user: "probe", password: "probe")
-        do {
-            try probe.validate()
-        } catch {
-            throw .invalid(
-                "an account's URL \(error.description.replacingOccurrences(of: "PROVHOOK_REDIRECT_URL ", with: ""))")
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            scheme == "https" || scheme == "http", let host = components.host, !host.isEmpty
+        else { throw .invalid("an account's URL must be an absolute http or https URL") }
+        guard components.user == nil, components.password == nil else {
+            throw .invalid("an account's URL must not hold credentials; give them to the account instead")
         }
-        guard let path = URLComponents(string: url)?.path, path.hasSuffix("/") else {
+        guard components.path.hasSuffix("/") else {
             throw .invalid("an account's URL must end with '/', as the service's endpoint does (…/xmlrpc/)")
         }
     }
@@ -109,6 +108,8 @@ public enum AccountPassword: Sendable {
 /// An account with its password opened: what `serve`, `reconcile` and `status` need to call the service with it.
 public struct AccountCredentials: Sendable, Equatable {
     public var name: String
+    /// The provisioning service the account is for: which client `ServiceRegistry` makes for it.
+    public var kind: ServiceKind = .snomXMLRPC
     /// Nil for `default`, whose credentials come from the environment.
     public var user: String?
     public var password: String?
@@ -120,19 +121,6 @@ public struct AccountCredentials: Sendable, Equatable {
     public var unusable: String?
 
     public var isDefault: Bool { self.name == RedirectAccount.defaultName }
-
-    /// The redirection client's settings for this account: its own user, password, URL and CA file where it has
-    /// them, and the installation's (`base`, from `PROVHOOK_REDIRECT_*`) for the rest.
-    public func redirectConfiguration(base: RedirectConfiguration) -> RedirectConfiguration {
-        guard !self.isDefault, let user = self.user, let password = self.password else { return base }
-        var configuration = base
-        configuration.user = user
-        configuration.password = password
-        if let url = self.url { configuration.endpoint = url }
-        if let caFile = self.caFile { configuration.caFile = caFile }
-        if let concurrency = self.concurrency { configuration.maxConnections = concurrency }
-        return configuration
-    }
 }
 
 extension AccountCredentials: CustomStringConvertible, CustomDebugStringConvertible {

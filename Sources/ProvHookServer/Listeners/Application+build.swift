@@ -10,6 +10,7 @@ import ProvisioningModel
 import ServiceLifecycle
 import SnomXMLRPC
 import Synchronization
+import VendorRegistry
 
 /// The ports provhook's two listeners are bound to (useful when they were asked for port 0).
 public struct ListeningPorts: Sendable, Equatable {
@@ -64,8 +65,7 @@ public func buildApplication(
     // Each redirection account has its own worker and client; `default` uses the one made above.
     let base = configuration.redirect
     let isDryRun = configuration.delivery.isDryRun
-    let clients = AccountService.factory(
-        default: redirect, base: base, allowsHTTP: Settings().allowsPlainHTTPRedirect, logger: logger)
+    let clients = AccountService.standardFactory(default: redirect, base: base, logger: logger)
     let makeService: AccountServiceFactory = { account in
         if isDryRun, !account.isDefault { return AccountService(service: DryRunProvisioningService()) }
         return try clients(account)

@@ -3,6 +3,7 @@ import Logging
 import ProvHookCore
 import ProvisioningModel
 import SnomXMLRPC
+import VendorRegistry
 
 /// Everything `provhook serve` needs, from flags and `PROVHOOK_*` variables.
 public struct ServeConfiguration: Sendable {

@@ -4,6 +4,7 @@ import ProvHookTestSupport
 import ProvisioningModel
 import SnomXMLRPC
 import Testing
+import VendorRegistry
 
 @Suite("Settings")
 struct SettingsTests {

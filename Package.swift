@@ -39,6 +39,7 @@ let package = Package(
         .library(name: "SnomXMLRPCStandIn", targets: ["SnomXMLRPCStandIn"]),
         .library(name: "StandInSupport", targets: ["StandInSupport"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
+        .library(name: "Hawk", targets: ["Hawk"]),
         .library(name: "ProvHookCore", targets: ["ProvHookCore"]),
         .library(name: "Integrations", targets: ["Integrations"]),
         .library(name: "FakePBXService", targets: ["FakePBXService"]),
@@ -92,6 +93,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// Hawk 1 request authentication (sha256), the client's header and the server's check with its replay cache
+        /// and stale-timestamp answer: what Snom SRAPS signs every call with. Only swift-crypto.
+        .target(name: "Hawk", dependencies: [product("Crypto")], swiftSettings: swiftSettings),
         /// Standard Webhooks signatures and `whsec_` secrets; only swift-crypto, so that `fuzz/` can build it alone.
         .target(name: "WebhookSignature", dependencies: [product("Crypto")], swiftSettings: swiftSettings),
         /// Writes `sql/*.sql` into a Swift source file; used by the EmbedSQL plugin.
@@ -251,6 +255,7 @@ let package = Package(
         ),
         .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"], swiftSettings: swiftSettings),
         .testTarget(name: "WebhookSignatureTests", dependencies: ["WebhookSignature"], swiftSettings: swiftSettings),
+        .testTarget(name: "HawkTests", dependencies: ["Hawk"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvisioningModelTests", dependencies: ["ProvisioningModel"], swiftSettings: swiftSettings),
         .testTarget(

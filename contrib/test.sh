@@ -20,20 +20,21 @@ if ! python3 -c 'import openapi_spec_validator, yaml' 2>/dev/null; then
     fi
 fi
 
-# The contract test runs schemathesis (pinned in contrib/schemathesis-requirements.txt) against the admin API, from a
-# virtualenv of its own in .build/schemathesis, made once.
-schemathesis_env=$PWD/.build/schemathesis
-if ! "$schemathesis_env/bin/schemathesis" --version >/dev/null 2>&1 ||
-    ! cmp -s contrib/schemathesis-requirements.txt "$schemathesis_env/requirements.txt"; then
-    echo "installing schemathesis for the contract test ..." >&2
-    rm -rf "$schemathesis_env"
+# The tests' Python tools (pinned in contrib/test-requirements.txt): schemathesis for the contract test, mohawk for the
+# Hawk interop test; from a virtualenv of their own in .build/test-python, made once and again when the pins change.
+test_python=$PWD/.build/test-python
+if ! "$test_python/bin/schemathesis" --version >/dev/null 2>&1 ||
+    ! cmp -s contrib/test-requirements.txt "$test_python/requirements.txt"; then
+    echo "installing the tests' Python tools (schemathesis, mohawk) ..." >&2
+    rm -rf "$test_python"
     mkdir -p .build
-    { python3 -m venv "$schemathesis_env" &&
-        "$schemathesis_env/bin/pip" install --quiet --disable-pip-version-check -r contrib/schemathesis-requirements.txt &&
-        cp contrib/schemathesis-requirements.txt "$schemathesis_env/requirements.txt"; } >&2 ||
-        { echo "provhook: cannot install schemathesis; it needs python3 with venv (Debian/Ubuntu: sudo apt-get install python3-venv) and PyPI" >&2; exit 1; }
+    { python3 -m venv "$test_python" &&
+        "$test_python/bin/pip" install --quiet --disable-pip-version-check -r contrib/test-requirements.txt &&
+        cp contrib/test-requirements.txt "$test_python/requirements.txt"; } >&2 ||
+        { echo "provhook: cannot install the tests' Python tools; they need python3 with venv (Debian/Ubuntu: sudo apt-get install python3-venv) and PyPI" >&2; exit 1; }
 fi
-export PROVHOOK_TEST_SCHEMATHESIS=$schemathesis_env/bin/schemathesis
+export PROVHOOK_TEST_SCHEMATHESIS=$test_python/bin/schemathesis
+export PROVHOOK_TEST_PYTHON=$test_python/bin/python
 
 # Durability settings are relaxed: this cluster lives for one test run and never survives a machine crash.
 pg_throwaway provhook-test -c fsync=off -c full_page_writes=off

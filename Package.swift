@@ -37,6 +37,8 @@ let package = Package(
         .library(name: "ProvisioningModel", targets: ["ProvisioningModel"]),
         .library(name: "SnomXMLRPC", targets: ["SnomXMLRPC"]),
         .library(name: "SnomXMLRPCStandIn", targets: ["SnomXMLRPCStandIn"]),
+        .library(name: "SnomSRAPS", targets: ["SnomSRAPS"]),
+        .library(name: "SnomSRAPSStandIn", targets: ["SnomSRAPSStandIn"]),
         .library(name: "StandInSupport", targets: ["StandInSupport"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
         .library(name: "Hawk", targets: ["Hawk"]),
@@ -127,11 +129,33 @@ let package = Package(
             path: "Sources/Vendors/SnomXMLRPC/StandIn",
             swiftSettings: swiftSettings
         ),
+        /// The client of Snom SRAPS, Snom's REST provisioning service signed with Hawk: an account's company, endpoints
+        /// and URL setting found through its links, and each endpoint registered, read, listed and deleted.
+        .target(
+            name: "SnomSRAPS",
+            dependencies: [
+                "Deadlines", "Hawk", "ProvisioningModel", product("AsyncHTTPClient"), product("Logging"),
+                product("NIOCore"), product("NIOHTTP1"), product("NIOSSL"),
+            ],
+            path: "Sources/Vendors/SnomSRAPS/Client",
+            swiftSettings: swiftSettings
+        ),
+        /// A strict stand-in of Snom SRAPS: Hawk checked as the reference server does, paginated settings and
+        /// endpoints, MACs another company holds; for the tests and local runs.
+        .target(
+            name: "SnomSRAPSStandIn",
+            dependencies: [
+                "Hawk", "StandInSupport", product("HTTPTypes"), product("Hummingbird"), product("HummingbirdCore"),
+                product("Logging"), product("NIOCore"),
+            ],
+            path: "Sources/Vendors/SnomSRAPS/StandIn",
+            swiftSettings: swiftSettings
+        ),
         /// Every vendor's service provhook can call, by account kind (`ServiceRegistry.standard`): a file per vendor
         /// saying how an account of its kind, with the installation's settings, becomes its client.
         .target(
             name: "VendorRegistry",
-            dependencies: ["ProvHookCore", "ProvisioningModel", "SnomXMLRPC", product("Logging")],
+            dependencies: ["ProvHookCore", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC", product("Logging")],
             path: "Sources/Vendors/Registry",
             swiftSettings: swiftSettings
         ),
@@ -263,6 +287,14 @@ let package = Package(
             dependencies: [
                 "ProvisioningModel", "ProvHookTestSupport", "SnomXMLRPC", "SnomXMLRPCStandIn", "StandInSupport",
                 "XMLRPC",
+                product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SnomSRAPSTests",
+            dependencies: [
+                "Hawk", "ProvisioningModel", "SnomSRAPS", "SnomSRAPSStandIn", "StandInSupport",
                 product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
             ],
             swiftSettings: swiftSettings

@@ -402,11 +402,14 @@ CREATE TABLE public.redirect_accounts (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     destination_bound boolean DEFAULT false NOT NULL,
+    kind text DEFAULT 'snom'::text NOT NULL,
     CONSTRAINT account_ca_file_absolute CHECK ((ca_file ~ '^/'::text)),
     CONSTRAINT account_concurrency_range CHECK (((concurrency >= 1) AND (concurrency <= 64))),
     CONSTRAINT account_default_from_environment CHECK (((name <> 'default'::text) OR ((username IS NULL) AND (password_sealed IS NULL) AND (password_file IS NULL) AND (url IS NULL) AND (ca_file IS NULL) AND (concurrency IS NULL)))),
+    CONSTRAINT account_default_is_snom CHECK (((name <> 'default'::text) OR (kind = 'snom'::text))),
     CONSTRAINT account_destination_bound CHECK (((NOT destination_bound) OR (password_sealed IS NOT NULL))),
     CONSTRAINT account_has_credentials CHECK (((name = 'default'::text) OR ((username IS NOT NULL) AND ((password_sealed IS NOT NULL) OR (password_file IS NOT NULL))))),
+    CONSTRAINT account_kind_format CHECK ((kind ~ '^[a-z][a-z0-9-]{0,31}$'::text)),
     CONSTRAINT account_name_format CHECK ((name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'::text)),
     CONSTRAINT account_password_file_absolute CHECK ((password_file ~ '^/'::text)),
     CONSTRAINT account_password_key_id CHECK (((password_sealed IS NULL) = (password_key_id IS NULL))),
@@ -425,6 +428,8 @@ COMMENT ON COLUMN public.redirect_accounts.password_file IS 'instead of a sealed
 COMMENT ON COLUMN public.redirect_accounts.url IS 'the XML-RPC endpoint; NULL: PROVHOOK_REDIRECT_URL';
 
 COMMENT ON COLUMN public.redirect_accounts.destination_bound IS 'password_sealed is bound to the URL origin and CA file (migration 0016); false only for rows from before it';
+
+COMMENT ON COLUMN public.redirect_accounts.kind IS 'the provisioning service the account is for: snom (Snom XML-RPC redirection), snom-sraps (Snom SRAPS REST)';
 
 CREATE TABLE public.schema_migrations (
     version integer NOT NULL,

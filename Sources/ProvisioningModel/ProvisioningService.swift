@@ -22,6 +22,37 @@ public protocol ProvisioningService: Sendable {
     /// The MACs this account holds of `model` (as `descriptor.listing` says the service names models), only those
     /// pointed at `url` when given: what reconcile compares with the database.
     func registeredMACs(model: String, url: String?) async throws(RedirectError) -> [MACAddress]
+    /// Every MAC this account holds, with the URL each points at: what reconcile compares with the database when
+    /// `descriptor.listing` is `.everything`.
+    func registrations() async throws(RedirectError) -> [AccountRegistration]
+    /// Checks that the service takes this account's credentials, with the cheapest call it has (`status`): throws
+    /// `authenticationFailed` when it does not, and any other `RedirectError` when the service cannot be asked.
+    func checkCredentials() async throws(RedirectError)
+}
+
+extension ProvisioningService {
+    /// By default, one ownership question about a MAC nobody holds: any answer of the service means it took the
+    /// credentials.
+    public func checkCredentials() async throws(RedirectError) {
+        _ = try await self.ownership(of: MACAddress("000413000000")!)
+    }
+
+    /// For services that cannot list everything an account holds (`descriptor.listing` is not `.everything`): refused
+    /// as a request this service cannot make, so that a caller that forgets to check the listing fails loudly.
+    public func registrations() async throws(RedirectError) -> [AccountRegistration] {
+        throw .invalidRequest("\(self.descriptor.name) cannot list every registration of an account")
+    }
+}
+
+/// One MAC an account holds, and where the service points it.
+public struct AccountRegistration: Sendable, Hashable {
+    /// The phone's MAC.
+    public var mac: MACAddress
+    /// The provisioning URL the service holds for it, or nil when it holds none.
+    public var url: String?
+
+    /// A registration of `mac` at `url`.
+    public init(mac: MACAddress, url: String?) { (self.mac, self.url) = (mac, url) }
 }
 
 /// A provisioning service, as delivery, reconcile and the operator see it.
@@ -30,6 +61,9 @@ public struct ServiceDescriptor: Sendable, Hashable {
     public enum Listing: Sendable, Hashable {
         /// By model name, one call per model (Snom XML-RPC's `listPhones`).
         case byModel
+        /// Every registration of the account at once, whatever the model, with its URL (Snom SRAPS's paginated
+        /// `GET endpoints/`): `registrations()` answers it.
+        case everything
         /// No listing: each device is looked up on its own.
         case unavailable
     }
@@ -64,10 +98,13 @@ public struct ServiceDescriptor: Sendable, Hashable {
 }
 
 /// Which provisioning service: the key a vendor registers under.
-public struct ServiceKind: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+public struct ServiceKind: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
     /// Snom's redirection service over XML-RPC (`secure-provisioning.snom.com:8083/xmlrpc/`): an account of kind
     /// `snom`, every account's kind before there were others.
     public static let snomXMLRPC = ServiceKind(rawValue: "snom")
+    /// Snom's provisioning service SRAPS, REST signed with Hawk (`api.sraps.snom.com/api/v1/`): an account of kind
+    /// `snom-sraps`.
+    public static let snomSRAPS = ServiceKind(rawValue: "snom-sraps")
 
     public let rawValue: String
 

@@ -14,8 +14,9 @@ public enum RedirectError: Error, Sendable, Hashable, CustomStringConvertible {
     case tls(String)
     /// The connection could not be made, or was lost.
     case connection(String)
-    /// HTTP 401 or 403: the credentials were refused.
-    case authenticationFailed(status: Int)
+    /// HTTP 401 or 403: the credentials were refused; with `clockOffsetSeconds` when the service said our timestamp
+    /// is stale and proved it with the key (Hawk's `tsm`): the service's clock minus ours, in seconds.
+    case authenticationFailed(status: Int, clockOffsetSeconds: Int? = nil)
     /// HTTP 429, with the server's `Retry-After` in seconds (at most a day) when given and well-formed.
     case rateLimited(retryAfterSeconds: Int?)
     /// HTTP 5xx.
@@ -67,8 +68,12 @@ public enum RedirectError: Error, Sendable, Hashable, CustomStringConvertible {
         case .timeout(let phase): "redirection service timed out (\(phase.rawValue))"
         case .tls(let detail): "TLS failure talking to the redirection service: \(detail)"
         case .connection(let detail): "cannot reach the redirection service: \(detail)"
-        case .authenticationFailed(let status):
-            "redirection service refused the credentials (HTTP \(status)); check PROVHOOK_REDIRECT_USER and the password"
+        case .authenticationFailed(let status, clockOffsetSeconds: nil):
+            "redirection service refused the credentials (HTTP \(status)); check the account's user and password "
+                + "(PROVHOOK_REDIRECT_USER for the default account) or its SRAPS API key"
+        case .authenticationFailed(let status, clockOffsetSeconds: let offset?):
+            "redirection service refused the request's timestamp as stale (HTTP \(status)): this machine's clock is "
+                + "\(abs(offset)) s \(offset > 0 ? "behind" : "ahead of") the service's; set the clock (NTP)"
         case .rateLimited(let seconds):
             "redirection service is rate limiting (HTTP 429)" + (seconds.map { "; retry after \($0) s" } ?? "")
         case .serverError(let status): "redirection service failed (HTTP \(status))"

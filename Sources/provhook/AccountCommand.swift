@@ -1,13 +1,17 @@
 import ArgumentParser
 import Foundation
 import ProvHookCore
+import ProvisioningModel
+import VendorRegistry
 
-/// `provhook account …`: the Snom redirection-service accounts that tenants' devices are registered with.
+/// `provhook account …`: the provisioning-service accounts that tenants' devices are registered with.
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "account", abstract: "Manage redirection-service accounts (one per reseller, for example).",
+        commandName: "account", abstract: "Manage provisioning-service accounts (one per reseller, for example).",
         discussion: """
-            A MAC registered at the Snom redirection service belongs to the account that registered it. Each tenant's \
+            A MAC registered at a vendor's provisioning service belongs to the account that registered it. An \
+            account has a kind, the service it is for: snom (Snom's XML-RPC redirection service, --user and \
+            --password-file) is the default. Each tenant's \
             devices are registered with its account (`tenant add|update --account`). The account `default` is the \
             installation's own: PROVHOOK_REDIRECT_URL, _USER, _PASSWORD_FILE, _CA_FILE and _CONCURRENCY. A password \
             is stored encrypted under PROVHOOK_SECRET_KEY_FILE, or, with --password-by-reference, left in its file \
@@ -17,8 +21,10 @@ struct AccountCommand: AsyncParsableCommand {
 
     /// The settings `add` and `update` share.
     struct Settings: ParsableArguments {
-        @Option(help: "The service's basic-auth user.") var user: String?
+        @Option(help: "The service's basic-auth user (kind snom).") var user: String?
         @Option(help: "A file holding the password (its first line).") var passwordFile: String?
+        @Option(help: "The API key's Access Key ID (an API key's kind).") var keyID: String?
+        @Option(help: "A file holding the API key's Access Key Secret (its first line).") var keySecretFile: String?
         @Flag(help: "Store the password file's path, not the password: serve reads the file at start.")
         var passwordByReference = false
         @Option(help: "The XML-RPC endpoint, trailing slash included (default: PROVHOOK_REDIRECT_URL).") var url:
@@ -28,9 +34,27 @@ struct AccountCommand: AsyncParsableCommand {
         @Option(help: "Calls in flight at most, 1 to 64 (default: PROVHOOK_REDIRECT_CONCURRENCY).") var concurrency:
             Int?
 
-        func changes() throws -> AccountChanges {
+        /// The account's identity at its service: a user, or an API key's id; never both.
+        var identity: String? {
+            get throws {
+                if self.user != nil, self.keyID != nil { throw ValidationError("give --user or --key-id, not both") }
+                return self.user ?? self.keyID
+            }
+        }
+
+        /// The file of its secret: a password, or an API key's secret; never both.
+        var secretFile: String? {
+            get throws {
+                if self.passwordFile != nil, self.keySecretFile != nil {
+                    throw ValidationError("give --password-file or --key-secret-file, not both")
+                }
+                return self.passwordFile ?? self.keySecretFile
+            }
+        }
+
+        func changes(kind: ServiceKind? = nil) throws -> AccountChanges {
             var password: AccountPassword?
-            if let file = self.passwordFile {
+            if let file = try self.secretFile {
                 let path = URL(fileURLWithPath: file).standardizedFileURL.path
                 if self.passwordByReference {
                     // Read now, so that a path serve could not read is refused here rather than at its start.
@@ -40,10 +64,11 @@ struct AccountCommand: AsyncParsableCommand {
                     password = .sealed(try Store.readPasswordFile(path, account: ""))
                 }
             } else if self.passwordByReference {
-                throw ValidationError("--password-by-reference needs --password-file")
+                throw ValidationError("--password-by-reference needs --password-file or --key-secret-file")
             }
             return AccountChanges(
-                user: self.user, password: password, url: self.url.map { $0 == "default" ? nil : $0 },
+                kind: kind, user: try self.identity, password: password,
+                url: self.url.map { $0 == "default" ? nil : $0 },
                 caFile: self.caFile.map { $0 == "default" ? nil : URL(fileURLWithPath: $0).standardizedFileURL.path },
                 concurrency: self.concurrency.map { $0 })
         }
@@ -53,23 +78,41 @@ struct AccountCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add an account.")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "The account's name: 1 to 63 letters, digits, '_', '.' or '-'.") var name: String
+        @Option(
+            help:
+                "The service the account is for: \(ServiceRegistry.standardKinds.map(\.rawValue).joined(separator: ", "))."
+        )
+        var kind: String = ServiceKind.snomXMLRPC.rawValue
         @OptionGroup var settings: Settings
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
-            guard self.settings.user != nil, self.settings.passwordFile != nil else {
-                throw ValidationError("an account needs --user and --password-file")
+            guard try self.settings.identity != nil, try self.settings.secretFile != nil else {
+                throw ValidationError(
+                    "an account needs --user and --password-file (or, for an API key, --key-id and --key-secret-file)")
+            }
+            _ = try self.serviceKind
+        }
+
+        var serviceKind: ServiceKind {
+            get throws {
+                let kinds = ServiceRegistry.standardKinds
+                guard let kind = kinds.first(where: { $0.rawValue == self.kind }) else {
+                    throw ValidationError(
+                        "--kind \(self.kind) is none of \(kinds.map(\.rawValue).joined(separator: ", "))")
+                }
+                return kind
             }
         }
 
         func run() async throws {
-            let changes = try self.settings.changes()
+            let changes = try self.settings.changes(kind: try self.serviceKind)
             let account = try await self.database.withStore { store in
                 try await store.addAccount(name: self.name, changes: changes, actor: cliActor)
             }
             if self.json { return try printJSON(account) }
             print(
-                "added account \(account.name) (user \(account.user ?? "-"), password \(account.passwordStorage?.rawValue ?? "-"))"
+                "added account \(account.name) (kind \(account.kind), user \(account.user ?? "-"), secret \(account.passwordStorage?.rawValue ?? "-"))"
             )
         }
     }
@@ -83,7 +126,7 @@ struct AccountCommand: AsyncParsableCommand {
             let accounts = try await self.database.withStore { try await $0.accounts() }
             if self.json { return try printJSON(accounts) }
             printTable(
-                ["NAME", "USER", "PASSWORD", "URL", "CONCURRENCY", "TENANTS", "DEVICES"],
+                ["NAME", "KIND", "USER", "PASSWORD", "URL", "CONCURRENCY", "TENANTS", "DEVICES"],
                 accounts.map { account in
                     let password: String
                     switch account.passwordStorage {
@@ -93,7 +136,8 @@ struct AccountCommand: AsyncParsableCommand {
                     }
                     let fromEnvironment = account.isDefault ? "environment" : "default"
                     return [
-                        account.name, account.user ?? "environment", password, account.url ?? fromEnvironment,
+                        account.name, account.kind.rawValue, account.user ?? "environment", password,
+                        account.url ?? fromEnvironment,
                         account.concurrency.map(String.init) ?? fromEnvironment, String(account.tenants),
                         String(account.devices),
                     ]

@@ -87,8 +87,8 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
-    /// One `checkPhone` call per account other than `default`, with its own credentials and the installation's
-    /// settings for what it does not set.
+    /// One credentials check per account other than `default` (`checkPhone`, or for SRAPS one read of the key's
+    /// token), with its own credentials and the installation's settings for what it does not set.
     func checkAccounts(
         _ loaded: Result<[AccountCredentials], any Error>
     ) async -> [String: (text: String, ok: Bool)] {
@@ -107,11 +107,11 @@ struct StatusCommand: AsyncParsableCommand {
                 let makeService = AccountService.standardFactory(
                     default: client, base: client.configuration, logger: cliLogger())
                 for account in accounts {
-                    let endpoint = account.redirectConfiguration(base: client.configuration).endpoint
+                    let endpoint = account.serviceURL(base: client.configuration)
                     var made: AccountService?
                     do {
                         made = try makeService(account)
-                        _ = try await made?.service.ownership(of: Self.probeMAC)
+                        try await made?.service.checkCredentials()
                         results[account.name] = ("ok: \(endpoint) accepts the credentials", true)
                     } catch {
                         results[account.name] = ("\(error)", false)

@@ -30,6 +30,8 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
     public var devices: Int
     public var createdAt: Date
     public var updatedAt: Date
+    /// The provisioning service the account is for (`snom`: Snom's XML-RPC redirection service).
+    public var kind: ServiceKind = .snomXMLRPC
 
     public var isDefault: Bool { self.name == Self.defaultName }
 
@@ -43,7 +45,7 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, user, url, concurrency, tenants, devices
+        case name, kind, user, url, concurrency, tenants, devices
         case passwordStorage = "password_storage"
         case passwordFile = "password_file"
         case caFile = "ca_file"
@@ -88,6 +90,17 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
         }
         guard components.path.hasSuffix("/") else {
             throw .invalid("an account's URL must end with '/', as the service's endpoint does (…/xmlrpc/)")
+        }
+    }
+
+    /// A kind as the database accepts it: 1 to 32 lowercase letters, digits or '-', starting with a letter. Whether
+    /// this provhook can call such a service is the registry's to say (`ServiceRegistry.kinds`).
+    public static func validate(kind: ServiceKind) throws(StoreError) {
+        let text = kind.rawValue
+        guard (1...32).contains(text.utf8.count), text.first?.isLowercase == true, text.first?.isASCII == true,
+            text.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D })
+        else {
+            throw .invalid("an account's kind must be 1 to 32 lowercase letters, digits or '-', starting with a letter")
         }
     }
 

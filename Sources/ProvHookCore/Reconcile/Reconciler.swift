@@ -79,7 +79,8 @@ public struct Reconciler: Sendable {
     /// database does not know and settles the deregistered devices of those models. A device is then checked on
     /// its own (`getPhoneRedirection` or `checkPhone`) only where a list cannot settle it: its model is unknown or
     /// not one of `models`, it is the only device at its URL, or the list does not hold it (then the check says
-    /// why: a URL that drifted, a registration missing, another owner).
+    /// why: a URL that drifted, a registration missing, another owner). A service that lists everything an account
+    /// holds (`.everything`, SRAPS) is read once, and settles every device it shows as the database wants it.
     public func run(
         tenantID: String?, dryRun: Bool, prune: Bool, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws -> Summary {
@@ -94,6 +95,21 @@ public struct Reconciler: Sendable {
         var scannedModels: Set<String> = []
         // Read before the lists: a MAC a webhook claims while they are read is reported, and a prune leaves it alone.
         let known = tenantID == nil ? try await self.store.knownMACAccounts() : [:]
+        // A service that lists everything an account holds (SRAPS) is read once: each MAC with its URL.
+        var everything: [String: String?]?
+        if self.service.descriptor.listing == .everything {
+            summary.calls += 1
+            do {
+                let registrations = try await self.service.registrations()
+                everything = Dictionary(registrations.map { ($0.mac.canonical, $0.url) }) { first, _ in first }
+                if tenantID == nil { ours = Set(registrations.map(\.mac.canonical)) }
+            } catch {
+                findings.append(
+                    Finding(
+                        kind: "check_failed", mac: "", tenantID: nil, expected: nil,
+                        actual: "listing the account's registrations: \(error)", action: .error))
+            }
+        }
         if tenantID == nil, listsByModel {
             for model in self.models {
                 summary.calls += 1
@@ -148,7 +164,9 @@ public struct Reconciler: Sendable {
             var toCheck: [Device] = []
             for device in page where device.status != .skipped && device.status != .pending && device.moveTo == nil {
                 checked += 1
-                if self.settledByList(device, listed: listed, ours: ours, scannedModels: scannedModels) {
+                if let everything, Self.settled(device, byEverything: everything) {
+                    summary.settledByLists += 1
+                } else if self.settledByList(device, listed: listed, ours: ours, scannedModels: scannedModels) {
                     summary.settledByLists += 1
                 } else {
                     toCheck.append(device)
@@ -268,6 +286,15 @@ public struct Reconciler: Sendable {
     }
 
     /// Whether the lists alone show `device` as it should be.
+    /// Whether the account's whole listing settles `device`: registered at its URL, or, for a removal, not ours.
+    /// Anything else (drift, a missing registration) is checked on its own, which says why.
+    private static func settled(_ device: Device, byEverything everything: [String: String?]) -> Bool {
+        switch device.desired {
+        case .registered: return device.url != nil && everything[device.mac] == .some(device.url)
+        case .deregistered: return everything[device.mac] == nil
+        }
+    }
+
     private func settledByList(
         _ device: Device, listed: [ListGroup: Set<String>], ours: Set<String>, scannedModels: Set<String>
     ) -> Bool {

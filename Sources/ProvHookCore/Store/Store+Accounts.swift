@@ -2,25 +2,29 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import ProvisioningModel
 
 /// The columns read for a `RedirectAccount`, in order (identifiers only, for `\(unescaped:)`).
 private let accountColumns = """
     a.name, a.username, CASE WHEN a.password_file IS NOT NULL THEN 'file' WHEN a.password_sealed IS NOT NULL \
     THEN 'sealed' END, a.password_file, a.url, a.ca_file, a.concurrency, \
     (SELECT count(*) FROM tenants t WHERE t.account = a.name)::int, \
-    (SELECT count(*) FROM devices d WHERE d.account = a.name OR d.move_to = a.name)::int, a.created_at, a.updated_at
+    (SELECT count(*) FROM devices d WHERE d.account = a.name OR d.move_to = a.name)::int, a.created_at, a.updated_at,     a.kind
     """
-private typealias AccountRow = (String, String?, String?, String?, String?, String?, Int?, Int, Int, Date, Date)
+private typealias AccountRow = (String, String?, String?, String?, String?, String?, Int?, Int, Int, Date, Date, String)
 
 private func makeAccount(_ row: AccountRow) -> RedirectAccount {
     RedirectAccount(
         name: row.0, user: row.1, passwordStorage: row.2.flatMap(RedirectAccount.PasswordStorage.init(rawValue:)),
         passwordFile: row.3, url: row.4, caFile: row.5, concurrency: row.6, tenants: row.7, devices: row.8,
-        createdAt: row.9, updatedAt: row.10)
+        createdAt: row.9, updatedAt: row.10, kind: ServiceKind(rawValue: row.11))
 }
 
 /// What an account change sets; nil leaves a field as it is, `.some(nil)` clears it.
 public struct AccountChanges: Sendable {
+    /// The service the account is for; only when it is added (an account keeps its kind: a tenant moves to another
+    /// account instead). Nil: `snom`.
+    public var kind: ServiceKind?
     public var user: String?
     public var password: AccountPassword?
     public var url: String??
@@ -28,9 +32,10 @@ public struct AccountChanges: Sendable {
     public var concurrency: Int??
 
     public init(
-        user: String? = nil, password: AccountPassword? = nil, url: String?? = nil, caFile: String?? = nil,
-        concurrency: Int?? = nil
+        kind: ServiceKind? = nil, user: String? = nil, password: AccountPassword? = nil, url: String?? = nil,
+        caFile: String?? = nil, concurrency: Int?? = nil
     ) {
+        self.kind = kind
         self.user = user
         self.password = password
         self.url = url
@@ -39,6 +44,7 @@ public struct AccountChanges: Sendable {
     }
 
     func validate() throws(StoreError) {
+        if let kind { try RedirectAccount.validate(kind: kind) }
         if let user { try RedirectAccount.validate(user: user) }
         if case .sealed(let password) = self.password { try RedirectAccount.validate(password: password) }
         if case .file(let path) = self.password, !path.hasPrefix("/") || path.utf8.count > 1024 {
@@ -56,6 +62,7 @@ public struct AccountChanges: Sendable {
     /// The journal's record of the change: what was set, never a password.
     var journalDetail: [String: JSONValue] {
         var detail: [String: JSONValue] = [:]
+        if let kind { detail["kind"] = .string(kind.rawValue) }
         if let user { detail["user"] = .string(user) }
         switch self.password {
         case .sealed: detail["password"] = "sealed"
@@ -90,14 +97,15 @@ extension Store {
         let sealed = try self.sealed(password, account: name, to: SecretDestination(url: url, caFile: caFile))
         let logger = self.logger
         let concurrency = changes.concurrency ?? nil
+        let kind = (changes.kind ?? .snomXMLRPC).rawValue
         return try await self.transaction("adding account \(name)") { connection in
             let rows = try await connection.rows(
                 """
                 WITH a AS (
                     INSERT INTO redirect_accounts AS a (
-                        name, username, password_sealed, password_key_id, password_file, url, ca_file, concurrency,
-                        destination_bound)
-                    VALUES (\(name), \(user), \(ByteBuffer(bytes: sealed.sealed)), \(sealed.keyID),
+                        name, kind, username, password_sealed, password_key_id, password_file, url, ca_file,
+                        concurrency, destination_bound)
+                    VALUES (\(name), \(kind), \(user), \(ByteBuffer(bytes: sealed.sealed)), \(sealed.keyID),
                             \(password.file), \(url), \(caFile), \(concurrency), true)
                     ON CONFLICT (name) DO NOTHING
                     RETURNING *
@@ -143,6 +151,11 @@ extension Store {
     {
         guard name != RedirectAccount.defaultName else {
             throw .conflict("the account \"default\" is configured by PROVHOOK_REDIRECT_*, not stored")
+        }
+        guard changes.kind == nil else {
+            throw .invalid(
+                "an account keeps its kind; add an account of the other kind and move the tenants to it (tenant update ID --account NEW)"
+            )
         }
         try changes.validate()
         let setPassword = changes.password != nil
@@ -258,14 +271,15 @@ extension Store {
         let rows = try await self.rows(
             "reading account credentials",
             """
-            SELECT name, username, password_sealed, password_key_id, password_file, url, ca_file, concurrency,
+            SELECT name, kind, username, password_sealed, password_key_id, password_file, url, ca_file, concurrency,
                    destination_bound
             FROM redirect_accounts ORDER BY name <> 'default', name
-            """, as: (String, String?, ByteBuffer?, String?, String?, String?, String?, Int?, Bool).self)
+            """, as: (String, String, String?, ByteBuffer?, String?, String?, String?, String?, Int?, Bool).self)
         var accounts: [AccountCredentials] = []
-        for (name, user, sealed, keyID, file, url, caFile, concurrency, bound) in rows {
+        for (name, kind, user, sealed, keyID, file, url, caFile, concurrency, bound) in rows {
             var credentials = AccountCredentials(
-                name: name, user: user, password: nil, url: url, caFile: caFile, concurrency: concurrency)
+                name: name, kind: ServiceKind(rawValue: kind), user: user, password: nil, url: url, caFile: caFile,
+                concurrency: concurrency)
             if name != RedirectAccount.defaultName {
                 do {
                     credentials.password = try self.openPassword(

@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import ProvHookCore
+import ProvisioningModel
+import VendorRegistry
 
 /// The admin API's redirection accounts: the same operations as `provhook account …`, behind the same bearer token.
 /// A password is taken in the body (the admin listener is the operator's) and sealed; it is never shown.
@@ -23,6 +25,7 @@ struct AccountAdminController: Sendable {
     /// that setting to the installation's, and an absent one leaves it as it is.
     struct AccountBody: Decodable {
         var name: String?
+        var kind: String?
         var user: String?
         var password: String?
         var passwordFile: String?
@@ -31,7 +34,7 @@ struct AccountAdminController: Sendable {
         var concurrency: Int??
 
         enum CodingKeys: String, CodingKey {
-            case name, user, password, url, concurrency
+            case name, kind, user, password, url, concurrency
             case passwordFile = "password_file"
             case caFile = "ca_file"
         }
@@ -49,6 +52,7 @@ struct AccountAdminController: Sendable {
                 return try container.decode(String.self, forKey: key)
             }
             self.name = try text(.name)
+            self.kind = try text(.kind)
             self.user = try text(.user)
             self.password = try text(.password)
             self.passwordFile = try text(.passwordFile)
@@ -63,8 +67,19 @@ struct AccountAdminController: Sendable {
                 throw .badRequest("invalid", "password_file is set with provhook account, not through the API")
             }
             let password: AccountPassword? = self.password.map { .sealed($0) }
+            var kind: ServiceKind?
+            if let name = self.kind {
+                let kinds = ServiceRegistry.standardKinds
+                guard let known = kinds.first(where: { $0.rawValue == name }) else {
+                    throw .badRequest(
+                        "invalid",
+                        "kind \(name.debugDescription) is none of \(kinds.map(\.rawValue).joined(separator: ", "))")
+                }
+                kind = known
+            }
             return AccountChanges(
-                user: self.user, password: password, url: self.url, caFile: self.caFile, concurrency: self.concurrency)
+                kind: kind, user: self.user, password: password, url: self.url, caFile: self.caFile,
+                concurrency: self.concurrency)
         }
     }
 
@@ -78,7 +93,7 @@ struct AccountAdminController: Sendable {
         let body = try await AdminController.decode(
             AccountBody.self, request,
             expected:
-                "{\"name\", \"user\", \"password\", \"url\"?, \"ca_file\"?, \"concurrency\"?}")
+                "{\"name\", \"kind\"?, \"user\", \"password\", \"url\"?, \"ca_file\"?, \"concurrency\"?}")
         guard let name = body.name else { throw APIError.badRequest("invalid", "an account needs a name") }
         let changes = try body.changes(account: name)
         let account = try await AdminController.answer {
@@ -93,6 +108,10 @@ struct AccountAdminController: Sendable {
             AccountBody.self, request,
             expected: "{\"user\"?, \"password\"?, \"url\"?, \"ca_file\"?, \"concurrency\"?}")
         if body.name != nil { throw APIError.badRequest("invalid", "an account's name cannot change") }
+        if body.kind != nil {
+            throw APIError.badRequest(
+                "invalid", "an account's kind cannot change: add an account of the other kind and move its tenants")
+        }
         let changes = try body.changes(account: name)
         return AccountAnswer(
             account: try await AdminController.answer {

@@ -1,6 +1,7 @@
 import Logging
 import ProvHookCore
 import ProvisioningModel
+import SnomSRAPS
 import SnomXMLRPC
 
 extension ServiceRegistry {
@@ -8,16 +9,22 @@ extension ServiceRegistry {
     ///
     /// - Parameters:
     ///   - snomXMLRPC: the installation's `PROVHOOK_REDIRECT_*` settings, which a Snom XML-RPC account uses for what
-    ///     it does not set.
+    ///     it does not set, and whose timeouts every service's client takes.
     ///   - allowsPlainHTTP: `PROVHOOK_REDIRECT_ALLOW_HTTP`: whether an account may call an `http://` URL (a local
     ///     stand-in), which would send its secret in clear.
     public static func standard(
         snomXMLRPC: RedirectConfiguration, allowsPlainHTTP: Bool, logger: Logger
     ) -> ServiceRegistry {
         ServiceRegistry([
-            .snomXMLRPC: SnomXMLRPCAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger)
+            .snomXMLRPC: SnomXMLRPCAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .snomSRAPS: SnomSRAPSAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
         ])
     }
+}
+
+extension ServiceRegistry {
+    /// The kinds `standard` can make a client for: what `account add --kind` and the admin API accept.
+    public static let standardKinds: [ServiceKind] = [.snomXMLRPC, .snomSRAPS]
 }
 
 extension AccountService {
@@ -30,5 +37,16 @@ extension AccountService {
             default: defaultService,
             registry: ServiceRegistry.standard(
                 snomXMLRPC: base, allowsPlainHTTP: Settings().allowsPlainHTTPRedirect, logger: logger))
+    }
+}
+
+extension AccountCredentials {
+    /// Where the account's calls go: its own URL, else its kind's default (`PROVHOOK_REDIRECT_URL` for Snom
+    /// XML-RPC, SRAPS's production API root for SRAPS). A URL is not a secret.
+    public func serviceURL(base: RedirectConfiguration) -> String {
+        switch self.kind {
+        case .snomSRAPS: self.url ?? SRAPSConfiguration.defaultBaseURL
+        default: self.redirectConfiguration(base: base).endpoint
+        }
     }
 }

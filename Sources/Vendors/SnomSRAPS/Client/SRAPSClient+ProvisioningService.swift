@@ -1,0 +1,75 @@
+import ProvisioningModel
+
+/// The SRAPS client as delivery and reconcile call it: one REST request per MAC.
+extension SRAPSClient: ProvisioningService {
+    /// One read of the key's token (`checkKey`): what `status` asks of an SRAPS account.
+    public func checkCredentials() async throws(RedirectError) {
+        try await self.checkKey()
+    }
+
+    /// Snom SRAPS: MAC only, no batch call (one MAC per call), and a listing of every endpoint of the account.
+    public static let descriptor = ServiceDescriptor(
+        kind: .snomSRAPS, name: "Snom provisioning service SRAPS (REST)", maxBatchSize: 1, listing: .everything)
+
+    /// `SRAPSClient.descriptor`.
+    public var descriptor: ServiceDescriptor { Self.descriptor }
+
+    /// `PUT {endpoints}{mac}` (`putEndpoint`).
+    public func register(_ mac: MACAddress, at url: String) async throws(RedirectError) -> RedirectOutcome {
+        try await self.putEndpoint(mac, url: url)
+    }
+
+    /// `DELETE {endpoints}{mac}` (`deleteEndpoint`): 404 is done.
+    public func deregister(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
+        try await self.deleteEndpoint(mac)
+    }
+
+    /// Called with at most one MAC (`maxBatchSize` 1); more are sent one by one all the same.
+    public func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome {
+        try await Self.each(macs) { (mac: MACAddress) throws(RedirectError) in try await self.putEndpoint(mac, url: url)
+        }
+    }
+
+    /// Called with at most one MAC (`maxBatchSize` 1); more are sent one by one all the same.
+    public func deregister(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome {
+        try await Self.each(macs) { (mac: MACAddress) throws(RedirectError) in try await self.deleteEndpoint(mac) }
+    }
+
+    /// `GET {endpoints}{mac}` (`endpoint`).
+    public func redirection(of mac: MACAddress) async throws(RedirectError) -> PhoneRedirection {
+        try await self.endpoint(mac)
+    }
+
+    /// `GET {endpoints}{mac}`: 200 is ours, 404 `noSuchMAC`, the forbidden answer `ownedByOtherUser`.
+    public func ownership(of mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
+        switch try await self.endpoint(mac) {
+        case .redirected: .ok
+        case .error(let code): .error(code)
+        }
+    }
+
+    /// SRAPS lists every endpoint whatever its model (`descriptor.listing` is `.everything`), so `model` is not
+    /// used: the answer is every MAC of the account, pointed at `url` when given.
+    public func registeredMACs(model: String, url: String?) async throws(RedirectError) -> [MACAddress] {
+        try await self.listEndpoints().filter { url == nil || $0.url == url }.map(\.mac).sorted()
+    }
+
+    /// Every page of `GET {endpoints}` (`listEndpoints`).
+    public func registrations() async throws(RedirectError) -> [AccountRegistration] {
+        try await self.listEndpoints()
+    }
+
+    /// Applies `call` to each MAC in turn; refusals become a partial outcome, errors stop the batch.
+    private static func each(
+        _ macs: [MACAddress], _ call: (MACAddress) async throws(RedirectError) -> RedirectOutcome
+    ) async throws(RedirectError) -> ListOutcome {
+        guard !macs.isEmpty else { return .error(.malformedMACList) }
+        var failures: [MACFailure] = []
+        for mac in macs {
+            if case .error(let code) = try await call(mac) {
+                failures.append(MACFailure(mac: mac.canonical, code: code))
+            }
+        }
+        return failures.isEmpty ? .ok : .partial(failures)
+    }
+}

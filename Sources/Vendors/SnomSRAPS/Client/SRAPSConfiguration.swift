@@ -1,0 +1,129 @@
+import Foundation
+
+/// Where and how to reach Snom's SRAPS API with one account's API key.
+public struct SRAPSConfiguration: Sendable {
+    /// The production API root; its trailing slash is mandatory, since every path is appended to it.
+    public static let defaultBaseURL = "https://api.sraps.snom.com/api/v1/"
+
+    /// The API root, such as `https://api.sraps.snom.com/api/v1/`.
+    public var baseURL: String
+    /// The API key's *Access Key ID*: Hawk's `id`, and the `tokens/{id}` resource.
+    public var keyID: String
+    /// The API key's *Access Key Secret*: Hawk's key. Never logged, never printed.
+    public var keySecret: String
+    /// An extra PEM file of trust roots, added to the system's.
+    public var caFile: String?
+    /// Allows an `http://` base URL, for stand-ins on loopback only: Hawk never sends the key, but plain HTTP
+    /// exposes every request and answer.
+    public var allowsPlainHTTP: Bool
+    /// How long to wait for a TCP connection.
+    public var connectTimeout: Duration
+    /// How long to wait for the whole answer once the request is sent.
+    public var readTimeout: Duration
+    /// The largest answer accepted for one resource.
+    public var maxResponseBytes: Int
+    /// The largest page accepted from a collection (`settings/`, `endpoints/`): over 1,100 settings exist, and a
+    /// page of 1,000 settings or endpoints is a few hundred KiB.
+    public var maxPageBytes: Int
+    /// Connections kept per host; matches the worker's concurrency.
+    public var maxConnections: Int
+    /// The most pages read from one collection, so that a `Link` loop cannot hold a call for ever.
+    public var maxPages: Int
+
+    /// Settings for one API key; the defaults are the production URL and the XML-RPC client's timeouts.
+    public init(
+        baseURL: String = Self.defaultBaseURL, keyID: String, keySecret: String, caFile: String? = nil,
+        allowsPlainHTTP: Bool = false, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(30),
+        maxResponseBytes: Int = 1 << 20, maxPageBytes: Int = 8 << 20, maxConnections: Int = 8, maxPages: Int = 1000
+    ) {
+        self.baseURL = baseURL
+        self.keyID = keyID
+        self.keySecret = keySecret
+        self.caFile = caFile
+        self.allowsPlainHTTP = allowsPlainHTTP
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.maxResponseBytes = maxResponseBytes
+        self.maxPageBytes = max(maxResponseBytes, maxPageBytes)
+        self.maxConnections = maxConnections
+        self.maxPages = max(1, maxPages)
+    }
+
+    /// The longest one request may take, answer included: the client's deadline on each exchange.
+    public var callDeadline: Duration { self.connectTimeout + self.readTimeout }
+
+    /// The base URL's origin (scheme, lowercased host, port): links the service answers must stay on it.
+    var origin: SRAPSOrigin? { SRAPSOrigin(self.baseURL) }
+
+    /// Checks the base URL and the key: https (or http when allowed), a host, no credentials, a query or a fragment,
+    /// a trailing slash; a key id Hawk can carry and that is one path segment.
+    public func validate() throws(SRAPSConfigurationError) {
+        guard let components = URLComponents(string: self.baseURL), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty
+        else { throw .invalidBaseURL("must be an absolute https URL such as \(Self.defaultBaseURL)") }
+        guard scheme == "https" || (scheme == "http" && self.allowsPlainHTTP) else {
+            throw .invalidBaseURL("must use https (plain http is allowed only for a local stand-in)")
+        }
+        guard components.user == nil, components.password == nil else {
+            throw .invalidBaseURL("must not hold credentials; the API key signs each request instead")
+        }
+        guard components.query == nil, components.fragment == nil else {
+            throw .invalidBaseURL("must not have a query or a fragment")
+        }
+        guard components.path.hasSuffix("/") else {
+            throw .invalidBaseURL("must end with \"/\", like \(Self.defaultBaseURL)")
+        }
+        guard !self.keyID.isEmpty, !self.keySecret.isEmpty else { throw .missingKey }
+        // Hawk's attribute set without the characters that would change the `tokens/{id}` path.
+        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+        guard self.keyID.unicodeScalars.allSatisfy(allowed.contains) else { throw .invalidKeyID }
+    }
+}
+
+extension SRAPSConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The base URL and the key id, never the secret: a configuration printed by a log line or an error message must
+    /// not carry it along.
+    public var description: String {
+        "SRAPSConfiguration(baseURL: \(self.baseURL), keyID: \(self.keyID), keySecret: <redacted>)"
+    }
+
+    public var debugDescription: String { self.description }
+}
+
+/// Why SRAPS settings cannot be used. No case holds the key secret.
+public enum SRAPSConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The base URL is not usable.
+    case invalidBaseURL(String)
+    /// The key id or the key secret is empty.
+    case missingKey
+    /// The key id holds characters other than letters, digits and `-._~`.
+    case invalidKeyID
+    /// The CA file could not be read as PEM certificates.
+    case unreadableCAFile(path: String, reason: String)
+
+    /// What is wrong, for an operator.
+    public var description: String {
+        switch self {
+        case .invalidBaseURL(let reason): "the SRAPS URL \(reason)"
+        case .missingKey: "an SRAPS account needs its API key: the access key id and the access key secret"
+        case .invalidKeyID: "the SRAPS access key id may hold only letters, digits and -._~"
+        case .unreadableCAFile(let path, let reason): "cannot read the SRAPS CA file \(path): \(reason)"
+        }
+    }
+}
+
+/// Scheme, host and port of a URL, compared to keep the client on the configured service.
+struct SRAPSOrigin: Sendable, Hashable {
+    var scheme: String
+    var host: String
+    var port: Int
+
+    init?(_ text: String) {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "https" || scheme == "http", let host = components.host?.lowercased(), !host.isEmpty
+        else { return nil }
+        self.scheme = scheme
+        self.host = host
+        self.port = components.port ?? (scheme == "https" ? 443 : 80)
+    }
+}

@@ -1,0 +1,114 @@
+import AsyncHTTPClient
+import Foundation
+import Hawk
+import Logging
+import NIOCore
+import NIOHTTP1
+import ProvisioningModel
+import SnomSRAPS
+import SnomSRAPSStandIn
+import StandInSupport
+import Testing
+
+/// Starts an SRAPS stand-in with our key and another company's, and gives a client for ours, over HTTP or HTTPS.
+struct StandIn {
+    static let keyID = "ak-0f4e1c"
+    /// Distinctive, so that a test can look for it in every message.
+    static let keySecret = "sk-SECRET-7b1d93e0aa4f"
+    static let company = "5b0e7a7e-1111-4c2d-9a53-0d8f7f3c0001"
+    static let companyName = "Our Company"
+    static let otherKeyID = "ak-other"
+    static let otherCompany = "5b0e7a7e-2222-4c2d-9a53-0d8f7f3c0002"
+
+    let server: RunningFakeSRAPS
+    let httpClient: HTTPClient
+    let client: SRAPSClient
+
+    var state: FakeSRAPSState { self.server.state }
+
+    static func makeState() -> FakeSRAPSState {
+        FakeSRAPSState(
+            keys: [
+                Self.keyID: .init(secret: Self.keySecret, company: Self.company),
+                Self.otherKeyID: .init(secret: "sk-other", company: Self.otherCompany),
+            ],
+            companies: [Self.company: Self.companyName, Self.otherCompany: "Other Company"])
+    }
+
+    @discardableResult
+    static func withStandIn<T>(
+        tls: Bool = false,
+        configure: (inout SRAPSConfiguration) -> Void = { _ in },
+        _ body: (StandIn) async throws -> T
+    ) async throws -> T {
+        let authority = tls ? try PrivateCertificateAuthority() : nil
+        return try await RunningFakeSRAPS.with(state: Self.makeState(), tls: authority) { server in
+            var caFile: String?
+            if let authority {
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("sraps-ca-\(UUID()).pem").path
+                try authority.caCertificatePEM.write(toFile: path, atomically: true, encoding: .utf8)
+                caFile = path
+            }
+            defer { if let caFile { try? FileManager.default.removeItem(atPath: caFile) } }
+            var configuration = SRAPSConfiguration(
+                baseURL: server.baseURL, keyID: Self.keyID, keySecret: Self.keySecret, caFile: caFile,
+                allowsPlainHTTP: !tls, connectTimeout: .seconds(2), readTimeout: .seconds(5))
+            configure(&configuration)
+            let httpClient = try SRAPSClient.makeHTTPClient(configuration: configuration)
+            let result: Result<T, any Error>
+            do {
+                let client = try SRAPSClient(
+                    configuration: configuration, httpClient: httpClient, logger: Logger(label: "test"))
+                result = .success(try await body(StandIn(server: server, httpClient: httpClient, client: client)))
+            } catch {
+                result = .failure(error)
+            }
+            try await httpClient.shutdown()
+            return try result.get()
+        }
+    }
+
+    /// An answer to a request sent by hand.
+    struct RawAnswer {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: String
+    }
+
+    /// Sends a request signed by hand, as another client would: with or without a payload hash, at a chosen
+    /// timestamp and nonce, so that a test can replay it or send what provhook's client never sends.
+    func raw(
+        _ method: HTTPMethod, _ path: String, body: String? = nil, contentType: String? = "application/json",
+        hashPayload: Bool = true, signedBody: String? = nil, keyID: String = StandIn.keyID,
+        secret: String = StandIn.keySecret,
+        timestamp: Int64 = Int64(Date().timeIntervalSince1970), nonce: String = HawkClient.makeNonce()
+    ) async throws -> RawAnswer {
+        let url = self.server.baseURL + path
+        let parsed = try #require(URLComponents(string: url))
+        let resource = parsed.percentEncodedPath + (parsed.percentEncodedQuery.map { "?" + $0 } ?? "")
+        let target = try HawkRequestTarget(
+            method: method.rawValue, scheme: try #require(parsed.scheme), host: try #require(parsed.host),
+            port: parsed.port, resource: resource)
+        let payload = (signedBody ?? body).flatMap {
+            hashPayload ? HawkPayload(contentType: contentType, text: $0) : nil
+        }
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(
+            name: "Authorization",
+            value: try HawkClient.authorization(
+                for: target, credentials: HawkCredentials(id: keyID, key: secret), timestamp: timestamp, nonce: nonce,
+                payload: payload))
+        if let body {
+            if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await self.httpClient.execute(request, timeout: .seconds(5))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return RawAnswer(
+            status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
+    }
+
+    /// The path of our company's record of `mac`, after the base URL.
+    static func endpointPath(_ mac: String) -> String { "companies/\(Self.company)/endpoints/\(mac)" }
+}

@@ -109,12 +109,23 @@ let package = Package(
 
         // MARK: Phone vendors' provisioning services, one folder each under Sources/Vendors
 
+        /// What every vendor's HTTP client shares: its connection pool (timeouts, TLS, redirects refused) and how a
+        /// transport failure becomes a `RedirectError`.
+        .target(
+            name: "VendorHTTP",
+            dependencies: [
+                "ProvisioningModel", product("AsyncHTTPClient"), product("NIOCore"), product("NIOSSL"),
+            ],
+            path: "Sources/Vendors/Shared",
+            swiftSettings: swiftSettings
+        ),
         /// The client of Snom's XML-RPC redirection service: its seven methods, answers, errors and settings.
         .target(
             name: "SnomXMLRPC",
             dependencies: [
-                "Deadlines", "ProvisioningModel", "XMLRPC", product("AsyncHTTPClient"), product("NIOCore"),
-                product("Logging"), product("NIOHTTP1"), product("NIOSSL"),
+                "Deadlines", "ProvisioningModel", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"),
+                product("NIOCore"),
+                product("Logging"), product("NIOHTTP1"),
             ],
             path: "Sources/Vendors/SnomXMLRPC/Client",
             swiftSettings: swiftSettings
@@ -134,8 +145,8 @@ let package = Package(
         .target(
             name: "SnomSRAPS",
             dependencies: [
-                "Deadlines", "Hawk", "ProvisioningModel", product("AsyncHTTPClient"), product("Logging"),
-                product("NIOCore"), product("NIOHTTP1"), product("NIOSSL"),
+                "Deadlines", "Hawk", "ProvisioningModel", "VendorHTTP", product("AsyncHTTPClient"), product("Logging"),
+                product("NIOCore"), product("NIOHTTP1"),
             ],
             path: "Sources/Vendors/SnomSRAPS/Client",
             swiftSettings: swiftSettings

@@ -4,8 +4,8 @@ import Hawk
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOSSL
 import ProvisioningModel
+import VendorHTTP
 
 /// The client of Snom's SRAPS REST API for one account (one API key), and `ProvisioningService` on top of it.
 ///
@@ -35,39 +35,18 @@ public struct SRAPSClient: Sendable {
         self.cache = SRAPSCache()
         self.logger = logger
     }
-
-    /// Makes an HTTP client for the service: timeouts, keep-alive pool, no redirects, and TLS verified against the
-    /// system roots plus the optional CA file.
+    /// Makes an HTTP client for the service (`VendorHTTP.makeClient`): timeouts, keep-alive pool, no redirects, and
+    /// TLS verified against the system roots plus the optional CA file.
     public static func makeHTTPClient(
         configuration: SRAPSConfiguration
     ) throws(SRAPSConfigurationError) -> HTTPClient {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateVerification = .fullVerification
-        if let caFile = configuration.caFile {
-            do {
-                let certificates = try NIOSSLCertificate.fromPEMFile(caFile)
-                guard !certificates.isEmpty else {
-                    throw SRAPSConfigurationError.unreadableCAFile(path: caFile, reason: "no certificate in it")
-                }
-                tls.additionalTrustRoots = [.certificates(certificates)]
-            } catch let error as SRAPSConfigurationError {
-                throw error
-            } catch {
-                throw .unreadableCAFile(path: caFile, reason: String(describing: error))
-            }
+        do {
+            return try VendorHTTP.makeClient(
+                caFile: configuration.caFile, connectTimeout: configuration.connectTimeout,
+                readTimeout: configuration.readTimeout, maxConnections: configuration.maxConnections)
+        } catch {
+            throw .unreadableCAFile(path: error.path, reason: error.reason)
         }
-        var httpConfiguration = HTTPClient.Configuration(
-            tlsConfiguration: tls,
-            redirectConfiguration: .disallow,
-            timeout: .init(
-                connect: .nanoseconds(configuration.connectTimeout.wholeNanoseconds),
-                read: .nanoseconds(configuration.readTimeout.wholeNanoseconds)),
-            connectionPool: .init(
-                idleTimeout: .seconds(60),
-                concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.maxConnections))
-        )
-        httpConfiguration.httpVersion = .http1Only
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
     }
 
     /// Makes a client with an HTTP connection pool of its own, and the function that closes that pool once the
@@ -182,12 +161,4 @@ public struct SRAPSClient: Sendable {
 
     /// The MAC as SRAPS's paths and bodies carry it: 12 lowercase hex digits (falconieri, hello).
     static func pathMAC(_ mac: MACAddress) -> String { mac.canonical.lowercased() }
-}
-
-extension Duration {
-    /// Whole nanoseconds, saturating.
-    var wholeNanoseconds: Int64 {
-        let (seconds, attoseconds) = self.components
-        return seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue + attoseconds / 1_000_000_000
-    }
 }

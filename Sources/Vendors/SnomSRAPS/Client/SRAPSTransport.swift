@@ -5,8 +5,8 @@ import Hawk
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOSSL
 import ProvisioningModel
+import VendorHTTP
 
 extension SRAPSClient {
     /// Signs and sends one request; answers that say nothing about the call itself are thrown: 3xx (redirects are
@@ -33,13 +33,13 @@ extension SRAPSClient {
         } catch let error as RedirectError {
             throw error
         } catch {
-            throw self.transportError(error, maxBytes: maxBytes)
+            throw VendorHTTP.redirectError(for: error, maxBytes: maxBytes)
         }
         self.logger.debug(
             "SRAPS request answered",
             metadata: [
                 "method": "\(method.rawValue)", "status": "\(answer.status)",
-                "latency_ms": "\((ContinuousClock.now - started).wholeNanoseconds / 1_000_000)",
+                "latency_ms": "\((ContinuousClock.now - started).wholeMilliseconds)",
             ])
         try self.check(answer)
         return answer
@@ -71,7 +71,7 @@ extension SRAPSClient {
         let httpClient = self.httpClient
         do {
             return try await withDeadline(limit, "the SRAPS service's answer") {
-                let response = try await httpClient.execute(request, timeout: .nanoseconds(limit.wholeNanoseconds))
+                let response = try await httpClient.execute(request, timeout: TimeAmount(limit))
                 let body = try await response.body.collect(upTo: maxBytes)
                 return SRAPSAnswer(
                     status: Int(response.status.code), headers: response.headers,
@@ -114,26 +114,5 @@ extension SRAPSClient {
             "SRAPS refused our timestamp as stale: this machine's clock is off",
             metadata: ["offset_seconds": "\(offset)", "key_id": "\(self.configuration.keyID)"])
         return offset
-    }
-
-    private func transportError(_ error: any Error, maxBytes: Int) -> RedirectError {
-        if error is CancellationError { return .cancelled }
-        if error is NIOTooManyBytesError { return .responseTooLarge(limit: maxBytes) }
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .connectTimeout, .getConnectionFromPoolTimeout: return .timeout(.connect)
-            case .tlsHandshakeTimeout: return .timeout(.tlsHandshake)
-            case .readTimeout, .deadlineExceeded, .writeTimeout: return .timeout(.response)
-            case .cancelled: return .cancelled
-            case .remoteConnectionClosed: return .connection("the server closed the connection")
-            default: return .connection(error.shortDescription)
-            }
-        }
-        if let error = error as? NIOSSLError { return .tls(String(describing: error)) }
-        if let error = error as? BoringSSLError { return .tls(String(describing: error)) }
-        if let error = error as? NIOSSLExtraError { return .tls(String(describing: error)) }
-        let text = String(describing: error)
-        if text.contains("SSL") || text.contains("certificate") { return .tls(text) }
-        return .connection(text)
     }
 }

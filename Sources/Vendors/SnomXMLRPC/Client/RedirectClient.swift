@@ -4,8 +4,8 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOSSL
 import ProvisioningModel
+import VendorHTTP
 import XMLRPC
 
 /// The XML-RPC client of the Snom redirection service: its seven methods, and `ProvisioningService` on top of them.
@@ -32,39 +32,18 @@ public struct RedirectClient: Sendable {
         self.listDecoder = XMLRPCDecoder(maxBodyBytes: configuration.maxListResponseBytes)
         self.logger = logger
     }
-
-    /// Makes the process's one HTTP client for the service: timeouts, keep-alive pool, no redirects, and TLS
-    /// verified against the system roots plus the optional CA file.
+    /// Makes the process's one HTTP client for the service (`VendorHTTP.makeClient`): timeouts, keep-alive pool, no
+    /// redirects, and TLS verified against the system roots plus the optional CA file.
     public static func makeHTTPClient(
         configuration: RedirectConfiguration
     ) throws(RedirectConfigurationError) -> HTTPClient {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateVerification = .fullVerification
-        if let caFile = configuration.caFile {
-            do {
-                let certificates = try NIOSSLCertificate.fromPEMFile(caFile)
-                guard !certificates.isEmpty else {
-                    throw RedirectConfigurationError.unreadableCAFile(path: caFile, reason: "no certificate in it")
-                }
-                tls.additionalTrustRoots = [.certificates(certificates)]
-            } catch let error as RedirectConfigurationError {
-                throw error
-            } catch {
-                throw .unreadableCAFile(path: caFile, reason: String(describing: error))
-            }
+        do {
+            return try VendorHTTP.makeClient(
+                caFile: configuration.caFile, connectTimeout: configuration.connectTimeout,
+                readTimeout: configuration.readTimeout, maxConnections: configuration.maxConnections)
+        } catch {
+            throw .unreadableCAFile(path: error.path, reason: error.reason)
         }
-        var httpConfiguration = HTTPClient.Configuration(
-            tlsConfiguration: tls,
-            redirectConfiguration: .disallow,
-            timeout: .init(
-                connect: .nanoseconds(Int64(configuration.connectTimeout.nanoseconds)),
-                read: .nanoseconds(Int64(configuration.readTimeout.nanoseconds))),
-            connectionPool: .init(
-                idleTimeout: .seconds(60),
-                concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.maxConnections))
-        )
-        httpConfiguration.httpVersion = .http1Only
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
     }
 
     /// Makes a client with an HTTP connection pool of its own, and the function that closes that pool once the
@@ -146,13 +125,13 @@ public struct RedirectClient: Sendable {
         } catch let error as RedirectError {
             throw error
         } catch {
-            throw self.transportError(error, maxBytes: maxBytes)
+            throw VendorHTTP.redirectError(for: error, maxBytes: maxBytes)
         }
         self.logger.debug(
             "redirect call answered",
             metadata: [
                 "method": "\(method.shortName)",
-                "latency_ms": "\((ContinuousClock.now - started).milliseconds)",
+                "latency_ms": "\((ContinuousClock.now - started).wholeMilliseconds)",
             ])
 
         let response: XMLRPCResponse
@@ -177,7 +156,7 @@ public struct RedirectClient: Sendable {
         let httpClient = self.httpClient
         do {
             return try await withDeadline(limit, "the redirection service's answer") {
-                let response = try await httpClient.execute(request, timeout: .nanoseconds(limit.nanoseconds))
+                let response = try await httpClient.execute(request, timeout: TimeAmount(limit))
                 try Self.check(response)
                 return try await response.body.collect(upTo: maxBytes)
             }
@@ -195,36 +174,4 @@ public struct RedirectClient: Sendable {
         default: throw .unexpectedStatus(Int(response.status.code))
         }
     }
-
-    private func transportError(_ error: any Error, maxBytes: Int) -> RedirectError {
-        if error is CancellationError { return .cancelled }
-        if error is NIOTooManyBytesError { return .responseTooLarge(limit: maxBytes) }
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .connectTimeout, .getConnectionFromPoolTimeout: return .timeout(.connect)
-            case .tlsHandshakeTimeout: return .timeout(.tlsHandshake)
-            case .readTimeout, .deadlineExceeded, .writeTimeout: return .timeout(.response)
-            case .cancelled: return .cancelled
-            case .remoteConnectionClosed: return .connection("the server closed the connection")
-            default: return .connection(error.shortDescription)
-            }
-        }
-        if let error = error as? NIOSSLError { return .tls(String(describing: error)) }
-        if let error = error as? BoringSSLError { return .tls(String(describing: error)) }
-        if let error = error as? NIOSSLExtraError { return .tls(String(describing: error)) }
-        let text = String(describing: error)
-        if text.contains("SSL") || text.contains("certificate") { return .tls(text) }
-        return .connection(text)
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, saturating.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = self.components
-        return seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue + attoseconds / 1_000_000_000
-    }
-
-    /// Whole milliseconds.
-    var milliseconds: Int64 { self.nanoseconds / 1_000_000 }
 }

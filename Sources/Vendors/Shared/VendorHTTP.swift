@@ -1,0 +1,75 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOSSL
+import ProvisioningModel
+
+/// What every vendor's HTTP client shares: how its connection pool is made, and how a transport failure becomes a
+/// `RedirectError`, so that every service's client keeps the same timeouts, limits and refusals.
+public enum VendorHTTP {
+    /// A CA file that cannot be used: each vendor's configuration error says it in its own words.
+    public struct UnreadableCAFile: Error, Sendable {
+        public var path: String
+        public var reason: String
+    }
+
+    /// An HTTP client for a provisioning service: connect and read timeouts, a keep-alive pool of `maxConnections`,
+    /// HTTP/1.1, redirects refused (a redirect could send a signed or basic-auth request elsewhere), and TLS verified
+    /// against the system roots plus `caFile`'s certificates.
+    public static func makeClient(
+        caFile: String?, connectTimeout: Duration, readTimeout: Duration, maxConnections: Int
+    ) throws(UnreadableCAFile) -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        if let caFile {
+            let certificates: [NIOSSLCertificate]
+            do {
+                certificates = try NIOSSLCertificate.fromPEMFile(caFile)
+            } catch {
+                throw UnreadableCAFile(path: caFile, reason: String(describing: error))
+            }
+            guard !certificates.isEmpty else { throw UnreadableCAFile(path: caFile, reason: "no certificate in it") }
+            tls.additionalTrustRoots = [.certificates(certificates)]
+        }
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: TimeAmount(connectTimeout), read: TimeAmount(readTimeout)),
+            connectionPool: .init(
+                idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, maxConnections))
+        )
+        configuration.httpVersion = .http1Only
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// What a failed exchange was, as delivery retries or reports it: a timeout by its phase, a refused or broken
+    /// TLS handshake, an answer over `maxBytes`, a cancelled call, or a broken connection.
+    public static func redirectError(for error: any Error, maxBytes: Int) -> RedirectError {
+        if let error = error as? RedirectError { return error }
+        if error is CancellationError { return .cancelled }
+        if error is NIOTooManyBytesError { return .responseTooLarge(limit: maxBytes) }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout, .getConnectionFromPoolTimeout: return .timeout(.connect)
+            case .tlsHandshakeTimeout: return .timeout(.tlsHandshake)
+            case .readTimeout, .deadlineExceeded, .writeTimeout: return .timeout(.response)
+            case .cancelled: return .cancelled
+            case .remoteConnectionClosed: return .connection("the server closed the connection")
+            default: return .connection(error.shortDescription)
+            }
+        }
+        if let error = error as? NIOSSLError { return .tls(String(describing: error)) }
+        if let error = error as? BoringSSLError { return .tls(String(describing: error)) }
+        if let error = error as? NIOSSLExtraError { return .tls(String(describing: error)) }
+        let text = String(describing: error)
+        if text.contains("SSL") || text.contains("certificate") { return .tls(text) }
+        return .connection(text)
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for a log line's latency.
+    public var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = self.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -11,7 +11,7 @@ import VendorRegistry
 struct RedirectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redirect",
-        abstract: "Call the Snom redirection service directly.",
+        abstract: "Call a provisioning service directly: Snom's XML-RPC service, or any account's (--account).",
         subcommands: [
             Register.self, Deregister.self, Get.self, Check.self, List.self, RegisterList.self, DeregisterList.self,
         ]
@@ -20,13 +20,14 @@ struct RedirectCommand: AsyncParsableCommand {
     struct Register: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Redirect MAC to URL (redirect.registerPhone).")
         @OptionGroup var options: RedirectOptions
+        @OptionGroup var choice: AccountChoice
         @Argument(help: "The MAC, in any common spelling.") var mac: String
         @Argument(help: "The provisioning URL.") var url: String
 
         func run() async throws {
             let mac = try parseMAC(self.mac)
-            try await self.options.withClient { client in
-                let outcome = try await client.registerPhone(mac, url: self.url)
+            try await self.options.withService(self.choice) { client in
+                let outcome = try await client.register(mac, at: self.url)
                 try self.options.report(outcome, method: .registerPhone, macs: [mac], url: self.url)
             }
         }
@@ -36,12 +37,13 @@ struct RedirectCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove MAC's redirection (redirect.deregisterPhone).")
         @OptionGroup var options: RedirectOptions
+        @OptionGroup var choice: AccountChoice
         @Argument(help: "The MAC, in any common spelling.") var mac: String
 
         func run() async throws {
             let mac = try parseMAC(self.mac)
-            try await self.options.withClient { client in
-                try self.options.report(try await client.deregisterPhone(mac), method: .deregisterPhone, macs: [mac])
+            try await self.options.withService(self.choice) { client in
+                try self.options.report(try await client.deregister(mac), method: .deregisterPhone, macs: [mac])
             }
         }
     }
@@ -50,12 +52,13 @@ struct RedirectCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show MAC's redirection (redirect.getPhoneRedirection).")
         @OptionGroup var options: RedirectOptions
+        @OptionGroup var choice: AccountChoice
         @Argument(help: "The MAC, in any common spelling.") var mac: String
 
         func run() async throws {
             let mac = try parseMAC(self.mac)
-            try await self.options.withClient { client in
-                switch try await client.phoneRedirection(mac) {
+            try await self.options.withService(self.choice) { client in
+                switch try await client.redirection(of: mac) {
                 case .redirected(let company, let url):
                     self.options.print(
                         json: [
@@ -73,12 +76,13 @@ struct RedirectCommand: AsyncParsableCommand {
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check that MAC is ours (redirect.checkPhone).")
         @OptionGroup var options: RedirectOptions
+        @OptionGroup var choice: AccountChoice
         @Argument(help: "The MAC, in any common spelling.") var mac: String
 
         func run() async throws {
             let mac = try parseMAC(self.mac)
-            try await self.options.withClient { client in
-                try self.options.report(try await client.checkPhone(mac), method: .checkPhone, macs: [mac])
+            try await self.options.withService(self.choice) { client in
+                try self.options.report(try await client.ownership(of: mac), method: .checkPhone, macs: [mac])
             }
         }
     }
@@ -87,12 +91,14 @@ struct RedirectCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List our MACs of a model, optionally only those redirected to URL (redirect.listPhones).")
         @OptionGroup var options: RedirectOptions
-        @Argument(help: "The device model, for example snomD785.") var model: String
+        @OptionGroup var choice: AccountChoice
+        @Argument(help: "The device model, for example snomD785 (an SRAPS account lists every model).") var model:
+            String
         @Argument(help: "Only MACs redirected to this URL.") var url: String?
 
         func run() async throws {
-            try await self.options.withClient { client in
-                let macs = try await client.listPhones(model: self.model, url: self.url)
+            try await self.options.withService(self.choice) { client in
+                let macs = try await client.registeredMACs(model: self.model, url: self.url)
                 self.options.print(
                     json: [
                         "method": "listPhones", "model": self.model, "url": self.url as Any, "ok": true,
@@ -107,13 +113,14 @@ struct RedirectCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "register-list", abstract: "Redirect several MACs to URL (redirect.registerPhoneList).")
         @OptionGroup var options: RedirectOptions
+        @OptionGroup var choice: AccountChoice
         @Argument(help: "The provisioning URL.") var url: String
         @Argument(help: "The MACs.") var macs: [String]
 
         func run() async throws {
             let macs = try self.macs.map(parseMAC)
-            try await self.options.withClient { client in
-                let outcome = try await client.registerPhoneList(macs, url: self.url)
+            try await self.options.withService(self.choice) { client in
+                let outcome = try await client.register(macs, at: self.url)
                 try self.options.report(outcome, method: .registerPhoneList, macs: macs, url: self.url)
             }
         }
@@ -124,13 +131,13 @@ struct RedirectCommand: AsyncParsableCommand {
             commandName: "deregister-list",
             abstract: "Remove several MACs' redirections (redirect.deregisterPhoneList).")
         @OptionGroup var options: RedirectOptions
+        @OptionGroup var choice: AccountChoice
         @Argument(help: "The MACs.") var macs: [String]
 
         func run() async throws {
             let macs = try self.macs.map(parseMAC)
-            try await self.options.withClient { client in
-                try self.options.report(
-                    try await client.deregisterPhoneList(macs), method: .deregisterPhoneList, macs: macs)
+            try await self.options.withService(self.choice) { client in
+                try self.options.report(try await client.deregister(macs), method: .deregisterPhoneList, macs: macs)
             }
         }
     }
@@ -143,6 +150,15 @@ func parseMAC(_ text: String) throws -> MACAddress {
     } catch {
         throw CLIFailure.input("\(text.debugDescription): \(error)")
     }
+}
+
+/// `--account NAME`: which of provhook's accounts a `redirect` subcommand calls as, any kind (Snom XML-RPC, SRAPS),
+/// with the credentials the database holds for it; without it, the installation's `PROVHOOK_REDIRECT_*`.
+struct AccountChoice: ParsableArguments {
+    @Option(
+        help: "Call as this provhook account, of any kind, with its stored credentials (default: PROVHOOK_REDIRECT_*).")
+    var account: String?
+    @OptionGroup var database: DatabaseOptions
 }
 
 /// Connection settings shared by the `redirect` subcommands; each flag falls back to its `PROVHOOK_REDIRECT_*`.
@@ -176,12 +192,48 @@ struct RedirectOptions: ParsableArguments {
         var logger = Logger(label: "provhook")
         logger.logLevel = .warning
         let client = RedirectClient(configuration: configuration, httpClient: httpClient, logger: logger)
+        return try await self.reportingFailures(close: { try? await httpClient.shutdown() }) { try await body(client) }
+    }
+
+    /// Runs `body` with the service an account of provhook's calls (`--account NAME`: its kind's client, with its
+    /// stored credentials, from the database), or without `--account` the installation's XML-RPC client as
+    /// `withClient` makes it; maps failures to the contract's exit codes.
+    func withService<T>(
+        _ choice: AccountChoice, _ body: (any ProvisioningService) async throws -> T
+    ) async throws -> T {
+        guard let name = choice.account, name != RedirectAccount.defaultName else {
+            return try await self.withClient { try await body($0) }
+        }
+        let accounts = try await choice.database.withStore { try await $0.accountCredentials() }
+        guard let account = accounts.first(where: { $0.name == name }) else {
+            throw CLIFailure.input("no account \(name.debugDescription) (provhook account list)")
+        }
+        var logger = Logger(label: "provhook")
+        logger.logLevel = .warning
+        // The installation's timeouts; its XML-RPC credentials are not needed to call another account.
+        var base = RedirectConfiguration(user: "", password: "")
+        base.readTimeout = .seconds(max(1, self.timeout))
+        let registry = ServiceRegistry.standard(
+            snomXMLRPC: base, allowsPlainHTTP: Settings().allowsPlainHTTPRedirect, logger: logger)
+        let made: AccountService
         do {
-            let result = try await body(client)
-            try? await httpClient.shutdown()
+            made = try AccountService.factory(default: DryRunProvisioningService(), registry: registry)(account)
+        } catch {
+            throw CLIFailure.input("\(error)")
+        }
+        return try await self.reportingFailures(close: { await made.close?() }) { try await body(made.service) }
+    }
+
+    /// Runs `body`, closes what it used, and maps a `RedirectError` to the contract's exit codes.
+    private func reportingFailures<T>(
+        close: () async -> Void, _ body: () async throws -> T
+    ) async throws -> T {
+        do {
+            let result = try await body()
+            await close()
             return result
         } catch let error as RedirectError {
-            try? await httpClient.shutdown()
+            await close()
             switch error {
             case .invalidRequest(let detail): throw CLIFailure.input(detail)
             case .fault:
@@ -192,7 +244,7 @@ struct RedirectOptions: ParsableArguments {
                 throw CLIFailure(message: error.description, exitCode: CLIFailure.transportExitCode)
             }
         } catch {
-            try? await httpClient.shutdown()
+            await close()
             throw error
         }
     }

@@ -103,6 +103,26 @@ struct AccountKindsTests {
                         for mac in macsX { #expect(await sraps.endpoint(mac) == nil) }
                         #expect(await sraps.endpoint(macsS[0])?.company == Self.company)
 
+                        // `provhook redirect --account` calls as an SRAPS account as it does as an XML-RPC one.
+                        let cliWithoutXMLRPC = CommandLineRunner(environment: environment)
+                        let got = try await cliWithoutXMLRPC.run([
+                            "redirect", "get", "--account", "sraps-s", macsS[0], "--json", "--timeout", "10",
+                        ])
+                        #expect(
+                            got.status == 0
+                                && got.output.contains("https://prov.example.com/tenant-s/\(macsS[0]).xml"),
+                            "\(got.output)\(got.error)")
+                        let listed = try await cliWithoutXMLRPC.run([
+                            "redirect", "list", "--account", "sraps-s", "any-model", "--json",
+                        ])
+                        #expect(
+                            listed.status == 0 && macsS.allSatisfy(listed.output.contains)
+                                && !macsX.contains(where: listed.output.contains), "\(listed.output)\(listed.error)")
+                        let notOurs = try await cliWithoutXMLRPC.run([
+                            "redirect", "check", "--account", "sraps-s", macsX[0],
+                        ])
+                        #expect(notOurs.status == 1, "not at SRAPS yet: \(notOurs.output)\(notOurs.error)")
+
                         // A removal deletes the endpoint at SRAPS.
                         let removed = try await CommandLineRunner(
                             executablePath: ScratchCluster.repositoryRoot + "/contrib/send-event.sh"

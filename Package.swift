@@ -33,6 +33,7 @@ let package = Package(
         .executable(name: "provhook", targets: ["provhook"]),
         .executable(name: "fake-redirect", targets: ["fake-redirect"]),
         .executable(name: "fake-pbx", targets: ["fake-pbx"]),
+        .executable(name: "fake-sraps", targets: ["fake-sraps"]),
         .library(name: "XMLRPC", targets: ["XMLRPC"]),
         .library(name: "ProvisioningModel", targets: ["ProvisioningModel"]),
         .library(name: "SnomXMLRPC", targets: ["SnomXMLRPC"]),
@@ -237,6 +238,16 @@ let package = Package(
             name: "fake-redirect",
             dependencies: [
                 "SnomXMLRPCStandIn", "StandInSupport", product("ArgumentParser"), product("Logging"),
+                product("UnixSignals"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        /// Runs the Snom SRAPS stand-in on its own, for local runs and manual checks.
+        .executableTarget(
+            name: "fake-sraps",
+            dependencies: [
+                "SnomSRAPSStandIn", "StandInSupport", product("ArgumentParser"), product("Logging"),
                 product("UnixSignals"),
             ],
             swiftSettings: swiftSettings

@@ -5,6 +5,8 @@
 #   - the migrations;
 #   - the strict stand-in of the Snom service over HTTPS with a private CA, unless PROVHOOK_REDIRECT_USER and
 #     PROVHOOK_REDIRECT_PASSWORD(_FILE) are set, in which case the real service is used;
+#   - the strict stand-in of Snom SRAPS over HTTPS (fake-sraps), with an account of kind snom-sraps for it and a
+#     tenant demo-sraps that uses it (its webhook secret in .local/demo-sraps-secret);
 #   - the stand-ins of the Kazoo crossbar and Wazo auth/confd APIs (fake-pbx), with one phone each;
 #   - a demo tenant, whose webhook secret is kept in .local/demo-secret, with a Kazoo and a Wazo source whose
 #     tokens are kept in .local/demo-kazoo-token and .local/demo-wazo-token, both looking devices up in the stand-ins;
@@ -27,7 +29,7 @@ fi
 
 . contrib/lib/build.sh
 echo "==> building provhook (debug; the first build takes several minutes, with a progress line every 10 s)"
-for product in provhook fake-redirect fake-pbx; do quietly swift build --product "$product"; done
+for product in provhook fake-redirect fake-sraps fake-pbx; do quietly swift build --product "$product"; done
 bin=$(swift build --show-bin-path)
 
 children=()
@@ -85,6 +87,32 @@ else
     unset PROVHOOK_REDIRECT_PASSWORD_FILE
     echo "==> stand-in Snom service at $PROVHOOK_REDIRECT_URL (log: .local/stand-in.log)"
 fi
+
+# The SRAPS stand-in, with a fresh API key each run; the account demo-sraps is added once and given the new key.
+(umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$state/sraps-key-secret")
+rm -f "$state/fake-sraps.port"
+"$bin/fake-sraps" --key "demo-key:$(cat "$state/sraps-key-secret"):Demo Company" --tls-ca-out "$state/sraps-ca.pem" \
+    --port-file "$state/fake-sraps.port" >"$state/fake-sraps.log" 2>&1 &
+children+=($!)
+for _ in $(seq 1 100); do [ -s "$state/fake-sraps.port" ] && break; sleep 0.1; done
+[ -s "$state/fake-sraps.port" ] || { cat "$state/fake-sraps.log" >&2; echo "provhook: the SRAPS stand-in did not start" >&2; exit 1; }
+sraps="https://localhost:$(tr -d '\n' <"$state/fake-sraps.port")/api/v1/"
+if ! "$bin/provhook" account list | awk 'NR > 1 { print $1 }' | grep -qx demo-sraps; then
+    "$bin/provhook" account add demo-sraps --kind snom-sraps --key-id demo-key \
+        --key-secret-file "$state/sraps-key-secret" --url "$sraps" --ca-file "$state/sraps-ca.pem" >/dev/null
+else
+    "$bin/provhook" account update demo-sraps --key-secret-file "$state/sraps-key-secret" --url "$sraps" \
+        --ca-file "$state/sraps-ca.pem" >/dev/null
+fi
+echo "==> stand-in Snom SRAPS at $sraps, account demo-sraps (log: .local/fake-sraps.log)"
+
+if ! "$bin/provhook" tenant list | awk 'NR > 1 { print $1 }' | grep -qx demo-sraps; then
+    "$bin/provhook" tenant add demo-sraps --name "Demo PBX on SRAPS" --account demo-sraps \
+        --url-template 'https://pbx.example.com/provisioning/<mac>.xml' | grep -o 'whsec_[^ ]*' >"$state/demo-sraps-secret"
+elif [ ! -s "$state/demo-sraps-secret" ]; then
+    "$bin/provhook" tenant update demo-sraps --rotate-secret | grep -o 'whsec_[^ ]*' >"$state/demo-sraps-secret"
+fi
+chmod 600 "$state/demo-sraps-secret"
 
 if ! "$bin/provhook" tenant list | awk 'NR > 1 { print $1 }' | grep -qx demo; then
     "$bin/provhook" tenant add demo --name "Demo PBX" --url-template 'https://pbx.example.com/provisioning/<mac>.xml' |
@@ -148,6 +176,10 @@ PROVHOOK_ADMIN_TOKEN set) the admin API on http://$admin_listen. In another shel
 
   contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.added","mac":"00:04:13:61:0f:f5","device_id":"pbx-1"}'
   contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.removed","device_id":"pbx-1"}'
+
+or register a phone with the SRAPS stand-in, through the tenant that uses the SRAPS account:
+
+  contrib/send-event.sh demo-sraps \$(cat .local/demo-sraps-secret) '{"type":"device.added","mac":"00:04:13:61:0f:f9"}'
 
 or send what a Kazoo object hook sends (form-encoded, v1, with mac_address), then its id-only deletion:
 

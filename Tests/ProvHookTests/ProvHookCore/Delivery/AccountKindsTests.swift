@@ -173,6 +173,29 @@ struct AccountKindsTests {
                         // Checked as a boolean: an expectation on the text itself would print the secret.
                         let leaked = texts.contains(Self.keySecret)
                         #expect(!leaked, "the key secret appeared in the journal, a listing or serve's log")
+
+                        // SRAPS's clock 10 minutes ahead: a call's Hawk timestamp is stale. The work stays queued,
+                        // /readyz names the account, and status says the clock is off, by how much.
+                        await sraps.setClockSkew(seconds: 600)
+                        try await RedirectAccountTests.send(
+                            "tenant-s", s, mac: "000413000F03", id: "s-late", base: base)
+                        try await eventually("the stale timestamp reported by /readyz") {
+                            let ready = try await RedirectAccountTests.get(
+                                "http://127.0.0.1:\(serve.ports.admin)/readyz")
+                            return ready.status == 503 && ready.body.contains("account sraps-s")
+                        }
+                        #expect(try await database.store.device(MACAddress("000413000F03")!)?.status == .pending)
+                        let skewed = try await CommandLineRunner(environment: serveEnvironment).run(["status"])
+                        #expect(
+                            skewed.status == 1 && skewed.output.contains("clock is")
+                                && skewed.output.contains("behind"), "\(skewed.output)\(skewed.error)")
+                        #expect(serve.log.contains("clock is off"), "the log says the clock is off")
+                        // Once the clocks agree again, the waiting phone is registered without another webhook.
+                        await sraps.setClockSkew(seconds: 0)
+                        try await eventually("the waiting phone registered once the clocks agree", within: .seconds(60))
+                        {
+                            await sraps.url(of: "000413000F03") != nil
+                        }
                         outcome = .success(())
                     } catch {
                         outcome = .failure(error)

@@ -111,6 +111,12 @@ public struct ServiceKind: RawRepresentable, Sendable, Hashable, Codable, Custom
     public init(rawValue: String) { self.rawValue = rawValue }
 
     public var description: String { self.rawValue }
+
+    /// The vendor whose phones the service provisions: a kind is named `VENDOR` or `VENDOR-SERVICE` (`snom`,
+    /// `snom-sraps`), so its first word is the vendor's slug. A tenant has one account per vendor.
+    public var vendor: Vendor? {
+        Vendor(rawValue: String(self.rawValue.prefix { $0 != "-" }))
+    }
 }
 
 /// What a service needs to register a phone besides its MAC (Yealink's and Grandstream GDMS's calls take the

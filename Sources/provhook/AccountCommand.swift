@@ -126,7 +126,7 @@ struct AccountCommand: AsyncParsableCommand {
             let accounts = try await self.database.withStore { try await $0.accounts() }
             if self.json { return try printJSON(accounts) }
             printTable(
-                ["NAME", "KIND", "USER", "PASSWORD", "URL", "CONCURRENCY", "TENANTS", "DEVICES"],
+                ["NAME", "KIND", "VENDOR", "USER", "PASSWORD", "URL", "CONCURRENCY", "TENANTS", "DEVICES"],
                 accounts.map { account in
                     let password: String
                     switch account.passwordStorage {
@@ -136,7 +136,8 @@ struct AccountCommand: AsyncParsableCommand {
                     }
                     let fromEnvironment = account.isDefault ? "environment" : "default"
                     return [
-                        account.name, account.kind.rawValue, account.user ?? "environment", password,
+                        account.name, account.kind.rawValue, account.vendor?.rawValue ?? "-",
+                        account.user ?? "environment", password,
                         account.url ?? fromEnvironment,
                         account.concurrency.map(String.init) ?? fromEnvironment, String(account.tenants),
                         String(account.devices),

@@ -23,4 +23,12 @@ struct ServiceDescriptorTests {
         #expect(self.descriptor(maxBatchSize: nil).requirements.contains(.serialNumber))
         #expect(!self.descriptor(maxBatchSize: nil).requirements.contains(.model))
     }
+
+    @Test("a kind's vendor is its first word: snom and snom-sraps are Snom's, yealink-rps Yealink's")
+    func vendorOfKind() {
+        #expect(ServiceKind.snomXMLRPC.vendor == .snom)
+        #expect(ServiceKind.snomSRAPS.vendor == .snom)
+        #expect(ServiceKind(rawValue: "yealink-rps").vendor == .yealink)
+        #expect(ServiceKind(rawValue: "-rps").vendor == nil)
+    }
 }

@@ -32,6 +32,8 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
     public var updatedAt: Date
     /// The provisioning service the account is for (`snom`: Snom's XML-RPC redirection service).
     public var kind: ServiceKind = .snomXMLRPC
+    /// The vendor whose phones the account's service provisions: its kind's (`ServiceKind.vendor`).
+    public var vendor: Vendor? = ServiceKind.snomXMLRPC.vendor
 
     public var isDefault: Bool { self.name == Self.defaultName }
 
@@ -45,7 +47,7 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, user, url, concurrency, tenants, devices
+        case name, kind, vendor, user, url, concurrency, tenants, devices
         case passwordStorage = "password_storage"
         case passwordFile = "password_file"
         case caFile = "ca_file"

@@ -17,7 +17,8 @@ private func makeAccount(_ row: AccountRow) -> RedirectAccount {
     RedirectAccount(
         name: row.0, user: row.1, passwordStorage: row.2.flatMap(RedirectAccount.PasswordStorage.init(rawValue:)),
         passwordFile: row.3, url: row.4, caFile: row.5, concurrency: row.6, tenants: row.7, devices: row.8,
-        createdAt: row.9, updatedAt: row.10, kind: ServiceKind(rawValue: row.11))
+        createdAt: row.9, updatedAt: row.10, kind: ServiceKind(rawValue: row.11),
+        vendor: ServiceKind(rawValue: row.11).vendor)
 }
 
 /// What an account change sets; nil leaves a field as it is, `.some(nil)` clears it.

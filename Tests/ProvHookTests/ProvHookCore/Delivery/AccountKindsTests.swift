@@ -56,6 +56,12 @@ struct AccountKindsTests {
                         ])
                     let list = try await cli.run(["account", "list"])
                     #expect(list.status == 0 && list.output.contains("snom-sraps"), "\(list.output)")
+                    let listed = try await cli.run(["account", "list", "--json"])
+                    let accounts = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]]
+                    let srapsAccount = accounts?.first { $0["name"] as? String == "sraps-s" }
+                    #expect(
+                        srapsAccount?["kind"] as? String == "snom-sraps"
+                            && srapsAccount?["vendor"] as? String == "snom", "\(listed.output)")
                     let kindChange = try await cli.run(["account", "update", "sraps-s", "--kind", "snom"])
                     #expect(kindChange.status != 0, "an account keeps its kind")
 

@@ -19,16 +19,13 @@ struct RedirectCommand: AsyncParsableCommand {
 
     struct Register: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Redirect MAC to URL (redirect.registerPhone).")
-        @OptionGroup var options: RedirectOptions
-        @OptionGroup var choice: AccountChoice
-        @Argument(help: "The MAC, in any common spelling.") var mac: String
+        @OptionGroup var call: MACCall
         @Argument(help: "The provisioning URL.") var url: String
 
         func run() async throws {
-            let mac = try parseMAC(self.mac)
-            try await self.options.withService(self.choice) { client in
+            try await self.call.run { client, mac in
                 let outcome = try await client.register(mac, at: self.url)
-                try self.options.report(outcome, method: .registerPhone, macs: [mac], url: self.url)
+                try self.call.options.report(outcome, method: .registerPhone, macs: [mac], url: self.url)
             }
         }
     }
@@ -36,14 +33,11 @@ struct RedirectCommand: AsyncParsableCommand {
     struct Deregister: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove MAC's redirection (redirect.deregisterPhone).")
-        @OptionGroup var options: RedirectOptions
-        @OptionGroup var choice: AccountChoice
-        @Argument(help: "The MAC, in any common spelling.") var mac: String
+        @OptionGroup var call: MACCall
 
         func run() async throws {
-            let mac = try parseMAC(self.mac)
-            try await self.options.withService(self.choice) { client in
-                try self.options.report(try await client.deregister(mac), method: .deregisterPhone, macs: [mac])
+            try await self.call.run { client, mac in
+                try self.call.options.report(try await client.deregister(mac), method: .deregisterPhone, macs: [mac])
             }
         }
     }
@@ -51,23 +45,21 @@ struct RedirectCommand: AsyncParsableCommand {
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show MAC's redirection (redirect.getPhoneRedirection).")
-        @OptionGroup var options: RedirectOptions
-        @OptionGroup var choice: AccountChoice
-        @Argument(help: "The MAC, in any common spelling.") var mac: String
+        @OptionGroup var call: MACCall
 
         func run() async throws {
-            let mac = try parseMAC(self.mac)
-            try await self.options.withService(self.choice) { client in
+            try await self.call.run { client, mac in
                 switch try await client.redirection(of: mac) {
                 case .redirected(let company, let url):
-                    self.options.print(
+                    self.call.options.print(
                         json: [
                             "method": "getPhoneRedirection", "mac": mac.canonical, "ok": true, "company": company,
                             "url": url,
                         ],
                         text: "\(mac.canonical)\t\(company)\t\(url)")
                 case .error(let code):
-                    try self.options.report(RedirectOutcome.error(code), method: .getPhoneRedirection, macs: [mac])
+                    try self.call.options.report(
+                        RedirectOutcome.error(code), method: .getPhoneRedirection, macs: [mac])
                 }
             }
         }
@@ -75,14 +67,11 @@ struct RedirectCommand: AsyncParsableCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check that MAC is ours (redirect.checkPhone).")
-        @OptionGroup var options: RedirectOptions
-        @OptionGroup var choice: AccountChoice
-        @Argument(help: "The MAC, in any common spelling.") var mac: String
+        @OptionGroup var call: MACCall
 
         func run() async throws {
-            let mac = try parseMAC(self.mac)
-            try await self.options.withService(self.choice) { client in
-                try self.options.report(try await client.ownership(of: mac), method: .checkPhone, macs: [mac])
+            try await self.call.run { client, mac in
+                try self.call.options.report(try await client.ownership(of: mac), method: .checkPhone, macs: [mac])
             }
         }
     }
@@ -140,6 +129,19 @@ struct RedirectCommand: AsyncParsableCommand {
                 try self.options.report(try await client.deregister(macs), method: .deregisterPhoneList, macs: macs)
             }
         }
+    }
+}
+
+/// What the one-MAC subcommands take: the service to call (`RedirectOptions`, `--account`) and the MAC.
+struct MACCall: ParsableArguments {
+    @OptionGroup var options: RedirectOptions
+    @OptionGroup var choice: AccountChoice
+    @Argument(help: "The MAC, in any common spelling.") var mac: String
+
+    /// Parses the MAC (a malformed one exits 2 before anything is sent) and runs `body` with the service and it.
+    func run(_ body: (any ProvisioningService, MACAddress) async throws -> Void) async throws {
+        let mac = try parseMAC(self.mac)
+        try await self.options.withService(self.choice) { try await body($0, mac) }
     }
 }
 

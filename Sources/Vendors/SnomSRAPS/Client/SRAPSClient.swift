@@ -35,16 +35,13 @@ public struct SRAPSClient: Sendable {
         self.cache = SRAPSCache()
         self.logger = logger
     }
+
     /// Makes an HTTP client for the service (`VendorHTTP.makeClient`): timeouts, keep-alive pool, no redirects, and
     /// TLS verified against the system roots plus the optional CA file.
     public static func makeHTTPClient(
         configuration: SRAPSConfiguration
     ) throws(SRAPSConfigurationError) -> HTTPClient {
-        do {
-            return try VendorHTTP.makeClient(
-                caFile: configuration.caFile, connectTimeout: configuration.connectTimeout,
-                readTimeout: configuration.readTimeout, maxConnections: configuration.maxConnections)
-        } catch {
+        do { return try VendorHTTP.makeClient(for: configuration) } catch {
             throw .unreadableCAFile(path: error.path, reason: error.reason)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import VendorHTTP
 
 /// Where and how to reach Snom's SRAPS API with one account's API key.
 public struct SRAPSConfiguration: Sendable {
@@ -127,3 +128,5 @@ struct SRAPSOrigin: Sendable, Hashable {
         self.port = components.port ?? (scheme == "https" ? 443 : 80)
     }
 }
+
+extension SRAPSConfiguration: VendorHTTPSettings {}

@@ -32,16 +32,13 @@ public struct RedirectClient: Sendable {
         self.listDecoder = XMLRPCDecoder(maxBodyBytes: configuration.maxListResponseBytes)
         self.logger = logger
     }
+
     /// Makes the process's one HTTP client for the service (`VendorHTTP.makeClient`): timeouts, keep-alive pool, no
     /// redirects, and TLS verified against the system roots plus the optional CA file.
     public static func makeHTTPClient(
         configuration: RedirectConfiguration
     ) throws(RedirectConfigurationError) -> HTTPClient {
-        do {
-            return try VendorHTTP.makeClient(
-                caFile: configuration.caFile, connectTimeout: configuration.connectTimeout,
-                readTimeout: configuration.readTimeout, maxConnections: configuration.maxConnections)
-        } catch {
+        do { return try VendorHTTP.makeClient(for: configuration) } catch {
             throw .unreadableCAFile(path: error.path, reason: error.reason)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import VendorHTTP
 
 /// Where and how to reach the redirection service.
 public struct RedirectConfiguration: Sendable {
@@ -91,3 +92,5 @@ public enum RedirectConfigurationError: Error, Sendable, Hashable, CustomStringC
         }
     }
 }
+
+extension RedirectConfiguration: VendorHTTPSettings {}

@@ -42,6 +42,23 @@ struct JournalSealOrderTests {
         }
     }
 
+    /// Holds a journal insert open (`late`) while a later one (`early`) commits on another connection, runs `body`
+    /// with both ids while the first is still in flight, then commits it; returns (late, early).
+    func withInsertInFlight(
+        _ database: TestDatabase, _ body: (_ late: Int64, _ early: Int64) async throws -> Void
+    ) async throws -> (Int64, Int64) {
+        try await database.withConnection(as: .app) { slow -> (Int64, Int64) in
+            try await slow.query("BEGIN", logger: self.logger)
+            let late = try await self.insertRow(slow, actor: "cli:slow")
+            let early = try await database.withConnection(as: .app) { fast in
+                try await self.insertRow(fast, actor: "cli:fast")
+            }
+            try await body(late, early)
+            try await slow.query("COMMIT", logger: self.logger)
+            return (late, early)
+        }
+    }
+
     func sealedIDs(_ database: TestDatabase) async throws -> [Int64] {
         try await database.withConnection { connection in
             try await connection.query("SELECT journal_id FROM journal_seals ORDER BY journal_id", logger: self.logger)
@@ -58,12 +75,7 @@ struct JournalSealOrderTests {
             let chain = JournalChain(store: database.store)
             try await JournalFixture.append(database.store, 2)
             #expect(try await chain.seal() == 2)
-            let (late, early) = try await database.withConnection(as: .app) { slow -> (Int64, Int64) in
-                try await slow.query("BEGIN", logger: self.logger)
-                let late = try await self.insertRow(slow, actor: "cli:slow")
-                let early = try await database.withConnection(as: .app) { fast in
-                    try await self.insertRow(fast, actor: "cli:fast")
-                }
+            let (late, early) = try await self.withInsertInFlight(database) { late, early in
                 #expect(early == late + 1, "the later id commits first")
                 try await database.withConnection(as: .app) { attacker in
                     let refused = await self.refusal(attacker, Self.seal(early))
@@ -79,8 +91,6 @@ struct JournalSealOrderTests {
                     #expect(again?.sqlState == "42501", "still refused: \(String(describing: again))")
                 }
                 #expect(try await self.sealedIDs(database).count == 2, "nothing was sealed past the open insert")
-                try await slow.query("COMMIT", logger: self.logger)
-                return (late, early)
             }
             #expect(try await chain.seal() == 2)
             #expect(try await self.sealedIDs(database).suffix(2) == [late, early], "sealed in order")
@@ -138,18 +148,11 @@ struct JournalSealOrderTests {
             }
             try await JournalFixture.append(database.store, 1)
             #expect(try await chain.seal() == 2)
-            let (late, early) = try await database.withConnection(as: .app) { slow -> (Int64, Int64) in
-                try await slow.query("BEGIN", logger: self.logger)
-                let late = try await self.insertRow(slow, actor: "cli:slow")
-                let early = try await database.withConnection(as: .app) { fast in
-                    try await self.insertRow(fast, actor: "cli:fast")
-                }
+            let (late, early) = try await self.withInsertInFlight(database) { _, early in
                 try await database.withConnection { superuser in
                     try await superuser.query("SET session_replication_role = replica", logger: self.logger)
                     try await superuser.query(Self.seal(early), logger: self.logger)
                 }
-                try await slow.query("COMMIT", logger: self.logger)
-                return (late, early)
             }
             #expect(try await chain.seal() == 0, "nothing above the out-of-order seal yet")
             try await JournalFixture.append(database.store, 1, tag: "after")

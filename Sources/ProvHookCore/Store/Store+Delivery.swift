@@ -20,7 +20,7 @@ extension Store {
         let rows = try await self.rows(
             "claiming devices",
             """
-            WITH RECURSIVE tenants(tenant_id) AS (
+            WITH RECURSIVE lease(seconds) AS (SELECT \(leaseSeconds)::float8), tenants(tenant_id) AS (
                 (SELECT tenant_id FROM devices WHERE status = 'pending' AND account = \(account)
                  ORDER BY tenant_id LIMIT 1)
                 UNION ALL
@@ -63,9 +63,7 @@ extension Store {
                 LIMIT \(limit)
                 FOR UPDATE OF d SKIP LOCKED
             )
-            UPDATE devices d SET claimed_until = now() + make_interval(secs => \(leaseSeconds)), attempts = d.attempts + 1
-            FROM due WHERE d.mac = due.mac
-            RETURNING \(unescaped: Self.claimedColumns)
+            \(unescaped: Self.claimStep)
             """,
             as: ClaimedRow.self)
         return Self.claimedDevices(rows)
@@ -103,7 +101,7 @@ extension Store {
         let rows = try await self.rows(
             "claiming devices for the same lists",
             """
-            WITH groups AS (
+            WITH lease(seconds) AS (SELECT \(leaseSeconds)::float8), groups AS (
                 SELECT * FROM unnest(\(accounts)::text[], \(tenants)::text[], \(steps)::text[], \(urls)::text[],
                                      \(rooms)::int[])
                     AS g(account, tenant_id, step, url, room)
@@ -127,13 +125,20 @@ extension Store {
                   AND (d.claimed_until IS NULL OR d.claimed_until < now())
                 FOR UPDATE OF d SKIP LOCKED
             )
-            UPDATE devices d SET claimed_until = now() + make_interval(secs => \(leaseSeconds)), attempts = d.attempts + 1
-            FROM due WHERE d.mac = due.mac
-            RETURNING \(unescaped: Self.claimedColumns)
+            \(unescaped: Self.claimStep)
             """,
             as: ClaimedRow.self)
         return Self.claimedDevices(rows)
     }
+
+    /// The last step of a claim, after the CTEs `lease(seconds)` and `due(mac)`: the due devices leased and counted
+    /// as tried, returning `claimedColumns` (SQL without values, for `\(unescaped:)`).
+    static let claimStep = """
+        UPDATE devices d SET claimed_until = now() + make_interval(secs => (SELECT seconds FROM lease)),
+                             attempts = d.attempts + 1
+        FROM due WHERE d.mac = due.mac
+        RETURNING \(claimedColumns)
+        """
 
     /// The columns a claim returns, as SQL (identifiers only, for `\(unescaped:)`); decoded as `ClaimedRow`.
     static let claimedColumns =

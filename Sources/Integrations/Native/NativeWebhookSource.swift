@@ -25,6 +25,15 @@ public struct NativeWebhookSource: Platform {
         PlatformReading(self.receive(request, credentials: credentials), payload: request.body)
     }
 
+    /// The 401's message; a stale timestamp says by how much the clocks differ, so that a PBX whose clock drifted is
+    /// told apart from a replay.
+    func message(_ failure: WebhookAuthenticationFailure, timestamp: String?, now: Date) -> String {
+        guard failure == .staleTimestamp, let seconds = timestamp.flatMap({ Int64($0) }) else { return failure.message }
+        let skew = Int64(now.timeIntervalSince1970.rounded(.down)) - seconds
+        return
+            "webhook-timestamp is \(skew.magnitude) s \(skew > 0 ? "behind" : "ahead of") provhook's clock; it must be within \(Int(self.authenticator.tolerance)) s of it: if the PBX sent it just now, set both clocks right (NTP), otherwise it is a replay"
+    }
+
     public func receive(_ request: InboundRequest, credentials: TenantCredentials) -> SourceVerdict {
         var eventID = request.headers[.webhookID]
         let authorization = request.headers[.authorization]
@@ -40,7 +49,9 @@ public struct NativeWebhookSource: Platform {
                 id: eventID, timestamp: request.headers[.webhookTimestamp],
                 signatures: request.headers[.webhookSignature], body: request.body, secret: credentials.secret)
             if case .failure(let failure) = verdict {
-                return .unauthenticated(code: failure.rawValue, message: failure.message)
+                return .unauthenticated(
+                    code: failure.rawValue,
+                    message: self.message(failure, timestamp: request.headers[.webhookTimestamp], now: Date()))
             }
         }
         guard let eventID, (1...256).contains(eventID.utf8.count),

@@ -228,6 +228,33 @@ struct EndToEndTests {
         }
     }
 
+    @Test(
+        "a PBX clock a little under 5 minutes off is accepted; over 5 minutes off is refused, and the answer says by how much"
+    )
+    func clockSkew() async throws {
+        try await EndToEnd.run { run in
+            let late = try await run.provhook.send(
+                tenant: EndToEnd.tenant, body: #"{"type":"device.added","mac":"000413610FF1"}"#, secret: run.secret,
+                timestamp: Date() - 290)
+            #expect(late.status == 202, "\(late.status) \(late.json)")
+            // 10 s from the limit each way, so that a slow machine cannot move the answer (WebhookSignatureTests
+            // checks the exact boundary, 299 and 301 s, with a fixed clock).
+            for (offset, words) in [(-310.0, "behind"), (310.0, "ahead of")] {
+                let answer = try await run.provhook.send(
+                    tenant: EndToEnd.tenant, body: #"{"type":"device.added","mac":"000413610FF2"}"#,
+                    secret: run.secret, timestamp: Date() + offset)
+                let message = (answer.json["error"] as? [String: Any])?["message"] as? String ?? ""
+                #expect(
+                    answer.status == 401 && answer.errorCode == "stale_timestamp"
+                        && (307...313).contains {
+                            message.hasPrefix("webhook-timestamp is \($0) s \(words) provhook's clock")
+                        },
+                    "\(message)")
+            }
+            #expect(try await run.store.devices().map(\.mac) == ["000413610FF1"])
+        }
+    }
+
     @Test("bad input gets the exact status and changes nothing")
     func badInput() async throws {
         try await EndToEnd.run { run in

@@ -10,11 +10,14 @@ public struct Intake: Sendable {
     let deliverySignal: WorkSignal?
     /// Wakes the lookup worker when an event waits for a lookup.
     let lookupSignal: WorkSignal?
+    /// Told whether each event could be recorded, for `/readyz`; nil for sync and import.
+    let recording: RecordingHealth?
 
     public init(
         store: Store, planner: EventPlanner, metrics: ProvHookMetrics? = nil, deliverySignal: WorkSignal? = nil,
-        lookupSignal: WorkSignal? = nil
+        lookupSignal: WorkSignal? = nil, recording: RecordingHealth? = nil
     ) {
+        self.recording = recording
         self.store = store
         self.planner = planner
         self.metrics = metrics
@@ -43,6 +46,21 @@ public struct Intake: Sendable {
     public func record(
         _ verdict: SourceVerdict, tenantID: String, payload: [UInt8], actor: String, source: String? = nil,
         authority: Authority = .provhook
+    ) async throws(StoreError) -> IntakeOutcome? {
+        do {
+            let outcome = try await self.recordOnce(
+                verdict, tenantID: tenantID, payload: payload, actor: actor, source: source, authority: authority)
+            self.recording?.recorded()
+            return outcome
+        } catch {
+            if case .database(let failure) = error { self.recording?.failed(failure.description) }
+            throw error
+        }
+    }
+
+    private func recordOnce(
+        _ verdict: SourceVerdict, tenantID: String, payload: [UInt8], actor: String, source: String?,
+        authority: Authority
     ) async throws(StoreError) -> IntakeOutcome? {
         let outcome: IntakeOutcome?
         let type: DeviceEventType?

@@ -101,8 +101,10 @@ public func buildApplication(
         idleTimeout: .seconds(60), bodyTimeout: configuration.bodyTimeout,
         limiter: ConnectionLimiter(maximum: configuration.maxConnections), metrics: metrics, logger: logger)
 
+    let recording = RecordingHealth()
     let adminRouter = buildAdminRouter(
-        operations: OperationsController(store: store, health: { delivery.health }, metrics: metrics),
+        operations: OperationsController(
+            store: store, health: { delivery.health }, metrics: metrics, recording: recording),
         admin: AdminController(
             store: store, makeService: makeService, concurrency: configuration.delivery.concurrency, planner: planner,
             webhookListener: webhookListener, logger: logger),
@@ -123,7 +125,8 @@ public func buildApplication(
             logger: logger))
 
     let intake = Intake(
-        store: store, planner: planner, metrics: metrics, deliverySignal: delivery.signal, lookupSignal: lookupSignal)
+        store: store, planner: planner, metrics: metrics, deliverySignal: delivery.signal, lookupSignal: lookupSignal,
+        recording: recording)
     let router = buildWebhookRouter(
         webhooks: WebhookController(
             store: store, intake: intake, platform: Platforms.native, metrics: metrics, logger: logger),

@@ -12,6 +12,8 @@ struct OperationsController: Sendable {
     /// Each redirection account's health, by name, as its worker last saw it.
     let health: @Sendable () -> [String: ServiceHealth.Snapshot]
     let metrics: ProvHookMetrics
+    /// Whether webhooks could be recorded lately (a database that answers a ping may still refuse writes).
+    let recording: RecordingHealth
 
     func addRoutes(to router: Router<ProvHookRequestContext>) {
         router.get("/healthz") { _, _ in Status(status: "ok") }
@@ -26,6 +28,8 @@ struct OperationsController: Sendable {
     struct Readiness: ResponseEncodable {
         struct Checks: Encodable {
             var database: String
+            /// "ok", or since when events cannot be recorded and why (read-only, disk full, …).
+            var recording: String
             var redirectCredentials: String
             var redirectService: String
             /// Each redirection account's credentials and service, by name, when there is more than `default`.
@@ -35,7 +39,7 @@ struct OperationsController: Sendable {
             var sourceSyncs: [String: String]?
 
             enum CodingKeys: String, CodingKey {
-                case database
+                case database, recording
                 case redirectCredentials = "redirect_credentials"
                 case redirectService = "redirect_service"
                 case accounts
@@ -50,7 +54,8 @@ struct OperationsController: Sendable {
         var checks: Checks
     }
 
-    /// Ready when the database answers and the service has refused the credentials of none of our accounts. The
+    /// Ready when the database answers, the last events could be recorded (`RecordingHealth`), and the service has
+    /// refused the credentials of none of our accounts. The
     /// top-level `redirect_credentials` and `redirect_service` name each failing account; `accounts` details them.
     @Sendable func ready(request: Request, context: ProvHookRequestContext) async -> EditedResponse<Readiness> {
         let databaseUp = await self.store.ping()
@@ -85,10 +90,14 @@ struct OperationsController: Sendable {
                     })
             }
         }
+        let recordingFailure = self.recording.failure
         let checks = Readiness.Checks(
-            database: databaseUp ? "ok" : "unreachable", redirectCredentials: summary(\.credentials),
+            database: databaseUp ? "ok" : "unreachable",
+            recording: recordingFailure.map { "failing since \(format.string(from: $0.since)): \($0.reason)" } ?? "ok",
+            redirectCredentials: summary(\.credentials),
             redirectService: summary(\.service), accounts: accounts.count > 1 ? accounts : nil, sourceSyncs: syncs)
-        let isReady = databaseUp && healths.values.allSatisfy { $0.credentialsRejectedSince == nil }
+        let isReady =
+            databaseUp && recordingFailure == nil && healths.values.allSatisfy { $0.credentialsRejectedSince == nil }
         return EditedResponse(
             status: isReady ? .ok : .serviceUnavailable,
             response: Readiness(status: isReady ? "ready" : "not_ready", checks: checks))

@@ -24,7 +24,8 @@ enum ServedRoutes {
                 store: store, intake: intake, platform: Platforms.native, metrics: metrics, logger: logger),
             sources: SourceWebhookController(store: store, intake: intake, metrics: metrics, logger: logger))
         let admin = buildAdminRouter(
-            operations: OperationsController(store: store, health: { [:] }, metrics: metrics),
+            operations: OperationsController(
+                store: store, health: { [:] }, metrics: metrics, recording: RecordingHealth()),
             admin: AdminController(
                 store: store, makeService: { _ in AccountService(service: DryRunProvisioningService()) },
                 concurrency: 1,

@@ -143,6 +143,47 @@ struct DatabaseOutageTests {
         }
     }
 
+    /// A database that answers but refuses writes (a standby reached after a failover is read-only; a full disk
+    /// refuses them too): the ping alone would say ready, so the intake's failures must.
+    @Test("a database that answers but refuses writes: webhooks get 503, /readyz says recording fails, and recovers")
+    func readOnlyDatabase() async throws {
+        try await Self.withProvHook(databaseDeadline: .seconds(2)) { cluster, _, provhook, secret, _ in
+            let logger = Logger(label: "test")
+            func setReadOnly(_ on: Bool) async throws {
+                try await Database.withConnection(cluster.url, logger: logger) { connection in
+                    try await connection.query(
+                        on
+                            ? "ALTER SYSTEM SET default_transaction_read_only = on"
+                            : "ALTER SYSTEM RESET default_transaction_read_only", logger: logger)
+                    try await connection.query("SELECT pg_reload_conf()", logger: logger)
+                }
+            }
+            func add(_ mac: String) async throws -> Int {
+                try await provhook.send(
+                    tenant: "acme", body: #"{"type":"device.added","mac":"\#(mac)"}"#, secret: secret
+                ).status
+            }
+            #expect(try await provhook.get("/readyz").status == 200)
+            try await setReadOnly(true)
+            // The reload reaches every backend at its next command: the first events may still pass.
+            try await eventually("a webhook refused while the database refuses writes") {
+                try await add("000413000D0\(Int.random(in: 1...9))") == 503
+            }
+            let unready = try await provhook.get("/readyz")
+            let checks = unready.json["checks"] as? [String: Any]
+            #expect(unready.status == 503 && checks?["database"] as? String == "ok", "\(unready.body)")
+            #expect(
+                (checks?["recording"] as? String)?.hasPrefix("failing since") == true
+                    && unready.body.contains("read-only"), "\(unready.body)")
+
+            try await setReadOnly(false)
+            try await eventually("recorded again once the database takes writes") {
+                try await add("000413000D0A") == 202
+            }
+            #expect(try await provhook.get("/readyz").status == 200, "the next recorded event clears it")
+        }
+    }
+
     /// A scratch cluster with the tenant acme and its Kazoo source, and provhook running on it with
     /// `databaseDeadline` beside the redirection stand-in: `body` gets the cluster (to stop and start), the stand-in,
     /// provhook, the tenant's webhook secret and the source's token.

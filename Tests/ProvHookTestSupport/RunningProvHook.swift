@@ -12,6 +12,7 @@ import ProvisioningModel
 import ServiceLifecycle
 import SnomXMLRPC
 import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 import WebhookSignature
 import XMLRPC

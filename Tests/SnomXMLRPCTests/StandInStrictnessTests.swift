@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import ProvisioningModel
 import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 import XMLRPC
 

@@ -3,6 +3,7 @@ import ProvHookCore
 import ProvHookTestSupport
 import ProvisioningModel
 import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 
 @Suite("provhook reconcile")

@@ -2,26 +2,12 @@ import Foundation
 import Logging
 import StandInSupport
 
-/// A stand-in started in the background, on a free port of the loopback interface.
-public final class RunningFakeRedirect: Sendable {
-    /// The stand-in's data.
-    public let state: FakeRedirectState
-    /// The bound port.
-    public var port: Int { self.server.port }
-    /// The endpoint to configure a client with, trailing slash included.
-    public let endpoint: String
-    /// The authority whose CA signs the server certificate, when serving HTTPS.
-    public let authority: PrivateCertificateAuthority?
-    private let server: BackgroundServer
+/// The Snom XML-RPC stand-in started in the background, on a free port of the loopback interface.
+public typealias RunningFakeRedirect = RunningStandIn<FakeRedirectState>
 
-    private init(
-        state: FakeRedirectState, endpoint: String, authority: PrivateCertificateAuthority?, server: BackgroundServer
-    ) {
-        self.state = state
-        self.endpoint = endpoint
-        self.authority = authority
-        self.server = server
-    }
+extension RunningStandIn where State == FakeRedirectState {
+    /// The endpoint to configure a client with, trailing slash included.
+    public var endpoint: String { self.url }
 
     /// Starts a stand-in on `host` and `port` (0: a free one); with `tls`, it serves HTTPS with a certificate for
     /// `localhost` signed by `tls`.
@@ -29,32 +15,19 @@ public final class RunningFakeRedirect: Sendable {
         state: FakeRedirectState, tls: PrivateCertificateAuthority? = nil, host: String = "127.0.0.1", port: Int = 0,
         logger: Logger = Logger(label: "fake-redirect")
     ) async throws -> RunningFakeRedirect {
-        let server = try await BackgroundServer.start(logger: logger) { onServerRunning in
+        try await Self.start(state: state, tls: tls, host: host, path: FakeRedirectServer.path, logger: logger) {
             try FakeRedirectServer(state: state).makeApplication(
-                host: host, port: port, tls: tls, logger: logger, onServerRunning: onServerRunning)
+                host: host, port: port, tls: tls, logger: logger, onServerRunning: $0)
         }
-        let name = tls == nil ? host : "localhost"
-        let scheme = tls == nil ? "http" : "https"
-        return RunningFakeRedirect(
-            state: state, endpoint: "\(scheme)://\(name):\(server.port)\(FakeRedirectServer.path)", authority: tls,
-            server: server)
     }
 
-    /// Starts a stand-in on a free loopback port (with `tls`, serving HTTPS as ``start(state:tls:host:port:logger:)``
-    /// does), runs `body` with it, and stops it afterwards, whether `body` returns or throws.
-    ///
-    /// - Returns: what `body` returns.
-    /// - Throws: what `start` throws, or what `body` throws once the stand-in has stopped.
+    /// Starts a stand-in on a free loopback port (with `tls`, serving HTTPS as `start` does), runs `body` with it,
+    /// and stops it afterwards, whether `body` returns or throws.
     public static func with<T>(
         state: FakeRedirectState, tls: PrivateCertificateAuthority? = nil,
         _ body: (RunningFakeRedirect) async throws -> T
     ) async throws -> T {
         try await BackgroundServer.with(
             { try await Self.start(state: state, tls: tls) }, stop: { await $0.stop() }, body)
-    }
-
-    /// Stops the server and waits for it, at most 15 s (`BackgroundServer.stop`).
-    public func stop() async {
-        await self.server.stop()
     }
 }

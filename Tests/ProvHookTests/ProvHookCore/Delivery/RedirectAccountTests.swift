@@ -4,6 +4,7 @@ import ProvHookServer
 import ProvHookTestSupport
 import ProvisioningModel
 import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 
 #if canImport(FoundationNetworking)

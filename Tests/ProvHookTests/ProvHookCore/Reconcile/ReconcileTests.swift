@@ -6,6 +6,7 @@ import ProvHookTestSupport
 import ProvisioningModel
 import SnomXMLRPC
 import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 
 @Suite("Reconcile, re-pointing and dry run")

@@ -6,6 +6,7 @@ import ProvHookServer
 import ProvHookTestSupport
 import ProvisioningModel
 import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 
 /// A secret that leaves provhook (an account's password, a PBX API's secret) goes only where the operator sent it:

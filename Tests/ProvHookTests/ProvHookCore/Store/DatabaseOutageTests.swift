@@ -8,6 +8,7 @@ import ProvHookCore
 import ProvHookTestSupport
 import ProvisioningModel
 import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 
 @Suite("Database outage")

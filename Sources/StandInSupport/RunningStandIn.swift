@@ -1,0 +1,43 @@
+import Logging
+import ServiceLifecycle
+
+/// A stand-in of a vendor's service started in the background on a port of its own: its state, the URL a client is
+/// configured with, and the authority whose CA signs its certificate when it serves HTTPS. Each stand-in names its
+/// own (`RunningFakeRedirect`, `RunningFakeSRAPS`) and says how its application is made.
+public final class RunningStandIn<State: Sendable>: Sendable {
+    /// The stand-in's data.
+    public let state: State
+    /// The bound port.
+    public var port: Int { self.server.port }
+    /// The service's URL on this stand-in: scheme, host, port and the service's path, trailing slash included.
+    public let url: String
+    /// The authority whose CA signs the server certificate, when serving HTTPS.
+    public let authority: PrivateCertificateAuthority?
+    private let server: BackgroundServer
+
+    private init(state: State, url: String, authority: PrivateCertificateAuthority?, server: BackgroundServer) {
+        self.state = state
+        self.url = url
+        self.authority = authority
+        self.server = server
+    }
+
+    /// Starts the application `makeApplication` builds on `host` and `port` (0: a free one), which reports its bound
+    /// port to the function it is given; with `tls` the URL is `https://localhost:…` (the certificate's name), else
+    /// `http://host:…`, followed by `path`.
+    public static func start<App: Service>(
+        state: State, tls: PrivateCertificateAuthority?, host: String, path: String, logger: Logger,
+        _ makeApplication: (_ onServerRunning: @escaping @Sendable (Int) async -> Void) throws -> App
+    ) async throws -> RunningStandIn {
+        let server = try await BackgroundServer.start(logger: logger, makeApplication)
+        let name = tls == nil ? host : "localhost"
+        let scheme = tls == nil ? "http" : "https"
+        return RunningStandIn(
+            state: state, url: "\(scheme)://\(name):\(server.port)\(path)", authority: tls, server: server)
+    }
+
+    /// Stops the server and waits for it, at most 15 s (`BackgroundServer.stop`).
+    public func stop() async {
+        await self.server.stop()
+    }
+}

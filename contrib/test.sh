@@ -5,8 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . contrib/lib/postgres.sh
+. contrib/lib/promtool.sh
 
 pg_require_binaries
+
+# The dashboard's test checks its queries with promtool.
+promtool_require
 
 # The OpenAPI test validates /openapi.yaml with Python's openapi-spec-validator.
 if ! python3 -c 'import openapi_spec_validator, yaml' 2>/dev/null; then

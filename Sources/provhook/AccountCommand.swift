@@ -96,12 +96,11 @@ struct AccountCommand: AsyncParsableCommand {
 
         var serviceKind: ServiceKind {
             get throws {
-                let kinds = ServiceRegistry.standardKinds
-                guard let kind = kinds.first(where: { $0.rawValue == self.kind }) else {
-                    throw ValidationError(
-                        "--kind \(self.kind) is none of \(kinds.map(\.rawValue).joined(separator: ", "))")
+                do {
+                    return try ServiceRegistry.standardKind(named: self.kind)
+                } catch {
+                    throw ValidationError("--\(error.description)")
                 }
-                return kind
             }
         }
 

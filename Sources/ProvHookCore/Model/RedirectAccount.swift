@@ -84,13 +84,17 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
     /// ending in '/' (Snom's XML-RPC service answers an error for a path without its trailing slash, and every REST
     /// collection provhook calls is a directory under it).
     public static func validate(url: String) throws(StoreError) {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-            scheme == "https" || scheme == "http", let host = components.host, !host.isEmpty
-        else { throw .invalid("an account's URL must be an absolute http or https URL") }
-        guard components.user == nil, components.password == nil else {
-            throw .invalid("an account's URL must not hold credentials; give them to the account instead")
+        let parsed: ServiceURL
+        do {
+            parsed = try ServiceURL(url)
+        } catch {
+            switch error {
+            case .notAbsoluteHTTP: throw .invalid("an account's URL must be an absolute http or https URL")
+            case .holdsCredentials:
+                throw .invalid("an account's URL must not hold credentials; give them to the account instead")
+            }
         }
-        guard components.path.hasSuffix("/") else {
+        guard parsed.path.hasSuffix("/") else {
             throw .invalid("an account's URL must end with '/', as the service's endpoint does (…/xmlrpc/)")
         }
     }

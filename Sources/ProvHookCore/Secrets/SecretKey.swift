@@ -79,7 +79,8 @@ public struct SecretKey: Sendable {
 /// longer opens, and the secret is never sent to the new place.
 public struct SecretDestination: Sendable, Hashable, CustomStringConvertible {
     /// `scheme://host:port`, lowercased, with the scheme's default port spelled out; `environment` for an account
-    /// without a URL of its own (it calls `PROVHOOK_REDIRECT_URL`, which only the operator sets).
+    /// without a URL of its own (it calls its kind's default, which only the operator or provhook itself sets:
+    /// `PROVHOOK_REDIRECT_URL`, or SRAPS's production API root).
     public var origin: String
     /// The CA file's path, or empty for the system's trust roots.
     public var caFile: String

@@ -69,13 +69,11 @@ struct AccountAdminController: Sendable {
             let password: AccountPassword? = self.password.map { .sealed($0) }
             var kind: ServiceKind?
             if let name = self.kind {
-                let kinds = ServiceRegistry.standardKinds
-                guard let known = kinds.first(where: { $0.rawValue == name }) else {
-                    throw .badRequest(
-                        "invalid",
-                        "kind \(name.debugDescription) is none of \(kinds.map(\.rawValue).joined(separator: ", "))")
+                do {
+                    kind = try ServiceRegistry.standardKind(named: name)
+                } catch {
+                    throw .badRequest("invalid", error.description)
                 }
-                kind = known
             }
             return AccountChanges(
                 kind: kind, user: self.user, password: password, url: self.url, caFile: self.caFile,

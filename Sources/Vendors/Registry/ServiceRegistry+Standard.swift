@@ -23,8 +23,22 @@ extension ServiceRegistry {
 }
 
 extension ServiceRegistry {
-    /// The kinds `standard` can make a client for: what `account add --kind` and the admin API accept.
-    public static let standardKinds: [ServiceKind] = [.snomXMLRPC, .snomSRAPS]
+    /// The kinds `standard` can make a client for: what `account add --kind` and the admin API accept. Read from
+    /// `standard` itself (making its factories makes no client), so that the two cannot disagree.
+    public static let standardKinds: [ServiceKind] = Self.standard(
+        snomXMLRPC: RedirectConfiguration(user: "", password: ""), allowsPlainHTTP: false,
+        logger: Logger(label: "provhook")
+    ).kinds
+
+    /// The kind named `name`, or why it is none that this provhook can call (naming those it can).
+    public static func standardKind(named name: String) throws(StoreError) -> ServiceKind {
+        guard let kind = Self.standardKinds.first(where: { $0.rawValue == name }) else {
+            throw .invalid(
+                "kind \(name.debugDescription) is none of \(Self.standardKinds.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        return kind
+    }
 }
 
 extension AccountService {

@@ -18,7 +18,7 @@ public struct SRAPSClient: Sendable {
     public let configuration: SRAPSConfiguration
     let httpClient: HTTPClient
     let credentials: HawkCredentials
-    let origin: SRAPSOrigin
+    let origin: String
     let cache: SRAPSCache
     let logger: Logger
 

@@ -1,4 +1,5 @@
 import Foundation
+import ProvisioningModel
 import VendorHTTP
 
 /// Where and how to reach Snom's SRAPS API with one account's API key.
@@ -54,24 +55,26 @@ public struct SRAPSConfiguration: Sendable {
     public var callDeadline: Duration { self.connectTimeout + self.readTimeout }
 
     /// The base URL's origin (scheme, lowercased host, port): links the service answers must stay on it.
-    var origin: SRAPSOrigin? { SRAPSOrigin(self.baseURL) }
+    var origin: String? { (try? ServiceURL(self.baseURL))?.origin }
 
     /// Checks the base URL and the key: https (or http when allowed), a host, no credentials, a query or a fragment,
     /// a trailing slash; a key id Hawk can carry and that is one path segment.
     public func validate() throws(SRAPSConfigurationError) {
-        guard let components = URLComponents(string: self.baseURL), let scheme = components.scheme?.lowercased(),
-            let host = components.host, !host.isEmpty
-        else { throw .invalidBaseURL("must be an absolute https URL such as \(Self.defaultBaseURL)") }
-        guard scheme == "https" || (scheme == "http" && self.allowsPlainHTTP) else {
+        let url: ServiceURL
+        do {
+            url = try ServiceURL(self.baseURL)
+        } catch {
+            switch error {
+            case .notAbsoluteHTTP: throw .invalidBaseURL("must be an absolute https URL such as \(Self.defaultBaseURL)")
+            case .holdsCredentials:
+                throw .invalidBaseURL("must not hold credentials; the API key signs each request instead")
+            }
+        }
+        guard url.scheme == "https" || self.allowsPlainHTTP else {
             throw .invalidBaseURL("must use https (plain http is allowed only for a local stand-in)")
         }
-        guard components.user == nil, components.password == nil else {
-            throw .invalidBaseURL("must not hold credentials; the API key signs each request instead")
-        }
-        guard components.query == nil, components.fragment == nil else {
-            throw .invalidBaseURL("must not have a query or a fragment")
-        }
-        guard components.path.hasSuffix("/") else {
+        guard !url.hasQueryOrFragment else { throw .invalidBaseURL("must not have a query or a fragment") }
+        guard url.path.hasSuffix("/") else {
             throw .invalidBaseURL("must end with \"/\", like \(Self.defaultBaseURL)")
         }
         guard !self.keyID.isEmpty, !self.keySecret.isEmpty else { throw .missingKey }
@@ -110,22 +113,6 @@ public enum SRAPSConfigurationError: Error, Sendable, Hashable, CustomStringConv
         case .invalidKeyID: "the SRAPS access key id may hold only letters, digits and -._~"
         case .unreadableCAFile(let path, let reason): "cannot read the SRAPS CA file \(path): \(reason)"
         }
-    }
-}
-
-/// Scheme, host and port of a URL, compared to keep the client on the configured service.
-struct SRAPSOrigin: Sendable, Hashable {
-    var scheme: String
-    var host: String
-    var port: Int
-
-    init?(_ text: String) {
-        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-            scheme == "https" || scheme == "http", let host = components.host?.lowercased(), !host.isEmpty
-        else { return nil }
-        self.scheme = scheme
-        self.host = host
-        self.port = components.port ?? (scheme == "https" ? 443 : 80)
     }
 }
 

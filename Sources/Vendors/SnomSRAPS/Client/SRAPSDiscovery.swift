@@ -138,7 +138,7 @@ extension SRAPSClient {
     /// The link when it is an absolute URL on the base URL's origin; else the answer is refused, since following it
     /// would sign requests for another host with our key.
     func sameOriginLink(_ link: String, what: String) throws(RedirectError) -> String {
-        guard SRAPSOrigin(link) == self.origin else {
+        guard (try? ServiceURL(link))?.origin == self.origin else {
             throw .invalidResponse("the \(what) link \(link.prefix(200)) is not on the service's origin")
         }
         return link

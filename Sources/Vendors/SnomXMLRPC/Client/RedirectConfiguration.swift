@@ -1,4 +1,5 @@
 import Foundation
+import ProvisioningModel
 import VendorHTTP
 
 /// Where and how to reach the redirection service.
@@ -50,11 +51,14 @@ public struct RedirectConfiguration: Sendable {
 
     /// Checks the endpoint: an absolute `http` or `https` URL with a host and no credentials in it.
     public func validate() throws(RedirectConfigurationError) {
-        guard let components = URLComponents(string: self.endpoint), let scheme = components.scheme?.lowercased(),
-            scheme == "https" || scheme == "http", let host = components.host, !host.isEmpty
-        else { throw .invalidEndpoint("must be an absolute http or https URL") }
-        guard components.user == nil, components.password == nil else {
-            throw .invalidEndpoint("must not hold credentials; set PROVHOOK_REDIRECT_USER and the password instead")
+        do {
+            _ = try ServiceURL(self.endpoint)
+        } catch {
+            switch error {
+            case .notAbsoluteHTTP: throw .invalidEndpoint("must be an absolute http or https URL")
+            case .holdsCredentials:
+                throw .invalidEndpoint("must not hold credentials; set PROVHOOK_REDIRECT_USER and the password instead")
+            }
         }
         guard !self.user.isEmpty else { throw .missingCredentials }
         guard !self.user.contains(":") else { throw .invalidUser }

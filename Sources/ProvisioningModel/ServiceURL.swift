@@ -1,0 +1,40 @@
+import Foundation
+
+/// A URL a provisioning service's client may call: absolute `http` or `https`, with a host, and no credentials in it
+/// (they go to the account, never into a URL that logs and errors print). Each client adds its own rules on top (a
+/// trailing slash, https only, no query).
+public struct ServiceURL: Sendable, Hashable {
+    /// Why a text is not a service URL.
+    public enum Problem: Error, Sendable, Hashable {
+        /// Not an absolute `http` or `https` URL with a host.
+        case notAbsoluteHTTP
+        /// It holds a user or a password.
+        case holdsCredentials
+    }
+
+    /// `http` or `https`, lowercased.
+    public let scheme: String
+    /// The host, lowercased.
+    public let host: String
+    /// The port, or the scheme's default (443, 80).
+    public let port: Int
+    /// The path, as written.
+    public let path: String
+    /// Whether it has a query or a fragment.
+    public let hasQueryOrFragment: Bool
+
+    public init(_ text: String) throws(Problem) {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "https" || scheme == "http", let host = components.host?.lowercased(), !host.isEmpty
+        else { throw .notAbsoluteHTTP }
+        guard components.user == nil, components.password == nil else { throw .holdsCredentials }
+        self.scheme = scheme
+        self.host = host
+        self.port = components.port ?? (scheme == "https" ? 443 : 80)
+        self.path = components.path
+        self.hasQueryOrFragment = components.query != nil || components.fragment != nil
+    }
+
+    /// `scheme://host:port`: what a link must share with the configured URL to be followed.
+    public var origin: String { "\(self.scheme)://\(self.host):\(self.port)" }
+}

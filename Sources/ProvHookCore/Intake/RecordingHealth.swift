@@ -24,6 +24,8 @@ public final class RecordingHealth: Sendable {
     /// How long a failure counts without another event.
     public let window: Duration
     private let state = Mutex(State())
+    /// Whether `state` holds a failure: read without the lock by `recorded`, which every event calls.
+    private let hasFailure = Atomic(false)
 
     public init(window: Duration = .seconds(10)) {
         self.window = window
@@ -43,11 +45,17 @@ public final class RecordingHealth: Sendable {
             let since = state.failure?.since ?? Date()
             state.failure = Failure(since: since, reason: String(reason.prefix(300)))
             state.lastFailureAt = .now
+            self.hasFailure.store(true, ordering: .relaxed)
         }
     }
 
     /// An event was recorded (or refused for its content, which also took a working database).
     func recorded() {
-        self.state.withLock { $0 = State() }
+        // The common case, nothing to clear, takes no lock: this runs for every event recorded.
+        guard self.hasFailure.load(ordering: .relaxed) else { return }
+        self.state.withLock { state in
+            state = State()
+            self.hasFailure.store(false, ordering: .relaxed)
+        }
     }
 }

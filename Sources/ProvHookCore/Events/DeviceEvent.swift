@@ -3,11 +3,13 @@ import ProvisioningModel
 /// A checked event about one PBX device, whatever source it came from: the native webhook contract today, a PBX's
 /// own format or a pull from its API tomorrow. What it *means* for the devices is the planner's business.
 public enum DeviceEvent: Sendable, Hashable {
-    /// A phone was added: register `mac` at the tenant's URL.
-    case added(mac: MACAddress, deviceID: String?, extensionNumber: String?, model: String?)
+    /// A phone was added: register `mac` at the tenant's URL. `brand` is the vendor the PBX names, if it names one
+    /// (`Vendor.resolve` decides the device's vendor from it, else from the MAC's prefix).
+    case added(mac: MACAddress, deviceID: String?, extensionNumber: String?, model: String?, brand: String? = nil)
     /// A phone changed; with `previousMAC` (or a `device_id` known under another MAC) the old MAC is deregistered.
     case updated(
-        mac: MACAddress, previousMAC: MACAddress?, deviceID: String?, extensionNumber: String?, model: String?)
+        mac: MACAddress, previousMAC: MACAddress?, deviceID: String?, extensionNumber: String?, model: String?,
+        brand: String? = nil)
     /// A phone was removed, by MAC or by the PBX's `device_id`.
     case removed(mac: MACAddress?, deviceID: String?)
 
@@ -23,8 +25,8 @@ public enum DeviceEvent: Sendable, Hashable {
     /// The MACs the event names itself (not those found through its `device_id`).
     public var namedMACs: [MACAddress] {
         switch self {
-        case .added(let mac, _, _, _): [mac]
-        case .updated(let mac, let previous, _, _, _): [mac] + (previous.map { [$0] } ?? [])
+        case .added(let mac, _, _, _, _): [mac]
+        case .updated(let mac, let previous, _, _, _, _): [mac] + (previous.map { [$0] } ?? [])
         case .removed(let mac, _): mac.map { [$0] } ?? []
         }
     }
@@ -32,10 +34,18 @@ public enum DeviceEvent: Sendable, Hashable {
     /// The MAC the event is about, for a journal row that refuses it.
     public var primaryMAC: MACAddress? { self.namedMACs.first }
 
+    /// The brand the PBX gives the phone, if any.
+    public var brand: String? {
+        switch self {
+        case .added(_, _, _, _, let brand), .updated(_, _, _, _, _, let brand): brand
+        case .removed: nil
+        }
+    }
+
     /// The PBX's own id of the device, if the event carries one.
     public var deviceID: String? {
         switch self {
-        case .added(_, let deviceID, _, _), .updated(_, _, let deviceID, _, _), .removed(_, let deviceID): deviceID
+        case .added(_, let deviceID, _, _, _), .updated(_, _, let deviceID, _, _, _), .removed(_, let deviceID): deviceID
         }
     }
 }

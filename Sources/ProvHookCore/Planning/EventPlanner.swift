@@ -26,10 +26,10 @@ public struct EventPlanner: Sendable {
     ) -> Result<[DeviceChange], EventRejection> {
         var changes: [DeviceChange] = []
         switch event {
-        case .added(let mac, let deviceID, let extensionNumber, let model):
+        case .added(let mac, let deviceID, let extensionNumber, let model, _):
             changes.append(
                 self.change(mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model))
-        case .updated(let mac, let previousMAC, let deviceID, let extensionNumber, let model):
+        case .updated(let mac, let previousMAC, let deviceID, let extensionNumber, let model, _):
             if let old = previousMAC ?? known.macOfDeviceID, old != mac {
                 changes.append(self.change(old, .deregistered))
             }
@@ -71,7 +71,7 @@ public struct EventPlanner: Sendable {
     /// applies (`ingest_event` in sql/).
     func singleChange(_ event: DeviceEvent) -> DeviceChange? {
         switch event {
-        case .added(let mac, let deviceID, let extensionNumber, let model):
+        case .added(let mac, let deviceID, let extensionNumber, let model, _):
             self.change(mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model)
         case .removed(let mac?, _):
             self.change(mac, .deregistered)

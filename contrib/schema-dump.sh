@@ -26,21 +26,26 @@ done
 --
 -- Where a later migration changes or redefines what an earlier one made (the migrations are checksummed when
 -- applied, so the earlier files cannot say so themselves):
---   tenants                              0001; changed in 0006, 0008, 0014 (account), 0015 (credentials_version)
---   devices                              0001; changed in 0007, 0012 (source), 0014 (account, move_to)
+--   tenants                              0001; changed in 0006, 0008, 0014 (account), 0015 (credentials_version);
+--                                        account moved to tenant_vendors and dropped in 0022
+--   devices                              0001; changed in 0007, 0012 (source), 0014 (account, move_to), 0022
+--                                        (vendor, skipped_because; account may be NULL)
 --   journal                              0001; its id's identity replaced by journal_id_seq in 0004
 --   sources                              0009; changed in 0010, 0011, 0012, 0016, 0018; constraint source_kind
 --                                        redefined in 0010 and 0011
 --   source_lookups                       0011; changed in 0019 (merged_event_ids)
---   redirect_accounts                    0014; constraint account_has_credentials redefined in 0016
+--   redirect_accounts                    0014; constraint account_has_credentials redefined in 0016; changed in
+--                                        0021 (kind), 0022 (vendor, vendor_default)
 --   index devices_due_by_tenant          0005; dropped in 0014 for devices_due_by_account
---   trigger devices_wake_workers_on_update  0003; redefined in 0014
+--   trigger devices_wake_workers_on_update  0003; redefined in 0014 and 0022
+--   devices_follow_tenant_account()      0014; redefined in 0022 (the account by vendor), its trigger also on vendor
 --   journal_watermark(), journal_seal_check()  0004; redefined in 0017
 --   device_set_desired(), ingest_event() 0013; redefined in 0020 (they ask mac_held_by_another(), the MAC-holder
 --                                        rule); 0013's header calls device_set_desired() "the one place" a desired
---                                        state is written: it still is, but the rule on who holds a MAC is 0020's
+--                                        state is written: it still is, but the rule on who holds a MAC is 0020's;
+--                                        replaced in 0022 (they take the vendor)
 --   record_event()                       0013; dropped in 0015 for record_events()
---   record_events()                      0015; redefined in 0018
+--   record_events()                      0015; redefined in 0018 and 0022
 HEADER
     echo
     schema_dump "$url"

@@ -25,7 +25,7 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM provhook_app, provhook_auditor
 ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM provhook_auditor;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON tenants, devices, webhook_events, sources, source_accounts, source_lookups,
-    source_sync_seen, redirect_accounts TO provhook_app;
+    source_sync_seen, redirect_accounts, tenant_vendors TO provhook_app;
 GRANT SELECT ON schema_migrations TO provhook_app;
 GRANT SELECT, INSERT ON journal, journal_seals TO provhook_app;
 GRANT USAGE ON SEQUENCE journal_id_seq, source_lookups_id_seq, tenant_credentials_version_seq,
@@ -33,9 +33,11 @@ GRANT USAGE ON SEQUENCE journal_id_seq, source_lookups_id_seq, tenant_credential
 GRANT EXECUTE ON FUNCTION journal_watermark() TO provhook_app;
 
 GRANT SELECT ON journal, journal_seals, devices, webhook_events, schema_migrations TO provhook_auditor;
-GRANT SELECT (id, name, url_template, allow_bearer, mac_prefixes, account, removed_at, created_at, updated_at) ON tenants
+GRANT SELECT (id, name, url_template, allow_bearer, mac_prefixes, removed_at, created_at, updated_at) ON tenants
     TO provhook_auditor;
-GRANT SELECT (name, username, url, ca_file, concurrency, created_at, updated_at) ON redirect_accounts TO provhook_auditor;
+GRANT SELECT ON tenant_vendors TO provhook_auditor;
+GRANT SELECT (name, kind, vendor, vendor_default, username, url, ca_file, concurrency, created_at, updated_at)
+    ON redirect_accounts TO provhook_auditor;
 GRANT SELECT (name, kind, tenant_id, mapping, api_url, api_user, api_ca_file, api_tenant, created_at, updated_at, removed_at,
     last_sync_at, last_sync_summary, last_sync_error, sync_interval_seconds) ON sources TO provhook_auditor;
 GRANT SELECT ON source_accounts, source_lookups TO provhook_auditor;

@@ -5,57 +5,70 @@
 --
 -- Where a later migration changes or redefines what an earlier one made (the migrations are checksummed when
 -- applied, so the earlier files cannot say so themselves):
---   tenants                              0001; changed in 0006, 0008, 0014 (account), 0015 (credentials_version)
---   devices                              0001; changed in 0007, 0012 (source), 0014 (account, move_to)
+--   tenants                              0001; changed in 0006, 0008, 0014 (account), 0015 (credentials_version);
+--                                        account moved to tenant_vendors and dropped in 0022
+--   devices                              0001; changed in 0007, 0012 (source), 0014 (account, move_to), 0022
+--                                        (vendor, skipped_because; account may be NULL)
 --   journal                              0001; its id's identity replaced by journal_id_seq in 0004
 --   sources                              0009; changed in 0010, 0011, 0012, 0016, 0018; constraint source_kind
 --                                        redefined in 0010 and 0011
 --   source_lookups                       0011; changed in 0019 (merged_event_ids)
---   redirect_accounts                    0014; constraint account_has_credentials redefined in 0016
+--   redirect_accounts                    0014; constraint account_has_credentials redefined in 0016; changed in
+--                                        0021 (kind), 0022 (vendor, vendor_default)
 --   index devices_due_by_tenant          0005; dropped in 0014 for devices_due_by_account
---   trigger devices_wake_workers_on_update  0003; redefined in 0014
+--   trigger devices_wake_workers_on_update  0003; redefined in 0014 and 0022
+--   devices_follow_tenant_account()      0014; redefined in 0022 (the account by vendor), its trigger also on vendor
 --   journal_watermark(), journal_seal_check()  0004; redefined in 0017
 --   device_set_desired(), ingest_event() 0013; redefined in 0020 (they ask mac_held_by_another(), the MAC-holder
 --                                        rule); 0013's header calls device_set_desired() "the one place" a desired
---                                        state is written: it still is, but the rule on who holds a MAC is 0020's
+--                                        state is written: it still is, but the rule on who holds a MAC is 0020's;
+--                                        replaced in 0022 (they take the vendor)
 --   record_event()                       0013; dropped in 0015 for record_events()
---   record_events()                      0015; redefined in 0018
+--   record_events()                      0015; redefined in 0018 and 0022
 
 CREATE FUNCTION public.device_may_be_held(status text, move_to text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT NOT (status IN ('deregistered', 'skipped') AND move_to IS NULL) $$;
 
-CREATE FUNCTION public.device_set_desired(p_tenant text, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_skipped boolean, p_source text, p_url text) RETURNS TABLE(generation bigint, url text)
+CREATE FUNCTION public.device_set_desired(p_tenant text, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_brand_vendor text, p_prefix_vendor text, p_skipped boolean, p_source text, p_url text) RETURNS TABLE(generation bigint, url text, vendor text, account text, status text, skipped_because text)
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    v text;
 BEGIN
     IF p_device_id IS NOT NULL THEN
         -- device_id is unique per tenant: the id moves to this MAC.
         UPDATE devices d SET device_id = NULL
         WHERE d.tenant_id = p_tenant AND d.device_id = p_device_id AND d.mac <> p_mac;
     END IF;
+    -- A brand the PBX gives wins; without one a device keeps the vendor it has, and a new one takes its prefix's.
+    v := coalesce(p_brand_vendor, (SELECT d.vendor FROM devices d WHERE d.mac = p_mac), p_prefix_vendor);
     RETURN QUERY
-    INSERT INTO devices AS d (mac, tenant_id, device_id, extension, model, desired, url, status, source)
-    VALUES (p_mac, p_tenant, p_device_id, p_extension, p_model, p_desired,
-            CASE WHEN p_desired = 'registered' THEN coalesce(p_url,
-                (SELECT render_url(t.url_template, p_mac) FROM tenants t WHERE t.id = p_tenant)) END,
-            CASE WHEN p_skipped THEN 'skipped' ELSE 'pending' END, p_source)
+    INSERT INTO devices AS d (mac, tenant_id, device_id, extension, model, vendor, desired, url, status,
+                              skipped_because, source)
+    VALUES (p_mac, p_tenant, p_device_id, p_extension, p_model, v, p_desired,
+            CASE WHEN p_desired = 'registered'
+                 THEN coalesce(p_url, render_url(vendor_url_template(p_tenant, v), p_mac)) END,
+            CASE WHEN p_skipped THEN 'skipped' ELSE 'pending' END,
+            CASE WHEN p_skipped THEN 'vendor_not_allowed' END, p_source)
     ON CONFLICT (mac) DO UPDATE SET
         tenant_id = EXCLUDED.tenant_id,
         device_id = coalesce(EXCLUDED.device_id, CASE WHEN d.tenant_id = EXCLUDED.tenant_id THEN d.device_id END),
         extension = coalesce(EXCLUDED.extension, CASE WHEN d.tenant_id = EXCLUDED.tenant_id THEN d.extension END),
         source = coalesce(EXCLUDED.source, CASE WHEN d.tenant_id = EXCLUDED.tenant_id THEN d.source END),
         model = coalesce(EXCLUDED.model, d.model),
+        vendor = EXCLUDED.vendor,
         desired = EXCLUDED.desired,
         url = coalesce(EXCLUDED.url, d.url),
         status = EXCLUDED.status,
+        skipped_because = EXCLUDED.skipped_because,
         generation = d.generation + 1
     WHERE NOT mac_held_by_another(d.tenant_id, d.desired, EXCLUDED.tenant_id)
-    RETURNING d.generation, d.url;
+    RETURNING d.generation, d.url, d.vendor, d.account, d.status, d.skipped_because;
 END;
 $$;
 
-COMMENT ON FUNCTION public.device_set_desired(p_tenant text, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_skipped boolean, p_source text, p_url text) IS 'sets a device''s desired state at a new generation; no row when another tenant holds the MAC registered';
+COMMENT ON FUNCTION public.device_set_desired(p_tenant text, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_brand_vendor text, p_prefix_vendor text, p_skipped boolean, p_source text, p_url text) IS 'sets a device''s desired state at a new generation; no row when another tenant holds the MAC registered';
 
 CREATE FUNCTION public.devices_follow_tenant_account() RETURNS trigger
     LANGUAGE plpgsql
@@ -66,13 +79,19 @@ BEGIN
     IF NEW.tenant_id IS NULL THEN
         RETURN NEW;
     END IF;
-    SELECT t.account INTO wanted FROM tenants t WHERE t.id = NEW.tenant_id;
+    wanted := vendor_account(NEW.tenant_id, NEW.vendor);
     IF TG_OP = 'INSERT' THEN
         NEW.account := wanted;
         NEW.move_to := NULL;
-    ELSIF NEW.tenant_id IS DISTINCT FROM OLD.tenant_id AND wanted IS DISTINCT FROM coalesce(OLD.move_to, OLD.account) THEN
+    ELSIF (NEW.tenant_id IS DISTINCT FROM OLD.tenant_id OR NEW.vendor IS DISTINCT FROM OLD.vendor
+           OR OLD.account IS NULL)
+          AND wanted IS DISTINCT FROM coalesce(OLD.move_to, OLD.account) THEN
         IF NOT device_may_be_held(OLD.status, OLD.move_to) THEN
             NEW.account := wanted;
+            NEW.move_to := NULL;
+        ELSIF wanted IS NULL THEN
+            -- An account of ours may hold the MAC and none serves it now: it stays with that one, which can still
+            -- deregister it.
             NEW.move_to := NULL;
         ELSIF wanted = OLD.account THEN
             NEW.move_to := NULL;
@@ -80,9 +99,15 @@ BEGIN
             NEW.move_to := wanted;
         END IF;
     END IF;
+    IF NEW.account IS NULL AND NEW.status <> 'skipped' THEN
+        NEW.status := 'skipped';
+        NEW.skipped_because := CASE WHEN NEW.vendor IS NULL THEN 'unknown_vendor' ELSE 'no_account_for_vendor' END;
+    END IF;
     RETURN NEW;
 END;
 $$;
+
+COMMENT ON FUNCTION public.devices_follow_tenant_account() IS 'gives a device the account vendor_account() chooses when it is added, changes tenant or vendor, or had none; a MAC an account of ours may hold moves (move_to); a device no account serves is skipped';
 
 CREATE FUNCTION public.devices_new_generation() RETURNS trigger
     LANGUAGE plpgsql
@@ -100,6 +125,53 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION public.devices_reassign(p_tenant text, p_vendor text) RETURNS TABLE(mac text, tenant_id text, desired text, generation bigint, from_account text, to_account text, status text)
+    LANGUAGE sql
+    AS $$
+    -- After a tenant's account for a vendor or a vendor's default changed: every device of the tenant (NULL: of every
+    -- tenant) and of the vendor (NULL: of every vendor) whose account is not the one vendor_account() now chooses.
+    WITH targets AS (
+        SELECT d.mac, d.account AS old_account, vendor_account(d.tenant_id, d.vendor) AS wanted,
+               device_may_be_held(d.status, d.move_to) AS held
+        FROM devices d
+        WHERE d.tenant_id IS NOT NULL AND d.vendor IS NOT NULL
+          AND (p_tenant IS NULL OR d.tenant_id = p_tenant) AND (p_vendor IS NULL OR d.vendor = p_vendor)
+          AND vendor_account(d.tenant_id, d.vendor) IS DISTINCT FROM coalesce(d.move_to, d.account)
+    ), changed AS (
+        UPDATE devices d SET
+            -- A MAC an account of ours may hold moves: deregistered with that one first (move_to), as in 0014.
+            account = CASE WHEN t.held THEN d.account ELSE t.wanted END,
+            move_to = CASE WHEN t.held AND t.wanted IS DISTINCT FROM d.account THEN t.wanted END,
+            -- One that no account served and wants registering is sent now, at its vendor's URL.
+            status = CASE
+                WHEN t.held THEN d.status
+                WHEN t.wanted IS NULL THEN 'skipped'
+                WHEN d.skipped_because = 'no_account_for_vendor' THEN
+                    CASE WHEN d.desired = 'registered' THEN 'pending' ELSE 'deregistered' END
+                ELSE d.status END,
+            skipped_because = CASE
+                WHEN t.held THEN d.skipped_because
+                WHEN t.wanted IS NULL THEN coalesce(d.skipped_because, 'no_account_for_vendor')
+                WHEN d.skipped_because = 'no_account_for_vendor' THEN NULL
+                ELSE d.skipped_because END,
+            url = CASE WHEN NOT t.held AND t.wanted IS NOT NULL AND d.skipped_because = 'no_account_for_vendor'
+                            AND d.desired = 'registered'
+                       THEN render_url(vendor_url_template(d.tenant_id, d.vendor), d.mac) ELSE d.url END,
+            generation = d.generation + CASE
+                WHEN (t.held AND t.wanted IS NOT NULL)
+                     OR (NOT t.held AND t.wanted IS NOT NULL AND d.skipped_because = 'no_account_for_vendor'
+                         AND d.desired = 'registered') THEN 1
+                ELSE 0 END
+        FROM targets t
+        WHERE d.mac = t.mac AND NOT (t.held AND t.wanted IS NULL)
+        RETURNING d.mac, d.tenant_id, d.desired, d.generation, t.old_account, d.account, d.move_to, d.status
+    )
+    SELECT c.mac, c.tenant_id, c.desired, c.generation, c.old_account, coalesce(c.move_to, c.account), c.status
+    FROM changed c
+$$;
+
+COMMENT ON FUNCTION public.devices_reassign(p_tenant text, p_vendor text) IS 'gives devices the account vendor_account() now chooses; returns those changed, with the account each moves from and to';
+
 CREATE FUNCTION public.devices_wake_workers() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -109,7 +181,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION public.ingest_event(p_tenant text, p_webhook_id text, p_type text, p_payload jsonb, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_skipped boolean, p_source text, p_actor text, p_action text, p_outcome text, p_detail jsonb) RETURNS TABLE(outcome text, generation bigint, url text)
+CREATE FUNCTION public.ingest_event(p_tenant text, p_webhook_id text, p_type text, p_payload jsonb, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_brand_vendor text, p_prefix_vendor text, p_skipped boolean, p_source text, p_actor text, p_action text, p_detail jsonb) RETURNS TABLE(outcome text, generation bigint, url text)
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -138,20 +210,25 @@ BEGIN
         RETURN;
     END IF;
     SELECT * INTO written FROM device_set_desired(
-        p_tenant, p_mac, p_desired, p_device_id, p_extension, p_model, p_skipped, p_source, NULL);
+        p_tenant, p_mac, p_desired, p_device_id, p_extension, p_model, p_brand_vendor, p_prefix_vendor, p_skipped,
+        p_source, NULL);
     IF NOT FOUND THEN
         RAISE EXCEPTION 'MAC % was claimed by a concurrent event', p_mac USING ERRCODE = 'serialization_failure';
     END IF;
+    -- The journal row as the store's full path writes it (JournalEntry.eventAccepted).
     INSERT INTO journal (tenant_id, mac, actor, action, outcome, event_id, detail)
-    VALUES (p_tenant, p_mac, p_actor, p_action, p_outcome, p_webhook_id,
+    VALUES (p_tenant, p_mac, p_actor, p_action,
+            CASE WHEN written.status = 'skipped' THEN 'skipped' ELSE 'accepted' END, p_webhook_id,
             p_detail || jsonb_build_object('generation', written.generation)
                 || CASE WHEN p_desired = 'registered' AND written.url IS NOT NULL
-                        THEN jsonb_build_object('url', written.url) ELSE '{}'::jsonb END);
+                        THEN jsonb_build_object('url', written.url) ELSE '{}'::jsonb END
+                || jsonb_strip_nulls(jsonb_build_object(
+                       'vendor', written.vendor, 'account', written.account, 'reason', written.skipped_because)));
     RETURN QUERY SELECT 'accepted'::text, written.generation, written.url;
 END;
 $$;
 
-COMMENT ON FUNCTION public.ingest_event(p_tenant text, p_webhook_id text, p_type text, p_payload jsonb, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_skipped boolean, p_source text, p_actor text, p_action text, p_outcome text, p_detail jsonb) IS 'records a one-MAC event in one call, or answers ''full'' having written nothing';
+COMMENT ON FUNCTION public.ingest_event(p_tenant text, p_webhook_id text, p_type text, p_payload jsonb, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_brand_vendor text, p_prefix_vendor text, p_skipped boolean, p_source text, p_actor text, p_action text, p_detail jsonb) IS 'records a one-MAC event in one call, or answers ''full'' having written nothing';
 
 CREATE TABLE public.journal (
     id bigint NOT NULL,
@@ -283,8 +360,8 @@ BEGIN
             ELSE
                 SELECT r.outcome INTO answer FROM ingest_event(
                     e->>'tenant', e->>'event', e->>'type', (e->>'payload')::jsonb, e->>'mac', e->>'desired',
-                    e->>'device_id', e->>'extension', e->>'model', (e->>'skipped')::boolean, e->>'source',
-                    e->>'actor', e->>'action', e->>'outcome', e->'detail') r;
+                    e->>'device_id', e->>'extension', e->>'model', e->>'brand_vendor', e->>'prefix_vendor',
+                    (e->>'skipped')::boolean, e->>'source', e->>'actor', e->>'action', e->'detail') r;
             END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected THEN
@@ -324,6 +401,26 @@ BEGIN
 END;
 $$;
 
+CREATE FUNCTION public.vendor_account(p_tenant text, p_vendor text) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT coalesce(
+        (SELECT tv.account FROM tenant_vendors tv WHERE tv.tenant_id = p_tenant AND tv.vendor = p_vendor),
+        (SELECT a.name FROM redirect_accounts a WHERE a.vendor = p_vendor AND a.vendor_default))
+$$;
+
+COMMENT ON FUNCTION public.vendor_account(p_tenant text, p_vendor text) IS 'the account that serves a tenant''s phones of a vendor: the tenant''s own for it, else the vendor''s default; NULL: none';
+
+CREATE FUNCTION public.vendor_url_template(p_tenant text, p_vendor text) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT coalesce(
+        (SELECT tv.url_template FROM tenant_vendors tv WHERE tv.tenant_id = p_tenant AND tv.vendor = p_vendor),
+        (SELECT t.url_template FROM tenants t WHERE t.id = p_tenant))
+$$;
+
+COMMENT ON FUNCTION public.vendor_url_template(p_tenant text, p_vendor text) IS 'the URL template of a tenant''s phones of a vendor: the tenant''s for that vendor, else its own';
+
 CREATE TABLE public.devices (
     mac text NOT NULL,
     tenant_id text,
@@ -342,25 +439,35 @@ CREATE TABLE public.devices (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     source text,
-    account text DEFAULT 'default'::text NOT NULL,
+    account text,
     move_to text,
+    vendor text,
+    skipped_because text,
     CONSTRAINT device_desired_state CHECK ((desired = ANY (ARRAY['registered'::text, 'deregistered'::text]))),
+    CONSTRAINT device_has_account CHECK (((account IS NOT NULL) OR (status = 'skipped'::text))),
     CONSTRAINT device_id_length CHECK (((length(device_id) >= 1) AND (length(device_id) <= 200))),
     CONSTRAINT device_mac_format CHECK ((mac ~ '^[0-9A-F]{12}$'::text)),
     CONSTRAINT device_move_to_another_account CHECK ((move_to <> account)),
     CONSTRAINT device_registered_has_url CHECK (((desired = 'deregistered'::text) OR (url IS NOT NULL))),
+    CONSTRAINT device_skip_reason CHECK ((skipped_because = ANY (ARRAY['vendor_not_allowed'::text, 'unknown_vendor'::text, 'no_account_for_vendor'::text]))),
+    CONSTRAINT device_skipped_has_reason CHECK (((status = 'skipped'::text) = (skipped_because IS NOT NULL))),
     CONSTRAINT device_status CHECK ((status = ANY (ARRAY['pending'::text, 'registered'::text, 'deregistered'::text, 'failed'::text, 'conflict'::text, 'skipped'::text]))),
     CONSTRAINT device_unclaimed_is_deregistered CHECK (((tenant_id IS NOT NULL) OR (desired = 'deregistered'::text))),
-    CONSTRAINT device_url_scheme CHECK ((url ~* '^(https?|ftp|tftp)://[^/?#[:space:]]+'::text))
+    CONSTRAINT device_url_scheme CHECK ((url ~* '^(https?|ftp|tftp)://[^/?#[:space:]]+'::text)),
+    CONSTRAINT device_vendor_format CHECK ((vendor ~ '^[a-z0-9][a-z0-9-]{0,31}$'::text))
 );
 
 COMMENT ON COLUMN public.devices.generation IS 'bumped on every change of the desired state; outcomes are written only for the generation they worked on';
 
 COMMENT ON COLUMN public.devices.pending_since IS 'when the current generation started waiting; the give-up age is measured from here';
 
-COMMENT ON COLUMN public.devices.account IS 'the redirection account the next call is made with (the one that holds the MAC, or will)';
+COMMENT ON COLUMN public.devices.account IS 'the account the next call is made with (the one that holds the MAC, or will); NULL: none serves its vendor';
 
 COMMENT ON COLUMN public.devices.move_to IS 'set while the MAC moves to another of our accounts: deregister with account first, then register with this one';
+
+COMMENT ON COLUMN public.devices.vendor IS 'the phone''s vendor: the brand its PBX gives, else its MAC prefix''s; NULL when neither says';
+
+COMMENT ON COLUMN public.devices.skipped_because IS 'why a skipped device is never sent: vendor_not_allowed (outside PROVHOOK_VENDOR_PREFIXES), unknown_vendor, no_account_for_vendor';
 
 CREATE SEQUENCE public.journal_id_seq
     START WITH 1
@@ -403,6 +510,8 @@ CREATE TABLE public.redirect_accounts (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     destination_bound boolean DEFAULT false NOT NULL,
     kind text DEFAULT 'snom'::text NOT NULL,
+    vendor text NOT NULL,
+    vendor_default boolean DEFAULT false NOT NULL,
     CONSTRAINT account_ca_file_absolute CHECK ((ca_file ~ '^/'::text)),
     CONSTRAINT account_concurrency_range CHECK (((concurrency >= 1) AND (concurrency <= 64))),
     CONSTRAINT account_default_from_environment CHECK (((name <> 'default'::text) OR ((username IS NULL) AND (password_sealed IS NULL) AND (password_file IS NULL) AND (url IS NULL) AND (ca_file IS NULL) AND (concurrency IS NULL)))),
@@ -416,10 +525,11 @@ CREATE TABLE public.redirect_accounts (
     CONSTRAINT account_password_key_id_format CHECK ((password_key_id ~ '^[0-9a-f]{16}$'::text)),
     CONSTRAINT account_password_sealed_size CHECK (((octet_length(password_sealed) >= 29) AND (octet_length(password_sealed) <= 1100))),
     CONSTRAINT account_url_scheme CHECK ((url ~* '^https?://[^/?#[:space:]@]+/'::text)),
-    CONSTRAINT account_username_format CHECK ((username ~ '^[^:[:cntrl:]]{1,200}$'::text))
+    CONSTRAINT account_username_format CHECK ((username ~ '^[^:[:cntrl:]]{1,200}$'::text)),
+    CONSTRAINT account_vendor_format CHECK ((vendor ~ '^[a-z0-9][a-z0-9-]{0,31}$'::text))
 );
 
-COMMENT ON TABLE public.redirect_accounts IS 'Snom redirection-service accounts; ''default'' takes its credentials from PROVHOOK_REDIRECT_*';
+COMMENT ON TABLE public.redirect_accounts IS 'provisioning-service accounts of any kind; ''default'' is Snom XML-RPC with its credentials from PROVHOOK_REDIRECT_*';
 
 COMMENT ON COLUMN public.redirect_accounts.password_sealed IS 'AES-256-GCM under PROVHOOK_SECRET_KEY_FILE of the password, or of password_file''s path, bound to the account''s name, URL origin and CA file';
 
@@ -430,6 +540,10 @@ COMMENT ON COLUMN public.redirect_accounts.url IS 'the XML-RPC endpoint; NULL: P
 COMMENT ON COLUMN public.redirect_accounts.destination_bound IS 'password_sealed is bound to the URL origin and CA file (migration 0016); false only for rows from before it';
 
 COMMENT ON COLUMN public.redirect_accounts.kind IS 'the provisioning service the account is for: snom (Snom XML-RPC redirection), snom-sraps (Snom SRAPS REST)';
+
+COMMENT ON COLUMN public.redirect_accounts.vendor IS 'the vendor whose phones the account''s service provisions (its kind''s)';
+
+COMMENT ON COLUMN public.redirect_accounts.vendor_default IS 'the installation''s default account for its vendor: it serves the vendor''s devices of tenants that name none';
 
 CREATE TABLE public.schema_migrations (
     version integer NOT NULL,
@@ -547,6 +661,22 @@ CREATE SEQUENCE public.tenant_credentials_version_seq
     NO MAXVALUE
     CACHE 1;
 
+CREATE TABLE public.tenant_vendors (
+    tenant_id text NOT NULL,
+    vendor text NOT NULL,
+    account text,
+    url_template text,
+    CONSTRAINT tenant_vendor_format CHECK ((vendor ~ '^[a-z0-9][a-z0-9-]{0,31}$'::text)),
+    CONSTRAINT tenant_vendor_says_something CHECK (((account IS NOT NULL) OR (url_template IS NOT NULL))),
+    CONSTRAINT tenant_vendor_url_template_scheme CHECK ((url_template ~* '^(https?|ftp|tftp)://[^/?#[:space:]]+'::text))
+);
+
+COMMENT ON TABLE public.tenant_vendors IS 'a tenant''s settings for one vendor: the account that serves its phones of that vendor, and their URL template';
+
+COMMENT ON COLUMN public.tenant_vendors.account IS 'NULL: the installation''s default account for the vendor';
+
+COMMENT ON COLUMN public.tenant_vendors.url_template IS 'NULL: tenants.url_template';
+
 CREATE TABLE public.tenants (
     id text NOT NULL,
     name text NOT NULL,
@@ -559,7 +689,6 @@ CREATE TABLE public.tenants (
     webhook_secret_sealed bytea,
     webhook_secret_key_id text,
     mac_prefixes text[],
-    account text DEFAULT 'default'::text NOT NULL,
     credentials_version bigint DEFAULT nextval('public.tenant_credentials_version_seq'::regclass) NOT NULL,
     CONSTRAINT tenant_id_format CHECK ((id ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'::text)),
     CONSTRAINT tenant_mac_prefixes_format CHECK (((mac_prefixes IS NULL) OR (((cardinality(mac_prefixes) >= 1) AND (cardinality(mac_prefixes) <= 100)) AND (array_to_string(mac_prefixes, ','::text) ~ '^[0-9A-F]{1,12}(,[0-9A-F]{1,12})*$'::text) AND (array_position(mac_prefixes, NULL::text) IS NULL)))),
@@ -575,8 +704,6 @@ COMMENT ON COLUMN public.tenants.url_template IS 'absolute http, https, ftp or t
 
 COMMENT ON COLUMN public.tenants.removed_at IS 'set by tenant remove: its devices are deregistered and its webhooks answer 404';
 
-COMMENT ON COLUMN public.tenants.account IS 'the redirection account its devices are registered with';
-
 COMMENT ON COLUMN public.tenants.credentials_version IS 'changes with every change of the row; an event authenticated with cached credentials names the version it saw';
 
 CREATE TABLE public.webhook_events (
@@ -587,6 +714,9 @@ CREATE TABLE public.webhook_events (
     received_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT webhook_id_length CHECK (((length(webhook_id) >= 1) AND (length(webhook_id) <= 256)))
 );
+
+ALTER TABLE ONLY public.redirect_accounts
+    ADD CONSTRAINT account_name_vendor UNIQUE (name, vendor);
 
 ALTER TABLE ONLY public.devices
     ADD CONSTRAINT device_id_unique_per_tenant UNIQUE (tenant_id, device_id);
@@ -624,11 +754,16 @@ ALTER TABLE ONLY public.source_sync_seen
 ALTER TABLE ONLY public.sources
     ADD CONSTRAINT sources_pkey PRIMARY KEY (name);
 
+ALTER TABLE ONLY public.tenant_vendors
+    ADD CONSTRAINT tenant_vendors_pkey PRIMARY KEY (tenant_id, vendor);
+
 ALTER TABLE ONLY public.tenants
     ADD CONSTRAINT tenants_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.webhook_events
     ADD CONSTRAINT webhook_events_pkey PRIMARY KEY (tenant_id, webhook_id);
+
+CREATE UNIQUE INDEX account_one_default_per_vendor ON public.redirect_accounts USING btree (vendor) WHERE vendor_default;
 
 CREATE INDEX devices_due ON public.devices USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 
@@ -656,13 +791,13 @@ CREATE INDEX source_lookups_leased ON public.source_lookups USING btree (source,
 
 CREATE INDEX sources_tenant ON public.sources USING btree (tenant_id);
 
-CREATE TRIGGER devices_follow_tenant_account BEFORE INSERT OR UPDATE OF tenant_id ON public.devices FOR EACH ROW EXECUTE FUNCTION public.devices_follow_tenant_account();
+CREATE TRIGGER devices_follow_tenant_account BEFORE INSERT OR UPDATE OF tenant_id, vendor ON public.devices FOR EACH ROW EXECUTE FUNCTION public.devices_follow_tenant_account();
 
 CREATE TRIGGER devices_new_generation BEFORE UPDATE ON public.devices FOR EACH ROW WHEN ((new.generation <> old.generation)) EXECUTE FUNCTION public.devices_new_generation();
 
 CREATE TRIGGER devices_wake_workers_on_insert AFTER INSERT ON public.devices FOR EACH ROW WHEN ((new.status = 'pending'::text)) EXECUTE FUNCTION public.devices_wake_workers();
 
-CREATE TRIGGER devices_wake_workers_on_update AFTER UPDATE ON public.devices FOR EACH ROW WHEN (((new.status = 'pending'::text) AND (new.next_attempt_at <= now()) AND ((old.status <> 'pending'::text) OR (new.generation <> old.generation) OR (new.account <> old.account)))) EXECUTE FUNCTION public.devices_wake_workers();
+CREATE TRIGGER devices_wake_workers_on_update AFTER UPDATE ON public.devices FOR EACH ROW WHEN (((new.status = 'pending'::text) AND (new.next_attempt_at <= now()) AND ((old.status <> 'pending'::text) OR (new.generation <> old.generation) OR (new.account IS DISTINCT FROM old.account)))) EXECUTE FUNCTION public.devices_wake_workers();
 
 CREATE TRIGGER journal_append_only BEFORE DELETE OR UPDATE ON public.journal FOR EACH ROW EXECUTE FUNCTION public.journal_refuse_change();
 
@@ -707,8 +842,11 @@ ALTER TABLE ONLY public.source_lookups
 ALTER TABLE ONLY public.sources
     ADD CONSTRAINT sources_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
-ALTER TABLE ONLY public.tenants
-    ADD CONSTRAINT tenants_account_fkey FOREIGN KEY (account) REFERENCES public.redirect_accounts(name);
+ALTER TABLE ONLY public.tenant_vendors
+    ADD CONSTRAINT tenant_vendor_account FOREIGN KEY (account, vendor) REFERENCES public.redirect_accounts(name, vendor);
+
+ALTER TABLE ONLY public.tenant_vendors
+    ADD CONSTRAINT tenant_vendors_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 
 ALTER TABLE ONLY public.webhook_events
     ADD CONSTRAINT webhook_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PostgresNIO
+import ProvisioningModel
 import ProvHookCore
 
 /// `--database-url` (or `PROVHOOK_DATABASE_URL`) and a deadline, shared by the commands that use the database.
@@ -71,12 +72,10 @@ func cliLogger() -> Logger {
     return logger
 }
 
-/// The vendor-prefix filter that `PROVHOOK_VENDOR_PREFIXES` sets, for the commands that plan events as `serve` does.
-func cliVendorFilter() throws -> VendorFilter {
+/// The vendor-prefix table that `PROVHOOK_VENDOR_PREFIXES` sets, for the commands that plan events as `serve` does.
+func cliVendorPrefixes() throws -> VendorPrefixes {
     do {
-        return try Settings().value(nil, "PROVHOOK_VENDOR_PREFIXES").map { text throws(ConfigurationError) in
-            try VendorFilter(parsing: text)
-        } ?? VendorFilter()
+        return try Settings().vendorPrefixes()
     } catch {
         throw CLIFailure.input(error.description)
     }

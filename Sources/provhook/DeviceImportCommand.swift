@@ -39,7 +39,7 @@ extension DeviceCommand {
                 throw CLIFailure.input("\(self.file): \(error.description)")
             }
             let actor = JournalActor.importing(by: cliUser).rawValue
-            let planner = EventPlanner(vendors: try cliVendorFilter())
+            let planner = EventPlanner(prefixes: try cliVendorPrefixes())
             let result = try await self.database.withStore { store in
                 try await store.importDevices(
                     parsed, actor: actor, planner: planner,

@@ -317,12 +317,12 @@ struct SourceCommand: AsyncParsableCommand {
             } catch {
                 throw CLIFailure.input(error.description)
             }
-            let vendors = try cliVendorFilter()
+            let prefixes = try cliVendorPrefixes()
             let summary = try await self.database.withStore(needsSecrets: true) { store in
                 let (sync, client): (SourceSync, any DeviceDirectory)
                 do {
                     (sync, client) = try await SourceSync.prepare(
-                        source: self.name, store: store, planner: EventPlanner(vendors: vendors),
+                        source: self.name, store: store, planner: EventPlanner(prefixes: prefixes),
                         pageSize: self.pageSize, limits: limits, factory: Platforms.makeDirectory, logger: cliLogger())
                 } catch let error as SourceSync.Unavailable {
                     throw CLIFailure.input(error.description)

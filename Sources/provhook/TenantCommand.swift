@@ -13,23 +13,38 @@ struct TenantCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a tenant; prints its webhook secret once.")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "Tenant id, as it appears in /v1/tenants/{id}/events.") var id: String
-        @Option(help: "Provisioning URL template; <mac> becomes the MAC as 12 uppercase hex digits.") var urlTemplate:
-            String
+        @Option(
+            help: """
+                Provisioning URL template; <mac> becomes the MAC as 12 uppercase hex digits. Repeat as \
+                VENDOR=TEMPLATE (yealink=https://…) for the phones of one vendor.
+                """)
+        var urlTemplate: [String]
         @Option(help: "Display name (default: the id).") var name: String?
         @Flag(help: "Also accept Authorization: Bearer <secret> for panels that cannot sign.") var allowBearer = false
         @Option(help: "Comma-separated MAC prefixes (1-12 hex digits) the tenant may claim (default: any).")
         var macPrefixes: String?
-        @Option(help: "The redirection account its devices are registered with (default: default).")
-        var account = RedirectAccount.defaultName
+        @Option(
+            help: """
+                An account that registers its vendor's phones, one per vendor; may be repeated. A vendor the tenant \
+                names none for is served by that vendor's default account (account add … --default).
+                """)
+        var account: [String] = []
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let template = try parseTemplate(self.urlTemplate)
+            let templates = try TenantTemplates(self.urlTemplate)
+            guard let template = templates.plain ?? nil else {
+                throw CLIFailure.input("--url-template needs one template for every vendor (without VENDOR=)")
+            }
+            let vendorTemplates = try templates.byVendor.mapValues { template throws(CLIFailure) in
+                guard let template else { throw CLIFailure.input("a new tenant's VENDOR= template may not be empty") }
+                return template
+            }
             let ranges = try self.macPrefixes.flatMap(parseMACRanges)
             let (tenant, secret) = try await self.database.withStore(needsSecrets: true) { store in
                 try await store.addTenant(
                     id: self.id, name: self.name, urlTemplate: template, allowBearer: self.allowBearer,
-                    macRanges: ranges, account: self.account, actor: cliActor)
+                    macRanges: ranges, accounts: self.account, vendorURLTemplates: vendorTemplates, actor: cliActor)
             }
             if self.json {
                 try printJSON(TenantWithSecret(tenant: tenant, webhookSecret: secret))
@@ -51,12 +66,17 @@ struct TenantCommand: AsyncParsableCommand {
             let tenants = try await self.database.withStore { try await $0.tenants(includeRemoved: self.all) }
             if self.json { return try printJSON(tenants) }
             printTable(
-                ["ID", "NAME", "ACCOUNT", "BEARER", "MAC RANGES", "CREATED", "REMOVED", "URL TEMPLATE"],
+                ["ID", "NAME", "ACCOUNTS", "BEARER", "MAC RANGES", "CREATED", "REMOVED", "URL TEMPLATE"],
                 tenants.map {
                     [
-                        $0.id, $0.name, $0.account, $0.allowBearer ? "yes" : "no",
+                        $0.id, $0.name,
+                        $0.accounts.isEmpty
+                            ? "defaults" : $0.accounts.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: ","),
+                        $0.allowBearer ? "yes" : "no",
                         $0.macPrefixes?.joined(separator: ",") ?? "any", $0.createdAt.iso8601,
-                        $0.removedAt?.iso8601 ?? "-", $0.urlTemplate,
+                        $0.removedAt?.iso8601 ?? "-",
+                        ([$0.urlTemplate] + $0.vendorURLTemplates.sorted { $0.key < $1.key }.map { "\($0)=\($1)" })
+                            .joined(separator: " "),
                     ]
                 })
         }
@@ -67,7 +87,12 @@ struct TenantCommand: AsyncParsableCommand {
             abstract: "Change a tenant. A new URL template re-points all of its devices; a new account moves them.")
         @OptionGroup var database: DatabaseOptions
         @Argument var id: String
-        @Option(help: "New provisioning URL template.") var urlTemplate: String?
+        @Option(
+            help: """
+                New provisioning URL template; repeat as VENDOR=TEMPLATE for the phones of one vendor, and VENDOR= \
+                to let them use the tenant's template again.
+                """)
+        var urlTemplate: [String] = []
         @Option(help: "New display name.") var name: String?
         @Option(help: "true or false: accept Authorization: Bearer <secret>.") var allowBearer: Bool?
         @Flag(help: "Generate a new webhook secret and print it once.") var rotateSecret = false
@@ -75,10 +100,12 @@ struct TenantCommand: AsyncParsableCommand {
         var macPrefixes: String?
         @Option(
             help: """
-                Move the tenant to another redirection account: each device is deregistered with the old account, \
-                then registered with the new one.
+                Serve the tenant's phones of this account's vendor with it (may be repeated, one per vendor): each \
+                device is deregistered with the account that holds it, then registered with the new one.
                 """)
-        var account: String?
+        var account: [String] = []
+        @Option(help: "Drop the tenant's own account for this vendor: the vendor's default serves it (may be repeated).")
+        var dropAccount: [String] = []
         @Flag(
             help:
                 "With --url-template or --account: follow the change until no device of the tenant waits (a line every 2 s)."
@@ -86,20 +113,26 @@ struct TenantCommand: AsyncParsableCommand {
         var wait = false
 
         func run() async throws {
-            let template = try self.urlTemplate.map(parseTemplate)
+            let templates = try TenantTemplates(self.urlTemplate)
+            let template = templates.plain ?? nil
+            let dropped = try self.dropAccount.map(parseVendor)
             let ranges: MACRanges?? = try self.macPrefixes.map { $0 == "any" ? nil : try parseMACRanges($0) }
             let update = try await self.database.withStore(needsSecrets: self.rotateSecret) { store in
                 try await store.updateTenant(
                     id: self.id, name: self.name, urlTemplate: template, allowBearer: self.allowBearer,
-                    macRanges: ranges, rotateSecret: self.rotateSecret, account: self.account, actor: cliActor)
+                    macRanges: ranges, rotateSecret: self.rotateSecret, accounts: self.account, dropAccounts: dropped,
+                    vendorURLTemplates: templates.byVendor, actor: cliActor)
             }
             print("updated tenant \(update.tenant.id)")
             if let secret = update.newSecret { print("new webhook secret (shown only now): \(secret)") }
-            guard template != nil || self.account != nil else { return }
+            let moves = !self.account.isEmpty || !dropped.isEmpty
+            guard !self.urlTemplate.isEmpty || moves else { return }
             let total = max(update.repointedDevices, update.movingDevices)
             let doing =
-                self.account != nil
-                ? "moving \(update.movingDevices) device(s) to account \(update.tenant.account)"
+                moves
+                ? "moving \(update.movingDevices) device(s) to "
+                    + (self.account.map { "account \($0)" } + dropped.map { "\($0.displayName)'s default account" })
+                    .joined(separator: " and ")
                 : "re-pointing \(total) device(s)"
             guard self.wait, total > 0 else {
                 print("\(doing); follow with `provhook device list --tenant \(self.id)` or --wait")
@@ -168,6 +201,40 @@ private struct TenantWithSecret: Encodable {
     }
 
     enum Key: String, CodingKey { case webhookSecret = "webhook_secret" }
+}
+
+/// `--url-template` given one or more times: one plain template at most, and `VENDOR=TEMPLATE` for a vendor's
+/// phones (`VENDOR=` alone: nil, the vendor's template removed).
+struct TenantTemplates {
+    /// The template for every vendor; nil when none was given.
+    var plain: URLTemplate??
+    var byVendor: [Vendor: URLTemplate?] = [:]
+
+    init(_ values: [String]) throws {
+        for value in values {
+            // A URL's scheme ends in ':' before any '=', so text before the first '=' without ':' or '/' is a vendor.
+            if let equals = value.firstIndex(of: "="), !value[..<equals].contains(where: { $0 == ":" || $0 == "/" }) {
+                let vendor = try parseVendor(String(value[..<equals]))
+                guard self.byVendor[vendor] == nil else {
+                    throw CLIFailure.input("--url-template gives \(vendor) two templates")
+                }
+                let text = value[value.index(after: equals)...]
+                self.byVendor[vendor] = text.isEmpty ? .some(nil) : try parseTemplate(String(text))
+            } else {
+                guard self.plain == nil else { throw CLIFailure.input("--url-template gives two templates for every vendor") }
+                self.plain = try parseTemplate(value)
+            }
+        }
+    }
+}
+
+/// A vendor named on the command line: its slug, or a brand such as `Polycom`.
+func parseVendor(_ text: String) throws -> Vendor {
+    guard let vendor = Vendor(brand: text) else {
+        throw CLIFailure.input(
+            "\(text.debugDescription) is not a vendor: 1 to 32 letters, digits or '-', like snom or yealink")
+    }
+    return vendor
 }
 
 func parseTemplate(_ text: String) throws -> URLTemplate {

@@ -40,7 +40,7 @@ public final class RunningProvHook: Sendable {
         database: DatabaseURL, secrets: SecretKeyring, redirectEndpoint: String, user: String = StandInAccounts.user,
         password: String = StandInAccounts.password, concurrency: Int = 4, instance: String = "test",
         retryBase: Duration = .milliseconds(20), retryMaximum: Duration = .milliseconds(400),
-        giveUpAfter: Duration = .seconds(600), vendors: VendorFilter = VendorFilter(),
+        giveUpAfter: Duration = .seconds(600), vendors: VendorPrefixes = .defaults,
         readTimeout: Duration = .seconds(5),
         databaseDeadline: Duration = .seconds(5),
         isDryRun: Bool = false, adminToken: String? = nil, idleWake: Duration = .seconds(5), log: CapturedLog? = nil,

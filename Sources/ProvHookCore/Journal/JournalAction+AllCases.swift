@@ -5,7 +5,7 @@ extension JournalAction: CaseIterable {
     /// compile until it is looked at), and in docs/auditors.md, whose list a test checks against this one.
     public static var allCases: [Self] {
         DeviceEventType.allCases.map(Self.event) + [.eventRejected] + RedirectMethod.allCases.map(Self.call) + [
-            .deviceRegister, .deviceDeregister, .deviceRepoint, .deviceRetry, .deviceForget, .deviceMove,
+            .deviceRegister, .deviceDeregister, .deviceRepoint, .deviceRetry, .deviceForget, .deviceMove, .deviceAssign,
             .accountAdd, .accountUpdate, .accountRemove, .tenantAdd, .tenantUpdate, .tenantRemove,
             .sourceAdd, .sourceUpdate, .sourceRemove, .sourceLookup, .sourceSync,
             .reconcileFix, .reconcileFinding, .reconcileRun,
@@ -17,7 +17,7 @@ extension JournalAction: CaseIterable {
     private static func listedInAllCases(_ action: Self) {
         switch action {
         case .event, .eventRejected, .call, .deviceRegister, .deviceDeregister, .deviceRepoint, .deviceRetry,
-            .deviceForget, .deviceMove, .accountAdd, .accountUpdate, .accountRemove, .tenantAdd, .tenantUpdate,
+            .deviceForget, .deviceMove, .deviceAssign, .accountAdd, .accountUpdate, .accountRemove, .tenantAdd, .tenantUpdate,
             .tenantRemove, .sourceAdd, .sourceUpdate, .sourceRemove, .sourceLookup, .sourceSync, .reconcileFix,
             .reconcileFinding, .reconcileRun:
             break

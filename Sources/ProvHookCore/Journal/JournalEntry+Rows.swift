@@ -4,21 +4,21 @@ import ProvisioningModel
 /// detail keys are written once.
 extension JournalEntry {
     /// An accepted event's change of one device.
+    ///
+    /// `written` is what the database made of the change (`device_set_desired`); without it, the row holds only what
+    /// the event said, for `ingest_event` in sql/ to complete with the same fields.
     public static func eventAccepted(
-        _ change: DeviceChange, type: DeviceEventType, generation: Int64, url: String?, tenantID: String,
-        actor: String, eventID: String
+        _ change: DeviceChange, type: DeviceEventType, written: WrittenDevice?, tenantID: String, actor: String,
+        eventID: String
     ) -> JournalEntry {
-        var detail: [String: JSONValue] = [
-            "type": .string(type.rawValue), "desired": .string(change.desired.rawValue), "generation": .int(generation),
-        ]
-        if let url, change.desired == .registered { detail["url"] = .string(url) }
+        var detail: [String: JSONValue] = ["type": .string(type.rawValue), "desired": .string(change.desired.rawValue)]
         if let deviceID = change.deviceID { detail["device_id"] = .string(deviceID) }
         if let number = change.extensionNumber { detail["extension"] = .string(number) }
         if let model = change.model { detail["model"] = .string(model) }
-        if change.isSkipped { detail["reason"] = "MAC outside the vendor-prefix filter" }
+        if let written { detail.merge(written.journalDetail(desired: change.desired)) { _, written in written } }
         return JournalEntry(
             tenantID: tenantID, mac: change.mac.canonical, actor: actor, action: .event(type),
-            outcome: change.isSkipped ? .skipped : .accepted, eventID: eventID, detail: detail)
+            outcome: written?.status == .skipped ? .skipped : .accepted, eventID: eventID, detail: detail)
     }
 
     /// An authenticated event refused for its content; `type` is nil when the body did not say.
@@ -83,12 +83,13 @@ extension JournalEntry {
 
     /// An operator's change of one device's desired state.
     public static func deviceChanged(
-        _ change: DeviceChange, generation: Int64, url: String?, tenantID: String, actor: String
+        _ change: DeviceChange, written: WrittenDevice, tenantID: String, actor: String
     ) -> JournalEntry {
-        JournalEntry(
+        var detail = written.journalDetail(desired: .registered)
+        detail["url"] = written.url.map(JSONValue.string) ?? .null
+        return JournalEntry(
             tenantID: tenantID, mac: change.mac.canonical, actor: actor, action: .deviceChange(change.desired),
-            outcome: change.isSkipped ? .skipped : .queued,
-            detail: ["url": url.map(JSONValue.string) ?? .null, "generation": .int(generation)])
+            outcome: written.status == .skipped ? .skipped : .queued, detail: detail)
     }
 
     /// A device queued again at a new generation, by a re-point, a tenant's removal or a reconcile fix.
@@ -105,13 +106,16 @@ extension JournalEntry {
     /// A tenant added.
     public static func tenantAdded(
         _ id: String, name: String, urlTemplate: String, allowBearer: Bool, macPrefixes: [String]? = nil,
-        account: String = RedirectAccount.defaultName, actor: String
+        accounts: [String: String] = [:], vendorURLTemplates: [String: String] = [:], actor: String
     ) -> JournalEntry {
         var detail: [String: JSONValue] = [
             "name": .string(name), "url_template": .string(urlTemplate), "allow_bearer": .bool(allowBearer),
         ]
         if let macPrefixes { detail["mac_prefixes"] = .array(macPrefixes.map(JSONValue.string)) }
-        if account != RedirectAccount.defaultName { detail["account"] = .string(account) }
+        if !accounts.isEmpty { detail["accounts"] = .object(accounts.mapValues(JSONValue.string)) }
+        if !vendorURLTemplates.isEmpty {
+            detail["vendor_url_templates"] = .object(vendorURLTemplates.mapValues(JSONValue.string))
+        }
         return JournalEntry(tenantID: id, mac: nil, actor: actor, action: .tenantAdd, outcome: .ok, detail: detail)
     }
 

@@ -16,6 +16,9 @@ public enum JournalAction: Sendable, Hashable {
     case deviceRetry, deviceForget
     /// A device queued to move to another of our redirection accounts: `device.move`.
     case deviceMove
+    /// A device that no account served (`no_account_for_vendor`) queued with the account that now serves its vendor:
+    /// `device.assign`.
+    case deviceAssign
     /// Redirection account changes: `account.add`, `account.update`, `account.remove`.
     case accountAdd, accountUpdate, accountRemove
     /// Tenant changes: `tenant.add`, `tenant.update`, `tenant.remove`.
@@ -43,6 +46,7 @@ public enum JournalAction: Sendable, Hashable {
         case .deviceRetry: "device.retry"
         case .deviceForget: "device.forget"
         case .deviceMove: "device.move"
+        case .deviceAssign: "device.assign"
         case .accountAdd: "account.add"
         case .accountUpdate: "account.update"
         case .accountRemove: "account.remove"

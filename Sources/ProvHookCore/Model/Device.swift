@@ -13,8 +13,19 @@ public enum DeviceStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case failed
     /// Another account holds the MAC (`owned_by_other_user`).
     case conflict
-    /// The MAC is outside the vendor-prefix filter; nothing is ever sent for it.
+    /// Nothing is sent for it, for the reason `Device.skippedBecause` gives.
     case skipped
+}
+
+/// Why a device is `skipped`.
+public enum SkipReason: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The MAC is outside the prefixes a plain-list `PROVHOOK_VENDOR_PREFIXES` allows.
+    case vendorNotAllowed = "vendor_not_allowed"
+    /// Neither the PBX's brand nor the MAC's prefix names a vendor.
+    case unknownVendor = "unknown_vendor"
+    /// Neither the tenant nor the installation has an account for the device's vendor; the device is delivered
+    /// once one is added (`account add … --default`, or `tenant update … --account`).
+    case noAccountForVendor = "no_account_for_vendor"
 }
 
 /// A device row.
@@ -33,10 +44,14 @@ public struct Device: Sendable, Hashable, Codable {
     public var nextAttemptAt: Date
     public var lastError: String?
     public var updatedAt: Date
-    /// The redirection account the device's next call is made with.
-    public var account: String = RedirectAccount.defaultName
+    /// The account the device's next call is made with; nil when no account serves its vendor (it is skipped).
+    public var account: String? = RedirectAccount.defaultName
     /// Set while the MAC moves to another of our accounts.
     public var moveTo: String?
+    /// The phone's vendor: the brand its PBX gives, else its MAC prefix's; nil when neither says.
+    public var vendor: Vendor?
+    /// Why it is skipped, when it is.
+    public var skippedBecause: SkipReason?
 
     enum CodingKeys: String, CodingKey {
         case mac, desired, url, status, generation, attempts, model
@@ -46,7 +61,8 @@ public struct Device: Sendable, Hashable, Codable {
         case nextAttemptAt = "next_attempt_at"
         case lastError = "last_error"
         case updatedAt = "updated_at"
-        case account
+        case account, vendor
         case moveTo = "move_to"
+        case skippedBecause = "skipped_because"
     }
 }

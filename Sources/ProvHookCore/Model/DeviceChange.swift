@@ -9,13 +9,22 @@ public struct DeviceChange: Sendable, Hashable {
     public var deviceID: String?
     public var extensionNumber: String?
     public var model: String?
-    /// True when the MAC is outside the vendor-prefix filter: recorded as `skipped`, never sent.
+    /// The vendor the PBX's brand names, which wins over any other.
+    public var brandVendor: Vendor?
+    /// The vendor of the MAC's prefix, for a device that has no vendor yet and no brand; nil at `init` takes the
+    /// registry's (`VendorPrefixes.defaults`).
+    public var prefixVendor: Vendor?
+    /// True when the MAC is outside the prefixes a plain-list `PROVHOOK_VENDOR_PREFIXES` allows: recorded as
+    /// `skipped` (`vendor_not_allowed`), never sent.
     public var isSkipped: Bool
 
     public init(
         mac: MACAddress, desired: DesiredState, url: String? = nil, deviceID: String? = nil,
-        extensionNumber: String? = nil, model: String? = nil, isSkipped: Bool = false
+        extensionNumber: String? = nil, model: String? = nil, brandVendor: Vendor? = nil, prefixVendor: Vendor? = nil,
+        isSkipped: Bool = false
     ) {
+        self.brandVendor = brandVendor
+        self.prefixVendor = prefixVendor ?? VendorPrefixes.defaults.vendor(of: mac)
         self.mac = mac
         self.desired = desired
         self.url = url

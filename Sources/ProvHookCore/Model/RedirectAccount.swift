@@ -34,6 +34,9 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
     public var kind: ServiceKind = .snomXMLRPC
     /// The vendor whose phones the account's service provisions: its kind's (`ServiceKind.vendor`).
     public var vendor: Vendor? = ServiceKind.snomXMLRPC.vendor
+    /// Whether it is the installation's default account for its vendor: it serves that vendor's phones of every
+    /// tenant that names no account for the vendor. `default` is Snom's until another Snom account is made default.
+    public var isVendorDefault = false
 
     public var isDefault: Bool { self.name == Self.defaultName }
 
@@ -48,6 +51,7 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case name, kind, vendor, user, url, concurrency, tenants, devices
+        case isVendorDefault = "vendor_default"
         case passwordStorage = "password_storage"
         case passwordFile = "password_file"
         case caFile = "ca_file"

@@ -8,8 +8,11 @@ public struct Tenant: Sendable, Hashable, Codable {
     public var allowBearer: Bool
     /// The MAC ranges (hex prefixes) the tenant may claim; nil: any MAC no other tenant holds.
     public var macPrefixes: [String]?
-    /// The redirection account its devices are registered with.
-    public var account: String
+    /// The accounts the tenant names, by vendor slug, one per vendor; a vendor it names none for is served by the
+    /// installation's default account for that vendor (`RedirectAccount.isVendorDefault`), if there is one.
+    public var accounts: [String: String] = [:]
+    /// URL templates for the phones of one vendor, by vendor slug; every other vendor's phones use `urlTemplate`.
+    public var vendorURLTemplates: [String: String] = [:]
     public var createdAt: Date
     public var updatedAt: Date
     public var removedAt: Date?
@@ -19,7 +22,8 @@ public struct Tenant: Sendable, Hashable, Codable {
         case urlTemplate = "url_template"
         case allowBearer = "allow_bearer"
         case macPrefixes = "mac_prefixes"
-        case account
+        case accounts
+        case vendorURLTemplates = "vendor_url_templates"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case removedAt = "removed_at"

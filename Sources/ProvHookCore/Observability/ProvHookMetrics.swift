@@ -61,6 +61,12 @@ public final class ProvHookMetrics: Sendable {
         for (status, count) in stats.devicesByStatus {
             Gauge(label: "provhook_devices", dimensions: [("status", status)], factory: self.factory).record(count)
         }
+        for (key, count) in stats.devicesByVendor {
+            Gauge(
+                label: "provhook_vendor_devices", dimensions: [("vendor", key.vendor), ("status", key.status)],
+                factory: self.factory
+            ).record(count)
+        }
         if let sealed = stats.lastSealAt {
             Gauge(label: "provhook_journal_last_seal_timestamp_seconds", factory: self.factory)
                 .record(sealed.timeIntervalSince1970)

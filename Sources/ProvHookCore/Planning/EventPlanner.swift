@@ -4,11 +4,11 @@ import ProvisioningModel
 /// refused. It reads nothing itself: the store gives it what the database knows (`KnownDevices`) inside the event's
 /// transaction, and applies the plan in that same transaction.
 public struct EventPlanner: Sendable {
-    /// MACs outside it are recorded as `skipped` and never sent.
-    public var vendors: VendorFilter
+    /// Which vendor a MAC's prefix names, when the PBX gives no brand, and which MACs may be sent at all.
+    public var prefixes: VendorPrefixes
 
-    public init(vendors: VendorFilter = VendorFilter()) {
-        self.vendors = vendors
+    public init(prefixes: VendorPrefixes = .defaults) {
+        self.prefixes = prefixes
     }
 
     /// The device changes `event` asks of `tenantID`, in the order they are applied, or the rejection.
@@ -26,15 +26,17 @@ public struct EventPlanner: Sendable {
     ) -> Result<[DeviceChange], EventRejection> {
         var changes: [DeviceChange] = []
         switch event {
-        case .added(let mac, let deviceID, let extensionNumber, let model, _):
+        case .added(let mac, let deviceID, let extensionNumber, let model, let brand):
             changes.append(
-                self.change(mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model))
-        case .updated(let mac, let previousMAC, let deviceID, let extensionNumber, let model, _):
+                self.change(
+                    mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand))
+        case .updated(let mac, let previousMAC, let deviceID, let extensionNumber, let model, let brand):
             if let old = previousMAC ?? known.macOfDeviceID, old != mac {
                 changes.append(self.change(old, .deregistered))
             }
             changes.append(
-                self.change(mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model))
+                self.change(
+                    mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand))
         case .removed(let mac, let deviceID):
             guard let target = mac ?? known.macOfDeviceID else {
                 guard let deviceID else {
@@ -71,8 +73,9 @@ public struct EventPlanner: Sendable {
     /// applies (`ingest_event` in sql/).
     func singleChange(_ event: DeviceEvent) -> DeviceChange? {
         switch event {
-        case .added(let mac, let deviceID, let extensionNumber, let model, _):
-            self.change(mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model)
+        case .added(let mac, let deviceID, let extensionNumber, let model, let brand):
+            self.change(
+                mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand)
         case .removed(let mac?, _):
             self.change(mac, .deregistered)
         case .removed, .updated:
@@ -80,12 +83,16 @@ public struct EventPlanner: Sendable {
         }
     }
 
+    /// A change with what decides the device's vendor: the brand wins, else the vendor it has, else its prefix's
+    /// (`device_set_desired` in sql/ applies that order, since only the database knows the vendor it has). A brand
+    /// that is empty or malformed says nothing.
     private func change(
         _ mac: MACAddress, _ desired: DesiredState, deviceID: String? = nil, extensionNumber: String? = nil,
-        model: String? = nil
+        model: String? = nil, brand: String? = nil
     ) -> DeviceChange {
         DeviceChange(
             mac: mac, desired: desired, deviceID: deviceID, extensionNumber: extensionNumber, model: model,
-            isSkipped: !self.vendors.allows(mac))
+            brandVendor: brand.flatMap(Vendor.init(brand:)), prefixVendor: self.prefixes.vendor(of: mac),
+            isSkipped: !self.prefixes.allowsSending(mac))
     }
 }

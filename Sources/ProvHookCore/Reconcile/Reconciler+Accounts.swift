@@ -3,7 +3,8 @@ import Logging
 import ProvisioningModel
 
 extension Reconciler {
-    /// Reconciles every redirection account with its own credentials (only `tenantID`'s account when one is given):
+    /// Reconciles every redirection account with its own credentials (only the accounts that serve `tenantID`'s
+    /// devices when one is given):
     /// each account's devices are compared with that account, and the MACs each account holds with the devices that
     /// should be there. Returns the runs' figures and findings together.
     ///
@@ -17,10 +18,11 @@ extension Reconciler {
     ) async throws -> Summary {
         var accounts = try await store.accountCredentials()
         if let tenantID {
-            guard let account = try await store.tenant(tenantID)?.account else {
+            guard try await store.tenant(tenantID) != nil else {
                 throw StoreError.notFound("no tenant \(tenantID.debugDescription)")
             }
-            accounts = accounts.filter { $0.name == account }
+            let serving = try await store.accountsServing(tenantID: tenantID)
+            accounts = accounts.filter { serving.contains($0.name) }
         }
         var summary = Summary()
         for account in accounts {
@@ -60,7 +62,7 @@ extension Reconciler {
     /// MAC belongs to someone else). A failed check is an error: the answer must not be guessed.
     /// - Parameter services: our accounts' services, by name, made once for all the MACs asked about.
     public static func holdingAccount(
-        of mac: MACAddress, except: String, services: [(name: String, service: any ProvisioningService)]
+        of mac: MACAddress, except: String?, services: [(name: String, service: any ProvisioningService)]
     ) async throws -> String? {
         for (name, service) in services where name != except {
             if case .ok = try await service.ownership(of: mac) { return name }

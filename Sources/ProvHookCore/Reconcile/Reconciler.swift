@@ -206,7 +206,8 @@ public struct Reconciler: Sendable {
                 if holder != self.account {
                     findings.append(
                         Finding(
-                            kind: "wrong_account", mac: mac, tenantID: nil, expected: "account \(holder)",
+                            kind: "wrong_account", mac: mac, tenantID: nil,
+                            expected: holder.map { "account \($0)" } ?? "no account (no account serves its vendor)",
                             actual: "registered to account \(self.account)", action: .reported))
                 }
             }

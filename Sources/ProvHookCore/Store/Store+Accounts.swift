@@ -8,17 +8,20 @@ import ProvisioningModel
 private let accountColumns = """
     a.name, a.username, CASE WHEN a.password_file IS NOT NULL THEN 'file' WHEN a.password_sealed IS NOT NULL \
     THEN 'sealed' END, a.password_file, a.url, a.ca_file, a.concurrency, \
-    (SELECT count(*) FROM tenants t WHERE t.account = a.name)::int, \
-    (SELECT count(*) FROM devices d WHERE d.account = a.name OR d.move_to = a.name)::int, a.created_at, a.updated_at,     a.kind
+    (SELECT count(*) FROM tenant_vendors tv WHERE tv.account = a.name)::int, \
+    (SELECT count(*) FROM devices d WHERE d.account = a.name OR d.move_to = a.name)::int, a.created_at, a.updated_at, \
+    a.kind, a.vendor, a.vendor_default
     """
-private typealias AccountRow = (String, String?, String?, String?, String?, String?, Int?, Int, Int, Date, Date, String)
+private typealias AccountRow = (
+    String, String?, String?, String?, String?, String?, Int?, Int, Int, Date, Date, String, String, Bool
+)
 
 private func makeAccount(_ row: AccountRow) -> RedirectAccount {
     RedirectAccount(
         name: row.0, user: row.1, passwordStorage: row.2.flatMap(RedirectAccount.PasswordStorage.init(rawValue:)),
         passwordFile: row.3, url: row.4, caFile: row.5, concurrency: row.6, tenants: row.7, devices: row.8,
-        createdAt: row.9, updatedAt: row.10, kind: ServiceKind(rawValue: row.11),
-        vendor: ServiceKind(rawValue: row.11).vendor)
+        createdAt: row.9, updatedAt: row.10, kind: ServiceKind(rawValue: row.11), vendor: Vendor(rawValue: row.12),
+        isVendorDefault: row.13)
 }
 
 /// What an account change sets; nil leaves a field as it is, `.some(nil)` clears it.
@@ -31,11 +34,14 @@ public struct AccountChanges: Sendable {
     public var url: String??
     public var caFile: String??
     public var concurrency: Int??
+    /// Whether a new account becomes its vendor's default (`Store.makeVendorDefault` for an existing one).
+    public var makeDefault: Bool
 
     public init(
         kind: ServiceKind? = nil, user: String? = nil, password: AccountPassword? = nil, url: String?? = nil,
-        caFile: String?? = nil, concurrency: Int?? = nil
+        caFile: String?? = nil, concurrency: Int?? = nil, makeDefault: Bool = false
     ) {
+        self.makeDefault = makeDefault
         self.kind = kind
         self.user = user
         self.password = password
@@ -98,16 +104,20 @@ extension Store {
         let sealed = try self.sealed(password, account: name, to: SecretDestination(url: url, caFile: caFile))
         let logger = self.logger
         let concurrency = changes.concurrency ?? nil
-        let kind = (changes.kind ?? .snomXMLRPC).rawValue
+        let kind = changes.kind ?? .snomXMLRPC
+        guard let vendor = kind.vendor else {
+            throw .invalid("an account's kind must start with its vendor's name, like snom or snom-sraps")
+        }
         return try await self.transaction("adding account \(name)") { connection in
             let rows = try await connection.rows(
                 """
                 WITH a AS (
                     INSERT INTO redirect_accounts AS a (
-                        name, kind, username, password_sealed, password_key_id, password_file, url, ca_file,
+                        name, kind, vendor, username, password_sealed, password_key_id, password_file, url, ca_file,
                         concurrency, destination_bound)
-                    VALUES (\(name), \(kind), \(user), \(ByteBuffer(bytes: sealed.sealed)), \(sealed.keyID),
-                            \(password.file), \(url), \(caFile), \(concurrency), true)
+                    VALUES (\(name), \(kind.rawValue), \(vendor.rawValue), \(user),
+                            \(ByteBuffer(bytes: sealed.sealed)), \(sealed.keyID), \(password.file), \(url),
+                            \(caFile), \(concurrency), true)
                     ON CONFLICT (name) DO NOTHING
                     RETURNING *
                 )
@@ -118,14 +128,69 @@ extension Store {
             }
             var detail = changes.journalDetail
             detail["account"] = .string(name)
+            detail["vendor"] = .string(vendor.rawValue)
             try await Self.appendJournal(
                 [
                     JournalEntry(
                         tenantID: nil, mac: nil, actor: actor, action: .accountAdd, outcome: .ok, detail: detail)
                 ],
                 on: connection, logger: logger)
+            if changes.makeDefault {
+                return try await Self.makeVendorDefault(name, actor: actor, on: connection, logger: logger)
+            }
             return makeAccount(row)
         }
+    }
+
+    /// Makes an account its vendor's default: it then serves that vendor's phones of every tenant that names no
+    /// account for the vendor, in place of the previous default. Their devices move to it (`devices_reassign` in
+    /// sql/), and those no account served are delivered now.
+    public func makeVendorDefault(name: String, actor: String) async throws(StoreError) -> RedirectAccount {
+        let logger = self.logger
+        return try await self.transaction("making account \(name) its vendor's default") { connection in
+            try await Self.makeVendorDefault(name, actor: actor, on: connection, logger: logger)
+        }
+    }
+
+    private static func makeVendorDefault(
+        _ name: String, actor: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> RedirectAccount {
+        let found = try await connection.rows(
+            """
+            SELECT vendor, vendor_default,
+                   (SELECT d.name FROM redirect_accounts d WHERE d.vendor = a.vendor AND d.vendor_default)
+            FROM redirect_accounts a WHERE a.name = \(name) FOR UPDATE
+            """, as: (String, Bool, String?).self, logger: logger)
+        guard let (vendor, isDefault, previous) = found.first else {
+            throw StoreError.notFound("no account \(name.debugDescription)")
+        }
+        if !isDefault {
+            try await connection.query(
+                """
+                UPDATE redirect_accounts SET vendor_default = false, updated_at = now()
+                WHERE vendor = \(vendor) AND vendor_default
+                """, logger: logger)
+            try await connection.query(
+                "UPDATE redirect_accounts SET vendor_default = true, updated_at = now() WHERE name = \(name)",
+                logger: logger)
+            let moving = try await Self.reassignDevices(
+                tenantID: nil, vendor: vendor, actor: actor, on: connection, logger: logger)
+            try await Self.appendJournal(
+                [
+                    JournalEntry(
+                        tenantID: nil, mac: nil, actor: actor, action: .accountUpdate, outcome: .ok,
+                        detail: [
+                            "account": .string(name), "vendor_default": true, "vendor": .string(vendor),
+                            "previous_default": previous.map(JSONValue.string) ?? .null,
+                            "moving_devices": .int(Int64(moving)),
+                        ])
+                ], on: connection, logger: logger)
+        }
+        let rows = try await connection.rows(
+            "SELECT \(unescaped: accountColumns) FROM redirect_accounts a WHERE a.name = \(name)", as: AccountRow.self,
+            logger: logger)
+        guard let row = rows.first else { throw StoreError.notFound("no account \(name.debugDescription)") }
+        return makeAccount(row)
     }
 
     /// Every account, `default` included.
@@ -239,7 +304,7 @@ extension Store {
             guard !locked.isEmpty else { throw StoreError.notFound("no account \(name.debugDescription)") }
             let uses = try await connection.rows(
                 """
-                SELECT (SELECT count(*) FROM tenants WHERE account = \(name))::int,
+                SELECT (SELECT count(*) FROM tenant_vendors WHERE account = \(name))::int,
                        (SELECT count(*) FROM devices WHERE account = \(name) OR move_to = \(name))::int
                 """, as: (Int, Int).self, logger: logger)
             let (tenants, devices) = uses.first ?? (0, 0)
@@ -248,6 +313,7 @@ extension Store {
                     "account \(name.debugDescription) is used by \(tenants) tenant(s); move them first (tenant update ID --account OTHER)"
                 )
             }
+
             guard devices == 0 else {
                 throw StoreError.conflict(
                     "account \(name.debugDescription) still holds \(devices) device(s) that are moving away; wait until the move ends (device list)"

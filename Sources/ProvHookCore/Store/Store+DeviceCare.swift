@@ -93,7 +93,21 @@ extension DeviceStatus {
                 + ". Fix the cause (a malformed URL in the tenant's template, credentials, the service being down), "
                 + "then run: provhook device retry \(device.mac)"
         case .skipped:
-            "The MAC is outside PROVHOOK_VENDOR_PREFIXES: provhook records it and never calls the service for it."
+            switch device.skippedBecause {
+            case .noAccountForVendor:
+                """
+                No account serves \(device.vendor?.displayName ?? "its vendor")'s phones for this tenant: add one \
+                (provhook account add NAME --kind KIND --default, or tenant update TENANT --account NAME) and the \
+                device is delivered then, without another webhook.
+                """
+            case .unknownVendor:
+                """
+                Neither the PBX's brand nor the MAC's prefix names a vendor. Have the PBX send the brand, or assign \
+                the prefix in PROVHOOK_VENDOR_PREFIXES (VENDOR:PREFIX), and send the event again.
+                """
+            case .vendorNotAllowed, nil:
+                "The MAC is outside PROVHOOK_VENDOR_PREFIXES: provhook records it and never calls the service for it."
+            }
         case .pending, .registered, .deregistered:
             nil
         }
@@ -229,22 +243,15 @@ extension Store {
         return try await self.transaction("forgetting \(mac)") { connection in
             let rows = try await connection.rows(
                 """
-                SELECT \(unescaped: deviceColumns), claimed_until > now() FROM devices WHERE mac = \(canonical)
-                FOR UPDATE
-                """,
-                as: (
-                    String, String?, String?, String?, String?, String, String?, String, Int64, Int32, Date, String?,
-                    Date, String, String?, Bool?
-                ).self, logger: logger)
+                SELECT \(unescaped: deviceColumns) FROM devices WHERE mac = \(canonical) FOR UPDATE
+                """, as: DeviceRow.self, logger: logger)
             guard let row = rows.first else {
                 throw StoreError.notFound("provhook does not know \(canonical)")
             }
-            let device = makeDevice(
-                (
-                    row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12,
-                    row.13, row.14
-                ))
-            if row.15 == true {
+            let device = makeDevice(row)
+            let inFlight = try await connection.rows(
+                "SELECT claimed_until > now() FROM devices WHERE mac = \(canonical)", as: Bool?.self, logger: logger)
+            if inFlight.first == true {
                 throw StoreError.conflict(
                     "a call for \(canonical) is in flight; try again once it is answered (device show \(canonical))")
             }

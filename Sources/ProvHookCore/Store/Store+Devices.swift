@@ -13,12 +13,15 @@ public struct DeviceFilter: Sendable, Hashable {
     public var limit: Int
     /// Devices whose next call is made with this redirection account.
     public var account: String?
+    /// Devices of this vendor.
+    public var vendor: Vendor?
 
     public init(
         tenantID: String? = nil, status: DeviceStatus? = nil, mac: String? = nil, afterMAC: String? = nil,
-        limit: Int = 1000, account: String? = nil
+        limit: Int = 1000, account: String? = nil, vendor: Vendor? = nil
     ) {
         self.account = account
+        self.vendor = vendor
         self.tenantID = tenantID
         self.status = status
         self.mac = mac
@@ -28,13 +31,13 @@ public struct DeviceFilter: Sendable, Hashable {
 }
 
 typealias DeviceRow = (
-    String, String?, String?, String?, String?, String, String?, String, Int64, Int32, Date, String?, Date, String,
-    String?
+    String, String?, String?, String?, String?, String, String?, String, Int64, Int32, Date, String?, Date, String?,
+    String?, String?, String?
 )
 
 /// The columns read for a `Device`, in order (identifiers only, for `\(unescaped:)`).
 let deviceColumns =
-    "mac, tenant_id, device_id, extension, model, desired, url, status, generation, attempts, next_attempt_at, last_error, updated_at, account, move_to"
+    "mac, tenant_id, device_id, extension, model, desired, url, status, generation, attempts, next_attempt_at, last_error, updated_at, account, move_to, vendor, skipped_because"
 
 func makeDevice(_ row: DeviceRow) -> Device {
     Device(
@@ -42,7 +45,8 @@ func makeDevice(_ row: DeviceRow) -> Device {
         desired: DesiredState(rawValue: row.5) ?? .deregistered, url: row.6,
         status: DeviceStatus(rawValue: row.7) ?? .pending,
         generation: row.8, attempts: Int(row.9), nextAttemptAt: row.10, lastError: row.11, updatedAt: row.12,
-        account: row.13, moveTo: row.14)
+        account: row.13, moveTo: row.14, vendor: row.15.flatMap(Vendor.init(rawValue:)),
+        skippedBecause: row.16.flatMap(SkipReason.init(rawValue:)))
 }
 
 extension Store {
@@ -60,14 +64,19 @@ extension Store {
     static func setDesired(
         _ change: DeviceChange, tenantID: String, source: String? = nil, on connection: PostgresConnection,
         logger: Logger
-    ) async throws -> (generation: Int64, url: String?)? {
+    ) async throws -> WrittenDevice? {
         let rows = try await connection.rows(
             """
-            SELECT generation, url FROM device_set_desired(
+            SELECT generation, url, vendor, account, status, skipped_because FROM device_set_desired(
                 \(tenantID), \(change.mac.canonical), \(change.desired.rawValue), \(change.deviceID),
-                \(change.extensionNumber), \(change.model), \(change.isSkipped), \(source), \(change.url))
-            """, as: (Int64, String?).self, logger: logger)
-        return rows.first.map { ($0.0, $0.1) }
+                \(change.extensionNumber), \(change.model), \(change.brandVendor?.rawValue),
+                \(change.prefixVendor?.rawValue), \(change.isSkipped), \(source), \(change.url))
+            """, as: (Int64, String?, String?, String?, String, String?).self, logger: logger)
+        return rows.first.map { generation, url, vendor, account, status, reason in
+            WrittenDevice(
+                generation: generation, url: url, vendor: vendor.flatMap(Vendor.init(rawValue:)), account: account,
+                status: DeviceStatus(rawValue: status) ?? .pending, skippedBecause: reason.flatMap(SkipReason.init))
+        }
     }
 
     /// Puts changes to one `device_id` of a tenant in line, until the caller's transaction ends.
@@ -90,16 +99,14 @@ extension Store {
             if let deviceID = change.deviceID {
                 try await Self.lockDeviceID(deviceID, tenantID: tenantID, on: connection, logger: logger)
             }
-            guard
-                let (generation, url) = try await Self.setDesired(
-                    change, tenantID: tenantID, on: connection, logger: logger)
+            guard let written = try await Self.setDesired(change, tenantID: tenantID, on: connection, logger: logger)
             else {
                 throw StoreError.conflict("MAC \(change.mac) belongs to another tenant")
             }
             try await Self.appendJournal(
-                [.deviceChanged(change, generation: generation, url: url, tenantID: tenantID, actor: actor)],
-                on: connection, logger: logger)
-            return generation
+                [.deviceChanged(change, written: written, tenantID: tenantID, actor: actor)], on: connection,
+                logger: logger)
+            return written.generation
         }
     }
 
@@ -114,6 +121,7 @@ extension Store {
               AND (\(filter.status?.rawValue)::text IS NULL OR status = \(filter.status?.rawValue))
               AND (\(filter.mac)::text IS NULL OR mac = \(filter.mac))
               AND (\(filter.account)::text IS NULL OR account = \(filter.account))
+              AND (\(filter.vendor?.rawValue)::text IS NULL OR vendor = \(filter.vendor?.rawValue))
               AND (\(filter.afterMAC)::text IS NULL OR mac > \(filter.afterMAC))
             ORDER BY mac
             LIMIT \(limit)
@@ -125,5 +133,26 @@ extension Store {
     /// One device by MAC.
     public func device(_ mac: MACAddress) async throws(StoreError) -> Device? {
         try await self.devices(DeviceFilter(mac: mac.canonical, limit: 1)).first
+    }
+}
+
+/// What the database made of a device change (`device_set_desired` in sql/): the generation and URL, and the vendor
+/// and account it settled on, which decide whether the device is skipped.
+public struct WrittenDevice: Sendable, Hashable {
+    public var generation: Int64
+    public var url: String?
+    public var vendor: Vendor?
+    public var account: String?
+    public var status: DeviceStatus
+    public var skippedBecause: SkipReason?
+
+    /// The fields a journal row of the change carries, as `ingest_event` in sql/ adds them.
+    func journalDetail(desired: DesiredState) -> [String: JSONValue] {
+        var detail: [String: JSONValue] = ["generation": .int(self.generation)]
+        if let url = self.url, desired == .registered { detail["url"] = .string(url) }
+        if let vendor = self.vendor { detail["vendor"] = .string(vendor.rawValue) }
+        if let account = self.account { detail["account"] = .string(account) }
+        if let reason = self.skippedBecause { detail["reason"] = .string(reason.rawValue) }
+        return detail
     }
 }

@@ -130,19 +130,20 @@ extension Store {
         _ change: DeviceChange, type: DeviceEventType, tenantID: String, eventID: String, payloadText: String,
         actor: String, source: String?, credentialsVersion: Int64?, sourceVersion: Int64?
     ) async throws -> IngestResult?? {
-        // The journal row as the full path writes it; the statement adds the generation and URL it decides.
-        var entry = JournalEntry.eventAccepted(
-            change, type: type, generation: 0, url: nil, tenantID: tenantID, actor: actor, eventID: eventID)
-        entry.detail["generation"] = nil
+        // The journal row as the full path writes it; the statement adds what the database decides (the generation,
+        // URL, vendor, account, and whether the device is skipped).
+        let entry = JournalEntry.eventAccepted(
+            change, type: type, written: nil, tenantID: tenantID, actor: actor, eventID: eventID)
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         // ingest_event's arguments, named as record_events reads them.
         var arguments: [String: JSONValue] = [
             "tenant": .string(tenantID), "event": .string(eventID), "type": .string(type.rawValue),
             "payload": .string(payloadText), "mac": .string(change.mac.canonical),
             "desired": .string(change.desired.rawValue), "device_id": text(change.deviceID),
-            "extension": text(change.extensionNumber), "model": text(change.model), "skipped": .bool(change.isSkipped),
-            "source": text(source), "actor": .string(actor), "action": .string(entry.action),
-            "outcome": .string(entry.outcome), "detail": .object(entry.detail),
+            "extension": text(change.extensionNumber), "model": text(change.model),
+            "brand_vendor": text(change.brandVendor?.rawValue), "prefix_vendor": text(change.prefixVendor?.rawValue),
+            "skipped": .bool(change.isSkipped), "source": text(source), "actor": .string(actor),
+            "action": .string(entry.action), "detail": .object(entry.detail),
         ]
         if let credentialsVersion { arguments["credentials"] = .string(String(credentialsVersion)) }
         if let sourceVersion { arguments["source_credentials"] = .string(String(sourceVersion)) }
@@ -218,9 +219,10 @@ extension Store {
         }
 
         var entries: [JournalEntry] = []
+        var queued = false
         for change in changes {
             guard
-                let (generation, url) = try await Self.setDesired(
+                let written = try await Self.setDesired(
                     change, tenantID: tenantID, source: source, on: connection, logger: logger)
             else {
                 // A concurrent event gave the MAC to another tenant after it was read: run again, and the planner
@@ -231,11 +233,11 @@ extension Store {
             }
             entries.append(
                 .eventAccepted(
-                    change, type: event.type, generation: generation, url: url, tenantID: tenantID, actor: actor,
-                    eventID: eventID))
+                    change, type: event.type, written: written, tenantID: tenantID, actor: actor, eventID: eventID))
+            queued = queued || written.status != .skipped
         }
         try await Self.appendJournal(entries, on: connection, logger: logger)
-        return .accepted(queued: changes.contains { !$0.isSkipped })
+        return .accepted(queued: queued)
     }
 
     /// Inserts the event's idempotency key and reads, in the same statement, what the planner needs to know: the

@@ -119,10 +119,24 @@ extension Store {
         }
     }
 
-    /// Every MAC the database knows, with the account that holds it or should (the one its next call is made with).
-    public func knownMACAccounts() async throws(StoreError) -> [String: String] {
+    /// Every MAC the database knows, with the account that holds it or should (the one its next call is made with);
+    /// nil for a device no account serves.
+    public func knownMACAccounts() async throws(StoreError) -> [String: String?] {
         Dictionary(
-            try await self.rows("listing MACs", "SELECT mac, account FROM devices", as: (String, String).self),
+            try await self.rows("listing MACs", "SELECT mac, account FROM devices", as: (String, String?).self),
             uniquingKeysWith: { first, _ in first })
+    }
+}
+
+extension Store {
+    /// The accounts that serve a tenant's devices: those its devices' next calls are made with, and those it names.
+    public func accountsServing(tenantID: String) async throws(StoreError) -> Set<String> {
+        Set(
+            try await self.rows(
+                "reading the accounts of tenant \(tenantID)",
+                """
+                SELECT account FROM devices WHERE tenant_id = \(tenantID) AND account IS NOT NULL
+                UNION SELECT account FROM tenant_vendors WHERE tenant_id = \(tenantID) AND account IS NOT NULL
+                """, as: String.self))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import ProvisioningModel
 
 /// What `provhook status` and the metrics read from the database in one go.
 public struct FleetStatus: Sendable, Codable {
@@ -115,12 +116,21 @@ extension Store {
 public struct ScrapeStats: Sendable, Hashable {
     /// Devices by status; every status is present.
     public var devicesByStatus: [String: Int]
+    /// Devices by vendor and status: a known vendor's slug, `other` for any other brand (so that what PBXs send
+    /// cannot multiply the series), `unknown` for none. Every pair is present.
+    public var devicesByVendor: [VendorStatus: Int] = [:]
     /// Devices waiting, and the age of the oldest in seconds.
     public var waiting: Int
     public var oldestWaitingAge: TimeInterval
     /// When the journal was last sealed (nil before the first seal), and the rows not sealed yet.
     public var lastSealAt: Date?
     public var unsealedRows: Int64
+
+    /// A vendor label and a status, for `provhook_vendor_devices`.
+    public struct VendorStatus: Sendable, Hashable {
+        public var vendor: String
+        public var status: String
+    }
 }
 
 extension Store {
@@ -128,24 +138,36 @@ extension Store {
     public func scrapeStats() async throws(StoreError) -> ScrapeStats {
         var byStatus = Dictionary(uniqueKeysWithValues: DeviceStatus.allCases.map { ($0.rawValue, 0) })
         var stats = ScrapeStats(devicesByStatus: [:], waiting: 0, oldestWaitingAge: 0, lastSealAt: nil, unsealedRows: 0)
+        // Every pair, so that a gauge falls back to 0 when its devices are gone.
+        var byVendor: [ScrapeStats.VendorStatus: Int] = [:]
+        for vendor in Vendor.known.map(\.rawValue) + ["other", "unknown"] {
+            for status in DeviceStatus.allCases {
+                byVendor[ScrapeStats.VendorStatus(vendor: vendor, status: status.rawValue)] = 0
+            }
+        }
         let rows = try await self.rows(
             "counting devices for the metrics",
             """
             WITH seal AS (SELECT journal_id, sealed_at FROM journal_seals ORDER BY journal_id DESC LIMIT 1)
-            SELECT d.status, d.count, d.oldest, (SELECT sealed_at FROM seal),
+            SELECT d.status, d.vendor, d.count, d.oldest, (SELECT sealed_at FROM seal),
                    coalesce((SELECT max(id) FROM journal), 0) - coalesce((SELECT journal_id FROM seal), 0)
-            FROM (SELECT status, count(*)::bigint AS count,
+            FROM (SELECT status, vendor, count(*)::bigint AS count,
                          coalesce(extract(epoch FROM now() - min(pending_since)), 0)::float8 AS oldest
-                  FROM devices GROUP BY status
-                  UNION ALL SELECT 'pending', 0, 0) d
-            """, as: (String, Int64, Double, Date?, Int64).self)
-        for (status, count, oldest, sealedAt, unsealed) in rows {
+                  FROM devices GROUP BY status, vendor
+                  UNION ALL SELECT 'pending', NULL, 0, 0) d
+            """, as: (String, String?, Int64, Double, Date?, Int64).self)
+        for (status, vendor, count, oldest, sealedAt, unsealed) in rows {
             byStatus[status, default: 0] += Int(count)
+            if count > 0 {
+                let label = vendor.map { Vendor(rawValue: $0)?.isKnown == true ? $0 : "other" } ?? "unknown"
+                byVendor[ScrapeStats.VendorStatus(vendor: label, status: status), default: 0] += Int(count)
+            }
             if status == DeviceStatus.pending.rawValue { stats.oldestWaitingAge = max(stats.oldestWaitingAge, oldest) }
             stats.lastSealAt = sealedAt
             stats.unsealedRows = unsealed
         }
         stats.devicesByStatus = byStatus
+        stats.devicesByVendor = byVendor
         stats.waiting = byStatus[DeviceStatus.pending.rawValue] ?? 0
         return stats
     }

@@ -4,15 +4,29 @@ import PostgresNIO
 import ProvisioningModel
 import WebhookSignature
 
-/// The columns read for a `Tenant`, in order (identifiers only, for `\(unescaped:)`).
-private let tenantColumns =
-    "id, name, url_template, allow_bearer, mac_prefixes, account, created_at, updated_at, removed_at"
-private typealias TenantRow = (String, String, String, Bool, [String]?, String, Date, Date, Date?)
+/// The columns read for a `Tenant`, in order (identifiers only, for `\(unescaped:)`); the per-vendor settings come as
+/// `vendor=value` texts (a vendor slug holds no '=').
+private let tenantColumns = """
+    id, name, url_template, allow_bearer, mac_prefixes, \
+    ARRAY(SELECT tv.vendor || '=' || tv.account FROM tenant_vendors tv \
+          WHERE tv.tenant_id = tenants.id AND tv.account IS NOT NULL ORDER BY tv.vendor), \
+    ARRAY(SELECT tv.vendor || '=' || tv.url_template FROM tenant_vendors tv \
+          WHERE tv.tenant_id = tenants.id AND tv.url_template IS NOT NULL ORDER BY tv.vendor), \
+    created_at, updated_at, removed_at
+    """
+private typealias TenantRow = (String, String, String, Bool, [String]?, [String], [String], Date, Date, Date?)
 
 private func makeTenant(_ row: TenantRow) -> Tenant {
-    Tenant(
-        id: row.0, name: row.1, urlTemplate: row.2, allowBearer: row.3, macPrefixes: row.4, account: row.5,
-        createdAt: row.6, updatedAt: row.7, removedAt: row.8)
+    func byVendor(_ pairs: [String]) -> [String: String] {
+        Dictionary(
+            pairs.compactMap { pair in
+                pair.firstIndex(of: "=").map { (String(pair[..<$0]), String(pair[pair.index(after: $0)...])) }
+            }, uniquingKeysWith: { first, _ in first })
+    }
+    return Tenant(
+        id: row.0, name: row.1, urlTemplate: row.2, allowBearer: row.3, macPrefixes: row.4,
+        accounts: byVendor(row.5), vendorURLTemplates: byVendor(row.6), createdAt: row.7, updatedAt: row.8,
+        removedAt: row.9)
 }
 
 /// What `updateTenant` changed.
@@ -22,15 +36,16 @@ public struct TenantUpdate: Sendable {
     public var newSecret: String?
     /// Devices re-pointed at the new URL template.
     public var repointedDevices: Int
-    /// Devices queued to move to the tenant's new account.
+    /// Devices queued to move to another account, or to the account that now serves their vendor.
     public var movingDevices: Int = 0
 }
 
 extension Store {
-    /// Adds a tenant with a new `whsec_` secret, which is returned once.
+    /// Adds a tenant with a new `whsec_` secret, which is returned once. `accounts` names at most one account per
+    /// vendor; `vendorURLTemplates` gives the phones of a vendor their own template.
     public func addTenant(
         id: String, name: String?, urlTemplate: URLTemplate, allowBearer: Bool, macRanges: MACRanges? = nil,
-        account: String = RedirectAccount.defaultName, actor: String
+        accounts: [String] = [], vendorURLTemplates: [Vendor: URLTemplate] = [:], actor: String
     ) async throws(StoreError) -> (Tenant, secret: String) {
         try Tenant.validate(id: id)
         let secret = WebhookSecret.generate()
@@ -39,29 +54,39 @@ extension Store {
         try Tenant.validate(name: name)
         let logger = self.logger
         let tenant = try await self.transaction("adding tenant \(id)") { connection in
-            try await Self.requireAccount(account, on: connection, logger: logger)
-            let rows = try await connection.rows(
+            let byVendor = try await Self.accountsByVendor(accounts, on: connection, logger: logger)
+            let inserted = try await connection.rows(
                 """
                 INSERT INTO tenants (
-                    id, name, url_template, webhook_secret_sealed, webhook_secret_key_id, allow_bearer, mac_prefixes,
-                    account)
+                    id, name, url_template, webhook_secret_sealed, webhook_secret_key_id, allow_bearer, mac_prefixes)
                 VALUES (
                     \(id), \(name), \(urlTemplate.text), \(ByteBuffer(bytes: sealed)), \(keyID), \(allowBearer),
-                    \(macRanges?.prefixes), \(account))
+                    \(macRanges?.prefixes))
                 ON CONFLICT (id) DO NOTHING
-                RETURNING \(unescaped: tenantColumns)
-                """, as: TenantRow.self, logger: logger)
-            guard let row = rows.first else {
+                RETURNING id
+                """, as: String.self, logger: logger)
+            guard !inserted.isEmpty else {
                 throw StoreError.conflict("tenant \(id.debugDescription) already exists")
+            }
+            for (vendor, account) in byVendor {
+                try await Self.setVendorAccount(account, of: vendor, tenantID: id, on: connection, logger: logger)
+            }
+            for (vendor, template) in vendorURLTemplates {
+                try await Self.setVendorURLTemplate(
+                    template.text, of: vendor, tenantID: id, on: connection, logger: logger)
             }
             try await Self.appendJournal(
                 [
                     .tenantAdded(
                         id, name: name, urlTemplate: urlTemplate.text, allowBearer: allowBearer,
-                        macPrefixes: macRanges?.prefixes, account: account, actor: actor)
+                        macPrefixes: macRanges?.prefixes,
+                        accounts: Dictionary(uniqueKeysWithValues: byVendor.map { ($0.key.rawValue, $0.value) }),
+                        vendorURLTemplates: Dictionary(
+                            uniqueKeysWithValues: vendorURLTemplates.map { ($0.key.rawValue, $0.value.text) }),
+                        actor: actor)
                 ],
                 on: connection, logger: logger)
-            return makeTenant(row)
+            return try await Self.tenant(id, on: connection, logger: logger)
         }
         return (tenant, secret)
     }
@@ -107,10 +132,16 @@ extension Store {
             version: version)
     }
 
-    /// Changes a tenant. A new URL template re-points every registered device of the tenant.
+    /// Changes a tenant. A new URL template re-points every registered device of the tenant that it applies to.
+    ///
+    /// `accounts` sets the tenant's account for each one's vendor (at most one per vendor) and `dropAccounts` removes
+    /// the tenant's own account for a vendor, so that the vendor's default serves it; either moves the devices of
+    /// that vendor to the account that now serves them (`devices_reassign` in sql/). `vendorURLTemplates` sets
+    /// (or, with nil, removes) a vendor's own URL template.
     public func updateTenant(
         id: String, name: String? = nil, urlTemplate: URLTemplate? = nil, allowBearer: Bool? = nil,
-        macRanges: MACRanges?? = nil, rotateSecret: Bool = false, account: String? = nil, actor: String
+        macRanges: MACRanges?? = nil, rotateSecret: Bool = false, accounts: [String] = [], dropAccounts: [Vendor] = [],
+        vendorURLTemplates: [Vendor: URLTemplate?] = [:], actor: String
     ) async throws(StoreError) -> TenantUpdate {
         let setRanges = macRanges != nil
         let prefixes = macRanges.flatMap { $0 }?.prefixes
@@ -122,15 +153,13 @@ extension Store {
         let template = urlTemplate?.text
         let logger = self.logger
         return try await self.transaction("updating tenant \(id)") { connection in
-            if let account { try await Self.requireAccount(account, on: connection, logger: logger) }
-            let previousAccount = try await connection.rows(
-                "SELECT account FROM tenants WHERE id = \(id) AND removed_at IS NULL FOR UPDATE", as: String.self,
-                logger: logger
-            ).first
+            let byVendor = try await Self.accountsByVendor(accounts, on: connection, logger: logger)
+            if let both = dropAccounts.first(where: { byVendor[$0] != nil }) {
+                throw StoreError.invalid("--account and --drop-account both name vendor \(both)")
+            }
             let rows = try await connection.rows(
                 """
                 UPDATE tenants SET
-                    account = COALESCE(\(account), account),
                     name = COALESCE(\(name), name),
                     url_template = COALESCE(\(template), url_template),
                     allow_bearer = COALESCE(\(allowBearer), allow_bearer),
@@ -140,33 +169,58 @@ extension Store {
                     webhook_secret_key_id = COALESCE(\(sealed?.keyID), webhook_secret_key_id),
                     updated_at = now()
                 WHERE id = \(id) AND removed_at IS NULL
-                RETURNING \(unescaped: tenantColumns)
-                """, as: TenantRow.self, logger: logger)
-            guard let row = rows.first else { throw StoreError.notFound("no tenant \(id.debugDescription)") }
+                RETURNING id
+                """, as: String.self, logger: logger)
+            guard !rows.isEmpty else { throw StoreError.notFound("no tenant \(id.debugDescription)") }
             var detail: [String: JSONValue] = [:]
             if let name { detail["name"] = .string(name) }
             if let template { detail["url_template"] = .string(template) }
             if let allowBearer { detail["allow_bearer"] = .bool(allowBearer) }
             if setRanges { detail["mac_prefixes"] = prefixes.map { .array($0.map(JSONValue.string)) } ?? .null }
             if rotateSecret { detail["secret_rotated"] = true }
+
+            var changedAccounts: [String: JSONValue] = [:]
+            var previousAccounts: [String: JSONValue] = [:]
+            var accountChanges = byVendor.map { ($0.key, Optional($0.value)) }
+            accountChanges += dropAccounts.map { ($0, nil) }
+            for (vendor, account) in accountChanges.sorted(by: { $0.0 < $1.0 }) {
+                let previous = try await Self.setVendorAccount(
+                    account, of: vendor, tenantID: id, on: connection, logger: logger)
+                if previous != account {
+                    changedAccounts[vendor.rawValue] = account.map(JSONValue.string) ?? .null
+                    previousAccounts[vendor.rawValue] = previous.map(JSONValue.string) ?? .null
+                }
+            }
             var moving = 0
-            if let account, let previousAccount, account != previousAccount {
-                moving = try await Self.moveDevices(
-                    tenantID: id, to: account, actor: actor, on: connection, logger: logger)
-                detail["account"] = .string(account)
-                detail["previous_account"] = .string(previousAccount)
+            if !changedAccounts.isEmpty {
+                for vendor in changedAccounts.keys.sorted() {
+                    moving += try await Self.reassignDevices(
+                        tenantID: id, vendor: vendor, actor: actor, on: connection, logger: logger)
+                }
+                detail["accounts"] = .object(changedAccounts)
+                detail["previous_accounts"] = .object(previousAccounts)
                 detail["moving_devices"] = .int(Int64(moving))
             }
-            var repointed = 0
-            if let template {
-                repointed = try await Self.repointDevices(
-                    tenantID: id, template: template, actor: actor, on: connection, logger: logger)
-                detail["repointed_devices"] = .int(Int64(repointed))
+            var repointVendors: [Vendor?] = template == nil ? [] : [nil]
+            var changedTemplates: [String: JSONValue] = [:]
+            for (vendor, vendorTemplate) in vendorURLTemplates.sorted(by: { $0.key < $1.key }) {
+                try await Self.setVendorURLTemplate(
+                    vendorTemplate?.text, of: vendor, tenantID: id, on: connection, logger: logger)
+                changedTemplates[vendor.rawValue] = vendorTemplate.map { .string($0.text) } ?? .null
+                if template == nil { repointVendors.append(vendor) }
             }
+            if !changedTemplates.isEmpty { detail["vendor_url_templates"] = .object(changedTemplates) }
+            var repointed = 0
+            for vendor in repointVendors {
+                repointed += try await Self.repointDevices(
+                    tenantID: id, vendor: vendor, actor: actor, on: connection, logger: logger)
+            }
+            if !repointVendors.isEmpty { detail["repointed_devices"] = .int(Int64(repointed)) }
             try await Self.appendJournal(
                 [.tenantUpdated(id, detail: detail, actor: actor)], on: connection, logger: logger)
             return TenantUpdate(
-                tenant: makeTenant(row), newSecret: newSecret, repointedDevices: repointed, movingDevices: moving)
+                tenant: try await Self.tenant(id, on: connection, logger: logger), newSecret: newSecret,
+                repointedDevices: repointed, movingDevices: moving)
         }
     }
 
@@ -198,18 +252,28 @@ extension Store {
         }
     }
 
-    /// Points every registered device of a tenant at `template`, each journaled; returns how many.
+    /// One tenant, read on `connection`.
+    static func tenant(_ id: String, on connection: PostgresConnection, logger: Logger) async throws -> Tenant {
+        let rows = try await connection.rows(
+            "SELECT \(unescaped: tenantColumns) FROM tenants WHERE id = \(id)", as: TenantRow.self, logger: logger)
+        guard let row = rows.first else { throw StoreError.notFound("no tenant \(id.debugDescription)") }
+        return makeTenant(row)
+    }
+
+    /// Points every registered device of a tenant (of one vendor, when given) at the URL its vendor's template now
+    /// renders (`vendor_url_template` in sql/), each journaled; returns how many.
     static func repointDevices(
-        tenantID: String, template: String, actor: String, on connection: PostgresConnection, logger: Logger
+        tenantID: String, vendor: Vendor?, actor: String, on connection: PostgresConnection, logger: Logger
     ) async throws -> Int {
         // Webhooks render URLs from the template inside their own statement; this lock makes them wait for the
         // new template to commit, so no device keeps a URL from the old one.
         try await connection.query("LOCK TABLE devices IN SHARE ROW EXCLUSIVE MODE", logger: logger)
         let changed = try await connection.rows(
             """
-            UPDATE devices SET url = render_url(\(template), mac), generation = generation + 1
+            UPDATE devices SET url = render_url(vendor_url_template(tenant_id, vendor), mac), generation = generation + 1
             WHERE tenant_id = \(tenantID) AND desired = 'registered' AND status <> 'skipped'
-              AND url IS DISTINCT FROM render_url(\(template), mac)
+              AND (\(vendor?.rawValue)::text IS NULL OR vendor = \(vendor?.rawValue))
+              AND url IS DISTINCT FROM render_url(vendor_url_template(tenant_id, vendor), mac)
             RETURNING mac, url, generation
             """, as: (String, String, Int64).self, logger: logger)
         try await Self.appendJournal(
@@ -221,40 +285,111 @@ extension Store {
         return changed.count
     }
 
-    /// Moves a tenant's devices to `account`: a device that no account of ours may hold (deregistered, or never
-    /// sent) takes the new account at once; every other is queued at a new generation to be deregistered with the
-    /// account that holds it, then registered with the new one (`devices.move_to`). Each queued device is journaled
-    /// as `device.move`. Returns how many were queued.
-    static func moveDevices(
-        tenantID: String, to account: String, actor: String, on connection: PostgresConnection, logger: Logger
+    /// Gives the devices of a tenant (nil: of every tenant) and of a vendor the account that now serves them
+    /// (`devices_reassign` in sql/): a MAC an account of ours may hold is queued at a new generation to be
+    /// deregistered with it, then registered with the new one (`device.move`); a device no account served is queued
+    /// with the new one (`device.assign`); one that no account serves any more and that none holds is skipped
+    /// (`no_account_for_vendor`). Returns how many were queued.
+    static func reassignDevices(
+        tenantID: String?, vendor: String, actor: String, on connection: PostgresConnection, logger: Logger
     ) async throws -> Int {
-        // Webhooks take the tenant's account inside their own statement (a trigger); this lock makes them wait for the
-        // new account to commit, as a re-point does for a new template.
+        // Webhooks choose a device's account inside their own statement (a trigger); this lock makes them wait for
+        // the new account to commit, as a re-point does for a new template.
         try await connection.query("LOCK TABLE devices IN SHARE ROW EXCLUSIVE MODE", logger: logger)
-        let moved = try await connection.rows(
+        let changed = try await connection.rows(
             """
-            WITH targets AS (
-                SELECT mac, device_may_be_held(status, move_to) AS held FROM devices
-                WHERE tenant_id = \(tenantID) AND coalesce(move_to, account) <> \(account)
-            ), changed AS (
-                UPDATE devices d SET
-                    account = CASE WHEN t.held THEN d.account ELSE \(account) END,
-                    move_to = CASE WHEN t.held AND d.account <> \(account) THEN \(account) END,
-                    generation = d.generation + CASE WHEN t.held THEN 1 ELSE 0 END
-                FROM targets t WHERE d.mac = t.mac
-                RETURNING d.mac, d.account, d.move_to, d.generation, d.status
-            )
-            SELECT mac, account, move_to, generation FROM changed WHERE status = 'pending'
-            """, as: (String, String, String?, Int64).self, logger: logger)
+            SELECT mac, tenant_id, generation, from_account, to_account FROM devices_reassign(\(tenantID), \(vendor))
+            WHERE status = 'pending'
+            """, as: (String, String, Int64, String?, String?).self, logger: logger)
         try await Self.appendJournal(
-            moved.map { mac, from, to, generation in
+            changed.map { mac, tenant, generation, from, to in
                 .deviceQueued(
-                    .deviceMove, mac: mac, tenantID: tenantID, generation: generation, actor: actor,
-                    detail: ["from_account": .string(from), "to_account": .string(to ?? account)])
+                    from == nil ? .deviceAssign : .deviceMove, mac: mac, tenantID: tenant, generation: generation,
+                    actor: actor,
+                    detail: [
+                        "from_account": from.map(JSONValue.string) ?? .null,
+                        "to_account": to.map(JSONValue.string) ?? .null, "vendor": .string(vendor),
+                    ])
             }, on: connection, logger: logger)
-        return moved.count
+        return changed.count
     }
 
+    /// The accounts named, by the vendor each serves; refuses an unknown account and two for one vendor. Locks the
+    /// accounts against removal until the transaction ends.
+    static func accountsByVendor(
+        _ names: [String], on connection: PostgresConnection, logger: Logger
+    ) async throws -> [Vendor: String] {
+        guard !names.isEmpty else { return [:] }
+        let rows = try await connection.rows(
+            "SELECT name, vendor FROM redirect_accounts WHERE name = ANY(\(names)::text[]) FOR KEY SHARE",
+            as: (String, String).self, logger: logger)
+        let vendorOf = Dictionary(rows, uniquingKeysWith: { first, _ in first })
+        var byVendor: [Vendor: String] = [:]
+        for name in names {
+            guard let slug = vendorOf[name], let vendor = Vendor(rawValue: slug) else {
+                throw StoreError.notFound("no account \(name.debugDescription); add it with provhook account add")
+            }
+            if let other = byVendor[vendor], other != name {
+                throw StoreError.conflict(
+                    "accounts \(other.debugDescription) and \(name.debugDescription) are both for \(vendor.displayName) phones; a tenant has one account per vendor"
+                )
+            }
+            byVendor[vendor] = name
+        }
+        return byVendor
+    }
+
+    /// Sets (nil: removes) a tenant's own account for `vendor`; returns the one it had.
+    @discardableResult
+    static func setVendorAccount(
+        _ account: String?, of vendor: Vendor, tenantID: String, on connection: PostgresConnection, logger: Logger
+    ) async throws -> String? {
+        let previous = try await connection.rows(
+            """
+            SELECT account FROM tenant_vendors WHERE tenant_id = \(tenantID) AND vendor = \(vendor.rawValue) FOR UPDATE
+            """, as: String?.self, logger: logger
+        ).first ?? nil
+        try await connection.query(
+            """
+            WITH set AS (
+                INSERT INTO tenant_vendors AS tv (tenant_id, vendor, account)
+                SELECT \(tenantID), \(vendor.rawValue), \(account) WHERE \(account)::text IS NOT NULL
+                ON CONFLICT (tenant_id, vendor) DO UPDATE SET account = EXCLUDED.account
+            ), cleared AS (
+                UPDATE tenant_vendors SET account = NULL
+                WHERE \(account)::text IS NULL AND tenant_id = \(tenantID) AND vendor = \(vendor.rawValue)
+                  AND url_template IS NOT NULL
+            )
+            DELETE FROM tenant_vendors
+            WHERE \(account)::text IS NULL AND tenant_id = \(tenantID) AND vendor = \(vendor.rawValue)
+              AND url_template IS NULL
+            """, logger: logger)
+        return previous
+    }
+
+    /// Sets (nil: removes) a tenant's own URL template for `vendor`.
+    static func setVendorURLTemplate(
+        _ template: String?, of vendor: Vendor, tenantID: String, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        try await connection.query(
+            """
+            WITH set AS (
+                INSERT INTO tenant_vendors AS tv (tenant_id, vendor, url_template)
+                SELECT \(tenantID), \(vendor.rawValue), \(template) WHERE \(template)::text IS NOT NULL
+                ON CONFLICT (tenant_id, vendor) DO UPDATE SET url_template = EXCLUDED.url_template
+            ), cleared AS (
+                UPDATE tenant_vendors SET url_template = NULL
+                WHERE \(template)::text IS NULL AND tenant_id = \(tenantID) AND vendor = \(vendor.rawValue)
+                  AND account IS NOT NULL
+            )
+            DELETE FROM tenant_vendors
+            WHERE \(template)::text IS NULL AND tenant_id = \(tenantID) AND vendor = \(vendor.rawValue)
+              AND account IS NULL
+            """, logger: logger)
+    }
+}
+
+extension Store {
     /// Fails unless `account` exists; locks it against removal until the transaction ends.
     static func requireAccount(_ account: String, on connection: PostgresConnection, logger: Logger) async throws {
         let found = try await connection.rows(

@@ -119,13 +119,20 @@ struct AdminController: Sendable {
     ) async throws -> EditedResponse<TenantWithSecret> {
         let body = try await Self.decode(
             TenantCreate.self, request,
-            expected: "{\"id\", \"url_template\", \"name\"?, \"allow_bearer\"?, \"mac_prefixes\"?}")
+            expected:
+                "{\"id\", \"url_template\", \"name\"?, \"allow_bearer\"?, \"mac_prefixes\"?, \"accounts\"?, \"vendor_url_templates\"?}"
+        )
         let template = try Self.template(body.urlTemplate)
+        var vendorTemplates: [Vendor: URLTemplate] = [:]
+        for (name, text) in body.vendorURLTemplates ?? [:] {
+            vendorTemplates[try Self.vendor(name)] = try Self.template(text)
+        }
         let (tenant, secret) = try await Self.answer {
             try await self.store.addTenant(
                 id: body.id, name: body.name, urlTemplate: template, allowBearer: body.allowBearer ?? false,
                 macRanges: try body.macPrefixes.flatMap { list throws(StoreError) in try MACRanges(list) },
-                account: body.account ?? RedirectAccount.defaultName, actor: context.adminActor)
+                accounts: (body.account.map { [$0] } ?? []) + (body.accounts ?? []),
+                vendorURLTemplates: vendorTemplates, actor: context.adminActor)
         }
         return EditedResponse(
             status: .created, response: TenantWithSecret(tenant: tenant, webhookSecret: secret, repointedDevices: nil))
@@ -136,18 +143,26 @@ struct AdminController: Sendable {
         let body = try await Self.decode(
             TenantPatch.self, request,
             expected:
-                "{\"name\"?, \"url_template\"?, \"allow_bearer\"?, \"rotate_secret\"?, \"mac_prefixes\"?, \"account\"?}"
+                "{\"name\"?, \"url_template\"?, \"allow_bearer\"?, \"rotate_secret\"?, \"mac_prefixes\"?, \"accounts\"?, \"drop_accounts\"?, \"vendor_url_templates\"?}"
         )
         let template = try body.urlTemplate.map(Self.template)
+        let accounts = (body.account.map { [$0] } ?? []) + (body.accounts ?? [])
+        var dropped: [Vendor] = []
+        for name in body.dropAccounts ?? [] { dropped.append(try Self.vendor(name)) }
+        var vendorTemplates: [Vendor: URLTemplate?] = [:]
+        for (name, text) in body.vendorURLTemplates ?? [:] {
+            vendorTemplates[try Self.vendor(name)] = try text.map(Self.template)
+        }
         let update = try await Self.answer {
             let ranges: MACRanges?? = try body.macPrefixes.map { list throws(StoreError) in try MACRanges(list) }
             return try await self.store.updateTenant(
                 id: id, name: body.name, urlTemplate: template, allowBearer: body.allowBearer, macRanges: ranges,
-                rotateSecret: body.rotateSecret ?? false, account: body.account, actor: context.adminActor)
+                rotateSecret: body.rotateSecret ?? false, accounts: accounts, dropAccounts: dropped,
+                vendorURLTemplates: vendorTemplates, actor: context.adminActor)
         }
         return TenantWithSecret(
             tenant: update.tenant, webhookSecret: update.newSecret, repointedDevices: update.repointedDevices,
-            movingDevices: body.account == nil ? nil : update.movingDevices)
+            movingDevices: accounts.isEmpty && dropped.isEmpty ? nil : update.movingDevices)
     }
 
     @Sendable func reconcile(request: Request, context: ProvHookRequestContext) async throws -> ReconcileReport {
@@ -212,6 +227,17 @@ struct AdminController: Sendable {
         guard let text = query["mac"] else { return nil }
         guard let mac = MACAddress(String(text)) else { throw Self.invalidQuery("mac is not a MAC address") }
         return mac.canonical
+    }
+
+    /// A vendor named in a request: its slug, or a brand such as `Polycom`.
+    private static func vendor(_ text: String) throws(APIError) -> Vendor {
+        guard let vendor = Vendor(brand: text) else {
+            throw .badRequest(
+                "invalid_vendor",
+                "a vendor is 1 to 32 letters, digits or '-', like snom or yealink; got \(String(text.prefix(40)).debugDescription)"
+            )
+        }
+        return vendor
     }
 
     private static func template(_ text: String) throws(APIError) -> URLTemplate {

@@ -22,10 +22,16 @@ struct TenantCreate: Decodable {
     var name: String?
     var allowBearer: Bool?
     var macPrefixes: [String]?
+    /// One account (the older form of `accounts`).
     var account: String?
+    /// The tenant's accounts, one per vendor.
+    var accounts: [String]?
+    /// URL templates by vendor.
+    var vendorURLTemplates: [String: String]?
     enum CodingKeys: String, CodingKey {
-        case id, name, account, urlTemplate = "url_template", allowBearer = "allow_bearer"
+        case id, name, account, accounts, urlTemplate = "url_template", allowBearer = "allow_bearer"
         case macPrefixes = "mac_prefixes"
+        case vendorURLTemplates = "vendor_url_templates"
     }
 }
 
@@ -36,11 +42,21 @@ struct TenantPatch: Decodable {
     var rotateSecret: Bool?
     /// New MAC ranges; an empty list lifts the restriction.
     var macPrefixes: [String]?
-    /// Another redirection account: the tenant's devices move to it.
+    /// Another account for its vendor: the tenant's devices of that vendor move to it (the older form of
+    /// `accounts`).
     var account: String?
+    /// Accounts for their vendors: the tenant's devices of each vendor move to them.
+    var accounts: [String]?
+    /// Vendors whose own account the tenant drops, for the vendor's default.
+    var dropAccounts: [String]?
+    /// URL templates by vendor; null removes one.
+    var vendorURLTemplates: [String: String?]?
     enum CodingKeys: String, CodingKey {
-        case name, account, urlTemplate = "url_template", allowBearer = "allow_bearer", rotateSecret = "rotate_secret"
+        case name, account, accounts, urlTemplate = "url_template", allowBearer = "allow_bearer"
+        case rotateSecret = "rotate_secret"
         case macPrefixes = "mac_prefixes"
+        case dropAccounts = "drop_accounts"
+        case vendorURLTemplates = "vendor_url_templates"
     }
 }
 

@@ -76,7 +76,7 @@ public func buildApplication(
     services.append(delivery)
     services.append(JournalSealer(chain: JournalChain(store: store), logger: logger))
     services.append(EventRetention(store: store, retention: configuration.eventRetention, logger: logger))
-    let planner = EventPlanner(vendors: configuration.vendors)
+    let planner = EventPlanner(prefixes: configuration.vendors)
     let lookupSignal = WorkSignal()
     services.append(
         LookupWorker(

@@ -30,7 +30,8 @@ public struct ServeConfiguration: Sendable {
     public var adminTLS: TLSFiles?
     public var redirect: RedirectConfiguration
     public var delivery: DeliveryConfiguration
-    public var vendors: VendorFilter
+    /// Which vendor a MAC's prefix names when the PBX gives no brand (`PROVHOOK_VENDOR_PREFIXES` over the defaults).
+    public var vendors: VendorPrefixes
     public var logLevel: Logger.Level
     /// `text` or `json`.
     public var logFormat: String
@@ -67,7 +68,7 @@ public struct ServeConfiguration: Sendable {
         adminHost: String = "127.0.0.1", adminPort: Int = 9090,
         tls: TLSFiles? = nil, adminTLS: TLSFiles? = nil, redirect: RedirectConfiguration,
         delivery: DeliveryConfiguration,
-        vendors: VendorFilter = VendorFilter(),
+        vendors: VendorPrefixes = .defaults,
         logLevel: Logger.Level = .info, logFormat: String = "text", adminToken: String? = nil,
         eventRetention: Duration = .seconds(30 * 86_400), secrets: SecretKeyring,
         lookups: LookupWorker.Configuration = LookupWorker.Configuration(),
@@ -159,10 +160,7 @@ extension Settings {
             concurrency: redirect.maxConnections,
             maxListSize: try self.integer(nil, "PROVHOOK_LIST_SIZE", default: 100, in: 1...1000),
             callDeadline: redirect.callDeadline, retry: retry, instance: instance, isDryRun: isDryRun)
-        let vendors =
-            try self.value(flags.vendorPrefixes, "PROVHOOK_VENDOR_PREFIXES").map { text throws(ConfigurationError) in
-                try VendorFilter(parsing: text)
-            } ?? VendorFilter()
+        let vendors = try self.vendorPrefixes(flag: flags.vendorPrefixes)
         let levelText = self.value(flags.logLevel, "PROVHOOK_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {
             throw .invalid(

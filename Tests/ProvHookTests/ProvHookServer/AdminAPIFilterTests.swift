@@ -180,7 +180,7 @@ struct AdminAPIFilterTests {
             let moved = try await provhook.call(
                 .PATCH, "/v1/tenants/acme", token: Self.token, json: #"{"account":"reseller"}"#)
             #expect(moved.status == 200 && moved.json["moving_devices"] as? Int == 1, "\(moved.body)")
-            #expect((moved.json["tenant"] as? [String: Any])?["account"] as? String == "reseller")
+            #expect((moved.json["tenant"] as? [String: Any])?["accounts"] as? [String: String] == ["snom": "reseller"])
             let move = try await run.store.journal(JournalFilter(mac: "000413000501", action: "device.move"))
             #expect(
                 move.last?.detail["from_account"] == "default" && move.last?.detail["to_account"] == "reseller",

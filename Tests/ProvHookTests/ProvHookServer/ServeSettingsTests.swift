@@ -94,33 +94,31 @@ struct ServeSettingsTests {
         }
     }
 
-    @Test("PROVHOOK_VENDOR_PREFIXES: comma-separated OUIs in any case, with spaces; anything else is refused")
+    @Test("PROVHOOK_VENDOR_PREFIXES reaches serve: a plain list is Snom's and restricts sending, the flag wins")
     func vendorPrefixes() throws {
-        let parsed = try VendorFilter(parsing: " 000413 , 00087b,589ec6")
-        #expect(parsed.prefixes == ["000413", "00087B", "589EC6"])
-        #expect(parsed.allows(MACAddress("00:08:7B:01:02:03")!))
-        #expect(!parsed.allows(MACAddress("00ACDC010203")!), "a default prefix not listed is not allowed")
-        #expect(VendorFilter().allows(MACAddress("00ACDC010203")!), "the defaults include Gigaset IP PRO")
-        #expect(!VendorFilter().allows(MACAddress("001565010203")!), "and not Yealink")
-        for bad in ["", " ", "00041", "0004131", "00041G", "000413;00087B", "000413,0008"] {
-            #expect(throws: ConfigurationError.self, "\(bad)") { try VendorFilter(parsing: bad) }
-        }
+        let yealink = MACAddress("001565010203")!
+        let listed = MACAddress("00087B010203")!
         try Self.withKeyFile { keyFile in
+            let unset = try Self.environment([:], keyFile: keyFile).serveConfiguration(ServeFlags())
+            #expect(unset.vendors == .defaults)
+            #expect(unset.vendors.allowsSending(yealink), "unset, nothing is restricted")
             let configured = try Self.environment(["PROVHOOK_VENDOR_PREFIXES": "00087B"], keyFile: keyFile)
                 .serveConfiguration(ServeFlags())
-            #expect(configured.vendors.prefixes == ["00087B"])
+            #expect(configured.vendors.vendor(of: listed) == .snom)
+            #expect(configured.vendors.allowsSending(listed))
+            #expect(!configured.vendors.allowsSending(yealink), "a plain list restricts what is sent")
             var flags = ServeFlags()
-            flags.vendorPrefixes = "589EC6"
+            flags.vendorPrefixes = "yealink:00087B"
             let flagged = try Self.environment(["PROVHOOK_VENDOR_PREFIXES": "00087B"], keyFile: keyFile)
                 .serveConfiguration(flags)
-            #expect(flagged.vendors.prefixes == ["589EC6"], "the flag wins over the variable")
-            #expect(
-                try Self.environment([:], keyFile: keyFile).serveConfiguration(ServeFlags()).vendors == VendorFilter())
+            #expect(flagged.vendors.vendor(of: listed) == .yealink, "the flag wins over the variable")
+            #expect(flagged.vendors.allowsSending(yealink), "the VENDOR:PREFIX form restricts nothing")
             #expect {
                 try Self.environment(["PROVHOOK_VENDOR_PREFIXES": "snom"], keyFile: keyFile)
                     .serveConfiguration(ServeFlags())
             } throws: { error in
-                String(describing: error).hasPrefix("PROVHOOK_VENDOR_PREFIXES must be comma-separated")
+                String(describing: error).hasPrefix("PROVHOOK_VENDOR_PREFIXES ")
+                    && String(describing: error).contains("snom")
             }
         }
     }

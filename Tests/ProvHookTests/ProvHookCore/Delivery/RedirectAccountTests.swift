@@ -301,7 +301,8 @@ struct RedirectAccountTests {
         if let account { arguments += ["--account", account] }
         let result = try await cli.run(arguments)
         let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
-        #expect(object?["account"] as? String == account ?? "default")
+        let accounts = object?["accounts"] as? [String: String]
+        #expect(accounts == (account.map { ["snom": $0] } ?? [:]), "\(result.output)")
         return try #require(object?["webhook_secret"] as? String, "\(result.error)")
     }
 

@@ -110,24 +110,36 @@ struct JournalAppendOnlyTests {
             try await database.store.addTenant("t1", template: "https://p.example/<mac>")
             for (statement, constraint) in [
                 (
-                    "INSERT INTO devices (mac, tenant_id, desired, url) VALUES ('000413610ff5', 't1', 'registered', 'https://x')",
+                    "INSERT INTO devices (mac, tenant_id, vendor, desired, url) VALUES ('000413610ff5', 't1', 'snom', 'registered', 'https://x')",
                     "device_mac_format"
                 ),
                 (
-                    "INSERT INTO devices (mac, tenant_id, desired, url) VALUES ('000413610FF5', 't1', 'registered', 'file:///etc')",
+                    "INSERT INTO devices (mac, tenant_id, vendor, desired, url) VALUES ('000413610FF5', 't1', 'snom', 'registered', 'file:///etc')",
                     "device_url_scheme"
                 ),
                 (
-                    "INSERT INTO devices (mac, tenant_id, desired, url, status) VALUES ('000413610FF5', 't1', 'registered', 'https://x', 'done')",
+                    "INSERT INTO devices (mac, tenant_id, vendor, desired, url, status) VALUES ('000413610FF5', 't1', 'snom', 'registered', 'https://x', 'done')",
                     "device_status"
                 ),
                 (
-                    "INSERT INTO devices (mac, tenant_id, desired) VALUES ('000413610FF5', 't1', 'maybe')",
+                    "INSERT INTO devices (mac, tenant_id, vendor, desired) VALUES ('000413610FF5', 't1', 'snom', 'maybe')",
                     "device_desired_state"
                 ),
                 (
-                    "INSERT INTO devices (mac, tenant_id, desired) VALUES ('000413610FF5', 't1', 'registered')",
+                    "INSERT INTO devices (mac, tenant_id, vendor, desired) VALUES ('000413610FF5', 't1', 'snom', 'registered')",
                     "device_registered_has_url"
+                ),
+                (
+                    "INSERT INTO devices (mac, tenant_id, vendor, desired, status) VALUES ('000413610FF5', 't1', 'snom', 'deregistered', 'skipped')",
+                    "device_skipped_has_reason"
+                ),
+                (
+                    "INSERT INTO devices (mac, tenant_id, vendor, desired, status, skipped_because) VALUES ('000413610FF5', 't1', 'snom', 'deregistered', 'skipped', 'bored')",
+                    "device_skip_reason"
+                ),
+                (
+                    "INSERT INTO devices (mac, tenant_id, vendor, desired) VALUES ('000413610FF5', 't1', 'Snom', 'deregistered')",
+                    "device_vendor_format"
                 ),
             ] {
                 try await database.withConnection { connection in

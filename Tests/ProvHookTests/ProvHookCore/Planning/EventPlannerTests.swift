@@ -67,13 +67,38 @@ struct EventPlannerTests {
         #expect((try? self.plan(added, otherMACHeld).get())?.count == 1)
     }
 
-    @Test("a MAC outside the vendor filter is planned as skipped")
+    @Test("a MAC outside a plain-list PROVHOOK_VENDOR_PREFIXES is planned as skipped; the VENDOR: form restricts none")
     func vendorFilter() throws {
         let foreign = MACAddress("AABBCC000001")!
-        let changes = try self.plan(
-            .updated(mac: foreign, previousMAC: self.mac, deviceID: nil, extensionNumber: nil, model: nil)
-        ).get()
+        let event = DeviceEvent.updated(
+            mac: foreign, previousMAC: self.mac, deviceID: nil, extensionNumber: nil, model: nil)
+        let restricted = EventPlanner(prefixes: try VendorPrefixes(parsing: self.mac.oui))
+        let changes = try restricted.plan(event, tenantID: "t", known: KnownDevices()).get()
         #expect(changes.map(\.isSkipped) == [false, true])
+        #expect(try self.plan(event).get().map(\.isSkipped) == [false, false], "the defaults restrict nothing")
+        let assigned = EventPlanner(prefixes: try VendorPrefixes(parsing: "yealink:AABBCC"))
+        #expect(try assigned.plan(event, tenantID: "t", known: KnownDevices()).get().map(\.isSkipped) == [false, false])
+    }
+
+    @Test("the brand the PBX gives names the vendor; the MAC's prefix is there for a device without one")
+    func vendorOfChange() throws {
+        let yealinkBranded = DeviceEvent.added(
+            mac: self.mac, deviceID: nil, extensionNumber: nil, model: nil, brand: " Yealink ")
+        let change = try #require(try self.plan(yealinkBranded).get().first)
+        #expect(change.brandVendor == .yealink && change.prefixVendor == .snom)
+        let polycom = DeviceEvent.added(mac: self.mac, deviceID: nil, extensionNumber: nil, model: nil, brand: "Polycom")
+        #expect(try self.plan(polycom).get().first?.brandVendor == .poly)
+        for noBrand in [nil, "", "   ", "not a brand!"] {
+            let event = DeviceEvent.added(mac: self.mac, deviceID: nil, extensionNumber: nil, model: nil, brand: noBrand)
+            let planned = try #require(try self.plan(event).get().first)
+            #expect(planned.brandVendor == nil && planned.prefixVendor == .snom, "\(String(describing: noBrand))")
+        }
+        let unknown = DeviceEvent.added(
+            mac: MACAddress("AABBCC000001")!, deviceID: nil, extensionNumber: nil, model: nil)
+        #expect(try self.plan(unknown).get().first?.prefixVendor == nil)
+        let operatorsPrefix = EventPlanner(prefixes: try VendorPrefixes(parsing: "fanvil:AABBCC"))
+        #expect(
+            try operatorsPrefix.plan(unknown, tenantID: "t", known: KnownDevices()).get().first?.prefixVendor == .fanvil)
     }
 }
 

@@ -39,7 +39,8 @@ struct DatabaseRolesTests {
             for readable in [
                 "SELECT id, name, url_template, allow_bearer, removed_at, created_at, updated_at FROM tenants",
                 "SELECT * FROM journal", "SELECT * FROM journal_seals", "SELECT * FROM devices",
-                "SELECT name, username, url, concurrency FROM redirect_accounts", "SELECT account FROM tenants",
+                "SELECT name, kind, vendor, vendor_default, username, url, concurrency FROM redirect_accounts",
+                "SELECT * FROM tenant_vendors",
             ] {
                 #expect(try await self.failure(database, as: .auditor, readable) == nil, "\(readable)")
             }

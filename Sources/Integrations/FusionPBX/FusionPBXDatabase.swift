@@ -10,9 +10,9 @@ import ProvisioningModel
 ///
 /// The columns follow fusionpbx/fusionpbx `app/devices/app_config.php` and `core/domains/app_config.php`:
 /// `v_devices.device_address` (12 lowercase hex digits; `device_mac_address` before FusionPBX 5.1),
-/// `device_enabled` (text `'true'`/`'false'` up to 5.4, boolean from 5.5), `device_vendor`, `device_template`,
-/// `domain_uuid`, joined to `v_domains` (`domain_name`, `domain_enabled`). A device of a disabled domain counts as
-/// disabled.
+/// `device_enabled` (text `'true'`/`'false'` up to 5.4, boolean from 5.5), `device_vendor` (the brand, and with
+/// `device_template` the model), `domain_uuid`, joined to `v_domains` (`domain_name`, `domain_enabled`). A device of
+/// a disabled domain counts as disabled.
 ///
 /// Every statement is bounded on the FusionPBX server (`statement_timeout`, `lock_timeout`: the configuration's read
 /// timeout), so that a locked or slow `v_devices` fails the read instead of holding it, and the connection, for ever;
@@ -63,7 +63,7 @@ public actor FusionPBXDatabase: DeviceDirectory, DeviceListing {
         guard let device = try await self.read(after: "", uuid: id, limit: 1).first else {
             throw .notFound("FusionPBX has no device \(id.prefix(64)) in domain \(self.domain)")
         }
-        return DirectoryDevice(mac: device.mac, model: device.model)
+        return DirectoryDevice(mac: device.mac, model: device.model, brand: device.brand)
     }
 
     /// One page in `device_uuid` order after `after`, or the device `uuid`.
@@ -123,7 +123,7 @@ public actor FusionPBXDatabase: DeviceDirectory, DeviceListing {
                     rows.append(
                         ListedDevice(
                             id: id, mac: mac.flatMap { try? MACAddress(parsing: $0) }, enabled: enabled ?? false,
-                            model: Self.model(vendor: vendor, template: template)))
+                            model: Self.model(vendor: vendor, template: template), brand: brandName(vendor)))
                 }
                 try await connection.query("COMMIT", logger: logger)
                 return (hasDeviceAddress, rows, oversized)

@@ -43,7 +43,7 @@ public actor KazooCrossbar: DeviceDirectory, DeviceListing {
     }
 
     /// `GET /v2/accounts/{account}/devices?page_size=…&start_key=…`: crossbar's listing, whose answer carries
-    /// `next_start_key` on every page but the last. The listing has no `provision` block, so no model.
+    /// `next_start_key` on every page but the last. The listing has no `provision` block, so no model or brand.
     public func devices(
         account: String?, after cursor: String?, pageSize: Int
     ) async throws(DirectoryError) -> (devices: [ListedDevice], next: String?) {
@@ -62,7 +62,8 @@ public actor KazooCrossbar: DeviceDirectory, DeviceListing {
             let devices = items.compactMap { item -> ListedDevice? in
                 guard let id = item["id"] as? String else { return nil }
                 let mac = (item["mac_address"] as? String).flatMap { try? MACAddress(parsing: $0) }
-                return ListedDevice(id: id, mac: mac, enabled: item["enabled"] as? Bool ?? true, model: nil)
+                return ListedDevice(
+                    id: id, mac: mac, enabled: item["enabled"] as? Bool ?? true, model: nil, brand: nil)
             }
             return (
                 devices,
@@ -129,8 +130,8 @@ public actor KazooCrossbar: DeviceDirectory, DeviceListing {
 }
 
 /// What provhook reads of a Kazoo device document (crossbar's `devices` schema): `mac_address`, in any spelling,
-/// and the model from the `provision` block (`endpoint_brand`, `endpoint_model`). The same document is a Kazoo 5
-/// v2 webhook's `data.doc`.
+/// and from the `provision` block the model (`endpoint_brand`, `endpoint_model`) and the brand (`endpoint_brand`).
+/// The same document is a Kazoo 5 v2 webhook's `data.doc`.
 public enum KazooDeviceDocument {
     public static func device(_ document: [String: Any]) throws(DirectoryError) -> DirectoryDevice {
         var mac: MACAddress?
@@ -141,12 +142,18 @@ public enum KazooDeviceDocument {
             }
             mac = parsed
         }
-        return DirectoryDevice(mac: mac, model: self.model(document["provision"] as? [String: Any]))
+        let provision = document["provision"] as? [String: Any]
+        return DirectoryDevice(mac: mac, model: self.model(provision), brand: self.brand(provision))
     }
 
     /// "snom D785" from a `provision` block, at most 64 characters.
     public static func model(_ provision: [String: Any]?) -> String? {
         guard let provision else { return nil }
         return modelName([provision["endpoint_brand"], provision["endpoint_model"]])
+    }
+
+    /// "snom" from a `provision` block's `endpoint_brand`, at most 64 characters.
+    public static func brand(_ provision: [String: Any]?) -> String? {
+        brandName(provision?["endpoint_brand"])
     }
 }

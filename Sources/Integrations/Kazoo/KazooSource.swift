@@ -276,7 +276,7 @@ public struct KazooSource: Platform {
         }
         let payload = Array(
             (try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys])) ?? Data("{}".utf8))
-        let (mac, model) = (device.mac, device.model)
+        let (mac, model, brand) = (device.mac, device.model, device.brand)
         switch eventType {
         case .added, .updated:
             guard let mac else {
@@ -295,8 +295,10 @@ public struct KazooSource: Platform {
             return PlatformReading(
                 .event(
                     eventType == .added
-                        ? .added(mac: mac, deviceID: id, extensionNumber: nil, model: model)
-                        : .updated(mac: mac, previousMAC: nil, deviceID: id, extensionNumber: nil, model: model),
+                        ? .added(mac: mac, deviceID: id, extensionNumber: nil, model: model, brand: brand)
+                        : .updated(
+                            mac: mac, previousMAC: nil, deviceID: id, extensionNumber: nil, model: model,
+                            brand: brand),
                     eventID: eventID), payload: payload)
         case .removed:
             return PlatformReading(.event(.removed(mac: mac, deviceID: id), eventID: eventID), payload: payload)

@@ -108,7 +108,7 @@ public struct MappingSource: Platform {
         var fields: [String: Any] = ["type": type.rawValue]
         let pairs: [(String, String?)] = [
             ("mac", mapping.mac), ("device_id", mapping.deviceID), ("previous_mac", mapping.previousMAC),
-            ("extension", mapping.extensionNumber), ("model", mapping.model),
+            ("extension", mapping.extensionNumber), ("model", mapping.model), ("vendor", mapping.vendor),
         ]
         for (field, pointer) in pairs {
             if let value = text(pointer) { fields[field] = value }

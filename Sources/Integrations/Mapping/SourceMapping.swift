@@ -35,11 +35,13 @@ public struct SourceMapping: Sendable, Hashable, Codable {
     public var previousMAC: String?
     public var extensionNumber: String?
     public var model: String?
+    /// Where the phone's brand is (`vendor` in the file), read as the native contract's `vendor`.
+    public var vendor: String?
     public var decodeJSON: [String]?
     public var signature: Signature?
 
     enum CodingKeys: String, CodingKey {
-        case format, event, events, mac, model, signature
+        case format, event, events, mac, model, vendor, signature
         case deviceID = "device_id"
         case previousMAC = "previous_mac"
         case extensionNumber = "extension"
@@ -82,7 +84,7 @@ public struct SourceMapping: Sendable, Hashable, Codable {
         guard !self.events.isEmpty else { throw MappingError("\"events\" must name at least one event") }
         let pointers: [(String, String?)] = [
             ("event", self.event), ("mac", self.mac), ("device_id", self.deviceID), ("previous_mac", self.previousMAC),
-            ("extension", self.extensionNumber), ("model", self.model),
+            ("extension", self.extensionNumber), ("model", self.model), ("vendor", self.vendor),
         ]
         for (name, pointer) in pointers {
             guard let pointer else { continue }

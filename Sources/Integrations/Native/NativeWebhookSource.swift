@@ -89,15 +89,17 @@ public struct NativeWebhookSource: Platform {
         let deviceID = try Self.optionalString(fields, "device_id", maxLength: 200)
         let extensionNumber = try Self.optionalString(fields, "extension", maxLength: 64)
         let model = try Self.optionalString(fields, "model", maxLength: 64)
+        // The phone's brand as the PBX names it; a PBX that knows none may send "", which says nothing.
+        let brand = try Self.optionalString(fields, "vendor", maxLength: 64, emptyIsAbsent: true)
         switch DeviceEventType(rawValue: typeName) {
         case .added:
             return .added(
                 mac: try Self.requiredMAC(fields, "mac"), deviceID: deviceID, extensionNumber: extensionNumber,
-                model: model)
+                model: model, brand: brand)
         case .updated:
             return .updated(
                 mac: try Self.requiredMAC(fields, "mac"), previousMAC: try Self.mac(fields, "previous_mac"),
-                deviceID: deviceID, extensionNumber: extensionNumber, model: model)
+                deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand)
         case .removed:
             let mac = try Self.mac(fields, "mac")
             guard mac != nil || deviceID != nil else {
@@ -113,16 +115,23 @@ public struct NativeWebhookSource: Platform {
         }
     }
 
+    /// The field `name`: absent or null is nil, anything but a string of 1 to `maxLength` characters is refused
+    /// (an empty string is nil instead where `emptyIsAbsent`).
     private static func optionalString(
-        _ fields: [String: Any], _ name: String, maxLength: Int
+        _ fields: [String: Any], _ name: String, maxLength: Int, emptyIsAbsent: Bool = false
     ) throws(EventRejection) -> String? {
         guard let value = fields[name], !(value is NSNull) else { return nil }
         guard let text = value as? String else {
             throw EventRejection(code: .invalidField, message: "\"\(name)\" must be a string")
         }
+        if emptyIsAbsent, text.isEmpty { return nil }
         // Counted in code points, as PostgreSQL's length() counts them: "é" written as e + U+0301 is two.
         guard !text.isEmpty, text.unicodeScalars.count <= maxLength else {
-            throw EventRejection(code: .invalidField, message: "\"\(name)\" must be 1 to \(maxLength) characters")
+            throw EventRejection(
+                code: .invalidField,
+                message: emptyIsAbsent
+                    ? "\"\(name)\" must be at most \(maxLength) characters"
+                    : "\"\(name)\" must be 1 to \(maxLength) characters")
         }
         return text
     }

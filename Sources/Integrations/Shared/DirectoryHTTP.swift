@@ -129,3 +129,10 @@ func modelName(_ parts: [Any?]) -> String? {
     let model = String(texts.joined(separator: " ").unicodeScalars.prefix(64))
     return model.isEmpty ? nil : model
 }
+
+/// A brand as a PBX gives it, passed on as text: a non-empty string, at most 64 characters (as a model is cut); nil
+/// otherwise.
+func brandName(_ value: Any?) -> String? {
+    guard let text = value as? String, !text.isEmpty else { return nil }
+    return String(text.unicodeScalars.prefix(64))
+}

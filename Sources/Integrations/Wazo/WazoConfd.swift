@@ -7,7 +7,7 @@ import ProvisioningModel
 /// Wazo's APIs behind its nginx: a token from wazo-auth (`POST /api/auth/0.1/token`, basic auth, a JSON body),
 /// cached until a minute before its `expires_at` and made again when confd answers 401; then
 /// `GET /api/confd/1.1/devices/{id}` with `X-Auth-Token` (and `Wazo-Tenant` where configured), whose `mac`
-/// (`aa:bb:cc:dd:ee:ff`) and `vendor`/`model` are read.
+/// (`aa:bb:cc:dd:ee:ff`) and `vendor`/`model` are read (the model from both, the brand from `vendor`).
 public actor WazoConfd: DeviceDirectory, DeviceListing {
     private let configuration: DirectoryConfiguration
     private let http: DirectoryHTTP
@@ -40,7 +40,8 @@ public actor WazoConfd: DeviceDirectory, DeviceListing {
                 }
                 mac = parsed
             }
-            return DirectoryDevice(mac: mac, model: modelName([device["vendor"], device["model"]]))
+            return DirectoryDevice(
+                mac: mac, model: modelName([device["vendor"], device["model"]]), brand: brandName(device["vendor"]))
         default:
             throw DirectoryHTTP.failure(
                 status, refused: "confd refused the token of Wazo user \(self.configuration.user ?? "")",
@@ -65,7 +66,8 @@ public actor WazoConfd: DeviceDirectory, DeviceListing {
                 guard let id = item["id"] as? String else { return nil }
                 let mac = (item["mac"] as? String).flatMap { try? MACAddress(parsing: $0) }
                 return ListedDevice(
-                    id: id, mac: mac, enabled: true, model: modelName([item["vendor"], item["model"]]))
+                    id: id, mac: mac, enabled: true, model: modelName([item["vendor"], item["model"]]),
+                    brand: brandName(item["vendor"]))
             }
             let next = offset + items.count
             return (devices, items.isEmpty || next >= total ? nil : String(next))

@@ -45,7 +45,8 @@ public enum DeviceEvent: Sendable, Hashable {
     /// The PBX's own id of the device, if the event carries one.
     public var deviceID: String? {
         switch self {
-        case .added(_, let deviceID, _, _, _), .updated(_, _, let deviceID, _, _, _), .removed(_, let deviceID): deviceID
+        case .added(_, let deviceID, _, _, _), .updated(_, _, let deviceID, _, _, _), .removed(_, let deviceID):
+            deviceID
         }
     }
 }

@@ -4,8 +4,8 @@ import Foundation
 import ProvisioningModel
 
 /// A CSV file of devices to add (`provhook device import`, `POST /v1/devices/import`): a header naming the columns
-/// `mac,device_id,extension,model` and optionally `tenant`, in any order, then one device per row. Every row goes
-/// through the same planner and journal as a webhook's `device.added`.
+/// `mac,device_id,extension,model` and optionally `vendor` and `tenant`, in any order, then one device per row. Every
+/// row goes through the same planner and journal as a webhook's `device.added`.
 public struct DeviceImportFile: Sendable {
     /// One device to add, from one row.
     public struct Row: Sendable, Hashable {
@@ -16,23 +16,34 @@ public struct DeviceImportFile: Sendable {
         public var deviceID: String?
         public var extensionNumber: String?
         public var model: String?
+        /// The phone's brand, from the `vendor` column, passed on as text (the planner decides the vendor from it).
+        public var brand: String?
 
         /// The idempotency key of this row's event: the same row imported again is a duplicate, a changed row a
         /// new event.
         var eventID: String {
-            let content = [tenantID, mac.canonical, deviceID ?? "", extensionNumber ?? "", model ?? ""]
+            // The brand only when given, so that a file without the column keeps the keys it had before it existed.
+            let content =
+                ([tenantID, mac.canonical, deviceID ?? "", extensionNumber ?? "", model ?? ""]
+                + (brand.map { [$0] } ?? []))
                 .joined(separator: "\u{0}")
             return "import:" + SHA256.hash(data: Data(content.utf8)).hex.prefix(32)
         }
 
+        /// The row as the `device.added` event a webhook would have sent.
+        var event: DeviceEvent {
+            .added(mac: mac, deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand)
+        }
+
         /// The row as the event's stored payload.
         var payload: [UInt8] {
-            let object: [String: JSONValue] = [
+            var object: [String: JSONValue] = [
                 "type": .string(DeviceEventType.added.rawValue), "mac": .string(mac.canonical),
                 "device_id": deviceID.map(JSONValue.string) ?? .null,
                 "extension": extensionNumber.map(JSONValue.string) ?? .null,
                 "model": model.map(JSONValue.string) ?? .null, "line": .number(Double(line)),
             ]
+            if let brand { object["vendor"] = .string(brand) }
             return Array(JSONValue.encodeObject(object).utf8)
         }
     }
@@ -53,9 +64,9 @@ public struct DeviceImportFile: Sendable {
 
     /// The largest file taken, in bytes.
     public static let maxBytes = 16 << 20
-    /// The columns a file must name, and the optional one.
+    /// The columns a file must name, and the optional ones.
     public static let requiredColumns = ["mac", "device_id", "extension", "model"]
-    public static let optionalColumns = ["tenant"]
+    public static let optionalColumns = ["vendor", "tenant"]
 
     /// The rows that can be imported, in file order.
     public var rows: [Row]
@@ -127,7 +138,10 @@ public struct DeviceImportFile: Sendable {
                     mac: mac.canonical)
                 continue
             }
-            let values = ["device_id": field("device_id"), "extension": field("extension"), "model": field("model")]
+            let values = [
+                "device_id": field("device_id"), "extension": field("extension"), "model": field("model"),
+                "vendor": field("vendor"),
+            ]
             // Counted in code points, as the webhooks and PostgreSQL's length() count them: "é" written as e +
             // U+0301 is two.
             if let (name, _) = values.sorted(by: { $0.key < $1.key }).first(where: {
@@ -150,7 +164,8 @@ public struct DeviceImportFile: Sendable {
             rows.append(
                 Row(
                     line: line, mac: mac, tenantID: tenantID, deviceID: values["device_id"] ?? nil,
-                    extensionNumber: values["extension"] ?? nil, model: values["model"] ?? nil))
+                    extensionNumber: values["extension"] ?? nil, model: values["model"] ?? nil,
+                    brand: values["vendor"] ?? nil))
         }
         if let error = reader.error {
             throw Unreadable(description: "the file is not valid CSV after line \(line): \(error)")
@@ -244,11 +259,8 @@ extension Store {
                 var iterator = rows.makeIterator()
                 func add(_ row: DeviceImportFile.Row) {
                     group.addTask {
-                        let event = DeviceEvent.added(
-                            mac: row.mac, deviceID: row.deviceID, extensionNumber: row.extensionNumber,
-                            model: row.model)
                         let result = try await intake.record(
-                            .event(event, eventID: row.eventID), tenantID: row.tenantID, payload: row.payload,
+                            .event(row.event, eventID: row.eventID), tenantID: row.tenantID, payload: row.payload,
                             actor: actor)
                         return (row, result)
                     }

@@ -1,6 +1,6 @@
 import ProvisioningModel
 
-/// A PBX's API, asked for what its webhooks leave out: the MAC and model of a device known only by its id.
+/// A PBX's API, asked for what its webhooks leave out: the MAC, model and brand of a device known only by its id.
 public protocol DeviceDirectory: Sendable {
     /// The device `id`, in the PBX account `account` where the PBX has accounts (Kazoo) and the event said which.
     func device(id: String, account: String?) async throws(DirectoryError) -> DirectoryDevice
@@ -14,9 +14,12 @@ public struct DirectoryDevice: Sendable, Hashable {
     public var mac: MACAddress?
     /// The phone's model, as the PBX names it (at most 64 characters).
     public var model: String?
+    /// The phone's brand, as the PBX names it (at most 64 characters), passed on as text: the planner decides the
+    /// vendor from it.
+    public var brand: String?
 
-    public init(mac: MACAddress?, model: String?) {
-        (self.mac, self.model) = (mac, model)
+    public init(mac: MACAddress?, model: String?, brand: String?) {
+        (self.mac, self.model, self.brand) = (mac, model, brand)
     }
 }
 
@@ -104,8 +107,10 @@ public struct ListedDevice: Sendable, Hashable {
     public var enabled: Bool
     /// Its model, when the listing gives it (Wazo does; Kazoo's listing does not).
     public var model: String?
+    /// Its brand, when the listing gives it (as for `model`).
+    public var brand: String?
 
-    public init(id: String, mac: MACAddress?, enabled: Bool, model: String?) {
-        (self.id, self.mac, self.enabled, self.model) = (id, mac, enabled, model)
+    public init(id: String, mac: MACAddress?, enabled: Bool, model: String?, brand: String?) {
+        (self.id, self.mac, self.enabled, self.model, self.brand) = (id, mac, enabled, model, brand)
     }
 }

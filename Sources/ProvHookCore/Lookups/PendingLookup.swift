@@ -41,13 +41,14 @@ public struct PendingLookup: Sendable, Hashable {
         self.mergedEventIDs = mergedEventIDs
     }
 
-    /// The event, once the PBX gave the device's MAC and model.
-    public func event(mac: MACAddress, model: String?) -> DeviceEvent {
+    /// The event, once the PBX gave the device's MAC, model and brand.
+    public func event(mac: MACAddress, model: String?, brand: String?) -> DeviceEvent {
         switch self.type {
         case .updated:
-            .updated(mac: mac, previousMAC: nil, deviceID: self.deviceID, extensionNumber: nil, model: model)
+            .updated(
+                mac: mac, previousMAC: nil, deviceID: self.deviceID, extensionNumber: nil, model: model, brand: brand)
         case .added, .removed:
-            .added(mac: mac, deviceID: self.deviceID, extensionNumber: nil, model: model)
+            .added(mac: mac, deviceID: self.deviceID, extensionNumber: nil, model: model, brand: brand)
         }
     }
 }

@@ -126,7 +126,8 @@ public struct SourceSync: Sendable {
     let source: String
     let scopes: [Scope]
     let listing: any DeviceListing
-    /// Where a model comes from when the listing has none (Kazoo's): the device itself, asked only for a change.
+    /// Where a model and brand come from when the listing has none (Kazoo's): the device itself, asked only for a
+    /// change.
     let directory: (any DeviceDirectory)?
     let pageSize: Int
     let limits: Limits
@@ -327,28 +328,37 @@ public struct SourceSync: Sendable {
                 if summary.conflictMACs.count < 50 { summary.conflictMACs.append(mac.canonical) }
                 continue
             }
-            var model = device.model
-            if model == nil, !dryRun, let directory = self.directory {
-                model = await Self.model(of: device.id, account: scope.account, in: directory, until: deadline)
+            var found: DirectoryDevice?
+            if device.model == nil, !dryRun, let directory = self.directory {
+                found = await Self.device(of: device.id, account: scope.account, in: directory, until: deadline)
             }
-            let event: DeviceEvent =
-                state.macOfDeviceID[device.id].map { $0 != mac } == true
-                ? .updated(mac: mac, previousMAC: nil, deviceID: device.id, extensionNumber: nil, model: model)
-                : .added(mac: mac, deviceID: device.id, extensionNumber: nil, model: model)
-            await self.record(event, scope, dryRun, &summary)
+            let moved = state.macOfDeviceID[device.id].map { $0 != mac } == true
+            await self.record(Self.event(device, mac: mac, found: found, moved: moved), scope, dryRun, &summary)
         }
         try await self.store.markSeen(run: run, macs: seen)
     }
 
-    /// The model of a changed device, asked of the PBX while the page's time lasts. Past it the device is recorded
-    /// without one: a PBX that lists but no longer answers lookups must not hold the sync a lookup per device.
-    private static func model(
+    /// The event a changed device of the listing becomes: an update when the PBX's id was known under another MAC
+    /// (`moved`), else an addition. Its model and brand are the listing's, else those of the device read whole
+    /// (`found`, asked only when the listing has no model).
+    static func event(_ device: ListedDevice, mac: MACAddress, found: DirectoryDevice?, moved: Bool) -> DeviceEvent {
+        let (model, brand) = (device.model ?? found?.model, device.brand ?? found?.brand)
+        return moved
+            ? .updated(
+                mac: mac, previousMAC: nil, deviceID: device.id, extensionNumber: nil, model: model, brand: brand)
+            : .added(mac: mac, deviceID: device.id, extensionNumber: nil, model: model, brand: brand)
+    }
+
+    /// A changed device as the PBX gives it whole (for its model and brand), asked while the page's time lasts. Past
+    /// it the device is recorded without them: a PBX that lists but no longer answers lookups must not hold the sync
+    /// a lookup per device.
+    private static func device(
         of id: String, account: String?, in directory: any DeviceDirectory, until deadline: ContinuousClock.Instant
-    ) async -> String? {
+    ) async -> DirectoryDevice? {
         let left = deadline - ContinuousClock.now
         guard left > .zero else { return nil }
         return try? await withDeadline(left, "looking up device \(id.prefix(64))") {
-            try await directory.device(id: id, account: account).model
+            try await directory.device(id: id, account: account)
         }
     }
 

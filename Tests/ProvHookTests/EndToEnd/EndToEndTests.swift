@@ -306,6 +306,43 @@ struct EndToEndTests {
         }
     }
 
+    @Test("a vendor that is not a string is answered 400 invalid_field, saying so; a string vendor is accepted")
+    func vendorOfAnotherType() async throws {
+        try await EndToEnd.run { run in
+            for body in [
+                #"{"type":"device.added","mac":"000413610FF5","model":"D785","vendor":7}"#,
+                #"{"type":"device.updated","mac":"000413610FF5","vendor":["snom"]}"#,
+            ] {
+                let answer = try await run.send(body)
+                #expect(answer.status == 400 && answer.errorCode == "invalid_field", "\(body): \(answer.body)")
+                #expect(
+                    (answer.json["error"] as? [String: Any])?["message"] as? String == #""vendor" must be a string"#,
+                    "\(answer.body)")
+            }
+            #expect(try await run.store.devices().isEmpty, "nothing was recorded")
+            let answer = try await run.send(#"{"type":"device.added","mac":"000413610FF5","vendor":"snom"}"#)
+            #expect(answer.status == 202, "\(answer.body)")
+        }
+    }
+
+    @Test("a vendor over 64 characters is answered 400 invalid_field, saying so; 64 are accepted")
+    func vendorTooLong() async throws {
+        try await EndToEnd.run { run in
+            let long = String(repeating: "v", count: 65)
+            var answer = try await run.send(#"{"type":"device.added","mac":"000413610FF5","vendor":"\#(long)"}"#)
+            #expect(answer.status == 400 && answer.errorCode == "invalid_field", "\(answer.body)")
+            #expect(
+                (answer.json["error"] as? [String: Any])?["message"] as? String
+                    == #""vendor" must be at most 64 characters"#, "\(answer.body)")
+            #expect(try await run.store.devices().isEmpty, "nothing was recorded")
+            let rejected = try await run.store.journal(JournalFilter(action: "event.rejected"))
+            #expect(rejected.count == 1 && rejected.first?.detail["code"] == "invalid_field", "journaled")
+            answer = try await run.send(
+                #"{"type":"device.added","mac":"000413610FF5","vendor":"\#(String(long.dropLast()))"}"#)
+            #expect(answer.status == 202, "\(answer.body)")
+        }
+    }
+
     @Test(
         "documented refusals over HTTP: missing_type, invalid_webhook_id, malformed_timestamp, mac_in_use, a removed tenant"
     )

@@ -62,7 +62,8 @@ enum SignedKazoo {
 struct KazooSignedBodyTests {
     static let mac = KazooSourceTests.mac
     static let edited = DeviceEvent.updated(
-        mac: mac, previousMAC: nil, deviceID: SignedKazoo.deviceID, extensionNumber: nil, model: "snom d785")
+        mac: mac, previousMAC: nil, deviceID: SignedKazoo.deviceID, extensionNumber: nil, model: "snom d785",
+        brand: "snom")
 
     func rejection(_ reading: PlatformReading) -> EventRejection? {
         if case .rejected(let rejection, _, _) = reading.verdict { return rejection }
@@ -88,7 +89,9 @@ struct KazooSignedBodyTests {
                 data: SignedKazoo.data(rev: "1-8e7f0c2b5d3a4f6e9b1c0d2e3f4a5b6c"), timestamp: now, name: "doc_created"))
         #expect(
             self.event(creation)
-                == .added(mac: Self.mac, deviceID: SignedKazoo.deviceID, extensionNumber: nil, model: "snom d785"))
+                == .added(
+                    mac: Self.mac, deviceID: SignedKazoo.deviceID, extensionNumber: nil, model: "snom d785",
+                    brand: "snom"))
         let deletion = SignedKazoo.read(
             SignedKazoo.body(
                 data: SignedKazoo.data(rev: "3-1f", deleted: true), timestamp: now, name: "doc_deleted"))

@@ -89,8 +89,9 @@ struct KazooSourceTests {
         // http_verb: get puts the fields in the query string, token included.
         let get = Self.request("", contentType: nil, query: "token=\(Self.token)&" + Self.v1FormCreated)
         #expect(self.event(source.receive(get, credentials: Self.credentials)) == added)
+        // The provision block's endpoint_brand is the brand, as Kazoo names it, and with endpoint_model the model.
         let withModel = DeviceEvent.added(
-            mac: Self.mac, deviceID: Self.deviceID, extensionNumber: nil, model: "snom d785")
+            mac: Self.mac, deviceID: Self.deviceID, extensionNumber: nil, model: "snom d785", brand: "snom")
         #expect(
             self.event(
                 source.receive(
@@ -104,6 +105,21 @@ struct KazooSourceTests {
                 == added)
         #expect(
             self.event(source.receive(Self.request(Self.v2FormCreated), credentials: Self.credentials)) == withModel)
+        // Another brand is passed on as written; a block without endpoint_brand gives none.
+        let yealink = Self.v2Created.replacingOccurrences(
+            of: #""endpoint_brand":"snom","endpoint_family":"dxxx","endpoint_model":"d785""#,
+            with: #""endpoint_brand":"Yealink","endpoint_model":"T54W""#)
+        #expect(
+            self.event(
+                source.receive(Self.request(yealink, contentType: "application/json"), credentials: Self.credentials))
+                == .added(
+                    mac: Self.mac, deviceID: Self.deviceID, extensionNumber: nil, model: "Yealink T54W",
+                    brand: "Yealink"))
+        let unbranded = Self.v2Created.replacingOccurrences(of: #""endpoint_brand":"snom","#, with: "")
+        #expect(
+            self.event(
+                source.receive(Self.request(unbranded, contentType: "application/json"), credentials: Self.credentials))
+                == .added(mac: Self.mac, deviceID: Self.deviceID, extensionNumber: nil, model: "d785", brand: nil))
         #expect(
             self.event(
                 source.receive(

@@ -21,10 +21,11 @@ struct MappingSourceTests {
     static let token = "phsrc_mapping-token-0123456789"
     static let mac = MACAddress("000413610FF5")!
 
-    /// A custom admin panel: JSON, its own event names, the token in the URL.
+    /// A custom admin panel: JSON, its own event names, the token in the URL; the model and brand where it keeps them.
     static let panel = #"""
         {"format": "json", "event": "/event", "events": {"phone.created": "device.added", "phone.deleted": "device.removed"},
-         "mac": "/phone/mac", "device_id": "/phone/id", "extension": "/phone/line/0/number"}
+         "mac": "/phone/mac", "device_id": "/phone/id", "extension": "/phone/line/0/number",
+         "model": "/phone/model", "vendor": "/phone/maker/name"}
         """#
     /// Shaped like a Yeastar P-Series event: the details in `msg`, a JSON string; X-Signature is
     /// Base64(HMAC-SHA256(secret, body)).
@@ -67,7 +68,30 @@ struct MappingSourceTests {
             Issue.record("the event must be read")
             return
         }
-        #expect(event == .added(mac: Self.mac, deviceID: "p-17", extensionNumber: "1001", model: nil))
+        #expect(event == .added(mac: Self.mac, deviceID: "p-17", extensionNumber: "1001", model: nil, brand: nil))
+        // The model and the brand, where the mapping points.
+        let branded =
+            #"{"event":"phone.created","phone":{"id":"p-18","mac":"000413610FF5","model":"D785","maker":{"name":"Snom"}}}"#
+        guard
+            case .event(let brandedEvent, _) = source.receive(
+                Self.request(branded, query: "token=\(Self.token)"), credentials: Self.credentials(Self.panel))
+        else {
+            Issue.record("the event with a brand must be read")
+            return
+        }
+        #expect(
+            brandedEvent
+                == .added(mac: Self.mac, deviceID: "p-18", extensionNumber: nil, model: "D785", brand: "Snom"))
+        // A brand the native contract refuses is refused here too, with the same message.
+        let longBrand = branded.replacingOccurrences(of: "Snom", with: String(repeating: "s", count: 65))
+        guard
+            case .rejected(let tooLong, _, _) = source.receive(
+                Self.request(longBrand, query: "token=\(Self.token)"), credentials: Self.credentials(Self.panel))
+        else {
+            Issue.record("a brand over 64 characters is a rejection")
+            return
+        }
+        #expect(tooLong == EventRejection(code: .invalidField, message: #""vendor" must be at most 64 characters"#))
         guard case .unauthenticated = source.receive(Self.request(body), credentials: Self.credentials(Self.panel))
         else {
             Issue.record("no token, no event")
@@ -158,6 +182,18 @@ struct MappingSourceTests {
             ),
             (#"{"format":"json","event":"/e","events":{"a":"device.moved"},"mac":"/m","device_id":"/id"}"#, "events"),
             (#"{"format":"xml","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/id"}"#, "format"),
+            (
+                #"{"format":"json","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/id","vendor":"brand"}"#,
+                #""vendor": "brand" is not a JSON Pointer"#
+            ),
+            (
+                #"{"format":"form","event":"e","events":{"a":"device.added"},"mac":"m","device_id":"id","vendor":"[x]"}"#,
+                #""vendor": "[x]" is not a form field name"#
+            ),
+            (
+                #"{"format":"json","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/id","vendor":7}"#,
+                #""vendor" has the wrong type"#
+            ),
             (#"{"format":"json","event":"/e","events":{},"mac":"/m","device_id":"/id"}"#, "at least one event"),
             ("{", "not valid JSON"),
             (

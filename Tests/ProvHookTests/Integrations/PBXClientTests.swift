@@ -37,12 +37,18 @@ struct PBXClientTests {
         try await RunningFakePBX.with(state: Self.state(), body)
     }
 
-    @Test("crossbar: the MAC and model of a device; a bad key, an unknown device and a dead server each say so")
+    @Test("crossbar: the MAC, model and brand of a device; a bad key, an unknown device and a dead server each say so")
     func kazoo() async throws {
         try await Self.with { pbx in
             let client = try KazooCrossbar(configuration: .init(baseURL: pbx.kazooURL, secret: Self.apiKey))
             let device = try await client.device(id: "dev1", account: nil)
-            #expect(device == DirectoryDevice(mac: MACAddress("000413610FF5"), model: "snom D785"))
+            #expect(device == DirectoryDevice(mac: MACAddress("000413610FF5"), model: "snom D785", brand: "snom"))
+            // The listing has no provision block: neither model nor brand.
+            let listed = try await client.devices(account: nil, after: nil, pageSize: 10).devices
+            #expect(
+                listed == [
+                    ListedDevice(id: "dev1", mac: MACAddress("000413610FF5"), enabled: true, model: nil, brand: nil)
+                ])
             await #expect(throws: DirectoryError.notFound("crossbar has no device nope in account \(Self.account)")) {
                 try await client.device(id: "nope", account: Self.account)
             }
@@ -78,13 +84,23 @@ struct PBXClientTests {
                 configuration: .init(
                     baseURL: pbx.baseURL, user: "provhook", secret: "secret-password", tenant: "tenant-1"))
             #expect(try await client.device(id: "w1", account: nil).mac == MACAddress("000413610FF5"))
-            #expect(try await client.device(id: "w2", account: nil) == DirectoryDevice(mac: nil, model: nil))
+            #expect(
+                try await client.device(id: "w2", account: nil) == DirectoryDevice(mac: nil, model: nil, brand: nil))
             await #expect(throws: DirectoryError.notFound("confd has no device w9")) {
                 try await client.device(id: "w9", account: nil)
             }
             // A revoked token is replaced once, transparently.
             await pbx.state.revokeTokens()
-            #expect(try await client.device(id: "w1", account: nil).model == "Snom D785")
+            let w1 = try await client.device(id: "w1", account: nil)
+            #expect(w1.model == "Snom D785" && w1.brand == "Snom", "the brand is confd's vendor, as written: \(w1)")
+            // The listing gives both too.
+            let listed = try await client.devices(account: nil, after: nil, pageSize: 10).devices
+            #expect(
+                listed == [
+                    ListedDevice(
+                        id: "w1", mac: MACAddress("000413610FF5"), enabled: true, model: "Snom D785", brand: "Snom"),
+                    ListedDevice(id: "w2", mac: nil, enabled: true, model: nil, brand: nil),
+                ])
             let logins = await pbx.state.requests.filter { $0.path == "/api/auth/0.1/token" }.count
             #expect(logins == 2)
 

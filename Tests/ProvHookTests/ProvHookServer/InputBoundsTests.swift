@@ -1,7 +1,8 @@
 import Foundation
-import ProvHookCore
 import ProvisioningModel
 import Testing
+
+@testable import ProvHookCore
 
 /// Small rules at the edges of provhook's input, each with the realistic mistake it guards against.
 @Suite("input bounds: loopback detection, CSV field lengths")
@@ -26,5 +27,47 @@ struct InputBoundsTests {
         let file = try DeviceImportFile(bytes: Array(csv.utf8), tenant: "acme")
         #expect(file.refused.map(\.line) == [2] && file.refused.first?.reason.contains("device_id") == true)
         #expect(file.rows.map(\.mac.canonical) == ["000413000E02"])
+    }
+
+    @Test("the CSV import's optional vendor column is each row's brand, bounded and checked like model")
+    func csvVendorColumn() throws {
+        let long = String(repeating: "e\u{0301}", count: 101)
+        let csv = """
+            vendor,mac,device_id,extension,model
+            Snom,000413000E01,d1,101,D785
+            ,000413000E02,d2,102,D785
+            \(long),000413000E03,d3,103,D785
+            "Yea\u{7}link",000413000E04,d4,104,T54W
+
+            """
+        let file = try DeviceImportFile(bytes: Array(csv.utf8), tenant: "acme")
+        #expect(file.rows.map(\.brand) == ["Snom", nil], "an empty field is no brand")
+        #expect(
+            file.rows.first?.event
+                == .added(
+                    mac: MACAddress("000413000E01")!, deviceID: "d1", extensionNumber: "101", model: "D785",
+                    brand: "Snom"))
+        #expect(
+            file.refused
+                == [
+                    .init(line: 4, mac: "000413000E03", reason: "vendor is longer than 200 characters"),
+                    .init(line: 5, mac: "000413000E04", reason: "vendor holds a control character"),
+                ])
+        let payload = try JSONSerialization.jsonObject(with: Data(try #require(file.rows.first).payload))
+        #expect((payload as? [String: Any])?["vendor"] as? String == "Snom", "the payload keeps the vendor as read")
+
+        // Without the column, or with it empty, a row keeps the key it had before the column existed; another
+        // brand is another event.
+        let plain = try DeviceImportFile(
+            bytes: Array("mac,device_id,extension,model\n000413000E02,d2,102,D785\n".utf8), tenant: "acme")
+        let row = try #require(plain.rows.first)
+        #expect(row.brand == nil && row.event.brand == nil)
+        #expect(file.rows[1].eventID == row.eventID)
+        var branded = row
+        branded.brand = "Snom"
+        #expect(branded.eventID != row.eventID)
+        var rebranded = branded
+        rebranded.brand = "Yealink"
+        #expect(rebranded.eventID != branded.eventID)
     }
 }

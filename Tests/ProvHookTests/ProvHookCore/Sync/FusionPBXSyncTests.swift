@@ -1,5 +1,6 @@
 import FakePBXService
 import Foundation
+import Integrations
 import NIOHTTP1
 import PostgresNIO
 import ProvHookCore
@@ -115,6 +116,40 @@ struct FusionPBXSyncTests {
                     try await connection.query(
                         "DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
                 }
+            }
+        }
+    }
+
+    @Test("the client reads device_vendor as the brand, as written, beside the model; none where it is empty or NULL")
+    func brand() async throws {
+        try await TestDatabase.with { database in
+            let name = "fusion_brand_\(UInt32.random(in: 0...UInt32.max))"
+            let url = try await Self.fusionDatabase(database, name: name, legacy: false, reader: "fusion_reader_brand")
+            var admin = try TestDatabase.adminURL()
+            admin.database = name
+            try await Database.withConnection(admin, logger: TestDatabase.logger) { connection in
+                for statement in [
+                    """
+                    UPDATE v_devices SET device_vendor = 'Yealink', device_template = 'yealink/t54w'
+                    WHERE device_uuid = '00000000-0000-0000-0000-000000000002'
+                    """,
+                    "UPDATE v_devices SET device_vendor = '' WHERE device_uuid = '00000000-0000-0000-0000-000000000003'",
+                    "UPDATE v_devices SET device_vendor = NULL WHERE device_uuid = '00000000-0000-0000-0000-000000000004'",
+                ] {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: TestDatabase.logger)
+                }
+            }
+            let client = try FusionPBXDatabase(
+                configuration: DirectoryConfiguration(baseURL: "", secret: url, tenant: "pbx.acme.example"))
+            let page = try await client.devices(account: nil, after: nil, pageSize: 4).devices
+            #expect(page.map(\.brand) == ["snom", "Yealink", nil, nil], "\(page)")
+            #expect(page.map(\.model) == ["snom D785", "Yealink T54W", "D785", "D785"], "\(page)")
+            let one = try await client.device(id: "00000000-0000-0000-0000-000000000002", account: nil)
+            #expect(one == DirectoryDevice(mac: MACAddress("000413000002"), model: "Yealink T54W", brand: "Yealink"))
+            await client.shutdown()
+            _ = try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) {
+                connection in
+                try await connection.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
             }
         }
     }

@@ -12,8 +12,11 @@ struct AccountCommand: AsyncParsableCommand {
             A MAC registered at a vendor's provisioning service belongs to the account that registered it. An \
             account has a kind, the service it is for: snom (Snom's XML-RPC redirection service, --user and \
             --password-file) is the default. Each tenant's \
-            devices are registered with its account (`tenant add|update --account`). The account `default` is the \
-            installation's own: PROVHOOK_REDIRECT_URL, _USER, _PASSWORD_FILE, _CA_FILE and _CONCURRENCY. A password \
+            devices are registered with its account for their vendor (`tenant add|update --account`, one per \
+            vendor). The account `default` is the \
+            installation's own: PROVHOOK_REDIRECT_URL, _USER, _PASSWORD_FILE, _CA_FILE and _CONCURRENCY, and Snom's \
+            default account: the one that serves a vendor's phones of every tenant that names no account for it \
+            (--default makes another account its vendor's default). A password \
             is stored encrypted under PROVHOOK_SECRET_KEY_FILE, or, with --password-by-reference, left in its file \
             for serve to read. serve picks up added, changed and removed accounts within 10 seconds.
             """,
@@ -84,6 +87,12 @@ struct AccountCommand: AsyncParsableCommand {
         )
         var kind: String = ServiceKind.snomXMLRPC.rawValue
         @OptionGroup var settings: Settings
+        @Flag(
+            help: """
+                Make it its vendor's default account: it serves that vendor's phones of every tenant that names no \
+                account for the vendor, and those waiting for one (no_account_for_vendor) are delivered now.
+                """)
+        var `default` = false
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
@@ -105,13 +114,16 @@ struct AccountCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let changes = try self.settings.changes(kind: try self.serviceKind)
+            var changes = try self.settings.changes(kind: try self.serviceKind)
+            changes.makeDefault = self.default
             let account = try await self.database.withStore { store in
                 try await store.addAccount(name: self.name, changes: changes, actor: cliActor)
             }
             if self.json { return try printJSON(account) }
             print(
                 "added account \(account.name) (kind \(account.kind), user \(account.user ?? "-"), secret \(account.passwordStorage?.rawValue ?? "-"))"
+                    + (account.isVendorDefault
+                        ? "; the default for \(account.vendor?.displayName ?? "its vendor")" : "")
             )
         }
     }
@@ -125,7 +137,7 @@ struct AccountCommand: AsyncParsableCommand {
             let accounts = try await self.database.withStore { try await $0.accounts() }
             if self.json { return try printJSON(accounts) }
             printTable(
-                ["NAME", "KIND", "VENDOR", "USER", "PASSWORD", "URL", "CONCURRENCY", "TENANTS", "DEVICES"],
+                ["NAME", "KIND", "VENDOR", "DEFAULT", "USER", "PASSWORD", "URL", "CONCURRENCY", "TENANTS", "DEVICES"],
                 accounts.map { account in
                     let password: String
                     switch account.passwordStorage {
@@ -136,6 +148,7 @@ struct AccountCommand: AsyncParsableCommand {
                     let fromEnvironment = account.isDefault ? "environment" : "default"
                     return [
                         account.name, account.kind.rawValue, account.vendor?.rawValue ?? "-",
+                        account.isVendorDefault ? "yes" : "-",
                         account.user ?? "environment", password,
                         account.url ?? fromEnvironment,
                         account.concurrency.map(String.init) ?? fromEnvironment, String(account.tenants),
@@ -148,19 +161,39 @@ struct AccountCommand: AsyncParsableCommand {
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Change an account's user, password, URL, CA file or concurrency (`default` for the environment's).")
+                "Change an account's user, password, URL, CA file or concurrency, or make it its vendor's default.")
         @OptionGroup var database: DatabaseOptions
         @Argument var name: String
         @OptionGroup var settings: Settings
+        @Flag(
+            help: """
+                Make it its vendor's default account in place of the current one: the phones it serves move to it \
+                (`default` too, to make it Snom's default again).
+                """)
+        var `default` = false
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let changes = try self.settings.changes()
+            let secretFile = try self.settings.secretFile
+            let changesSettings =
+                self.settings.user != nil || self.settings.keyID != nil || secretFile != nil
+                || self.settings.url != nil || self.settings.caFile != nil || self.settings.concurrency != nil
             let account = try await self.database.withStore { store in
-                try await store.updateAccount(name: self.name, changes: changes, actor: cliActor)
+                var account: RedirectAccount?
+                if changesSettings || !self.default {
+                    account = try await store.updateAccount(name: self.name, changes: changes, actor: cliActor)
+                }
+                if self.default {
+                    account = try await store.makeVendorDefault(name: self.name, actor: cliActor)
+                }
+                guard let account else { throw CLIFailure.input("nothing to change") }
+                return account
             }
             if self.json { return try printJSON(account) }
-            print("updated account \(account.name)")
+            print(
+                "updated account \(account.name)"
+                    + (self.default ? "; the default for \(account.vendor?.displayName ?? "its vendor")" : ""))
         }
     }
 

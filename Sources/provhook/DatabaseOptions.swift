@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import PostgresNIO
-import ProvisioningModel
 import ProvHookCore
+import ProvisioningModel
 
 /// `--database-url` (or `PROVHOOK_DATABASE_URL`) and a deadline, shared by the commands that use the database.
 struct DatabaseOptions: ParsableArguments {

@@ -34,8 +34,14 @@ extension DeviceCommand {
                 ("device id", device.deviceID ?? "-"),
                 ("extension", device.extensionNumber ?? "-"),
                 ("model", device.model ?? "-"),
+                ("vendor", device.vendor.map { "\($0.displayName) (\($0))" } ?? "unknown"),
+                (
+                    "account",
+                    device.account.map { account in device.moveTo.map { "\(account), moving to \($0)" } ?? account }
+                        ?? "none"
+                ),
                 ("desired", "\(device.desired.rawValue) at generation \(device.generation)"),
-                ("status", Self.status(detail)),
+                ("status", Self.status(detail) + (device.skippedBecause.map { " (\($0.rawValue))" } ?? "")),
                 ("URL", device.url ?? "-"),
                 ("applied", Self.applied(detail.lastApplied)),
             ]

@@ -15,6 +15,7 @@ struct DeviceCommand: AsyncParsableCommand {
         @Option(
             help: "Only devices with this status: \(DeviceStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
         var status: String?
+        @Option(help: "Only devices of this vendor (snom, yealink, …).") var vendor: String?
         @Option(help: "At most this many devices.") var limit = 10_000
         @Option(help: "Only MACs after this one: the next page after a page that ended with it (keyset, by MAC).")
         var after: String?
@@ -24,6 +25,7 @@ struct DeviceCommand: AsyncParsableCommand {
             guard (1...100_000).contains(self.limit) else { throw CLIFailure.input("--limit must be in 1...100000") }
             // One more than the page, to know whether a next page exists.
             var filter = DeviceFilter(tenantID: self.tenant, limit: self.limit + 1)
+            filter.vendor = try self.vendor.map(parseVendor)
             if let after {
                 guard let mac = MACAddress(after) else { throw CLIFailure.input("--after is not a MAC address") }
                 filter.afterMAC = mac.canonical
@@ -39,14 +41,14 @@ struct DeviceCommand: AsyncParsableCommand {
             if self.json { return try printJSON(devices) }
             printTable(
                 [
-                    "MAC", "TENANT", "DEVICE ID", "EXT", "DESIRED", "STATUS", "GEN", "TRIES", "UPDATED",
-                    "URL / LAST ERROR",
+                    "MAC", "TENANT", "DEVICE ID", "EXT", "VENDOR", "ACCOUNT", "DESIRED", "STATUS", "GEN", "TRIES",
+                    "UPDATED", "URL / LAST ERROR",
                 ],
                 devices.map {
                     [
                         $0.mac, $0.tenantID ?? "(unclaimed)", $0.deviceID ?? "-", $0.extensionNumber ?? "-",
-                        $0.desired.rawValue,
-                        $0.status.rawValue,
+                        $0.vendor?.rawValue ?? "-", $0.account ?? "-", $0.desired.rawValue,
+                        $0.status.rawValue + ($0.skippedBecause.map { " (\($0.rawValue))" } ?? ""),
                         String($0.generation), String($0.attempts), $0.updatedAt.iso8601,
                         [$0.url, $0.lastError].compactMap { $0 }.joined(separator: "  "),
                     ]

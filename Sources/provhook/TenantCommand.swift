@@ -71,7 +71,8 @@ struct TenantCommand: AsyncParsableCommand {
                     [
                         $0.id, $0.name,
                         $0.accounts.isEmpty
-                            ? "defaults" : $0.accounts.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: ","),
+                            ? "defaults"
+                            : $0.accounts.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: ","),
                         $0.allowBearer ? "yes" : "no",
                         $0.macPrefixes?.joined(separator: ",") ?? "any", $0.createdAt.iso8601,
                         $0.removedAt?.iso8601 ?? "-",
@@ -104,7 +105,8 @@ struct TenantCommand: AsyncParsableCommand {
                 device is deregistered with the account that holds it, then registered with the new one.
                 """)
         var account: [String] = []
-        @Option(help: "Drop the tenant's own account for this vendor: the vendor's default serves it (may be repeated).")
+        @Option(
+            help: "Drop the tenant's own account for this vendor: the vendor's default serves it (may be repeated).")
         var dropAccount: [String] = []
         @Flag(
             help:
@@ -221,7 +223,9 @@ struct TenantTemplates {
                 let text = value[value.index(after: equals)...]
                 self.byVendor[vendor] = text.isEmpty ? .some(nil) : try parseTemplate(String(text))
             } else {
-                guard self.plain == nil else { throw CLIFailure.input("--url-template gives two templates for every vendor") }
+                guard self.plain == nil else {
+                    throw CLIFailure.input("--url-template gives two templates for every vendor")
+                }
                 self.plain = try parseTemplate(value)
             }
         }

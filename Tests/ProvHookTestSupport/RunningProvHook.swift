@@ -45,7 +45,7 @@ public final class RunningProvHook: Sendable {
         databaseDeadline: Duration = .seconds(5),
         isDryRun: Bool = false, adminToken: String? = nil, idleWake: Duration = .seconds(5), log: CapturedLog? = nil,
         logLevel: Logger.Level = .warning, bodyTimeout: Duration = .seconds(30),
-        maxConnections: Int = ServeConfiguration.defaultMaxConnections
+        maxConnections: Int = ServeConfiguration.defaultMaxConnections, registry: ServiceRegistry? = nil
     ) async throws -> RunningProvHook {
         // With `log`, what provhook logs at `logLevel` (warning unless told) and above is kept there for the test to
         // read.
@@ -71,7 +71,7 @@ public final class RunningProvHook: Sendable {
             maxConnections: maxConnections)
         let metrics = ProvHookMetrics()
         let (ports, continuation) = AsyncStream.makeStream(of: ListeningPorts.self)
-        let app = try buildApplication(configuration, logger: logger, metrics: metrics) { bound in
+        let app = try buildApplication(configuration, logger: logger, metrics: metrics, registry: registry) { bound in
             continuation.yield(bound)
             continuation.finish()
         }

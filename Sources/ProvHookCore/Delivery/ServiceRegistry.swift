@@ -17,6 +17,13 @@ public struct ServiceRegistry: Sendable {
         self.factories = factories
     }
 
+    /// This registry with one more kind, or another factory for one it has.
+    public func adding(_ kind: ServiceKind, _ factory: @escaping Factory) -> ServiceRegistry {
+        var factories = self.factories
+        factories[kind] = factory
+        return ServiceRegistry(factories)
+    }
+
     /// The kinds an account may have, sorted: what `account add --kind` accepts.
     public var kinds: [ServiceKind] { self.factories.keys.sorted { $0.rawValue < $1.rawValue } }
 

@@ -17,7 +17,8 @@ extension JournalAction: CaseIterable {
     private static func listedInAllCases(_ action: Self) {
         switch action {
         case .event, .eventRejected, .call, .deviceRegister, .deviceDeregister, .deviceRepoint, .deviceRetry,
-            .deviceForget, .deviceMove, .deviceAssign, .accountAdd, .accountUpdate, .accountRemove, .tenantAdd, .tenantUpdate,
+            .deviceForget, .deviceMove, .deviceAssign, .accountAdd, .accountUpdate, .accountRemove, .tenantAdd,
+            .tenantUpdate,
             .tenantRemove, .sourceAdd, .sourceUpdate, .sourceRemove, .sourceLookup, .sourceSync, .reconcileFix,
             .reconcileFinding, .reconcileRun:
             break

@@ -247,7 +247,7 @@ extension Store {
             if let password = changes.password {
                 sealed = try self.sealed(password, account: name, to: destination)
             } else if destination != SecretDestination(url: currentURL, caFile: currentCAFile) {
-                throw StoreError.invalid(
+                throw StoreError.conflict(
                     "changing the URL or CA file of account \(name) sends its password to a new place, so it needs the password again (--password-file, or \"password\" through the API)"
                 )
             }

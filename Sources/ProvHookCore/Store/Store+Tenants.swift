@@ -344,11 +344,12 @@ extension Store {
     static func setVendorAccount(
         _ account: String?, of vendor: Vendor, tenantID: String, on connection: PostgresConnection, logger: Logger
     ) async throws -> String? {
-        let previous = try await connection.rows(
-            """
-            SELECT account FROM tenant_vendors WHERE tenant_id = \(tenantID) AND vendor = \(vendor.rawValue) FOR UPDATE
-            """, as: String?.self, logger: logger
-        ).first ?? nil
+        let previous =
+            try await connection.rows(
+                """
+                SELECT account FROM tenant_vendors WHERE tenant_id = \(tenantID) AND vendor = \(vendor.rawValue) FOR UPDATE
+                """, as: String?.self, logger: logger
+            ).first ?? nil
         try await connection.query(
             """
             WITH set AS (

@@ -32,9 +32,12 @@ struct AccountAdminController: Sendable {
         var url: String??
         var caFile: String??
         var concurrency: Int??
+        /// `true` makes the account its vendor's default (`false` is refused: make another account the default).
+        var makeDefault: Bool?
 
         enum CodingKeys: String, CodingKey {
             case name, kind, user, password, url, concurrency
+            case makeDefault = "vendor_default"
             case passwordFile = "password_file"
             case caFile = "ca_file"
         }
@@ -59,6 +62,15 @@ struct AccountAdminController: Sendable {
             self.url = try setting(.url)
             self.caFile = try setting(.caFile)
             self.concurrency = try setting(.concurrency)
+            // Absent or true; null is refused like false would be, not read as absent.
+            self.makeDefault =
+                container.contains(.makeDefault) ? try container.decode(Bool.self, forKey: .makeDefault) : nil
+        }
+
+        /// Whether anything but `vendor_default` is set.
+        var changesSettings: Bool {
+            self.user != nil || self.password != nil || self.passwordFile != nil || self.url != nil
+                || self.caFile != nil || self.concurrency != nil
         }
 
         func changes(account: String) throws(APIError) -> AccountChanges {
@@ -75,9 +87,13 @@ struct AccountAdminController: Sendable {
                     throw .badRequest("invalid", error.description)
                 }
             }
+            if self.makeDefault == false {
+                throw .badRequest(
+                    "invalid", "vendor_default can only be set to true: make another account its vendor's default")
+            }
             return AccountChanges(
                 kind: kind, user: self.user, password: password, url: self.url, caFile: self.caFile,
-                concurrency: self.concurrency)
+                concurrency: self.concurrency, makeDefault: self.makeDefault ?? false)
         }
     }
 
@@ -91,7 +107,8 @@ struct AccountAdminController: Sendable {
         let body = try await AdminController.decode(
             AccountBody.self, request,
             expected:
-                "{\"name\", \"kind\"?, \"user\", \"password\", \"url\"?, \"ca_file\"?, \"concurrency\"?}")
+                "{\"name\", \"kind\"?, \"user\", \"password\", \"url\"?, \"ca_file\"?, \"concurrency\"?, \"vendor_default\"?}"
+        )
         guard let name = body.name else { throw APIError.badRequest("invalid", "an account needs a name") }
         let changes = try body.changes(account: name)
         let account = try await AdminController.answer {
@@ -104,7 +121,7 @@ struct AccountAdminController: Sendable {
         let name = context.parameters.get("account") ?? ""
         let body = try await AdminController.decode(
             AccountBody.self, request,
-            expected: "{\"user\"?, \"password\"?, \"url\"?, \"ca_file\"?, \"concurrency\"?}")
+            expected: "{\"user\"?, \"password\"?, \"url\"?, \"ca_file\"?, \"concurrency\"?, \"vendor_default\"?}")
         if body.name != nil { throw APIError.badRequest("invalid", "an account's name cannot change") }
         if body.kind != nil {
             throw APIError.badRequest(
@@ -113,7 +130,16 @@ struct AccountAdminController: Sendable {
         let changes = try body.changes(account: name)
         return AccountAnswer(
             account: try await AdminController.answer {
-                try await self.store.updateAccount(name: name, changes: changes, actor: context.adminActor)
+                var account: RedirectAccount?
+                if body.changesSettings || !changes.makeDefault {
+                    account = try await self.store.updateAccount(
+                        name: name, changes: changes, actor: context.adminActor)
+                }
+                if changes.makeDefault {
+                    account = try await self.store.makeVendorDefault(name: name, actor: context.adminActor)
+                }
+                guard let account else { throw StoreError.invalid("nothing to change") }
+                return account
             })
     }
 

@@ -71,6 +71,7 @@ struct AdminController: Sendable {
             }
             filter.status = parsed
         }
+        if let vendor = query["vendor"] { filter.vendor = try Self.vendor(String(vendor)) }
         filter.mac = try Self.mac(query)
         let devices = try await Self.answer { try await self.store.devices(filter) }
         return DevicePage(devices: devices, nextAfter: devices.count == filter.limit ? devices.last?.mac : nil)

@@ -34,11 +34,12 @@ public struct ListeningPorts: Sendable, Equatable {
 ///
 /// - Parameters:
 ///   - redirectService: the service to call; nil makes a `RedirectClient` from the configuration.
+///   - registry: the provisioning services accounts may be of; nil: `ServiceRegistry.standard` (tests add kinds).
 ///   - directories: the PBX API clients of the sources' lookups (tests may give stand-ins of their own).
 ///   - onServerRunning: called once both listeners accept connections, with their ports.
 public func buildApplication(
     _ configuration: ServeConfiguration, logger: Logger, metrics: ProvHookMetrics = ProvHookMetrics(),
-    redirectService: (any ProvisioningService)? = nil,
+    redirectService: (any ProvisioningService)? = nil, registry: ServiceRegistry? = nil,
     directories: DirectoryCache = DirectoryCache(factory: Platforms.makeDirectory),
     onServerRunning: @escaping @Sendable (ListeningPorts) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
@@ -65,7 +66,11 @@ public func buildApplication(
     // Each redirection account has its own worker and client; `default` uses the one made above.
     let base = configuration.redirect
     let isDryRun = configuration.delivery.isDryRun
-    let clients = AccountService.standardFactory(default: redirect, base: base, logger: logger)
+    let clients = AccountService.factory(
+        default: redirect,
+        registry: registry
+            ?? ServiceRegistry.standard(
+                snomXMLRPC: base, allowsPlainHTTP: Settings().allowsPlainHTTPRedirect, logger: logger))
     let makeService: AccountServiceFactory = { account in
         if isDryRun, !account.isDefault { return AccountService(service: DryRunProvisioningService()) }
         return try clients(account)

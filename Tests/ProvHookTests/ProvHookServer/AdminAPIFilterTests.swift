@@ -194,6 +194,34 @@ struct AdminAPIFilterTests {
             let unknownAccount = try await provhook.call(
                 .PATCH, "/v1/tenants/acme", token: Self.token, json: #"{"account":"nobody"}"#)
             #expect(unknownAccount.status == 404)
+            let twoForSnom = try await provhook.call(
+                .PATCH, "/v1/tenants/acme", token: Self.token, json: #"{"accounts":["default","reseller"]}"#)
+            #expect(
+                twoForSnom.status == 409 && twoForSnom.body.contains(#"\"default\" and \"reseller\""#),
+                "\(twoForSnom.body)")
+            let badVendor = try await provhook.call(
+                .PATCH, "/v1/tenants/acme", token: Self.token, json: #"{"drop_accounts":["no such vendor!"]}"#)
+            #expect(badVendor.status == 400 && badVendor.body.contains("invalid_vendor"), "\(badVendor.body)")
+
+            // Devices by vendor.
+            let snomDevices = try await provhook.get("/v1/devices?vendor=snom", token: Self.token)
+            #expect(snomDevices.status == 200 && snomDevices.body.contains("000413000501"), "\(snomDevices.body)")
+            let yealinkDevices = try await provhook.get("/v1/devices?vendor=Yealink", token: Self.token)
+            #expect(yealinkDevices.status == 200 && !yealinkDevices.body.contains("000413000501"))
+
+            // Another Snom account made Snom's default: `default` is no longer it.
+            let madeDefault = try await provhook.call(
+                .PATCH, "/v1/accounts/reseller", token: Self.token, json: #"{"vendor_default":true}"#)
+            let defaultAccount = madeDefault.json["account"] as? [String: Any]
+            #expect(
+                madeDefault.status == 200 && defaultAccount?["vendor_default"] as? Bool == true, "\(madeDefault.body)")
+            let refusedFalse = try await provhook.call(
+                .PATCH, "/v1/accounts/reseller", token: Self.token, json: #"{"vendor_default":false}"#)
+            #expect(refusedFalse.status == 400)
+            let listedAccounts = try await provhook.get("/v1/accounts", token: Self.token)
+            let defaults = (listedAccounts.json["accounts"] as? [[String: Any]])?
+                .filter { $0["vendor_default"] as? Bool == true }.compactMap { $0["name"] as? String }
+            #expect(defaults == ["reseller"], "\(listedAccounts.body)")
 
             let journal = try await run.store.journal(JournalFilter(limit: 10000))
             let journaled = journal.map { "\($0.detail)" }.joined()

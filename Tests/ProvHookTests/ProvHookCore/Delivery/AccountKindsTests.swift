@@ -67,6 +67,14 @@ struct AccountKindsTests {
 
                     let x = try await RedirectAccountTests.addTenant(cli, "tenant-x", account: nil)
                     let s = try await RedirectAccountTests.addTenant(cli, "tenant-s", account: "sraps-s")
+                    // Both accounts serve Snom phones: a tenant names one of them, never both.
+                    let twoForSnom = try await cli.run([
+                        "tenant", "add", "tenant-two", "--url-template", "https://p.example/<mac>", "--account",
+                        "default", "--account", "sraps-s",
+                    ])
+                    #expect(
+                        twoForSnom.status != 0 && twoForSnom.error.contains(#""default" and "sraps-s""#)
+                            && twoForSnom.error.contains("one account per vendor"), "\(twoForSnom.error)")
 
                     let serveEnvironment = environment.merging([
                         "PROVHOOK_REDIRECT_URL": xmlrpc.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
@@ -107,6 +115,20 @@ struct AccountKindsTests {
                         // Nothing of one tenant's reached the other's service.
                         for mac in macsS { #expect(await xmlrpc.state.registration(mac) == nil) }
                         for mac in macsX { #expect(await sraps.endpoint(mac) == nil) }
+                        // Each phone shows its vendor and the account that serves it.
+                        let snomDevices = try await cli.run(["device", "list", "--vendor", "snom"])
+                        #expect(
+                            snomDevices.status == 0 && (macsX + macsS).allSatisfy(snomDevices.output.contains)
+                                && snomDevices.output.contains("sraps-s"), "\(snomDevices.output)")
+                        let yealinkDevices = try await cli.run(["device", "list", "--vendor", "yealink"])
+                        #expect(yealinkDevices.output.contains("0 device(s)"), "\(yealinkDevices.output)")
+                        let shown = try await cli.run(["device", "show", macsS[0]])
+                        let lines = shown.output.split(separator: "\n").map {
+                            $0.split(separator: " ").joined(separator: " ")
+                        }
+                        #expect(
+                            lines.contains("vendor Snom (snom)") && lines.contains("account sraps-s"), "\(shown.output)"
+                        )
                         #expect(await sraps.endpoint(macsS[0])?.company == Self.company)
 
                         // `provhook redirect --account` calls as an SRAPS account as it does as an XML-RPC one.

@@ -77,7 +77,8 @@ struct EventPlannerTests {
         #expect(changes.map(\.isSkipped) == [false, true])
         #expect(try self.plan(event).get().map(\.isSkipped) == [false, false], "the defaults restrict nothing")
         let assigned = EventPlanner(prefixes: try VendorPrefixes(parsing: "yealink:AABBCC"))
-        #expect(try assigned.plan(event, tenantID: "t", known: KnownDevices()).get().map(\.isSkipped) == [false, false])
+        #expect(
+            try assigned.plan(event, tenantID: "t", known: KnownDevices()).get().map(\.isSkipped) == [false, false])
     }
 
     @Test("the brand the PBX gives names the vendor; the MAC's prefix is there for a device without one")
@@ -86,10 +87,12 @@ struct EventPlannerTests {
             mac: self.mac, deviceID: nil, extensionNumber: nil, model: nil, brand: " Yealink ")
         let change = try #require(try self.plan(yealinkBranded).get().first)
         #expect(change.brandVendor == .yealink && change.prefixVendor == .snom)
-        let polycom = DeviceEvent.added(mac: self.mac, deviceID: nil, extensionNumber: nil, model: nil, brand: "Polycom")
+        let polycom = DeviceEvent.added(
+            mac: self.mac, deviceID: nil, extensionNumber: nil, model: nil, brand: "Polycom")
         #expect(try self.plan(polycom).get().first?.brandVendor == .poly)
         for noBrand in [nil, "", "   ", "not a brand!"] {
-            let event = DeviceEvent.added(mac: self.mac, deviceID: nil, extensionNumber: nil, model: nil, brand: noBrand)
+            let event = DeviceEvent.added(
+                mac: self.mac, deviceID: nil, extensionNumber: nil, model: nil, brand: noBrand)
             let planned = try #require(try self.plan(event).get().first)
             #expect(planned.brandVendor == nil && planned.prefixVendor == .snom, "\(String(describing: noBrand))")
         }
@@ -98,7 +101,8 @@ struct EventPlannerTests {
         #expect(try self.plan(unknown).get().first?.prefixVendor == nil)
         let operatorsPrefix = EventPlanner(prefixes: try VendorPrefixes(parsing: "fanvil:AABBCC"))
         #expect(
-            try operatorsPrefix.plan(unknown, tenantID: "t", known: KnownDevices()).get().first?.prefixVendor == .fanvil)
+            try operatorsPrefix.plan(unknown, tenantID: "t", known: KnownDevices()).get().first?.prefixVendor == .fanvil
+        )
     }
 }
 

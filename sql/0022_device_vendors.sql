@@ -77,6 +77,32 @@ COMMENT ON COLUMN devices.skipped_because IS
 COMMENT ON COLUMN devices.account IS
     'the account the next call is made with (the one that holds the MAC, or will); NULL: none serves its vendor';
 
+CREATE FUNCTION tenant_vendor_set(
+    p_tenant text, p_vendor text, p_set_account boolean, p_account text, p_set_template boolean, p_template text
+) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    current tenant_vendors%ROWTYPE;
+    new_account text;
+    new_template text;
+BEGIN
+    SELECT * INTO current FROM tenant_vendors WHERE tenant_id = p_tenant AND vendor = p_vendor FOR UPDATE;
+    new_account := CASE WHEN p_set_account THEN p_account ELSE current.account END;
+    new_template := CASE WHEN p_set_template THEN p_template ELSE current.url_template END;
+    IF new_account IS NULL AND new_template IS NULL THEN
+        DELETE FROM tenant_vendors WHERE tenant_id = p_tenant AND vendor = p_vendor;
+    ELSE
+        INSERT INTO tenant_vendors (tenant_id, vendor, account, url_template)
+        VALUES (p_tenant, p_vendor, new_account, new_template)
+        ON CONFLICT (tenant_id, vendor) DO UPDATE SET account = EXCLUDED.account, url_template = EXCLUDED.url_template;
+    END IF;
+    RETURN current.account;
+END;
+$$;
+
+COMMENT ON FUNCTION tenant_vendor_set(text, text, boolean, text, boolean, text) IS
+    'sets a tenant''s account and/or URL template for a vendor (NULL removes it; a row left with neither goes); returns the account it had';
+
 CREATE FUNCTION vendor_account(p_tenant text, p_vendor text) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$

@@ -344,28 +344,10 @@ extension Store {
     static func setVendorAccount(
         _ account: String?, of vendor: Vendor, tenantID: String, on connection: PostgresConnection, logger: Logger
     ) async throws -> String? {
-        let previous =
-            try await connection.rows(
-                """
-                SELECT account FROM tenant_vendors WHERE tenant_id = \(tenantID) AND vendor = \(vendor.rawValue) FOR UPDATE
-                """, as: String?.self, logger: logger
-            ).first ?? nil
-        try await connection.query(
-            """
-            WITH set AS (
-                INSERT INTO tenant_vendors AS tv (tenant_id, vendor, account)
-                SELECT \(tenantID), \(vendor.rawValue), \(account) WHERE \(account)::text IS NOT NULL
-                ON CONFLICT (tenant_id, vendor) DO UPDATE SET account = EXCLUDED.account
-            ), cleared AS (
-                UPDATE tenant_vendors SET account = NULL
-                WHERE \(account)::text IS NULL AND tenant_id = \(tenantID) AND vendor = \(vendor.rawValue)
-                  AND url_template IS NOT NULL
-            )
-            DELETE FROM tenant_vendors
-            WHERE \(account)::text IS NULL AND tenant_id = \(tenantID) AND vendor = \(vendor.rawValue)
-              AND url_template IS NULL
-            """, logger: logger)
-        return previous
+        try await connection.rows(
+            "SELECT tenant_vendor_set(\(tenantID), \(vendor.rawValue), true, \(account), false, NULL)",
+            as: String?.self, logger: logger
+        ).first ?? nil
     }
 
     /// Sets (nil: removes) a tenant's own URL template for `vendor`.
@@ -373,20 +355,8 @@ extension Store {
         _ template: String?, of vendor: Vendor, tenantID: String, on connection: PostgresConnection, logger: Logger
     ) async throws {
         try await connection.query(
-            """
-            WITH set AS (
-                INSERT INTO tenant_vendors AS tv (tenant_id, vendor, url_template)
-                SELECT \(tenantID), \(vendor.rawValue), \(template) WHERE \(template)::text IS NOT NULL
-                ON CONFLICT (tenant_id, vendor) DO UPDATE SET url_template = EXCLUDED.url_template
-            ), cleared AS (
-                UPDATE tenant_vendors SET url_template = NULL
-                WHERE \(template)::text IS NULL AND tenant_id = \(tenantID) AND vendor = \(vendor.rawValue)
-                  AND account IS NOT NULL
-            )
-            DELETE FROM tenant_vendors
-            WHERE \(template)::text IS NULL AND tenant_id = \(tenantID) AND vendor = \(vendor.rawValue)
-              AND account IS NULL
-            """, logger: logger)
+            "SELECT tenant_vendor_set(\(tenantID), \(vendor.rawValue), false, NULL, true, \(template))",
+            logger: logger)
     }
 }
 

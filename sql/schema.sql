@@ -426,21 +426,38 @@ END;
 $$;
 
 CREATE FUNCTION public.vendor_account(p_tenant text, p_vendor text) RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     AS $$
-    SELECT coalesce(
-        (SELECT tv.account FROM tenant_vendors tv WHERE tv.tenant_id = p_tenant AND tv.vendor = p_vendor),
-        (SELECT a.name FROM redirect_accounts a WHERE a.vendor = p_vendor AND a.vendor_default))
+DECLARE
+    found text;
+BEGIN
+    IF p_vendor IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT tv.account INTO found FROM tenant_vendors tv WHERE tv.tenant_id = p_tenant AND tv.vendor = p_vendor;
+    IF found IS NULL THEN
+        SELECT a.name INTO found FROM redirect_accounts a WHERE a.vendor = p_vendor AND a.vendor_default;
+    END IF;
+    RETURN found;
+END;
 $$;
 
 COMMENT ON FUNCTION public.vendor_account(p_tenant text, p_vendor text) IS 'the account that serves a tenant''s phones of a vendor: the tenant''s own for it, else the vendor''s default; NULL: none';
 
 CREATE FUNCTION public.vendor_url_template(p_tenant text, p_vendor text) RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     AS $$
-    SELECT coalesce(
-        (SELECT tv.url_template FROM tenant_vendors tv WHERE tv.tenant_id = p_tenant AND tv.vendor = p_vendor),
-        (SELECT t.url_template FROM tenants t WHERE t.id = p_tenant))
+DECLARE
+    found text;
+BEGIN
+    IF p_vendor IS NOT NULL THEN
+        SELECT tv.url_template INTO found FROM tenant_vendors tv WHERE tv.tenant_id = p_tenant AND tv.vendor = p_vendor;
+    END IF;
+    IF found IS NULL THEN
+        SELECT t.url_template INTO found FROM tenants t WHERE t.id = p_tenant;
+    END IF;
+    RETURN found;
+END;
 $$;
 
 COMMENT ON FUNCTION public.vendor_url_template(p_tenant text, p_vendor text) IS 'the URL template of a tenant''s phones of a vendor: the tenant''s for that vendor, else its own';

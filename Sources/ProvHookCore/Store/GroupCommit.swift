@@ -1,3 +1,6 @@
+import Deadlines
+import NIOCore
+import NIOPosix
 import PostgresNIO
 import Synchronization
 
@@ -11,6 +14,11 @@ import Synchronization
 ///
 /// Each event runs in its own subtransaction, so one the database refuses (or that collides with a concurrent
 /// event) leaves the others committed; its caller is told to record it alone, the path that explains a refusal.
+///
+/// An event's deadline (the store's) covers its whole wait: one still queued when it passes is answered with
+/// `DeadlineExceeded` (a 503) and never sent, and a batch waits for its connection only as long as its oldest event,
+/// its leader, has left. Without this, an event queued behind a batch that waited out its deadline would then wait
+/// out its own, and be answered after twice the deadline.
 public final class GroupCommit: Sendable {
     /// The most events in one call that may be asked for. PostgreSQL tracks 64 subtransactions per backend before
     /// snapshots that see it get slower; a batch stays below that.
@@ -40,11 +48,16 @@ public final class GroupCommit: Sendable {
     }
 
     private struct Waiter {
+        let id: UInt64
         let event: String
+        let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Turn, Never>
+        /// Answers the waiter with `DeadlineExceeded` if it is still queued at its deadline; cancelled once it is not.
+        let expiry: Scheduled<Void>
     }
 
     private struct State {
+        var nextID: UInt64 = 0
         var waiting: [Waiter] = []
         var running = 0
         var largestBatch = 0
@@ -64,16 +77,24 @@ public final class GroupCommit: Sendable {
     /// Records `event` (the JSON text of `ingest_event`'s arguments, see `Store.ingestInOneCall`) with whichever
     /// events come together with it.
     func record(_ event: String, store: Store) async throws -> Outcome {
+        let deadline = ContinuousClock.now + store.deadline
         // The common case at low load leads at once, without suspending: a continuation resumed at once would still
         // go through the executor, a thread wake-up per event.
         if self.state.withLock({ Self.takeSlot(&$0) }) {
-            return try await self.lead(with: event, store: store)
+            return try await self.lead(with: event, deadline: deadline, store: store)
         }
         let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
             let leads = self.state.withLock { state in
                 // A batch may have ended since the check above.
                 if Self.takeSlot(&state) { return true }
-                state.waiting.append(Waiter(event: event, continuation: continuation))
+                let id = state.nextID
+                state.nextID &+= 1
+                // A timer on an event loop, as the lease's deadline is, rather than a sleeping task per event.
+                let expiry = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(store.deadline)) {
+                    self.expire(id, limit: store.deadline)
+                }
+                state.waiting.append(
+                    Waiter(id: id, event: event, deadline: deadline, continuation: continuation, expiry: expiry))
                 return false
             }
             if leads { continuation.resume(returning: .lead) }
@@ -82,8 +103,19 @@ public final class GroupCommit: Sendable {
         case .answered(let result):
             return try result.get()
         case .lead:
-            return try await self.lead(with: event, store: store)
+            return try await self.lead(with: event, deadline: deadline, store: store)
         }
+    }
+
+    /// Answers a waiter whose deadline passed while it was still queued; nothing if a batch took it first.
+    private func expire(_ id: UInt64, limit: Duration) {
+        let expired = self.state.withLock { state -> Waiter? in
+            guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiting.remove(at: index)
+        }
+        expired?.continuation.resume(
+            returning: .answered(
+                .failure(DeadlineExceeded(what: "waiting behind earlier events for the database", limit: limit))))
     }
 
     /// Takes one of the `maxRunning` slots if one is free.
@@ -94,14 +126,17 @@ public final class GroupCommit: Sendable {
     }
 
     /// Records a batch of `event` and the events waiting, answers the others, and passes the turn on.
-    private func lead(with event: String, store: Store) async throws -> Outcome {
+    private func lead(with event: String, deadline: ContinuousClock.Instant, store: Store) async throws -> Outcome {
         let others = self.state.withLock { state in
             let count = min(self.batchLimit - 1, state.waiting.count)
             state.largestBatch = max(state.largestBatch, count + 1)
             defer { state.waiting.removeFirst(count) }
             return Array(state.waiting.prefix(count))
         }
-        let results = await Self.run([event] + others.map(\.event), store: store)
+        for waiter in others { waiter.expiry.cancel() }
+        // The leader is the batch's oldest event (the queue is first in, first out), so its deadline is the earliest.
+        let remaining = max(deadline - ContinuousClock.now, .milliseconds(1))
+        let results = await Self.run([event] + others.map(\.event), deadline: remaining, store: store)
         let next = self.state.withLock { state -> Waiter? in
             guard !state.waiting.isEmpty else {
                 state.running -= 1
@@ -109,6 +144,7 @@ public final class GroupCommit: Sendable {
             }
             return state.waiting.removeFirst()
         }
+        next?.expiry.cancel()
         for (waiter, result) in zip(others, results.dropFirst()) {
             waiter.continuation.resume(returning: .answered(result))
         }
@@ -116,11 +152,13 @@ public final class GroupCommit: Sendable {
         return try results[0].get()
     }
 
-    /// One call of `record_events`, and each event's result.
-    private static func run(_ events: [String], store: Store) async -> [Result<Outcome, any Error>] {
+    /// One call of `record_events`, and each event's result; the connection is waited for at most `deadline`.
+    private static func run(
+        _ events: [String], deadline: Duration, store: Store
+    ) async -> [Result<Outcome, any Error>] {
         let logger = store.logger
         do {
-            let outcomes = try await store.withLease("recording events") { connection in
+            let outcomes = try await store.withLease("recording events", deadline: deadline) { connection in
                 try await connection.rows("CALL record_events(\(events), NULL)", as: [String].self, logger: logger)
                     .first
             }

@@ -83,8 +83,11 @@ public struct Store: Sendable {
     /// `idle_in_transaction_session_timeout` bound it; see `DatabaseURL`). If the deadline passes first, the lease
     /// is abandoned and the caller returns at once, even if the pool never answers the abandoned request. A body that
     /// runs past `stalledBodyLimit` is on a dead connection: its caller gets an error and the body is left behind.
+    ///
+    /// `deadline` is what is left of the caller's own (an event that waited behind others has less); nil: the store's.
     func withLease<T: Sendable>(
-        _ context: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        _ context: String, deadline: Duration? = nil,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let client = self.client
         let gate = LeaseGate<T>()
@@ -102,7 +105,7 @@ public struct Store: Sendable {
         // The deadline and the stalled-body check are timers on an event loop rather than a task that sleeps: a
         // sleeping task per database operation cost a thread wake-up and a dispatch timer each (seen in a profile of
         // ingest at concurrency 1, where the kernel's scheduling was half of serve's CPU).
-        let deadline = self.deadline
+        let deadline = deadline ?? self.deadline
         let logger = self.logger
         let loop = MultiThreadedEventLoopGroup.singleton.any()
         let stalled = Mutex<Scheduled<Void>?>(nil)

@@ -188,6 +188,43 @@ struct DatabaseOutageTests {
     /// A scratch cluster with the tenant acme and its Kazoo source, and provhook running on it with
     /// `databaseDeadline` beside the redirection stand-in: `body` gets the cluster (to stop and start), the stand-in,
     /// provhook, the tenant's webhook secret and the source's token.
+    @Test(
+        "with the database gone, every webhook of a burst is answered 503 within its deadline, those queued behind a batch included"
+    )
+    func burstAnsweredWithinDeadline() async throws {
+        let deadline = Duration.seconds(3)
+        try await Self.withProvHook(databaseDeadline: deadline) { cluster, _, provhook, secret, _ in
+            // Accepted once, so that the tenant's credentials are cached and the burst goes straight to recording.
+            try await eventually("the first event accepted") {
+                try await provhook.send(
+                    tenant: "acme", body: #"{"type":"device.added","mac":"000413000B00"}"#, secret: secret
+                ).status == 202
+            }
+            try cluster.stop()
+            // More senders than the batches in flight (GroupCommit.maxRunning): most events wait in the queue while
+            // the first batches wait out their deadline for a connection. Eight, the HTTP client's connections to one
+            // host, so that every request is in provhook at once rather than waiting in the client.
+            let started = ContinuousClock.now
+            let answers = try await withThrowingTaskGroup(of: (status: Int, after: Duration).self) { group in
+                for index in 1...8 {
+                    group.addTask {
+                        let mac = String(format: "000413000B%02X", index)
+                        let answer = try await provhook.send(
+                            tenant: "acme", body: #"{"type":"device.added","mac":"\#(mac)"}"#, secret: secret)
+                        return (answer.status, ContinuousClock.now - started)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(answers.count == 8 && answers.allSatisfy { $0.status == 503 }, "\(answers.map(\.status))")
+            // Queued behind a batch that waited its whole deadline, an event used to wait out its own as well.
+            let slowest = answers.map(\.after).max() ?? .zero
+            #expect(
+                slowest < deadline + .seconds(2),
+                "the slowest answer came after \(slowest): \(answers.map(\.after).sorted())")
+        }
+    }
+
     static func withProvHook(
         databaseDeadline: Duration,
         _ body: (ScratchCluster, RunningFakeRedirect, RunningProvHook, _ secret: String, _ kazooToken: String)

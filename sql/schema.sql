@@ -360,7 +360,10 @@ BEGIN
             ELSE
                 SELECT r.outcome INTO answer FROM ingest_event(
                     e->>'tenant', e->>'event', e->>'type', (e->>'payload')::jsonb, e->>'mac', e->>'desired',
-                    e->>'device_id', e->>'extension', e->>'model', e->>'brand_vendor', e->>'prefix_vendor',
+                    e->>'device_id', e->>'extension', e->>'model', e->>'brand_vendor',
+                    -- A serve from before this migration, still running while it is applied, names no vendor: every
+                    -- event it did not skip was for Snom's service, as it still is.
+                    CASE WHEN e ? 'prefix_vendor' THEN e->>'prefix_vendor' ELSE 'snom' END,
                     (e->>'skipped')::boolean, e->>'source', e->>'actor', e->>'action', e->'detail') r;
             END IF;
         EXCEPTION

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresNIO
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
@@ -186,6 +187,28 @@ struct VendorAccountsTests {
             let cleared = try await store.updateTenant(id: "t", vendorURLTemplates: [.gigaset: nil], actor: "cli:test")
             #expect(cleared.tenant.vendorURLTemplates == ["yealink": yealinkTemplate.text])
             #expect(try await store.device(gigasetMAC)?.url == "https://p.example/7C2F80000B02.xml")
+        }
+    }
+
+    @Test("an event recorded by a serve older than the vendors (its record_events call names none) is Snom's, as then")
+    func eventFromAnOlderServe() async throws {
+        try await TestDatabase.with { database in
+            try await database.store.addTenant("acme")
+            // The arguments a serve from before sql/0022 sends: no brand_vendor, no prefix_vendor.
+            let event = #"""
+                {"tenant":"acme","event":"old-1","type":"device.added","payload":"{}","mac":"589EC6000C01",
+                 "desired":"registered","device_id":null,"extension":null,"model":null,"skipped":false,"source":null,
+                 "actor":"webhook:127.0.0.1","action":"event.device.added","outcome":"accepted","detail":{}}
+                """#
+            let outcomes = try await database.withConnection { connection in
+                try await connection.query(
+                    "CALL record_events(\([event]), NULL)", logger: Logger(label: "test")
+                ).collect().first?.decode([String].self)
+            }
+            #expect(outcomes == ["accepted"])
+            let device = try #require(try await database.store.device(MACAddress("589EC6000C01")!))
+            #expect(
+                device.vendor == .snom && device.account == RedirectAccount.defaultName && device.status == .pending)
         }
     }
 }

@@ -148,7 +148,7 @@ psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
     "SELECT count(*) FROM devices WHERE tenant_id = 'bench-ingest' AND status = 'registered'" |
     sed 's/^/    devices registered during that run: /'
 psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
-    "UPDATE devices SET status = 'skipped' WHERE tenant_id = 'bench-ingest' AND status = 'pending'"
+    "UPDATE devices SET status = 'skipped', skipped_because = 'vendor_not_allowed' WHERE tenant_id = 'bench-ingest' AND status = 'pending'"
 if [ -n "${BENCH_PROFILE:-}" ]; then
     perf report -i "$root/perf.data" --stdio --no-children --sort symbol --percent-limit 0.7 2>/dev/null |
         grep -v '^$' | swift demangle --simplified >perf-ingest.txt

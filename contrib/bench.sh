@@ -96,9 +96,10 @@ http_port=$(pg_free_port)
 export PROVHOOK_LISTEN=127.0.0.1:$http_port PROVHOOK_ADMIN_LISTEN=127.0.0.1:$(pg_free_port) PROVHOOK_LOG_LEVEL=warning
 export PROVHOOK_REDIRECT_USER=bench PROVHOOK_REDIRECT_PASSWORD_FILE=$root/stand-in.password
 export PROVHOOK_REDIRECT_CONCURRENCY=$delivery_concurrency
-# 589EC6 is a Gigaset range in the registry; the delivery-while-ingesting run sends it as Snom's (Gigaset IP PRO
-# phones are Snom-made), so that every one of its events is delivered to the stand-in.
-export PROVHOOK_VENDOR_PREFIXES="snom:589EC6"
+# 589EC6 and 00ACDC are Gigaset ranges in the registry; the delivery-while-ingesting run and the growth runs send them
+# as Snom's (Gigaset IP PRO phones are Snom-made, and both were Snom's by default before the vendor table), so that
+# every one of their events is delivered to the stand-in.
+export PROVHOOK_VENDOR_PREFIXES="snom:589EC6,00ACDC"
 base=http://127.0.0.1:$http_port
 
 start_serve() {

@@ -33,7 +33,7 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             let templates = try TenantTemplates(self.urlTemplate)
-            guard let template = templates.plain ?? nil else {
+            guard let template = templates.plain else {
                 throw CLIFailure.input("--url-template needs one template for every vendor (without VENDOR=)")
             }
             let vendorTemplates = try templates.byVendor.mapValues { template throws(CLIFailure) in
@@ -116,7 +116,7 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             let templates = try TenantTemplates(self.urlTemplate)
-            let template = templates.plain ?? nil
+            let template = templates.plain
             let dropped = try self.dropAccount.map(parseVendor)
             let ranges: MACRanges?? = try self.macPrefixes.map { $0 == "any" ? nil : try parseMACRanges($0) }
             let update = try await self.database.withStore(needsSecrets: self.rotateSecret) { store in
@@ -209,7 +209,7 @@ private struct TenantWithSecret: Encodable {
 /// phones (`VENDOR=` alone: nil, the vendor's template removed).
 struct TenantTemplates {
     /// The template for every vendor; nil when none was given.
-    var plain: URLTemplate??
+    var plain: URLTemplate?
     var byVendor: [Vendor: URLTemplate?] = [:]
 
     init(_ values: [String]) throws {

@@ -50,7 +50,6 @@ public final class GroupCommit: Sendable {
     private struct Waiter {
         let id: UInt64
         let event: String
-        let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Turn, Never>
         /// Answers the waiter with `DeadlineExceeded` if it is still queued at its deadline; cancelled once it is not.
         let expiry: Scheduled<Void>
@@ -94,7 +93,7 @@ public final class GroupCommit: Sendable {
                     self.expire(id, limit: store.deadline)
                 }
                 state.waiting.append(
-                    Waiter(id: id, event: event, deadline: deadline, continuation: continuation, expiry: expiry))
+                    Waiter(id: id, event: event, continuation: continuation, expiry: expiry))
                 return false
             }
             if leads { continuation.resume(returning: .lead) }

@@ -34,12 +34,15 @@ let package = Package(
         .executable(name: "fake-redirect", targets: ["fake-redirect"]),
         .executable(name: "fake-pbx", targets: ["fake-pbx"]),
         .executable(name: "fake-sraps", targets: ["fake-sraps"]),
+        .executable(name: "fake-yealink-rps", targets: ["fake-yealink-rps"]),
         .library(name: "XMLRPC", targets: ["XMLRPC"]),
         .library(name: "ProvisioningModel", targets: ["ProvisioningModel"]),
         .library(name: "SnomXMLRPC", targets: ["SnomXMLRPC"]),
         .library(name: "SnomXMLRPCStandIn", targets: ["SnomXMLRPCStandIn"]),
         .library(name: "SnomSRAPS", targets: ["SnomSRAPS"]),
         .library(name: "SnomSRAPSStandIn", targets: ["SnomSRAPSStandIn"]),
+        .library(name: "YealinkRPS", targets: ["YealinkRPS"]),
+        .library(name: "YealinkRPSStandIn", targets: ["YealinkRPSStandIn"]),
         .library(name: "StandInSupport", targets: ["StandInSupport"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
         .library(name: "Hawk", targets: ["Hawk"]),
@@ -115,7 +118,8 @@ let package = Package(
         .target(
             name: "VendorHTTP",
             dependencies: [
-                "ProvisioningModel", product("AsyncHTTPClient"), product("NIOCore"), product("NIOSSL"),
+                "Deadlines", "ProvisioningModel", "XMLRPC", product("AsyncHTTPClient"), product("Logging"),
+                product("NIOCore"), product("NIOHTTP1"), product("NIOSSL"),
             ],
             path: "Sources/Vendors/Shared",
             swiftSettings: swiftSettings
@@ -163,11 +167,34 @@ let package = Package(
             path: "Sources/Vendors/SnomSRAPS/StandIn",
             swiftSettings: swiftSettings
         ),
+        /// The client of Yealink's RPS over XML-RPC: a per-MAC URL registered, deregistered and checked, RPS's answers
+        /// read, and a MAC the account holds already registered again.
+        .target(
+            name: "YealinkRPS",
+            dependencies: [
+                "ProvisioningModel", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"), product("Logging"),
+            ],
+            path: "Sources/Vendors/YealinkRPS/Client",
+            swiftSettings: swiftSettings
+        ),
+        /// A strict stand-in of Yealink's RPS over XML-RPC: basic auth, RPS's MAC spellings, server names and URL
+        /// schemes, override, and its answers; for the tests and local runs.
+        .target(
+            name: "YealinkRPSStandIn",
+            dependencies: [
+                "StandInSupport", "XMLRPC", product("Hummingbird"), product("HummingbirdCore"), product("Logging"),
+                product("NIOCore"),
+            ],
+            path: "Sources/Vendors/YealinkRPS/StandIn",
+            swiftSettings: swiftSettings
+        ),
         /// Every vendor's service provhook can call, by account kind (`ServiceRegistry.standard`): a file per vendor
         /// saying how an account of its kind, with the installation's settings, becomes its client.
         .target(
             name: "VendorRegistry",
-            dependencies: ["ProvHookCore", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC", product("Logging")],
+            dependencies: [
+                "ProvHookCore", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC", "YealinkRPS", product("Logging"),
+            ],
             path: "Sources/Vendors/Registry",
             swiftSettings: swiftSettings
         ),
@@ -253,6 +280,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// Runs the Yealink RPS stand-in on its own, for local runs and manual checks.
+        .executableTarget(
+            name: "fake-yealink-rps",
+            dependencies: [
+                "YealinkRPSStandIn", "StandInSupport", product("ArgumentParser"), product("Logging"),
+                product("UnixSignals"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Measuring tools
 
         /// What the benchmark and fault tools share: signed webhook requests, RSS sampling, JSON output.
@@ -322,11 +359,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "YealinkRPSTests",
+            dependencies: [
+                "ProvisioningModel", "StandInSupport", "XMLRPC", "YealinkRPS", "YealinkRPSStandIn",
+                product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ProvHookTests",
             dependencies: [
                 "BenchSupport", "Deadlines", "Integrations", "FakePBXService", "ProvHookCore",
                 "ProvHookServer", "ProvHookTestSupport", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
-                "StandInSupport", "VendorRegistry", "WebhookSignature", "XMLRPC", product("AsyncHTTPClient"),
+                "StandInSupport", "VendorRegistry", "WebhookSignature", "XMLRPC", "YealinkRPSStandIn",
+                product("AsyncHTTPClient"),
                 product("Crypto"),
                 product("Hummingbird"),
                 product("Logging"), product("NIOCore"), product("NIOHTTP1"), product("PostgresNIO"),

@@ -181,7 +181,7 @@ public struct FakePBXServer: Sendable {
 
     @Sendable func wazoToken(request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await request.body.collect(upTo: 1 << 16)
-        guard let (user, password) = Self.basicCredentials(request) else {
+        guard let (user, password) = StandInHTTP.basicCredentials(request.headers[.authorization]) else {
             return await self.wazoError(request, .unauthorized, "Authentication Failed")
         }
         // wazo-auth reads the body with get_json(force=True): JSON whatever the Content-Type, and none is an error.
@@ -289,14 +289,6 @@ public struct FakePBXServer: Sendable {
     }
 
     static func orNull(_ text: String?) -> Any { text.map { $0 as Any } ?? NSNull() }
-
-    static func basicCredentials(_ request: Request) -> (String, String)? {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
-            let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-            let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
-        else { return nil }
-        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
-    }
 
     static func wazoDate(_ date: Date) -> String {
         let formatter = DateFormatter()

@@ -79,11 +79,19 @@ public struct ServiceDescriptor: Sendable, Hashable {
     public var maxBatchSize: Int?
     /// How the account's registrations can be listed.
     public var listing: Listing
+    /// Whether the service has an override flag, with which an account takes a MAC another account holds
+    /// (`account --override`); services without one refuse such a registration as a conflict, always.
+    public var takesOverride: Bool
+    /// The service's production URL, which an account of the kind calls when it names none. An account's own URL
+    /// ends with '/' when this one does (Snom's XML-RPC service answers an error without its trailing slash).
+    public var defaultURL: String?
 
     public init(
         kind: ServiceKind, name: String, requirements: DeviceRequirements = [], maxBatchSize: Int?,
-        listing: Listing
+        listing: Listing, takesOverride: Bool = false, defaultURL: String? = nil
     ) {
+        self.takesOverride = takesOverride
+        self.defaultURL = defaultURL
         self.kind = kind
         self.name = name
         self.requirements = requirements
@@ -105,6 +113,8 @@ public struct ServiceKind: RawRepresentable, Sendable, Hashable, Codable, Custom
     /// Snom's provisioning service SRAPS, REST signed with Hawk (`api.sraps.snom.com/api/v1/`): an account of kind
     /// `snom-sraps`.
     public static let snomSRAPS = ServiceKind(rawValue: "snom-sraps")
+    /// Yealink's RPS over XML-RPC (`api-dm.yealink.com:8443/xmlrpc`), basic auth: an account of kind `yealink-rps`.
+    public static let yealinkRPS = ServiceKind(rawValue: "yealink-rps")
 
     public let rawValue: String
 

@@ -77,6 +77,21 @@ public enum ListOutcome: Sendable, Hashable {
     /// Some MACs failed; every MAC not listed was applied.
     case partial([MACFailure])
 
+    /// A list call made as one call per MAC, for services without a batch call: `call` is applied to each MAC in
+    /// turn; refusals become a partial outcome, errors stop the batch.
+    public static func applyingEach(
+        _ macs: [MACAddress], _ call: (MACAddress) async throws(RedirectError) -> RedirectOutcome
+    ) async throws(RedirectError) -> ListOutcome {
+        guard !macs.isEmpty else { return .error(.malformedMACList) }
+        var failures: [MACFailure] = []
+        for mac in macs {
+            if case .error(let code) = try await call(mac) {
+                failures.append(MACFailure(mac: mac.canonical, code: code))
+            }
+        }
+        return failures.isEmpty ? .ok : .partial(failures)
+    }
+
     /// The failure for one MAC, or nil when that MAC was applied (or the whole call failed).
     public func failure(for mac: MACAddress) -> RedirectErrorCode? {
         guard case .partial(let failures) = self else { return nil }
@@ -88,6 +103,9 @@ public enum ListOutcome: Sendable, Hashable {
 public enum PhoneRedirection: Sendable, Hashable {
     /// The MAC is redirected to `url`; `company` is the account holding it.
     case redirected(company: String, url: String)
+    /// The account holds the MAC, but the service does not say where it points (Yealink's RPS answers
+    /// `checkDevice` with a state only): reconcile cannot see a URL drift there.
+    case held
     /// `[false, "Error:…"]`.
     case error(RedirectErrorCode)
 }

@@ -43,10 +43,13 @@ public enum XMLRPCEncoder {
         return out
     }
 
-    /// Encodes a `<methodResponse>` carrying one value.
-    public static func encodeResponse(_ value: XMLRPCValue) throws(XMLRPCEncodingError) -> String {
+    /// Encodes a `<methodResponse>` carrying one value; with `untypedStrings`, strings are written as bare
+    /// `<value>text</value>` (the spec's default type), as some services (Yealink's RPS) answer.
+    public static func encodeResponse(
+        _ value: XMLRPCValue, untypedStrings: Bool = false
+    ) throws(XMLRPCEncodingError) -> String {
         var out = "<?xml version='1.0' encoding='utf-8'?>\n<methodResponse><params><param>"
-        try self.write(value, into: &out)
+        try self.write(value, into: &out, untypedStrings: untypedStrings)
         out += "</param></params></methodResponse>\n"
         return out
     }
@@ -63,9 +66,13 @@ public enum XMLRPCEncoder {
     }
 
     /// Appends one `<value>` element.
-    static func write(_ value: XMLRPCValue, into out: inout String) throws(XMLRPCEncodingError) {
+    static func write(
+        _ value: XMLRPCValue, into out: inout String, untypedStrings: Bool = false
+    ) throws(XMLRPCEncodingError) {
         out += "<value>"
         switch value {
+        case .string(let text) where untypedStrings:
+            try self.escape(text, into: &out)
         case .string(let text):
             out += "<string>"
             try self.escape(text, into: &out)
@@ -84,7 +91,7 @@ public enum XMLRPCEncoder {
             out += "<base64>\(Data(bytes).base64EncodedString())</base64>"
         case .array(let elements):
             out += "<array><data>"
-            for element in elements { try self.write(element, into: &out) }
+            for element in elements { try self.write(element, into: &out, untypedStrings: untypedStrings) }
             out += "</data></array>"
         case .struct(let members):
             out += "<struct>"
@@ -93,7 +100,7 @@ public enum XMLRPCEncoder {
                 out += "<member><name>"
                 try self.escape(name, into: &out)
                 out += "</name>"
-                try self.write(members[name]!, into: &out)
+                try self.write(members[name]!, into: &out, untypedStrings: untypedStrings)
                 out += "</member>"
             }
             out += "</struct>"

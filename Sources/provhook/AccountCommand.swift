@@ -11,7 +11,8 @@ struct AccountCommand: AsyncParsableCommand {
         discussion: """
             A MAC registered at a vendor's provisioning service belongs to the account that registered it. An \
             account has a kind, the service it is for: snom (Snom's XML-RPC redirection service, --user and \
-            --password-file) is the default. Each tenant's \
+            --password-file) is the default; snom-sraps (Snom SRAPS, --key-id and --key-secret-file); yealink-rps \
+            (Yealink RPS over XML-RPC, --user and --password-file, --override to take MACs other RPS accounts hold). Each tenant's \
             devices are registered with its account for their vendor (`tenant add|update --account`, one per \
             vendor). The account `default` is the \
             installation's own: PROVHOOK_REDIRECT_URL, _USER, _PASSWORD_FILE, _CA_FILE and _CONCURRENCY, and Snom's \
@@ -36,6 +37,13 @@ struct AccountCommand: AsyncParsableCommand {
             String?
         @Option(help: "Calls in flight at most, 1 to 64 (default: PROVHOOK_REDIRECT_CONCURRENCY).") var concurrency:
             Int?
+        @Flag(
+            inversion: .prefixedNo,
+            help: """
+                Take MACs another account of the service holds, with the service's override flag (yealink-rps); \
+                without it such a MAC is a conflict.
+                """)
+        var override: Bool?
 
         /// The account's identity at its service: a user, or an API key's id; never both.
         var identity: String? {
@@ -73,7 +81,7 @@ struct AccountCommand: AsyncParsableCommand {
                 kind: kind, user: try self.identity, password: password,
                 url: self.url.map { $0 == "default" ? nil : $0 },
                 caFile: self.caFile.map { $0 == "default" ? nil : URL(fileURLWithPath: $0).standardizedFileURL.path },
-                concurrency: self.concurrency.map { $0 })
+                concurrency: self.concurrency.map { $0 }, override: self.override)
         }
     }
 
@@ -114,7 +122,13 @@ struct AccountCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var changes = try self.settings.changes(kind: try self.serviceKind)
+            let kind = try self.serviceKind
+            do {
+                try ServiceRegistry.check(kind: kind, url: self.settings.url, override: self.settings.override)
+            } catch {
+                throw CLIFailure.input(error.description)
+            }
+            var changes = try self.settings.changes(kind: kind)
             changes.makeDefault = self.default
             let account = try await self.database.withStore { store in
                 try await store.addAccount(name: self.name, changes: changes, actor: cliActor)
@@ -137,7 +151,11 @@ struct AccountCommand: AsyncParsableCommand {
             let accounts = try await self.database.withStore { try await $0.accounts() }
             if self.json { return try printJSON(accounts) }
             printTable(
-                ["NAME", "KIND", "VENDOR", "DEFAULT", "USER", "PASSWORD", "URL", "CONCURRENCY", "TENANTS", "DEVICES"],
+                [
+                    "NAME", "KIND", "VENDOR", "DEFAULT", "USER", "PASSWORD", "URL", "CONCURRENCY", "OVERRIDE",
+                    "TENANTS",
+                    "DEVICES",
+                ],
                 accounts.map { account in
                     let password: String
                     switch account.passwordStorage {
@@ -151,7 +169,8 @@ struct AccountCommand: AsyncParsableCommand {
                         account.isVendorDefault ? "yes" : "-",
                         account.user ?? "environment", password,
                         account.url ?? fromEnvironment,
-                        account.concurrency.map(String.init) ?? fromEnvironment, String(account.tenants),
+                        account.concurrency.map(String.init) ?? fromEnvironment, account.override ? "yes" : "-",
+                        String(account.tenants),
                         String(account.devices),
                     ]
                 })
@@ -179,7 +198,11 @@ struct AccountCommand: AsyncParsableCommand {
             let changesSettings =
                 self.settings.user != nil || self.settings.keyID != nil || secretFile != nil
                 || self.settings.url != nil || self.settings.caFile != nil || self.settings.concurrency != nil
+                || self.settings.override != nil
             let account = try await self.database.withStore { store in
+                if let kind = try await store.account(self.name)?.kind {
+                    try ServiceRegistry.check(kind: kind, url: self.settings.url, override: self.settings.override)
+                }
                 var account: RedirectAccount?
                 if changesSettings || !self.default {
                     account = try await store.updateAccount(name: self.name, changes: changes, actor: cliActor)

@@ -57,6 +57,10 @@ struct RedirectCommand: AsyncParsableCommand {
                             "url": url,
                         ],
                         text: "\(mac.canonical)\t\(company)\t\(url)")
+                case .held:
+                    self.call.options.print(
+                        json: ["method": "getPhoneRedirection", "mac": mac.canonical, "ok": true, "held": true],
+                        text: "\(mac.canonical)\tregistered to this account (the service does not say where)")
                 case .error(let code):
                     try self.call.options.report(
                         RedirectOutcome.error(code), method: .getPhoneRedirection, macs: [mac])

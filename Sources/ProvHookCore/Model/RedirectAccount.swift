@@ -37,6 +37,9 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
     /// Whether it is the installation's default account for its vendor: it serves that vendor's phones of every
     /// tenant that names no account for the vendor. `default` is Snom's until another Snom account is made default.
     public var isVendorDefault = false
+    /// Whether the account takes a MAC another account of its service holds (the service's override flag, as
+    /// Yealink's RPS has it); off, such a MAC is a conflict. Only kinds whose service has the flag take it.
+    public var override = false
 
     public var isDefault: Bool { self.name == Self.defaultName }
 
@@ -50,7 +53,7 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, vendor, user, url, concurrency, tenants, devices
+        case name, kind, vendor, user, url, concurrency, tenants, devices, override
         case isVendorDefault = "vendor_default"
         case passwordStorage = "password_storage"
         case passwordFile = "password_file"
@@ -84,9 +87,8 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
         }
     }
 
-    /// An endpoint a service's client can call: absolute http or https with a host, no credentials in it, and a path
-    /// ending in '/' (Snom's XML-RPC service answers an error for a path without its trailing slash, and every REST
-    /// collection provhook calls is a directory under it).
+    /// An endpoint a service's client can call: absolute http or https with a host and a path, no credentials in it.
+    /// Whether the path must end with '/' is the kind's to say (`ServiceRegistry.check`).
     public static func validate(url: String) throws(StoreError) {
         let parsed: ServiceURL
         do {
@@ -98,9 +100,7 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
                 throw .invalid("an account's URL must not hold credentials; give them to the account instead")
             }
         }
-        guard parsed.path.hasSuffix("/") else {
-            throw .invalid("an account's URL must end with '/', as the service's endpoint does (…/xmlrpc/)")
-        }
+        guard parsed.path.hasPrefix("/") else { throw .invalid("an account's URL must have a path, such as /xmlrpc/") }
     }
 
     /// A kind as the database accepts it: 1 to 32 lowercase letters, digits or '-', starting with a letter. Whether
@@ -139,6 +139,8 @@ public struct AccountCredentials: Sendable, Equatable {
     public var url: String?
     public var caFile: String?
     public var concurrency: Int?
+    /// Whether registrations take a MAC another account of the service holds (`RedirectAccount.override`).
+    public var override = false
     /// Why the account's password cannot be had (its seal does not open for the row's URL and CA file, its file may
     /// not be read); nil when it can. Such an account is never called: its devices wait.
     public var unusable: String?

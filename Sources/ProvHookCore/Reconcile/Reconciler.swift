@@ -325,6 +325,9 @@ public struct Reconciler: Sendable {
                 switch try await self.service.redirection(of: mac) {
                 case .redirected(_, let url):
                     return url == device.url ? nil : finding("url_drift", expected: device.url, actual: url)
+                case .held:
+                    // Ours, at a URL the service does not tell: nothing to compare.
+                    return nil
                 case .error(.noSuchMAC):
                     return finding("missing_registration", expected: device.url, actual: "not registered")
                 case .error(.ownedByOtherUser):

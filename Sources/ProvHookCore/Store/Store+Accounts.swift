@@ -10,10 +10,10 @@ private let accountColumns = """
     THEN 'sealed' END, a.password_file, a.url, a.ca_file, a.concurrency, \
     (SELECT count(*) FROM tenant_vendors tv WHERE tv.account = a.name)::int, \
     (SELECT count(*) FROM devices d WHERE d.account = a.name OR d.move_to = a.name)::int, a.created_at, a.updated_at, \
-    a.kind, a.vendor, a.vendor_default
+    a.kind, a.vendor, a.vendor_default, a.override
     """
 private typealias AccountRow = (
-    String, String?, String?, String?, String?, String?, Int?, Int, Int, Date, Date, String, String, Bool
+    String, String?, String?, String?, String?, String?, Int?, Int, Int, Date, Date, String, String, Bool, Bool
 )
 
 private func makeAccount(_ row: AccountRow) -> RedirectAccount {
@@ -21,7 +21,7 @@ private func makeAccount(_ row: AccountRow) -> RedirectAccount {
         name: row.0, user: row.1, passwordStorage: row.2.flatMap(RedirectAccount.PasswordStorage.init(rawValue:)),
         passwordFile: row.3, url: row.4, caFile: row.5, concurrency: row.6, tenants: row.7, devices: row.8,
         createdAt: row.9, updatedAt: row.10, kind: ServiceKind(rawValue: row.11), vendor: Vendor(rawValue: row.12),
-        isVendorDefault: row.13)
+        isVendorDefault: row.13, override: row.14)
 }
 
 /// What an account change sets; nil leaves a field as it is, `.some(nil)` clears it.
@@ -36,12 +36,17 @@ public struct AccountChanges: Sendable {
     public var concurrency: Int??
     /// Whether a new account becomes its vendor's default (`Store.makeVendorDefault` for an existing one).
     public var makeDefault: Bool
+    /// Whether the account takes MACs other accounts of its service hold (`RedirectAccount.override`); nil leaves
+    /// it as it is (off for a new account). Whether its kind has the flag is the caller's to check, with the
+    /// registry's descriptors.
+    public var override: Bool?
 
     public init(
         kind: ServiceKind? = nil, user: String? = nil, password: AccountPassword? = nil, url: String?? = nil,
-        caFile: String?? = nil, concurrency: Int?? = nil, makeDefault: Bool = false
+        caFile: String?? = nil, concurrency: Int?? = nil, makeDefault: Bool = false, override: Bool? = nil
     ) {
         self.makeDefault = makeDefault
+        self.override = override
         self.kind = kind
         self.user = user
         self.password = password
@@ -79,6 +84,7 @@ public struct AccountChanges: Sendable {
         if let url { detail["url"] = url.map(JSONValue.string) ?? .null }
         if let caFile { detail["ca_file"] = caFile.map(JSONValue.string) ?? .null }
         if let concurrency { detail["concurrency"] = concurrency.map { .int(Int64($0)) } ?? .null }
+        if let override { detail["override"] = .bool(override) }
         return detail
     }
 }
@@ -114,10 +120,10 @@ extension Store {
                 WITH a AS (
                     INSERT INTO redirect_accounts AS a (
                         name, kind, vendor, username, password_sealed, password_key_id, password_file, url, ca_file,
-                        concurrency, destination_bound)
+                        concurrency, destination_bound, override)
                     VALUES (\(name), \(kind.rawValue), \(vendor.rawValue), \(user),
                             \(ByteBuffer(bytes: sealed.sealed)), \(sealed.keyID), \(password.file), \(url),
-                            \(caFile), \(concurrency), true)
+                            \(caFile), \(concurrency), true, \(changes.override ?? false))
                     ON CONFLICT (name) DO NOTHING
                     RETURNING *
                 )
@@ -264,6 +270,7 @@ extension Store {
                         url = CASE WHEN \(setURL) THEN \(changes.url ?? nil) ELSE url END,
                         ca_file = CASE WHEN \(setCAFile) THEN \(changes.caFile ?? nil) ELSE ca_file END,
                         concurrency = CASE WHEN \(setConcurrency) THEN \(changes.concurrency ?? nil) ELSE concurrency END,
+                        override = COALESCE(\(changes.override), override),
                         updated_at = now()
                     WHERE name = \(name)
                     RETURNING *
@@ -339,14 +346,14 @@ extension Store {
             "reading account credentials",
             """
             SELECT name, kind, username, password_sealed, password_key_id, password_file, url, ca_file, concurrency,
-                   destination_bound
+                   destination_bound, override
             FROM redirect_accounts ORDER BY name <> 'default', name
-            """, as: (String, String, String?, ByteBuffer?, String?, String?, String?, String?, Int?, Bool).self)
+            """, as: (String, String, String?, ByteBuffer?, String?, String?, String?, String?, Int?, Bool, Bool).self)
         var accounts: [AccountCredentials] = []
-        for (name, kind, user, sealed, keyID, file, url, caFile, concurrency, bound) in rows {
+        for (name, kind, user, sealed, keyID, file, url, caFile, concurrency, bound, override) in rows {
             var credentials = AccountCredentials(
                 name: name, kind: ServiceKind(rawValue: kind), user: user, password: nil, url: url, caFile: caFile,
-                concurrency: concurrency)
+                concurrency: concurrency, override: override)
             if name != RedirectAccount.defaultName {
                 do {
                     credentials.password = try self.openPassword(

@@ -34,9 +34,11 @@ struct AccountAdminController: Sendable {
         var concurrency: Int??
         /// `true` makes the account its vendor's default (`false` is refused: make another account the default).
         var makeDefault: Bool?
+        /// Whether the account takes MACs other accounts of its service hold (only kinds whose service has the flag).
+        var override: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case name, kind, user, password, url, concurrency
+            case name, kind, user, password, url, concurrency, override
             case makeDefault = "vendor_default"
             case passwordFile = "password_file"
             case caFile = "ca_file"
@@ -65,15 +67,16 @@ struct AccountAdminController: Sendable {
             // Absent or true; null is refused like false would be, not read as absent.
             self.makeDefault =
                 container.contains(.makeDefault) ? try container.decode(Bool.self, forKey: .makeDefault) : nil
+            self.override = container.contains(.override) ? try container.decode(Bool.self, forKey: .override) : nil
         }
 
         /// Whether anything but `vendor_default` is set.
         var changesSettings: Bool {
             self.user != nil || self.password != nil || self.passwordFile != nil || self.url != nil
-                || self.caFile != nil || self.concurrency != nil
+                || self.caFile != nil || self.concurrency != nil || self.override != nil
         }
 
-        func changes(account: String) throws(APIError) -> AccountChanges {
+        func changes(account: String, kind existing: ServiceKind? = nil) throws(APIError) -> AccountChanges {
             // A password kept in a file is named with `provhook account`, on the machine that holds the file.
             if self.passwordFile != nil {
                 throw .badRequest("invalid", "password_file is set with provhook account, not through the API")
@@ -87,13 +90,19 @@ struct AccountAdminController: Sendable {
                     throw .badRequest("invalid", error.description)
                 }
             }
+            do {
+                try ServiceRegistry.check(
+                    kind: kind ?? existing ?? .snomXMLRPC, url: self.url ?? nil, override: self.override)
+            } catch {
+                throw .badRequest("invalid", error.description)
+            }
             if self.makeDefault == false {
                 throw .badRequest(
                     "invalid", "vendor_default can only be set to true: make another account its vendor's default")
             }
             return AccountChanges(
                 kind: kind, user: self.user, password: password, url: self.url, caFile: self.caFile,
-                concurrency: self.concurrency, makeDefault: self.makeDefault ?? false)
+                concurrency: self.concurrency, makeDefault: self.makeDefault ?? false, override: self.override)
         }
     }
 
@@ -107,7 +116,7 @@ struct AccountAdminController: Sendable {
         let body = try await AdminController.decode(
             AccountBody.self, request,
             expected:
-                "{\"name\", \"kind\"?, \"user\", \"password\", \"url\"?, \"ca_file\"?, \"concurrency\"?, \"vendor_default\"?}"
+                "{\"name\", \"kind\"?, \"user\", \"password\", \"url\"?, \"ca_file\"?, \"concurrency\"?, \"vendor_default\"?, \"override\"?}"
         )
         guard let name = body.name else { throw APIError.badRequest("invalid", "an account needs a name") }
         let changes = try body.changes(account: name)
@@ -121,13 +130,18 @@ struct AccountAdminController: Sendable {
         let name = context.parameters.get("account") ?? ""
         let body = try await AdminController.decode(
             AccountBody.self, request,
-            expected: "{\"user\"?, \"password\"?, \"url\"?, \"ca_file\"?, \"concurrency\"?, \"vendor_default\"?}")
+            expected:
+                "{\"user\"?, \"password\"?, \"url\"?, \"ca_file\"?, \"concurrency\"?, \"vendor_default\"?, \"override\"?}"
+        )
         if body.name != nil { throw APIError.badRequest("invalid", "an account's name cannot change") }
         if body.kind != nil {
             throw APIError.badRequest(
                 "invalid", "an account's kind cannot change: add an account of the other kind and move its tenants")
         }
-        let changes = try body.changes(account: name)
+        let kind =
+            body.override != nil || body.url != nil
+            ? try await AdminController.answer { try await self.store.account(name)?.kind } : nil
+        let changes = try body.changes(account: name, kind: kind)
         return AccountAnswer(
             account: try await AdminController.answer {
                 var account: RedirectAccount?

@@ -3,6 +3,7 @@ import ProvHookCore
 import ProvisioningModel
 import SnomSRAPS
 import SnomXMLRPC
+import YealinkRPS
 
 extension ServiceRegistry {
     /// Every provisioning service this provhook can call, an entry per vendor's service (a file each in this folder).
@@ -18,7 +19,33 @@ extension ServiceRegistry {
         ServiceRegistry([
             .snomXMLRPC: SnomXMLRPCAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .snomSRAPS: SnomSRAPSAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .yealinkRPS: YealinkRPSAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
         ])
+    }
+
+    /// What each kind of `standard` is: its service's descriptor (batch size, listing, whether it has an override
+    /// flag), known without making a client.
+    public static let standardDescriptors: [ServiceKind: ServiceDescriptor] = Dictionary(
+        uniqueKeysWithValues: [RedirectClient.descriptor, SRAPSClient.descriptor, YealinkRPSClient.descriptor].map {
+            ($0.kind, $0)
+        })
+
+    /// Checks what an account of `kind` sets against its service: a URL ends with '/' where the service's own does,
+    /// and `override` only for a service that has the flag.
+    public static func check(kind: ServiceKind, url: String?, override: Bool?) throws(StoreError) {
+        guard let descriptor = Self.standardDescriptors[kind] else { return }
+        if let url, let defaultURL = descriptor.defaultURL, defaultURL.hasSuffix("/"),
+            let path = try? ServiceURL(url).path, !path.hasSuffix("/")
+        {
+            throw .invalid(
+                "an account's URL must end with '/', as the service's endpoint does (\(defaultURL))")
+        }
+        if override == true, !descriptor.takesOverride {
+            let kinds = Self.standardDescriptors.values.filter(\.takesOverride).map(\.kind.rawValue).sorted()
+            throw .invalid(
+                "an account of kind \(kind) cannot override: its service has no such flag (only \(kinds.joined(separator: ", ")) have one)"
+            )
+        }
     }
 }
 
@@ -60,6 +87,7 @@ extension AccountCredentials {
     public func serviceURL(base: RedirectConfiguration) -> String {
         switch self.kind {
         case .snomSRAPS: self.url ?? SRAPSConfiguration.defaultBaseURL
+        case .yealinkRPS: self.url ?? YealinkRPSConfiguration.defaultEndpoint
         default: self.redirectConfiguration(base: base).endpoint
         }
     }

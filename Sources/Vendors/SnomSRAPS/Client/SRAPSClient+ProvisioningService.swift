@@ -9,7 +9,8 @@ extension SRAPSClient: ProvisioningService {
 
     /// Snom SRAPS: MAC only, no batch call (one MAC per call), and a listing of every endpoint of the account.
     public static let descriptor = ServiceDescriptor(
-        kind: .snomSRAPS, name: "Snom provisioning service SRAPS (REST)", maxBatchSize: 1, listing: .everything)
+        kind: .snomSRAPS, name: "Snom provisioning service SRAPS (REST)", maxBatchSize: 1, listing: .everything,
+        defaultURL: SRAPSConfiguration.defaultBaseURL)
 
     /// `SRAPSClient.descriptor`.
     public var descriptor: ServiceDescriptor { Self.descriptor }
@@ -26,13 +27,16 @@ extension SRAPSClient: ProvisioningService {
 
     /// Called with at most one MAC (`maxBatchSize` 1); more are sent one by one all the same.
     public func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome {
-        try await Self.each(macs) { (mac: MACAddress) throws(RedirectError) in try await self.putEndpoint(mac, url: url)
+        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
+            try await self.putEndpoint(mac, url: url)
         }
     }
 
     /// Called with at most one MAC (`maxBatchSize` 1); more are sent one by one all the same.
     public func deregister(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome {
-        try await Self.each(macs) { (mac: MACAddress) throws(RedirectError) in try await self.deleteEndpoint(mac) }
+        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
+            try await self.deleteEndpoint(mac)
+        }
     }
 
     /// `GET {endpoints}{mac}` (`endpoint`).
@@ -43,7 +47,7 @@ extension SRAPSClient: ProvisioningService {
     /// `GET {endpoints}{mac}`: 200 is ours, 404 `noSuchMAC`, the forbidden answer `ownedByOtherUser`.
     public func ownership(of mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
         switch try await self.endpoint(mac) {
-        case .redirected: .ok
+        case .redirected, .held: .ok
         case .error(let code): .error(code)
         }
     }
@@ -57,19 +61,5 @@ extension SRAPSClient: ProvisioningService {
     /// Every page of `GET {endpoints}` (`listEndpoints`).
     public func registrations() async throws(RedirectError) -> [AccountRegistration] {
         try await self.listEndpoints()
-    }
-
-    /// Applies `call` to each MAC in turn; refusals become a partial outcome, errors stop the batch.
-    private static func each(
-        _ macs: [MACAddress], _ call: (MACAddress) async throws(RedirectError) -> RedirectOutcome
-    ) async throws(RedirectError) -> ListOutcome {
-        guard !macs.isEmpty else { return .error(.malformedMACList) }
-        var failures: [MACFailure] = []
-        for mac in macs {
-            if case .error(let code) = try await call(mac) {
-                failures.append(MACFailure(mac: mac.canonical, code: code))
-            }
-        }
-        return failures.isEmpty ? .ok : .partial(failures)
     }
 }

@@ -4,7 +4,8 @@ import ProvisioningModel
 extension RedirectClient: ProvisioningService {
     /// Snom's XML-RPC service: MAC only, list calls with no documented cap, `listPhones` by model.
     public static let descriptor = ServiceDescriptor(
-        kind: .snomXMLRPC, name: "Snom redirection service (XML-RPC)", maxBatchSize: nil, listing: .byModel)
+        kind: .snomXMLRPC, name: "Snom redirection service (XML-RPC)", maxBatchSize: nil, listing: .byModel,
+        defaultURL: RedirectConfiguration.defaultEndpoint)
 
     public var descriptor: ServiceDescriptor { Self.descriptor }
 

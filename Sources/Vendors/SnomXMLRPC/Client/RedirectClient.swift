@@ -15,22 +15,14 @@ import XMLRPC
 public struct RedirectClient: Sendable {
     /// The settings this client was made with.
     public let configuration: RedirectConfiguration
-    private let httpClient: HTTPClient
-    private let authorization: String
-    private let decoder: XMLRPCDecoder
-    /// For `listPhones`, whose answers may be larger.
-    private let listDecoder: XMLRPCDecoder
-    private let logger: Logger
+    private let endpoint: XMLRPCEndpoint
 
     /// Makes a client that sends its calls through `httpClient`, which the caller owns and shuts down.
     public init(configuration: RedirectConfiguration, httpClient: HTTPClient, logger: Logger) {
         self.configuration = configuration
-        self.httpClient = httpClient
-        let credentials = Data("\(configuration.user):\(configuration.password)".utf8).base64EncodedString()
-        self.authorization = "Basic \(credentials)"
-        self.decoder = XMLRPCDecoder(maxBodyBytes: configuration.maxResponseBytes)
-        self.listDecoder = XMLRPCDecoder(maxBodyBytes: configuration.maxListResponseBytes)
-        self.logger = logger
+        self.endpoint = XMLRPCEndpoint(
+            url: configuration.endpoint, user: configuration.user, password: configuration.password,
+            httpClient: httpClient, callDeadline: configuration.callDeadline, logger: logger)
     }
 
     /// Makes the process's one HTTP client for the service (`VendorHTTP.makeClient`): timeouts, keep-alive pool, no
@@ -98,77 +90,11 @@ public struct RedirectClient: Sendable {
 
     // MARK: - Transport
 
-    /// Sends one call and returns the answer's value; faults and HTTP failures are thrown.
+    /// Sends one call and returns the answer's value; faults and HTTP failures are thrown. `listPhones` may answer
+    /// with more (`maxListResponseBytes`).
     func call(_ method: RedirectMethod, _ params: [XMLRPCValue]) async throws(RedirectError) -> XMLRPCValue {
-        let body: String
-        do {
-            body = try XMLRPCEncoder.encodeCall(method.rawValue, params)
-        } catch {
-            throw .invalidRequest(error.description)
-        }
-        var request = HTTPClientRequest(url: self.configuration.endpoint)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "text/xml")
-        request.headers.add(name: "Authorization", value: self.authorization)
-        request.headers.add(name: "User-Agent", value: "provhook")
-        request.body = .bytes(ByteBuffer(string: body))
-
-        let started = ContinuousClock.now
-        let isList = method == .listPhones
-        let maxBytes = isList ? self.configuration.maxListResponseBytes : self.configuration.maxResponseBytes
-        let bytes: ByteBuffer
-        do {
-            bytes = try await self.exchange(request, maxBytes: maxBytes)
-        } catch let error as RedirectError {
-            throw error
-        } catch {
-            throw VendorHTTP.redirectError(for: error, maxBytes: maxBytes)
-        }
-        self.logger.debug(
-            "redirect call answered",
-            metadata: [
-                "method": "\(method.shortName)",
-                "latency_ms": "\((ContinuousClock.now - started).wholeMilliseconds)",
-            ])
-
-        let response: XMLRPCResponse
-        do {
-            response = try (isList ? self.listDecoder : self.decoder).decodeResponse(bytes.readableBytesView)
-        } catch {
-            throw .invalidResponse(error.description)
-        }
-        switch response {
-        case .value(let value): return value
-        case .fault(let fault): throw .fault(fault.description)
-        }
-    }
-
-    /// Sends the request and collects the answer's body, all within connect timeout + read timeout.
-    ///
-    /// AsyncHTTPClient's deadline ends when the response head arrives, and its read timeout is the idle time between
-    /// reads, so a body that trickles in a byte at a time would hold the call for ever. The whole exchange runs under
-    /// one deadline instead; at the deadline the request is cancelled, which closes its connection.
-    private func exchange(_ request: HTTPClientRequest, maxBytes: Int) async throws -> ByteBuffer {
-        let limit = self.configuration.callDeadline
-        let httpClient = self.httpClient
-        do {
-            return try await withDeadline(limit, "the redirection service's answer") {
-                let response = try await httpClient.execute(request, timeout: TimeAmount(limit))
-                try Self.check(response)
-                return try await response.body.collect(upTo: maxBytes)
-            }
-        } catch is DeadlineExceeded {
-            throw RedirectError.timeout(.response)
-        }
-    }
-
-    private static func check(_ response: HTTPClientResponse) throws(RedirectError) {
-        switch response.status.code {
-        case 200: return
-        case 401, 403: throw .authenticationFailed(status: Int(response.status.code))
-        case 429: throw .rateLimited(retryAfterSeconds: RetryAfter.seconds(response.headers.first(name: "Retry-After")))
-        case 500...599: throw .serverError(status: Int(response.status.code))
-        default: throw .unexpectedStatus(Int(response.status.code))
-        }
+        let maxBytes =
+            method == .listPhones ? self.configuration.maxListResponseBytes : self.configuration.maxResponseBytes
+        return try await self.endpoint.call(method.rawValue, params, maxBytes: maxBytes)
     }
 }

@@ -59,7 +59,7 @@ public struct FakeRedirectServer: Sendable {
         if let (failure, generation) = await self.state.takeFailure() {
             switch failure {
             case .status(let status, let retryAfter):
-                var response = Self.plain(HTTPResponse.Status(code: status), "injected failure")
+                var response = StandInHTTP.plain(HTTPResponse.Status(code: status), "injected failure")
                 if let retryAfter { response.headers[.retryAfter] = retryAfter }
                 return response
             case .hang(let limit):
@@ -69,10 +69,10 @@ public struct FakeRedirectServer: Sendable {
                 {
                     try? await Task.sleep(for: .milliseconds(20))
                 }
-                return Self.plain(.serviceUnavailable, "released from an injected hang")
+                return StandInHTTP.plain(.serviceUnavailable, "released from an injected hang")
             case .slowStatus(let delay, let status, let retryAfter):
                 try? await Task.sleep(for: delay)
-                var response = Self.plain(HTTPResponse.Status(code: status), "injected slow failure")
+                var response = StandInHTTP.plain(HTTPResponse.Status(code: status), "injected slow failure")
                 if let retryAfter { response.headers[.retryAfter] = retryAfter }
                 return response
             case .answer(let bytes, byteInterval: nil):
@@ -92,16 +92,16 @@ public struct FakeRedirectServer: Sendable {
         let latency = await self.state.latency
         if latency > .zero { try? await Task.sleep(for: latency) }
 
-        guard request.uri.path == Self.path else { return Self.plain(.notFound, "not found") }
+        guard request.uri.path == Self.path else { return StandInHTTP.plain(.notFound, "not found") }
         guard request.method == .post else {
-            var response = Self.plain(.methodNotAllowed, "only POST is supported")
+            var response = StandInHTTP.plain(.methodNotAllowed, "only POST is supported")
             response.headers[.allow] = "POST"
             return response
         }
-        guard let (user, password) = Self.basicCredentials(request.headers[.authorization]),
+        guard let (user, password) = StandInHTTP.basicCredentials(request.headers[.authorization]),
             await self.state.authenticate(user: user, password: password)
         else {
-            var response = Self.plain(.unauthorized, "authentication required")
+            var response = StandInHTTP.plain(.unauthorized, "authentication required")
             response.headers[.wwwAuthenticate] = "Basic realm=\"xmlrpc\""
             return response
         }
@@ -113,50 +113,33 @@ public struct FakeRedirectServer: Sendable {
                 $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
             })
         guard mediaTypes == ["text/xml"] else {
-            return Self.plain(.unsupportedMediaType, "Content-type: text/xml is mandatory")
+            return StandInHTTP.plain(.unsupportedMediaType, "Content-type: text/xml is mandatory")
         }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: Self.maxRequestBytes)
         } catch {
-            return Self.plain(.contentTooLarge, "request body too large")
+            return StandInHTTP.plain(.contentTooLarge, "request body too large")
         }
 
         let methodCall: XMLRPCMethodCall
         do {
             methodCall = try self.decoder.decodeCall(body.readableBytesView)
         } catch {
-            return Self.xml(XMLRPCEncoder.encodeFault(XMLRPCFault(code: 1, message: "<class 'ExpatError'>:\(error)")))
+            return StandInHTTP.xml(
+                XMLRPCEncoder.encodeFault(XMLRPCFault(code: 1, message: "<class 'ExpatError'>:\(error)")))
         }
         call.method = methodCall.methodName
         call.params = methodCall.params
         switch await self.state.dispatch(methodCall, user: user) {
         case .success(let value):
             do {
-                return Self.xml(try XMLRPCEncoder.encodeResponse(value))
+                return StandInHTTP.xml(try XMLRPCEncoder.encodeResponse(value))
             } catch {
-                return Self.xml(XMLRPCEncoder.encodeFault(XMLRPCFault(code: 1, message: "\(error)")))
+                return StandInHTTP.xml(XMLRPCEncoder.encodeFault(XMLRPCFault(code: 1, message: "\(error)")))
             }
         case .failure(let fault):
-            return Self.xml(XMLRPCEncoder.encodeFault(fault))
+            return StandInHTTP.xml(XMLRPCEncoder.encodeFault(fault))
         }
-    }
-
-    static func basicCredentials(_ header: String?) -> (String, String)? {
-        guard let header, header.count > 6, header.prefix(6).lowercased() == "basic " else { return nil }
-        guard let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
-        else { return nil }
-        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
-    }
-
-    static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(
-            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
-    }
-
-    static func xml(_ text: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "text/xml"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import StandInSupport
+import XMLRPC
+
+/// A strict stand-in of Yealink's RPS over XML-RPC, served over HTTP or HTTPS.
+///
+/// It takes what the clients that work against the real service send, and nothing more lenient: the path `/xmlrpc`
+/// (peoplefone's `/xmlrpc/` too), POST with `Content-Type: text/xml`, basic auth, every parameter a string, RPS's
+/// MAC spellings, a server name of `A-z 0-9 - _ .` and spaces, a URL beginning `http://`, `https://`, `ftp://` or
+/// `tftp://`, and `override` `"0"` or `"1"`. Its answers are `[boolean, text]` with the text untyped, the shape
+/// falconieri's parser expects.
+public struct FakeYealinkRPSServer: Sendable {
+    /// The path the service answers on; `/xmlrpc/` is taken too.
+    public static let path = "/xmlrpc"
+    /// The largest request body taken.
+    public static let maxRequestBytes = 64 << 10
+
+    public let state: FakeYealinkRPSState
+    private let decoder = XMLRPCDecoder(maxBodyBytes: Self.maxRequestBytes)
+
+    public init(state: FakeYealinkRPSState) { self.state = state }
+
+    /// Builds the Hummingbird application; `tls` serves HTTPS with the given authority's server certificate.
+    public func makeApplication(
+        host: String = "127.0.0.1", port: Int = 0, tls: PrivateCertificateAuthority? = nil, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            var call = FakeYealinkRPSState.Call(user: nil, method: nil, params: [], status: 0)
+            let response = await self.handle(request, call: &call)
+            call.status = Int(response.status.code)
+            await self.state.record(call)
+            return response
+        }
+        return try makeStandInApplication(
+            responder: responder, host: host, port: port, tls: try tls?.serverTLSConfiguration(), logger: logger,
+            onServerRunning: onServerRunning)
+    }
+
+    private func handle(_ request: Request, call: inout FakeYealinkRPSState.Call) async -> Response {
+        if let status = await self.state.takeFailure() {
+            return StandInHTTP.plain(HTTPResponse.Status(code: status), "injected failure")
+        }
+        guard request.uri.path == Self.path || request.uri.path == Self.path + "/" else {
+            return StandInHTTP.plain(.notFound, "not found")
+        }
+        guard request.method == .post else {
+            var response = StandInHTTP.plain(.methodNotAllowed, "only POST is supported")
+            response.headers[.allow] = "POST"
+            return response
+        }
+        guard let (user, password) = StandInHTTP.basicCredentials(request.headers[.authorization]),
+            await self.state.authenticate(user: user, password: password)
+        else {
+            var response = StandInHTTP.plain(.unauthorized, "authentication required")
+            response.headers[.wwwAuthenticate] = "Basic realm=\"RPS\""
+            return response
+        }
+        call.user = user
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        guard mediaType == "text/xml" else { return StandInHTTP.plain(.unsupportedMediaType, "Content-Type: text/xml") }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maxRequestBytes)
+        } catch {
+            return StandInHTTP.plain(.contentTooLarge, "request body too large")
+        }
+        let methodCall: XMLRPCMethodCall
+        do {
+            methodCall = try self.decoder.decodeCall(body.readableBytesView)
+        } catch {
+            return StandInHTTP.xml(
+                XMLRPCEncoder.encodeFault(XMLRPCFault(code: -32700, message: "Parse error: \(error)")))
+        }
+        call.method = methodCall.methodName
+        call.params = methodCall.params
+        switch await self.state.dispatch(methodCall, user: user) {
+        case .success(let value):
+            do {
+                return StandInHTTP.xml(try XMLRPCEncoder.encodeResponse(value, untypedStrings: true))
+            } catch {
+                return StandInHTTP.xml(XMLRPCEncoder.encodeFault(XMLRPCFault(code: -32603, message: "\(error)")))
+            }
+        case .failure(let fault):
+            return StandInHTTP.xml(XMLRPCEncoder.encodeFault(fault))
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import ProvHookCore
+import ProvHookServer
+import ProvHookTestSupport
+import ProvisioningModel
+import SnomXMLRPCStandIn
+import StandInSupport
+import Testing
+import YealinkRPSStandIn
+
+/// A mixed tenant in one `serve`, through the real binary: its Snom phones go to Snom's XML-RPC service (the default
+/// account), its Yealink phones to Yealink's RPS (over TLS with a private CA), each vendor's with its own URL template.
+@Suite("a mixed fleet: Snom and Yealink RPS in one serve")
+struct MixedFleetTests {
+    static let rpsUser = "rps-provhook"
+    /// Distinctive, so that the test can look for it everywhere it must not be.
+    static let rpsPassword = "rps-NEVER-SHOWN-9e2b11"
+
+    @Test(
+        "each phone registers with its vendor's service; a MAC another RPS account holds is a conflict; a template change re-points; a removal deregisters; reconcile finds what RPS lost"
+    )
+    func snomAndYealink() async throws {
+        let rps = FakeYealinkRPSState(accounts: [Self.rpsUser: Self.rpsPassword, "someone-else": "x"])
+        let authority = try PrivateCertificateAuthority()
+        try await TestDatabase.with { database in
+            try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { xmlrpc in
+                try await RunningFakeYealinkRPS.with(state: rps, tls: authority) { rpsServer in
+                    let files = try [
+                        TemporaryFile.write(StandInAccounts.password + "\n"),
+                        TemporaryFile.write(Self.rpsPassword + "\n"),
+                        TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem"),
+                    ]
+                    defer { for path in files { try? FileManager.default.removeItem(atPath: path) } }
+                    let environment = [
+                        "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_SECRET_KEY_FILE": database.secretKeyFile,
+                        "PROVHOOK_REDIRECT_URL": xmlrpc.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
+                        "PROVHOOK_REDIRECT_PASSWORD_FILE": files[0], "PROVHOOK_REDIRECT_ALLOW_HTTP": "1",
+                        "PROVHOOK_LOG_LEVEL": "debug", "USER": "alice",
+                    ]
+                    let cli = CommandLineRunner(environment: environment)
+
+                    // Override is a Yealink RPS flag: refused for a Snom account, taken (and shown) for RPS.
+                    let snomOverride = try await cli.run([
+                        "account", "add", "snom-o", "--user", "u", "--password-file", files[0], "--override",
+                    ])
+                    #expect(
+                        snomOverride.status == 2 && snomOverride.error.contains("cannot override"),
+                        "\(snomOverride.error)")
+                    try await RedirectAccountTests.expectOK(
+                        cli,
+                        [
+                            "account", "add", "rps-a", "--kind", "yealink-rps", "--user", Self.rpsUser,
+                            "--password-file", files[1], "--url", rpsServer.url, "--ca-file", files[2],
+                        ])
+                    try await RedirectAccountTests.expectOK(cli, ["account", "update", "rps-a", "--override"])
+                    let listed = try await cli.run(["account", "list", "--json"])
+                    let accounts = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]]
+                    let rpsAccount = accounts?.first { $0["name"] as? String == "rps-a" }
+                    #expect(
+                        rpsAccount?["vendor"] as? String == "yealink" && rpsAccount?["override"] as? Bool == true,
+                        "\(listed.output)")
+                    try await RedirectAccountTests.expectOK(cli, ["account", "update", "rps-a", "--no-override"])
+
+                    let added = try await cli.run([
+                        "tenant", "add", "mixed", "--url-template", "https://prov.example.com/mixed/<mac>.xml",
+                        "--url-template", "yealink=https://prov.example.com/mixed/yealink/<mac>.cfg", "--account",
+                        "rps-a", "--json",
+                    ])
+                    let tenant = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any]
+                    let secret = try #require(tenant?["webhook_secret"] as? String, "\(added.error)")
+
+                    let snom = ["000413000A01", "000413000A02"]
+                    let yealink = ["001565000A01", "001565000A02"]
+                    let held = "805EC0000A03"
+                    await rps.setRegistration(
+                        held, .init(owner: "someone-else", serverName: "theirs", url: "https://elsewhere.example/"))
+
+                    let serve = try await ServeProcess.start(environment: environment)
+                    let outcome: Result<Void, any Error>
+                    do {
+                        let base = "http://127.0.0.1:\(serve.ports.webhook)"
+                        for (index, mac) in (snom + yealink + [held]).enumerated() {
+                            try await RedirectAccountTests.send("mixed", secret, mac: mac, id: "d\(index)", base: base)
+                        }
+                        try await eventually("each phone registered with its vendor's service") {
+                            var done = true
+                            for mac in snom {
+                                let registration = await xmlrpc.state.registration(mac)
+                                done = done && registration?.url == "https://prov.example.com/mixed/\(mac).xml"
+                            }
+                            for mac in yealink {
+                                let registration = await rps.registration(mac)
+                                done =
+                                    done && registration?.owner == Self.rpsUser
+                                    && registration?.url == "https://prov.example.com/mixed/yealink/\(mac).cfg"
+                            }
+                            let conflict = try await database.store.device(MACAddress(held)!)?.status == .conflict
+                            return done && conflict
+                        }
+                        for mac in yealink { #expect(await xmlrpc.state.registration(mac) == nil) }
+                        for mac in snom { #expect(await rps.registration(mac) == nil) }
+                        #expect(await rps.registration(held)?.owner == "someone-else", "not taken without override")
+                        let shown = try await cli.run(["device", "show", yealink[0]])
+                        let lines = shown.output.split(separator: "\n").map {
+                            $0.split(separator: " ").joined(separator: " ")
+                        }
+                        #expect(
+                            lines.contains("vendor Yealink (yealink)") && lines.contains("account rps-a"),
+                            "\(shown.output)")
+
+                        // A new template for Yealink phones re-points them at RPS, and only them.
+                        let snomCallsBefore = await xmlrpc.state.calls.count
+                        try await RedirectAccountTests.expectOK(
+                            cli,
+                            [
+                                "tenant", "update", "mixed", "--url-template",
+                                "yealink=https://prov2.example.com/y/<mac>.cfg",
+                            ])
+                        try await eventually("the Yealink phones re-pointed") {
+                            var done = true
+                            for mac in yealink {
+                                let registration = await rps.registration(mac)
+                                let device = try await database.store.device(MACAddress(mac)!)
+                                done =
+                                    done && registration?.url == "https://prov2.example.com/y/\(mac).cfg"
+                                    && device?.status == .registered
+                            }
+                            return done
+                        }
+                        #expect(await xmlrpc.state.calls.count == snomCallsBefore, "no Snom phone was called")
+
+                        // A removal deregisters at RPS.
+                        let removed = try await CommandLineRunner(
+                            executablePath: ScratchCluster.repositoryRoot + "/contrib/send-event.sh"
+                        ).run(["mixed", secret, #"{"type":"device.removed","mac":"\#(yealink[1])"}"#, base])
+                        #expect(removed.output.contains("HTTP 202"), "\(removed.output)")
+                        try await eventually("the removed Yealink phone deregistered at RPS") {
+                            let gone = await rps.registration(yealink[1]) == nil
+                            let status = try await database.store.device(MACAddress(yealink[1])!)?.status
+                            return gone && status == .deregistered
+                        }
+
+                        // RPS loses a registration: reconcile asks RPS about each device and registers it again.
+                        await rps.setRegistration(yealink[0], nil)
+                        let reconcile = try await cli.run(["reconcile", "--apply", "20"])
+                        #expect(
+                            reconcile.output.contains("missing_registration"), "\(reconcile.output)\(reconcile.error)")
+                        try await eventually("registered again at RPS") {
+                            await rps.registration(yealink[0])?.url == "https://prov2.example.com/y/\(yealink[0]).cfg"
+                        }
+
+                        // The RPS password is nowhere: not in the journal, a listing or serve's debug log.
+                        let journal = try await database.store.journal(JournalFilter(limit: 2000))
+                        let texts = journal.map { "\($0.detail)" }.joined() + listed.output + serve.log
+                        let leaked = texts.contains(Self.rpsPassword)
+                        #expect(!leaked, "the RPS password appeared in the journal, a listing or serve's log")
+                        let calls = await rps.calls
+                        #expect(calls.allSatisfy { $0.status == 200 && $0.user == Self.rpsUser }, "\(calls.count)")
+                        outcome = .success(())
+                    } catch {
+                        outcome = .failure(error)
+                    }
+                    _ = await serve.terminate()
+                    try outcome.get()
+                }
+            }
+        }
+    }
+}

@@ -29,7 +29,7 @@ done
 --   tenants                              0001; changed in 0006, 0008, 0014 (account), 0015 (credentials_version);
 --                                        account moved to tenant_vendors and dropped in 0022
 --   devices                              0001; changed in 0007, 0012 (source), 0014 (account, move_to), 0022
---                                        (vendor, skipped_because; account may be NULL)
+--                                        (vendor, skipped_because; account may be NULL), 0023 (serial)
 --   journal                              0001; its id's identity replaced by journal_id_seq in 0004
 --   sources                              0009; changed in 0010, 0011, 0012, 0016, 0018; constraint source_kind
 --                                        redefined in 0010 and 0011
@@ -43,9 +43,9 @@ done
 --   device_set_desired(), ingest_event() 0013; redefined in 0020 (they ask mac_held_by_another(), the MAC-holder
 --                                        rule); 0013's header calls device_set_desired() "the one place" a desired
 --                                        state is written: it still is, but the rule on who holds a MAC is 0020's;
---                                        replaced in 0022 (they take the vendor)
+--                                        replaced in 0022 (they take the vendor) and 0023 (the serial)
 --   record_event()                       0013; dropped in 0015 for record_events()
---   record_events()                      0015; redefined in 0018 and 0022
+--   record_events()                      0015; redefined in 0018, 0022 and 0023
 HEADER
     echo
     schema_dump "$url"

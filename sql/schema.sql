@@ -8,7 +8,7 @@
 --   tenants                              0001; changed in 0006, 0008, 0014 (account), 0015 (credentials_version);
 --                                        account moved to tenant_vendors and dropped in 0022
 --   devices                              0001; changed in 0007, 0012 (source), 0014 (account, move_to), 0022
---                                        (vendor, skipped_because; account may be NULL)
+--                                        (vendor, skipped_because; account may be NULL), 0023 (serial)
 --   journal                              0001; its id's identity replaced by journal_id_seq in 0004
 --   sources                              0009; changed in 0010, 0011, 0012, 0016, 0018; constraint source_kind
 --                                        redefined in 0010 and 0011
@@ -22,15 +22,15 @@
 --   device_set_desired(), ingest_event() 0013; redefined in 0020 (they ask mac_held_by_another(), the MAC-holder
 --                                        rule); 0013's header calls device_set_desired() "the one place" a desired
 --                                        state is written: it still is, but the rule on who holds a MAC is 0020's;
---                                        replaced in 0022 (they take the vendor)
+--                                        replaced in 0022 (they take the vendor) and 0023 (the serial)
 --   record_event()                       0013; dropped in 0015 for record_events()
---   record_events()                      0015; redefined in 0018 and 0022
+--   record_events()                      0015; redefined in 0018, 0022 and 0023
 
 CREATE FUNCTION public.device_may_be_held(status text, move_to text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT NOT (status IN ('deregistered', 'skipped') AND move_to IS NULL) $$;
 
-CREATE FUNCTION public.device_set_desired(p_tenant text, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_brand_vendor text, p_prefix_vendor text, p_skipped boolean, p_source text, p_url text) RETURNS TABLE(generation bigint, url text, vendor text, account text, status text, skipped_because text)
+CREATE FUNCTION public.device_set_desired(p_tenant text, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_brand_vendor text, p_prefix_vendor text, p_skipped boolean, p_source text, p_url text, p_serial text DEFAULT NULL::text) RETURNS TABLE(generation bigint, url text, vendor text, account text, status text, skipped_because text)
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -44,9 +44,9 @@ BEGIN
     -- A brand the PBX gives wins; without one a device keeps the vendor it has, and a new one takes its prefix's.
     v := coalesce(p_brand_vendor, (SELECT d.vendor FROM devices d WHERE d.mac = p_mac), p_prefix_vendor);
     RETURN QUERY
-    INSERT INTO devices AS d (mac, tenant_id, device_id, extension, model, vendor, desired, url, status,
+    INSERT INTO devices AS d (mac, tenant_id, device_id, extension, model, vendor, serial, desired, url, status,
                               skipped_because, source)
-    VALUES (p_mac, p_tenant, p_device_id, p_extension, p_model, v, p_desired,
+    VALUES (p_mac, p_tenant, p_device_id, p_extension, p_model, v, p_serial, p_desired,
             CASE WHEN p_desired = 'registered'
                  THEN coalesce(p_url, render_url(vendor_url_template(p_tenant, v), p_mac)) END,
             CASE WHEN p_skipped THEN 'skipped' ELSE 'pending' END,
@@ -58,6 +58,8 @@ BEGIN
         source = coalesce(EXCLUDED.source, CASE WHEN d.tenant_id = EXCLUDED.tenant_id THEN d.source END),
         model = coalesce(EXCLUDED.model, d.model),
         vendor = EXCLUDED.vendor,
+        -- Given, it replaces the one the device has; not given, the device keeps its own, whatever the tenant.
+        serial = coalesce(EXCLUDED.serial, d.serial),
         desired = EXCLUDED.desired,
         url = coalesce(EXCLUDED.url, d.url),
         status = EXCLUDED.status,
@@ -68,7 +70,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION public.device_set_desired(p_tenant text, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_brand_vendor text, p_prefix_vendor text, p_skipped boolean, p_source text, p_url text) IS 'sets a device''s desired state at a new generation; no row when another tenant holds the MAC registered';
+COMMENT ON FUNCTION public.device_set_desired(p_tenant text, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_brand_vendor text, p_prefix_vendor text, p_skipped boolean, p_source text, p_url text, p_serial text) IS 'sets a device''s desired state at a new generation; no row when another tenant holds the MAC registered';
 
 CREATE FUNCTION public.devices_follow_tenant_account() RETURNS trigger
     LANGUAGE plpgsql
@@ -181,7 +183,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION public.ingest_event(p_tenant text, p_webhook_id text, p_type text, p_payload jsonb, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_brand_vendor text, p_prefix_vendor text, p_skipped boolean, p_source text, p_actor text, p_action text, p_detail jsonb) RETURNS TABLE(outcome text, generation bigint, url text)
+CREATE FUNCTION public.ingest_event(p_tenant text, p_webhook_id text, p_type text, p_payload jsonb, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_brand_vendor text, p_prefix_vendor text, p_skipped boolean, p_source text, p_actor text, p_action text, p_detail jsonb, p_serial text DEFAULT NULL::text) RETURNS TABLE(outcome text, generation bigint, url text)
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -211,11 +213,12 @@ BEGIN
     END IF;
     SELECT * INTO written FROM device_set_desired(
         p_tenant, p_mac, p_desired, p_device_id, p_extension, p_model, p_brand_vendor, p_prefix_vendor, p_skipped,
-        p_source, NULL);
+        p_source, NULL, p_serial);
     IF NOT FOUND THEN
         RAISE EXCEPTION 'MAC % was claimed by a concurrent event', p_mac USING ERRCODE = 'serialization_failure';
     END IF;
-    -- The journal row as the store's full path writes it (JournalEntry.eventAccepted).
+    -- The journal row as the store's full path writes it (JournalEntry.eventAccepted; p_detail already holds the
+    -- serial the event gave, as it holds its model).
     INSERT INTO journal (tenant_id, mac, actor, action, outcome, event_id, detail)
     VALUES (p_tenant, p_mac, p_actor, p_action,
             CASE WHEN written.status = 'skipped' THEN 'skipped' ELSE 'accepted' END, p_webhook_id,
@@ -228,7 +231,7 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION public.ingest_event(p_tenant text, p_webhook_id text, p_type text, p_payload jsonb, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_brand_vendor text, p_prefix_vendor text, p_skipped boolean, p_source text, p_actor text, p_action text, p_detail jsonb) IS 'records a one-MAC event in one call, or answers ''full'' having written nothing';
+COMMENT ON FUNCTION public.ingest_event(p_tenant text, p_webhook_id text, p_type text, p_payload jsonb, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_brand_vendor text, p_prefix_vendor text, p_skipped boolean, p_source text, p_actor text, p_action text, p_detail jsonb, p_serial text) IS 'records a one-MAC event in one call, or answers ''full'' having written nothing';
 
 CREATE TABLE public.journal (
     id bigint NOT NULL,
@@ -361,10 +364,12 @@ BEGIN
                 SELECT r.outcome INTO answer FROM ingest_event(
                     e->>'tenant', e->>'event', e->>'type', (e->>'payload')::jsonb, e->>'mac', e->>'desired',
                     e->>'device_id', e->>'extension', e->>'model', e->>'brand_vendor',
-                    -- A serve from before this migration, still running while it is applied, names no vendor: every
-                    -- event it did not skip was for Snom's service, as it still is.
+                    -- A serve from before 0022, still running while it is applied, names no vendor: every event it
+                    -- did not skip was for Snom's service, as it still is.
                     CASE WHEN e ? 'prefix_vendor' THEN e->>'prefix_vendor' ELSE 'snom' END,
-                    (e->>'skipped')::boolean, e->>'source', e->>'actor', e->>'action', e->'detail') r;
+                    (e->>'skipped')::boolean, e->>'source', e->>'actor', e->>'action', e->'detail',
+                    -- A serve from before this migration sends no "serial": NULL, and the device keeps its own.
+                    e->>'serial') r;
             END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected THEN
@@ -487,12 +492,14 @@ CREATE TABLE public.devices (
     move_to text,
     vendor text,
     skipped_because text,
+    serial text,
     CONSTRAINT device_desired_state CHECK ((desired = ANY (ARRAY['registered'::text, 'deregistered'::text]))),
     CONSTRAINT device_has_account CHECK (((account IS NOT NULL) OR (status = 'skipped'::text))),
     CONSTRAINT device_id_length CHECK (((length(device_id) >= 1) AND (length(device_id) <= 200))),
     CONSTRAINT device_mac_format CHECK ((mac ~ '^[0-9A-F]{12}$'::text)),
     CONSTRAINT device_move_to_another_account CHECK ((move_to <> account)),
     CONSTRAINT device_registered_has_url CHECK (((desired = 'deregistered'::text) OR (url IS NOT NULL))),
+    CONSTRAINT device_serial_format CHECK ((serial ~ '^[A-Za-z0-9._:/-]{1,64}$'::text)),
     CONSTRAINT device_skip_reason CHECK ((skipped_because = ANY (ARRAY['vendor_not_allowed'::text, 'unknown_vendor'::text, 'no_account_for_vendor'::text]))),
     CONSTRAINT device_skipped_has_reason CHECK (((status = 'skipped'::text) = (skipped_because IS NOT NULL))),
     CONSTRAINT device_status CHECK ((status = ANY (ARRAY['pending'::text, 'registered'::text, 'deregistered'::text, 'failed'::text, 'conflict'::text, 'skipped'::text]))),
@@ -512,6 +519,8 @@ COMMENT ON COLUMN public.devices.move_to IS 'set while the MAC moves to another 
 COMMENT ON COLUMN public.devices.vendor IS 'the phone''s vendor: the brand its PBX gives, else its MAC prefix''s; NULL when neither says';
 
 COMMENT ON COLUMN public.devices.skipped_because IS 'why a skipped device is never sent: vendor_not_allowed (outside PROVHOOK_VENDOR_PREFIXES), unknown_vendor, no_account_for_vendor';
+
+COMMENT ON COLUMN public.devices.serial IS 'the phone''s serial number, as the last event that gave one said; NULL until one does (an event without one keeps it)';
 
 CREATE SEQUENCE public.journal_id_seq
     START WITH 1

@@ -232,7 +232,7 @@ public struct FakePBXServer: Sendable {
             request, .ok,
             [
                 "id": id, "mac": Self.orNull(device.mac), "vendor": Self.orNull(device.vendor),
-                "model": Self.orNull(device.model), "ip": NSNull(), "sn": NSNull(), "plugin": NSNull(),
+                "model": Self.orNull(device.model), "ip": NSNull(), "sn": Self.orNull(device.sn), "plugin": NSNull(),
                 "version": NSNull(), "description": NSNull(), "status": "configured", "template_id": NSNull(),
                 "options": [:], "is_new": false, "tenant_uuid": device.tenantUUID,
                 "links": [["rel": "devices", "href": "https://wazo.example/api/confd/1.1/devices/\(id)"]],
@@ -266,7 +266,8 @@ public struct FakePBXServer: Sendable {
                 "items": page.map { id, device in
                     [
                         "id": id, "mac": Self.orNull(device.mac), "vendor": Self.orNull(device.vendor),
-                        "model": Self.orNull(device.model), "status": "configured", "tenant_uuid": device.tenantUUID,
+                        "model": Self.orNull(device.model), "sn": Self.orNull(device.sn), "status": "configured",
+                        "tenant_uuid": device.tenantUUID,
                     ] as [String: Any]
                 },
             ])

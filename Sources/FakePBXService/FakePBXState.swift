@@ -34,9 +34,11 @@ public actor FakePBXState {
         public var vendor: String?
         public var model: String?
         public var tenantUUID: String
+        /// The serial number (`sn`), free text as confd keeps it.
+        public var sn: String?
 
-        public init(mac: String?, vendor: String? = nil, model: String? = nil, tenantUUID: String) {
-            (self.mac, self.vendor, self.model, self.tenantUUID) = (mac, vendor, model, tenantUUID)
+        public init(mac: String?, vendor: String? = nil, model: String? = nil, tenantUUID: String, sn: String? = nil) {
+            (self.mac, self.vendor, self.model, self.tenantUUID, self.sn) = (mac, vendor, model, tenantUUID, sn)
         }
     }
 

@@ -35,6 +35,7 @@ extension DeviceCommand {
                 ("extension", device.extensionNumber ?? "-"),
                 ("model", device.model ?? "-"),
                 ("vendor", device.vendor.map { "\($0.displayName) (\($0))" } ?? "unknown"),
+                ("serial", device.serial ?? "-"),
                 (
                     "account",
                     device.account.map { account in device.moveTo.map { "\(account), moving to \($0)" } ?? account }

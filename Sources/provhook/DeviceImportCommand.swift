@@ -9,10 +9,12 @@ extension DeviceCommand {
             abstract: "Add devices from a CSV file, each row as a device.added event of its tenant.",
             discussion: """
                 The header names the columns mac,device_id,extension,model and optionally vendor (the phone's \
-                brand) and tenant, in any order; a MAC may be written in any spelling. Each row goes through the \
-                same planner and journal as a webhook (actor import:<user>); a row imported before, unchanged, is a \
-                duplicate and changes nothing. A file with a refused row imports nothing unless --partial is \
-                given. Every refused row is listed with its line, and the command exits 1 when any row was refused.
+                brand), serial (its serial number: 1 to 64 ASCII letters, digits and - . _ : /) and tenant, in any \
+                order; a MAC may be written in any spelling. Each row goes through the same planner and journal as \
+                a webhook (actor import:<user>); a row imported before, unchanged, is a duplicate and changes \
+                nothing; an empty serial keeps the one the device has. A file with a refused row imports nothing \
+                unless --partial is given. Every refused row is listed with its line, and the command exits 1 when \
+                any row was refused.
                 """)
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "The CSV file; - for standard input.") var file: String

@@ -11,8 +11,9 @@ import ProvisioningModel
 /// The columns follow fusionpbx/fusionpbx `app/devices/app_config.php` and `core/domains/app_config.php`:
 /// `v_devices.device_address` (12 lowercase hex digits; `device_mac_address` before FusionPBX 5.1),
 /// `device_enabled` (text `'true'`/`'false'` up to 5.4, boolean from 5.5), `device_vendor` (the brand, and with
-/// `device_template` the model), `domain_uuid`, joined to `v_domains` (`domain_name`, `domain_enabled`). A device of
-/// a disabled domain counts as disabled.
+/// `device_template` the model), `device_serial_number` (the serial number, free text, from FusionPBX 5.4.4; read
+/// only when it is one, `DeviceSerial.lenient`), `domain_uuid`, joined to `v_domains` (`domain_name`,
+/// `domain_enabled`). A device of a disabled domain counts as disabled.
 ///
 /// Every statement is bounded on the FusionPBX server (`statement_timeout`, `lock_timeout`: the configuration's read
 /// timeout), so that a locked or slow `v_devices` fails the read instead of holding it, and the connection, for ever;
@@ -25,8 +26,14 @@ public actor FusionPBXDatabase: DeviceDirectory, DeviceListing {
     /// The server's `statement_timeout` and `lock_timeout` for each read.
     private let statementTimeout: Duration
     private let logger: Logger
-    /// Whether the MAC column is `device_address` (5.1 and later) or `device_mac_address`; read once.
-    private var hasDeviceAddress: Bool?
+    /// The columns that depend on FusionPBX's version, read once: whether the MAC column is `device_address` (5.1
+    /// and later) or `device_mac_address`, and whether `device_serial_number` exists (5.4.4 and later).
+    private var columns: Columns?
+
+    struct Columns: Sendable {
+        var hasDeviceAddress: Bool
+        var hasSerialNumber: Bool
+    }
 
     public init(
         configuration: DirectoryConfiguration, logger: Logger = Logger(label: "provhook.fusionpbx")
@@ -46,8 +53,9 @@ public actor FusionPBXDatabase: DeviceDirectory, DeviceListing {
     }
 
     /// The longest text read from a field. A MAC longer than that is no MAC: the row counts as one without a MAC
-    /// (and is logged); a longer vendor or template is cut, as the model is cut at 64 characters anyway; a device
-    /// whose id is longer is not read (FusionPBX's ids are uuids).
+    /// (and is logged); a longer vendor or template is cut, as the model is cut at 64 characters anyway; a longer
+    /// serial number is none, as a serial number is at most 64; a device whose id is longer is not read (FusionPBX's
+    /// ids are uuids).
     public static let maxFieldBytes = 256
 
     public func shutdown() async {}
@@ -63,18 +71,18 @@ public actor FusionPBXDatabase: DeviceDirectory, DeviceListing {
         guard let device = try await self.read(after: "", uuid: id, limit: 1).first else {
             throw .notFound("FusionPBX has no device \(id.prefix(64)) in domain \(self.domain)")
         }
-        return DirectoryDevice(mac: device.mac, model: device.model, brand: device.brand)
+        return DirectoryDevice(mac: device.mac, model: device.model, brand: device.brand, serial: device.serial)
     }
 
     /// One page in `device_uuid` order after `after`, or the device `uuid`.
     private func read(after: String, uuid: String?, limit: Int) async throws(DirectoryError) -> [ListedDevice] {
-        let (url, domain, logger, known) = (self.url, self.domain, self.logger, self.hasDeviceAddress)
+        let (url, domain, logger, known) = (self.url, self.domain, self.logger, self.columns)
         let maxBytes = Self.maxFieldBytes
         // As PostgreSQL reads a setting's text: whole milliseconds.
         let timeout =
             "\(max(1, self.statementTimeout.components.seconds * 1000 + self.statementTimeout.components.attoseconds / 1_000_000_000_000_000))ms"
         do {
-            let (hasDeviceAddress, rows, oversized) = try await Database.withConnection(
+            let (columns, rows, oversized) = try await Database.withConnection(
                 url, timeout: self.connectTimeout, logger: logger
             ) { connection in
                 try await connection.query("START TRANSACTION READ ONLY", logger: logger)
@@ -86,19 +94,24 @@ public actor FusionPBXDatabase: DeviceDirectory, DeviceListing {
                     SELECT set_config('statement_timeout', \(timeout), true), set_config('lock_timeout', \(timeout), true),
                         set_config('idle_in_transaction_session_timeout', \(timeout), true)
                     """, logger: logger)
-                var hasDeviceAddress = known
-                if hasDeviceAddress == nil {
-                    let columns = try await connection.query(
+                var columns = known
+                if columns == nil {
+                    let found = try await connection.query(
                         """
-                        SELECT count(*) FROM information_schema.columns
-                        WHERE table_name = 'v_devices' AND column_name = 'device_address'
+                        SELECT count(*) FILTER (WHERE column_name = 'device_address'),
+                            count(*) FILTER (WHERE column_name = 'device_serial_number')
+                        FROM information_schema.columns
+                        WHERE table_name = 'v_devices' AND column_name IN ('device_address', 'device_serial_number')
                         """, logger: logger)
-                    var found = false
-                    for try await count in columns.decode(Int64.self) { found = count > 0 }
-                    hasDeviceAddress = found
+                    var read = Columns(hasDeviceAddress: false, hasSerialNumber: false)
+                    for try await (address, serial) in found.decode((Int64, Int64).self) {
+                        read = Columns(hasDeviceAddress: address > 0, hasSerialNumber: serial > 0)
+                    }
+                    columns = read
                 }
-                // The one variable part is a column name, chosen between two constants, never from input.
-                let macColumn = hasDeviceAddress == true ? "d.device_address" : "d.device_mac_address"
+                // The variable parts are column expressions, each chosen between two constants, never from input.
+                let macColumn = columns?.hasDeviceAddress == true ? "d.device_address" : "d.device_mac_address"
+                let serialColumn = columns?.hasSerialNumber == true ? "d.device_serial_number::text" : "NULL::text"
                 // Each field's size is checked or cut on the server, so that no row larger than a few hundred bytes
                 // ever reaches provhook.
                 let result = try await connection.query(
@@ -107,7 +120,8 @@ public actor FusionPBXDatabase: DeviceDirectory, DeviceListing {
                         CASE WHEN octet_length(\(unescaped: macColumn)::text) <= \(maxBytes) THEN \(unescaped: macColumn)::text END,
                         octet_length(\(unescaped: macColumn)::text) > \(maxBytes),
                         (d.device_enabled::text IN ('true', 't')) AND coalesce(v.domain_enabled::text IN ('true', 't'), true),
-                        left(d.device_vendor::text, \(maxBytes)::int), left(d.device_template::text, \(maxBytes)::int)
+                        left(d.device_vendor::text, \(maxBytes)::int), left(d.device_template::text, \(maxBytes)::int),
+                        left(\(unescaped: serialColumn), \(maxBytes)::int)
                     FROM v_devices d JOIN v_domains v ON v.domain_uuid = d.domain_uuid
                     WHERE v.domain_name = \(domain) AND d.device_uuid::text > \(after)
                       AND octet_length(d.device_uuid::text) <= \(maxBytes)
@@ -116,19 +130,20 @@ public actor FusionPBXDatabase: DeviceDirectory, DeviceListing {
                     """, logger: logger)
                 var rows: [ListedDevice] = []
                 var oversized: [String] = []
-                for try await (id, mac, tooLong, enabled, vendor, template) in result.decode(
-                    (String, String?, Bool?, Bool?, String?, String?).self)
+                for try await (id, mac, tooLong, enabled, vendor, template, serial) in result.decode(
+                    (String, String?, Bool?, Bool?, String?, String?, String?).self)
                 {
                     if tooLong == true { oversized.append(id) }
                     rows.append(
                         ListedDevice(
                             id: id, mac: mac.flatMap { try? MACAddress(parsing: $0) }, enabled: enabled ?? false,
-                            model: Self.model(vendor: vendor, template: template), brand: brandName(vendor)))
+                            model: Self.model(vendor: vendor, template: template), brand: brandName(vendor),
+                            serial: DeviceSerial.lenient(serial)))
                 }
                 try await connection.query("COMMIT", logger: logger)
-                return (hasDeviceAddress, rows, oversized)
+                return (columns, rows, oversized)
             }
-            self.hasDeviceAddress = hasDeviceAddress
+            self.columns = columns
             if !oversized.isEmpty {
                 logger.warning(
                     "FusionPBX devices whose MAC field is too long to be a MAC: read as devices without a MAC",

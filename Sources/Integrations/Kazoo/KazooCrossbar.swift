@@ -131,7 +131,8 @@ public actor KazooCrossbar: DeviceDirectory, DeviceListing {
 
 /// What provhook reads of a Kazoo device document (crossbar's `devices` schema): `mac_address`, in any spelling,
 /// and from the `provision` block the model (`endpoint_brand`, `endpoint_model`) and the brand (`endpoint_brand`).
-/// The same document is a Kazoo 5 v2 webhook's `data.doc`.
+/// The same document is a Kazoo 5 v2 webhook's `data.doc`. It has no serial number: crossbar's `devices` schema
+/// (2600hz/kazoo `applications/crossbar/priv/couchdb/schemas/devices.json`) knows none.
 public enum KazooDeviceDocument {
     public static func device(_ document: [String: Any]) throws(DirectoryError) -> DirectoryDevice {
         var mac: MACAddress?

@@ -37,11 +37,13 @@ public struct SourceMapping: Sendable, Hashable, Codable {
     public var model: String?
     /// Where the phone's brand is (`vendor` in the file), read as the native contract's `vendor`.
     public var vendor: String?
+    /// Where the phone's serial number is (`serial` in the file), read as the native contract's `serial`.
+    public var serial: String?
     public var decodeJSON: [String]?
     public var signature: Signature?
 
     enum CodingKeys: String, CodingKey {
-        case format, event, events, mac, model, vendor, signature
+        case format, event, events, mac, model, vendor, serial, signature
         case deviceID = "device_id"
         case previousMAC = "previous_mac"
         case extensionNumber = "extension"
@@ -85,6 +87,7 @@ public struct SourceMapping: Sendable, Hashable, Codable {
         let pointers: [(String, String?)] = [
             ("event", self.event), ("mac", self.mac), ("device_id", self.deviceID), ("previous_mac", self.previousMAC),
             ("extension", self.extensionNumber), ("model", self.model), ("vendor", self.vendor),
+            ("serial", self.serial),
         ]
         for (name, pointer) in pointers {
             guard let pointer else { continue }

@@ -91,15 +91,16 @@ public struct NativeWebhookSource: Platform {
         let model = try Self.optionalString(fields, "model", maxLength: 64)
         // The phone's brand as the PBX names it; a PBX that knows none may send "", which says nothing.
         let brand = try Self.optionalString(fields, "vendor", maxLength: 64, emptyIsAbsent: true)
+        let serial = try Self.serial(fields, "serial")
         switch DeviceEventType(rawValue: typeName) {
         case .added:
             return .added(
                 mac: try Self.requiredMAC(fields, "mac"), deviceID: deviceID, extensionNumber: extensionNumber,
-                model: model, brand: brand)
+                model: model, brand: brand, serial: serial)
         case .updated:
             return .updated(
                 mac: try Self.requiredMAC(fields, "mac"), previousMAC: try Self.mac(fields, "previous_mac"),
-                deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand)
+                deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand, serial: serial)
         case .removed:
             let mac = try Self.mac(fields, "mac")
             guard mac != nil || deviceID != nil else {
@@ -134,6 +135,21 @@ public struct NativeWebhookSource: Platform {
                     : "\"\(name)\" must be 1 to \(maxLength) characters")
         }
         return text
+    }
+
+    /// The phone's serial number in the field `name`: absent, null, or nothing but spaces is none; the spaces around
+    /// it are dropped; anything but a string that is a serial number (`DeviceSerial`) is refused, saying why, rather
+    /// than stored.
+    private static func serial(_ fields: [String: Any], _ name: String) throws(EventRejection) -> String? {
+        guard let value = fields[name], !(value is NSNull) else { return nil }
+        guard let text = value as? String else {
+            throw EventRejection(code: .invalidField, message: "\"\(name)\" must be a string")
+        }
+        do {
+            return try DeviceSerial.normalized(text)
+        } catch {
+            throw EventRejection(code: .invalidField, message: "\"\(name)\" \(error.reason)")
+        }
     }
 
     private static func requiredMAC(_ fields: [String: Any], _ name: String) throws(EventRejection) -> MACAddress {

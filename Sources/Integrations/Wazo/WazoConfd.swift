@@ -7,7 +7,8 @@ import ProvisioningModel
 /// Wazo's APIs behind its nginx: a token from wazo-auth (`POST /api/auth/0.1/token`, basic auth, a JSON body),
 /// cached until a minute before its `expires_at` and made again when confd answers 401; then
 /// `GET /api/confd/1.1/devices/{id}` with `X-Auth-Token` (and `Wazo-Tenant` where configured), whose `mac`
-/// (`aa:bb:cc:dd:ee:ff`) and `vendor`/`model` are read (the model from both, the brand from `vendor`).
+/// (`aa:bb:cc:dd:ee:ff`), `vendor`/`model` (the model from both, the brand from `vendor`) and `sn` (the serial
+/// number: free text in confd, so read only when it is one, `DeviceSerial.lenient`) are read.
 public actor WazoConfd: DeviceDirectory, DeviceListing {
     private let configuration: DirectoryConfiguration
     private let http: DirectoryHTTP
@@ -41,7 +42,8 @@ public actor WazoConfd: DeviceDirectory, DeviceListing {
                 mac = parsed
             }
             return DirectoryDevice(
-                mac: mac, model: modelName([device["vendor"], device["model"]]), brand: brandName(device["vendor"]))
+                mac: mac, model: modelName([device["vendor"], device["model"]]), brand: brandName(device["vendor"]),
+                serial: DeviceSerial.lenient(device["sn"]))
         default:
             throw DirectoryHTTP.failure(
                 status, refused: "confd refused the token of Wazo user \(self.configuration.user ?? "")",
@@ -50,7 +52,7 @@ public actor WazoConfd: DeviceDirectory, DeviceListing {
     }
 
     /// `GET /api/confd/1.1/devices?limit=…&offset=…`: confd's listing, `{"total", "items"}`, in the user's tenant
-    /// (or `Wazo-Tenant`), with `mac` and `vendor`/`model`. The cursor is the offset.
+    /// (or `Wazo-Tenant`), with `mac`, `vendor`/`model` and `sn`, as for one device. The cursor is the offset.
     public func devices(
         account: String?, after cursor: String?, pageSize: Int
     ) async throws(DirectoryError) -> (devices: [ListedDevice], next: String?) {
@@ -67,7 +69,7 @@ public actor WazoConfd: DeviceDirectory, DeviceListing {
                 let mac = (item["mac"] as? String).flatMap { try? MACAddress(parsing: $0) }
                 return ListedDevice(
                     id: id, mac: mac, enabled: true, model: modelName([item["vendor"], item["model"]]),
-                    brand: brandName(item["vendor"]))
+                    brand: brandName(item["vendor"]), serial: DeviceSerial.lenient(item["sn"]))
             }
             let next = offset + items.count
             return (devices, items.isEmpty || next >= total ? nil : String(next))

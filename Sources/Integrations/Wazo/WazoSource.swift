@@ -9,9 +9,9 @@ import ProvHookCore
 /// when the operator writes a body template (sent as `text/plain` unless the subscription says otherwise; the body
 /// is read as JSON whatever its type).
 ///
-/// Created and edited devices are looked up in wazo-confd for their MAC, model and brand; a deleted one is gone from
-/// confd, and its stored device id gives the MAC. webhookd sends no signature and no custom header, so the token
-/// comes in the URL (`?token=…`) or as the basic-auth password (`https://provhook:<token>@…`).
+/// Created and edited devices are looked up in wazo-confd for their MAC, model, brand and serial number (`sn`); a
+/// deleted one is gone from confd, and its stored device id gives the MAC. webhookd sends no signature and no custom
+/// header, so the token comes in the URL (`?token=…`) or as the basic-auth password (`https://provhook:<token>@…`).
 public struct WazoSource: Platform {
     public typealias Credentials = SourceCredentials
 

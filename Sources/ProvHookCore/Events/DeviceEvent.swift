@@ -4,12 +4,15 @@ import ProvisioningModel
 /// own format or a pull from its API tomorrow. What it *means* for the devices is the planner's business.
 public enum DeviceEvent: Sendable, Hashable {
     /// A phone was added: register `mac` at the tenant's URL. `brand` is the vendor the PBX names, if it names one
-    /// (`Vendor.resolve` decides the device's vendor from it, else from the MAC's prefix).
-    case added(mac: MACAddress, deviceID: String?, extensionNumber: String?, model: String?, brand: String? = nil)
+    /// (`Vendor.resolve` decides the device's vendor from it, else from the MAC's prefix). `serial` is the phone's
+    /// serial number, already checked (`DeviceSerial`); without one the device keeps the serial it has.
+    case added(
+        mac: MACAddress, deviceID: String?, extensionNumber: String?, model: String?, brand: String? = nil,
+        serial: String? = nil)
     /// A phone changed; with `previousMAC` (or a `device_id` known under another MAC) the old MAC is deregistered.
     case updated(
         mac: MACAddress, previousMAC: MACAddress?, deviceID: String?, extensionNumber: String?, model: String?,
-        brand: String? = nil)
+        brand: String? = nil, serial: String? = nil)
     /// A phone was removed, by MAC or by the PBX's `device_id`.
     case removed(mac: MACAddress?, deviceID: String?)
 
@@ -25,8 +28,8 @@ public enum DeviceEvent: Sendable, Hashable {
     /// The MACs the event names itself (not those found through its `device_id`).
     public var namedMACs: [MACAddress] {
         switch self {
-        case .added(let mac, _, _, _, _): [mac]
-        case .updated(let mac, let previous, _, _, _, _): [mac] + (previous.map { [$0] } ?? [])
+        case .added(let mac, _, _, _, _, _): [mac]
+        case .updated(let mac, let previous, _, _, _, _, _): [mac] + (previous.map { [$0] } ?? [])
         case .removed(let mac, _): mac.map { [$0] } ?? []
         }
     }
@@ -37,7 +40,15 @@ public enum DeviceEvent: Sendable, Hashable {
     /// The brand the PBX gives the phone, if any.
     public var brand: String? {
         switch self {
-        case .added(_, _, _, _, let brand), .updated(_, _, _, _, _, let brand): brand
+        case .added(_, _, _, _, let brand, _), .updated(_, _, _, _, _, let brand, _): brand
+        case .removed: nil
+        }
+    }
+
+    /// The phone's serial number the PBX gives, if any.
+    public var serial: String? {
+        switch self {
+        case .added(_, _, _, _, _, let serial), .updated(_, _, _, _, _, _, let serial): serial
         case .removed: nil
         }
     }
@@ -45,7 +56,7 @@ public enum DeviceEvent: Sendable, Hashable {
     /// The PBX's own id of the device, if the event carries one.
     public var deviceID: String? {
         switch self {
-        case .added(_, let deviceID, _, _, _), .updated(_, _, let deviceID, _, _, _), .removed(_, let deviceID):
+        case .added(_, let deviceID, _, _, _, _), .updated(_, _, let deviceID, _, _, _, _), .removed(_, let deviceID):
             deviceID
         }
     }

@@ -4,8 +4,8 @@ import Foundation
 import ProvisioningModel
 
 /// A CSV file of devices to add (`provhook device import`, `POST /v1/devices/import`): a header naming the columns
-/// `mac,device_id,extension,model` and optionally `vendor` and `tenant`, in any order, then one device per row. Every
-/// row goes through the same planner and journal as a webhook's `device.added`.
+/// `mac,device_id,extension,model` and optionally `vendor`, `serial` and `tenant`, in any order, then one device per
+/// row. Every row goes through the same planner and journal as a webhook's `device.added`.
 public struct DeviceImportFile: Sendable {
     /// One device to add, from one row.
     public struct Row: Sendable, Hashable {
@@ -18,21 +18,27 @@ public struct DeviceImportFile: Sendable {
         public var model: String?
         /// The phone's brand, from the `vendor` column, passed on as text (the planner decides the vendor from it).
         public var brand: String?
+        /// The phone's serial number, from the `serial` column, checked (`DeviceSerial`).
+        public var serial: String?
 
         /// The idempotency key of this row's event: the same row imported again is a duplicate, a changed row a
         /// new event.
         var eventID: String {
-            // The brand only when given, so that a file without the column keeps the keys it had before it existed.
+            // The brand and the serial only when given, so that a file without their columns keeps the keys it had
+            // before they existed. The serial is marked with U+0001, which no field holds (a control character is
+            // refused), so that a brand alone and a serial alone never give one key.
             let content =
                 ([tenantID, mac.canonical, deviceID ?? "", extensionNumber ?? "", model ?? ""]
-                + (brand.map { [$0] } ?? []))
+                + (brand.map { [$0] } ?? []) + (serial.map { ["\u{1}" + $0] } ?? []))
                 .joined(separator: "\u{0}")
             return "import:" + SHA256.hash(data: Data(content.utf8)).hex.prefix(32)
         }
 
         /// The row as the `device.added` event a webhook would have sent.
         var event: DeviceEvent {
-            .added(mac: mac, deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand)
+            .added(
+                mac: mac, deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand,
+                serial: serial)
         }
 
         /// The row as the event's stored payload.
@@ -44,6 +50,7 @@ public struct DeviceImportFile: Sendable {
                 "model": model.map(JSONValue.string) ?? .null, "line": .number(Double(line)),
             ]
             if let brand { object["vendor"] = .string(brand) }
+            if let serial { object["serial"] = .string(serial) }
             return Array(JSONValue.encodeObject(object).utf8)
         }
     }
@@ -66,7 +73,7 @@ public struct DeviceImportFile: Sendable {
     public static let maxBytes = 16 << 20
     /// The columns a file must name, and the optional ones.
     public static let requiredColumns = ["mac", "device_id", "extension", "model"]
-    public static let optionalColumns = ["vendor", "tenant"]
+    public static let optionalColumns = ["vendor", "serial", "tenant"]
 
     /// The rows that can be imported, in file order.
     public var rows: [Row]
@@ -140,7 +147,7 @@ public struct DeviceImportFile: Sendable {
             }
             let values = [
                 "device_id": field("device_id"), "extension": field("extension"), "model": field("model"),
-                "vendor": field("vendor"),
+                "vendor": field("vendor"), "serial": field("serial"),
             ]
             // Counted in code points, as the webhooks and PostgreSQL's length() count them: "é" written as e +
             // U+0301 is two.
@@ -156,6 +163,15 @@ public struct DeviceImportFile: Sendable {
                 refuse("\(name) holds a control character", mac: mac.canonical)
                 continue
             }
+            var serial: String?
+            if let text = values["serial"] ?? nil {
+                do {
+                    serial = try DeviceSerial.normalized(text)
+                } catch {
+                    refuse("serial \(error.reason)", mac: mac.canonical)
+                    continue
+                }
+            }
             if let earlier = firstLine[mac.canonical] {
                 refuse("the MAC is on line \(earlier) already", mac: mac.canonical)
                 continue
@@ -165,7 +181,7 @@ public struct DeviceImportFile: Sendable {
                 Row(
                     line: line, mac: mac, tenantID: tenantID, deviceID: values["device_id"] ?? nil,
                     extensionNumber: values["extension"] ?? nil, model: values["model"] ?? nil,
-                    brand: values["vendor"] ?? nil))
+                    brand: values["vendor"] ?? nil, serial: serial))
         }
         if let error = reader.error {
             throw Unreadable(description: "the file is not valid CSV after line \(line): \(error)")

@@ -15,6 +15,8 @@ extension JournalEntry {
         if let deviceID = change.deviceID { detail["device_id"] = .string(deviceID) }
         if let number = change.extensionNumber { detail["extension"] = .string(number) }
         if let model = change.model { detail["model"] = .string(model) }
+        // The serial the event gave (none: the device kept its own); a serial number is no secret.
+        if let serial = change.serial { detail["serial"] = .string(serial) }
         if let written { detail.merge(written.journalDetail(desired: change.desired)) { _, written in written } }
         return JournalEntry(
             tenantID: tenantID, mac: change.mac.canonical, actor: actor, action: .event(type),

@@ -1,6 +1,7 @@
 import ProvisioningModel
 
-/// A PBX's API, asked for what its webhooks leave out: the MAC, model and brand of a device known only by its id.
+/// A PBX's API, asked for what its webhooks leave out: the MAC, model, brand and serial number of a device known only
+/// by its id.
 public protocol DeviceDirectory: Sendable {
     /// The device `id`, in the PBX account `account` where the PBX has accounts (Kazoo) and the event said which.
     func device(id: String, account: String?) async throws(DirectoryError) -> DirectoryDevice
@@ -17,9 +18,11 @@ public struct DirectoryDevice: Sendable, Hashable {
     /// The phone's brand, as the PBX names it (at most 64 characters), passed on as text: the planner decides the
     /// vendor from it.
     public var brand: String?
+    /// The phone's serial number, when the PBX keeps one that is a serial number (`DeviceSerial.lenient`).
+    public var serial: String?
 
-    public init(mac: MACAddress?, model: String?, brand: String?) {
-        (self.mac, self.model, self.brand) = (mac, model, brand)
+    public init(mac: MACAddress?, model: String?, brand: String?, serial: String? = nil) {
+        (self.mac, self.model, self.brand, self.serial) = (mac, model, brand, serial)
     }
 }
 
@@ -109,8 +112,12 @@ public struct ListedDevice: Sendable, Hashable {
     public var model: String?
     /// Its brand, when the listing gives it (as for `model`).
     public var brand: String?
+    /// Its serial number, when the listing gives one (Wazo's `sn`, FusionPBX's `device_serial_number`).
+    public var serial: String?
 
-    public init(id: String, mac: MACAddress?, enabled: Bool, model: String?, brand: String?) {
-        (self.id, self.mac, self.enabled, self.model, self.brand) = (id, mac, enabled, model, brand)
+    public init(id: String, mac: MACAddress?, enabled: Bool, model: String?, brand: String?, serial: String? = nil) {
+        (self.id, self.mac, self.enabled, self.model, self.brand, self.serial) = (
+            id, mac, enabled, model, brand, serial
+        )
     }
 }

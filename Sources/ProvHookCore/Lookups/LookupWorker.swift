@@ -5,9 +5,9 @@ import ProvisioningModel
 import ServiceLifecycle
 import Synchronization
 
-/// Resolves the events that name a device only by id: asks the source's PBX API for the MAC, model and brand, then
-/// records the event through the planner like any other, under its own event id (so that a lookup resolved twice,
-/// by a process that died before deleting it, is recorded once).
+/// Resolves the events that name a device only by id: asks the source's PBX API for the MAC, model, brand and serial
+/// number, then records the event through the planner like any other, under its own event id (so that a lookup
+/// resolved twice, by a process that died before deleting it, is recorded once).
 ///
 /// Up to `concurrency` lookups are made at once, the oldest of each source first and at most `perSource` of one
 /// source at a time (across all processes), so that a slow PBX, whose lookup can take a minute, holds back only its
@@ -210,7 +210,7 @@ public struct LookupWorker: NamedService {
                 return
             }
             self.metrics.lookup(source: lookup.source, outcome: "found", latency: ContinuousClock.now - started)
-            let event = lookup.event(mac: mac, model: device.model, brand: device.brand)
+            let event = lookup.event(mac: mac, model: device.model, brand: device.brand, serial: device.serial)
             let outcome = try await self.intake.record(
                 .event(event, eventID: lookup.eventID), tenantID: lookup.tenantID, payload: Self.payload(lookup, event),
                 actor: lookup.actor, source: lookup.source)

@@ -41,14 +41,16 @@ public struct PendingLookup: Sendable, Hashable {
         self.mergedEventIDs = mergedEventIDs
     }
 
-    /// The event, once the PBX gave the device's MAC, model and brand.
-    public func event(mac: MACAddress, model: String?, brand: String?) -> DeviceEvent {
+    /// The event, once the PBX gave the device's MAC, model, brand and serial number.
+    public func event(mac: MACAddress, model: String?, brand: String?, serial: String? = nil) -> DeviceEvent {
         switch self.type {
         case .updated:
             .updated(
-                mac: mac, previousMAC: nil, deviceID: self.deviceID, extensionNumber: nil, model: model, brand: brand)
+                mac: mac, previousMAC: nil, deviceID: self.deviceID, extensionNumber: nil, model: model, brand: brand,
+                serial: serial)
         case .added, .removed:
-            .added(mac: mac, deviceID: self.deviceID, extensionNumber: nil, model: model, brand: brand)
+            .added(
+                mac: mac, deviceID: self.deviceID, extensionNumber: nil, model: model, brand: brand, serial: serial)
         }
     }
 }

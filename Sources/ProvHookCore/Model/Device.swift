@@ -52,6 +52,8 @@ public struct Device: Sendable, Hashable, Codable {
     public var vendor: Vendor?
     /// Why it is skipped, when it is.
     public var skippedBecause: SkipReason?
+    /// The phone's serial number, as the last event that gave one said (`DeviceSerial`); nil until one does.
+    public var serial: String?
 
     enum CodingKeys: String, CodingKey {
         case mac, desired, url, status, generation, attempts, model
@@ -61,7 +63,7 @@ public struct Device: Sendable, Hashable, Codable {
         case nextAttemptAt = "next_attempt_at"
         case lastError = "last_error"
         case updatedAt = "updated_at"
-        case account, vendor
+        case account, vendor, serial
         case moveTo = "move_to"
         case skippedBecause = "skipped_because"
     }

@@ -11,6 +11,8 @@ public struct DeviceChange: Sendable, Hashable {
     public var model: String?
     /// The vendor the PBX's brand names, which wins over any other.
     public var brandVendor: Vendor?
+    /// The phone's serial number, when the event gives one; nil keeps the one the device has.
+    public var serial: String?
     /// The vendor of the MAC's prefix, for a device that has no vendor yet and no brand; nil at `init` takes the
     /// registry's (`VendorPrefixes.defaults`).
     public var prefixVendor: Vendor?
@@ -20,10 +22,11 @@ public struct DeviceChange: Sendable, Hashable {
 
     public init(
         mac: MACAddress, desired: DesiredState, url: String? = nil, deviceID: String? = nil,
-        extensionNumber: String? = nil, model: String? = nil, brandVendor: Vendor? = nil, prefixVendor: Vendor? = nil,
-        isSkipped: Bool = false
+        extensionNumber: String? = nil, model: String? = nil, brandVendor: Vendor? = nil, serial: String? = nil,
+        prefixVendor: Vendor? = nil, isSkipped: Bool = false
     ) {
         self.brandVendor = brandVendor
+        self.serial = serial
         self.prefixVendor = prefixVendor ?? VendorPrefixes.defaults.vendor(of: mac)
         self.mac = mac
         self.desired = desired

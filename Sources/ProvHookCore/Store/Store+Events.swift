@@ -142,6 +142,7 @@ extension Store {
             "desired": .string(change.desired.rawValue), "device_id": text(change.deviceID),
             "extension": text(change.extensionNumber), "model": text(change.model),
             "brand_vendor": text(change.brandVendor?.rawValue), "prefix_vendor": text(change.prefixVendor?.rawValue),
+            "serial": text(change.serial),
             "skipped": .bool(change.isSkipped), "source": text(source), "actor": .string(actor),
             "action": .string(entry.action), "detail": .object(entry.detail),
         ]

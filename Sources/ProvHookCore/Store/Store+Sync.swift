@@ -12,6 +12,8 @@ public struct SyncState: Sendable {
         /// Whether another tenant than the one synced holds the MAC and still wants it registered: the database's
         /// `mac_held_by_another()` (sql/0020), the rule the planner refuses such a MAC by (`mac_in_use`).
         public var isHeldByAnother: Bool
+        /// The serial number provhook holds for the phone.
+        public var serial: String?
     }
     /// By MAC, whatever the tenant.
     public var byMAC: [MACAddress: Held] = [:]
@@ -27,18 +29,20 @@ extension Store {
         let rows = try await self.rows(
             "reading devices for a sync",
             """
-            SELECT 'mac'::text, mac, tenant_id, desired, device_id, mac_held_by_another(tenant_id, desired, \(tenantID))
+            SELECT 'mac'::text, mac, tenant_id, desired, device_id, mac_held_by_another(tenant_id, desired, \(tenantID)),
+                serial
             FROM devices WHERE mac = ANY(\(macs.map(\.canonical)))
             UNION ALL
-            SELECT 'id', mac, tenant_id, desired, device_id, false FROM devices
+            SELECT 'id', mac, tenant_id, desired, device_id, false, NULL FROM devices
             WHERE tenant_id = \(tenantID) AND device_id = ANY(\(deviceIDs))
-            """, as: (String, String, String?, String, String?, Bool).self)
+            """, as: (String, String, String?, String, String?, Bool, String?).self)
         var state = SyncState()
-        for (kind, text, tenant, desired, deviceID, heldByAnother) in rows {
+        for (kind, text, tenant, desired, deviceID, heldByAnother, serial) in rows {
             guard let mac = MACAddress(text), let desired = DesiredState(rawValue: desired) else { continue }
             if kind == "mac" {
                 state.byMAC[mac] = .init(
-                    tenantID: tenant, desired: desired, deviceID: deviceID, isHeldByAnother: heldByAnother)
+                    tenantID: tenant, desired: desired, deviceID: deviceID, isHeldByAnother: heldByAnother,
+                    serial: serial)
             }
             if kind == "id", let deviceID { state.macOfDeviceID[deviceID] = mac }
         }

@@ -319,7 +319,11 @@ public struct SourceSync: Sendable {
                 continue
             }
             seen.append(mac)
-            if ours, held?.desired == .registered, held?.deviceID == device.id {
+            // A serial number the PBX gained or changed since (entered after the phone was added) is a change: a
+            // provisioning service that registers phones by serial waits for it. The listing's absence of one is not.
+            if ours, held?.desired == .registered, held?.deviceID == device.id,
+                device.serial == nil || device.serial == held?.serial
+            {
                 summary.unchanged += 1
                 continue
             }
@@ -339,14 +343,16 @@ public struct SourceSync: Sendable {
     }
 
     /// The event a changed device of the listing becomes: an update when the PBX's id was known under another MAC
-    /// (`moved`), else an addition. Its model and brand are the listing's, else those of the device read whole
-    /// (`found`, asked only when the listing has no model).
+    /// (`moved`), else an addition. Its model, brand and serial number are the listing's, else those of the device
+    /// read whole (`found`, asked only when the listing has no model).
     static func event(_ device: ListedDevice, mac: MACAddress, found: DirectoryDevice?, moved: Bool) -> DeviceEvent {
         let (model, brand) = (device.model ?? found?.model, device.brand ?? found?.brand)
+        let serial = device.serial ?? found?.serial
         return moved
             ? .updated(
-                mac: mac, previousMAC: nil, deviceID: device.id, extensionNumber: nil, model: model, brand: brand)
-            : .added(mac: mac, deviceID: device.id, extensionNumber: nil, model: model, brand: brand)
+                mac: mac, previousMAC: nil, deviceID: device.id, extensionNumber: nil, model: model, brand: brand,
+                serial: serial)
+            : .added(mac: mac, deviceID: device.id, extensionNumber: nil, model: model, brand: brand, serial: serial)
     }
 
     /// A changed device as the PBX gives it whole (for its model and brand), asked while the page's time lasts. Past

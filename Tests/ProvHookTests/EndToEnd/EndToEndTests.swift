@@ -344,6 +344,75 @@ struct EndToEndTests {
     }
 
     @Test(
+        "a serial number an event gives is stored and shown by device show; kept by an event without one, replaced by one with another"
+    )
+    func serialNumberKeptAndReplaced() async throws {
+        try await EndToEnd.run { run in
+            let mac = "000413610FF5"
+            let cli = DeviceCareCommandTests.cli(run)
+            func shown() async throws -> String {
+                let result = try await cli.run(["device", "show", mac])
+                #expect(result.status == 0, "\(result.error)")
+                return result.output
+            }
+            #expect(try await run.send(#"{"type":"device.added","mac":"\#(mac)"}"#).status == 202)
+            #expect(try await run.device(mac)?.serial == nil)
+            #expect(try await shown().contains(#/\nserial +-\n/#), "no serial yet")
+
+            var answer = try await run.send(
+                #"{"type":"device.updated","mac":"\#(mac)","model":"D785","serial":" 0004F2AB1234 "}"#)
+            #expect(answer.status == 202, "\(answer.body)")
+            #expect(try await run.device(mac)?.serial == "0004F2AB1234", "given, trimmed")
+            #expect(try await shown().contains(#/\nserial +0004F2AB1234\n/#))
+
+            // An event without one, or with an empty one, keeps it (as a device keeps its vendor).
+            for body in [
+                #"{"type":"device.updated","mac":"\#(mac)","extension":"201"}"#,
+                #"{"type":"device.added","mac":"\#(mac)","serial":""}"#,
+                #"{"type":"device.added","mac":"\#(mac)","serial":null}"#,
+            ] {
+                answer = try await run.send(body)
+                #expect(answer.status == 202, "\(body): \(answer.body)")
+                #expect(try await run.device(mac)?.serial == "0004F2AB1234", "\(body)")
+            }
+            // Another replaces it; a refused one changes nothing.
+            answer = try await run.send(#"{"type":"device.added","mac":"\#(mac)","serial":"SN-2"}"#)
+            #expect(answer.status == 202, "\(answer.body)")
+            #expect(try await shown().contains(#/\nserial +SN-2\n/#))
+            answer = try await run.send(#"{"type":"device.added","mac":"\#(mac)","serial":"SN 3"}"#)
+            #expect(answer.status == 400, "\(answer.body)")
+            #expect(try await run.device(mac)?.serial == "SN-2")
+
+            // The journal's rows say which event gave which serial; the admin-facing JSON has it.
+            let accepted = try await run.store.journal(JournalFilter(mac: mac, limit: 100)).filter {
+                $0.action.hasPrefix("event.device.") && $0.outcome == "accepted"
+            }
+            #expect(accepted.compactMap { $0.detail["serial"] } == ["0004F2AB1234", "SN-2"])
+            let json = try await cli.run(["device", "show", mac, "--json"])
+            let device = (try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])?["device"]
+            #expect((device as? [String: Any])?["serial"] as? String == "SN-2", "\(json.output)")
+        }
+    }
+
+    @Test("a serial number that is not one is answered 400 invalid_field naming the field and why; nothing is recorded")
+    func serialNumberRefused() async throws {
+        try await EndToEnd.run { run in
+            for (serial, why) in [
+                (#""80 11""#, "not a space"), (#"8011"#, "must be a string"),
+                (#""\#(String(repeating: "9", count: 65))""#, "must be at most 64 characters"),
+            ] {
+                let answer = try await run.send(#"{"type":"device.added","mac":"000413610FF5","serial":\#(serial)}"#)
+                #expect(answer.status == 400 && answer.errorCode == "invalid_field", "\(serial): \(answer.body)")
+                let message = (answer.json["error"] as? [String: Any])?["message"] as? String ?? ""
+                #expect(message.hasPrefix(#""serial" "#) && message.contains(why), "\(message)")
+            }
+            #expect(try await run.store.devices().isEmpty, "nothing was recorded")
+            let rejected = try await run.store.journal(JournalFilter(action: "event.rejected"))
+            #expect(rejected.count == 3 && rejected.allSatisfy { $0.detail["code"] == "invalid_field" }, "journaled")
+        }
+    }
+
+    @Test(
         "documented refusals over HTTP: missing_type, invalid_webhook_id, malformed_timestamp, mac_in_use, a removed tenant"
     )
     func documentedRefusals() async throws {

@@ -172,6 +172,70 @@ struct MappingSourceTests {
         }
     }
 
+    @Test("a mapping's serial pointer gives the phone's serial number, checked as the native contract checks it")
+    func serialPointer() {
+        let source = MappingSource()
+        let mapping = #"""
+            {"format": "json", "event": "/event", "events": {"phone.created": "device.added", "phone.changed": "device.updated"},
+             "mac": "/phone/mac", "device_id": "/phone/id", "serial": "/phone/sn"}
+            """#
+        func read(_ body: String) -> SourceVerdict {
+            source.receive(Self.request(body, query: "token=\(Self.token)"), credentials: Self.credentials(mapping))
+        }
+        guard
+            case .event(let event, _) = read(
+                #"{"event":"phone.created","phone":{"id":"p-1","mac":"000413610FF5","sn":" 8011918034501234 "}}"#)
+        else {
+            Issue.record("the event with a serial must be read")
+            return
+        }
+        #expect(
+            event
+                == .added(mac: Self.mac, deviceID: "p-1", extensionNumber: nil, model: nil, serial: "8011918034501234"))
+        // A panel that keeps it as a JSON number: its digits.
+        guard
+            case .event(let numbered, _) = read(
+                #"{"event":"phone.changed","phone":{"id":"p-1","mac":"000413610FF5","sn":80119180345}}"#)
+        else {
+            Issue.record("a numeric serial must be read")
+            return
+        }
+        #expect(numbered.serial == "80119180345")
+        // None where the panel gives none.
+        guard case .event(let bare, _) = read(#"{"event":"phone.created","phone":{"id":"p-1","mac":"000413610FF5"}}"#)
+        else {
+            Issue.record("the event without a serial must be read")
+            return
+        }
+        #expect(bare.serial == nil)
+        // One the native contract refuses is refused here too, with the same message.
+        guard
+            case .rejected(let rejection, let type, _) = read(
+                #"{"event":"phone.created","phone":{"id":"p-1","mac":"000413610FF5","sn":"80 11"}}"#)
+        else {
+            Issue.record("a serial with a space is a rejection")
+            return
+        }
+        #expect(type == .added)
+        #expect(
+            rejection
+                == EventRejection(
+                    code: .invalidField,
+                    message: #""serial" may hold only ASCII letters, digits and - . _ : /, not a space"#))
+        // A form panel too.
+        let form =
+            #"{"format":"form","event":"e","events":{"add":"device.added"},"mac":"dev[mac]","device_id":"id","serial":"dev[serial]"}"#
+        guard
+            case .event(let formEvent, _) = source.receive(
+                Self.request("e=add&id=9&dev[mac]=000413610FF5&dev[serial]=SN-0042", query: "token=\(Self.token)"),
+                credentials: Self.credentials(form))
+        else {
+            Issue.record("the form event with a serial must be read")
+            return
+        }
+        #expect(formEvent.serial == "SN-0042")
+    }
+
     @Test("a mapping file that cannot work is refused with the exact problem")
     func invalidMappings() {
         let cases: [(String, String)] = [
@@ -193,6 +257,18 @@ struct MappingSourceTests {
             (
                 #"{"format":"json","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/id","vendor":7}"#,
                 #""vendor" has the wrong type"#
+            ),
+            (
+                #"{"format":"json","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/id","serial":"sn"}"#,
+                #""serial": "sn" is not a JSON Pointer"#
+            ),
+            (
+                #"{"format":"form","event":"e","events":{"a":"device.added"},"mac":"m","device_id":"id","serial":"[sn]"}"#,
+                #""serial": "[sn]" is not a form field name"#
+            ),
+            (
+                #"{"format":"json","event":"/e","events":{"a":"device.added"},"mac":"/m","device_id":"/id","serial":["/sn"]}"#,
+                #""serial" has the wrong type"#
             ),
             (#"{"format":"json","event":"/e","events":{},"mac":"/m","device_id":"/id"}"#, "at least one event"),
             ("{", "not valid JSON"),

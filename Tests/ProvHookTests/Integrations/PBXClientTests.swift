@@ -28,8 +28,11 @@ struct PBXClientTests {
             ],
             wazoUsers: ["provhook": ("secret-password", "tenant-1")],
             wazoDevices: [
-                "w1": .init(mac: "00:04:13:61:0f:f5", vendor: "Snom", model: "D785", tenantUUID: "tenant-1"),
-                "w2": .init(mac: nil, tenantUUID: "tenant-1"),
+                "w1": .init(
+                    mac: "00:04:13:61:0f:f5", vendor: "Snom", model: "D785", tenantUUID: "tenant-1",
+                    sn: " 8011918034501234 "),
+                // confd's sn is free text: one that is no serial number is read as none.
+                "w2": .init(mac: nil, tenantUUID: "tenant-1", sn: "see the label"),
             ])
     }
 
@@ -77,7 +80,9 @@ struct PBXClientTests {
         await dead.shutdown()
     }
 
-    @Test("Wazo: a token from wazo-auth, the device from confd; no MAC, wrong password and slowness each say so")
+    @Test(
+        "Wazo: a token from wazo-auth, the device from confd (its serial number too); no MAC, wrong password and slowness each say so"
+    )
     func wazo() async throws {
         try await Self.with { pbx in
             let client = try WazoConfd(
@@ -93,13 +98,15 @@ struct PBXClientTests {
             await pbx.state.revokeTokens()
             let w1 = try await client.device(id: "w1", account: nil)
             #expect(w1.model == "Snom D785" && w1.brand == "Snom", "the brand is confd's vendor, as written: \(w1)")
-            // The listing gives both too.
+            #expect(w1.serial == "8011918034501234", "the serial number is confd's sn, trimmed: \(w1)")
+            // The listing gives them too.
             let listed = try await client.devices(account: nil, after: nil, pageSize: 10).devices
             #expect(
                 listed == [
                     ListedDevice(
-                        id: "w1", mac: MACAddress("000413610FF5"), enabled: true, model: "Snom D785", brand: "Snom"),
-                    ListedDevice(id: "w2", mac: nil, enabled: true, model: nil, brand: nil),
+                        id: "w1", mac: MACAddress("000413610FF5"), enabled: true, model: "Snom D785", brand: "Snom",
+                        serial: "8011918034501234"),
+                    ListedDevice(id: "w2", mac: nil, enabled: true, model: nil, brand: nil, serial: nil),
                 ])
             let logins = await pbx.state.requests.filter { $0.path == "/api/auth/0.1/token" }.count
             #expect(logins == 2)

@@ -3,6 +3,7 @@ import Foundation
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
+import ProvisioningModel
 import SnomXMLRPCStandIn
 import Testing
 
@@ -112,6 +113,63 @@ struct WazoEndToEndTests {
             let everything = "\(journal)" + serve.log
             #expect(!everything.contains(token) && !everything.contains(Self.password), "no secret is kept or logged")
             #expect(try await rig.database.store.lookupBacklog().count == 0, "every lookup resolved")
+        }
+    }
+
+    @Test("confd's sn is the device's serial number: stored, kept when confd's is not one, replaced by a new one")
+    func serialNumber() async throws {
+        try await SourceRig.with(pbx: Self.pbx()) { rig in
+            let passwordFile = try SourceRig.secretFile(Self.password)
+            defer { try? FileManager.default.removeItem(atPath: passwordFile) }
+            let token = try await rig.addSource([
+                "wazo-acme", "--kind", "wazo", "--tenant", "acme", "--api-url", rig.pbx.baseURL, "--api-user",
+                "provhook", "--api-password-file", passwordFile, "--api-tenant", Self.tenantUUID,
+            ])
+            let serve = try await rig.serve()
+            defer { serve.stop() }
+            let base = "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/wazo-acme/events?token=\(token)&event="
+            let body = #"{"id": "\#(Self.deviceID)"}"#
+            let mac = MACAddress("000413610FF5")!
+            func confd(sn: String?) async {
+                await rig.pbx.state.setWazoDevice(
+                    .init(
+                        mac: "00:04:13:61:0f:f5", vendor: "Yealink", model: "T54W", tenantUUID: Self.tenantUUID,
+                        sn: sn),
+                    id: Self.deviceID)
+            }
+            func edited(_ generation: Int64) async throws {
+                let answer = try await SourceRig.send(base + "device_edited", body: body)
+                #expect(answer.status == 202, "\(answer.body)")
+                try await eventually("recorded") {
+                    try await rig.database.store.device(mac)?.generation ?? 0 >= generation
+                }
+            }
+
+            await confd(sn: " 8011918034501234 ")
+            let answer = try await SourceRig.send(base + "device_created", body: body)
+            #expect(answer.status == 202, "\(answer.body)")
+            try await eventually("stored with its serial") {
+                try await rig.database.store.device(mac)?.serial == "8011918034501234"
+            }
+            let journal = try await rig.database.store.journal(JournalFilter(mac: mac.canonical, limit: 100))
+            // (Skipped: no account serves Yealink's phones in this test; the serial is stored all the same.)
+            #expect(
+                journal.contains {
+                    $0.action == "event.device.added" && $0.outcome == "skipped"
+                        && $0.detail["serial"] == "8011918034501234"
+                }, "the event's row names the serial it gave: \(journal)")
+
+            // Free text in confd that is no serial number: read as none, so the device keeps its own.
+            await confd(sn: "on the label")
+            try await edited(2)
+            #expect(try await rig.database.store.device(mac)?.serial == "8011918034501234")
+            await confd(sn: nil)
+            try await edited(3)
+            #expect(try await rig.database.store.device(mac)?.serial == "8011918034501234")
+            // A new one replaces it.
+            await confd(sn: "8011918034509999")
+            try await edited(4)
+            #expect(try await rig.database.store.device(mac)?.serial == "8011918034509999")
         }
     }
 

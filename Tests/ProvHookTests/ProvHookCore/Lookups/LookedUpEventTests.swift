@@ -51,4 +51,21 @@ struct LookedUpEventTests {
             SourceSync.event(bare, mac: Self.mac, found: nil, moved: false)
                 == .added(mac: Self.mac, deviceID: "dev1", extensionNumber: nil, model: nil, brand: nil))
     }
+
+    @Test("a lookup's and a synced device's event carry the serial number the PBX gave, the listing's first")
+    func serial() {
+        #expect(
+            Self.lookup(.added).event(mac: Self.mac, model: "T54W", brand: "Yealink", serial: "8011918034501234")
+                == .added(
+                    mac: Self.mac, deviceID: "dev1", extensionNumber: nil, model: "T54W", brand: "Yealink",
+                    serial: "8011918034501234"))
+        #expect(Self.lookup(.updated).event(mac: Self.mac, model: nil, brand: nil, serial: "SN1").serial == "SN1")
+        #expect(Self.lookup(.updated).event(mac: Self.mac, model: nil, brand: nil).serial == nil)
+        let listed = ListedDevice(id: "w1", mac: Self.mac, enabled: true, model: "T54W", brand: nil, serial: "SN1")
+        #expect(SourceSync.event(listed, mac: Self.mac, found: nil, moved: true).serial == "SN1")
+        let bare = ListedDevice(id: "w1", mac: Self.mac, enabled: true, model: nil, brand: nil)
+        let found = DirectoryDevice(mac: Self.mac, model: "T54W", brand: nil, serial: "SN2")
+        #expect(SourceSync.event(bare, mac: Self.mac, found: found, moved: false).serial == "SN2")
+        #expect(SourceSync.event(listed, mac: Self.mac, found: found, moved: false).serial == "SN1")
+    }
 }

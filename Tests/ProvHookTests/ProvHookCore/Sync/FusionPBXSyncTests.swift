@@ -14,9 +14,10 @@ import Testing
 /// (`v_devices`, `v_domains`), through a login that may only read them.
 @Suite("FusionPBX sync")
 struct FusionPBXSyncTests {
-    /// Creates a FusionPBX-like database: FusionPBX 5.5 (`device_address`, boolean `device_enabled`), or before 5.1
-    /// (`device_mac_address`, text `device_enabled`). Returns its read-only URL, of the login `reader` (roles are the
-    /// cluster's: tests that run at once need logins of their own).
+    /// Creates a FusionPBX-like database: FusionPBX 5.5 (`device_address`, boolean `device_enabled`,
+    /// `device_serial_number`), or before 5.1 (`device_mac_address`, text `device_enabled`, no serial number).
+    /// Returns its read-only URL, of the login `reader` (roles are the cluster's: tests that run at once need logins of
+    /// their own).
     static func fusionDatabase(
         _ database: TestDatabase, name: String, legacy: Bool, reader: String? = nil
     ) async throws -> String {
@@ -30,6 +31,7 @@ struct FusionPBXSyncTests {
         url.database = name
         let macColumn = legacy ? "device_mac_address" : "device_address"
         let enabledType = legacy ? "text" : "boolean"
+        let serialColumn = legacy ? "" : ", device_serial_number text"
         try await Database.withConnection(url, logger: TestDatabase.logger) { connection in
             for statement in [
                 """
@@ -39,7 +41,7 @@ struct FusionPBXSyncTests {
                 """
                 CREATE TABLE v_devices (device_uuid uuid PRIMARY KEY, domain_uuid uuid REFERENCES v_domains,
                     \(macColumn) text, device_label text, device_vendor text, device_template text,
-                    device_enabled \(enabledType))
+                    device_enabled \(enabledType)\(serialColumn))
                 """,
                 """
                 INSERT INTO v_domains VALUES ('11111111-1111-1111-1111-111111111111', 'pbx.acme.example', true),
@@ -147,6 +149,113 @@ struct FusionPBXSyncTests {
             let one = try await client.device(id: "00000000-0000-0000-0000-000000000002", account: nil)
             #expect(one == DirectoryDevice(mac: MACAddress("000413000002"), model: "Yealink T54W", brand: "Yealink"))
             await client.shutdown()
+            _ = try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) {
+                connection in
+                try await connection.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
+            }
+        }
+    }
+
+    @Test("the client reads device_serial_number where FusionPBX has it: a serial number, or none; bounded")
+    func serialNumber() async throws {
+        try await TestDatabase.with { database in
+            for legacy in [false, true] {
+                let name = "fusion_serial_\(legacy ? "legacy" : "current")_\(UInt32.random(in: 0...UInt32.max))"
+                let url = try await Self.fusionDatabase(
+                    database, name: name, legacy: legacy, reader: "fusion_reader_serial_\(legacy)")
+                var admin = try TestDatabase.adminURL()
+                admin.database = name
+                if !legacy {
+                    try await Database.withConnection(admin, logger: TestDatabase.logger) { connection in
+                        for statement in [
+                            """
+                            UPDATE v_devices SET device_serial_number = ' 8011918034501234 '
+                            WHERE device_uuid = '00000000-0000-0000-0000-000000000002'
+                            """,
+                            """
+                            UPDATE v_devices SET device_serial_number = 'see the label'
+                            WHERE device_uuid = '00000000-0000-0000-0000-000000000003'
+                            """,
+                            """
+                            UPDATE v_devices SET device_serial_number = repeat('9', 1000000)
+                            WHERE device_uuid = '00000000-0000-0000-0000-000000000004'
+                            """,
+                        ] {
+                            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: TestDatabase.logger)
+                        }
+                    }
+                }
+                let client = try FusionPBXDatabase(
+                    configuration: DirectoryConfiguration(baseURL: "", secret: url, tenant: "pbx.acme.example"))
+                let page = try await client.devices(account: nil, after: nil, pageSize: 5).devices
+                // Free text that is no serial number, or a megabyte of digits, is none.
+                #expect(
+                    page.map(\.serial)
+                        == (legacy ? [nil, nil, nil, nil, nil] : [nil, "8011918034501234", nil, nil, nil]),
+                    "\(page)")
+                let one = try await client.device(id: "00000000-0000-0000-0000-000000000002", account: nil)
+                #expect(one.serial == (legacy ? nil : "8011918034501234"), "\(one)")
+                await client.shutdown()
+                _ = try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) {
+                    connection in
+                    try await connection.query(
+                        "DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
+                }
+            }
+        }
+    }
+
+    @Test("a serial number entered in FusionPBX after the phone was synced is picked up by the next sync, and kept")
+    func serialPickedUp() async throws {
+        try await SourceRig.with(pbx: FakePBXState()) { rig in
+            let name = "fusion_serial_sync_\(UInt32.random(in: 0...UInt32.max))"
+            let url = try await Self.fusionDatabase(
+                rig.database, name: name, legacy: false, reader: "fusion_reader_serial_sync")
+            let urlFile = try SourceRig.secretFile(url)
+            defer { try? FileManager.default.removeItem(atPath: urlFile) }
+            _ = try await rig.addSource([
+                "fpbx", "--kind", "fusionpbx", "--tenant", "acme", "--domain", "pbx.acme.example",
+                "--pbx-database-url-file", urlFile,
+            ])
+            var admin = try TestDatabase.adminURL()
+            admin.database = name
+            func set(_ serial: String?) async throws {
+                _ = try await Database.withConnection(admin, logger: TestDatabase.logger) { connection in
+                    try await connection.query(
+                        """
+                        UPDATE v_devices SET device_serial_number = \(serial)
+                        WHERE device_uuid = '00000000-0000-0000-0000-000000000005'
+                        """, logger: TestDatabase.logger)
+                }
+            }
+            func sync() async throws -> [String: Any] {
+                let result = try await rig.cli.run(["source", "sync", "fpbx", "--json"])
+                #expect(result.status == 0, "\(result.error)")
+                return try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] ?? [:]
+            }
+            let mac = MACAddress("000413000005")!
+            var json = try await sync()
+            #expect(json["registered"] as? Int == 39, "\(json)")
+            #expect(try await rig.database.store.device(mac)?.serial == nil)
+
+            try await set("8011918034501234")
+            json = try await sync()
+            #expect(json["registered"] as? Int == 1 && json["unchanged"] as? Int == 38, "\(json)")
+            #expect(try await rig.database.store.device(mac)?.serial == "8011918034501234")
+            let shown = try await rig.cli.run(["device", "show", mac.canonical])
+            #expect(shown.output.contains("8011918034501234"), "\(shown.output)")
+
+            // The same serial again is no change; a serial removed in FusionPBX is no change either: kept.
+            json = try await sync()
+            #expect(json["registered"] as? Int == 0 && json["unchanged"] as? Int == 39, "\(json)")
+            try await set(nil)
+            json = try await sync()
+            #expect(json["registered"] as? Int == 0 && json["unchanged"] as? Int == 39, "\(json)")
+            #expect(try await rig.database.store.device(mac)?.serial == "8011918034501234")
+            try await set("8011918034509999")
+            json = try await sync()
+            #expect(json["registered"] as? Int == 1, "\(json)")
+            #expect(try await rig.database.store.device(mac)?.serial == "8011918034509999")
             _ = try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) {
                 connection in
                 try await connection.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)

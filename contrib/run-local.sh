@@ -7,6 +7,8 @@
 #     PROVHOOK_REDIRECT_PASSWORD(_FILE) are set, in which case the real service is used;
 #   - the strict stand-in of Snom SRAPS over HTTPS (fake-sraps), with an account of kind snom-sraps for it and a
 #     tenant demo-sraps that uses it (its webhook secret in .local/demo-sraps-secret);
+#   - the strict stand-in of Yealink RPS over HTTPS (fake-yealink-rps), with an account of kind yealink-rps for it
+#     that the demo tenant's Yealink phones use;
 #   - the stand-ins of the Kazoo crossbar and Wazo auth/confd APIs (fake-pbx), with one phone each;
 #   - a demo tenant, whose webhook secret is kept in .local/demo-secret, with a Kazoo and a Wazo source whose
 #     tokens are kept in .local/demo-kazoo-token and .local/demo-wazo-token, both looking devices up in the stand-ins;
@@ -29,7 +31,7 @@ fi
 
 . contrib/lib/build.sh
 echo "==> building provhook (debug; the first build takes several minutes, with a progress line every 10 s)"
-for product in provhook fake-redirect fake-sraps fake-pbx; do quietly swift build --product "$product"; done
+for product in provhook fake-redirect fake-sraps fake-yealink-rps fake-pbx; do quietly swift build --product "$product"; done
 bin=$(swift build --show-bin-path)
 
 children=()
@@ -121,6 +123,27 @@ elif [ ! -s "$state/demo-secret" ]; then
     "$bin/provhook" tenant update demo --rotate-secret | grep -o 'whsec_[^ ]*' >"$state/demo-secret"
 fi
 chmod 600 "$state/demo-secret"
+
+# The Yealink RPS stand-in, with a fresh password each run; the account demo-yealink is added once and given it, and
+# the demo tenant's Yealink phones use it, with a template of their own.
+(umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$state/rps-password")
+rm -f "$state/fake-yealink-rps.port"
+"$bin/fake-yealink-rps" --account "demo-rps:$(cat "$state/rps-password")" --tls-ca-out "$state/rps-ca.pem" \
+    --port-file "$state/fake-yealink-rps.port" >"$state/fake-yealink-rps.log" 2>&1 &
+children+=($!)
+for _ in $(seq 1 100); do [ -s "$state/fake-yealink-rps.port" ] && break; sleep 0.1; done
+[ -s "$state/fake-yealink-rps.port" ] || { cat "$state/fake-yealink-rps.log" >&2; echo "provhook: the Yealink RPS stand-in did not start" >&2; exit 1; }
+rps="https://localhost:$(tr -d '\n' <"$state/fake-yealink-rps.port")/xmlrpc"
+if ! "$bin/provhook" account list | awk 'NR > 1 { print $1 }' | grep -qx demo-yealink; then
+    "$bin/provhook" account add demo-yealink --kind yealink-rps --user demo-rps --password-file "$state/rps-password" \
+        --url "$rps" --ca-file "$state/rps-ca.pem" >/dev/null
+else
+    "$bin/provhook" account update demo-yealink --password-file "$state/rps-password" --url "$rps" \
+        --ca-file "$state/rps-ca.pem" >/dev/null
+fi
+"$bin/provhook" tenant update demo --account demo-yealink \
+    --url-template 'yealink=https://pbx.example.com/provisioning/<mac>.cfg' >/dev/null
+echo "==> stand-in Yealink RPS at $rps, account demo-yealink for the demo tenant's Yealink phones (log: .local/fake-yealink-rps.log)"
 # The PBX APIs' stand-ins: a Kazoo account with the phone kz-dev-2, and a Wazo user with the phone wz-dev-1.
 (umask 077
     [ -s "$state/kazoo-api-key" ] || od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$state/kazoo-api-key"
@@ -176,6 +199,10 @@ PROVHOOK_ADMIN_TOKEN set) the admin API on http://$admin_listen. In another shel
 
   contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.added","mac":"00:04:13:61:0f:f5","device_id":"pbx-1"}'
   contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.removed","device_id":"pbx-1"}'
+
+or a Yealink phone, which the demo tenant registers with the Yealink RPS stand-in:
+
+  contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.added","mac":"00:15:65:12:34:56","device_id":"pbx-2"}'
 
 or register a phone with the SRAPS stand-in, through the tenant that uses the SRAPS account:
 

@@ -14,7 +14,7 @@
 --                                        redefined in 0010 and 0011
 --   source_lookups                       0011; changed in 0019 (merged_event_ids)
 --   redirect_accounts                    0014; constraint account_has_credentials redefined in 0016; changed in
---                                        0021 (kind), 0022 (vendor, vendor_default)
+--                                        0021 (kind), 0022 (vendor, vendor_default), 0024 (override)
 --   index devices_due_by_tenant          0005; dropped in 0014 for devices_due_by_account
 --   trigger devices_wake_workers_on_update  0003; redefined in 0014 and 0022
 --   devices_follow_tenant_account()      0014; redefined in 0022 (the account by vendor), its trigger also on vendor
@@ -565,10 +565,12 @@ CREATE TABLE public.redirect_accounts (
     kind text DEFAULT 'snom'::text NOT NULL,
     vendor text NOT NULL,
     vendor_default boolean DEFAULT false NOT NULL,
+    override boolean DEFAULT false NOT NULL,
     CONSTRAINT account_ca_file_absolute CHECK ((ca_file ~ '^/'::text)),
     CONSTRAINT account_concurrency_range CHECK (((concurrency >= 1) AND (concurrency <= 64))),
     CONSTRAINT account_default_from_environment CHECK (((name <> 'default'::text) OR ((username IS NULL) AND (password_sealed IS NULL) AND (password_file IS NULL) AND (url IS NULL) AND (ca_file IS NULL) AND (concurrency IS NULL)))),
     CONSTRAINT account_default_is_snom CHECK (((name <> 'default'::text) OR (kind = 'snom'::text))),
+    CONSTRAINT account_default_no_override CHECK (((name <> 'default'::text) OR (NOT override))),
     CONSTRAINT account_destination_bound CHECK (((NOT destination_bound) OR (password_sealed IS NOT NULL))),
     CONSTRAINT account_has_credentials CHECK (((name = 'default'::text) OR ((username IS NOT NULL) AND ((password_sealed IS NOT NULL) OR (password_file IS NOT NULL))))),
     CONSTRAINT account_kind_format CHECK ((kind ~ '^[a-z][a-z0-9-]{0,31}$'::text)),
@@ -592,11 +594,13 @@ COMMENT ON COLUMN public.redirect_accounts.url IS 'the XML-RPC endpoint; NULL: P
 
 COMMENT ON COLUMN public.redirect_accounts.destination_bound IS 'password_sealed is bound to the URL origin and CA file (migration 0016); false only for rows from before it';
 
-COMMENT ON COLUMN public.redirect_accounts.kind IS 'the provisioning service the account is for: snom (Snom XML-RPC redirection), snom-sraps (Snom SRAPS REST)';
+COMMENT ON COLUMN public.redirect_accounts.kind IS 'the provisioning service the account is for: snom (Snom XML-RPC redirection), snom-sraps (Snom SRAPS REST), yealink-rps (Yealink RPS over XML-RPC)';
 
 COMMENT ON COLUMN public.redirect_accounts.vendor IS 'the vendor whose phones the account''s service provisions (its kind''s)';
 
 COMMENT ON COLUMN public.redirect_accounts.vendor_default IS 'the installation''s default account for its vendor: it serves the vendor''s devices of tenants that name none';
+
+COMMENT ON COLUMN public.redirect_accounts.override IS 'the account takes a MAC another account of its service holds (the service''s override flag); off: such a MAC is a conflict';
 
 CREATE TABLE public.schema_migrations (
     version integer NOT NULL,

@@ -94,7 +94,7 @@ struct AccountAdminController: Sendable {
                 try ServiceRegistry.check(
                     kind: kind ?? existing ?? .snomXMLRPC, url: self.url ?? nil, override: self.override)
             } catch {
-                throw .badRequest("invalid", error.description)
+                throw APIError(error)
             }
             if self.makeDefault == false {
                 throw .badRequest(

@@ -31,7 +31,7 @@ extension ServiceRegistry {
         })
 
     /// Checks what an account of `kind` sets against its service: a URL ends with '/' where the service's own does,
-    /// and `override` only for a service that has the flag.
+    /// and `override` only for a service that has the flag (a conflict with the account's kind otherwise).
     public static func check(kind: ServiceKind, url: String?, override: Bool?) throws(StoreError) {
         guard let descriptor = Self.standardDescriptors[kind] else { return }
         if let url, let defaultURL = descriptor.defaultURL, defaultURL.hasSuffix("/"),
@@ -42,7 +42,7 @@ extension ServiceRegistry {
         }
         if override == true, !descriptor.takesOverride {
             let kinds = Self.standardDescriptors.values.filter(\.takesOverride).map(\.kind.rawValue).sorted()
-            throw .invalid(
+            throw .conflict(
                 "an account of kind \(kind) cannot override: its service has no such flag (only \(kinds.joined(separator: ", ")) have one)"
             )
         }

@@ -35,7 +35,8 @@ done
 --                                        redefined in 0010 and 0011
 --   source_lookups                       0011; changed in 0019 (merged_event_ids)
 --   redirect_accounts                    0014; constraint account_has_credentials redefined in 0016; changed in
---                                        0021 (kind), 0022 (vendor, vendor_default), 0024 (override)
+--                                        0021 (kind), 0022 (vendor, vendor_default), 0024 (override,
+--                                        serial_required, profile; username may be NULL)
 --   index devices_due_by_tenant          0005; dropped in 0014 for devices_due_by_account
 --   trigger devices_wake_workers_on_update  0003; redefined in 0014 and 0022
 --   devices_follow_tenant_account()      0014; redefined in 0022 (the account by vendor), its trigger also on vendor

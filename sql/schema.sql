@@ -14,7 +14,8 @@
 --                                        redefined in 0010 and 0011
 --   source_lookups                       0011; changed in 0019 (merged_event_ids)
 --   redirect_accounts                    0014; constraint account_has_credentials redefined in 0016; changed in
---                                        0021 (kind), 0022 (vendor, vendor_default), 0024 (override)
+--                                        0021 (kind), 0022 (vendor, vendor_default), 0024 (override,
+--                                        serial_required, profile; username may be NULL)
 --   index devices_due_by_tenant          0005; dropped in 0014 for devices_due_by_account
 --   trigger devices_wake_workers_on_update  0003; redefined in 0014 and 0022
 --   devices_follow_tenant_account()      0014; redefined in 0022 (the account by vendor), its trigger also on vendor
@@ -566,25 +567,30 @@ CREATE TABLE public.redirect_accounts (
     vendor text NOT NULL,
     vendor_default boolean DEFAULT false NOT NULL,
     override boolean DEFAULT false NOT NULL,
+    serial_required boolean DEFAULT false NOT NULL,
+    profile text,
     CONSTRAINT account_ca_file_absolute CHECK ((ca_file ~ '^/'::text)),
     CONSTRAINT account_concurrency_range CHECK (((concurrency >= 1) AND (concurrency <= 64))),
     CONSTRAINT account_default_from_environment CHECK (((name <> 'default'::text) OR ((username IS NULL) AND (password_sealed IS NULL) AND (password_file IS NULL) AND (url IS NULL) AND (ca_file IS NULL) AND (concurrency IS NULL)))),
     CONSTRAINT account_default_is_snom CHECK (((name <> 'default'::text) OR (kind = 'snom'::text))),
-    CONSTRAINT account_default_no_override CHECK (((name <> 'default'::text) OR (NOT override))),
+    CONSTRAINT account_default_no_options CHECK (((name <> 'default'::text) OR ((NOT (override OR serial_required)) AND (profile IS NULL)))),
     CONSTRAINT account_destination_bound CHECK (((NOT destination_bound) OR (password_sealed IS NOT NULL))),
-    CONSTRAINT account_has_credentials CHECK (((name = 'default'::text) OR ((username IS NOT NULL) AND ((password_sealed IS NOT NULL) OR (password_file IS NOT NULL))))),
+    CONSTRAINT account_has_credentials CHECK (((name = 'default'::text) OR (password_sealed IS NOT NULL) OR (password_file IS NOT NULL))),
     CONSTRAINT account_kind_format CHECK ((kind ~ '^[a-z][a-z0-9-]{0,31}$'::text)),
     CONSTRAINT account_name_format CHECK ((name ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'::text)),
     CONSTRAINT account_password_file_absolute CHECK ((password_file ~ '^/'::text)),
     CONSTRAINT account_password_key_id CHECK (((password_sealed IS NULL) = (password_key_id IS NULL))),
     CONSTRAINT account_password_key_id_format CHECK ((password_key_id ~ '^[0-9a-f]{16}$'::text)),
     CONSTRAINT account_password_sealed_size CHECK (((octet_length(password_sealed) >= 29) AND (octet_length(password_sealed) <= 1100))),
+    CONSTRAINT account_profile_format CHECK ((profile ~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$'::text)),
     CONSTRAINT account_url_scheme CHECK ((url ~* '^https?://[^/?#[:space:]@]+/'::text)),
     CONSTRAINT account_username_format CHECK ((username ~ '^[^:[:cntrl:]]{1,200}$'::text)),
     CONSTRAINT account_vendor_format CHECK ((vendor ~ '^[a-z0-9][a-z0-9-]{0,31}$'::text))
 );
 
 COMMENT ON TABLE public.redirect_accounts IS 'provisioning-service accounts of any kind; ''default'' is Snom XML-RPC with its credentials from PROVHOOK_REDIRECT_*';
+
+COMMENT ON COLUMN public.redirect_accounts.username IS 'the identity the service knows the account by: basic-auth user, API key id or OAuth client id; NULL for a service that takes a key alone (poly-ztp)';
 
 COMMENT ON COLUMN public.redirect_accounts.password_sealed IS 'AES-256-GCM under PROVHOOK_SECRET_KEY_FILE of the password, or of password_file''s path, bound to the account''s name, URL origin and CA file';
 
@@ -594,13 +600,17 @@ COMMENT ON COLUMN public.redirect_accounts.url IS 'the XML-RPC endpoint; NULL: P
 
 COMMENT ON COLUMN public.redirect_accounts.destination_bound IS 'password_sealed is bound to the URL origin and CA file (migration 0016); false only for rows from before it';
 
-COMMENT ON COLUMN public.redirect_accounts.kind IS 'the provisioning service the account is for: snom (Snom XML-RPC redirection), snom-sraps (Snom SRAPS REST), yealink-rps (Yealink RPS over XML-RPC)';
+COMMENT ON COLUMN public.redirect_accounts.kind IS 'the provisioning service the account is for: snom (Snom XML-RPC redirection), snom-sraps (Snom SRAPS REST), yealink-rps (Yealink RPS over XML-RPC), yealink-ymcs (Yealink YMCS REST), poly-ztp (Poly Zero Touch REST)';
 
 COMMENT ON COLUMN public.redirect_accounts.vendor IS 'the vendor whose phones the account''s service provisions (its kind''s)';
 
 COMMENT ON COLUMN public.redirect_accounts.vendor_default IS 'the installation''s default account for its vendor: it serves the vendor''s devices of tenants that name none';
 
 COMMENT ON COLUMN public.redirect_accounts.override IS 'the account takes a MAC another account of its service holds (the service''s override flag); off: such a MAC is a conflict';
+
+COMMENT ON COLUMN public.redirect_accounts.serial_required IS 'the service registers a phone only with its serial number (Yealink YMCS without MAC-only registration); set by the operator or learned from the service';
+
+COMMENT ON COLUMN public.redirect_accounts.profile IS 'Poly ZTP: the profile the account''s phones are assigned to; NULL: one profile per provisioning URL, kept by provhook';
 
 CREATE TABLE public.schema_migrations (
     version integer NOT NULL,

@@ -79,18 +79,22 @@ public struct ServiceDescriptor: Sendable, Hashable {
     public var maxBatchSize: Int?
     /// How the account's registrations can be listed.
     public var listing: Listing
-    /// Whether the service has an override flag, with which an account takes a MAC another account holds
-    /// (`account --override`); services without one refuse such a registration as a conflict, always.
-    public var takesOverride: Bool
+    /// What an account of the service may set besides its login (`account --override`, `--serial-required`,
+    /// `--profile`); an account of another kind is refused them.
+    public var accountOptions: AccountOptions
+    /// Whether an account has an identity besides its secret (a user, a key id, a client id); false for a service
+    /// that takes a key alone (Poly ZTP's API key).
+    public var needsIdentity: Bool
     /// The service's production URL, which an account of the kind calls when it names none. An account's own URL
     /// ends with '/' when this one does (Snom's XML-RPC service answers an error without its trailing slash).
     public var defaultURL: String?
 
     public init(
         kind: ServiceKind, name: String, requirements: DeviceRequirements = [], maxBatchSize: Int?,
-        listing: Listing, takesOverride: Bool = false, defaultURL: String? = nil
+        listing: Listing, accountOptions: AccountOptions = [], needsIdentity: Bool = true, defaultURL: String? = nil
     ) {
-        self.takesOverride = takesOverride
+        self.needsIdentity = needsIdentity
+        self.accountOptions = accountOptions
         self.defaultURL = defaultURL
         self.kind = kind
         self.name = name
@@ -127,6 +131,21 @@ public struct ServiceKind: RawRepresentable, Sendable, Hashable, Codable, Custom
     public var vendor: Vendor? {
         Vendor(rawValue: String(self.rawValue.prefix { $0 != "-" }))
     }
+}
+
+/// What an account of a service may set besides its login, where the service has such a thing.
+public struct AccountOptions: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// An override flag, with which the account takes a MAC another account of the service holds; services without
+    /// one refuse such a registration, always (a conflict).
+    public static let override = AccountOptions(rawValue: 1 << 0)
+    /// Registration by serial number, for an account the service has not enabled for MAC-only registration.
+    public static let serialRequired = AccountOptions(rawValue: 1 << 1)
+    /// A service-side profile the account's phones are assigned to, named by the operator.
+    public static let profile = AccountOptions(rawValue: 1 << 2)
 }
 
 /// What a service needs to register a phone besides its MAC (Yealink's and Grandstream GDMS's calls take the

@@ -27,8 +27,11 @@ struct AccountCommand: AsyncParsableCommand {
     struct Settings: ParsableArguments {
         @Option(help: "The service's basic-auth user (kind snom).") var user: String?
         @Option(help: "A file holding the password (its first line).") var passwordFile: String?
-        @Option(help: "The API key's Access Key ID (an API key's kind).") var keyID: String?
+        @Option(help: "The API key's Access Key ID (snom-sraps).") var keyID: String?
         @Option(help: "A file holding the API key's Access Key Secret (its first line).") var keySecretFile: String?
+        @Option(help: "The OAuth client's id: the AccessKey ID (yealink-ymcs).") var clientID: String?
+        @Option(help: "A file holding the OAuth client's secret (its first line).") var clientSecretFile: String?
+        @Option(help: "A file holding the API key (poly-ztp), which is the whole credential.") var apiKeyFile: String?
         @Flag(help: "Store the password file's path, not the password: serve reads the file at start.")
         var passwordByReference = false
         @Option(help: "The XML-RPC endpoint, trailing slash included (default: PROVHOOK_REDIRECT_URL).") var url:
@@ -44,22 +47,40 @@ struct AccountCommand: AsyncParsableCommand {
                 without it such a MAC is a conflict.
                 """)
         var override: Bool?
+        @Flag(
+            inversion: .prefixedNo,
+            help: """
+                Register phones by serial number: the service has not enabled MAC-only registration for the account \
+                (yealink-ymcs; learned from the service when it says so).
+                """)
+        var serialRequired: Bool?
+        @Option(
+            help: """
+                The service's profile to assign the account's phones to (poly-ztp); `none`: one of provhook's own per \
+                provisioning URL.
+                """)
+        var profile: String?
 
-        /// The account's identity at its service: a user, or an API key's id; never both.
+        /// The account's identity at its service: a user, an API key's id or an OAuth client's id; one at most.
         var identity: String? {
             get throws {
-                if self.user != nil, self.keyID != nil { throw ValidationError("give --user or --key-id, not both") }
-                return self.user ?? self.keyID
+                let given = [self.user, self.keyID, self.clientID].compactMap { $0 }
+                if given.count > 1 { throw ValidationError("give one of --user, --key-id and --client-id") }
+                return given.first
             }
         }
 
-        /// The file of its secret: a password, or an API key's secret; never both.
+        /// The file of its secret: a password, an API key's secret, an OAuth client's secret or an API key; one at
+        /// most.
         var secretFile: String? {
             get throws {
-                if self.passwordFile != nil, self.keySecretFile != nil {
-                    throw ValidationError("give --password-file or --key-secret-file, not both")
+                let given = [self.passwordFile, self.keySecretFile, self.clientSecretFile, self.apiKeyFile]
+                    .compactMap { $0 }
+                if given.count > 1 {
+                    throw ValidationError(
+                        "give one of --password-file, --key-secret-file, --client-secret-file and --api-key-file")
                 }
-                return self.passwordFile ?? self.keySecretFile
+                return given.first
             }
         }
 
@@ -81,7 +102,8 @@ struct AccountCommand: AsyncParsableCommand {
                 kind: kind, user: try self.identity, password: password,
                 url: self.url.map { $0 == "default" ? nil : $0 },
                 caFile: self.caFile.map { $0 == "default" ? nil : URL(fileURLWithPath: $0).standardizedFileURL.path },
-                concurrency: self.concurrency.map { $0 }, override: self.override)
+                concurrency: self.concurrency.map { $0 }, override: self.override,
+                serialRequired: self.serialRequired, profile: self.profile.map { $0 == "none" ? nil : $0 })
         }
     }
 
@@ -104,9 +126,10 @@ struct AccountCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
-            guard try self.settings.identity != nil, try self.settings.secretFile != nil else {
+            guard try self.settings.secretFile != nil else {
                 throw ValidationError(
-                    "an account needs --user and --password-file (or, for an API key, --key-id and --key-secret-file)")
+                    "an account needs its secret: --password-file, --key-secret-file, --client-secret-file or --api-key-file"
+                )
             }
             _ = try self.serviceKind
         }
@@ -123,12 +146,12 @@ struct AccountCommand: AsyncParsableCommand {
 
         func run() async throws {
             let kind = try self.serviceKind
+            var changes = try self.settings.changes(kind: kind)
             do {
-                try ServiceRegistry.check(kind: kind, url: self.settings.url, override: self.settings.override)
+                try ServiceRegistry.check(kind: kind, changes: changes, adding: true)
             } catch {
                 throw CLIFailure.input(error.description)
             }
-            var changes = try self.settings.changes(kind: kind)
             changes.makeDefault = self.default
             let account = try await self.database.withStore { store in
                 try await store.addAccount(name: self.name, changes: changes, actor: cliActor)
@@ -198,10 +221,10 @@ struct AccountCommand: AsyncParsableCommand {
             let changesSettings =
                 self.settings.user != nil || self.settings.keyID != nil || secretFile != nil
                 || self.settings.url != nil || self.settings.caFile != nil || self.settings.concurrency != nil
-                || self.settings.override != nil
+                || self.settings.override != nil || self.settings.serialRequired != nil || self.settings.profile != nil
             let account = try await self.database.withStore { store in
                 if let kind = try await store.account(self.name)?.kind {
-                    try ServiceRegistry.check(kind: kind, url: self.settings.url, override: self.settings.override)
+                    try ServiceRegistry.check(kind: kind, changes: changes)
                 }
                 var account: RedirectAccount?
                 if changesSettings || !self.default {

@@ -40,6 +40,11 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
     /// Whether the account takes a MAC another account of its service holds (the service's override flag, as
     /// Yealink's RPS has it); off, such a MAC is a conflict. Only kinds whose service has the flag take it.
     public var override = false
+    /// Whether the service registers the account's phones only with their serial numbers (a Yealink YMCS account
+    /// not enabled for MAC-only registration): set by the operator, or learned from the service.
+    public var serialRequired = false
+    /// The service's profile the account's phones are assigned to (Poly ZTP); nil: provhook's own, one per URL.
+    public var profile: String?
 
     public var isDefault: Bool { self.name == Self.defaultName }
 
@@ -53,7 +58,8 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, vendor, user, url, concurrency, tenants, devices, override
+        case name, kind, vendor, user, url, concurrency, tenants, devices, override, profile
+        case serialRequired = "serial_required"
         case isVendorDefault = "vendor_default"
         case passwordStorage = "password_storage"
         case passwordFile = "password_file"
@@ -114,6 +120,20 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
         }
     }
 
+    /// A profile id as services write them: 1 to 128 letters, digits, '_', '.', ':' or '-'.
+    public static func validate(profile: String) throws(StoreError) {
+        guard (1...128).contains(profile.utf8.count),
+            profile.first.map({ $0.isASCII && ($0.isLetter || $0.isNumber) }) == true,
+            profile.utf8.allSatisfy({ byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    || byte == 0x5F || byte == 0x2E || byte == 0x3A || byte == 0x2D
+            })
+        else {
+            throw .invalid(
+                "a profile must be 1 to 128 letters, digits, '_', '.', ':' or '-', starting with a letter or digit")
+        }
+    }
+
     /// Calls in flight at most: 1 to 64.
     public static func validate(concurrency: Int) throws(StoreError) {
         guard (1...64).contains(concurrency) else { throw .invalid("an account's concurrency must be 1 to 64") }
@@ -141,6 +161,10 @@ public struct AccountCredentials: Sendable, Equatable {
     public var concurrency: Int?
     /// Whether registrations take a MAC another account of the service holds (`RedirectAccount.override`).
     public var override = false
+    /// Whether phones are registered by serial number (`RedirectAccount.serialRequired`).
+    public var serialRequired = false
+    /// The service's profile for the account's phones (`RedirectAccount.profile`).
+    public var profile: String?
     /// Why the account's password cannot be had (its seal does not open for the row's URL and CA file, its file may
     /// not be read); nil when it can. Such an account is never called: its devices wait.
     public var unusable: String?

@@ -10,10 +10,11 @@ private let accountColumns = """
     THEN 'sealed' END, a.password_file, a.url, a.ca_file, a.concurrency, \
     (SELECT count(*) FROM tenant_vendors tv WHERE tv.account = a.name)::int, \
     (SELECT count(*) FROM devices d WHERE d.account = a.name OR d.move_to = a.name)::int, a.created_at, a.updated_at, \
-    a.kind, a.vendor, a.vendor_default, a.override
+    a.kind, a.vendor, a.vendor_default, a.override, a.serial_required, a.profile
     """
 private typealias AccountRow = (
-    String, String?, String?, String?, String?, String?, Int?, Int, Int, Date, Date, String, String, Bool, Bool
+    String, String?, String?, String?, String?, String?, Int?, Int, Int, Date, Date, String, String, Bool, Bool, Bool,
+    String?
 )
 
 private func makeAccount(_ row: AccountRow) -> RedirectAccount {
@@ -21,7 +22,7 @@ private func makeAccount(_ row: AccountRow) -> RedirectAccount {
         name: row.0, user: row.1, passwordStorage: row.2.flatMap(RedirectAccount.PasswordStorage.init(rawValue:)),
         passwordFile: row.3, url: row.4, caFile: row.5, concurrency: row.6, tenants: row.7, devices: row.8,
         createdAt: row.9, updatedAt: row.10, kind: ServiceKind(rawValue: row.11), vendor: Vendor(rawValue: row.12),
-        isVendorDefault: row.13, override: row.14)
+        isVendorDefault: row.13, override: row.14, serialRequired: row.15, profile: row.16)
 }
 
 /// What an account change sets; nil leaves a field as it is, `.some(nil)` clears it.
@@ -40,13 +41,20 @@ public struct AccountChanges: Sendable {
     /// it as it is (off for a new account). Whether its kind has the flag is the caller's to check, with the
     /// registry's descriptors.
     public var override: Bool?
+    /// Whether the service registers the account's phones by serial number; nil leaves it as it is.
+    public var serialRequired: Bool?
+    /// The service's profile for the account's phones; `.some(nil)` clears it.
+    public var profile: String??
 
     public init(
         kind: ServiceKind? = nil, user: String? = nil, password: AccountPassword? = nil, url: String?? = nil,
-        caFile: String?? = nil, concurrency: Int?? = nil, makeDefault: Bool = false, override: Bool? = nil
+        caFile: String?? = nil, concurrency: Int?? = nil, makeDefault: Bool = false, override: Bool? = nil,
+        serialRequired: Bool? = nil, profile: String?? = nil
     ) {
         self.makeDefault = makeDefault
         self.override = override
+        self.serialRequired = serialRequired
+        self.profile = profile
         self.kind = kind
         self.user = user
         self.password = password
@@ -69,6 +77,7 @@ public struct AccountChanges: Sendable {
         if case .some(.some(let concurrency)) = self.concurrency {
             try RedirectAccount.validate(concurrency: concurrency)
         }
+        if case .some(.some(let profile)) = self.profile { try RedirectAccount.validate(profile: profile) }
     }
 
     /// The journal's record of the change: what was set, never a password.
@@ -85,6 +94,8 @@ public struct AccountChanges: Sendable {
         if let caFile { detail["ca_file"] = caFile.map(JSONValue.string) ?? .null }
         if let concurrency { detail["concurrency"] = concurrency.map { .int(Int64($0)) } ?? .null }
         if let override { detail["override"] = .bool(override) }
+        if let serialRequired { detail["serial_required"] = .bool(serialRequired) }
+        if let profile { detail["profile"] = profile.map(JSONValue.string) ?? .null }
         return detail
     }
 }
@@ -101,9 +112,10 @@ extension Store {
         guard name != RedirectAccount.defaultName else {
             throw .conflict("the account \"default\" always exists; its credentials are PROVHOOK_REDIRECT_*")
         }
-        guard let user = changes.user, let password = changes.password else {
-            throw .invalid("an account needs a user and a password (a password file)")
+        guard let password = changes.password else {
+            throw .invalid("an account needs its secret: a password, key secret or API key (a file of it)")
         }
+        let user = changes.user
         try changes.validate()
         let url = changes.url ?? nil
         let caFile = changes.caFile ?? nil
@@ -120,10 +132,11 @@ extension Store {
                 WITH a AS (
                     INSERT INTO redirect_accounts AS a (
                         name, kind, vendor, username, password_sealed, password_key_id, password_file, url, ca_file,
-                        concurrency, destination_bound, override)
+                        concurrency, destination_bound, override, serial_required, profile)
                     VALUES (\(name), \(kind.rawValue), \(vendor.rawValue), \(user),
                             \(ByteBuffer(bytes: sealed.sealed)), \(sealed.keyID), \(password.file), \(url),
-                            \(caFile), \(concurrency), true, \(changes.override ?? false))
+                            \(caFile), \(concurrency), true, \(changes.override ?? false),
+                            \(changes.serialRequired ?? false), \(changes.profile ?? nil))
                     ON CONFLICT (name) DO NOTHING
                     RETURNING *
                 )
@@ -271,6 +284,8 @@ extension Store {
                         ca_file = CASE WHEN \(setCAFile) THEN \(changes.caFile ?? nil) ELSE ca_file END,
                         concurrency = CASE WHEN \(setConcurrency) THEN \(changes.concurrency ?? nil) ELSE concurrency END,
                         override = COALESCE(\(changes.override), override),
+                        serial_required = COALESCE(\(changes.serialRequired), serial_required),
+                        profile = CASE WHEN \(changes.profile != nil) THEN \(changes.profile ?? nil) ELSE profile END,
                         updated_at = now()
                     WHERE name = \(name)
                     RETURNING *
@@ -346,14 +361,19 @@ extension Store {
             "reading account credentials",
             """
             SELECT name, kind, username, password_sealed, password_key_id, password_file, url, ca_file, concurrency,
-                   destination_bound, override
+                   destination_bound, override, serial_required, profile
             FROM redirect_accounts ORDER BY name <> 'default', name
-            """, as: (String, String, String?, ByteBuffer?, String?, String?, String?, String?, Int?, Bool, Bool).self)
+            """,
+            as: (
+                String, String, String?, ByteBuffer?, String?, String?, String?, String?, Int?, Bool, Bool, Bool,
+                String?
+            ).self)
         var accounts: [AccountCredentials] = []
-        for (name, kind, user, sealed, keyID, file, url, caFile, concurrency, bound, override) in rows {
+        for (name, kind, user, sealed, keyID, file, url, caFile, concurrency, bound, override, serial, profile) in rows
+        {
             var credentials = AccountCredentials(
                 name: name, kind: ServiceKind(rawValue: kind), user: user, password: nil, url: url, caFile: caFile,
-                concurrency: concurrency, override: override)
+                concurrency: concurrency, override: override, serialRequired: serial, profile: profile)
             if name != RedirectAccount.defaultName {
                 do {
                     credentials.password = try self.openPassword(

@@ -36,9 +36,14 @@ struct AccountAdminController: Sendable {
         var makeDefault: Bool?
         /// Whether the account takes MACs other accounts of its service hold (only kinds whose service has the flag).
         var override: Bool?
+        /// Whether the service registers the account's phones only by serial number (yealink-ymcs).
+        var serialRequired: Bool?
+        /// The service's profile for the account's phones (poly-ztp); null: provhook's own per URL.
+        var profile: String??
 
         enum CodingKeys: String, CodingKey {
-            case name, kind, user, password, url, concurrency, override
+            case name, kind, user, password, url, concurrency, override, profile
+            case serialRequired = "serial_required"
             case makeDefault = "vendor_default"
             case passwordFile = "password_file"
             case caFile = "ca_file"
@@ -68,12 +73,17 @@ struct AccountAdminController: Sendable {
             self.makeDefault =
                 container.contains(.makeDefault) ? try container.decode(Bool.self, forKey: .makeDefault) : nil
             self.override = container.contains(.override) ? try container.decode(Bool.self, forKey: .override) : nil
+            self.serialRequired =
+                container.contains(.serialRequired)
+                ? try container.decode(Bool.self, forKey: .serialRequired) : nil
+            self.profile = try setting(.profile)
         }
 
         /// Whether anything but `vendor_default` is set.
         var changesSettings: Bool {
             self.user != nil || self.password != nil || self.passwordFile != nil || self.url != nil
                 || self.caFile != nil || self.concurrency != nil || self.override != nil
+                || self.serialRequired != nil || self.profile != nil
         }
 
         func changes(account: String, kind existing: ServiceKind? = nil) throws(APIError) -> AccountChanges {
@@ -90,19 +100,22 @@ struct AccountAdminController: Sendable {
                     throw .badRequest("invalid", error.description)
                 }
             }
-            do {
-                try ServiceRegistry.check(
-                    kind: kind ?? existing ?? .snomXMLRPC, url: self.url ?? nil, override: self.override)
-            } catch {
-                throw APIError(error)
-            }
             if self.makeDefault == false {
                 throw .badRequest(
                     "invalid", "vendor_default can only be set to true: make another account its vendor's default")
             }
-            return AccountChanges(
+            let changes = AccountChanges(
                 kind: kind, user: self.user, password: password, url: self.url, caFile: self.caFile,
-                concurrency: self.concurrency, makeDefault: self.makeDefault ?? false, override: self.override)
+                concurrency: self.concurrency, makeDefault: self.makeDefault ?? false, override: self.override,
+                serialRequired: self.serialRequired, profile: self.profile)
+            do {
+                try ServiceRegistry.check(
+                    kind: kind ?? existing ?? .snomXMLRPC, changes: changes, adding: existing == nil && self.name != nil
+                )
+            } catch {
+                throw APIError(error)
+            }
+            return changes
         }
     }
 
@@ -139,7 +152,7 @@ struct AccountAdminController: Sendable {
                 "invalid", "an account's kind cannot change: add an account of the other kind and move its tenants")
         }
         let kind =
-            body.override != nil || body.url != nil
+            body.override != nil || body.url != nil || body.serialRequired != nil || body.profile != nil
             ? try await AdminController.answer { try await self.store.account(name)?.kind } : nil
         let changes = try body.changes(account: name, kind: kind)
         return AccountAnswer(

@@ -31,19 +31,33 @@ extension ServiceRegistry {
         })
 
     /// Checks what an account of `kind` sets against its service: a URL ends with '/' where the service's own does,
-    /// and `override` only for a service that has the flag (a conflict with the account's kind otherwise).
-    public static func check(kind: ServiceKind, url: String?, override: Bool?) throws(StoreError) {
+    /// and `override`, `serial_required` and `profile` only for a service that has such a thing (a conflict with the
+    /// account's kind otherwise).
+    public static func check(kind: ServiceKind, changes: AccountChanges, adding: Bool = false) throws(StoreError) {
         guard let descriptor = Self.standardDescriptors[kind] else { return }
+        if adding, descriptor.needsIdentity, changes.user == nil {
+            throw .invalid("an account of kind \(kind) needs its identity at the service (a user, key id or client id)")
+        }
+        if !descriptor.needsIdentity, changes.user != nil {
+            throw .invalid("an account of kind \(kind) has no user: its API key is the whole credential")
+        }
+        let url = changes.url ?? nil
         if let url, let defaultURL = descriptor.defaultURL, defaultURL.hasSuffix("/"),
             let path = try? ServiceURL(url).path, !path.hasSuffix("/")
         {
             throw .invalid(
                 "an account's URL must end with '/', as the service's endpoint does (\(defaultURL))")
         }
-        if override == true, !descriptor.takesOverride {
-            let kinds = Self.standardDescriptors.values.filter(\.takesOverride).map(\.kind.rawValue).sorted()
+        let asked: [(AccountOptions, String, Bool)] = [
+            (.override, "override", changes.override == true),
+            (.serialRequired, "serial-required", changes.serialRequired == true),
+            (.profile, "profile", (changes.profile ?? nil) != nil),
+        ]
+        for (option, name, isSet) in asked where isSet && !descriptor.accountOptions.contains(option) {
+            let kinds = Self.standardDescriptors.values.filter { $0.accountOptions.contains(option) }
+                .map(\.kind.rawValue).sorted()
             throw .conflict(
-                "an account of kind \(kind) cannot override: its service has no such flag (only \(kinds.joined(separator: ", ")) have one)"
+                "an account of kind \(kind) cannot set \(name): its service has no such thing (only \(kinds.joined(separator: ", ")))"
             )
         }
     }

@@ -80,7 +80,7 @@ extension YealinkRPSClient: ProvisioningService {
     /// Yealink RPS over XML-RPC: MAC only, one MAC per call, no listing (each device is checked on its own).
     public static let descriptor = ServiceDescriptor(
         kind: .yealinkRPS, name: "Yealink RPS (XML-RPC)", maxBatchSize: 1, listing: .unavailable,
-        takesOverride: true, defaultURL: YealinkRPSConfiguration.defaultEndpoint)
+        accountOptions: .override, defaultURL: YealinkRPSConfiguration.defaultEndpoint)
 
     public var descriptor: ServiceDescriptor { Self.descriptor }
 

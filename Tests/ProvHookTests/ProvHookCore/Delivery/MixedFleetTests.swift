@@ -44,7 +44,7 @@ struct MixedFleetTests {
                         "account", "add", "snom-o", "--user", "u", "--password-file", files[0], "--override",
                     ])
                     #expect(
-                        snomOverride.status == 2 && snomOverride.error.contains("cannot override"),
+                        snomOverride.status == 2 && snomOverride.error.contains("cannot set override"),
                         "\(snomOverride.error)")
                     try await RedirectAccountTests.expectOK(
                         cli,

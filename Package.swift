@@ -43,6 +43,8 @@ let package = Package(
         .library(name: "SnomSRAPSStandIn", targets: ["SnomSRAPSStandIn"]),
         .library(name: "YealinkRPS", targets: ["YealinkRPS"]),
         .library(name: "YealinkRPSStandIn", targets: ["YealinkRPSStandIn"]),
+        .library(name: "YealinkYMCS", targets: ["YealinkYMCS"]),
+        .library(name: "YealinkYMCSStandIn", targets: ["YealinkYMCSStandIn"]),
         .library(name: "StandInSupport", targets: ["StandInSupport"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
         .library(name: "Hawk", targets: ["Hawk"]),
@@ -188,12 +190,35 @@ let package = Package(
             path: "Sources/Vendors/YealinkRPS/StandIn",
             swiftSettings: swiftSettings
         ),
+        /// The client of Yealink's YMCS (API v2): OAuth client credentials with a cached token, `timestamp` and `nonce`
+        /// on every request, MAC-only batches of up to 100 with per-MAC errors, deletion, listing, device PINs.
+        .target(
+            name: "YealinkYMCS",
+            dependencies: [
+                "ProvisioningModel", "VendorHTTP", product("AsyncHTTPClient"), product("Logging"), product("NIOCore"),
+                product("NIOHTTP1"),
+            ],
+            path: "Sources/Vendors/YealinkYMCS/Client",
+            swiftSettings: swiftSettings
+        ),
+        /// A strict stand-in of Yealink's YMCS: OAuth tokens and their expiry, `timestamp` and `nonce`, the 100-MAC
+        /// batch, organisations without MAC-only registration, YMCS's error codes; for the tests and local runs.
+        .target(
+            name: "YealinkYMCSStandIn",
+            dependencies: [
+                "StandInSupport", product("HTTPTypes"), product("Hummingbird"), product("HummingbirdCore"),
+                product("Logging"), product("NIOCore"),
+            ],
+            path: "Sources/Vendors/YealinkYMCS/StandIn",
+            swiftSettings: swiftSettings
+        ),
         /// Every vendor's service provhook can call, by account kind (`ServiceRegistry.standard`): a file per vendor
         /// saying how an account of its kind, with the installation's settings, becomes its client.
         .target(
             name: "VendorRegistry",
             dependencies: [
-                "ProvHookCore", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC", "YealinkRPS", product("Logging"),
+                "ProvHookCore", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC", "YealinkRPS", "YealinkYMCS",
+                product("Logging"),
             ],
             path: "Sources/Vendors/Registry",
             swiftSettings: swiftSettings
@@ -367,11 +392,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "YealinkYMCSTests",
+            dependencies: [
+                "ProvisioningModel", "StandInSupport", "YealinkYMCS", "YealinkYMCSStandIn", product("AsyncHTTPClient"),
+                product("Logging"), product("NIOCore"), product("NIOHTTP1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ProvHookTests",
             dependencies: [
                 "BenchSupport", "Deadlines", "Integrations", "FakePBXService", "ProvHookCore",
                 "ProvHookServer", "ProvHookTestSupport", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
                 "StandInSupport", "VendorRegistry", "WebhookSignature", "XMLRPC", "YealinkRPSStandIn",
+                "YealinkYMCSStandIn",
                 product("AsyncHTTPClient"),
                 product("Crypto"),
                 product("Hummingbird"),

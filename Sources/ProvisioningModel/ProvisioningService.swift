@@ -119,6 +119,9 @@ public struct ServiceKind: RawRepresentable, Sendable, Hashable, Codable, Custom
     public static let snomSRAPS = ServiceKind(rawValue: "snom-sraps")
     /// Yealink's RPS over XML-RPC (`api-dm.yealink.com:8443/xmlrpc`), basic auth: an account of kind `yealink-rps`.
     public static let yealinkRPS = ServiceKind(rawValue: "yealink-rps")
+    /// Yealink's device management cloud YMCS, REST with OAuth client credentials (`{us,eu,au}-api.ymcs.yealink.com`):
+    /// an account of kind `yealink-ymcs`.
+    public static let yealinkYMCS = ServiceKind(rawValue: "yealink-ymcs")
 
     public let rawValue: String
 

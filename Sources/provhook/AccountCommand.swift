@@ -12,7 +12,9 @@ struct AccountCommand: AsyncParsableCommand {
             A MAC registered at a vendor's provisioning service belongs to the account that registered it. An \
             account has a kind, the service it is for: snom (Snom's XML-RPC redirection service, --user and \
             --password-file) is the default; snom-sraps (Snom SRAPS, --key-id and --key-secret-file); yealink-rps \
-            (Yealink RPS over XML-RPC, --user and --password-file, --override to take MACs other RPS accounts hold). Each tenant's \
+            (Yealink RPS over XML-RPC, --user and --password-file, --override to take MACs other RPS accounts hold); \
+            yealink-ymcs (Yealink YMCS, --client-id, --client-secret-file and --region, --serial-required for an \
+            account not enabled for MAC-only registration). Each tenant's \
             devices are registered with its account for their vendor (`tenant add|update --account`, one per \
             vendor). The account `default` is the \
             installation's own: PROVHOOK_REDIRECT_URL, _USER, _PASSWORD_FILE, _CA_FILE and _CONCURRENCY, and Snom's \
@@ -36,6 +38,8 @@ struct AccountCommand: AsyncParsableCommand {
         var passwordByReference = false
         @Option(help: "The XML-RPC endpoint, trailing slash included (default: PROVHOOK_REDIRECT_URL).") var url:
             String?
+        @Option(help: "The YMCS region whose API the account calls: us, eu or au (yealink-ymcs; or --url).")
+        var region: String?
         @Option(help: "Extra PEM trust roots for the endpoint (default: PROVHOOK_REDIRECT_CA_FILE).") var caFile:
             String?
         @Option(help: "Calls in flight at most, 1 to 64 (default: PROVHOOK_REDIRECT_CONCURRENCY).") var concurrency:
@@ -98,9 +102,17 @@ struct AccountCommand: AsyncParsableCommand {
             } else if self.passwordByReference {
                 throw ValidationError("--password-by-reference needs --password-file or --key-secret-file")
             }
+            var url = self.url.map { $0 == "default" ? nil : $0 }
+            if let region = self.region {
+                guard self.url == nil else { throw ValidationError("give --region or --url, not both") }
+                guard let regionURL = ServiceRegistry.ymcsRegionURL(region) else {
+                    throw ValidationError("--region is us, eu or au")
+                }
+                url = regionURL
+            }
             return AccountChanges(
                 kind: kind, user: try self.identity, password: password,
-                url: self.url.map { $0 == "default" ? nil : $0 },
+                url: url,
                 caFile: self.caFile.map { $0 == "default" ? nil : URL(fileURLWithPath: $0).standardizedFileURL.path },
                 concurrency: self.concurrency.map { $0 }, override: self.override,
                 serialRequired: self.serialRequired, profile: self.profile.map { $0 == "none" ? nil : $0 })
@@ -221,7 +233,8 @@ struct AccountCommand: AsyncParsableCommand {
             let changesSettings =
                 self.settings.user != nil || self.settings.keyID != nil || secretFile != nil
                 || self.settings.url != nil || self.settings.caFile != nil || self.settings.concurrency != nil
-                || self.settings.override != nil || self.settings.serialRequired != nil || self.settings.profile != nil
+                || self.settings.region != nil || self.settings.override != nil || self.settings.serialRequired != nil
+                || self.settings.profile != nil
             let account = try await self.database.withStore { store in
                 if let kind = try await store.account(self.name)?.kind {
                     try ServiceRegistry.check(kind: kind, changes: changes)

@@ -117,8 +117,11 @@ extension Store {
                     ORDER BY d.next_attempt_at
                     LIMIT g.room
                 ) c
+                -- Registrations share a URL only where the template of the account's vendor has no <mac>: the
+                -- tenant's template for that vendor, else its own.
                 WHERE g.step <> 'registered'
-                   OR EXISTS (SELECT 1 FROM tenants t WHERE t.id = g.tenant_id AND position('<mac>' IN t.url_template) = 0)
+                   OR position('<mac>' IN vendor_url_template(
+                          g.tenant_id, (SELECT a.vendor FROM redirect_accounts a WHERE a.name = g.account))) = 0
             ), due AS (
                 SELECT d.mac FROM candidates c JOIN devices d ON d.mac = c.mac
                 WHERE d.status = 'pending' AND d.next_attempt_at <= now()

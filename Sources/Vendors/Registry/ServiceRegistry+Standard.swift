@@ -4,6 +4,7 @@ import ProvisioningModel
 import SnomSRAPS
 import SnomXMLRPC
 import YealinkRPS
+import YealinkYMCS
 
 extension ServiceRegistry {
     /// Every provisioning service this provhook can call, an entry per vendor's service (a file each in this folder).
@@ -20,13 +21,17 @@ extension ServiceRegistry {
             .snomXMLRPC: SnomXMLRPCAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .snomSRAPS: SnomSRAPSAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .yealinkRPS: YealinkRPSAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .yealinkYMCS: YealinkYMCSAccounts.factory(
+                base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
         ])
     }
 
     /// What each kind of `standard` is: its service's descriptor (batch size, listing, whether it has an override
     /// flag), known without making a client.
     public static let standardDescriptors: [ServiceKind: ServiceDescriptor] = Dictionary(
-        uniqueKeysWithValues: [RedirectClient.descriptor, SRAPSClient.descriptor, YealinkRPSClient.descriptor].map {
+        uniqueKeysWithValues: [
+            RedirectClient.descriptor, SRAPSClient.descriptor, YealinkRPSClient.descriptor, YMCSClient.descriptor,
+        ].map {
             ($0.kind, $0)
         })
 
@@ -42,11 +47,15 @@ extension ServiceRegistry {
             throw .invalid("an account of kind \(kind) has no user: its API key is the whole credential")
         }
         let url = changes.url ?? nil
-        if let url, let defaultURL = descriptor.defaultURL, defaultURL.hasSuffix("/"),
-            let path = try? ServiceURL(url).path, !path.hasSuffix("/")
+        if adding, descriptor.defaultURL == nil, url == nil {
+            throw .invalid("an account of kind \(kind) needs the service's URL (--region or --url)")
+        }
+        // A service's root ends with '/' unless its own production endpoint does not (Yealink RPS's).
+        if let url, descriptor.defaultURL?.hasSuffix("/") ?? true, let path = try? ServiceURL(url).path,
+            !path.hasSuffix("/")
         {
             throw .invalid(
-                "an account's URL must end with '/', as the service's endpoint does (\(defaultURL))")
+                "an account's URL must end with '/', as the service's does (\(descriptor.defaultURL ?? "…/"))")
         }
         let asked: [(AccountOptions, String, Bool)] = [
             (.override, "override", changes.override == true),
@@ -102,6 +111,7 @@ extension AccountCredentials {
         switch self.kind {
         case .snomSRAPS: self.url ?? SRAPSConfiguration.defaultBaseURL
         case .yealinkRPS: self.url ?? YealinkRPSConfiguration.defaultEndpoint
+        case .yealinkYMCS: self.url ?? "(no region)"
         default: self.redirectConfiguration(base: base).endpoint
         }
     }

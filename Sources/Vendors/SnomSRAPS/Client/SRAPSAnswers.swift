@@ -1,16 +1,10 @@
 import Foundation
 import NIOHTTP1
 import ProvisioningModel
+import VendorHTTP
 
 /// One answer of the service that is not a transport failure: its status, headers and body.
-struct SRAPSAnswer: Sendable {
-    var status: Int
-    var headers: HTTPHeaders
-    var body: [UInt8]
-
-    /// The body as text, for matching the service's error markers.
-    var text: String { String(decoding: self.body, as: UTF8.self) }
-}
+typealias SRAPSAnswer = HTTPAnswer
 
 /// One entry of `settings/`.
 struct SRAPSSetting: Sendable, Hashable {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOHTTP1
 import ProvisioningModel
+import VendorHTTP
 
 /// What the client found out about its account, kept between calls: each lookup costs two or more requests.
 actor SRAPSCache {

@@ -27,14 +27,8 @@ extension SRAPSClient {
         }
 
         let started = ContinuousClock.now
-        let answer: SRAPSAnswer
-        do {
-            answer = try await self.exchange(request, maxBytes: maxBytes)
-        } catch let error as RedirectError {
-            throw error
-        } catch {
-            throw VendorHTTP.redirectError(for: error, maxBytes: maxBytes)
-        }
+        let answer = try await VendorHTTP.exchange(
+            request, on: self.httpClient, deadline: self.configuration.callDeadline, maxBytes: maxBytes)
         self.logger.debug(
             "SRAPS request answered",
             metadata: [
@@ -61,24 +55,6 @@ extension SRAPSClient {
             return try HawkClient.authorization(for: target, credentials: self.credentials, payload: payload)
         } catch {
             throw .invalidRequest(error.description)
-        }
-    }
-
-    /// Sends the request and collects the answer's body, all within connect timeout + read timeout: a body that
-    /// trickles in a byte at a time must not hold the call for ever (AsyncHTTPClient's read timeout is per read).
-    private func exchange(_ request: HTTPClientRequest, maxBytes: Int) async throws -> SRAPSAnswer {
-        let limit = self.configuration.callDeadline
-        let httpClient = self.httpClient
-        do {
-            return try await withDeadline(limit, "the SRAPS service's answer") {
-                let response = try await httpClient.execute(request, timeout: TimeAmount(limit))
-                let body = try await response.body.collect(upTo: maxBytes)
-                return SRAPSAnswer(
-                    status: Int(response.status.code), headers: response.headers,
-                    body: Array(body.readableBytesView))
-            }
-        } catch is DeadlineExceeded {
-            throw RedirectError.timeout(.response)
         }
     }
 

@@ -7,6 +7,7 @@ import SnomXMLRPCStandIn
 import StandInSupport
 import Testing
 import YealinkRPSStandIn
+import YealinkYMCSStandIn
 
 /// A mixed tenant in one `serve`, through the real binary: its Snom phones go to Snom's XML-RPC service (the default
 /// account), its Yealink phones to Yealink's RPS (over TLS with a private CA), each vendor's with its own URL template.
@@ -156,6 +157,129 @@ struct MixedFleetTests {
                         #expect(!leaked, "the RPS password appeared in the journal, a listing or serve's log")
                         let calls = await rps.calls
                         #expect(calls.allSatisfy { $0.status == 200 && $0.user == Self.rpsUser }, "\(calls.count)")
+                        outcome = .success(())
+                    } catch {
+                        outcome = .failure(error)
+                    }
+                    _ = await serve.terminate()
+                    try outcome.get()
+                }
+            }
+        }
+    }
+
+    static let ymcsClient = "ymcs-provhook"
+    static let ymcsSecret = "ymcs-NEVER-SHOWN-73a0e4"
+
+    @Test(
+        "250 Yealink phones of a YMCS tenant go out in 3 calls, a MAC another organisation holds fails only itself; a template change re-points, a removal deletes, reconcile finds what YMCS lost"
+    )
+    func ymcsBatches() async throws {
+        let ymcs = FakeYMCSState(
+            clients: [Self.ymcsClient: .init(secret: Self.ymcsSecret, organisation: "org-p")],
+            macOnlyOrganisations: ["org-p"])
+        let authority = try PrivateCertificateAuthority()
+        try await TestDatabase.with { database in
+            try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { xmlrpc in
+                try await RunningFakeYMCS.with(state: ymcs, tls: authority) { ymcsServer in
+                    let macs = (0..<250).map { String(format: "805EC0%06X", $0) }
+                    let csv =
+                        "model,mac,device_id,extension\n"
+                        + macs.enumerated().map { "T54W,\($1),y\($0)," }.joined(separator: "\n")
+                    let files = try [
+                        TemporaryFile.write(StandInAccounts.password + "\n"),
+                        TemporaryFile.write(Self.ymcsSecret + "\n"),
+                        TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem"),
+                        TemporaryFile.write(csv, suffix: ".csv"),
+                    ]
+                    defer { for path in files { try? FileManager.default.removeItem(atPath: path) } }
+                    let environment = [
+                        "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_SECRET_KEY_FILE": database.secretKeyFile,
+                        "PROVHOOK_REDIRECT_URL": xmlrpc.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
+                        "PROVHOOK_REDIRECT_PASSWORD_FILE": files[0], "PROVHOOK_REDIRECT_ALLOW_HTTP": "1",
+                        "PROVHOOK_LOG_LEVEL": "debug", "USER": "alice",
+                    ]
+                    let cli = CommandLineRunner(environment: environment)
+                    let noRegion = try await cli.run([
+                        "account", "add", "y", "--kind", "yealink-ymcs", "--client-id", Self.ymcsClient,
+                        "--client-secret-file", files[1],
+                    ])
+                    #expect(noRegion.status == 2 && noRegion.error.contains("--region"), "\(noRegion.error)")
+                    try await RedirectAccountTests.expectOK(
+                        cli,
+                        [
+                            "account", "add", "ymcs-a", "--kind", "yealink-ymcs", "--client-id", Self.ymcsClient,
+                            "--client-secret-file", files[1], "--url", ymcsServer.url, "--ca-file", files[2],
+                        ])
+                    let added = try await cli.run([
+                        "tenant", "add", "fleet", "--url-template", "https://prov.example.com/fleet/<mac>.xml",
+                        "--url-template", "yealink=https://prov.example.com/fleet/yealink/", "--account", "ymcs-a",
+                        "--json",
+                    ])
+                    let tenant = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any]
+                    let secret = try #require(tenant?["webhook_secret"] as? String, "\(added.error)")
+                    await ymcs.setDevice(macs[7], organisation: "org-elsewhere", url: "https://theirs.example/")
+                    let imported = try await cli.run(["device", "import", files[3], "--tenant", "fleet"])
+                    #expect(imported.status == 0, "\(imported.output)\(imported.error)")
+
+                    let serve = try await ServeProcess.start(environment: environment)
+                    let outcome: Result<Void, any Error>
+                    do {
+                        try await eventually(
+                            "every phone registered at YMCS, the held one a conflict", within: .seconds(60)
+                        ) {
+                            let registered = try await database.store.devices().filter { $0.status == .registered }
+                            let conflict = try await database.store.device(MACAddress(macs[7])!)?.status == .conflict
+                            return registered.count == 249 && conflict
+                        }
+                        let adds = await ymcs.calls.filter { $0.path == "/v2/rps/addDevicesByMac" }
+                        #expect(adds.map(\.macs.count).sorted() == [50, 100, 100], "\(adds.map(\.macs.count))")
+                        #expect(await ymcs.device(macs[0])?.url == "https://prov.example.com/fleet/yealink/")
+                        #expect(await ymcs.device(macs[7])?.organisation == "org-elsewhere")
+
+                        // A new template for Yealink phones re-points them: deleted and added again, in batches.
+                        let before = await ymcs.calls.count
+                        try await RedirectAccountTests.expectOK(
+                            cli,
+                            ["tenant", "update", "fleet", "--url-template", "yealink=https://prov2.example.com/y/"])
+                        try await eventually("re-pointed at YMCS", within: .seconds(60)) {
+                            var moved = 0
+                            for mac in macs where await ymcs.device(mac)?.url == "https://prov2.example.com/y/" {
+                                moved += 1
+                            }
+                            return moved == 249
+                        }
+                        let repointCalls = await ymcs.calls.dropFirst(before).filter { $0.path.hasPrefix("/v2/rps/") }
+                        #expect(repointCalls.count <= 9, "three batches of add, delete, add: \(repointCalls.count)")
+
+                        // A removal deletes the device at YMCS.
+                        let removedMAC = macs[1]
+                        let removed = try await CommandLineRunner(
+                            executablePath: ScratchCluster.repositoryRoot + "/contrib/send-event.sh"
+                        ).run([
+                            "fleet", secret, #"{"type":"device.removed","mac":"\#(removedMAC)"}"#,
+                            "http://127.0.0.1:\(serve.ports.webhook)",
+                        ])
+                        #expect(removed.output.contains("HTTP 202"), "\(removed.output)")
+                        try await eventually("deleted at YMCS") {
+                            let gone = await ymcs.device(removedMAC) == nil
+                            let status = try await database.store.device(MACAddress(removedMAC)!)?.status
+                            return gone && status == .deregistered
+                        }
+
+                        // YMCS loses a device: reconcile reads every page and adds it again.
+                        await ymcs.setDevice(macs[2], organisation: nil)
+                        let reconcile = try await cli.run(["reconcile", "--apply", "30"])
+                        #expect(
+                            reconcile.output.contains("missing_registration"), "\(reconcile.output)\(reconcile.error)")
+                        try await eventually("added again at YMCS") {
+                            await ymcs.device(macs[2])?.url == "https://prov2.example.com/y/"
+                        }
+
+                        let journal = try await database.store.journal(JournalFilter(limit: 5000))
+                        let texts = journal.map { "\($0.detail)" }.joined() + serve.log
+                        let leaked = texts.contains(Self.ymcsSecret)
+                        #expect(!leaked, "the YMCS secret appeared in the journal or serve's log")
                         outcome = .success(())
                     } catch {
                         outcome = .failure(error)

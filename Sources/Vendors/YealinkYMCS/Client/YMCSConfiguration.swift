@@ -1,0 +1,105 @@
+import ProvisioningModel
+import VendorHTTP
+
+/// Where and how to reach Yealink's YMCS (device management cloud, API v2) for one account: an OAuth client.
+public struct YMCSConfiguration: Sendable {
+    /// YMCS's regions and their API roots.
+    public static let regions: [String: String] = [
+        "us": "https://us-api.ymcs.yealink.com/", "eu": "https://eu-api.ymcs.yealink.com/",
+        "au": "https://au-api.ymcs.yealink.com/",
+    ]
+    /// The most MACs one `addDevicesByMac` may carry.
+    public static let maxBatchSize = 100
+
+    /// The API root, ending in '/': `v2/token`, `v2/rps/…` are resolved against it.
+    public var baseURL: String
+    /// The OAuth client's id (YMCS's AccessKey ID).
+    public var clientID: String
+    /// The OAuth client's secret. Never logged, never printed.
+    public var clientSecret: String
+    /// Whether phones are registered by serial number (the account is not enabled for MAC-only registration).
+    public var serialRequired: Bool
+    /// An extra PEM file of trust roots, added to the system's.
+    public var caFile: String?
+    /// Whether an `http://` root may be called (a local stand-in); it would send the secret in clear.
+    public var allowsPlainHTTP: Bool
+    /// How long to wait for a TCP connection.
+    public var connectTimeout: Duration
+    /// How long to wait for the whole answer once the request is sent.
+    public var readTimeout: Duration
+    /// The largest answer accepted (a page of `listDevices`, 100 devices, is a few tens of kilobytes).
+    public var maxResponseBytes: Int
+    /// Connections kept per host; matches the worker's concurrency.
+    public var maxConnections: Int
+    /// Devices asked for per page of `listDevices`.
+    public var pageSize: Int
+
+    public init(
+        baseURL: String, clientID: String, clientSecret: String, serialRequired: Bool = false, caFile: String? = nil,
+        allowsPlainHTTP: Bool = false, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(30),
+        maxResponseBytes: Int = 4 << 20, maxConnections: Int = 8, pageSize: Int = 100
+    ) {
+        self.baseURL = baseURL
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.serialRequired = serialRequired
+        self.caFile = caFile
+        self.allowsPlainHTTP = allowsPlainHTTP
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.maxResponseBytes = maxResponseBytes
+        self.maxConnections = maxConnections
+        self.pageSize = pageSize
+    }
+
+    /// The longest one request may take, answer included.
+    public var callDeadline: Duration { self.connectTimeout + self.readTimeout }
+
+    /// Checks the root (absolute, ending in '/', no query, no credentials, https unless allowed) and the client id.
+    public func validate() throws(YMCSConfigurationError) {
+        let url: ServiceURL
+        do {
+            url = try ServiceURL(self.baseURL)
+        } catch {
+            switch error {
+            case .notAbsoluteHTTP: throw .invalidBaseURL("must be an absolute http or https URL")
+            case .holdsCredentials: throw .invalidBaseURL("must not hold credentials")
+            }
+        }
+        guard url.path.hasSuffix("/"), !url.hasQueryOrFragment else {
+            throw .invalidBaseURL("must end with '/' and have no query, like https://eu-api.ymcs.yealink.com/")
+        }
+        if url.scheme == "http", !self.allowsPlainHTTP {
+            throw .invalidBaseURL(
+                "is http://, which would send the client secret in clear; use https://, or set PROVHOOK_REDIRECT_ALLOW_HTTP=1 for a local stand-in"
+            )
+        }
+        guard !self.clientID.isEmpty, !self.clientID.contains(":") else { throw .invalidClientID }
+    }
+}
+
+extension YMCSConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The root and the client id, never the secret.
+    public var description: String {
+        "YMCSConfiguration(baseURL: \(self.baseURL), clientID: \(self.clientID), clientSecret: <redacted>)"
+    }
+
+    public var debugDescription: String { self.description }
+}
+
+extension YMCSConfiguration: VendorHTTPSettings {}
+
+/// Why a YMCS account's settings cannot be used.
+public enum YMCSConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    case invalidBaseURL(String)
+    case invalidClientID
+    case unreadableCAFile(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalidBaseURL(let reason): "the YMCS URL \(reason)"
+        case .invalidClientID: "a YMCS client id must be non-empty and without ':'"
+        case .unreadableCAFile(let path, let reason): "cannot read the CA file \(path): \(reason)"
+        }
+    }
+}

@@ -29,7 +29,8 @@ done
 --   tenants                              0001; changed in 0006, 0008, 0014 (account), 0015 (credentials_version);
 --                                        account moved to tenant_vendors and dropped in 0022
 --   devices                              0001; changed in 0007, 0012 (source), 0014 (account, move_to), 0022
---                                        (vendor, skipped_because; account may be NULL), 0023 (serial)
+--                                        (vendor, skipped_because; account may be NULL), 0023 (serial); constraint
+--                                        device_status redefined in 0025 (waiting_for_serial)
 --   journal                              0001; its id's identity replaced by journal_id_seq in 0004
 --   sources                              0009; changed in 0010, 0011, 0012, 0016, 0018; constraint source_kind
 --                                        redefined in 0010 and 0011

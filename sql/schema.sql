@@ -8,7 +8,8 @@
 --   tenants                              0001; changed in 0006, 0008, 0014 (account), 0015 (credentials_version);
 --                                        account moved to tenant_vendors and dropped in 0022
 --   devices                              0001; changed in 0007, 0012 (source), 0014 (account, move_to), 0022
---                                        (vendor, skipped_because; account may be NULL), 0023 (serial)
+--                                        (vendor, skipped_because; account may be NULL), 0023 (serial); constraint
+--                                        device_status redefined in 0025 (waiting_for_serial)
 --   journal                              0001; its id's identity replaced by journal_id_seq in 0004
 --   sources                              0009; changed in 0010, 0011, 0012, 0016, 0018; constraint source_kind
 --                                        redefined in 0010 and 0011
@@ -26,6 +27,16 @@
 --                                        replaced in 0022 (they take the vendor) and 0023 (the serial)
 --   record_event()                       0013; dropped in 0015 for record_events()
 --   record_events()                      0015; redefined in 0018, 0022 and 0023
+
+CREATE FUNCTION public.accounts_serial_no_longer_required() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE devices SET status = 'pending', next_attempt_at = now(), attempts = 0, pending_since = now()
+    WHERE account = NEW.name AND status = 'waiting_for_serial';
+    RETURN NULL;
+END;
+$$;
 
 CREATE FUNCTION public.device_may_be_held(status text, move_to text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -72,6 +83,16 @@ END;
 $$;
 
 COMMENT ON FUNCTION public.device_set_desired(p_tenant text, p_mac text, p_desired text, p_device_id text, p_extension text, p_model text, p_brand_vendor text, p_prefix_vendor text, p_skipped boolean, p_source text, p_url text, p_serial text) IS 'sets a device''s desired state at a new generation; no row when another tenant holds the MAC registered';
+
+CREATE FUNCTION public.devices_account_needs_serial() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE redirect_accounts SET serial_required = true, updated_at = now()
+    WHERE name = NEW.account AND NOT serial_required;
+    RETURN NULL;
+END;
+$$;
 
 CREATE FUNCTION public.devices_follow_tenant_account() RETURNS trigger
     LANGUAGE plpgsql
@@ -174,6 +195,21 @@ CREATE FUNCTION public.devices_reassign(p_tenant text, p_vendor text) RETURNS TA
 $$;
 
 COMMENT ON FUNCTION public.devices_reassign(p_tenant text, p_vendor text) IS 'gives devices the account vendor_account() now chooses; returns those changed, with the account each moves from and to';
+
+CREATE FUNCTION public.devices_serial_arrived() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF OLD.status = 'waiting_for_serial' AND NEW.status = 'waiting_for_serial' AND NEW.serial IS NOT NULL
+       AND NEW.serial IS DISTINCT FROM OLD.serial THEN
+        NEW.status := 'pending';
+        NEW.next_attempt_at := now();
+        NEW.attempts := 0;
+        NEW.pending_since := now();
+    END IF;
+    RETURN NEW;
+END;
+$$;
 
 CREATE FUNCTION public.devices_wake_workers() RETURNS trigger
     LANGUAGE plpgsql
@@ -503,11 +539,13 @@ CREATE TABLE public.devices (
     CONSTRAINT device_serial_format CHECK ((serial ~ '^[A-Za-z0-9._:/-]{1,64}$'::text)),
     CONSTRAINT device_skip_reason CHECK ((skipped_because = ANY (ARRAY['vendor_not_allowed'::text, 'unknown_vendor'::text, 'no_account_for_vendor'::text]))),
     CONSTRAINT device_skipped_has_reason CHECK (((status = 'skipped'::text) = (skipped_because IS NOT NULL))),
-    CONSTRAINT device_status CHECK ((status = ANY (ARRAY['pending'::text, 'registered'::text, 'deregistered'::text, 'failed'::text, 'conflict'::text, 'skipped'::text]))),
+    CONSTRAINT device_status CHECK ((status = ANY (ARRAY['pending'::text, 'registered'::text, 'deregistered'::text, 'failed'::text, 'conflict'::text, 'skipped'::text, 'waiting_for_serial'::text]))),
     CONSTRAINT device_unclaimed_is_deregistered CHECK (((tenant_id IS NOT NULL) OR (desired = 'deregistered'::text))),
     CONSTRAINT device_url_scheme CHECK ((url ~* '^(https?|ftp|tftp)://[^/?#[:space:]]+'::text)),
     CONSTRAINT device_vendor_format CHECK ((vendor ~ '^[a-z0-9][a-z0-9-]{0,31}$'::text))
 );
+
+COMMENT ON COLUMN public.devices.status IS 'pending, registered, deregistered, failed, conflict, skipped (never sent: skipped_because), or waiting_for_serial (its account''s service needs the serial number, which no event gave yet)';
 
 COMMENT ON COLUMN public.devices.generation IS 'bumped on every change of the desired state; outcomes are written only for the generation they worked on';
 
@@ -858,9 +896,15 @@ CREATE INDEX source_lookups_leased ON public.source_lookups USING btree (source,
 
 CREATE INDEX sources_tenant ON public.sources USING btree (tenant_id);
 
+CREATE TRIGGER accounts_serial_no_longer_required AFTER UPDATE OF serial_required ON public.redirect_accounts FOR EACH ROW WHEN ((old.serial_required AND (NOT new.serial_required))) EXECUTE FUNCTION public.accounts_serial_no_longer_required();
+
+CREATE TRIGGER devices_account_needs_serial AFTER UPDATE OF status ON public.devices FOR EACH ROW WHEN (((new.status = 'waiting_for_serial'::text) AND (old.status <> 'waiting_for_serial'::text))) EXECUTE FUNCTION public.devices_account_needs_serial();
+
 CREATE TRIGGER devices_follow_tenant_account BEFORE INSERT OR UPDATE OF tenant_id, vendor ON public.devices FOR EACH ROW EXECUTE FUNCTION public.devices_follow_tenant_account();
 
 CREATE TRIGGER devices_new_generation BEFORE UPDATE ON public.devices FOR EACH ROW WHEN ((new.generation <> old.generation)) EXECUTE FUNCTION public.devices_new_generation();
+
+CREATE TRIGGER devices_serial_arrived BEFORE UPDATE OF serial ON public.devices FOR EACH ROW EXECUTE FUNCTION public.devices_serial_arrived();
 
 CREATE TRIGGER devices_wake_workers_on_insert AFTER INSERT ON public.devices FOR EACH ROW WHEN ((new.status = 'pending'::text)) EXECUTE FUNCTION public.devices_wake_workers();
 

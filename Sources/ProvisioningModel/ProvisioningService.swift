@@ -13,6 +13,11 @@ public protocol ProvisioningService: Sendable {
     func deregister(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome
     /// Points every MAC of `macs` at `url` in one call; called only with at most `descriptor.maxBatchSize` MACs.
     func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome
+    /// `register(_:at:)` with the serial numbers the PBX gave, for a service that may need them
+    /// (`DeviceRequirements.serialNumber`); a phone the service cannot take without one is `serialRequired`.
+    func register(
+        _ macs: [MACAddress], serials: [MACAddress: String], at url: String
+    ) async throws(RedirectError) -> ListOutcome
     /// Removes the redirections of `macs` in one call; called only with at most `descriptor.maxBatchSize` MACs.
     func deregister(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome
     /// Where the service points `mac`, and which account holds it.
@@ -35,6 +40,13 @@ extension ProvisioningService {
     /// credentials.
     public func checkCredentials() async throws(RedirectError) {
         _ = try await self.ownership(of: MACAddress("000413000000")!)
+    }
+
+    /// For services that need no serial number: `register(_:at:)`, the serials unused.
+    public func register(
+        _ macs: [MACAddress], serials: [MACAddress: String], at url: String
+    ) async throws(RedirectError) -> ListOutcome {
+        try await self.register(macs, at: url)
     }
 
     /// For services that cannot list everything an account holds (`descriptor.listing` is not `.everything`): refused

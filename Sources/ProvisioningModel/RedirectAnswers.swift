@@ -10,6 +10,9 @@ public enum RedirectErrorCode: Sendable, Hashable, CustomStringConvertible {
     case malformedMACList
     /// `Error:no_such_mac`: the MAC is not registered at all.
     case noSuchMAC
+    /// The service registers the phone only with its serial number, and none is known (not a Snom answer: services
+    /// such as Yealink YMCS answer it in their own words).
+    case serialRequired
     /// Any other answer, kept verbatim as the service sent it.
     case unknown(String)
 
@@ -21,6 +24,7 @@ public enum RedirectErrorCode: Sendable, Hashable, CustomStringConvertible {
         case "Error:malformed_url": self = .malformedURL
         case "Error:malformed_mac_list": self = .malformedMACList
         case "Error:no_such_mac": self = .noSuchMAC
+        case "Error:serial_required": self = .serialRequired
         default: self = .unknown(answer)
         }
     }
@@ -33,6 +37,7 @@ public enum RedirectErrorCode: Sendable, Hashable, CustomStringConvertible {
         case .malformedURL: "Error:malformed_url"
         case .malformedMACList: "Error:malformed_mac_list"
         case .noSuchMAC: "Error:no_such_mac"
+        case .serialRequired: "Error:serial_required"
         case .unknown(let verbatim): verbatim
         }
     }

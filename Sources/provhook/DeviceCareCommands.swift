@@ -79,7 +79,7 @@ extension DeviceCommand {
             case .pending: return "pending since \(detail.pendingSince.iso8601), \(tries) so far"
             case .failed, .conflict:
                 return "\(device.status.rawValue) since \(device.updatedAt.iso8601), after \(tries)"
-            case .registered, .deregistered, .skipped:
+            case .registered, .deregistered, .skipped, .waitingForSerial:
                 return "\(device.status.rawValue) since \(device.updatedAt.iso8601)"
             }
         }

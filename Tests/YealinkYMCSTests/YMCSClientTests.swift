@@ -172,7 +172,31 @@ struct YMCSClientTests {
                 Issue.record("expected per-MAC failures, got \(outcome)")
                 return
             }
-            #expect(failures.count == 2 && failures.allSatisfy { "\($0.code)".contains("MAC-only") })
+            #expect(failures.count == 2 && failures.allSatisfy { $0.code == .serialRequired })
+        }
+    }
+
+    @Test(
+        "an account not enabled for MAC-only registration is learned once; phones go by serial, those without one wait")
+    func serials() async throws {
+        try await YMCSStandIn.with { (standIn: YMCSStandIn) async throws in
+            await standIn.state.setMACOnly(YMCSStandIn.organisation, false)
+            let macs = self.macs(3)
+            let outcome = try await standIn.client.register(
+                macs, serials: [macs[0]: "801234567890", macs[2]: "801234567892"], at: self.url)
+            #expect(outcome == .partial([MACFailure(mac: macs[1].canonical, code: .serialRequired)]))
+            #expect(await standIn.state.device(macs[0].canonical)?.serial == "801234567890")
+            #expect(await standIn.state.device(macs[1].canonical) == nil)
+            // Learned: the next phone goes straight to the serial call, and a phone already held is re-pointed.
+            let before = await standIn.state.calls.count
+            #expect(
+                try await standIn.client.register([macs[0]], serials: [macs[0]: "801234567890"], at: self.other) == .ok)
+            let paths = await standIn.state.calls.dropFirst(before).map(\.path)
+            #expect(paths == ["/v2/rps/devices", "/v2/rps/delDevices", "/v2/rps/devices"], "\(paths)")
+            #expect(await standIn.state.device(macs[0].canonical)?.url == self.other)
+            #expect(
+                try await standIn.client.register([macs[1]], serials: [macs[1]: "bad serial!"], at: self.url)
+                    == .partial([MACFailure(mac: macs[1].canonical, code: .unknown("800002 invalid serial number"))]))
         }
     }
 }

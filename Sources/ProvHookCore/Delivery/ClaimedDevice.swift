@@ -13,6 +13,8 @@ public struct ClaimedDevice: Sendable, Hashable {
     /// Set while the MAC moves to another of our accounts: this call deregisters it with `account`, and the device
     /// then registers with `moveTo`.
     public var moveTo: String?
+    /// The phone's serial number, for a service that registers by serial.
+    public var serial: String? = nil
     public var generation: Int64
     /// This attempt's number, starting at 1.
     public var attempt: Int

@@ -238,12 +238,19 @@ public struct DeliveryWorker: Sendable {
     /// Sends a call; the answer for each device, by MAC.
     private func send(_ call: DeliveryCall) async throws(RedirectError) -> [String: RedirectOutcome] {
         switch call {
+        case .register(let device, let url) where self.redirect.descriptor.requirements.contains(.serialNumber):
+            let serials = device.serial.map { [device.mac: $0] } ?? [:]
+            return Self.perDevice([device], try await self.redirect.register([device.mac], serials: serials, at: url))
         case .register(let device, let url):
             return [device.mac.canonical: try await self.redirect.register(device.mac, at: url)]
         case .deregister(let device):
             return [device.mac.canonical: try await self.redirect.deregister(device.mac)]
         case .registerList(let devices, let url):
-            return Self.perDevice(devices, try await self.redirect.register(devices.map(\.mac), at: url))
+            let serials = Dictionary(
+                devices.compactMap { device in device.serial.map { (device.mac, $0) } }
+            ) { first, _ in first }
+            return Self.perDevice(
+                devices, try await self.redirect.register(devices.map(\.mac), serials: serials, at: url))
         case .deregisterList(let devices):
             return Self.perDevice(devices, try await self.redirect.deregister(devices.map(\.mac)))
         }
@@ -310,6 +317,9 @@ public struct DeliveryWorker: Sendable {
                 switch code {
                 case .ownedByOtherUser:
                     outcome.status = .conflict
+                case .serialRequired where device.desired == .registered:
+                    // Never sent again until its serial arrives (the database makes it due then).
+                    outcome.status = .waitingForSerial
                 case .noSuchMAC where device.desired == .deregistered:
                     // The service no longer knows the MAC: the removal is done, and no error is left to show. The
                     // journal keeps the answer.

@@ -15,6 +15,9 @@ public enum DeviceStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case conflict
     /// Nothing is sent for it, for the reason `Device.skippedBecause` gives.
     case skipped
+    /// Its account's service registers phones only with their serial numbers, and none was given: it waits, and is
+    /// sent again as soon as an event or an import gives its serial (or the account no longer needs serials).
+    case waitingForSerial = "waiting_for_serial"
 }
 
 /// Why a device is `skipped`.

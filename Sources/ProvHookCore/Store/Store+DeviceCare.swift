@@ -92,6 +92,14 @@ extension DeviceStatus {
                 + (device.lastError ?? "no error recorded")
                 + ". Fix the cause (a malformed URL in the tenant's template, credentials, the service being down), "
                 + "then run: provhook device retry \(device.mac)"
+        case .waitingForSerial:
+            """
+            Its account's service registers phones only with their serial numbers, and the PBX gave none. Have the \
+            PBX send it (the native contract's serial, Wazo's sn, FusionPBX's serial number, a mapping's serial \
+            pointer) or import it (provhook device import, a serial column): the phone is registered then, without \
+            anything else. If the vendor enables MAC-only registration for the account, run \
+            provhook account update \(device.account ?? "ACCOUNT") --no-serial-required.
+            """
         case .skipped:
             switch device.skippedBecause {
             case .noAccountForVendor:

@@ -73,7 +73,7 @@ enum YMCSRefusal: Sendable, Hashable {
         case .notFound: .noSuchMAC
         case .invalidSerial: .unknown("800002 invalid serial number")
         case .exists: .unknown("800003 the device exists")
-        case .macOnlyNotEnabled: .unknown("MAC-only registration is not enabled for the account")
+        case .macOnlyNotEnabled: .serialRequired
         case .other(let text): .unknown(text)
         }
     }

@@ -1,11 +1,13 @@
+import Logging
 import ProvisioningModel
 
 /// The YMCS client as delivery and reconcile call it.
 extension YMCSClient: ProvisioningService {
-    /// Yealink YMCS: MAC-only batches of up to 100, a listing of every device of the account.
+    /// Yealink YMCS: MAC-only batches of up to 100 (or one call per phone with its serial number, for an account
+    /// not enabled for MAC-only registration), a listing of every device of the account.
     public static let descriptor = ServiceDescriptor(
-        kind: .yealinkYMCS, name: "Yealink YMCS (REST, OAuth)", maxBatchSize: YMCSConfiguration.maxBatchSize,
-        listing: .everything, accountOptions: .serialRequired)
+        kind: .yealinkYMCS, name: "Yealink YMCS (REST, OAuth)", requirements: .serialNumber,
+        maxBatchSize: YMCSConfiguration.maxBatchSize, listing: .everything, accountOptions: .serialRequired)
 
     public var descriptor: ServiceDescriptor { Self.descriptor }
 
@@ -22,10 +24,46 @@ extension YMCSClient: ProvisioningService {
         }
     }
 
-    /// `addDevicesByMac`; a MAC YMCS says the account already holds is deleted and added again with `url` (YMCS
-    /// has no edit call), which a repeat after a crash between the two completes.
+    /// Without serial numbers: a phone of an account that needs them is `serialRequired`.
     public func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome {
+        try await self.register(macs, serials: [:], at: url)
+    }
+
+    /// By MAC alone (`addDevicesByMac`) unless the account needs serial numbers; when YMCS answers that MAC-only
+    /// registration is not enabled, that is remembered and the phones go by serial (`POST v2/rps/devices`), those
+    /// without one `serialRequired`. A MAC the account already holds is deleted and added again with `url` (YMCS
+    /// has no edit call), which a repeat after a crash between the two completes.
+    public func register(
+        _ macs: [MACAddress], serials: [MACAddress: String], at url: String
+    ) async throws(RedirectError) -> ListOutcome {
         guard !macs.isEmpty else { return .error(.malformedMACList) }
+        if !self.serialMode.isOn {
+            let outcome = try await self.registerByMAC(macs, at: url)
+            guard case .partial(let failures) = outcome, failures.count == macs.count,
+                failures.allSatisfy({ $0.code == .serialRequired })
+            else { return outcome }
+            self.serialMode.turnOn()
+            self.logger.warning(
+                "YMCS does not take MAC-only registration for this account; registering by serial number from now on")
+        }
+        var refusals: [MACAddress: YMCSRefusal] = [:]
+        for mac in macs {
+            guard let serial = serials[mac] else {
+                refusals[mac] = .macOnlyNotEnabled
+                continue
+            }
+            var refusal = try await self.addDevice(mac, serial: serial, url: url)
+            if refusal == .exists {
+                let stuck = try await self.deleteDevices([mac])[mac]
+                refusal =
+                    stuck == nil || stuck == .notFound ? try await self.addDevice(mac, serial: serial, url: url) : stuck
+            }
+            refusals[mac] = refusal
+        }
+        return Self.outcome(macs, refusals)
+    }
+
+    private func registerByMAC(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome {
         var refusals = try await self.addDevicesByMAC(macs, url: url)
         let existing = macs.filter { refusals[$0] == .exists }
         if !existing.isEmpty {

@@ -20,6 +20,9 @@ public struct YMCSClient: Sendable {
     let httpClient: HTTPClient
     let logger: Logger
     private let token: TokenCache
+    /// Whether phones go by serial number: the account says so, or YMCS answered that MAC-only registration is not
+    /// enabled for it (remembered for this client's life; the database remembers it for the account).
+    let serialMode: SerialMode
 
     /// Makes a client that sends its requests through `httpClient`, which the caller owns and shuts down.
     public init(configuration: YMCSConfiguration, httpClient: HTTPClient, logger: Logger) {
@@ -27,6 +30,7 @@ public struct YMCSClient: Sendable {
         self.httpClient = httpClient
         self.logger = logger
         self.token = TokenCache()
+        self.serialMode = SerialMode(configuration.serialRequired)
     }
 
     /// Makes a client with an HTTP connection pool of its own, and the function that closes that pool.
@@ -68,6 +72,13 @@ public struct YMCSClient: Sendable {
             refusals[mac] = YMCSRefusal(code: nil, text: text)
         }
         return refusals
+    }
+
+    /// `POST v2/rps/devices` with the serial number: nil when added, else the refusal.
+    func addDevice(_ mac: MACAddress, serial: String, url: String) async throws(RedirectError) -> YMCSRefusal? {
+        let answer = try await self.post(
+            "v2/rps/devices", ["mac": Self.spelled(mac), "sn": serial, "uniqueServerUrl": url])
+        return (200...299).contains(answer.status) ? nil : try Self.refusal(answer)
     }
 
     /// `POST v2/rps/delDevices` by MAC: the MACs YMCS could not delete, with its words.
@@ -244,6 +255,14 @@ public struct YMCSClient: Sendable {
         var autoCount: Bool
         var filter: Filter?
     }
+}
+
+/// Whether phones go by serial number, learned once and kept.
+final class SerialMode: Sendable {
+    private let state: Mutex<Bool>
+    init(_ on: Bool) { self.state = Mutex(on) }
+    var isOn: Bool { self.state.withLock { $0 } }
+    func turnOn() { self.state.withLock { $0 = true } }
 }
 
 /// The bearer token and when to stop using it: a minute before YMCS says it expires.

@@ -28,6 +28,10 @@ public protocol ProvisioningService: Sendable {
     /// Checks that the service takes this account's credentials, with the cheapest call it has (`status`): throws
     /// `authenticationFailed` when it does not, and any other `RedirectError` when the service cannot be asked.
     func checkCredentials() async throws(RedirectError)
+    /// What `registrations()` and `redirection(of:)` report for `mac` once it is registered at `url`: what reconcile
+    /// compares them with. `url` itself, except for a service that holds less than a URL per phone (Poly ZTP holds
+    /// a profile, whose server address is `url`'s directory when `url` names the phone's file).
+    func heldURL(for url: String, of mac: MACAddress) -> String
 }
 
 extension ProvisioningService {
@@ -36,6 +40,9 @@ extension ProvisioningService {
     public func checkCredentials() async throws(RedirectError) {
         _ = try await self.ownership(of: MACAddress("000413000000")!)
     }
+
+    /// By default a service holds the URL itself.
+    public func heldURL(for url: String, of mac: MACAddress) -> String { url }
 
     /// For services that cannot list everything an account holds (`descriptor.listing` is not `.everything`): refused
     /// as a request this service cannot make, so that a caller that forgets to check the listing fails loudly.
@@ -119,6 +126,9 @@ public struct ServiceKind: RawRepresentable, Sendable, Hashable, Codable, Custom
     public static let snomSRAPS = ServiceKind(rawValue: "snom-sraps")
     /// Yealink's RPS over XML-RPC (`api-dm.yealink.com:8443/xmlrpc`), basic auth: an account of kind `yealink-rps`.
     public static let yealinkRPS = ServiceKind(rawValue: "yealink-rps")
+    /// Poly's Zero Touch Provisioning (`api.ztp.poly.com/v1`), REST with an `API-KEY` header: an account of kind
+    /// `poly-ztp`.
+    public static let polyZTP = ServiceKind(rawValue: "poly-ztp")
 
     public let rawValue: String
 

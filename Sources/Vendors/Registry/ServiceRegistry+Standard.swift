@@ -1,4 +1,5 @@
 import Logging
+import PolyZTP
 import ProvHookCore
 import ProvisioningModel
 import SnomSRAPS
@@ -20,15 +21,16 @@ extension ServiceRegistry {
             .snomXMLRPC: SnomXMLRPCAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .snomSRAPS: SnomSRAPSAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .yealinkRPS: YealinkRPSAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .polyZTP: PolyZTPAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
         ])
     }
 
     /// What each kind of `standard` is: its service's descriptor (batch size, listing, whether it has an override
     /// flag), known without making a client.
     public static let standardDescriptors: [ServiceKind: ServiceDescriptor] = Dictionary(
-        uniqueKeysWithValues: [RedirectClient.descriptor, SRAPSClient.descriptor, YealinkRPSClient.descriptor].map {
-            ($0.kind, $0)
-        })
+        uniqueKeysWithValues: [
+            RedirectClient.descriptor, SRAPSClient.descriptor, YealinkRPSClient.descriptor, PolyZTPClient.descriptor,
+        ].map { ($0.kind, $0) })
 
     /// Checks what an account of `kind` sets against its service: a URL ends with '/' where the service's own does,
     /// and `override`, `serial_required` and `profile` only for a service that has such a thing (a conflict with the
@@ -102,6 +104,7 @@ extension AccountCredentials {
         switch self.kind {
         case .snomSRAPS: self.url ?? SRAPSConfiguration.defaultBaseURL
         case .yealinkRPS: self.url ?? YealinkRPSConfiguration.defaultEndpoint
+        case .polyZTP: self.url ?? PolyZTPConfiguration.defaultBaseURL
         default: self.redirectConfiguration(base: base).endpoint
         }
     }

@@ -12,7 +12,9 @@ struct AccountCommand: AsyncParsableCommand {
             A MAC registered at a vendor's provisioning service belongs to the account that registered it. An \
             account has a kind, the service it is for: snom (Snom's XML-RPC redirection service, --user and \
             --password-file) is the default; snom-sraps (Snom SRAPS, --key-id and --key-secret-file); yealink-rps \
-            (Yealink RPS over XML-RPC, --user and --password-file, --override to take MACs other RPS accounts hold). Each tenant's \
+            (Yealink RPS over XML-RPC, --user and --password-file, --override to take MACs other RPS accounts hold); \
+            poly-ztp (Poly Zero Touch Provisioning, --api-key-file and no user, --profile ID to assign every phone to \
+            a profile of your own instead of provhook's, one per provisioning server). Each tenant's \
             devices are registered with its account for their vendor (`tenant add|update --account`, one per \
             vendor). The account `default` is the \
             installation's own: PROVHOOK_REDIRECT_URL, _USER, _PASSWORD_FILE, _CA_FILE and _CONCURRENCY, and Snom's \

@@ -65,7 +65,7 @@ public struct PolyZTPConfiguration: Sendable {
     }
 
     /// Checks the URL (absolute, https unless allowed, no credentials, query or fragment), the key (visible ASCII,
-    /// what a header can carry) and the profile id (one path segment).
+    /// what a header can carry) and the profile id (the admin API's pattern: letters, digits and `_.:-`).
     public func validate() throws(PolyZTPConfigurationError) {
         let url: ServiceURL
         do {
@@ -85,8 +85,8 @@ public struct PolyZTPConfiguration: Sendable {
         guard !self.apiKey.isEmpty else { throw .missingKey }
         guard self.apiKey.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else { throw .invalidKey }
         if let profile {
-            let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~".unicodeScalars)
-            guard !profile.isEmpty, profile.count <= 200, profile.unicodeScalars.allSatisfy(allowed.contains) else {
+            let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:".unicodeScalars)
+            guard !profile.isEmpty, profile.count <= 128, profile.unicodeScalars.allSatisfy(allowed.contains) else {
                 throw .invalidProfile
             }
         }
@@ -113,7 +113,7 @@ public enum PolyZTPConfigurationError: Error, Sendable, Hashable, CustomStringCo
     case missingKey
     /// The API key holds spaces, control or non-ASCII characters, which an HTTP header cannot carry as they are.
     case invalidKey
-    /// The profile id is empty, too long, or holds characters other than letters, digits and `-._~`.
+    /// The profile id is empty, longer than 128 characters, or holds characters other than letters, digits and `_.:-`.
     case invalidProfile
     /// The CA file could not be read as PEM certificates.
     case unreadableCAFile(path: String, reason: String)
@@ -124,7 +124,7 @@ public enum PolyZTPConfigurationError: Error, Sendable, Hashable, CustomStringCo
         case .invalidBaseURL(let reason): "the Poly ZTP URL \(reason)"
         case .missingKey: "a Poly ZTP account needs its API key (--api-key-file)"
         case .invalidKey: "the Poly ZTP API key may hold only visible ASCII characters (no spaces)"
-        case .invalidProfile: "a Poly ZTP profile id is 1 to 200 letters, digits and -._~"
+        case .invalidProfile: "a Poly ZTP profile id is 1 to 128 letters, digits and _.:-"
         case .unreadableCAFile(let path, let reason): "cannot read the Poly ZTP CA file \(path): \(reason)"
         }
     }

@@ -35,6 +35,7 @@ let package = Package(
         .executable(name: "fake-pbx", targets: ["fake-pbx"]),
         .executable(name: "fake-sraps", targets: ["fake-sraps"]),
         .executable(name: "fake-yealink-rps", targets: ["fake-yealink-rps"]),
+        .executable(name: "fake-poly-ztp", targets: ["fake-poly-ztp"]),
         .library(name: "XMLRPC", targets: ["XMLRPC"]),
         .library(name: "ProvisioningModel", targets: ["ProvisioningModel"]),
         .library(name: "SnomXMLRPC", targets: ["SnomXMLRPC"]),
@@ -45,6 +46,8 @@ let package = Package(
         .library(name: "YealinkRPSStandIn", targets: ["YealinkRPSStandIn"]),
         .library(name: "YealinkYMCS", targets: ["YealinkYMCS"]),
         .library(name: "YealinkYMCSStandIn", targets: ["YealinkYMCSStandIn"]),
+        .library(name: "PolyZTP", targets: ["PolyZTP"]),
+        .library(name: "PolyZTPStandIn", targets: ["PolyZTPStandIn"]),
         .library(name: "StandInSupport", targets: ["StandInSupport"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
         .library(name: "Hawk", targets: ["Hawk"]),
@@ -212,12 +215,34 @@ let package = Package(
             path: "Sources/Vendors/YealinkYMCS/StandIn",
             swiftSettings: swiftSettings
         ),
+        /// The client of Poly's Zero Touch Provisioning (ZTP) REST API: a profile per provisioning server (found,
+        /// created or corrected), each MAC assigned to it, deregistered, and the devices listed by cursor.
+        .target(
+            name: "PolyZTP",
+            dependencies: [
+                "Deadlines", "ProvisioningModel", "VendorHTTP", product("AsyncHTTPClient"), product("Logging"),
+                product("NIOCore"), product("NIOHTTP1"),
+            ],
+            path: "Sources/Vendors/PolyZTP/Client",
+            swiftSettings: swiftSettings
+        ),
+        /// A strict stand-in of Poly ZTP: the `API-KEY` header, JSON bodies, MACs, profiles, cursor paging and the
+        /// "claimed by another organization" refusal; for the tests and local runs.
+        .target(
+            name: "PolyZTPStandIn",
+            dependencies: [
+                "StandInSupport", product("HTTPTypes"), product("Hummingbird"), product("HummingbirdCore"),
+                product("Logging"), product("NIOCore"),
+            ],
+            path: "Sources/Vendors/PolyZTP/StandIn",
+            swiftSettings: swiftSettings
+        ),
         /// Every vendor's service provhook can call, by account kind (`ServiceRegistry.standard`): a file per vendor
         /// saying how an account of its kind, with the installation's settings, becomes its client.
         .target(
             name: "VendorRegistry",
             dependencies: [
-                "ProvHookCore", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC", "YealinkRPS", "YealinkYMCS",
+                "ProvHookCore", "PolyZTP", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC", "YealinkRPS", "YealinkYMCS",
                 product("Logging"),
             ],
             path: "Sources/Vendors/Registry",
@@ -315,6 +340,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// Runs the Poly ZTP stand-in on its own, for local runs and manual checks.
+        .executableTarget(
+            name: "fake-poly-ztp",
+            dependencies: [
+                "PolyZTPStandIn", "StandInSupport", product("ArgumentParser"), product("Logging"),
+                product("UnixSignals"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Measuring tools
 
         /// What the benchmark and fault tools share: signed webhook requests, RSS sampling, JSON output.
@@ -400,13 +435,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PolyZTPTests",
+            dependencies: [
+                "PolyZTP", "PolyZTPStandIn", "ProvisioningModel", "StandInSupport", product("AsyncHTTPClient"),
+                product("Logging"), product("NIOCore"), product("NIOHTTP1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ProvHookTests",
             dependencies: [
                 "BenchSupport", "Deadlines", "Integrations", "FakePBXService", "ProvHookCore",
                 "ProvHookServer", "ProvHookTestSupport", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
                 "StandInSupport", "VendorRegistry", "WebhookSignature", "XMLRPC", "YealinkRPSStandIn",
-                "YealinkYMCSStandIn",
-                product("AsyncHTTPClient"),
+                "YealinkYMCSStandIn", "PolyZTPStandIn", product("AsyncHTTPClient"),
                 product("Crypto"),
                 product("Hummingbird"),
                 product("Logging"), product("NIOCore"), product("NIOHTTP1"), product("PostgresNIO"),

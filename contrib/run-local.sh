@@ -9,6 +9,8 @@
 #     tenant demo-sraps that uses it (its webhook secret in .local/demo-sraps-secret);
 #   - the strict stand-in of Yealink RPS over HTTPS (fake-yealink-rps), with an account of kind yealink-rps for it
 #     that the demo tenant's Yealink phones use;
+#   - the strict stand-in of Poly ZTP over HTTPS (fake-poly-ztp), with an account of kind poly-ztp for it that the
+#     demo tenant's Poly phones use;
 #   - the stand-ins of the Kazoo crossbar and Wazo auth/confd APIs (fake-pbx), with one phone each;
 #   - a demo tenant, whose webhook secret is kept in .local/demo-secret, with a Kazoo and a Wazo source whose
 #     tokens are kept in .local/demo-kazoo-token and .local/demo-wazo-token, both looking devices up in the stand-ins;
@@ -31,7 +33,7 @@ fi
 
 . contrib/lib/build.sh
 echo "==> building provhook (debug; the first build takes several minutes, with a progress line every 10 s)"
-for product in provhook fake-redirect fake-sraps fake-yealink-rps fake-pbx; do quietly swift build --product "$product"; done
+for product in provhook fake-redirect fake-sraps fake-yealink-rps fake-poly-ztp fake-pbx; do quietly swift build --product "$product"; done
 bin=$(swift build --show-bin-path)
 
 children=()
@@ -144,6 +146,28 @@ fi
 "$bin/provhook" tenant update demo --account demo-yealink \
     --url-template 'yealink=https://pbx.example.com/provisioning/<mac>.cfg' >/dev/null
 echo "==> stand-in Yealink RPS at $rps, account demo-yealink for the demo tenant's Yealink phones (log: .local/fake-yealink-rps.log)"
+
+# The Poly ZTP stand-in, with a fresh API key each run (read from a file, never on a command line); the account
+# demo-poly is added once and given it, and the demo tenant's Poly phones use it, with their provisioning server as
+# their template (a Poly phone asks that server for its own <MAC>.cfg).
+(umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$state/ztp-api-key")
+rm -f "$state/fake-poly-ztp.port"
+"$bin/fake-poly-ztp" --key-file "demo-org:$state/ztp-api-key" --tls-ca-out "$state/ztp-ca.pem" \
+    --port-file "$state/fake-poly-ztp.port" >"$state/fake-poly-ztp.log" 2>&1 &
+children+=($!)
+for _ in $(seq 1 100); do [ -s "$state/fake-poly-ztp.port" ] && break; sleep 0.1; done
+[ -s "$state/fake-poly-ztp.port" ] || { cat "$state/fake-poly-ztp.log" >&2; echo "provhook: the Poly ZTP stand-in did not start" >&2; exit 1; }
+ztp="https://localhost:$(tr -d '\n' <"$state/fake-poly-ztp.port")/v1"
+if ! "$bin/provhook" account list | awk 'NR > 1 { print $1 }' | grep -qx demo-poly; then
+    "$bin/provhook" account add demo-poly --kind poly-ztp --api-key-file "$state/ztp-api-key" \
+        --url "$ztp" --ca-file "$state/ztp-ca.pem" >/dev/null
+else
+    "$bin/provhook" account update demo-poly --api-key-file "$state/ztp-api-key" --url "$ztp" \
+        --ca-file "$state/ztp-ca.pem" >/dev/null
+fi
+"$bin/provhook" tenant update demo --account demo-poly \
+    --url-template 'poly=https://pbx.example.com/provisioning/poly/' >/dev/null
+echo "==> stand-in Poly ZTP at $ztp, account demo-poly for the demo tenant's Poly phones (log: .local/fake-poly-ztp.log)"
 # The PBX APIs' stand-ins: a Kazoo account with the phone kz-dev-2, and a Wazo user with the phone wz-dev-1.
 (umask 077
     [ -s "$state/kazoo-api-key" ] || od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$state/kazoo-api-key"
@@ -203,6 +227,10 @@ PROVHOOK_ADMIN_TOKEN set) the admin API on http://$admin_listen. In another shel
 or a Yealink phone, which the demo tenant registers with the Yealink RPS stand-in:
 
   contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.added","mac":"00:15:65:12:34:56","device_id":"pbx-2"}'
+
+or a Poly phone, which the demo tenant assigns to its profile at the Poly ZTP stand-in:
+
+  contrib/send-event.sh demo \$(cat .local/demo-secret) '{"type":"device.added","mac":"00:04:f2:12:34:56","device_id":"pbx-3"}'
 
 or register a phone with the SRAPS stand-in, through the tenant that uses the SRAPS account:
 

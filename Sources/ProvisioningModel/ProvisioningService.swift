@@ -33,6 +33,10 @@ public protocol ProvisioningService: Sendable {
     /// Checks that the service takes this account's credentials, with the cheapest call it has (`status`): throws
     /// `authenticationFailed` when it does not, and any other `RedirectError` when the service cannot be asked.
     func checkCredentials() async throws(RedirectError)
+    /// What `registrations()` and `redirection(of:)` report for `mac` once it is registered at `url`: what reconcile
+    /// compares them with. `url` itself, except for a service that holds less than a URL per phone (Poly ZTP holds
+    /// a profile, whose server address is `url`'s directory when `url` names the phone's file).
+    func heldURL(for url: String, of mac: MACAddress) -> String
 }
 
 extension ProvisioningService {
@@ -48,6 +52,8 @@ extension ProvisioningService {
     ) async throws(RedirectError) -> ListOutcome {
         try await self.register(macs, at: url)
     }
+    /// By default a service holds the URL itself.
+    public func heldURL(for url: String, of mac: MACAddress) -> String { url }
 
     /// For services that cannot list everything an account holds (`descriptor.listing` is not `.everything`): refused
     /// as a request this service cannot make, so that a caller that forgets to check the listing fails loudly.
@@ -134,6 +140,9 @@ public struct ServiceKind: RawRepresentable, Sendable, Hashable, Codable, Custom
     /// Yealink's device management cloud YMCS, REST with OAuth client credentials (`{us,eu,au}-api.ymcs.yealink.com`):
     /// an account of kind `yealink-ymcs`.
     public static let yealinkYMCS = ServiceKind(rawValue: "yealink-ymcs")
+    /// Poly's Zero Touch Provisioning (`api.ztp.poly.com/v1`), REST with an `API-KEY` header: an account of kind
+    /// `poly-ztp`.
+    public static let polyZTP = ServiceKind(rawValue: "poly-ztp")
 
     public let rawValue: String
 

@@ -14,7 +14,9 @@ struct AccountCommand: AsyncParsableCommand {
             --password-file) is the default; snom-sraps (Snom SRAPS, --key-id and --key-secret-file); yealink-rps \
             (Yealink RPS over XML-RPC, --user and --password-file, --override to take MACs other RPS accounts hold); \
             yealink-ymcs (Yealink YMCS, --client-id, --client-secret-file and --region, --serial-required for an \
-            account not enabled for MAC-only registration). Each tenant's \
+            account not enabled for MAC-only registration); \
+            poly-ztp (Poly Zero Touch Provisioning, --api-key-file and no user, --profile ID to assign every phone to \
+            a profile of your own instead of provhook's, one per provisioning server). Each tenant's \
             devices are registered with its account for their vendor (`tenant add|update --account`, one per \
             vendor). The account `default` is the \
             installation's own: PROVHOOK_REDIRECT_URL, _USER, _PASSWORD_FILE, _CA_FILE and _CONCURRENCY, and Snom's \

@@ -164,7 +164,7 @@ public struct Reconciler: Sendable {
             var toCheck: [Device] = []
             for device in page where device.status != .skipped && device.status != .pending && device.moveTo == nil {
                 checked += 1
-                if let everything, Self.settled(device, byEverything: everything) {
+                if let everything, self.settled(device, byEverything: everything) {
                     summary.settledByLists += 1
                 } else if self.settledByList(device, listed: listed, ours: ours, scannedModels: scannedModels) {
                     summary.settledByLists += 1
@@ -289,9 +289,11 @@ public struct Reconciler: Sendable {
     /// Whether the lists alone show `device` as it should be.
     /// Whether the account's whole listing settles `device`: registered at its URL, or, for a removal, not ours.
     /// Anything else (drift, a missing registration) is checked on its own, which says why.
-    private static func settled(_ device: Device, byEverything everything: [String: String?]) -> Bool {
+    private func settled(_ device: Device, byEverything everything: [String: String?]) -> Bool {
         switch device.desired {
-        case .registered: return device.url != nil && everything[device.mac] == .some(device.url)
+        case .registered:
+            guard let url = device.url, let mac = MACAddress(device.mac) else { return false }
+            return everything[device.mac] == .some(self.service.heldURL(for: url, of: mac))
         case .deregistered: return everything[device.mac] == nil
         }
     }
@@ -324,7 +326,9 @@ public struct Reconciler: Sendable {
             case .registered:
                 switch try await self.service.redirection(of: mac) {
                 case .redirected(_, let url):
-                    return url == device.url ? nil : finding("url_drift", expected: device.url, actual: url)
+                    // What the service holds for the device's URL (Poly ZTP: its profile's server address).
+                    let expected = device.url.map { self.service.heldURL(for: $0, of: mac) }
+                    return url == expected ? nil : finding("url_drift", expected: expected, actual: url)
                 case .held:
                     // Ours, at a URL the service does not tell: nothing to compare.
                     return nil

@@ -1,4 +1,5 @@
 import Logging
+import PolyZTP
 import ProvHookCore
 import ProvisioningModel
 import SnomSRAPS
@@ -23,6 +24,7 @@ extension ServiceRegistry {
             .yealinkRPS: YealinkRPSAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .yealinkYMCS: YealinkYMCSAccounts.factory(
                 base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .polyZTP: PolyZTPAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
         ])
     }
 
@@ -31,9 +33,8 @@ extension ServiceRegistry {
     public static let standardDescriptors: [ServiceKind: ServiceDescriptor] = Dictionary(
         uniqueKeysWithValues: [
             RedirectClient.descriptor, SRAPSClient.descriptor, YealinkRPSClient.descriptor, YMCSClient.descriptor,
-        ].map {
-            ($0.kind, $0)
-        })
+            PolyZTPClient.descriptor,
+        ].map { ($0.kind, $0) })
 
     /// Checks what an account of `kind` sets against its service: a URL ends with '/' where the service's own does,
     /// and `override`, `serial_required` and `profile` only for a service that has such a thing (a conflict with the
@@ -112,6 +113,7 @@ extension AccountCredentials {
         case .snomSRAPS: self.url ?? SRAPSConfiguration.defaultBaseURL
         case .yealinkRPS: self.url ?? YealinkRPSConfiguration.defaultEndpoint
         case .yealinkYMCS: self.url ?? "(no region)"
+        case .polyZTP: self.url ?? PolyZTPConfiguration.defaultBaseURL
         default: self.redirectConfiguration(base: base).endpoint
         }
     }

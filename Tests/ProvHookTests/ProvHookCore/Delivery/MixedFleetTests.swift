@@ -290,4 +290,104 @@ struct MixedFleetTests {
             }
         }
     }
+
+    @Test(
+        "a YMCS account without MAC-only registration is learned; a phone without a serial waits, journaled once, and is registered when an event gives its serial"
+    )
+    func ymcsSerials() async throws {
+        let ymcs = FakeYMCSState(
+            clients: [Self.ymcsClient: .init(secret: Self.ymcsSecret, organisation: "org-s")], macOnlyOrganisations: [])
+        try await TestDatabase.with { database in
+            try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { xmlrpc in
+                try await RunningFakeYMCS.with(state: ymcs) { ymcsServer in
+                    let files = try [
+                        TemporaryFile.write(StandInAccounts.password + "\n"),
+                        TemporaryFile.write(Self.ymcsSecret + "\n"),
+                    ]
+                    defer { for path in files { try? FileManager.default.removeItem(atPath: path) } }
+                    let environment = [
+                        "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_SECRET_KEY_FILE": database.secretKeyFile,
+                        "PROVHOOK_REDIRECT_URL": xmlrpc.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
+                        "PROVHOOK_REDIRECT_PASSWORD_FILE": files[0], "PROVHOOK_REDIRECT_ALLOW_HTTP": "1",
+                        "PROVHOOK_LOG_LEVEL": "debug", "USER": "alice",
+                    ]
+                    let cli = CommandLineRunner(environment: environment)
+                    try await RedirectAccountTests.expectOK(
+                        cli,
+                        [
+                            "account", "add", "ymcs-s", "--kind", "yealink-ymcs", "--client-id", Self.ymcsClient,
+                            "--client-secret-file", files[1], "--url", ymcsServer.url,
+                        ])
+                    let added = try await cli.run([
+                        "tenant", "add", "serials", "--url-template", "https://prov.example.com/s/<mac>.xml",
+                        "--url-template", "yealink=https://prov.example.com/s/yealink/", "--account", "ymcs-s",
+                        "--json",
+                    ])
+                    let tenant = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any]
+                    let secret = try #require(tenant?["webhook_secret"] as? String, "\(added.error)")
+                    let withSerial = "805EC0000101"
+                    let without = "805EC0000102"
+
+                    let serve = try await ServeProcess.start(environment: environment)
+                    let outcome: Result<Void, any Error>
+                    do {
+                        let send = CommandLineRunner(
+                            executablePath: ScratchCluster.repositoryRoot + "/contrib/send-event.sh")
+                        let base = "http://127.0.0.1:\(serve.ports.webhook)"
+                        for body in [
+                            #"{"type":"device.added","mac":"\#(withSerial)","serial":"801100000101"}"#,
+                            #"{"type":"device.added","mac":"\#(without)"}"#,
+                        ] {
+                            let sent = try await send.run(["serials", secret, body, base])
+                            #expect(sent.output.contains("HTTP 202"), "\(sent.output)")
+                        }
+                        try await eventually("one registered by serial, the other waiting for one") {
+                            let registered = try await database.store.device(MACAddress(withSerial)!)?.status
+                            let waiting = try await database.store.device(MACAddress(without)!)?.status
+                            return registered == .registered && waiting == .waitingForSerial
+                        }
+                        #expect(await ymcs.device(withSerial)?.serial == "801100000101")
+                        #expect(await ymcs.device(without) == nil)
+                        let accounts = try await cli.run(["account", "list", "--json"])
+                        let listed =
+                            try JSONSerialization.jsonObject(with: Data(accounts.output.utf8)) as? [[String: Any]]
+                        #expect(
+                            listed?.first { $0["name"] as? String == "ymcs-s" }?["serial_required"] as? Bool == true,
+                            "learned and remembered: \(accounts.output)")
+                        let shown = try await cli.run(["device", "show", without])
+                        #expect(
+                            shown.output.contains("waiting_for_serial") && shown.output.contains("serial numbers"),
+                            "\(shown.output)")
+                        let status = try await cli.run(["status"])
+                        #expect(status.output.contains("waiting_for_serial"), "\(status.output)")
+
+                        // Never sent again while it waits: one call row, however long it waits.
+                        try await Task.sleep(for: .seconds(2))
+                        let calls = try await database.store.journal(JournalFilter(mac: without)).filter {
+                            $0.action.hasPrefix("redirect.")
+                        }
+                        #expect(calls.count == 1, "\(calls.map(\.action))")
+
+                        // The PBX sends the serial: registered with it, without anything else.
+                        let later = try await send.run([
+                            "serials", secret,
+                            #"{"type":"device.updated","mac":"\#(without)","serial":"801100000102"}"#,
+                            base,
+                        ])
+                        #expect(later.output.contains("HTTP 202"), "\(later.output)")
+                        try await eventually("registered once its serial arrived") {
+                            let device = try await database.store.device(MACAddress(without)!)
+                            return device?.status == .registered
+                        }
+                        #expect(await ymcs.device(without)?.serial == "801100000102")
+                        outcome = .success(())
+                    } catch {
+                        outcome = .failure(error)
+                    }
+                    _ = await serve.terminate()
+                    try outcome.get()
+                }
+            }
+        }
+    }
 }

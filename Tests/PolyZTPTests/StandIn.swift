@@ -1,0 +1,101 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import PolyZTP
+import PolyZTPStandIn
+import StandInSupport
+
+/// Starts a Poly ZTP stand-in with our organisation's key and another's, and gives a client for ours, over HTTP or
+/// HTTPS.
+struct StandIn {
+    /// Distinctive, so that a test can look for it in every message.
+    static let key = "ztp-KEY-SECRET-5d81c0"
+    static let organization = "ours"
+    static let otherKey = "ztp-other-key"
+    static let otherOrganization = "theirs"
+
+    let server: RunningFakePolyZTP
+    let client: PolyZTPClient
+    let httpClient: HTTPClient
+
+    var state: FakePolyZTPState { self.server.state }
+
+    /// A client of the stand-in with other settings (another key, a fixed profile, a page size), sharing the HTTP
+    /// client.
+    func client(key: String = Self.key, profile: String? = nil, pageSize: Int? = nil) throws -> PolyZTPClient {
+        var configuration = self.client.configuration
+        configuration.apiKey = key
+        configuration.profile = profile
+        if let pageSize { configuration.pageSize = pageSize }
+        return try PolyZTPClient(configuration: configuration, httpClient: self.httpClient, logger: Logger(label: "t"))
+    }
+
+    @discardableResult
+    static func with<T>(tls: Bool = false, _ body: (StandIn) async throws -> T) async throws -> T {
+        let authority = tls ? try PrivateCertificateAuthority() : nil
+        let state = FakePolyZTPState(keys: [Self.key: Self.organization, Self.otherKey: Self.otherOrganization])
+        return try await RunningFakePolyZTP.with(state: state, tls: authority) { server in
+            var caFile: String?
+            if let authority {
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("ztp-ca-\(UUID()).pem").path
+                try authority.caCertificatePEM.write(toFile: path, atomically: true, encoding: .utf8)
+                caFile = path
+            }
+            defer { if let caFile { try? FileManager.default.removeItem(atPath: caFile) } }
+            let configuration = PolyZTPConfiguration(
+                baseURL: server.url, apiKey: Self.key, caFile: caFile, allowsPlainHTTP: !tls,
+                connectTimeout: .seconds(2), readTimeout: .seconds(5))
+            let (client, close) = try PolyZTPClient.withOwnPool(
+                configuration: configuration, logger: Logger(label: "ztp-test"))
+            let plain = HTTPClient(eventLoopGroupProvider: .singleton)
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await body(StandIn(server: server, client: client, httpClient: plain)))
+            } catch {
+                result = .failure(error)
+            }
+            await close()
+            try? await plain.shutdown()
+            return try result.get()
+        }
+    }
+
+    /// Sends a request to `path` under `/v1` with our key (unless `key` says otherwise; nil: no header) and
+    /// `contentType`: the stand-in's answer, status and text.
+    func request(
+        _ method: HTTPMethod, _ path: String, body: String? = nil, contentType: String? = "application/json",
+        key: String? = Self.key
+    ) async throws -> (status: Int, text: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(self.server.port)/v1\(path)")
+        request.method = method
+        if let key { request.headers.add(name: "API-KEY", value: key) }
+        if let body {
+            if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await self.httpClient.execute(request, timeout: .seconds(5))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), String(buffer: bytes))
+    }
+
+    /// Adds a profile of ours at `address` through the API: its id.
+    func makeProfile(_ name: String, address: String) async throws -> String {
+        let answer = try await self.request(
+            .POST, "/profiles",
+            body:
+                #"{"name": "\#(name)", "enabled": true, "template": {"provisioning": {"server": {"address": "\#(address)"}}}}"#
+        )
+        let object = try JSONSerialization.jsonObject(with: Data(answer.text.utf8)) as? [String: Any]
+        guard answer.status == 201, let id = object?["id"] as? String else {
+            throw StandInError("profile not created: \(answer.status) \(answer.text)")
+        }
+        return id
+    }
+}
+
+struct StandInError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

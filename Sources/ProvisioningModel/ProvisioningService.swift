@@ -18,6 +18,8 @@ public protocol ProvisioningService: Sendable {
     func register(
         _ macs: [MACAddress], serials: [MACAddress: String], at url: String
     ) async throws(RedirectError) -> ListOutcome
+    /// `register(_:at:)` for one MAC with its serial number when the PBX gave one.
+    func register(_ mac: MACAddress, serial: String?, at url: String) async throws(RedirectError) -> RedirectOutcome
     /// Removes the redirections of `macs` in one call; called only with at most `descriptor.maxBatchSize` MACs.
     func deregister(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome
     /// Where the service points `mac`, and which account holds it.
@@ -52,6 +54,14 @@ extension ProvisioningService {
     ) async throws(RedirectError) -> ListOutcome {
         try await self.register(macs, at: url)
     }
+
+    /// For services that need no serial number: `register(_:at:)`, the serial unused.
+    public func register(
+        _ mac: MACAddress, serial: String?, at url: String
+    ) async throws(RedirectError) -> RedirectOutcome {
+        try await self.register(mac, at: url)
+    }
+
     /// By default a service holds the URL itself.
     public func heldURL(for url: String, of mac: MACAddress) -> String { url }
 

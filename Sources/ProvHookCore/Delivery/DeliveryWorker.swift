@@ -238,11 +238,10 @@ public struct DeliveryWorker: Sendable {
     /// Sends a call; the answer for each device, by MAC.
     private func send(_ call: DeliveryCall) async throws(RedirectError) -> [String: RedirectOutcome] {
         switch call {
-        case .register(let device, let url) where self.redirect.descriptor.requirements.contains(.serialNumber):
-            let serials = device.serial.map { [device.mac: $0] } ?? [:]
-            return Self.perDevice([device], try await self.redirect.register([device.mac], serials: serials, at: url))
         case .register(let device, let url):
-            return [device.mac.canonical: try await self.redirect.register(device.mac, at: url)]
+            return [
+                device.mac.canonical: try await self.redirect.register(device.mac, serial: device.serial, at: url)
+            ]
         case .deregister(let device):
             return [device.mac.canonical: try await self.redirect.deregister(device.mac)]
         case .registerList(let devices, let url):

@@ -17,7 +17,14 @@ extension YMCSClient: ProvisioningService {
     }
 
     public func register(_ mac: MACAddress, at url: String) async throws(RedirectError) -> RedirectOutcome {
-        switch try await self.register([mac], at: url) {
+        try await self.register(mac, serial: nil, at: url)
+    }
+
+    /// One phone as a batch of one, with its serial when known.
+    public func register(
+        _ mac: MACAddress, serial: String?, at url: String
+    ) async throws(RedirectError) -> RedirectOutcome {
+        switch try await self.register([mac], serials: serial.map { [mac: $0] } ?? [:], at: url) {
         case .ok: .ok
         case .error(let code): .error(code)
         case .partial(let failures): .error(failures.first?.code ?? .unknown("no answer for the MAC"))

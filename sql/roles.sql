@@ -25,7 +25,7 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM provhook_app, provhook_auditor
 ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT ON TABLES FROM provhook_auditor;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON tenants, devices, webhook_events, sources, source_accounts, source_lookups,
-    source_sync_seen, redirect_accounts, tenant_vendors TO provhook_app;
+    source_sync_seen, redirect_accounts, tenant_vendors, device_pins TO provhook_app;
 GRANT SELECT ON schema_migrations TO provhook_app;
 GRANT SELECT, INSERT ON journal, journal_seals TO provhook_app;
 GRANT USAGE ON SEQUENCE journal_id_seq, source_lookups_id_seq, tenant_credentials_version_seq,

@@ -507,6 +507,15 @@ $$;
 
 COMMENT ON FUNCTION public.vendor_url_template(p_tenant text, p_vendor text) IS 'the URL template of a tenant''s phones of a vendor: the tenant''s for that vendor, else its own';
 
+CREATE TABLE public.device_pins (
+    mac text NOT NULL,
+    pin_sealed bytea NOT NULL,
+    pin_key_id text NOT NULL,
+    fetched_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE public.device_pins IS 'the PIN each phone''s provisioning service keeps for it (Yealink YMCS), sealed under the secret key and bound to the MAC';
+
 CREATE TABLE public.devices (
     mac text NOT NULL,
     tenant_id text,
@@ -826,6 +835,9 @@ ALTER TABLE ONLY public.redirect_accounts
 ALTER TABLE ONLY public.devices
     ADD CONSTRAINT device_id_unique_per_tenant UNIQUE (tenant_id, device_id);
 
+ALTER TABLE ONLY public.device_pins
+    ADD CONSTRAINT device_pins_pkey PRIMARY KEY (mac);
+
 ALTER TABLE ONLY public.devices
     ADD CONSTRAINT devices_pkey PRIMARY KEY (mac);
 
@@ -925,6 +937,9 @@ CREATE TRIGGER journal_stamp BEFORE INSERT ON public.journal FOR EACH ROW EXECUT
 CREATE TRIGGER sources_new_credentials_version BEFORE UPDATE OF token_sealed, token_key_id, removed_at, tenant_id, mapping ON public.sources FOR EACH ROW EXECUTE FUNCTION public.sources_new_credentials_version();
 
 CREATE TRIGGER tenants_new_credentials_version BEFORE UPDATE ON public.tenants FOR EACH ROW EXECUTE FUNCTION public.tenants_new_credentials_version();
+
+ALTER TABLE ONLY public.device_pins
+    ADD CONSTRAINT device_pins_mac_fkey FOREIGN KEY (mac) REFERENCES public.devices(mac) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.devices
     ADD CONSTRAINT devices_account_fkey FOREIGN KEY (account) REFERENCES public.redirect_accounts(name);

@@ -39,6 +39,9 @@ public protocol ProvisioningService: Sendable {
     /// compares them with. `url` itself, except for a service that holds less than a URL per phone (Poly ZTP holds
     /// a profile, whose server address is `url`'s directory when `url` names the phone's file).
     func heldURL(for url: String, of mac: MACAddress) -> String
+    /// The PIN the service keeps for each of `macs` that has one (Yealink YMCS's `listDevicePins`), asked after it
+    /// registered them when `descriptor.keepsDevicePINs`; called only with at most `descriptor.maxBatchSize` MACs.
+    func devicePINs(_ macs: [MACAddress]) async throws(RedirectError) -> [MACAddress: String]
 }
 
 extension ProvisioningService {
@@ -64,6 +67,9 @@ extension ProvisioningService {
 
     /// By default a service holds the URL itself.
     public func heldURL(for url: String, of mac: MACAddress) -> String { url }
+
+    /// By default a service keeps no PINs (`descriptor.keepsDevicePINs` is false).
+    public func devicePINs(_ macs: [MACAddress]) async throws(RedirectError) -> [MACAddress: String] { [:] }
 
     /// For services that cannot list everything an account holds (`descriptor.listing` is not `.everything`): refused
     /// as a request this service cannot make, so that a caller that forgets to check the listing fails loudly.
@@ -116,11 +122,16 @@ public struct ServiceDescriptor: Sendable, Hashable {
     /// The service's production URL, which an account of the kind calls when it names none. An account's own URL
     /// ends with '/' when this one does (Snom's XML-RPC service answers an error without its trailing slash).
     public var defaultURL: String?
+    /// Whether the service keeps a PIN for each phone it registered that the phone may ask for on first boot
+    /// (Yealink YMCS): provhook then fetches it after each registration with `devicePINs(_:)` and keeps it sealed.
+    public var keepsDevicePINs: Bool
 
     public init(
         kind: ServiceKind, name: String, requirements: DeviceRequirements = [], maxBatchSize: Int?,
-        listing: Listing, accountOptions: AccountOptions = [], needsIdentity: Bool = true, defaultURL: String? = nil
+        listing: Listing, accountOptions: AccountOptions = [], needsIdentity: Bool = true, defaultURL: String? = nil,
+        keepsDevicePINs: Bool = false
     ) {
+        self.keepsDevicePINs = keepsDevicePINs
         self.needsIdentity = needsIdentity
         self.accountOptions = accountOptions
         self.defaultURL = defaultURL

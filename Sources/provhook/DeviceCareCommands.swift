@@ -36,6 +36,13 @@ extension DeviceCommand {
                 ("model", device.model ?? "-"),
                 ("vendor", device.vendor.map { "\($0.displayName) (\($0))" } ?? "unknown"),
                 ("serial", device.serial ?? "-"),
+            ]
+            if let pin = detail.pin {
+                lines.append(("PIN", pin))
+            } else if let reason = detail.pinUnavailable {
+                lines.append(("PIN", "kept, but cannot be shown: \(reason)"))
+            }
+            lines += [
                 (
                     "account",
                     device.account.map { account in device.moveTo.map { "\(account), moving to \($0)" } ?? account }

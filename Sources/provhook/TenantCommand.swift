@@ -159,12 +159,13 @@ struct TenantCommand: AsyncParsableCommand {
 
     struct Reseal: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Re-seal every webhook secret under PROVHOOK_SECRET_KEY_FILE (a key rotation).",
+            abstract: "Re-seal every sealed secret under PROVHOOK_SECRET_KEY_FILE (a key rotation).",
             discussion: """
                 Rotating the key: make a new one, give every provhook the new key as PROVHOOK_SECRET_KEY_FILE and \
                 the old one as PROVHOOK_PREVIOUS_SECRET_KEY_FILE (so that serve opens both while this runs), run \
                 `provhook tenant reseal`, then drop PROVHOOK_PREVIOUS_SECRET_KEY_FILE and destroy the old key. \
-                Idempotent; each re-sealed tenant is journaled as a tenant.update.
+                Idempotent; each re-sealed tenant, source and account is journaled as a tenant.update, \
+                source.update or account.update (devices' PINs are re-sealed too, without a journal row).
                 """)
         @OptionGroup var database: DatabaseOptions
 
@@ -172,7 +173,7 @@ struct TenantCommand: AsyncParsableCommand {
             let (resealed, inventory) = try await self.database.withStore(needsSecrets: true) { store in
                 (try await store.resealSecrets(actor: cliActor), try await store.secretsInventory())
             }
-            print("re-sealed \(resealed.count) webhook secret(s) under the current key")
+            print("re-sealed \(resealed.count) secret(s) under the current key")
             if inventory.inClear > 0 {
                 print("\(inventory.inClear) secret(s) are still in clear: run `provhook migrate` with this key")
             }

@@ -210,6 +210,31 @@ public struct DeliveryWorker: Sendable {
         }
         // A move's first step made work for the new account's worker.
         if applied != nil, outcomes.contains(where: \.moved) { self.wakeAll?.wake() }
+        if let applied, self.redirect.descriptor.keepsDevicePINs, !self.configuration.isDryRun {
+            await self.keepPINs(of: outcomes.filter { applied.contains($0.device.mac.canonical) })
+        }
+    }
+
+    /// Fetches the PINs the service keeps for the phones it just registered and keeps them sealed, and forgets those
+    /// of the phones it deregistered. A PIN that cannot be fetched is not worth a retry of the registration: it is
+    /// logged (never the PIN itself), and the next registration of the phone fetches it again.
+    private func keepPINs(of outcomes: [DeliveryOutcome]) async {
+        let registered = outcomes.filter { $0.status == .registered && $0.device.moveTo == nil }.map(\.device.mac)
+        // A move's first step deregistered the phone here: the PIN was this service's.
+        let deregistered = outcomes.filter { $0.status == .deregistered || $0.moved }.map(\.device.mac)
+        guard !registered.isEmpty || !deregistered.isEmpty else { return }
+        var pins: [MACAddress: String] = [:]
+        do {
+            let size = self.redirect.descriptor.batchSize(within: self.configuration.maxListSize)
+            for chunk in registered.chunks(of: size) {
+                pins.merge(try await self.redirect.devicePINs(chunk)) { _, new in new }
+            }
+            try await self.store.keepDevicePINs(pins, forgetting: deregistered)
+        } catch {
+            self.logger.warning(
+                "cannot keep the device PINs of registered phones; `device show` shows none until the next registration",
+                metadata: ["account": "\(self.account)", "devices": "\(registered.count)", "error": "\(error)"])
+        }
     }
 
     /// Writes a call's outcomes, retrying while the database is away (a restart, a failover) for as long as the claim

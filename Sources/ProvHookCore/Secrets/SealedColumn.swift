@@ -29,5 +29,8 @@ public struct SealedColumn: Sendable, Hashable, CustomStringConvertible {
             table: "redirect_accounts", sealed: "password_sealed", keyID: "password_key_id",
             unbound: "name <> 'default' AND NOT destination_bound",
             description: "redirection accounts' passwords and password files"),
+        SealedColumn(
+            table: "device_pins", sealed: "pin_sealed", keyID: "pin_key_id", unbound: nil,
+            description: "the PINs provisioning services keep for phones"),
     ]
 }

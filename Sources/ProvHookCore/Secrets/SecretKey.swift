@@ -134,6 +134,9 @@ enum SecretOwner: Sendable, CustomStringConvertible {
     /// The path of a redirection account's password file, bound to where the password is sent: a row that names
     /// another file, or another URL, does not open.
     case accountPasswordFile(String, SecretDestination)
+    /// The PIN a provisioning service keeps for the phone of this MAC (canonical), which never leaves provhook but to
+    /// its operator.
+    case devicePIN(String)
 
     var context: Data {
         switch self {
@@ -145,6 +148,7 @@ enum SecretOwner: Sendable, CustomStringConvertible {
             Data("provhook redirection account password\u{0}\(name)\(destination?.context ?? "")".utf8)
         case .accountPasswordFile(let name, let destination):
             Data("provhook redirection account password file\u{0}\(name)\(destination.context)".utf8)
+        case .devicePIN(let mac): Data("provhook device PIN\u{0}\(mac)".utf8)
         }
     }
 
@@ -155,6 +159,7 @@ enum SecretOwner: Sendable, CustomStringConvertible {
         case .sourceAPI(let name, _): "the API secret of source \(name.debugDescription)"
         case .account(let name, _): "the password of redirection account \(name.debugDescription)"
         case .accountPasswordFile(let name, _): "the password file of redirection account \(name.debugDescription)"
+        case .devicePIN(let mac): "the PIN of device \(mac)"
         }
     }
 }

@@ -21,14 +21,20 @@ public struct DeviceDetail: Sendable, Codable {
     public var history: [JournalEntry]
     /// How many journal rows the MAC has in all.
     public var historyCount: Int
+    /// The PIN the phone's provisioning service keeps for it (Yealink YMCS), for the operator to type into a phone
+    /// that asks; nil when provhook keeps none, or cannot open the one it keeps (then `pinUnavailable` says why).
+    public var pin: String?
+    /// Why a PIN provhook keeps cannot be shown: no secret key was given, or it does not open.
+    public var pinUnavailable: String?
 
     enum CodingKeys: String, CodingKey {
-        case device, advice, history
+        case device, advice, history, pin
         case tenantName = "tenant_name"
         case pendingSince = "pending_since"
         case claimedUntil = "claimed_until"
         case lastApplied = "last_applied"
         case historyCount = "history_count"
+        case pinUnavailable = "pin_unavailable"
     }
 }
 
@@ -138,10 +144,17 @@ extension Store {
             let device = try await self.device(mac)
         else { return nil }
         let history = try await self.journal(JournalFilter(mac: canonical, limit: historyLimit))
-        return DeviceDetail(
+        var detail = DeviceDetail(
             device: device, tenantName: tenantName, pendingSince: pendingSince, claimedUntil: claimedUntil,
             lastApplied: try await self.lastApplied(canonical), advice: device.status.advice(for: device),
             history: history.reversed(), historyCount: Int(historyCount))
+        do throws(StoreError) {
+            detail.pin = try await self.devicePIN(mac)
+        } catch {
+            guard case .secretKey(let reason) = error else { throw error }
+            detail.pinUnavailable = reason
+        }
+        return detail
     }
 
     /// The calls that change what the service holds for a MAC.

@@ -69,8 +69,9 @@ extension Store {
 
     /// Re-seals under the current key every secret sealed under a previous one (a key rotation), tenants' webhook
     /// secrets, sources' tokens and API secrets, and accounts' passwords, journaling each as a `tenant.update`,
-    /// `source.update` or `account.update`; secrets from before migration 0016 are bound to their destination on the
-    /// way. Returns the tenants' ids, the sources as `source:NAME` and the accounts as `account:NAME`. A secret that no
+    /// `source.update` or `account.update`, and devices' PINs (not journaled); secrets from before migration 0016 are
+    /// bound to their destination on the way. Returns the tenants' ids, the sources as `source:NAME`, the accounts as
+    /// `account:NAME` and the devices whose PIN was re-sealed as `device:MAC`. A secret that no
     /// key held opens stops it, and nothing is changed.
     public func resealSecrets(actor: String) async throws(StoreError) -> [String] {
         let secrets = try self.requireSecrets()
@@ -99,7 +100,9 @@ extension Store {
                 secrets, onlyUnbound: false, actor: actor, on: connection, logger: logger)
             let accounts = try await Self.resealAccounts(
                 secrets, onlyUnbound: false, actor: actor, on: connection, logger: logger)
+            let pins = try await Self.resealDevicePINs(secrets, on: connection, logger: logger)
             return rows.map(\.0) + sources.map { "source:\($0)" } + accounts.map { "account:\($0)" }
+                + pins.map { "device:\($0)" }
         }
     }
 

@@ -71,6 +71,13 @@ struct AdminAPITests {
             #expect((answer.json["device"] as? [String: Any])?["status"] as? String == "registered")
             #expect((answer.json["history"] as? [[String: Any]])?.count == 1)
             #expect((answer.json["last_applied"] as? [String: Any])?["action"] as? String == "redirect.registerPhone")
+            #expect(answer.json["pin"] == nil, "no PIN kept")
+            // A PIN the phone's service keeps: shown with the one device, never in the listing.
+            try await run.store.keepDevicePINs([MACAddress("000413000801")!: "Q7PIN42"])
+            answer = try await provhook.get("/v1/devices/000413000801", token: Self.token)
+            #expect(answer.json["pin"] as? String == "Q7PIN42", "\(answer.body)")
+            let listing = try await provhook.get("/v1/devices?tenant=acme", token: Self.token)
+            #expect(listing.status == 200 && !listing.body.contains("Q7PIN42"), "\(listing.body)")
             #expect(try await provhook.get("/v1/devices/000413000899", token: Self.token).status == 404)
             answer = try await provhook.get("/v1/devices/zz", token: Self.token)
             #expect(answer.status == 400 && answer.errorCode == "malformed_mac")

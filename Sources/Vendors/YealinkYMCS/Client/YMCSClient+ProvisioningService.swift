@@ -7,7 +7,8 @@ extension YMCSClient: ProvisioningService {
     /// not enabled for MAC-only registration), a listing of every device of the account.
     public static let descriptor = ServiceDescriptor(
         kind: .yealinkYMCS, name: "Yealink YMCS (REST, OAuth)", requirements: .serialNumber,
-        maxBatchSize: YMCSConfiguration.maxBatchSize, listing: .everything, accountOptions: .serialRequired)
+        maxBatchSize: YMCSConfiguration.maxBatchSize, listing: .everything, accountOptions: .serialRequired,
+        keepsDevicePINs: true)
 
     public var descriptor: ServiceDescriptor { Self.descriptor }
 

@@ -119,7 +119,9 @@ public struct YMCSClient: Sendable {
         }
     }
 
-    /// `POST v2/rps/listDevicePins`: the PIN YMCS keeps for each MAC that has one.
+    /// `POST v2/rps/listDevicePins`: the PIN YMCS keeps for each MAC that has one. Only the MACs asked about are
+    /// taken, with a PIN of 1 to 32 ASCII letters and digits: anything else the service says is dropped, since the
+    /// operator is shown it as it is.
     public func devicePINs(_ macs: [MACAddress]) async throws(RedirectError) -> [MACAddress: String] {
         struct PIN: Decodable {
             var mac: String
@@ -128,8 +130,17 @@ public struct YMCSClient: Sendable {
         let answer = try await self.post("v2/rps/listDevicePins", ["macs": macs.map(Self.spelled)])
         guard answer.status == 200 else { throw .invalidResponse("listDevicePins: \(try Self.refusal(answer).code)") }
         let pins: [PIN] = try Self.decode(answer)
+        let asked = Set(macs)
         return Dictionary(
-            pins.compactMap { pin in MACAddress(pin.mac).flatMap { mac in pin.pin.map { (mac, $0) } } }
+            pins.compactMap { pin in
+                guard let mac = MACAddress(pin.mac), asked.contains(mac), let value = pin.pin,
+                    (1...32).contains(value.utf8.count),
+                    value.utf8.allSatisfy({
+                        (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
+                    })
+                else { return nil }
+                return (mac, value)
+            }
         ) { first, _ in first }
     }
 

@@ -42,9 +42,17 @@ public actor FakeYMCSState {
     private var pendingFailures: [(status: Int, code: String)] = []
     private var nextID = 1
 
-    public init(clients: [String: Client], macOnlyOrganisations: Set<String>) {
+    /// The PIN a device gets when it is added, from its MAC (12 lowercase hex digits).
+    private let pinForMAC: @Sendable (String) -> String
+
+    /// `pins` gives each device its PIN; by default six digits derived from the MAC, as YMCS's look.
+    public init(
+        clients: [String: Client], macOnlyOrganisations: Set<String>,
+        pins: @escaping @Sendable (String) -> String = FakeYMCSState.pin(for:)
+    ) {
         self.clients = clients
         self.macOnlyOrganisations = macOnlyOrganisations
+        self.pinForMAC = pins
     }
 
     // MARK: - Setup and inspection
@@ -57,7 +65,7 @@ public actor FakeYMCSState {
             return
         }
         self.devices[key] = Device(
-            id: self.newID(), organisation: organisation, url: url, serial: serial, pin: Self.pin(for: key))
+            id: self.newID(), organisation: organisation, url: url, serial: serial, pin: self.pinForMAC(key))
     }
 
     public func device(_ mac: String) -> Device? { self.devices[mac.lowercased()] }
@@ -126,7 +134,7 @@ public actor FakeYMCSState {
                 continue
             }
             self.devices[key] = Device(
-                id: self.newID(), organisation: organisation, url: url, serial: nil, pin: Self.pin(for: key))
+                id: self.newID(), organisation: organisation, url: url, serial: nil, pin: self.pinForMAC(key))
         }
         return errors
     }
@@ -142,7 +150,7 @@ public actor FakeYMCSState {
                 ? ("800003", "Resource already exists") : ("800004", "Device already managed by another organization")
         }
         self.devices[key] = Device(
-            id: self.newID(), organisation: organisation, url: url, serial: serial, pin: Self.pin(for: key))
+            id: self.newID(), organisation: organisation, url: url, serial: serial, pin: self.pinForMAC(key))
         return nil
     }
 
@@ -176,7 +184,8 @@ public actor FakeYMCSState {
     /// 12 hex digits, either case, no separators: what YMCS's clients send (falconieri and fspbx lowercase).
     static func isMAC(_ text: String) -> Bool { text.utf8.count == 12 && text.allSatisfy(\.isHexDigit) }
 
-    static func pin(for mac: String) -> String {
+    /// Six digits derived from `mac`.
+    public static func pin(for mac: String) -> String {
         String(mac.unicodeScalars.reduce(7) { ($0 &* 31 &+ Int($1.value)) % 1_000_000 }).leftPadded(to: 6)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import ProvHookCore
 import ProvHookServer
 import ProvHookTestSupport
@@ -172,12 +173,13 @@ struct MixedFleetTests {
     static let ymcsSecret = "ymcs-NEVER-SHOWN-73a0e4"
 
     @Test(
-        "250 Yealink phones of a YMCS tenant go out in 3 calls, a MAC another organisation holds fails only itself; a template change re-points, a removal deletes, reconcile finds what YMCS lost"
+        "250 Yealink phones of a YMCS tenant go out in 3 calls, a MAC another organisation holds fails only itself; a template change re-points, a removal deletes, reconcile finds what YMCS lost; each phone's PIN is kept sealed and shown only to the operator"
     )
     func ymcsBatches() async throws {
+        // PINs that can be told from anything else in a log or the journal.
         let ymcs = FakeYMCSState(
             clients: [Self.ymcsClient: .init(secret: Self.ymcsSecret, organisation: "org-p")],
-            macOnlyOrganisations: ["org-p"])
+            macOnlyOrganisations: ["org-p"], pins: { "PINQ7" + $0.suffix(6).uppercased() })
         let authority = try PrivateCertificateAuthority()
         try await TestDatabase.with { database in
             try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { xmlrpc in
@@ -249,8 +251,14 @@ struct MixedFleetTests {
                             }
                             return moved == 249
                         }
-                        let repointCalls = await ymcs.calls.dropFirst(before).filter { $0.path.hasPrefix("/v2/rps/") }
+                        let repointCalls = await ymcs.calls.dropFirst(before).filter {
+                            $0.path.hasPrefix("/v2/rps/") && $0.path != "/v2/rps/listDevicePins"
+                        }
                         #expect(repointCalls.count <= 9, "three batches of add, delete, add: \(repointCalls.count)")
+                        let pinCalls = await ymcs.calls.filter { $0.path == "/v2/rps/listDevicePins" }
+                        #expect(
+                            pinCalls.allSatisfy { $0.status == 200 && $0.macs.count <= 100 } && pinCalls.count >= 3,
+                            "the PINs asked in batches: \(pinCalls.map(\.macs.count))")
 
                         // A removal deletes the device at YMCS.
                         let removedMAC = macs[1]
@@ -267,6 +275,33 @@ struct MixedFleetTests {
                             return gone && status == .deregistered
                         }
 
+                        // The PIN YMCS keeps for each phone: fetched after registration, kept sealed, shown by
+                        // `device show`, forgotten once the phone is deregistered.
+                        let pin = try #require(await ymcs.device(macs[0])?.pin)
+                        try await eventually("the PINs kept") {
+                            try await database.store.devicePIN(MACAddress(macs[0])!) == pin
+                        }
+                        let shown = try await cli.run(["device", "show", macs[0], "--json"])
+                        let detail = try JSONSerialization.jsonObject(with: Data(shown.output.utf8)) as? [String: Any]
+                        #expect(detail?["pin"] as? String == pin, "\(shown.output)\(shown.error)")
+                        let shownText = try await cli.run(["device", "show", macs[0]])
+                        let shownLines = shownText.output.split(separator: "\n").map {
+                            $0.split(separator: " ").joined(separator: " ")
+                        }
+                        #expect(shownLines.contains("PIN \(pin)"), "\(shownText.output)")
+                        try await eventually("the removed phone's PIN forgotten") {
+                            try await database.store.devicePIN(MACAddress(removedMAC)!) == nil
+                        }
+                        #expect(try await database.store.devicePIN(MACAddress(macs[7])!) == nil, "none for a conflict")
+                        let inClear = try await database.withConnection { connection in
+                            try await connection.query(
+                                "SELECT mac FROM device_pins WHERE position('PINQ7'::bytea IN pin_sealed) > 0",
+                                logger: TestDatabase.logger
+                            ).collect().count
+                        }
+                        #expect(inClear == 0, "the PINs are sealed in the database")
+                        let listed = try await cli.run(["device", "list", "--json", "--limit", "1000"])
+
                         // YMCS loses a device: reconcile reads every page and adds it again.
                         await ymcs.setDevice(macs[2], organisation: nil)
                         let reconcile = try await cli.run(["reconcile", "--apply", "30"])
@@ -280,6 +315,8 @@ struct MixedFleetTests {
                         let texts = journal.map { "\($0.detail)" }.joined() + serve.log
                         let leaked = texts.contains(Self.ymcsSecret)
                         #expect(!leaked, "the YMCS secret appeared in the journal or serve's log")
+                        let pinShown = (texts + listed.output).contains("PINQ7")
+                        #expect(!pinShown, "a PIN appeared in the journal, serve's log or a device listing")
                         outcome = .success(())
                     } catch {
                         outcome = .failure(error)

@@ -202,4 +202,55 @@ struct SecretKeyTests {
             #expect(try await cli.run(["tenant", "list"]).status == 0, "commands without secrets need no key")
         }
     }
+
+    @Test(
+        "a device PIN is sealed to its MAC: kept only for a phone meant to be registered, copied onto another MAC it does not open, rotated with the other secrets"
+    )
+    func devicePINs() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            _ = try await store.addTenant("acme", template: "https://p.example/<mac>")
+            let (a, b, unknown) = (
+                MACAddress("805EC0000001")!, MACAddress("805EC0000002")!, MACAddress("805EC0000003")!
+            )
+            for mac in [a, b] {
+                _ = try await store.setDesired(
+                    DeviceChange(mac: mac, desired: .registered), tenantID: "acme", actor: "cli:test")
+            }
+            try await store.keepDevicePINs([a: "123456", b: "654321", unknown: "000000"])
+            #expect(try await store.devicePIN(a) == "123456")
+            #expect(try await store.devicePIN(unknown) == nil, "no device, no PIN")
+
+            _ = try await database.withConnection { connection in
+                try await connection.query(
+                    """
+                    UPDATE device_pins SET pin_sealed = (SELECT pin_sealed FROM device_pins WHERE mac = '805EC0000001')
+                    WHERE mac = '805EC0000002'
+                    """, logger: TestDatabase.logger)
+            }
+            await #expect(throws: StoreError.self) { try await store.devicePIN(b) }
+            let detail = try #require(try await store.deviceDetail(b, historyLimit: 1))
+            #expect(detail.pin == nil && detail.pinUnavailable?.contains("does not open") == true)
+            try await store.keepDevicePINs([:], forgetting: [b])
+            #expect(try await store.devicePIN(b) == nil)
+
+            _ = try await store.setDesired(
+                DeviceChange(mac: b, desired: .deregistered), tenantID: "acme", actor: "cli:test")
+            try await store.keepDevicePINs([b: "654321"])
+            #expect(try await store.devicePIN(b) == nil, "not kept for a phone on its way out")
+
+            let newKey = SecretKey.generate()
+            let rotating = try RunningStore(
+                url: database.url, secrets: SecretKeyring(current: newKey, previous: [database.secrets.current]))
+            let resealed = try await rotating.store.resealSecrets(actor: "cli:test")
+            await rotating.stop()
+            #expect(resealed.contains("device:805EC0000001"), "\(resealed)")
+            let rotated = try RunningStore(url: database.url, secrets: SecretKeyring(current: newKey))
+            let opened = try await rotated.store.devicePIN(a)
+            await rotated.stop()
+            #expect(opened == "123456")
+            let journal = try await store.journal(JournalFilter(limit: 100))
+            #expect(!"\(journal)".contains("123456"), "never journaled")
+        }
+    }
 }

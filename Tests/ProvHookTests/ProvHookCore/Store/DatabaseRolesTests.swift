@@ -24,7 +24,7 @@ struct DatabaseRolesTests {
         }
     }
 
-    @Test("the auditor reads the journal, devices and tenants, but never a webhook secret")
+    @Test("the auditor reads the journal, devices and tenants, but never a webhook secret or a device PIN")
     func auditor() async throws {
         try await TestDatabase.with { database in
             try await database.store.addTenant("acme", template: "https://p.example/<mac>")
@@ -36,6 +36,8 @@ struct DatabaseRolesTests {
                 try await self.failure(database, as: .auditor, "SELECT password_sealed FROM redirect_accounts")
                     == "42501")
             #expect(try await self.failure(database, as: .auditor, "SELECT * FROM redirect_accounts") == "42501")
+            #expect(try await self.failure(database, as: .auditor, "SELECT * FROM device_pins") == "42501")
+            #expect(try await self.failure(database, as: .app, "SELECT * FROM device_pins") == nil)
             for readable in [
                 "SELECT id, name, url_template, allow_bearer, removed_at, created_at, updated_at FROM tenants",
                 "SELECT * FROM journal", "SELECT * FROM journal_seals", "SELECT * FROM devices",

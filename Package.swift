@@ -48,6 +48,8 @@ let package = Package(
         .library(name: "YealinkYMCSStandIn", targets: ["YealinkYMCSStandIn"]),
         .library(name: "PolyZTP", targets: ["PolyZTP"]),
         .library(name: "PolyZTPStandIn", targets: ["PolyZTPStandIn"]),
+        .library(name: "Panasonic", targets: ["Panasonic"]),
+        .library(name: "PanasonicStandIn", targets: ["PanasonicStandIn"]),
         .library(name: "StandInSupport", targets: ["StandInSupport"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
         .library(name: "Hawk", targets: ["Hawk"]),
@@ -89,7 +91,7 @@ let package = Package(
         .target(
             name: "StandInSupport",
             dependencies: [
-                "Deadlines", product("Hummingbird"), product("HummingbirdCore"), product("HummingbirdTLS"),
+                "Deadlines", "XMLRPC", product("Hummingbird"), product("HummingbirdCore"), product("HummingbirdTLS"),
                 product("Logging"), product("NIOCore"), product("NIOSSL"), product("ServiceLifecycle"),
                 product("Crypto"), product("X509"), product("SwiftASN1"),
             ],
@@ -237,13 +239,31 @@ let package = Package(
             path: "Sources/Vendors/PolyZTP/StandIn",
             swiftSettings: swiftSettings
         ),
+        /// The client of Panasonic's redirection service (`ipredirect.*` over XML-RPC): a per-MAC URL registered,
+        /// deregistered and checked, its fault codes read as outcomes.
+        .target(
+            name: "Panasonic",
+            dependencies: [
+                "ProvisioningModel", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"), product("Logging"),
+            ],
+            path: "Sources/Vendors/Panasonic/Client",
+            swiftSettings: swiftSettings
+        ),
+        /// A strict stand-in of Panasonic's redirection service: basic auth, its MAC and URL rules, and its fault
+        /// codes; for the tests and local runs.
+        .target(
+            name: "PanasonicStandIn",
+            dependencies: ["StandInSupport", "XMLRPC", product("Logging")],
+            path: "Sources/Vendors/Panasonic/StandIn",
+            swiftSettings: swiftSettings
+        ),
         /// Every vendor's service provhook can call, by account kind (`ServiceRegistry.standard`): a file per vendor
         /// saying how an account of its kind, with the installation's settings, becomes its client.
         .target(
             name: "VendorRegistry",
             dependencies: [
-                "ProvHookCore", "PolyZTP", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC", "YealinkRPS", "YealinkYMCS",
-                product("Logging"),
+                "ProvHookCore", "Panasonic", "PolyZTP", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC", "VendorHTTP",
+                "YealinkRPS", "YealinkYMCS", product("Logging"),
             ],
             path: "Sources/Vendors/Registry",
             swiftSettings: swiftSettings
@@ -435,6 +455,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PanasonicTests",
+            dependencies: [
+                "Panasonic", "PanasonicStandIn", "ProvisioningModel", "StandInSupport", "VendorHTTP", "XMLRPC",
+                product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PolyZTPTests",
             dependencies: [
                 "PolyZTP", "PolyZTPStandIn", "ProvisioningModel", "StandInSupport", product("AsyncHTTPClient"),
@@ -448,7 +476,7 @@ let package = Package(
                 "BenchSupport", "Deadlines", "Integrations", "FakePBXService", "ProvHookCore",
                 "ProvHookServer", "ProvHookTestSupport", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
                 "StandInSupport", "VendorRegistry", "WebhookSignature", "XMLRPC", "YealinkRPSStandIn",
-                "YealinkYMCSStandIn", "PolyZTPStandIn", product("AsyncHTTPClient"),
+                "YealinkYMCSStandIn", "PolyZTPStandIn", "PanasonicStandIn", product("AsyncHTTPClient"),
                 product("Crypto"),
                 product("Hummingbird"),
                 product("Logging"), product("NIOCore"), product("NIOHTTP1"), product("PostgresNIO"),

@@ -164,6 +164,9 @@ public struct ServiceKind: RawRepresentable, Sendable, Hashable, Codable, Custom
     /// Poly's Zero Touch Provisioning (`api.ztp.poly.com/v1`), REST with an `API-KEY` header: an account of kind
     /// `poly-ztp`.
     public static let polyZTP = ServiceKind(rawValue: "poly-ztp")
+    /// Panasonic's redirection service (`provisioning.e-connecting.net/redirect/xmlrpc`), `ipredirect.*` over
+    /// XML-RPC with basic auth: an account of kind `panasonic`.
+    public static let panasonic = ServiceKind(rawValue: "panasonic")
 
     public let rawValue: String
 

@@ -1,4 +1,5 @@
 import Logging
+import Panasonic
 import PolyZTP
 import ProvHookCore
 import ProvisioningModel
@@ -25,6 +26,7 @@ extension ServiceRegistry {
             .yealinkYMCS: YealinkYMCSAccounts.factory(
                 base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .polyZTP: PolyZTPAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .panasonic: PanasonicAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
         ])
     }
 
@@ -33,7 +35,7 @@ extension ServiceRegistry {
     public static let standardDescriptors: [ServiceKind: ServiceDescriptor] = Dictionary(
         uniqueKeysWithValues: [
             RedirectClient.descriptor, SRAPSClient.descriptor, YealinkRPSClient.descriptor, YMCSClient.descriptor,
-            PolyZTPClient.descriptor,
+            PolyZTPClient.descriptor, PanasonicClient.descriptor,
         ].map { ($0.kind, $0) })
 
     /// Checks what an account of `kind` sets against its service: a URL ends with '/' where the service's own does,
@@ -114,6 +116,7 @@ extension AccountCredentials {
         case .yealinkRPS: self.url ?? YealinkRPSConfiguration.defaultEndpoint
         case .yealinkYMCS: self.url ?? "(no region)"
         case .polyZTP: self.url ?? PolyZTPConfiguration.defaultBaseURL
+        case .panasonic: self.url ?? PanasonicClient.defaultEndpoint
         default: self.redirectConfiguration(base: base).endpoint
         }
     }

@@ -40,6 +40,19 @@ public struct XMLRPCEndpoint: Sendable {
     ) async throws(RedirectError)
         -> XMLRPCValue
     {
+        switch try await self.answer(method, params, maxBytes: maxBytes) {
+        case .value(let value): return value
+        case .fault(let fault): throw .fault(fault.description)
+        }
+    }
+
+    /// Sends `method(params)` and returns the answer, a value or a fault, for a service whose faults are answers
+    /// (Panasonic's codes); HTTP failures are thrown.
+    public func answer(
+        _ method: String, _ params: [XMLRPCValue], maxBytes: Int
+    ) async throws(RedirectError)
+        -> XMLRPCResponse
+    {
         let body: String
         do {
             body = try XMLRPCEncoder.encodeCall(method, params)
@@ -68,15 +81,10 @@ public struct XMLRPCEndpoint: Sendable {
                 "method": "\(method)", "latency_ms": "\((ContinuousClock.now - started).wholeMilliseconds)",
             ])
 
-        let response: XMLRPCResponse
         do {
-            response = try XMLRPCDecoder(maxBodyBytes: maxBytes).decodeResponse(bytes.readableBytesView)
+            return try XMLRPCDecoder(maxBodyBytes: maxBytes).decodeResponse(bytes.readableBytesView)
         } catch {
             throw .invalidResponse(error.description)
-        }
-        switch response {
-        case .value(let value): return value
-        case .fault(let fault): throw .fault(fault.description)
         }
     }
 

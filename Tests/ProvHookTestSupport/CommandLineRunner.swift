@@ -44,6 +44,29 @@ public struct CommandLineRunner: Sendable {
         return json
     }
 
+    /// `provhook tenant add … --json`, expected to succeed; returns its answer and the tenant's webhook secret.
+    public func addTenant(
+        _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (answer: [String: Any], secret: String) {
+        let added = try await self.run(["tenant", "add"] + arguments + ["--json"])
+        #expect(added.status == 0, "\(added.error)", sourceLocation: sourceLocation)
+        let json = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any] ?? [:]
+        let secret = try #require(
+            json["webhook_secret"] as? String, "\(added.output) \(added.error)", sourceLocation: sourceLocation)
+        return (json, secret)
+    }
+
+    /// Sends `event` (its JSON) to `tenant`'s webhook at `base`, signed with `secret` by `contrib/send-event.sh`
+    /// (independently of provhook's code), and expects it accepted (202).
+    public static func sendEvent(
+        _ tenant: String, _ secret: String, _ event: String, to base: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let script = ScratchCluster.repositoryRoot + "/contrib/send-event.sh"
+        let sent = try await CommandLineRunner(executablePath: script).run([tenant, secret, event, base])
+        #expect(sent.output.contains("HTTP 202"), "\(sent.output)\(sent.error)", sourceLocation: sourceLocation)
+    }
+
     /// Runs the command to its end. The process is waited for on a thread of its own, never on Swift's cooperative
     /// pool (which has one thread a core: tests waiting there would starve an in-process stand-in the command talks
     /// to), and its output and error streams are read at the same time, so that neither can fill up and block it.

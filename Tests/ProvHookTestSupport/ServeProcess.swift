@@ -62,6 +62,22 @@ public final class ServeProcess: Sendable {
         return serve
     }
 
+    /// Starts `serve`, runs `body` with it, and stops it afterwards (SIGTERM, then waits), whether `body` returns or
+    /// throws.
+    public static func with<T>(
+        _ arguments: [String] = ["serve"], environment: [String: String], _ body: (ServeProcess) async throws -> T
+    ) async throws -> T {
+        let serve = try await Self.start(arguments, environment: environment)
+        let outcome: Result<T, any Error>
+        do {
+            outcome = .success(try await body(serve))
+        } catch {
+            outcome = .failure(error)
+        }
+        _ = await serve.terminate()
+        return try outcome.get()
+    }
+
     /// Runs `serve` expecting it to stop by itself (a refusal); if it is still running after the bounded wait, it is
     /// stopped and the test fails, rather than hang.
     public static func runToExit(

@@ -17,6 +17,18 @@ public enum StandInAccounts {
             Self.otherUser: .init(password: Self.otherPassword, company: "Other Company"),
         ])
     }
+
+    /// The environment of a provhook process on `database` whose `default` account is ours at `standIn` (over plain
+    /// HTTP, its password in `passwordFile`), logging at debug level, so that a test can search the log, run by alice.
+    public static func environment(
+        database: TestDatabase, standIn: RunningFakeRedirect, passwordFile: String
+    ) -> [String: String] {
+        database.environment().merging([
+            "PROVHOOK_REDIRECT_URL": standIn.endpoint, "PROVHOOK_REDIRECT_USER": Self.user,
+            "PROVHOOK_REDIRECT_PASSWORD_FILE": passwordFile, "PROVHOOK_REDIRECT_ALLOW_HTTP": "1",
+            "PROVHOOK_LOG_LEVEL": "debug", "USER": "alice",
+        ]) { _, new in new }
+    }
 }
 
 /// Waits until `condition` holds, checking every 50 ms, failing after `limit`. Waiting is bounded, never timed.

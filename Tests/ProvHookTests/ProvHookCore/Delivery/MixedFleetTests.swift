@@ -33,12 +33,8 @@ struct MixedFleetTests {
                         TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem"),
                     ]
                     defer { for path in files { try? FileManager.default.removeItem(atPath: path) } }
-                    let environment = [
-                        "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_SECRET_KEY_FILE": database.secretKeyFile,
-                        "PROVHOOK_REDIRECT_URL": xmlrpc.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
-                        "PROVHOOK_REDIRECT_PASSWORD_FILE": files[0], "PROVHOOK_REDIRECT_ALLOW_HTTP": "1",
-                        "PROVHOOK_LOG_LEVEL": "debug", "USER": "alice",
-                    ]
+                    let environment = StandInAccounts.environment(
+                        database: database, standIn: xmlrpc, passwordFile: files[0])
                     let cli = CommandLineRunner(environment: environment)
 
                     // Override is a Yealink RPS flag: refused for a Snom account, taken (and shown) for RPS.
@@ -63,13 +59,11 @@ struct MixedFleetTests {
                         "\(listed.output)")
                     try await RedirectAccountTests.expectOK(cli, ["account", "update", "rps-a", "--no-override"])
 
-                    let added = try await cli.run([
-                        "tenant", "add", "mixed", "--url-template", "https://prov.example.com/mixed/<mac>.xml",
+                    let secret = try await cli.addTenant([
+                        "mixed", "--url-template", "https://prov.example.com/mixed/<mac>.xml",
                         "--url-template", "yealink=https://prov.example.com/mixed/yealink/<mac>.cfg", "--account",
-                        "rps-a", "--json",
-                    ])
-                    let tenant = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any]
-                    let secret = try #require(tenant?["webhook_secret"] as? String, "\(added.error)")
+                        "rps-a",
+                    ]).secret
 
                     let snom = ["000413000A01", "000413000A02"]
                     let yealink = ["001565000A01", "001565000A02"]
@@ -77,9 +71,7 @@ struct MixedFleetTests {
                     await rps.setRegistration(
                         held, .init(owner: "someone-else", serverName: "theirs", url: "https://elsewhere.example/"))
 
-                    let serve = try await ServeProcess.start(environment: environment)
-                    let outcome: Result<Void, any Error>
-                    do {
+                    try await ServeProcess.with(environment: environment) { serve in
                         let base = "http://127.0.0.1:\(serve.ports.webhook)"
                         for (index, mac) in (snom + yealink + [held]).enumerated() {
                             try await RedirectAccountTests.send("mixed", secret, mac: mac, id: "d\(index)", base: base)
@@ -132,10 +124,8 @@ struct MixedFleetTests {
                         #expect(await xmlrpc.state.calls.count == snomCallsBefore, "no Snom phone was called")
 
                         // A removal deregisters at RPS.
-                        let removed = try await CommandLineRunner(
-                            executablePath: ScratchCluster.repositoryRoot + "/contrib/send-event.sh"
-                        ).run(["mixed", secret, #"{"type":"device.removed","mac":"\#(yealink[1])"}"#, base])
-                        #expect(removed.output.contains("HTTP 202"), "\(removed.output)")
+                        try await CommandLineRunner.sendEvent(
+                            "mixed", secret, #"{"type":"device.removed","mac":"\#(yealink[1])"}"#, to: base)
                         try await eventually("the removed Yealink phone deregistered at RPS") {
                             let gone = await rps.registration(yealink[1]) == nil
                             let status = try await database.store.device(MACAddress(yealink[1])!)?.status
@@ -158,12 +148,7 @@ struct MixedFleetTests {
                         #expect(!leaked, "the RPS password appeared in the journal, a listing or serve's log")
                         let calls = await rps.calls
                         #expect(calls.allSatisfy { $0.status == 200 && $0.user == Self.rpsUser }, "\(calls.count)")
-                        outcome = .success(())
-                    } catch {
-                        outcome = .failure(error)
                     }
-                    _ = await serve.terminate()
-                    try outcome.get()
                 }
             }
         }
@@ -195,12 +180,8 @@ struct MixedFleetTests {
                         TemporaryFile.write(csv, suffix: ".csv"),
                     ]
                     defer { for path in files { try? FileManager.default.removeItem(atPath: path) } }
-                    let environment = [
-                        "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_SECRET_KEY_FILE": database.secretKeyFile,
-                        "PROVHOOK_REDIRECT_URL": xmlrpc.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
-                        "PROVHOOK_REDIRECT_PASSWORD_FILE": files[0], "PROVHOOK_REDIRECT_ALLOW_HTTP": "1",
-                        "PROVHOOK_LOG_LEVEL": "debug", "USER": "alice",
-                    ]
+                    let environment = StandInAccounts.environment(
+                        database: database, standIn: xmlrpc, passwordFile: files[0])
                     let cli = CommandLineRunner(environment: environment)
                     let noRegion = try await cli.run([
                         "account", "add", "y", "--kind", "yealink-ymcs", "--client-id", Self.ymcsClient,
@@ -213,20 +194,15 @@ struct MixedFleetTests {
                             "account", "add", "ymcs-a", "--kind", "yealink-ymcs", "--client-id", Self.ymcsClient,
                             "--client-secret-file", files[1], "--url", ymcsServer.url, "--ca-file", files[2],
                         ])
-                    let added = try await cli.run([
-                        "tenant", "add", "fleet", "--url-template", "https://prov.example.com/fleet/<mac>.xml",
+                    let secret = try await cli.addTenant([
+                        "fleet", "--url-template", "https://prov.example.com/fleet/<mac>.xml",
                         "--url-template", "yealink=https://prov.example.com/fleet/yealink/", "--account", "ymcs-a",
-                        "--json",
-                    ])
-                    let tenant = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any]
-                    let secret = try #require(tenant?["webhook_secret"] as? String, "\(added.error)")
+                    ]).secret
                     await ymcs.setDevice(macs[7], organisation: "org-elsewhere", url: "https://theirs.example/")
                     let imported = try await cli.run(["device", "import", files[3], "--tenant", "fleet"])
                     #expect(imported.status == 0, "\(imported.output)\(imported.error)")
 
-                    let serve = try await ServeProcess.start(environment: environment)
-                    let outcome: Result<Void, any Error>
-                    do {
+                    try await ServeProcess.with(environment: environment) { serve in
                         try await eventually(
                             "every phone registered at YMCS, the held one a conflict", within: .seconds(60)
                         ) {
@@ -262,13 +238,9 @@ struct MixedFleetTests {
 
                         // A removal deletes the device at YMCS.
                         let removedMAC = macs[1]
-                        let removed = try await CommandLineRunner(
-                            executablePath: ScratchCluster.repositoryRoot + "/contrib/send-event.sh"
-                        ).run([
+                        try await CommandLineRunner.sendEvent(
                             "fleet", secret, #"{"type":"device.removed","mac":"\#(removedMAC)"}"#,
-                            "http://127.0.0.1:\(serve.ports.webhook)",
-                        ])
-                        #expect(removed.output.contains("HTTP 202"), "\(removed.output)")
+                            to: "http://127.0.0.1:\(serve.ports.webhook)")
                         try await eventually("deleted at YMCS") {
                             let gone = await ymcs.device(removedMAC) == nil
                             let status = try await database.store.device(MACAddress(removedMAC)!)?.status
@@ -317,12 +289,7 @@ struct MixedFleetTests {
                         #expect(!leaked, "the YMCS secret appeared in the journal or serve's log")
                         let pinShown = (texts + listed.output).contains("PINQ7")
                         #expect(!pinShown, "a PIN appeared in the journal, serve's log or a device listing")
-                        outcome = .success(())
-                    } catch {
-                        outcome = .failure(error)
                     }
-                    _ = await serve.terminate()
-                    try outcome.get()
                 }
             }
         }
@@ -342,12 +309,8 @@ struct MixedFleetTests {
                         TemporaryFile.write(Self.ymcsSecret + "\n"),
                     ]
                     defer { for path in files { try? FileManager.default.removeItem(atPath: path) } }
-                    let environment = [
-                        "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_SECRET_KEY_FILE": database.secretKeyFile,
-                        "PROVHOOK_REDIRECT_URL": xmlrpc.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
-                        "PROVHOOK_REDIRECT_PASSWORD_FILE": files[0], "PROVHOOK_REDIRECT_ALLOW_HTTP": "1",
-                        "PROVHOOK_LOG_LEVEL": "debug", "USER": "alice",
-                    ]
+                    let environment = StandInAccounts.environment(
+                        database: database, standIn: xmlrpc, passwordFile: files[0])
                     let cli = CommandLineRunner(environment: environment)
                     try await RedirectAccountTests.expectOK(
                         cli,
@@ -355,28 +318,20 @@ struct MixedFleetTests {
                             "account", "add", "ymcs-s", "--kind", "yealink-ymcs", "--client-id", Self.ymcsClient,
                             "--client-secret-file", files[1], "--url", ymcsServer.url,
                         ])
-                    let added = try await cli.run([
-                        "tenant", "add", "serials", "--url-template", "https://prov.example.com/s/<mac>.xml",
+                    let secret = try await cli.addTenant([
+                        "serials", "--url-template", "https://prov.example.com/s/<mac>.xml",
                         "--url-template", "yealink=https://prov.example.com/s/yealink/", "--account", "ymcs-s",
-                        "--json",
-                    ])
-                    let tenant = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any]
-                    let secret = try #require(tenant?["webhook_secret"] as? String, "\(added.error)")
+                    ]).secret
                     let withSerial = "805EC0000101"
                     let without = "805EC0000102"
 
-                    let serve = try await ServeProcess.start(environment: environment)
-                    let outcome: Result<Void, any Error>
-                    do {
-                        let send = CommandLineRunner(
-                            executablePath: ScratchCluster.repositoryRoot + "/contrib/send-event.sh")
+                    try await ServeProcess.with(environment: environment) { serve in
                         let base = "http://127.0.0.1:\(serve.ports.webhook)"
                         for body in [
                             #"{"type":"device.added","mac":"\#(withSerial)","serial":"801100000101"}"#,
                             #"{"type":"device.added","mac":"\#(without)"}"#,
                         ] {
-                            let sent = try await send.run(["serials", secret, body, base])
-                            #expect(sent.output.contains("HTTP 202"), "\(sent.output)")
+                            try await CommandLineRunner.sendEvent("serials", secret, body, to: base)
                         }
                         try await eventually("one registered by serial, the other waiting for one") {
                             let registered = try await database.store.device(MACAddress(withSerial)!)?.status
@@ -406,23 +361,16 @@ struct MixedFleetTests {
                         #expect(calls.count == 1, "\(calls.map(\.action))")
 
                         // The PBX sends the serial: registered with it, without anything else.
-                        let later = try await send.run([
+                        try await CommandLineRunner.sendEvent(
                             "serials", secret,
                             #"{"type":"device.updated","mac":"\#(without)","serial":"801100000102"}"#,
-                            base,
-                        ])
-                        #expect(later.output.contains("HTTP 202"), "\(later.output)")
+                            to: base)
                         try await eventually("registered once its serial arrived") {
                             let device = try await database.store.device(MACAddress(without)!)
                             return device?.status == .registered
                         }
                         #expect(await ymcs.device(without)?.serial == "801100000102")
-                        outcome = .success(())
-                    } catch {
-                        outcome = .failure(error)
                     }
-                    _ = await serve.terminate()
-                    try outcome.get()
                 }
             }
         }

@@ -38,12 +38,8 @@ struct PolyFleetTests {
                         TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem"),
                     ]
                     defer { for path in files { try? FileManager.default.removeItem(atPath: path) } }
-                    let environment = [
-                        "PROVHOOK_DATABASE_URL": database.urlString, "PROVHOOK_SECRET_KEY_FILE": database.secretKeyFile,
-                        "PROVHOOK_REDIRECT_URL": xmlrpc.endpoint, "PROVHOOK_REDIRECT_USER": StandInAccounts.user,
-                        "PROVHOOK_REDIRECT_PASSWORD_FILE": files[0], "PROVHOOK_REDIRECT_ALLOW_HTTP": "1",
-                        "PROVHOOK_LOG_LEVEL": "debug", "USER": "alice",
-                    ]
+                    let environment = StandInAccounts.environment(
+                        database: database, standIn: xmlrpc, passwordFile: files[0])
                     let cli = CommandLineRunner(environment: environment)
 
                     // A Poly ZTP account has no user: its API key is the whole credential.
@@ -64,21 +60,17 @@ struct PolyFleetTests {
                         polyAccount?["vendor"] as? String == "poly" && polyAccount?["kind"] as? String == "poly-ztp",
                         "\(listed.output)")
 
-                    let added = try await cli.run([
-                        "tenant", "add", "mixed", "--url-template", "https://prov.example.com/mixed/<mac>.xml",
-                        "--url-template", "poly=https://prov.example.com/mixed/poly/", "--account", "poly-a", "--json",
-                    ])
-                    let tenant = try JSONSerialization.jsonObject(with: Data(added.output.utf8)) as? [String: Any]
-                    let secret = try #require(tenant?["webhook_secret"] as? String, "\(added.error)")
+                    let secret = try await cli.addTenant([
+                        "mixed", "--url-template", "https://prov.example.com/mixed/<mac>.xml",
+                        "--url-template", "poly=https://prov.example.com/mixed/poly/", "--account", "poly-a",
+                    ]).secret
 
                     let snom = ["000413000B01", "000413000B02"]
                     let poly = ["0004F2000B01", "64167F000B02"]
                     let held = "0004F2000B03"
                     await ztp.setDevice(held, .init(organization: "someone-else", profile: "theirs"))
 
-                    let serve = try await ServeProcess.start(environment: environment)
-                    let outcome: Result<Void, any Error>
-                    do {
+                    try await ServeProcess.with(environment: environment) { serve in
                         let base = "http://127.0.0.1:\(serve.ports.webhook)"
                         for (index, mac) in (snom + poly + [held]).enumerated() {
                             try await RedirectAccountTests.send("mixed", secret, mac: mac, id: "p\(index)", base: base)
@@ -143,10 +135,8 @@ struct PolyFleetTests {
                                 && !poly.contains { quiet.output.contains($0) }, "\(quiet.output)")
 
                         // A removal deregisters at ZTP.
-                        let removed = try await CommandLineRunner(
-                            executablePath: ScratchCluster.repositoryRoot + "/contrib/send-event.sh"
-                        ).run(["mixed", secret, #"{"type":"device.removed","mac":"\#(poly[1])"}"#, base])
-                        #expect(removed.output.contains("HTTP 202"), "\(removed.output)")
+                        try await CommandLineRunner.sendEvent(
+                            "mixed", secret, #"{"type":"device.removed","mac":"\#(poly[1])"}"#, to: base)
                         try await eventually("the removed Poly phone deregistered at ZTP") {
                             let gone = await ztp.device(poly[1]) == nil
                             let status = try await database.store.device(MACAddress(poly[1])!)?.status
@@ -173,12 +163,7 @@ struct PolyFleetTests {
                         #expect(
                             calls.allSatisfy { $0.organization == Self.organization && $0.status < 500 },
                             "\(calls.count)")
-                        outcome = .success(())
-                    } catch {
-                        outcome = .failure(error)
                     }
-                    _ = await serve.terminate()
-                    try outcome.get()
                 }
             }
         }

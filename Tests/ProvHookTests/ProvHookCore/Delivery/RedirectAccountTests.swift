@@ -307,12 +307,13 @@ struct RedirectAccountTests {
     }
 
     /// Sends a signed `device.added` through `contrib/send-event.sh`.
-    static func send(_ tenant: String, _ secret: String, mac: String, id: String, base: String) async throws {
-        let script = ScratchCluster.repositoryRoot + "/contrib/send-event.sh"
-        let result = try await CommandLineRunner(executablePath: script).run([
-            tenant, secret, #"{"type":"device.added","mac":"\#(mac)","device_id":"\#(id)"}"#, base,
-        ])
-        #expect(result.output.contains("HTTP 202"), "\(result.output)\(result.error)")
+    static func send(
+        _ tenant: String, _ secret: String, mac: String, id: String, base: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        try await CommandLineRunner.sendEvent(
+            tenant, secret, #"{"type":"device.added","mac":"\#(mac)","device_id":"\#(id)"}"#, to: base,
+            sourceLocation: sourceLocation)
     }
 
     static func get(_ url: String) async throws -> (status: Int, body: String) {

@@ -153,6 +153,12 @@ public struct ServiceKind: RawRepresentable, Sendable, Hashable, Codable, Custom
     /// Poly's Zero Touch Provisioning (`api.ztp.poly.com/v1`), REST with an `API-KEY` header: an account of kind
     /// `poly-ztp`.
     public static let polyZTP = ServiceKind(rawValue: "poly-ztp")
+    /// Htek's RPS, a copy of Yealink's XML-RPC API with named servers (`rps.htek.com/index.php/xmlrpc`), basic auth:
+    /// an account of kind `htek`.
+    public static let htek = ServiceKind(rawValue: "htek")
+    /// Akuvox's RPS, the same API at a plain-HTTP endpoint (`58.96.188.87/fcgi/do?id=1`), basic auth: an account of
+    /// kind `akuvox`.
+    public static let akuvox = ServiceKind(rawValue: "akuvox")
 
     public let rawValue: String
 

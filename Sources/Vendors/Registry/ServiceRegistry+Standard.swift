@@ -5,6 +5,7 @@ import ProvisioningModel
 import SnomSRAPS
 import SnomXMLRPC
 import YealinkRPS
+import YealinkStyleRPS
 import YealinkYMCS
 
 extension ServiceRegistry {
@@ -25,6 +26,10 @@ extension ServiceRegistry {
             .yealinkYMCS: YealinkYMCSAccounts.factory(
                 base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .polyZTP: PolyZTPAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .htek: YealinkStyleRPSAccounts.factory(
+                .htek, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .akuvox: YealinkStyleRPSAccounts.factory(
+                .akuvox, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
         ])
     }
 
@@ -33,7 +38,7 @@ extension ServiceRegistry {
     public static let standardDescriptors: [ServiceKind: ServiceDescriptor] = Dictionary(
         uniqueKeysWithValues: [
             RedirectClient.descriptor, SRAPSClient.descriptor, YealinkRPSClient.descriptor, YMCSClient.descriptor,
-            PolyZTPClient.descriptor,
+            PolyZTPClient.descriptor, YealinkStyleRPSClient.htekDescriptor, YealinkStyleRPSClient.akuvoxDescriptor,
         ].map { ($0.kind, $0) })
 
     /// Checks what an account of `kind` sets against its service: a URL ends with '/' where the service's own does,
@@ -114,6 +119,8 @@ extension AccountCredentials {
         case .yealinkRPS: self.url ?? YealinkRPSConfiguration.defaultEndpoint
         case .yealinkYMCS: self.url ?? "(no region)"
         case .polyZTP: self.url ?? PolyZTPConfiguration.defaultBaseURL
+        case .htek: self.url ?? RPSDialect.htek.defaultEndpoint
+        case .akuvox: self.url ?? RPSDialect.akuvox.defaultEndpoint
         default: self.redirectConfiguration(base: base).endpoint
         }
     }

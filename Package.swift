@@ -44,6 +44,8 @@ let package = Package(
         .library(name: "SnomSRAPSStandIn", targets: ["SnomSRAPSStandIn"]),
         .library(name: "YealinkRPS", targets: ["YealinkRPS"]),
         .library(name: "YealinkRPSStandIn", targets: ["YealinkRPSStandIn"]),
+        .library(name: "YealinkStyleRPS", targets: ["YealinkStyleRPS"]),
+        .library(name: "YealinkStyleRPSStandIn", targets: ["YealinkStyleRPSStandIn"]),
         .library(name: "YealinkYMCS", targets: ["YealinkYMCS"]),
         .library(name: "YealinkYMCSStandIn", targets: ["YealinkYMCSStandIn"]),
         .library(name: "PolyZTP", targets: ["PolyZTP"]),
@@ -195,6 +197,30 @@ let package = Package(
             path: "Sources/Vendors/YealinkRPS/StandIn",
             swiftSettings: swiftSettings
         ),
+        /// The client of the RPS services that copy Yealink's XML-RPC API with named servers, Htek's and Akuvox's: a
+        /// server object per provisioning URL, added once and reused, MACs registered to it (in batches where the
+        /// service has them), re-pointed with `isOverride`, deregistered and checked; a small dialect per vendor.
+        .target(
+            name: "YealinkStyleRPS",
+            dependencies: [
+                "ProvisioningModel", "VendorHTTP", "XMLRPC", "YealinkRPS", product("AsyncHTTPClient"),
+                product("Crypto"), product("Logging"),
+            ],
+            path: "Sources/Vendors/YealinkStyleRPS/Client",
+            swiftSettings: swiftSettings
+        ),
+        /// A strict stand-in of Htek's or Akuvox's RPS: basic auth, the service's path, its MAC spellings, server
+        /// objects per account, override, the batch calls where the service has them, and its answers.
+        .target(
+            name: "YealinkStyleRPSStandIn",
+            dependencies: [
+                "StandInSupport", "XMLRPC", "YealinkRPSStandIn", product("Hummingbird"), product("HummingbirdCore"),
+                product("Logging"),
+                product("NIOCore"),
+            ],
+            path: "Sources/Vendors/YealinkStyleRPS/StandIn",
+            swiftSettings: swiftSettings
+        ),
         /// The client of Yealink's YMCS (API v2): OAuth client credentials with a cached token, `timestamp` and `nonce`
         /// on every request, MAC-only batches of up to 100 with per-MAC errors, deletion, listing, device PINs.
         .target(
@@ -263,7 +289,7 @@ let package = Package(
             name: "VendorRegistry",
             dependencies: [
                 "ProvHookCore", "Panasonic", "PolyZTP", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC", "VendorHTTP",
-                "YealinkRPS", "YealinkYMCS", product("Logging"),
+                "YealinkRPS", "YealinkStyleRPS", "YealinkYMCS", product("Logging"),
             ],
             path: "Sources/Vendors/Registry",
             swiftSettings: swiftSettings
@@ -447,6 +473,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "YealinkStyleRPSTests",
+            dependencies: [
+                "ProvisioningModel", "StandInSupport", "XMLRPC", "YealinkRPS", "YealinkRPSStandIn", "YealinkStyleRPS",
+                "YealinkStyleRPSStandIn", product("AsyncHTTPClient"), product("Logging"), product("NIOCore"),
+                product("NIOHTTP1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "YealinkYMCSTests",
             dependencies: [
                 "ProvisioningModel", "StandInSupport", "YealinkYMCS", "YealinkYMCSStandIn", product("AsyncHTTPClient"),
@@ -476,7 +511,8 @@ let package = Package(
                 "BenchSupport", "Deadlines", "Integrations", "FakePBXService", "ProvHookCore",
                 "ProvHookServer", "ProvHookTestSupport", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
                 "StandInSupport", "VendorRegistry", "WebhookSignature", "XMLRPC", "YealinkRPSStandIn",
-                "YealinkYMCSStandIn", "PolyZTPStandIn", "PanasonicStandIn", product("AsyncHTTPClient"),
+                "YealinkStyleRPSStandIn", "YealinkYMCSStandIn", "PolyZTPStandIn", "PanasonicStandIn",
+                product("AsyncHTTPClient"),
                 product("Crypto"),
                 product("Hummingbird"),
                 product("Logging"), product("NIOCore"), product("NIOHTTP1"), product("PostgresNIO"),

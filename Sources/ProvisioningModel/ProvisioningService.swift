@@ -167,6 +167,12 @@ public struct ServiceKind: RawRepresentable, Sendable, Hashable, Codable, Custom
     /// Panasonic's redirection service (`provisioning.e-connecting.net/redirect/xmlrpc`), `ipredirect.*` over
     /// XML-RPC with basic auth: an account of kind `panasonic`.
     public static let panasonic = ServiceKind(rawValue: "panasonic")
+    /// Htek's RPS, a copy of Yealink's XML-RPC API with named servers (`rps.htek.com/index.php/xmlrpc`), basic auth:
+    /// an account of kind `htek`.
+    public static let htek = ServiceKind(rawValue: "htek")
+    /// Akuvox's RPS, the same API at a plain-HTTP endpoint (`58.96.188.87/fcgi/do?id=1`), basic auth: an account of
+    /// kind `akuvox`.
+    public static let akuvox = ServiceKind(rawValue: "akuvox")
 
     public let rawValue: String
 

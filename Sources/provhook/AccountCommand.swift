@@ -16,7 +16,9 @@ struct AccountCommand: AsyncParsableCommand {
             yealink-ymcs (Yealink YMCS, --client-id, --client-secret-file and --region, --serial-required for an \
             account not enabled for MAC-only registration); \
             poly-ztp (Poly Zero Touch Provisioning, --api-key-file and no user, --profile ID to assign every phone to \
-            a profile of your own instead of provhook's, one per provisioning server). Each tenant's \
+            a profile of your own instead of provhook's, one per provisioning server); htek and akuvox (Htek's and \
+            Akuvox's RPS over XML-RPC, --user and --password-file, --override; Akuvox's published address is plain \
+            http://, called only with PROVHOOK_REDIRECT_ALLOW_HTTP=1). Each tenant's \
             devices are registered with its account for their vendor (`tenant add|update --account`, one per \
             vendor). The account `default` is the \
             installation's own: PROVHOOK_REDIRECT_URL, _USER, _PASSWORD_FILE, _CA_FILE and _CONCURRENCY, and Snom's \
@@ -49,7 +51,8 @@ struct AccountCommand: AsyncParsableCommand {
         @Flag(
             inversion: .prefixedNo,
             help: """
-                Take MACs another account of the service holds, with the service's override flag (yealink-rps); \
+                Take MACs another account of the service holds, with the service's override flag (yealink-rps, htek, \
+                akuvox); \
                 without it such a MAC is a conflict.
                 """)
         var override: Bool?

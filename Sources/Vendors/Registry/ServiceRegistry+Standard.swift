@@ -6,6 +6,7 @@ import ProvisioningModel
 import SnomSRAPS
 import SnomXMLRPC
 import YealinkRPS
+import YealinkStyleRPS
 import YealinkYMCS
 
 extension ServiceRegistry {
@@ -27,6 +28,10 @@ extension ServiceRegistry {
                 base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .polyZTP: PolyZTPAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .panasonic: PanasonicAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .htek: YealinkStyleRPSAccounts.factory(
+                .htek, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .akuvox: YealinkStyleRPSAccounts.factory(
+                .akuvox, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
         ])
     }
 
@@ -35,7 +40,8 @@ extension ServiceRegistry {
     public static let standardDescriptors: [ServiceKind: ServiceDescriptor] = Dictionary(
         uniqueKeysWithValues: [
             RedirectClient.descriptor, SRAPSClient.descriptor, YealinkRPSClient.descriptor, YMCSClient.descriptor,
-            PolyZTPClient.descriptor, PanasonicClient.descriptor,
+            PolyZTPClient.descriptor, PanasonicClient.descriptor, YealinkStyleRPSClient.htekDescriptor,
+            YealinkStyleRPSClient.akuvoxDescriptor,
         ].map { ($0.kind, $0) })
 
     /// Checks what an account of `kind` sets against its service: a URL ends with '/' where the service's own does,
@@ -117,6 +123,8 @@ extension AccountCredentials {
         case .yealinkYMCS: self.url ?? "(no region)"
         case .polyZTP: self.url ?? PolyZTPConfiguration.defaultBaseURL
         case .panasonic: self.url ?? PanasonicClient.defaultEndpoint
+        case .htek: self.url ?? RPSDialect.htek.defaultEndpoint
+        case .akuvox: self.url ?? RPSDialect.akuvox.defaultEndpoint
         default: self.redirectConfiguration(base: base).endpoint
         }
     }

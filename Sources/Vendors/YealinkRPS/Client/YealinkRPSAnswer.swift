@@ -4,13 +4,13 @@ import XMLRPC
 
 /// An answer of Yealink's RPS, read from its `[boolean, text]` array. RPS's texts are known from the clients that
 /// work against it (falconieri, peoplefone, and Htek's copy of the API), whose spellings differ in case, so they are
-/// compared without case.
-enum YealinkRPSAnswer: Sendable, Hashable {
+/// compared without case. Htek's and Akuvox's services copy the API, and their answers are read here too.
+public enum YealinkRPSAnswer: Sendable, Hashable {
     /// `[true, "OK"]`.
     case ok
     /// `Existing MAC(s): <mac>`: this account holds the MAC already, and RPS wants `override` to register it again.
     case existing
-    /// `Error:invalid mac(s):<mac>` (or `error:invalid mac` from `checkDevice`).
+    /// `Error:invalid mac(s):<mac>` (or `error:invalid mac` from `checkDevice`; Htek writes `Invalid MAC(s): <mac>`).
     case invalidMAC
     /// `Error:invalid server`.
     case invalidServer
@@ -26,7 +26,7 @@ enum YealinkRPSAnswer: Sendable, Hashable {
     case other(String)
 
     /// Reads a `[boolean, text]` answer; the flag decides success only where the text does not name a state.
-    static func read(_ value: XMLRPCValue) throws(RedirectError) -> YealinkRPSAnswer {
+    public static func read(_ value: XMLRPCValue) throws(RedirectError) -> YealinkRPSAnswer {
         guard case .array(let items) = value, items.count == 2, case .bool(let success) = items[0],
             case .string(let text) = items[1]
         else {
@@ -35,7 +35,8 @@ enum YealinkRPSAnswer: Sendable, Hashable {
         return Self(text: text, success: success)
     }
 
-    init(text: String, success: Bool) {
+    /// Reads `text`, which came with the flag `success`.
+    public init(text: String, success: Bool) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let lower = trimmed.lowercased()
         switch lower {
@@ -48,7 +49,9 @@ enum YealinkRPSAnswer: Sendable, Hashable {
                 self = .ok
             } else if lower.hasPrefix("existing mac") {
                 self = .existing
-            } else if lower.hasPrefix("error:invalid mac") || lower.hasPrefix("error: invalid mac") {
+            } else if lower.hasPrefix("error:invalid mac") || lower.hasPrefix("error: invalid mac")
+                || lower.hasPrefix("invalid mac")
+            {
                 self = .invalidMAC
             } else if lower.hasPrefix("error:invalid server") || lower.hasPrefix("error: invalid server") {
                 self = .invalidServer
@@ -71,7 +74,7 @@ enum YealinkRPSAnswer: Sendable, Hashable {
     }
 
     /// The answer as provhook's outcomes: refusals by their neutral code, others verbatim (and failed).
-    var outcome: RedirectOutcome {
+    public var outcome: RedirectOutcome {
         switch self {
         case .ok, .registered: .ok
         case .existing: .error(.unknown("Existing MAC(s)"))

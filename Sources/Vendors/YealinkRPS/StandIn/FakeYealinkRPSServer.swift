@@ -20,7 +20,6 @@ public struct FakeYealinkRPSServer: Sendable {
     public static let maxRequestBytes = 64 << 10
 
     public let state: FakeYealinkRPSState
-    private let decoder = XMLRPCDecoder(maxBodyBytes: Self.maxRequestBytes)
 
     public init(state: FakeYealinkRPSState) { self.state = state }
 
@@ -48,47 +47,10 @@ public struct FakeYealinkRPSServer: Sendable {
         guard request.uri.path == Self.path || request.uri.path == Self.path + "/" else {
             return StandInHTTP.plain(.notFound, "not found")
         }
-        guard request.method == .post else {
-            var response = StandInHTTP.plain(.methodNotAllowed, "only POST is supported")
-            response.headers[.allow] = "POST"
-            return response
-        }
-        guard let (user, password) = StandInHTTP.basicCredentials(request.headers[.authorization]),
-            await self.state.authenticate(user: user, password: password)
-        else {
-            var response = StandInHTTP.plain(.unauthorized, "authentication required")
-            response.headers[.wwwAuthenticate] = "Basic realm=\"RPS\""
-            return response
-        }
-        call.user = user
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        }
-        guard mediaType == "text/xml" else { return StandInHTTP.plain(.unsupportedMediaType, "Content-Type: text/xml") }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: Self.maxRequestBytes)
-        } catch {
-            return StandInHTTP.plain(.contentTooLarge, "request body too large")
-        }
-        let methodCall: XMLRPCMethodCall
-        do {
-            methodCall = try self.decoder.decodeCall(body.readableBytesView)
-        } catch {
-            return StandInHTTP.xml(
-                XMLRPCEncoder.encodeFault(XMLRPCFault(code: -32700, message: "Parse error: \(error)")))
-        }
-        call.method = methodCall.methodName
-        call.params = methodCall.params
-        switch await self.state.dispatch(methodCall, user: user) {
-        case .success(let value):
-            do {
-                return StandInHTTP.xml(try XMLRPCEncoder.encodeResponse(value, untypedStrings: true))
-            } catch {
-                return StandInHTTP.xml(XMLRPCEncoder.encodeFault(XMLRPCFault(code: -32603, message: "\(error)")))
-            }
-        case .failure(let fault):
-            return StandInHTTP.xml(XMLRPCEncoder.encodeFault(fault))
-        }
+        var seen = BasicAuthXMLRPC.Seen()
+        defer { (call.user, call.method, call.params) = (seen.user, seen.call?.methodName, seen.call?.params ?? []) }
+        return await BasicAuthXMLRPC(realm: "RPS", maxRequestBytes: Self.maxRequestBytes).answer(
+            request, seen: &seen, authenticate: { await self.state.authenticate(user: $0, password: $1) },
+            dispatch: { await self.state.dispatch($0, user: $1) })
     }
 }

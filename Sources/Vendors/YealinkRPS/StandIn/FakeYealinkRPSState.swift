@@ -27,6 +27,10 @@ public actor FakeYealinkRPSState {
         public var params: [XMLRPCValue]
         /// The HTTP status answered.
         public var status: Int
+
+        public init(user: String?, method: String?, params: [XMLRPCValue], status: Int) {
+            (self.user, self.method, self.params, self.status) = (user, method, params, status)
+        }
     }
 
     /// Passwords by user.

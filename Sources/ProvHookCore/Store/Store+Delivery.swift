@@ -61,7 +61,9 @@ extension Store {
                   AND (d.claimed_until IS NULL OR d.claimed_until < now())
                 ORDER BY c.rank, c.next_attempt_at
                 LIMIT \(limit)
-                FOR UPDATE OF d SKIP LOCKED
+                -- NO KEY UPDATE: a claim changes no key, and must not skip a row only because a row that refers to
+                -- it is being written (device_pins' foreign key takes KEY SHARE on the device while its PIN is kept).
+                FOR NO KEY UPDATE OF d SKIP LOCKED
             )
             \(unescaped: Self.claimStep)
             """,
@@ -126,7 +128,7 @@ extension Store {
                 SELECT d.mac FROM candidates c JOIN devices d ON d.mac = c.mac
                 WHERE d.status = 'pending' AND d.next_attempt_at <= now()
                   AND (d.claimed_until IS NULL OR d.claimed_until < now())
-                FOR UPDATE OF d SKIP LOCKED
+                FOR NO KEY UPDATE OF d SKIP LOCKED
             )
             \(unescaped: Self.claimStep)
             """,

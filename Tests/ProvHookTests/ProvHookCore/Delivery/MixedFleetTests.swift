@@ -230,7 +230,10 @@ struct MixedFleetTests {
                         let repointCalls = await ymcs.calls.dropFirst(before).filter {
                             $0.path.hasPrefix("/v2/rps/") && $0.path != "/v2/rps/listDevicePins"
                         }
-                        #expect(repointCalls.count <= 9, "three batches of add, delete, add: \(repointCalls.count)")
+                        #expect(
+                            repointCalls.count <= 9,
+                            "three batches of add, delete, add: \(repointCalls.map { "\($0.path) \($0.macs.count) \($0.status)" })"
+                        )
                         let pinCalls = await ymcs.calls.filter { $0.path == "/v2/rps/listDevicePins" }
                         #expect(
                             pinCalls.allSatisfy { $0.status == 200 && $0.macs.count <= 100 } && pinCalls.count >= 3,

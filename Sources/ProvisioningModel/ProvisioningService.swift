@@ -167,6 +167,9 @@ public struct ServiceKind: RawRepresentable, Sendable, Hashable, Codable, Custom
     /// Panasonic's redirection service (`provisioning.e-connecting.net/redirect/xmlrpc`), `ipredirect.*` over
     /// XML-RPC with basic auth: an account of kind `panasonic`.
     public static let panasonic = ServiceKind(rawValue: "panasonic")
+    /// Gigaset's provisioning service GRAPE (`api.grape.gigaset.net/api/v1/`), SRAPS's API with Hawk: an account of
+    /// kind `gigaset-grape`.
+    public static let gigasetGRAPE = ServiceKind(rawValue: "gigaset-grape")
     /// Htek's RPS, a copy of Yealink's XML-RPC API with named servers (`rps.htek.com/index.php/xmlrpc`), basic auth:
     /// an account of kind `htek`.
     public static let htek = ServiceKind(rawValue: "htek")

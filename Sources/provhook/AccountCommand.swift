@@ -19,7 +19,8 @@ struct AccountCommand: AsyncParsableCommand {
             a profile of your own instead of provhook's, one per provisioning server); htek and akuvox (Htek's and \
             Akuvox's RPS over XML-RPC, --user and --password-file, --override; Akuvox's published address is plain \
             http://, called only with PROVHOOK_REDIRECT_ALLOW_HTTP=1); panasonic (Panasonic's redirection service \
-            over XML-RPC, --user and --password-file). Each tenant's \
+            over XML-RPC, --user and --password-file); gigaset-grape (Gigaset GRAPE, SRAPS's API: --key-id and \
+            --key-secret-file). Each tenant's \
             devices are registered with its account for their vendor (`tenant add|update --account`, one per \
             vendor). The account `default` is the \
             installation's own: PROVHOOK_REDIRECT_URL, _USER, _PASSWORD_FILE, _CA_FILE and _CONCURRENCY, and Snom's \
@@ -34,7 +35,7 @@ struct AccountCommand: AsyncParsableCommand {
     struct Settings: ParsableArguments {
         @Option(help: "The service's basic-auth user (kind snom).") var user: String?
         @Option(help: "A file holding the password (its first line).") var passwordFile: String?
-        @Option(help: "The API key's Access Key ID (snom-sraps).") var keyID: String?
+        @Option(help: "The API key's Access Key ID (snom-sraps, gigaset-grape).") var keyID: String?
         @Option(help: "A file holding the API key's Access Key Secret (its first line).") var keySecretFile: String?
         @Option(help: "The OAuth client's id: the AccessKey ID (yealink-ymcs).") var clientID: String?
         @Option(help: "A file holding the OAuth client's secret (its first line).") var clientSecretFile: String?

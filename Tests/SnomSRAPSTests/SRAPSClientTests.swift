@@ -54,6 +54,34 @@ struct SRAPSClientTests {
         }
     }
 
+    @Test(
+        "Gigaset GRAPE: the same flow, its URL in the ProvisioningServer setting, never SRAPS's setting_server decoy")
+    func grape() async throws {
+        try await StandIn.withStandIn(grape: true) { (standIn: StandIn) async throws in
+            let client = standIn.client
+            #expect(client.descriptor.kind == .gigasetGRAPE && client.descriptor.kind.vendor == .gigaset)
+            #expect(try await client.register(self.mac, at: self.url) == .ok)
+            let endpoint = try #require(await standIn.state.endpoint("000413610ff5"))
+            #expect(endpoint.settings == [FakeSRAPSState.urlSettingUUID: self.url], "ProvisioningServer only")
+            #expect(try await client.register(self.mac, at: self.other) == .ok)
+            #expect(try await client.registrations() == [AccountRegistration(mac: self.mac, url: self.other)])
+            #expect(
+                try await client.redirection(of: self.mac) == .redirected(company: StandIn.companyName, url: self.other)
+            )
+            #expect(try await client.deregister(self.mac) == .ok)
+            #expect(await standIn.state.endpoint("000413610ff5") == nil)
+        }
+        // Against a service that has no such setting (SRAPS's), GRAPE's client says which one it looked for.
+        try await StandIn.withStandIn(configure: { $0.service = .grape }) { (standIn: StandIn) async throws in
+            do {
+                _ = try await standIn.client.register(self.mac, at: self.url)
+                Issue.record("registered without a ProvisioningServer setting")
+            } catch {
+                #expect("\(error)".contains("no setting ProvisioningServer"), "\(error)")
+            }
+        }
+    }
+
     @Test("a MAC another company holds is ownedByOtherUser for every call")
     func forbiddenMAC() async throws {
         try await StandIn.withStandIn { (standIn: StandIn) async throws in

@@ -26,23 +26,23 @@ struct StandIn {
 
     var state: FakeSRAPSState { self.server.state }
 
-    static func makeState() -> FakeSRAPSState {
+    static func makeState(grape: Bool = false) -> FakeSRAPSState {
         FakeSRAPSState(
             keys: [
                 Self.keyID: .init(secret: Self.keySecret, company: Self.company),
                 Self.otherKeyID: .init(secret: "sk-other", company: Self.otherCompany),
             ],
-            companies: [Self.company: Self.companyName, Self.otherCompany: "Other Company"])
+            companies: [Self.company: Self.companyName, Self.otherCompany: "Other Company"], grape: grape)
     }
 
     @discardableResult
     static func withStandIn<T>(
-        tls: Bool = false,
+        tls: Bool = false, grape: Bool = false,
         configure: (inout SRAPSConfiguration) -> Void = { _ in },
         _ body: (StandIn) async throws -> T
     ) async throws -> T {
         let authority = tls ? try PrivateCertificateAuthority() : nil
-        return try await RunningFakeSRAPS.with(state: Self.makeState(), tls: authority) { server in
+        return try await RunningFakeSRAPS.with(state: Self.makeState(grape: grape), tls: authority) { server in
             var caFile: String?
             if let authority {
                 let path = FileManager.default.temporaryDirectory.appendingPathComponent("sraps-ca-\(UUID()).pem").path
@@ -51,7 +51,8 @@ struct StandIn {
             }
             defer { if let caFile { try? FileManager.default.removeItem(atPath: caFile) } }
             var configuration = SRAPSConfiguration(
-                baseURL: server.baseURL, keyID: Self.keyID, keySecret: Self.keySecret, caFile: caFile,
+                service: grape ? .grape : .snom, baseURL: server.baseURL, keyID: Self.keyID, keySecret: Self.keySecret,
+                caFile: caFile,
                 allowsPlainHTTP: !tls, connectTimeout: .seconds(2), readTimeout: .seconds(5))
             configure(&configuration)
             let httpClient = try SRAPSClient.makeHTTPClient(configuration: configuration)

@@ -23,6 +23,8 @@ extension ServiceRegistry {
         ServiceRegistry([
             .snomXMLRPC: SnomXMLRPCAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .snomSRAPS: SnomSRAPSAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .gigasetGRAPE: SnomSRAPSAccounts.factory(
+                .grape, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .yealinkRPS: YealinkRPSAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .yealinkYMCS: YealinkYMCSAccounts.factory(
                 base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
@@ -39,7 +41,8 @@ extension ServiceRegistry {
     /// flag), known without making a client.
     public static let standardDescriptors: [ServiceKind: ServiceDescriptor] = Dictionary(
         uniqueKeysWithValues: [
-            RedirectClient.descriptor, SRAPSClient.descriptor, YealinkRPSClient.descriptor, YMCSClient.descriptor,
+            RedirectClient.descriptor, SRAPSClient.descriptor, SRAPSClient.grapeDescriptor, YealinkRPSClient.descriptor,
+            YMCSClient.descriptor,
             PolyZTPClient.descriptor, PanasonicClient.descriptor, YealinkStyleRPSClient.htekDescriptor,
             YealinkStyleRPSClient.akuvoxDescriptor,
         ].map { ($0.kind, $0) })
@@ -118,7 +121,8 @@ extension AccountCredentials {
     /// XML-RPC, SRAPS's production API root for SRAPS). A URL is not a secret.
     public func serviceURL(base: RedirectConfiguration) -> String {
         switch self.kind {
-        case .snomSRAPS: self.url ?? SRAPSConfiguration.defaultBaseURL
+        case .snomSRAPS: self.url ?? SRAPSService.snom.defaultBaseURL
+        case .gigasetGRAPE: self.url ?? SRAPSService.grape.defaultBaseURL
         case .yealinkRPS: self.url ?? YealinkRPSConfiguration.defaultEndpoint
         case .yealinkYMCS: self.url ?? "(no region)"
         case .polyZTP: self.url ?? PolyZTPConfiguration.defaultBaseURL

@@ -8,12 +8,12 @@ extension SRAPSClient: ProvisioningService {
     }
 
     /// Snom SRAPS: MAC only, no batch call (one MAC per call), and a listing of every endpoint of the account.
-    public static let descriptor = ServiceDescriptor(
-        kind: .snomSRAPS, name: "Snom provisioning service SRAPS (REST)", maxBatchSize: 1, listing: .everything,
-        defaultURL: SRAPSConfiguration.defaultBaseURL)
+    public static let descriptor = SRAPSService.snom.descriptor
+    /// Gigaset GRAPE: as SRAPS.
+    public static let grapeDescriptor = SRAPSService.grape.descriptor
 
-    /// `SRAPSClient.descriptor`.
-    public var descriptor: ServiceDescriptor { Self.descriptor }
+    /// The descriptor of the client's service (`SRAPSService`).
+    public var descriptor: ServiceDescriptor { self.configuration.service.descriptor }
 
     /// `PUT {endpoints}{mac}` (`putEndpoint`).
     public func register(_ mac: MACAddress, at url: String) async throws(RedirectError) -> RedirectOutcome {

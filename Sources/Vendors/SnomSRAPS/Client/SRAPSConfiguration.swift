@@ -5,8 +5,10 @@ import VendorHTTP
 /// Where and how to reach Snom's SRAPS API with one account's API key.
 public struct SRAPSConfiguration: Sendable {
     /// The production API root; its trailing slash is mandatory, since every path is appended to it.
-    public static let defaultBaseURL = "https://api.sraps.snom.com/api/v1/"
+    public static let defaultBaseURL = SRAPSService.snom.defaultBaseURL
 
+    /// Which service of the family: Snom's SRAPS, or Gigaset's GRAPE.
+    public var service: SRAPSService
     /// The API root, such as `https://api.sraps.snom.com/api/v1/`.
     public var baseURL: String
     /// The API key's *Access Key ID*: Hawk's `id`, and the `tokens/{id}` resource.
@@ -34,11 +36,12 @@ public struct SRAPSConfiguration: Sendable {
 
     /// Settings for one API key; the defaults are the production URL and the XML-RPC client's timeouts.
     public init(
-        baseURL: String = Self.defaultBaseURL, keyID: String, keySecret: String, caFile: String? = nil,
+        service: SRAPSService = .snom, baseURL: String? = nil, keyID: String, keySecret: String, caFile: String? = nil,
         allowsPlainHTTP: Bool = false, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(30),
         maxResponseBytes: Int = 1 << 20, maxPageBytes: Int = 8 << 20, maxConnections: Int = 8, maxPages: Int = 1000
     ) {
-        self.baseURL = baseURL
+        self.service = service
+        self.baseURL = baseURL ?? service.defaultBaseURL
         self.keyID = keyID
         self.keySecret = keySecret
         self.caFile = caFile

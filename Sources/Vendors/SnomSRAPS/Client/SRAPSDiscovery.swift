@@ -23,11 +23,6 @@ struct SRAPSAccountResources: Sendable, Hashable {
 }
 
 extension SRAPSClient {
-    /// The param_name of the setting that holds the provisioning URL.
-    static let urlSettingName = "setting_server"
-    /// Of the two settings named `setting_server`, the one a phone reads (ngcp f1e00a0408); the other is in `global`.
-    static let urlSettingSection = "phone-settings"
-
     /// The account's resources, from the cache or looked up.
     func resources() async throws(RedirectError) -> SRAPSAccountResources {
         if let cached = await self.cache.resources { return cached }
@@ -93,21 +88,27 @@ extension SRAPSClient {
         return SRAPSAccountResources(endpointsURL: endpointsURL, companyName: name)
     }
 
-    /// Every page of `settings/?page_size=1000` until the URL setting of section `phone-settings` is found.
+    /// Every page of `settings/?page_size=1000` until the service's URL setting is found (of its section, where the
+    /// service has one).
     private func discoverSettingUUID() async throws(RedirectError) -> String {
+        let service = self.configuration.service
         var found: String?
         var sectionsSeen: [String] = []
         try await self.readPages(from: self.configuration.baseURL + "settings/?page_size=1000") {
             answer throws(RedirectError) in
-            for setting in try SRAPSAnswers.settingsPage(answer) where setting.paramName == Self.urlSettingName {
+            for setting in try SRAPSAnswers.settingsPage(answer)
+            where setting.paramName == service.urlSettingName && found == nil {
                 sectionsSeen.append(setting.section ?? "none")
-                if setting.section == Self.urlSettingSection { found = setting.uuid }
+                if service.urlSettingSection == nil || setting.section == service.urlSettingSection {
+                    found = setting.uuid
+                }
             }
             return found == nil
         }
         guard let found else {
             throw .invalidResponse(
-                "no setting \(Self.urlSettingName) in section \(Self.urlSettingSection) among the account's settings"
+                "no setting \(service.urlSettingName)"
+                    + (service.urlSettingSection.map { " in section \($0)" } ?? "") + " among the account's settings"
                     + (sectionsSeen.isEmpty ? "" : " (found it only in: \(sectionsSeen.joined(separator: ", ")))"))
         }
         return found

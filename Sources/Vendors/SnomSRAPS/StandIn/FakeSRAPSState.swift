@@ -92,9 +92,15 @@ public actor FakeSRAPSState {
     /// The nonces seen, refused when seen again within the skew window.
     let replayCache = HawkReplayCache(timestampSkew: 60)
 
+    /// The `param_name` of the setting a phone reads its provisioning URL from: `setting_server` at Snom's SRAPS,
+    /// `ProvisioningServer` at Gigaset's GRAPE (falconieri `libs/grape`).
+    public let urlParamName: String
+
     /// A stand-in with these keys and companies, the two `setting_server` settings and `fillerSettings` others, so
-    /// that the settings span more than one default page of 20.
-    public init(keys: [String: APIKey], companies: [String: String], fillerSettings: Int = 30) {
+    /// that the settings span more than one default page of 20. With `grape`, it plays Gigaset's GRAPE: the URL
+    /// setting is `ProvisioningServer` (section `provisioning`), and the `setting_server` of `global` stays as a decoy.
+    public init(keys: [String: APIKey], companies: [String: String], fillerSettings: Int = 30, grape: Bool = false) {
+        self.urlParamName = grape ? "ProvisioningServer" : "setting_server"
         self.keys = keys
         self.companies = companies
         var settings = (0..<fillerSettings).map { index in
@@ -111,8 +117,9 @@ public actor FakeSRAPSState {
                 name: "Setting server", fieldType: "url"), at: min(3, settings.count))
         settings.insert(
             Setting(
-                uuid: Self.urlSettingUUID, paramName: "setting_server", section: "phone-settings",
-                name: "Setting server", fieldType: "text"), at: min(24, settings.count))
+                uuid: Self.urlSettingUUID, paramName: self.urlParamName,
+                section: grape ? "provisioning" : "phone-settings",
+                name: grape ? "Provisioning server" : "Setting server", fieldType: "text"), at: min(24, settings.count))
         self.settings = settings
     }
 
@@ -159,9 +166,9 @@ public actor FakeSRAPSState {
         self.settings[index].uuid = newUUID
     }
 
-    /// The uuid of the `setting_server` in section `phone-settings` now.
+    /// The uuid of the URL setting (`setting_server` in section `phone-settings`, or GRAPE's `ProvisioningServer`) now.
     public func currentURLSettingUUID() -> String? {
-        self.settings.first { $0.paramName == "setting_server" && $0.section == "phone-settings" }?.uuid
+        self.settings.first { $0.paramName == self.urlParamName && $0.section != "global" }?.uuid
     }
 
     // MARK: - Used by the server

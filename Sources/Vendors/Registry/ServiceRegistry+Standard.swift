@@ -1,3 +1,4 @@
+import Fanvil
 import Logging
 import Panasonic
 import PolyZTP
@@ -32,6 +33,7 @@ extension ServiceRegistry {
                 .htek, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .akuvox: YealinkStyleRPSAccounts.factory(
                 .akuvox, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .fanvil: FanvilAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
         ])
     }
 
@@ -41,7 +43,7 @@ extension ServiceRegistry {
         uniqueKeysWithValues: [
             RedirectClient.descriptor, SRAPSClient.descriptor, YealinkRPSClient.descriptor, YMCSClient.descriptor,
             PolyZTPClient.descriptor, PanasonicClient.descriptor, YealinkStyleRPSClient.htekDescriptor,
-            YealinkStyleRPSClient.akuvoxDescriptor,
+            YealinkStyleRPSClient.akuvoxDescriptor, FanvilClient.descriptor,
         ].map { ($0.kind, $0) })
 
     /// Checks what an account of `kind` sets against its service: a URL ends with '/' where the service's own does,
@@ -125,6 +127,7 @@ extension AccountCredentials {
         case .panasonic: self.url ?? PanasonicClient.defaultEndpoint
         case .htek: self.url ?? RPSDialect.htek.defaultEndpoint
         case .akuvox: self.url ?? RPSDialect.akuvox.defaultEndpoint
+        case .fanvil: self.url ?? FanvilClient.defaultEndpoint
         default: self.redirectConfiguration(base: base).endpoint
         }
     }

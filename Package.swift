@@ -52,6 +52,8 @@ let package = Package(
         .library(name: "PolyZTPStandIn", targets: ["PolyZTPStandIn"]),
         .library(name: "Panasonic", targets: ["Panasonic"]),
         .library(name: "PanasonicStandIn", targets: ["PanasonicStandIn"]),
+        .library(name: "Fanvil", targets: ["Fanvil"]),
+        .library(name: "FanvilStandIn", targets: ["FanvilStandIn"]),
         .library(name: "StandInSupport", targets: ["StandInSupport"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
         .library(name: "Hawk", targets: ["Hawk"]),
@@ -283,12 +285,32 @@ let package = Package(
             path: "Sources/Vendors/Panasonic/StandIn",
             swiftSettings: swiftSettings
         ),
+        /// The client of Fanvil's FDPS (`redirect.*` over XML-RPC): a server object per MAC holding its URL, the MAC
+        /// registered to it, its error texts read as outcomes; the password sent as the md5 of its md5.
+        .target(
+            name: "Fanvil",
+            dependencies: [
+                "ProvisioningModel", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"), product("Crypto"),
+                product("Logging"),
+            ],
+            path: "Sources/Vendors/Fanvil/Client",
+            swiftSettings: swiftSettings
+        ),
+        /// A strict stand-in of Fanvil's FDPS: the hashed basic-auth password, falconieri's MAC spelling and server
+        /// settings, and the service's error texts; for the tests and local runs.
+        .target(
+            name: "FanvilStandIn",
+            dependencies: ["StandInSupport", "XMLRPC", product("Crypto"), product("Logging")],
+            path: "Sources/Vendors/Fanvil/StandIn",
+            swiftSettings: swiftSettings
+        ),
         /// Every vendor's service provhook can call, by account kind (`ServiceRegistry.standard`): a file per vendor
         /// saying how an account of its kind, with the installation's settings, becomes its client.
         .target(
             name: "VendorRegistry",
             dependencies: [
-                "ProvHookCore", "Panasonic", "PolyZTP", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC", "VendorHTTP",
+                "ProvHookCore", "Fanvil", "Panasonic", "PolyZTP", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC",
+                "VendorHTTP",
                 "YealinkRPS", "YealinkStyleRPS", "YealinkYMCS", product("Logging"),
             ],
             path: "Sources/Vendors/Registry",
@@ -498,6 +520,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "FanvilTests",
+            dependencies: [
+                "Fanvil", "FanvilStandIn", "ProvisioningModel", "StandInSupport", "VendorHTTP", "XMLRPC",
+                product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PolyZTPTests",
             dependencies: [
                 "PolyZTP", "PolyZTPStandIn", "ProvisioningModel", "StandInSupport", product("AsyncHTTPClient"),
@@ -512,7 +542,7 @@ let package = Package(
                 "ProvHookServer", "ProvHookTestSupport", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
                 "StandInSupport", "VendorRegistry", "WebhookSignature", "XMLRPC", "YealinkRPSStandIn",
                 "YealinkStyleRPSStandIn", "YealinkYMCSStandIn", "PolyZTPStandIn", "PanasonicStandIn",
-                product("AsyncHTTPClient"),
+                "FanvilStandIn", product("AsyncHTTPClient"),
                 product("Crypto"),
                 product("Hummingbird"),
                 product("Logging"), product("NIOCore"), product("NIOHTTP1"), product("PostgresNIO"),

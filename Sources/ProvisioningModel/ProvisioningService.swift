@@ -125,13 +125,18 @@ public struct ServiceDescriptor: Sendable, Hashable {
     /// Whether the service keeps a PIN for each phone it registered that the phone may ask for on first boot
     /// (Yealink YMCS): provhook then fetches it after each registration with `devicePINs(_:)` and keeps it sealed.
     public var keepsDevicePINs: Bool
+    /// Whether the service can say, for one MAC, whether the account holds it (`ownership(of:)`,
+    /// `redirection(of:)`). False for a service with no such call (Fanvil FDPS): reconcile then reports the account
+    /// as not checkable instead of checking its devices, and its lookups throw `invalidRequest`.
+    public var canCheckDevices: Bool
 
     public init(
         kind: ServiceKind, name: String, requirements: DeviceRequirements = [], maxBatchSize: Int?,
         listing: Listing, accountOptions: AccountOptions = [], needsIdentity: Bool = true, defaultURL: String? = nil,
-        keepsDevicePINs: Bool = false
+        keepsDevicePINs: Bool = false, canCheckDevices: Bool = true
     ) {
         self.keepsDevicePINs = keepsDevicePINs
+        self.canCheckDevices = canCheckDevices
         self.needsIdentity = needsIdentity
         self.accountOptions = accountOptions
         self.defaultURL = defaultURL
@@ -176,6 +181,9 @@ public struct ServiceKind: RawRepresentable, Sendable, Hashable, Codable, Custom
     /// Akuvox's RPS, the same API at a plain-HTTP endpoint (`58.96.188.87/fcgi/do?id=1`), basic auth: an account of
     /// kind `akuvox`.
     public static let akuvox = ServiceKind(rawValue: "akuvox")
+    /// Fanvil's FDPS (`fdps.fanvil.com/xmlrpc.php`), `redirect.*` over XML-RPC with basic auth whose password is the
+    /// hex md5 of the hex md5 of the account's: an account of kind `fanvil`.
+    public static let fanvil = ServiceKind(rawValue: "fanvil")
 
     public let rawValue: String
 

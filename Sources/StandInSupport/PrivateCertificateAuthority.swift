@@ -79,4 +79,16 @@ public struct PrivateCertificateAuthority: Sendable {
         return TLSConfiguration.makeServerConfiguration(
             certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
     }
+
+    /// Runs `body` with the path of a temporary file holding `authority`'s CA certificate (what a client's CA-file
+    /// setting names), or with nil for no authority, and removes the file afterwards.
+    public static func withCAFile<T>(
+        _ authority: PrivateCertificateAuthority?, _ body: (String?) async throws -> T
+    ) async throws -> T {
+        guard let authority else { return try await body(nil) }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stand-in-ca-\(UUID()).pem").path
+        try authority.caCertificatePEM.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try await body(path)
+    }
 }

@@ -16,6 +16,21 @@ public protocol XMLRPCStandInState: Actor {
     func record(user: String?, method: String?, params: [XMLRPCValue], status: Int)
 }
 
+/// One request an XML-RPC stand-in received, as its state keeps it (`XMLRPCStandInState.record`).
+public struct XMLRPCStandInCall: Sendable {
+    /// The authenticated user, or nil if the request never got that far.
+    public var user: String?
+    /// The XML-RPC method, or nil.
+    public var method: String?
+    public var params: [XMLRPCValue]
+    /// The HTTP status answered.
+    public var status: Int
+
+    public init(user: String?, method: String?, params: [XMLRPCValue], status: Int) {
+        (self.user, self.method, self.params, self.status) = (user, method, params, status)
+    }
+}
+
 /// A strict XML-RPC stand-in's whole HTTP application: an injected failure first, then only `paths`, then
 /// `BasicAuthXMLRPC`'s rules (POST, basic auth with the service's realm, `text/xml`, a capped body) and the state's
 /// answer; every request recorded.
@@ -57,5 +72,36 @@ public struct XMLRPCStandInServer<State: XMLRPCStandInState>: Sendable {
         return await self.front.answer(
             request, seen: &seen, authenticate: { await self.state.authenticate(user: $0, password: $1) },
             dispatch: { await self.state.dispatch($0, user: $1) })
+    }
+}
+
+/// The state of an XML-RPC stand-in that answers on one path with one realm (Panasonic's, Fanvil's), which
+/// `RunningStandIn` starts with no code of its own.
+public protocol SinglePathXMLRPCStandInState: XMLRPCStandInState {
+    /// The path the service answers on.
+    static var path: String { get }
+    /// The realm of its 401.
+    static var realm: String { get }
+}
+
+extension RunningStandIn where State: SinglePathXMLRPCStandInState {
+    /// Starts a stand-in on `host` and `port` (0: a free one); with `tls`, it serves HTTPS with a certificate for
+    /// `localhost` signed by `tls`. Its `url` is the endpoint to configure an account with (`…` and `State.path`).
+    public static func start(
+        state: State, tls: PrivateCertificateAuthority? = nil, host: String = "127.0.0.1", port: Int = 0,
+        logger: Logger = Logger(label: "stand-in")
+    ) async throws -> RunningStandIn {
+        try await Self.start(state: state, tls: tls, host: host, path: State.path, logger: logger) {
+            try XMLRPCStandInServer(state: state, paths: [State.path], realm: State.realm)
+                .makeApplication(host: host, port: port, tls: tls, logger: logger, onServerRunning: $0)
+        }
+    }
+
+    /// Starts a stand-in on a free loopback port, runs `body` with it, and stops it afterwards.
+    public static func with<T>(
+        state: State, tls: PrivateCertificateAuthority? = nil, _ body: (RunningStandIn) async throws -> T
+    ) async throws -> T {
+        try await BackgroundServer.with(
+            { try await Self.start(state: state, tls: tls) }, stop: { await $0.stop() }, body)
     }
 }

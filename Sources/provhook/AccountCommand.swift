@@ -20,7 +20,8 @@ struct AccountCommand: AsyncParsableCommand {
             Akuvox's RPS over XML-RPC, --user and --password-file, --override; Akuvox's published address is plain \
             http://, called only with PROVHOOK_REDIRECT_ALLOW_HTTP=1); panasonic (Panasonic's redirection service \
             over XML-RPC, --user and --password-file); gigaset-grape (Gigaset GRAPE, SRAPS's API: --key-id and \
-            --key-secret-file). Each tenant's \
+            --key-secret-file); fanvil (Fanvil FDPS over XML-RPC, --user and --password-file; its published address \
+            is plain http://, called only with PROVHOOK_REDIRECT_ALLOW_HTTP=1). Each tenant's \
             devices are registered with its account for their vendor (`tenant add|update --account`, one per \
             vendor). The account `default` is the \
             installation's own: PROVHOOK_REDIRECT_URL, _USER, _PASSWORD_FILE, _CA_FILE and _CONCURRENCY, and Snom's \

@@ -14,7 +14,8 @@ struct ReconcileCommand: AsyncParsableCommand {
             Registered devices are checked with getPhoneRedirection, deregistered ones with checkPhone; listPhones over \
             the models (PROVHOOK_RECONCILE_MODELS or --models) finds MACs registered to our account that the database \
             does not know. Fixes are applied by the delivery worker of `provhook serve`; reconcile is safe while it runs. \
-            Every finding is a journal row.
+            Every finding is a journal row. An account whose service cannot say what it holds (Fanvil FDPS) is one \
+            not_checkable finding: reported, not a failure (`provhook device retry MAC` applies a device again).
             """)
 
     @OptionGroup var database: DatabaseOptions

@@ -1,6 +1,7 @@
 import Foundation
 import PanasonicStandIn
 import ProvisioningModel
+import StandInSupport
 import Testing
 import XMLRPC
 

@@ -59,12 +59,13 @@ extension Reconciler {
 extension Reconciler {
     /// Which of our redirection accounts, other than `except`, holds `mac` at the service: each is asked with
     /// `checkPhone`, which answers `Ok` only to the account that holds the MAC. Nil when none of ours does (then the
-    /// MAC belongs to someone else). A failed check is an error: the answer must not be guessed.
+    /// MAC belongs to someone else). A failed check is an error: the answer must not be guessed. An account whose
+    /// service cannot be asked (`descriptor.canCheckDevices` false, Fanvil FDPS) is passed over.
     /// - Parameter services: our accounts' services, by name, made once for all the MACs asked about.
     public static func holdingAccount(
         of mac: MACAddress, except: String?, services: [(name: String, service: any ProvisioningService)]
     ) async throws -> String? {
-        for (name, service) in services where name != except {
+        for (name, service) in services where name != except && service.descriptor.canCheckDevices {
             if case .ok = try await service.ownership(of: mac) { return name }
         }
         return nil

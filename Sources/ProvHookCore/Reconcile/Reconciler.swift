@@ -16,7 +16,8 @@ public struct Reconciler: Sendable {
     /// One difference found.
     public struct Finding: Sendable, Hashable {
         /// `url_drift`, `missing_registration`, `stale_registration`, `owned_by_other_user`, `unknown_mac`,
-        /// `wrong_account` (registered under another of our accounts than its tenant's), or `check_failed`.
+        /// `wrong_account` (registered under another of our accounts than its tenant's), `check_failed`, or
+        /// `not_checkable` (an account whose service cannot say what it holds; no MAC).
         public var kind: String
         public var mac: String
         public var tenantID: String?
@@ -87,6 +88,9 @@ public struct Reconciler: Sendable {
         var summary = Summary()
         var findings: [Finding] = []
         let total = try await self.store.reconcilableDeviceCount(tenantID: tenantID, account: self.account)
+        guard self.service.descriptor.canCheckDevices else {
+            return try await self.reportNotCheckable(total, tenantID: tenantID, dryRun: dryRun, prune: prune)
+        }
 
         // A service that cannot list by model has every device checked on its own.
         let listsByModel = self.service.descriptor.listing == .byModel
@@ -267,6 +271,30 @@ public struct Reconciler: Sendable {
                 calls: summary.calls, prune: prune, dryRun: dryRun, actor: self.actor))
         try await self.store.appendJournal(entries)
         summary.findings = findings
+        return summary
+    }
+
+    /// For a service that cannot say what an account holds (`descriptor.canCheckDevices` false, Fanvil FDPS): one
+    /// `not_checkable` finding for the account when it has devices, journaled with the run, and nothing checked or
+    /// queued. Not a failed check: no run could do better, so it does not make reconcile fail.
+    private func reportNotCheckable(
+        _ total: Int, tenantID: String?, dryRun: Bool, prune: Bool
+    ) async throws -> Summary {
+        var summary = Summary()
+        if total > 0 {
+            summary.findings.append(
+                Finding(
+                    kind: "not_checkable", mac: "", tenantID: tenantID, expected: nil,
+                    actual:
+                        "account \(self.account): \(self.service.descriptor.name) has no call that says what an account holds; \(total) device(s) not checked (`provhook device retry MAC` applies one again)",
+                    action: .reported))
+        }
+        var entries = summary.findings.map { JournalEntry.reconcileFinding($0, dryRun: dryRun, actor: self.actor) }
+        entries.append(
+            .reconcileRun(
+                tenantID: tenantID, devicesChecked: 0, findings: summary.findings.count, calls: 0, prune: prune,
+                dryRun: dryRun, actor: self.actor))
+        try await self.store.appendJournal(entries)
         return summary
     }
 

@@ -1,3 +1,4 @@
+import Fanvil
 import Logging
 import Panasonic
 import PolyZTP
@@ -34,6 +35,7 @@ extension ServiceRegistry {
                 .htek, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .akuvox: YealinkStyleRPSAccounts.factory(
                 .akuvox, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .fanvil: FanvilAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
         ])
     }
 
@@ -44,7 +46,7 @@ extension ServiceRegistry {
             RedirectClient.descriptor, SRAPSClient.descriptor, SRAPSClient.grapeDescriptor, YealinkRPSClient.descriptor,
             YMCSClient.descriptor,
             PolyZTPClient.descriptor, PanasonicClient.descriptor, YealinkStyleRPSClient.htekDescriptor,
-            YealinkStyleRPSClient.akuvoxDescriptor,
+            YealinkStyleRPSClient.akuvoxDescriptor, FanvilClient.descriptor,
         ].map { ($0.kind, $0) })
 
     /// Checks what an account of `kind` sets against its service: a URL ends with '/' where the service's own does,
@@ -129,6 +131,7 @@ extension AccountCredentials {
         case .panasonic: self.url ?? PanasonicClient.defaultEndpoint
         case .htek: self.url ?? RPSDialect.htek.defaultEndpoint
         case .akuvox: self.url ?? RPSDialect.akuvox.defaultEndpoint
+        case .fanvil: self.url ?? FanvilClient.defaultEndpoint
         default: self.redirectConfiguration(base: base).endpoint
         }
     }

@@ -9,7 +9,7 @@ import XMLRPC
 /// with `Content-Type: text/xml` and basic auth, the MAC as 12 hex digits (either case), every parameter a string
 /// (`checkPhones` an array of them). It answers `true`, or a fault whose code says why: 100 a URL that is not
 /// `http://` or `https://`, 200 an invalid MAC, 201 a MAC it does not know, 202 a MAC another account holds.
-public actor FakePanasonicState: XMLRPCStandInState {
+public actor FakePanasonicState: SinglePathXMLRPCStandInState {
     /// The path the service answers on.
     public static let path = "/redirect/xmlrpc"
     /// The realm of its 401 (ngcp-panel's).
@@ -26,15 +26,7 @@ public actor FakePanasonicState: XMLRPCStandInState {
     }
 
     /// One request the stand-in received.
-    public struct Call: Sendable {
-        /// The authenticated user, or nil if the request never got that far.
-        public var user: String?
-        /// The XML-RPC method, or nil.
-        public var method: String?
-        public var params: [XMLRPCValue]
-        /// The HTTP status answered.
-        public var status: Int
-    }
+    public typealias Call = XMLRPCStandInCall
 
     /// Passwords by user.
     public private(set) var accounts: [String: String]

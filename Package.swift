@@ -52,6 +52,8 @@ let package = Package(
         .library(name: "PolyZTPStandIn", targets: ["PolyZTPStandIn"]),
         .library(name: "Panasonic", targets: ["Panasonic"]),
         .library(name: "PanasonicStandIn", targets: ["PanasonicStandIn"]),
+        .library(name: "Gigaset", targets: ["Gigaset"]),
+        .library(name: "GigasetStandIn", targets: ["GigasetStandIn"]),
         .library(name: "StandInSupport", targets: ["StandInSupport"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
         .library(name: "Hawk", targets: ["Hawk"]),
@@ -283,12 +285,31 @@ let package = Package(
             path: "Sources/Vendors/Panasonic/StandIn",
             swiftSettings: swiftSettings
         ),
+        /// The client of Gigaset's auto-provisioning service (`autoprov.*` over XML-RPC): a MAC with the code printed
+        /// on the phone registered, deregistered and checked, its `[boolean, text]` answers read as outcomes.
+        .target(
+            name: "Gigaset",
+            dependencies: [
+                "ProvisioningModel", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"), product("Logging"),
+            ],
+            path: "Sources/Vendors/Gigaset/Client",
+            swiftSettings: swiftSettings
+        ),
+        /// A strict stand-in of Gigaset's auto-provisioning service: basic auth, its MAC-ID, code, URL and name rules,
+        /// and its answer texts; for the tests and local runs.
+        .target(
+            name: "GigasetStandIn",
+            dependencies: ["StandInSupport", "XMLRPC", product("Logging")],
+            path: "Sources/Vendors/Gigaset/StandIn",
+            swiftSettings: swiftSettings
+        ),
         /// Every vendor's service provhook can call, by account kind (`ServiceRegistry.standard`): a file per vendor
         /// saying how an account of its kind, with the installation's settings, becomes its client.
         .target(
             name: "VendorRegistry",
             dependencies: [
-                "ProvHookCore", "Panasonic", "PolyZTP", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC", "VendorHTTP",
+                "ProvHookCore", "Gigaset", "Panasonic", "PolyZTP", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC",
+                "VendorHTTP",
                 "YealinkRPS", "YealinkStyleRPS", "YealinkYMCS", product("Logging"),
             ],
             path: "Sources/Vendors/Registry",
@@ -498,6 +519,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "GigasetTests",
+            dependencies: [
+                "Gigaset", "GigasetStandIn", "ProvisioningModel", "StandInSupport", "VendorHTTP", "XMLRPC",
+                product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PolyZTPTests",
             dependencies: [
                 "PolyZTP", "PolyZTPStandIn", "ProvisioningModel", "StandInSupport", product("AsyncHTTPClient"),
@@ -512,7 +541,7 @@ let package = Package(
                 "ProvHookServer", "ProvHookTestSupport", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
                 "StandInSupport", "VendorRegistry", "WebhookSignature", "XMLRPC", "YealinkRPSStandIn",
                 "YealinkStyleRPSStandIn", "YealinkYMCSStandIn", "PolyZTPStandIn", "PanasonicStandIn",
-                product("AsyncHTTPClient"),
+                "GigasetStandIn", product("AsyncHTTPClient"),
                 product("Crypto"),
                 product("Hummingbird"),
                 product("Logging"), product("NIOCore"), product("NIOHTTP1"), product("PostgresNIO"),

@@ -1,3 +1,4 @@
+import Gigaset
 import Logging
 import Panasonic
 import PolyZTP
@@ -28,6 +29,7 @@ extension ServiceRegistry {
                 base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .polyZTP: PolyZTPAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .panasonic: PanasonicAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .gigaset: GigasetAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .htek: YealinkStyleRPSAccounts.factory(
                 .htek, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .akuvox: YealinkStyleRPSAccounts.factory(
@@ -41,7 +43,7 @@ extension ServiceRegistry {
         uniqueKeysWithValues: [
             RedirectClient.descriptor, SRAPSClient.descriptor, YealinkRPSClient.descriptor, YMCSClient.descriptor,
             PolyZTPClient.descriptor, PanasonicClient.descriptor, YealinkStyleRPSClient.htekDescriptor,
-            YealinkStyleRPSClient.akuvoxDescriptor,
+            YealinkStyleRPSClient.akuvoxDescriptor, GigasetClient.descriptor,
         ].map { ($0.kind, $0) })
 
     /// Checks what an account of `kind` sets against its service: a URL ends with '/' where the service's own does,
@@ -123,6 +125,7 @@ extension AccountCredentials {
         case .yealinkYMCS: self.url ?? "(no region)"
         case .polyZTP: self.url ?? PolyZTPConfiguration.defaultBaseURL
         case .panasonic: self.url ?? PanasonicClient.defaultEndpoint
+        case .gigaset: self.url ?? GigasetClient.defaultEndpoint
         case .htek: self.url ?? RPSDialect.htek.defaultEndpoint
         case .akuvox: self.url ?? RPSDialect.akuvox.defaultEndpoint
         default: self.redirectConfiguration(base: base).endpoint

@@ -54,6 +54,8 @@ let package = Package(
         .library(name: "PanasonicStandIn", targets: ["PanasonicStandIn"]),
         .library(name: "Fanvil", targets: ["Fanvil"]),
         .library(name: "FanvilStandIn", targets: ["FanvilStandIn"]),
+        .library(name: "Gigaset", targets: ["Gigaset"]),
+        .library(name: "GigasetStandIn", targets: ["GigasetStandIn"]),
         .library(name: "StandInSupport", targets: ["StandInSupport"]),
         .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
         .library(name: "Hawk", targets: ["Hawk"]),
@@ -302,6 +304,22 @@ let package = Package(
             name: "FanvilStandIn",
             dependencies: ["StandInSupport", "XMLRPC", product("Crypto"), product("Logging")],
             path: "Sources/Vendors/Fanvil/StandIn",
+        /// The client of Gigaset's auto-provisioning service (`autoprov.*` over XML-RPC): a MAC with the code printed
+        /// on the phone registered, deregistered and checked, its `[boolean, text]` answers read as outcomes.
+        .target(
+            name: "Gigaset",
+            dependencies: [
+                "ProvisioningModel", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"), product("Logging"),
+            ],
+            path: "Sources/Vendors/Gigaset/Client",
+            swiftSettings: swiftSettings
+        ),
+        /// A strict stand-in of Gigaset's auto-provisioning service: basic auth, its MAC-ID, code, URL and name rules,
+        /// and its answer texts; for the tests and local runs.
+        .target(
+            name: "GigasetStandIn",
+            dependencies: ["StandInSupport", "XMLRPC", product("Logging")],
+            path: "Sources/Vendors/Gigaset/StandIn",
             swiftSettings: swiftSettings
         ),
         /// Every vendor's service provhook can call, by account kind (`ServiceRegistry.standard`): a file per vendor
@@ -309,7 +327,7 @@ let package = Package(
         .target(
             name: "VendorRegistry",
             dependencies: [
-                "ProvHookCore", "Fanvil", "Panasonic", "PolyZTP", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC",
+                "ProvHookCore", "Fanvil", "Gigaset", "Panasonic", "PolyZTP", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC",
                 "VendorHTTP",
                 "YealinkRPS", "YealinkStyleRPS", "YealinkYMCS", product("Logging"),
             ],
@@ -523,6 +541,9 @@ let package = Package(
             name: "FanvilTests",
             dependencies: [
                 "Fanvil", "FanvilStandIn", "ProvisioningModel", "StandInSupport", "VendorHTTP", "XMLRPC",
+            name: "GigasetTests",
+            dependencies: [
+                "Gigaset", "GigasetStandIn", "ProvisioningModel", "StandInSupport", "VendorHTTP", "XMLRPC",
                 product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
             ],
             swiftSettings: swiftSettings
@@ -542,7 +563,7 @@ let package = Package(
                 "ProvHookServer", "ProvHookTestSupport", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
                 "StandInSupport", "VendorRegistry", "WebhookSignature", "XMLRPC", "YealinkRPSStandIn",
                 "YealinkStyleRPSStandIn", "YealinkYMCSStandIn", "PolyZTPStandIn", "PanasonicStandIn",
-                "FanvilStandIn", product("AsyncHTTPClient"),
+                "FanvilStandIn", "GigasetStandIn", product("AsyncHTTPClient"),
                 product("Crypto"),
                 product("Hummingbird"),
                 product("Logging"), product("NIOCore"), product("NIOHTTP1"), product("PostgresNIO"),

@@ -29,8 +29,9 @@ done
 --   tenants                              0001; changed in 0006, 0008, 0014 (account), 0015 (credentials_version);
 --                                        account moved to tenant_vendors and dropped in 0022
 --   devices                              0001; changed in 0007, 0012 (source), 0014 (account, move_to), 0022
---                                        (vendor, skipped_because; account may be NULL), 0023 (serial); constraint
---                                        device_status redefined in 0025 (waiting_for_serial)
+--                                        (vendor, skipped_because; account may be NULL), 0023 (serial), 0027
+--                                        (gigaset_code); constraint device_status redefined in 0025
+--                                        (waiting_for_serial) and 0027 (waiting_for_code)
 --   journal                              0001; its id's identity replaced by journal_id_seq in 0004
 --   sources                              0009; changed in 0010, 0011, 0012, 0016, 0018; constraint source_kind
 --                                        redefined in 0010 and 0011
@@ -47,7 +48,7 @@ done
 --                                        state is written: it still is, but the rule on who holds a MAC is 0020's;
 --                                        replaced in 0022 (they take the vendor) and 0023 (the serial)
 --   record_event()                       0013; dropped in 0015 for record_events()
---   record_events()                      0015; redefined in 0018, 0022 and 0023
+--   record_events()                      0015; redefined in 0018, 0022, 0023 and 0027 (it writes gigaset_code)
 HEADER
     echo
     schema_dump "$url"

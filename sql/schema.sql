@@ -8,8 +8,9 @@
 --   tenants                              0001; changed in 0006, 0008, 0014 (account), 0015 (credentials_version);
 --                                        account moved to tenant_vendors and dropped in 0022
 --   devices                              0001; changed in 0007, 0012 (source), 0014 (account, move_to), 0022
---                                        (vendor, skipped_because; account may be NULL), 0023 (serial); constraint
---                                        device_status redefined in 0025 (waiting_for_serial)
+--                                        (vendor, skipped_because; account may be NULL), 0023 (serial), 0027
+--                                        (gigaset_code); constraint device_status redefined in 0025
+--                                        (waiting_for_serial) and 0027 (waiting_for_code)
 --   journal                              0001; its id's identity replaced by journal_id_seq in 0004
 --   sources                              0009; changed in 0010, 0011, 0012, 0016, 0018; constraint source_kind
 --                                        redefined in 0010 and 0011
@@ -26,7 +27,7 @@
 --                                        state is written: it still is, but the rule on who holds a MAC is 0020's;
 --                                        replaced in 0022 (they take the vendor) and 0023 (the serial)
 --   record_event()                       0013; dropped in 0015 for record_events()
---   record_events()                      0015; redefined in 0018, 0022 and 0023
+--   record_events()                      0015; redefined in 0018, 0022, 0023 and 0027 (it writes gigaset_code)
 
 CREATE FUNCTION public.accounts_serial_no_longer_required() RETURNS trigger
     LANGUAGE plpgsql
@@ -132,6 +133,21 @@ END;
 $$;
 
 COMMENT ON FUNCTION public.devices_follow_tenant_account() IS 'gives a device the account vendor_account() chooses when it is added, changes tenant or vendor, or had none; a MAC an account of ours may hold moves (move_to); a device no account serves is skipped';
+
+CREATE FUNCTION public.devices_gigaset_code_arrived() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF OLD.status = 'waiting_for_code' AND NEW.status = 'waiting_for_code' AND NEW.gigaset_code IS NOT NULL
+       AND NEW.gigaset_code IS DISTINCT FROM OLD.gigaset_code THEN
+        NEW.status := 'pending';
+        NEW.next_attempt_at := now();
+        NEW.attempts := 0;
+        NEW.pending_since := now();
+    END IF;
+    RETURN NEW;
+END;
+$$;
 
 CREATE FUNCTION public.devices_new_generation() RETURNS trigger
     LANGUAGE plpgsql
@@ -405,8 +421,12 @@ BEGIN
                     -- did not skip was for Snom's service, as it still is.
                     CASE WHEN e ? 'prefix_vendor' THEN e->>'prefix_vendor' ELSE 'snom' END,
                     (e->>'skipped')::boolean, e->>'source', e->>'actor', e->>'action', e->'detail',
-                    -- A serve from before this migration sends no "serial": NULL, and the device keeps its own.
+                    -- A serve from before 0023 sends no "serial": NULL, and the device keeps its own.
                     e->>'serial') r;
+                -- The code the event gave replaces the device's; without one the device keeps its own.
+                IF answer = 'accepted' AND e->>'gigaset_code' IS NOT NULL THEN
+                    UPDATE devices SET gigaset_code = e->>'gigaset_code' WHERE mac = e->>'mac';
+                END IF;
             END IF;
         EXCEPTION
             WHEN serialization_failure OR deadlock_detected THEN
@@ -539,7 +559,9 @@ CREATE TABLE public.devices (
     vendor text,
     skipped_because text,
     serial text,
+    gigaset_code text,
     CONSTRAINT device_desired_state CHECK ((desired = ANY (ARRAY['registered'::text, 'deregistered'::text]))),
+    CONSTRAINT device_gigaset_code_format CHECK ((gigaset_code ~ '^[A-Z0-9]{4}$'::text)),
     CONSTRAINT device_has_account CHECK (((account IS NOT NULL) OR (status = 'skipped'::text))),
     CONSTRAINT device_id_length CHECK (((length(device_id) >= 1) AND (length(device_id) <= 200))),
     CONSTRAINT device_mac_format CHECK ((mac ~ '^[0-9A-F]{12}$'::text)),
@@ -548,13 +570,13 @@ CREATE TABLE public.devices (
     CONSTRAINT device_serial_format CHECK ((serial ~ '^[A-Za-z0-9._:/-]{1,64}$'::text)),
     CONSTRAINT device_skip_reason CHECK ((skipped_because = ANY (ARRAY['vendor_not_allowed'::text, 'unknown_vendor'::text, 'no_account_for_vendor'::text]))),
     CONSTRAINT device_skipped_has_reason CHECK (((status = 'skipped'::text) = (skipped_because IS NOT NULL))),
-    CONSTRAINT device_status CHECK ((status = ANY (ARRAY['pending'::text, 'registered'::text, 'deregistered'::text, 'failed'::text, 'conflict'::text, 'skipped'::text, 'waiting_for_serial'::text]))),
+    CONSTRAINT device_status CHECK ((status = ANY (ARRAY['pending'::text, 'registered'::text, 'deregistered'::text, 'failed'::text, 'conflict'::text, 'skipped'::text, 'waiting_for_serial'::text, 'waiting_for_code'::text]))),
     CONSTRAINT device_unclaimed_is_deregistered CHECK (((tenant_id IS NOT NULL) OR (desired = 'deregistered'::text))),
     CONSTRAINT device_url_scheme CHECK ((url ~* '^(https?|ftp|tftp)://[^/?#[:space:]]+'::text)),
     CONSTRAINT device_vendor_format CHECK ((vendor ~ '^[a-z0-9][a-z0-9-]{0,31}$'::text))
 );
 
-COMMENT ON COLUMN public.devices.status IS 'pending, registered, deregistered, failed, conflict, skipped (never sent: skipped_because), or waiting_for_serial (its account''s service needs the serial number, which no event gave yet)';
+COMMENT ON COLUMN public.devices.status IS 'pending, registered, deregistered, failed, conflict, skipped (never sent: skipped_because), waiting_for_serial (its account''s service needs the serial number, which no event gave yet), or waiting_for_code (its account''s service needs the code printed on the phone, which no event gave yet)';
 
 COMMENT ON COLUMN public.devices.generation IS 'bumped on every change of the desired state; outcomes are written only for the generation they worked on';
 
@@ -569,6 +591,8 @@ COMMENT ON COLUMN public.devices.vendor IS 'the phone''s vendor: the brand its P
 COMMENT ON COLUMN public.devices.skipped_because IS 'why a skipped device is never sent: vendor_not_allowed (outside PROVHOOK_VENDOR_PREFIXES), unknown_vendor, no_account_for_vendor';
 
 COMMENT ON COLUMN public.devices.serial IS 'the phone''s serial number, as the last event that gave one said; NULL until one does (an event without one keeps it)';
+
+COMMENT ON COLUMN public.devices.gigaset_code IS 'the code printed on a Gigaset phone beside its MAC, as the last event that gave one said; NULL until one does';
 
 CREATE SEQUENCE public.journal_id_seq
     START WITH 1
@@ -913,6 +937,8 @@ CREATE TRIGGER accounts_serial_no_longer_required AFTER UPDATE OF serial_require
 CREATE TRIGGER devices_account_needs_serial AFTER UPDATE OF status ON public.devices FOR EACH ROW WHEN (((new.status = 'waiting_for_serial'::text) AND (old.status <> 'waiting_for_serial'::text))) EXECUTE FUNCTION public.devices_account_needs_serial();
 
 CREATE TRIGGER devices_follow_tenant_account BEFORE INSERT OR UPDATE OF tenant_id, vendor ON public.devices FOR EACH ROW EXECUTE FUNCTION public.devices_follow_tenant_account();
+
+CREATE TRIGGER devices_gigaset_code_arrived BEFORE UPDATE OF gigaset_code ON public.devices FOR EACH ROW EXECUTE FUNCTION public.devices_gigaset_code_arrived();
 
 CREATE TRIGGER devices_new_generation BEFORE UPDATE ON public.devices FOR EACH ROW WHEN ((new.generation <> old.generation)) EXECUTE FUNCTION public.devices_new_generation();
 

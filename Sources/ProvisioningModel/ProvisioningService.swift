@@ -14,7 +14,9 @@ public protocol ProvisioningService: Sendable {
     /// Points every MAC of `macs` at `url` in one call; called only with at most `descriptor.maxBatchSize` MACs.
     func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome
     /// `register(_:at:)` with the serial numbers the PBX gave, for a service that may need them
-    /// (`DeviceRequirements.serialNumber`); a phone the service cannot take without one is `serialRequired`.
+    /// (`DeviceRequirements.serialNumber`); a phone the service cannot take without one is `serialRequired`. For a
+    /// service that needs the code printed on the phone instead (`DeviceRequirements.deviceCode`), `serials` holds
+    /// those codes, and a phone without one is `codeRequired`.
     func register(
         _ macs: [MACAddress], serials: [MACAddress: String], at url: String
     ) async throws(RedirectError) -> ListOutcome
@@ -175,6 +177,9 @@ public struct ServiceKind: RawRepresentable, Sendable, Hashable, Codable, Custom
     /// Gigaset's provisioning service GRAPE (`api.grape.gigaset.net/api/v1/`), SRAPS's API with Hawk: an account of
     /// kind `gigaset-grape`.
     public static let gigasetGRAPE = ServiceKind(rawValue: "gigaset-grape")
+    /// Gigaset's auto-provisioning service (`prov.gigaset.net/apxml/rpc.do`), `autoprov.*` over XML-RPC with basic
+    /// auth, each MAC sent with the code printed on the phone: an account of kind `gigaset`.
+    public static let gigaset = ServiceKind(rawValue: "gigaset")
     /// Htek's RPS, a copy of Yealink's XML-RPC API with named servers (`rps.htek.com/index.php/xmlrpc`), basic auth:
     /// an account of kind `htek`.
     public static let htek = ServiceKind(rawValue: "htek")
@@ -224,4 +229,7 @@ public struct DeviceRequirements: OptionSet, Sendable, Hashable {
     public static let serialNumber = DeviceRequirements(rawValue: 1 << 0)
     /// The phone's model, as the vendor names it.
     public static let model = DeviceRequirements(rawValue: 1 << 1)
+    /// The code printed on the phone beside its MAC (Gigaset's 4 characters, `GigasetCode`), which the service takes
+    /// in place of a serial number: the worker passes it where it would pass the serial.
+    public static let deviceCode = DeviceRequirements(rawValue: 1 << 2)
 }

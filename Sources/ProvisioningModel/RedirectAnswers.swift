@@ -13,6 +13,9 @@ public enum RedirectErrorCode: Sendable, Hashable, CustomStringConvertible {
     /// The service registers the phone only with its serial number, and none is known (not a Snom answer: services
     /// such as Yealink YMCS answer it in their own words).
     case serialRequired
+    /// The service registers the phone only with the code printed on it (Gigaset's 4 characters), and none is known
+    /// (not a Snom answer: provhook's own, made before any call).
+    case codeRequired
     /// Any other answer, kept verbatim as the service sent it.
     case unknown(String)
 
@@ -25,6 +28,7 @@ public enum RedirectErrorCode: Sendable, Hashable, CustomStringConvertible {
         case "Error:malformed_mac_list": self = .malformedMACList
         case "Error:no_such_mac": self = .noSuchMAC
         case "Error:serial_required": self = .serialRequired
+        case "Error:code_required": self = .codeRequired
         default: self = .unknown(answer)
         }
     }
@@ -38,6 +42,7 @@ public enum RedirectErrorCode: Sendable, Hashable, CustomStringConvertible {
         case .malformedMACList: "Error:malformed_mac_list"
         case .noSuchMAC: "Error:no_such_mac"
         case .serialRequired: "Error:serial_required"
+        case .codeRequired: "Error:code_required"
         case .unknown(let verbatim): verbatim
         }
     }

@@ -21,7 +21,9 @@ struct AccountCommand: AsyncParsableCommand {
             http://, called only with PROVHOOK_REDIRECT_ALLOW_HTTP=1); panasonic (Panasonic's redirection service \
             over XML-RPC, --user and --password-file); gigaset-grape (Gigaset GRAPE, SRAPS's API: --key-id and \
             --key-secret-file); fanvil (Fanvil FDPS over XML-RPC, --user and --password-file; its published address \
-            is plain http://, called only with PROVHOOK_REDIRECT_ALLOW_HTTP=1). Each tenant's \
+            is plain http://, called only with PROVHOOK_REDIRECT_ALLOW_HTTP=1); gigaset (Gigaset's auto-provisioning service over XML-RPC, \
+            --user and --password-file; each phone is registered with the code printed on it, its gigaset_code, \
+            and waits as waiting_for_code without one). Each tenant's \
             devices are registered with its account for their vendor (`tenant add|update --account`, one per \
             vendor). The account `default` is the \
             installation's own: PROVHOOK_REDIRECT_URL, _USER, _PASSWORD_FILE, _CA_FILE and _CONCURRENCY, and Snom's \

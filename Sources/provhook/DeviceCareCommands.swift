@@ -36,6 +36,7 @@ extension DeviceCommand {
                 ("model", device.model ?? "-"),
                 ("vendor", device.vendor.map { "\($0.displayName) (\($0))" } ?? "unknown"),
                 ("serial", device.serial ?? "-"),
+                ("gigaset code", device.gigasetCode ?? "-"),
             ]
             if let pin = detail.pin {
                 lines.append(("PIN", pin))
@@ -86,7 +87,7 @@ extension DeviceCommand {
             case .pending: return "pending since \(detail.pendingSince.iso8601), \(tries) so far"
             case .failed, .conflict:
                 return "\(device.status.rawValue) since \(device.updatedAt.iso8601), after \(tries)"
-            case .registered, .deregistered, .skipped, .waitingForSerial:
+            case .registered, .deregistered, .skipped, .waitingForSerial, .waitingForCode:
                 return "\(device.status.rawValue) since \(device.updatedAt.iso8601)"
             }
         }

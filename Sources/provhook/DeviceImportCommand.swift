@@ -9,10 +9,11 @@ extension DeviceCommand {
             abstract: "Add devices from a CSV file, each row as a device.added event of its tenant.",
             discussion: """
                 The header names the columns mac,device_id,extension,model and optionally vendor (the phone's \
-                brand), serial (its serial number: 1 to 64 ASCII letters, digits and - . _ : /) and tenant, in any \
+                brand), serial (its serial number: 1 to 64 ASCII letters, digits and - . _ : /), gigaset_code (the \
+                4 letters or digits printed on a Gigaset phone beside its MAC) and tenant, in any \
                 order; a MAC may be written in any spelling. Each row goes through the same planner and journal as \
                 a webhook (actor import:<user>); a row imported before, unchanged, is a duplicate and changes \
-                nothing; an empty serial keeps the one the device has. A file with a refused row imports nothing \
+                nothing; an empty serial or gigaset_code keeps the one the device has. A file with a refused row imports nothing \
                 unless --partial is given. Every refused row is listed with its line, and the command exits 1 when \
                 any row was refused.
                 """)

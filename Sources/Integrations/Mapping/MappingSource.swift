@@ -109,7 +109,7 @@ public struct MappingSource: Platform {
         let pairs: [(String, String?)] = [
             ("mac", mapping.mac), ("device_id", mapping.deviceID), ("previous_mac", mapping.previousMAC),
             ("extension", mapping.extensionNumber), ("model", mapping.model), ("vendor", mapping.vendor),
-            ("serial", mapping.serial),
+            ("serial", mapping.serial), ("gigaset_code", mapping.gigasetCode),
         ]
         for (field, pointer) in pairs {
             if let value = text(pointer) { fields[field] = value }

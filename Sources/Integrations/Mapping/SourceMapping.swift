@@ -39,6 +39,9 @@ public struct SourceMapping: Sendable, Hashable, Codable {
     public var vendor: String?
     /// Where the phone's serial number is (`serial` in the file), read as the native contract's `serial`.
     public var serial: String?
+    /// Where the code printed on a Gigaset phone is (`gigaset_code` in the file), read as the native contract's
+    /// `gigaset_code`.
+    public var gigasetCode: String?
     public var decodeJSON: [String]?
     public var signature: Signature?
 
@@ -48,6 +51,7 @@ public struct SourceMapping: Sendable, Hashable, Codable {
         case previousMAC = "previous_mac"
         case extensionNumber = "extension"
         case decodeJSON = "decode_json"
+        case gigasetCode = "gigaset_code"
     }
 
     /// Reads and checks a mapping; the error says exactly what is wrong.
@@ -87,7 +91,7 @@ public struct SourceMapping: Sendable, Hashable, Codable {
         let pointers: [(String, String?)] = [
             ("event", self.event), ("mac", self.mac), ("device_id", self.deviceID), ("previous_mac", self.previousMAC),
             ("extension", self.extensionNumber), ("model", self.model), ("vendor", self.vendor),
-            ("serial", self.serial),
+            ("serial", self.serial), ("gigaset_code", self.gigasetCode),
         ]
         for (name, pointer) in pointers {
             guard let pointer else { continue }

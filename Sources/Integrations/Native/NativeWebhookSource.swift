@@ -92,15 +92,17 @@ public struct NativeWebhookSource: Platform {
         // The phone's brand as the PBX names it; a PBX that knows none may send "", which says nothing.
         let brand = try Self.optionalString(fields, "vendor", maxLength: 64, emptyIsAbsent: true)
         let serial = try Self.serial(fields, "serial")
+        let code = try Self.gigasetCode(fields, "gigaset_code")
         switch DeviceEventType(rawValue: typeName) {
         case .added:
             return .added(
                 mac: try Self.requiredMAC(fields, "mac"), deviceID: deviceID, extensionNumber: extensionNumber,
-                model: model, brand: brand, serial: serial)
+                model: model, brand: brand, serial: serial, gigasetCode: code)
         case .updated:
             return .updated(
                 mac: try Self.requiredMAC(fields, "mac"), previousMAC: try Self.mac(fields, "previous_mac"),
-                deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand, serial: serial)
+                deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand, serial: serial,
+                gigasetCode: code)
         case .removed:
             let mac = try Self.mac(fields, "mac")
             guard mac != nil || deviceID != nil else {
@@ -147,6 +149,21 @@ public struct NativeWebhookSource: Platform {
         }
         do {
             return try DeviceSerial.normalized(text)
+        } catch {
+            throw EventRejection(code: .invalidField, message: "\"\(name)\" \(error.reason)")
+        }
+    }
+
+    /// The code printed on a Gigaset phone in the field `name`: absent, null, or nothing but spaces is none; the
+    /// spaces around it are dropped and it is uppercased; anything but a string that is a code (`GigasetCode`) is
+    /// refused, saying why, rather than stored.
+    private static func gigasetCode(_ fields: [String: Any], _ name: String) throws(EventRejection) -> String? {
+        guard let value = fields[name], !(value is NSNull) else { return nil }
+        guard let text = value as? String else {
+            throw EventRejection(code: .invalidField, message: "\"\(name)\" must be a string")
+        }
+        do {
+            return try GigasetCode.normalized(text)
         } catch {
             throw EventRejection(code: .invalidField, message: "\"\(name)\" \(error.reason)")
         }

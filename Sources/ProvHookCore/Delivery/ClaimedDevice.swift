@@ -15,6 +15,8 @@ public struct ClaimedDevice: Sendable, Hashable {
     public var moveTo: String?
     /// The phone's serial number, for a service that registers by serial.
     public var serial: String? = nil
+    /// The code printed on the phone, for a service that registers by it (Gigaset's).
+    public var gigasetCode: String? = nil
     public var generation: Int64
     /// This attempt's number, starting at 1.
     public var attempt: Int

@@ -265,19 +265,26 @@ public struct DeliveryWorker: Sendable {
         switch call {
         case .register(let device, let url):
             return [
-                device.mac.canonical: try await self.redirect.register(device.mac, serial: device.serial, at: url)
+                device.mac.canonical: try await self.redirect.register(
+                    device.mac, serial: self.registrationValue(of: device), at: url)
             ]
         case .deregister(let device):
             return [device.mac.canonical: try await self.redirect.deregister(device.mac)]
         case .registerList(let devices, let url):
             let serials = Dictionary(
-                devices.compactMap { device in device.serial.map { (device.mac, $0) } }
+                devices.compactMap { device in self.registrationValue(of: device).map { (device.mac, $0) } }
             ) { first, _ in first }
             return Self.perDevice(
                 devices, try await self.redirect.register(devices.map(\.mac), serials: serials, at: url))
         case .deregisterList(let devices):
             return Self.perDevice(devices, try await self.redirect.deregister(devices.map(\.mac)))
         }
+    }
+
+    /// What the service registers a device with besides its MAC: the code printed on it for a service that needs
+    /// one (Gigaset's, `DeviceRequirements.deviceCode`), else its serial number.
+    private func registrationValue(of device: ClaimedDevice) -> String? {
+        self.redirect.descriptor.requirements.contains(.deviceCode) ? device.gigasetCode : device.serial
     }
 
     private static func perDevice(_ devices: [ClaimedDevice], _ outcome: ListOutcome) -> [String: RedirectOutcome] {
@@ -344,6 +351,9 @@ public struct DeliveryWorker: Sendable {
                 case .serialRequired where device.desired == .registered:
                     // Never sent again until its serial arrives (the database makes it due then).
                     outcome.status = .waitingForSerial
+                case .codeRequired where device.desired == .registered:
+                    // Never sent again until its code arrives (the database makes it due then).
+                    outcome.status = .waitingForCode
                 case .noSuchMAC where device.desired == .deregistered:
                     // The service no longer knows the MAC: the removal is done, and no error is left to show. The
                     // journal keeps the answer.

@@ -4,7 +4,7 @@ import Foundation
 import ProvisioningModel
 
 /// A CSV file of devices to add (`provhook device import`, `POST /v1/devices/import`): a header naming the columns
-/// `mac,device_id,extension,model` and optionally `vendor`, `serial` and `tenant`, in any order, then one device per
+/// `mac,device_id,extension,model` and optionally `vendor`, `serial`, `gigaset_code` and `tenant`, in any order, then one device per
 /// row. Every row goes through the same planner and journal as a webhook's `device.added`.
 public struct DeviceImportFile: Sendable {
     /// One device to add, from one row.
@@ -20,16 +20,19 @@ public struct DeviceImportFile: Sendable {
         public var brand: String?
         /// The phone's serial number, from the `serial` column, checked (`DeviceSerial`).
         public var serial: String?
+        /// The code printed on a Gigaset phone, from the `gigaset_code` column, checked (`GigasetCode`).
+        public var gigasetCode: String?
 
         /// The idempotency key of this row's event: the same row imported again is a duplicate, a changed row a
         /// new event.
         var eventID: String {
             // The brand and the serial only when given, so that a file without their columns keeps the keys it had
             // before they existed. The serial is marked with U+0001, which no field holds (a control character is
-            // refused), so that a brand alone and a serial alone never give one key.
+            // refused), so that a brand alone and a serial alone never give one key; a Gigaset's code with U+0002.
             let content =
                 ([tenantID, mac.canonical, deviceID ?? "", extensionNumber ?? "", model ?? ""]
-                + (brand.map { [$0] } ?? []) + (serial.map { ["\u{1}" + $0] } ?? []))
+                + (brand.map { [$0] } ?? []) + (serial.map { ["\u{1}" + $0] } ?? [])
+                + (gigasetCode.map { ["\u{2}" + $0] } ?? []))
                 .joined(separator: "\u{0}")
             return "import:" + SHA256.hash(data: Data(content.utf8)).hex.prefix(32)
         }
@@ -38,7 +41,7 @@ public struct DeviceImportFile: Sendable {
         var event: DeviceEvent {
             .added(
                 mac: mac, deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand,
-                serial: serial)
+                serial: serial, gigasetCode: gigasetCode)
         }
 
         /// The row as the event's stored payload.
@@ -51,6 +54,7 @@ public struct DeviceImportFile: Sendable {
             ]
             if let brand { object["vendor"] = .string(brand) }
             if let serial { object["serial"] = .string(serial) }
+            if let gigasetCode { object["gigaset_code"] = .string(gigasetCode) }
             return Array(JSONValue.encodeObject(object).utf8)
         }
     }
@@ -73,7 +77,7 @@ public struct DeviceImportFile: Sendable {
     public static let maxBytes = 16 << 20
     /// The columns a file must name, and the optional ones.
     public static let requiredColumns = ["mac", "device_id", "extension", "model"]
-    public static let optionalColumns = ["vendor", "serial", "tenant"]
+    public static let optionalColumns = ["vendor", "serial", "gigaset_code", "tenant"]
 
     /// The rows that can be imported, in file order.
     public var rows: [Row]
@@ -147,7 +151,7 @@ public struct DeviceImportFile: Sendable {
             }
             let values = [
                 "device_id": field("device_id"), "extension": field("extension"), "model": field("model"),
-                "vendor": field("vendor"), "serial": field("serial"),
+                "vendor": field("vendor"), "serial": field("serial"), "gigaset_code": field("gigaset_code"),
             ]
             // Counted in code points, as the webhooks and PostgreSQL's length() count them: "é" written as e +
             // U+0301 is two.
@@ -172,6 +176,15 @@ public struct DeviceImportFile: Sendable {
                     continue
                 }
             }
+            var gigasetCode: String?
+            if let text = values["gigaset_code"] ?? nil {
+                do {
+                    gigasetCode = try GigasetCode.normalized(text)
+                } catch {
+                    refuse("gigaset_code \(error.reason)", mac: mac.canonical)
+                    continue
+                }
+            }
             if let earlier = firstLine[mac.canonical] {
                 refuse("the MAC is on line \(earlier) already", mac: mac.canonical)
                 continue
@@ -181,7 +194,7 @@ public struct DeviceImportFile: Sendable {
                 Row(
                     line: line, mac: mac, tenantID: tenantID, deviceID: values["device_id"] ?? nil,
                     extensionNumber: values["extension"] ?? nil, model: values["model"] ?? nil,
-                    brand: values["vendor"] ?? nil, serial: serial))
+                    brand: values["vendor"] ?? nil, serial: serial, gigasetCode: gigasetCode))
         }
         if let error = reader.error {
             throw Unreadable(description: "the file is not valid CSV after line \(line): \(error)")

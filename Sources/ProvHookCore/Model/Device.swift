@@ -18,6 +18,9 @@ public enum DeviceStatus: String, Sendable, Hashable, Codable, CaseIterable {
     /// Its account's service registers phones only with their serial numbers, and none was given: it waits, and is
     /// sent again as soon as an event or an import gives its serial (or the account no longer needs serials).
     case waitingForSerial = "waiting_for_serial"
+    /// Its account's service registers a phone only with the code printed on it (Gigaset's), and none was given: it
+    /// waits, and is sent again as soon as an event or an import gives its code.
+    case waitingForCode = "waiting_for_code"
 }
 
 /// Why a device is `skipped`.
@@ -57,6 +60,8 @@ public struct Device: Sendable, Hashable, Codable {
     public var skippedBecause: SkipReason?
     /// The phone's serial number, as the last event that gave one said (`DeviceSerial`); nil until one does.
     public var serial: String?
+    /// The code printed on a Gigaset phone (`GigasetCode`), as the last event that gave one said; nil until one does.
+    public var gigasetCode: String?
 
     enum CodingKeys: String, CodingKey {
         case mac, desired, url, status, generation, attempts, model
@@ -68,6 +73,7 @@ public struct Device: Sendable, Hashable, Codable {
         case updatedAt = "updated_at"
         case account, vendor, serial
         case moveTo = "move_to"
+        case gigasetCode = "gigaset_code"
         case skippedBecause = "skipped_because"
     }
 }

@@ -13,6 +13,8 @@ public struct DeviceChange: Sendable, Hashable {
     public var brandVendor: Vendor?
     /// The phone's serial number, when the event gives one; nil keeps the one the device has.
     public var serial: String?
+    /// The code printed on a Gigaset phone (`GigasetCode`), when the event gives one; nil keeps the one it has.
+    public var gigasetCode: String?
     /// The vendor of the MAC's prefix, for a device that has no vendor yet and no brand; nil at `init` takes the
     /// registry's (`VendorPrefixes.defaults`).
     public var prefixVendor: Vendor?
@@ -23,8 +25,9 @@ public struct DeviceChange: Sendable, Hashable {
     public init(
         mac: MACAddress, desired: DesiredState, url: String? = nil, deviceID: String? = nil,
         extensionNumber: String? = nil, model: String? = nil, brandVendor: Vendor? = nil, serial: String? = nil,
-        prefixVendor: Vendor? = nil, isSkipped: Bool = false
+        gigasetCode: String? = nil, prefixVendor: Vendor? = nil, isSkipped: Bool = false
     ) {
+        self.gigasetCode = gigasetCode
         self.brandVendor = brandVendor
         self.serial = serial
         self.prefixVendor = prefixVendor ?? VendorPrefixes.defaults.vendor(of: mac)

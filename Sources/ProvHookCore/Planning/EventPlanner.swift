@@ -26,19 +26,20 @@ public struct EventPlanner: Sendable {
     ) -> Result<[DeviceChange], EventRejection> {
         var changes: [DeviceChange] = []
         switch event {
-        case .added(let mac, let deviceID, let extensionNumber, let model, let brand, let serial):
+        case .added(let mac, let deviceID, let extensionNumber, let model, let brand, let serial, let code):
             changes.append(
                 self.change(
                     mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand,
-                    serial: serial))
-        case .updated(let mac, let previousMAC, let deviceID, let extensionNumber, let model, let brand, let serial):
+                    serial: serial, gigasetCode: code))
+        case .updated(
+            let mac, let previousMAC, let deviceID, let extensionNumber, let model, let brand, let serial, let code):
             if let old = previousMAC ?? known.macOfDeviceID, old != mac {
                 changes.append(self.change(old, .deregistered))
             }
             changes.append(
                 self.change(
                     mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand,
-                    serial: serial))
+                    serial: serial, gigasetCode: code))
         case .removed(let mac, let deviceID):
             guard let target = mac ?? known.macOfDeviceID else {
                 guard let deviceID else {
@@ -75,10 +76,10 @@ public struct EventPlanner: Sendable {
     /// applies (`ingest_event` in sql/).
     func singleChange(_ event: DeviceEvent) -> DeviceChange? {
         switch event {
-        case .added(let mac, let deviceID, let extensionNumber, let model, let brand, let serial):
+        case .added(let mac, let deviceID, let extensionNumber, let model, let brand, let serial, let code):
             self.change(
                 mac, .registered, deviceID: deviceID, extensionNumber: extensionNumber, model: model, brand: brand,
-                serial: serial)
+                serial: serial, gigasetCode: code)
         case .removed(let mac?, _):
             self.change(mac, .deregistered)
         case .removed, .updated:
@@ -89,14 +90,14 @@ public struct EventPlanner: Sendable {
     /// A change with what decides the device's vendor: the brand wins, else the vendor it has, else its prefix's
     /// (`device_set_desired` in sql/ applies that order, since only the database knows the vendor it has). A brand
     /// that is empty or malformed says nothing. The serial, like the brand, is given or kept (the database keeps the
-    /// one the device has when the event gives none).
+    /// one the device has when the event gives none), and so is a Gigaset's code.
     private func change(
         _ mac: MACAddress, _ desired: DesiredState, deviceID: String? = nil, extensionNumber: String? = nil,
-        model: String? = nil, brand: String? = nil, serial: String? = nil
+        model: String? = nil, brand: String? = nil, serial: String? = nil, gigasetCode: String? = nil
     ) -> DeviceChange {
         DeviceChange(
             mac: mac, desired: desired, deviceID: deviceID, extensionNumber: extensionNumber, model: model,
-            brandVendor: brand.flatMap(Vendor.init(brand:)), serial: serial,
+            brandVendor: brand.flatMap(Vendor.init(brand:)), serial: serial, gigasetCode: gigasetCode,
             prefixVendor: self.prefixes.vendor(of: mac),
             isSkipped: !self.prefixes.allowsSending(mac))
     }

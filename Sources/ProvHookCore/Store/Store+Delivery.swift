@@ -147,17 +147,19 @@ extension Store {
 
     /// The columns a claim returns, as SQL (identifiers only, for `\(unescaped:)`); decoded as `ClaimedRow`.
     static let claimedColumns =
-        "d.mac, d.tenant_id, d.desired, d.url, d.generation, d.attempts, d.pending_since, \(claimTokenOf("d")), d.account, d.move_to, d.serial"
-    typealias ClaimedRow = (String, String?, String, String?, Int64, Int32, Date, Int64, String, String?, String?)
+        "d.mac, d.tenant_id, d.desired, d.url, d.generation, d.attempts, d.pending_since, \(claimTokenOf("d")), d.account, d.move_to, d.serial, d.gigaset_code"
+    typealias ClaimedRow = (
+        String, String?, String, String?, Int64, Int32, Date, Int64, String, String?, String?, String?
+    )
 
     static func claimedDevices(_ rows: [ClaimedRow]) -> [ClaimedDevice] {
         let claimedAt = ContinuousClock.now
         return rows.compactMap {
-            mac, tenant, desired, url, generation, attempts, pendingSince, token, account, moveTo, serial in
+            mac, tenant, desired, url, generation, attempts, pendingSince, token, account, moveTo, serial, code in
             guard let mac = MACAddress(mac), let desired = DesiredState(rawValue: desired) else { return nil }
             return ClaimedDevice(
                 mac: mac, tenantID: tenant, desired: desired, url: url, account: account, moveTo: moveTo,
-                serial: serial,
+                serial: serial, gigasetCode: code,
                 generation: generation, attempt: Int(attempts), pendingSince: pendingSince, claimToken: token,
                 claimedAt: claimedAt)
         }

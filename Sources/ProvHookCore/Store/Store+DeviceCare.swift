@@ -106,6 +106,13 @@ extension DeviceStatus {
             anything else. If the vendor enables MAC-only registration for the account, run \
             provhook account update \(device.account ?? "ACCOUNT") --no-serial-required.
             """
+        case .waitingForCode:
+            """
+            Its account's service (Gigaset's) registers a phone only with the 4-character code printed on it beside \
+            its MAC, and the PBX gave none. Have the PBX send it (the native contract's gigaset_code, a mapping's \
+            gigaset_code pointer) or import it (provhook device import, a gigaset_code column): the phone is \
+            registered then, without anything else.
+            """
         case .skipped:
             switch device.skippedBecause {
             case .noAccountForVendor:

@@ -32,12 +32,12 @@ public struct DeviceFilter: Sendable, Hashable {
 
 typealias DeviceRow = (
     String, String?, String?, String?, String?, String, String?, String, Int64, Int32, Date, String?, Date, String?,
-    String?, String?, String?, String?
+    String?, String?, String?, String?, String?
 )
 
 /// The columns read for a `Device`, in order (identifiers only, for `\(unescaped:)`).
 let deviceColumns =
-    "mac, tenant_id, device_id, extension, model, desired, url, status, generation, attempts, next_attempt_at, last_error, updated_at, account, move_to, vendor, skipped_because, serial"
+    "mac, tenant_id, device_id, extension, model, desired, url, status, generation, attempts, next_attempt_at, last_error, updated_at, account, move_to, vendor, skipped_because, serial, gigaset_code"
 
 func makeDevice(_ row: DeviceRow) -> Device {
     Device(
@@ -46,7 +46,8 @@ func makeDevice(_ row: DeviceRow) -> Device {
         status: DeviceStatus(rawValue: row.7) ?? .pending,
         generation: row.8, attempts: Int(row.9), nextAttemptAt: row.10, lastError: row.11, updatedAt: row.12,
         account: row.13, moveTo: row.14, vendor: row.15.flatMap(Vendor.init(rawValue:)),
-        skippedBecause: row.16.flatMap(SkipReason.init(rawValue:)), serial: row.17)
+        skippedBecause: row.16.flatMap(SkipReason.init(rawValue:)), serial: row.17,
+        gigasetCode: row.18)
 }
 
 extension Store {
@@ -72,6 +73,11 @@ extension Store {
                 \(change.extensionNumber), \(change.model), \(change.brandVendor?.rawValue),
                 \(change.prefixVendor?.rawValue), \(change.isSkipped), \(source), \(change.url), \(change.serial))
             """, as: (Int64, String?, String?, String?, String, String?).self, logger: logger)
+        // A Gigaset's code, when the change gives one, replaces the one the device has (sql/0027_gigaset_codes.sql).
+        if let code = change.gigasetCode, !rows.isEmpty {
+            try await connection.query(
+                "UPDATE devices SET gigaset_code = \(code) WHERE mac = \(change.mac.canonical)", logger: logger)
+        }
         return rows.first.map { generation, url, vendor, account, status, reason in
             WrittenDevice(
                 generation: generation, url: url, vendor: vendor.flatMap(Vendor.init(rawValue:)), account: account,

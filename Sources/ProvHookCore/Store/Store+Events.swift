@@ -146,6 +146,8 @@ extension Store {
             "skipped": .bool(change.isSkipped), "source": text(source), "actor": .string(actor),
             "action": .string(entry.action), "detail": .object(entry.detail),
         ]
+        // Only when given, as record_events writes a code it finds (sql/0027_gigaset_codes.sql).
+        if let code = change.gigasetCode { arguments["gigaset_code"] = .string(code) }
         if let credentialsVersion { arguments["credentials"] = .string(String(credentialsVersion)) }
         if let sourceVersion { arguments["source_credentials"] = .string(String(sourceVersion)) }
         switch try await self.groupCommit.record(JSONValue.encodeObject(arguments), store: self) {

@@ -1,4 +1,5 @@
 import Fanvil
+import Gigaset
 import Logging
 import Panasonic
 import PolyZTP
@@ -31,6 +32,7 @@ extension ServiceRegistry {
                 base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .polyZTP: PolyZTPAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .panasonic: PanasonicAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .gigaset: GigasetAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .htek: YealinkStyleRPSAccounts.factory(
                 .htek, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .akuvox: YealinkStyleRPSAccounts.factory(
@@ -46,7 +48,7 @@ extension ServiceRegistry {
             RedirectClient.descriptor, SRAPSClient.descriptor, SRAPSClient.grapeDescriptor, YealinkRPSClient.descriptor,
             YMCSClient.descriptor,
             PolyZTPClient.descriptor, PanasonicClient.descriptor, YealinkStyleRPSClient.htekDescriptor,
-            YealinkStyleRPSClient.akuvoxDescriptor, FanvilClient.descriptor,
+            YealinkStyleRPSClient.akuvoxDescriptor, FanvilClient.descriptor, GigasetClient.descriptor,
         ].map { ($0.kind, $0) })
 
     /// Checks what an account of `kind` sets against its service: a URL ends with '/' where the service's own does,
@@ -129,6 +131,7 @@ extension AccountCredentials {
         case .yealinkYMCS: self.url ?? "(no region)"
         case .polyZTP: self.url ?? PolyZTPConfiguration.defaultBaseURL
         case .panasonic: self.url ?? PanasonicClient.defaultEndpoint
+        case .gigaset: self.url ?? GigasetClient.defaultEndpoint
         case .htek: self.url ?? RPSDialect.htek.defaultEndpoint
         case .akuvox: self.url ?? RPSDialect.akuvox.defaultEndpoint
         case .fanvil: self.url ?? FanvilClient.defaultEndpoint

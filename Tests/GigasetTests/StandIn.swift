@@ -1,0 +1,90 @@
+import AsyncHTTPClient
+import Foundation
+import GigasetStandIn
+import Logging
+import NIOCore
+import NIOHTTP1
+import ProvisioningModel
+import StandInSupport
+import VendorHTTP
+import XMLRPC
+
+@testable import Gigaset
+
+/// Starts a Gigaset stand-in with our account and another's, and gives a client for ours, over HTTP or HTTPS.
+struct StandIn {
+    static let user = "giga-ours"
+    /// Distinctive, so that a test can look for it in every message.
+    static let password = "giga-SECRET-52e9a1"
+    static let otherUser = "giga-other"
+    static let otherPassword = "giga-other-pw"
+
+    let server: RunningFakeGigaset
+    let client: GigasetClient
+    let httpClient: HTTPClient
+
+    var state: FakeGigasetState { self.server.state }
+
+    /// A client of the stand-in for another login, sharing the HTTP client.
+    func client(user: String, password: String) -> GigasetClient {
+        var login = self.client.login
+        (login.user, login.password) = (user, password)
+        return GigasetClient(
+            login: login,
+            endpoint: XMLRPCEndpoint(
+                url: login.endpoint, user: user, password: password, httpClient: self.httpClient,
+                callDeadline: login.callDeadline, logger: Logger(label: "t")))
+    }
+
+    @discardableResult
+    static func with<T>(tls: Bool = false, _ body: (StandIn) async throws -> T) async throws -> T {
+        let authority = tls ? try PrivateCertificateAuthority() : nil
+        let state = FakeGigasetState(accounts: [Self.user: Self.password, Self.otherUser: Self.otherPassword])
+        return try await RunningFakeGigaset.with(state: state, tls: authority) { server in
+            var caFile: String?
+            if let authority {
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("giga-ca-\(UUID()).pem").path
+                try authority.caCertificatePEM.write(toFile: path, atomically: true, encoding: .utf8)
+                caFile = path
+            }
+            defer { if let caFile { try? FileManager.default.removeItem(atPath: caFile) } }
+            let login = XMLRPCLogin(
+                endpoint: server.url, user: Self.user, password: Self.password, caFile: caFile, allowsPlainHTTP: !tls,
+                connectTimeout: .seconds(2), readTimeout: .seconds(5))
+            let (client, close) = try GigasetClient.withOwnPool(login: login, logger: Logger(label: "giga-test"))
+            let plain = HTTPClient(eventLoopGroupProvider: .singleton)
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await body(StandIn(server: server, client: client, httpClient: plain)))
+            } catch {
+                result = .failure(error)
+            }
+            await close()
+            try? await plain.shutdown()
+            return try result.get()
+        }
+    }
+
+    /// Posts `body` to `path` with our credentials (unless `authorization` says otherwise) and `contentType`: the
+    /// stand-in's answer, status, `WWW-Authenticate` and text.
+    func post(
+        _ body: String, path: String = FakeGigasetState.path, method: HTTPMethod = .POST,
+        contentType: String? = "text/xml", authorization: String? = nil
+    ) async throws -> (status: Int, challenge: String?, text: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(self.server.port)\(path)")
+        request.method = method
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        let credentials = Data("\(Self.user):\(Self.password)".utf8).base64EncodedString()
+        request.headers.add(name: "Authorization", value: authorization ?? "Basic \(credentials)")
+        if method == .POST { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await self.httpClient.execute(request, timeout: .seconds(5))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), response.headers.first(name: "WWW-Authenticate"), String(buffer: bytes))
+    }
+
+    /// Calls `method(params)` with our credentials and decodes the answer.
+    func call(_ method: String, _ params: [XMLRPCValue]) async throws -> XMLRPCResponse {
+        let answer = try await self.post(try XMLRPCEncoder.encodeCall(method, params))
+        return try XMLRPCDecoder(maxBodyBytes: 1 << 20).decodeResponse(Array(answer.text.utf8))
+    }
+}

@@ -304,6 +304,8 @@ let package = Package(
             name: "FanvilStandIn",
             dependencies: ["StandInSupport", "XMLRPC", product("Crypto"), product("Logging")],
             path: "Sources/Vendors/Fanvil/StandIn",
+            swiftSettings: swiftSettings
+        ),
         /// The client of Gigaset's auto-provisioning service (`autoprov.*` over XML-RPC): a MAC with the code printed
         /// on the phone registered, deregistered and checked, its `[boolean, text]` answers read as outcomes.
         .target(
@@ -541,6 +543,11 @@ let package = Package(
             name: "FanvilTests",
             dependencies: [
                 "Fanvil", "FanvilStandIn", "ProvisioningModel", "StandInSupport", "VendorHTTP", "XMLRPC",
+                product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GigasetTests",
             dependencies: [
                 "Gigaset", "GigasetStandIn", "ProvisioningModel", "StandInSupport", "VendorHTTP", "XMLRPC",

@@ -327,7 +327,9 @@ extension Store {
         var byVendor: [Vendor: String] = [:]
         for name in names {
             guard let slug = vendorOf[name], let vendor = Vendor(rawValue: slug) else {
-                throw StoreError.notFound("no account \(name.debugDescription); add it with provhook account add")
+                // Invalid, not "not found": the tenant exists; the request names an account that does not (a 404 would
+                // say the tenant is missing).
+                throw StoreError.invalid("no account \(name.debugDescription); add it with provhook account add")
             }
             if let other = byVendor[vendor], other != name {
                 throw StoreError.conflict(

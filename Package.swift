@@ -329,7 +329,8 @@ let package = Package(
         .target(
             name: "VendorRegistry",
             dependencies: [
-                "ProvHookCore", "Fanvil", "Gigaset", "Panasonic", "PolyZTP", "ProvisioningModel", "SnomSRAPS", "SnomXMLRPC",
+                "ProvHookCore", "Fanvil", "Gigaset", "Panasonic", "PolyZTP", "ProvisioningModel", "SnomSRAPS",
+                "SnomXMLRPC",
                 "VendorHTTP",
                 "YealinkRPS", "YealinkStyleRPS", "YealinkYMCS", product("Logging"),
             ],

@@ -327,9 +327,9 @@ extension Store {
         var byVendor: [Vendor: String] = [:]
         for name in names {
             guard let slug = vendorOf[name], let vendor = Vendor(rawValue: slug) else {
-                // Invalid, not "not found": the tenant exists; the request names an account that does not (a 404 would
-                // say the tenant is missing).
-                throw StoreError.invalid("no account \(name.debugDescription); add it with provhook account add")
+                // A conflict with the accounts there are, not "not found": the tenant exists, and a 404 would say it
+                // is missing.
+                throw StoreError.conflict("no account \(name.debugDescription); add it with provhook account add")
             }
             if let other = byVendor[vendor], other != name {
                 throw StoreError.conflict(

@@ -193,7 +193,7 @@ struct AdminAPIFilterTests {
             #expect(used.status == 409)
             let unknownAccount = try await provhook.call(
                 .PATCH, "/v1/tenants/acme", token: Self.token, json: #"{"account":"nobody"}"#)
-            #expect(unknownAccount.status == 404)
+            #expect(unknownAccount.status == 409, "the tenant exists; the account it names does not")
             let twoForSnom = try await provhook.call(
                 .PATCH, "/v1/tenants/acme", token: Self.token, json: #"{"accounts":["default","reseller"]}"#)
             #expect(

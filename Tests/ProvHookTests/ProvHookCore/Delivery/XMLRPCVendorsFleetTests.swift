@@ -1,5 +1,6 @@
 import FanvilStandIn
 import Foundation
+import GigasetStandIn
 import PanasonicStandIn
 import ProvHookCore
 import ProvHookServer
@@ -11,46 +12,54 @@ import Testing
 import YealinkRPSStandIn
 import YealinkStyleRPSStandIn
 
-/// A tenant with Htek, Akuvox, Panasonic and Fanvil phones in one `serve`, through the real binary: each vendor's
-/// phones go to its own account at its own XML-RPC service (Htek's and Panasonic's over TLS with a private CA,
+/// A tenant with Htek, Akuvox, Panasonic, Fanvil and Gigaset phones in one `serve`, through the real binary: each
+/// vendor's phones go to its own account at its own XML-RPC service (Htek's, Panasonic's and Gigaset's over TLS with a
+/// private CA,
 /// Akuvox's and Fanvil's over plain HTTP as the vendors publish them, allowed by `PROVHOOK_REDIRECT_ALLOW_HTTP`), each
 /// with its own URL template.
-@Suite("a mixed fleet: Htek, Akuvox, Panasonic and Fanvil in one serve")
+@Suite("a mixed fleet: Htek, Akuvox, Panasonic, Fanvil and Gigaset in one serve")
 struct XMLRPCVendorsFleetTests {
     static let htekUser = "htek-provhook"
     static let akuvoxUser = "akuvox-provhook"
     static let panasonicUser = "pana-provhook"
     static let fanvilUser = "fanvil-provhook"
+    static let gigasetUser = "giga-provhook"
     /// Distinctive, so that the test can look for them everywhere they must not be.
     static let htekPassword = "htek-NEVER-SHOWN-61f0c2"
     static let akuvoxPassword = "akuvox-NEVER-SHOWN-0b7d95"
     static let panasonicPassword = "pana-NEVER-SHOWN-e48a13"
     static let fanvilPassword = "fanvil-NEVER-SHOWN-5a2c77"
+    static let gigasetPassword = "giga-NEVER-SHOWN-9d04be"
 
     static let htekMACs = ["001FC1000A01", "001FC1000A02"]
     static let akuvoxMACs = ["0C1105000A01", "0C1105000A02"]
     static let panasonicMACs = ["080023000A01", "080023000A02"]
     static let fanvilMACs = ["0C383E000A01", "0C383E000A02"]
+    /// Gigaset-only prefixes; each phone's event carries the code printed on it.
+    static let gigasetMACs = ["7C2F80000A11", "14B370000A12"]
 
-    /// Where each service points each phone now: Htek's, Akuvox's, Panasonic's and Fanvil's registrations, by MAC.
+    /// Where each service points each phone now: each vendor's registrations, by MAC.
     struct Held: Equatable, CustomStringConvertible {
         var htek: [String: String?] = [:]
         var akuvox: [String: String?] = [:]
         var panasonic: [String: String?] = [:]
         var fanvil: [String: String?] = [:]
+        var gigaset: [String: String?] = [:]
         var description: String {
-            "htek \(self.htek), akuvox \(self.akuvox), panasonic \(self.panasonic), fanvil \(self.fanvil)"
+            "htek \(self.htek), akuvox \(self.akuvox), panasonic \(self.panasonic), fanvil \(self.fanvil), "
+                + "gigaset \(self.gigaset)"
         }
     }
 
     @Test(
         "each phone registers with its vendor's account; a MAC another Panasonic account holds is a conflict; a template change re-points; a removal deregisters; reconcile finds what each service lost, and says Fanvil's cannot be checked"
     )
-    func htekAkuvoxPanasonicFanvil() async throws {
+    func htekAkuvoxPanasonicFanvilGigaset() async throws {
         let htek = FakeYealinkStyleRPSState(service: .htek, accounts: [Self.htekUser: Self.htekPassword])
         let akuvox = FakeYealinkStyleRPSState(service: .akuvox, accounts: [Self.akuvoxUser: Self.akuvoxPassword])
         let panasonic = FakePanasonicState(accounts: [Self.panasonicUser: Self.panasonicPassword, "theirs": "x"])
         let fanvil = FakeFanvilState(accounts: [Self.fanvilUser: Self.fanvilPassword])
+        let gigaset = FakeGigasetState(accounts: [Self.gigasetUser: Self.gigasetPassword])
         let authority = try PrivateCertificateAuthority()
         try await TestDatabase.with { database in
             try await RunningFakeRedirect.with(state: StandInAccounts.makeState()) { xmlrpc in
@@ -58,10 +67,15 @@ struct XMLRPCVendorsFleetTests {
                     try await RunningFakeYealinkStyleRPS.with(state: akuvox) { akuvoxServer in
                         try await RunningFakePanasonic.with(state: panasonic, tls: authority) { panasonicServer in
                             try await RunningFakeFanvil.with(state: fanvil) { fanvilServer in
-                                try await self.run(
-                                    database: database, xmlrpc: xmlrpc, authority: authority,
-                                    urls: (htekServer.url, akuvoxServer.url, panasonicServer.url, fanvilServer.url),
-                                    states: (htek, akuvox, panasonic, fanvil))
+                                try await RunningFakeGigaset.with(state: gigaset, tls: authority) { gigasetServer in
+                                    try await self.run(
+                                        database: database, xmlrpc: xmlrpc, authority: authority,
+                                        urls: (
+                                            htekServer.url, akuvoxServer.url, panasonicServer.url, fanvilServer.url,
+                                            gigasetServer.url
+                                        ),
+                                        states: (htek, akuvox, panasonic, fanvil, gigaset))
+                                }
                             }
                         }
                     }
@@ -72,18 +86,18 @@ struct XMLRPCVendorsFleetTests {
 
     private func run(
         database: TestDatabase, xmlrpc: RunningFakeRedirect, authority: PrivateCertificateAuthority,
-        urls: (htek: String, akuvox: String, panasonic: String, fanvil: String),
+        urls: (htek: String, akuvox: String, panasonic: String, fanvil: String, gigaset: String),
         states: (
             htek: FakeYealinkStyleRPSState, akuvox: FakeYealinkStyleRPSState, panasonic: FakePanasonicState,
-            fanvil: FakeFanvilState
+            fanvil: FakeFanvilState, gigaset: FakeGigasetState
         )
     ) async throws {
-        let (htek, akuvox, panasonic, fanvil) = states
+        let (htek, akuvox, panasonic, fanvil, gigaset) = states
         let files = try [
             TemporaryFile.write(StandInAccounts.password + "\n"), TemporaryFile.write(Self.htekPassword + "\n"),
             TemporaryFile.write(Self.akuvoxPassword + "\n"), TemporaryFile.write(Self.panasonicPassword + "\n"),
             TemporaryFile.write(authority.caCertificatePEM, suffix: ".pem"),
-            TemporaryFile.write(Self.fanvilPassword + "\n"),
+            TemporaryFile.write(Self.fanvilPassword + "\n"), TemporaryFile.write(Self.gigasetPassword + "\n"),
         ]
         defer { for path in files { try? FileManager.default.removeItem(atPath: path) } }
         var environment = StandInAccounts.environment(database: database, standIn: xmlrpc, passwordFile: files[0])
@@ -106,6 +120,10 @@ struct XMLRPCVendorsFleetTests {
                 "fanvil-a", "--kind", "fanvil", "--user", Self.fanvilUser, "--password-file", files[5], "--url",
                 urls.fanvil,
             ],
+            [
+                "giga-a", "--kind", "gigaset", "--user", Self.gigasetUser, "--password-file", files[6], "--url",
+                urls.gigaset, "--ca-file", files[4],
+            ],
         ] {
             try await RedirectAccountTests.expectOK(cli, ["account", "add"] + arguments)
         }
@@ -117,15 +135,16 @@ struct XMLRPCVendorsFleetTests {
             })
         #expect(
             vendors["htek-a"] == "htek" && vendors["akuvox-a"] == "akuvox" && vendors["pana-a"] == "panasonic"
-                && vendors["fanvil-a"] == "fanvil", "\(listed.output)")
+                && vendors["fanvil-a"] == "fanvil" && vendors["giga-a"] == "gigaset", "\(listed.output)")
 
         let secret = try await cli.addTenant([
             "mixed", "--url-template", "https://prov.example.com/mixed/<mac>.xml", "--url-template",
             "htek=https://prov.example.com/mixed/htek/", "--url-template",
             "akuvox=https://prov.example.com/mixed/akuvox/<mac>.cfg", "--url-template",
             "panasonic=https://prov.example.com/mixed/pana/<mac>.cfg", "--url-template",
-            "fanvil=https://prov.example.com/mixed/fanvil/<mac>.cfg", "--account", "htek-a", "--account", "akuvox-a",
-            "--account", "pana-a", "--account", "fanvil-a",
+            "fanvil=https://prov.example.com/mixed/fanvil/<mac>.cfg", "--url-template",
+            "gigaset=https://prov.example.com/mixed/giga/<mac>.xml", "--account", "htek-a", "--account", "akuvox-a",
+            "--account", "pana-a", "--account", "fanvil-a", "--account", "giga-a",
         ]).secret
         let taken = "080023000A03"
         await panasonic.setRegistration(taken, .init(owner: "theirs", url: "https://elsewhere.example/"))
@@ -136,6 +155,7 @@ struct XMLRPCVendorsFleetTests {
             for mac in Self.akuvoxMACs { now.akuvox[mac] = await akuvox.registration(mac).map(\.url) }
             for mac in Self.panasonicMACs { now.panasonic[mac] = await panasonic.registration(mac).map(\.url) }
             for mac in Self.fanvilMACs { now.fanvil[mac] = await fanvil.registration(mac).map(\.url) }
+            for mac in Self.gigasetMACs { now.gigaset[mac] = await gigaset.registration(mac).map(\.url) }
             return now
         }
         func expected(_ host: String, without removed: Set<String> = []) -> Held {
@@ -150,6 +170,9 @@ struct XMLRPCVendorsFleetTests {
             for mac in Self.fanvilMACs {
                 want.fanvil[mac] = removed.contains(mac) ? nil : "https://\(host)/mixed/fanvil/\(mac).cfg"
             }
+            for mac in Self.gigasetMACs {
+                want.gigaset[mac] = removed.contains(mac) ? nil : "https://\(host)/mixed/giga/\(mac).xml"
+            }
             return want
         }
 
@@ -159,6 +182,13 @@ struct XMLRPCVendorsFleetTests {
             for (index, mac) in (all + [taken]).enumerated() {
                 try await RedirectAccountTests.send("mixed", secret, mac: mac, id: "d\(index)", base: base)
             }
+            for (index, mac) in Self.gigasetMACs.enumerated() {
+                let code = FakeGigasetState.code(for: mac)
+                try await CommandLineRunner.sendEvent(
+                    "mixed", secret,
+                    #"{"type":"device.added","mac":"\#(mac)","device_id":"g\#(index)","gigaset_code":"\#(code)"}"#,
+                    to: base)
+            }
             try await eventually("each phone registered with its vendor's service, the taken one a conflict") {
                 let conflict = try await database.store.device(MACAddress(taken)!)?.status == .conflict
                 return await held() == expected("prov.example.com") && conflict
@@ -166,16 +196,17 @@ struct XMLRPCVendorsFleetTests {
             #expect(await panasonic.registration(taken)?.owner == "theirs", "left to the account that holds it")
             #expect(await htek.servers[Self.htekUser]?.count == 1, "one server for the shared URL")
             #expect(await akuvox.servers[Self.akuvoxUser]?.count == 2, "a server per phone's URL")
-            for mac in Self.htekMACs + Self.akuvoxMACs + Self.fanvilMACs {
+            for mac in Self.htekMACs + Self.akuvoxMACs + Self.fanvilMACs + Self.gigasetMACs {
                 #expect(await panasonic.registration(mac) == nil)
             }
-            for mac in Self.panasonicMACs + Self.fanvilMACs {
+            for mac in Self.panasonicMACs + Self.fanvilMACs + Self.gigasetMACs {
                 #expect(await htek.registration(mac) == nil)
                 #expect(await akuvox.registration(mac) == nil)
             }
-            for mac in Self.htekMACs + Self.akuvoxMACs + Self.panasonicMACs {
+            for mac in Self.htekMACs + Self.akuvoxMACs + Self.panasonicMACs + Self.gigasetMACs {
                 #expect(await fanvil.registration(mac) == nil)
             }
+            for mac in all + [taken] { #expect(await gigaset.registration(mac) == nil) }
             #expect(await fanvil.servers[Self.fanvilUser]?.count == 2, "a server object per MAC")
             #expect(await xmlrpc.state.calls.isEmpty, "no phone went to Snom")
             #expect(await panasonic.registration(Self.panasonicMACs[0])?.owner == Self.panasonicUser)
@@ -191,12 +222,15 @@ struct XMLRPCVendorsFleetTests {
                     "tenant", "update", "mixed", "--url-template", "htek=https://prov2.example.com/mixed/htek/",
                     "--url-template", "akuvox=https://prov2.example.com/mixed/akuvox/<mac>.cfg", "--url-template",
                     "panasonic=https://prov2.example.com/mixed/pana/<mac>.cfg", "--url-template",
-                    "fanvil=https://prov2.example.com/mixed/fanvil/<mac>.cfg",
+                    "fanvil=https://prov2.example.com/mixed/fanvil/<mac>.cfg", "--url-template",
+                    "gigaset=https://prov2.example.com/mixed/giga/<mac>.xml",
                 ])
             try await eventually("every phone re-pointed") { await held() == expected("prov2.example.com") }
 
             // A removal deregisters at the phone's service.
-            let removed = [Self.htekMACs[1], Self.akuvoxMACs[1], Self.panasonicMACs[1], Self.fanvilMACs[1]]
+            let removed = [
+                Self.htekMACs[1], Self.akuvoxMACs[1], Self.panasonicMACs[1], Self.fanvilMACs[1], Self.gigasetMACs[1],
+            ]
             for mac in removed {
                 try await CommandLineRunner.sendEvent(
                     "mixed", secret, #"{"type":"device.removed","mac":"\#(mac)"}"#, to: base)
@@ -216,11 +250,12 @@ struct XMLRPCVendorsFleetTests {
             await htek.setRegistration(Self.htekMACs[0], nil)
             await akuvox.setRegistration(Self.akuvoxMACs[0], nil)
             await panasonic.setRegistration(Self.panasonicMACs[0], nil)
+            await gigaset.setRegistration(Self.gigasetMACs[0], nil)
             await fanvil.removeRegistration(Self.fanvilMACs[0])
             let fanvilCalls = await fanvil.calls.count
             let reconcile = try await cli.run(["reconcile", "--apply", "20"])
             #expect(
-                reconcile.status == 0 && reconcile.output.contains("missing_registration: 3")
+                reconcile.status == 0 && reconcile.output.contains("missing_registration: 4")
                     && reconcile.output.contains("not_checkable: 1")
                     && reconcile.output.contains("account fanvil-a: Fanvil FDPS (XML-RPC) has no call"),
                 "\(reconcile.output)\(reconcile.error)")
@@ -237,6 +272,7 @@ struct XMLRPCVendorsFleetTests {
             let fanvilSent = FakeFanvilState.sentPassword(for: Self.fanvilPassword)
             for password in [
                 Self.htekPassword, Self.akuvoxPassword, Self.panasonicPassword, Self.fanvilPassword, fanvilSent,
+                Self.gigasetPassword,
             ] {
                 #expect(!texts.contains(password), "a password appeared in the journal, a listing or serve's log")
             }
@@ -244,6 +280,7 @@ struct XMLRPCVendorsFleetTests {
             #expect(await akuvox.calls.allSatisfy { $0.status == 200 && $0.user == Self.akuvoxUser })
             #expect(await panasonic.calls.allSatisfy { $0.status == 200 && $0.user == Self.panasonicUser })
             #expect(await fanvil.calls.allSatisfy { $0.status == 200 && $0.user == Self.fanvilUser })
+            #expect(await gigaset.calls.allSatisfy { $0.status == 200 && $0.user == Self.gigasetUser })
         }
     }
 }

@@ -3,7 +3,8 @@
 # Each scenario is bounded in time, cleans up after itself, and the suite ends in an "N passed, N failed" line.
 #
 #   contrib/faults.sh                 every scenario, release build
-#   contrib/faults.sh --quick         the bounded subset CI runs: crash, outage, database restart and fuzzing, debug build
+#   contrib/faults.sh --quick         the bounded subset CI runs: crash, outage, database restart, fuzzing and the
+#                                     database partition, debug build
 #   contrib/faults.sh crash fuzz      the named scenarios only
 #
 # Scenarios:
@@ -16,6 +17,10 @@
 #   fuzz         hostile webhooks against a live serve, then libFuzzer on the XML-RPC decoder, the MAC parser and
 #                the webhook signature verifier (fuzz/run.sh)
 #   abuse        1,000 idle connections and 50 slowloris clients while a normal client sends signed webhooks
+#   partition    during a burst, every packet between serve and PostgreSQL is dropped for 30 s (iptables DROP: no
+#                reset, no refusal), then let through again; every webhook must be answered (2xx after commit, or 503
+#                with Retry-After) within the database deadline plus 5 s, /readyz must say so within 5 s, and
+#                recording and delivery must resume by themselves; the time to recover is reported
 # After each burst, `provhook-faults check` asserts: every acknowledged event is in the database; the journal has
 # exactly one accepted row per acknowledged event; every device reaches its desired state at the stand-in.
 set -euo pipefail
@@ -28,13 +33,13 @@ scenarios=()
 for arg in "$@"; do
     case $arg in
     --quick) quick=true ;;
-    crash | outage | db-restart | two | fuzz | abuse) scenarios+=("$arg") ;;
-    *) echo "usage: contrib/faults.sh [--quick] [crash] [outage] [db-restart] [two] [fuzz] [abuse]" >&2; exit 2 ;;
+    crash | outage | db-restart | two | fuzz | abuse | partition) scenarios+=("$arg") ;;
+    *) echo "usage: contrib/faults.sh [--quick] [crash] [outage] [db-restart] [two] [fuzz] [abuse] [partition]" >&2; exit 2 ;;
     esac
 done
 if [ ${#scenarios[@]} = 0 ]; then
-    scenarios=(crash outage db-restart two fuzz abuse)
-    $quick && scenarios=(crash outage db-restart fuzz)
+    scenarios=(crash outage db-restart two fuzz abuse partition)
+    $quick && scenarios=(crash outage db-restart fuzz partition)
 fi
 if $quick; then
     configuration=${FAULTS_CONFIGURATION:-debug} events=${FAULTS_EVENTS:-600} fuzz_seconds=${FAULTS_FUZZ_SECONDS:-15} abuse_seconds=10
@@ -43,6 +48,17 @@ else
 fi
 
 pg_require_binaries
+# The partition scenario drops packets with iptables (root only; installed from Debian's archive when missing).
+if [[ " ${scenarios[*]} " == *" partition "* ]] && ! command -v iptables >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing iptables for the partition scenario ..." >&2
+        apt-get -o DPkg::Lock::Timeout=300 install -y -q iptables >/dev/null ||
+            { echo "provhook: cannot install iptables; run: sudo apt-get install iptables" >&2; exit 1; }
+    else
+        echo "provhook: the partition scenario needs iptables and root (Debian/Ubuntu: sudo apt-get install iptables)" >&2
+        exit 1
+    fi
+fi
 swift_build_quietly "$configuration"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/provhook-faults.XXXXXX")
@@ -51,6 +67,7 @@ chmod 755 "$root"
 # started them.
 track() { echo "$1" >>"$root/pids"; }
 stop_all() {
+    heal_partition
     [ -f "$root/pids" ] && while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$root/pids"
     for dir in "$root"/*/pg; do [ -d "$dir" ] && pg_stop "$dir"; done
     return 0
@@ -68,6 +85,24 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# partition PORT: every packet to or from PORT on loopback vanishes (no reset, no refusal), as in a network path
+# that silently drops; the rules are listed in $root/iptables so that heal_partition (and any cleanup) removes them.
+partition() {
+    local rule
+    for rule in "INPUT -i lo -p tcp --dport $1 -j DROP" "INPUT -i lo -p tcp --sport $1 -j DROP"; do
+        echo "$rule" >>"$root/iptables"
+        # shellcheck disable=SC2086
+        iptables -I $rule
+    done
+}
+heal_partition() {
+    [ -f "$root/iptables" ] || return 0
+    local rule
+    # shellcheck disable=SC2086
+    while read -r rule; do iptables -D $rule 2>/dev/null || true; done <"$root/iptables"
+    rm -f "$root/iptables"
+}
 
 passed=0 failed=0
 verdict() {  # verdict NAME STATUS
@@ -246,6 +281,53 @@ scenario_outage() {
     $saw_ready && $saw_metric && [ "$tries" -le $((devices * 6)) ]
 }
 
+# since START: seconds elapsed since START (date +%s.%N), to a tenth.
+since() { echo "$(date +%s.%N) $1" | awk '{ printf "%.1f", $1 - $2 }'; }
+
+scenario_partition() {
+    local dir=$root/partition port admin cut healed before during unready="" ready="" resumed="" deadline_ms=5000
+    setup "$dir"
+    export PROVHOOK_DATABASE_TIMEOUT_MS=$deadline_ms
+    port=$(pg_free_port)
+    start_serve "$dir" "$port"
+    admin=$(cat "$dir/admin-$port")
+    burst "$dir" "$port"
+    wait_acked "$dir/acked-$port" $((events / 4))
+    partition "$pg_port"
+    cut=$(date +%s.%N)
+    before=$(wc -l <"$dir/acked-$port")
+    echo "    dropping every packet between serve and PostgreSQL, after $before acknowledged events"
+    while awk -v t="$(since "$cut")" 'BEGIN { exit !(t < 30) }'; do
+        if [ -z "$unready" ] && [ "$(curl -s -o /dev/null -m 4 -w '%{http_code}' "http://127.0.0.1:$admin/readyz")" = 503 ]; then
+            unready=$(since "$cut")
+        fi
+        sleep 0.2
+    done
+    during=$(($(wc -l <"$dir/acked-$port") - before))
+    heal_partition
+    healed=$(date +%s.%N)
+    echo "    healed after 30 s; /readyz said not ready ${unready:-never} s into it; events acknowledged during it: $during"
+    for _ in $(seq 1 600); do
+        [ -z "$ready" ] && [ "$(curl -s -o /dev/null -m 4 -w '%{http_code}' "http://127.0.0.1:$admin/readyz")" = 200 ] && ready=$(since "$healed")
+        [ -z "$resumed" ] && [ "$(wc -l <"$dir/acked-$port")" -gt $((before + during)) ] && resumed=$(since "$healed")
+        [ -n "$ready" ] && [ -n "$resumed" ] && break
+        sleep 0.1
+    done
+    echo "    after the heal: /readyz ready again in ${ready:-never} s, the first event acknowledged in ${resumed:-never} s"
+    wait "$burst_pid"
+    local summary slowest unanswered bare
+    summary=$(cat "$dir/burst-$port.json")
+    echo "    burst: $summary"
+    read -r slowest unanswered bare < <(python3 -c 'import json, sys; s = json.load(sys.stdin)
+print(*(int(s[k]) for k in ("slowest_answer_ms", "unanswered", "unavailable_without_retry_after")))' <<<"$summary")
+    check "$dir/acked-$port" || return 1
+    # Every webhook answered within the deadline plus 5 s, each 503 with Retry-After; /readyz told the truth within
+    # 5 s of each change; at most the events already committing when the packets stopped were acknowledged during it.
+    [ -n "$unready" ] && awk -v t="$unready" 'BEGIN { exit !(t <= 5) }' &&
+        [ -n "$ready" ] && awk -v t="$ready" 'BEGIN { exit !(t <= 5) }' && [ -n "$resumed" ] &&
+        [ "$slowest" -le $((deadline_ms + 5000)) ] && [ "$unanswered" = 0 ] && [ "$bare" = 0 ] && [ "$during" -le 16 ]
+}
+
 scenario_abuse() {
     local dir=$root/abuse port
     setup "$dir"
@@ -268,6 +350,7 @@ scenario_fuzz() {
 # processes and cluster are stopped when it ends, either way.
 export PROVHOOK_LOG_LEVEL=${FAULTS_LOG_LEVEL:-warning}
 export -f track setup start_serve burst wait_acked check scenario_crash scenario_db_restart scenario_two scenario_fuzz scenario_abuse scenario_outage \
+    scenario_partition partition heal_partition stop_all since \
     pg_require_binaries pg_as_owner pg_free_port pg_init pg_start pg_stop
 export root bin events fuzz_seconds abuse_seconds configuration
 run_bounded() {

@@ -27,7 +27,9 @@ public final class RecordingHealth: Sendable {
     /// Whether `state` holds a failure: read without the lock by `recorded`, which every event calls.
     private let hasFailure = Atomic(false)
 
-    public init(window: Duration = .seconds(10)) {
+    /// - Parameter window: short enough that `/readyz` is ready again within 5 s of the database's recovery when no
+    ///   event comes to clear the failure.
+    public init(window: Duration = .seconds(4)) {
         self.window = window
     }
 

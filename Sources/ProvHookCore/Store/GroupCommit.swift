@@ -157,7 +157,9 @@ public final class GroupCommit: Sendable {
     ) async -> [Result<Outcome, any Error>] {
         let logger = store.logger
         do {
-            let outcomes = try await store.withLease("recording events", deadline: deadline) { connection in
+            let outcomes = try await store.withLease(
+                "recording events", deadline: deadline, overrun: Store.recordingOverrun
+            ) { connection in
                 try await connection.rows("CALL record_events(\(events), NULL)", as: [String].self, logger: logger)
                     .first
             }

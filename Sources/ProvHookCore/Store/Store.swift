@@ -71,9 +71,15 @@ public struct Store: Sendable {
         }
     }
 
-    /// How long a body may run before its connection is presumed dead: the server's `statement_timeout` and
-    /// `idle_in_transaction_session_timeout` (30 s, see `DatabaseURL`) plus a margin.
+    /// How long a body may run past its lease's deadline before its connection is presumed dead: the server's
+    /// `statement_timeout` and `idle_in_transaction_session_timeout` (30 s, see `DatabaseURL`) plus a margin.
     public static let stalledBodyLimit = Duration.seconds(40)
+
+    /// How long recording events may run past the events' deadline. A webhook's whole answer is bounded by its
+    /// deadline plus this: `record_events` takes milliseconds, and its lock waits end at the deadline (`lock_timeout`),
+    /// so a call still running a second later is on a connection that stopped answering (a silent partition, a
+    /// primary that died mid-call), which is closed rather than waited on for `stalledBodyLimit`.
+    public static let recordingOverrun = Duration.seconds(1)
 
     /// Leases a connection and runs `body` on it. Only the lease has a deadline: PostgresClient waits for a
     /// connection forever while the database is down, and past the deadline the caller answers 503 instead.
@@ -82,11 +88,14 @@ public struct Store: Sendable {
     /// so a transaction always ends in COMMIT or ROLLBACK (the server's `statement_timeout` and
     /// `idle_in_transaction_session_timeout` bound it; see `DatabaseURL`). If the deadline passes first, the lease
     /// is abandoned and the caller returns at once, even if the pool never answers the abandoned request. A body that
-    /// runs past `stalledBodyLimit` is on a dead connection: its caller gets an error and the body is left behind.
+    /// runs past the deadline by `overrun` (by default `stalledBodyLimit`) is on a dead connection: its caller gets an
+    /// error, and the connection is closed, which ends the body and gives the pool its slot back for a new connection.
+    /// (PostgresNIO sets no TCP keepalive or user timeout on its sockets, so nothing else would notice a connection
+    /// whose packets vanish.)
     ///
     /// `deadline` is what is left of the caller's own (an event that waited behind others has less); nil: the store's.
     func withLease<T: Sendable>(
-        _ context: String, deadline: Duration? = nil,
+        _ context: String, deadline: Duration? = nil, overrun: Duration = Store.stalledBodyLimit,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let client = self.client
@@ -94,7 +103,7 @@ public struct Store: Sendable {
         let lease = Task {
             do {
                 let value = try await client.withConnection { connection in
-                    guard gate.begin() else { throw CancellationError() }
+                    guard gate.begin(on: connection) else { throw CancellationError() }
                     return try await body(connection)
                 }
                 gate.finish(.success(value))
@@ -114,19 +123,20 @@ public struct Store: Sendable {
                 lease.cancel()
                 return
             }
-            // The body runs. The server ends any statement or idle transaction within 30 s; a body still running well
-            // past that is on a connection that died without PostgresNIO noticing (seen when the server restarts
-            // mid-transaction), and would wait forever. Its caller is answered with an error instead.
-            let check = loop.scheduleTask(in: TimeAmount(Self.stalledBodyLimit)) {
+            // The body runs. A body still running `overrun` later is on a connection that died without PostgresNIO
+            // noticing (seen when the server restarts mid-transaction, and in a partition that drops packets), and
+            // would wait forever. Its caller is answered with an error, and the connection is closed.
+            let check = loop.scheduleTask(in: TimeAmount(overrun)) {
                 if gate.fail(
                     DeadlineExceeded(
                         what: "the database answering (\(context)); the connection is presumed dead",
-                        limit: Self.stalledBodyLimit))
+                        limit: deadline + overrun))
                 {
                     logger.error(
-                        "a database connection stopped answering; its operation is abandoned",
+                        "a database connection stopped answering; it is closed and its operation abandoned",
                         metadata: ["operation": "\(context)"])
                     lease.cancel()
+                    gate.closeConnection()
                 }
             }
             stalled.withLock { $0 = check }
@@ -178,14 +188,24 @@ private final class LeaseGate<T: Sendable>: Sendable {
 
     private let phase = Mutex(Phase.waiting)
     private let answer = OnceAnswer<T>()
+    /// The connection the body runs on, so that a body that stalls can have it closed.
+    private let connection = Mutex<PostgresConnection?>(nil)
 
     /// Called with a connection in hand: whether the body may run.
-    func begin() -> Bool {
+    func begin(on connection: PostgresConnection) -> Bool {
         self.phase.withLock { phase in
             guard phase == .waiting else { return false }
             phase = .running
+            self.connection.withLock { $0 = connection }
             return true
         }
+    }
+
+    /// Closes the body's connection: its statement fails at once, and the pool replaces the connection.
+    func closeConnection() {
+        guard let connection = self.connection.withLock({ $0 }) else { return }
+        let closing: EventLoopFuture<Void> = connection.close()
+        closing.whenComplete { _ in }
     }
 
     /// Gives up on a lease whose body has not begun, answering the caller with `error`; false once it has begun.

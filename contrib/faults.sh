@@ -3,8 +3,8 @@
 # Each scenario is bounded in time, cleans up after itself, and the suite ends in an "N passed, N failed" line.
 #
 #   contrib/faults.sh                 every scenario, release build
-#   contrib/faults.sh --quick         the bounded subset CI runs: crash, outage, database restart, fuzzing and the
-#                                     database partition, debug build
+#   contrib/faults.sh --quick         the bounded subset CI runs: crash, outage, database restart, fuzzing and both
+#                                     partitions, debug build
 #   contrib/faults.sh crash fuzz      the named scenarios only
 #
 # Scenarios:
@@ -21,6 +21,9 @@
 #                reset, no refusal), then let through again; every webhook must be answered (2xx after commit, or 503
 #                with Retry-After) within the database deadline plus 5 s, /readyz must say so within 5 s, and
 #                recording and delivery must resume by themselves; the time to recover is reported
+#   service-partition  the same between serve and the redirection service: webhooks are still recorded, calls time
+#                out and are retried, and after the heal every device reaches its desired state with no call made
+#                twice with success for one generation of a device
 # After each burst, `provhook-faults check` asserts: every acknowledged event is in the database; the journal has
 # exactly one accepted row per acknowledged event; every device reaches its desired state at the stand-in.
 set -euo pipefail
@@ -33,13 +36,16 @@ scenarios=()
 for arg in "$@"; do
     case $arg in
     --quick) quick=true ;;
-    crash | outage | db-restart | two | fuzz | abuse | partition) scenarios+=("$arg") ;;
-    *) echo "usage: contrib/faults.sh [--quick] [crash] [outage] [db-restart] [two] [fuzz] [abuse] [partition]" >&2; exit 2 ;;
+    crash | outage | db-restart | two | fuzz | abuse | partition | service-partition) scenarios+=("$arg") ;;
+    *)
+        echo "usage: contrib/faults.sh [--quick] [crash] [outage] [db-restart] [two] [fuzz] [abuse] [partition] [service-partition]" >&2
+        exit 2
+        ;;
     esac
 done
 if [ ${#scenarios[@]} = 0 ]; then
-    scenarios=(crash outage db-restart two fuzz abuse partition)
-    $quick && scenarios=(crash outage db-restart fuzz partition)
+    scenarios=(crash outage db-restart two fuzz abuse partition service-partition)
+    $quick && scenarios=(crash outage db-restart fuzz partition service-partition)
 fi
 if $quick; then
     configuration=${FAULTS_CONFIGURATION:-debug} events=${FAULTS_EVENTS:-600} fuzz_seconds=${FAULTS_FUZZ_SECONDS:-15} abuse_seconds=10
@@ -49,7 +55,7 @@ fi
 
 pg_require_binaries
 # The partition scenario drops packets with iptables (root only; installed from Debian's archive when missing).
-if [[ " ${scenarios[*]} " == *" partition "* ]] && ! command -v iptables >/dev/null; then
+if [[ " ${scenarios[*]} " == *"partition "* ]] && ! command -v iptables >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "installing iptables for the partition scenario ..." >&2
         apt-get -o DPkg::Lock::Timeout=300 install -y -q iptables >/dev/null ||
@@ -328,6 +334,44 @@ print(*(int(s[k]) for k in ("slowest_answer_ms", "unanswered", "unavailable_with
         [ "$slowest" -le $((deadline_ms + 5000)) ] && [ "$unanswered" = 0 ] && [ "$bare" = 0 ] && [ "$during" -le 16 ]
 }
 
+scenario_service_partition() {
+    local dir=$root/service-partition port admin cut healed before during failing="" recovered doubled
+    setup "$dir"
+    export PROVHOOK_REDIRECT_TIMEOUT_SECONDS=5
+    port=$(pg_free_port)
+    start_serve "$dir" "$port"
+    admin=$(cat "$dir/admin-$port")
+    burst "$dir" "$port"
+    wait_acked "$dir/acked-$port" $((events / 4))
+    partition "$(tr -d '\n' <"$dir/stand-in.port")"
+    cut=$(date +%s.%N)
+    before=$(wc -l <"$dir/acked-$port")
+    echo "    dropping every packet between serve and the redirection service, after $before acknowledged events"
+    while awk -v t="$(since "$cut")" 'BEGIN { exit !(t < 30) }'; do
+        [ -z "$failing" ] && curl -s -m 4 "http://127.0.0.1:$admin/readyz" | grep -q '"redirect_service":"failing since' &&
+            failing=$(since "$cut")
+        sleep 0.2
+    done
+    during=$(($(wc -l <"$dir/acked-$port") - before))
+    heal_partition
+    healed=$(date +%s.%N)
+    echo "    healed after 30 s; /readyz named the failing service ${failing:-never} s into it; events acknowledged during it: $during"
+    wait "$burst_pid"
+    local summary unanswered
+    summary=$(cat "$dir/burst-$port.json")
+    echo "    burst: $summary"
+    unanswered=$(python3 -c 'import json, sys; print(int(json.load(sys.stdin)["unanswered"]))' <<<"$summary")
+    check "$dir/acked-$port" || return 1
+    recovered=$(since "$healed")
+    # A call is made again only when its answer was lost: never two successful calls for one generation of a device.
+    doubled=$(psql -At -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "
+        SELECT count(*) FROM (
+            SELECT mac FROM journal WHERE action LIKE 'redirect.%' AND outcome = 'ok'
+            GROUP BY mac, action, detail->>'generation' HAVING count(*) > 1) doubled")
+    echo "    every device in its desired state ${recovered} s after the heal; generations called twice with success: $doubled"
+    [ -n "$failing" ] && [ "$during" -gt 0 ] && [ "$unanswered" = 0 ] && [ "$doubled" = 0 ]
+}
+
 scenario_abuse() {
     local dir=$root/abuse port
     setup "$dir"
@@ -350,7 +394,7 @@ scenario_fuzz() {
 # processes and cluster are stopped when it ends, either way.
 export PROVHOOK_LOG_LEVEL=${FAULTS_LOG_LEVEL:-warning}
 export -f track setup start_serve burst wait_acked check scenario_crash scenario_db_restart scenario_two scenario_fuzz scenario_abuse scenario_outage \
-    scenario_partition partition heal_partition stop_all since \
+    scenario_partition scenario_service_partition partition heal_partition stop_all since \
     pg_require_binaries pg_as_owner pg_free_port pg_init pg_start pg_stop
 export root bin events fuzz_seconds abuse_seconds configuration
 run_bounded() {

@@ -3,8 +3,8 @@
 # Each scenario is bounded in time, cleans up after itself, and the suite ends in an "N passed, N failed" line.
 #
 #   contrib/faults.sh                 every scenario, release build
-#   contrib/faults.sh --quick         the bounded subset CI runs: crash, outage, database restart, fuzzing and both
-#                                     partitions, debug build
+#   contrib/faults.sh --quick         the bounded subset CI runs: crash, outage, database restart, fuzzing, both
+#                                     partitions and the synchronous failover, debug build
 #   contrib/faults.sh crash fuzz      the named scenarios only
 #
 # Scenarios:
@@ -21,6 +21,12 @@
 #                reset, no refusal), then let through again; every webhook must be answered (2xx after commit, or 503
 #                with Retry-After) within the database deadline plus 5 s, /readyz must say so within 5 s, and
 #                recording and delivery must resume by themselves; the time to recover is reported
+#   failover     PostgreSQL as a primary with a synchronous streaming standby, serve connected through a TCP proxy
+#                (contrib/lib/switch-proxy.py); during a burst the primary is killed (SIGKILL), the standby promoted
+#                and the proxy switched to it: every acknowledged event must be on the new primary, every device in
+#                its desired state, the journal verified, every webhook answered within the deadline plus 5 s
+#   failover-async  the same with asynchronous replication: reports what was acknowledged and lost (not asserted:
+#                the design promises nothing lost only with synchronous replication)
 #   service-partition  the same between serve and the redirection service: webhooks are still recorded, calls time
 #                out and are retried, and after the heal every device reaches its desired state with no call made
 #                twice with success for one generation of a device
@@ -36,16 +42,16 @@ scenarios=()
 for arg in "$@"; do
     case $arg in
     --quick) quick=true ;;
-    crash | outage | db-restart | two | fuzz | abuse | partition | service-partition) scenarios+=("$arg") ;;
+    crash | outage | db-restart | two | fuzz | abuse | partition | service-partition | failover | failover-async) scenarios+=("$arg") ;;
     *)
-        echo "usage: contrib/faults.sh [--quick] [crash] [outage] [db-restart] [two] [fuzz] [abuse] [partition] [service-partition]" >&2
+        echo "usage: contrib/faults.sh [--quick] [crash] [outage] [db-restart] [two] [fuzz] [abuse] [partition] [service-partition] [failover] [failover-async]" >&2
         exit 2
         ;;
     esac
 done
 if [ ${#scenarios[@]} = 0 ]; then
-    scenarios=(crash outage db-restart two fuzz abuse partition service-partition)
-    $quick && scenarios=(crash outage db-restart fuzz partition service-partition)
+    scenarios=(crash outage db-restart two fuzz abuse partition service-partition failover failover-async)
+    $quick && scenarios=(crash outage db-restart fuzz partition service-partition failover)
 fi
 if $quick; then
     configuration=${FAULTS_CONFIGURATION:-debug} events=${FAULTS_EVENTS:-600} fuzz_seconds=${FAULTS_FUZZ_SECONDS:-15} abuse_seconds=10
@@ -75,7 +81,7 @@ track() { echo "$1" >>"$root/pids"; }
 stop_all() {
     heal_partition
     [ -f "$root/pids" ] && while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$root/pids"
-    for dir in "$root"/*/pg; do [ -d "$dir" ] && pg_stop "$dir"; done
+    for dir in "$root"/*/pg "$root"/*/standby; do [ -d "$dir" ] && pg_stop "$dir"; done
     return 0
 }
 cleanup() {
@@ -372,6 +378,82 @@ scenario_service_partition() {
     [ -n "$failing" ] && [ "$during" -gt 0 ] && [ "$unanswered" = 0 ] && [ "$doubled" = 0 ]
 }
 
+# failover DIR sync|async: the failover scenario; prints what check found, and fails only where the mode promises.
+failover() {
+    local dir=$1 mode=$2 standby_port proxy_port killed pid kids unready="" ready="" resumed="" before deadline_ms=5000
+    setup "$dir"
+    export PROVHOOK_DATABASE_TIMEOUT_MS=$deadline_ms
+    # The standby: a base backup of the migrated primary, streaming from it.
+    mkdir -p "$dir/standby"
+    chown postgres: "$dir/standby" 2>/dev/null || true
+    chmod 700 "$dir/standby"
+    pg_as_owner pg_basebackup -h 127.0.0.1 -p "$pg_port" -U postgres -D "$dir/standby" -R -X stream >"$dir/basebackup.log" 2>&1
+    standby_port=$(pg_free_port)
+    pg_start "$dir/standby" "$standby_port"
+    if [ "$mode" = sync ]; then
+        psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres \
+            -c "ALTER SYSTEM SET synchronous_standby_names = '*'" -c "ALTER SYSTEM SET synchronous_commit = on" -c "SELECT pg_reload_conf()" >/dev/null
+    fi
+    for _ in $(seq 1 100); do
+        [ "$(psql -At -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "SELECT sync_state FROM pg_stat_replication")" = "$mode" ] && break
+        sleep 0.1
+    done
+    echo "    primary on $pg_port, $mode standby on $standby_port: $(psql -At -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "SELECT sync_state FROM pg_stat_replication")"
+    echo "$pg_port" >"$dir/proxy.target"
+    python3 contrib/lib/switch-proxy.py "$dir/proxy.port" "$dir/proxy.target" >"$dir/proxy.log" 2>&1 &
+    local proxy_pid=$!
+    track "$proxy_pid"
+    for _ in $(seq 1 100); do [ -s "$dir/proxy.port" ] && break; sleep 0.05; done
+    proxy_port=$(cat "$dir/proxy.port")
+    export PROVHOOK_DATABASE_URL="postgres://postgres@127.0.0.1:$proxy_port/postgres"
+    local port admin
+    port=$(pg_free_port)
+    start_serve "$dir" "$port"
+    admin=$(cat "$dir/admin-$port")
+    burst "$dir" "$port"
+    wait_acked "$dir/acked-$port" $((events / 3))
+    # The primary dies at once, its backends with it: nothing is closed gracefully.
+    pid=$(head -n 1 "$dir/pg/postmaster.pid")
+    kids=$(pgrep -P "$pid" || true)
+    # shellcheck disable=SC2086
+    kill -9 "$pid" $kids
+    killed=$(date +%s.%N)
+    before=$(wc -l <"$dir/acked-$port")
+    echo "    killed the primary (SIGKILL) after $before acknowledged events"
+    for _ in $(seq 1 20); do
+        [ -z "$unready" ] && [ "$(curl -s -o /dev/null -m 4 -w '%{http_code}' "http://127.0.0.1:$admin/readyz")" = 503 ] && unready=$(since "$killed")
+        sleep 0.1
+    done
+    pg_as_owner pg_ctl -D "$dir/standby" -w -t 60 promote >/dev/null
+    echo "$standby_port" >"$dir/proxy.target"
+    kill -USR1 "$proxy_pid"
+    echo "    promoted the standby and switched the proxy $(since "$killed") s after the kill; /readyz said not ready ${unready:-never} s after it"
+    for _ in $(seq 1 600); do
+        [ -z "$ready" ] && [ "$(curl -s -o /dev/null -m 4 -w '%{http_code}' "http://127.0.0.1:$admin/readyz")" = 200 ] && ready=$(since "$killed")
+        [ -z "$resumed" ] && [ "$(wc -l <"$dir/acked-$port")" -gt "$before" ] && resumed=$(since "$killed")
+        [ -n "$ready" ] && [ -n "$resumed" ] && break
+        sleep 0.1
+    done
+    echo "    ready again ${ready:-never} s after the kill; the first event acknowledged by the new primary ${resumed:-never} s after it"
+    wait "$burst_pid"
+    local summary slowest unanswered bare result missing
+    summary=$(cat "$dir/burst-$port.json")
+    echo "    burst: $summary"
+    read -r slowest unanswered bare < <(python3 -c 'import json, sys; s = json.load(sys.stdin)
+print(*(int(s[k]) for k in ("slowest_answer_ms", "unanswered", "unavailable_without_retry_after")))' <<<"$summary")
+    local status=0
+    result=$("$bin/provhook-faults" check --database-url "$PROVHOOK_DATABASE_URL" --tenant pbx --acked "$dir/acked-$port") || status=$?
+    echo "$result"
+    missing=$(python3 -c 'import json, sys; print(int(json.load(sys.stdin)["missing_in_database"]))' <<<"$result")
+    echo "    acknowledged: $(wc -l <"$dir/acked-$port"); acknowledged but lost in the failover: $missing"
+    "$bin/provhook" journal verify >"$dir/verify.log" 2>&1 || { cat "$dir/verify.log"; [ "$mode" = sync ] && return 1; }
+    [ "$mode" = async ] && return 0
+    [ "$status" = 0 ] && [ "$missing" = 0 ] && [ -n "$unready" ] && [ -n "$ready" ] && [ -n "$resumed" ] &&
+        [ "$slowest" -le $((deadline_ms + 5000)) ] && [ "$unanswered" = 0 ] && [ "$bare" = 0 ]
+}
+scenario_failover() { failover "$root/failover" sync; }
+scenario_failover_async() { failover "$root/failover-async" async; }
+
 scenario_abuse() {
     local dir=$root/abuse port
     setup "$dir"
@@ -395,6 +477,7 @@ scenario_fuzz() {
 export PROVHOOK_LOG_LEVEL=${FAULTS_LOG_LEVEL:-warning}
 export -f track setup start_serve burst wait_acked check scenario_crash scenario_db_restart scenario_two scenario_fuzz scenario_abuse scenario_outage \
     scenario_partition scenario_service_partition partition heal_partition stop_all since \
+    failover scenario_failover scenario_failover_async \
     pg_require_binaries pg_as_owner pg_free_port pg_init pg_start pg_stop
 export root bin events fuzz_seconds abuse_seconds configuration
 run_bounded() {

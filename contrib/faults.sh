@@ -4,7 +4,7 @@
 #
 #   contrib/faults.sh                 every scenario, release build
 #   contrib/faults.sh --quick         the bounded subset CI runs: crash, outage, database restart, fuzzing, both
-#                                     partitions and the synchronous failover, debug build
+#                                     partitions, the synchronous failover and the full disk, debug build
 #   contrib/faults.sh crash fuzz      the named scenarios only
 #
 # Scenarios:
@@ -27,6 +27,10 @@
 #                its desired state, the journal verified, every webhook answered within the deadline plus 5 s
 #   failover-async  the same with asynchronous replication: reports what was acknowledged and lost (not asserted:
 #                the design promises nothing lost only with synchronous replication)
+#   disk-full    PostgreSQL's data directory (its WAL with it) on a tmpfs that is filled during a burst for 15 s, then
+#                freed: webhooks get 503 with Retry-After, never 2xx without a commit; serve stays up; everything
+#                acknowledged is kept, and recording resumes by itself once there is space (PostgreSQL is started
+#                again only if it stopped itself)
 #   service-partition  the same between serve and the redirection service: webhooks are still recorded, calls time
 #                out and are retried, and after the heal every device reaches its desired state with no call made
 #                twice with success for one generation of a device
@@ -42,16 +46,18 @@ scenarios=()
 for arg in "$@"; do
     case $arg in
     --quick) quick=true ;;
-    crash | outage | db-restart | two | fuzz | abuse | partition | service-partition | failover | failover-async) scenarios+=("$arg") ;;
+    crash | outage | db-restart | two | fuzz | abuse | partition | service-partition | failover | failover-async | disk-full)
+        scenarios+=("$arg")
+        ;;
     *)
-        echo "usage: contrib/faults.sh [--quick] [crash] [outage] [db-restart] [two] [fuzz] [abuse] [partition] [service-partition] [failover] [failover-async]" >&2
+        echo "usage: contrib/faults.sh [--quick] [crash] [outage] [db-restart] [two] [fuzz] [abuse] [partition] [service-partition] [failover] [failover-async] [disk-full]" >&2
         exit 2
         ;;
     esac
 done
 if [ ${#scenarios[@]} = 0 ]; then
-    scenarios=(crash outage db-restart two fuzz abuse partition service-partition failover failover-async)
-    $quick && scenarios=(crash outage db-restart fuzz partition service-partition failover)
+    scenarios=(crash outage db-restart two fuzz abuse partition service-partition failover failover-async disk-full)
+    $quick && scenarios=(crash outage db-restart fuzz partition service-partition failover disk-full)
 fi
 if $quick; then
     configuration=${FAULTS_CONFIGURATION:-debug} events=${FAULTS_EVENTS:-600} fuzz_seconds=${FAULTS_FUZZ_SECONDS:-15} abuse_seconds=10
@@ -82,6 +88,10 @@ stop_all() {
     heal_partition
     [ -f "$root/pids" ] && while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$root/pids"
     for dir in "$root"/*/pg "$root"/*/standby; do [ -d "$dir" ] && pg_stop "$dir"; done
+    if [ -f "$root/mounts" ]; then
+        while read -r dir; do umount "$dir" 2>/dev/null || umount -l "$dir" 2>/dev/null || true; done <"$root/mounts"
+        rm -f "$root/mounts"
+    fi
     return 0
 }
 cleanup() {
@@ -454,6 +464,55 @@ print(*(int(s[k]) for k in ("slowest_answer_ms", "unanswered", "unavailable_with
 scenario_failover() { failover "$root/failover" sync; }
 scenario_failover_async() { failover "$root/failover-async" async; }
 
+scenario_disk_full() {
+    local dir=$root/disk-full port admin filled freed before during unready="" ready="" resumed="" restarted=no deadline_ms=5000
+    # The cluster's whole data directory on a tmpfs of its own, so that filling it fills nothing else.
+    mkdir -p "$dir/pg"
+    mount -t tmpfs -o size=512m tmpfs "$dir/pg" || { echo "    cannot mount a tmpfs (root is needed)" >&2; return 1; }
+    echo "$dir/pg" >>"$root/mounts"
+    setup "$dir"
+    export PROVHOOK_DATABASE_TIMEOUT_MS=$deadline_ms
+    port=$(pg_free_port)
+    start_serve "$dir" "$port"
+    admin=$(cat "$dir/admin-$port")
+    burst "$dir" "$port"
+    wait_acked "$dir/acked-$port" $((events / 4))
+    dd if=/dev/zero of="$dir/pg/filler" bs=1M status=none 2>/dev/null || true
+    filled=$(date +%s.%N)
+    before=$(wc -l <"$dir/acked-$port")
+    echo "    filled the data directory's file system ($(df -h --output=avail "$dir/pg" | tail -n 1 | tr -d ' ') left) after $before acknowledged events"
+    while awk -v t="$(since "$filled")" 'BEGIN { exit !(t < 15) }'; do
+        [ -z "$unready" ] && [ "$(curl -s -o /dev/null -m 4 -w '%{http_code}' "http://127.0.0.1:$admin/readyz")" = 503 ] && unready=$(since "$filled")
+        sleep 0.2
+    done
+    during=$(($(wc -l <"$dir/acked-$port") - before))
+    rm -f "$dir/pg/filler"
+    freed=$(date +%s.%N)
+    if ! pg_as_owner pg_ctl -D "$dir/pg" status >/dev/null 2>&1; then
+        restarted=yes
+        pg_start "$dir/pg" "$pg_port"
+    fi
+    echo "    freed the space after 15 s; /readyz said not ready ${unready:-never} s into it; events acknowledged while full: $during; PostgreSQL restarted: $restarted"
+    grep -m 3 -E 'No space left|PANIC' "$dir/pg/server.log" | sed 's/^/    server log: /' || true
+    for _ in $(seq 1 600); do
+        [ -z "$ready" ] && [ "$(curl -s -o /dev/null -m 4 -w '%{http_code}' "http://127.0.0.1:$admin/readyz")" = 200 ] && ready=$(since "$freed")
+        [ -z "$resumed" ] && [ "$(wc -l <"$dir/acked-$port")" -gt $((before + during)) ] && resumed=$(since "$freed")
+        [ -n "$ready" ] && [ -n "$resumed" ] && break
+        sleep 0.1
+    done
+    echo "    after freeing: /readyz ready again in ${ready:-never} s, the first event acknowledged in ${resumed:-never} s"
+    kill -0 "$serve_pid" || { echo "    serve did not stay up" >&2; return 1; }
+    wait "$burst_pid"
+    local summary slowest unanswered bare
+    summary=$(cat "$dir/burst-$port.json")
+    echo "    burst: $summary"
+    read -r slowest unanswered bare < <(python3 -c 'import json, sys; s = json.load(sys.stdin)
+print(*(int(s[k]) for k in ("slowest_answer_ms", "unanswered", "unavailable_without_retry_after")))' <<<"$summary")
+    check "$dir/acked-$port" || return 1
+    [ -n "$unready" ] && [ -n "$ready" ] && [ -n "$resumed" ] &&
+        [ "$slowest" -le $((deadline_ms + 5000)) ] && [ "$unanswered" = 0 ] && [ "$bare" = 0 ]
+}
+
 scenario_abuse() {
     local dir=$root/abuse port
     setup "$dir"
@@ -477,7 +536,7 @@ scenario_fuzz() {
 export PROVHOOK_LOG_LEVEL=${FAULTS_LOG_LEVEL:-warning}
 export -f track setup start_serve burst wait_acked check scenario_crash scenario_db_restart scenario_two scenario_fuzz scenario_abuse scenario_outage \
     scenario_partition scenario_service_partition partition heal_partition stop_all since \
-    failover scenario_failover scenario_failover_async \
+    failover scenario_failover scenario_failover_async scenario_disk_full \
     pg_require_binaries pg_as_owner pg_free_port pg_init pg_start pg_stop
 export root bin events fuzz_seconds abuse_seconds configuration
 run_bounded() {

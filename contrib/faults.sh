@@ -4,7 +4,8 @@
 #
 #   contrib/faults.sh                 every scenario, release build
 #   contrib/faults.sh --quick         the bounded subset CI runs: crash, outage, database restart, fuzzing, both
-#                                     partitions, the synchronous failover and the full disk, debug build
+#                                     partitions, the synchronous failover, the full disk and the clock step,
+#                                     debug build
 #   contrib/faults.sh crash fuzz      the named scenarios only
 #
 # Scenarios:
@@ -31,6 +32,9 @@
 #                freed: webhooks get 503 with Retry-After, never 2xx without a commit; serve stays up; everything
 #                acknowledged is kept, and recording resumes by itself once there is space (PostgreSQL is started
 #                again only if it stopped itself)
+#   clock-step   serve's wall clock steps back by a minute during a burst (contrib/lib/clock-shift.c preloaded, its
+#                monotonic clock left alone): nothing lost, no call made twice with success for one generation, none out of generation
+#                order; a webhook 4 min 30 s ahead of the senders' clock is then refused as 5 min 30 s ahead
 #   service-partition  the same between serve and the redirection service: webhooks are still recorded, calls time
 #                out and are retried, and after the heal every device reaches its desired state with no call made
 #                twice with success for one generation of a device
@@ -46,18 +50,18 @@ scenarios=()
 for arg in "$@"; do
     case $arg in
     --quick) quick=true ;;
-    crash | outage | db-restart | two | fuzz | abuse | partition | service-partition | failover | failover-async | disk-full)
+    crash | outage | db-restart | two | fuzz | abuse | partition | service-partition | failover | failover-async | disk-full | clock-step)
         scenarios+=("$arg")
         ;;
     *)
-        echo "usage: contrib/faults.sh [--quick] [crash] [outage] [db-restart] [two] [fuzz] [abuse] [partition] [service-partition] [failover] [failover-async] [disk-full]" >&2
+        echo "usage: contrib/faults.sh [--quick] [crash] [outage] [db-restart] [two] [fuzz] [abuse] [partition] [service-partition] [failover] [failover-async] [disk-full] [clock-step]" >&2
         exit 2
         ;;
     esac
 done
 if [ ${#scenarios[@]} = 0 ]; then
-    scenarios=(crash outage db-restart two fuzz abuse partition service-partition failover failover-async disk-full)
-    $quick && scenarios=(crash outage db-restart fuzz partition service-partition failover disk-full)
+    scenarios=(crash outage db-restart two fuzz abuse partition service-partition failover failover-async disk-full clock-step)
+    $quick && scenarios=(crash outage db-restart fuzz partition service-partition failover disk-full clock-step)
 fi
 if $quick; then
     configuration=${FAULTS_CONFIGURATION:-debug} events=${FAULTS_EVENTS:-600} fuzz_seconds=${FAULTS_FUZZ_SECONDS:-15} abuse_seconds=10
@@ -67,16 +71,18 @@ fi
 
 pg_require_binaries
 # The partition scenario drops packets with iptables (root only; installed from Debian's archive when missing).
-if [[ " ${scenarios[*]} " == *"partition "* ]] && ! command -v iptables >/dev/null; then
+# need TOOL PACKAGE SCENARIO: installs PACKAGE from Debian's archive when TOOL is missing (root only), else says how.
+need() {
+    command -v "$1" >/dev/null && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "installing iptables for the partition scenario ..." >&2
-        apt-get -o DPkg::Lock::Timeout=300 install -y -q iptables >/dev/null ||
-            { echo "provhook: cannot install iptables; run: sudo apt-get install iptables" >&2; exit 1; }
-    else
-        echo "provhook: the partition scenario needs iptables and root (Debian/Ubuntu: sudo apt-get install iptables)" >&2
-        exit 1
+        echo "installing $2 for the $3 scenario ..." >&2
+        apt-get -o DPkg::Lock::Timeout=300 install -y -q "$2" >/dev/null && return 0
     fi
-fi
+    echo "provhook: the $3 scenario needs $1 (Debian/Ubuntu: sudo apt-get install $2)" >&2
+    exit 1
+}
+[[ " ${scenarios[*]} " == *"partition "* ]] && need iptables iptables partition
+[[ " ${scenarios[*]} " == *" clock-step "* ]] && need cc gcc clock-step
 swift_build_quietly "$configuration"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/provhook-faults.XXXXXX")
@@ -513,6 +519,39 @@ print(*(int(s[k]) for k in ("slowest_answer_ms", "unanswered", "unavailable_with
         [ "$slowest" -le $((deadline_ms + 5000)) ] && [ "$unanswered" = 0 ] && [ "$bare" = 0 ]
 }
 
+scenario_clock_step() {
+    local dir=$root/clock-step port admin before doubled reordered probe
+    setup "$dir"
+    cc -shared -fPIC -O2 -o "$dir/clock-shift.so" contrib/lib/clock-shift.c -ldl
+    port=$(pg_free_port)
+    echo 0 >"$dir/clock"
+    # Only serve's wall clock is moved; its monotonic clock is left alone, as a clock step (NTP, `date -s`) leaves it.
+    LD_PRELOAD=$dir/clock-shift.so CLOCK_SHIFT_FILE=$dir/clock start_serve "$dir" "$port"
+    admin=$(cat "$dir/admin-$port")
+    burst "$dir" "$port"
+    wait_acked "$dir/acked-$port" $((events / 3))
+    echo "-60" >"$dir/clock"
+    before=$(wc -l <"$dir/acked-$port")
+    echo "    stepped serve's wall clock back by 60 s after $before acknowledged events"
+    wait "$burst_pid"
+    echo "    burst: $(cat "$dir/burst-$port.json")"
+    check "$dir/acked-$port" || return 1
+    read -r doubled reordered < <(psql -At -F ' ' -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "
+        WITH calls AS (
+            SELECT mac, action, (detail->>'generation')::bigint AS generation,
+                   lag((detail->>'generation')::bigint) OVER (PARTITION BY mac ORDER BY id) AS previous
+            FROM journal WHERE action LIKE 'redirect.%' AND outcome = 'ok')
+        SELECT (SELECT count(*) FROM (SELECT 1 FROM calls GROUP BY mac, action, generation HAVING count(*) > 1) d),
+               (SELECT count(*) FROM calls WHERE generation < previous)")
+    echo "    generations called twice with success: $doubled; calls out of generation order: $reordered"
+    # The step took: a webhook signed 4 min 30 s ahead of the senders' clock is 5 min 30 s ahead of serve's.
+    echo 270 >"$dir/ahead"
+    probe=$(LD_PRELOAD=$dir/clock-shift.so CLOCK_SHIFT_FILE=$dir/ahead contrib/send-event.sh pbx "$(cat "$dir/secret")" '{"type":"device.added","mac":"000413FFFFFE"}' \
+        "http://127.0.0.1:$port" 2>&1 || true)
+    echo "    a webhook 270 s ahead: $(tr '\n' ' ' <<<"$probe" | cut -c1-200)"
+    [ "$doubled" = 0 ] && [ "$reordered" = 0 ] && grep -q 'HTTP 401' <<<"$probe" && grep -Eq '3[23][0-9] s' <<<"$probe"
+}
+
 scenario_abuse() {
     local dir=$root/abuse port
     setup "$dir"
@@ -536,7 +575,7 @@ scenario_fuzz() {
 export PROVHOOK_LOG_LEVEL=${FAULTS_LOG_LEVEL:-warning}
 export -f track setup start_serve burst wait_acked check scenario_crash scenario_db_restart scenario_two scenario_fuzz scenario_abuse scenario_outage \
     scenario_partition scenario_service_partition partition heal_partition stop_all since \
-    failover scenario_failover scenario_failover_async scenario_disk_full \
+    failover scenario_failover scenario_failover_async scenario_disk_full scenario_clock_step \
     pg_require_binaries pg_as_owner pg_free_port pg_init pg_start pg_stop
 export root bin events fuzz_seconds abuse_seconds configuration
 run_bounded() {

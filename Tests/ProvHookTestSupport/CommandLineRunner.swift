@@ -70,7 +70,8 @@ public struct CommandLineRunner: Sendable {
     /// Runs the command to its end. The process is waited for on a thread of its own, never on Swift's cooperative
     /// pool (which has one thread a core: tests waiting there would starve an in-process stand-in the command talks
     /// to), and its output and error streams are read at the same time, so that neither can fill up and block it.
-    public func run(_ arguments: [String]) async throws -> Result {
+    /// `started` is given the process's id once it runs (a test that kills it midway sends it a signal).
+    public func run(_ arguments: [String], started: @Sendable (Int32) -> Void = { _ in }) async throws -> Result {
         let process = Process()
         process.executableURL =
             self.executablePath.map(URL.init(fileURLWithPath:))
@@ -86,6 +87,7 @@ public struct CommandLineRunner: Sendable {
         process.standardOutput = output
         process.standardError = error
         try process.run()
+        started(process.processIdentifier)
         if let timeout = self.timeout {
             let seconds = Double(timeout.components.seconds)
             Thread.detachNewThread {

@@ -107,6 +107,8 @@ public struct FakeYMCSServer: Sendable {
             }
             let errors = await self.state.addByMAC(
                 entries.map { ($0["mac"] as! String, $0["uniqueServerUrl"] as? String) }, organisation: organisation)
+            let delay = await self.state.addAnswerDelay
+            if delay > .zero { try? await Task.sleep(for: delay) }
             return Self.json(
                 .ok,
                 [

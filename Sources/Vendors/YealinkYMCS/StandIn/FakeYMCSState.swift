@@ -40,6 +40,9 @@ public actor FakeYMCSState {
     /// How long a new token lives.
     public var tokenLifetime: TimeInterval = 7200
     private var pendingFailures: [(status: Int, code: String)] = []
+    /// How long `addDevicesByMac` waits, once it has added the devices, before it answers: a client killed in that
+    /// time leaves the devices added without knowing it.
+    public private(set) var addAnswerDelay: Duration = .zero
     private var nextID = 1
 
     /// The PIN a device gets when it is added, from its MAC (12 lowercase hex digits).
@@ -82,6 +85,9 @@ public actor FakeYMCSState {
             self.macOnlyOrganisations.remove(organisation)
         }
     }
+
+    /// Makes `addDevicesByMac` answer `delay` after it has added the devices.
+    public func delayAddAnswers(_ delay: Duration) { self.addAnswerDelay = delay }
 
     /// The next `count` API requests (not token requests) are answered with this status and YMCS code.
     public func failNext(_ count: Int, status: Int, code: String) {

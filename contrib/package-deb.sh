@@ -4,10 +4,12 @@
 #   contrib/package-deb.sh [--skip-build] [--output DIR]      (default DIR: .build/deb; the last line is its path)
 #
 # The release binary of the provhook product alone, with Swift's runtime linked in (--static-swift-stdlib), so that it
-# needs only libc, libgcc and libstdc++ (its Depends come from dpkg-shlibdeps, which fails on any library no Debian
-# package provides); the unit, enabled but not started; the provhook user through sysusers.d; provhook.env as a
-# conffile; the secret key made by postinst (contrib/debian/); sql/roles.sql, the docs and the examples under
-# /usr/share/doc/provhook. Its version is the one `provhook --version` prints (Sources/provhook/Version.swift).
+# needs only libc, libgcc, libstdc++, libxml2 (FoundationXML's parser, which the XML-RPC decoder uses) and zlib (which
+# swift-nio-extras links); its Depends come from dpkg-shlibdeps, which fails on any library no Debian package
+# provides. Then the unit, enabled but not started; the provhook user through sysusers.d; provhook.env as a conffile;
+# the secret key made by postinst (contrib/debian/); sql/roles.sql, the docs and the examples under
+# /usr/share/doc/provhook; a manual page. Its version is the one `provhook --version` prints
+# (Sources/provhook/Version.swift).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . contrib/lib/build.sh
@@ -53,6 +55,8 @@ strip --remove-section=.comment --remove-section=.note --strip-unneeded "$root/u
 install -D -m 0644 contrib/provhook.service "$root/usr/lib/systemd/system/provhook.service"
 install -D -m 0644 contrib/debian/provhook.sysusers "$root/usr/lib/sysusers.d/provhook.conf"
 install -D -m 0644 contrib/debian/lintian-overrides "$root/usr/share/lintian/overrides/provhook"
+install -d "$root/usr/share/man/man1"
+gzip -9n <contrib/debian/provhook.1 >"$root/usr/share/man/man1/provhook.1.gz"
 # 0640 in the package already; postinst gives it (and /etc/provhook) to the provhook group, which does not exist yet.
 install -D -m 0640 contrib/provhook.env.example "$root/etc/provhook/provhook.env"
 

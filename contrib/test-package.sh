@@ -59,7 +59,7 @@ deb=$(tail -n 1 "$work/package.log")
 echo "==> $(du -h "$deb" | cut -f1) package; binary $(dpkg-deb --fsys-tarfile "$deb" | tar -tvf - ./usr/bin/provhook | awk '{ print $3 }') bytes"
 
 # Swift's runtime is linked in; what remains is the C and C++ runtime, libxml2 (FoundationXML's XMLParser, which the
-# XML-RPC decoder uses) and zlib.
+# XML-RPC decoder uses) and zlib (which swift-nio-extras links).
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "    Depends: $depends"
 extra=$(tr ',' '\n' <<<"$depends" | awk 'NF { print $1 }' | grep -vxE 'libc6|libgcc-s1|libstdc\+\+6|libxml2|zlib1g' || true)
@@ -100,6 +100,9 @@ head=$(git rev-parse HEAD 2>/dev/null || true)
 echo "==> the installed files"
 systemd-analyze verify /usr/lib/systemd/system/provhook.service || fail "systemd-analyze verify"
 [ -L /etc/systemd/system/multi-user.target.wants/provhook.service ] || fail "the unit is not enabled"
+grep -qx 'ExecStart=/usr/bin/provhook serve' /usr/lib/systemd/system/provhook.service || fail "the unit's ExecStart"
+# Enabled before it is configured: a boot then starts it once, and serve's refusal (exit 2, below) must not restart.
+grep -qx 'RestartPreventExitStatus=2' /usr/lib/systemd/system/provhook.service || fail "the unit restarts on exit 2"
 mode() { stat -c '%a %U:%G' "$1"; }
 [ "$(mode /etc/provhook)" = "750 root:provhook" ] || fail "/etc/provhook is $(mode /etc/provhook)"
 [ "$(mode /etc/provhook/provhook.env)" = "640 root:provhook" ] || fail "provhook.env is $(mode /etc/provhook/provhook.env)"

@@ -93,7 +93,9 @@ ldd /usr/bin/provhook | sed 's/^/    /'
     fail "/usr/bin/provhook links a Swift runtime library"
 reported=$(env -i LD_LIBRARY_PATH= /usr/bin/provhook --version) || fail "provhook --version failed"
 echo "    $reported"
-[[ $reported =~ ^provhook\ $version\ \(commit\ [0-9a-f]{40}\)$ ]] || fail "provhook --version does not say version $version and a commit"
+[[ $reported =~ ^provhook\ $version\ \(commit\ ([0-9a-f]{40,64}|unknown)\)$ ]] ||
+    fail "provhook --version does not say version $version and a commit"
+# "unknown" only outside a git checkout (a source archive); in one, the commit checked out, not an older build's.
 head=$(git rev-parse HEAD 2>/dev/null || true)
 [ -z "$head" ] || [[ $reported == *"(commit $head)" ]] || fail "provhook --version does not name this checkout's commit, $head"
 

@@ -23,10 +23,13 @@ pg_require_binaries
 for tool in curl openssl psql setpriv systemd-analyze; do
     command -v "$tool" >/dev/null || { echo "provhook: $tool is required" >&2; exit 1; }
 done
-if ! command -v lintian >/dev/null; then
-    echo "==> installing lintian"
-    { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian; } >/dev/null 2>&1 ||
-        { echo "provhook: lintian is missing and apt-get cannot install it; install it (apt-get install lintian) and retry" >&2; exit 1; }
+missing=()
+command -v lintian >/dev/null || missing+=(lintian)
+command -v dpkg-shlibdeps >/dev/null || missing+=(dpkg-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing ${missing[*]}"
+    { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null 2>&1 ||
+        { echo "provhook: ${missing[*]} missing and apt-get cannot install it; install it (apt-get install ${missing[*]}) and retry" >&2; exit 1; }
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/provhook-package.XXXXXX")
@@ -66,10 +69,10 @@ extra=$(tr ',' '\n' <<<"$depends" | awk 'NF { print $1 }' | grep -vxE 'libc6|lib
 [ -z "$extra" ] || fail "the package depends on $(echo $extra) besides libc, libgcc, libstdc++, libxml2 and zlib"
 
 echo "==> lintian"
-lintian --tag-display-limit 0 "$deb" >"$work/lintian.log" 2>&1 || true
+lintian --tag-display-limit 0 --show-overrides "$deb" >"$work/lintian.log" 2>&1 || true
 sed 's/^/    /' "$work/lintian.log"
 ! grep -q '^E:' "$work/lintian.log" || fail "lintian reports errors"
-echo "    $(grep -c '^E:' "$work/lintian.log" || true) errors, $(grep -c '^W:' "$work/lintian.log" || true) warnings"
+echo "    $(grep -c "^E:" "$work/lintian.log" || true) errors, $(grep -c "^W:" "$work/lintian.log" || true) warnings, $(grep -c "^O:" "$work/lintian.log" || true) overridden (contrib/debian/lintian-overrides says why)"
 
 # The cluster before the snapshot: its owner account, if made now, is not the package's doing.
 pg_init "$work/pg"

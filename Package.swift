@@ -123,6 +123,8 @@ let package = Package(
         .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["embed-sql"]),
         /// Embeds ProvHookServer's `Admin/openapi.yaml`, so the binary serves its OpenAPI document from one file.
         .plugin(name: "EmbedOpenAPI", capability: .buildTool(), dependencies: ["embed-sql"]),
+        /// Embeds the commit the checkout is at, for `provhook --version` ("unknown" outside a git checkout).
+        .plugin(name: "EmbedCommit", capability: .buildTool(), dependencies: ["embed-sql"]),
 
         // MARK: Phone vendors' provisioning services, one folder each under Sources/Vendors
 
@@ -391,7 +393,8 @@ let package = Package(
                 product("Hummingbird"), product("Logging"), product("Metrics"), product("NIOCore"), product("NIOHTTP1"),
                 product("PostgresNIO"), product("ServiceLifecycle"), product("UnixSignals"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedCommit"]
         ),
         /// Runs the PBX API stand-ins on their own, for local runs.
         .executableTarget(

@@ -9,6 +9,7 @@ struct ProvHookCommand: AsyncParsableCommand {
         commandName: "provhook",
         abstract:
             "Provisions Snom phones through the Snom redirection service when a PBX adds, changes or removes them.",
+        version: ProvHookVersion.description,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, TenantCommand.self, DeviceCommand.self, JournalCommand.self,
             ReconcileCommand.self, SourceCommand.self, AccountCommand.self, StatusCommand.self,

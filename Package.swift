@@ -488,6 +488,16 @@ let package = Package(
             path: "Tests/ProvHookTestSupport",
             swiftSettings: swiftSettings
         ),
+        /// What the vendor clients' tests share around their stand-ins: the CA file, the client and a plain HTTP client
+        /// closed whatever the test does, and raw requests.
+        .target(
+            name: "VendorTestSupport",
+            dependencies: [
+                "StandInSupport", product("AsyncHTTPClient"), product("NIOCore"), product("NIOHTTP1"),
+            ],
+            path: "Tests/VendorTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"], swiftSettings: swiftSettings),
         .testTarget(name: "WebhookSignatureTests", dependencies: ["WebhookSignature"], swiftSettings: swiftSettings),
         .testTarget(name: "HawkTests", dependencies: ["Hawk"], swiftSettings: swiftSettings),
@@ -513,7 +523,8 @@ let package = Package(
         .testTarget(
             name: "YealinkRPSTests",
             dependencies: [
-                "ProvisioningModel", "StandInSupport", "XMLRPC", "YealinkRPS", "YealinkRPSStandIn",
+                "ProvisioningModel", "StandInSupport", "VendorTestSupport", "VendorHTTP", "XMLRPC", "YealinkRPS",
+                "YealinkRPSStandIn",
                 product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
             ],
             swiftSettings: swiftSettings
@@ -521,8 +532,10 @@ let package = Package(
         .testTarget(
             name: "YealinkStyleRPSTests",
             dependencies: [
-                "ProvisioningModel", "StandInSupport", "XMLRPC", "YealinkRPS", "YealinkRPSStandIn", "YealinkStyleRPS",
-                "YealinkStyleRPSStandIn", product("AsyncHTTPClient"), product("Logging"), product("NIOCore"),
+                "ProvisioningModel", "StandInSupport", "VendorTestSupport", "VendorHTTP", "XMLRPC", "YealinkRPS",
+                "YealinkRPSStandIn",
+                "YealinkStyleRPS", "YealinkStyleRPSStandIn", product("AsyncHTTPClient"), product("Logging"),
+                product("NIOCore"),
                 product("NIOHTTP1"),
             ],
             swiftSettings: swiftSettings
@@ -538,7 +551,8 @@ let package = Package(
         .testTarget(
             name: "PanasonicTests",
             dependencies: [
-                "Panasonic", "PanasonicStandIn", "ProvisioningModel", "StandInSupport", "VendorHTTP", "XMLRPC",
+                "Panasonic", "PanasonicStandIn", "ProvisioningModel", "StandInSupport", "VendorTestSupport",
+                "VendorHTTP", "XMLRPC",
                 product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
             ],
             swiftSettings: swiftSettings
@@ -546,7 +560,8 @@ let package = Package(
         .testTarget(
             name: "FanvilTests",
             dependencies: [
-                "Fanvil", "FanvilStandIn", "ProvisioningModel", "StandInSupport", "VendorHTTP", "XMLRPC",
+                "Fanvil", "FanvilStandIn", "ProvisioningModel", "StandInSupport", "VendorTestSupport", "VendorHTTP",
+                "XMLRPC",
                 product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
             ],
             swiftSettings: swiftSettings
@@ -554,7 +569,8 @@ let package = Package(
         .testTarget(
             name: "GigasetTests",
             dependencies: [
-                "Gigaset", "GigasetStandIn", "ProvisioningModel", "StandInSupport", "VendorHTTP", "XMLRPC",
+                "Gigaset", "GigasetStandIn", "ProvisioningModel", "StandInSupport", "VendorTestSupport", "VendorHTTP",
+                "XMLRPC",
                 product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
             ],
             swiftSettings: swiftSettings
@@ -562,7 +578,8 @@ let package = Package(
         .testTarget(
             name: "PolyZTPTests",
             dependencies: [
-                "PolyZTP", "PolyZTPStandIn", "ProvisioningModel", "StandInSupport", product("AsyncHTTPClient"),
+                "PolyZTP", "PolyZTPStandIn", "ProvisioningModel", "StandInSupport", "VendorTestSupport",
+                product("AsyncHTTPClient"),
                 product("Logging"), product("NIOCore"), product("NIOHTTP1"),
             ],
             swiftSettings: swiftSettings

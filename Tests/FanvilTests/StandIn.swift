@@ -7,6 +7,7 @@ import NIOHTTP1
 import ProvisioningModel
 import StandInSupport
 import VendorHTTP
+import VendorTestSupport
 import XMLRPC
 
 @testable import Fanvil
@@ -42,21 +43,13 @@ struct StandIn {
         let authority = tls ? try PrivateCertificateAuthority() : nil
         let state = FakeFanvilState(accounts: [Self.user: Self.password, Self.otherUser: Self.otherPassword])
         return try await RunningFakeFanvil.with(state: state, tls: authority) { server in
-            try await PrivateCertificateAuthority.withCAFile(authority) { caFile in
+            try await VendorTestHarness.with(authority: authority) { caFile in
                 let login = XMLRPCLogin(
                     endpoint: server.url, user: Self.user, password: Self.password, caFile: caFile,
                     allowsPlainHTTP: !tls, connectTimeout: .seconds(2), readTimeout: .seconds(5))
-                // The client and a plain HTTP client for the tests' own requests, each closed whatever `body` does.
-                return try await BackgroundServer.with(
-                    { try FanvilClient.withOwnPool(login: login, logger: Logger(label: "fanvil-test")) },
-                    stop: { await $0.close() }
-                ) { made in
-                    try await BackgroundServer.with(
-                        { HTTPClient(eventLoopGroupProvider: .singleton) }, stop: { try? await $0.shutdown() }
-                    ) { plain in
-                        try await body(StandIn(server: server, client: made.client, httpClient: plain))
-                    }
-                }
+                return try FanvilClient.withOwnPool(login: login, logger: Logger(label: "fanvil-test"))
+            } _: { client, plain in
+                try await body(StandIn(server: server, client: client, httpClient: plain))
             }
         }
     }
@@ -67,21 +60,11 @@ struct StandIn {
         _ body: String, path: String = FakeFanvilState.path, method: HTTPMethod = .POST,
         contentType: String? = "text/xml", authorization: String? = nil
     ) async throws -> (status: Int, challenge: String?, text: String) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(self.server.port)\(path)")
-        request.method = method
-        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
-        request.headers.add(
-            name: "Authorization",
-            value: authorization ?? Self.basic(Self.user, FanvilClient.sentPassword(for: Self.password)))
-        if method == .POST { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await self.httpClient.execute(request, timeout: .seconds(5))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), response.headers.first(name: "WWW-Authenticate"), String(buffer: bytes))
-    }
-
-    /// `Basic` with `user` and `password` as given.
-    static func basic(_ user: String, _ password: String) -> String {
-        "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+        try await VendorTestHarness.send(
+            body, to: "http://127.0.0.1:\(self.server.port)\(path)", method: method, contentType: contentType,
+            authorization: authorization
+                ?? VendorTestHarness.basic(Self.user, FanvilClient.sentPassword(for: Self.password)),
+            through: self.httpClient)
     }
 
     /// Calls `method(params)` with our credentials and decodes the answer.

@@ -2,6 +2,7 @@ import FanvilStandIn
 import Foundation
 import NIOHTTP1
 import Testing
+import VendorTestSupport
 import XMLRPC
 
 /// The stand-in takes what falconieri sends to Fanvil's FDPS, refuses the rest, and answers with the service's texts.
@@ -33,8 +34,9 @@ struct FanvilStandInStrictnessTests {
             #expect(try await standIn.post(body, contentType: nil).status == 415)
             let hash = FakeFanvilState.sentPassword(for: StandIn.password)
             for authorization in [
-                StandIn.basic(StandIn.user, StandIn.password), StandIn.basic(StandIn.user, hash.uppercased()),
-                StandIn.basic(StandIn.user, FakeFanvilState.sentPassword(for: hash)), "Bearer \(hash)",
+                VendorTestHarness.basic(StandIn.user, StandIn.password),
+                VendorTestHarness.basic(StandIn.user, hash.uppercased()),
+                VendorTestHarness.basic(StandIn.user, FakeFanvilState.sentPassword(for: hash)), "Bearer \(hash)",
             ] {
                 let refused = try await standIn.post(body, authorization: authorization)
                 #expect(refused.status == 401 && refused.challenge == "Basic realm=\"FDPS\"", "\(authorization)")

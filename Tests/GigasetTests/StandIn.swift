@@ -7,6 +7,7 @@ import NIOHTTP1
 import ProvisioningModel
 import StandInSupport
 import VendorHTTP
+import VendorTestSupport
 import XMLRPC
 
 @testable import Gigaset
@@ -31,9 +32,7 @@ struct StandIn {
         (login.user, login.password) = (user, password)
         return GigasetClient(
             login: login,
-            endpoint: XMLRPCEndpoint(
-                url: login.endpoint, user: user, password: password, httpClient: self.httpClient,
-                callDeadline: login.callDeadline, logger: Logger(label: "t")))
+            endpoint: XMLRPCEndpoint(login: login, httpClient: self.httpClient, logger: Logger(label: "t")))
     }
 
     @discardableResult
@@ -41,27 +40,14 @@ struct StandIn {
         let authority = tls ? try PrivateCertificateAuthority() : nil
         let state = FakeGigasetState(accounts: [Self.user: Self.password, Self.otherUser: Self.otherPassword])
         return try await RunningFakeGigaset.with(state: state, tls: authority) { server in
-            var caFile: String?
-            if let authority {
-                let path = FileManager.default.temporaryDirectory.appendingPathComponent("giga-ca-\(UUID()).pem").path
-                try authority.caCertificatePEM.write(toFile: path, atomically: true, encoding: .utf8)
-                caFile = path
+            try await VendorTestHarness.with(authority: authority) { caFile in
+                let login = XMLRPCLogin(
+                    endpoint: server.url, user: Self.user, password: Self.password, caFile: caFile,
+                    allowsPlainHTTP: !tls, connectTimeout: .seconds(2), readTimeout: .seconds(5))
+                return try GigasetClient.withOwnPool(login: login, logger: Logger(label: "giga-test"))
+            } _: { client, plain in
+                try await body(StandIn(server: server, client: client, httpClient: plain))
             }
-            defer { if let caFile { try? FileManager.default.removeItem(atPath: caFile) } }
-            let login = XMLRPCLogin(
-                endpoint: server.url, user: Self.user, password: Self.password, caFile: caFile, allowsPlainHTTP: !tls,
-                connectTimeout: .seconds(2), readTimeout: .seconds(5))
-            let (client, close) = try GigasetClient.withOwnPool(login: login, logger: Logger(label: "giga-test"))
-            let plain = HTTPClient(eventLoopGroupProvider: .singleton)
-            let result: Result<T, any Error>
-            do {
-                result = .success(try await body(StandIn(server: server, client: client, httpClient: plain)))
-            } catch {
-                result = .failure(error)
-            }
-            await close()
-            try? await plain.shutdown()
-            return try result.get()
         }
     }
 
@@ -71,15 +57,9 @@ struct StandIn {
         _ body: String, path: String = FakeGigasetState.path, method: HTTPMethod = .POST,
         contentType: String? = "text/xml", authorization: String? = nil
     ) async throws -> (status: Int, challenge: String?, text: String) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(self.server.port)\(path)")
-        request.method = method
-        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
-        let credentials = Data("\(Self.user):\(Self.password)".utf8).base64EncodedString()
-        request.headers.add(name: "Authorization", value: authorization ?? "Basic \(credentials)")
-        if method == .POST { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await self.httpClient.execute(request, timeout: .seconds(5))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), response.headers.first(name: "WWW-Authenticate"), String(buffer: bytes))
+        try await VendorTestHarness.send(
+            body, to: "http://127.0.0.1:\(self.server.port)\(path)", method: method, contentType: contentType,
+            authorization: authorization ?? VendorTestHarness.basic(Self.user, Self.password), through: self.httpClient)
     }
 
     /// Calls `method(params)` with our credentials and decodes the answer.

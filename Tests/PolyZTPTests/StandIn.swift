@@ -6,6 +6,7 @@ import NIOHTTP1
 import PolyZTP
 import PolyZTPStandIn
 import StandInSupport
+import VendorTestSupport
 
 /// Starts a Poly ZTP stand-in with our organisation's key and another's, and gives a client for ours, over HTTP or
 /// HTTPS.
@@ -37,28 +38,14 @@ struct StandIn {
         let authority = tls ? try PrivateCertificateAuthority() : nil
         let state = FakePolyZTPState(keys: [Self.key: Self.organization, Self.otherKey: Self.otherOrganization])
         return try await RunningFakePolyZTP.with(state: state, tls: authority) { server in
-            var caFile: String?
-            if let authority {
-                let path = FileManager.default.temporaryDirectory.appendingPathComponent("ztp-ca-\(UUID()).pem").path
-                try authority.caCertificatePEM.write(toFile: path, atomically: true, encoding: .utf8)
-                caFile = path
+            try await VendorTestHarness.with(authority: authority) { caFile in
+                let configuration = PolyZTPConfiguration(
+                    baseURL: server.url, apiKey: Self.key, caFile: caFile, allowsPlainHTTP: !tls,
+                    connectTimeout: .seconds(2), readTimeout: .seconds(5))
+                return try PolyZTPClient.withOwnPool(configuration: configuration, logger: Logger(label: "ztp-test"))
+            } _: { client, plain in
+                try await body(StandIn(server: server, client: client, httpClient: plain))
             }
-            defer { if let caFile { try? FileManager.default.removeItem(atPath: caFile) } }
-            let configuration = PolyZTPConfiguration(
-                baseURL: server.url, apiKey: Self.key, caFile: caFile, allowsPlainHTTP: !tls,
-                connectTimeout: .seconds(2), readTimeout: .seconds(5))
-            let (client, close) = try PolyZTPClient.withOwnPool(
-                configuration: configuration, logger: Logger(label: "ztp-test"))
-            let plain = HTTPClient(eventLoopGroupProvider: .singleton)
-            let result: Result<T, any Error>
-            do {
-                result = .success(try await body(StandIn(server: server, client: client, httpClient: plain)))
-            } catch {
-                result = .failure(error)
-            }
-            await close()
-            try? await plain.shutdown()
-            return try result.get()
         }
     }
 

@@ -5,6 +5,8 @@ import NIOCore
 import NIOHTTP1
 import ProvisioningModel
 import StandInSupport
+import VendorHTTP
+import VendorTestSupport
 import YealinkRPS
 import YealinkRPSStandIn
 
@@ -29,7 +31,7 @@ struct StandIn {
         -> YealinkRPSClient
     {
         var configuration = self.client.configuration
-        (configuration.user, configuration.password, configuration.override) = (user, password, override)
+        (configuration.login.user, configuration.login.password, configuration.override) = (user, password, override)
         return YealinkRPSClient(configuration: configuration, httpClient: self.httpClient, logger: Logger(label: "t"))
     }
 
@@ -38,28 +40,14 @@ struct StandIn {
         let authority = tls ? try PrivateCertificateAuthority() : nil
         let state = FakeYealinkRPSState(accounts: [Self.user: Self.password, Self.otherUser: Self.otherPassword])
         return try await RunningFakeYealinkRPS.with(state: state, tls: authority) { server in
-            var caFile: String?
-            if let authority {
-                let path = FileManager.default.temporaryDirectory.appendingPathComponent("rps-ca-\(UUID()).pem").path
-                try authority.caCertificatePEM.write(toFile: path, atomically: true, encoding: .utf8)
-                caFile = path
+            try await VendorTestHarness.with(authority: authority) { caFile in
+                let configuration = YealinkRPSConfiguration(
+                    endpoint: server.url, user: Self.user, password: Self.password, caFile: caFile,
+                    allowsPlainHTTP: !tls, connectTimeout: .seconds(2), readTimeout: .seconds(5))
+                return try YealinkRPSClient.withOwnPool(configuration: configuration, logger: Logger(label: "rps-test"))
+            } _: { client, plain in
+                try await body(StandIn(server: server, client: client, httpClient: plain))
             }
-            defer { if let caFile { try? FileManager.default.removeItem(atPath: caFile) } }
-            let configuration = YealinkRPSConfiguration(
-                endpoint: server.url, user: Self.user, password: Self.password, caFile: caFile,
-                allowsPlainHTTP: !tls, connectTimeout: .seconds(2), readTimeout: .seconds(5))
-            let (client, close) = try YealinkRPSClient.withOwnPool(
-                configuration: configuration, logger: Logger(label: "rps-test"))
-            let plain = HTTPClient(eventLoopGroupProvider: .singleton)
-            let result: Result<T, any Error>
-            do {
-                result = .success(try await body(StandIn(server: server, client: client, httpClient: plain)))
-            } catch {
-                result = .failure(error)
-            }
-            await close()
-            try? await plain.shutdown()
-            return try result.get()
         }
     }
 
@@ -69,15 +57,10 @@ struct StandIn {
         _ body: String, path: String = FakeYealinkRPSServer.path, method: HTTPMethod = .POST,
         contentType: String? = "text/xml", authorization: String? = nil
     ) async throws -> (status: Int, text: String) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(self.server.port)\(path)")
-        request.method = method
-        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
-        let credentials = Data("\(Self.user):\(Self.password)".utf8).base64EncodedString()
-        request.headers.add(name: "Authorization", value: authorization ?? "Basic \(credentials)")
-        if method == .POST { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await self.httpClient.execute(request, timeout: .seconds(5))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), String(buffer: bytes))
+        let answer = try await VendorTestHarness.send(
+            body, to: "http://127.0.0.1:\(self.server.port)\(path)", method: method, contentType: contentType,
+            authorization: authorization ?? VendorTestHarness.basic(Self.user, Self.password), through: self.httpClient)
+        return (answer.status, answer.text)
     }
 
     /// A `<methodCall>` of string parameters.

@@ -1,6 +1,7 @@
 import Foundation
 import ProvisioningModel
 import Testing
+import VendorHTTP
 import XMLRPC
 import YealinkRPSStandIn
 
@@ -150,14 +151,14 @@ struct YealinkRPSClientTests {
 
     @Test("the configuration refuses http:// unless allowed, credentials in the URL, and a user with ':'")
     func configuration() {
-        #expect(throws: YealinkRPSConfigurationError.self) {
+        #expect(throws: XMLRPCLoginError.self) {
             try YealinkRPSConfiguration(endpoint: "http://rps.example/xmlrpc", user: "u", password: "p").validate()
         }
-        #expect(throws: YealinkRPSConfigurationError.self) {
+        #expect(throws: XMLRPCLoginError.self) {
             try YealinkRPSConfiguration(endpoint: "https://u:p@rps.example/xmlrpc", user: "u", password: "p")
                 .validate()
         }
-        #expect(throws: YealinkRPSConfigurationError.invalidUser) {
+        #expect(throws: XMLRPCLoginError.invalidUser("Yealink RPS")) {
             try YealinkRPSConfiguration(user: "a:b", password: "p").validate()
         }
         #expect(throws: Never.self) { try YealinkRPSConfiguration(user: "u", password: "p").validate() }

@@ -1,6 +1,7 @@
 import Foundation
 import ProvisioningModel
 import Testing
+import VendorHTTP
 import XMLRPC
 import YealinkRPS
 import YealinkRPSStandIn
@@ -199,7 +200,7 @@ struct YealinkStyleRPSClientTests {
     @Test("the configuration: Akuvox's published http:// endpoint only with the opt-in; credentials in the URL refused")
     func configuration() {
         let akuvox = YealinkStyleRPSConfiguration(dialect: .akuvox, user: "u", password: "p")
-        #expect(akuvox.endpoint == "http://58.96.188.87/fcgi/do?id=1")
+        #expect(akuvox.login.endpoint == "http://58.96.188.87/fcgi/do?id=1")
         do {
             try akuvox.validate()
             Issue.record("http:// taken without the opt-in")
@@ -213,12 +214,12 @@ struct YealinkStyleRPSClientTests {
         #expect(throws: Never.self) {
             try YealinkStyleRPSConfiguration(dialect: .htek, user: "u", password: "p").validate()
         }
-        #expect(throws: YealinkStyleRPSConfigurationError.self) {
+        #expect(throws: XMLRPCLoginError.self) {
             try YealinkStyleRPSConfiguration(
                 dialect: .htek, endpoint: "https://u:p@rps.example/xmlrpc", user: "u", password: "p"
             ).validate()
         }
-        #expect(throws: YealinkStyleRPSConfigurationError.invalidUser("Htek RPS (XML-RPC)")) {
+        #expect(throws: XMLRPCLoginError.invalidUser("Htek RPS (XML-RPC)")) {
             try YealinkStyleRPSConfiguration(dialect: .htek, user: "a:b", password: "p").validate()
         }
     }

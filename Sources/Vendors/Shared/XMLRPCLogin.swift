@@ -44,8 +44,9 @@ public struct XMLRPCLogin: Sendable {
     public var callDeadline: Duration { self.connectTimeout + self.readTimeout }
 
     /// Checks the endpoint (absolute, no credentials in it, https unless `allowsPlainHTTP`) and the user; `service`
-    /// names the service in the error ("the Panasonic endpoint …").
-    public func validate(service: String) throws(XMLRPCLoginError) {
+    /// names the service in the error ("the Panasonic endpoint …"), and `plainHTTPNote` says, for a service that
+    /// publishes an `http://` endpoint, why the opt-in is needed all the same.
+    public func validate(service: String, plainHTTPNote: String? = nil) throws(XMLRPCLoginError) {
         let url: ServiceURL
         do {
             url = try ServiceURL(self.endpoint)
@@ -57,9 +58,10 @@ public struct XMLRPCLogin: Sendable {
             }
         }
         if url.scheme == "http", !self.allowsPlainHTTP {
+            let why = plainHTTPNote.map { "\($0); " } ?? ""
             throw .invalidEndpoint(
                 service,
-                "is http://, which would send the password in clear; use https://, or set PROVHOOK_REDIRECT_ALLOW_HTTP=1 to allow it"
+                "is http://, which would send the password in clear; \(why)use https://, or set PROVHOOK_REDIRECT_ALLOW_HTTP=1 to allow it"
             )
         }
         guard !self.user.isEmpty, !self.user.contains(":") else { throw .invalidUser(service) }
@@ -96,21 +98,26 @@ public enum XMLRPCLoginError: Error, Sendable, Hashable, CustomStringConvertible
 }
 
 extension XMLRPCEndpoint {
+    /// An endpoint for `login` (its URL, credentials and call deadline) that sends through `httpClient`, which the
+    /// caller owns and shuts down.
+    public init(login: XMLRPCLogin, httpClient: HTTPClient, logger: Logger) {
+        self.init(
+            url: login.endpoint, user: login.user, password: login.password, httpClient: httpClient,
+            callDeadline: login.callDeadline, logger: logger)
+    }
+
     /// An endpoint for `login` with an HTTP connection pool of its own, after checking `login`, and the function that
     /// closes that pool once the endpoint is no longer used: what each account of an XML-RPC service gets.
     public static func withOwnPool(
-        login: XMLRPCLogin, service: String, logger: Logger
+        login: XMLRPCLogin, service: String, plainHTTPNote: String? = nil, logger: Logger
     ) throws(XMLRPCLoginError) -> (endpoint: XMLRPCEndpoint, close: @Sendable () async -> Void) {
-        try login.validate(service: service)
+        try login.validate(service: service, plainHTTPNote: plainHTTPNote)
         let httpClient: HTTPClient
         do { httpClient = try VendorHTTP.makeClient(for: login) } catch {
             throw .unreadableCAFile(path: error.path, reason: error.reason)
         }
         return (
-            XMLRPCEndpoint(
-                url: login.endpoint, user: login.user, password: login.password, httpClient: httpClient,
-                callDeadline: login.callDeadline, logger: logger),
-            { try? await httpClient.shutdown() }
+            XMLRPCEndpoint(login: login, httpClient: httpClient, logger: logger), { try? await httpClient.shutdown() }
         )
     }
 }

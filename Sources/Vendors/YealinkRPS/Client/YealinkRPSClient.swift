@@ -17,26 +17,23 @@ public struct YealinkRPSClient: Sendable {
 
     /// Makes a client that sends its calls through `httpClient`, which the caller owns and shuts down.
     public init(configuration: YealinkRPSConfiguration, httpClient: HTTPClient, logger: Logger) {
-        self.configuration = configuration
-        self.endpoint = XMLRPCEndpoint(
-            url: configuration.endpoint, user: configuration.user, password: configuration.password,
-            httpClient: httpClient, callDeadline: configuration.callDeadline, logger: logger)
+        self.init(
+            configuration: configuration,
+            endpoint: XMLRPCEndpoint(login: configuration.login, httpClient: httpClient, logger: logger))
+    }
+
+    private init(configuration: YealinkRPSConfiguration, endpoint: XMLRPCEndpoint) {
+        (self.configuration, self.endpoint) = (configuration, endpoint)
     }
 
     /// Makes a client with an HTTP connection pool of its own, and the function that closes that pool once the
     /// client is no longer used: what each RPS account gets.
     public static func withOwnPool(
         configuration: YealinkRPSConfiguration, logger: Logger
-    ) throws(YealinkRPSConfigurationError) -> (client: YealinkRPSClient, close: @Sendable () async -> Void) {
-        try configuration.validate()
-        let httpClient: HTTPClient
-        do { httpClient = try VendorHTTP.makeClient(for: configuration) } catch {
-            throw .unreadableCAFile(path: error.path, reason: error.reason)
-        }
-        return (
-            YealinkRPSClient(configuration: configuration, httpClient: httpClient, logger: logger),
-            { try? await httpClient.shutdown() }
-        )
+    ) throws(XMLRPCLoginError) -> (client: YealinkRPSClient, close: @Sendable () async -> Void) {
+        let (endpoint, close) = try XMLRPCEndpoint.withOwnPool(
+            login: configuration.login, service: YealinkRPSConfiguration.service, logger: logger)
+        return (YealinkRPSClient(configuration: configuration, endpoint: endpoint), close)
     }
 
     /// The MAC as RPS's documentation and falconieri write it: `AA-BB-CC-DD-EE-FF`.
@@ -72,7 +69,7 @@ public struct YealinkRPSClient: Sendable {
     }
 
     private func call(_ method: String, _ params: [XMLRPCValue]) async throws(RedirectError) -> XMLRPCValue {
-        try await self.endpoint.call(method, params, maxBytes: self.configuration.maxResponseBytes)
+        try await self.endpoint.call(method, params, maxBytes: self.configuration.login.maxResponseBytes)
     }
 }
 

@@ -20,26 +20,24 @@ public struct YealinkStyleRPSClient: Sendable {
 
     /// Makes a client that sends its calls through `httpClient`, which the caller owns and shuts down.
     public init(configuration: YealinkStyleRPSConfiguration, httpClient: HTTPClient, logger: Logger) {
-        self.configuration = configuration
-        self.endpoint = XMLRPCEndpoint(
-            url: configuration.endpoint, user: configuration.user, password: configuration.password,
-            httpClient: httpClient, callDeadline: configuration.callDeadline, logger: logger)
+        self.init(
+            configuration: configuration,
+            endpoint: XMLRPCEndpoint(login: configuration.login, httpClient: httpClient, logger: logger))
+    }
+
+    private init(configuration: YealinkStyleRPSConfiguration, endpoint: XMLRPCEndpoint) {
+        (self.configuration, self.endpoint) = (configuration, endpoint)
     }
 
     /// Makes a client with an HTTP connection pool of its own, and the function that closes that pool once the
     /// client is no longer used: what each account gets.
     public static func withOwnPool(
         configuration: YealinkStyleRPSConfiguration, logger: Logger
-    ) throws(YealinkStyleRPSConfigurationError) -> (client: YealinkStyleRPSClient, close: @Sendable () async -> Void) {
-        try configuration.validate()
-        let httpClient: HTTPClient
-        do { httpClient = try VendorHTTP.makeClient(for: configuration) } catch {
-            throw .unreadableCAFile(path: error.path, reason: error.reason)
-        }
-        return (
-            YealinkStyleRPSClient(configuration: configuration, httpClient: httpClient, logger: logger),
-            { try? await httpClient.shutdown() }
-        )
+    ) throws(XMLRPCLoginError) -> (client: YealinkStyleRPSClient, close: @Sendable () async -> Void) {
+        let (endpoint, close) = try XMLRPCEndpoint.withOwnPool(
+            login: configuration.login, service: configuration.dialect.name,
+            plainHTTPNote: configuration.dialect.plainHTTPNote, logger: logger)
+        return (YealinkStyleRPSClient(configuration: configuration, endpoint: endpoint), close)
     }
 
     /// The name of the server object provhook keeps for `url`.
@@ -90,7 +88,7 @@ public struct YealinkStyleRPSClient: Sendable {
 
     private func call(_ method: String, _ params: [XMLRPCValue]) async throws(RedirectError) -> YealinkRPSAnswer {
         try YealinkRPSAnswer.read(
-            await self.endpoint.call(method, params, maxBytes: self.configuration.maxResponseBytes))
+            await self.endpoint.call(method, params, maxBytes: self.configuration.login.maxResponseBytes))
     }
 
     // MARK: - Server objects

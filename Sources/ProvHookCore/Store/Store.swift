@@ -8,10 +8,11 @@ import Synchronization
 
 /// provhook's PostgreSQL store. All SQL goes through PostgresNIO's bound interpolation.
 ///
-/// The operations are grouped in extensions, one file each: `Store+Tenants`, `Store+Accounts`, `Store+Sources`,
-/// `Store+Secrets` (sealing and binding secrets), `Store+Devices`, `Store+DeviceCare` (`device show`, `retry`,
-/// `forget`), `Store+Events` (ingest), `Store+Lookups`, `Store+Sync`, `Store+Delivery` (the worker's claims and
-/// outcomes), `Store+Reconcile`, `Store+Journal`, `Store+Seals` and `Store+Status` (`status` and `/metrics`).
+/// The operations are grouped in extensions, one file each: `Store+Tenants`, `Store+Accounts` (with
+/// `Store+AccountPasswords`), `Store+Sources`, `Store+Secrets` (sealing and binding secrets), `Store+Devices`,
+/// `Store+DevicePINs`, `Store+DeviceCare` (`device show`, `retry`, `forget`), `Store+Events` (ingest),
+/// `Store+Lookups`, `Store+Sync`, `Store+Delivery` (the worker's claims and outcomes), `Store+Reconcile`,
+/// `Store+Journal`, `Store+Seals` and `Store+Status` (`status` and `/metrics`).
 public struct Store: Sendable {
     /// The pool; it must be running (`client.run()`) as a service.
     public let client: PostgresClient

@@ -312,6 +312,32 @@ scenario_outage() {
 # since START: seconds elapsed since START (date +%s.%N), to a tenth.
 since() { echo "$(date +%s.%N) $1" | awk '{ printf "%.1f", $1 - $2 }'; }
 
+# readyz_is ADMIN_PORT STATUS: whether serve's /readyz answers STATUS now.
+readyz_is() { [ "$(curl -s -o /dev/null -m 4 -w '%{http_code}' "http://127.0.0.1:$1/readyz")" = "$2" ]; }
+
+# answered_in_time SUMMARY DEADLINE_MS: prints a burst's summary; true if every webhook was answered within the
+# database deadline plus 5 s, none went without an answer, and every 503 carried Retry-After.
+answered_in_time() {
+    local summary slowest unanswered bare
+    summary=$(cat "$1")
+    echo "    burst: $summary"
+    read -r slowest unanswered bare < <(python3 -c 'import json, sys; s = json.load(sys.stdin)
+print(*(int(s[k]) for k in ("slowest_answer_ms", "unanswered", "unavailable_without_retry_after")))' <<<"$summary")
+    [ "$slowest" -le $(($2 + 5000)) ] && [ "$unanswered" = 0 ] && [ "$bare" = 0 ]
+}
+
+# await_recovery ADMIN_PORT ACKED COUNT SINCE: waits (60 s at most) until /readyz says ready and ACKED has more than
+# COUNT lines; sets ready and resumed to the seconds each took since SINCE (empty if it never came).
+await_recovery() {
+    ready="" resumed=""
+    for _ in $(seq 1 600); do
+        [ -z "$ready" ] && readyz_is "$1" 200 && ready=$(since "$4")
+        [ -z "$resumed" ] && [ "$(wc -l <"$2")" -gt "$3" ] && resumed=$(since "$4")
+        [ -n "$ready" ] && [ -n "$resumed" ] && return 0
+        sleep 0.1
+    done
+}
+
 scenario_partition() {
     local dir=$root/partition port admin cut healed before during unready="" ready="" resumed="" deadline_ms=5000
     setup "$dir"
@@ -326,34 +352,24 @@ scenario_partition() {
     before=$(wc -l <"$dir/acked-$port")
     echo "    dropping every packet between serve and PostgreSQL, after $before acknowledged events"
     while awk -v t="$(since "$cut")" 'BEGIN { exit !(t < 30) }'; do
-        if [ -z "$unready" ] && [ "$(curl -s -o /dev/null -m 4 -w '%{http_code}' "http://127.0.0.1:$admin/readyz")" = 503 ]; then
-            unready=$(since "$cut")
-        fi
+        [ -z "$unready" ] && readyz_is "$admin" 503 && unready=$(since "$cut")
         sleep 0.2
     done
     during=$(($(wc -l <"$dir/acked-$port") - before))
     heal_partition
     healed=$(date +%s.%N)
     echo "    healed after 30 s; /readyz said not ready ${unready:-never} s into it; events acknowledged during it: $during"
-    for _ in $(seq 1 600); do
-        [ -z "$ready" ] && [ "$(curl -s -o /dev/null -m 4 -w '%{http_code}' "http://127.0.0.1:$admin/readyz")" = 200 ] && ready=$(since "$healed")
-        [ -z "$resumed" ] && [ "$(wc -l <"$dir/acked-$port")" -gt $((before + during)) ] && resumed=$(since "$healed")
-        [ -n "$ready" ] && [ -n "$resumed" ] && break
-        sleep 0.1
-    done
+    await_recovery "$admin" "$dir/acked-$port" $((before + during)) "$healed"
     echo "    after the heal: /readyz ready again in ${ready:-never} s, the first event acknowledged in ${resumed:-never} s"
     wait "$burst_pid"
-    local summary slowest unanswered bare
-    summary=$(cat "$dir/burst-$port.json")
-    echo "    burst: $summary"
-    read -r slowest unanswered bare < <(python3 -c 'import json, sys; s = json.load(sys.stdin)
-print(*(int(s[k]) for k in ("slowest_answer_ms", "unanswered", "unavailable_without_retry_after")))' <<<"$summary")
+    local in_time=0
+    answered_in_time "$dir/burst-$port.json" "$deadline_ms" || in_time=$?
     check "$dir/acked-$port" || return 1
     # Every webhook answered within the deadline plus 5 s, each 503 with Retry-After; /readyz told the truth within
     # 5 s of each change; at most the events already committing when the packets stopped were acknowledged during it.
     [ -n "$unready" ] && awk -v t="$unready" 'BEGIN { exit !(t <= 5) }' &&
         [ -n "$ready" ] && awk -v t="$ready" 'BEGIN { exit !(t <= 5) }' && [ -n "$resumed" ] &&
-        [ "$slowest" -le $((deadline_ms + 5000)) ] && [ "$unanswered" = 0 ] && [ "$bare" = 0 ] && [ "$during" -le 16 ]
+        [ "$in_time" = 0 ] && [ "$during" -le 16 ]
 }
 
 scenario_service_partition() {
@@ -379,10 +395,8 @@ scenario_service_partition() {
     healed=$(date +%s.%N)
     echo "    healed after 30 s; /readyz named the failing service ${failing:-never} s into it; events acknowledged during it: $during"
     wait "$burst_pid"
-    local summary unanswered
-    summary=$(cat "$dir/burst-$port.json")
-    echo "    burst: $summary"
-    unanswered=$(python3 -c 'import json, sys; print(int(json.load(sys.stdin)["unanswered"]))' <<<"$summary")
+    local in_time=0
+    answered_in_time "$dir/burst-$port.json" 5000 || in_time=$?
     check "$dir/acked-$port" || return 1
     recovered=$(since "$healed")
     # A call is made again only when its answer was lost: never two successful calls for one generation of a device.
@@ -391,7 +405,7 @@ scenario_service_partition() {
             SELECT mac FROM journal WHERE action LIKE 'redirect.%' AND outcome = 'ok'
             GROUP BY mac, action, detail->>'generation' HAVING count(*) > 1) doubled")
     echo "    every device in its desired state ${recovered} s after the heal; generations called twice with success: $doubled"
-    [ -n "$failing" ] && [ "$during" -gt 0 ] && [ "$unanswered" = 0 ] && [ "$doubled" = 0 ]
+    [ -n "$failing" ] && [ "$during" -gt 0 ] && [ "$in_time" = 0 ] && [ "$doubled" = 0 ]
 }
 
 # failover DIR sync|async: the failover scenario; prints what check found, and fails only where the mode promises.
@@ -437,26 +451,18 @@ failover() {
     before=$(wc -l <"$dir/acked-$port")
     echo "    killed the primary (SIGKILL) after $before acknowledged events"
     for _ in $(seq 1 20); do
-        [ -z "$unready" ] && [ "$(curl -s -o /dev/null -m 4 -w '%{http_code}' "http://127.0.0.1:$admin/readyz")" = 503 ] && unready=$(since "$killed")
+        [ -z "$unready" ] && readyz_is "$admin" 503 && unready=$(since "$killed")
         sleep 0.1
     done
     pg_as_owner pg_ctl -D "$dir/standby" -w -t 60 promote >/dev/null
     echo "$standby_port" >"$dir/proxy.target"
     kill -USR1 "$proxy_pid"
     echo "    promoted the standby and switched the proxy $(since "$killed") s after the kill; /readyz said not ready ${unready:-never} s after it"
-    for _ in $(seq 1 600); do
-        [ -z "$ready" ] && [ "$(curl -s -o /dev/null -m 4 -w '%{http_code}' "http://127.0.0.1:$admin/readyz")" = 200 ] && ready=$(since "$killed")
-        [ -z "$resumed" ] && [ "$(wc -l <"$dir/acked-$port")" -gt "$before" ] && resumed=$(since "$killed")
-        [ -n "$ready" ] && [ -n "$resumed" ] && break
-        sleep 0.1
-    done
+    await_recovery "$admin" "$dir/acked-$port" "$before" "$killed"
     echo "    ready again ${ready:-never} s after the kill; the first event acknowledged by the new primary ${resumed:-never} s after it"
     wait "$burst_pid"
-    local summary slowest unanswered bare result missing
-    summary=$(cat "$dir/burst-$port.json")
-    echo "    burst: $summary"
-    read -r slowest unanswered bare < <(python3 -c 'import json, sys; s = json.load(sys.stdin)
-print(*(int(s[k]) for k in ("slowest_answer_ms", "unanswered", "unavailable_without_retry_after")))' <<<"$summary")
+    local result missing in_time=0
+    answered_in_time "$dir/burst-$port.json" "$deadline_ms" || in_time=$?
     local status=0
     result=$("$bin/provhook-faults" check --database-url "$PROVHOOK_DATABASE_URL" --tenant pbx --acked "$dir/acked-$port") || status=$?
     echo "$result"
@@ -465,7 +471,7 @@ print(*(int(s[k]) for k in ("slowest_answer_ms", "unanswered", "unavailable_with
     "$bin/provhook" journal verify >"$dir/verify.log" 2>&1 || { cat "$dir/verify.log"; [ "$mode" = sync ] && return 1; }
     [ "$mode" = async ] && return 0
     [ "$status" = 0 ] && [ "$missing" = 0 ] && [ -n "$unready" ] && [ -n "$ready" ] && [ -n "$resumed" ] &&
-        [ "$slowest" -le $((deadline_ms + 5000)) ] && [ "$unanswered" = 0 ] && [ "$bare" = 0 ]
+        [ "$in_time" = 0 ]
 }
 scenario_failover() { failover "$root/failover" sync; }
 scenario_failover_async() { failover "$root/failover-async" async; }
@@ -488,7 +494,7 @@ scenario_disk_full() {
     before=$(wc -l <"$dir/acked-$port")
     echo "    filled the data directory's file system ($(df -h --output=avail "$dir/pg" | tail -n 1 | tr -d ' ') left) after $before acknowledged events"
     while awk -v t="$(since "$filled")" 'BEGIN { exit !(t < 15) }'; do
-        [ -z "$unready" ] && [ "$(curl -s -o /dev/null -m 4 -w '%{http_code}' "http://127.0.0.1:$admin/readyz")" = 503 ] && unready=$(since "$filled")
+        [ -z "$unready" ] && readyz_is "$admin" 503 && unready=$(since "$filled")
         sleep 0.2
     done
     during=$(($(wc -l <"$dir/acked-$port") - before))
@@ -500,23 +506,14 @@ scenario_disk_full() {
     fi
     echo "    freed the space after 15 s; /readyz said not ready ${unready:-never} s into it; events acknowledged while full: $during; PostgreSQL restarted: $restarted"
     grep -m 3 -E 'No space left|PANIC' "$dir/pg/server.log" | sed 's/^/    server log: /' || true
-    for _ in $(seq 1 600); do
-        [ -z "$ready" ] && [ "$(curl -s -o /dev/null -m 4 -w '%{http_code}' "http://127.0.0.1:$admin/readyz")" = 200 ] && ready=$(since "$freed")
-        [ -z "$resumed" ] && [ "$(wc -l <"$dir/acked-$port")" -gt $((before + during)) ] && resumed=$(since "$freed")
-        [ -n "$ready" ] && [ -n "$resumed" ] && break
-        sleep 0.1
-    done
+    await_recovery "$admin" "$dir/acked-$port" $((before + during)) "$freed"
     echo "    after freeing: /readyz ready again in ${ready:-never} s, the first event acknowledged in ${resumed:-never} s"
     kill -0 "$serve_pid" || { echo "    serve did not stay up" >&2; return 1; }
     wait "$burst_pid"
-    local summary slowest unanswered bare
-    summary=$(cat "$dir/burst-$port.json")
-    echo "    burst: $summary"
-    read -r slowest unanswered bare < <(python3 -c 'import json, sys; s = json.load(sys.stdin)
-print(*(int(s[k]) for k in ("slowest_answer_ms", "unanswered", "unavailable_without_retry_after")))' <<<"$summary")
+    local in_time=0
+    answered_in_time "$dir/burst-$port.json" "$deadline_ms" || in_time=$?
     check "$dir/acked-$port" || return 1
-    [ -n "$unready" ] && [ -n "$ready" ] && [ -n "$resumed" ] &&
-        [ "$slowest" -le $((deadline_ms + 5000)) ] && [ "$unanswered" = 0 ] && [ "$bare" = 0 ]
+    [ -n "$unready" ] && [ -n "$ready" ] && [ -n "$resumed" ] && [ "$in_time" = 0 ]
 }
 
 scenario_clock_step() {
@@ -576,6 +573,7 @@ export PROVHOOK_LOG_LEVEL=${FAULTS_LOG_LEVEL:-warning}
 export -f track setup start_serve burst wait_acked check scenario_crash scenario_db_restart scenario_two scenario_fuzz scenario_abuse scenario_outage \
     scenario_partition scenario_service_partition partition heal_partition stop_all since \
     failover scenario_failover scenario_failover_async scenario_disk_full scenario_clock_step \
+    readyz_is answered_in_time await_recovery \
     pg_require_binaries pg_as_owner pg_free_port pg_init pg_start pg_stop
 export root bin events fuzz_seconds abuse_seconds configuration
 run_bounded() {

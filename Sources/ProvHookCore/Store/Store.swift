@@ -24,6 +24,8 @@ public struct Store: Sendable {
     let secrets: SecretKeyring?
     /// Records the one-MAC events that arrive together in one call and one COMMIT; shared by copies of this store.
     let groupCommit: GroupCommit
+    /// How long an operation's body may run past its deadline before its connection is presumed dead and closed.
+    private(set) var overrun = Store.stalledBodyLimit
 
     /// - Parameter ingestBatch: the most one-MAC events recorded in one call and one COMMIT; 1 commits each alone.
     public init(
@@ -76,6 +78,16 @@ public struct Store: Sendable {
     /// `statement_timeout` and `idle_in_transaction_session_timeout` (30 s, see `DatabaseURL`) plus a margin.
     public static let stalledBodyLimit = Duration.seconds(40)
 
+    /// This store for the webhook listener: a connection is given up `recordingOverrun` past the deadline of any
+    /// operation, not `stalledBodyLimit`. What a webhook asks of the database (its credentials, its event) takes
+    /// milliseconds, and the webhook must be answered within its deadline whatever the database does; the commands and
+    /// workers keep the long limit for the long operations (a sync's page, a journal verification).
+    public var answeringWebhooks: Store {
+        var copy = self
+        copy.overrun = Self.recordingOverrun
+        return copy
+    }
+
     /// How long recording events may run past the events' deadline. A webhook's whole answer is bounded by its
     /// deadline plus this: `record_events` takes milliseconds, and its lock waits end at the deadline (`lock_timeout`),
     /// so a call still running a second later is on a connection that stopped answering (a silent partition, a
@@ -89,16 +101,18 @@ public struct Store: Sendable {
     /// so a transaction always ends in COMMIT or ROLLBACK (the server's `statement_timeout` and
     /// `idle_in_transaction_session_timeout` bound it; see `DatabaseURL`). If the deadline passes first, the lease
     /// is abandoned and the caller returns at once, even if the pool never answers the abandoned request. A body that
-    /// runs past the deadline by `overrun` (by default `stalledBodyLimit`) is on a dead connection: its caller gets an
+    /// runs past the deadline by `overrun` (by default the store's: `stalledBodyLimit`, or `recordingOverrun` for
+    /// `answeringWebhooks`) is on a dead connection: its caller gets an
     /// error, and the connection is closed, which ends the body and gives the pool its slot back for a new connection.
     /// (PostgresNIO sets no TCP keepalive or user timeout on its sockets, so nothing else would notice a connection
     /// whose packets vanish.)
     ///
     /// `deadline` is what is left of the caller's own (an event that waited behind others has less); nil: the store's.
     func withLease<T: Sendable>(
-        _ context: String, deadline: Duration? = nil, overrun: Duration = Store.stalledBodyLimit,
+        _ context: String, deadline: Duration? = nil, overrun: Duration? = nil,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
+        let overrun = overrun ?? self.overrun
         let client = self.client
         let gate = LeaseGate<T>()
         let lease = Task {

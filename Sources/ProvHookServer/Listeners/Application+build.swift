@@ -129,13 +129,15 @@ public func buildApplication(
             onServerRunning: { channel in await ports.admin(channel.localAddress?.port ?? configuration.adminPort) },
             logger: logger))
 
+    // Every webhook is answered within its database deadline (plus 1 s), even on a connection that died silently.
+    let webhookStore = store.answeringWebhooks
     let intake = Intake(
-        store: store, planner: planner, metrics: metrics, deliverySignal: delivery.signal, lookupSignal: lookupSignal,
-        recording: recording)
+        store: webhookStore, planner: planner, metrics: metrics, deliverySignal: delivery.signal,
+        lookupSignal: lookupSignal, recording: recording)
     let router = buildWebhookRouter(
         webhooks: WebhookController(
-            store: store, intake: intake, platform: Platforms.native, metrics: metrics, logger: logger),
-        sources: SourceWebhookController(store: store, intake: intake, metrics: metrics, logger: logger))
+            store: webhookStore, intake: intake, platform: Platforms.native, metrics: metrics, logger: logger),
+        sources: SourceWebhookController(store: webhookStore, intake: intake, metrics: metrics, logger: logger))
 
     let server: HTTPServerBuilder
     if let files = configuration.tls {

@@ -71,10 +71,13 @@ pg_start() {
     }
 }
 
-# pg_stop DIR: stops the cluster fast, if it runs.
+# pg_stop DIR: stops the cluster fast, if it runs. A cluster whose server was killed (its pid file left behind) is
+# not an error: callers run under `set -e`, cleanups included.
 pg_stop() {
     local dir=$1
-    [ -f "$dir/postmaster.pid" ] && pg_as_owner pg_ctl -D "$dir" -m fast -w -t 60 stop >/dev/null 2>&1
+    if [ -f "$dir/postmaster.pid" ]; then
+        pg_as_owner pg_ctl -D "$dir" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+    fi
     return 0
 }
 

@@ -36,7 +36,7 @@ if $smoke; then
     growth_events=${BENCH_GROWTH_EVENTS:-2000}
     configuration=${BENCH_CONFIGURATION:-debug} output=${BENCH_OUTPUT:-bench-results.smoke.json}
 else
-    seconds=${BENCH_SECONDS:-5} warmup=1 devices=${BENCH_DEVICES:-2000} sync_devices=${BENCH_SYNC_DEVICES:-20000}
+    seconds=${BENCH_SECONDS:-5} warmup=1 devices=${BENCH_DEVICES:-2000} sync_devices=${BENCH_SYNC_DEVICES:-100000}
     fleet=${BENCH_FLEET:-100000} fleet_tenants=${BENCH_FLEET_TENANTS:-200} journal_rows=${BENCH_JOURNAL_ROWS:-1000000}
     growth_events=${BENCH_GROWTH_EVENTS:-20000}
     configuration=${BENCH_CONFIGURATION:-release} output=${BENCH_OUTPUT:-bench-results.json}
@@ -219,6 +219,15 @@ sync_run() {  # sync_run COUNT NAME FIRST_MAC: a fresh Kazoo stand-in with COUNT
 echo "==> PBX sync: $((sync_devices / 10)) and $sync_devices devices from a Kazoo stand-in, each synced twice"
 sync_run $((sync_devices / 10)) small 000414000001
 sync_run "$sync_devices" large 000415000001
+
+echo "==> CSV import: $sync_devices devices"
+"$bin/provhook" tenant add bench-import --url-template 'https://prov.example.com/<mac>.xml' >/dev/null
+awk -v n="$sync_devices" 'BEGIN { print "mac,device_id,extension,model"
+    for (i = 1; i <= n; i++) printf "000416%06x,import-%d,%d,D785\n", i, i, 1000 + i }' >"$root/import.csv"
+"$bin/provhook" device import "$root/import.csv" --tenant bench-import >"$root/import.out" 2>&1 &
+import_pid=$!
+record import "$("$bin/provhook-bench" memory --pid "$import_pid" --until-exit --seconds 1800 | sed "s/}$/,\"devices\":$sync_devices}/")"
+wait "$import_pid"
 
 
 # --- The fleet: BENCH_FLEET devices (100,000) across BENCH_FLEET_TENANTS tenants (200), onboarded through the

@@ -40,6 +40,7 @@ done
 --                                        0021 (kind), 0022 (vendor, vendor_default), 0024 (override,
 --                                        serial_required, profile; username may be NULL)
 --   index devices_due_by_tenant          0005; dropped in 0014 for devices_due_by_account
+--   index devices_tenant_status          0001; dropped in 0028 (lookups by a device's id took it for the unique one)
 --   trigger devices_wake_workers_on_update  0003; redefined in 0014 and 0022
 --   devices_follow_tenant_account()      0014; redefined in 0022 (the account by vendor), its trigger also on vendor
 --   journal_watermark(), journal_seal_check()  0004; redefined in 0017

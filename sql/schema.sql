@@ -19,6 +19,7 @@
 --                                        0021 (kind), 0022 (vendor, vendor_default), 0024 (override,
 --                                        serial_required, profile; username may be NULL)
 --   index devices_due_by_tenant          0005; dropped in 0014 for devices_due_by_account
+--   index devices_tenant_status          0001; dropped in 0028 (lookups by a device's id took it for the unique one)
 --   trigger devices_wake_workers_on_update  0003; redefined in 0014 and 0022
 --   devices_follow_tenant_account()      0014; redefined in 0022 (the account by vendor), its trigger also on vendor
 --   journal_watermark(), journal_seal_check()  0004; redefined in 0017
@@ -911,8 +912,6 @@ CREATE INDEX devices_due ON public.devices USING btree (next_attempt_at) WHERE (
 CREATE INDEX devices_due_by_account ON public.devices USING btree (account, tenant_id, next_attempt_at) WHERE (status = 'pending'::text);
 
 CREATE INDEX devices_source ON public.devices USING btree (source, tenant_id) WHERE (source IS NOT NULL);
-
-CREATE INDEX devices_tenant_status ON public.devices USING btree (tenant_id, status);
 
 CREATE INDEX journal_at ON public.journal USING btree (at);
 

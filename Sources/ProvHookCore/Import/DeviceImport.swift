@@ -228,13 +228,14 @@ public struct DeviceImportResult: Sendable, Codable {
 
 extension Store {
     /// Imports the rows of `file`: each one a `device.added` event for its tenant, through `planner` and the
-    /// journal like a webhook's, with `actor` (`import:<user>`), `concurrency` at a time. A file with refused rows
+    /// journal like a webhook's, with `actor` (`import:<user>`), in the file's order and many to a commit
+    /// (`Store.ingestAll`). A file with refused rows
     /// (malformed, or for an unknown tenant) imports nothing unless `partial`; the planner's own refusals (a MAC
     /// that another tenant holds) are known only row by row, and are reported with the rest. `progress` is called
-    /// after each batch with the rows done so far.
+    /// after each `batchSize` rows with the rows done so far.
     public func importDevices(
         _ file: DeviceImportFile, actor: String, planner: EventPlanner, partial: Bool, dryRun: Bool,
-        concurrency: Int = 8, progress: @Sendable (Int, Int) -> Void = { _, _ in }
+        batchSize: Int = 1_000, progress: @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws(StoreError) -> DeviceImportResult {
         var result = DeviceImportResult()
         result.rows = file.rows.count + file.refused.count
@@ -256,11 +257,10 @@ extension Store {
             result.wroteNothing = true
             return result
         }
-        let batchSize = max(1, concurrency) * 16
         var done = 0
-        for start in stride(from: 0, to: rows.count, by: batchSize) {
-            let batch = rows[start..<min(start + batchSize, rows.count)]
-            let outcomes = try await self.ingestRows(batch, actor: actor, planner: planner, concurrency: concurrency)
+        for start in stride(from: 0, to: rows.count, by: max(1, batchSize)) {
+            let batch = rows[start..<min(start + max(1, batchSize), rows.count)]
+            let outcomes = try await self.ingestRows(batch, actor: actor, planner: planner)
             for (row, outcome) in outcomes {
                 switch outcome {
                 case .accepted?: result.accepted += 1
@@ -277,37 +277,20 @@ extension Store {
         return result
     }
 
-    /// Ingests rows, `concurrency` at a time; the first database failure ends the import with it.
+    /// Ingests rows in their order; the first database failure ends the import with it.
     private func ingestRows(
-        _ rows: ArraySlice<DeviceImportFile.Row>, actor: String, planner: EventPlanner, concurrency: Int
+        _ rows: ArraySlice<DeviceImportFile.Row>, actor: String, planner: EventPlanner
     ) async throws(StoreError) -> [(DeviceImportFile.Row, IntakeOutcome?)] {
-        let intake = Intake(store: self, planner: planner)
-        do {
-            return try await withThrowingTaskGroup(of: (DeviceImportFile.Row, IntakeOutcome?).self) { group in
-                var results: [(DeviceImportFile.Row, IntakeOutcome?)] = []
-                var iterator = rows.makeIterator()
-                func add(_ row: DeviceImportFile.Row) {
-                    group.addTask {
-                        let result = try await intake.record(
-                            .event(row.event, eventID: row.eventID), tenantID: row.tenantID, payload: row.payload,
-                            actor: actor)
-                        return (row, result)
-                    }
-                }
-                for _ in 0..<max(1, concurrency) {
-                    guard let row = iterator.next() else { break }
-                    add(row)
-                }
-                while let result = try await group.next() {
-                    results.append(result)
-                    if let row = iterator.next() { add(row) }
-                }
-                return results.sorted { $0.0.line < $1.0.line }
-            }
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError.from("importing devices", error)
+        let batch = rows.map { row in
+            BatchEvent(
+                row.event, eventID: row.eventID, tenantID: row.tenantID, payload: row.payload, actor: actor,
+                source: nil)
         }
+        let outcomes = await Intake(store: self, planner: planner).recordAll(batch)
+        var results: [(DeviceImportFile.Row, IntakeOutcome?)] = []
+        for (row, outcome) in zip(rows, outcomes) {
+            results.append((row, try outcome.get()))
+        }
+        return results
     }
 }

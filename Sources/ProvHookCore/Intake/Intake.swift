@@ -112,6 +112,23 @@ public struct Intake: Sendable {
         return outcome
     }
 
+    /// Records a batch of provhook's own events (a sync's page, an import's rows) as `record` would one by one, in
+    /// that order, in as few commits as `Store.ingestAll` can; each event has its own outcome.
+    public func recordAll(_ events: [BatchEvent]) async -> [Result<IntakeOutcome, StoreError>] {
+        let results = await self.store.ingestAll(events, planner: self.planner)
+        var queued = false
+        let outcomes = zip(events, results).map { item, result in
+            result.map { ingested in
+                let outcome = IntakeOutcome(ingested)
+                if case .accepted(true) = outcome { queued = true }
+                self.count(outcome, type: item.event.type, source: item.source)
+                return outcome
+            }
+        }
+        if queued { self.deliverySignal?.wake() }
+        return outcomes
+    }
+
     /// An event that is not this provhook's business: counted, never journaled.
     public func ignored(_ reason: String, source: String?) -> IntakeOutcome {
         let outcome = IntakeOutcome.ignored(reason: reason)

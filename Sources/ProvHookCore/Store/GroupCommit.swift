@@ -152,7 +152,7 @@ public final class GroupCommit: Sendable {
     }
 
     /// One call of `record_events`, and each event's result; the connection is waited for at most `deadline`.
-    private static func run(
+    static func run(
         _ events: [String], deadline: Duration, store: Store
     ) async -> [Result<Outcome, any Error>] {
         let logger = store.logger

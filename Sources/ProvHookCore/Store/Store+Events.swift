@@ -60,15 +60,17 @@ extension Store {
             source: source, credentialsVersion: nil, sourceVersion: version)
     }
 
-    private func ingest(
+    /// `fastPath: false` goes straight to the full transaction: for an event the one call already sent there.
+    func ingest(
         _ event: DeviceEvent, tenantID: String, eventID: String, payload: [UInt8], actor: String,
-        planner: EventPlanner, source: String?, credentialsVersion: Int64?, sourceVersion: Int64? = nil
+        planner: EventPlanner, source: String?, credentialsVersion: Int64?, sourceVersion: Int64? = nil,
+        fastPath: Bool = true
     ) async throws(StoreError) -> IngestResult? {
         let payloadText = String(decoding: payload, as: UTF8.self)
         var attempt = 1
         while true {
             do {
-                if let change = planner.singleChange(event),
+                if fastPath, let change = planner.singleChange(event),
                     let result = try await self.ingestInOneCall(
                         change, type: event.type, tenantID: tenantID, eventID: eventID, payloadText: payloadText,
                         actor: actor, source: source, credentialsVersion: credentialsVersion,
@@ -130,12 +132,27 @@ extension Store {
         _ change: DeviceChange, type: DeviceEventType, tenantID: String, eventID: String, payloadText: String,
         actor: String, source: String?, credentialsVersion: Int64?, sourceVersion: Int64?
     ) async throws -> IngestResult?? {
+        let arguments = Self.oneCallArguments(
+            change, type: type, tenantID: tenantID, eventID: eventID, payloadText: payloadText, actor: actor,
+            source: source, credentialsVersion: credentialsVersion, sourceVersion: sourceVersion)
+        switch try await self.groupCommit.record(arguments, store: self) {
+        case .accepted: return .accepted(queued: !change.isSkipped)
+        case .duplicate: return .duplicate
+        case .stale: return .some(nil)
+        case .alone: return nil
+        }
+    }
+
+    /// The JSON text of `ingest_event`'s arguments for one change, named as `record_events` reads them.
+    static func oneCallArguments(
+        _ change: DeviceChange, type: DeviceEventType, tenantID: String, eventID: String, payloadText: String,
+        actor: String, source: String?, credentialsVersion: Int64? = nil, sourceVersion: Int64? = nil
+    ) -> String {
         // The journal row as the full path writes it; the statement adds what the database decides (the generation,
         // URL, vendor, account, and whether the device is skipped).
         let entry = JournalEntry.eventAccepted(
             change, type: type, written: nil, tenantID: tenantID, actor: actor, eventID: eventID)
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-        // ingest_event's arguments, named as record_events reads them.
         var arguments: [String: JSONValue] = [
             "tenant": .string(tenantID), "event": .string(eventID), "type": .string(type.rawValue),
             "payload": .string(payloadText), "mac": .string(change.mac.canonical),
@@ -150,12 +167,7 @@ extension Store {
         if let code = change.gigasetCode { arguments["gigaset_code"] = .string(code) }
         if let credentialsVersion { arguments["credentials"] = .string(String(credentialsVersion)) }
         if let sourceVersion { arguments["source_credentials"] = .string(String(sourceVersion)) }
-        switch try await self.groupCommit.record(JSONValue.encodeObject(arguments), store: self) {
-        case .accepted: return .accepted(queued: !change.isSkipped)
-        case .duplicate: return .duplicate
-        case .stale: return .some(nil)
-        case .alone: return nil
-        }
+        return JSONValue.encodeObject(arguments)
     }
 
     /// The rejection for a database refusal that the event's own content caused: data PostgreSQL cannot store (such

@@ -198,7 +198,12 @@ public struct SourceSync: Sendable {
         return summary
     }
 
-    /// Compares one page with what provhook holds, and records each difference.
+    /// How many devices of a page are looked up in the PBX at once (a listing without models): a PBX's API answers
+    /// several requests at a time, and a page of new devices asked one after another would hold the sync a round
+    /// trip per device.
+    static let lookupConcurrency = 8
+
+    /// Compares one page with what provhook holds, and records its differences, in the page's order, together.
     private func apply(
         _ devices: [ListedDevice], scope: Scope, run: UUID, dryRun: Bool,
         lookupsUntil deadline: ContinuousClock.Instant,
@@ -209,6 +214,9 @@ public struct SourceSync: Sendable {
         let state = try await self.store.syncState(
             tenantID: scope.tenantID, macs: macs, deviceIDs: devices.map(\.id))
         var seen: [MACAddress] = []
+        // Each difference in the page's order: an event, or a changed device whose model is still to be asked for.
+        var changes: [(device: ListedDevice, mac: MACAddress, moved: Bool)?] = []
+        var events: [Int: DeviceEvent] = [:]
         for device in devices {
             guard let mac = device.mac else {
                 summary.withoutMAC += 1
@@ -220,7 +228,8 @@ public struct SourceSync: Sendable {
                 summary.disabled += 1
                 seen.append(mac)
                 if ours, held?.desired == .registered {
-                    await self.record(.removed(mac: mac, deviceID: device.id), scope, dryRun, &summary)
+                    events[changes.count] = .removed(mac: mac, deviceID: device.id)
+                    changes.append(nil)
                 }
                 continue
             }
@@ -238,14 +247,43 @@ public struct SourceSync: Sendable {
                 if summary.conflictMACs.count < 50 { summary.conflictMACs.append(mac.canonical) }
                 continue
             }
-            var found: DirectoryDevice?
-            if device.model == nil, !dryRun, let directory = self.directory {
-                found = await Self.device(of: device.id, account: scope.account, in: directory, until: deadline)
-            }
             let moved = state.macOfDeviceID[device.id].map { $0 != mac } == true
-            await self.record(Self.event(device, mac: mac, found: found, moved: moved), scope, dryRun, &summary)
+            changes.append((device, mac, moved))
         }
+        let found = await self.lookUp(
+            changes.compactMap { $0 }.filter { $0.device.model == nil }.map(\.device.id), account: scope.account,
+            dryRun: dryRun, until: deadline)
+        for (index, change) in changes.enumerated() {
+            guard let change else { continue }
+            events[index] = Self.event(
+                change.device, mac: change.mac, found: found[change.device.id], moved: change.moved)
+        }
+        await self.record(changes.indices.compactMap { events[$0] }, scope, dryRun, &summary)
         try await self.store.markSeen(run: run, macs: seen)
+    }
+
+    /// The devices of `ids` as the PBX gives them whole (for their models), `lookupConcurrency` at a time; none in
+    /// a dry run or without a directory.
+    private func lookUp(
+        _ ids: [String], account: String?, dryRun: Bool, until deadline: ContinuousClock.Instant
+    ) async -> [String: DirectoryDevice] {
+        guard !dryRun, !ids.isEmpty, let directory = self.directory else { return [:] }
+        return await withTaskGroup(of: (String, DirectoryDevice?).self) { group in
+            var found: [String: DirectoryDevice] = [:]
+            var next = ids.makeIterator()
+            func ask(_ id: String) {
+                group.addTask { (id, await Self.device(of: id, account: account, in: directory, until: deadline)) }
+            }
+            for _ in 0..<Self.lookupConcurrency {
+                guard let id = next.next() else { break }
+                ask(id)
+            }
+            while let answer = await group.next() {
+                found[answer.0] = answer.1
+                if let id = next.next() { ask(id) }
+            }
+            return found
+        }
     }
 
     /// The event a changed device of the listing becomes: an update when the PBX's id was known under another MAC
@@ -295,9 +333,7 @@ public struct SourceSync: Sendable {
             let (page, _, _) = try await self.store.unseenDevices(
                 run: run, source: self.source, tenantID: scope.tenantID, limit: self.pageSize)
             guard !page.isEmpty else { break }
-            for device in page {
-                await self.record(.removed(mac: device.mac, deviceID: nil), scope, dryRun, &summary)
-            }
+            await self.record(page.map { .removed(mac: $0.mac, deviceID: nil) }, scope, dryRun, &summary)
             removed += page.count
             // In a dry run nothing leaves the list: one page shows what would go, and the count says how many.
             if dryRun {
@@ -307,29 +343,35 @@ public struct SourceSync: Sendable {
         }
     }
 
-    /// Records one event as a webhook's would be (or, in a dry run, only counts it). A refusal is counted and
-    /// journaled by the store; a database failure is counted as an error and leaves the device for the next run.
-    private func record(_ event: DeviceEvent, _ scope: Scope, _ dryRun: Bool, _ summary: inout Summary) async {
-        let counts: (inout Summary) -> Void = {
-            if event.type == .removed { $0.deregistered += 1 } else { $0.registered += 1 }
+    /// Records events as a webhook's would be, in their order and together (or, in a dry run, only counts them). A
+    /// refusal is counted and journaled by the store; a database failure is counted as an error and leaves the device
+    /// for the next run.
+    private func record(_ events: [DeviceEvent], _ scope: Scope, _ dryRun: Bool, _ summary: inout Summary) async {
+        func count(_ event: DeviceEvent) {
+            if event.type == .removed { summary.deregistered += 1 } else { summary.registered += 1 }
         }
-        guard !dryRun else { return counts(&summary) }
-        let payload: [String: String] = [
-            "type": event.type.rawValue, "mac": event.primaryMAC?.canonical ?? "", "device_id": event.deviceID ?? "",
-            "source": self.source,
-        ]
-        let json = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data("{}".utf8)
-        do {
-            let outcome = try await Intake(store: self.store, planner: self.planner).record(
-                .event(event, eventID: "sync_" + UUID().uuidString.lowercased()), tenantID: scope.tenantID,
+        guard !dryRun else { return events.forEach(count) }
+        let batch = events.map { event in
+            let payload: [String: String] = [
+                "type": event.type.rawValue, "mac": event.primaryMAC?.canonical ?? "",
+                "device_id": event.deviceID ?? "", "source": self.source,
+            ]
+            let json =
+                (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data("{}".utf8)
+            return BatchEvent(
+                event, eventID: "sync_" + UUID().uuidString.lowercased(), tenantID: scope.tenantID,
                 payload: Array(json), actor: self.actor, source: self.source)
+        }
+        let outcomes = await Intake(store: self.store, planner: self.planner).recordAll(batch)
+        for (event, outcome) in zip(events, outcomes) {
             switch outcome {
-            case .accepted?, .duplicate?: counts(&summary)
-            case .refused?: summary.rejected += 1
-            case .ignored?, nil: break
+            case .success(.accepted), .success(.duplicate): count(event)
+            case .success(.refused): summary.rejected += 1
+            case .success(.ignored): break
+            case .failure(let error):
+                summary.errors.append(
+                    "recording \(event.type.rawValue) \(event.primaryMAC?.description ?? ""): \(error)")
             }
-        } catch {
-            summary.errors.append("recording \(event.type.rawValue) \(event.primaryMAC?.description ?? ""): \(error)")
         }
     }
 }

@@ -157,6 +157,8 @@ public final class GroupCommit: Sendable {
     ) async -> [Result<Outcome, any Error>] {
         let logger = store.logger
         do {
+            // The short overrun whichever store records: sync and import record through here with the main store,
+            // whose default is the long one, and a call of 63 events takes milliseconds.
             let outcomes = try await store.withLease(
                 "recording events", deadline: deadline, overrun: Store.recordingOverrun
             ) { connection in

@@ -30,9 +30,79 @@ extension Store {
     /// transaction (a refusal it must explain, a tenant with MAC ranges, a collision) is recorded right after its
     /// chunk: no other event of the chunk shares its MAC or device id.
     ///
+    /// Events that share no MAC and no device id do not depend on each other's order: such a batch is split into
+    /// `streams` (each in the batch's order, on its own connection), so that the database works on two at once. A
+    /// batch with an event of more than one change stays one stream: the MAC it moves from is known only to the
+    /// database.
+    ///
     /// Each event has its own result: an unreachable database fails each event of the chunks it reached, as it would
     /// have one by one.
     public func ingestAll(
+        _ events: [BatchEvent], planner: EventPlanner, streams: Int = Store.batchStreams
+    ) async -> [Result<IngestResult, StoreError>] {
+        let split = Self.streams(of: events, planner: planner, count: streams)
+        guard split.count > 1 else { return await self.ingestInOrder(events, planner: planner) }
+        var results = [Result<IngestResult, StoreError>?](repeating: nil, count: events.count)
+        await withTaskGroup(of: ([Int], [Result<IngestResult, StoreError>]).self) { group in
+            for stream in split {
+                group.addTask { (stream, await self.ingestInOrder(stream.map { events[$0] }, planner: planner)) }
+            }
+            for await (indices, answers) in group {
+                for (index, answer) in zip(indices, answers) { results[index] = answer }
+            }
+        }
+        return results.map { $0 ?? .failure(.conflict("the event was not recorded")) }
+    }
+
+    /// How many connections a batch is recorded on at most: two keep a database of two cores busy while leaving
+    /// the rest of the pool to webhooks.
+    public static let batchStreams = 2
+
+    /// The indices of `events` in at most `count` streams of about equal size, where events that share a MAC or a
+    /// device id (directly or through another event) are in one stream, in their order; one stream for a small
+    /// batch or one with an event of more than one change.
+    static func streams(of events: [BatchEvent], planner: EventPlanner, count: Int) -> [[Int]] {
+        guard count > 1, events.count > GroupCommit.maxBatch,
+            events.allSatisfy({ planner.singleChange($0.event) != nil })
+        else { return [Array(events.indices)] }
+        // Union-find over the events, joined by each key they share.
+        var parent = Array(events.indices)
+        func root(_ index: Int) -> Int {
+            var index = index
+            while parent[index] != index {
+                parent[index] = parent[parent[index]]
+                index = parent[index]
+            }
+            return index
+        }
+        var owner: [String: Int] = [:]
+        for (index, item) in events.enumerated() {
+            let keys =
+                (item.event.primaryMAC.map { ["mac:" + $0.canonical] } ?? [])
+                + (item.event.deviceID.map { ["id:\(item.tenantID):\($0)"] } ?? [])
+            for key in keys {
+                if let other = owner[key] {
+                    let (a, b) = (root(index), root(other))
+                    if a != b { parent[a] = b }
+                } else {
+                    owner[key] = index
+                }
+            }
+        }
+        var streams = [[Int]](repeating: [], count: count)
+        var streamOf: [Int: Int] = [:]
+        for index in events.indices {
+            let group = root(index)
+            let stream =
+                streamOf[group] ?? streams.indices.min { streams[$0].count < streams[$1].count } ?? 0
+            streamOf[group] = stream
+            streams[stream].append(index)
+        }
+        return streams.filter { !$0.isEmpty }
+    }
+
+    /// `ingestAll` on one connection at a time, in the events' order.
+    private func ingestInOrder(
         _ events: [BatchEvent], planner: EventPlanner
     ) async -> [Result<IngestResult, StoreError>] {
         var results = [Result<IngestResult, StoreError>?](repeating: nil, count: events.count)

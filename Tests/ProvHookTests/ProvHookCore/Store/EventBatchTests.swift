@@ -111,4 +111,45 @@ struct EventBatchTests {
             #expect(try await store.devices().count == 70)
         }
     }
+
+    @Test(
+        "a batch in two streams: events linked by a MAC or a device id share one, in order; each device ends where the later event put it"
+    )
+    func streams() async throws {
+        // Device i is added on MAC i, and its id moves to MAC 1000 + i a hundred events later; MAC 2000 + i alone.
+        var events: [BatchEvent] = []
+        for i in 0..<100 { events.append(Self.added(i, id: "phone-\(i)")) }
+        for i in 0..<100 {
+            events.append(Self.added(1_000 + i, id: "phone-\(i)"))
+            events.append(Self.added(2_000 + i))
+        }
+        let split = Store.streams(of: events, planner: EventPlanner(), count: 2)
+        #expect(split.count == 2 && split.allSatisfy { $0.count == 150 })
+        for stream in split {
+            #expect(stream == stream.sorted())
+            for index in stream where index < 100 {
+                #expect(stream.contains(100 + 2 * index), "event \(index) and the one that moves its id")
+            }
+        }
+        // One event of more than one change: one stream.
+        let move = BatchEvent(
+            .updated(
+                mac: Self.mac(3_000), previousMAC: Self.mac(0), deviceID: nil, extensionNumber: nil, model: nil,
+                brand: nil, serial: nil), eventID: "move", tenantID: "acme", payload: Array("{}".utf8),
+            actor: "sync:test", source: nil)
+        #expect(Store.streams(of: events + [move], planner: EventPlanner(), count: 2).count == 1)
+
+        try await TestDatabase.with { database in
+            let store = database.store
+            _ = try await store.addTenant(
+                id: "acme", name: nil, urlTemplate: self.template, allowBearer: false, actor: "cli:test")
+            let results = await store.ingestAll(events, planner: EventPlanner())
+            #expect(results.allSatisfy { if case .success(.accepted) = $0 { true } else { false } })
+            for i in 0..<100 {
+                let moved = try await store.device(Self.mac(1_000 + i))
+                #expect(moved?.deviceID == "phone-\(i)" && moved?.desired == .registered, "phone-\(i)")
+                #expect(try await store.device(Self.mac(i))?.deviceID == nil, "MAC \(i) gave its id up")
+            }
+        }
+    }
 }

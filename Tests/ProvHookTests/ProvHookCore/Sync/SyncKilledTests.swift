@@ -1,12 +1,14 @@
 import FakePBXService
 import Foundation
-import ProvHookCore
+import PostgresNIO
 import ProvHookTestSupport
 import ProvisioningModel
 import SnomXMLRPCStandIn
 import Synchronization
 import Testing
 import XMLRPC
+
+@testable import ProvHookCore
 
 /// `provhook source sync` killed with SIGKILL in the middle of a page, then run again: the second run completes what
 /// the first left, and no device's effect is lost or doubled, in the database or at the service.
@@ -40,6 +42,16 @@ struct SyncKilledTests {
             let killed = try await first
             let atKill = try #require(killedAt.withLock { $0 })
             #expect(killed.status == SIGKILL, "ended by the signal: \(killed.status) \(killed.error)")
+            // A call the killed process sent still commits on its backend: what it left is counted once none runs.
+            try await eventually("the killed run's last calls ended", within: .seconds(30)) {
+                let running = try await rig.database.store.rows(
+                    "looking for the killed run's calls",
+                    """
+                    SELECT count(*) FROM pg_stat_activity
+                    WHERE state <> 'idle' AND query LIKE 'CALL record_events%' AND pid <> pg_backend_pid()
+                    """, as: Int64.self)
+                return running.first == 0
+            }
             let leftBehind = try await stored()
             #expect(atKill < Self.pageSize && leftBehind < Self.pageSize, "killed mid-page: \(atKill), \(leftBehind)")
 

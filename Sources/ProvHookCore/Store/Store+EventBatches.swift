@@ -17,6 +17,13 @@ public struct BatchEvent: Sendable {
         (self.event, self.eventID, self.tenantID) = (event, eventID, tenantID)
         (self.payload, self.actor, self.source) = (payload, actor, source)
     }
+
+    /// What links this event to others of a batch, whose order between them must then be kept: its MAC and its
+    /// device id (a tenant's).
+    var keys: [String] {
+        (self.event.primaryMAC.map { ["mac:" + $0.canonical] } ?? [])
+            + (self.event.deviceID.map { ["id:\(self.tenantID):\($0)"] } ?? [])
+    }
 }
 
 extension Store {
@@ -77,10 +84,7 @@ extension Store {
         }
         var owner: [String: Int] = [:]
         for (index, item) in events.enumerated() {
-            let keys =
-                (item.event.primaryMAC.map { ["mac:" + $0.canonical] } ?? [])
-                + (item.event.deviceID.map { ["id:\(item.tenantID):\($0)"] } ?? [])
-            for key in keys {
+            for key in item.keys {
                 if let other = owner[key] {
                     let (a, b) = (root(index), root(other))
                     if a != b { parent[a] = b }
@@ -145,9 +149,8 @@ extension Store {
                 await alone(index, fastPath: false)
                 continue
             }
-            let own = ["mac:" + change.mac.canonical] + (change.deviceID.map { ["id:" + $0] } ?? [])
-            if chunk.count == GroupCommit.maxBatch || own.contains(where: keys.contains) { await flush() }
-            keys.formUnion(own)
+            if chunk.count == GroupCommit.maxBatch || item.keys.contains(where: keys.contains) { await flush() }
+            keys.formUnion(item.keys)
             let arguments = Self.oneCallArguments(
                 change, type: item.event.type, tenantID: item.tenantID, eventID: item.eventID,
                 payloadText: String(decoding: item.payload, as: UTF8.self), actor: item.actor, source: item.source)

@@ -203,6 +203,14 @@ public struct SourceSync: Sendable {
     /// trip per device.
     static let lookupConcurrency = 8
 
+    /// A difference between a page and what provhook holds.
+    private enum Difference {
+        /// A device of ours the PBX lists disabled.
+        case removal(DeviceEvent)
+        /// A device to add or move, whose event waits for its model when the listing has none.
+        case change(ListedDevice, MACAddress, moved: Bool)
+    }
+
     /// Compares one page with what provhook holds, and records its differences, in the page's order, together.
     private func apply(
         _ devices: [ListedDevice], scope: Scope, run: UUID, dryRun: Bool,
@@ -214,9 +222,8 @@ public struct SourceSync: Sendable {
         let state = try await self.store.syncState(
             tenantID: scope.tenantID, macs: macs, deviceIDs: devices.map(\.id))
         var seen: [MACAddress] = []
-        // Each difference in the page's order: an event, or a changed device whose model is still to be asked for.
-        var changes: [(device: ListedDevice, mac: MACAddress, moved: Bool)?] = []
-        var events: [Int: DeviceEvent] = [:]
+        // Each difference in the page's order: a removal, or a changed device (its model perhaps still to be read).
+        var differences: [Difference] = []
         for device in devices {
             guard let mac = device.mac else {
                 summary.withoutMAC += 1
@@ -228,8 +235,7 @@ public struct SourceSync: Sendable {
                 summary.disabled += 1
                 seen.append(mac)
                 if ours, held?.desired == .registered {
-                    events[changes.count] = .removed(mac: mac, deviceID: device.id)
-                    changes.append(nil)
+                    differences.append(.removal(.removed(mac: mac, deviceID: device.id)))
                 }
                 continue
             }
@@ -248,17 +254,21 @@ public struct SourceSync: Sendable {
                 continue
             }
             let moved = state.macOfDeviceID[device.id].map { $0 != mac } == true
-            changes.append((device, mac, moved))
+            differences.append(.change(device, mac, moved: moved))
         }
-        let found = await self.lookUp(
-            changes.compactMap { $0 }.filter { $0.device.model == nil }.map(\.device.id), account: scope.account,
-            dryRun: dryRun, until: deadline)
-        for (index, change) in changes.enumerated() {
-            guard let change else { continue }
-            events[index] = Self.event(
-                change.device, mac: change.mac, found: found[change.device.id], moved: change.moved)
+        let unmodelled = differences.compactMap { difference -> String? in
+            guard case .change(let device, _, _) = difference, device.model == nil else { return nil }
+            return device.id
         }
-        await self.record(changes.indices.compactMap { events[$0] }, scope, dryRun, &summary)
+        let found = await self.lookUp(unmodelled, account: scope.account, dryRun: dryRun, until: deadline)
+        let events = differences.map { difference -> DeviceEvent in
+            switch difference {
+            case .removal(let event): event
+            case .change(let device, let mac, let moved):
+                Self.event(device, mac: mac, found: found[device.id], moved: moved)
+            }
+        }
+        await self.record(events, scope, dryRun, &summary)
         try await self.store.markSeen(run: run, macs: seen)
     }
 

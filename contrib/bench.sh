@@ -7,12 +7,18 @@
 #   - delivery: the time to drain 2,000 registrations and 2,000 deregistrations through the stand-in with 50 ms
 #     of added latency, against concurrency ÷ latency (× the list size for list calls);
 #   - ingest with delivery running: the same at concurrency 32 with Snom MACs, so that each event is delivered;
+#   - wake: BENCH_WAKE_EVENTS (50) webhooks one at a time at idle, from each answer to its call starting at the
+#     stand-in (its call log), against 5 ms;
 #   - memory: the peak RSS of serve while idle, during ingest and during delivery;
 #   - PBX sync: `provhook source sync` of a Kazoo stand-in with BENCH_SYNC_DEVICES (20,000) devices and with a
 #     tenth of them, whose peak RSS must not grow with the device count, then a second sync with nothing changed,
 #     which must queue no call and write only its run row to the journal;
+#   - an onboarded fleet: `provhook device import` of as many Snom devices to one shared URL, then drained by serve
+#     in lists of 100; and BENCH_DRAIN_PER_MAC (100,000) to URLs with <mac>, drained one call each; each against
+#     0.9 of concurrency ÷ latency (× the list size);
 #   - the fleet: BENCH_FLEET (100,000) devices across BENCH_FLEET_TENANTS (200) tenants onboarded through the
-#     listener; the claim query at 1,000 and at 100,000 applied devices; re-pointing a tenant of a tenth of them with
+#     listener; the claim query at 1,000 and at 100,000 applied devices, and with BENCH_CLAIM_WAITING (1,000,000)
+#     devices waiting; re-pointing a tenant of a tenth of them with
 #     and without <mac>; the first and the last page of devices; a reconcile of the whole fleet (calls per device);
 #     `journal seal` and `journal verify` over BENCH_JOURNAL_ROWS (1,000,000) rows; and the growth from
 #     BENCH_GROWTH_EVENTS / 10 events to BENCH_GROWTH_EVENTS (20,000), ingest and drain.
@@ -33,12 +39,14 @@ smoke=false
 if $smoke; then
     seconds=${BENCH_SECONDS:-1} warmup=0 devices=${BENCH_DEVICES:-100} sync_devices=${BENCH_SYNC_DEVICES:-1000}
     fleet=${BENCH_FLEET:-3000} fleet_tenants=${BENCH_FLEET_TENANTS:-10} journal_rows=${BENCH_JOURNAL_ROWS:-30000}
-    growth_events=${BENCH_GROWTH_EVENTS:-2000}
+    growth_events=${BENCH_GROWTH_EVENTS:-2000} drain_per_mac=${BENCH_DRAIN_PER_MAC:-300} claim_waiting=${BENCH_CLAIM_WAITING:-20000}
+    wake_events=${BENCH_WAKE_EVENTS:-5}
     configuration=${BENCH_CONFIGURATION:-debug} output=${BENCH_OUTPUT:-bench-results.smoke.json}
 else
     seconds=${BENCH_SECONDS:-5} warmup=1 devices=${BENCH_DEVICES:-2000} sync_devices=${BENCH_SYNC_DEVICES:-100000}
     fleet=${BENCH_FLEET:-100000} fleet_tenants=${BENCH_FLEET_TENANTS:-200} journal_rows=${BENCH_JOURNAL_ROWS:-1000000}
-    growth_events=${BENCH_GROWTH_EVENTS:-20000}
+    growth_events=${BENCH_GROWTH_EVENTS:-20000} drain_per_mac=${BENCH_DRAIN_PER_MAC:-100000}
+    claim_waiting=${BENCH_CLAIM_WAITING:-1000000} wake_events=${BENCH_WAKE_EVENTS:-50}
     configuration=${BENCH_CONFIGURATION:-release} output=${BENCH_OUTPUT:-bench-results.json}
 fi
 delivery_concurrency=${BENCH_DELIVERY_CONCURRENCY:-8}
@@ -82,7 +90,7 @@ umask 022
 stand_in_pid=
 start_stand_in() {  # start_stand_in NAME: a fresh stand-in with nothing registered, and provhook pointed at it
     "$bin/fake-redirect" --account "bench:$(cat "$root/stand-in.password"):Bench" --latency-ms "$latency_ms" \
-        --tls-ca-out "$root/stand-in-$1-ca.pem" --port-file "$root/stand-in-$1.port" >"$root/stand-in-$1.log" 2>&1 &
+        --call-log "$root/stand-in-$1.calls" --tls-ca-out "$root/stand-in-$1-ca.pem" --port-file "$root/stand-in-$1.port" >"$root/stand-in-$1.log" 2>&1 &
     stand_in_pid=$!
     children+=($stand_in_pid)
     for _ in $(seq 1 100); do [ -s "$root/stand-in-$1.port" ] && break; sleep 0.1; done
@@ -122,6 +130,10 @@ echo "==> serve idle"
 start_serve
 sleep 1
 record rss_idle "$("$bin/provhook-bench" memory --pid "$serve_pid" --seconds 2)"
+# One webhook at a time at idle (Snom MACs, a <mac> template): from its answer to its call starting at the stand-in.
+echo "==> wake: $wake_events webhooks one at a time, answer to call"
+record wake "$("$bin/provhook-bench" wake --url "$base" --tenant bench-delivery --secret-file "$root/delivery.secret" \
+    --call-log "$root/stand-in-first.calls" --mac-prefix 589EC6 --count "$wake_events")"
 
 for c in 1 8 32; do
     echo "==> /healthz, concurrency $c"
@@ -220,14 +232,39 @@ echo "==> PBX sync: $((sync_devices / 10)) and $sync_devices devices from a Kazo
 sync_run $((sync_devices / 10)) small 000414000001
 sync_run "$sync_devices" large 000415000001
 
+journal_max() { psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT coalesce(max(id), 0) FROM journal'; }
+import_csv() {  # import_csv TENANT COUNT PREFIX FIRST: COUNT Snom devices from MAC PREFIX+FIRST, as a CSV
+    awk -v n="$2" -v prefix="$3" -v first="$4" -v tenant="$1" 'BEGIN { print "mac,device_id,extension,model"
+        for (i = 0; i < n; i++) printf "%s%06X,%s-%d,%d,D785\n", prefix, first + i, tenant, i, 1000 + i }' >"$root/$1.csv"
+}
+# The synced devices have served their purpose; the import's are drained next, alone.
+psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "DELETE FROM devices WHERE tenant_id IN ('sync-small', 'sync-large')"
+
+# Snom MACs, so that the import queues a registration for each, as an operator's fleet would; the tenant's URL is
+# shared (`{mac}` is the phone's own placeholder), so that the drain below goes out in lists.
 echo "==> CSV import: $sync_devices devices"
-"$bin/provhook" tenant add bench-import --url-template 'https://prov.example.com/<mac>.xml' >/dev/null
-awk -v n="$sync_devices" 'BEGIN { print "mac,device_id,extension,model"
-    for (i = 1; i <= n; i++) printf "000416%06x,import-%d,%d,D785\n", i, i, 1000 + i }' >"$root/import.csv"
-"$bin/provhook" device import "$root/import.csv" --tenant bench-import >"$root/import.out" 2>&1 &
+"$bin/provhook" tenant add bench-import --url-template 'https://prov.example.com/import/{mac}.xml' >/dev/null
+import_csv bench-import "$sync_devices" 00087B $((0x100000))
+"$bin/provhook" device import "$root/bench-import.csv" --tenant bench-import >"$root/import.out" 2>&1 &
 import_pid=$!
 record import "$("$bin/provhook-bench" memory --pid "$import_pid" --until-exit --seconds 1800 | sed "s/}$/,\"devices\":$sync_devices}/")"
 wait "$import_pid"
+
+drain_onboarded() {  # drain_onboarded NAME PREFIX COUNT: serve drains the COUNT onboarded devices under PREFIX
+    local after
+    after=$(journal_max)
+    start_serve
+    record "$1" "$("$bin/provhook-bench" drain --database-url "$PROVHOOK_DATABASE_URL" --tenant - --mac-prefix "$2" \
+        --count "$3" --status registered --after-id "$after" --timeout 3600 --pid "$serve_pid")"
+    stop_serve
+}
+echo "==> delivery of the import: $sync_devices registrations to one shared URL, in lists of up to 100"
+drain_onboarded delivery_onboarded_shared_url 00087B "$sync_devices"
+echo "==> delivery of $drain_per_mac imported devices whose URLs carry <mac>: one call each"
+"$bin/provhook" tenant add bench-import-mac --url-template 'https://prov.example.com/import/<mac>.xml' >/dev/null
+import_csv bench-import-mac "$drain_per_mac" 000413 $((0x400000))
+"$bin/provhook" device import "$root/bench-import-mac.csv" --tenant bench-import-mac >"$root/import-mac.out" 2>&1
+drain_onboarded delivery_onboarded_per_mac 000413 "$drain_per_mac"
 
 
 # --- The fleet: BENCH_FLEET devices (100,000) across BENCH_FLEET_TENANTS tenants (200), onboarded through the
@@ -249,7 +286,6 @@ umask 022
 (umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$root/admin.token")
 admin_port=$(pg_free_port)
 export PROVHOOK_ADMIN_LISTEN=127.0.0.1:$admin_port PROVHOOK_ADMIN_TOKEN_FILE=$root/admin.token
-journal_max() { psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT coalesce(max(id), 0) FROM journal'; }
 seed() {  # seed NAME COUNT FIRST SHARE: onboard COUNT devices from counter FIRST, then wait until all are registered
     local after
     after=$(journal_max)
@@ -258,12 +294,22 @@ seed() {  # seed NAME COUNT FIRST SHARE: onboard COUNT devices from counter FIRS
     record "$1_drain" "$("$bin/provhook-bench" drain --database-url "$PROVHOOK_DATABASE_URL" --tenant - --mac-prefix 00087B \
         --count $(($3 + $2)) --status registered --after-id "$after" --timeout 1800 --pid "$serve_pid")"
 }
-claim_time() {  # claim_time NAME: the claim query with 1,000 devices waiting in their own tenant, the worker stopped
+claim_time() {  # claim_time NAME [WAITING]: the claim query with WAITING (1,000) devices waiting in their own tenant, the worker stopped
+    local waiting=${2:-1000}
     "$bin/provhook" tenant add "claim-$1" --url-template 'https://prov.example.com/claim/<mac>.xml' >/dev/null
     "$bin/provhook-bench" fill --database-url "$PROVHOOK_DATABASE_URL" --tenant "claim-$1" --mac-prefix 000413 --count 1000 >/dev/null
+    if [ "$waiting" -gt 1000 ]; then  # the rest as copies of one queued row, with MACs of their own: a backlog's shape, fast
+        psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
+            "INSERT INTO devices
+             SELECT (jsonb_populate_record(NULL::devices, to_jsonb(d) || jsonb_build_object('mac', m.mac,
+                     'url', 'https://prov.example.com/claim/' || m.mac || '.xml'))).*
+             FROM (SELECT * FROM devices WHERE tenant_id = 'claim-$1' LIMIT 1) d,
+                  LATERAL (SELECT '000413' || lpad(upper(to_hex($((0x600000)) + g)), 6, '0') AS mac
+                           FROM generate_series(1, $waiting - 1000) g) m"
+    fi
     psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'ANALYZE devices'
     record "$1" "$("$bin/provhook-bench" claim --database-url "$PROVHOOK_DATABASE_URL" --limit 64 --repeat 20 |
-        sed "s/}$/,\"applied\":$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "SELECT count(*) FROM devices WHERE status = 'registered'")}/")"
+        sed "s/}$/,\"applied\":$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "SELECT count(*) FROM devices WHERE status = 'registered'"),\"waiting\":$waiting}/")"
     psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "DELETE FROM devices WHERE tenant_id = 'claim-$1'"
 }
 
@@ -277,6 +323,8 @@ start_serve
 seed fleet "$((fleet - 1000))" 1000 "$((fleet_big - first_share))"
 stop_serve
 claim_time claim_100k
+echo "==> the claim query with $claim_waiting devices waiting"
+claim_time claim_waiting "$claim_waiting"
 
 echo "==> reconcile of the whole fleet (consistent), dry run"
 "$bin/provhook" reconcile --dry-run >"$root/reconcile.out" 2>&1 &

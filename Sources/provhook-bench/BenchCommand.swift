@@ -10,6 +10,6 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measures provhook: HTTP load, queue drain and memory. Driven by contrib/bench.sh.",
         subcommands: [
             LoadCommand.self, FillCommand.self, DrainCommand.self, SeedCommand.self, ClaimCommand.self,
-            MemoryCommand.self, ReportCommand.self,
+            MemoryCommand.self, WakeCommand.self, ReportCommand.self,
         ])
 }

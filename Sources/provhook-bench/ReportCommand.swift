@@ -108,6 +108,31 @@ struct ReportCommand: AsyncParsableCommand {
             "delivery_deregister_list_vs_single", deregister, "devices/s", limit: register,
             limitName: "the single-call rate (delivery_register), same run", minimumRatio: 10)
 
+        // An onboarded fleet drained (queued by `device import` while serve was stopped): to one shared URL in lists,
+        // and one call each when the URL carries `<mac>`.
+        for (name, limit) in [
+            ("delivery_onboarded_shared_url", singleLimit * Double(self.listSize)),
+            ("delivery_onboarded_per_mac", singleLimit),
+        ] {
+            guard let devices = value(name, "devices") else { continue }
+            add(
+                name, value(name, "rate"), "devices/s", limit: limit,
+                limitName:
+                    "\(Int(devices)) devices; concurrency \(self.deliveryConcurrency) / latency \(Int(self.latencyMs)) ms"
+                    + (limit > singleLimit ? " × list size \(self.listSize)" : ""),
+                minimumRatio: 0.9)
+        }
+        if let devices = value("delivery_onboarded_shared_url", "devices") {
+            add(
+                "delivery_onboarded_shared_url_calls", value("delivery_onboarded_shared_url", "calls"), "calls",
+                limit: (devices / Double(self.listSize)).rounded(.up), limitName: "full lists of \(self.listSize)",
+                maximumRatio: 1.5)
+        }
+        add(
+            "wake_p50", value("wake", "p50_ms"), "ms",
+            limitName: "a lone webhook's answer to its call starting at the stand-in, at idle", maximum: 5)
+        add("wake_p99", value("wake", "p99_ms"), "ms", limitName: "\(Int(value("wake", "events") ?? 0)) webhooks")
+
         // Peak RSS of serve, by phase: the raw entries whose names start with the phase's prefix.
         for (phase, prefix) in [
             ("idle", "rss_idle"), ("ingest", "ingest_c"), ("delivery", "delivery_"), ("fleet", "fleet_drain"),
@@ -144,6 +169,10 @@ struct ReportCommand: AsyncParsableCommand {
             "claim_100k", value("claim_100k", "median_ms"), "ms", limit: value("claim_1k", "median_ms"),
             limitName:
                 "the same at \(Int(value("claim_1k", "applied") ?? 0)) applied devices; now \(Int(value("claim_100k", "applied") ?? 0))",
+            maximumRatio: 2)
+        add(
+            "claim_waiting", value("claim_waiting", "median_ms"), "ms", limit: value("claim_1k", "median_ms"),
+            limitName: "the same with 1,000 waiting; now \(Int(value("claim_waiting", "waiting") ?? 0)) waiting",
             maximumRatio: 2)
         if let devices = fleetTenant, let seconds = value("repoint_shared_url", "wall_seconds"), seconds > 0 {
             add(

@@ -203,24 +203,35 @@ echo "==> delivery: $devices registrations, then $devices deregistrations; concu
 drain added registered delivery_register
 drain removed deregistered delivery_deregister_list
 
-sync_run() {  # sync_run COUNT NAME FIRST_MAC: a fresh Kazoo stand-in with COUNT devices, and one sync of it
-    local port_file=$root/pbx-$2.port
-    "$bin/fake-pbx" --port-file "$port_file" --kazoo-account "acct$2" --kazoo-api-key-file "$root/kazoo.key" \
-        --kazoo-generated-devices "$1" --kazoo-first-mac "$3" >"$root/pbx-$2.log" 2>&1 &
+sync_run() {  # sync_run COUNT NAME FIRST_MAC [KIND]: a fresh Kazoo (or Wazo) stand-in with COUNT devices, and one sync of it
+    local port_file=$root/pbx-$2.port kind=${4:-kazoo}
+    if [ "$kind" = kazoo ]; then
+        "$bin/fake-pbx" --port-file "$port_file" --kazoo-account "acct$2" --kazoo-api-key-file "$root/kazoo.key" \
+            --kazoo-generated-devices "$1" --kazoo-first-mac "$3" >"$root/pbx-$2.log" 2>&1 &
+    else
+        "$bin/fake-pbx" --port-file "$port_file" --wazo-user provhook --wazo-password-file "$root/kazoo.key" \
+            --wazo-generated-devices "$1" --wazo-first-mac "$3" >"$root/pbx-$2.log" 2>&1 &
+    fi
     local pbx=$!
     children+=($pbx)
     for _ in $(seq 1 200); do [ -s "$port_file" ] && break; sleep 0.1; done
     "$bin/provhook" tenant add "sync-$2" --url-template 'https://prov.example.com/<mac>.xml' >/dev/null
-    # The Kazoo stand-in is plain HTTP on loopback: the opt-in says so.
-    PROVHOOK_PBX_ALLOW_HTTP=1 "$bin/provhook" source add "kazoo-$2" --kind kazoo --tenant "sync-$2" --api-url "http://127.0.0.1:$(tr -d '\n' <"$port_file")/v2" \
-        --api-key-file "$root/kazoo.key" >/dev/null
-    "$bin/provhook" source sync "kazoo-$2" --page-size 500 >"$root/sync-$2.out" 2>/dev/null &
+    # The PBX stand-in is plain HTTP on loopback: the opt-in says so.
+    local api="http://127.0.0.1:$(tr -d '\n' <"$port_file")"
+    if [ "$kind" = kazoo ]; then
+        PROVHOOK_PBX_ALLOW_HTTP=1 "$bin/provhook" source add "$kind-$2" --kind kazoo --tenant "sync-$2" --api-url "$api/v2" \
+            --api-key-file "$root/kazoo.key" >/dev/null
+    else
+        PROVHOOK_PBX_ALLOW_HTTP=1 "$bin/provhook" source add "$kind-$2" --kind wazo --tenant "sync-$2" --api-url "$api" \
+            --api-user provhook --api-password-file "$root/kazoo.key" >/dev/null
+    fi
+    "$bin/provhook" source sync "$kind-$2" --page-size 500 >"$root/sync-$2.out" 2>/dev/null &
     local sync=$!
     record "sync_$2" "$("$bin/provhook-bench" memory --pid "$sync" --until-exit --seconds 1800 | sed "s/}$/,\"devices\":$1}/")"
     wait "$sync"
     local before after queued
     before=$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT count(*) FROM journal')
-    "$bin/provhook" source sync "kazoo-$2" --page-size 500 >/dev/null 2>&1
+    "$bin/provhook" source sync "$kind-$2" --page-size 500 >/dev/null 2>&1
     after=$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT count(*) FROM journal')
     queued=$(psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
         "SELECT count(*) FROM devices WHERE tenant_id = 'sync-$2' AND generation > 1")
@@ -231,6 +242,9 @@ sync_run() {  # sync_run COUNT NAME FIRST_MAC: a fresh Kazoo stand-in with COUNT
 echo "==> PBX sync: $((sync_devices / 10)) and $sync_devices devices from a Kazoo stand-in, each synced twice"
 sync_run $((sync_devices / 10)) small 000414000001
 sync_run "$sync_devices" large 000415000001
+# Wazo's listing carries each device's model, so its sync reads no device one by one: recording alone.
+echo "==> PBX sync: $sync_devices devices from a Wazo stand-in, synced twice"
+sync_run "$sync_devices" wazo 000418000001 wazo
 
 journal_max() { psql -qAt -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT coalesce(max(id), 0) FROM journal'; }
 import_csv() {  # import_csv TENANT COUNT PREFIX FIRST: COUNT Snom devices from MAC PREFIX+FIRST, as a CSV
@@ -238,7 +252,7 @@ import_csv() {  # import_csv TENANT COUNT PREFIX FIRST: COUNT Snom devices from 
         for (i = 0; i < n; i++) printf "%s%06X,%s-%d,%d,D785\n", prefix, first + i, tenant, i, 1000 + i }' >"$root/$1.csv"
 }
 # The synced devices have served their purpose; the import's are drained next, alone.
-psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "DELETE FROM devices WHERE tenant_id IN ('sync-small', 'sync-large')"
+psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "DELETE FROM devices WHERE tenant_id IN ('sync-small', 'sync-large', 'sync-wazo')"
 
 # Snom MACs, so that the import queues a registration for each, as an operator's fleet would; the tenant's URL is
 # shared (`{mac}` is the phone's own placeholder), so that the drain below goes out in lists.

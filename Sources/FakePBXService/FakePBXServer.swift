@@ -129,15 +129,14 @@ public struct FakePBXServer: Sendable {
         guard (1...500).contains(pageSize) else {
             return await self.kazooError(request, .badRequest, "400", "invalid page_size", data: [:])
         }
-        let devices = (await self.state.kazooAccount(account)?.devices ?? [:]).sorted { $0.key < $1.key }
-        var start = devices.startIndex
+        var startKey: String?
         if let key = query["start_key"] {
             guard let decoded = Data(base64Encoded: String(key)).flatMap({ String(data: $0, encoding: .utf8) }) else {
                 return await self.kazooError(request, .badRequest, "400", "invalid start_key", data: [:])
             }
-            start = devices.firstIndex { $0.key >= decoded } ?? devices.endIndex
+            startKey = decoded
         }
-        let page = devices[start...].prefix(pageSize)
+        let (page, next) = await self.state.kazooPage(account: account, from: startKey, size: pageSize)
         var envelope = Self.kazooEnvelope([:], token: token)
         envelope["data"] = page.map { id, device in
             [
@@ -148,8 +147,8 @@ public struct FakePBXServer: Sendable {
         }
         envelope["page_size"] = page.count
         envelope["start_key"] = query["start_key"].map(String.init) ?? NSNull()
-        if page.endIndex < devices.endIndex {
-            envelope["next_start_key"] = Data(devices[page.endIndex].key.utf8).base64EncodedString()
+        if let next {
+            envelope["next_start_key"] = Data(next.utf8).base64EncodedString()
             // Broken paging: the key of the second page, again and again.
             if await self.state.repeatsNextStartKey, let key = query["start_key"] {
                 envelope["next_start_key"] = String(key)
@@ -257,12 +256,11 @@ public struct FakePBXServer: Sendable {
         guard let limit = Int(String(query["limit"] ?? "1000")), limit >= 0,
             let offset = Int(String(query["offset"] ?? "0")), offset >= 0
         else { return await self.respond(request, .badRequest, ["Input Error - limit and offset are integers"]) }
-        let devices = await self.state.wazoDevices.filter { $0.value.tenantUUID == tenant }.sorted { $0.key < $1.key }
-        let page = devices.dropFirst(offset).prefix(limit)
+        let (page, total) = await self.state.wazoPage(tenant: tenant, offset: offset, limit: limit)
         return await self.respond(
             request, .ok,
             [
-                "total": devices.count,
+                "total": total,
                 "items": page.map { id, device in
                     [
                         "id": id, "mac": Self.orNull(device.mac), "vendor": Self.orNull(device.vendor),

@@ -54,6 +54,10 @@ public actor FakePBXState {
     public private(set) var wazoUsers: [String: (password: String, tenantUUID: String)]
     public private(set) var wazoDevices: [String: WazoDevice]
     private var kazooTokens: [String: String] = [:]
+    /// Each Kazoo account's device ids in order, and each Wazo tenant's, kept for the listings (a listing of 100,000
+    /// devices would otherwise sort them all for every page); dropped whenever the devices change.
+    private var kazooOrder: [String: [String]] = [:]
+    private var wazoOrder: [String: [String]] = [:]
     private var wazoTokens: [String: (tenantUUID: String, expires: Date)] = [:]
     public private(set) var requests: [Request] = []
     /// Added before every answer: a slow PBX.
@@ -116,10 +120,12 @@ public actor FakePBXState {
 
     public func setKazooDevice(_ device: KazooDevice?, id: String, account: String) {
         self.kazooAccounts[account]?.devices[id] = device
+        self.kazooOrder[account] = nil
     }
 
     public func setWazoDevice(_ device: WazoDevice?, id: String) {
         self.wazoDevices[id] = device
+        self.wazoOrder.removeAll()
     }
 
     /// Makes every token handed out so far invalid, as an expiry or a restart of the PBX does.
@@ -157,6 +163,29 @@ public actor FakePBXState {
         return false
     }
 
+    /// A page of `account`'s devices in id order: up to `size` from the first id at or after `key`, and the id that
+    /// starts the next page, if any.
+    func kazooPage(
+        account: String, from key: String?, size: Int
+    ) -> (page: [(id: String, device: KazooDevice)], next: String?) {
+        let devices = self.kazooAccounts[account]?.devices ?? [:]
+        let ids = self.kazooOrder[account] ?? devices.keys.sorted()
+        self.kazooOrder[account] = ids
+        let start = key.map { Self.firstIndex(in: ids, atOrAfter: $0) } ?? 0
+        let page = ids[start...].prefix(size)
+        return (page.map { ($0, devices[$0]!) }, page.endIndex < ids.endIndex ? ids[page.endIndex] : nil)
+    }
+
+    /// The index of the first of the sorted `ids` that is not below `key`.
+    private static func firstIndex(in ids: [String], atOrAfter key: String) -> Int {
+        var (low, high) = (0, ids.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if ids[middle] < key { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     // MARK: Wazo
 
     func wazoLogin(user: String, password: String, expiration: Int) -> (token: String, expires: Date)? {
@@ -165,6 +194,15 @@ public actor FakePBXState {
         let expires = Date().addingTimeInterval(TimeInterval(expiration))
         self.wazoTokens[token] = (known.tenantUUID, expires)
         return (token, expires)
+    }
+
+    /// A page of `tenant`'s devices in id order, from `offset`, and how many the tenant has.
+    func wazoPage(
+        tenant: String, offset: Int, limit: Int
+    ) -> (page: [(id: String, device: WazoDevice)], total: Int) {
+        let ids = self.wazoOrder[tenant] ?? self.wazoDevices.filter { $0.value.tenantUUID == tenant }.keys.sorted()
+        self.wazoOrder[tenant] = ids
+        return (ids.dropFirst(offset).prefix(limit).map { ($0, self.wazoDevices[$0]!) }, ids.count)
     }
 
     func wazoTenant(ofToken token: String) -> String? {

@@ -26,6 +26,11 @@ struct FakePBXCommand: AsyncParsableCommand {
     @Option(help: "A file holding the Wazo user's password.") var wazoPasswordFile: String?
     @Option(help: "The Wazo tenant uuid of the user and its devices.") var wazoTenant = "demo-tenant"
     @Option(help: "A Wazo device: ID=MAC (aa:bb:cc:dd:ee:ff); repeat for several.") var wazoDevice: [String] = []
+    @Option(
+        help: "Also give the Wazo tenant this many generated devices (their ids are UUIDs; MACs from --wazo-first-mac)."
+    )
+    var wazoGeneratedDevices = 0
+    @Option(help: "The first generated Wazo device's MAC, as 12 hex digits.") var wazoFirstMAC = "000414000001"
 
     func run() async throws {
         func secret(_ path: String?, _ option: String) throws -> String? {
@@ -63,6 +68,17 @@ struct FakePBXCommand: AsyncParsableCommand {
         var wazoDevices: [String: FakePBXState.WazoDevice] = [:]
         for (id, mac) in try pairs(self.wazoDevice, "--wazo-device") {
             wazoDevices[id] = .init(mac: mac.lowercased(), vendor: "Snom", model: "D785", tenantUUID: self.wazoTenant)
+        }
+        guard let firstWazo = UInt64(self.wazoFirstMAC, radix: 16) else {
+            throw ValidationError("--wazo-first-mac takes 12 hex digits")
+        }
+        for index in stride(from: 0, to: self.wazoGeneratedDevices, by: 1) {
+            let hex = String(format: "%012llx", firstWazo + UInt64(index))
+            let mac = stride(from: 0, to: 12, by: 2).map { offset in
+                String(hex.dropFirst(offset).prefix(2))
+            }.joined(separator: ":")
+            wazoDevices[UUID().uuidString.lowercased()] = .init(
+                mac: mac, vendor: "Snom", model: "D785", tenantUUID: self.wazoTenant)
         }
         let logger = Logger(label: "fake-pbx")
         let signals = await UnixSignalsSequence(trapping: [.sigterm, .sigint])

@@ -147,7 +147,7 @@ struct ReportCommand: AsyncParsableCommand {
 
         // Onboarding: a PBX sync and a CSV import, their rates against the target, their memory, the sync's against
         // a tenth of the devices (it must not grow with them), and a second sync with nothing changed.
-        for (name, key) in [("sync", "sync_large"), ("import", "import")] {
+        for (name, key) in [("sync", "sync_large"), ("sync_wazo", "sync_wazo"), ("import", "import")] {
             if let count = value(key, "devices"), let seconds = value(key, "seconds"), seconds > 0 {
                 add(
                     "\(name)_rate", count / seconds, "devices/s", limit: 3_000,
@@ -161,6 +161,7 @@ struct ReportCommand: AsyncParsableCommand {
             maximumRatio: 1.5)
         add("sync_again_journal_rows", value("sync_again_large", "journal_rows"), "rows", maximum: 2)
         add("sync_again_changed_devices", value("sync_again_large", "changed_devices"), "devices", maximum: 1)
+        add("sync_wazo_again_journal_rows", value("sync_again_wazo", "journal_rows"), "rows", maximum: 2)
 
         // The fleet.
         let fleetTenant = value("repoint_shared_url", "tenant_devices")

@@ -315,11 +315,13 @@ claim_time() {  # claim_time NAME [WAITING]: the claim query with WAITING (1,000
     if [ "$waiting" -gt 1000 ]; then  # the rest as copies of one queued row, with MACs of their own: a backlog's shape, fast
         psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \
             "INSERT INTO devices
-             SELECT (jsonb_populate_record(NULL::devices, to_jsonb(d) || jsonb_build_object('mac', m.mac,
-                     'url', 'https://prov.example.com/claim/' || m.mac || '.xml'))).*
+             SELECT r.*
              FROM (SELECT * FROM devices WHERE tenant_id = 'claim-$1' LIMIT 1) d,
                   LATERAL (SELECT '000413' || lpad(upper(to_hex($((0x600000)) + g)), 6, '0') AS mac
-                           FROM generate_series(1, $waiting - 1000) g) m"
+                           FROM generate_series(1, $waiting - 1000) g) m,
+                  -- In FROM, so that it runs once a row: (f(…)).* would run it once a column.
+                  LATERAL jsonb_populate_record(NULL::devices, to_jsonb(d) || jsonb_build_object('mac', m.mac,
+                      'url', 'https://prov.example.com/claim/' || m.mac || '.xml')) r"
     fi
     psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'ANALYZE devices'
     record "$1" "$("$bin/provhook-bench" claim --database-url "$PROVHOOK_DATABASE_URL" --limit 64 --repeat 20 |

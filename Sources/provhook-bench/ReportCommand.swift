@@ -90,6 +90,14 @@ struct ReportCommand: AsyncParsableCommand {
                 limitName: "the listener's own ceiling (no database work)")
         }
 
+        // What serve adds to a lone webhook beyond the HTTP floor (the same client's /healthz at c=1), beside what the
+        // database takes for the same work: the part of the c=1 latency that is serve's to take.
+        if let ingest = value("ingest_c1", "p50_ms"), let floor = value("healthz_c1", "p50_ms") {
+            add(
+                "ingest_c1_p50_above_http_floor", ingest - floor, "ms",
+                limit: value("pgbench_ingest_now_c1", "latency_avg_ms"),
+                limitName: "pgbench's latency for the same work; the floor, /healthz at c=1: \(floor) ms")
+        }
         add(
             "ingest_delivering_c32", value("ingest_delivering_c32", "rate"), "events/s",
             limit: value("ingest_c32", "rate"), limitName: "ingest_c32, no delivery running, same run")

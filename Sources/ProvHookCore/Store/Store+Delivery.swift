@@ -31,9 +31,12 @@ extension Store {
             ), candidates AS MATERIALIZED (
                 -- Materialized: inlined, the planner may run this once per waiting device (a nested loop), which
                 -- made a claim quadratic in the backlog.
-                SELECT c.mac, c.rank, c.next_attempt_at
+                -- Ranked after the limit: a window inside it reads every device due at the same instant before the
+                -- limit applies (they are its peers), and a re-point or an import makes thousands due at once.
+                SELECT c.mac, row_number() OVER (PARTITION BY t.tenant_id ORDER BY c.next_attempt_at) AS rank,
+                       c.next_attempt_at
                 FROM tenants t CROSS JOIN LATERAL (
-                    SELECT d.mac, d.next_attempt_at, row_number() OVER (ORDER BY d.next_attempt_at) AS rank
+                    SELECT d.mac, d.next_attempt_at
                     FROM devices d
                     WHERE d.account = \(account) AND d.tenant_id = t.tenant_id AND d.status = 'pending'
                       AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())

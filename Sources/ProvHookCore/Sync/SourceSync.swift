@@ -112,6 +112,10 @@ public struct SourceSync: Sendable {
             // The cursors the PBX answered, by hash: a cursor may be as long as an answer (1 MiB), and a run may read
             // many pages, so the texts are not kept. A collision would need billions of pages.
             var cursors: Set<Int> = []
+            // The next page, asked while this one is compared and recorded: the PBX's listing does not depend on
+            // what provhook records, and its round trip then overlaps the recording instead of following it.
+            var prefetched: Task<Page, any Error>?
+            defer { prefetched?.cancel() }
             repeat {
                 let now = ContinuousClock.now
                 if now >= runDeadline {
@@ -131,13 +135,22 @@ public struct SourceSync: Sendable {
                 // lookups that page needs, however many pages a large PBX has.
                 let stalled = now.advanced(by: self.limits.stallTimeout)
                 let pageDeadline = min(stalled, runDeadline)
-                let page: (devices: [ListedDevice], next: String?)
+                let page: Page
                 let (listing, account, after, pageSize) = (self.listing, scope.account, cursor, self.pageSize)
+                let asked = prefetched
+                prefetched = nil
                 do {
                     // The client's own timeouts bound one request; this bounds them all (a new token, a retry), and
                     // answers even when the request ignores its cancellation.
                     page = try await withDeadline(pageDeadline - now, "\(what), page \(scopePages + 1)") {
-                        try await listing.devices(account: account, after: after, pageSize: pageSize)
+                        guard let asked else {
+                            return try await listing.devices(account: account, after: after, pageSize: pageSize)
+                        }
+                        return try await withTaskCancellationHandler {
+                            try await asked.value
+                        } onCancel: {
+                            asked.cancel()
+                        }
                     }
                 } catch is DeadlineExceeded {
                     if pageDeadline < stalled {
@@ -169,6 +182,11 @@ public struct SourceSync: Sendable {
                     )
                     break scopes
                 }
+                if let next = page.next, !cursors.contains(next.hashValue), pages < maxPages {
+                    prefetched = Task {
+                        try await listing.devices(account: account, after: next, pageSize: pageSize)
+                    }
+                }
                 try await self.apply(
                     page.devices, scope: scope, run: run, dryRun: dryRun, lookupsUntil: pageDeadline, summary: &summary)
                 progress("\(self.source): tenant \(scope.tenantID), page \(pages), \(summary.listed) devices listed")
@@ -197,6 +215,9 @@ public struct SourceSync: Sendable {
             error: summary.errors.isEmpty ? nil : summary.errors.joined(separator: "; "), actor: self.actor)
         return summary
     }
+
+    /// One page of a listing, and the cursor of the next (nil after the last).
+    typealias Page = (devices: [ListedDevice], next: String?)
 
     /// How many devices of a page are looked up in the PBX at once (a listing without models): a PBX's API answers
     /// several requests at a time, and a page of new devices asked one after another would hold the sync a round

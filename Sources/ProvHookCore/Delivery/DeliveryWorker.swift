@@ -57,10 +57,10 @@ public struct DeliveryWorker: Sendable {
     ///
     /// The queue is refilled while calls are in flight, so a slot never waits for a claim: it holds between one and
     /// two rounds of calls (`concurrency` each). A claim takes one device for each call wanted, fairly between
-    /// tenants, then fills the lists those devices start (`claimAlongside`: removals, and registrations to a URL
-    /// that a tenant's devices share), so that each call carries as many MACs as it can. A slot is held only while its call is at the
-    /// service: it is freed as the answer arrives, and the outcome is written after, so the service sees
-    /// `concurrency` calls in flight rather than fewer while outcomes commit.
+    /// tenants, then fills a list for each of those devices where it can (`claimAlongside`: removals, and
+    /// registrations to a URL that a tenant's devices share), so that each call carries as many MACs as it can. A
+    /// slot is held only while its call is at the service: it is freed as the answer arrives, and the outcome is
+    /// written after, so the service sees `concurrency` calls in flight rather than fewer while outcomes commit.
     @discardableResult
     func deliver(until stop: Stop = .atShutdown) async -> Int {
         let concurrency = self.configuration.concurrency
@@ -68,32 +68,34 @@ public struct DeliveryWorker: Sendable {
         var queue = CallQueue()
         // The last claim found less than it asked: claim again only once something new is queued.
         var exhausted = false
+        // At most one claim runs at a time, beside the calls.
+        var claiming: ClaimInFlight?
         var calls = 0
         await withDiscardingTaskGroup { group in
-            while !self.signal.isStopped && !Task.isCancelled {
+            delivering: while !self.signal.isStopped && !Task.isCancelled {
                 if case .whenIdle(let deadline) = stop, ContinuousClock.now >= deadline { break }
-                if queue.isEmpty || (queue.count < concurrency && (!exhausted || self.signal.consumeWake())) {
-                    let wanted = 2 * concurrency - queue.count
-                    do {
-                        var claimed = try await self.store.claimDue(
-                            account: self.account, limit: wanted, lease: self.configuration.lease)
-                        exhausted = claimed.count < wanted
-                        // A claim that found fewer due devices than it asked took every one: none is left to fill
-                        // its lists with, so the second round trip is made only after a full claim.
-                        if !exhausted {
-                            claimed += try await self.store.claimAlongside(
-                                claimed, listSize: self.listSize, lease: self.configuration.lease)
-                        }
-                        if !claimed.isEmpty {
-                            let planned = DeliveryCall.plan(claimed, maxListSize: self.listSize)
+                if claiming == nil,
+                    queue.isEmpty || (queue.count < concurrency && (!exhausted || self.signal.consumeWake()))
+                {
+                    claiming = self.claim(wanted: 2 * concurrency - queue.count)
+                }
+                // Waits for the claim only when nothing is left to send.
+                if let claim = claiming, queue.isEmpty || claim.hasEnded {
+                    claiming = nil
+                    switch await claim.result() {
+                    case .success(let claimed):
+                        exhausted = claimed.exhausted
+                        if !claimed.devices.isEmpty {
+                            let planned = DeliveryCall.plan(claimed.devices, maxListSize: self.listSize)
                             queue.append(planned)
                             self.logger.debug(
-                                "claimed", metadata: ["devices": "\(claimed.count)", "calls": "\(planned.count)"])
+                                "claimed",
+                                metadata: ["devices": "\(claimed.devices.count)", "calls": "\(planned.count)"])
                         }
-                    } catch {
+                    case .failure(let error):
                         self.logger.error("cannot claim work", metadata: ["error": "\(error)"])
                         if queue.isEmpty {
-                            if case .whenIdle = stop { break }
+                            if case .whenIdle = stop { break delivering }
                             await self.signal.wait(upTo: .seconds(2))
                             continue
                         }
@@ -119,10 +121,28 @@ public struct DeliveryWorker: Sendable {
                 group.addTask { await self.perform(call, releasing: slots) }
             }
             // Calls claimed but not sent go back; the group waits for in-flight calls to record their outcomes.
-            let unsent = queue.drain().flatMap(\.devices)
+            var unsent = queue.drain().flatMap(\.devices)
+            if let claim = claiming, case .success(let claimed) = await claim.result() { unsent += claimed.devices }
             if !unsent.isEmpty { try? await self.store.releaseClaims(unsent) }
         }
         return calls
+    }
+
+    /// Starts a claim of up to `wanted` due devices, fairly between tenants, and of the devices that can share
+    /// their lists (`Store.claimAlongside`).
+    private func claim(wanted: Int) -> ClaimInFlight {
+        ClaimInFlight.start { () async throws(StoreError) -> ClaimInFlight.Claimed in
+            var claimed = try await self.store.claimDue(
+                account: self.account, limit: wanted, lease: self.configuration.lease)
+            let exhausted = claimed.count < wanted
+            // A claim that found fewer due devices than it asked took every one: none is left to fill its lists
+            // with, so the second round trip is made only after a full claim.
+            if !exhausted {
+                claimed += try await self.store.claimAlongside(
+                    claimed, listSize: self.listSize, lease: self.configuration.lease)
+            }
+            return (claimed, exhausted)
+        }
     }
 
     /// Applies due work now, in this process, until nothing is due or `limit` passes; returns the calls made.

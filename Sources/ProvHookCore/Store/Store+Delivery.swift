@@ -76,8 +76,11 @@ extension Store {
 
     /// Claims, beside `claimed`, more due devices that can share their list calls, up to `listSize` in each list:
     /// removals of the same tenant, and registrations to the same URL of a tenant whose template has no `<mac>` (so
-    /// that all its devices share one URL). `claimDue` is fair between tenants a device at a time; this fills the
-    /// lists that its devices start, so a backlog of removals or of a re-point goes out in full lists.
+    /// that all its devices share one URL). `claimDue` is fair between tenants a call at a time; here each device it
+    /// claimed stands for one call, and this fills that call's list, so a backlog of removals, of a re-point or of an
+    /// import goes out in full lists, as many per claim as calls were wanted. (Filling only the lists the claimed
+    /// devices make up gave one list per claim for a tenant whose devices share a URL: the claims, one after another,
+    /// then bounded the drain, far below the service's limit.)
     public func claimAlongside(
         _ claimed: [ClaimedDevice], listSize: Int, lease: Duration
     ) async throws(StoreError) -> [ClaimedDevice] {
@@ -95,13 +98,14 @@ extension Store {
             let url = step == DesiredState.registered.rawValue ? device.url ?? "" : ""
             counts[Group(account: device.account, tenantID: tenantID, step: step, url: url), default: 0] += 1
         }
-        let groups = counts.filter { $0.value < listSize }
-        guard !groups.isEmpty, listSize > 1 else { return [] }
-        let accounts = groups.keys.map(\.account)
-        let tenants = groups.keys.map(\.tenantID)
-        let steps = groups.keys.map(\.step)
-        let urls = groups.keys.map(\.url)
-        let rooms = groups.keys.map { listSize - groups[$0]! }
+        guard !counts.isEmpty, listSize > 1 else { return [] }
+        let groups = Array(counts)
+        let accounts = groups.map(\.key.account)
+        let tenants = groups.map(\.key.tenantID)
+        let steps = groups.map(\.key.step)
+        let urls = groups.map(\.key.url)
+        // Each claimed device's call takes `listSize - 1` more.
+        let rooms = groups.map { $0.value * (listSize - 1) }
         let leaseSeconds = Double(lease.components.seconds)
         let rows = try await self.rows(
             "claiming devices for the same lists",

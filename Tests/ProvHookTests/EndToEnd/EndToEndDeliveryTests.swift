@@ -134,7 +134,7 @@ extension EndToEndTests {
                     try await eventually("all removed") {
                         try await database.store.devices(DeviceFilter(status: .deregistered)).count == 250
                     }
-                    // Each claim fills the list its first devices start: 100, 100, then 50.
+                    // Each device the fair claim takes starts a list, which the claim fills: 100, 100, then 50.
                     let sizes = await standIn.state.calls.compactMap { $0.params.first?.arrayValue?.count }
                     #expect(sizes.reduce(0, +) == 250 && sizes.count <= 4, "\(sizes)")
                 }

@@ -229,6 +229,37 @@ struct StoreTests {
         }
     }
 
+    @Test(
+        "a claim fills a list for each device the fair claim took: a shared URL's backlog goes out in as many full lists as calls were wanted"
+    )
+    func claimFillsAListPerCall() async throws {
+        try await TestDatabase.with { database in
+            let store = database.store
+            // `bulk`'s devices share one URL (`{mac}` is the phone's own placeholder); `quiet`'s each have their own.
+            _ = try await store.addTenant("bulk", urlTemplate: try URLTemplate("https://prov.example.com/{mac}.xml"))
+            _ = try await store.addTenant("quiet", urlTemplate: self.template)
+            for index in 0..<120 {
+                _ = try await store.setDesired(
+                    DeviceChange(mac: MACAddress(String(format: "000413%06X", index))!, desired: .registered),
+                    tenantID: "bulk", actor: "cli:test")
+            }
+            for index in 0..<3 {
+                _ = try await store.setDesired(
+                    DeviceChange(mac: MACAddress(String(format: "00041399FF%02X", index))!, desired: .registered),
+                    tenantID: "quiet", actor: "cli:test")
+            }
+            // Four calls wanted: the fair claim takes two devices of each tenant.
+            let claimed = try await store.claimDue(limit: 4, lease: .seconds(30))
+            #expect(claimed.filter { $0.tenantID == "bulk" }.count == 2, "\(claimed.map(\.mac))")
+            let alongside = try await store.claimAlongside(claimed, listSize: 10, lease: .seconds(30))
+            #expect(alongside.count == 18 && alongside.allSatisfy { $0.tenantID == "bulk" }, "\(alongside.count)")
+            let calls = DeliveryCall.plan(claimed + alongside, maxListSize: 10)
+            #expect(calls.map(\.devices.count).sorted() == [1, 1, 10, 10], "\(calls.map(\.devices.count))")
+            let left = try await store.claimDue(limit: 500, lease: .seconds(30))
+            #expect(left.count == 101 && left.filter { $0.tenantID == "quiet" }.count == 1, "each device claimed once")
+        }
+    }
+
     @Test("an answer that comes after the claim passed to another worker is not counted, nor its claim released")
     func fencedOutcomes() async throws {
         try await TestDatabase.with { database in

@@ -24,6 +24,8 @@ public struct DeliveryWorker: Sendable {
     let health: ServiceHealth
     /// Wakes every account's worker: a move's first step makes work for another account.
     let wakeAll: WorkSignal?
+    /// Writes the outcomes of calls answered together in one statement.
+    let outcomeWriter: OutcomeWriter
     let logger: Logger
 
     /// Made by `AccountDelivery`, for `serve` (one worker per account) and for `reconcile --apply` alike.
@@ -42,6 +44,10 @@ public struct DeliveryWorker: Sendable {
         self.metrics = metrics
         self.health = health
         self.logger = logger
+        let lease = configuration.lease
+        self.outcomeWriter = OutcomeWriter { outcomes in
+            await Self.record(outcomes, store: store, lease: lease, logger: logger)
+        }
     }
 
     /// When the delivery loop stops claiming new work.
@@ -218,7 +224,7 @@ public struct DeliveryWorker: Sendable {
                 "redirection call failed", metadata: ["method": "\(call.method.shortName)", "error": "\(error)"])
         }
         self.logger.debug("recording", metadata: ["call_id": "\(callID)"])
-        let applied = await self.record(outcomes)
+        let applied = await self.outcomeWriter.record(outcomes)
         self.logger.debug("recorded", metadata: ["call_id": "\(callID)"])
         // The slot was freed before the outcomes were written, so the loop may already have looked for due work
         // while these devices were still claimed, and be asleep until its idle wake. A device to retry, or one whose
@@ -257,23 +263,25 @@ public struct DeliveryWorker: Sendable {
         }
     }
 
-    /// Writes a call's outcomes, retrying while the database is away (a restart, a failover) for as long as the claim
+    /// Writes calls' outcomes (`OutcomeWriter` joins those answered together), retrying while the database is away (a restart, a failover) for as long as the claim
     /// lasts: the answer is known and should not wait for the lease to expire. Past that, or on cancellation, the
     /// claims expire and the call is repeated; register and deregister are idempotent.
     /// Answers the MACs whose outcome was applied (the others were superseded), or nil if nothing was written.
-    private func record(_ outcomes: [DeliveryOutcome]) async -> Set<String>? {
-        let deadline = ContinuousClock.now + self.configuration.lease
+    private static func record(
+        _ outcomes: [DeliveryOutcome], store: Store, lease: Duration, logger: Logger
+    ) async -> Set<String>? {
+        let deadline = ContinuousClock.now + lease
         var pause = Duration.milliseconds(100)
         while true {
             do {
-                return try await self.store.recordOutcomes(outcomes)
+                return try await store.recordOutcomes(outcomes)
             } catch {
                 guard !Task.isCancelled, ContinuousClock.now + pause < deadline else {
-                    self.logger.error(
+                    logger.error(
                         "cannot record call outcomes; the call will be repeated", metadata: ["error": "\(error)"])
                     return nil
                 }
-                self.logger.warning("cannot record call outcomes yet; retrying", metadata: ["error": "\(error)"])
+                logger.warning("cannot record call outcomes yet; retrying", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .seconds(5))

@@ -1,6 +1,7 @@
 import Foundation
 import ProvHookTestSupport
 import ProvisioningModel
+import Synchronization
 import Testing
 
 @testable import ProvHookCore
@@ -24,6 +25,54 @@ struct DeliveryLogicTests {
         let calls = DeliveryCall.plan(devices, maxListSize: 2)
         #expect(calls.map(\.method) == [.deregisterPhoneList, .deregisterPhone, .registerPhoneList, .registerPhone])
         #expect(calls[2].url == "https://a/" && calls[2].devices.count == 2)
+    }
+
+    @Test(
+        "the outcomes of calls answered while a write is in flight go together into the next write, and each caller gets its write's answer"
+    )
+    func outcomesWrittenTogether() async {
+        let gate = WorkSignal()
+        let writes = Mutex<[[String]]>([])
+        let writer = OutcomeWriter { outcomes in
+            let macs = outcomes.map(\.device.mac.canonical)
+            let isFirst = writes.withLock { writes in
+                writes.append(macs)
+                return writes.count == 1
+            }
+            if isFirst { await gate.wait(upTo: .seconds(30)) }
+            // One MAC is answered as superseded.
+            return Set(macs.filter { $0 != "000413000004" })
+        }
+        func outcome(_ mac: String) -> DeliveryOutcome {
+            DeliveryOutcome(
+                device: self.device(mac, .registered, url: "https://a/"), status: .registered, error: nil,
+                retryAfter: .zero,
+                journal: JournalEntry(
+                    tenantID: "t", mac: mac, actor: "worker:test", action: .call(.registerPhone), outcome: .ok))
+        }
+        let calls = [["000413000001", "000413000002"], ["000413000003"], ["000413000004"], ["000413000005"]]
+        await withTaskGroup(of: (Int, Set<String>?).self) { group in
+            group.addTask { (0, await writer.record(calls[0].map(outcome))) }
+            // Bounded waits: a writer that never queues fails the expectations below rather than hanging.
+            let limit = ContinuousClock.now + .seconds(10)
+            while writes.withLock({ $0.count }) < 1 && ContinuousClock.now < limit {
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+            for index in 1..<calls.count {
+                group.addTask { (index, await writer.record(calls[index].map(outcome))) }
+            }
+            while writer.waiting < 3 && ContinuousClock.now < limit { try? await Task.sleep(for: .milliseconds(1)) }
+            gate.wake()
+            var answers: [Int: Set<String>?] = [:]
+            for await (index, applied) in group { answers[index] = applied }
+            #expect(answers[0] == ["000413000001", "000413000002"])
+            for index in 1..<calls.count {
+                #expect(answers[index] == ["000413000003", "000413000005"], "call \(index)")
+            }
+        }
+        let done = writes.withLock { $0 }
+        #expect(done.count == 2, "one write for the first call, one for the three answered meanwhile: \(done)")
+        #expect(done.first == calls[0] && Set(done.last ?? []) == Set(calls[1...].flatMap { $0 }))
     }
 
     @Test("backoff doubles within ±20 % up to the maximum, and gives up after the give-up age")

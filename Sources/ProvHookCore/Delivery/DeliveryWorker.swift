@@ -61,8 +61,8 @@ public struct DeliveryWorker: Sendable {
     /// The delivery loop: claim ahead into a short queue of calls, send each as a call slot frees, sleep when
     /// nothing is due. Returns the number of calls made.
     ///
-    /// The queue is refilled while calls are in flight, so a slot never waits for a claim: it holds between one and
-    /// two rounds of calls (`concurrency` each). A claim takes one device for each call wanted, fairly between
+    /// The queue is refilled by a claim that runs while calls go out (`ClaimInFlight`), so that a slot waits for a
+    /// claim only when the queue has run dry: it holds up to two rounds of calls (`concurrency` each). A claim takes one device for each call wanted, fairly between
     /// tenants, then fills a list for each of those devices where it can (`claimAlongside`: removals, and
     /// registrations to a URL that a tenant's devices share), so that each call carries as many MACs as it can. A
     /// slot is held only while its call is at the service: it is freed as the answer arrives, and the outcome is
@@ -144,8 +144,13 @@ public struct DeliveryWorker: Sendable {
             // A claim that found fewer due devices than it asked took every one: none is left to fill its lists
             // with, so the second round trip is made only after a full claim.
             if !exhausted {
-                claimed += try await self.store.claimAlongside(
-                    claimed, listSize: self.listSize, lease: self.configuration.lease)
+                do {
+                    claimed += try await self.store.claimAlongside(
+                        claimed, listSize: self.listSize, lease: self.configuration.lease)
+                } catch {
+                    // The devices already claimed are sent: failing the claim would leave them leased, unsent.
+                    self.logger.error("cannot claim devices for the same lists", metadata: ["error": "\(error)"])
+                }
             }
             return (claimed, exhausted)
         }
@@ -263,13 +268,15 @@ public struct DeliveryWorker: Sendable {
         }
     }
 
-    /// Writes calls' outcomes (`OutcomeWriter` joins those answered together), retrying while the database is away (a restart, a failover) for as long as the claim
-    /// lasts: the answer is known and should not wait for the lease to expire. Past that, or on cancellation, the
-    /// claims expire and the call is repeated; register and deregister are idempotent.
-    /// Answers the MACs whose outcome was applied (the others were superseded), or nil if nothing was written.
+    /// Writes calls' outcomes (`OutcomeWriter` joins those answered together), retrying while the database is away
+    /// (a restart, a failover) for a lease from the write's start: the answer is known and should not wait for the
+    /// lease to expire. Past that, or on cancellation, the claims expire and the calls are repeated; register and
+    /// deregister are idempotent. (A late write is harmless: the claim token turns it into `claim_lost`.)
+    /// Answers the positions of the outcomes that were applied (the others were superseded, or their claim had
+    /// passed on), or nil if nothing was written.
     private static func record(
         _ outcomes: [DeliveryOutcome], store: Store, lease: Duration, logger: Logger
-    ) async -> Set<String>? {
+    ) async -> Set<Int>? {
         let deadline = ContinuousClock.now + lease
         var pause = Duration.milliseconds(100)
         while true {

@@ -180,9 +180,10 @@ extension Store {
     /// Writes outcomes and their journal rows in one statement. A device whose generation moved on while the call
     /// was in flight keeps its new desired state: only its claim is released, and its row says `superseded`; a
     /// device whose claim passed to another worker is left alone, and its row says `claim_lost`.
-    /// Returns the MACs whose outcome was written.
+    /// Returns the positions in `outcomes` of those that were applied. (Positions, not MACs: the outcomes of calls
+    /// written together may hold one MAC twice, once under a claim that has passed on.)
     @discardableResult
-    public func recordOutcomes(_ outcomes: [DeliveryOutcome]) async throws(StoreError) -> Set<String> {
+    public func recordOutcomes(_ outcomes: [DeliveryOutcome]) async throws(StoreError) -> Set<Int> {
         guard !outcomes.isEmpty else { return [] }
         let macs = outcomes.map(\.device.mac.canonical)
         let generations = outcomes.map(\.device.generation)
@@ -233,14 +234,14 @@ extension Store {
                 SELECT NULLIF(i.tenant, ''), i.mac, i.actor, i.action, i.result,
                        i.detail::jsonb || CASE WHEN w.mac IS NULL THEN \(claimLost)::jsonb
                                                WHEN NOT w.applied THEN \(superseded)::jsonb ELSE '{}'::jsonb END
-                -- By input row, not by MAC: the calls written together may hold one MAC twice, once with a claim
+                -- By input row, not by MAC: the calls written together may hold one MAC twice, once under a claim
                 -- that has passed on.
                 FROM input i LEFT JOIN written w ON w.n = i.n
                 ORDER BY i.n
             )
-            SELECT mac FROM written WHERE applied
-            """, as: String.self)
-        return Set(rows)
+            SELECT n FROM written WHERE applied
+            """, as: Int64.self)
+        return Set(rows.map { Int($0) - 1 })
     }
 
     /// Releases claims without recording a call, for example at shutdown before the call was sent.

@@ -285,8 +285,12 @@ struct StoreTests {
             #expect(row.detail["claim_lost"] == .bool(true))
             var onTime = late
             onTime.device = second
-            #expect(try await store.recordOutcomes([onTime]) == [self.mac.canonical])
+            // Written together, as the outcomes of calls answered at the same time are: only the second is applied,
+            // and each journal row says what became of its own answer.
+            #expect(try await store.recordOutcomes([late, onTime]) == [1])
             #expect(try await store.device(self.mac)?.status == .registered)
+            let rows = try await store.journal(JournalFilter(action: "redirect.registerPhone"))
+            #expect(rows.count == 3 && rows.filter { $0.detail["claim_lost"] == .bool(true) }.count == 2, "\(rows)")
         }
     }
 

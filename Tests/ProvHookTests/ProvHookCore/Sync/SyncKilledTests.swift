@@ -1,5 +1,6 @@
 import FakePBXService
 import Foundation
+import Logging
 import PostgresNIO
 import ProvHookTestSupport
 import ProvisioningModel
@@ -33,13 +34,30 @@ struct SyncKilledTests {
             let killedAt = Mutex<Int?>(nil)
             let arguments = ["source", "sync", "kazoo-acme", "--page-size", "\(Self.pageSize)", "--json"]
             async let first = rig.cli.run(arguments) { started in pid.withLock { $0 = started } }
-            // Killed as soon as the first page starts to be stored, well before all of it is.
-            try await eventually("the first page partly stored", within: .seconds(60)) {
-                let count = try await stored()
-                guard count >= 1, let process = pid.withLock({ $0 }) else { return false }
-                kill(process, SIGKILL)
-                killedAt.withLock { $0 = count }
-                return true
+            // Killed as soon as the first page starts to be stored, well before all of it is. The count is taken, and
+            // the kill made, while a lock holds back every write to devices: without it, a loaded machine stored the
+            // whole page between the count that triggered the kill and the kill. Only the calls the killed run had
+            // already sent (one per stream) commit once the lock is let go.
+            try await rig.database.withConnection(as: .superuser) { connection in
+                let logger = Logger(label: "test")
+                try await eventually("the first page partly stored", within: .seconds(60)) {
+                    try await connection.query("BEGIN", logger: logger)
+                    try await connection.query("LOCK TABLE devices IN SHARE MODE", logger: logger)
+                    var count = 0
+                    for try await value in try await connection.query(
+                        "SELECT count(*) FROM devices WHERE tenant_id = 'acme'", logger: logger
+                    ).decode(Int64.self) {
+                        count = Int(value)
+                    }
+                    guard count >= 1, let process = pid.withLock({ $0 }) else {
+                        try await connection.query("COMMIT", logger: logger)
+                        return false
+                    }
+                    kill(process, SIGKILL)
+                    killedAt.withLock { $0 = count }
+                    try await connection.query("COMMIT", logger: logger)
+                    return true
+                }
             }
             let killed = try await first
             let atKill = try #require(killedAt.withLock { $0 })

@@ -493,7 +493,8 @@ let package = Package(
         .target(
             name: "VendorTestSupport",
             dependencies: [
-                "StandInSupport", product("AsyncHTTPClient"), product("NIOCore"), product("NIOHTTP1"),
+                "StandInSupport", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"), product("Logging"),
+                product("NIOCore"), product("NIOHTTP1"),
             ],
             path: "Tests/VendorTestSupport",
             swiftSettings: swiftSettings

@@ -233,3 +233,44 @@ public struct DeviceRequirements: OptionSet, Sendable, Hashable {
     /// in place of a serial number: the worker passes it where it would pass the serial.
     public static let deviceCode = DeviceRequirements(rawValue: 1 << 2)
 }
+
+/// A service with no batch call (`maxBatchSize` 1): its list calls are one call per MAC in turn, each registration
+/// with the serial (or code) the PBX gave for that MAC; refusals become a partial outcome, errors stop the list.
+public protocol OneMACPerCallService: ProvisioningService {}
+
+extension OneMACPerCallService {
+    /// One registration per MAC, none with a serial.
+    public func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome {
+        try await self.register(macs, serials: [:], at: url)
+    }
+
+    /// One registration per MAC, each with its serial from `serials` (`register(_:serial:at:)`).
+    public func register(
+        _ macs: [MACAddress], serials: [MACAddress: String], at url: String
+    ) async throws(RedirectError) -> ListOutcome {
+        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
+            try await self.register(mac, serial: serials[mac], at: url)
+        }
+    }
+
+    /// One deregistration per MAC.
+    public func deregister(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome {
+        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
+            try await self.deregister(mac)
+        }
+    }
+}
+
+/// A service that says whether the account holds a MAC but not where it points (Yealink's RPS, Panasonic's and
+/// Gigaset's services): `redirection(of:)` is `.held` when `ownership(of:)` is `.ok`, else the service's refusal.
+/// Reconcile cannot see a URL drift there.
+public protocol OwnershipOnlyLookups: ProvisioningService {}
+
+extension OwnershipOnlyLookups {
+    public func redirection(of mac: MACAddress) async throws(RedirectError) -> PhoneRedirection {
+        switch try await self.ownership(of: mac) {
+        case .ok: .held
+        case .error(let code): .error(code)
+        }
+    }
+}

@@ -41,3 +41,47 @@ public final class RunningStandIn<State: Sendable>: Sendable {
         await self.server.stop()
     }
 }
+
+/// An application a stand-in serves, which `RunningStandIn` starts.
+public protocol StandInServer: Sendable {
+    associatedtype Application: Service
+    /// Builds the application on `host` and `port` (0: a free one), which reports its bound port to
+    /// `onServerRunning`; with `tls` it serves HTTPS with the authority's server certificate.
+    func makeApplication(
+        host: String, port: Int, tls: PrivateCertificateAuthority?, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void
+    ) throws -> Application
+}
+
+/// A stand-in's state that says how it is served, so that `RunningStandIn` starts it with no code of its own.
+public protocol ServedStandInState: Sendable {
+    associatedtype StandInServing: StandInServer
+    /// The service's path on the stand-in, which its `url` ends with.
+    var servicePath: String { get }
+    /// The server that answers for this state.
+    func makeServer() throws -> StandInServing
+}
+
+extension RunningStandIn where State: ServedStandInState {
+    /// Starts a stand-in on `host` and `port` (0: a free one); with `tls`, it serves HTTPS with a certificate for
+    /// `localhost` signed by `tls`. Its `url` is the endpoint to configure an account with (`…` and
+    /// `State.servicePath`).
+    public static func start(
+        state: State, tls: PrivateCertificateAuthority? = nil, host: String = "127.0.0.1", port: Int = 0,
+        logger: Logger = Logger(label: "stand-in")
+    ) async throws -> RunningStandIn {
+        let server = try state.makeServer()
+        return try await Self.start(state: state, tls: tls, host: host, path: state.servicePath, logger: logger) {
+            try server.makeApplication(host: host, port: port, tls: tls, logger: logger, onServerRunning: $0)
+        }
+    }
+
+    /// Starts a stand-in on a free loopback port (with `tls`, serving HTTPS as `start` does), runs `body` with it,
+    /// and stops it afterwards, whether `body` returns or throws.
+    public static func with<T>(
+        state: State, tls: PrivateCertificateAuthority? = nil, _ body: (RunningStandIn) async throws -> T
+    ) async throws -> T {
+        try await BackgroundServer.with(
+            { try await Self.start(state: state, tls: tls) }, stop: { await $0.stop() }, body)
+    }
+}

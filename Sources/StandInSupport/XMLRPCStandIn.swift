@@ -75,33 +75,23 @@ public struct XMLRPCStandInServer<State: XMLRPCStandInState>: Sendable {
     }
 }
 
-/// The state of an XML-RPC stand-in that answers on one path with one realm (Panasonic's, Fanvil's), which
-/// `RunningStandIn` starts with no code of its own.
-public protocol SinglePathXMLRPCStandInState: XMLRPCStandInState {
+/// The state of an XML-RPC stand-in that answers on one path with one realm (Panasonic's, Fanvil's, Gigaset's),
+/// which `RunningStandIn` starts with no code of its own.
+public protocol SinglePathXMLRPCStandInState: XMLRPCStandInState, ServedStandInState {
     /// The path the service answers on.
     static var path: String { get }
     /// The realm of its 401.
     static var realm: String { get }
+    /// A stand-in whose accounts are these users with their passwords.
+    init(accounts: [String: String])
 }
 
-extension RunningStandIn where State: SinglePathXMLRPCStandInState {
-    /// Starts a stand-in on `host` and `port` (0: a free one); with `tls`, it serves HTTPS with a certificate for
-    /// `localhost` signed by `tls`. Its `url` is the endpoint to configure an account with (`…` and `State.path`).
-    public static func start(
-        state: State, tls: PrivateCertificateAuthority? = nil, host: String = "127.0.0.1", port: Int = 0,
-        logger: Logger = Logger(label: "stand-in")
-    ) async throws -> RunningStandIn {
-        try await Self.start(state: state, tls: tls, host: host, path: State.path, logger: logger) {
-            try XMLRPCStandInServer(state: state, paths: [State.path], realm: State.realm)
-                .makeApplication(host: host, port: port, tls: tls, logger: logger, onServerRunning: $0)
-        }
-    }
+extension SinglePathXMLRPCStandInState {
+    public nonisolated var servicePath: String { Self.path }
 
-    /// Starts a stand-in on a free loopback port, runs `body` with it, and stops it afterwards.
-    public static func with<T>(
-        state: State, tls: PrivateCertificateAuthority? = nil, _ body: (RunningStandIn) async throws -> T
-    ) async throws -> T {
-        try await BackgroundServer.with(
-            { try await Self.start(state: state, tls: tls) }, stop: { await $0.stop() }, body)
+    public nonisolated func makeServer() throws -> XMLRPCStandInServer<Self> {
+        try XMLRPCStandInServer(state: self, paths: [Self.path], realm: Self.realm)
     }
 }
+
+extension XMLRPCStandInServer: StandInServer {}

@@ -3,6 +3,7 @@ import Foundation
 import ProvisioningModel
 import StandInSupport
 import Testing
+import VendorTestSupport
 import XMLRPC
 
 @testable import Fanvil
@@ -95,7 +96,7 @@ struct FanvilClientTests {
         #expect(FanvilClient.sentPassword(for: "") == "74be16979710d4c4e7c6647856088456")
         try await StandIn.with { (standIn: StandIn) async throws in
             for wrong in [
-                standIn.client(user: StandIn.user, password: StandIn.password, hashed: false),
+                standIn.client(user: StandIn.user, password: StandIn.password, digested: false),
                 standIn.client(user: StandIn.user, password: "not-it-\(StandIn.password)"),
             ] {
                 do {

@@ -2,6 +2,7 @@ import Foundation
 import GigasetStandIn
 import ProvisioningModel
 import Testing
+import VendorTestSupport
 import XMLRPC
 
 @testable import Gigaset

@@ -2,6 +2,7 @@ import Foundation
 import GigasetStandIn
 import NIOHTTP1
 import Testing
+import VendorTestSupport
 import XMLRPC
 
 /// The stand-in refuses what the clients that work against Gigaset's service say it refuses, and answers as it does.
@@ -20,7 +21,7 @@ struct GigasetStandInStrictnessTests {
             #expect(try await standIn.post(body, method: .GET).status == 405)
             #expect(try await standIn.post(body, contentType: "application/json").status == 415)
             let wrong = try await standIn.post(
-                body, authorization: "Basic " + Data("giga-ours:wrong".utf8).base64EncodedString())
+                body, authorization: "Basic " + Data("\(StandIn.user):wrong".utf8).base64EncodedString())
             #expect(wrong.status == 401 && wrong.challenge == "Basic realm=\"Gigaset Provisioning\"")
         }
     }

@@ -3,6 +3,7 @@ import PanasonicStandIn
 import ProvisioningModel
 import StandInSupport
 import Testing
+import VendorTestSupport
 import XMLRPC
 
 @testable import Panasonic

@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import PanasonicStandIn
 import Testing
+import VendorTestSupport
 import XMLRPC
 
 /// The stand-in refuses what the clients that work against Panasonic's service say it refuses, and answers as it does.
@@ -18,7 +19,7 @@ struct PanasonicStandInStrictnessTests {
             #expect(try await standIn.post(body, contentType: "application/xml").status == 415)
             #expect(try await standIn.post(body, contentType: nil).status == 415)
             let wrong = try await standIn.post(
-                body, authorization: "Basic " + Data("pana-ours:wrong".utf8).base64EncodedString())
+                body, authorization: "Basic " + Data("\(StandIn.user):wrong".utf8).base64EncodedString())
             #expect(wrong.status == 401 && wrong.challenge == "Basic realm=\"Please Enter Your Password\"")
             #expect(try await standIn.post(body, authorization: "Bearer x").status == 401)
         }

@@ -3,6 +3,7 @@ import Logging
 import ProvHookCore
 import ProvisioningModel
 import SnomXMLRPC
+import VendorHTTP
 
 /// Accounts of kind `fanvil`: Fanvil's FDPS over XML-RPC, called with basic auth. The account's user and password
 /// are its login there (the client sends the password's double md5); its URL, when unset, is the plain-`http://`

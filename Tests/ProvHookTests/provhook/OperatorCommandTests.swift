@@ -10,6 +10,7 @@ import ProvHookServer
 import ProvHookTestSupport
 import ProvisioningModel
 import SnomXMLRPCStandIn
+import StandInSupport
 import Synchronization
 import Testing
 import XMLRPC

@@ -15,11 +15,11 @@ import XMLRPC
 /// (`addMaterialServer`), deregisters the MAC (whatever that answers) and registers it to the object
 /// (`registerDevice(mac, mac)`). The MAC is 12 uppercase hex digits, as falconieri sends it. The password sent is the
 /// hex md5 of the hex md5 of the account's, computed once when the client is made.
-public struct FanvilClient: Sendable {
+public struct FanvilClient: XMLRPCLoginClient {
     /// The endpoint of falconieri's defaults: plain `http://`, refused unless `PROVHOOK_REDIRECT_ALLOW_HTTP`.
     public static let defaultEndpoint = "http://fdps.fanvil.com/xmlrpc.php"
     /// The service's name in errors and logs.
-    static let serviceName = "Fanvil FDPS"
+    public static let serviceName = "Fanvil FDPS"
 
     /// The settings this client was made with (the account's own password, never sent as it is).
     public let login: XMLRPCLogin
@@ -30,17 +30,6 @@ public struct FanvilClient: Sendable {
     public init(login: XMLRPCLogin, endpoint: XMLRPCEndpoint) {
         self.login = login
         self.endpoint = endpoint
-    }
-
-    /// Makes a client with an HTTP connection pool of its own, after checking `login`, and the function that closes
-    /// that pool: what each Fanvil account gets.
-    public static func withOwnPool(
-        login: XMLRPCLogin, logger: Logger
-    ) throws(XMLRPCLoginError) -> (client: FanvilClient, close: @Sendable () async -> Void) {
-        var sent = login
-        sent.password = Self.sentPassword(for: login.password)
-        let (endpoint, close) = try XMLRPCEndpoint.withOwnPool(login: sent, service: Self.serviceName, logger: logger)
-        return (FanvilClient(login: login, endpoint: endpoint), close)
     }
 
     /// The password FDPS takes for `password`: the lowercase hex md5 of the lowercase hex md5 of its UTF-8 bytes
@@ -104,7 +93,7 @@ public struct FanvilClient: Sendable {
     }
 }
 
-extension FanvilClient: ProvisioningService {
+extension FanvilClient: OneMACPerCallService {
     /// Fanvil's FDPS: MAC only, one MAC per call, and no call that says what an account holds.
     public static let descriptor = ServiceDescriptor(
         kind: .fanvil, name: "Fanvil FDPS (XML-RPC)", maxBatchSize: 1, listing: .unavailable,
@@ -134,20 +123,6 @@ extension FanvilClient: ProvisioningService {
         switch try await self.deleteServer(mac.canonical) {
         case .ok, .serverNotFound: return .ok
         case let refused: return refused.outcome
-        }
-    }
-
-    /// One call per MAC (`maxBatchSize` 1).
-    public func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome {
-        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
-            try await self.register(mac, at: url)
-        }
-    }
-
-    /// One call per MAC (`maxBatchSize` 1).
-    public func deregister(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome {
-        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
-            try await self.deregister(mac)
         }
     }
 

@@ -14,13 +14,13 @@ import XMLRPC
 /// whatever the answer: the service refuses to register a MAC that is registered already, even to the same account,
 /// so this is also how a phone is re-pointed. Deregistering and checking send the MAC alone, which peoplefone's
 /// client sends too (it takes a MAC or a MAC-ID for every call): provhook removes and looks up a phone by its MAC.
-public struct GigasetClient: Sendable {
+public struct GigasetClient: XMLRPCLoginClient {
     /// The production endpoint (falconieri, peoplefone).
     public static let defaultEndpoint = "https://prov.gigaset.net/apxml/rpc.do"
     /// The provider name sent with each registration (falconieri sends its own name, peoplefone its).
     public static let providerName = "provhook"
     /// The service's name in errors and logs.
-    static let serviceName = "Gigaset"
+    public static let serviceName = "Gigaset"
 
     /// The settings this client was made with.
     public let login: XMLRPCLogin
@@ -30,15 +30,6 @@ public struct GigasetClient: Sendable {
     public init(login: XMLRPCLogin, endpoint: XMLRPCEndpoint) {
         self.login = login
         self.endpoint = endpoint
-    }
-
-    /// Makes a client with an HTTP connection pool of its own, after checking `login`, and the function that closes
-    /// that pool: what each Gigaset account gets.
-    public static func withOwnPool(
-        login: XMLRPCLogin, logger: Logger
-    ) throws(XMLRPCLoginError) -> (client: GigasetClient, close: @Sendable () async -> Void) {
-        let (endpoint, close) = try XMLRPCEndpoint.withOwnPool(login: login, service: Self.serviceName, logger: logger)
-        return (GigasetClient(login: login, endpoint: endpoint), close)
     }
 
     /// The MAC-ID the service takes: `7C2F80ABCDEF-X4K9`; nil when `code` is not one.
@@ -70,7 +61,7 @@ public struct GigasetClient: Sendable {
     }
 }
 
-extension GigasetClient: ProvisioningService {
+extension GigasetClient: OneMACPerCallService, OwnershipOnlyLookups {
     /// Gigaset's auto-provisioning service: the MAC with the code printed on the phone, one MAC per call, no
     /// listing (each device is checked on its own).
     public static let descriptor = ServiceDescriptor(
@@ -99,35 +90,6 @@ extension GigasetClient: ProvisioningService {
     /// `deregisterDevice` with the MAC alone: `mac_not_found:` is `noSuchMAC`, which a removal takes as done.
     public func deregister(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
         try await self.deregisterDevice(mac.canonical).outcome
-    }
-
-    /// One call per MAC (`maxBatchSize` 1): none without its code.
-    public func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome {
-        try await self.register(macs, serials: [:], at: url)
-    }
-
-    /// One registration per MAC (`maxBatchSize` 1), each with its code from `serials`.
-    public func register(
-        _ macs: [MACAddress], serials: [MACAddress: String], at url: String
-    ) async throws(RedirectError) -> ListOutcome {
-        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
-            try await self.register(mac, serial: serials[mac], at: url)
-        }
-    }
-
-    /// One call per MAC (`maxBatchSize` 1).
-    public func deregister(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome {
-        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
-            try await self.deregister(mac)
-        }
-    }
-
-    /// `checkDevice`: the service says whether the account holds the MAC, not where it points (`.held`).
-    public func redirection(of mac: MACAddress) async throws(RedirectError) -> PhoneRedirection {
-        switch try await self.ownership(of: mac) {
-        case .ok: .held
-        case .error(let code): .error(code)
-        }
     }
 
     public func ownership(of mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {

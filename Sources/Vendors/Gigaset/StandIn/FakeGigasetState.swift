@@ -15,7 +15,7 @@ import XMLRPC
 /// not `http://` or `https://`, `name_invalid:` an empty or odd provider name, `mac_already_in_use:` a MAC that is
 /// registered already (to another account, or to this one: falconieri deregisters before registering for that
 /// reason), `mac_not_found:` a MAC the account does not hold (another account's phones are not its to see).
-public actor FakeGigasetState: XMLRPCStandInState {
+public actor FakeGigasetState: SinglePathXMLRPCStandInState {
     /// The path the service answers on.
     public static let path = "/apxml/rpc.do"
     /// The realm of its 401.

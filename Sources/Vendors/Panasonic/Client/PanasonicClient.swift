@@ -10,11 +10,11 @@ import XMLRPC
 /// Each MAC is registered with its own URL (`ipredirect.registerPhone(mac, url)`), the MAC as 12 uppercase hex
 /// digits, as ngcp-panel sends it; registering a MAC the account holds again points it at the new URL (peoplefone
 /// does so). Refusals are faults whose code says why (`PanasonicAnswer`).
-public struct PanasonicClient: Sendable {
+public struct PanasonicClient: XMLRPCLoginClient {
     /// The production endpoint (ngcp-panel, peoplefone).
     public static let defaultEndpoint = "https://provisioning.e-connecting.net/redirect/xmlrpc"
     /// The service's name in errors and logs.
-    static let serviceName = "Panasonic"
+    public static let serviceName = "Panasonic"
 
     /// The settings this client was made with.
     public let login: XMLRPCLogin
@@ -24,15 +24,6 @@ public struct PanasonicClient: Sendable {
     public init(login: XMLRPCLogin, endpoint: XMLRPCEndpoint) {
         self.login = login
         self.endpoint = endpoint
-    }
-
-    /// Makes a client with an HTTP connection pool of its own, after checking `login`, and the function that closes
-    /// that pool: what each Panasonic account gets.
-    public static func withOwnPool(
-        login: XMLRPCLogin, logger: Logger
-    ) throws(XMLRPCLoginError) -> (client: PanasonicClient, close: @Sendable () async -> Void) {
-        let (endpoint, close) = try XMLRPCEndpoint.withOwnPool(login: login, service: Self.serviceName, logger: logger)
-        return (PanasonicClient(login: login, endpoint: endpoint), close)
     }
 
     // MARK: - The methods provhook calls
@@ -58,7 +49,7 @@ public struct PanasonicClient: Sendable {
     }
 }
 
-extension PanasonicClient: ProvisioningService {
+extension PanasonicClient: OneMACPerCallService, OwnershipOnlyLookups {
     /// Panasonic's redirection service: MAC only, one MAC per call, no listing (each device is checked on its own).
     public static let descriptor = ServiceDescriptor(
         kind: .panasonic, name: "Panasonic redirection service (XML-RPC)", maxBatchSize: 1, listing: .unavailable,
@@ -73,28 +64,6 @@ extension PanasonicClient: ProvisioningService {
     /// `unregisterPhone`: a MAC the service does not know (201) is `noSuchMAC`, which a removal takes as done.
     public func deregister(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
         try await self.unregisterPhone(mac).outcome
-    }
-
-    /// One call per MAC (`maxBatchSize` 1).
-    public func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome {
-        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
-            try await self.register(mac, at: url)
-        }
-    }
-
-    /// One call per MAC (`maxBatchSize` 1).
-    public func deregister(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome {
-        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
-            try await self.deregister(mac)
-        }
-    }
-
-    /// `checkPhones`: the service says whether the account holds the MAC, not where it points (`.held`).
-    public func redirection(of mac: MACAddress) async throws(RedirectError) -> PhoneRedirection {
-        switch try await self.checkPhone(mac).outcome {
-        case .ok: .held
-        case .error(let code): .error(code)
-        }
     }
 
     public func ownership(of mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {

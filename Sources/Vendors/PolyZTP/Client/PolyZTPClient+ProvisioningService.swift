@@ -3,7 +3,7 @@ import NIOHTTP1
 import ProvisioningModel
 
 /// The Poly ZTP client as delivery and reconcile call it: one MAC per call, a profile per provisioning server.
-extension PolyZTPClient: ProvisioningService {
+extension PolyZTPClient: OneMACPerCallService {
     /// Poly ZTP: MAC only, one MAC per call, a listing of every device of the account with its profile; an account
     /// may name the profile its phones go to, and has no user (the API key is the whole credential).
     public static let descriptor = ServiceDescriptor(
@@ -76,20 +76,6 @@ extension PolyZTPClient: ProvisioningService {
         if answer.saysClaimedByAnother { return .error(.ownedByOtherUser) }
         if answer.isSuccess || answer.status == 404 { return .ok }
         return .error(PolyZTPAnswers.refusal(answer))
-    }
-
-    /// One call per MAC (`maxBatchSize` 1).
-    public func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome {
-        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
-            try await self.register(mac, at: url)
-        }
-    }
-
-    /// One call per MAC (`maxBatchSize` 1).
-    public func deregister(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome {
-        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
-            try await self.deregister(mac)
-        }
     }
 
     /// `GET /devices/{mac}`, and the server address of its profile (as `heldURL(for:of:)` names it).

@@ -1,7 +1,7 @@
 import ProvisioningModel
 
 /// The SRAPS client as delivery and reconcile call it: one REST request per MAC.
-extension SRAPSClient: ProvisioningService {
+extension SRAPSClient: OneMACPerCallService {
     /// One read of the key's token (`checkKey`): what `status` asks of an SRAPS account.
     public func checkCredentials() async throws(RedirectError) {
         try await self.checkKey()
@@ -23,20 +23,6 @@ extension SRAPSClient: ProvisioningService {
     /// `DELETE {endpoints}{mac}` (`deleteEndpoint`): 404 is done.
     public func deregister(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
         try await self.deleteEndpoint(mac)
-    }
-
-    /// Called with at most one MAC (`maxBatchSize` 1); more are sent one by one all the same.
-    public func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome {
-        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
-            try await self.putEndpoint(mac, url: url)
-        }
-    }
-
-    /// Called with at most one MAC (`maxBatchSize` 1); more are sent one by one all the same.
-    public func deregister(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome {
-        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
-            try await self.deleteEndpoint(mac)
-        }
     }
 
     /// `GET {endpoints}{mac}` (`endpoint`).

@@ -1,5 +1,3 @@
-import Foundation
-import Logging
 import StandInSupport
 
 /// The Snom XML-RPC stand-in started in the background, on a free port of the loopback interface.
@@ -8,26 +6,11 @@ public typealias RunningFakeRedirect = RunningStandIn<FakeRedirectState>
 extension RunningStandIn where State == FakeRedirectState {
     /// The endpoint to configure a client with, trailing slash included.
     public var endpoint: String { self.url }
-
-    /// Starts a stand-in on `host` and `port` (0: a free one); with `tls`, it serves HTTPS with a certificate for
-    /// `localhost` signed by `tls`.
-    public static func start(
-        state: FakeRedirectState, tls: PrivateCertificateAuthority? = nil, host: String = "127.0.0.1", port: Int = 0,
-        logger: Logger = Logger(label: "fake-redirect")
-    ) async throws -> RunningFakeRedirect {
-        try await Self.start(state: state, tls: tls, host: host, path: FakeRedirectServer.path, logger: logger) {
-            try FakeRedirectServer(state: state).makeApplication(
-                host: host, port: port, tls: tls, logger: logger, onServerRunning: $0)
-        }
-    }
-
-    /// Starts a stand-in on a free loopback port (with `tls`, serving HTTPS as `start` does), runs `body` with it,
-    /// and stops it afterwards, whether `body` returns or throws.
-    public static func with<T>(
-        state: FakeRedirectState, tls: PrivateCertificateAuthority? = nil,
-        _ body: (RunningFakeRedirect) async throws -> T
-    ) async throws -> T {
-        try await BackgroundServer.with(
-            { try await Self.start(state: state, tls: tls) }, stop: { await $0.stop() }, body)
-    }
 }
+
+extension FakeRedirectState: ServedStandInState {
+    public nonisolated var servicePath: String { FakeRedirectServer.path }
+    public nonisolated func makeServer() -> FakeRedirectServer { FakeRedirectServer(state: self) }
+}
+
+extension FakeRedirectServer: StandInServer {}

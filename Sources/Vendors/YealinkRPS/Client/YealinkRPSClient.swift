@@ -73,7 +73,7 @@ public struct YealinkRPSClient: Sendable {
     }
 }
 
-extension YealinkRPSClient: ProvisioningService {
+extension YealinkRPSClient: OneMACPerCallService, OwnershipOnlyLookups {
     /// Yealink RPS over XML-RPC: MAC only, one MAC per call, no listing (each device is checked on its own).
     public static let descriptor = ServiceDescriptor(
         kind: .yealinkRPS, name: "Yealink RPS (XML-RPC)", maxBatchSize: 1, listing: .unavailable,
@@ -94,28 +94,6 @@ extension YealinkRPSClient: ProvisioningService {
     /// `redirect.deRegisterDevice`: a MAC RPS does not hold is `noSuchMAC`, which a removal takes as done.
     public func deregister(_ mac: MACAddress) async throws(RedirectError) -> RedirectOutcome {
         try await self.deRegisterDevice(mac).outcome
-    }
-
-    /// One call per MAC (`maxBatchSize` 1).
-    public func register(_ macs: [MACAddress], at url: String) async throws(RedirectError) -> ListOutcome {
-        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
-            try await self.register(mac, at: url)
-        }
-    }
-
-    /// One call per MAC (`maxBatchSize` 1).
-    public func deregister(_ macs: [MACAddress]) async throws(RedirectError) -> ListOutcome {
-        try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
-            try await self.deregister(mac)
-        }
-    }
-
-    /// `checkDevice`: RPS tells whether the account holds the MAC, not where it points (`.held`).
-    public func redirection(of mac: MACAddress) async throws(RedirectError) -> PhoneRedirection {
-        switch try await self.checkDevice(mac).outcome {
-        case .ok: .held
-        case .error(let code): .error(code)
-        }
     }
 
     /// `checkDevice`: `registered` is ours; `registered elsewhere` another account's; otherwise nobody's.

@@ -119,7 +119,7 @@ public struct YealinkStyleRPSClient: Sendable {
     }
 }
 
-extension YealinkStyleRPSClient: ProvisioningService {
+extension YealinkStyleRPSClient: ProvisioningService, OwnershipOnlyLookups {
     /// Htek's RPS: batches of any size (none is recorded), no listing provhook uses.
     public static let htekDescriptor = Self.descriptor(for: .htek)
     /// Akuvox's RPS: one MAC per call, no listing.
@@ -176,14 +176,6 @@ extension YealinkStyleRPSClient: ProvisioningService {
         }
         return try await ListOutcome.applyingEach(macs) { (mac: MACAddress) throws(RedirectError) in
             try await self.deregister(mac)
-        }
-    }
-
-    /// `checkDevice`: the service tells whether the account holds the MAC, not where it points (`.held`).
-    public func redirection(of mac: MACAddress) async throws(RedirectError) -> PhoneRedirection {
-        switch try await self.checkDevice(mac).outcome {
-        case .ok: .held
-        case .error(let code): .error(code)
         }
     }
 

@@ -1,0 +1,139 @@
+import AsyncHTTPClient
+import Logging
+import NIOHTTP1
+import StandInSupport
+import VendorHTTP
+import XMLRPC
+
+/// A vendor's stand-in running for a test, with our account and another's, a client of ours, and a plain HTTP client
+/// for the requests a test sends by hand. Each vendor's tests declare theirs (`StandIn`): its accounts, and how its
+/// client is made; starting, stopping and the raw requests are the same for all.
+public protocol StandInFixture {
+    associatedtype State: ServedStandInState
+    associatedtype Client
+
+    /// Our account's user.
+    static var user: String { get }
+    /// Our account's password: distinctive, so that a test can look for it in every message.
+    static var password: String { get }
+    /// Another account's user.
+    static var otherUser: String { get }
+    /// Another account's password.
+    static var otherPassword: String { get }
+
+    /// The stand-in.
+    var server: RunningStandIn<State> { get }
+    /// The client under test, of our account.
+    var client: Client { get }
+    /// A plain HTTP client for the requests a test sends by hand.
+    var httpClient: HTTPClient { get }
+
+    init(server: RunningStandIn<State>, client: Client, httpClient: HTTPClient)
+
+    /// The password as our client sends it in basic auth: itself, unless the service takes a digest of it (Fanvil).
+    static func sentPassword(for password: String) -> String
+}
+
+extension StandInFixture {
+    /// The stand-in's data.
+    public var state: State { self.server.state }
+
+    /// Our account and the other one, as a stand-in's state takes them.
+    public static var accounts: [String: String] { [Self.user: Self.password, Self.otherUser: Self.otherPassword] }
+
+    public static func sentPassword(for password: String) -> String { password }
+
+    /// Starts a stand-in of `state` (with `tls`, over HTTPS with a certificate of a fresh private CA), runs `body`
+    /// with it, the client `makeClient` makes for its URL and the CA file (nil without TLS), and a plain HTTP client;
+    /// stops and closes all of them afterwards, whether `body` returns or throws.
+    @discardableResult
+    public static func with<T>(
+        state: State, tls: Bool,
+        client makeClient: (_ url: String, _ caFile: String?) throws -> (Client, @Sendable () async -> Void),
+        _ body: (Self) async throws -> T
+    ) async throws -> T {
+        let authority = tls ? try PrivateCertificateAuthority() : nil
+        return try await RunningStandIn<State>.with(state: state, tls: authority) { server in
+            try await VendorTestHarness.with(authority: authority) { caFile in
+                try makeClient(server.url, caFile)
+            } _: { client, plain in
+                try await body(Self(server: server, client: client, httpClient: plain))
+            }
+        }
+    }
+
+    /// Posts `body` to `path` (by default the service's path and query) with our credentials as the service takes
+    /// them (unless `authorization` says otherwise) and `contentType`: the stand-in's answer, status,
+    /// `WWW-Authenticate` and text. Over plain HTTP: a stand-in started without TLS.
+    public func post(
+        _ body: String, path: String? = nil, method: HTTPMethod = .POST, contentType: String? = "text/xml",
+        authorization: String? = nil
+    ) async throws -> (status: Int, challenge: String?, text: String) {
+        try await VendorTestHarness.send(
+            body, to: "http://127.0.0.1:\(self.server.port)\(path ?? self.state.servicePath)", method: method,
+            contentType: contentType,
+            authorization: authorization
+                ?? VendorTestHarness.basic(Self.user, Self.sentPassword(for: Self.password)),
+            through: self.httpClient)
+    }
+
+    /// Calls `method(params)` with our credentials and decodes the answer.
+    public func call(_ method: String, _ params: [XMLRPCValue]) async throws -> XMLRPCResponse {
+        let answer = try await self.post(try XMLRPCEncoder.encodeCall(method, params))
+        return try XMLRPCDecoder(maxBodyBytes: 1 << 20).decodeResponse(Array(answer.text.utf8))
+    }
+}
+
+extension XMLRPCLogin {
+    /// A login for a stand-in at `url`: plain HTTP allowed when there is no CA file, and short timeouts, so that a
+    /// test that goes wrong fails fast.
+    public static func forTests(_ url: String, _ user: String, _ password: String, _ caFile: String?) -> XMLRPCLogin {
+        XMLRPCLogin(
+            endpoint: url, user: user, password: password, caFile: caFile, allowsPlainHTTP: caFile == nil,
+            connectTimeout: .seconds(2), readTimeout: .seconds(5))
+    }
+}
+
+/// The stand-in of an XML-RPC service with basic auth on one path (Panasonic's, Gigaset's, Fanvil's) and a client
+/// of its: all such a vendor's tests need, with accounts named after the service.
+public struct BasicAuthStandIn<State: SinglePathXMLRPCStandInState, Client: XMLRPCLoginClient>: StandInFixture {
+    public static var user: String { "\(Client.serviceName)-ours" }
+    /// Distinctive, so that a test can look for it (and, where the service takes a digest, for that) everywhere.
+    public static var password: String { "\(Client.serviceName)-SECRET-3c9a51" }
+    public static var otherUser: String { "\(Client.serviceName)-other" }
+    public static var otherPassword: String { "\(Client.serviceName)-other-pw" }
+
+    public let server: RunningStandIn<State>
+    public let client: Client
+    public let httpClient: HTTPClient
+
+    public init(server: RunningStandIn<State>, client: Client, httpClient: HTTPClient) {
+        (self.server, self.client, self.httpClient) = (server, client, httpClient)
+    }
+
+    public static func sentPassword(for password: String) -> String { Client.sentPassword(for: password) }
+
+    /// Starts a stand-in with our account and the other one (with `tls`, over HTTPS), runs `body` with it and a
+    /// client of ours, and stops both afterwards.
+    @discardableResult
+    public static func with<T>(tls: Bool = false, _ body: (Self) async throws -> T) async throws -> T {
+        try await Self.with(
+            state: State(accounts: Self.accounts), tls: tls,
+            client: { url, caFile in
+                try Client.withOwnPool(
+                    login: .forTests(url, Self.user, Self.password, caFile), logger: Logger(label: "t"))
+            }, body)
+    }
+
+    /// A client of the stand-in for another login, sharing the HTTP client; the password is sent as the service
+    /// takes it unless `digested` is false.
+    public func client(user: String, password: String, digested: Bool = true) -> Client {
+        var login = self.client.login
+        (login.user, login.password) = (user, password)
+        return Client(
+            login: login,
+            endpoint: XMLRPCEndpoint(
+                url: login.endpoint, user: user, password: digested ? Client.sentPassword(for: password) : password,
+                httpClient: self.httpClient, callDeadline: login.callDeadline, logger: Logger(label: "t")))
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import PolyZTPStandIn
 import ProvisioningModel
 import Testing
+import VendorTestSupport
 
 @testable import PolyZTP
 

@@ -10,7 +10,7 @@ import VendorTestSupport
 
 /// Starts a Poly ZTP stand-in with our organisation's key and another's, and gives a client for ours, over HTTP or
 /// HTTPS.
-struct StandIn {
+struct StandIn: StandInFixture {
     /// Distinctive, so that a test can look for it in every message.
     static let key = "ztp-KEY-SECRET-5d81c0"
     static let organization = "ours"
@@ -20,8 +20,6 @@ struct StandIn {
     let server: RunningFakePolyZTP
     let client: PolyZTPClient
     let httpClient: HTTPClient
-
-    var state: FakePolyZTPState { self.server.state }
 
     /// A client of the stand-in with other settings (another key, a fixed profile, a page size), sharing the HTTP
     /// client.
@@ -35,18 +33,15 @@ struct StandIn {
 
     @discardableResult
     static func with<T>(tls: Bool = false, _ body: (StandIn) async throws -> T) async throws -> T {
-        let authority = tls ? try PrivateCertificateAuthority() : nil
-        let state = FakePolyZTPState(keys: [Self.key: Self.organization, Self.otherKey: Self.otherOrganization])
-        return try await RunningFakePolyZTP.with(state: state, tls: authority) { server in
-            try await VendorTestHarness.with(authority: authority) { caFile in
+        try await Self.with(
+            state: FakePolyZTPState(keys: [Self.key: Self.organization, Self.otherKey: Self.otherOrganization]),
+            tls: tls,
+            client: { url, caFile in
                 let configuration = PolyZTPConfiguration(
-                    baseURL: server.url, apiKey: Self.key, caFile: caFile, allowsPlainHTTP: !tls,
+                    baseURL: url, apiKey: Self.key, caFile: caFile, allowsPlainHTTP: caFile == nil,
                     connectTimeout: .seconds(2), readTimeout: .seconds(5))
-                return try PolyZTPClient.withOwnPool(configuration: configuration, logger: Logger(label: "ztp-test"))
-            } _: { client, plain in
-                try await body(StandIn(server: server, client: client, httpClient: plain))
-            }
-        }
+                return try PolyZTPClient.withOwnPool(configuration: configuration, logger: Logger(label: "t"))
+            }, body)
     }
 
     /// Sends a request to `path` under `/v1` with our key (unless `key` says otherwise; nil: no header) and

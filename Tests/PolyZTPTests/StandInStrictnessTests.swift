@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import PolyZTPStandIn
 import Testing
+import VendorTestSupport
 
 /// The stand-in refuses what Poly ZTP's reference and working clients say the service refuses, takes everything
 /// fspbx sends, and answers as the reference says.

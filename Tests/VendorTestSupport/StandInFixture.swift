@@ -5,21 +5,12 @@ import StandInSupport
 import VendorHTTP
 import XMLRPC
 
-/// A vendor's stand-in running for a test, with our account and another's, a client of ours, and a plain HTTP client
-/// for the requests a test sends by hand. Each vendor's tests declare theirs (`StandIn`): its accounts, and how its
-/// client is made; starting, stopping and the raw requests are the same for all.
+/// A vendor's stand-in running for a test, a client of ours, and a plain HTTP client for the requests a test sends
+/// by hand. Each vendor's tests declare theirs (`StandIn`): its accounts, and how its client is made; starting and
+/// stopping are the same for all.
 public protocol StandInFixture {
     associatedtype State: ServedStandInState
     associatedtype Client
-
-    /// Our account's user.
-    static var user: String { get }
-    /// Our account's password: distinctive, so that a test can look for it in every message.
-    static var password: String { get }
-    /// Another account's user.
-    static var otherUser: String { get }
-    /// Another account's password.
-    static var otherPassword: String { get }
 
     /// The stand-in.
     var server: RunningStandIn<State> { get }
@@ -29,19 +20,11 @@ public protocol StandInFixture {
     var httpClient: HTTPClient { get }
 
     init(server: RunningStandIn<State>, client: Client, httpClient: HTTPClient)
-
-    /// The password as our client sends it in basic auth: itself, unless the service takes a digest of it (Fanvil).
-    static func sentPassword(for password: String) -> String
 }
 
 extension StandInFixture {
     /// The stand-in's data.
     public var state: State { self.server.state }
-
-    /// Our account and the other one, as a stand-in's state takes them.
-    public static var accounts: [String: String] { [Self.user: Self.password, Self.otherUser: Self.otherPassword] }
-
-    public static func sentPassword(for password: String) -> String { password }
 
     /// Starts a stand-in of `state` (with `tls`, over HTTPS with a certificate of a fresh private CA), runs `body`
     /// with it, the client `makeClient` makes for its URL and the CA file (nil without TLS), and a plain HTTP client;
@@ -61,6 +44,27 @@ extension StandInFixture {
             }
         }
     }
+}
+
+/// The fixture of a service with basic auth: our account and another's.
+public protocol BasicAuthStandInFixture: StandInFixture {
+    /// Our account's user.
+    static var user: String { get }
+    /// Our account's password: distinctive, so that a test can look for it in every message.
+    static var password: String { get }
+    /// Another account's user.
+    static var otherUser: String { get }
+    /// Another account's password.
+    static var otherPassword: String { get }
+    /// The password as our client sends it in basic auth: itself, unless the service takes a digest of it (Fanvil).
+    static func sentPassword(for password: String) -> String
+}
+
+extension BasicAuthStandInFixture {
+    /// Our account and the other one, as a stand-in's state takes them.
+    public static var accounts: [String: String] { [Self.user: Self.password, Self.otherUser: Self.otherPassword] }
+
+    public static func sentPassword(for password: String) -> String { password }
 
     /// Posts `body` to `path` (by default the service's path and query) with our credentials as the service takes
     /// them (unless `authorization` says otherwise) and `contentType`: the stand-in's answer, status,
@@ -96,7 +100,8 @@ extension XMLRPCLogin {
 
 /// The stand-in of an XML-RPC service with basic auth on one path (Panasonic's, Gigaset's, Fanvil's) and a client
 /// of its: all such a vendor's tests need, with accounts named after the service.
-public struct BasicAuthStandIn<State: SinglePathXMLRPCStandInState, Client: XMLRPCLoginClient>: StandInFixture {
+public struct BasicAuthStandIn<State: SinglePathXMLRPCStandInState, Client: XMLRPCLoginClient>: BasicAuthStandInFixture
+{
     public static var user: String { "\(Client.serviceName)-ours" }
     /// Distinctive, so that a test can look for it (and, where the service takes a digest, for that) everywhere.
     public static var password: String { "\(Client.serviceName)-SECRET-3c9a51" }

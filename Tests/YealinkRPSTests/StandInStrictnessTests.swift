@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import Testing
+import VendorTestSupport
 import YealinkRPSStandIn
 
 /// The stand-in refuses what RPS's reference and working clients say the service refuses, and answers as it does.

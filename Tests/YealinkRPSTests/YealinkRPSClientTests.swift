@@ -2,6 +2,7 @@ import Foundation
 import ProvisioningModel
 import Testing
 import VendorHTTP
+import VendorTestSupport
 import XMLRPC
 import YealinkRPSStandIn
 

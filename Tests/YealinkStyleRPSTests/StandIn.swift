@@ -11,11 +11,9 @@ import YealinkRPSStandIn
 import YealinkStyleRPS
 import YealinkStyleRPSStandIn
 
-/// Starts a stand-in of Htek's or Akuvox's RPS with our account and another's, and gives a client for ours, over HTTP
-/// or HTTPS.
-struct StandIn {
+/// A stand-in of Htek's or Akuvox's RPS with our account and another's, and a client for ours, over HTTP or HTTPS.
+struct StandIn: BasicAuthStandInFixture {
     static let user = "rps-ours"
-    /// Distinctive, so that a test can look for it in every message.
     static let password = "rps-SECRET-5d02aa"
     static let otherUser = "rps-other"
     static let otherPassword = "rps-other-pw"
@@ -23,8 +21,6 @@ struct StandIn {
     let server: RunningFakeYealinkStyleRPS
     let client: YealinkStyleRPSClient
     let httpClient: HTTPClient
-
-    var state: FakeYealinkStyleRPSState { self.server.state }
 
     /// The client's dialect for a stand-in's service.
     static func dialect(_ service: FakeYealinkStyleRPSState.Service) -> RPSDialect {
@@ -45,33 +41,15 @@ struct StandIn {
     static func with<T>(
         _ service: FakeYealinkStyleRPSState.Service, tls: Bool = false, _ body: (StandIn) async throws -> T
     ) async throws -> T {
-        let authority = tls ? try PrivateCertificateAuthority() : nil
-        let state = FakeYealinkStyleRPSState(
-            service: service, accounts: [Self.user: Self.password, Self.otherUser: Self.otherPassword])
-        return try await RunningFakeYealinkStyleRPS.with(state: state, tls: authority) { server in
-            try await VendorTestHarness.with(authority: authority) { caFile in
+        try await Self.with(
+            state: FakeYealinkStyleRPSState(service: service, accounts: Self.accounts), tls: tls,
+            client: { url, caFile in
                 let configuration = YealinkStyleRPSConfiguration(
-                    dialect: Self.dialect(service), endpoint: server.url, user: Self.user, password: Self.password,
-                    caFile: caFile, allowsPlainHTTP: !tls, connectTimeout: .seconds(2), readTimeout: .seconds(5))
-                return try YealinkStyleRPSClient.withOwnPool(
-                    configuration: configuration, logger: Logger(label: "rps-test"))
-            } _: { client, plain in
-                try await body(StandIn(server: server, client: client, httpClient: plain))
-            }
-        }
-    }
-
-    /// Posts `body` to the service's path and query (or `path`) with our credentials (unless `authorization` says
-    /// otherwise) and `contentType`: the stand-in's answer, status and text.
-    func post(
-        _ body: String, path: String? = nil, method: HTTPMethod = .POST, contentType: String? = "text/xml",
-        authorization: String? = nil
-    ) async throws -> (status: Int, text: String) {
-        let target = path ?? self.state.service.pathAndQuery
-        let answer = try await VendorTestHarness.send(
-            body, to: "http://127.0.0.1:\(self.server.port)\(target)", method: method, contentType: contentType,
-            authorization: authorization ?? VendorTestHarness.basic(Self.user, Self.password), through: self.httpClient)
-        return (answer.status, answer.text)
+                    dialect: Self.dialect(service), endpoint: url, user: Self.user, password: Self.password,
+                    caFile: caFile, allowsPlainHTTP: caFile == nil, connectTimeout: .seconds(2),
+                    readTimeout: .seconds(5))
+                return try YealinkStyleRPSClient.withOwnPool(configuration: configuration, logger: Logger(label: "t"))
+            }, body)
     }
 
     /// A `<methodCall>` of parameters written as given (`<string>x</string>`, `<array>…</array>`).

@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import Testing
+import VendorTestSupport
 import YealinkRPSStandIn
 import YealinkStyleRPSStandIn
 
@@ -10,8 +11,9 @@ struct YealinkStyleRPSStandInStrictnessTests {
     /// Adds the server `s` for our account, then registers `mac` to it.
     func register(_ standIn: StandIn, _ mac: String, override: String? = nil) async throws -> (Int, String) {
         _ = try await standIn.post(StandIn.call("redirect.addServer", ["s", "https://p.example/"]))
-        return try await standIn.post(
+        let answer = try await standIn.post(
             StandIn.call("redirect.registerDevice", [mac, "s"] + (override.map { [$0] } ?? [])))
+        return (answer.status, answer.text)
     }
 
     @Test("the answer is [boolean, text] with the text untyped, as the pages' examples show")

@@ -31,13 +31,16 @@ extension ServiceRegistry {
             .yealinkYMCS: YealinkYMCSAccounts.factory(
                 base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .polyZTP: PolyZTPAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
-            .panasonic: PanasonicAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
-            .gigaset: GigasetAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .panasonic: XMLRPCLoginAccounts.factory(
+                PanasonicClient.self, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .gigaset: XMLRPCLoginAccounts.factory(
+                GigasetClient.self, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .htek: YealinkStyleRPSAccounts.factory(
                 .htek, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
             .akuvox: YealinkStyleRPSAccounts.factory(
                 .akuvox, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
-            .fanvil: FanvilAccounts.factory(base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
+            .fanvil: XMLRPCLoginAccounts.factory(
+                FanvilClient.self, base: snomXMLRPC, allowsPlainHTTP: allowsPlainHTTP, logger: logger),
         ])
     }
 

@@ -5,6 +5,8 @@ import Logging
 public protocol XMLRPCLoginClient: Sendable {
     /// The service's name in errors and logs.
     static var serviceName: String { get }
+    /// The endpoint an account calls when it names none: the service's production one.
+    static var defaultEndpoint: String { get }
     /// The settings the client was made with (the account's own password, which the service may take digested).
     var login: XMLRPCLogin { get }
     /// Makes a client that sends its calls through `endpoint`, which authenticates with

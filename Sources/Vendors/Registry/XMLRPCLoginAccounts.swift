@@ -1,23 +1,25 @@
 import Logging
-import Panasonic
 import ProvHookCore
 import ProvisioningModel
 import SnomXMLRPC
 import VendorHTTP
 
-/// Accounts of kind `panasonic`: Panasonic's redirection service over XML-RPC, called with basic auth. The account's
-/// user and password are its login there; its URL, when unset, is the service's production endpoint.
-enum PanasonicAccounts {
-    /// Each account gets a client with its own HTTP connection pool and the installation's timeouts (`base`, from
-    /// `PROVHOOK_REDIRECT_*`). An `http://` URL is refused unless `allowsPlainHTTP` (a local stand-in).
-    static func factory(
-        base: RedirectConfiguration, allowsPlainHTTP: Bool, logger: Logger
+/// Accounts of an XML-RPC service called with basic auth whose client is an `XMLRPCLoginClient`: kinds `panasonic`
+/// (Panasonic's redirection service), `gigaset` (Gigaset's auto-provisioning service) and `fanvil` (Fanvil's FDPS,
+/// whose client sends the password's double md5). The account's user and password are its login there; its URL,
+/// when unset, is the client's `defaultEndpoint` (Fanvil's is the plain-`http://` one falconieri uses, refused unless
+/// `PROVHOOK_REDIRECT_ALLOW_HTTP`).
+enum XMLRPCLoginAccounts {
+    /// Each account gets a client of `Client` with its own HTTP connection pool and the installation's timeouts
+    /// (`base`, from `PROVHOOK_REDIRECT_*`). An `http://` URL is refused unless `allowsPlainHTTP` (a local stand-in).
+    static func factory<Client: XMLRPCLoginClient & ProvisioningService>(
+        _ client: Client.Type, base: RedirectConfiguration, allowsPlainHTTP: Bool, logger: Logger
     ) -> ServiceRegistry.Factory {
         { account in
             let login = try account.xmlrpcLogin(
-                defaultURL: PanasonicClient.defaultEndpoint, base: base, allowsPlainHTTP: allowsPlainHTTP)
+                defaultURL: Client.defaultEndpoint, base: base, allowsPlainHTTP: allowsPlainHTTP)
             do {
-                let (client, close) = try PanasonicClient.withOwnPool(login: login, logger: logger)
+                let (client, close) = try Client.withOwnPool(login: login, logger: logger)
                 return AccountService(service: client, close: close)
             } catch {
                 throw StoreError.invalid("account \(account.name): \(error)")

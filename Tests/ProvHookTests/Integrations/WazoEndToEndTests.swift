@@ -25,15 +25,22 @@ struct WazoEndToEndTests {
             ])
     }
 
+    /// Adds the source `wazo-acme` of tenant `acme` for the stand-in's confd, with our API login (and `apiTenant`,
+    /// Wazo-Tenant, when given): its webhook token.
+    static func addSource(_ rig: SourceRig, apiTenant: String? = Self.tenantUUID) async throws -> String {
+        let passwordFile = try SourceRig.secretFile(Self.password)
+        defer { try? FileManager.default.removeItem(atPath: passwordFile) }
+        return try await rig.addSource(
+            [
+                "wazo-acme", "--kind", "wazo", "--tenant", "acme", "--api-url", rig.pbx.baseURL, "--api-user",
+                "provhook", "--api-password-file", passwordFile,
+            ] + (apiTenant.map { ["--api-tenant", $0] } ?? []))
+    }
+
     @Test("created and edited devices are looked up in confd and registered; a deleted one is deregistered")
     func subscription() async throws {
         try await SourceRig.with(pbx: Self.pbx()) { rig in
-            let passwordFile = try SourceRig.secretFile(Self.password)
-            defer { try? FileManager.default.removeItem(atPath: passwordFile) }
-            let token = try await rig.addSource([
-                "wazo-acme", "--kind", "wazo", "--tenant", "acme", "--api-url", rig.pbx.baseURL, "--api-user",
-                "provhook", "--api-password-file", passwordFile, "--api-tenant", Self.tenantUUID,
-            ])
+            let token = try await Self.addSource(rig)
             let serve = try await rig.serve()
             defer { serve.stop() }
             let base = "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/wazo-acme/events"
@@ -119,12 +126,7 @@ struct WazoEndToEndTests {
     @Test("confd's sn is the device's serial number: stored, kept when confd's is not one, replaced by a new one")
     func serialNumber() async throws {
         try await SourceRig.with(pbx: Self.pbx()) { rig in
-            let passwordFile = try SourceRig.secretFile(Self.password)
-            defer { try? FileManager.default.removeItem(atPath: passwordFile) }
-            let token = try await rig.addSource([
-                "wazo-acme", "--kind", "wazo", "--tenant", "acme", "--api-url", rig.pbx.baseURL, "--api-user",
-                "provhook", "--api-password-file", passwordFile, "--api-tenant", Self.tenantUUID,
-            ])
+            let token = try await Self.addSource(rig)
             let serve = try await rig.serve()
             defer { serve.stop() }
             let base = "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/wazo-acme/events?token=\(token)&event="
@@ -176,12 +178,7 @@ struct WazoEndToEndTests {
     @Test("a lookup that times out is recorded, acknowledged, retried, and resolved once the PBX answers")
     func lookupTimeout() async throws {
         try await SourceRig.with(pbx: Self.pbx()) { rig in
-            let passwordFile = try SourceRig.secretFile(Self.password)
-            defer { try? FileManager.default.removeItem(atPath: passwordFile) }
-            let token = try await rig.addSource([
-                "wazo-acme", "--kind", "wazo", "--tenant", "acme", "--api-url", rig.pbx.baseURL, "--api-user",
-                "provhook", "--api-password-file", passwordFile,
-            ])
+            let token = try await Self.addSource(rig, apiTenant: nil)
             let serve = try await rig.serve([
                 "PROVHOOK_LOOKUP_TIMEOUT_SECONDS": "1", "PROVHOOK_LOOKUP_RETRY_SECONDS": "1",
             ])

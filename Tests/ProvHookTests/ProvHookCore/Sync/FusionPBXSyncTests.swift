@@ -14,6 +14,23 @@ import Testing
 /// (`v_devices`, `v_domains`), through a login that may only read them.
 @Suite("FusionPBX sync")
 struct FusionPBXSyncTests {
+    /// `source add`'s arguments for the source `fpbx` of tenant `acme`, domain `pbx.acme.example`, reading the
+    /// database whose URL is in `urlFile`.
+    static func fusionSource(_ urlFile: String) -> [String] {
+        [
+            "fpbx", "--kind", "fusionpbx", "--tenant", "acme", "--domain", "pbx.acme.example",
+            "--pbx-database-url-file",
+            urlFile,
+        ]
+    }
+
+    /// Drops the database `name` that `fusionDatabase` made, connections and all.
+    static func dropDatabase(_ name: String) async throws {
+        _ = try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) { connection in
+            try await connection.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
+        }
+    }
+
     /// Creates a FusionPBX-like database: FusionPBX 5.5 (`device_address`, boolean `device_enabled`,
     /// `device_serial_number`), or before 5.1 (`device_mac_address`, text `device_enabled`, no serial number).
     /// Returns its read-only URL, of the login `reader` (roles are the cluster's: tests that run at once need logins of
@@ -78,10 +95,7 @@ struct FusionPBXSyncTests {
                 let url = try await Self.fusionDatabase(rig.database, name: name, legacy: legacy)
                 let urlFile = try SourceRig.secretFile(url)
                 defer { try? FileManager.default.removeItem(atPath: urlFile) }
-                let token = try await rig.addSource([
-                    "fpbx", "--kind", "fusionpbx", "--tenant", "acme", "--domain", "pbx.acme.example",
-                    "--pbx-database-url-file", urlFile,
-                ])
+                let token = try await rig.addSource(Self.fusionSource(urlFile))
                 let listed = try await rig.cli.run(["source", "list"])
                 #expect(listed.output.contains("every 300 s"), "synced by default: \(listed.output)")
 
@@ -113,11 +127,7 @@ struct FusionPBXSyncTests {
                 let answer = try await SourceRig.send(
                     "http://127.0.0.1:\(serve.ports.webhook)/v1/sources/fpbx/events?token=\(token)", body: "{}")
                 #expect(answer.status == 404 && answer.body.contains("no_webhooks"))
-                try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) {
-                    connection in
-                    try await connection.query(
-                        "DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
-                }
+                try await Self.dropDatabase(name)
             }
         }
     }
@@ -149,10 +159,7 @@ struct FusionPBXSyncTests {
             let one = try await client.device(id: "00000000-0000-0000-0000-000000000002", account: nil)
             #expect(one == DirectoryDevice(mac: MACAddress("000413000002"), model: "Yealink T54W", brand: "Yealink"))
             await client.shutdown()
-            _ = try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) {
-                connection in
-                try await connection.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
-            }
+            try await Self.dropDatabase(name)
         }
     }
 
@@ -196,11 +203,7 @@ struct FusionPBXSyncTests {
                 let one = try await client.device(id: "00000000-0000-0000-0000-000000000002", account: nil)
                 #expect(one.serial == (legacy ? nil : "8011918034501234"), "\(one)")
                 await client.shutdown()
-                _ = try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) {
-                    connection in
-                    try await connection.query(
-                        "DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
-                }
+                try await Self.dropDatabase(name)
             }
         }
     }
@@ -213,10 +216,7 @@ struct FusionPBXSyncTests {
                 rig.database, name: name, legacy: false, reader: "fusion_reader_serial_sync")
             let urlFile = try SourceRig.secretFile(url)
             defer { try? FileManager.default.removeItem(atPath: urlFile) }
-            _ = try await rig.addSource([
-                "fpbx", "--kind", "fusionpbx", "--tenant", "acme", "--domain", "pbx.acme.example",
-                "--pbx-database-url-file", urlFile,
-            ])
+            _ = try await rig.addSource(Self.fusionSource(urlFile))
             var admin = try TestDatabase.adminURL()
             admin.database = name
             func set(_ serial: String?) async throws {
@@ -256,10 +256,7 @@ struct FusionPBXSyncTests {
             json = try await sync()
             #expect(json["registered"] as? Int == 1, "\(json)")
             #expect(try await rig.database.store.device(mac)?.serial == "8011918034509999")
-            _ = try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) {
-                connection in
-                try await connection.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
-            }
+            try await Self.dropDatabase(name)
         }
     }
 
@@ -271,10 +268,7 @@ struct FusionPBXSyncTests {
                 rig.database, name: name, legacy: false, reader: "fusion_reader_locked")
             let urlFile = try SourceRig.secretFile(url)
             defer { try? FileManager.default.removeItem(atPath: urlFile) }
-            _ = try await rig.addSource([
-                "fpbx", "--kind", "fusionpbx", "--tenant", "acme", "--domain", "pbx.acme.example",
-                "--pbx-database-url-file", urlFile,
-            ])
+            _ = try await rig.addSource(Self.fusionSource(urlFile))
             var admin = try TestDatabase.adminURL()
             admin.database = name
             // A device whose MAC and vendor fields hold a megabyte each: no MAC, and never read whole.
@@ -323,10 +317,7 @@ struct FusionPBXSyncTests {
             let source = try await rig.database.store.sources().first { $0.name == "fpbx" }
             #expect(source?.lastSync?.error?.contains("timeout") == true, "\(String(describing: source?.lastSync))")
 
-            _ = try await Database.withConnection(try TestDatabase.adminURL(), logger: TestDatabase.logger) {
-                connection in
-                try await connection.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: TestDatabase.logger)
-            }
+            try await Self.dropDatabase(name)
         }
     }
 }

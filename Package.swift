@@ -396,6 +396,12 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: ["EmbedCommit"]
         ),
+        /// What every vendor stand-in's command shares: its listening and TLS options, and running until a signal.
+        .target(
+            name: "StandInCommand",
+            dependencies: ["StandInSupport", product("ArgumentParser"), product("Logging"), product("UnixSignals")],
+            swiftSettings: swiftSettings
+        ),
         /// Runs the PBX API stand-ins on their own, for local runs.
         .executableTarget(
             name: "fake-pbx",
@@ -406,7 +412,7 @@ let package = Package(
         .executableTarget(
             name: "fake-redirect",
             dependencies: [
-                "SnomXMLRPCStandIn", "StandInSupport", product("ArgumentParser"), product("Logging"),
+                "SnomXMLRPCStandIn", "StandInCommand", "StandInSupport", product("ArgumentParser"), product("Logging"),
                 product("UnixSignals"),
             ],
             swiftSettings: swiftSettings
@@ -416,8 +422,7 @@ let package = Package(
         .executableTarget(
             name: "fake-sraps",
             dependencies: [
-                "SnomSRAPSStandIn", "StandInSupport", product("ArgumentParser"), product("Logging"),
-                product("UnixSignals"),
+                "SnomSRAPSStandIn", "StandInCommand", product("ArgumentParser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -426,8 +431,7 @@ let package = Package(
         .executableTarget(
             name: "fake-yealink-rps",
             dependencies: [
-                "YealinkRPSStandIn", "StandInSupport", product("ArgumentParser"), product("Logging"),
-                product("UnixSignals"),
+                "YealinkRPSStandIn", "StandInCommand", product("ArgumentParser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -436,8 +440,7 @@ let package = Package(
         .executableTarget(
             name: "fake-poly-ztp",
             dependencies: [
-                "PolyZTPStandIn", "StandInSupport", product("ArgumentParser"), product("Logging"),
-                product("UnixSignals"),
+                "PolyZTPStandIn", "StandInCommand", product("ArgumentParser"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SnomXMLRPCStandIn
+import StandInCommand
 import StandInSupport
 import UnixSignals
 
@@ -18,13 +19,9 @@ struct FakeRedirectCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port to listen on; 0 picks a free one.") var port = 0
+    @OptionGroup var standIn: StandInOptions
     @Option(name: .customLong("account"), help: "USER:PASSWORD[:COMPANY]; repeat for several accounts.")
     var accounts: [String] = []
-    @Option(help: "Serve HTTPS with a freshly generated private CA, and write the CA certificate (PEM) here.")
-    var tlsCAOut: String?
-    @Option(help: "Write the bound port to this file once listening.") var portFile: String?
     @Option(help: "Milliseconds of added latency per call.") var latencyMs = 0
     @Option(help: "Model reported for every MAC by listPhones.") var defaultModel = "snomD785"
     @Option(help: "Seconds each phase of a SIGUSR1 outage lasts.") var outageSeconds = 10.0
@@ -37,11 +34,9 @@ struct FakeRedirectCommand: AsyncParsableCommand {
     func run() async throws {
         var parsed: [String: FakeRedirectState.Account] = [:]
         for account in self.accounts {
-            let parts = account.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-            guard parts.count >= 2, !parts[0].isEmpty else {
-                throw ValidationError("--account takes USER:PASSWORD[:COMPANY]")
-            }
-            parsed[parts[0]] = .init(password: parts[1], company: parts.count == 3 ? parts[2] : parts[0])
+            let fields = try StandInOptions.fields(
+                of: account, option: "--account", form: "USER:PASSWORD[:COMPANY]", maxFields: 3)
+            parsed[fields[0]] = .init(password: fields[1], company: fields.count == 3 ? fields[2] : fields[0])
         }
         guard !parsed.isEmpty else { throw ValidationError("give at least one --account USER:PASSWORD") }
         let state = FakeRedirectState(accounts: parsed, defaultModel: self.defaultModel)
@@ -60,18 +55,11 @@ struct FakeRedirectCommand: AsyncParsableCommand {
             }
         }
 
-        var authority: PrivateCertificateAuthority?
-        if let tlsCAOut {
-            let generated = try PrivateCertificateAuthority()
-            try generated.caCertificatePEM.write(toFile: tlsCAOut, atomically: true, encoding: .utf8)
-            authority = generated
-        }
+        let authority = try self.standIn.authority()
         let logger = Logger(label: "fake-redirect")
         let signals = await UnixSignalsSequence(trapping: [.sigusr1, .sigterm, .sigint])
-        var server = try await RunningFakeRedirect.start(
-            state: state, tls: authority, host: self.host, port: self.port, logger: logger)
-        if let portFile { try "\(server.port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
-        logger.info("stand-in listening", metadata: ["endpoint": "\(server.endpoint)"])
+        var server = try await self.standIn.start(state, tls: authority, port: self.standIn.port, logger: logger)
+        try self.standIn.announce(server, urlKey: "endpoint", logger: logger)
 
         let phase = Duration.milliseconds(Int64(self.outageSeconds * 1000))
         for await signal in signals {
@@ -80,8 +68,7 @@ struct FakeRedirectCommand: AsyncParsableCommand {
             let port = server.port
             await server.stop()
             try await Task.sleep(for: phase)
-            server = try await RunningFakeRedirect.start(
-                state: state, tls: authority, host: self.host, port: port, logger: logger)
+            server = try await self.standIn.start(state, tls: authority, port: port, logger: logger)
             logger.notice("outage: answering 503")
             await state.failAll(with: .status(503))
             try await Task.sleep(for: phase)

@@ -274,3 +274,12 @@ extension OwnershipOnlyLookups {
         }
     }
 }
+
+/// A value that holds a secret (a service's settings, an account's credentials): its `description` names what it
+/// holds except the secret, and its `debugDescription` is the same, so that neither a log line, an error message nor
+/// `String(reflecting:)` carries the secret along.
+public protocol SecretHolding: CustomStringConvertible, CustomDebugStringConvertible {}
+
+extension SecretHolding {
+    public var debugDescription: String { self.description }
+}

@@ -172,10 +172,8 @@ public struct AccountCredentials: Sendable, Equatable {
     public var isDefault: Bool { self.name == RedirectAccount.defaultName }
 }
 
-extension AccountCredentials: CustomStringConvertible, CustomDebugStringConvertible {
+extension AccountCredentials: SecretHolding {
     public var description: String {
         "AccountCredentials(name: \(self.name), user: \(self.user ?? "<environment>"), password: <redacted>)"
     }
-
-    public var debugDescription: String { self.description }
 }

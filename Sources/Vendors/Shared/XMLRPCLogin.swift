@@ -68,13 +68,11 @@ public struct XMLRPCLogin: Sendable {
     }
 }
 
-extension XMLRPCLogin: CustomStringConvertible, CustomDebugStringConvertible {
+extension XMLRPCLogin: SecretHolding {
     /// The endpoint and the user, never the password.
     public var description: String {
         "XMLRPCLogin(endpoint: \(self.endpoint), user: \(self.user), password: <redacted>)"
     }
-
-    public var debugDescription: String { self.description }
 }
 
 extension XMLRPCLogin: VendorHTTPSettings {}

@@ -93,14 +93,12 @@ public struct PolyZTPConfiguration: Sendable {
     }
 }
 
-extension PolyZTPConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+extension PolyZTPConfiguration: SecretHolding {
     /// The URL and the profile, never the key: a configuration printed by a log line or an error message must not
     /// carry it along.
     public var description: String {
         "PolyZTPConfiguration(baseURL: \(self.baseURL), profile: \(self.profile ?? "<provhook's own>"), apiKey: <redacted>)"
     }
-
-    public var debugDescription: String { self.description }
 }
 
 extension PolyZTPConfiguration: VendorHTTPSettings {}

@@ -87,14 +87,12 @@ public struct SRAPSConfiguration: Sendable {
     }
 }
 
-extension SRAPSConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+extension SRAPSConfiguration: SecretHolding {
     /// The base URL and the key id, never the secret: a configuration printed by a log line or an error message must
     /// not carry it along.
     public var description: String {
         "SRAPSConfiguration(baseURL: \(self.baseURL), keyID: \(self.keyID), keySecret: <redacted>)"
     }
-
-    public var debugDescription: String { self.description }
 }
 
 /// Why SRAPS settings cannot be used. No case holds the key secret.

@@ -65,14 +65,12 @@ public struct RedirectConfiguration: Sendable {
     }
 }
 
-extension RedirectConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+extension RedirectConfiguration: SecretHolding {
     /// The endpoint and the user, never the password: a configuration printed by a log line or an error message
     /// (ServiceLifecycle logs its services at debug level) must not carry the secret along.
     public var description: String {
         "RedirectConfiguration(endpoint: \(self.endpoint), user: \(self.user), password: <redacted>)"
     }
-
-    public var debugDescription: String { self.description }
 }
 
 /// Why the redirection settings cannot be used.

@@ -1,3 +1,4 @@
+import ProvisioningModel
 import VendorHTTP
 
 /// Where and how to reach Yealink's RPS (redirection and provisioning service) over XML-RPC, for one account.
@@ -34,11 +35,9 @@ public struct YealinkRPSConfiguration: Sendable {
     }
 }
 
-extension YealinkRPSConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+extension YealinkRPSConfiguration: SecretHolding {
     /// The endpoint and the user, never the password.
     public var description: String {
         "YealinkRPSConfiguration(endpoint: \(self.login.endpoint), user: \(self.login.user), password: <redacted>)"
     }
-
-    public var debugDescription: String { self.description }
 }

@@ -1,3 +1,4 @@
+import ProvisioningModel
 import VendorHTTP
 
 /// Where and how to reach one account of a Yealink-style RPS (Htek's, Akuvox's) over XML-RPC.
@@ -30,11 +31,9 @@ public struct YealinkStyleRPSConfiguration: Sendable {
     }
 }
 
-extension YealinkStyleRPSConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+extension YealinkStyleRPSConfiguration: SecretHolding {
     /// The service, endpoint and user, never the password.
     public var description: String {
         "YealinkStyleRPSConfiguration(\(self.dialect.kind), endpoint: \(self.login.endpoint), user: \(self.login.user), password: <redacted>)"
     }
-
-    public var debugDescription: String { self.description }
 }

@@ -78,13 +78,11 @@ public struct YMCSConfiguration: Sendable {
     }
 }
 
-extension YMCSConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+extension YMCSConfiguration: SecretHolding {
     /// The root and the client id, never the secret.
     public var description: String {
         "YMCSConfiguration(baseURL: \(self.baseURL), clientID: \(self.clientID), clientSecret: <redacted>)"
     }
-
-    public var debugDescription: String { self.description }
 }
 
 extension YMCSConfiguration: VendorHTTPSettings {}

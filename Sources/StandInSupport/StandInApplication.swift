@@ -19,3 +19,25 @@ public func makeStandInApplication<Responder: HTTPResponder>(
         logger: logger
     )
 }
+
+/// A stand-in's server that answers each request with `respond(to:context:)`: its application is made the same way
+/// for every such stand-in.
+public protocol RespondingStandInServer: StandInServer {
+    /// Answers one HTTP request.
+    func respond(to request: Request, context: BasicRequestContext) async -> Response
+}
+
+extension RespondingStandInServer {
+    /// Builds the Hummingbird application; `tls` serves HTTPS with the given authority's server certificate.
+    public func makeApplication(
+        host: String = "127.0.0.1", port: Int = 0, tls: PrivateCertificateAuthority? = nil, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let responder = CallbackResponder<BasicRequestContext> { request, context in
+            await self.respond(to: request, context: context)
+        }
+        return try makeStandInApplication(
+            responder: responder, host: host, port: port, tls: try tls?.serverTLSConfiguration(), logger: logger,
+            onServerRunning: onServerRunning)
+    }
+}

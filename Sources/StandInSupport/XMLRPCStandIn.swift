@@ -34,7 +34,7 @@ public struct XMLRPCStandInCall: Sendable {
 /// A strict XML-RPC stand-in's whole HTTP application: an injected failure first, then only `paths`, then
 /// `BasicAuthXMLRPC`'s rules (POST, basic auth with the service's realm, `text/xml`, a capped body) and the state's
 /// answer; every request recorded.
-public struct XMLRPCStandInServer<State: XMLRPCStandInState>: Sendable {
+public struct XMLRPCStandInServer<State: XMLRPCStandInState>: RespondingStandInServer {
     public let state: State
     /// The paths the service answers on.
     public let paths: Set<String>
@@ -46,22 +46,14 @@ public struct XMLRPCStandInServer<State: XMLRPCStandInState>: Sendable {
         self.front = BasicAuthXMLRPC(realm: realm, untypedStrings: untypedStrings)
     }
 
-    /// Builds the Hummingbird application; `tls` serves HTTPS with the given authority's server certificate.
-    public func makeApplication(
-        host: String = "127.0.0.1", port: Int = 0, tls: PrivateCertificateAuthority? = nil, logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) throws -> some ApplicationProtocol {
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            var seen = BasicAuthXMLRPC.Seen()
-            let response = await self.handle(request, seen: &seen)
-            await self.state.record(
-                user: seen.user, method: seen.call?.methodName, params: seen.call?.params ?? [],
-                status: Int(response.status.code))
-            return response
-        }
-        return try makeStandInApplication(
-            responder: responder, host: host, port: port, tls: try tls?.serverTLSConfiguration(), logger: logger,
-            onServerRunning: onServerRunning)
+    /// Answers one HTTP request.
+    public func respond(to request: Request, context: BasicRequestContext) async -> Response {
+        var seen = BasicAuthXMLRPC.Seen()
+        let response = await self.handle(request, seen: &seen)
+        await self.state.record(
+            user: seen.user, method: seen.call?.methodName, params: seen.call?.params ?? [],
+            status: Int(response.status.code))
+        return response
     }
 
     private func handle(_ request: Request, seen: inout BasicAuthXMLRPC.Seen) async -> Response {
@@ -93,5 +85,3 @@ extension SinglePathXMLRPCStandInState {
         try XMLRPCStandInServer(state: self, paths: [Self.path], realm: Self.realm)
     }
 }
-
-extension XMLRPCStandInServer: StandInServer {}

@@ -16,7 +16,7 @@ import StandInSupport
 /// than re-pointed, and a device of another organisation is "not found" to `GET` and `DELETE`. Errors are
 /// `{"error": …}`, which fspbx reads first; the statuses are its choice (the reference records none), except that
 /// the words "claimed by another organization" are the service's own.
-public struct FakePolyZTPServer: Sendable {
+public struct FakePolyZTPServer: RespondingStandInServer {
     /// The API root path.
     public static let basePath = "/v1"
     /// The largest request body taken.
@@ -37,23 +37,15 @@ public struct FakePolyZTPServer: Sendable {
 
     public init(state: FakePolyZTPState) { self.state = state }
 
-    /// Builds the Hummingbird application; `tls` serves HTTPS with the given authority's server certificate.
-    public func makeApplication(
-        host: String = "127.0.0.1", port: Int = 0, tls: PrivateCertificateAuthority? = nil, logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) throws -> some ApplicationProtocol {
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            var call = FakePolyZTPState.Call(
-                method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
-                organization: nil, hadKey: request.headers[Self.apiKeyField] != nil, status: 0)
-            let response = await self.handle(request, call: &call)
-            call.status = Int(response.status.code)
-            await self.state.record(call)
-            return response
-        }
-        return try makeStandInApplication(
-            responder: responder, host: host, port: port, tls: try tls?.serverTLSConfiguration(), logger: logger,
-            onServerRunning: onServerRunning)
+    /// Answers one HTTP request.
+    public func respond(to request: Request, context: BasicRequestContext) async -> Response {
+        var call = FakePolyZTPState.Call(
+            method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
+            organization: nil, hadKey: request.headers[Self.apiKeyField] != nil, status: 0)
+        let response = await self.handle(request, call: &call)
+        call.status = Int(response.status.code)
+        await self.state.record(call)
+        return response
     }
 
     private func handle(_ request: Request, call: inout FakePolyZTPState.Call) async -> Response {

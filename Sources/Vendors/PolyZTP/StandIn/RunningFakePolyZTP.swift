@@ -8,5 +8,3 @@ extension FakePolyZTPState: ServedStandInState {
     public nonisolated var servicePath: String { FakePolyZTPServer.basePath }
     public nonisolated func makeServer() -> FakePolyZTPServer { FakePolyZTPServer(state: self) }
 }
-
-extension FakePolyZTPServer: StandInServer {}

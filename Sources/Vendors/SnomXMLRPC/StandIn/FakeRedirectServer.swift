@@ -12,7 +12,7 @@ import XMLRPC
 /// is mandatory), only POST with `Content-Type: text/xml` is taken, basic auth is checked, MACs are 12 hex digits.
 /// It also answers what Snom's own CLI (Snomio/RDS-CLI) evidently gets from the real service: `network.echo` for its
 /// password check, an explicit `<nil/>` as `listPhones`'s absent URL, and its doubled `Content-Type: text/xml`.
-public struct FakeRedirectServer: Sendable {
+public struct FakeRedirectServer: RespondingStandInServer {
     /// The path the service answers on.
     public static let path = "/xmlrpc/"
     /// The largest request body taken.
@@ -25,21 +25,8 @@ public struct FakeRedirectServer: Sendable {
         self.state = state
     }
 
-    /// Builds the Hummingbird application; `tls` serves HTTPS with the given authority's server certificate.
-    public func makeApplication(
-        host: String = "127.0.0.1", port: Int = 0, tls: PrivateCertificateAuthority? = nil, logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) throws -> some ApplicationProtocol {
-        let responder = CallbackResponder<BasicRequestContext> { request, context in
-            await self.respond(to: request, context: context)
-        }
-        return try makeStandInApplication(
-            responder: responder, host: host, port: port, tls: try tls?.serverTLSConfiguration(), logger: logger,
-            onServerRunning: onServerRunning)
-    }
-
     /// Answers one HTTP request.
-    func respond(to request: Request, context: BasicRequestContext) async -> Response {
+    public func respond(to request: Request, context: BasicRequestContext) async -> Response {
         await self.state.noteArrival()
         let started = Date()
         var call = FakeRedirectState.Call(

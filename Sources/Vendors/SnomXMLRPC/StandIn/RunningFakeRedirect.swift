@@ -12,5 +12,3 @@ extension FakeRedirectState: ServedStandInState {
     public nonisolated var servicePath: String { FakeRedirectServer.path }
     public nonisolated func makeServer() -> FakeRedirectServer { FakeRedirectServer(state: self) }
 }
-
-extension FakeRedirectServer: StandInServer {}

@@ -13,7 +13,7 @@ import XMLRPC
 /// MAC spellings, a server name of `A-z 0-9 - _ .` and spaces, a URL beginning `http://`, `https://`, `ftp://` or
 /// `tftp://`, and `override` `"0"` or `"1"`. Its answers are `[boolean, text]` with the text untyped, the shape
 /// falconieri's parser expects.
-public struct FakeYealinkRPSServer: Sendable {
+public struct FakeYealinkRPSServer: RespondingStandInServer {
     /// The path the service answers on; `/xmlrpc/` is taken too.
     public static let path = "/xmlrpc"
     /// The largest request body taken.
@@ -23,21 +23,13 @@ public struct FakeYealinkRPSServer: Sendable {
 
     public init(state: FakeYealinkRPSState) { self.state = state }
 
-    /// Builds the Hummingbird application; `tls` serves HTTPS with the given authority's server certificate.
-    public func makeApplication(
-        host: String = "127.0.0.1", port: Int = 0, tls: PrivateCertificateAuthority? = nil, logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) throws -> some ApplicationProtocol {
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            var call = FakeYealinkRPSState.Call(user: nil, method: nil, params: [], status: 0)
-            let response = await self.handle(request, call: &call)
-            call.status = Int(response.status.code)
-            await self.state.record(call)
-            return response
-        }
-        return try makeStandInApplication(
-            responder: responder, host: host, port: port, tls: try tls?.serverTLSConfiguration(), logger: logger,
-            onServerRunning: onServerRunning)
+    /// Answers one HTTP request.
+    public func respond(to request: Request, context: BasicRequestContext) async -> Response {
+        var call = FakeYealinkRPSState.Call(user: nil, method: nil, params: [], status: 0)
+        let response = await self.handle(request, call: &call)
+        call.status = Int(response.status.code)
+        await self.state.record(call)
+        return response
     }
 
     private func handle(_ request: Request, call: inout FakeYealinkRPSState.Call) async -> Response {

@@ -8,5 +8,3 @@ extension FakeYealinkRPSState: ServedStandInState {
     public nonisolated var servicePath: String { FakeYealinkRPSServer.path }
     public nonisolated func makeServer() -> FakeYealinkRPSServer { FakeYealinkRPSServer(state: self) }
 }
-
-extension FakeYealinkRPSServer: StandInServer {}

@@ -8,5 +8,3 @@ extension FakeYealinkStyleRPSState: ServedStandInState {
     public nonisolated var servicePath: String { self.service.pathAndQuery }
     public nonisolated func makeServer() -> FakeYealinkStyleRPSServer { FakeYealinkStyleRPSServer(state: self) }
 }
-
-extension FakeYealinkStyleRPSServer: StandInServer {}

@@ -14,26 +14,19 @@ import StandInSupport
 /// MACs per `addDevicesByMac`, and MAC-only registration only for organisations enabled for it (the others are
 /// answered `900501`, and must add each phone with its serial number). Errors are YMCS's `{code, error, requestId,
 /// message}` with the codes falconieri documents.
-public struct FakeYMCSServer: Sendable {
+public struct FakeYMCSServer: RespondingStandInServer {
     public let state: FakeYMCSState
     public static let maxRequestBytes = 1 << 20
 
     public init(state: FakeYMCSState) { self.state = state }
 
-    public func makeApplication(
-        host: String = "127.0.0.1", port: Int = 0, tls: PrivateCertificateAuthority? = nil, logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) throws -> some ApplicationProtocol {
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            var call = FakeYMCSState.Call(path: request.uri.path, organisation: nil, status: 0, macs: [])
-            let response = await self.handle(request, call: &call)
-            call.status = Int(response.status.code)
-            await self.state.record(call)
-            return response
-        }
-        return try makeStandInApplication(
-            responder: responder, host: host, port: port, tls: try tls?.serverTLSConfiguration(), logger: logger,
-            onServerRunning: onServerRunning)
+    /// Answers one HTTP request.
+    public func respond(to request: Request, context: BasicRequestContext) async -> Response {
+        var call = FakeYMCSState.Call(path: request.uri.path, organisation: nil, status: 0, macs: [])
+        let response = await self.handle(request, call: &call)
+        call.status = Int(response.status.code)
+        await self.state.record(call)
+        return response
     }
 
     private func handle(_ request: Request, call: inout FakeYMCSState.Call) async -> Response {

@@ -8,5 +8,3 @@ extension FakeYMCSState: ServedStandInState {
     public nonisolated var servicePath: String { "/" }
     public nonisolated func makeServer() -> FakeYMCSServer { FakeYMCSServer(state: self) }
 }
-
-extension FakeYMCSServer: StandInServer {}

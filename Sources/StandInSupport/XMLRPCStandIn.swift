@@ -68,7 +68,7 @@ public struct XMLRPCStandInServer<State: XMLRPCStandInState>: RespondingStandInS
 }
 
 /// The state of an XML-RPC stand-in that answers on one path with one realm (Panasonic's, Fanvil's, Gigaset's),
-/// which `RunningStandIn` starts with no code of its own.
+/// which `RunningStandIn` starts with no code of its own, and whose front door (`ledger`) answers as the others'.
 public protocol SinglePathXMLRPCStandInState: XMLRPCStandInState, ServedStandInState {
     /// The path the service answers on.
     static var path: String { get }
@@ -76,6 +76,44 @@ public protocol SinglePathXMLRPCStandInState: XMLRPCStandInState, ServedStandInS
     static var realm: String { get }
     /// A stand-in whose accounts are these users with their passwords.
     init(accounts: [String: String])
+    /// Its accounts, the failures it was told to answer next, and the requests it received.
+    var ledger: XMLRPCStandInLedger { get set }
+}
+
+/// What an XML-RPC stand-in keeps at its front door: its accounts, the HTTP statuses it answers the next requests
+/// with (a broken front end), and every request it received.
+public struct XMLRPCStandInLedger: Sendable {
+    /// Passwords by user.
+    public var accounts: [String: String]
+    /// Every request, in the order received.
+    public var calls: [XMLRPCStandInCall] = []
+    /// What the next requests are answered with, before anything else.
+    public var pendingStatuses: [Int] = []
+
+    public init(accounts: [String: String]) { self.accounts = accounts }
+}
+
+extension SinglePathXMLRPCStandInState {
+    /// Passwords by user.
+    public var accounts: [String: String] { self.ledger.accounts }
+    /// Every request the stand-in received, in order.
+    public var calls: [XMLRPCStandInCall] { self.ledger.calls }
+
+    /// The next `count` requests are answered with HTTP `status`.
+    public func failNext(_ count: Int, status: Int) {
+        self.ledger.pendingStatuses.append(contentsOf: repeatElement(status, count: count))
+    }
+
+    public func takeFailure() -> Int? {
+        self.ledger.pendingStatuses.isEmpty ? nil : self.ledger.pendingStatuses.removeFirst()
+    }
+
+    /// By default the password is the account's as it is.
+    public func authenticate(user: String, password: String) -> Bool { self.ledger.accounts[user] == password }
+
+    public func record(user: String?, method: String?, params: [XMLRPCValue], status: Int) {
+        self.ledger.calls.append(XMLRPCStandInCall(user: user, method: method, params: params, status: status))
+    }
 }
 
 extension SinglePathXMLRPCStandInState {

@@ -1,6 +1,7 @@
 import Foundation
 import GigasetStandIn
 import ProvisioningModel
+import StandInSupport
 import Testing
 import VendorTestSupport
 import XMLRPC

@@ -1,5 +1,6 @@
 import Foundation
 import ProvisioningModel
+import StandInSupport
 import Testing
 import VendorHTTP
 import VendorTestSupport

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import StandInSupport
 import Testing
 import VendorTestSupport
 import YealinkRPSStandIn

@@ -47,16 +47,13 @@ public actor FakeFanvilState: SinglePathXMLRPCStandInState {
 
     /// One request the stand-in received.
     public typealias Call = XMLRPCStandInCall
-
-    /// Passwords by user, as the account holder knows them (the stand-in checks what is sent against their hash).
-    public private(set) var accounts: [String: String]
     /// Each account's server objects, by user and name.
     public private(set) var servers: [String: [String: Server]] = [:]
     private var registered: [String: (owner: String, server: String)] = [:]
-    public private(set) var calls: [Call] = []
-    private var pendingStatuses: [Int] = []
 
-    public init(accounts: [String: String]) { self.accounts = accounts }
+    public var ledger: XMLRPCStandInLedger
+
+    public init(accounts: [String: String]) { self.ledger = XMLRPCStandInLedger(accounts: accounts) }
 
     /// The password the service takes for `password`: the lowercase hex md5 of its lowercase hex md5.
     public static func sentPassword(for password: String) -> String { Self.md5Hex(Self.md5Hex(password)) }
@@ -80,22 +77,11 @@ public actor FakeFanvilState: SinglePathXMLRPCStandInState {
         return Registration(owner: held.owner, server: held.server, url: self.servers[held.owner]?[held.server]?.url)
     }
 
-    /// The next `count` requests are answered with HTTP `status`.
-    public func failNext(_ count: Int, status: Int) {
-        self.pendingStatuses.append(contentsOf: repeatElement(status, count: count))
-    }
-
     // MARK: - XMLRPCStandInState
-
-    public func takeFailure() -> Int? { self.pendingStatuses.isEmpty ? nil : self.pendingStatuses.removeFirst() }
 
     public func authenticate(user: String, password: String) -> Bool {
         guard let known = self.accounts[user] else { return false }
         return password == Self.sentPassword(for: known)
-    }
-
-    public func record(user: String?, method: String?, params: [XMLRPCValue], status: Int) {
-        self.calls.append(Call(user: user, method: method, params: params, status: status))
     }
 
     public func dispatch(_ call: XMLRPCMethodCall, user: String) -> Result<XMLRPCValue, XMLRPCFault> {

@@ -35,25 +35,13 @@ public actor FakeGigasetState: SinglePathXMLRPCStandInState {
         }
     }
 
-    /// One request the stand-in received.
-    public struct Call: Sendable {
-        /// The authenticated user, or nil if the request never got that far.
-        public var user: String?
-        /// The XML-RPC method, or nil.
-        public var method: String?
-        public var params: [XMLRPCValue]
-        /// The HTTP status answered.
-        public var status: Int
-    }
-
-    /// Passwords by user.
-    public private(set) var accounts: [String: String]
+    public typealias Call = XMLRPCStandInCall
     /// Registrations by MAC (12 uppercase hex digits).
     public private(set) var registrations: [String: Registration] = [:]
-    public private(set) var calls: [Call] = []
-    private var pendingStatuses: [Int] = []
 
-    public init(accounts: [String: String]) { self.accounts = accounts }
+    public var ledger: XMLRPCStandInLedger
+
+    public init(accounts: [String: String]) { self.ledger = XMLRPCStandInLedger(accounts: accounts) }
 
     /// The code printed on the phone with MAC `mac` (12 hex digits, either case), as this stand-in knows it: 4
     /// uppercase letters or digits, the same for the same MAC every time.
@@ -71,20 +59,7 @@ public actor FakeGigasetState: SinglePathXMLRPCStandInState {
 
     public func registration(_ mac: String) -> Registration? { self.registrations[mac.uppercased()] }
 
-    /// The next `count` requests are answered with HTTP `status`.
-    public func failNext(_ count: Int, status: Int) {
-        self.pendingStatuses.append(contentsOf: repeatElement(status, count: count))
-    }
-
     // MARK: - XMLRPCStandInState
-
-    public func takeFailure() -> Int? { self.pendingStatuses.isEmpty ? nil : self.pendingStatuses.removeFirst() }
-
-    public func authenticate(user: String, password: String) -> Bool { self.accounts[user] == password }
-
-    public func record(user: String?, method: String?, params: [XMLRPCValue], status: Int) {
-        self.calls.append(Call(user: user, method: method, params: params, status: status))
-    }
 
     public func dispatch(_ call: XMLRPCMethodCall, user: String) -> Result<XMLRPCValue, XMLRPCFault> {
         let strings = call.params.compactMap(\.stringValue)

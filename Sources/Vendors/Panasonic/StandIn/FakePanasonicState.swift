@@ -27,15 +27,12 @@ public actor FakePanasonicState: SinglePathXMLRPCStandInState {
 
     /// One request the stand-in received.
     public typealias Call = XMLRPCStandInCall
-
-    /// Passwords by user.
-    public private(set) var accounts: [String: String]
     /// Registrations by MAC (12 uppercase hex digits).
     public private(set) var registrations: [String: Registration] = [:]
-    public private(set) var calls: [Call] = []
-    private var pendingStatuses: [Int] = []
 
-    public init(accounts: [String: String]) { self.accounts = accounts }
+    public var ledger: XMLRPCStandInLedger
+
+    public init(accounts: [String: String]) { self.ledger = XMLRPCStandInLedger(accounts: accounts) }
 
     /// Sets a registration directly, bypassing the API.
     public func setRegistration(_ mac: String, _ registration: Registration?) {
@@ -44,20 +41,7 @@ public actor FakePanasonicState: SinglePathXMLRPCStandInState {
 
     public func registration(_ mac: String) -> Registration? { self.registrations[mac.uppercased()] }
 
-    /// The next `count` requests are answered with HTTP `status`.
-    public func failNext(_ count: Int, status: Int) {
-        self.pendingStatuses.append(contentsOf: repeatElement(status, count: count))
-    }
-
     // MARK: - XMLRPCStandInState
-
-    public func takeFailure() -> Int? { self.pendingStatuses.isEmpty ? nil : self.pendingStatuses.removeFirst() }
-
-    public func authenticate(user: String, password: String) -> Bool { self.accounts[user] == password }
-
-    public func record(user: String?, method: String?, params: [XMLRPCValue], status: Int) {
-        self.calls.append(Call(user: user, method: method, params: params, status: status))
-    }
 
     public func dispatch(_ call: XMLRPCMethodCall, user: String) -> Result<XMLRPCValue, XMLRPCFault> {
         let strings = call.params.compactMap(\.stringValue)

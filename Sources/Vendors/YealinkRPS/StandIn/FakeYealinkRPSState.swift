@@ -1,4 +1,5 @@
 import Foundation
+import StandInSupport
 import XMLRPC
 
 /// The Yealink RPS stand-in's data: accounts, registrations, and a log of every call. Tests change it directly, for
@@ -19,19 +20,7 @@ public actor FakeYealinkRPSState {
     }
 
     /// One call the stand-in received.
-    public struct Call: Sendable {
-        /// The authenticated user, or nil if the call never got that far.
-        public var user: String?
-        /// The XML-RPC method, or nil.
-        public var method: String?
-        public var params: [XMLRPCValue]
-        /// The HTTP status answered.
-        public var status: Int
-
-        public init(user: String?, method: String?, params: [XMLRPCValue], status: Int) {
-            (self.user, self.method, self.params, self.status) = (user, method, params, status)
-        }
-    }
+    public typealias Call = XMLRPCStandInCall
 
     /// Passwords by user.
     public private(set) var accounts: [String: String]

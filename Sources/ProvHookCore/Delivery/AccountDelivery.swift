@@ -15,6 +15,12 @@ public struct AccountService: Sendable {
         self.service = service
         self.close = close
     }
+
+    /// A client with a connection pool of its own and the function that closes that pool, as a vendor client's
+    /// `withOwnPool` makes them.
+    public init(_ made: (client: some ProvisioningService, close: @Sendable () async -> Void)) {
+        self.init(service: made.client, close: made.close)
+    }
 }
 
 /// Makes the service an account's worker calls.

@@ -15,8 +15,7 @@ enum PolyZTPAccounts {
     ) -> ServiceRegistry.Factory {
         { account in
             let configuration = try account.polyZTPConfiguration(base: base, allowsPlainHTTP: allowsPlainHTTP)
-            let (client, close) = try PolyZTPClient.withOwnPool(configuration: configuration, logger: logger)
-            return AccountService(service: client, close: close)
+            return AccountService(try PolyZTPClient.withOwnPool(configuration: configuration, logger: logger))
         }
     }
 }
@@ -34,11 +33,6 @@ extension AccountCredentials {
             baseURL: self.url ?? PolyZTPConfiguration.defaultBaseURL, apiKey: apiKey, profile: self.profile,
             caFile: self.caFile, allowsPlainHTTP: allowsPlainHTTP, connectTimeout: base.connectTimeout,
             readTimeout: base.readTimeout, maxConnections: self.concurrency ?? base.maxConnections)
-        do {
-            try configuration.validate()
-        } catch {
-            throw .invalid("account \(self.name): \(error)")
-        }
-        return configuration
+        return try self.checked(configuration) { try $0.validate() }
     }
 }

@@ -124,6 +124,18 @@ extension AccountService {
 }
 
 extension AccountCredentials {
+    /// `configuration` once `validate` accepts it; its refusal as this account's.
+    func checked<Settings>(
+        _ configuration: Settings, _ validate: (Settings) throws -> Void
+    ) throws(StoreError) -> Settings {
+        do {
+            try validate(configuration)
+        } catch {
+            throw .invalid("account \(self.name): \(error)")
+        }
+        return configuration
+    }
+
     /// Where the account's calls go: its own URL, else its kind's default (`PROVHOOK_REDIRECT_URL` for Snom
     /// XML-RPC, SRAPS's production API root for SRAPS). A URL is not a secret.
     public func serviceURL(base: RedirectConfiguration) -> String {

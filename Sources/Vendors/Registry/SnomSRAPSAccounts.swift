@@ -16,8 +16,7 @@ enum SnomSRAPSAccounts {
         { account in
             let configuration = try account.srapsConfiguration(
                 service, base: base, allowsPlainHTTP: allowsPlainHTTP)
-            let (client, close) = try SRAPSClient.withOwnPool(configuration: configuration, logger: logger)
-            return AccountService(service: client, close: close)
+            return AccountService(try SRAPSClient.withOwnPool(configuration: configuration, logger: logger))
         }
     }
 }
@@ -35,11 +34,6 @@ extension AccountCredentials {
             service: service, baseURL: self.url, keyID: keyID, keySecret: keySecret,
             caFile: self.caFile, allowsPlainHTTP: allowsPlainHTTP, connectTimeout: base.connectTimeout,
             readTimeout: base.readTimeout, maxConnections: self.concurrency ?? base.maxConnections)
-        do {
-            try configuration.validate()
-        } catch {
-            throw .invalid("account \(self.name): \(error)")
-        }
-        return configuration
+        return try self.checked(configuration) { try $0.validate() }
     }
 }

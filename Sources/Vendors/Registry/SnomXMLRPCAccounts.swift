@@ -18,8 +18,7 @@ enum SnomXMLRPCAccounts {
                     "the URL of account \(account.name) is http://, which would send its password in clear; use https://, or set PROVHOOK_REDIRECT_ALLOW_HTTP=1 for a local stand-in"
                 )
             }
-            let (client, close) = try RedirectClient.withOwnPool(configuration: settings, logger: logger)
-            return AccountService(service: client, close: close)
+            return AccountService(try RedirectClient.withOwnPool(configuration: settings, logger: logger))
         }
     }
 }

@@ -19,8 +19,7 @@ enum XMLRPCLoginAccounts {
             let login = try account.xmlrpcLogin(
                 defaultURL: Client.defaultEndpoint, base: base, allowsPlainHTTP: allowsPlainHTTP)
             do {
-                let (client, close) = try Client.withOwnPool(login: login, logger: logger)
-                return AccountService(service: client, close: close)
+                return AccountService(try Client.withOwnPool(login: login, logger: logger))
             } catch {
                 throw StoreError.invalid("account \(account.name): \(error)")
             }

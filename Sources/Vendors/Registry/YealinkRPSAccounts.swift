@@ -15,8 +15,7 @@ enum YealinkRPSAccounts {
     ) -> ServiceRegistry.Factory {
         { account in
             let configuration = try account.yealinkRPSConfiguration(base: base, allowsPlainHTTP: allowsPlainHTTP)
-            let (client, close) = try YealinkRPSClient.withOwnPool(configuration: configuration, logger: logger)
-            return AccountService(service: client, close: close)
+            return AccountService(try YealinkRPSClient.withOwnPool(configuration: configuration, logger: logger))
         }
     }
 }
@@ -35,11 +34,6 @@ extension AccountCredentials {
             override: self.override, caFile: self.caFile, allowsPlainHTTP: allowsPlainHTTP,
             connectTimeout: base.connectTimeout, readTimeout: base.readTimeout,
             maxConnections: self.concurrency ?? base.maxConnections)
-        do {
-            try configuration.validate()
-        } catch {
-            throw .invalid("account \(self.name): \(error)")
-        }
-        return configuration
+        return try self.checked(configuration) { try $0.validate() }
     }
 }

@@ -17,8 +17,7 @@ enum YealinkStyleRPSAccounts {
         { account in
             let configuration = try account.yealinkStyleRPSConfiguration(
                 dialect, base: base, allowsPlainHTTP: allowsPlainHTTP)
-            let (client, close) = try YealinkStyleRPSClient.withOwnPool(configuration: configuration, logger: logger)
-            return AccountService(service: client, close: close)
+            return AccountService(try YealinkStyleRPSClient.withOwnPool(configuration: configuration, logger: logger))
         }
     }
 }
@@ -36,11 +35,6 @@ extension AccountCredentials {
             dialect: dialect, endpoint: self.url, user: user, password: password, override: self.override,
             caFile: self.caFile, allowsPlainHTTP: allowsPlainHTTP, connectTimeout: base.connectTimeout,
             readTimeout: base.readTimeout, maxConnections: self.concurrency ?? base.maxConnections)
-        do {
-            try configuration.validate()
-        } catch {
-            throw .invalid("account \(self.name): \(error)")
-        }
-        return configuration
+        return try self.checked(configuration) { try $0.validate() }
     }
 }

@@ -27,8 +27,7 @@ enum YealinkYMCSAccounts {
                 caFile: account.caFile, allowsPlainHTTP: allowsPlainHTTP, connectTimeout: base.connectTimeout,
                 readTimeout: base.readTimeout, maxConnections: account.concurrency ?? base.maxConnections)
             do {
-                let (client, close) = try YMCSClient.withOwnPool(configuration: configuration, logger: logger)
-                return AccountService(service: client, close: close)
+                return AccountService(try YMCSClient.withOwnPool(configuration: configuration, logger: logger))
             } catch {
                 throw StoreError.invalid("account \(account.name): \(error)")
             }

@@ -26,44 +26,124 @@ func product(_ name: String) -> Target.Dependency {
     .product(name: name, package: packageOfProduct[name]!)
 }
 
+/// A phone vendor's provisioning service, a folder `Sources/Vendors/<name>/`: the module `<name>`, its client
+/// (`Client/`), and `<name>StandIn`, its strict stand-in (`StandIn/`); and their tests in `Tests/<name>Tests`. Each
+/// gets what every vendor's does (the model, the shared HTTP client, logging; the stand-ins' support) besides its own
+/// dependencies, and the tests get the client and the stand-in.
+func vendor(
+    _ name: String, client: [Target.Dependency], standIn: [Target.Dependency], tests: [Target.Dependency]
+) -> [Target] {
+    let client: [Target.Dependency] =
+        ["ProvisioningModel", "VendorHTTP", product("AsyncHTTPClient"), product("Logging")] + client
+    let standIn: [Target.Dependency] = ["StandInSupport", product("Logging")] + standIn
+    let tests: [Target.Dependency] =
+        [
+            "ProvisioningModel", "StandInSupport", product("AsyncHTTPClient"), product("Logging"), product("NIOCore"),
+            product("NIOHTTP1"),
+        ] + tests
+    return [
+        .target(
+            name: name, dependencies: client, path: "Sources/Vendors/\(name)/Client", swiftSettings: swiftSettings),
+        .target(
+            name: name + "StandIn", dependencies: standIn, path: "Sources/Vendors/\(name)/StandIn",
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: name + "Tests", dependencies: [.target(name: name), .target(name: name + "StandIn")] + tests,
+            swiftSettings: swiftSettings),
+    ]
+}
+
+/// The command that runs a vendor's stand-in (`standIn`) on its own: `Sources/<name>/`.
+func standInCommand(_ name: String, _ standIn: String) -> Target {
+    .executableTarget(
+        name: name, dependencies: [.target(name: standIn), "StandInCommand", product("ArgumentParser")],
+        swiftSettings: swiftSettings)
+}
+
+/// The phone vendors' provisioning services, one folder each under Sources/Vendors.
+let vendorTargets: [Target] = [
+    // The client of Snom's XML-RPC redirection service: its seven methods, answers, errors and settings.
+    // The stand-in: a strict stand-in of Snom's XML-RPC redirection service, over HTTP or HTTPS, for the tests and
+    // local runs.
+    vendor(
+        "SnomXMLRPC", client: ["Deadlines", "XMLRPC", product("NIOCore"), product("NIOHTTP1")],
+        standIn: ["XMLRPC", product("Hummingbird"), product("HummingbirdCore"), product("NIOCore")],
+        tests: ["ProvHookTestSupport", "XMLRPC"]),
+    // The client of Snom SRAPS, Snom's REST provisioning service signed with Hawk: an account's company, endpoints and
+    // URL setting found through its links, and each endpoint registered, read, listed and deleted.
+    // The stand-in: a strict stand-in of Snom SRAPS: Hawk checked as the reference server does, paginated settings and
+    // endpoints, MACs another company holds; for the tests and local runs.
+    vendor(
+        "SnomSRAPS", client: ["Deadlines", "Hawk", product("NIOCore"), product("NIOHTTP1")],
+        standIn: [
+            "Hawk", product("HTTPTypes"), product("Hummingbird"), product("HummingbirdCore"), product("NIOCore"),
+        ], tests: ["Hawk"]),
+    // The client of Yealink's RPS over XML-RPC: a per-MAC URL registered, deregistered and checked, RPS's answers
+    // read, and a MAC the account holds already registered again.
+    // The stand-in: a strict stand-in of Yealink's RPS over XML-RPC: basic auth, RPS's MAC spellings, server names and
+    // URL schemes, override, and its answers; for the tests and local runs.
+    vendor(
+        "YealinkRPS", client: ["XMLRPC"],
+        standIn: ["XMLRPC", product("Hummingbird"), product("HummingbirdCore"), product("NIOCore")],
+        tests: ["VendorTestSupport", "VendorHTTP", "XMLRPC"]),
+    // The client of the RPS services that copy Yealink's XML-RPC API with named servers, Htek's and Akuvox's: a server
+    // object per provisioning URL, added once and reused, MACs registered to it (in batches where the service has
+    // them), re-pointed with `isOverride`, deregistered and checked; a small dialect per vendor.
+    // The stand-in: a strict stand-in of Htek's or Akuvox's RPS: basic auth, the service's path, its MAC spellings,
+    // server objects per account, override, the batch calls where the service has them, and its answers.
+    vendor(
+        "YealinkStyleRPS", client: ["XMLRPC", "YealinkRPS", product("Crypto")],
+        standIn: [
+            "XMLRPC", "YealinkRPSStandIn", product("Hummingbird"), product("HummingbirdCore"), product("NIOCore"),
+        ], tests: ["VendorTestSupport", "VendorHTTP", "XMLRPC", "YealinkRPS", "YealinkRPSStandIn"]),
+    // The client of Yealink's YMCS (API v2): OAuth client credentials with a cached token, `timestamp` and `nonce` on
+    // every request, MAC-only batches of up to 100 with per-MAC errors, deletion, listing, device PINs.
+    // The stand-in: a strict stand-in of Yealink's YMCS: OAuth tokens and their expiry, `timestamp` and `nonce`, the
+    // 100-MAC batch, organisations without MAC-only registration, YMCS's error codes; for the tests and local runs.
+    vendor(
+        "YealinkYMCS", client: [product("NIOCore"), product("NIOHTTP1")],
+        standIn: [product("HTTPTypes"), product("Hummingbird"), product("HummingbirdCore"), product("NIOCore")],
+        tests: []),
+    // The client of Poly's Zero Touch Provisioning (ZTP) REST API: a profile per provisioning server (found, created
+    // or corrected), each MAC assigned to it, deregistered, and the devices listed by cursor.
+    // The stand-in: a strict stand-in of Poly ZTP: the `API-KEY` header, JSON bodies, MACs, profiles, cursor paging and
+    // the "claimed by another organization" refusal; for the tests and local runs.
+    vendor(
+        "PolyZTP", client: ["Deadlines", product("NIOCore"), product("NIOHTTP1")],
+        standIn: [product("HTTPTypes"), product("Hummingbird"), product("HummingbirdCore"), product("NIOCore")],
+        tests: ["VendorTestSupport"]),
+    // The client of Panasonic's redirection service (`ipredirect.*` over XML-RPC): a per-MAC URL registered,
+    // deregistered and checked, its fault codes read as outcomes.
+    // The stand-in: a strict stand-in of Panasonic's redirection service: basic auth, its MAC and URL rules, and its
+    // fault codes; for the tests and local runs.
+    vendor("Panasonic", client: ["XMLRPC"], standIn: ["XMLRPC"], tests: ["VendorTestSupport", "VendorHTTP", "XMLRPC"]),
+    // The client of Fanvil's FDPS (`redirect.*` over XML-RPC): a server object per MAC holding its URL, the MAC
+    // registered to it, its error texts read as outcomes; the password sent as the md5 of its md5.
+    // The stand-in: a strict stand-in of Fanvil's FDPS: the hashed basic-auth password, falconieri's MAC spelling and
+    // server settings, and the service's error texts; for the tests and local runs.
+    vendor(
+        "Fanvil", client: ["XMLRPC", product("Crypto")], standIn: ["XMLRPC", product("Crypto")],
+        tests: ["VendorTestSupport", "VendorHTTP", "XMLRPC"]),
+    // The client of Gigaset's auto-provisioning service (`autoprov.*` over XML-RPC): a MAC with the code printed on
+    // the phone registered, deregistered and checked, its `[boolean, text]` answers read as outcomes.
+    // The stand-in: a strict stand-in of Gigaset's auto-provisioning service: basic auth, its MAC-ID, code, URL and
+    // name rules, and its answer texts; for the tests and local runs.
+    vendor("Gigaset", client: ["XMLRPC"], standIn: ["XMLRPC"], tests: ["VendorTestSupport", "VendorHTTP", "XMLRPC"]),
+].flatMap { $0 }
+
 let package = Package(
     name: "provhook",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "provhook", targets: ["provhook"]),
-        .executable(name: "fake-redirect", targets: ["fake-redirect"]),
-        .executable(name: "fake-pbx", targets: ["fake-pbx"]),
-        .executable(name: "fake-sraps", targets: ["fake-sraps"]),
-        .executable(name: "fake-yealink-rps", targets: ["fake-yealink-rps"]),
-        .executable(name: "fake-poly-ztp", targets: ["fake-poly-ztp"]),
-        .library(name: "XMLRPC", targets: ["XMLRPC"]),
-        .library(name: "ProvisioningModel", targets: ["ProvisioningModel"]),
-        .library(name: "SnomXMLRPC", targets: ["SnomXMLRPC"]),
-        .library(name: "SnomXMLRPCStandIn", targets: ["SnomXMLRPCStandIn"]),
-        .library(name: "SnomSRAPS", targets: ["SnomSRAPS"]),
-        .library(name: "SnomSRAPSStandIn", targets: ["SnomSRAPSStandIn"]),
-        .library(name: "YealinkRPS", targets: ["YealinkRPS"]),
-        .library(name: "YealinkRPSStandIn", targets: ["YealinkRPSStandIn"]),
-        .library(name: "YealinkStyleRPS", targets: ["YealinkStyleRPS"]),
-        .library(name: "YealinkStyleRPSStandIn", targets: ["YealinkStyleRPSStandIn"]),
-        .library(name: "YealinkYMCS", targets: ["YealinkYMCS"]),
-        .library(name: "YealinkYMCSStandIn", targets: ["YealinkYMCSStandIn"]),
-        .library(name: "PolyZTP", targets: ["PolyZTP"]),
-        .library(name: "PolyZTPStandIn", targets: ["PolyZTPStandIn"]),
-        .library(name: "Panasonic", targets: ["Panasonic"]),
-        .library(name: "PanasonicStandIn", targets: ["PanasonicStandIn"]),
-        .library(name: "Fanvil", targets: ["Fanvil"]),
-        .library(name: "FanvilStandIn", targets: ["FanvilStandIn"]),
-        .library(name: "Gigaset", targets: ["Gigaset"]),
-        .library(name: "GigasetStandIn", targets: ["GigasetStandIn"]),
-        .library(name: "StandInSupport", targets: ["StandInSupport"]),
-        .library(name: "WebhookSignature", targets: ["WebhookSignature"]),
-        .library(name: "Hawk", targets: ["Hawk"]),
-        .library(name: "ProvHookCore", targets: ["ProvHookCore"]),
-        .library(name: "Integrations", targets: ["Integrations"]),
-        .library(name: "FakePBXService", targets: ["FakePBXService"]),
-        .library(name: "ProvHookServer", targets: ["ProvHookServer"]),
-    ],
+        "provhook", "fake-redirect", "fake-pbx", "fake-sraps", "fake-yealink-rps", "fake-poly-ztp",
+    ].map { .executable(name: $0, targets: [$0]) }
+        + [
+            "XMLRPC", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn", "SnomSRAPS", "SnomSRAPSStandIn",
+            "YealinkRPS", "YealinkRPSStandIn", "YealinkStyleRPS", "YealinkStyleRPSStandIn", "YealinkYMCS",
+            "YealinkYMCSStandIn", "PolyZTP", "PolyZTPStandIn", "Panasonic", "PanasonicStandIn", "Fanvil",
+            "FanvilStandIn", "Gigaset", "GigasetStandIn", "StandInSupport", "WebhookSignature", "Hawk", "ProvHookCore",
+            "Integrations", "FakePBXService", "ProvHookServer",
+        ].map { .library(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -137,193 +217,6 @@ let package = Package(
                 product("NIOCore"), product("NIOHTTP1"), product("NIOSSL"),
             ],
             path: "Sources/Vendors/Shared",
-            swiftSettings: swiftSettings
-        ),
-        /// The client of Snom's XML-RPC redirection service: its seven methods, answers, errors and settings.
-        .target(
-            name: "SnomXMLRPC",
-            dependencies: [
-                "Deadlines", "ProvisioningModel", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"),
-                product("NIOCore"),
-                product("Logging"), product("NIOHTTP1"),
-            ],
-            path: "Sources/Vendors/SnomXMLRPC/Client",
-            swiftSettings: swiftSettings
-        ),
-        /// A strict stand-in of Snom's XML-RPC redirection service, over HTTP or HTTPS, for the tests and local runs.
-        .target(
-            name: "SnomXMLRPCStandIn",
-            dependencies: [
-                "StandInSupport", "XMLRPC", product("Hummingbird"), product("HummingbirdCore"), product("Logging"),
-                product("NIOCore"),
-            ],
-            path: "Sources/Vendors/SnomXMLRPC/StandIn",
-            swiftSettings: swiftSettings
-        ),
-        /// The client of Snom SRAPS, Snom's REST provisioning service signed with Hawk: an account's company, endpoints
-        /// and URL setting found through its links, and each endpoint registered, read, listed and deleted.
-        .target(
-            name: "SnomSRAPS",
-            dependencies: [
-                "Deadlines", "Hawk", "ProvisioningModel", "VendorHTTP", product("AsyncHTTPClient"), product("Logging"),
-                product("NIOCore"), product("NIOHTTP1"),
-            ],
-            path: "Sources/Vendors/SnomSRAPS/Client",
-            swiftSettings: swiftSettings
-        ),
-        /// A strict stand-in of Snom SRAPS: Hawk checked as the reference server does, paginated settings and
-        /// endpoints, MACs another company holds; for the tests and local runs.
-        .target(
-            name: "SnomSRAPSStandIn",
-            dependencies: [
-                "Hawk", "StandInSupport", product("HTTPTypes"), product("Hummingbird"), product("HummingbirdCore"),
-                product("Logging"), product("NIOCore"),
-            ],
-            path: "Sources/Vendors/SnomSRAPS/StandIn",
-            swiftSettings: swiftSettings
-        ),
-        /// The client of Yealink's RPS over XML-RPC: a per-MAC URL registered, deregistered and checked, RPS's answers
-        /// read, and a MAC the account holds already registered again.
-        .target(
-            name: "YealinkRPS",
-            dependencies: [
-                "ProvisioningModel", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"), product("Logging"),
-            ],
-            path: "Sources/Vendors/YealinkRPS/Client",
-            swiftSettings: swiftSettings
-        ),
-        /// A strict stand-in of Yealink's RPS over XML-RPC: basic auth, RPS's MAC spellings, server names and URL
-        /// schemes, override, and its answers; for the tests and local runs.
-        .target(
-            name: "YealinkRPSStandIn",
-            dependencies: [
-                "StandInSupport", "XMLRPC", product("Hummingbird"), product("HummingbirdCore"), product("Logging"),
-                product("NIOCore"),
-            ],
-            path: "Sources/Vendors/YealinkRPS/StandIn",
-            swiftSettings: swiftSettings
-        ),
-        /// The client of the RPS services that copy Yealink's XML-RPC API with named servers, Htek's and Akuvox's: a
-        /// server object per provisioning URL, added once and reused, MACs registered to it (in batches where the
-        /// service has them), re-pointed with `isOverride`, deregistered and checked; a small dialect per vendor.
-        .target(
-            name: "YealinkStyleRPS",
-            dependencies: [
-                "ProvisioningModel", "VendorHTTP", "XMLRPC", "YealinkRPS", product("AsyncHTTPClient"),
-                product("Crypto"), product("Logging"),
-            ],
-            path: "Sources/Vendors/YealinkStyleRPS/Client",
-            swiftSettings: swiftSettings
-        ),
-        /// A strict stand-in of Htek's or Akuvox's RPS: basic auth, the service's path, its MAC spellings, server
-        /// objects per account, override, the batch calls where the service has them, and its answers.
-        .target(
-            name: "YealinkStyleRPSStandIn",
-            dependencies: [
-                "StandInSupport", "XMLRPC", "YealinkRPSStandIn", product("Hummingbird"), product("HummingbirdCore"),
-                product("Logging"),
-                product("NIOCore"),
-            ],
-            path: "Sources/Vendors/YealinkStyleRPS/StandIn",
-            swiftSettings: swiftSettings
-        ),
-        /// The client of Yealink's YMCS (API v2): OAuth client credentials with a cached token, `timestamp` and `nonce`
-        /// on every request, MAC-only batches of up to 100 with per-MAC errors, deletion, listing, device PINs.
-        .target(
-            name: "YealinkYMCS",
-            dependencies: [
-                "ProvisioningModel", "VendorHTTP", product("AsyncHTTPClient"), product("Logging"), product("NIOCore"),
-                product("NIOHTTP1"),
-            ],
-            path: "Sources/Vendors/YealinkYMCS/Client",
-            swiftSettings: swiftSettings
-        ),
-        /// A strict stand-in of Yealink's YMCS: OAuth tokens and their expiry, `timestamp` and `nonce`, the 100-MAC
-        /// batch, organisations without MAC-only registration, YMCS's error codes; for the tests and local runs.
-        .target(
-            name: "YealinkYMCSStandIn",
-            dependencies: [
-                "StandInSupport", product("HTTPTypes"), product("Hummingbird"), product("HummingbirdCore"),
-                product("Logging"), product("NIOCore"),
-            ],
-            path: "Sources/Vendors/YealinkYMCS/StandIn",
-            swiftSettings: swiftSettings
-        ),
-        /// The client of Poly's Zero Touch Provisioning (ZTP) REST API: a profile per provisioning server (found,
-        /// created or corrected), each MAC assigned to it, deregistered, and the devices listed by cursor.
-        .target(
-            name: "PolyZTP",
-            dependencies: [
-                "Deadlines", "ProvisioningModel", "VendorHTTP", product("AsyncHTTPClient"), product("Logging"),
-                product("NIOCore"), product("NIOHTTP1"),
-            ],
-            path: "Sources/Vendors/PolyZTP/Client",
-            swiftSettings: swiftSettings
-        ),
-        /// A strict stand-in of Poly ZTP: the `API-KEY` header, JSON bodies, MACs, profiles, cursor paging and the
-        /// "claimed by another organization" refusal; for the tests and local runs.
-        .target(
-            name: "PolyZTPStandIn",
-            dependencies: [
-                "StandInSupport", product("HTTPTypes"), product("Hummingbird"), product("HummingbirdCore"),
-                product("Logging"), product("NIOCore"),
-            ],
-            path: "Sources/Vendors/PolyZTP/StandIn",
-            swiftSettings: swiftSettings
-        ),
-        /// The client of Panasonic's redirection service (`ipredirect.*` over XML-RPC): a per-MAC URL registered,
-        /// deregistered and checked, its fault codes read as outcomes.
-        .target(
-            name: "Panasonic",
-            dependencies: [
-                "ProvisioningModel", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"), product("Logging"),
-            ],
-            path: "Sources/Vendors/Panasonic/Client",
-            swiftSettings: swiftSettings
-        ),
-        /// A strict stand-in of Panasonic's redirection service: basic auth, its MAC and URL rules, and its fault
-        /// codes; for the tests and local runs.
-        .target(
-            name: "PanasonicStandIn",
-            dependencies: ["StandInSupport", "XMLRPC", product("Logging")],
-            path: "Sources/Vendors/Panasonic/StandIn",
-            swiftSettings: swiftSettings
-        ),
-        /// The client of Fanvil's FDPS (`redirect.*` over XML-RPC): a server object per MAC holding its URL, the MAC
-        /// registered to it, its error texts read as outcomes; the password sent as the md5 of its md5.
-        .target(
-            name: "Fanvil",
-            dependencies: [
-                "ProvisioningModel", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"), product("Crypto"),
-                product("Logging"),
-            ],
-            path: "Sources/Vendors/Fanvil/Client",
-            swiftSettings: swiftSettings
-        ),
-        /// A strict stand-in of Fanvil's FDPS: the hashed basic-auth password, falconieri's MAC spelling and server
-        /// settings, and the service's error texts; for the tests and local runs.
-        .target(
-            name: "FanvilStandIn",
-            dependencies: ["StandInSupport", "XMLRPC", product("Crypto"), product("Logging")],
-            path: "Sources/Vendors/Fanvil/StandIn",
-            swiftSettings: swiftSettings
-        ),
-        /// The client of Gigaset's auto-provisioning service (`autoprov.*` over XML-RPC): a MAC with the code printed
-        /// on the phone registered, deregistered and checked, its `[boolean, text]` answers read as outcomes.
-        .target(
-            name: "Gigaset",
-            dependencies: [
-                "ProvisioningModel", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"), product("Logging"),
-            ],
-            path: "Sources/Vendors/Gigaset/Client",
-            swiftSettings: swiftSettings
-        ),
-        /// A strict stand-in of Gigaset's auto-provisioning service: basic auth, its MAC-ID, code, URL and name rules,
-        /// and its answer texts; for the tests and local runs.
-        .target(
-            name: "GigasetStandIn",
-            dependencies: ["StandInSupport", "XMLRPC", product("Logging")],
-            path: "Sources/Vendors/Gigaset/StandIn",
             swiftSettings: swiftSettings
         ),
         /// Every vendor's service provhook can call, by account kind (`ServiceRegistry.standard`): a file per vendor
@@ -418,32 +311,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        /// Runs the Snom SRAPS stand-in on its own, for local runs and manual checks.
-        .executableTarget(
-            name: "fake-sraps",
-            dependencies: [
-                "SnomSRAPSStandIn", "StandInCommand", product("ArgumentParser"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-
-        /// Runs the Yealink RPS stand-in on its own, for local runs and manual checks.
-        .executableTarget(
-            name: "fake-yealink-rps",
-            dependencies: [
-                "YealinkRPSStandIn", "StandInCommand", product("ArgumentParser"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-
-        /// Runs the Poly ZTP stand-in on its own, for local runs and manual checks.
-        .executableTarget(
-            name: "fake-poly-ztp",
-            dependencies: [
-                "PolyZTPStandIn", "StandInCommand", product("ArgumentParser"),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        // The SRAPS, Yealink RPS and Poly ZTP stand-ins on their own, for local runs and manual checks.
+        standInCommand("fake-sraps", "SnomSRAPSStandIn"),
+        standInCommand("fake-yealink-rps", "YealinkRPSStandIn"),
+        standInCommand("fake-poly-ztp", "PolyZTPStandIn"),
 
         // MARK: Measuring tools
 
@@ -508,87 +379,6 @@ let package = Package(
         .testTarget(
             name: "ProvisioningModelTests", dependencies: ["ProvisioningModel"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SnomXMLRPCTests",
-            dependencies: [
-                "ProvisioningModel", "ProvHookTestSupport", "SnomXMLRPC", "SnomXMLRPCStandIn", "StandInSupport",
-                "XMLRPC",
-                product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "SnomSRAPSTests",
-            dependencies: [
-                "Hawk", "ProvisioningModel", "SnomSRAPS", "SnomSRAPSStandIn", "StandInSupport",
-                product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "YealinkRPSTests",
-            dependencies: [
-                "ProvisioningModel", "StandInSupport", "VendorTestSupport", "VendorHTTP", "XMLRPC", "YealinkRPS",
-                "YealinkRPSStandIn",
-                product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "YealinkStyleRPSTests",
-            dependencies: [
-                "ProvisioningModel", "StandInSupport", "VendorTestSupport", "VendorHTTP", "XMLRPC", "YealinkRPS",
-                "YealinkRPSStandIn",
-                "YealinkStyleRPS", "YealinkStyleRPSStandIn", product("AsyncHTTPClient"), product("Logging"),
-                product("NIOCore"),
-                product("NIOHTTP1"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "YealinkYMCSTests",
-            dependencies: [
-                "ProvisioningModel", "StandInSupport", "YealinkYMCS", "YealinkYMCSStandIn", product("AsyncHTTPClient"),
-                product("Logging"), product("NIOCore"), product("NIOHTTP1"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "PanasonicTests",
-            dependencies: [
-                "Panasonic", "PanasonicStandIn", "ProvisioningModel", "StandInSupport", "VendorTestSupport",
-                "VendorHTTP", "XMLRPC",
-                product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "FanvilTests",
-            dependencies: [
-                "Fanvil", "FanvilStandIn", "ProvisioningModel", "StandInSupport", "VendorTestSupport", "VendorHTTP",
-                "XMLRPC",
-                product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "GigasetTests",
-            dependencies: [
-                "Gigaset", "GigasetStandIn", "ProvisioningModel", "StandInSupport", "VendorTestSupport", "VendorHTTP",
-                "XMLRPC",
-                product("AsyncHTTPClient"), product("Logging"), product("NIOCore"), product("NIOHTTP1"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "PolyZTPTests",
-            dependencies: [
-                "PolyZTP", "PolyZTPStandIn", "ProvisioningModel", "StandInSupport", "VendorTestSupport",
-                product("AsyncHTTPClient"),
-                product("Logging"), product("NIOCore"), product("NIOHTTP1"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
             name: "ProvHookTests",
             dependencies: [
                 "BenchSupport", "Deadlines", "Integrations", "FakePBXService", "ProvHookCore",
@@ -603,5 +393,5 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-    ]
+    ] + vendorTargets
 )

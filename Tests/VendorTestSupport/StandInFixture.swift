@@ -98,15 +98,16 @@ extension XMLRPCLogin {
     }
 }
 
-/// The stand-in of an XML-RPC service with basic auth on one path (Panasonic's, Gigaset's, Fanvil's) and a client
-/// of its: all such a vendor's tests need, with accounts named after the service.
-public struct BasicAuthStandIn<State: SinglePathXMLRPCStandInState, Client: XMLRPCLoginClient>: BasicAuthStandInFixture
-{
-    public static var user: String { "\(Client.serviceName)-ours" }
+/// The stand-in of a service with basic auth (Panasonic's, Gigaset's, Fanvil's, the RPS services) and a client of
+/// its, with accounts named after the stand-in: what such a vendor's tests need. Those of an `XMLRPCLoginClient` start
+/// with `with(tls:_:)`; the others say how their client is made in an extension of their own.
+public struct BasicAuthStandIn<State: ServedStandInState, Client>: BasicAuthStandInFixture {
+    static var name: String { String(describing: State.self) }
+    public static var user: String { "\(Self.name)-ours" }
     /// Distinctive, so that a test can look for it (and, where the service takes a digest, for that) everywhere.
-    public static var password: String { "\(Client.serviceName)-SECRET-3c9a51" }
-    public static var otherUser: String { "\(Client.serviceName)-other" }
-    public static var otherPassword: String { "\(Client.serviceName)-other-pw" }
+    public static var password: String { "\(Self.name)-SECRET-3c9a51" }
+    public static var otherUser: String { "\(Self.name)-other" }
+    public static var otherPassword: String { "\(Self.name)-other-pw" }
 
     public let server: RunningStandIn<State>
     public let client: Client
@@ -116,8 +117,13 @@ public struct BasicAuthStandIn<State: SinglePathXMLRPCStandInState, Client: XMLR
         (self.server, self.client, self.httpClient) = (server, client, httpClient)
     }
 
-    public static func sentPassword(for password: String) -> String { Client.sentPassword(for: password) }
+    /// The password as the client sends it: digested where the client is an `XMLRPCLoginClient` that digests it.
+    public static func sentPassword(for password: String) -> String {
+        (Client.self as? any XMLRPCLoginClient.Type)?.sentPassword(for: password) ?? password
+    }
+}
 
+extension BasicAuthStandIn where State: SinglePathXMLRPCStandInState, Client: XMLRPCLoginClient {
     /// Starts a stand-in with our account and the other one (with `tls`, over HTTPS), runs `body` with it and a
     /// client of ours, and stops both afterwards.
     @discardableResult

@@ -11,16 +11,9 @@ import YealinkRPS
 import YealinkRPSStandIn
 
 /// An RPS stand-in with our account and another's, and a client for ours, over HTTP or HTTPS.
-struct StandIn: BasicAuthStandInFixture {
-    static let user = "rps-ours"
-    static let password = "rps-SECRET-41c7e9"
-    static let otherUser = "rps-other"
-    static let otherPassword = "rps-other-pw"
+typealias StandIn = BasicAuthStandIn<FakeYealinkRPSState, YealinkRPSClient>
 
-    let server: RunningFakeYealinkRPS
-    let client: YealinkRPSClient
-    let httpClient: HTTPClient
-
+extension StandIn {
     /// A client of the stand-in with other settings (another account, override), sharing the HTTP client.
     func client(user: String = Self.user, password: String = Self.password, override: Bool = false) -> YealinkRPSClient
     {

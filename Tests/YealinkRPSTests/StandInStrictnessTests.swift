@@ -38,7 +38,7 @@ struct YealinkRPSStandInStrictnessTests {
             #expect(try await standIn.post(body, contentType: nil).status == 415)
             #expect(
                 try await standIn.post(
-                    body, authorization: "Basic " + Data("rps-ours:wrong".utf8).base64EncodedString()
+                    body, authorization: "Basic " + Data("\(StandIn.user):wrong".utf8).base64EncodedString()
                 ).status == 401)
             #expect(try await standIn.post(body, authorization: "Bearer x").status == 401)
         }

@@ -12,16 +12,9 @@ import YealinkStyleRPS
 import YealinkStyleRPSStandIn
 
 /// A stand-in of Htek's or Akuvox's RPS with our account and another's, and a client for ours, over HTTP or HTTPS.
-struct StandIn: BasicAuthStandInFixture {
-    static let user = "rps-ours"
-    static let password = "rps-SECRET-5d02aa"
-    static let otherUser = "rps-other"
-    static let otherPassword = "rps-other-pw"
+typealias StandIn = BasicAuthStandIn<FakeYealinkStyleRPSState, YealinkStyleRPSClient>
 
-    let server: RunningFakeYealinkStyleRPS
-    let client: YealinkStyleRPSClient
-    let httpClient: HTTPClient
-
+extension StandIn {
     /// The client's dialect for a stand-in's service.
     static func dialect(_ service: FakeYealinkStyleRPSState.Service) -> RPSDialect {
         service == .htek ? .htek : .akuvox

@@ -48,7 +48,7 @@ struct YealinkStyleRPSStandInStrictnessTests {
             #expect(try await standIn.post(body, contentType: nil).status == 415)
             #expect(
                 try await standIn.post(
-                    body, authorization: "Basic " + Data("rps-ours:wrong".utf8).base64EncodedString()
+                    body, authorization: "Basic " + Data("\(StandIn.user):wrong".utf8).base64EncodedString()
                 ).status == 401)
             #expect(try await standIn.post(body, authorization: "Bearer x").status == 401)
             #expect(await standIn.state.calls.filter { $0.status == 200 }.allSatisfy { $0.user == StandIn.user })
@@ -90,7 +90,7 @@ struct YealinkStyleRPSStandInStrictnessTests {
             #expect(await standIn.state.registration("001FC1000001") == nil, "nothing refused was registered")
 
             // Another account's server is not ours to register to.
-            let theirs = "Basic " + Data("rps-other:rps-other-pw".utf8).base64EncodedString()
+            let theirs = "Basic " + Data("\(StandIn.otherUser):\(StandIn.otherPassword)".utf8).base64EncodedString()
             _ = try await standIn.post(
                 StandIn.call("redirect.addServer", ["t", "https://t.example/"]), authorization: theirs)
             let foreign = try await standIn.post(StandIn.call("redirect.registerDevice", ["001FC1000001", "t"]))

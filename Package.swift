@@ -38,8 +38,8 @@ func vendor(
     let standIn: [Target.Dependency] = ["StandInSupport", product("Logging")] + standIn
     let tests: [Target.Dependency] =
         [
-            "ProvisioningModel", "StandInSupport", product("AsyncHTTPClient"), product("Logging"), product("NIOCore"),
-            product("NIOHTTP1"),
+            "ProvisioningModel", "StandInSupport", "VendorTestSupport", product("AsyncHTTPClient"), product("Logging"),
+            product("NIOCore"), product("NIOHTTP1"),
         ] + tests
     return [
         .target(
@@ -85,7 +85,7 @@ let vendorTargets: [Target] = [
     vendor(
         "YealinkRPS", client: ["XMLRPC"],
         standIn: ["XMLRPC", product("Hummingbird"), product("HummingbirdCore"), product("NIOCore")],
-        tests: ["VendorTestSupport", "VendorHTTP", "XMLRPC"]),
+        tests: ["VendorHTTP", "XMLRPC"]),
     // The client of the RPS services that copy Yealink's XML-RPC API with named servers, Htek's and Akuvox's: a server
     // object per provisioning URL, added once and reused, MACs registered to it (in batches where the service has
     // them), re-pointed with `isOverride`, deregistered and checked; a small dialect per vendor.
@@ -95,7 +95,7 @@ let vendorTargets: [Target] = [
         "YealinkStyleRPS", client: ["XMLRPC", "YealinkRPS", product("Crypto")],
         standIn: [
             "XMLRPC", "YealinkRPSStandIn", product("Hummingbird"), product("HummingbirdCore"), product("NIOCore"),
-        ], tests: ["VendorTestSupport", "VendorHTTP", "XMLRPC", "YealinkRPS", "YealinkRPSStandIn"]),
+        ], tests: ["VendorHTTP", "XMLRPC", "YealinkRPS", "YealinkRPSStandIn"]),
     // The client of Yealink's YMCS (API v2): OAuth client credentials with a cached token, `timestamp` and `nonce` on
     // every request, MAC-only batches of up to 100 with per-MAC errors, deletion, listing, device PINs.
     // The stand-in: a strict stand-in of Yealink's YMCS: OAuth tokens and their expiry, `timestamp` and `nonce`, the
@@ -111,24 +111,24 @@ let vendorTargets: [Target] = [
     vendor(
         "PolyZTP", client: ["Deadlines", product("NIOCore"), product("NIOHTTP1")],
         standIn: [product("HTTPTypes"), product("Hummingbird"), product("HummingbirdCore"), product("NIOCore")],
-        tests: ["VendorTestSupport"]),
+        tests: []),
     // The client of Panasonic's redirection service (`ipredirect.*` over XML-RPC): a per-MAC URL registered,
     // deregistered and checked, its fault codes read as outcomes.
     // The stand-in: a strict stand-in of Panasonic's redirection service: basic auth, its MAC and URL rules, and its
     // fault codes; for the tests and local runs.
-    vendor("Panasonic", client: ["XMLRPC"], standIn: ["XMLRPC"], tests: ["VendorTestSupport", "VendorHTTP", "XMLRPC"]),
+    vendor("Panasonic", client: ["XMLRPC"], standIn: ["XMLRPC"], tests: ["VendorHTTP", "XMLRPC"]),
     // The client of Fanvil's FDPS (`redirect.*` over XML-RPC): a server object per MAC holding its URL, the MAC
     // registered to it, its error texts read as outcomes; the password sent as the md5 of its md5.
     // The stand-in: a strict stand-in of Fanvil's FDPS: the hashed basic-auth password, falconieri's MAC spelling and
     // server settings, and the service's error texts; for the tests and local runs.
     vendor(
         "Fanvil", client: ["XMLRPC", product("Crypto")], standIn: ["XMLRPC", product("Crypto")],
-        tests: ["VendorTestSupport", "VendorHTTP", "XMLRPC"]),
+        tests: ["VendorHTTP", "XMLRPC"]),
     // The client of Gigaset's auto-provisioning service (`autoprov.*` over XML-RPC): a MAC with the code printed on
     // the phone registered, deregistered and checked, its `[boolean, text]` answers read as outcomes.
     // The stand-in: a strict stand-in of Gigaset's auto-provisioning service: basic auth, its MAC-ID, code, URL and
     // name rules, and its answer texts; for the tests and local runs.
-    vendor("Gigaset", client: ["XMLRPC"], standIn: ["XMLRPC"], tests: ["VendorTestSupport", "VendorHTTP", "XMLRPC"]),
+    vendor("Gigaset", client: ["XMLRPC"], standIn: ["XMLRPC"], tests: ["VendorHTTP", "XMLRPC"]),
 ].flatMap { $0 }
 
 let package = Package(

@@ -10,16 +10,14 @@ import VendorTestSupport
 
 /// Starts a Poly ZTP stand-in with our organisation's key and another's, and gives a client for ours, over HTTP or
 /// HTTPS.
-struct StandIn: StandInFixture {
-    /// Distinctive, so that a test can look for it in every message.
-    static let key = "ztp-KEY-SECRET-5d81c0"
-    static let organization = "ours"
-    static let otherKey = "ztp-other-key"
-    static let otherOrganization = "theirs"
+typealias StandIn = VendorStandIn<FakePolyZTPState, PolyZTPClient>
 
-    let server: RunningFakePolyZTP
-    let client: PolyZTPClient
-    let httpClient: HTTPClient
+extension StandIn {
+    /// Distinctive, so that a test can look for it in every message.
+    static var key: String { "ztp-KEY-SECRET-5d81c0" }
+    static var organization: String { "ours" }
+    static var otherKey: String { "ztp-other-key" }
+    static var otherOrganization: String { "theirs" }
 
     /// A client of the stand-in with other settings (another key, a fixed profile, a page size), sharing the HTTP
     /// client.

@@ -3,6 +3,7 @@ import ProvisioningModel
 import SnomSRAPS
 import SnomSRAPSStandIn
 import Testing
+import VendorTestSupport
 
 @Suite("SRAPS client against the strict stand-in")
 struct SRAPSClientTests {

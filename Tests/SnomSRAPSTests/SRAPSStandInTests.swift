@@ -7,6 +7,7 @@ import ProvisioningModel
 import SnomSRAPS
 import SnomSRAPSStandIn
 import Testing
+import VendorTestSupport
 
 @Suite("The SRAPS stand-in is strict")
 struct SRAPSStandInTests {

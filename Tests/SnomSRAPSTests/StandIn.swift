@@ -9,22 +9,19 @@ import SnomSRAPS
 import SnomSRAPSStandIn
 import StandInSupport
 import Testing
+import VendorTestSupport
 
 /// Starts an SRAPS stand-in with our key and another company's, and gives a client for ours, over HTTP or HTTPS.
-struct StandIn {
-    static let keyID = "ak-0f4e1c"
+typealias StandIn = VendorStandIn<FakeSRAPSState, SRAPSClient>
+
+extension StandIn {
+    static var keyID: String { "ak-0f4e1c" }
     /// Distinctive, so that a test can look for it in every message.
-    static let keySecret = "sk-SECRET-7b1d93e0aa4f"
-    static let company = "5b0e7a7e-1111-4c2d-9a53-0d8f7f3c0001"
-    static let companyName = "Our Company"
-    static let otherKeyID = "ak-other"
-    static let otherCompany = "5b0e7a7e-2222-4c2d-9a53-0d8f7f3c0002"
-
-    let server: RunningFakeSRAPS
-    let httpClient: HTTPClient
-    let client: SRAPSClient
-
-    var state: FakeSRAPSState { self.server.state }
+    static var keySecret: String { "sk-SECRET-7b1d93e0aa4f" }
+    static var company: String { "5b0e7a7e-1111-4c2d-9a53-0d8f7f3c0001" }
+    static var companyName: String { "Our Company" }
+    static var otherKeyID: String { "ak-other" }
+    static var otherCompany: String { "5b0e7a7e-2222-4c2d-9a53-0d8f7f3c0002" }
 
     static func makeState(grape: Bool = false) -> FakeSRAPSState {
         FakeSRAPSState(
@@ -60,7 +57,7 @@ struct StandIn {
             do {
                 let client = try SRAPSClient(
                     configuration: configuration, httpClient: httpClient, logger: Logger(label: "test"))
-                result = .success(try await body(StandIn(server: server, httpClient: httpClient, client: client)))
+                result = .success(try await body(StandIn(server: server, client: client, httpClient: httpClient)))
             } catch {
                 result = .failure(error)
             }

@@ -148,3 +148,16 @@ extension BasicAuthStandIn where State: SinglePathXMLRPCStandInState, Client: XM
                 httpClient: self.httpClient, callDeadline: login.callDeadline, logger: Logger(label: "t")))
     }
 }
+
+/// A vendor's stand-in and a client of it, for a service whose credentials are not a basic-auth login (an API key,
+/// OAuth client credentials): each vendor's tests name their credentials and make their client in an extension.
+public struct VendorStandIn<State: ServedStandInState, Client>: StandInFixture {
+    public let server: RunningStandIn<State>
+    public let client: Client
+    /// An HTTP client for the requests a test sends by hand.
+    public let httpClient: HTTPClient
+
+    public init(server: RunningStandIn<State>, client: Client, httpClient: HTTPClient) {
+        (self.server, self.client, self.httpClient) = (server, client, httpClient)
+    }
+}

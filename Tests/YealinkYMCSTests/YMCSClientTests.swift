@@ -4,22 +4,20 @@ import Logging
 import ProvisioningModel
 import StandInSupport
 import Testing
+import VendorTestSupport
 import YealinkYMCSStandIn
 
 @testable import YealinkYMCS
 
 /// Starts a YMCS stand-in with our organisation (MAC-only enabled) and another, and a client for ours.
-struct YMCSStandIn {
-    static let clientID = "ymcs-ours"
-    /// Distinctive, so that a test can look for it in every message.
-    static let secret = "ymcs-SECRET-0c4d2a"
-    static let organisation = "org-ours"
-    static let otherClientID = "ymcs-other"
+typealias YMCSStandIn = VendorStandIn<FakeYMCSState, YMCSClient>
 
-    let server: RunningFakeYMCS
-    let client: YMCSClient
-    let httpClient: HTTPClient
-    var state: FakeYMCSState { self.server.state }
+extension YMCSStandIn {
+    static var clientID: String { "ymcs-ours" }
+    /// Distinctive, so that a test can look for it in every message.
+    static var secret: String { "ymcs-SECRET-0c4d2a" }
+    static var organisation: String { "org-ours" }
+    static var otherClientID: String { "ymcs-other" }
 
     func client(id: String = Self.clientID, secret: String = Self.secret) -> YMCSClient {
         var configuration = self.client.configuration

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import StandInSupport
 import Testing
+import VendorTestSupport
 import YealinkYMCSStandIn
 
 @testable import YealinkYMCS

@@ -182,7 +182,14 @@ sed 's/^/    /' <<<"$answer"
 grep -q '^HTTP 2' <<<"$answer" || fail "the event was not answered 2xx"
 [ "$(psql "$superuser/provhook" -qAt -c "SELECT count(*) FROM devices WHERE tenant_id = 'pkgtest' AND device_id = 'pkg-1'")" = 1 ] ||
     fail "the event's device is not in the database"
-curl -fs "http://127.0.0.1:$admin/metrics" | grep -q '^provhook_' || fail "no provhook_ metrics on the admin listener"
+# Read whole, then searched: `curl | grep -q` under pipefail fails when grep stops reading before curl has written a
+# body larger than the pipe's buffer (curl then dies of SIGPIPE).
+for _ in 1 2 3; do
+    metrics=$(curl -sS -w '\nHTTP %{http_code}' "http://127.0.0.1:$admin/metrics" 2>&1) || true
+    grep -q '^provhook_' <<<"$metrics" && break
+    sleep 1
+done
+grep -q '^provhook_' <<<"$metrics" || fail "no provhook_ metrics on the admin listener ($(tail -n 1 <<<"$metrics"))"
 echo "    recorded; /metrics answers"
 kill -TERM "$serve_pid"
 status=0

@@ -114,9 +114,7 @@ extension SinglePathXMLRPCStandInState {
     public func record(user: String?, method: String?, params: [XMLRPCValue], status: Int) {
         self.ledger.calls.append(XMLRPCStandInCall(user: user, method: method, params: params, status: status))
     }
-}
 
-extension SinglePathXMLRPCStandInState {
     public nonisolated var servicePath: String { Self.path }
 
     public nonisolated func makeServer() throws -> XMLRPCStandInServer<Self> {

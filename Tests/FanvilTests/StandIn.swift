@@ -4,7 +4,7 @@ import VendorTestSupport
 import XMLRPC
 
 /// A Fanvil FDPS stand-in with our account and another's, and a client for ours, over HTTP or HTTPS.
-typealias StandIn = BasicAuthStandIn<FakeFanvilState, FanvilClient>
+typealias StandIn = VendorStandIn<FakeFanvilState, FanvilClient>
 
 extension StandIn {
     /// `[flag, text]`, the service's answer.

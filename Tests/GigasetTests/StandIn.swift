@@ -3,4 +3,4 @@ import GigasetStandIn
 import VendorTestSupport
 
 /// A Gigaset stand-in with our account and another's, and a client for ours, over HTTP or HTTPS.
-typealias StandIn = BasicAuthStandIn<FakeGigasetState, GigasetClient>
+typealias StandIn = VendorStandIn<FakeGigasetState, GigasetClient>

@@ -3,4 +3,4 @@ import PanasonicStandIn
 import VendorTestSupport
 
 /// A Panasonic stand-in with our account and another's, and a client for ours, over HTTP or HTTPS.
-typealias StandIn = BasicAuthStandIn<FakePanasonicState, PanasonicClient>
+typealias StandIn = VendorStandIn<FakePanasonicState, PanasonicClient>

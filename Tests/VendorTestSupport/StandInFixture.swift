@@ -98,32 +98,7 @@ extension XMLRPCLogin {
     }
 }
 
-/// The stand-in of a service with basic auth (Panasonic's, Gigaset's, Fanvil's, the RPS services) and a client of
-/// its, with accounts named after the stand-in: what such a vendor's tests need. Those of an `XMLRPCLoginClient` start
-/// with `with(tls:_:)`; the others say how their client is made in an extension of their own.
-public struct BasicAuthStandIn<State: ServedStandInState, Client>: BasicAuthStandInFixture {
-    static var name: String { String(describing: State.self) }
-    public static var user: String { "\(Self.name)-ours" }
-    /// Distinctive, so that a test can look for it (and, where the service takes a digest, for that) everywhere.
-    public static var password: String { "\(Self.name)-SECRET-3c9a51" }
-    public static var otherUser: String { "\(Self.name)-other" }
-    public static var otherPassword: String { "\(Self.name)-other-pw" }
-
-    public let server: RunningStandIn<State>
-    public let client: Client
-    public let httpClient: HTTPClient
-
-    public init(server: RunningStandIn<State>, client: Client, httpClient: HTTPClient) {
-        (self.server, self.client, self.httpClient) = (server, client, httpClient)
-    }
-
-    /// The password as the client sends it: digested where the client is an `XMLRPCLoginClient` that digests it.
-    public static func sentPassword(for password: String) -> String {
-        (Client.self as? any XMLRPCLoginClient.Type)?.sentPassword(for: password) ?? password
-    }
-}
-
-extension BasicAuthStandIn where State: SinglePathXMLRPCStandInState, Client: XMLRPCLoginClient {
+extension VendorStandIn where State: SinglePathXMLRPCStandInState, Client: XMLRPCLoginClient {
     /// Starts a stand-in with our account and the other one (with `tls`, over HTTPS), runs `body` with it and a
     /// client of ours, and stops both afterwards.
     @discardableResult
@@ -149,9 +124,18 @@ extension BasicAuthStandIn where State: SinglePathXMLRPCStandInState, Client: XM
     }
 }
 
-/// A vendor's stand-in and a client of it, for a service whose credentials are not a basic-auth login (an API key,
-/// OAuth client credentials): each vendor's tests name their credentials and make their client in an extension.
-public struct VendorStandIn<State: ServedStandInState, Client>: StandInFixture {
+/// A vendor's stand-in and a client of it: what a vendor's tests need. For a service with basic auth (Panasonic's,
+/// Gigaset's, Fanvil's, the RPS services), our account and the other one are named after the stand-in; those of an
+/// `XMLRPCLoginClient` start with `with(tls:_:)`, the others say how their client is made in an extension of their
+/// own, as do the services whose credentials are not a login (an API key, OAuth client credentials).
+public struct VendorStandIn<State: ServedStandInState, Client>: BasicAuthStandInFixture {
+    static var name: String { String(describing: State.self) }
+    public static var user: String { "\(Self.name)-ours" }
+    /// Distinctive, so that a test can look for it (and, where the service takes a digest, for that) everywhere.
+    public static var password: String { "\(Self.name)-SECRET-3c9a51" }
+    public static var otherUser: String { "\(Self.name)-other" }
+    public static var otherPassword: String { "\(Self.name)-other-pw" }
+
     public let server: RunningStandIn<State>
     public let client: Client
     /// An HTTP client for the requests a test sends by hand.
@@ -159,5 +143,10 @@ public struct VendorStandIn<State: ServedStandInState, Client>: StandInFixture {
 
     public init(server: RunningStandIn<State>, client: Client, httpClient: HTTPClient) {
         (self.server, self.client, self.httpClient) = (server, client, httpClient)
+    }
+
+    /// The password as the client sends it: digested where the client is an `XMLRPCLoginClient` that digests it.
+    public static func sentPassword(for password: String) -> String {
+        (Client.self as? any XMLRPCLoginClient.Type)?.sentPassword(for: password) ?? password
     }
 }

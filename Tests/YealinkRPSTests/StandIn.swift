@@ -11,7 +11,7 @@ import YealinkRPS
 import YealinkRPSStandIn
 
 /// An RPS stand-in with our account and another's, and a client for ours, over HTTP or HTTPS.
-typealias StandIn = BasicAuthStandIn<FakeYealinkRPSState, YealinkRPSClient>
+typealias StandIn = VendorStandIn<FakeYealinkRPSState, YealinkRPSClient>
 
 extension StandIn {
     /// A client of the stand-in with other settings (another account, override), sharing the HTTP client.

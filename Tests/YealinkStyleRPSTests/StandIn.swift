@@ -12,7 +12,7 @@ import YealinkStyleRPS
 import YealinkStyleRPSStandIn
 
 /// A stand-in of Htek's or Akuvox's RPS with our account and another's, and a client for ours, over HTTP or HTTPS.
-typealias StandIn = BasicAuthStandIn<FakeYealinkStyleRPSState, YealinkStyleRPSClient>
+typealias StandIn = VendorStandIn<FakeYealinkStyleRPSState, YealinkStyleRPSClient>
 
 extension StandIn {
     /// The client's dialect for a stand-in's service.

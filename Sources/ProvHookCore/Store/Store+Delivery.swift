@@ -228,11 +228,11 @@ extension Store {
                     claimed_until = NULL
                 FROM input i
                 WHERE d.mac = i.mac AND \(unescaped: Self.claimTokenOf("d")) = i.claim
-                RETURNING i.n, d.mac, d.generation = i.generation AS applied
+                RETURNING i.n, d.generation = i.generation AS applied
             ), journaled AS (
                 INSERT INTO journal (tenant_id, mac, actor, action, outcome, detail)
                 SELECT NULLIF(i.tenant, ''), i.mac, i.actor, i.action, i.result,
-                       i.detail::jsonb || CASE WHEN w.mac IS NULL THEN \(claimLost)::jsonb
+                       i.detail::jsonb || CASE WHEN w.n IS NULL THEN \(claimLost)::jsonb
                                                WHEN NOT w.applied THEN \(superseded)::jsonb ELSE '{}'::jsonb END
                 -- By input row, not by MAC: the calls written together may hold one MAC twice, once under a claim
                 -- that has passed on.

@@ -124,15 +124,21 @@ extension AccountService {
 }
 
 extension AccountCredentials {
+    /// What `body` makes of this account's settings; what it throws, as this account's refusal (`invalid`, naming
+    /// the account).
+    func attributing<T>(_ body: () throws -> T) throws(StoreError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .invalid("account \(self.name): \(error)")
+        }
+    }
+
     /// `configuration` once `validate` accepts it; its refusal as this account's.
     func checked<Settings>(
         _ configuration: Settings, _ validate: (Settings) throws -> Void
     ) throws(StoreError) -> Settings {
-        do {
-            try validate(configuration)
-        } catch {
-            throw .invalid("account \(self.name): \(error)")
-        }
+        try self.attributing { try validate(configuration) }
         return configuration
     }
 

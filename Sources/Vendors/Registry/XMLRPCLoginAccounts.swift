@@ -18,11 +18,7 @@ enum XMLRPCLoginAccounts {
         { account in
             let login = try account.xmlrpcLogin(
                 defaultURL: Client.defaultEndpoint, base: base, allowsPlainHTTP: allowsPlainHTTP)
-            do {
-                return AccountService(try Client.withOwnPool(login: login, logger: logger))
-            } catch {
-                throw StoreError.invalid("account \(account.name): \(error)")
-            }
+            return try account.attributing { AccountService(try Client.withOwnPool(login: login, logger: logger)) }
         }
     }
 }

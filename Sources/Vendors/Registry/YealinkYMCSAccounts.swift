@@ -26,10 +26,8 @@ enum YealinkYMCSAccounts {
                 baseURL: url, clientID: clientID, clientSecret: secret, serialRequired: account.serialRequired,
                 caFile: account.caFile, allowsPlainHTTP: allowsPlainHTTP, connectTimeout: base.connectTimeout,
                 readTimeout: base.readTimeout, maxConnections: account.concurrency ?? base.maxConnections)
-            do {
-                return AccountService(try YMCSClient.withOwnPool(configuration: configuration, logger: logger))
-            } catch {
-                throw StoreError.invalid("account \(account.name): \(error)")
+            return try account.attributing {
+                AccountService(try YMCSClient.withOwnPool(configuration: configuration, logger: logger))
             }
         }
     }

@@ -27,10 +27,9 @@ struct GRAPEFleetTests {
         let authority = try PrivateCertificateAuthority()
         try await RunningFakeSRAPS.with(state: grape, tls: authority) { grapeServer in
             try await FleetRig.with(files: [.line(Self.keySecret), .pem(authority.caCertificatePEM)]) { rig in
-                var environment = rig.environment
-                environment["PROVHOOK_LOG_LEVEL"] = "debug"
-                let cli = CommandLineRunner(environment: environment)
-                let (database, xmlrpc, files) = (rig.database, rig.xmlrpc, rig.files)
+                let (cli, environment, database, xmlrpc, files) = (
+                    rig.cli, rig.environment, rig.database, rig.xmlrpc, rig.files
+                )
                 try await RedirectAccountTests.expectOK(
                     cli,
                     [

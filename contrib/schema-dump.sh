@@ -49,7 +49,8 @@ done
 --                                        state is written: it still is, but the rule on who holds a MAC is 0020's;
 --                                        replaced in 0022 (they take the vendor) and 0023 (the serial)
 --   record_event()                       0013; dropped in 0015 for record_events()
---   record_events()                      0015; redefined in 0018, 0022, 0023 and 0027 (it writes gigaset_code)
+--   record_events()                      0015; redefined in 0018, 0022, 0023, 0027 (it writes gigaset_code) and
+--                                        0029 (it answers 'skipped')
 HEADER
     echo
     schema_dump "$url"

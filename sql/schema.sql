@@ -28,7 +28,8 @@
 --                                        state is written: it still is, but the rule on who holds a MAC is 0020's;
 --                                        replaced in 0022 (they take the vendor) and 0023 (the serial)
 --   record_event()                       0013; dropped in 0015 for record_events()
---   record_events()                      0015; redefined in 0018, 0022, 0023 and 0027 (it writes gigaset_code)
+--   record_events()                      0015; redefined in 0018, 0022, 0023, 0027 (it writes gigaset_code) and
+--                                        0029 (it answers 'skipped')
 
 CREATE FUNCTION public.accounts_serial_no_longer_required() RETURNS trigger
     LANGUAGE plpgsql
@@ -427,6 +428,11 @@ BEGIN
                 -- The code the event gave replaces the device's; without one the device keeps its own.
                 IF answer = 'accepted' AND e->>'gigaset_code' IS NOT NULL THEN
                     UPDATE devices SET gigaset_code = e->>'gigaset_code' WHERE mac = e->>'mac';
+                END IF;
+                -- Only a serve that asks is told (one from before 0029 would take the answer for a refusal).
+                IF answer = 'accepted' AND e ? 'answer_skipped'
+                    AND (SELECT d.status FROM devices d WHERE d.mac = e->>'mac') = 'skipped' THEN
+                    answer := 'skipped';
                 END IF;
             END IF;
         EXCEPTION

@@ -33,6 +33,8 @@ public final class GroupCommit: Sendable {
     enum Outcome: Sendable, Equatable {
         /// Committed, with the other events of its batch.
         case accepted
+        /// Committed, but its device waits for no call: no account serves its vendor (sql/0029).
+        case skipped
         /// Its event id was recorded before.
         case duplicate
         /// Nothing was written: the tenant's credentials changed since the caller read them.
@@ -171,6 +173,7 @@ public final class GroupCommit: Sendable {
             return outcomes.map { outcome in
                 switch outcome {
                 case "accepted": .success(.accepted)
+                case "skipped": .success(.skipped)
                 case "duplicate": .success(.duplicate)
                 case "stale": .success(.stale)
                 default: .success(.alone)

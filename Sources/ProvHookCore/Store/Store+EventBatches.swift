@@ -133,6 +133,7 @@ extension Store {
             for (entry, outcome) in zip(chunk, outcomes) {
                 switch outcome {
                 case .success(.accepted): results[entry.index] = .success(.accepted(queued: !entry.change.isSkipped))
+                case .success(.skipped): results[entry.index] = .success(.accepted(queued: false))
                 case .success(.duplicate): results[entry.index] = .success(.duplicate)
                 case .success(.stale), .success(.alone): again.append(entry.index)
                 case .failure(let error): results[entry.index] = .failure(StoreError.from("recording events", error))

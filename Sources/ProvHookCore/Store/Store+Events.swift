@@ -137,6 +137,7 @@ extension Store {
             source: source, credentialsVersion: credentialsVersion, sourceVersion: sourceVersion)
         switch try await self.groupCommit.record(arguments, store: self) {
         case .accepted: return .accepted(queued: !change.isSkipped)
+        case .skipped: return .accepted(queued: false)
         case .duplicate: return .duplicate
         case .stale: return .some(nil)
         case .alone: return nil
@@ -165,6 +166,8 @@ extension Store {
         ]
         // Only when given, as record_events writes a code it finds (sql/0027_gigaset_codes.sql).
         if let code = change.gigasetCode { arguments["gigaset_code"] = .string(code) }
+        // So that a device no account serves wakes no delivery worker (sql/0029_skipped_answer.sql).
+        arguments["answer_skipped"] = .bool(true)
         if let credentialsVersion { arguments["credentials"] = .string(String(credentialsVersion)) }
         if let sourceVersion { arguments["source_credentials"] = .string(String(sourceVersion)) }
         return JSONValue.encodeObject(arguments)

@@ -166,7 +166,8 @@ let package = Package(
         // MARK: Building blocks, each usable alone
 
         /// Deadlines that hold even when the awaited work ignores cancellation.
-        .target(name: "Deadlines", swiftSettings: swiftSettings),
+        .target(
+            name: "Deadlines", dependencies: [product("NIOCore"), product("NIOPosix")], swiftSettings: swiftSettings),
         /// XML-RPC value model, encoder and strict decoder.
         .target(name: "XMLRPC", swiftSettings: swiftSettings),
         /// What provisioning is, whichever vendor serves it: `MACAddress`, `URLTemplate`, `DesiredState`, and
@@ -374,6 +375,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"], swiftSettings: swiftSettings),
+        .testTarget(name: "DeadlinesTests", dependencies: ["Deadlines"], swiftSettings: swiftSettings),
         .testTarget(name: "WebhookSignatureTests", dependencies: ["WebhookSignature"], swiftSettings: swiftSettings),
         .testTarget(name: "HawkTests", dependencies: ["Hawk"], swiftSettings: swiftSettings),
         .testTarget(

@@ -192,7 +192,9 @@ public struct DeliveryWorker: Sendable {
             self.signal.wake()
             return
         }
-        let callID = String(UUID().uuidString.prefix(8)).lowercased()
+        // A whole UUID: 8 hex digits (32 bits) repeat within about 100,000 calls, one onboarded fleet's drain, and
+        // an auditor grouping a list call's rows by its id would then join two calls.
+        let callID = UUID().uuidString.lowercased()
         self.logger.debug(
             "calling",
             metadata: [

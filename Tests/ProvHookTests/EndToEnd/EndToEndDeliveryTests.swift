@@ -97,6 +97,19 @@ extension EndToEndTests {
                     let methods = await standIn.state.calls.compactMap(\.method)
                     #expect(methods.allSatisfy { $0 == "redirect.registerPhoneList" }, "\(methods)")
                     #expect(methods.count < 10)
+                    // Each call's rows share its call_id, a UUID: an auditor groups a list call's rows by it, and a
+                    // shorter id repeats among a large fleet's calls.
+                    let rows = try await database.store.journal(JournalFilter(action: "redirect.registerPhoneList"))
+                    let calls = Dictionary(grouping: rows) { $0.detail["call_id"] }
+                    #expect(rows.count == 30 && calls.count == methods.count, "\(calls.keys)")
+                    for (id, rows) in calls {
+                        guard case .string(let text)? = id else {
+                            Issue.record("a call row without a call_id")
+                            continue
+                        }
+                        #expect(UUID(uuidString: text) != nil, "\(text)")
+                        #expect(rows.allSatisfy { $0.detail["batch_size"] == .number(Double(rows.count)) })
+                    }
                 }
 
                 // Removals arriving while no worker runs form a backlog, which goes out as list calls.

@@ -187,3 +187,16 @@ public final class GroupCommit: Sendable {
         }
     }
 }
+
+extension GroupCommit.Outcome {
+    /// What this outcome of `change`'s event is for its caller; nil when nothing was written (`stale`, `alone`).
+    /// The one place that says what `skipped` means: accepted, and no call queued.
+    func recorded(_ change: DeviceChange) -> IngestResult? {
+        switch self {
+        case .accepted: .accepted(queued: !change.isSkipped)
+        case .skipped: .accepted(queued: false)
+        case .duplicate: .duplicate
+        case .stale, .alone: nil
+        }
+    }
+}

@@ -132,10 +132,12 @@ extension Store {
             var again: [Int] = []
             for (entry, outcome) in zip(chunk, outcomes) {
                 switch outcome {
-                case .success(.accepted): results[entry.index] = .success(.accepted(queued: !entry.change.isSkipped))
-                case .success(.skipped): results[entry.index] = .success(.accepted(queued: false))
-                case .success(.duplicate): results[entry.index] = .success(.duplicate)
-                case .success(.stale), .success(.alone): again.append(entry.index)
+                case .success(let outcome):
+                    if let recorded = outcome.recorded(entry.change) {
+                        results[entry.index] = .success(recorded)
+                    } else {
+                        again.append(entry.index)
+                    }
                 case .failure(let error): results[entry.index] = .failure(StoreError.from("recording events", error))
                 }
             }

@@ -135,13 +135,9 @@ extension Store {
         let arguments = Self.oneCallArguments(
             change, type: type, tenantID: tenantID, eventID: eventID, payloadText: payloadText, actor: actor,
             source: source, credentialsVersion: credentialsVersion, sourceVersion: sourceVersion)
-        switch try await self.groupCommit.record(arguments, store: self) {
-        case .accepted: return .accepted(queued: !change.isSkipped)
-        case .skipped: return .accepted(queued: false)
-        case .duplicate: return .duplicate
-        case .stale: return .some(nil)
-        case .alone: return nil
-        }
+        let outcome = try await self.groupCommit.record(arguments, store: self)
+        if let recorded = outcome.recorded(change) { return recorded }
+        return outcome == .stale ? .some(nil) : nil
     }
 
     /// The JSON text of `ingest_event`'s arguments for one change, named as `record_events` reads them.

@@ -31,18 +31,31 @@ public struct XMLRPCStandInCall: Sendable {
     }
 }
 
-/// A strict XML-RPC stand-in's whole HTTP application: an injected failure first, then only `paths`, then
-/// `BasicAuthXMLRPC`'s rules (POST, basic auth with the service's realm, `text/xml`, a capped body) and the state's
-/// answer; every request recorded.
+/// A strict XML-RPC stand-in's whole HTTP application: an injected failure first, then only `paths` (and `query`),
+/// then `BasicAuthXMLRPC`'s rules (POST, basic auth with the service's realm, `text/xml`, a capped body) and the
+/// state's answer; every request recorded.
 public struct XMLRPCStandInServer<State: XMLRPCStandInState>: RespondingStandInServer {
+    /// Which query strings an endpoint takes.
+    public enum QueryRule: Sendable {
+        /// Any, or none: the service does not look at it.
+        case ignored
+        /// Exactly this one, or none when nil (Akuvox's `?id=1`, required as given).
+        case exactly(String?)
+    }
+
     public let state: State
     /// The paths the service answers on.
     public let paths: Set<String>
+    /// The query strings it takes there.
+    public let query: QueryRule
     private let front: BasicAuthXMLRPC
 
-    public init(state: State, paths: Set<String>, realm: String, untypedStrings: Bool = false) {
+    public init(
+        state: State, paths: Set<String>, query: QueryRule = .ignored, realm: String, untypedStrings: Bool = false
+    ) {
         self.state = state
         self.paths = paths
+        self.query = query
         self.front = BasicAuthXMLRPC(realm: realm, untypedStrings: untypedStrings)
     }
 
@@ -61,23 +74,31 @@ public struct XMLRPCStandInServer<State: XMLRPCStandInState>: RespondingStandInS
             return StandInHTTP.plain(HTTPResponse.Status(code: status), "injected failure")
         }
         guard self.paths.contains(request.uri.path) else { return StandInHTTP.plain(.notFound, "not found") }
+        if case .exactly(let query) = self.query, request.uri.query != query {
+            return StandInHTTP.plain(.notFound, "not found")
+        }
         return await self.front.answer(
             request, seen: &seen, authenticate: { await self.state.authenticate(user: $0, password: $1) },
             dispatch: { await self.state.dispatch($0, user: $1) })
     }
 }
 
+/// The state of an XML-RPC stand-in whose front door (`ledger`) answers as the others': accounts, injected
+/// failures and the calls it received.
+public protocol LedgeredXMLRPCStandInState: XMLRPCStandInState {
+    /// Its accounts, the failures it was told to answer next, and the requests it received.
+    var ledger: XMLRPCStandInLedger { get set }
+}
+
 /// The state of an XML-RPC stand-in that answers on one path with one realm (Panasonic's, Fanvil's, Gigaset's),
 /// which `RunningStandIn` starts with no code of its own, and whose front door (`ledger`) answers as the others'.
-public protocol SinglePathXMLRPCStandInState: XMLRPCStandInState, ServedStandInState {
+public protocol SinglePathXMLRPCStandInState: LedgeredXMLRPCStandInState, ServedStandInState {
     /// The path the service answers on.
     static var path: String { get }
     /// The realm of its 401.
     static var realm: String { get }
     /// A stand-in whose accounts are these users with their passwords.
     init(accounts: [String: String])
-    /// Its accounts, the failures it was told to answer next, and the requests it received.
-    var ledger: XMLRPCStandInLedger { get set }
 }
 
 /// What an XML-RPC stand-in keeps at its front door: its accounts, the HTTP statuses it answers the next requests
@@ -93,11 +114,14 @@ public struct XMLRPCStandInLedger: Sendable {
     public init(accounts: [String: String]) { self.accounts = accounts }
 }
 
-extension SinglePathXMLRPCStandInState {
+extension LedgeredXMLRPCStandInState {
     /// Passwords by user.
     public var accounts: [String: String] { self.ledger.accounts }
     /// Every request the stand-in received, in order.
     public var calls: [XMLRPCStandInCall] { self.ledger.calls }
+
+    /// Adds an account, or changes its password.
+    public func addAccount(_ user: String, password: String) { self.ledger.accounts[user] = password }
 
     /// The next `count` requests are answered with HTTP `status`.
     public func failNext(_ count: Int, status: Int) {
@@ -114,7 +138,9 @@ extension SinglePathXMLRPCStandInState {
     public func record(user: String?, method: String?, params: [XMLRPCValue], status: Int) {
         self.ledger.calls.append(XMLRPCStandInCall(user: user, method: method, params: params, status: status))
     }
+}
 
+extension SinglePathXMLRPCStandInState {
     public nonisolated var servicePath: String { Self.path }
 
     public nonisolated func makeServer() throws -> XMLRPCStandInServer<Self> {

@@ -4,7 +4,7 @@ import XMLRPC
 
 /// The Yealink RPS stand-in's data: accounts, registrations, and a log of every call. Tests change it directly, for
 /// example to have another account hold a MAC.
-public actor FakeYealinkRPSState {
+public actor FakeYealinkRPSState: LedgeredXMLRPCStandInState {
     /// One MAC's registration, held by one account.
     public struct Registration: Sendable, Hashable {
         /// The account (basic-auth user) that holds it.
@@ -22,51 +22,23 @@ public actor FakeYealinkRPSState {
     /// One call the stand-in received.
     public typealias Call = XMLRPCStandInCall
 
-    /// Passwords by user.
-    public private(set) var accounts: [String: String]
-    /// Registrations by MAC (12 uppercase hex digits).
-    public private(set) var registrations: [String: Registration] = [:]
-    /// MACs that were registered once and are no longer: `checkDevice` answers `unregistered` for them, `unknown` for
-    /// MACs never seen.
-    public private(set) var released: Set<String> = []
-    public private(set) var calls: [Call] = []
-    /// HTTP statuses the next requests are answered with, before authentication (a broken front end).
-    private var pendingStatuses: [Int] = []
+    /// Who holds each MAC, and which MACs were held once.
+    public private(set) var registrations = RPSRegistrations()
+    public var ledger: XMLRPCStandInLedger
 
-    public init(accounts: [String: String]) {
-        self.accounts = accounts
-    }
-
-    public func addAccount(_ user: String, password: String) { self.accounts[user] = password }
+    public init(accounts: [String: String]) { self.ledger = XMLRPCStandInLedger(accounts: accounts) }
 
     /// Sets a registration directly, bypassing the API.
     public func setRegistration(_ mac: String, _ registration: Registration?) {
-        let key = mac.uppercased()
-        if let registration {
-            self.registrations[key] = registration
-        } else if self.registrations[key] != nil {
-            self.registrations[key] = nil
-            self.released.insert(key)
-        }
+        self.registrations.set(mac.uppercased(), registration)
     }
 
     public func registration(_ mac: String) -> Registration? { self.registrations[mac.uppercased()] }
 
-    /// The next `count` requests are answered with HTTP `status`.
-    public func failNext(_ count: Int, status: Int) {
-        self.pendingStatuses.append(contentsOf: repeatElement(status, count: count))
-    }
-
-    func takeFailure() -> Int? { self.pendingStatuses.isEmpty ? nil : self.pendingStatuses.removeFirst() }
-
-    func authenticate(user: String, password: String) -> Bool { self.accounts[user] == password }
-
-    func record(_ call: Call) { self.calls.append(call) }
-
     // MARK: - The service
 
     /// The answer to a call, or the fault for a call RPS does not take.
-    func dispatch(_ call: XMLRPCMethodCall, user: String) -> Result<XMLRPCValue, XMLRPCFault> {
+    public func dispatch(_ call: XMLRPCMethodCall, user: String) -> Result<XMLRPCValue, XMLRPCFault> {
         let strings = call.params.compactMap(\.stringValue)
         guard strings.count == call.params.count else {
             return .failure(XMLRPCFault(code: -32602, message: "Invalid method parameters: every one is a string"))
@@ -110,8 +82,7 @@ public actor FakeYealinkRPSState {
                 ? Self.answer(false, "Existing MAC(s):\(Self.dashed(key))")
                 : Self.answer(false, "Error:\(Self.heldElsewhereCode(held.owner))")
         }
-        self.registrations[key] = Registration(owner: user, serverName: server, url: url)
-        self.released.remove(key)
+        self.registrations.set(key, Registration(owner: user, serverName: server, url: url))
         return Self.answer(true, "OK")
     }
 
@@ -119,17 +90,13 @@ public actor FakeYealinkRPSState {
         guard let key = Self.validMAC(mac) else { return Self.answer(false, "Error:Invalid MAC(s):\(mac)") }
         guard let held = self.registrations[key] else { return Self.answer(false, "unregistered") }
         guard held.owner == user else { return Self.answer(false, "Error:\(Self.heldElsewhereCode(held.owner))") }
-        self.registrations[key] = nil
-        self.released.insert(key)
+        self.registrations.set(key, nil)
         return Self.answer(true, "OK")
     }
 
     private func check(_ mac: String, _ user: String) -> XMLRPCValue {
         guard let key = Self.validMAC(mac) else { return Self.answer(false, "error:invalid mac") }
-        if let held = self.registrations[key] {
-            return Self.answer(true, held.owner == user ? "registered" : "registered elsewhere")
-        }
-        return Self.answer(true, self.released.contains(key) ? "unregistered" : "unknown")
+        return Self.answer(true, self.registrations.check(key, by: user))
     }
 
     // MARK: - RPS's spellings
@@ -171,4 +138,33 @@ public actor FakeYealinkRPSState {
 
     /// `[boolean, text]`, the text untyped as RPS writes it (`<value>OK</value>`).
     static func answer(_ success: Bool, _ text: String) -> XMLRPCValue { .array([.bool(success), .string(text)]) }
+}
+
+/// Who holds each MAC at an RPS (Yealink's, or a copy of its API), and which MACs were held once and no longer,
+/// which `checkDevice` tells apart: `unregistered` for those, `unknown` for MACs never seen.
+public struct RPSRegistrations: Sendable {
+    /// Registrations by MAC (12 uppercase hex digits).
+    public private(set) var byMAC: [String: FakeYealinkRPSState.Registration] = [:]
+    /// MACs registered once and no longer.
+    public private(set) var released: Set<String> = []
+
+    public init() {}
+
+    public subscript(key: String) -> FakeYealinkRPSState.Registration? { self.byMAC[key] }
+
+    /// Registers `key`, or removes its registration (the MAC is then released).
+    public mutating func set(_ key: String, _ registration: FakeYealinkRPSState.Registration?) {
+        if let registration {
+            self.byMAC[key] = registration
+            self.released.remove(key)
+        } else if self.byMAC.removeValue(forKey: key) != nil {
+            self.released.insert(key)
+        }
+    }
+
+    /// `checkDevice`'s word for `key`, asked by `user`.
+    public func check(_ key: String, by user: String) -> String {
+        if let held = self.byMAC[key] { return held.owner == user ? "registered" : "registered elsewhere" }
+        return self.released.contains(key) ? "unregistered" : "unknown"
+    }
 }

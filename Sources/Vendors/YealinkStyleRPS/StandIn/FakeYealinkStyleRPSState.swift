@@ -1,10 +1,11 @@
 import Foundation
+import StandInSupport
 import XMLRPC
 import YealinkRPSStandIn
 
 /// The data of a stand-in of a Yealink-style RPS (Htek's or Akuvox's): accounts, their server objects,
 /// registrations, and a log of every call. Tests change it directly, for example to have another account hold a MAC.
-public actor FakeYealinkStyleRPSState {
+public actor FakeYealinkStyleRPSState: LedgeredXMLRPCStandInState {
     /// Which vendor's service the stand-in plays: where it answers and which calls it has.
     public enum Service: String, Sendable {
         /// Htek's: `/index.php/xmlrpc`, with the batch calls.
@@ -29,33 +30,20 @@ public actor FakeYealinkStyleRPSState {
     public typealias Call = FakeYealinkRPSState.Call
 
     public nonisolated let service: Service
-    /// Passwords by user.
-    public private(set) var accounts: [String: String]
     /// Each account's server objects: their URLs by name.
     public private(set) var servers: [String: [String: String]] = [:]
-    /// Registrations by MAC (12 uppercase hex digits).
-    public private(set) var registrations: [String: Registration] = [:]
-    /// MACs registered once and no longer: `checkDevice` answers `unregistered` for them, `unknown` for MACs never
-    /// seen.
-    public private(set) var released: Set<String> = []
-    public private(set) var calls: [Call] = []
-    /// HTTP statuses the next requests are answered with, before authentication (a broken front end).
-    private var pendingStatuses: [Int] = []
+    /// Who holds each MAC, and which MACs were held once.
+    public private(set) var registrations = RPSRegistrations()
+    public var ledger: XMLRPCStandInLedger
 
     public init(service: Service, accounts: [String: String]) {
         self.service = service
-        self.accounts = accounts
+        self.ledger = XMLRPCStandInLedger(accounts: accounts)
     }
 
     /// Sets a registration directly, bypassing the API.
     public func setRegistration(_ mac: String, _ registration: Registration?) {
-        let key = mac.uppercased()
-        if let registration {
-            self.registrations[key] = registration
-        } else if self.registrations[key] != nil {
-            self.registrations[key] = nil
-            self.released.insert(key)
-        }
+        self.registrations.set(mac.uppercased(), registration)
     }
 
     public func registration(_ mac: String) -> Registration? { self.registrations[mac.uppercased()] }
@@ -63,22 +51,11 @@ public actor FakeYealinkStyleRPSState {
     /// Removes one of `owner`'s server objects, as an operator could in the portal.
     public func removeServer(_ name: String, owner: String) { self.servers[owner]?[name] = nil }
 
-    /// The next `count` requests are answered with HTTP `status`.
-    public func failNext(_ count: Int, status: Int) {
-        self.pendingStatuses.append(contentsOf: repeatElement(status, count: count))
-    }
-
-    func takeFailure() -> Int? { self.pendingStatuses.isEmpty ? nil : self.pendingStatuses.removeFirst() }
-
-    func authenticate(user: String, password: String) -> Bool { self.accounts[user] == password }
-
-    func record(_ call: Call) { self.calls.append(call) }
-
     // MARK: - The service
 
     /// The answer to a call, or the fault for a call the service does not take: parameters are strings (the MAC
     /// lists of the batch calls arrays of strings), `isOverride` may be left out.
-    func dispatch(_ call: XMLRPCMethodCall, user: String) -> Result<XMLRPCValue, XMLRPCFault> {
+    public func dispatch(_ call: XMLRPCMethodCall, user: String) -> Result<XMLRPCValue, XMLRPCFault> {
         let params = call.params
         let strings = params.compactMap(\.stringValue)
         let batchCalls = ["redirect.registerDevices", "redirect.deRegisterDevices"]
@@ -149,8 +126,7 @@ public actor FakeYealinkStyleRPSState {
             return Self.answer(false, "Existing MAC(s): \(ours.joined(separator: ","))")
         }
         for key in keys.compactMap({ $0 }) {
-            self.registrations[key] = Registration(owner: user, serverName: server, url: url)
-            self.released.remove(key)
+            self.registrations.set(key, Registration(owner: user, serverName: server, url: url))
         }
         return Self.answer(true, "OK")
     }
@@ -166,19 +142,13 @@ public actor FakeYealinkStyleRPSState {
             guard let held = self.registrations[key] else { return Self.answer(false, "unregistered") }
             guard held.owner == user else { return Self.answer(false, "registered elsewhere") }
         }
-        for key in keys.compactMap({ $0 }) {
-            self.registrations[key] = nil
-            self.released.insert(key)
-        }
+        for key in keys.compactMap({ $0 }) { self.registrations.set(key, nil) }
         return Self.answer(true, "OK")
     }
 
     private func check(_ mac: String, _ user: String) -> XMLRPCValue {
         guard let key = Self.validMAC(mac) else { return Self.answer(false, "Invalid MAC(s): \(mac)") }
-        if let held = self.registrations[key] {
-            return Self.answer(true, held.owner == user ? "registered" : "registered elsewhere")
-        }
-        return Self.answer(true, self.released.contains(key) ? "unregistered" : "unknown")
+        return Self.answer(true, self.registrations.check(key, by: user))
     }
 
     // MARK: - The services' spellings

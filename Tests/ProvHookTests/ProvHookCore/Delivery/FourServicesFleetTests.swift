@@ -75,7 +75,7 @@ struct FourServicesFleetTests {
         /// to (for Poly, the server of the profile it is assigned to).
         func holdings() async -> [String: [String: String]] {
             let snom = await self.snom.state.registrations.mapValues { "\($0.owner) \($0.url)" }
-            let rps = await self.rps.state.registrations.mapValues { "\($0.owner) \($0.url)" }
+            let rps = await self.rps.state.registrations.byMAC.mapValues { "\($0.owner) \($0.url)" }
             var ymcs: [String: String] = [:]
             for (mac, device) in await self.ymcs.state.devices {
                 ymcs[mac.uppercased()] = "\(device.organisation) \(device.url ?? "-")"

@@ -368,8 +368,8 @@ let package = Package(
         .target(
             name: "VendorTestSupport",
             dependencies: [
-                "StandInSupport", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"), product("Logging"),
-                product("NIOCore"), product("NIOHTTP1"),
+                "ProvisioningModel", "StandInSupport", "VendorHTTP", "XMLRPC", product("AsyncHTTPClient"),
+                product("Logging"), product("NIOCore"), product("NIOHTTP1"),
             ],
             path: "Tests/VendorTestSupport",
             swiftSettings: swiftSettings

@@ -20,18 +20,13 @@ struct GigasetClientTests {
         try await StandIn.with(tls: tls) { (standIn: StandIn) async throws in
             let client = standIn.client
             try await client.checkCredentials()
-            #expect(try await client.ownership(of: self.mac) == .error(.noSuchMAC))
-            #expect(try await client.register(self.mac, serial: self.code, at: self.url) == .ok)
-            #expect(await standIn.state.registration("7C2F80ABCDEF") == .init(owner: StandIn.user, url: self.url))
-            #expect(try await client.ownership(of: self.mac) == .ok)
-            #expect(try await client.redirection(of: self.mac) == .held, "the service does not say where it points")
-            #expect(
-                try await client.register(self.mac, serial: self.code.lowercased(), at: self.other) == .ok,
-                "our own MAC is pointed elsewhere (deregistered first), the code sent uppercase")
-            #expect(await standIn.state.registration("7C2F80ABCDEF")?.url == self.other)
-            #expect(try await client.deregister(self.mac) == .ok)
-            #expect(await standIn.state.registration("7C2F80ABCDEF") == nil)
-            #expect(try await client.deregister(self.mac) == .error(.noSuchMAC), "a removal of nothing is done")
+            let (state, code, url) = (standIn.state, self.code, self.url)
+            try await HeldOnlyLifecycle(client: client, mac: self.mac, owner: StandIn.user) {
+                await state.registration("7C2F80ABCDEF").map { ($0.owner, $0.url) }
+            }.run(url: self.url, other: self.other, removalOfNothing: .error(.noSuchMAC)) { client, mac, target in
+                // Re-pointed (deregistered first) with the code lowercase, which the client sends uppercase.
+                try await client.register(mac, serial: target == url ? code : code.lowercased(), at: target)
+            }
 
             let calls = await standIn.state.calls
             #expect(calls.allSatisfy { $0.user == StandIn.user && $0.status == 200 })

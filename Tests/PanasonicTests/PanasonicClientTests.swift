@@ -19,16 +19,10 @@ struct PanasonicClientTests {
         try await StandIn.with(tls: tls) { (standIn: StandIn) async throws in
             let client = standIn.client
             try await client.checkCredentials()
-            #expect(try await client.ownership(of: self.mac) == .error(.noSuchMAC))
-            #expect(try await client.register(self.mac, at: self.url) == .ok)
-            #expect(await standIn.state.registration("080023ABCDEF") == .init(owner: StandIn.user, url: self.url))
-            #expect(try await client.ownership(of: self.mac) == .ok)
-            #expect(try await client.redirection(of: self.mac) == .held, "the service does not say where it points")
-            #expect(try await client.register(self.mac, at: self.other) == .ok, "our own MAC is pointed elsewhere")
-            #expect(await standIn.state.registration("080023ABCDEF")?.url == self.other)
-            #expect(try await client.deregister(self.mac) == .ok)
-            #expect(await standIn.state.registration("080023ABCDEF") == nil)
-            #expect(try await client.deregister(self.mac) == .error(.noSuchMAC), "a removal of nothing is done")
+            let state = standIn.state
+            try await HeldOnlyLifecycle(client: client, mac: self.mac, owner: StandIn.user) {
+                await state.registration("080023ABCDEF").map { ($0.owner, $0.url) }
+            }.run(url: self.url, other: self.other, removalOfNothing: .error(.noSuchMAC))
 
             let calls = await standIn.state.calls
             #expect(calls.allSatisfy { $0.user == StandIn.user && $0.status == 200 })

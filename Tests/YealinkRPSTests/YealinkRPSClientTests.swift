@@ -19,20 +19,11 @@ struct YealinkRPSClientTests {
     func roundTrips(tls: Bool) async throws {
         try await StandIn.with(tls: tls) { (standIn: StandIn) async throws in
             let client = standIn.client
-            #expect(try await client.ownership(of: self.mac) == .error(.noSuchMAC), "never seen: unknown")
-            #expect(try await client.register(self.mac, at: self.url) == .ok)
-            let registered = try #require(await standIn.state.registration("001565ABCDEF"))
-            #expect(registered == .init(owner: StandIn.user, serverName: "provhook", url: self.url))
-            #expect(try await client.ownership(of: self.mac) == .ok)
-            #expect(try await client.redirection(of: self.mac) == .held, "RPS does not say where it points")
-
             // The stand-in takes the stricter reading: our own MAC again needs override, so it is freed first.
-            #expect(try await client.register(self.mac, at: self.other) == .ok)
-            #expect(await standIn.state.registration("001565ABCDEF")?.url == self.other)
-
-            #expect(try await client.deregister(self.mac) == .ok)
-            #expect(await standIn.state.registration("001565ABCDEF") == nil)
-            #expect(try await client.deregister(self.mac) == .error(.noSuchMAC), "a removal of nothing is done")
+            let state = standIn.state
+            try await HeldOnlyLifecycle(client: client, mac: self.mac, owner: StandIn.user) {
+                await state.registration("001565ABCDEF").map { ($0.owner, $0.url) }
+            }.run(url: self.url, other: self.other, removalOfNothing: .error(.noSuchMAC))
             #expect(try await client.ownership(of: self.mac) == .error(.noSuchMAC), "released: unregistered")
 
             let calls = await standIn.state.calls

@@ -24,20 +24,11 @@ struct YealinkStyleRPSClientTests {
         try await StandIn.with(service, tls: tls) { (standIn: StandIn) async throws in
             let client = standIn.client
             let name = YealinkStyleRPSClient.serverName(for: self.url)
-            #expect(try await client.ownership(of: self.mac) == .error(.noSuchMAC), "never seen: unknown")
-            #expect(try await client.register(self.mac, at: self.url) == .ok)
-            let registered = try #require(await standIn.state.registration("001FC1ABCDEF"))
-            #expect(registered == .init(owner: StandIn.user, serverName: name, url: self.url))
-            #expect(try await client.ownership(of: self.mac) == .ok)
-            #expect(try await client.redirection(of: self.mac) == .held, "the service does not say where it points")
-
             // Our own MAC again: `Existing MAC(s)`, then registered with isOverride, which re-points it.
-            #expect(try await client.register(self.mac, at: self.other) == .ok)
-            #expect(await standIn.state.registration("001FC1ABCDEF")?.url == self.other)
-
-            #expect(try await client.deregister(self.mac) == .ok)
-            #expect(await standIn.state.registration("001FC1ABCDEF") == nil)
-            #expect(try await client.deregister(self.mac) == .error(.noSuchMAC), "a removal of nothing is done")
+            let state = standIn.state
+            try await HeldOnlyLifecycle(client: client, mac: self.mac, owner: StandIn.user) {
+                await state.registration("001FC1ABCDEF").map { ($0.owner, $0.url) }
+            }.run(url: self.url, other: self.other, removalOfNothing: .error(.noSuchMAC))
             #expect(try await client.ownership(of: self.mac) == .error(.noSuchMAC), "released: unregistered")
 
             let calls = await standIn.state.calls

@@ -169,16 +169,20 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
     echo "    profile of serve during ingest at concurrency 32: perf-ingest.txt"
 fi
 
-pgbench_rate() {  # pgbench_rate SCRIPT CLIENTS: transactions per second, as JSON
+pgbench_rate() {  # pgbench_rate SCRIPT CLIENTS: transactions per second, mean, p50 and p99 latency, as JSON
     local threads=$(($2 < 2 ? $2 : 2))
-    local out
+    local out logs=$root/pgbench-log
+    rm -rf "$logs" && mkdir -p "$logs"
+    # -l logs each transaction's latency (µs, the third field), for the percentiles that the mean hides.
     out=$(pgbench -n -M extended -h 127.0.0.1 -p "$pg_port" -U postgres -c "$2" -j "$threads" -T "$seconds" \
-        -D credentials="$credentials_version" -f "$1" postgres 2>&1) ||
+        -D credentials="$credentials_version" -l --log-prefix="$logs/tx" -f "$1" postgres 2>&1) ||
         { echo "$out" >&2; return 1; }
-    local tps latency
+    local tps latency percentiles
     tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
     latency=$(echo "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' | head -1)
-    echo "{\"rate\":$tps,\"latency_avg_ms\":${latency:-null},\"concurrency\":$2}"
+    percentiles=$(cat "$logs"/tx.* | awk '{ print $3 }' | sort -n |
+        awk '{ l[NR] = $1 } END { if (NR) printf "\"p50_ms\":%.3f,\"p99_ms\":%.3f,", l[int(NR * 0.5) + 1] / 1000, l[int(NR * 0.99) + 1] / 1000 }')
+    echo "{\"rate\":$tps,\"latency_avg_ms\":${latency:-null},${percentiles}\"concurrency\":$2}"
 }
 # What serve's cached credentials carry (contrib/bench/ingest-now.pgbench).
 credentials_version=$(psql -Atq -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c \

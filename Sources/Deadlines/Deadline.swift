@@ -32,7 +32,8 @@ public func withDeadline<T: Sendable>(
         }
     }
     // A timer on an event loop rather than a task that sleeps: that task, and waking it to cancel it, cost two thread
-    // wake-ups and a dispatch timer on every call (a sync reads each of a Kazoo PBX's new devices through here).
+    // wake-ups on every call (a sync reads each of a Kazoo PBX's new devices through here), and a cancelled sleep's
+    // runtime timer stayed queued, holding memory, until its deadline; a cancelled scheduled task is removed.
     let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(limit)) {
         answer.give(.failure(DeadlineExceeded(what: what, limit: limit)))
         work.cancel()
@@ -53,8 +54,7 @@ public func withDeadline<T: Sendable>(
 /// `task` never finishes; the task itself is left running.
 public func waitForTask<Success, Failure>(_ task: Task<Success, Failure>, atMost limit: Duration) async -> Bool {
     let answer = OnceAnswer<Bool>()
-    let timer = Task {
-        try? await Task.sleep(for: limit)
+    let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(limit)) {
         answer.give(.success(false))
     }
     Task {

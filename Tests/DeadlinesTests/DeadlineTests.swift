@@ -43,3 +43,17 @@ struct DeadlineTests {
         await #expect(throws: CancellationError.self) { try await caller.value }
     }
 }
+
+@Suite("waitForTask: how long a stop waits for a task")
+struct WaitForTaskTests {
+    @Test(
+        "a task that ends in time is reported finished; one that never ends is given up at the limit",
+        .timeLimit(.minutes(1)))
+    func finishedOrGivenUp() async {
+        #expect(await waitForTask(Task { 1 }, atMost: .seconds(60)))
+        let stuck = Stuck()
+        defer { stuck.release() }
+        let never = Task { await stuck.wait() }
+        #expect(await !waitForTask(never, atMost: .milliseconds(50)))
+    }
+}

@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Wakes the delivery loop when work is queued: by this process's webhooks directly, and by other processes
@@ -7,6 +9,10 @@ public final class WorkSignal: Sendable {
         var isPending = false
         var isStopped = false
         var waiter: CheckedContinuation<Void, Never>?
+        /// Which wait the waiter belongs to, so that a limit that fires late ends only its own wait.
+        var wait: UInt64 = 0
+        /// The last wait its limit or its task's cancellation ended, perhaps before it began to wait.
+        var ended: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -61,27 +67,43 @@ public final class WorkSignal: Sendable {
         }
     }
 
-    /// Returns on a wake, on `stop()`, or after `limit`, whichever comes first.
+    /// Returns on a wake, on `stop()`, on its task's cancellation, or after `limit`, whichever comes first.
     public func wait(upTo limit: Duration) async {
-        let ready = self.state.withLock { state -> Bool in
-            guard state.isPending || state.isStopped else { return false }
-            state.isPending = false
-            return true
+        let wait = self.state.withLock { state -> UInt64? in
+            guard !state.isPending, !state.isStopped else {
+                state.isPending = false
+                return nil
+            }
+            state.wait &+= 1
+            return state.wait
         }
-        guard !ready else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForWake() }
-            group.addTask { try? await Task.sleep(for: limit) }
-            await group.next()
-            group.cancelAll()
+        guard let wait else { return }
+        // The limit is a timer on an event loop, not a task that sleeps: a sleep woken early left its runtime timer
+        // queued until the limit, and the delivery loop waits after every round of calls.
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(limit)) {
+            self.end(wait)
         }
+        defer { timer.cancel() }
+        await self.waitForWake(wait)
     }
 
-    private func waitForWake() async {
+    /// Ends wait `wait`, if it is still the one waiting.
+    private func end(_ wait: UInt64) {
+        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard state.wait == wait else { return nil }
+            state.ended = wait
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    private func waitForWake(_ wait: UInt64) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = self.state.withLock { state -> Bool in
-                    if state.isPending || state.isStopped || Task.isCancelled {
+                    // A wake, a stop or the limit may have come between the check above and this.
+                    if state.isPending || state.isStopped || Task.isCancelled || state.ended == wait {
                         state.isPending = false
                         return true
                     }
@@ -91,11 +113,7 @@ public final class WorkSignal: Sendable {
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume()
+            self.end(wait)
         }
     }
 }

@@ -105,6 +105,27 @@ struct DeliveryLogicTests {
         await signal.wait(upTo: .seconds(10))
         #expect(ContinuousClock.now - stopped < .seconds(5), "a stopped signal never makes a loop wait")
     }
+
+    @Test(
+        "a wait ends at a limit that passes before it begins, at its task's cancellation, and only its own limit ends it",
+        .timeLimit(.minutes(1)))
+    func signalLimits() async {
+        let signal = WorkSignal()
+        for _ in 0..<100 { await signal.wait(upTo: .zero) }
+        let waiting = Task { await signal.wait(upTo: .seconds(3600)) }
+        try? await Task.sleep(for: .milliseconds(20))
+        waiting.cancel()
+        await waiting.value
+        // Many short waits, then a long one: no earlier wait's limit ends it.
+        for _ in 0..<20 { await signal.wait(upTo: .milliseconds(1)) }
+        let started = ContinuousClock.now
+        await signal.wait(upTo: .milliseconds(200))
+        #expect(ContinuousClock.now - started >= .milliseconds(200))
+        let woken = Task { await signal.wait(upTo: .seconds(3600)) }
+        try? await Task.sleep(for: .milliseconds(20))
+        signal.wake()
+        await woken.value
+    }
 }
 
 @Suite("Leases outlast calls")

@@ -192,17 +192,24 @@ wait_acked() {
     return 1
 }
 
+# serve_under_load DIR SHARE: serve on a free port (sets port and admin) with a burst of events running against it,
+# once one event in SHARE is acknowledged.
+serve_under_load() {
+    port=$(pg_free_port)
+    start_serve "$1" "$port"
+    admin=$(cat "$1/admin-$port")
+    burst "$1" "$port"
+    wait_acked "$1/acked-$port" $((events / $2))
+}
+
 check() {  # check ACKED
     "$bin/provhook-faults" check --database-url "$PROVHOOK_DATABASE_URL" --tenant pbx --acked "$1"
 }
 
 scenario_crash() {
-    local dir=$root/crash port
+    local dir=$root/crash port admin
     setup "$dir"
-    port=$(pg_free_port)
-    start_serve "$dir" "$port"
-    burst "$dir" "$port"
-    wait_acked "$dir/acked-$port" $((events / 3))
+    serve_under_load "$dir" 3
     kill -9 "$serve_pid"
     echo "    killed serve (kill -9) after $(wc -l <"$dir/acked-$port") acknowledged events"
     sleep 1
@@ -213,12 +220,9 @@ scenario_crash() {
 }
 
 scenario_db_restart() {
-    local dir=$root/db-restart port
+    local dir=$root/db-restart port admin
     setup "$dir"
-    port=$(pg_free_port)
-    start_serve "$dir" "$port"
-    burst "$dir" "$port"
-    wait_acked "$dir/acked-$port" $((events / 3))
+    serve_under_load "$dir" 3
     pg_stop "$dir/pg"
     echo "    stopped PostgreSQL after $(wc -l <"$dir/acked-$port") acknowledged events"
     local before=$(wc -l <"$dir/acked-$port")
@@ -269,13 +273,10 @@ scenario_two() {
 }
 
 scenario_outage() {
-    local dir=$root/outage port
+    local dir=$root/outage port admin
     setup "$dir"
     export PROVHOOK_REDIRECT_TIMEOUT_SECONDS=5
-    port=$(pg_free_port)
-    start_serve "$dir" "$port"
-    burst "$dir" "$port"
-    wait_acked "$dir/acked-$port" $((events / 5))
+    serve_under_load "$dir" 5
     local started
     started=$(psql -At -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "SELECT now()")
     kill -USR1 "$standin_pid"  # refused for 10 s, then 503 for 10 s, then calls held past the 5 s timeout for 10 s
@@ -342,11 +343,7 @@ scenario_partition() {
     local dir=$root/partition port admin cut healed before during unready="" ready="" resumed="" deadline_ms=5000
     setup "$dir"
     export PROVHOOK_DATABASE_TIMEOUT_MS=$deadline_ms
-    port=$(pg_free_port)
-    start_serve "$dir" "$port"
-    admin=$(cat "$dir/admin-$port")
-    burst "$dir" "$port"
-    wait_acked "$dir/acked-$port" $((events / 4))
+    serve_under_load "$dir" 4
     partition "$pg_port"
     cut=$(date +%s.%N)
     before=$(wc -l <"$dir/acked-$port")
@@ -376,11 +373,7 @@ scenario_service_partition() {
     local dir=$root/service-partition port admin cut healed before during failing="" recovered doubled
     setup "$dir"
     export PROVHOOK_REDIRECT_TIMEOUT_SECONDS=5
-    port=$(pg_free_port)
-    start_serve "$dir" "$port"
-    admin=$(cat "$dir/admin-$port")
-    burst "$dir" "$port"
-    wait_acked "$dir/acked-$port" $((events / 4))
+    serve_under_load "$dir" 4
     partition "$(tr -d '\n' <"$dir/stand-in.port")"
     cut=$(date +%s.%N)
     before=$(wc -l <"$dir/acked-$port")
@@ -437,11 +430,7 @@ failover() {
     proxy_port=$(cat "$dir/proxy.port")
     export PROVHOOK_DATABASE_URL="postgres://postgres@127.0.0.1:$proxy_port/postgres"
     local port admin
-    port=$(pg_free_port)
-    start_serve "$dir" "$port"
-    admin=$(cat "$dir/admin-$port")
-    burst "$dir" "$port"
-    wait_acked "$dir/acked-$port" $((events / 3))
+    serve_under_load "$dir" 3
     # The primary dies at once, its backends with it: nothing is closed gracefully.
     pid=$(head -n 1 "$dir/pg/postmaster.pid")
     kids=$(pgrep -P "$pid" || true)
@@ -484,11 +473,7 @@ scenario_disk_full() {
     echo "$dir/pg" >>"$root/mounts"
     setup "$dir"
     export PROVHOOK_DATABASE_TIMEOUT_MS=$deadline_ms
-    port=$(pg_free_port)
-    start_serve "$dir" "$port"
-    admin=$(cat "$dir/admin-$port")
-    burst "$dir" "$port"
-    wait_acked "$dir/acked-$port" $((events / 4))
+    serve_under_load "$dir" 4
     dd if=/dev/zero of="$dir/pg/filler" bs=1M status=none 2>/dev/null || true
     filled=$(date +%s.%N)
     before=$(wc -l <"$dir/acked-$port")
@@ -570,7 +555,7 @@ scenario_fuzz() {
 # run_bounded SECONDS FUNCTION: runs a scenario in a shell of its own, stopped if it runs past SECONDS; its
 # processes and cluster are stopped when it ends, either way.
 export PROVHOOK_LOG_LEVEL=${FAULTS_LOG_LEVEL:-warning}
-export -f track setup start_serve burst wait_acked check scenario_crash scenario_db_restart scenario_two scenario_fuzz scenario_abuse scenario_outage \
+export -f track setup start_serve burst wait_acked serve_under_load check scenario_crash scenario_db_restart scenario_two scenario_fuzz scenario_abuse scenario_outage \
     scenario_partition scenario_service_partition partition heal_partition stop_all since \
     failover scenario_failover scenario_failover_async scenario_disk_full scenario_clock_step \
     readyz_is answered_in_time await_recovery \

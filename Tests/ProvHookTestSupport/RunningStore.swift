@@ -9,11 +9,12 @@ public struct RunningStore: Sendable {
     private let runner: Task<Void, Never>
 
     public init(
-        url: DatabaseURL, maxConnections: Int = 8, logger: Logger = Logger(label: "test"),
-        secrets: SecretKeyring? = nil
+        url: DatabaseURL, maxConnections: Int = 8, statementTimeoutSeconds: Int = 30,
+        logger: Logger = Logger(label: "test"), secrets: SecretKeyring? = nil
     ) throws {
         let client = PostgresClient(
-            configuration: try url.clientConfiguration(maxConnections: maxConnections),
+            configuration: try url.clientConfiguration(
+                maxConnections: maxConnections, statementTimeoutSeconds: statementTimeoutSeconds),
             backgroundLogger: logger.forPostgres)
         self.store = Store(client: client, logger: logger, secrets: secrets)
         self.runner = Task { await client.run() }

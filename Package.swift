@@ -68,7 +68,7 @@ let vendorTargets: [Target] = [
     vendor(
         "SnomXMLRPC", client: ["Deadlines", "XMLRPC", product("NIOCore"), product("NIOHTTP1")],
         standIn: ["XMLRPC", product("Hummingbird"), product("HummingbirdCore"), product("NIOCore")],
-        tests: ["ProvHookTestSupport", "XMLRPC"]),
+        tests: ["ProvHookTestSupport", "VendorHTTP", "XMLRPC"]),
     // The client of Snom SRAPS, Snom's REST provisioning service signed with Hawk: an account's company, endpoints and
     // URL setting found through its links, and each endpoint registered, read, listed and deleted.
     // The stand-in: a strict stand-in of Snom SRAPS: Hawk checked as the reference server does, paginated settings and
@@ -267,7 +267,8 @@ let package = Package(
         .target(
             name: "ProvHookServer",
             dependencies: [
-                "Deadlines", "Integrations", "ProvHookCore", "ProvisioningModel", "SnomXMLRPC", "VendorRegistry",
+                "Deadlines", "Integrations", "ProvHookCore", "ProvisioningModel", "SnomXMLRPC", "VendorHTTP",
+                "VendorRegistry",
                 "WebhookSignature", product("Hummingbird"),
                 product("HTTPTypes"), product("AsyncHTTPClient"), product("PostgresNIO"), product("ServiceLifecycle"),
                 product("Logging"), product("NIOCore"), product("HummingbirdCore"), product("HummingbirdTLS"),
@@ -281,7 +282,7 @@ let package = Package(
         .executableTarget(
             name: "provhook",
             dependencies: [
-                "Integrations", "ProvHookCore", "ProvHookServer", "ProvisioningModel", "SnomXMLRPC",
+                "Integrations", "ProvHookCore", "ProvHookServer", "ProvisioningModel", "SnomXMLRPC", "VendorHTTP",
                 "VendorRegistry", product("ArgumentParser"),
                 product("AsyncHTTPClient"),
                 product("Hummingbird"), product("Logging"), product("Metrics"), product("NIOCore"), product("NIOHTTP1"),
@@ -356,7 +357,7 @@ let package = Package(
             name: "ProvHookTestSupport",
             dependencies: [
                 "BenchSupport", "Deadlines", "FakePBXService", "ProvHookCore", "ProvHookServer", "ProvisioningModel",
-                "SnomXMLRPC", "SnomXMLRPCStandIn", "StandInSupport", "WebhookSignature", "XMLRPC",
+                "SnomXMLRPC", "SnomXMLRPCStandIn", "StandInSupport", "VendorHTTP", "WebhookSignature", "XMLRPC",
                 product("AsyncHTTPClient"), product("Hummingbird"), product("Logging"), product("NIOCore"),
                 product("NIOHTTP1"), product("PostgresNIO"), product("ServiceLifecycle"),
             ],
@@ -385,7 +386,7 @@ let package = Package(
             dependencies: [
                 "BenchSupport", "Deadlines", "Integrations", "FakePBXService", "ProvHookCore",
                 "ProvHookServer", "ProvHookTestSupport", "ProvisioningModel", "SnomXMLRPC", "SnomXMLRPCStandIn",
-                "StandInSupport", "VendorRegistry", "WebhookSignature", "XMLRPC", "YealinkRPSStandIn",
+                "StandInSupport", "VendorHTTP", "VendorRegistry", "WebhookSignature", "XMLRPC", "YealinkRPSStandIn",
                 "YealinkStyleRPSStandIn", "YealinkYMCSStandIn", "PolyZTPStandIn", "PanasonicStandIn",
                 "FanvilStandIn", "GigasetStandIn", product("AsyncHTTPClient"),
                 product("Crypto"),

@@ -3,6 +3,7 @@ import Foundation
 import ProvHookCore
 import ProvisioningModel
 import SnomXMLRPC
+import VendorHTTP
 import VendorRegistry
 
 /// `provhook reconcile`: finds where the service disagrees with the database and queues fixes.
@@ -42,7 +43,7 @@ struct ReconcileCommand: AsyncParsableCommand {
                     default: client, base: client.configuration, logger: cliLogger())
                 let many = try await store.accounts().count > 1
                 let summary = try await Reconciler.runPerAccount(
-                    store: store, makeService: makeService, concurrency: client.configuration.maxConnections,
+                    store: store, makeService: makeService, concurrency: client.configuration.connection.maxConnections,
                     models: models, actor: actor, logger: cliLogger(), tenantID: self.tenant, dryRun: self.dryRun,
                     prune: self.prune
                 ) { account, done, total in
@@ -54,8 +55,8 @@ struct ReconcileCommand: AsyncParsableCommand {
                     calls = try await AccountDelivery.drain(
                         store: store, makeService: makeService,
                         configuration: DeliveryConfiguration(
-                            concurrency: client.configuration.maxConnections,
-                            callDeadline: client.configuration.callDeadline, instance: actor),
+                            concurrency: client.configuration.connection.maxConnections,
+                            callDeadline: client.configuration.connection.callDeadline, instance: actor),
                         limit: .seconds(self.apply), logger: cliLogger())
                 }
                 return (summary, calls)

@@ -5,6 +5,7 @@ import Logging
 import ProvHookCore
 import ProvisioningModel
 import SnomXMLRPC
+import VendorHTTP
 import VendorRegistry
 
 /// `provhook redirect …`: each of the seven methods of the redirection service, by hand.
@@ -184,7 +185,7 @@ struct RedirectOptions: ParsableArguments {
             var resolved = try Settings().redirectConfiguration(
                 url: self.redirectURL, user: self.redirectUser, passwordFile: self.redirectPasswordFile,
                 caFile: self.redirectCAFile)
-            resolved.readTimeout = .seconds(max(1, self.timeout))
+            resolved.connection.readTimeout = .seconds(max(1, self.timeout))
             configuration = resolved
         } catch {
             throw CLIFailure.input(error.description)
@@ -218,7 +219,7 @@ struct RedirectOptions: ParsableArguments {
         logger.logLevel = .warning
         // The installation's timeouts; its XML-RPC credentials are not needed to call another account.
         var base = RedirectConfiguration(user: "", password: "")
-        base.readTimeout = .seconds(max(1, self.timeout))
+        base.connection.readTimeout = .seconds(max(1, self.timeout))
         let registry = ServiceRegistry.standard(
             snomXMLRPC: base, allowsPlainHTTP: Settings().allowsPlainHTTPRedirect, logger: logger)
         let made: AccountService

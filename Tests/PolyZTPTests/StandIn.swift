@@ -36,8 +36,7 @@ extension StandIn {
             tls: tls,
             client: { url, caFile in
                 let configuration = PolyZTPConfiguration(
-                    baseURL: url, apiKey: Self.key, caFile: caFile, allowsPlainHTTP: caFile == nil,
-                    connectTimeout: .seconds(2), readTimeout: .seconds(5))
+                    baseURL: url, apiKey: Self.key, connection: .forTests(caFile: caFile))
                 return try PolyZTPClient.withOwnPool(configuration: configuration, logger: Logger(label: "t"))
             }, body)
     }

@@ -14,6 +14,7 @@ import SnomXMLRPC
 import SnomXMLRPCStandIn
 import StandInSupport
 import Testing
+import VendorHTTP
 import WebhookSignature
 import XMLRPC
 
@@ -55,15 +56,15 @@ public final class RunningProvHook: Sendable {
             ProcessInfo.processInfo.environment["PROVHOOK_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
             ?? logLevel
         let redirect = RedirectConfiguration(
-            endpoint: redirectEndpoint, user: user, password: password, connectTimeout: .seconds(2),
-            readTimeout: readTimeout,
-            maxConnections: concurrency)
+            endpoint: redirectEndpoint, user: user, password: password,
+            connection: VendorConnection(
+                connectTimeout: .seconds(2), readTimeout: readTimeout, maxConnections: concurrency))
         let configuration = ServeConfiguration(
             database: database, databasePoolSize: 8, databaseDeadline: databaseDeadline, host: "127.0.0.1", port: 0,
             adminPort: 0,
             redirect: redirect,
             delivery: DeliveryConfiguration(
-                concurrency: concurrency, lease: .seconds(30), callDeadline: redirect.callDeadline,
+                concurrency: concurrency, lease: .seconds(30), callDeadline: redirect.connection.callDeadline,
                 retry: RetryPolicy(base: retryBase, maximum: retryMaximum, giveUpAfter: giveUpAfter),
                 instance: instance,
                 idleWake: idleWake, isDryRun: isDryRun),

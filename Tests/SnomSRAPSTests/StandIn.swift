@@ -49,8 +49,7 @@ extension StandIn {
             defer { if let caFile { try? FileManager.default.removeItem(atPath: caFile) } }
             var configuration = SRAPSConfiguration(
                 service: grape ? .grape : .snom, baseURL: server.baseURL, keyID: Self.keyID, keySecret: Self.keySecret,
-                caFile: caFile,
-                allowsPlainHTTP: !tls, connectTimeout: .seconds(2), readTimeout: .seconds(5))
+                connection: .forTests(caFile: caFile))
             configure(&configuration)
             let httpClient = try SRAPSClient.makeHTTPClient(configuration: configuration)
             let result: Result<T, any Error>

@@ -6,6 +6,7 @@ import SnomXMLRPC
 import SnomXMLRPCStandIn
 import StandInSupport
 import Testing
+import VendorHTTP
 import XMLRPC
 
 @Suite("Redirect client against the strict stand-in")
@@ -115,7 +116,7 @@ struct RedirectClientTests {
 
     @Test("a hanging service times out")
     func timeout() async throws {
-        try await StandIn.withStandIn(configure: { $0.readTimeout = .milliseconds(300) }) {
+        try await StandIn.withStandIn(configure: { $0.connection.readTimeout = .milliseconds(300) }) {
             (standIn: StandIn) async throws in
             await standIn.state.failNext(1, with: .hang(.seconds(10)))
             await #expect(throws: RedirectError.timeout(.response)) {
@@ -192,8 +193,8 @@ struct RedirectClientTests {
     func trickle() async throws {
         try await StandIn.withStandIn(configure: {
             // Budgets a loaded machine meets for a plain call, far below the 30 s the trickle would take.
-            $0.connectTimeout = .seconds(2)
-            $0.readTimeout = .seconds(2)
+            $0.connection.connectTimeout = .seconds(2)
+            $0.connection.readTimeout = .seconds(2)
         }) { (standIn: StandIn) async throws in
             // Every byte arrives well within the read timeout, and the whole answer would take 30 s.
             let valid = try XMLRPCEncoder.encodeResponse([true, "Ok"])
@@ -211,7 +212,8 @@ struct RedirectClientTests {
         let otherCA = try PrivateCertificateAuthority(commonName: "someone else's CA")
         let caFile = try TemporaryFile.write(otherCA.caCertificatePEM, suffix: ".pem")
         defer { try? FileManager.default.removeItem(atPath: caFile) }
-        try await StandIn.withStandIn(tls: true, configure: { $0.caFile = caFile }) { (standIn: StandIn) async throws in
+        try await StandIn.withStandIn(tls: true, configure: { $0.connection.caFile = caFile }) {
+            (standIn: StandIn) async throws in
             do {
                 _ = try await standIn.client.checkPhone(self.mac)
                 Issue.record("an untrusted certificate was accepted")
@@ -261,7 +263,7 @@ struct RedirectClientTests {
         let path = try TemporaryFile.write("not a certificate")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let configuration = RedirectConfiguration(
-            endpoint: "https://localhost/xmlrpc/", user: "u", password: "p", caFile: path)
+            endpoint: "https://localhost/xmlrpc/", user: "u", password: "p", connection: VendorConnection(caFile: path))
         #expect {
             _ = try RedirectClient.makeHTTPClient(configuration: configuration)
         } throws: { error in

@@ -7,6 +7,7 @@ import SnomXMLRPC
 import SnomXMLRPCStandIn
 import StandInSupport
 import Testing
+import VendorTestSupport
 
 /// Starts a stand-in with the two test accounts and gives a client for ours, over HTTP or HTTPS.
 struct StandIn {
@@ -33,8 +34,8 @@ struct StandIn {
             }
             defer { if let caFile { try? FileManager.default.removeItem(atPath: caFile) } }
             var configuration = RedirectConfiguration(
-                endpoint: server.endpoint, user: Self.user, password: Self.password, caFile: caFile,
-                connectTimeout: .seconds(2), readTimeout: .seconds(5))
+                endpoint: server.endpoint, user: Self.user, password: Self.password,
+                connection: .forTests(caFile: caFile))
             configure(&configuration)
             let httpClient = try RedirectClient.makeHTTPClient(configuration: configuration)
             let standIn = StandIn(

@@ -88,13 +88,19 @@ extension BasicAuthStandInFixture {
     }
 }
 
+extension VendorConnection {
+    /// How a client reaches a stand-in: trusting `caFile` (the stand-in's private CA), plain HTTP allowed when there
+    /// is none, and short timeouts, so that a test that goes wrong fails fast.
+    public static func forTests(caFile: String?) -> VendorConnection {
+        VendorConnection(
+            caFile: caFile, allowsPlainHTTP: caFile == nil, connectTimeout: .seconds(2), readTimeout: .seconds(5))
+    }
+}
+
 extension XMLRPCLogin {
-    /// A login for a stand-in at `url`: plain HTTP allowed when there is no CA file, and short timeouts, so that a
-    /// test that goes wrong fails fast.
+    /// A login for a stand-in at `url`, reached as `VendorConnection.forTests` says.
     public static func forTests(_ url: String, _ user: String, _ password: String, _ caFile: String?) -> XMLRPCLogin {
-        XMLRPCLogin(
-            endpoint: url, user: user, password: password, caFile: caFile, allowsPlainHTTP: caFile == nil,
-            connectTimeout: .seconds(2), readTimeout: .seconds(5))
+        XMLRPCLogin(endpoint: url, user: user, password: password, connection: .forTests(caFile: caFile))
     }
 }
 
@@ -120,7 +126,7 @@ extension VendorStandIn where State: SinglePathXMLRPCStandInState, Client: XMLRP
             login: login,
             endpoint: XMLRPCEndpoint(
                 url: login.endpoint, user: user, password: digested ? Client.sentPassword(for: password) : password,
-                httpClient: self.httpClient, callDeadline: login.callDeadline, logger: Logger(label: "t")))
+                httpClient: self.httpClient, callDeadline: login.connection.callDeadline, logger: Logger(label: "t")))
     }
 }
 

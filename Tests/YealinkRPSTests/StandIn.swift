@@ -28,8 +28,7 @@ extension StandIn {
             state: FakeYealinkRPSState(accounts: Self.accounts), tls: tls,
             client: { url, caFile in
                 let configuration = YealinkRPSConfiguration(
-                    endpoint: url, user: Self.user, password: Self.password, caFile: caFile,
-                    allowsPlainHTTP: caFile == nil, connectTimeout: .seconds(2), readTimeout: .seconds(5))
+                    endpoint: url, user: Self.user, password: Self.password, connection: .forTests(caFile: caFile))
                 return try YealinkRPSClient.withOwnPool(configuration: configuration, logger: Logger(label: "t"))
             }, body)
     }

@@ -39,8 +39,7 @@ extension StandIn {
             client: { url, caFile in
                 let configuration = YealinkStyleRPSConfiguration(
                     dialect: Self.dialect(service), endpoint: url, user: Self.user, password: Self.password,
-                    caFile: caFile, allowsPlainHTTP: caFile == nil, connectTimeout: .seconds(2),
-                    readTimeout: .seconds(5))
+                    connection: .forTests(caFile: caFile))
                 return try YealinkStyleRPSClient.withOwnPool(configuration: configuration, logger: Logger(label: "t"))
             }, body)
     }

@@ -201,8 +201,9 @@ struct YealinkStyleRPSClientTests {
             #expect("\(error)".contains("PROVHOOK_REDIRECT_ALLOW_HTTP=1") && "\(error)".contains("Akuvox"))
         }
         #expect(throws: Never.self) {
-            try YealinkStyleRPSConfiguration(dialect: .akuvox, user: "u", password: "p", allowsPlainHTTP: true)
-                .validate()
+            try YealinkStyleRPSConfiguration(
+                dialect: .akuvox, user: "u", password: "p", connection: VendorConnection(allowsPlainHTTP: true)
+            ).validate()
         }
         #expect(throws: Never.self) {
             try YealinkStyleRPSConfiguration(dialect: .htek, user: "u", password: "p").validate()

@@ -45,8 +45,8 @@ extension YMCSStandIn {
             }
             defer { if let caFile { try? FileManager.default.removeItem(atPath: caFile) } }
             let configuration = YMCSConfiguration(
-                baseURL: server.url, clientID: Self.clientID, clientSecret: Self.secret, caFile: caFile,
-                allowsPlainHTTP: !tls, connectTimeout: .seconds(2), readTimeout: .seconds(5), pageSize: pageSize)
+                baseURL: server.url, clientID: Self.clientID, clientSecret: Self.secret,
+                connection: .forTests(caFile: caFile), pageSize: pageSize)
             let httpClient = try VendorHTTPClient.make(configuration)
             let result: Result<T, any Error>
             do {

@@ -3,6 +3,7 @@ import Logging
 import ProvHookCore
 import ProvisioningModel
 import SnomXMLRPC
+import VendorHTTP
 import VendorRegistry
 
 /// Everything `provhook serve` needs, from flags and `PROVHOOK_*` variables.
@@ -143,8 +144,9 @@ extension Settings {
                 endpoint: self.value(flags.redirectURL, "PROVHOOK_REDIRECT_URL")
                     ?? RedirectConfiguration.defaultEndpoint,
                 user: "dry-run", password: "",
-                maxConnections: try self.integer(
-                    flags.concurrency, "PROVHOOK_REDIRECT_CONCURRENCY", default: 8, in: 1...256))
+                connection: VendorConnection(
+                    maxConnections: try self.integer(
+                        flags.concurrency, "PROVHOOK_REDIRECT_CONCURRENCY", default: 8, in: 1...256)))
         } else {
             redirect = try self.redirectConfiguration(
                 url: flags.redirectURL, user: flags.redirectUser, passwordFile: flags.redirectPasswordFile,
@@ -157,9 +159,9 @@ extension Settings {
                 try self.integer(nil, "PROVHOOK_GIVE_UP_AFTER_SECONDS", default: 86_400, in: 1...31_536_000)))
         let instance = self.value(nil, "PROVHOOK_INSTANCE") ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let delivery = DeliveryConfiguration(
-            concurrency: redirect.maxConnections,
+            concurrency: redirect.connection.maxConnections,
             maxListSize: try self.integer(nil, "PROVHOOK_LIST_SIZE", default: 100, in: 1...1000),
-            callDeadline: redirect.callDeadline, retry: retry, instance: instance, isDryRun: isDryRun)
+            callDeadline: redirect.connection.callDeadline, retry: retry, instance: instance, isDryRun: isDryRun)
         let vendors = try self.vendorPrefixes(flag: flags.vendorPrefixes)
         let levelText = self.value(flags.logLevel, "PROVHOOK_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {

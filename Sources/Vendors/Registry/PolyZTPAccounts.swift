@@ -31,8 +31,7 @@ extension AccountCredentials {
         }
         let configuration = PolyZTPConfiguration(
             baseURL: self.url ?? PolyZTPConfiguration.defaultBaseURL, apiKey: apiKey, profile: self.profile,
-            caFile: self.caFile, allowsPlainHTTP: allowsPlainHTTP, connectTimeout: base.connectTimeout,
-            readTimeout: base.readTimeout, maxConnections: self.concurrency ?? base.maxConnections)
+            connection: self.connection(base: base, allowsPlainHTTP: allowsPlainHTTP))
         return try self.checked(configuration) { try $0.validate() }
     }
 }

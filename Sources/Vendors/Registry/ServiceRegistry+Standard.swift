@@ -7,6 +7,7 @@ import ProvHookCore
 import ProvisioningModel
 import SnomSRAPS
 import SnomXMLRPC
+import VendorHTTP
 import YealinkRPS
 import YealinkStyleRPS
 import YealinkYMCS
@@ -132,6 +133,16 @@ extension AccountCredentials {
         } catch {
             throw .invalid("account \(self.name): \(error)")
         }
+    }
+
+    /// How this account's client reaches its service: its own CA file and concurrency, the installation's timeouts
+    /// and, where it sets no concurrency, the installation's (`base`, from `PROVHOOK_REDIRECT_*`); `http://` only if
+    /// `allowsPlainHTTP`.
+    func connection(base: RedirectConfiguration, allowsPlainHTTP: Bool) -> VendorConnection {
+        VendorConnection(
+            caFile: self.caFile, allowsPlainHTTP: allowsPlainHTTP, connectTimeout: base.connection.connectTimeout,
+            readTimeout: base.connection.readTimeout,
+            maxConnections: self.concurrency ?? base.connection.maxConnections)
     }
 
     /// `configuration` once `validate` accepts it; its refusal as this account's.

@@ -1,5 +1,6 @@
 import ProvHookCore
 import SnomXMLRPC
+import VendorHTTP
 
 extension Settings {
     /// The redirection service settings from flags and `PROVHOOK_REDIRECT_*`.
@@ -18,9 +19,11 @@ extension Settings {
             endpoint: self.value(url, "PROVHOOK_REDIRECT_URL") ?? RedirectConfiguration.defaultEndpoint,
             user: user,
             password: password,
-            caFile: self.value(caFile, "PROVHOOK_REDIRECT_CA_FILE"),
-            readTimeout: .seconds(try self.integer(nil, "PROVHOOK_REDIRECT_TIMEOUT_SECONDS", default: 30, in: 1...600)),
-            maxConnections: try self.integer(concurrency, "PROVHOOK_REDIRECT_CONCURRENCY", default: 8, in: 1...256)
+            connection: VendorConnection(
+                caFile: self.value(caFile, "PROVHOOK_REDIRECT_CA_FILE"), allowsPlainHTTP: self.allowsPlainHTTPRedirect,
+                readTimeout: .seconds(
+                    try self.integer(nil, "PROVHOOK_REDIRECT_TIMEOUT_SECONDS", default: 30, in: 1...600)),
+                maxConnections: try self.integer(concurrency, "PROVHOOK_REDIRECT_CONCURRENCY", default: 8, in: 1...256))
         )
         do {
             try configuration.validate()

@@ -32,8 +32,7 @@ extension AccountCredentials {
         }
         let configuration = SRAPSConfiguration(
             service: service, baseURL: self.url, keyID: keyID, keySecret: keySecret,
-            caFile: self.caFile, allowsPlainHTTP: allowsPlainHTTP, connectTimeout: base.connectTimeout,
-            readTimeout: base.readTimeout, maxConnections: self.concurrency ?? base.maxConnections)
+            connection: self.connection(base: base, allowsPlainHTTP: allowsPlainHTTP))
         return try self.checked(configuration) { try $0.validate() }
     }
 }

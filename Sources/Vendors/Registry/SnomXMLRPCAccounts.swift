@@ -2,6 +2,7 @@ import Logging
 import ProvHookCore
 import ProvisioningModel
 import SnomXMLRPC
+import VendorHTTP
 
 /// Accounts of kind `snom`: Snom's XML-RPC redirection service, called with basic auth.
 enum SnomXMLRPCAccounts {
@@ -32,8 +33,8 @@ extension AccountCredentials {
         configuration.user = user
         configuration.password = password
         if let url = self.url { configuration.endpoint = url }
-        if let caFile = self.caFile { configuration.caFile = caFile }
-        if let concurrency = self.concurrency { configuration.maxConnections = concurrency }
+        if let caFile = self.caFile { configuration.connection.caFile = caFile }
+        if let concurrency = self.concurrency { configuration.connection.maxConnections = concurrency }
         return configuration
     }
 }

@@ -33,8 +33,7 @@ extension AccountCredentials {
             throw .invalid("account \(self.name) of kind \(self.kind) has no login (--user, --password-file)")
         }
         return XMLRPCLogin(
-            endpoint: self.url ?? defaultURL, user: user, password: password, caFile: self.caFile,
-            allowsPlainHTTP: allowsPlainHTTP, connectTimeout: base.connectTimeout, readTimeout: base.readTimeout,
-            maxConnections: self.concurrency ?? base.maxConnections)
+            endpoint: self.url ?? defaultURL, user: user, password: password,
+            connection: self.connection(base: base, allowsPlainHTTP: allowsPlainHTTP))
     }
 }

@@ -31,9 +31,7 @@ extension AccountCredentials {
         }
         let configuration = YealinkRPSConfiguration(
             endpoint: self.url ?? YealinkRPSConfiguration.defaultEndpoint, user: user, password: password,
-            override: self.override, caFile: self.caFile, allowsPlainHTTP: allowsPlainHTTP,
-            connectTimeout: base.connectTimeout, readTimeout: base.readTimeout,
-            maxConnections: self.concurrency ?? base.maxConnections)
+            override: self.override, connection: self.connection(base: base, allowsPlainHTTP: allowsPlainHTTP))
         return try self.checked(configuration) { try $0.validate() }
     }
 }

@@ -33,8 +33,7 @@ extension AccountCredentials {
         }
         let configuration = YealinkStyleRPSConfiguration(
             dialect: dialect, endpoint: self.url, user: user, password: password, override: self.override,
-            caFile: self.caFile, allowsPlainHTTP: allowsPlainHTTP, connectTimeout: base.connectTimeout,
-            readTimeout: base.readTimeout, maxConnections: self.concurrency ?? base.maxConnections)
+            connection: self.connection(base: base, allowsPlainHTTP: allowsPlainHTTP))
         return try self.checked(configuration) { try $0.validate() }
     }
 }

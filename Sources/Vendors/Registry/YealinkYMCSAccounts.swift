@@ -24,8 +24,7 @@ enum YealinkYMCSAccounts {
             }
             let configuration = YMCSConfiguration(
                 baseURL: url, clientID: clientID, clientSecret: secret, serialRequired: account.serialRequired,
-                caFile: account.caFile, allowsPlainHTTP: allowsPlainHTTP, connectTimeout: base.connectTimeout,
-                readTimeout: base.readTimeout, maxConnections: account.concurrency ?? base.maxConnections)
+                connection: account.connection(base: base, allowsPlainHTTP: allowsPlainHTTP))
             return try account.attributing {
                 AccountService(try YMCSClient.withOwnPool(configuration: configuration, logger: logger))
             }

@@ -3,18 +3,6 @@ import NIOCore
 import NIOSSL
 import ProvisioningModel
 
-/// The settings of a vendor's client that its HTTP connection pool is made from.
-public protocol VendorHTTPSettings {
-    /// An extra PEM file of trust roots, added to the system's.
-    var caFile: String? { get }
-    /// How long to wait for a TCP connection.
-    var connectTimeout: Duration { get }
-    /// How long to wait for the whole answer once the request is sent.
-    var readTimeout: Duration { get }
-    /// Connections kept per host; matches the worker's concurrency.
-    var maxConnections: Int { get }
-}
-
 /// What every vendor's HTTP client shares: how its connection pool is made, and how a transport failure becomes a
 /// `RedirectError`, so that every service's client keeps the same timeouts, limits and refusals.
 public enum VendorHTTP {
@@ -27,7 +15,7 @@ public enum VendorHTTP {
     /// An HTTP client for a provisioning service: connect and read timeouts, a keep-alive pool of `maxConnections`,
     /// HTTP/1.1, redirects refused (a redirect could send a signed or basic-auth request elsewhere), and TLS verified
     /// against the system roots plus `caFile`'s certificates.
-    public static func makeClient(for settings: some VendorHTTPSettings) throws(UnreadableCAFile) -> HTTPClient {
+    public static func makeClient(for settings: VendorConnection) throws(UnreadableCAFile) -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .fullVerification
         if let caFile = settings.caFile {

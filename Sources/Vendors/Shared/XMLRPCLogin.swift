@@ -11,37 +11,22 @@ public struct XMLRPCLogin: Sendable {
     public var user: String
     /// Its password. Never logged, never printed.
     public var password: String
-    /// An extra PEM file of trust roots, added to the system's.
-    public var caFile: String?
-    /// Whether an `http://` endpoint may be called (a local stand-in); basic auth would send the password in clear.
-    public var allowsPlainHTTP: Bool
-    /// How long to wait for a TCP connection.
-    public var connectTimeout: Duration
-    /// How long to wait for the whole answer once the request is sent.
-    public var readTimeout: Duration
+    /// The trust roots, timeouts and pool; `http://` only for a local stand-in, since basic auth would send the
+    /// password in clear.
+    public var connection: VendorConnection
     /// The largest answer accepted.
     public var maxResponseBytes: Int
-    /// Connections kept per host; matches the worker's concurrency.
-    public var maxConnections: Int
 
     public init(
-        endpoint: String, user: String, password: String, caFile: String? = nil, allowsPlainHTTP: Bool = false,
-        connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(30),
-        maxResponseBytes: Int = 64 << 10, maxConnections: Int = 8
+        endpoint: String, user: String, password: String, connection: VendorConnection = VendorConnection(),
+        maxResponseBytes: Int = 64 << 10
     ) {
         self.endpoint = endpoint
         self.user = user
         self.password = password
-        self.caFile = caFile
-        self.allowsPlainHTTP = allowsPlainHTTP
-        self.connectTimeout = connectTimeout
-        self.readTimeout = readTimeout
+        self.connection = connection
         self.maxResponseBytes = maxResponseBytes
-        self.maxConnections = maxConnections
     }
-
-    /// The longest one call may take, answer included.
-    public var callDeadline: Duration { self.connectTimeout + self.readTimeout }
 
     /// Checks the endpoint (absolute, no credentials in it, https unless `allowsPlainHTTP`) and the user; `service`
     /// names the service in the error ("the Panasonic endpoint …"), and `plainHTTPNote` says, for a service that
@@ -57,7 +42,7 @@ public struct XMLRPCLogin: Sendable {
                 throw .invalidEndpoint(service, "must not hold credentials; give them to the account")
             }
         }
-        if url.scheme == "http", !self.allowsPlainHTTP {
+        if url.scheme == "http", !self.connection.allowsPlainHTTP {
             let why = plainHTTPNote.map { "\($0); " } ?? ""
             throw .invalidEndpoint(
                 service,
@@ -74,8 +59,6 @@ extension XMLRPCLogin: SecretHolding {
         "XMLRPCLogin(endpoint: \(self.endpoint), user: \(self.user), password: <redacted>)"
     }
 }
-
-extension XMLRPCLogin: VendorHTTPSettings {}
 
 /// Why an XML-RPC account's settings cannot be used; each names the service.
 public enum XMLRPCLoginError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -101,7 +84,7 @@ extension XMLRPCEndpoint {
     public init(login: XMLRPCLogin, httpClient: HTTPClient, logger: Logger) {
         self.init(
             url: login.endpoint, user: login.user, password: login.password, httpClient: httpClient,
-            callDeadline: login.callDeadline, logger: logger)
+            callDeadline: login.connection.callDeadline, logger: logger)
     }
 
     /// An endpoint for `login` with an HTTP connection pool of its own, after checking `login`, and the function that
@@ -111,7 +94,7 @@ extension XMLRPCEndpoint {
     ) throws(XMLRPCLoginError) -> (endpoint: XMLRPCEndpoint, close: @Sendable () async -> Void) {
         try login.validate(service: service, plainHTTPNote: plainHTTPNote)
         let httpClient: HTTPClient
-        do { httpClient = try VendorHTTP.makeClient(for: login) } catch {
+        do { httpClient = try VendorHTTP.makeClient(for: login.connection) } catch {
             throw .unreadableCAFile(path: error.path, reason: error.reason)
         }
         return (

@@ -4,6 +4,7 @@ import ProvHookTestSupport
 import ProvisioningModel
 import SnomXMLRPC
 import Testing
+import VendorHTTP
 import VendorRegistry
 
 @Suite("Settings")
@@ -17,12 +18,12 @@ struct SettingsTests {
         let fromEnv = try settings.redirectConfiguration()
         #expect(fromEnv.user == "env-user")
         #expect(fromEnv.endpoint == "https://secure-provisioning.snom.com:8083/xmlrpc/")
-        #expect(fromEnv.maxConnections == 4)
+        #expect(fromEnv.connection.maxConnections == 4)
         let fromFlags = try settings.redirectConfiguration(
             url: "https://127.0.0.1:9/xmlrpc/", user: "flag-user", concurrency: 2)
         #expect(fromFlags.user == "flag-user")
         #expect(fromFlags.endpoint == "https://127.0.0.1:9/xmlrpc/")
-        #expect(fromFlags.maxConnections == 2)
+        #expect(fromFlags.connection.maxConnections == 2)
     }
 
     @Test("an http:// endpoint, which would send the password in clear, is refused unless explicitly allowed")

@@ -40,7 +40,7 @@ public struct PolyZTPClient: Sendable {
     ) throws(PolyZTPConfigurationError) -> (client: PolyZTPClient, close: @Sendable () async -> Void) {
         try configuration.validate()
         let httpClient: HTTPClient
-        do { httpClient = try VendorHTTP.makeClient(for: configuration) } catch {
+        do { httpClient = try VendorHTTP.makeClient(for: configuration.connection) } catch {
             throw .unreadableCAFile(path: error.path, reason: error.reason)
         }
         do {
@@ -97,7 +97,7 @@ public struct PolyZTPClient: Sendable {
     /// Sends the request and collects the answer's body, all within connect timeout + read timeout: a body that
     /// trickles in a byte at a time must not hold the call for ever (AsyncHTTPClient's read timeout is per read).
     private func exchange(_ request: HTTPClientRequest, maxBytes: Int) async throws -> PolyZTPAnswer {
-        let limit = self.configuration.callDeadline
+        let limit = self.configuration.connection.callDeadline
         let httpClient = self.httpClient
         do {
             return try await withDeadline(limit, "the Poly ZTP service's answer") {

@@ -14,14 +14,9 @@ public struct PolyZTPConfiguration: Sendable {
     /// The profile an operator named (`account --profile ID`): every phone is assigned to it, and provhook never
     /// creates or changes a profile. Nil: provhook keeps one profile of its own per provisioning server.
     public var profile: String?
-    /// An extra PEM file of trust roots, added to the system's.
-    public var caFile: String?
-    /// Whether an `http://` URL may be called (a local stand-in); the API key would travel in clear.
-    public var allowsPlainHTTP: Bool
-    /// How long to wait for a TCP connection.
-    public var connectTimeout: Duration
-    /// How long to wait for the whole answer once the request is sent.
-    public var readTimeout: Duration
+    /// The trust roots, timeouts and pool; `http://` only for a local stand-in, since the API key would travel in
+    /// clear.
+    public var connection: VendorConnection
     /// The largest answer accepted for one device or profile.
     public var maxResponseBytes: Int
     /// The largest page accepted from `GET /devices` or `GET /profiles`.
@@ -30,32 +25,22 @@ public struct PolyZTPConfiguration: Sendable {
     public var pageSize: Int
     /// The most pages read from one listing, so that a cursor loop cannot hold a call for ever.
     public var maxPages: Int
-    /// Connections kept per host; matches the worker's concurrency.
-    public var maxConnections: Int
 
     /// Settings for one API key; the defaults are the production URL and the other clients' timeouts.
     public init(
-        baseURL: String = Self.defaultBaseURL, apiKey: String, profile: String? = nil, caFile: String? = nil,
-        allowsPlainHTTP: Bool = false, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(30),
-        maxResponseBytes: Int = 1 << 20, maxPageBytes: Int = 8 << 20, pageSize: Int = 50, maxPages: Int = 10_000,
-        maxConnections: Int = 8
+        baseURL: String = Self.defaultBaseURL, apiKey: String, profile: String? = nil,
+        connection: VendorConnection = VendorConnection(), maxResponseBytes: Int = 1 << 20,
+        maxPageBytes: Int = 8 << 20, pageSize: Int = 50, maxPages: Int = 10_000
     ) {
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.profile = profile
-        self.caFile = caFile
-        self.allowsPlainHTTP = allowsPlainHTTP
-        self.connectTimeout = connectTimeout
-        self.readTimeout = readTimeout
+        self.connection = connection
         self.maxResponseBytes = maxResponseBytes
         self.maxPageBytes = max(maxResponseBytes, maxPageBytes)
         self.pageSize = max(1, pageSize)
         self.maxPages = max(1, maxPages)
-        self.maxConnections = maxConnections
     }
-
-    /// The longest one request may take, answer included: the client's deadline on each exchange.
-    public var callDeadline: Duration { self.connectTimeout + self.readTimeout }
 
     /// The API root without its trailing slashes, to which paths beginning with `/` are appended.
     var root: String {
@@ -76,7 +61,7 @@ public struct PolyZTPConfiguration: Sendable {
             case .holdsCredentials: throw .invalidBaseURL("must not hold credentials; the API key is sent as a header")
             }
         }
-        guard url.scheme == "https" || self.allowsPlainHTTP else {
+        guard url.scheme == "https" || self.connection.allowsPlainHTTP else {
             throw .invalidBaseURL(
                 "must use https (plain http, which would send the API key in clear, is allowed only for a local stand-in)"
             )
@@ -100,8 +85,6 @@ extension PolyZTPConfiguration: SecretHolding {
         "PolyZTPConfiguration(baseURL: \(self.baseURL), profile: \(self.profile ?? "<provhook's own>"), apiKey: <redacted>)"
     }
 }
-
-extension PolyZTPConfiguration: VendorHTTPSettings {}
 
 /// Why Poly ZTP settings cannot be used. No case holds the API key.
 public enum PolyZTPConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -41,7 +41,7 @@ public struct SRAPSClient: Sendable {
     public static func makeHTTPClient(
         configuration: SRAPSConfiguration
     ) throws(SRAPSConfigurationError) -> HTTPClient {
-        do { return try VendorHTTP.makeClient(for: configuration) } catch {
+        do { return try VendorHTTP.makeClient(for: configuration.connection) } catch {
             throw .unreadableCAFile(path: error.path, reason: error.reason)
         }
     }

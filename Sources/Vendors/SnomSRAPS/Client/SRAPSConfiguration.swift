@@ -15,47 +15,32 @@ public struct SRAPSConfiguration: Sendable {
     public var keyID: String
     /// The API key's *Access Key Secret*: Hawk's key. Never logged, never printed.
     public var keySecret: String
-    /// An extra PEM file of trust roots, added to the system's.
-    public var caFile: String?
-    /// Allows an `http://` base URL, for stand-ins on loopback only: Hawk never sends the key, but plain HTTP
-    /// exposes every request and answer.
-    public var allowsPlainHTTP: Bool
-    /// How long to wait for a TCP connection.
-    public var connectTimeout: Duration
-    /// How long to wait for the whole answer once the request is sent.
-    public var readTimeout: Duration
+    /// The trust roots, timeouts and pool; `http://` only for stand-ins on loopback: Hawk never sends the key, but
+    /// plain HTTP exposes every request and answer.
+    public var connection: VendorConnection
     /// The largest answer accepted for one resource.
     public var maxResponseBytes: Int
     /// The largest page accepted from a collection (`settings/`, `endpoints/`): over 1,100 settings exist, and a
     /// page of 1,000 settings or endpoints is a few hundred KiB.
     public var maxPageBytes: Int
-    /// Connections kept per host; matches the worker's concurrency.
-    public var maxConnections: Int
     /// The most pages read from one collection, so that a `Link` loop cannot hold a call for ever.
     public var maxPages: Int
 
     /// Settings for one API key; the defaults are the production URL and the XML-RPC client's timeouts.
     public init(
-        service: SRAPSService = .snom, baseURL: String? = nil, keyID: String, keySecret: String, caFile: String? = nil,
-        allowsPlainHTTP: Bool = false, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(30),
-        maxResponseBytes: Int = 1 << 20, maxPageBytes: Int = 8 << 20, maxConnections: Int = 8, maxPages: Int = 1000
+        service: SRAPSService = .snom, baseURL: String? = nil, keyID: String, keySecret: String,
+        connection: VendorConnection = VendorConnection(), maxResponseBytes: Int = 1 << 20,
+        maxPageBytes: Int = 8 << 20, maxPages: Int = 1000
     ) {
         self.service = service
         self.baseURL = baseURL ?? service.defaultBaseURL
         self.keyID = keyID
         self.keySecret = keySecret
-        self.caFile = caFile
-        self.allowsPlainHTTP = allowsPlainHTTP
-        self.connectTimeout = connectTimeout
-        self.readTimeout = readTimeout
+        self.connection = connection
         self.maxResponseBytes = maxResponseBytes
         self.maxPageBytes = max(maxResponseBytes, maxPageBytes)
-        self.maxConnections = maxConnections
         self.maxPages = max(1, maxPages)
     }
-
-    /// The longest one request may take, answer included: the client's deadline on each exchange.
-    public var callDeadline: Duration { self.connectTimeout + self.readTimeout }
 
     /// The base URL's origin (scheme, lowercased host, port): links the service answers must stay on it.
     var origin: String? { (try? ServiceURL(self.baseURL))?.origin }
@@ -73,7 +58,7 @@ public struct SRAPSConfiguration: Sendable {
                 throw .invalidBaseURL("must not hold credentials; the API key signs each request instead")
             }
         }
-        guard url.scheme == "https" || self.allowsPlainHTTP else {
+        guard url.scheme == "https" || self.connection.allowsPlainHTTP else {
             throw .invalidBaseURL("must use https (plain http is allowed only for a local stand-in)")
         }
         guard !url.hasQueryOrFragment else { throw .invalidBaseURL("must not have a query or a fragment") }
@@ -116,5 +101,3 @@ public enum SRAPSConfigurationError: Error, Sendable, Hashable, CustomStringConv
         }
     }
 }
-
-extension SRAPSConfiguration: VendorHTTPSettings {}

@@ -28,7 +28,7 @@ extension SRAPSClient {
 
         let started = ContinuousClock.now
         let answer = try await VendorHTTP.exchange(
-            request, on: self.httpClient, deadline: self.configuration.callDeadline, maxBytes: maxBytes)
+            request, on: self.httpClient, deadline: self.configuration.connection.callDeadline, maxBytes: maxBytes)
         self.logger.debug(
             "SRAPS request answered",
             metadata: [

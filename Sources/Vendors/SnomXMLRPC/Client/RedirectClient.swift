@@ -22,7 +22,7 @@ public struct RedirectClient: Sendable {
         self.configuration = configuration
         self.endpoint = XMLRPCEndpoint(
             url: configuration.endpoint, user: configuration.user, password: configuration.password,
-            httpClient: httpClient, callDeadline: configuration.callDeadline, logger: logger)
+            httpClient: httpClient, callDeadline: configuration.connection.callDeadline, logger: logger)
     }
 
     /// Makes the process's one HTTP client for the service (`VendorHTTP.makeClient`): timeouts, keep-alive pool, no
@@ -30,7 +30,7 @@ public struct RedirectClient: Sendable {
     public static func makeHTTPClient(
         configuration: RedirectConfiguration
     ) throws(RedirectConfigurationError) -> HTTPClient {
-        do { return try VendorHTTP.makeClient(for: configuration) } catch {
+        do { return try VendorHTTP.makeClient(for: configuration.connection) } catch {
             throw .unreadableCAFile(path: error.path, reason: error.reason)
         }
     }

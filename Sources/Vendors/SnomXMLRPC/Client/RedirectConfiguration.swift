@@ -13,38 +13,27 @@ public struct RedirectConfiguration: Sendable {
     public var user: String
     /// The basic-auth password. Never logged, never printed.
     public var password: String
-    /// An extra PEM file of trust roots, added to the system's.
-    public var caFile: String?
-    /// How long to wait for a TCP connection.
-    public var connectTimeout: Duration
-    /// How long to wait for the whole answer once the request is sent.
-    public var readTimeout: Duration
+    /// The trust roots, timeouts and pool. `allowsPlainHTTP` is `PROVHOOK_REDIRECT_ALLOW_HTTP`: basic auth would
+    /// send the password in clear, so an `http://` endpoint is refused where it is false.
+    public var connection: VendorConnection
     /// The largest answer accepted.
     public var maxResponseBytes: Int
     /// The largest answer accepted from `listPhones`, which lists every MAC of a model: about 60 bytes a MAC, so the
     /// default (32 MiB) holds half a million.
     public var maxListResponseBytes: Int
-    /// Connections kept per host; matches the worker's concurrency.
-    public var maxConnections: Int
 
     public init(
-        endpoint: String = Self.defaultEndpoint, user: String, password: String, caFile: String? = nil,
-        connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(30),
-        maxResponseBytes: Int = 1 << 20, maxListResponseBytes: Int = 32 << 20, maxConnections: Int = 8
+        endpoint: String = Self.defaultEndpoint, user: String, password: String,
+        connection: VendorConnection = VendorConnection(), maxResponseBytes: Int = 1 << 20,
+        maxListResponseBytes: Int = 32 << 20
     ) {
         self.endpoint = endpoint
         self.user = user
         self.password = password
-        self.caFile = caFile
-        self.connectTimeout = connectTimeout
-        self.readTimeout = readTimeout
+        self.connection = connection
         self.maxResponseBytes = maxResponseBytes
         self.maxListResponseBytes = max(maxResponseBytes, maxListResponseBytes)
-        self.maxConnections = maxConnections
     }
-
-    /// The longest one call may take, answer included: the client's deadline on the whole exchange.
-    public var callDeadline: Duration { self.connectTimeout + self.readTimeout }
 
     /// Whether the endpoint is plain `http://`, where basic auth would send the password in clear.
     public var isPlainHTTP: Bool { self.endpoint.lowercased().hasPrefix("http://") }
@@ -94,5 +83,3 @@ public enum RedirectConfigurationError: Error, Sendable, Hashable, CustomStringC
         }
     }
 }
-
-extension RedirectConfiguration: VendorHTTPSettings {}

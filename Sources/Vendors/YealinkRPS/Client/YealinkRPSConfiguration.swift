@@ -19,13 +19,9 @@ public struct YealinkRPSConfiguration: Sendable {
 
     public init(
         endpoint: String = Self.defaultEndpoint, user: String, password: String, override: Bool = false,
-        caFile: String? = nil, allowsPlainHTTP: Bool = false, connectTimeout: Duration = .seconds(10),
-        readTimeout: Duration = .seconds(30), maxResponseBytes: Int = 64 << 10, maxConnections: Int = 8
+        connection: VendorConnection = VendorConnection()
     ) {
-        self.login = XMLRPCLogin(
-            endpoint: endpoint, user: user, password: password, caFile: caFile, allowsPlainHTTP: allowsPlainHTTP,
-            connectTimeout: connectTimeout, readTimeout: readTimeout, maxResponseBytes: maxResponseBytes,
-            maxConnections: maxConnections)
+        self.login = XMLRPCLogin(endpoint: endpoint, user: user, password: password, connection: connection)
         self.override = override
     }
 

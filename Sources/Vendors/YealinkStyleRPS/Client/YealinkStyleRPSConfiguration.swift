@@ -14,14 +14,11 @@ public struct YealinkStyleRPSConfiguration: Sendable {
     /// An account of `dialect`'s service; `endpoint` nil is the vendor's published one.
     public init(
         dialect: RPSDialect, endpoint: String? = nil, user: String, password: String, override: Bool = false,
-        caFile: String? = nil, allowsPlainHTTP: Bool = false, connectTimeout: Duration = .seconds(10),
-        readTimeout: Duration = .seconds(30), maxResponseBytes: Int = 64 << 10, maxConnections: Int = 8
+        connection: VendorConnection = VendorConnection()
     ) {
         self.dialect = dialect
         self.login = XMLRPCLogin(
-            endpoint: endpoint ?? dialect.defaultEndpoint, user: user, password: password, caFile: caFile,
-            allowsPlainHTTP: allowsPlainHTTP, connectTimeout: connectTimeout, readTimeout: readTimeout,
-            maxResponseBytes: maxResponseBytes, maxConnections: maxConnections)
+            endpoint: endpoint ?? dialect.defaultEndpoint, user: user, password: password, connection: connection)
         self.override = override
     }
 

@@ -39,7 +39,7 @@ public struct YMCSClient: Sendable {
     ) throws(YMCSConfigurationError) -> (client: YMCSClient, close: @Sendable () async -> Void) {
         try configuration.validate()
         let httpClient: HTTPClient
-        do { httpClient = try VendorHTTP.makeClient(for: configuration) } catch {
+        do { httpClient = try VendorHTTP.makeClient(for: configuration.connection) } catch {
             throw .unreadableCAFile(path: error.path, reason: error.reason)
         }
         return (
@@ -153,7 +153,7 @@ public struct YMCSClient: Sendable {
         self.addCommonHeaders(&request)
         request.body = .bytes(ByteBuffer(string: #"{"grant_type":"client_credentials"}"#))
         let answer = try await VendorHTTP.exchange(
-            request, on: self.httpClient, deadline: self.configuration.callDeadline,
+            request, on: self.httpClient, deadline: self.configuration.connection.callDeadline,
             maxBytes: self.configuration.maxResponseBytes)
         switch answer.status {
         case 200: break
@@ -191,7 +191,7 @@ public struct YMCSClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: bytes))
             let started = ContinuousClock.now
             let answer = try await VendorHTTP.exchange(
-                request, on: self.httpClient, deadline: self.configuration.callDeadline,
+                request, on: self.httpClient, deadline: self.configuration.connection.callDeadline,
                 maxBytes: self.configuration.maxResponseBytes)
             self.logger.debug(
                 "YMCS request answered",

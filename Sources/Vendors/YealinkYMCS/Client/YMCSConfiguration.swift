@@ -19,41 +19,26 @@ public struct YMCSConfiguration: Sendable {
     public var clientSecret: String
     /// Whether phones are registered by serial number (the account is not enabled for MAC-only registration).
     public var serialRequired: Bool
-    /// An extra PEM file of trust roots, added to the system's.
-    public var caFile: String?
-    /// Whether an `http://` root may be called (a local stand-in); it would send the secret in clear.
-    public var allowsPlainHTTP: Bool
-    /// How long to wait for a TCP connection.
-    public var connectTimeout: Duration
-    /// How long to wait for the whole answer once the request is sent.
-    public var readTimeout: Duration
+    /// The trust roots, timeouts and pool; an `http://` root only for a local stand-in, since it would send the
+    /// secret in clear.
+    public var connection: VendorConnection
     /// The largest answer accepted (a page of `listDevices`, 100 devices, is a few tens of kilobytes).
     public var maxResponseBytes: Int
-    /// Connections kept per host; matches the worker's concurrency.
-    public var maxConnections: Int
     /// Devices asked for per page of `listDevices`.
     public var pageSize: Int
 
     public init(
-        baseURL: String, clientID: String, clientSecret: String, serialRequired: Bool = false, caFile: String? = nil,
-        allowsPlainHTTP: Bool = false, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(30),
-        maxResponseBytes: Int = 4 << 20, maxConnections: Int = 8, pageSize: Int = 100
+        baseURL: String, clientID: String, clientSecret: String, serialRequired: Bool = false,
+        connection: VendorConnection = VendorConnection(), maxResponseBytes: Int = 4 << 20, pageSize: Int = 100
     ) {
         self.baseURL = baseURL
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.serialRequired = serialRequired
-        self.caFile = caFile
-        self.allowsPlainHTTP = allowsPlainHTTP
-        self.connectTimeout = connectTimeout
-        self.readTimeout = readTimeout
+        self.connection = connection
         self.maxResponseBytes = maxResponseBytes
-        self.maxConnections = maxConnections
         self.pageSize = pageSize
     }
-
-    /// The longest one request may take, answer included.
-    public var callDeadline: Duration { self.connectTimeout + self.readTimeout }
 
     /// Checks the root (absolute, ending in '/', no query, no credentials, https unless allowed) and the client id.
     public func validate() throws(YMCSConfigurationError) {
@@ -69,7 +54,7 @@ public struct YMCSConfiguration: Sendable {
         guard url.path.hasSuffix("/"), !url.hasQueryOrFragment else {
             throw .invalidBaseURL("must end with '/' and have no query, like https://eu-api.ymcs.yealink.com/")
         }
-        if url.scheme == "http", !self.allowsPlainHTTP {
+        if url.scheme == "http", !self.connection.allowsPlainHTTP {
             throw .invalidBaseURL(
                 "is http://, which would send the client secret in clear; use https://, or set PROVHOOK_REDIRECT_ALLOW_HTTP=1 for a local stand-in"
             )
@@ -84,8 +69,6 @@ extension YMCSConfiguration: SecretHolding {
         "YMCSConfiguration(baseURL: \(self.baseURL), clientID: \(self.clientID), clientSecret: <redacted>)"
     }
 }
-
-extension YMCSConfiguration: VendorHTTPSettings {}
 
 /// Why a YMCS account's settings cannot be used.
 public enum YMCSConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -7,6 +7,7 @@ import SnomSRAPS
 import SnomSRAPSStandIn
 import StandInSupport
 import Testing
+import VendorHTTP
 
 /// Reconcile against a service that lists everything an account holds at once (`Listing.everything`, Snom SRAPS):
 /// one paginated listing settles the devices it shows as the database wants them, and the rest are checked one by
@@ -58,7 +59,8 @@ struct ReconcileEverythingTests {
             try await RunningFakeSRAPS.with(state: state) { sraps in
                 let (client, close) = try SRAPSClient.withOwnPool(
                     configuration: SRAPSConfiguration(
-                        baseURL: sraps.baseURL, keyID: Self.keyID, keySecret: Self.keySecret, allowsPlainHTTP: true),
+                        baseURL: sraps.baseURL, keyID: Self.keyID, keySecret: Self.keySecret,
+                        connection: VendorConnection(allowsPlainHTTP: true)),
                     logger: Logger(label: "t"))
                 let reconciler = Reconciler(
                     store: run.store, service: client, concurrency: 4, actor: "reconcile:test",

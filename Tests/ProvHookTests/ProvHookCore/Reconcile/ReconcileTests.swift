@@ -8,6 +8,7 @@ import SnomXMLRPC
 import SnomXMLRPCStandIn
 import StandInSupport
 import Testing
+import VendorHTTP
 
 @Suite("Reconcile, re-pointing and dry run")
 struct ReconcileTests {
@@ -220,6 +221,7 @@ struct ReconcileTests {
 
     static func configuration(_ endpoint: String) -> RedirectConfiguration {
         RedirectConfiguration(
-            endpoint: endpoint, user: StandInAccounts.user, password: StandInAccounts.password, maxConnections: 4)
+            endpoint: endpoint, user: StandInAccounts.user, password: StandInAccounts.password,
+            connection: VendorConnection(maxConnections: 4))
     }
 }

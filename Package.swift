@@ -244,7 +244,7 @@ let package = Package(
             dependencies: [
                 "Deadlines", "ProvisioningModel", "WebhookSignature",
                 product("PostgresNIO"), product("ServiceLifecycle"), product("Logging"), product("Metrics"),
-                product("Prometheus"), product("Crypto"), product("NIOCore"), product("NIOPosix"), product("NIOSSL"),
+                product("Prometheus"), product("Crypto"), product("NIOCore"), product("NIOSSL"),
                 product("CSV"),
             ],
             swiftSettings: swiftSettings,
@@ -376,7 +376,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "XMLRPCTests", dependencies: ["XMLRPC"], swiftSettings: swiftSettings),
-        .testTarget(name: "DeadlinesTests", dependencies: ["Deadlines"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DeadlinesTests", dependencies: ["Deadlines", product("NIOCore")], swiftSettings: swiftSettings),
         .testTarget(name: "WebhookSignatureTests", dependencies: ["WebhookSignature"], swiftSettings: swiftSettings),
         .testTarget(name: "HawkTests", dependencies: ["Hawk"], swiftSettings: swiftSettings),
         .testTarget(

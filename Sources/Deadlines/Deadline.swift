@@ -31,10 +31,7 @@ public func withDeadline<T: Sendable>(
             answer.give(.failure(error))
         }
     }
-    // A timer on an event loop rather than a task that sleeps: that task, and waking it to cancel it, cost two thread
-    // wake-ups on every call (a sync reads each of a Kazoo PBX's new devices through here), and a cancelled sleep's
-    // runtime timer stayed queued, holding memory, until its deadline; a cancelled scheduled task is removed.
-    let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(limit)) {
+    let timer = scheduleTimer(in: limit) {
         answer.give(.failure(DeadlineExceeded(what: what, limit: limit)))
         work.cancel()
     }
@@ -54,7 +51,7 @@ public func withDeadline<T: Sendable>(
 /// `task` never finishes; the task itself is left running.
 public func waitForTask<Success, Failure>(_ task: Task<Success, Failure>, atMost limit: Duration) async -> Bool {
     let answer = OnceAnswer<Bool>()
-    let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(limit)) {
+    let timer = scheduleTimer(in: limit) {
         answer.give(.success(false))
     }
     Task {
@@ -63,4 +60,15 @@ public func waitForTask<Success, Failure>(_ task: Task<Success, Failure>, atMost
         answer.give(.success(true))
     }
     return (try? await answer.value()) ?? false
+}
+
+/// Runs `body` once `delay` has passed, on an event loop of NIO's shared group; cancelling the answer removes it.
+///
+/// Every deadline and idle limit in provhook is such a timer rather than a task that sleeps. A sleeping task, and
+/// waking it to cancel it, cost two thread wake-ups (a sync reads each of a Kazoo PBX's new devices under a deadline;
+/// ingest at concurrency 1 spent half of `serve`'s CPU in the kernel's scheduling), and a cancelled sleep's runtime
+/// timer stayed queued, holding memory, until it was due. A cancelled scheduled task is removed at once.
+@discardableResult
+public func scheduleTimer(in delay: Duration, _ body: @escaping @Sendable () -> Void) -> Scheduled<Void> {
+    MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(delay), body)
 }

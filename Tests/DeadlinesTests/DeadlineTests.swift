@@ -1,4 +1,5 @@
 import Deadlines
+import NIOCore
 import Synchronization
 import Testing
 
@@ -55,5 +56,24 @@ struct WaitForTaskTests {
         defer { stuck.release() }
         let never = Task { await stuck.wait() }
         #expect(await !waitForTask(never, atMost: .milliseconds(50)))
+    }
+}
+
+@Suite("scheduleTimer: the timer every deadline is")
+struct ScheduleTimerTests {
+    @Test("a timer runs once it is due; a cancelled one never runs", .timeLimit(.minutes(1)))
+    func runsOrIsRemoved() async throws {
+        let ran = Mutex<[String]>([])
+        let cancelled = scheduleTimer(in: .milliseconds(20)) { ran.withLock { $0.append("cancelled") } }
+        cancelled.cancel()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            scheduleTimer(in: .milliseconds(60)) {
+                ran.withLock { $0.append("due") }
+                done.resume()
+            }
+        }
+        // Past the cancelled timer's time as well: it is gone, not late.
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(ran.withLock { $0 } == ["due"])
     }
 }

@@ -1,5 +1,5 @@
+import Deadlines
 import NIOCore
-import NIOPosix
 import Synchronization
 
 /// Wakes the delivery loop when work is queued: by this process's webhooks directly, and by other processes
@@ -78,9 +78,8 @@ public final class WorkSignal: Sendable {
             return state.wait
         }
         guard let wait else { return }
-        // The limit is a timer on an event loop, not a task that sleeps: a sleep woken early left its runtime timer
-        // queued until the limit, and the delivery loop waits after every round of calls.
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(limit)) {
+        // The delivery loop waits after every round of calls: a timer, not a sleep (see `scheduleTimer`).
+        let timer = scheduleTimer(in: limit) {
             self.end(wait)
         }
         defer { timer.cancel() }

@@ -1,6 +1,5 @@
 import Deadlines
 import NIOCore
-import NIOPosix
 import PostgresNIO
 import Synchronization
 
@@ -90,8 +89,7 @@ public final class GroupCommit: Sendable {
                 if Self.takeSlot(&state) { return true }
                 let id = state.nextID
                 state.nextID &+= 1
-                // A timer on an event loop, as the lease's deadline is, rather than a sleeping task per event.
-                let expiry = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(store.deadline)) {
+                let expiry = scheduleTimer(in: store.deadline) {
                     self.expire(id, limit: store.deadline)
                 }
                 state.waiting.append(

@@ -2,7 +2,6 @@ import Deadlines
 import Foundation
 import Logging
 import NIOCore
-import NIOPosix
 import PostgresNIO
 import Synchronization
 
@@ -126,14 +125,11 @@ public struct Store: Sendable {
                 gate.finish(.failure(error))
             }
         }
-        // The deadline and the stalled-body check are timers on an event loop rather than a task that sleeps: a
-        // sleeping task per database operation cost a thread wake-up and a dispatch timer each (seen in a profile of
-        // ingest at concurrency 1, where the kernel's scheduling was half of serve's CPU).
+        // The deadline and the stalled-body check: timers, not sleeping tasks (see `scheduleTimer`).
         let deadline = deadline ?? self.deadline
         let logger = self.logger
-        let loop = MultiThreadedEventLoopGroup.singleton.any()
         let stalled = Mutex<Scheduled<Void>?>(nil)
-        let timer = loop.scheduleTask(in: TimeAmount(deadline)) {
+        let timer = scheduleTimer(in: deadline) {
             if gate.abandon(DeadlineExceeded(what: "waiting for a database connection (\(context))", limit: deadline)) {
                 lease.cancel()
                 return
@@ -141,7 +137,7 @@ public struct Store: Sendable {
             // The body runs. A body still running `overrun` later is on a connection that died without PostgresNIO
             // noticing (seen when the server restarts mid-transaction, and in a partition that drops packets), and
             // would wait forever. Its caller is answered with an error, and the connection is closed.
-            let check = loop.scheduleTask(in: TimeAmount(overrun)) {
+            let check = scheduleTimer(in: overrun) {
                 if gate.fail(
                     DeadlineExceeded(
                         what: "the database answering (\(context)); the connection is presumed dead",

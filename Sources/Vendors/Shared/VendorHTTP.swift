@@ -3,6 +3,12 @@ import NIOCore
 import NIOSSL
 import ProvisioningModel
 
+/// A service's settings error, which can say that the CA file could not be read as PEM certificates (each says it
+/// in its own words, naming its service or its variable).
+public protocol CAFileError: Error {
+    static func unreadableCAFile(path: String, reason: String) -> Self
+}
+
 /// What every vendor's HTTP client shares: how its connection pool is made, and how a transport failure becomes a
 /// `RedirectError`, so that every service's client keeps the same timeouts, limits and refusals.
 public enum VendorHTTP {
@@ -37,6 +43,30 @@ public enum VendorHTTP {
         )
         configuration.httpVersion = .http1Only
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// A client `make` builds on an HTTP connection pool of its own (`makeClient(for: connection)`), and the function
+    /// that closes that pool once the client is no longer used: what each account of every service gets. A CA file
+    /// that cannot be read is the service's own settings error; a client `make` refuses closes its pool at once.
+    public static func withOwnPool<Client, Failure: CAFileError>(
+        _ connection: VendorConnection, _ make: (HTTPClient) throws(Failure) -> Client
+    ) throws(Failure) -> (client: Client, close: @Sendable () async -> Void) {
+        let httpClient = try Self.makeClient(for: connection, failure: Failure.self)
+        do {
+            return (try make(httpClient), { try? await httpClient.shutdown() })
+        } catch {
+            try? httpClient.syncShutdown()
+            throw error
+        }
+    }
+
+    /// `makeClient(for:)`, its CA file's refusal told as `Failure`, the service's own settings error.
+    public static func makeClient<Failure: CAFileError>(
+        for connection: VendorConnection, failure: Failure.Type
+    ) throws(Failure) -> HTTPClient {
+        do { return try Self.makeClient(for: connection) } catch {
+            throw .unreadableCAFile(path: error.path, reason: error.reason)
+        }
     }
 
     /// What a failed exchange was, as delivery retries or reports it: a timeout by its phase, a refused or broken

@@ -61,7 +61,7 @@ extension XMLRPCLogin: SecretHolding {
 }
 
 /// Why an XML-RPC account's settings cannot be used; each names the service.
-public enum XMLRPCLoginError: Error, Sendable, Hashable, CustomStringConvertible {
+public enum XMLRPCLoginError: CAFileError, Sendable, Hashable, CustomStringConvertible {
     /// The endpoint is not usable.
     case invalidEndpoint(String, String)
     /// The user is empty or holds ':', which basic auth cannot carry.
@@ -93,12 +93,10 @@ extension XMLRPCEndpoint {
         login: XMLRPCLogin, service: String, plainHTTPNote: String? = nil, logger: Logger
     ) throws(XMLRPCLoginError) -> (endpoint: XMLRPCEndpoint, close: @Sendable () async -> Void) {
         try login.validate(service: service, plainHTTPNote: plainHTTPNote)
-        let httpClient: HTTPClient
-        do { httpClient = try VendorHTTP.makeClient(for: login.connection) } catch {
-            throw .unreadableCAFile(path: error.path, reason: error.reason)
+        let (endpoint, close) = try VendorHTTP.withOwnPool(login.connection) {
+            (httpClient) throws(XMLRPCLoginError) in
+            XMLRPCEndpoint(login: login, httpClient: httpClient, logger: logger)
         }
-        return (
-            XMLRPCEndpoint(login: login, httpClient: httpClient, logger: logger), { try? await httpClient.shutdown() }
-        )
+        return (endpoint, close)
     }
 }

@@ -39,16 +39,9 @@ public struct PolyZTPClient: Sendable {
         configuration: PolyZTPConfiguration, logger: Logger
     ) throws(PolyZTPConfigurationError) -> (client: PolyZTPClient, close: @Sendable () async -> Void) {
         try configuration.validate()
-        let httpClient: HTTPClient
-        do { httpClient = try VendorHTTP.makeClient(for: configuration.connection) } catch {
-            throw .unreadableCAFile(path: error.path, reason: error.reason)
-        }
-        do {
-            let client = try PolyZTPClient(configuration: configuration, httpClient: httpClient, logger: logger)
-            return (client, { try? await httpClient.shutdown() })
-        } catch {
-            try? httpClient.syncShutdown()
-            throw error
+        return try VendorHTTP.withOwnPool(configuration.connection) {
+            (httpClient) throws(PolyZTPConfigurationError) in
+            try PolyZTPClient(configuration: configuration, httpClient: httpClient, logger: logger)
         }
     }
 

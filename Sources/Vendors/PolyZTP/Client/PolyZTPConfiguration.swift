@@ -87,7 +87,7 @@ extension PolyZTPConfiguration: SecretHolding {
 }
 
 /// Why Poly ZTP settings cannot be used. No case holds the API key.
-public enum PolyZTPConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+public enum PolyZTPConfigurationError: CAFileError, Sendable, Hashable, CustomStringConvertible {
     /// The base URL is not usable.
     case invalidBaseURL(String)
     /// The API key is empty.

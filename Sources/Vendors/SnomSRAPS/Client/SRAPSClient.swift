@@ -41,9 +41,7 @@ public struct SRAPSClient: Sendable {
     public static func makeHTTPClient(
         configuration: SRAPSConfiguration
     ) throws(SRAPSConfigurationError) -> HTTPClient {
-        do { return try VendorHTTP.makeClient(for: configuration.connection) } catch {
-            throw .unreadableCAFile(path: error.path, reason: error.reason)
-        }
+        try VendorHTTP.makeClient(for: configuration.connection, failure: SRAPSConfigurationError.self)
     }
 
     /// Makes a client with an HTTP connection pool of its own, and the function that closes that pool once the
@@ -52,13 +50,9 @@ public struct SRAPSClient: Sendable {
         configuration: SRAPSConfiguration, logger: Logger
     ) throws(SRAPSConfigurationError) -> (client: SRAPSClient, close: @Sendable () async -> Void) {
         try configuration.validate()
-        let httpClient = try Self.makeHTTPClient(configuration: configuration)
-        do {
-            let client = try SRAPSClient(configuration: configuration, httpClient: httpClient, logger: logger)
-            return (client, { try? await httpClient.shutdown() })
-        } catch {
-            try? httpClient.syncShutdown()
-            throw error
+        return try VendorHTTP.withOwnPool(configuration.connection) {
+            (httpClient) throws(SRAPSConfigurationError) in
+            try SRAPSClient(configuration: configuration, httpClient: httpClient, logger: logger)
         }
     }
 

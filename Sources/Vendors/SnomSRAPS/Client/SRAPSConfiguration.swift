@@ -81,7 +81,7 @@ extension SRAPSConfiguration: SecretHolding {
 }
 
 /// Why SRAPS settings cannot be used. No case holds the key secret.
-public enum SRAPSConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+public enum SRAPSConfigurationError: CAFileError, Sendable, Hashable, CustomStringConvertible {
     /// The base URL is not usable.
     case invalidBaseURL(String)
     /// The key id or the key secret is empty.

@@ -30,9 +30,7 @@ public struct RedirectClient: Sendable {
     public static func makeHTTPClient(
         configuration: RedirectConfiguration
     ) throws(RedirectConfigurationError) -> HTTPClient {
-        do { return try VendorHTTP.makeClient(for: configuration.connection) } catch {
-            throw .unreadableCAFile(path: error.path, reason: error.reason)
-        }
+        try VendorHTTP.makeClient(for: configuration.connection, failure: RedirectConfigurationError.self)
     }
 
     /// Makes a client with an HTTP connection pool of its own, and the function that closes that pool once the
@@ -40,11 +38,9 @@ public struct RedirectClient: Sendable {
     public static func withOwnPool(
         configuration: RedirectConfiguration, logger: Logger
     ) throws(RedirectConfigurationError) -> (client: RedirectClient, close: @Sendable () async -> Void) {
-        let httpClient = try Self.makeHTTPClient(configuration: configuration)
-        return (
-            RedirectClient(configuration: configuration, httpClient: httpClient, logger: logger),
-            { try? await httpClient.shutdown() }
-        )
+        try VendorHTTP.withOwnPool(configuration.connection) { (httpClient) throws(RedirectConfigurationError) in
+            RedirectClient(configuration: configuration, httpClient: httpClient, logger: logger)
+        }
     }
 
     // MARK: - The seven methods

@@ -63,7 +63,7 @@ extension RedirectConfiguration: SecretHolding {
 }
 
 /// Why the redirection settings cannot be used.
-public enum RedirectConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+public enum RedirectConfigurationError: CAFileError, Sendable, Hashable, CustomStringConvertible {
     /// The endpoint is not usable.
     case invalidEndpoint(String)
     /// No user was given.

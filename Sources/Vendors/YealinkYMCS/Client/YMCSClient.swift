@@ -38,14 +38,9 @@ public struct YMCSClient: Sendable {
         configuration: YMCSConfiguration, logger: Logger
     ) throws(YMCSConfigurationError) -> (client: YMCSClient, close: @Sendable () async -> Void) {
         try configuration.validate()
-        let httpClient: HTTPClient
-        do { httpClient = try VendorHTTP.makeClient(for: configuration.connection) } catch {
-            throw .unreadableCAFile(path: error.path, reason: error.reason)
+        return try VendorHTTP.withOwnPool(configuration.connection) { (httpClient) throws(YMCSConfigurationError) in
+            YMCSClient(configuration: configuration, httpClient: httpClient, logger: logger)
         }
-        return (
-            YMCSClient(configuration: configuration, httpClient: httpClient, logger: logger),
-            { try? await httpClient.shutdown() }
-        )
     }
 
     /// The MAC as YMCS's clients send it: 12 lowercase hex digits.

@@ -71,7 +71,7 @@ extension YMCSConfiguration: SecretHolding {
 }
 
 /// Why a YMCS account's settings cannot be used.
-public enum YMCSConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+public enum YMCSConfigurationError: CAFileError, Sendable, Hashable, CustomStringConvertible {
     case invalidBaseURL(String)
     case invalidClientID
     case unreadableCAFile(path: String, reason: String)

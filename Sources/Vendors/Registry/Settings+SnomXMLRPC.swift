@@ -30,7 +30,7 @@ extension Settings {
         } catch {
             throw .unusableService(error.description)
         }
-        if configuration.isPlainHTTP, !self.allowsPlainHTTPRedirect {
+        if configuration.isPlainHTTP, !configuration.connection.allowsPlainHTTP {
             throw .invalid(
                 variable: "PROVHOOK_REDIRECT_URL",
                 reason:

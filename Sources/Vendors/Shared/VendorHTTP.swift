@@ -21,10 +21,10 @@ public enum VendorHTTP {
     /// An HTTP client for a provisioning service: connect and read timeouts, a keep-alive pool of `maxConnections`,
     /// HTTP/1.1, redirects refused (a redirect could send a signed or basic-auth request elsewhere), and TLS verified
     /// against the system roots plus `caFile`'s certificates.
-    public static func makeClient(for settings: VendorConnection) throws(UnreadableCAFile) -> HTTPClient {
+    public static func makeClient(for connection: VendorConnection) throws(UnreadableCAFile) -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .fullVerification
-        if let caFile = settings.caFile {
+        if let caFile = connection.caFile {
             let certificates: [NIOSSLCertificate]
             do {
                 certificates = try NIOSSLCertificate.fromPEMFile(caFile)
@@ -37,9 +37,10 @@ public enum VendorHTTP {
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
-            timeout: .init(connect: TimeAmount(settings.connectTimeout), read: TimeAmount(settings.readTimeout)),
+            timeout: .init(connect: TimeAmount(connection.connectTimeout), read: TimeAmount(connection.readTimeout)),
             connectionPool: .init(
-                idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, settings.maxConnections))
+                idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connection.maxConnections)
+            )
         )
         configuration.httpVersion = .http1Only
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

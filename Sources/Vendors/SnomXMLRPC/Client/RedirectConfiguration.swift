@@ -13,8 +13,9 @@ public struct RedirectConfiguration: Sendable {
     public var user: String
     /// The basic-auth password. Never logged, never printed.
     public var password: String
-    /// The trust roots, timeouts and pool. `allowsPlainHTTP` is `PROVHOOK_REDIRECT_ALLOW_HTTP`: basic auth would
-    /// send the password in clear, so an `http://` endpoint is refused where it is false.
+    /// The trust roots, timeouts and pool. `allowsPlainHTTP` is `PROVHOOK_REDIRECT_ALLOW_HTTP`, which the settings
+    /// and each Snom account's factory check (basic auth would send the password in clear); the client calls the
+    /// endpoint it is given.
     public var connection: VendorConnection
     /// The largest answer accepted.
     public var maxResponseBytes: Int

@@ -12,16 +12,13 @@ public protocol CAFileError: Error {
 /// What every vendor's HTTP client shares: how its connection pool is made, and how a transport failure becomes a
 /// `RedirectError`, so that every service's client keeps the same timeouts, limits and refusals.
 public enum VendorHTTP {
-    /// A CA file that cannot be used: each vendor's configuration error says it in its own words.
-    public struct UnreadableCAFile: Error, Sendable {
-        public var path: String
-        public var reason: String
-    }
-
     /// An HTTP client for a provisioning service: connect and read timeouts, a keep-alive pool of `maxConnections`,
     /// HTTP/1.1, redirects refused (a redirect could send a signed or basic-auth request elsewhere), and TLS verified
-    /// against the system roots plus `caFile`'s certificates.
-    public static func makeClient(for connection: VendorConnection) throws(UnreadableCAFile) -> HTTPClient {
+    /// against the system roots plus `caFile`'s certificates. A CA file that cannot be read is thrown as `Failure`,
+    /// the service's own settings error.
+    public static func makeClient<Failure: CAFileError>(
+        for connection: VendorConnection, failure: Failure.Type
+    ) throws(Failure) -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .fullVerification
         if let caFile = connection.caFile {
@@ -29,9 +26,9 @@ public enum VendorHTTP {
             do {
                 certificates = try NIOSSLCertificate.fromPEMFile(caFile)
             } catch {
-                throw UnreadableCAFile(path: caFile, reason: String(describing: error))
+                throw .unreadableCAFile(path: caFile, reason: String(describing: error))
             }
-            guard !certificates.isEmpty else { throw UnreadableCAFile(path: caFile, reason: "no certificate in it") }
+            guard !certificates.isEmpty else { throw .unreadableCAFile(path: caFile, reason: "no certificate in it") }
             tls.additionalTrustRoots = [.certificates(certificates)]
         }
         var configuration = HTTPClient.Configuration(
@@ -46,7 +43,7 @@ public enum VendorHTTP {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    /// A client `make` builds on an HTTP connection pool of its own (`makeClient(for: connection)`), and the function
+    /// A client `make` builds on an HTTP connection pool of its own (`makeClient`), and the function
     /// that closes that pool once the client is no longer used: what each account of every service gets. A CA file
     /// that cannot be read is the service's own settings error; a client `make` refuses closes its pool at once.
     public static func withOwnPool<Client, Failure: CAFileError>(
@@ -58,15 +55,6 @@ public enum VendorHTTP {
         } catch {
             try? httpClient.syncShutdown()
             throw error
-        }
-    }
-
-    /// `makeClient(for:)`, its CA file's refusal told as `Failure`, the service's own settings error.
-    public static func makeClient<Failure: CAFileError>(
-        for connection: VendorConnection, failure: Failure.Type
-    ) throws(Failure) -> HTTPClient {
-        do { return try Self.makeClient(for: connection) } catch {
-            throw .unreadableCAFile(path: error.path, reason: error.reason)
         }
     }
 

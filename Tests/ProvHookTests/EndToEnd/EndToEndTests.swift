@@ -112,14 +112,15 @@ struct EndToEndTests {
     /// no deregistration would ever be sent.
     @Test("a removal that arrives during the add's call wins: the add's answer is journaled superseded, not applied")
     func removalDuringCall() async throws {
-        try await EndToEnd.run { run in
+        // The add's call is held at the stand-in until the removal is committed (a fixed latency lost that race on a
+        // loaded CI machine); the long read timeout keeps the held call from being retried.
+        try await EndToEnd.run(readTimeout: .seconds(60)) { run in
             let mac = "000413610FF5"
-            await run.state.setLatency(.milliseconds(800))
+            await run.state.holdRequests()
             #expect(try await run.send(#"{"type":"device.added","mac":"\#(mac)"}"#).status == 202)
-            try await eventually("the add's call under way") {
-                try await run.store.deviceDetail(MACAddress(mac)!, historyLimit: 1)?.claimedUntil != nil
-            }
+            try await eventually("the add's call under way") { await run.state.requestsReceived == 1 }
             #expect(try await run.send(#"{"type":"device.removed","mac":"\#(mac)"}"#).status == 202)
+            await run.state.releaseHeld()
             try await eventually("deregistered") {
                 let device = try await run.device(mac)
                 return device?.status == .deregistered && device?.generation == 2

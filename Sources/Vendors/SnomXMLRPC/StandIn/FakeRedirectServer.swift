@@ -78,6 +78,7 @@ public struct FakeRedirectServer: RespondingStandInServer {
         }
         let latency = await self.state.latency
         if latency > .zero { try? await Task.sleep(for: latency) }
+        while await self.state.isHolding { try? await Task.sleep(for: .milliseconds(20)) }
 
         guard request.uri.path == Self.path else { return StandInHTTP.plain(.notFound, "not found") }
         guard request.method == .post else {

@@ -73,6 +73,8 @@ public actor FakeRedirectState {
     private var pendingFailures: [Failure] = []
     private var standingFailure: Failure?
     private var hangGeneration = 0
+    /// While true, every request waits before it is answered: see `holdRequests()`.
+    public private(set) var isHolding = false
     public private(set) var calls: [Call] = []
     /// Requests that have arrived, answered or not: one more than `calls.count` while a request is being answered.
     public private(set) var requestsReceived = 0
@@ -98,6 +100,13 @@ public actor FakeRedirectState {
     public func registrationCount() -> Int { self.registrations.count }
 
     public func setLatency(_ latency: Duration) { self.latency = latency }
+
+    /// Every request from now on waits, unanswered and not yet applied, until `releaseHeld()`: a test can act while
+    /// a call is under way however slow the machine is, where a fixed latency would be a race.
+    public func holdRequests() { self.isHolding = true }
+
+    /// Lets every held request go on, and stops holding new ones.
+    public func releaseHeld() { self.isHolding = false }
 
     public func setModel(_ model: String, for mac: String) { self.models[mac.uppercased()] = model }
 

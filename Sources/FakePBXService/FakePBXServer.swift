@@ -298,15 +298,17 @@ public struct FakePBXServer: Sendable {
     }
 }
 
-/// Holds every answer for the state's latency: a slow PBX, for the lookup timeout.
+/// Holds every answer for the state's latency (a slow PBX, for the lookup timeout), and while the state holds requests.
 struct LatencyMiddleware: RouterMiddleware {
     let state: FakePBXState
 
     func handle(
         _ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response
     ) async throws -> Response {
+        await self.state.noteArrival()
         let latency = await self.state.latency
         if latency > .zero { try await Task.sleep(for: latency) }
+        while await self.state.isHolding { try await Task.sleep(for: .milliseconds(20)) }
         return try await next(request, context)
     }
 }

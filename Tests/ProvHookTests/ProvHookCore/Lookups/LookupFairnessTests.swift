@@ -49,11 +49,12 @@ struct LookupFairnessTests {
 
     @Test("a slow PBX with a queue of lookups does not hold back another source's lookup")
     func fairBetweenSources() async throws {
-        // Source "slow" has five devices on a PBX that takes 2 s for every answer (a lookup is a login and a call:
-        // 4 s); source "quick" has one on a PBX that answers at once.
+        // Source "slow" has five devices on a PBX that answers nothing until the quick source's phone is registered
+        // (held, not a fixed latency, which a loaded machine could outlast); source "quick" has one on a PBX that
+        // answers at once.
         let slowDevices = (1...5).map { ("slow-device-\($0)", String(format: "00:04:13:61:1f:%02x", $0)) }
         let slowState = Self.pbx(Dictionary(uniqueKeysWithValues: slowDevices))
-        await slowState.setLatency(.seconds(2))
+        await slowState.holdRequests()
         try await SourceRig.with(pbx: Self.pbx(["quick-device": "00:04:13:61:2f:01"])) { rig in
             try await RunningFakePBX.with(state: slowState) { slowPBX in
                 let slowToken = try await Self.addWazoSource(rig, "wazo-slow", baseURL: slowPBX.baseURL)
@@ -70,13 +71,15 @@ struct LookupFairnessTests {
                 try await eventually("the quick source's phone registered") {
                     await rig.state.registration("000413612F01") != nil
                 }
-                // Taken first in, first out and one at a time, the quick lookup would wait for all five slow ones.
+                // Taken first in, first out and one at a time, the quick lookup would wait for all five slow ones,
+                // which cannot end while their PBX holds its answers.
                 let slowWaiting = try await rig.database.store.lookupBacklog(source: "wazo-slow").count
-                #expect(slowWaiting >= 4, "the quick lookup did not wait for the slow source's queue: \(slowWaiting)")
+                #expect(slowWaiting == 5, "the quick lookup did not wait for the slow source's queue: \(slowWaiting)")
                 let slowRegistered = await slowDevices.asyncFilter {
                     await rig.state.registration($0.1.replacingOccurrences(of: ":", with: "")) != nil
                 }
-                #expect(slowRegistered.count <= 1, "\(slowRegistered)")
+                #expect(slowRegistered.isEmpty, "\(slowRegistered)")
+                await slowState.releaseHeld()
 
                 // The slow source's lookups are made one at a time (its share), and all of them in the end.
                 try await eventually("every slow lookup made", within: .seconds(90)) {
@@ -102,14 +105,16 @@ struct LookupFairnessTests {
             let token = try await Self.addWazoSource(rig, "wazo-acme", baseURL: rig.pbx.baseURL)
             let serve = try await rig.serve()
             defer { serve.stop() }
-            // The source's one lookup slot is held by another device's slow lookup (a login and a call, 2 s each),
-            // so that the device's lookup is still waiting when the resends arrive (a lookup already in flight takes
-            // no more events).
-            await state.setLatency(.seconds(2))
+            // The source's one lookup slot is taken by another device's lookup, which the PBX holds unanswered, so
+            // that the device's lookup is still waiting when the resends arrive (a lookup already in flight takes no
+            // more events).
+            await state.holdRequests()
             try await Self.sendCreated(serve, source: "wazo-acme", token: token, deviceID: "busy-device")
+            try await eventually("the busy device's lookup under way") { await state.requestsReceived > 0 }
             for _ in 1...3 {
                 try await Self.sendCreated(serve, source: "wazo-acme", token: token, deviceID: deviceID)
             }
+            await state.releaseHeld()
             try await eventually("the device registered") { await rig.state.registration("000413613F02") != nil }
             try await eventually("every lookup resolved") {
                 try await rig.database.store.lookupBacklog().count == 0

@@ -10,6 +10,15 @@ public struct ServiceURL: Sendable, Hashable {
         case notAbsoluteHTTP
         /// It holds a user or a password.
         case holdsCredentials
+
+        /// What is wrong, for an operator, as the end of a sentence that names the URL ("the Poly ZTP URL …"):
+        /// `example` is a URL that would do, `credentials` says where the account's credentials go instead.
+        public func reason(example: String? = nil, credentials: String) -> String {
+            switch self {
+            case .notAbsoluteHTTP: "must be an absolute http or https URL" + (example.map { " such as \($0)" } ?? "")
+            case .holdsCredentials: "must not hold credentials; \(credentials)"
+            }
+        }
     }
 
     /// `http` or `https`, lowercased.
@@ -33,6 +42,18 @@ public struct ServiceURL: Sendable, Hashable {
         self.port = components.port ?? (scheme == "https" ? 443 : 80)
         self.path = components.path
         self.hasQueryOrFragment = components.query != nil || components.fragment != nil
+    }
+
+    /// Parses `text`, or throws what `refusal` makes of the problem's `reason`: each client's own settings error,
+    /// worded the same way for every service.
+    public init<Failure: Error>(
+        _ text: String, example: String? = nil, credentials: String, or refusal: (String) -> Failure
+    ) throws(Failure) {
+        do {
+            self = try ServiceURL(text)
+        } catch {
+            throw refusal(error.reason(example: example, credentials: credentials))
+        }
     }
 
     /// `scheme://host:port`: what a link must share with the configured URL to be followed.

@@ -14,15 +14,20 @@ struct PanasonicClientTests {
     let url = "https://prov.example.com/panasonic/<mac>.cfg?tenant=a&b=c"
     let other = "https://prov2.example.com/panasonic/080023ABCDEF.cfg"
 
+    /// The MAC's life through our account, against the stand-in's record.
+    func lifecycle(_ standIn: StandIn) -> HeldOnlyLifecycle<PanasonicClient> {
+        let state = standIn.state
+        return HeldOnlyLifecycle(client: standIn.client, mac: self.mac, owner: StandIn.user) {
+            await state.registration("080023ABCDEF").map { ($0.owner, $0.url) }
+        }
+    }
+
     @Test("register, check, re-point, deregister, over HTTP and over TLS with a private CA", arguments: [false, true])
     func roundTrips(tls: Bool) async throws {
         try await StandIn.with(tls: tls) { (standIn: StandIn) async throws in
-            let client = standIn.client
-            try await client.checkCredentials()
-            let state = standIn.state
-            try await HeldOnlyLifecycle(client: client, mac: self.mac, owner: StandIn.user) {
-                await state.registration("080023ABCDEF").map { ($0.owner, $0.url) }
-            }.run(url: self.url, other: self.other, removalOfNothing: .error(.noSuchMAC))
+            try await standIn.client.checkCredentials()
+            try await self.lifecycle(standIn).run(
+                url: self.url, other: self.other, removalOfNothing: .error(.noSuchMAC))
 
             let calls = await standIn.state.calls
             #expect(calls.allSatisfy { $0.user == StandIn.user && $0.status == 200 })
@@ -37,12 +42,9 @@ struct PanasonicClientTests {
     @Test("a MAC another account holds is a conflict, left as it was; lists go one call per MAC")
     func heldElsewhere() async throws {
         try await StandIn.with { (standIn: StandIn) async throws in
-            let theirs = standIn.client(user: StandIn.otherUser, password: StandIn.otherPassword)
-            #expect(try await theirs.register(self.mac, at: self.other) == .ok)
-            #expect(try await standIn.client.register(self.mac, at: self.url) == .error(.ownedByOtherUser))
-            #expect(try await standIn.client.ownership(of: self.mac) == .error(.ownedByOtherUser))
-            #expect(try await standIn.client.deregister(self.mac) == .error(.ownedByOtherUser))
-            #expect(await standIn.state.registration("080023ABCDEF")?.owner == StandIn.otherUser)
+            try await self.lifecycle(standIn).heldElsewhere(
+                by: standIn.client(user: StandIn.otherUser, password: StandIn.otherPassword), as: StandIn.otherUser,
+                url: self.url, other: self.other)
 
             let mine = MACAddress("080023000001")!
             let outcome = try await standIn.client.register([mine, self.mac], at: self.url)

@@ -21,4 +21,21 @@ struct ServiceURLTests {
     func refused(text: String, problem: ServiceURL.Problem) {
         #expect(throws: problem) { try ServiceURL(text) }
     }
+
+    struct Refused: Error, Equatable { let reason: String }
+
+    @Test("a refusal is the caller's own error, in the same words for every service, and never repeats the URL")
+    func refusal() throws {
+        func parse(_ text: String, example: String? = nil) throws(Refused) -> ServiceURL {
+            try ServiceURL(text, example: example, credentials: "give them to the account") { Refused(reason: $0) }
+        }
+        #expect(try parse("https://a.example/x").path == "/x")
+        #expect(throws: Refused(reason: "must be an absolute http or https URL such as https://a.example/")) {
+            try parse("a.example", example: "https://a.example/")
+        }
+        #expect(throws: Refused(reason: "must be an absolute http or https URL")) { try parse("ftp://a.example/") }
+        #expect(throws: Refused(reason: "must not hold credentials; give them to the account")) {
+            try parse("https://user:hunter2@a.example/")
+        }
+    }
 }

@@ -38,4 +38,23 @@ public struct HeldOnlyLifecycle<Client: ProvisioningService>: Sendable {
         #expect(await self.held() == nil)
         #expect(try await self.client.deregister(self.mac) == removalOfNothing, "a removal of nothing is done")
     }
+
+    /// The MAC registered at `other` by another account, through `theirs`: our registration, check and removal are
+    /// each refused as held by another user, and the other account's registration is left as it was.
+    public func heldElsewhere(
+        by theirs: Client, as otherOwner: String, url: String, other: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        #expect(try await theirs.register(self.mac, at: other) == .ok, sourceLocation: sourceLocation)
+        for (what, outcome) in [
+            ("register", try await self.client.register(self.mac, at: url)),
+            ("check", try await self.client.ownership(of: self.mac)),
+            ("deregister", try await self.client.deregister(self.mac)),
+        ] {
+            #expect(outcome == .error(.ownedByOtherUser), "\(what)", sourceLocation: sourceLocation)
+        }
+        #expect(
+            await self.held().map { [$0.owner, $0.url] } == [otherOwner, other], "left as it was",
+            sourceLocation: sourceLocation)
+    }
 }

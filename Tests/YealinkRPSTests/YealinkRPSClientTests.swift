@@ -15,15 +15,21 @@ struct YealinkRPSClientTests {
     let url = "https://prov.example.com/yealink/<mac>.cfg?tenant=a&b=c"
     let other = "https://prov2.example.com/yealink/001565abcdef.cfg"
 
+    /// The MAC's life through our account, against the stand-in's record.
+    func lifecycle(_ standIn: StandIn) -> HeldOnlyLifecycle<YealinkRPSClient> {
+        let state = standIn.state
+        return HeldOnlyLifecycle(client: standIn.client, mac: self.mac, owner: StandIn.user) {
+            await state.registration("001565ABCDEF").map { ($0.owner, $0.url) }
+        }
+    }
+
     @Test("register, check, re-point, deregister, over HTTP and over TLS with a private CA", arguments: [false, true])
     func roundTrips(tls: Bool) async throws {
         try await StandIn.with(tls: tls) { (standIn: StandIn) async throws in
             let client = standIn.client
             // The stand-in takes the stricter reading: our own MAC again needs override, so it is freed first.
-            let state = standIn.state
-            try await HeldOnlyLifecycle(client: client, mac: self.mac, owner: StandIn.user) {
-                await state.registration("001565ABCDEF").map { ($0.owner, $0.url) }
-            }.run(url: self.url, other: self.other, removalOfNothing: .error(.noSuchMAC))
+            try await self.lifecycle(standIn).run(
+                url: self.url, other: self.other, removalOfNothing: .error(.noSuchMAC))
             #expect(try await client.ownership(of: self.mac) == .error(.noSuchMAC), "released: unregistered")
 
             let calls = await standIn.state.calls
@@ -45,13 +51,9 @@ struct YealinkRPSClientTests {
     @Test("a MAC another account holds is a conflict without override, and taken with it")
     func heldElsewhere() async throws {
         try await StandIn.with { (standIn: StandIn) async throws in
-            let theirs = standIn.client(user: StandIn.otherUser, password: StandIn.otherPassword)
-            #expect(try await theirs.register(self.mac, at: self.other) == .ok)
-
-            #expect(try await standIn.client.register(self.mac, at: self.url) == .error(.ownedByOtherUser))
-            #expect(try await standIn.client.ownership(of: self.mac) == .error(.ownedByOtherUser))
-            #expect(try await standIn.client.deregister(self.mac) == .error(.ownedByOtherUser))
-            #expect(await standIn.state.registration("001565ABCDEF")?.owner == StandIn.otherUser, "left as it was")
+            try await self.lifecycle(standIn).heldElsewhere(
+                by: standIn.client(user: StandIn.otherUser, password: StandIn.otherPassword), as: StandIn.otherUser,
+                url: self.url, other: self.other)
 
             let overriding = standIn.client(override: true)
             #expect(try await overriding.register(self.mac, at: self.url) == .ok)

@@ -17,6 +17,14 @@ struct YealinkStyleRPSClientTests {
     let url = "https://prov.example.com/htek/"
     let other = "https://prov2.example.com/htek/"
 
+    /// The MAC's life through our account, against the stand-in's record.
+    func lifecycle(_ standIn: StandIn) -> HeldOnlyLifecycle<YealinkStyleRPSClient> {
+        let state = standIn.state
+        return HeldOnlyLifecycle(client: standIn.client, mac: self.mac, owner: StandIn.user) {
+            await state.registration("001FC1ABCDEF").map { ($0.owner, $0.url) }
+        }
+    }
+
     @Test(
         "register, check, re-point, deregister, over HTTP and over TLS with a private CA",
         arguments: [FakeYealinkStyleRPSState.Service.htek, .akuvox], [false, true])
@@ -25,10 +33,8 @@ struct YealinkStyleRPSClientTests {
             let client = standIn.client
             let name = YealinkStyleRPSClient.serverName(for: self.url)
             // Our own MAC again: `Existing MAC(s)`, then registered with isOverride, which re-points it.
-            let state = standIn.state
-            try await HeldOnlyLifecycle(client: client, mac: self.mac, owner: StandIn.user) {
-                await state.registration("001FC1ABCDEF").map { ($0.owner, $0.url) }
-            }.run(url: self.url, other: self.other, removalOfNothing: .error(.noSuchMAC))
+            try await self.lifecycle(standIn).run(
+                url: self.url, other: self.other, removalOfNothing: .error(.noSuchMAC))
             #expect(try await client.ownership(of: self.mac) == .error(.noSuchMAC), "released: unregistered")
 
             let calls = await standIn.state.calls
@@ -87,13 +93,9 @@ struct YealinkStyleRPSClientTests {
         arguments: [FakeYealinkStyleRPSState.Service.htek, .akuvox])
     func heldElsewhere(service: FakeYealinkStyleRPSState.Service) async throws {
         try await StandIn.with(service) { (standIn: StandIn) async throws in
-            let theirs = standIn.client(user: StandIn.otherUser, password: StandIn.otherPassword)
-            #expect(try await theirs.register(self.mac, at: self.other) == .ok)
-
-            #expect(try await standIn.client.register(self.mac, at: self.url) == .error(.ownedByOtherUser))
-            #expect(try await standIn.client.ownership(of: self.mac) == .error(.ownedByOtherUser))
-            #expect(try await standIn.client.deregister(self.mac) == .error(.ownedByOtherUser))
-            #expect(await standIn.state.registration("001FC1ABCDEF")?.owner == StandIn.otherUser, "left as it was")
+            try await self.lifecycle(standIn).heldElsewhere(
+                by: standIn.client(user: StandIn.otherUser, password: StandIn.otherPassword), as: StandIn.otherUser,
+                url: self.url, other: self.other)
 
             let overriding = standIn.client(override: true)
             #expect(try await overriding.register(self.mac, at: self.url) == .ok)

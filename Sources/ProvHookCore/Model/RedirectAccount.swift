@@ -96,15 +96,8 @@ public struct RedirectAccount: Sendable, Hashable, Codable {
     /// An endpoint a service's client can call: absolute http or https with a host and a path, no credentials in it.
     /// Whether the path must end with '/' is the kind's to say (`ServiceRegistry.check`).
     public static func validate(url: String) throws(StoreError) {
-        let parsed: ServiceURL
-        do {
-            parsed = try ServiceURL(url)
-        } catch {
-            switch error {
-            case .notAbsoluteHTTP: throw .invalid("an account's URL must be an absolute http or https URL")
-            case .holdsCredentials:
-                throw .invalid("an account's URL must not hold credentials; give them to the account instead")
-            }
+        let parsed = try ServiceURL(url, credentials: "give them to the account instead") {
+            StoreError.invalid("an account's URL \($0)")
         }
         guard parsed.path.hasPrefix("/") else { throw .invalid("an account's URL must have a path, such as /xmlrpc/") }
     }

@@ -32,15 +32,8 @@ public struct XMLRPCLogin: Sendable {
     /// names the service in the error ("the Panasonic endpoint …"), and `plainHTTPNote` says, for a service that
     /// publishes an `http://` endpoint, why the opt-in is needed all the same.
     public func validate(service: String, plainHTTPNote: String? = nil) throws(XMLRPCLoginError) {
-        let url: ServiceURL
-        do {
-            url = try ServiceURL(self.endpoint)
-        } catch {
-            switch error {
-            case .notAbsoluteHTTP: throw .invalidEndpoint(service, "must be an absolute http or https URL")
-            case .holdsCredentials:
-                throw .invalidEndpoint(service, "must not hold credentials; give them to the account")
-            }
+        let url = try ServiceURL(self.endpoint, credentials: "give them to the account") {
+            XMLRPCLoginError.invalidEndpoint(service, $0)
         }
         if url.scheme == "http", !self.connection.allowsPlainHTTP {
             let why = plainHTTPNote.map { "\($0); " } ?? ""

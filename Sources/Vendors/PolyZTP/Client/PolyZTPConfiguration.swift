@@ -52,15 +52,9 @@ public struct PolyZTPConfiguration: Sendable {
     /// Checks the URL (absolute, https unless allowed, no credentials, query or fragment), the key (visible ASCII,
     /// what a header can carry) and the profile id (the admin API's pattern: letters, digits and `_.:-`).
     public func validate() throws(PolyZTPConfigurationError) {
-        let url: ServiceURL
-        do {
-            url = try ServiceURL(self.baseURL)
-        } catch {
-            switch error {
-            case .notAbsoluteHTTP: throw .invalidBaseURL("must be an absolute https URL such as \(Self.defaultBaseURL)")
-            case .holdsCredentials: throw .invalidBaseURL("must not hold credentials; the API key is sent as a header")
-            }
-        }
+        let url = try ServiceURL(
+            self.baseURL, example: Self.defaultBaseURL, credentials: "the API key is sent as a header"
+        ) { PolyZTPConfigurationError.invalidBaseURL($0) }
         guard url.scheme == "https" || self.connection.allowsPlainHTTP else {
             throw .invalidBaseURL(
                 "must use https (plain http, which would send the API key in clear, is allowed only for a local stand-in)"

@@ -48,16 +48,9 @@ public struct SRAPSConfiguration: Sendable {
     /// Checks the base URL and the key: https (or http when allowed), a host, no credentials, a query or a fragment,
     /// a trailing slash; a key id Hawk can carry and that is one path segment.
     public func validate() throws(SRAPSConfigurationError) {
-        let url: ServiceURL
-        do {
-            url = try ServiceURL(self.baseURL)
-        } catch {
-            switch error {
-            case .notAbsoluteHTTP: throw .invalidBaseURL("must be an absolute https URL such as \(Self.defaultBaseURL)")
-            case .holdsCredentials:
-                throw .invalidBaseURL("must not hold credentials; the API key signs each request instead")
-            }
-        }
+        let url = try ServiceURL(
+            self.baseURL, example: Self.defaultBaseURL, credentials: "the API key signs each request instead"
+        ) { SRAPSConfigurationError.invalidBaseURL($0) }
         guard url.scheme == "https" || self.connection.allowsPlainHTTP else {
             throw .invalidBaseURL("must use https (plain http is allowed only for a local stand-in)")
         }

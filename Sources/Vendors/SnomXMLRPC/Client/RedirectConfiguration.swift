@@ -41,14 +41,8 @@ public struct RedirectConfiguration: Sendable {
 
     /// Checks the endpoint: an absolute `http` or `https` URL with a host and no credentials in it.
     public func validate() throws(RedirectConfigurationError) {
-        do {
-            _ = try ServiceURL(self.endpoint)
-        } catch {
-            switch error {
-            case .notAbsoluteHTTP: throw .invalidEndpoint("must be an absolute http or https URL")
-            case .holdsCredentials:
-                throw .invalidEndpoint("must not hold credentials; set PROVHOOK_REDIRECT_USER and the password instead")
-            }
+        _ = try ServiceURL(self.endpoint, credentials: "set PROVHOOK_REDIRECT_USER and the password instead") {
+            RedirectConfigurationError.invalidEndpoint($0)
         }
         guard !self.user.isEmpty else { throw .missingCredentials }
         guard !self.user.contains(":") else { throw .invalidUser }

@@ -42,14 +42,8 @@ public struct YMCSConfiguration: Sendable {
 
     /// Checks the root (absolute, ending in '/', no query, no credentials, https unless allowed) and the client id.
     public func validate() throws(YMCSConfigurationError) {
-        let url: ServiceURL
-        do {
-            url = try ServiceURL(self.baseURL)
-        } catch {
-            switch error {
-            case .notAbsoluteHTTP: throw .invalidBaseURL("must be an absolute http or https URL")
-            case .holdsCredentials: throw .invalidBaseURL("must not hold credentials")
-            }
+        let url = try ServiceURL(self.baseURL, credentials: "the client id and secret go to the account") {
+            YMCSConfigurationError.invalidBaseURL($0)
         }
         guard url.path.hasSuffix("/"), !url.hasQueryOrFragment else {
             throw .invalidBaseURL("must end with '/' and have no query, like https://eu-api.ymcs.yealink.com/")

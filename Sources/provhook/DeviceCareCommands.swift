@@ -204,9 +204,15 @@ extension DeviceCommand {
                         Data("refused \(mac): provhook does not know this MAC\n".utf8))
                     continue
                 }
+                guard let target = device.account else {
+                    refused += 1
+                    FileHandle.standardError.write(
+                        Data("refused \(mac): no account of ours serves it, so there is none to move it to\n".utf8))
+                    continue
+                }
                 guard
                     let holder = try await Reconciler.holdingAccount(
-                        of: mac, except: device.account, services: services)
+                        of: mac, except: target, services: services)
                 else {
                     refused += 1
                     FileHandle.standardError.write(
@@ -216,7 +222,7 @@ extension DeviceCommand {
                     continue
                 }
                 if self.dryRun {
-                    print("\(mac): would move from account \(holder) to account \(device.account) (dry run)")
+                    print("\(mac): would move from account \(holder) to account \(target) (dry run)")
                     continue
                 }
                 let queued = try await store.queueMove(
@@ -225,7 +231,7 @@ extension DeviceCommand {
                 print(
                     queued == nil
                         ? "\(mac): already moving or skipped; nothing queued"
-                        : "\(mac): moving from account \(holder) to account \(device.account)")
+                        : "\(mac): moving from account \(holder) to account \(target)")
             }
         }
     }

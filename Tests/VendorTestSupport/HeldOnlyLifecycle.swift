@@ -21,7 +21,8 @@ public struct HeldOnlyLifecycle<Client: ProvisioningService>: Sendable {
 
     /// Never seen, so the service does not know it; registered at `url`; held and said to be ours (the service does
     /// not say where it points); registered again at `other`, which re-points it; deregistered; deregistered again,
-    /// which is answered `removalOfNothing`. `register` makes a registration (by default `register(_:at:)`).
+    /// which is answered `removalOfNothing`; unknown again. `register` makes a registration (by default
+    /// `register(_:at:)`).
     public func run(
         url: String, other: String, removalOfNothing: RedirectOutcome,
         register: (@Sendable (Client, MACAddress, String) async throws -> RedirectOutcome)? = nil
@@ -37,6 +38,7 @@ public struct HeldOnlyLifecycle<Client: ProvisioningService>: Sendable {
         #expect(try await self.client.deregister(self.mac) == .ok)
         #expect(await self.held() == nil)
         #expect(try await self.client.deregister(self.mac) == removalOfNothing, "a removal of nothing is done")
+        #expect(try await self.client.ownership(of: self.mac) == .error(.noSuchMAC), "released: unknown again")
     }
 
     /// The MAC registered at `other` by another account, through `theirs`: our registration, check and removal are

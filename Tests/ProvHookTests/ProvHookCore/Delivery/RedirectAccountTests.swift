@@ -250,10 +250,15 @@ struct RedirectAccountTests {
                     try await database.store.device(MACAddress("000413000A09")!)?.status == .conflict
                 }
                 let dry = try await cli.run(["device", "retry", "--move", "000413000A09", "--dry-run"])
-                #expect(dry.status == 0 && dry.output.contains("would move from account reseller-b"), "\(dry.output)")
+                #expect(
+                    dry.status == 0
+                        && dry.output.contains("would move from account reseller-b to account default (dry run)"),
+                    "\(dry.output)")
                 #expect(await state.registration("000413000A09")?.owner == Self.resellerUser, "a dry run moves nothing")
                 let move = try await cli.run(["device", "retry", "--move", "000413000A09"])
-                #expect(move.status == 0 && move.output.contains("moving from account reseller-b"), "\(move.error)")
+                #expect(
+                    move.status == 0 && move.output.contains("moving from account reseller-b to account default\n"),
+                    "\(move.output) \(move.error)")
                 try await eventually("registered under the default account") {
                     await state.registration("000413000A09")
                         == .init(owner: StandInAccounts.user, url: "https://prov.example.com/tenant-a/000413000A09.xml")

@@ -305,10 +305,10 @@ struct LatencyMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response
     ) async throws -> Response {
-        await self.state.noteArrival()
+        await self.state.hold.arrive()
         let latency = await self.state.latency
         if latency > .zero { try await Task.sleep(for: latency) }
-        while await self.state.isHolding { try await Task.sleep(for: .milliseconds(20)) }
+        await self.state.hold.pass()
         return try await next(request, context)
     }
 }

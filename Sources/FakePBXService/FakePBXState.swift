@@ -1,4 +1,5 @@
 import Foundation
+import StandInSupport
 
 /// The data of the PBX API stand-ins: Kazoo accounts with their API keys and devices, Wazo users and devices, the
 /// tokens handed out, and every request seen (paths and statuses only, never a credential).
@@ -62,10 +63,9 @@ public actor FakePBXState {
     public private(set) var requests: [Request] = []
     /// Added before every answer: a slow PBX.
     public private(set) var latency: Duration = .zero
-    /// While true, every request waits before it is answered: see `holdRequests()`.
-    public private(set) var isHolding = false
-    /// Requests that have arrived, answered or not (`requests` lists only the answered ones).
-    public private(set) var requestsReceived = 0
+    /// Holds requests for a test, after the latency, and counts them as they arrive (`requests` lists only the
+    /// answered ones).
+    public nonisolated let hold = RequestHold()
     /// Listing requests answered so far, and the one (counting from 1) answered 500 instead: a page that fails.
     public private(set) var listings = 0
     public private(set) var failingListing: Int?
@@ -95,13 +95,6 @@ public actor FakePBXState {
     }
 
     public func setLatency(_ latency: Duration) { self.latency = latency }
-
-    /// Every request from now on waits, unanswered, until `releaseHeld()`: a test can act while a lookup is under way
-    /// however slow the machine is, where a fixed latency would be a race.
-    public func holdRequests() { self.isHolding = true }
-
-    /// Lets every held request go on, and stops holding new ones.
-    public func releaseHeld() { self.isHolding = false }
 
     /// Answers the `number`th listing request from now with 500 (nil: none).
     public func failListing(_ number: Int?) {
@@ -144,8 +137,6 @@ public actor FakePBXState {
         self.kazooTokens.removeAll()
         self.wazoTokens.removeAll()
     }
-
-    func noteArrival() { self.requestsReceived += 1 }
 
     func record(_ method: String, _ path: String, _ status: Int) {
         self.requests.append(Request(method: method, path: path, status: status))

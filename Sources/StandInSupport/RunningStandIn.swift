@@ -59,7 +59,7 @@ public protocol ServedStandInState: Sendable {
     /// The service's path on the stand-in, which its `url` ends with.
     var servicePath: String { get }
     /// The server that answers for this state.
-    func makeServer() throws -> StandInServing
+    func makeServer() -> StandInServing
 }
 
 extension RunningStandIn where State: ServedStandInState {
@@ -70,7 +70,7 @@ extension RunningStandIn where State: ServedStandInState {
         state: State, tls: PrivateCertificateAuthority? = nil, host: String = "127.0.0.1", port: Int = 0,
         logger: Logger = Logger(label: "stand-in")
     ) async throws -> RunningStandIn {
-        let server = try state.makeServer()
+        let server = state.makeServer()
         return try await Self.start(state: state, tls: tls, host: host, path: state.servicePath, logger: logger) {
             try server.makeApplication(host: host, port: port, tls: tls, logger: logger, onServerRunning: $0)
         }

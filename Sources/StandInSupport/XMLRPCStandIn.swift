@@ -143,7 +143,7 @@ extension LedgeredXMLRPCStandInState {
 extension SinglePathXMLRPCStandInState {
     public nonisolated var servicePath: String { Self.path }
 
-    public nonisolated func makeServer() throws -> XMLRPCStandInServer<Self> {
-        try XMLRPCStandInServer(state: self, paths: [Self.path], realm: Self.realm)
+    public nonisolated func makeServer() -> XMLRPCStandInServer<Self> {
+        XMLRPCStandInServer(state: self, paths: [Self.path], realm: Self.realm)
     }
 }

@@ -28,8 +28,9 @@ struct BurstCommand: AsyncParsableCommand {
 
     func run() async throws {
         let secret = try self.target.secret()
-        FileManager.default.createFile(atPath: self.acked, contents: nil)
-        guard let log = FileHandle(forWritingAtPath: self.acked) else {
+        guard FileManager.default.createFile(atPath: self.acked, contents: nil),
+            let log = FileHandle(forWritingAtPath: self.acked)
+        else {
             throw ValidationError("cannot write \(self.acked)")
         }
         let journal = AckLog(handle: log)

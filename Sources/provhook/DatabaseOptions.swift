@@ -38,7 +38,7 @@ struct DatabaseOptions: ParsableArguments {
         let timeout = Duration.seconds(max(1, self.databaseTimeout))
         do {
             // PostgresClient retries forever on a refused password; one plain connection fails fast instead.
-            try await Database.withConnection(url, timeout: timeout, logger: logger) { connection in
+            _ = try await Database.withConnection(url, timeout: timeout, logger: logger) { connection in
                 try await connection.query("SELECT 1 FROM schema_migrations LIMIT 1", logger: logger)
             }
         } catch {

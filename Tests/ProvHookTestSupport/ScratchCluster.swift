@@ -61,8 +61,8 @@ public struct ScratchCluster: Sendable {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("provhook-shell-\(UUID().uuidString)")
         let outputPath = base.path + ".out"
         let errorPath = base.path + ".err"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         defer {
             try? FileManager.default.removeItem(atPath: outputPath)
             try? FileManager.default.removeItem(atPath: errorPath)

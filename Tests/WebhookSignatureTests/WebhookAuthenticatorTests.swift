@@ -98,12 +98,14 @@ struct WebhookAuthenticatorTests {
     }
 }
 
-extension Result: @retroactive Equatable where Success == Void, Failure: Equatable {
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        switch (lhs, rhs) {
-        case (.success, .success): true
-        case (.failure(let left), .failure(let right)): left == right
-        default: false
-        }
+/// Two verdicts are the same answer: `Result<Void, _>` is not `Equatable` (`Void` is not), and a conformance of the
+/// standard library's type added here would clash with the one it has for `Equatable` successes.
+private func == (
+    lhs: Result<Void, WebhookAuthenticationFailure>, rhs: Result<Void, WebhookAuthenticationFailure>
+) -> Bool {
+    switch (lhs, rhs) {
+    case (.success, .success): true
+    case (.failure(let left), .failure(let right)): left == right
+    default: false
     }
 }

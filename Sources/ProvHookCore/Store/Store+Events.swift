@@ -269,27 +269,26 @@ extension Store {
                 ON CONFLICT (tenant_id, webhook_id) DO NOTHING
                 RETURNING 1
             )
-            SELECT 'inserted'::text, NULL::text, NULL::text, NULL::text FROM inserted
+            SELECT 'inserted'::text, NULL::text FROM inserted
             UNION ALL
-            SELECT 'held', mac, tenant_id, desired FROM devices
+            SELECT 'held', mac FROM devices
             WHERE mac = ANY(\(macs)::text[]) AND mac_held_by_another(tenant_id, desired, \(tenantID))
             UNION ALL
-            SELECT 'device_id', mac, tenant_id, desired FROM devices
+            SELECT 'device_id', mac FROM devices
             WHERE tenant_id = \(tenantID) AND device_id = \(event.deviceID)
             UNION ALL
-            SELECT 'ranges', NULL, array_to_string(mac_prefixes, ','), NULL FROM tenants
+            SELECT 'ranges', array_to_string(mac_prefixes, ',') FROM tenants
             WHERE id = \(tenantID) AND mac_prefixes IS NOT NULL
-            """, as: (String, String?, String?, String?).self, logger: logger)
+            """, as: (String, String?).self, logger: logger)
         guard rows.contains(where: { $0.0 == "inserted" }) else { return nil }
         var known = KnownDevices()
         var ranges: MACRanges?
-        for (kind, mac, tenant, desired) in rows {
-            if kind == "ranges", let prefixes = tenant {
+        for (kind, value) in rows {
+            if kind == "ranges", let prefixes = value {
                 ranges = try? MACRanges(prefixes.split(separator: ",").map(String.init))
                 continue
             }
-            guard let mac = mac.flatMap(MACAddress.init), let tenant, let desired = desired.flatMap(DesiredState.init)
-            else { continue }
+            guard let mac = value.flatMap(MACAddress.init) else { continue }
             if kind == "held" { known.heldByAnother.insert(mac) }
             if kind == "device_id" { known.macOfDeviceID = mac }
         }

@@ -180,7 +180,7 @@ public struct Store: Sendable {
 
 extension PostgresConnection {
     /// Runs a statement and collects its rows.
-    func rows<each Column: PostgresDecodable>(
+    func rows<each Column: PostgresDecodable & Sendable>(
         _ query: PostgresQuery, as types: (repeat each Column).Type, logger: Logger
     ) async throws -> [(repeat each Column)] {
         let sequence = try await self.query(query, logger: logger)

@@ -3,6 +3,7 @@ import ProvHookCore
 import ProvHookTestSupport
 import ProvisioningModel
 import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 import WebhookSignature
 import XMLRPC
@@ -116,11 +117,11 @@ struct EndToEndTests {
         // loaded CI machine); the long read timeout keeps the held call from being retried.
         try await EndToEnd.run(readTimeout: .seconds(60)) { run in
             let mac = "000413610FF5"
-            await run.state.holdRequests()
+            await run.state.hold.start()
             #expect(try await run.send(#"{"type":"device.added","mac":"\#(mac)"}"#).status == 202)
-            try await eventually("the add's call under way") { await run.state.requestsReceived == 1 }
+            try await eventually("the add's call under way") { await run.state.hold.received == 1 }
             #expect(try await run.send(#"{"type":"device.removed","mac":"\#(mac)"}"#).status == 202)
-            await run.state.releaseHeld()
+            await run.state.hold.release()
             try await eventually("deregistered") {
                 let device = try await run.device(mac)
                 return device?.status == .deregistered && device?.generation == 2

@@ -78,12 +78,12 @@ struct GuaranteeTests {
             _ = try await run.store.updateTenant(
                 id: EndToEnd.tenant, urlTemplate: try URLTemplate("https://p.example/<mac>/cfg-<mac>.xml"),
                 actor: "cli:test")
-            func send(_ body: String) async throws -> Int { try await run.send(body).status }
-            #expect(try await send(#"{"type":"device.added","mac":"000413000FA6","device_id":"d-6"}"#) == 202)
+            #expect(
+                try await run.send(#"{"type":"device.added","mac":"000413000FA6","device_id":"d-6"}"#).status == 202)
             #expect(try await run.device("000413000FA6")?.url == "https://p.example/000413000FA6/cfg-000413000FA6.xml")
             let change =
                 #"{"type":"device.updated","mac":"000413000FB7","previous_mac":"000413000FA6","device_id":"d-6"}"#
-            #expect(try await send(change) == 202)
+            #expect(try await run.send(change).status == 202)
             #expect(try await run.device("000413000FB7")?.url == "https://p.example/000413000FB7/cfg-000413000FB7.xml")
         }
     }

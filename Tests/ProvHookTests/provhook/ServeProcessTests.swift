@@ -72,12 +72,12 @@ struct ServeProcessTests {
         // A call held at the service when SIGTERM arrives is finished and its outcome recorded before serve exits.
         // Long enough that the call is surely still at the stand-in when SIGTERM arrives, even on a loaded machine.
         await state.setLatency(.seconds(10))
-        let before = await state.requestsReceived
+        let before = await state.hold.received
         let slow = try await Self.sendEvent(
             #"{"type":"device.added","mac":"000413610FF6","device_id":"pbx-2"}"#, secret: secret, base: base)
         #expect(slow.output.contains("HTTP 202"), "\(slow.output)")
-        try await eventually("the call is at the stand-in") { await state.requestsReceived > before }
-        #expect(await state.calls.count < state.requestsReceived, "the call is still being answered")
+        try await eventually("the call is at the stand-in") { await state.hold.received > before }
+        #expect(await state.calls.count < state.hold.received, "the call is still being answered")
         stopped = true
         let status = await serve.terminate()
         #expect(status == 0, "serve exits 0 after a graceful shutdown:\n\(serve.log)")

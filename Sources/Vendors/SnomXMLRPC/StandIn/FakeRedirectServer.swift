@@ -27,7 +27,7 @@ public struct FakeRedirectServer: RespondingStandInServer {
 
     /// Answers one HTTP request.
     public func respond(to request: Request, context: BasicRequestContext) async -> Response {
-        await self.state.noteArrival()
+        await self.state.hold.arrive()
         let started = Date()
         var call = FakeRedirectState.Call(
             user: nil, method: nil, params: [], status: 0, startedAt: started, finishedAt: started)
@@ -78,7 +78,7 @@ public struct FakeRedirectServer: RespondingStandInServer {
         }
         let latency = await self.state.latency
         if latency > .zero { try? await Task.sleep(for: latency) }
-        while await self.state.isHolding { try? await Task.sleep(for: .milliseconds(20)) }
+        await self.state.hold.pass()
 
         guard request.uri.path == Self.path else { return StandInHTTP.plain(.notFound, "not found") }
         guard request.method == .post else {

@@ -1,4 +1,5 @@
 import Foundation
+import StandInSupport
 import XMLRPC
 
 /// The stand-in's data: accounts, registrations, device models, injected failures and a log of every call.
@@ -73,11 +74,10 @@ public actor FakeRedirectState {
     private var pendingFailures: [Failure] = []
     private var standingFailure: Failure?
     private var hangGeneration = 0
-    /// While true, every request waits before it is answered: see `holdRequests()`.
-    public private(set) var isHolding = false
     public private(set) var calls: [Call] = []
-    /// Requests that have arrived, answered or not: one more than `calls.count` while a request is being answered.
-    public private(set) var requestsReceived = 0
+    /// Holds requests for a test, after the latency and before they are applied, and counts them as they arrive (one
+    /// more than `calls.count` while a request is being answered).
+    public nonisolated let hold = RequestHold()
     private var callObserver: (@Sendable (Call) -> Void)?
 
     public init(accounts: [String: Account], defaultModel: String = "snomD785") {
@@ -100,13 +100,6 @@ public actor FakeRedirectState {
     public func registrationCount() -> Int { self.registrations.count }
 
     public func setLatency(_ latency: Duration) { self.latency = latency }
-
-    /// Every request from now on waits, unanswered and not yet applied, until `releaseHeld()`: a test can act while
-    /// a call is under way however slow the machine is, where a fixed latency would be a race.
-    public func holdRequests() { self.isHolding = true }
-
-    /// Lets every held request go on, and stops holding new ones.
-    public func releaseHeld() { self.isHolding = false }
 
     public func setModel(_ model: String, for mac: String) { self.models[mac.uppercased()] = model }
 
@@ -136,8 +129,6 @@ public actor FakeRedirectState {
     public func observeCalls(_ observer: @escaping @Sendable (Call) -> Void) { self.callObserver = observer }
 
     // MARK: - Used by the server
-
-    func noteArrival() { self.requestsReceived += 1 }
 
     func takeFailure() -> (Failure, generation: Int)? {
         if let standing = self.standingFailure { return (standing, self.hangGeneration) }

@@ -5,6 +5,7 @@ import ProvHookServer
 import ProvHookTestSupport
 import ProvisioningModel
 import SnomXMLRPCStandIn
+import StandInSupport
 import Testing
 
 /// Lookups shared fairly between sources, collapsed per device, and given up after a bound: with the real binary,
@@ -54,7 +55,7 @@ struct LookupFairnessTests {
         // answers at once.
         let slowDevices = (1...5).map { ("slow-device-\($0)", String(format: "00:04:13:61:1f:%02x", $0)) }
         let slowState = Self.pbx(Dictionary(uniqueKeysWithValues: slowDevices))
-        await slowState.holdRequests()
+        await slowState.hold.start()
         try await SourceRig.with(pbx: Self.pbx(["quick-device": "00:04:13:61:2f:01"])) { rig in
             try await RunningFakePBX.with(state: slowState) { slowPBX in
                 let slowToken = try await Self.addWazoSource(rig, "wazo-slow", baseURL: slowPBX.baseURL)
@@ -79,7 +80,7 @@ struct LookupFairnessTests {
                     await rig.state.registration($0.1.replacingOccurrences(of: ":", with: "")) != nil
                 }
                 #expect(slowRegistered.isEmpty, "\(slowRegistered)")
-                await slowState.releaseHeld()
+                await slowState.hold.release()
 
                 // The slow source's lookups are made one at a time (its share), and all of them in the end.
                 try await eventually("every slow lookup made", within: .seconds(90)) {
@@ -108,13 +109,13 @@ struct LookupFairnessTests {
             // The source's one lookup slot is taken by another device's lookup, which the PBX holds unanswered, so
             // that the device's lookup is still waiting when the resends arrive (a lookup already in flight takes no
             // more events).
-            await state.holdRequests()
+            await state.hold.start()
             try await Self.sendCreated(serve, source: "wazo-acme", token: token, deviceID: "busy-device")
-            try await eventually("the busy device's lookup under way") { await state.requestsReceived > 0 }
+            try await eventually("the busy device's lookup under way") { await state.hold.received > 0 }
             for _ in 1...3 {
                 try await Self.sendCreated(serve, source: "wazo-acme", token: token, deviceID: deviceID)
             }
-            await state.releaseHeld()
+            await state.hold.release()
             try await eventually("the device registered") { await rig.state.registration("000413613F02") != nil }
             try await eventually("every lookup resolved") {
                 try await rig.database.store.lookupBacklog().count == 0

@@ -76,7 +76,7 @@ struct SecretKeyTests {
             #expect(!sealedBytes.indices.contains { sealedBytes[$0...].starts(with: secretBytes.prefix(12)) })
 
             // Copied onto another tenant's row, it does not open: the tenant id is authenticated with it.
-            try await database.withConnection { connection in
+            _ = try await database.withConnection { connection in
                 try await connection.query(
                     """
                     UPDATE tenants SET webhook_secret_sealed = (SELECT webhook_secret_sealed FROM tenants WHERE id = 'acme')

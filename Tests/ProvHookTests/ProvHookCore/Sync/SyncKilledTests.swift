@@ -27,7 +27,7 @@ struct SyncKilledTests {
             let serve = try await rig.serve()
             defer { serve.stop() }
 
-            func stored() async throws -> Int {
+            let stored: () async throws -> Int = {
                 try await rig.database.store.devices(DeviceFilter(tenantID: "acme", limit: 10_000)).count
             }
             let pid = Mutex<Int32?>(nil)

@@ -42,13 +42,10 @@ public struct ScratchCluster: Sendable {
     }
     public func stop() throws { _ = try Self.shell("pg_require_binaries && pg_stop '\(self.directory)/pg'") }
 
-    /// Stops the server as a crash would (`pg_ctl -m immediate`): every backend exits at once and finishes nothing.
-    /// `stop` ends the backends one at a time, so one that waits for a lock another holds may be granted it, and
-    /// commit, before its own turn comes (seen on a loaded machine).
-    public func crash() throws {
-        _ = try Self.shell(
-            "pg_require_binaries && pg_as_owner pg_ctl -D '\(self.directory)/pg' -m immediate -w -t 60 stop >/dev/null")
-    }
+    /// Stops the server as a crash would (`pg_crash`): every backend exits at once and finishes nothing. `stop` ends
+    /// the backends one at a time, so one that waits for a lock another holds may be granted it, and commit, before
+    /// its own turn comes (seen on a loaded machine).
+    public func crash() throws { _ = try Self.shell("pg_require_binaries && pg_crash '\(self.directory)/pg'") }
 
     public func destroy() {
         try? self.stop()

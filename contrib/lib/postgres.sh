@@ -81,6 +81,12 @@ pg_stop() {
     return 0
 }
 
+# pg_crash DIR: stops the cluster as a crash would (immediate mode): every backend exits at once and finishes nothing,
+# where a fast stop ends them one at a time. Fails if the cluster does not stop: a test that needs the crash must know.
+pg_crash() {
+    pg_as_owner pg_ctl -D "$1" -m immediate -w -t 60 stop >/dev/null
+}
+
 # pg_throwaway NAME [postgres -c options...]: starts a cluster of the calling script's own, in a new temporary
 # directory named after NAME, on a free loopback port; it is stopped and removed when the script ends. Sets pg_root
 # (the directory; the cluster's data is in $pg_root/pg) and pg_port.
